@@ -1,0 +1,43 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CommandResult, CommandRunner } from './command-runner.js';
+import type { HostFacts } from './collect-inventory.js';
+import type { DirectoryLister, FileReader } from './host-files.js';
+
+/** Test support: serves captured files and command outputs as if they were a live host. */
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+
+export const fixtureText = (path: string) => readFile(join(FIXTURES, path), 'utf8');
+
+/** Files under `root` answer for the absolute paths they mirror (root/etc/os-release → /etc/os-release). */
+export function fixtureFiles(root: string | undefined, extra: Record<string, string> = {}): { readFile: FileReader; listDir: DirectoryLister } {
+  return {
+    readFile: async (path) =>
+      extra[path] ?? (root === undefined ? undefined : readFile(join(FIXTURES, root, path), 'utf8').catch(() => undefined)),
+    listDir: async (path) => (root === undefined ? undefined : readdir(join(FIXTURES, root, path)).catch(() => undefined)),
+  };
+}
+
+export const succeeded = (stdout: string): CommandResult => ({ ok: true, stdout, stderr: '', exitCode: 0 });
+export const notInstalled: CommandResult = { ok: false, stdout: '', stderr: '', exitCode: null, failure: 'not-found' };
+
+/** A runner answering by command name; commands not listed are "not installed". Calls are recorded. */
+export function fixtureRunner(results: Record<string, CommandResult>): CommandRunner & { calls: string[] } {
+  const calls: string[] = [];
+  const run = async (command: string, args: readonly string[]) => {
+    calls.push([command, ...args].join(' '));
+    return results[command] ?? notInstalled;
+  };
+  return Object.assign(run, { calls });
+}
+
+export function fixedHost(facts: Partial<HostFacts> = {}): HostFacts {
+  return {
+    hostname: () => 'fixture-host',
+    release: () => '6.1.0-18-amd64',
+    machine: () => 'x86_64',
+    networkInterfaces: () => ({}),
+    ...facts,
+  };
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval S]
+ * Enrolls once (the token is needed only then), then runs until SIGINT/SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname, platform, release, arch } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { createMetricCollector } from './collect/metrics/metric-collector.js';
+import { collectInventory } from './collect/inventory/collect-inventory.js';
+import { enroll } from './enroll.js';
+import { AgentRuntime } from './runtime.js';
+import { Spool } from './spool.js';
+import { loadIdentity, saveIdentity } from './state.js';
+import { PROJECT_ROOT } from '../server/paths.js';
+
+const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
+
+const { values: args } = parseArgs({
+  options: {
+    server: { type: 'string' },
+    token: { type: 'string' },
+    'state-dir': { type: 'string', default: process.env.AW_AGENT_STATE_DIR ?? '/var/lib/autowatch-agent' },
+    interval: { type: 'string', default: '10' },
+    hostname: { type: 'string', default: hostname() },
+    'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (args.help || !args.server) {
+  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS]');
+  process.exit(args.help ? 0 : 2);
+}
+
+const log = pino({ level: args['log-level'], base: { svc: 'autowatch-agent' }, redact: ['secret', 'token'] });
+const server = new URL(args.server!);
+if (server.pathname === '/' || server.pathname === '') server.pathname = '/agent';
+const stateDir = args['state-dir']!;
+const machineId = (() => {
+  try {
+    return readFileSync('/etc/machine-id', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+})();
+
+let identity = loadIdentity(stateDir);
+if (!identity) {
+  if (!args.token) {
+    log.fatal({ stateDir }, 'not enrolled yet: pass --token (made with `autowatch token create`)');
+    process.exit(2);
+  }
+  identity = await enroll({
+    server: server.toString(), token: args.token!, hostname: args.hostname!, os: `${platform()} ${release()}`, machineId, agentVersion: VERSION,
+  });
+  saveIdentity(stateDir, identity);
+  log.info({ agent: identity.agentId, stateDir }, 'enrolled');
+}
+
+const collector = createMetricCollector();
+const runtime = new AgentRuntime({
+  server: server.toString(),
+  agentId: identity.agentId,
+  secret: Buffer.from(identity.secret, 'base64'),
+  hello: { agentVersion: VERSION, hostname: args.hostname!, os: `${platform()} ${release()}`, kernel: release(), arch: arch(), machineId },
+  spool: new Spool({ dir: join(stateDir, 'spool'), memoryBatches: 360, maxFileBytes: 64 * 1024 * 1024 }),
+  log,
+  collect: (now) => collector.collect(now),
+  inventory: async () => (await collectInventory()) as unknown as Record<string, unknown>,
+  intervalS: Number(args.interval),
+});
+runtime.on('connected', () => log.info({ agent: identity!.agentId, server: server.toString() }, 'connected'));
+runtime.on('fatal', () => process.exit(3));
+runtime.start();
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    void runtime.stop().then(() => process.exit(0));
+  });
+}

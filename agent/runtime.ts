@@ -1,0 +1,234 @@
+/**
+ * The agent's life: connect, follow the server's configuration, collect on a timer, spool every
+ * batch until the server acknowledges it, reconnect with exponential backoff and full jitter.
+ * Collection never waits for the network: a batch goes to the spool first, the link takes from it.
+ */
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { FATAL_CLOSE_CODES, closeCodeName } from '../server/protocol/close-codes.js';
+import { MessageType, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../server/protocol/messages.js';
+import { AgentLink } from './link.js';
+import { Spool } from './spool.js';
+
+export interface AgentRuntimeOptions {
+  server: string;
+  agentId: string;
+  secret: Buffer;
+  hello: Omit<HelloMessage, 'protocol'>;
+  spool: Spool;
+  log: Logger;
+  /** Metrics of this machine; called every interval. */
+  collect(now: number): Promise<MetricPoint[]>;
+  /** Hardware and OS report; sent at start, daily and when it changes. */
+  inventory?(): Promise<Record<string, unknown>>;
+  intervalS?: number;
+  /** Frames in flight without an ack. */
+  window?: number;
+  backoff?: { baseMs: number; capMs: number };
+  localAddress?: string;
+}
+
+const INVENTORY_EVERY_MS = 24 * 3600 * 1000;
+const ACK_TIMEOUT_MS = 60_000;
+
+/** Full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^attempt)]. */
+export const backoffDelay = (attempt: number, baseMs: number, capMs: number, random = Math.random) =>
+  Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
+
+export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [number]; fatal: [number, string] }> {
+  private link: AgentLink | undefined;
+  private state: ConfigMessage['state'] = 'pending';
+  private intervalS: number;
+  private heartbeatS = 30;
+  private attempt = 0;
+  private awaitingConfig = true;
+  private stopped = false;
+  private readonly inFlight = new Map<number, { batch: number; sentAt: number }>();
+  private lastBatch = 0;
+  private lastInventoryHash = '';
+  private lastInventoryAt = 0;
+  private inventorySeq = -1;
+  private collectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: AgentRuntimeOptions) {
+    super();
+    this.intervalS = opts.intervalS ?? 10;
+  }
+
+  get connected(): boolean {
+    return !!this.link?.ready;
+  }
+
+  start(): void {
+    this.connect();
+    this.scheduleCollect();
+    this.sweepTimer = setInterval(() => this.resendStale(), 5_000);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.collectTimer);
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.sweepTimer);
+    this.link?.close(1000, 'agent stopping');
+    this.opts.spool.persist();
+  }
+
+  /** Batch ids: ms clock × 1000 plus a counter, strictly increasing, unique across restarts. */
+  private nextBatchId(): number {
+    this.lastBatch = Math.max(this.lastBatch + 1, Date.now() * 1000);
+    return this.lastBatch;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.awaitingConfig = true;
+    const link = new AgentLink({
+      url: this.opts.server,
+      credentials: { agentId: this.opts.agentId, secret: this.opts.secret },
+      hello: this.opts.hello,
+      localAddress: this.opts.localAddress,
+    });
+    this.link = link;
+    link.on('config', (c) => this.onConfig(c));
+    link.on('ack', ({ seq }) => this.onAck(seq));
+    link.on('refused', (e) => this.onRefused(e));
+    link.on('close', (code, reason) => this.onClose(link, code, reason));
+  }
+
+  private onConfig(config: ConfigMessage): void {
+    const justConnected = this.awaitingConfig;
+    this.awaitingConfig = false;
+    this.attempt = 0;
+    this.state = config.state;
+    if (config.intervalS !== this.intervalS) {
+      this.intervalS = config.intervalS;
+      this.scheduleCollect();
+    }
+    if (config.heartbeatS !== this.heartbeatS || !this.heartbeatTimer) {
+      this.heartbeatS = config.heartbeatS;
+      clearInterval(this.heartbeatTimer);
+      this.heartbeatTimer = setInterval(() => this.link?.send(MessageType.heartbeat, { uptimeS: Math.round(process.uptime()), spooled: this.opts.spool.size }), this.heartbeatS * 1000);
+    }
+    this.opts.log.info({ state: config.state, intervalS: config.intervalS }, 'configuration from server');
+    if (justConnected) this.emit('connected');
+    void this.sendInventory(false);
+    this.pump();
+  }
+
+  private onAck(seq: number): void {
+    if (seq === this.inventorySeq) {
+      this.inventorySeq = -1;
+      return;
+    }
+    const f = this.inFlight.get(seq);
+    if (!f) return;
+    this.inFlight.delete(seq);
+    this.opts.spool.acked(f.batch);
+    this.pump();
+  }
+
+  private onRefused(e: ErrorMessage): void {
+    const f = e.seq === undefined ? undefined : this.inFlight.get(e.seq);
+    if (!f) {
+      this.opts.log.warn({ code: e.code, seq: e.seq }, e.message);
+      return;
+    }
+    this.inFlight.delete(e.seq!);
+    if (e.retryAfterMs === undefined) {
+      this.opts.log.error({ code: e.code, batch: f.batch }, `server refused a batch for good: ${e.message}`);
+      this.opts.spool.drop(f.batch);
+    } else {
+      this.opts.spool.retryAt(f.batch, Date.now() + e.retryAfterMs);
+      setTimeout(() => this.pump(), e.retryAfterMs).unref();
+    }
+  }
+
+  private onClose(link: AgentLink, code: number, reason: string): void {
+    if (link !== this.link) return;
+    this.inFlight.clear();
+    this.opts.spool.requeueInFlight();
+    this.inventorySeq = -1;
+    if (this.stopped) return;
+    if (FATAL_CLOSE_CODES.has(code)) {
+      this.opts.log.error({ code, reason: closeCodeName(code) }, `server refused this agent: ${reason}`);
+      this.emit('fatal', code, reason);
+      return;
+    }
+    this.emit('disconnected', code);
+    const { baseMs, capMs } = this.opts.backoff ?? { baseMs: 1000, capMs: 60_000 };
+    const delay = backoffDelay(this.attempt++, baseMs, capMs);
+    this.opts.log.warn({ code, reason, retryInMs: delay }, 'disconnected');
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private scheduleCollect(): void {
+    clearTimeout(this.collectTimer);
+    if (this.stopped) return;
+    // Aligned to the interval so samples of a fleet land in the same buckets.
+    const ms = this.intervalS * 1000;
+    this.collectTimer = setTimeout(() => {
+      void this.collectOnce().finally(() => this.scheduleCollect());
+    }, ms - (Date.now() % ms));
+  }
+
+  private async collectOnce(): Promise<void> {
+    try {
+      const points = await this.opts.collect(Date.now());
+      if (points.length && this.state === 'active') this.opts.spool.add({ batch: this.nextBatchId(), points });
+    } catch (err) {
+      this.opts.log.error({ err }, 'collection failed');
+    }
+    if (Date.now() - this.lastInventoryAt > INVENTORY_EVERY_MS) void this.sendInventory(true);
+    this.pump();
+  }
+
+  private pump(): void {
+    const link = this.link;
+    if (!link?.ready || this.state !== 'active') return;
+    const window = this.opts.window ?? 8;
+    const now = Date.now();
+    while (this.inFlight.size < window) {
+      const b = this.opts.spool.nextReady(now);
+      if (!b) return;
+      const seq = link.send(MessageType.metrics, { batch: b.batch, points: b.points });
+      if (seq < 0) return;
+      this.opts.spool.sent(b.batch);
+      this.inFlight.set(seq, { batch: b.batch, sentAt: now });
+    }
+  }
+
+  /** Frames the server never answered (dropped under backpressure): send them again. */
+  private resendStale(): void {
+    const limit = Date.now() - ACK_TIMEOUT_MS;
+    for (const [seq, f] of this.inFlight) {
+      if (f.sentAt < limit) {
+        this.inFlight.delete(seq);
+        this.opts.spool.retryAt(f.batch, 0);
+      }
+    }
+    this.pump();
+  }
+
+  private async sendInventory(force: boolean): Promise<void> {
+    if (!this.opts.inventory || !this.link?.ready || this.inventorySeq >= 0) return;
+    try {
+      const report = await this.opts.inventory();
+      const { collectedAt: _ignored, ...stable } = report;
+      const hash = createHash('sha256').update(JSON.stringify(stable)).digest('hex');
+      if (!force && hash === this.lastInventoryHash) return;
+      const seq = this.link?.send(MessageType.inventory, { report }) ?? -1;
+      if (seq < 0) return;
+      this.inventorySeq = seq;
+      this.lastInventoryHash = hash;
+      this.lastInventoryAt = Date.now();
+    } catch (err) {
+      this.opts.log.error({ err }, 'inventory collection failed');
+    }
+  }
+}

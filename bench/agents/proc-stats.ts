@@ -1,0 +1,80 @@
+/**
+ * Server-side figures read from /proc: CPU time (utime + stime) and resident memory of a set of
+ * processes. RSS is sampled every second and the peak of the sum is kept, so it works for servers
+ * the generator did not start too (whose VmHWM may date from an earlier run).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds used by a process so far, or null when it is gone. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "(comm)": state is field 3, utime 14, stime 15 (1-based, man proc).
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+export function rssMb(pid: number): number | null {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+export class ServerSampler {
+  private peakRssMb = 0;
+  private cpuAtStart: number[] | undefined;
+  private windowStartedAt = 0;
+  private cpuPct: number | null = null;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly pids: number[]) {}
+
+  start(): void {
+    if (!this.pids.length) return;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 1000);
+  }
+
+  windowStart(): void {
+    this.cpuAtStart = this.pids.map((p) => cpuSeconds(p) ?? 0);
+    this.windowStartedAt = performance.now();
+  }
+
+  windowEnd(): void {
+    if (!this.cpuAtStart) return;
+    const seconds = (performance.now() - this.windowStartedAt) / 1000;
+    const used = this.pids.reduce((sum, p, i) => sum + Math.max(0, (cpuSeconds(p) ?? this.cpuAtStart![i]) - this.cpuAtStart![i]), 0);
+    this.cpuPct = seconds > 0 ? (used / seconds) * 100 : null;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Peak of the summed RSS (MB) and CPU over the window (% of one core, summed); null without pids. */
+  figures(): { rssMb: number | null; cpuPct: number | null } {
+    if (!this.pids.length) return { rssMb: null, cpuPct: null };
+    this.sample();
+    return { rssMb: Math.round(this.peakRssMb), cpuPct: this.cpuPct === null ? null : Math.round(this.cpuPct * 10) / 10 };
+  }
+
+  private sample(): void {
+    const sum = this.pids.reduce((s, p) => s + (rssMb(p) ?? 0), 0);
+    if (sum > this.peakRssMb) this.peakRssMb = sum;
+  }
+}

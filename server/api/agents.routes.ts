@@ -1,0 +1,164 @@
+/** Agents: enrollment, the list with online state, approval and revocation. */
+import { Type } from '@sinclair/typebox';
+import { enrollAgent, createEnrollmentToken } from '../auth/enrollment.js';
+import { decodeCursor, pageMeta } from '../http/pagination.js';
+import { route } from '../http/route.js';
+import type { AgentRecord } from '../auth/agents.js';
+import type { ApiDeps } from './deps.js';
+import { IdParams, Nullable, PageQuery, Timestamp, Uuid } from './schemas.js';
+
+const Agent = Type.Object({
+  id: Uuid,
+  host_id: Uuid,
+  state: Type.Union([Type.Literal('pending'), Type.Literal('active'), Type.Literal('revoked')]),
+  online: Type.Boolean(),
+  hostname: Type.String(),
+  version: Type.String(),
+  os: Type.String(),
+  enrolled_at: Timestamp,
+  approved_at: Nullable(Timestamp),
+  revoked_at: Nullable(Timestamp),
+  last_seen_at: Nullable(Timestamp),
+});
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function agentRoutes(deps: ApiDeps) {
+  const view = (a: AgentRecord) => ({
+    id: a.id,
+    host_id: a.host_id,
+    state: a.state,
+    online: deps.gateway.isOnline(a.id),
+    hostname: a.hostname,
+    version: a.agent_version,
+    os: a.os,
+    enrolled_at: a.enrolled_at.toISOString(),
+    approved_at: iso(a.approved_at),
+    revoked_at: iso(a.revoked_at),
+    last_seen_at: iso(a.last_seen_at),
+  });
+  const actor = (ctx: { principal: { kind: string; id: string } | null }) => `${ctx.principal!.kind}:${ctx.principal!.id}`;
+
+  return [
+    route({
+      method: 'GET',
+      path: '/api/v1/agents',
+      summary: 'List agents with their online state, last contact and version',
+      tag: 'agents',
+      scope: 'agents:read',
+      query: Type.Object(
+        { ...PageQuery, state: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('active'), Type.Literal('revoked')])) },
+        { additionalProperties: false },
+      ),
+      response: Type.Array(Agent),
+      handler: async (ctx) => {
+        const limit = ctx.query.limit ?? 100;
+        const after = ctx.query.cursor ? (decodeCursor(ctx.query.cursor, ['uuid'])[0] as string) : undefined;
+        // One row more than the page tells whether there is a next page.
+        const { rows, total } = await deps.agents.list({ limit: limit + 1, after, state: ctx.query.state });
+        const page = rows.slice(0, limit);
+        ctx.setMeta(pageMeta(limit, rows.length > limit ? [page[page.length - 1].id] : null, total));
+        return page.map(view);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/agents/:id',
+      summary: 'One agent',
+      tag: 'agents',
+      scope: 'agents:read',
+      params: IdParams,
+      response: Agent,
+      handler: async (ctx) => view(await deps.agents.get(ctx.params.id)),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/agents/:id/approve',
+      summary: 'Approve a pending agent: its metrics are accepted from now on',
+      tag: 'agents',
+      scope: 'agents:write',
+      params: IdParams,
+      response: Agent,
+      handler: async (ctx) => view(await deps.agents.approve(ctx.params.id, actor(ctx))),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/agents/:id/revoke',
+      summary: 'Revoke an agent: it is disconnected and refused from now on',
+      tag: 'agents',
+      scope: 'agents:write',
+      params: IdParams,
+      response: Agent,
+      handler: async (ctx) => view(await deps.agents.revoke(ctx.params.id, actor(ctx))),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/enrollment-tokens',
+      summary: 'Make an enrollment token (shown once)',
+      tag: 'agents',
+      scope: 'agents:write',
+      status: 201,
+      body: Type.Object(
+        {
+          ttl_seconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 30 * 86400 })),
+          uses: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+          note: Type.Optional(Type.String({ maxLength: 200 })),
+          auto_approve: Type.Optional(Type.Boolean({ description: 'agents enrolled with it start active' })),
+        },
+        { additionalProperties: false },
+      ),
+      response: Type.Object({ id: Type.String(), token: Type.String(), expires_at: Timestamp, uses: Type.Integer(), auto_approve: Type.Boolean() }),
+      handler: async (ctx) => {
+        const t = await createEnrollmentToken(deps.db, {
+          createdBy: actor(ctx), ttlSeconds: ctx.body.ttl_seconds, uses: ctx.body.uses, note: ctx.body.note, autoApprove: ctx.body.auto_approve,
+        });
+        return { id: t.id, token: t.token, expires_at: t.expiresAt.toISOString(), uses: t.uses, auto_approve: t.autoApprove };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/agents/enroll',
+      summary: 'Enroll an agent with a token; the answer seals its key for its box public key',
+      tag: 'agents',
+      scope: 'public',
+      status: 201,
+      bodyLimit: 8 * 1024,
+      body: Type.Object(
+        {
+          token: Type.String({ minLength: 8, maxLength: 128 }),
+          public_key: Type.String({ minLength: 40, maxLength: 64 }),
+          hostname: Type.String({ minLength: 1, maxLength: 255 }),
+          os: Type.Optional(Type.String({ maxLength: 255 })),
+          machine_id: Type.Optional(Type.String({ maxLength: 128 })),
+          agent_version: Type.Optional(Type.String({ maxLength: 64 })),
+        },
+        { additionalProperties: false },
+      ),
+      response: Type.Object({
+        agent_id: Uuid,
+        host_id: Uuid,
+        state: Type.Union([Type.Literal('pending'), Type.Literal('active')]),
+        server_box_public_key: Type.String(),
+        nonce: Type.String(),
+        sealed_secret: Type.String(),
+        server_sign_public_key: Type.String(),
+      }),
+      handler: async (ctx) => {
+        const r = await enrollAgent(
+          deps.db,
+          {
+            token: ctx.body.token, publicKey: ctx.body.public_key, hostname: ctx.body.hostname,
+            os: ctx.body.os, machineId: ctx.body.machine_id, agentVersion: ctx.body.agent_version,
+          },
+          { autoApprove: deps.config.autoApprove, serverSignPublicKey: deps.identity.signPublicKey },
+        );
+        deps.log.info({ agent: r.agentId, host: r.hostId, state: r.state, remote: ctx.remoteAddress }, 'agent enrolled');
+        return {
+          agent_id: r.agentId, host_id: r.hostId, state: r.state, server_box_public_key: r.serverBoxPublicKey,
+          nonce: r.nonce, sealed_secret: r.sealedSecret, server_sign_public_key: r.serverSignPublicKey,
+        };
+      },
+    }),
+  ];
+}
+

@@ -1,0 +1,201 @@
+/**
+ * API keys. Everyone with `account` manages their own keys; admins see and manage all of them.
+ * A key never gets a scope its maker does not hold, and someone else's key answers 404 rather
+ * than 403 so its existence is not told.
+ */
+import { Type } from '@sinclair/typebox';
+import { ApiKeyStore, checkGrantable, keyNotFound, type ApiKeyRecord } from '../auth/api-keys.js';
+import { UserDirectory } from '../auth/users.js';
+import { AppError } from '../errors.js';
+import { ifMatchVersion, setEtag } from '../http/etag.js';
+import { collection, finishPage, text, timestamp } from '../http/pagination.js';
+import { route, type Principal } from '../http/route.js';
+import type { ApiDeps } from './deps.js';
+import { Nullable, Timestamp, Uuid } from './schemas.js';
+
+const KeyId = Type.String({ pattern: '^awk_[0-9a-f]{16}$', description: 'awk_ and 16 hex digits' });
+const KeyParams = Type.Object({ id: KeyId });
+const Scopes = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64, uniqueItems: true });
+
+const ApiKey = Type.Object({
+  id: KeyId,
+  name: Type.String(),
+  owner_id: Nullable(Uuid),
+  owner_username: Nullable(Type.String()),
+  scopes: Type.Array(Type.String()),
+  require_signature: Type.Boolean(),
+  created_at: Timestamp,
+  created_by: Type.String(),
+  expires_at: Nullable(Timestamp),
+  last_used_at: Nullable(Timestamp),
+  last_used_from: Nullable(Type.String()),
+  revoked_at: Nullable(Timestamp),
+  version: Type.Integer(),
+});
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function keyView(k: ApiKeyRecord) {
+  return {
+    id: k.id,
+    name: k.name,
+    owner_id: k.owner_id,
+    owner_username: k.owner_username,
+    scopes: k.scopes,
+    require_signature: k.require_signature,
+    created_at: k.created_at.toISOString(),
+    created_by: k.created_by,
+    expires_at: iso(k.expires_at),
+    last_used_at: iso(k.last_used_at),
+    last_used_from: k.last_used_from,
+    revoked_at: iso(k.revoked_at),
+    version: k.version,
+  };
+}
+
+const keysCollection = collection({
+  sorts: { created_at: timestamp('k.created_at'), name: text('k.name') },
+  defaultSort: '-created_at',
+  id: text('k.id'),
+});
+
+const MAX_TTL_S = 5 * 365 * 86400;
+
+export function apiKeyRoutes(deps: ApiDeps) {
+  const keys = new ApiKeyStore(deps.db);
+  const users = new UserDirectory(deps.db);
+  const isAdmin = (p: Principal) => p.scopes.has('admin');
+
+  /** The user a caller acts for: themselves, or the owner of the key they call with (null: an unowned key). */
+  const ownerOf = async (p: Principal): Promise<string | null> => (p.kind === 'user' ? p.id : p.kind === 'api_key' ? (await keys.get(p.id)).owner_id : null);
+
+  /** The key, if the caller may see it: admins all, others the keys of the user they act for. */
+  const visibleKey = async (p: Principal, id: string): Promise<ApiKeyRecord> => {
+    const key = await keys.get(id);
+    if (!isAdmin(p) && (key.owner_id === null || key.owner_id !== (await ownerOf(p)))) throw keyNotFound();
+    return key;
+  };
+
+  return [
+    route({
+      method: 'GET',
+      path: '/api/v1/api-keys',
+      summary: 'List API keys: your own, or (admins) everyone’s',
+      tag: 'api-keys',
+      scope: 'account',
+      query: Type.Object({ ...keysCollection.query, owner_id: Type.Optional(Uuid), revoked: Type.Optional(Type.Boolean()) }),
+      response: Type.Array(ApiKey),
+      handler: async (ctx) => {
+        const p = ctx.principal!;
+        const page = keysCollection.read(ctx.query);
+        const owner = isAdmin(p) ? ctx.query.owner_id : await ownerOf(p);
+        if (!isAdmin(p) && owner === null) {
+          ctx.setMeta({ limit: page.limit, sort: page.sort, next_cursor: null, total: 0 });
+          return [];
+        }
+        const { rows, total } = await keys.list(page, { ownerId: owner ?? undefined, revoked: ctx.query.revoked });
+        return finishPage(ctx, rows, page, (k) => [page.sort.endsWith('name') ? k.name : k.created_at, k.id], total).map(keyView);
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/api-keys',
+      summary: 'Make an API key; the secret is in this answer only',
+      description:
+        'Scopes must be ones you hold. Admins may make a key for another user (owner_id). Use the key as ' +
+        '`Authorization: Bearer <bearer>` over TLS, or sign requests with it (docs/api.md); require_signature ' +
+        'refuses the bearer form so the secret never travels.',
+      tag: 'api-keys',
+      scope: 'account',
+      status: 201,
+      body: Type.Object({
+        name: Type.String({ minLength: 1, maxLength: 100 }),
+        scopes: Scopes,
+        expires_in_s: Type.Optional(Type.Integer({ minimum: 60, maximum: MAX_TTL_S, description: 'no expiry when absent' })),
+        owner_id: Type.Optional(Uuid),
+        require_signature: Type.Optional(Type.Boolean()),
+      }),
+      response: Type.Object({
+        key: ApiKey,
+        secret: Type.String({ description: 'shown once' }),
+        bearer: Type.String({ description: 'awk_<id>.<secret>, for Authorization: Bearer' }),
+      }),
+      handler: async (ctx) => {
+        const p = ctx.principal!;
+        let ownerId = await ownerOf(p);
+        if (ctx.body.owner_id !== undefined && ctx.body.owner_id !== ownerId) {
+          if (!isAdmin(p)) throw new AppError('FORBIDDEN', 403, 'only admins make keys for other users', { field: 'body.owner_id', needed_scope: 'admin' });
+          ownerId = (await users.get(ctx.body.owner_id)).id;
+        }
+        checkGrantable(ctx.body.scopes, p.scopes);
+        const expiresAt = ctx.body.expires_in_s ? new Date(Date.now() + ctx.body.expires_in_s * 1000) : null;
+        const { key, secret } = await keys.create({
+          name: ctx.body.name, scopes: ctx.body.scopes, ownerId, expiresAt, requireSignature: ctx.body.require_signature, createdBy: `${p.kind}:${p.id}`,
+        });
+        ctx.audit({ key_id: key.id, scopes: key.scopes, owner_id: ownerId });
+        ctx.setHeader('Location', `/api/v1/api-keys/${key.id}`);
+        setEtag(ctx, key.version);
+        return { key: keyView(key), secret, bearer: `${key.id}.${secret}` };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/api-keys/:id',
+      summary: 'One API key (never its secret)',
+      tag: 'api-keys',
+      scope: 'account',
+      params: KeyParams,
+      response: ApiKey,
+      handler: async (ctx) => {
+        const key = await visibleKey(ctx.principal!, ctx.params.id);
+        setEtag(ctx, key.version);
+        return keyView(key);
+      },
+    }),
+    route({
+      method: 'PATCH',
+      path: '/api/v1/api-keys/:id',
+      summary: 'Rename a key, change its scopes, expiry or require_signature; needs If-Match',
+      tag: 'api-keys',
+      scope: 'account',
+      params: KeyParams,
+      body: Type.Object({
+        name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        scopes: Type.Optional(Scopes),
+        expires_at: Type.Optional(Nullable(Timestamp)),
+        require_signature: Type.Optional(Type.Boolean()),
+      }),
+      response: ApiKey,
+      handler: async (ctx) => {
+        const p = ctx.principal!;
+        const current = await visibleKey(p, ctx.params.id);
+        const version = ifMatchVersion(ctx, current.version) as number;
+        if (ctx.body.scopes) checkGrantable(ctx.body.scopes, p.scopes);
+        ctx.audit({ changes: ctx.body });
+        const expiresAt = ctx.body.expires_at === undefined ? undefined : ctx.body.expires_at === null ? null : new Date(ctx.body.expires_at);
+        const key = await keys.update(ctx.params.id, version, {
+          name: ctx.body.name, scopes: ctx.body.scopes, expiresAt, requireSignature: ctx.body.require_signature,
+        });
+        setEtag(ctx, key.version);
+        return keyView(key);
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/v1/api-keys/:id',
+      summary: 'Revoke a key: refused from now on, kept for the record',
+      tag: 'api-keys',
+      scope: 'account',
+      params: KeyParams,
+      response: ApiKey,
+      handler: async (ctx) => {
+        const p = ctx.principal!;
+        const current = await visibleKey(p, ctx.params.id);
+        ifMatchVersion(ctx, current.version, { required: false });
+        const key = await keys.revoke(ctx.params.id, `${p.kind}:${p.id}`);
+        setEtag(ctx, key.version);
+        return keyView(key);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,23 @@
+/** What route modules are built from: the domain objects of one server node. */
+import type { AgentDirectory } from '../auth/agents.js';
+import type { ServerIdentity } from '../auth/server-identity.js';
+import type { Config } from '../config.js';
+import type { EventBus } from '../events.js';
+import type { Gateway } from '../gateway/gateway.js';
+import type { IngestPipeline } from '../ingest/pipeline.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import type { MetricStore } from '../store/metric-store.js';
+
+export interface ApiDeps {
+  version: string;
+  config: Config;
+  db: Db;
+  log: Logger;
+  bus: EventBus;
+  agents: AgentDirectory;
+  identity: ServerIdentity;
+  gateway: Gateway;
+  pipeline: IngestPipeline;
+  metrics: MetricStore;
+}

@@ -1,0 +1,52 @@
+/** Liveness and what the node is doing: stores, gateway, ingest. */
+import { Type } from '@sinclair/typebox';
+import { route } from '../http/route.js';
+import type { ApiDeps } from './deps.js';
+
+export function healthRoutes(deps: ApiDeps) {
+  return [
+    route({
+      method: 'GET',
+      path: '/api/v1/health',
+      summary: 'Is the server up, and are its stores reachable',
+      tag: 'system',
+      scope: 'public',
+      response: Type.Object({
+        status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+        version: Type.String(),
+        uptime_s: Type.Number(),
+        checks: Type.Record(Type.String(), Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) })),
+      }),
+      handler: async () => {
+        const checks: Record<string, { ok: boolean; detail?: string }> = {};
+        try {
+          await deps.db.query('SELECT 1');
+          checks.database = { ok: true };
+        } catch (err) {
+          checks.database = { ok: false, detail: (err as Error).message };
+        }
+        const ok = Object.values(checks).every((c) => c.ok);
+        return { status: ok ? ('ok' as const) : ('degraded' as const), version: deps.version, uptime_s: Math.round(process.uptime()), checks };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/gateway/stats',
+      summary: 'Agent gateway and ingest counters of this node',
+      tag: 'system',
+      scope: 'agents:read',
+      response: Type.Object({
+        gateway: Type.Object({
+          connections: Type.Integer(), authenticated: Type.Integer(), opened: Type.Integer(), closed: Type.Integer(),
+          framesIn: Type.Integer(), framesOut: Type.Integer(), acks: Type.Integer(),
+          rejections: Type.Record(Type.String(), Type.Integer()),
+        }),
+        ingest: Type.Object({
+          queuedPoints: Type.Integer(), queuedBatches: Type.Integer(), committedPoints: Type.Integer(), committedBatches: Type.Integer(),
+          refusedBatches: Type.Integer(), writeFailures: Type.Integer(), flushes: Type.Integer(),
+        }),
+      }),
+      handler: () => ({ gateway: deps.gateway.stats, ingest: deps.pipeline.snapshot() }),
+    }),
+  ];
+}

@@ -1,0 +1,113 @@
+/**
+ * Builds one server node from its config: stores, gateway, ingest, API, dashboard, all on one
+ * uWebSockets.js app and port. main.ts and the tests both start servers through here.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import uWS from 'uWebSockets.js';
+import { Redis } from 'ioredis';
+import { AgentDirectory } from './auth/agents.js';
+import { AuditTrail } from './auth/audit-trail.js';
+import { bootstrapFirstAdmin, type FirstLogin } from './auth/bootstrap.js';
+import { createRequestGuard } from './auth/guard.js';
+import { loadServerIdentity } from './auth/server-identity.js';
+import type { Config } from './config.js';
+import { EventBus } from './events.js';
+import { Gateway } from './gateway/gateway.js';
+import { IngestPipeline } from './ingest/pipeline.js';
+import { createLogger, type Logger } from './log.js';
+import { PROJECT_ROOT, DASHBOARD_DIR } from './paths.js';
+import { Router } from './http/router.js';
+import { serveDashboard } from './http/static.js';
+import { openDb, type Db } from './store/db.js';
+import { migrate } from './store/migrate.js';
+import type { MetricStore } from './store/metric-store.js';
+import { PostgresRawMetricStore } from './store/postgres/raw-metrics.js';
+import type { ApiDeps } from './api/deps.js';
+import { agentRoutes } from './api/agents.routes.js';
+import { healthRoutes } from './api/health.routes.js';
+import { metricRoutes } from './api/metrics.routes.js';
+import { apiKeyRoutes } from './api/api-keys.routes.js';
+import { auditRoutes } from './api/audit.routes.js';
+import { openApiRoutes } from './api/openapi.routes.js';
+import { sessionRoutes } from './api/sessions.routes.js';
+import { userRoutes } from './api/users.routes.js';
+
+export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
+
+export interface RunningServer {
+  port: number;
+  deps: ApiDeps;
+  router: Router;
+  /** Set when no admin has logged in yet: the one-time login link main.ts prints. */
+  firstLogin: FirstLogin | null;
+  /** Graceful: stop accepting, tell agents to go, write what was taken, close stores. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  /** An already open database (tests share one per suite); otherwise opened from config. */
+  db?: Db;
+  metrics?: MetricStore;
+  validateResponses?: boolean;
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const db = opts.db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pg') }));
+  const applied = await migrate(db);
+  if (applied.length) log.info({ applied }, 'schema migrated');
+
+  const bus = new EventBus();
+  const identity = await loadServerIdentity(db);
+  const agents = new AgentDirectory(db, bus);
+  const metrics = opts.metrics ?? new PostgresRawMetricStore(db);
+  const pipeline = new IngestPipeline(metrics, { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
+  const gateway = new Gateway({
+    config: config.gateway,
+    directory: agents,
+    pipeline,
+    bus,
+    log,
+    handlers: {
+      hello: (agent, hello) => agents.recordHello(agent.agentId, hello),
+    },
+  });
+
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, pipeline, metrics };
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
+  const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses });
+  const audit = new AuditTrail(db, log);
+  router.observe(audit.observe);
+  router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
+  router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...openApiRoutes(deps, router));
+  const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
+
+  const app = uWS.App();
+  gateway.attach(app, '/agent');
+  router.mount(app, '/api/*');
+  serveDashboard(app, DASHBOARD_DIR);
+
+  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+    app.listen(config.host, config.port, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
+  });
+  const port = uWS.us_socket_local_port(listenSocket);
+  log.info({ host: config.host, port, store: db.kind }, 'autowatch listening');
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      uWS.us_listen_socket_close(listenSocket);
+      gateway.closeAll();
+      await pipeline.drain();
+      await gateway.stop();
+      await metrics.close();
+      await audit.close();
+      redis?.disconnect();
+      if (!opts.db) await db.close();
+      log.info('autowatch stopped');
+    })());
+
+  return { port, deps, router, firstLogin, stop };
+}

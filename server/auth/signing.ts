@@ -1,0 +1,162 @@
+/**
+ * Signed requests (scheme AW1-HMAC-SHA256, described for clients in docs/api.md). A caller with an
+ * API key signs the parts of a request that matter with a key derived from its secret; the secret
+ * itself never travels. The canonical request is eight lines joined by "\n", no trailing newline:
+ *
+ *   AW1-HMAC-SHA256
+ *   <key id>                   X-AW-Key
+ *   <METHOD>                   upper case
+ *   <path>                     exactly as sent on the request line, no decoding
+ *   <query>                    exactly as sent after '?', '' when none; no re-ordering
+ *   <timestamp>                X-AW-Timestamp, unix seconds
+ *   <nonce>                    X-AW-Nonce, 16-64 of [A-Za-z0-9_-], never reused
+ *   <body sha256>              X-AW-Content-SHA256, lower-case hex of the body bytes
+ *
+ *   signing key = HMAC-SHA256(key = secret, "aw1-request-signing")
+ *   X-AW-Signature = lower-case hex HMAC-SHA256(key = signing key, canonical request)
+ *
+ * Signing what is on the wire, not a normalised form, leaves nothing for client and server to
+ * disagree on. Everything here is pure; the guard does the I/O (key lookup, nonce cache).
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AppError } from '../errors.js';
+import { KEY_ID } from './tokens.js';
+
+export const SCHEME = 'AW1-HMAC-SHA256';
+export const SIGNING_LABEL = 'aw1-request-signing';
+
+export const SIGNATURE_HEADERS = {
+  key: 'x-aw-key',
+  timestamp: 'x-aw-timestamp',
+  nonce: 'x-aw-nonce',
+  contentSha256: 'x-aw-content-sha256',
+  signature: 'x-aw-signature',
+} as const;
+
+export interface SignedParts {
+  keyId: string;
+  method: string;
+  path: string;
+  query: string;
+  timestamp: string;
+  nonce: string;
+  contentSha256: string;
+}
+
+export const deriveSigningKey = (secret: string): Buffer => createHmac('sha256', secret).update(SIGNING_LABEL).digest();
+export const bodySha256 = (body: Buffer | string): string => createHash('sha256').update(body).digest('hex');
+
+export function canonicalRequest(p: SignedParts): string {
+  return [SCHEME, p.keyId, p.method.toUpperCase(), p.path, p.query, p.timestamp, p.nonce, p.contentSha256].join('\n');
+}
+
+export const signCanonical = (signingKey: Buffer, canonical: string): string => createHmac('sha256', signingKey).update(canonical).digest('hex');
+
+/** Client side: the five headers for a request. `query` is the text after '?' as it will be sent. */
+export function signRequest(input: {
+  keyId: string;
+  secret: string;
+  method: string;
+  path: string;
+  query?: string;
+  body?: Buffer | string;
+  timestamp?: number;
+  nonce?: string;
+}): Record<string, string> {
+  const parts: SignedParts = {
+    keyId: input.keyId,
+    method: input.method,
+    path: input.path,
+    query: input.query ?? '',
+    timestamp: String(input.timestamp ?? Math.floor(Date.now() / 1000)),
+    nonce: input.nonce ?? randomBytes(16).toString('base64url'),
+    contentSha256: bodySha256(input.body ?? ''),
+  };
+  return {
+    'X-AW-Key': parts.keyId,
+    'X-AW-Timestamp': parts.timestamp,
+    'X-AW-Nonce': parts.nonce,
+    'X-AW-Content-SHA256': parts.contentSha256,
+    'X-AW-Signature': signCanonical(deriveSigningKey(input.secret), canonicalRequest(parts)),
+  };
+}
+
+const FORMATS: Record<keyof typeof SIGNATURE_HEADERS, [RegExp, string]> = {
+  key: [KEY_ID, 'awk_ and 16 hex digits'],
+  timestamp: [/^\d{1,12}$/, 'unix seconds'],
+  nonce: [/^[A-Za-z0-9_-]{16,64}$/, '16-64 of A-Z a-z 0-9 _ -'],
+  contentSha256: [/^[0-9a-f]{64}$/, '64 lower-case hex digits'],
+  signature: [/^[0-9a-f]{64}$/, '64 lower-case hex digits'],
+};
+
+/** True when the request carries any signature header: it then must be a complete, valid signed request. */
+export function looksSigned(headers: Readonly<Record<string, string>>): boolean {
+  return Object.values(SIGNATURE_HEADERS).some((h) => headers[h] !== undefined);
+}
+
+/** The signed parts and the signature from a request; 401 SIGNATURE_MALFORMED naming the header at fault. */
+export function readSignedRequest(req: {
+  method: string;
+  path: string;
+  rawQuery: string;
+  headers: Readonly<Record<string, string>>;
+}): { parts: SignedParts; signature: string } {
+  const values = {} as Record<keyof typeof SIGNATURE_HEADERS, string>;
+  for (const [name, header] of Object.entries(SIGNATURE_HEADERS) as [keyof typeof SIGNATURE_HEADERS, string][]) {
+    const value = req.headers[header];
+    const [format, says] = FORMATS[name];
+    if (value === undefined || !format.test(value)) {
+      throw new AppError('SIGNATURE_MALFORMED', 401, `${header} is ${value === undefined ? 'missing' : 'malformed'}: ${says}`, { header });
+    }
+    values[name] = value;
+  }
+  return {
+    parts: {
+      keyId: values.key,
+      method: req.method,
+      path: req.path,
+      query: req.rawQuery,
+      timestamp: values.timestamp,
+      nonce: values.nonce,
+      contentSha256: values.contentSha256,
+    },
+    signature: values.signature,
+  };
+}
+
+/** 401 SIGNATURE_STALE unless the timestamp is within `skewS` of now (either way). */
+export function checkTimestamp(timestamp: string, nowMs: number, skewS: number): void {
+  const offset = Number(timestamp) - Math.floor(nowMs / 1000);
+  if (Math.abs(offset) > skewS) {
+    throw new AppError('SIGNATURE_STALE', 401, `X-AW-Timestamp is ${Math.abs(offset)} s ${offset < 0 ? 'behind' : 'ahead of'} the server clock; at most ${skewS} s is accepted`, {
+      server_time: Math.floor(nowMs / 1000),
+      max_skew_s: skewS,
+    });
+  }
+}
+
+/** 401 BODY_HASH_MISMATCH when the body is not the one X-AW-Content-SHA256 names. */
+export function checkBodyHash(parts: SignedParts, body: Buffer): void {
+  const actual = bodySha256(body);
+  if (actual !== parts.contentSha256) {
+    throw new AppError('BODY_HASH_MISMATCH', 401, 'the body is not the one X-AW-Content-SHA256 describes (changed on the way, or hashed differently)', {
+      body_sha256: actual,
+      body_bytes: body.length,
+    });
+  }
+}
+
+/**
+ * 401 SIGNATURE_INVALID unless `signature` signs the parts with `signingKey`. The details carry the
+ * canonical request the server computed (no secret in it), so a client can compare it with its own.
+ */
+export function checkSignature(parts: SignedParts, signature: string, signingKey: Buffer): void {
+  const canonical = canonicalRequest(parts);
+  const expected = Buffer.from(signCanonical(signingKey, canonical), 'hex');
+  const given = Buffer.from(signature, 'hex');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new AppError('SIGNATURE_INVALID', 401, 'X-AW-Signature does not sign this request; compare your canonical request with details.canonical_request', {
+      canonical_request: canonical,
+    });
+  }
+}

@@ -1,0 +1,125 @@
+/** Every setting of the server: its env variable, its default, in one place. */
+import { resolve } from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Postgres server; unset means the embedded PGlite in dataDir. */
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  questdbUrl: string | undefined;
+  metricsStore: 'postgres' | 'questdb';
+  logLevel: string;
+  /** Approve newly enrolled agents at once (demo); otherwise they wait for an admin. */
+  autoApprove: boolean;
+  gateway: {
+    maxFrameBytes: number;
+    clockSkewMs: number;
+    idleTimeoutS: number;
+    /** Token bucket per agent: sustained frames per second and burst size. */
+    rateFramesPerS: number;
+    rateBurst: number;
+    /** Refuse connections past this count: one process must stay clear of its open-file limit. */
+    maxAgents: number;
+    /** Stop accepting metrics from an agent whose outgoing buffer is above this. */
+    maxBufferedBytes: number;
+    /** Collection and heartbeat intervals agents are told to use. */
+    agentIntervalS: number;
+    agentHeartbeatS: number;
+  };
+  ingest: {
+    /** Bounded queue between gateway and store, in points. */
+    queuePoints: number;
+    batchPoints: number;
+    batchMs: number;
+    /** Store write attempts before the frames are refused and left for the agent to resend. */
+    writeAttempts: number;
+  };
+  api: {
+    /** Dashboard sessions last this long from login. */
+    sessionTtlS: number;
+    /** One-time login links (first admin, new users without a password) last this long. */
+    oneTimeLoginTtlS: number;
+    /** Signed requests: the X-AW-Timestamp may differ from the server clock by this much either way. */
+    signatureSkewS: number;
+    /** Token buckets per remote address (every request) and per caller (session or API key). */
+    rateAddressPerS: number;
+    rateAddressBurst: number;
+    rateCallerPerS: number;
+    rateCallerBurst: number;
+    /** Failed logins an address or a username may make before waiting (one more each loginRefillS). */
+    loginFailures: number;
+    loginRefillS: number;
+    /** On start, make the first admin when there is none and print a one-time login link. */
+    bootstrapAdmin: boolean;
+    /** The URL people open the dashboard at (links printed by the server and the CLI); http://HOST:PORT/ otherwise. */
+    publicUrl: string | undefined;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const metricsStore = env.METRICS_STORE ?? (env.QUESTDB_URL ? 'questdb' : 'postgres');
+  if (metricsStore !== 'postgres' && metricsStore !== 'questdb') {
+    throw new Error(`METRICS_STORE must be postgres or questdb, got "${metricsStore}"`);
+  }
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port: int(env, 'PORT', 8080),
+    dataDir: resolve(env.DATA_DIR ?? './data'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    questdbUrl: env.QUESTDB_URL || undefined,
+    metricsStore,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    autoApprove: bool(env, 'AW_AUTO_APPROVE', false),
+    gateway: {
+      maxFrameBytes: int(env, 'AW_MAX_FRAME_BYTES', 1024 * 1024, 64),
+      clockSkewMs: int(env, 'AW_CLOCK_SKEW_S', 300, 1) * 1000,
+      idleTimeoutS: int(env, 'AW_IDLE_TIMEOUT_S', 120, 8),
+      rateFramesPerS: int(env, 'AW_AGENT_RATE', 20, 1),
+      rateBurst: int(env, 'AW_AGENT_BURST', 100, 1),
+      maxAgents: int(env, 'AW_MAX_AGENTS', 18_000, 1),
+      maxBufferedBytes: int(env, 'AW_MAX_BUFFERED_BYTES', 512 * 1024, 1024),
+      agentIntervalS: int(env, 'AW_AGENT_INTERVAL_S', 10, 1),
+      agentHeartbeatS: int(env, 'AW_AGENT_HEARTBEAT_S', 30, 1),
+    },
+    ingest: {
+      queuePoints: int(env, 'AW_INGEST_QUEUE_POINTS', 1_000_000, 1),
+      batchPoints: int(env, 'AW_BATCH_POINTS', 20_000, 1),
+      batchMs: int(env, 'AW_BATCH_MS', 200, 1),
+      writeAttempts: int(env, 'AW_WRITE_ATTEMPTS', 3, 1),
+    },
+    api: {
+      sessionTtlS: int(env, 'AW_SESSION_TTL_S', 12 * 3600, 60),
+      oneTimeLoginTtlS: int(env, 'AW_ONE_TIME_LOGIN_TTL_S', 3600, 60),
+      signatureSkewS: int(env, 'AW_SIGNATURE_SKEW_S', 300, 1),
+      rateAddressPerS: int(env, 'AW_RATE_ADDRESS_PER_S', 50, 1),
+      rateAddressBurst: int(env, 'AW_RATE_ADDRESS_BURST', 200, 1),
+      rateCallerPerS: int(env, 'AW_RATE_CALLER_PER_S', 20, 1),
+      rateCallerBurst: int(env, 'AW_RATE_CALLER_BURST', 100, 1),
+      loginFailures: int(env, 'AW_LOGIN_FAILURES', 10, 1),
+      loginRefillS: int(env, 'AW_LOGIN_REFILL_S', 30, 1),
+      bootstrapAdmin: bool(env, 'AW_BOOTSTRAP_ADMIN', true),
+      publicUrl: env.AW_PUBLIC_URL || undefined,
+    },
+  };
+}

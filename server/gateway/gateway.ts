@@ -1,0 +1,406 @@
+/**
+ * The agent gateway: one WebSocket per agent at /agent, binary frames (protocol/frame.ts).
+ * Connection life: upgrade (agent id looked up, asynchronously) → welcome (session nonce) →
+ * hello (first signed agent frame: proves the key) → heartbeats, metrics, inventory, task results.
+ * Every refusal closes only the offending connection, with its own close code, and is counted.
+ * Per-connection state is the socket's user data; the only maps are agent id → socket.
+ */
+import { randomBytes } from 'node:crypto';
+import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
+import type { AgentCredentials, AgentDirectory, AgentState } from '../auth/agents.js';
+import type { Config } from '../config.js';
+import type { EventBus } from '../events.js';
+import type { IngestPipeline } from '../ingest/pipeline.js';
+import type { Logger } from '../log.js';
+import { CloseCode, closeCodeName } from '../protocol/close-codes.js';
+import { FrameError, decodePayload, encodeFrame, macPrefix, verifyFrame, type VerifiedFrame } from '../protocol/frame.js';
+import { MessageType, PROTOCOL_VERSION, messageTypeName, type ConfigMessage, type HelloMessage, type MessageTypeCode } from '../protocol/messages.js';
+import { PayloadError, checkAck, checkError, checkHeartbeat, checkHello, checkInventory, checkMetrics } from '../protocol/validate.js';
+import { takeToken } from './token-bucket.js';
+
+export interface AgentSocket {
+  agentId: string;
+  hostId: string;
+  key: Buffer;
+  prefix: Buffer;
+  state: AgentState;
+  /** Close code to close with as soon as the socket opens (unknown, revoked, server full). */
+  reject: number;
+  rejectReason: string;
+  authed: boolean;
+  recvSeq: number;
+  sendSeq: number;
+  openedAt: number;
+  tokens: number;
+  tokensAt: number;
+  closed: boolean;
+  remote: string;
+}
+
+/** What domain modules plug into the gateway; the gateway imports none of them. */
+export interface FrameHandlers {
+  hello?(agent: AgentSocket, hello: HelloMessage): Promise<void>;
+  inventory?(agent: AgentSocket, report: Record<string, unknown>): Promise<void>;
+  taskResult?(agent: AgentSocket, message: unknown): Promise<void>;
+  agentAck?(agent: AgentSocket, seq: number): void;
+  agentError?(agent: AgentSocket, error: { seq?: number; code: string; message: string }): void;
+  /** The configuration an agent runs (intervals, monitoring items). */
+  config?(agent: AgentSocket): Promise<Omit<ConfigMessage, 'state'>>;
+}
+
+export interface GatewayStats {
+  connections: number;
+  authenticated: number;
+  opened: number;
+  closed: number;
+  framesIn: number;
+  framesOut: number;
+  acks: number;
+  /** Rejections by close-code name (and refused-frame codes). */
+  rejections: Record<string, number>;
+}
+
+type Ws = WebSocket<AgentSocket>;
+
+const HELLO_TIMEOUT_MS = 10_000;
+const LAST_SEEN_FLUSH_MS = 15_000;
+
+export interface GatewayDeps {
+  config: Config['gateway'];
+  directory: AgentDirectory;
+  pipeline: IngestPipeline;
+  bus: EventBus;
+  log: Logger;
+  handlers?: FrameHandlers;
+}
+
+export class Gateway {
+  private readonly sessions = new Map<string, Ws>();
+  private readonly unauthed = new Set<Ws>();
+  private readonly credentials = new Map<string, AgentCredentials>();
+  private seen = new Set<string>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly unsubscribe: Array<() => void> = [];
+  private draining = false;
+  readonly stats: GatewayStats = { connections: 0, authenticated: 0, opened: 0, closed: 0, framesIn: 0, framesOut: 0, acks: 0, rejections: {} };
+
+  constructor(private readonly deps: GatewayDeps) {}
+
+  attach(app: TemplatedApp, path = '/agent'): void {
+    const cfg = this.deps.config;
+    const behavior: WebSocketBehavior<AgentSocket> = {
+      // uWS cuts frames past its limit without a close code; ours, at half of it, answers 4006.
+      maxPayloadLength: cfg.maxFrameBytes * 2,
+      idleTimeout: cfg.idleTimeoutS,
+      sendPingsAutomatically: true,
+      maxBackpressure: cfg.maxBufferedBytes * 2,
+      upgrade: (res, req, context) => this.upgrade(res, req, context),
+      open: (ws) => this.open(ws),
+      message: (ws, message, isBinary) => this.message(ws, message, isBinary),
+      close: (ws, code, message) => this.close(ws, code, message),
+    };
+    app.ws<AgentSocket>(path, behavior);
+    this.timers.push(setInterval(() => this.sweepHelloTimeouts(), 2_000).unref());
+    this.timers.push(setInterval(() => void this.flushLastSeen(), LAST_SEEN_FLUSH_MS).unref());
+    this.unsubscribe.push(
+      this.deps.bus.on('agent.revoked', ({ agentId }) => {
+        this.credentials.delete(agentId);
+        const ws = this.sessions.get(agentId);
+        if (ws) this.reject(ws, CloseCode.AGENT_REVOKED, 'AGENT_REVOKED', 'agent was revoked');
+      }),
+      this.deps.bus.on('agent.approved', ({ agentId }) => {
+        this.credentials.delete(agentId);
+        const ws = this.sessions.get(agentId);
+        if (ws) {
+          ws.getUserData().state = 'active';
+          void this.pushConfig(ws);
+        }
+      }),
+      this.deps.bus.on('agent.config', ({ agentId }) => {
+        const ws = this.sessions.get(agentId);
+        if (ws) void this.pushConfig(ws);
+      }),
+    );
+  }
+
+  isOnline(agentId: string): boolean {
+    return this.sessions.has(agentId);
+  }
+
+  onlineAgentIds(): IterableIterator<string> {
+    return this.sessions.keys();
+  }
+
+  /** Sends a message to an agent connected to this node; false when it is not here. */
+  sendTo(agentId: string, type: MessageTypeCode, message: unknown): boolean {
+    const ws = this.sessions.get(agentId);
+    if (!ws) return false;
+    return this.send(ws, type, message);
+  }
+
+  /** Graceful stop: refuse new agents and tell connected ones to reconnect (elsewhere, or later). */
+  closeAll(code: number = CloseCode.SERVER_SHUTDOWN, reason = 'server shutting down'): void {
+    this.draining = true;
+    for (const ws of [...this.sessions.values(), ...this.unauthed]) this.end(ws, code, reason);
+  }
+
+  async stop(): Promise<void> {
+    this.timers.forEach(clearInterval);
+    this.unsubscribe.forEach((u) => u());
+    await this.flushLastSeen();
+  }
+
+  // --- connection life ---------------------------------------------------------------------
+
+  /**
+   * Synchronous on purpose: the credential lookup happens in open(). An asynchronous upgrade in
+   * uWS v20.30 either warns on every connection (uncorked) or, corked, can close the new socket
+   * right after open (uWebSockets.js #1108, uWebSockets #1929).
+   */
+  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+    const now = Date.now();
+    const data: AgentSocket = {
+      agentId: req.getHeader('x-aw-agent') || new URLSearchParams(req.getQuery() ?? '').get('agent') || '',
+      hostId: '', key: EMPTY, prefix: EMPTY, state: 'pending', reject: 0, rejectReason: '', authed: false,
+      recvSeq: 0, sendSeq: 0, openedAt: now, tokens: this.deps.config.rateBurst, tokensAt: now, closed: false,
+      remote: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    };
+    if (this.draining) {
+      data.reject = CloseCode.SERVER_SHUTDOWN;
+      data.rejectReason = 'server shutting down';
+    } else if (this.stats.connections >= this.deps.config.maxAgents) {
+      data.reject = CloseCode.SERVER_FULL;
+      data.rejectReason = 'server holds its maximum of agents; try another node';
+    }
+    res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+  }
+
+  private async lookup(agentId: string): Promise<AgentCredentials | null> {
+    const cached = this.credentials.get(agentId);
+    if (cached) return cached;
+    const cred = await this.deps.directory.credentials(agentId);
+    if (cred) this.credentials.set(agentId, cred);
+    return cred;
+  }
+
+  private open(ws: Ws): void {
+    const ud = ws.getUserData();
+    this.stats.connections++;
+    this.stats.opened++;
+    if (ud.reject) {
+      this.reject(ws, ud.reject, closeCodeName(ud.reject) ?? 'REJECTED', ud.rejectReason);
+      return;
+    }
+    // Until its hello, a socket is on the clock (sweepHelloTimeouts), lookup included.
+    this.unauthed.add(ws);
+    this.lookup(ud.agentId).then(
+      (cred) => {
+        if (ud.closed) return;
+        if (!cred) return this.reject(ws, CloseCode.AGENT_UNKNOWN, 'AGENT_UNKNOWN', 'unknown agent');
+        if (cred.state === 'revoked') return this.reject(ws, CloseCode.AGENT_REVOKED, 'AGENT_REVOKED', 'agent was revoked');
+        const session = randomBytes(16);
+        ud.hostId = cred.hostId;
+        ud.key = cred.secret;
+        ud.prefix = macPrefix(ud.agentId, session);
+        ud.state = cred.state;
+        // The welcome carries the session nonce every later tag covers, both directions.
+        this.send(ws, MessageType.welcome, { session, serverTime: Date.now(), protocol: PROTOCOL_VERSION });
+      },
+      (err) => {
+        this.deps.log.error({ err, agent: ud.agentId }, 'agent lookup failed');
+        if (!ud.closed) this.end(ws, CloseCode.SERVER_UNAVAILABLE, 'agent directory unavailable; retry later');
+      },
+    );
+  }
+
+  private close(ws: Ws, code: number, message: ArrayBuffer): void {
+    const ud = ws.getUserData();
+    const reason = Buffer.from(message).toString();
+    if (code === 1006 && !ud.closed && /too big/i.test(reason)) this.count('FRAME_TOO_LARGE');
+    this.deps.log.debug({ agent: ud.agentId, code, reason, authed: ud.authed }, 'agent connection closed');
+    ud.closed = true;
+    this.stats.connections--;
+    this.stats.closed++;
+    this.unauthed.delete(ws);
+    if (ud.authed) {
+      this.stats.authenticated--;
+      if (this.sessions.get(ud.agentId) === ws) this.sessions.delete(ud.agentId);
+      this.seen.add(ud.agentId);
+    }
+  }
+
+  // --- frames ------------------------------------------------------------------------------
+
+  private message(ws: Ws, message: ArrayBuffer, isBinary: boolean): void {
+    const ud = ws.getUserData();
+    if (ud.closed) return;
+    this.stats.framesIn++;
+    try {
+      if (!isBinary) throw new FrameError(CloseCode.FRAME_MALFORMED, 'FRAME_MALFORMED', 'text frames are not part of the protocol');
+      if (message.byteLength > this.deps.config.maxFrameBytes) {
+        throw new FrameError(CloseCode.FRAME_TOO_LARGE, 'FRAME_TOO_LARGE', `frame of ${message.byteLength} bytes exceeds ${this.deps.config.maxFrameBytes}`);
+      }
+      const frame = verifyFrame(new Uint8Array(message), {
+        key: ud.key, prefix: ud.prefix, lastSeq: ud.recvSeq, now: Date.now(), clockSkewMs: this.deps.config.clockSkewMs,
+      });
+      ud.recvSeq = frame.seq;
+      this.dispatch(ws, ud, frame);
+    } catch (err) {
+      if (err instanceof FrameError) this.reject(ws, err.closeCode, err.code, err.message);
+      else if (err instanceof PayloadError) this.refuse(ws, ud.recvSeq, 'PAYLOAD_INVALID', err.message);
+      else {
+        this.deps.log.error({ err, agent: ud.agentId }, 'frame handling failed');
+        this.reject(ws, CloseCode.PROTOCOL_VIOLATION, 'INTERNAL', 'server could not handle the frame');
+      }
+    }
+  }
+
+  private dispatch(ws: Ws, ud: AgentSocket, frame: VerifiedFrame): void {
+    const body = decodePayload(frame.payload);
+    if (!ud.authed && frame.type !== MessageType.hello) {
+      throw new FrameError(CloseCode.PROTOCOL_VIOLATION, 'PROTOCOL_VIOLATION', 'the first agent frame must be hello');
+    }
+    switch (frame.type) {
+      case MessageType.hello:
+        return this.onHello(ws, ud, frame.seq, checkHello(body));
+      case MessageType.heartbeat:
+        checkHeartbeat(body);
+        return this.ack(ws, frame.seq);
+      case MessageType.metrics:
+        return this.onMetrics(ws, ud, frame.seq, body);
+      case MessageType.inventory: {
+        const { report } = checkInventory(body);
+        return this.handOff(ws, ud, frame.seq, this.deps.handlers?.inventory?.(ud, report));
+      }
+      case MessageType.taskResult:
+        return this.handOff(ws, ud, frame.seq, this.deps.handlers?.taskResult?.(ud, body));
+      case MessageType.ack:
+        this.deps.handlers?.agentAck?.(ud, checkAck(body).seq);
+        return;
+      case MessageType.error:
+        this.deps.handlers?.agentError?.(ud, checkError(body));
+        return;
+      default:
+        throw new FrameError(CloseCode.PROTOCOL_VIOLATION, 'PROTOCOL_VIOLATION', `agents do not send ${messageTypeName(frame.type)} frames`);
+    }
+  }
+
+  private onHello(ws: Ws, ud: AgentSocket, seq: number, hello: HelloMessage): void {
+    if (ud.authed) throw new FrameError(CloseCode.PROTOCOL_VIOLATION, 'PROTOCOL_VIOLATION', 'hello sent twice');
+    if (hello.protocol !== PROTOCOL_VERSION) {
+      throw new FrameError(CloseCode.PROTOCOL_UNSUPPORTED, 'PROTOCOL_UNSUPPORTED', `agent speaks protocol ${hello.protocol}, server ${PROTOCOL_VERSION}`);
+    }
+    ud.authed = true;
+    this.unauthed.delete(ws);
+    this.stats.authenticated++;
+    // Only now, with the key proven, may a connection take over from an older one.
+    const previous = this.sessions.get(ud.agentId);
+    if (previous && previous !== ws) this.reject(previous, CloseCode.REPLACED, 'REPLACED', 'a newer connection of this agent took over');
+    this.sessions.set(ud.agentId, ws);
+    this.seen.add(ud.agentId);
+    this.ack(ws, seq);
+    const recorded = this.deps.handlers?.hello?.(ud, hello) ?? Promise.resolve();
+    recorded.catch((err) => this.deps.log.error({ err, agent: ud.agentId }, 'recording hello failed'));
+    void this.pushConfig(ws);
+  }
+
+  private onMetrics(ws: Ws, ud: AgentSocket, seq: number, body: unknown): void {
+    if (ud.state !== 'active') return this.refuse(ws, seq, 'AGENT_PENDING', 'agent waits for approval; metrics are not accepted yet', 30_000);
+    const wait = takeToken(ud, Date.now(), this.deps.config.rateFramesPerS, this.deps.config.rateBurst);
+    if (wait) return this.refuse(ws, seq, 'RATE_LIMITED', 'agent sends frames faster than its rate limit', wait);
+    if (ws.getBufferedAmount() > this.deps.config.maxBufferedBytes) {
+      return this.refuse(ws, seq, 'BACKPRESSURE', 'connection has too much unsent data', 1000);
+    }
+    const { batch, points } = checkMetrics(body);
+    const accepted = this.deps.pipeline.offer({
+      agentId: ud.agentId,
+      hostId: ud.hostId,
+      batch,
+      points,
+      committed: () => this.ack(ws, seq),
+      refused: (retryAfterMs) => this.refuse(ws, seq, 'STORE_UNAVAILABLE', 'metric store did not take the batch', retryAfterMs),
+    });
+    if (!accepted) this.refuse(ws, seq, 'INGEST_BUSY', 'ingest queue is full', 1000);
+  }
+
+  private handOff(ws: Ws, ud: AgentSocket, seq: number, work: Promise<void> | undefined): void {
+    if (!work) return this.refuse(ws, seq, 'NOT_SUPPORTED', 'this server does not handle that message yet');
+    work.then(
+      () => this.ack(ws, seq),
+      (err) => {
+        this.deps.log.error({ err, agent: ud.agentId }, 'agent message handler failed');
+        this.refuse(ws, seq, err?.code ?? 'HANDLER_FAILED', err?.message ?? 'handler failed', 5000);
+      },
+    );
+  }
+
+  private async pushConfig(ws: Ws): Promise<void> {
+    const ud = ws.getUserData();
+    try {
+      const rest = (await this.deps.handlers?.config?.(ud)) ?? { intervalS: this.deps.config.agentIntervalS, heartbeatS: this.deps.config.agentHeartbeatS };
+      this.send(ws, MessageType.config, { ...rest, state: ud.state === 'active' ? 'active' : 'pending' } satisfies ConfigMessage);
+    } catch (err) {
+      this.deps.log.error({ err, agent: ud.agentId }, 'building agent config failed');
+    }
+  }
+
+  // --- sending and refusing ----------------------------------------------------------------
+
+  private send(ws: Ws, type: MessageTypeCode, message: unknown): boolean {
+    const ud = ws.getUserData();
+    if (ud.closed) return false;
+    ud.sendSeq++;
+    const frame = encodeFrame(ud.key, ud.prefix, type, ud.sendSeq, Date.now(), message);
+    this.stats.framesOut++;
+    // 2 = dropped past maxBackpressure; the agent's own ack timeout then resends.
+    return ws.send(frame, true) !== 2;
+  }
+
+  private ack(ws: Ws, seq: number): void {
+    this.stats.acks++;
+    this.send(ws, MessageType.ack, { seq });
+  }
+
+  /** A frame not accepted, connection kept: the agent keeps the data and retries if told when. */
+  private refuse(ws: Ws, seq: number, code: string, message: string, retryAfterMs?: number): void {
+    this.count(code);
+    this.send(ws, MessageType.error, retryAfterMs === undefined ? { seq, code, message } : { seq, code, message, retryAfterMs });
+  }
+
+  private reject(ws: Ws, closeCode: number, code: string, reason: string): void {
+    const ud = ws.getUserData();
+    this.count(closeCodeName(closeCode) ?? code);
+    this.deps.log.warn({ agent: ud.agentId || undefined, remote: ud.remote, close: closeCode, code }, reason);
+    this.end(ws, closeCode, reason);
+  }
+
+  private end(ws: Ws, code: number, reason: string): void {
+    const ud = ws.getUserData();
+    if (ud.closed) return;
+    ud.closed = true;
+    ws.end(code, reason.slice(0, 120));
+  }
+
+  private count(code: string): void {
+    this.stats.rejections[code] = (this.stats.rejections[code] ?? 0) + 1;
+  }
+
+  private sweepHelloTimeouts(): void {
+    const limit = Date.now() - HELLO_TIMEOUT_MS;
+    for (const ws of this.unauthed) {
+      if (ws.getUserData().openedAt < limit) this.reject(ws, CloseCode.HELLO_TIMEOUT, 'HELLO_TIMEOUT', 'no hello within 10 s');
+    }
+  }
+
+  private async flushLastSeen(): Promise<void> {
+    const ids = [...this.seen, ...this.sessions.keys()];
+    this.seen = new Set();
+    try {
+      await this.deps.directory.touch([...new Set(ids)], new Date());
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not record last-seen times');
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

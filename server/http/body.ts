@@ -1,0 +1,62 @@
+/** Reading a request body from uWS: bounded in size, aborted requests never resolve into handlers. */
+import type { HttpResponse } from 'uWebSockets.js';
+import { AppError } from '../errors.js';
+
+export class RequestAborted extends Error {}
+
+/** Collects the body; rejects with 413 past `limit` bytes (and stops buffering at once). */
+export function readBody(res: HttpResponse, limit: number, aborted: { value: boolean }): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    res.onData((chunk, isLast) => {
+      if (done) return;
+      size += chunk.byteLength;
+      if (size > limit) {
+        done = true;
+        reject(new AppError('BODY_TOO_LARGE', 413, `request body exceeds ${limit} bytes`));
+        return;
+      }
+      // uWS reuses the chunk's memory after this callback returns: copy it.
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (isLast) {
+        done = true;
+        if (aborted.value) reject(new RequestAborted());
+        else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      }
+    });
+  });
+}
+
+/** Depth of a parsed JSON value, without recursion so a hostile body cannot blow the stack. */
+export function jsonDepth(value: unknown, stopAt: number): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) max = d;
+    if (max > stopAt) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+/** Dotted path of the first string (value or key) holding U+0000, '' for the value itself; null when none. */
+export function findNul(value: unknown): string | null {
+  const stack: Array<[unknown, string]> = [[value, '']];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return path;
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        const at = path ? `${path}.${k}` : k;
+        if (k.includes('\u0000')) return at;
+        stack.push([child, at]);
+      }
+    }
+  }
+  return null;
+}

@@ -1,0 +1,78 @@
+/** What a route declares: the one way to add an API route. */
+import type { TSchema, Static } from '@sinclair/typebox';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Who is calling, once authenticated. */
+export interface Principal {
+  kind: 'user' | 'api_key' | 'agent';
+  id: string;
+  name: string;
+  role?: string;
+  scopes: ReadonlySet<string>;
+  /** The session a user logged in with (session tokens only): logout ends it. */
+  sessionId?: string;
+}
+
+/** Scopes name a domain and an action; `admin` implies every scope. */
+export type Scope = string;
+
+export interface RequestContext<P = any, Q = any, B = any> {
+  requestId: string;
+  method: Method;
+  path: string;
+  params: P;
+  query: Q;
+  body: B;
+  /** Raw body bytes (for routes that declare bodyType 'text' or 'raw', or to verify a signature). */
+  rawBody: Buffer;
+  headers: Readonly<Record<string, string>>;
+  remoteAddress: string;
+  principal: Principal | null;
+  /** Set the success status (default 200, or the route's `status`). */
+  setStatus(status: number): void;
+  setHeader(name: string, value: string): void;
+  /** Pagination and other data about `data` (cursor, total). */
+  setMeta(meta: Record<string, unknown>): void;
+  /** Add to this request's audit record (the username tried at login, the id of what was made). Never secrets. */
+  audit(detail: Record<string, unknown>): void;
+}
+
+export interface RouteSpec<
+  SP extends TSchema = TSchema,
+  SQ extends TSchema = TSchema,
+  SB extends TSchema = TSchema,
+  SR extends TSchema = TSchema,
+> {
+  method: Method;
+  /** e.g. '/api/v1/hosts/:id/metrics' */
+  path: string;
+  summary: string;
+  /** Longer text for the OpenAPI document: conventions, caveats. */
+  description?: string;
+  tag: string;
+  /** The scope a caller needs; 'public' routes need none (health, login, enrollment). */
+  scope: Scope | 'public';
+  params?: SP;
+  query?: SQ;
+  body?: SB;
+  response: SR;
+  /** Success status, 200 unless said. */
+  status?: number;
+  bodyType?: 'json' | 'text' | 'raw';
+  /**
+   * Content type of an answer that is not the JSON envelope (the API docs page): the handler
+   * returns its text and the router sends it as is. Errors are still the envelope.
+   */
+  produces?: string;
+  /** Body size limit in bytes; the server default otherwise. */
+  bodyLimit?: number;
+  handler: (ctx: RequestContext<Static<SP>, Static<SQ>, Static<SB>>) => Promise<Static<SR>> | Static<SR>;
+}
+
+/** Declares a route with its types checked against its schemas. */
+export function route<SP extends TSchema, SQ extends TSchema, SB extends TSchema, SR extends TSchema>(
+  spec: RouteSpec<SP, SQ, SB, SR>,
+): RouteSpec {
+  return spec as unknown as RouteSpec;
+}

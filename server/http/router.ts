@@ -1,0 +1,460 @@
+/**
+ * The REST router on uWebSockets.js. Every answer, success or failure, is the one envelope
+ * `{ data, error, meta?, request_id }`; every failure has a stable code; every exception thrown by a
+ * handler is caught, logged with the request id and answered 500 while the process keeps serving.
+ * Order of checks: route → body size → authentication → scope → content type → schema → handler.
+ * Request schemas are closed: an object schema that does not say otherwise refuses unknown fields,
+ * so every route answers a misspelt field with a 400 naming it. One log line per request carries
+ * the request id, the route, the caller, the status and the time taken.
+ */
+import { randomBytes } from 'node:crypto';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { findNul, jsonDepth, readBody, RequestAborted } from './body.js';
+import type { Method, Principal, RequestContext, RouteSpec } from './route.js';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/** Inspects a request before its route runs: authentication, rate limits. */
+export interface RequestGuard {
+  /** Returns who is calling (null when anonymous) or throws AppError (bad credentials, 429). */
+  authenticate(req: IncomingRequest): Promise<Principal | null>;
+  /** Called after authentication; may throw AppError (429). */
+  admit?(req: IncomingRequest, principal: Principal | null): Promise<void> | void;
+}
+
+/** Told about every finished request: audit records, metrics. */
+export type RequestObserver = (done: FinishedRequest) => void;
+
+export interface IncomingRequest {
+  requestId: string;
+  method: Method;
+  path: string;
+  rawQuery: string;
+  headers: Readonly<Record<string, string>>;
+  rawBody: Buffer;
+  remoteAddress: string;
+  route: RouteSpec | undefined;
+}
+
+export interface FinishedRequest extends IncomingRequest {
+  principal: Principal | null;
+  status: number;
+  errorCode: string | null;
+  durationMs: number;
+  /** Params of the matched route (resource ids for audit records). */
+  params: Record<string, string>;
+  /** What the handler added with ctx.audit(). */
+  detail: Record<string, unknown> | null;
+}
+
+export interface RouterOptions {
+  log: Logger;
+  guard: RequestGuard;
+  bodyLimit?: number;
+  maxJsonDepth?: number;
+  /** Check answers against their response schema (tests): a mismatch is a 500 RESPONSE_INVALID. */
+  validateResponses?: boolean;
+}
+
+interface CompiledRoute {
+  spec: RouteSpec;
+  pattern: RegExp;
+  paramNames: string[];
+  params?: ValidateFunction;
+  query?: ValidateFunction;
+  body?: ValidateFunction;
+  response?: ValidateFunction;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized',
+  403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 412: 'Precondition Failed',
+  413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 428: 'Precondition Required',
+  429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+export const newRequestId = () => randomBytes(9).toString('base64url');
+
+export function hasScope(principal: Principal, scope: string): boolean {
+  return principal.scopes.has('admin') || principal.scopes.has(scope);
+}
+
+export class Router {
+  readonly routes: RouteSpec[] = [];
+  private compiled: CompiledRoute[] = [];
+  private readonly bodyAjv: Ajv;
+  private readonly queryAjv: Ajv;
+  private readonly observers: RequestObserver[] = [];
+  private readonly bodyLimit: number;
+  private readonly maxJsonDepth: number;
+
+  constructor(private readonly opts: RouterOptions) {
+    this.bodyAjv = withFormats(new Ajv({ strict: false, allErrors: false, useDefaults: true, coerceTypes: false }));
+    // Query strings and path params arrive as text: let the schema turn "10" into 10.
+    this.queryAjv = withFormats(new Ajv({ strict: false, allErrors: false, useDefaults: true, coerceTypes: 'array' }));
+    this.bodyLimit = opts.bodyLimit ?? 1024 * 1024;
+    this.maxJsonDepth = opts.maxJsonDepth ?? 32;
+  }
+
+  add(...specs: RouteSpec[]): this {
+    for (const spec of specs) {
+      if (this.routes.some((r) => r.method === spec.method && r.path === spec.path)) {
+        throw new Error(`route declared twice: ${spec.method} ${spec.path}`);
+      }
+      const paramNames: string[] = [];
+      const source = spec.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:([a-zA-Z_]+)/g, (_, name: string) => {
+        paramNames.push(name);
+        return '([^/]+)';
+      });
+      this.routes.push(spec);
+      this.compiled.push({
+        spec,
+        pattern: new RegExp(`^${source}$`),
+        paramNames,
+        params: spec.params && this.queryAjv.compile(closeObjects(spec.params)),
+        query: spec.query && this.queryAjv.compile(closeObjects(spec.query)),
+        body: spec.body && this.bodyAjv.compile(closeObjects(spec.body)),
+        response: this.opts.validateResponses ? this.bodyAjv.compile(spec.response) : undefined,
+      });
+    }
+    return this;
+  }
+
+  observe(observer: RequestObserver): this {
+    this.observers.push(observer);
+    return this;
+  }
+
+  /** Serve every path under `prefix` from this router. */
+  mount(app: TemplatedApp, prefix = '/api/*'): void {
+    app.any(prefix, (res, req) => this.handle(res, req));
+  }
+
+  private handle(res: HttpResponse, req: HttpRequest): void {
+    // uWS request data lives only until the first await: copy what we need now.
+    const aborted = { value: false };
+    res.onAborted(() => {
+      aborted.value = true;
+    });
+    const headers: Record<string, string> = {};
+    req.forEach((k, v) => {
+      headers[k] = v;
+    });
+    const requestIdHeader = headers['x-request-id'];
+    const incoming: IncomingRequest = {
+      requestId: requestIdHeader && REQUEST_ID.test(requestIdHeader) ? requestIdHeader : newRequestId(),
+      method: req.getMethod().toUpperCase() as Method,
+      path: req.getUrl(),
+      rawQuery: req.getQuery() ?? '',
+      headers,
+      rawBody: EMPTY,
+      remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      route: undefined,
+    };
+    void this.process(res, incoming, aborted);
+  }
+
+  private async process(res: HttpResponse, incoming: IncomingRequest, aborted: { value: boolean }): Promise<void> {
+    const started = performance.now();
+    let principal: Principal | null = null;
+    let params: Record<string, string> = {};
+    const audit: AuditNote = { detail: null };
+    let answer: Answer;
+    try {
+      const match = this.match(incoming.method, incoming.path);
+      incoming.route = match.route.spec;
+      params = match.params;
+      const hasBody = incoming.method !== 'GET' && incoming.method !== 'DELETE';
+      if (hasBody) {
+        incoming.rawBody = await readBody(res, match.route.spec.bodyLimit ?? this.bodyLimit, aborted);
+      }
+      principal = await this.opts.guard.authenticate(incoming);
+      await this.opts.guard.admit?.(incoming, principal);
+      authorise(match.route.spec, principal);
+      answer = await this.run(match.route, incoming, params, principal, audit);
+    } catch (err) {
+      if (err instanceof RequestAborted) return;
+      answer = this.failure(err, incoming);
+    }
+    if (!aborted.value) this.send(res, incoming.requestId, answer);
+    const finished: FinishedRequest = {
+      ...incoming,
+      principal,
+      params,
+      detail: audit.detail,
+      status: answer.status,
+      errorCode: answer.body.error?.code ?? null,
+      durationMs: performance.now() - started,
+    };
+    this.opts.log.info(
+      {
+        req_id: incoming.requestId, method: incoming.method, path: incoming.path, route: incoming.route?.path,
+        status: finished.status, code: finished.errorCode ?? undefined, ms: Math.round(finished.durationMs * 10) / 10,
+        actor: principal ? `${principal.kind}:${principal.id}` : undefined, remote: incoming.remoteAddress,
+        ...(aborted.value ? { aborted: true } : {}),
+      },
+      'request',
+    );
+    for (const observe of this.observers) {
+      try {
+        observe(finished);
+      } catch (err) {
+        this.opts.log.error({ err, req_id: incoming.requestId }, 'request observer failed');
+      }
+    }
+  }
+
+  private match(method: Method, path: string): { route: CompiledRoute; params: Record<string, string> } {
+    let pathMatched = false;
+    const allowed: string[] = [];
+    for (const route of this.compiled) {
+      const m = route.pattern.exec(path);
+      if (!m) continue;
+      pathMatched = true;
+      allowed.push(route.spec.method);
+      if (route.spec.method !== method) continue;
+      const params: Record<string, string> = {};
+      for (let i = 0; i < route.paramNames.length; i++) {
+        try {
+          params[route.paramNames[i]] = decodeURIComponent(m[i + 1]);
+        } catch {
+          throw new AppError('BAD_PATH', 400, `path segment for "${route.paramNames[i]}" is not valid percent-encoding`);
+        }
+      }
+      return { route, params };
+    }
+    if (pathMatched || !METHODS.has(method)) {
+      throw new AppError('METHOD_NOT_ALLOWED', 405, `${method} is not allowed on ${path}`, undefined, {
+        Allow: allowed.join(', '),
+      });
+    }
+    throw new AppError('ROUTE_NOT_FOUND', 404, `no route ${method} ${path}`);
+  }
+
+  private async run(
+    route: CompiledRoute,
+    incoming: IncomingRequest,
+    params: Record<string, string>,
+    principal: Principal | null,
+    audit: AuditNote,
+  ): Promise<Answer> {
+    const { spec } = route;
+    refuseNul(params, 'path');
+    if (route.params) check(route.params, params, 'path');
+    const query = parseQuery(incoming.rawQuery);
+    refuseNul(query, 'query');
+    if (route.query) check(route.query, query, 'query');
+    else if (Object.keys(query).length) throw unknownField('query', Object.keys(query)[0]);
+    const body = this.parseBody(route, incoming);
+
+    let status = spec.status ?? 200;
+    const headers: Record<string, string> = {};
+    let meta: Record<string, unknown> | undefined;
+    const ctx: RequestContext = {
+      requestId: incoming.requestId,
+      method: incoming.method,
+      path: incoming.path,
+      params,
+      query,
+      body,
+      rawBody: incoming.rawBody,
+      headers: incoming.headers,
+      remoteAddress: incoming.remoteAddress,
+      principal,
+      setStatus: (s) => {
+        status = s;
+      },
+      setHeader: (name, value) => {
+        headers[name] = value;
+      },
+      setMeta: (m) => {
+        meta = m;
+      },
+      audit: (detail) => {
+        audit.detail = { ...audit.detail, ...detail };
+      },
+    };
+    const data = await spec.handler(ctx);
+    if (spec.produces) {
+      return { status, headers, body: { data: null, error: null }, raw: { type: spec.produces, payload: data as string | Buffer } };
+    }
+    if (route.response && !route.response(data)) {
+      this.opts.log.error({ req_id: incoming.requestId, errors: route.response.errors }, 'response does not match its schema');
+      throw new AppError('RESPONSE_INVALID', 500, 'the server built an answer that does not match its own schema');
+    }
+    return { status, headers, body: { data: data ?? null, error: null, ...(meta ? { meta } : {}) } };
+  }
+
+  private parseBody(route: CompiledRoute, incoming: IncomingRequest): unknown {
+    const { spec } = route;
+    const raw = incoming.rawBody;
+    if (!spec.body) {
+      if (raw.length && spec.bodyType !== 'text' && spec.bodyType !== 'raw') {
+        throw new AppError('BODY_NOT_ALLOWED', 400, `${spec.method} ${spec.path} takes no body`);
+      }
+      return spec.bodyType === 'text' ? raw.toString('utf8') : undefined;
+    }
+    // No body at all reads as {}: the schema then names each missing field, which helps more than a 415.
+    if (!raw.length && !incoming.headers['content-type']) {
+      const empty = {};
+      check(route.body!, empty, 'body');
+      return empty;
+    }
+    const type = (incoming.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== 'application/json') {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'send the body as application/json', { content_type: type || null });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new AppError('BODY_NOT_JSON', 400, `body is not valid JSON: ${(err as Error).message}`);
+    }
+    if (jsonDepth(body, this.maxJsonDepth) > this.maxJsonDepth) {
+      throw new AppError('BODY_TOO_DEEP', 400, `body nests deeper than ${this.maxJsonDepth} levels`);
+    }
+    refuseNul(body, 'body');
+    check(route.body!, body, 'body');
+    return body;
+  }
+
+  private failure(err: unknown, incoming: IncomingRequest): Answer {
+    if (err instanceof AppError) {
+      if (err.status >= 500) this.opts.log.error({ req_id: incoming.requestId, code: err.code, err }, err.message);
+      return {
+        status: err.status,
+        headers: err.headers ?? {},
+        body: {
+          data: null,
+          error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+        },
+      };
+    }
+    this.opts.log.error({ req_id: incoming.requestId, method: incoming.method, path: incoming.path, err }, 'unhandled error in route');
+    return {
+      status: 500,
+      headers: {},
+      body: {
+        data: null,
+        error: { code: 'INTERNAL', message: `internal error; quote request id ${incoming.requestId} when reporting it` },
+      },
+    };
+  }
+
+  private send(res: HttpResponse, requestId: string, answer: Answer): void {
+    // 204 and 304 carry no body by HTTP's rules; the request id still travels in X-Request-Id.
+    const bodyless = answer.status === 204 || answer.status === 304;
+    const payload = answer.raw ? answer.raw.payload : bodyless ? '' : JSON.stringify({ ...answer.body, request_id: requestId });
+    res.cork(() => {
+      res.writeStatus(`${answer.status} ${STATUS_TEXT[answer.status] ?? ''}`.trim());
+      if (!bodyless) res.writeHeader('content-type', answer.raw ? answer.raw.type : 'application/json; charset=utf-8');
+      res.writeHeader('x-request-id', requestId);
+      res.writeHeader('cache-control', 'no-store');
+      res.writeHeader('x-content-type-options', 'nosniff');
+      for (const [k, v] of Object.entries(answer.headers)) res.writeHeader(k, v);
+      if (bodyless) res.endWithoutBody();
+      else res.end(payload);
+    });
+  }
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: { data: unknown; error: { code: string; message: string; details?: unknown } | null; meta?: unknown };
+  /** A route that `produces` something other than the envelope. */
+  raw?: { type: string; payload: string | Buffer };
+}
+
+interface AuditNote {
+  detail: Record<string, unknown> | null;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function withFormats(ajv: Ajv): Ajv {
+  addFormats(ajv);
+  // ajv-formats also takes "urn:uuid:..." and the database does not: a uuid is the 36-character form.
+  ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+  return ajv;
+}
+
+/** Text with NUL cannot be stored or compared by Postgres: refuse it at the door, naming where it was. */
+function refuseNul(value: unknown, where: string): void {
+  const at = findNul(value);
+  if (at !== null) {
+    const field = [where, at].filter(Boolean).join('.');
+    throw new AppError('VALIDATION_FAILED', 400, `${field} contains a NUL character`, { field, reason: 'nul' });
+  }
+}
+
+/**
+ * A copy of a request schema in which every object that does not declare `additionalProperties`
+ * (or `patternProperties`) refuses unknown fields. TypeBox's symbol keys are kept.
+ */
+export function closeObjects<T>(schema: T): T {
+  if (Array.isArray(schema)) return schema.map(closeObjects) as T;
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string | symbol, unknown> = {};
+  for (const key of Reflect.ownKeys(schema)) {
+    const value = (schema as Record<string | symbol, unknown>)[key];
+    out[key] = key === 'default' || key === 'const' || key === 'enum' || key === 'examples' ? value : closeObjects(value);
+  }
+  if (out.type === 'object' && out.properties && !('additionalProperties' in out) && !('patternProperties' in out)) {
+    out.additionalProperties = false;
+  }
+  return out as T;
+}
+
+function authorise(spec: RouteSpec, principal: Principal | null): void {
+  if (spec.scope === 'public') return;
+  if (!principal) {
+    throw new AppError('UNAUTHENTICATED', 401, 'this route needs a session token or an API key', undefined, {
+      'WWW-Authenticate': 'Bearer realm="autowatch"',
+    });
+  }
+  if (!hasScope(principal, spec.scope)) {
+    throw new AppError('FORBIDDEN', 403, `this route needs scope "${spec.scope}"`, { needed_scope: spec.scope });
+  }
+}
+
+function parseQuery(raw: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (!raw) return out;
+  for (const [k, v] of new URLSearchParams(raw)) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+function unknownField(where: string, name: string): AppError {
+  return new AppError('VALIDATION_FAILED', 400, `${where}.${name} is not a known field`, { field: `${where}.${name}` });
+}
+
+function check(validate: ValidateFunction, value: unknown, where: string): void {
+  if (validate(value)) return;
+  const e = validate.errors![0];
+  throw new AppError('VALIDATION_FAILED', 400, describe(e, where), { field: fieldOf(e, where), reason: e.keyword });
+}
+
+function fieldOf(e: ErrorObject, where: string): string {
+  const path = e.instancePath.split('/').filter(Boolean).join('.');
+  const leaf =
+    e.keyword === 'additionalProperties' ? e.params.additionalProperty :
+    e.keyword === 'required' ? e.params.missingProperty : undefined;
+  return [where, path, leaf].filter(Boolean).join('.');
+}
+
+function describe(e: ErrorObject, where: string): string {
+  const field = fieldOf(e, where);
+  if (e.keyword === 'additionalProperties') return `${field} is not a known field`;
+  if (e.keyword === 'required') return `${field} is required`;
+  return `${field} ${e.message ?? 'is invalid'}`;
+}

@@ -1,0 +1,158 @@
+/**
+ * Producer/consumer between the gateway and the metric store. The gateway offers batches to a
+ * queue bounded in points (a full queue refuses, and the agent is told to retry later: memory
+ * never grows without bound); writers take up to `batchPoints` at a time, or whatever has waited
+ * `batchMs`, and write them in one transaction. Each batch's owner hears `committed` only after the
+ * write is durable, and `refused` when the store kept failing, so the agent can send it again.
+ */
+import type { Logger } from '../log.js';
+import type { IngestBatch, MetricStore } from '../store/metric-store.js';
+
+export interface PendingBatch extends IngestBatch {
+  committed(): void;
+  refused(retryAfterMs: number): void;
+}
+
+export interface PipelineOptions {
+  queuePoints: number;
+  batchPoints: number;
+  batchMs: number;
+  writeAttempts: number;
+  /** Concurrent writers; 1 for the embedded store, which has one connection. */
+  writers: number;
+}
+
+export interface PipelineStats {
+  queuedPoints: number;
+  queuedBatches: number;
+  committedPoints: number;
+  committedBatches: number;
+  refusedBatches: number;
+  writeFailures: number;
+  flushes: number;
+}
+
+const RETRY_AFTER_MS = 2000;
+
+export class IngestPipeline {
+  private queue: PendingBatch[] = [];
+  private head = 0;
+  private queuedPoints = 0;
+  private activeWriters = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private idleWaiters: Array<() => void> = [];
+  readonly stats: PipelineStats = {
+    queuedPoints: 0, queuedBatches: 0, committedPoints: 0, committedBatches: 0, refusedBatches: 0, writeFailures: 0, flushes: 0,
+  };
+
+  constructor(
+    private readonly store: MetricStore,
+    private readonly opts: PipelineOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** False when the queue has no room (or the pipeline is stopping): tell the agent to retry. */
+  offer(batch: PendingBatch): boolean {
+    const n = batch.points.length;
+    if (this.stopping || (this.queuedPoints + n > this.opts.queuePoints && this.queuedPoints > 0)) return false;
+    this.queue.push(batch);
+    this.queuedPoints += n;
+    this.schedule();
+    return true;
+  }
+
+  get pending(): number {
+    return this.queuedPoints;
+  }
+
+  /** Stop taking batches and write everything already taken. */
+  async drain(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pump(true);
+    while (this.queue.length > this.head || this.activeWriters > 0) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  snapshot(): PipelineStats {
+    this.stats.queuedPoints = this.queuedPoints;
+    this.stats.queuedBatches = this.queue.length - this.head;
+    return { ...this.stats };
+  }
+
+  private schedule(): void {
+    if (this.queuedPoints >= this.opts.batchPoints) {
+      this.pump(false);
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.pump(true);
+      }, this.opts.batchMs);
+    }
+  }
+
+  private pump(evenIfSmall: boolean): void {
+    while (this.activeWriters < this.opts.writers && this.queue.length > this.head) {
+      if (!evenIfSmall && this.queuedPoints < this.opts.batchPoints) break;
+      const taken = this.take();
+      this.activeWriters++;
+      void this.write(taken).finally(() => {
+        this.activeWriters--;
+        if (this.queue.length > this.head) {
+          if (this.stopping) this.pump(true);
+          else this.schedule();
+        }
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const wake of waiters) wake();
+      });
+    }
+  }
+
+  private take(): PendingBatch[] {
+    const out: PendingBatch[] = [];
+    let points = 0;
+    while (this.head < this.queue.length && (out.length === 0 || points + this.queue[this.head].points.length <= this.opts.batchPoints)) {
+      const b = this.queue[this.head++];
+      points += b.points.length;
+      out.push(b);
+    }
+    this.queuedPoints -= points;
+    // Compact now and then so the array does not keep taken entries alive.
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return out;
+  }
+
+  private async write(batches: PendingBatch[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.store.write(batches);
+        this.stats.flushes++;
+        for (const b of batches) {
+          this.stats.committedBatches++;
+          this.stats.committedPoints += b.points.length;
+          b.committed();
+        }
+        return;
+      } catch (err) {
+        this.stats.writeFailures++;
+        if (attempt >= this.opts.writeAttempts) {
+          this.log.error({ err, batches: batches.length, attempt }, 'metric store write failed; batches refused for resend');
+          for (const b of batches) {
+            this.stats.refusedBatches++;
+            b.refused(RETRY_AFTER_MS);
+          }
+          return;
+        }
+        this.log.warn({ err, attempt }, 'metric store write failed; retrying');
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The messages agents and server exchange. A frame (see frame.ts) carries one message type and a
+ * msgpack payload whose shape is given here. docs/protocol.md documents the same, byte by byte.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export const MessageType = {
+  /** server → agent, first frame of every connection: the session nonce every later tag covers. */
+  welcome: 1,
+  /** agent → server, first agent frame: who and what it is. */
+  hello: 2,
+  heartbeat: 3,
+  metrics: 4,
+  inventory: 5,
+  /** server → agent: state (pending/active), intervals, monitoring configuration. */
+  config: 6,
+  /** server → agent: a task to run (carries its own ed25519 signature). */
+  task: 7,
+  /** agent → server: output chunks and the final result of a task. */
+  taskResult: 8,
+  /** either way: "frame seq was accepted (and committed, for data)". */
+  ack: 9,
+  /** either way: a frame was not accepted; `retryAfterMs` says when to send it again, if ever. */
+  error: 10,
+} as const;
+
+export type MessageTypeName = keyof typeof MessageType;
+export type MessageTypeCode = (typeof MessageType)[MessageTypeName];
+
+const NAMES = new Map<number, MessageTypeName>(
+  Object.entries(MessageType).map(([name, code]) => [code, name as MessageTypeName]),
+);
+export const messageTypeName = (code: number): MessageTypeName | undefined => NAMES.get(code);
+
+/** Metric labels: small string maps, e.g. { cpu: "total" } or { mount: "/", device: "sda1" }. */
+export type Labels = Record<string, string>;
+
+/** One sample. `t` is milliseconds since the Unix epoch. */
+export interface MetricPoint {
+  name: string;
+  labels?: Labels;
+  t: number;
+  v: number;
+}
+
+export interface WelcomeMessage {
+  session: Uint8Array; // 16 random bytes
+  serverTime: number;
+  protocol: number;
+}
+
+export interface HelloMessage {
+  protocol: number;
+  agentVersion: string;
+  hostname: string;
+  os?: string;
+  kernel?: string;
+  arch?: string;
+  machineId?: string;
+  /** Id of the configuration the agent runs now (hash), so the server can skip an unchanged push. */
+  configVersion?: string;
+}
+
+export interface HeartbeatMessage {
+  uptimeS?: number;
+  spooled?: number;
+}
+
+export interface MetricsMessage {
+  /** Stable id of this batch, kept across resends so a batch is stored once. */
+  batch: number;
+  points: MetricPoint[];
+}
+
+export interface InventoryMessage {
+  /** Full report; the server diffs it against the stored asset. */
+  report: Record<string, unknown>;
+}
+
+export interface ConfigMessage {
+  state: 'pending' | 'active';
+  intervalS: number;
+  heartbeatS: number;
+  version?: string;
+  monitoring?: Record<string, unknown>;
+}
+
+export interface AckMessage {
+  seq: number;
+}
+
+export interface ErrorMessage {
+  seq?: number;
+  code: string;
+  message: string;
+  retryAfterMs?: number;
+}

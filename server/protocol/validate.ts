@@ -1,0 +1,94 @@
+/**
+ * Shape checks for decoded payloads. Hand-written rather than schema-driven because metrics frames
+ * are the hot path; each failure names the field so the agent's log says what it sent wrong.
+ */
+import type { HelloMessage, HeartbeatMessage, Labels, MetricsMessage, MetricPoint, InventoryMessage, ErrorMessage, AckMessage } from './messages.js';
+
+export const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_.:-]{0,199}$/;
+export const LABEL_KEY = /^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
+export const MAX_LABELS = 16;
+export const MAX_LABEL_VALUE = 256;
+export const MAX_POINTS_PER_FRAME = 50_000;
+
+export class PayloadError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'PayloadError';
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+
+function str(o: Record<string, unknown>, field: string, max: number, required: boolean): string | undefined {
+  const v = o[field];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== 'string' || v.length > max || (required && !v.length)) {
+    throw new PayloadError(field, `must be a ${required ? 'non-empty ' : ''}string of at most ${max} characters`);
+  }
+  return v;
+}
+
+export function checkLabels(v: unknown, field: string): Labels | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw new PayloadError(field, 'must be a map of strings');
+  const keys = Object.keys(v);
+  if (keys.length > MAX_LABELS) throw new PayloadError(field, `has more than ${MAX_LABELS} labels`);
+  for (const k of keys) {
+    if (!LABEL_KEY.test(k)) throw new PayloadError(`${field}.${k}`, 'label name must match [a-zA-Z_][a-zA-Z0-9_]{0,63}');
+    const val = v[k];
+    if (typeof val !== 'string' || val.length > MAX_LABEL_VALUE) throw new PayloadError(`${field}.${k}`, `must be a string of at most ${MAX_LABEL_VALUE} characters`);
+  }
+  return v as Labels;
+}
+
+export function checkMetrics(v: unknown): MetricsMessage {
+  if (!isObject(v)) throw new PayloadError('metrics', 'must be a map');
+  const batch = v.batch;
+  if (typeof batch !== 'number' || !Number.isSafeInteger(batch) || batch < 0) throw new PayloadError('batch', 'must be a non-negative integer');
+  const points = v.points;
+  if (!Array.isArray(points) || points.length > MAX_POINTS_PER_FRAME) throw new PayloadError('points', `must be a list of at most ${MAX_POINTS_PER_FRAME} points`);
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i] as MetricPoint;
+    if (!isObject(p)) throw new PayloadError(`points[${i}]`, 'must be a map');
+    if (typeof p.name !== 'string' || !METRIC_NAME.test(p.name)) throw new PayloadError(`points[${i}].name`, 'must match [a-zA-Z_][a-zA-Z0-9_.:-]{0,199}');
+    if (typeof p.t !== 'number' || !Number.isSafeInteger(p.t) || p.t < 0) throw new PayloadError(`points[${i}].t`, 'must be ms since the epoch');
+    if (typeof p.v !== 'number' || !Number.isFinite(p.v)) throw new PayloadError(`points[${i}].v`, 'must be a finite number');
+    if (p.labels !== undefined) checkLabels(p.labels, `points[${i}].labels`);
+  }
+  return { batch, points: points as MetricPoint[] };
+}
+
+export function checkHello(v: unknown): HelloMessage {
+  if (!isObject(v)) throw new PayloadError('hello', 'must be a map');
+  if (typeof v.protocol !== 'number') throw new PayloadError('protocol', 'must be a number');
+  return {
+    protocol: v.protocol,
+    agentVersion: str(v, 'agentVersion', 64, true)!,
+    hostname: str(v, 'hostname', 255, true)!,
+    os: str(v, 'os', 255, false),
+    kernel: str(v, 'kernel', 255, false),
+    arch: str(v, 'arch', 32, false),
+    machineId: str(v, 'machineId', 128, false),
+    configVersion: str(v, 'configVersion', 128, false),
+  };
+}
+
+export function checkHeartbeat(v: unknown): HeartbeatMessage {
+  if (!isObject(v)) throw new PayloadError('heartbeat', 'must be a map');
+  return v as HeartbeatMessage;
+}
+
+export function checkInventory(v: unknown): InventoryMessage {
+  if (!isObject(v) || !isObject(v.report)) throw new PayloadError('report', 'must be a map');
+  return { report: v.report };
+}
+
+export function checkAck(v: unknown): AckMessage {
+  if (!isObject(v) || typeof v.seq !== 'number') throw new PayloadError('seq', 'must be a number');
+  return { seq: v.seq };
+}
+
+export function checkError(v: unknown): ErrorMessage {
+  if (!isObject(v)) throw new PayloadError('error', 'must be a map');
+  return { code: str(v, 'code', 64, true)!, message: str(v, 'message', 1024, false) ?? '', seq: typeof v.seq === 'number' ? v.seq : undefined };
+}

@@ -1,0 +1,180 @@
+/**
+ * Signed requests against a running server: a good signature passes; a replayed nonce, a stale
+ * time, one changed byte of body, path or query each fail with their own code. With REDIS_URL the
+ * nonce cache is Redis and a replay on another node is refused too.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signRequest } from '../../server/auth/signing.js';
+import { startApiServer, type ApiServer } from './api-client.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+interface Key {
+  id: string;
+  secret: string;
+}
+
+describe('signed requests', () => {
+  let t: ApiServer;
+  let key: Key;
+
+  const makeKey = async (body: Record<string, unknown>): Promise<Key> => {
+    const res = await t.call('POST', '/api/v1/api-keys', { headers: t.admin.auth, body: { name: 'signer', ...body } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return { id: res.body.data.key.id, secret: res.body.data.secret };
+  };
+
+  /** Signs (method, path, query, body) and sends (sent.*) — which may differ, as a tamperer would. */
+  const send = async (
+    k: Key,
+    signed: { method: string; path: string; query?: string; body?: string; timestamp?: number; nonce?: string },
+    sent: { path?: string; query?: string; body?: string; headers?: Record<string, string> } = {},
+    base = t.http,
+  ) => {
+    const headers = signRequest({ keyId: k.id, secret: k.secret, ...signed });
+    const path = sent.path ?? signed.path;
+    const query = sent.query ?? signed.query ?? '';
+    const body = sent.body ?? signed.body;
+    const res = await fetch(`${base}${path}${query ? `?${query}` : ''}`, {
+      method: signed.method,
+      headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...sent.headers },
+      body,
+    });
+    return { status: res.status, body: (await res.json()) as any, headers };
+  };
+
+  beforeAll(async () => {
+    t = await startApiServer();
+    key = await makeKey({ scopes: ['agents:read', 'agents:write', 'account'] });
+  });
+  afterAll(() => t?.close());
+
+  it('a good signature passes, on a GET with a query and on a POST with a body', async () => {
+    const get = await send(key, { method: 'GET', path: '/api/v1/agents', query: 'limit=5&state=active' });
+    expect(get.status, JSON.stringify(get.body)).toBe(200);
+    const post = await send(key, { method: 'POST', path: '/api/v1/enrollment-tokens', body: '{"uses":2,"note":"signed"}' });
+    expect(post.status, JSON.stringify(post.body)).toBe(201);
+    expect(post.body.data.uses).toBe(2);
+    const me = await send(key, { method: 'GET', path: '/api/v1/me' });
+    expect(me.body.data).toMatchObject({ kind: 'api_key', id: key.id });
+  });
+
+  it('signs the path and query as sent, percent-encoding and order included', async () => {
+    const ok = await send(key, { method: 'GET', path: '/api/v1/agents', query: 'state=active&limit=%35' });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+  });
+
+  it('refuses a replayed nonce with NONCE_REUSED', async () => {
+    const nonce = randomBytes(16).toString('hex');
+    const first = await send(key, { method: 'GET', path: '/api/v1/agents', nonce });
+    expect(first.status).toBe(200);
+    const replay = await send(key, { method: 'GET', path: '/api/v1/agents', nonce });
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.code).toBe('NONCE_REUSED');
+  });
+
+  it('refuses a time outside ±300 s with SIGNATURE_STALE, and accepts one just inside', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const ts of [now - 301, now + 301, 0]) {
+      const r = await send(key, { method: 'GET', path: '/api/v1/agents', timestamp: ts });
+      expect(r.status).toBe(401);
+      expect(r.body.error.code).toBe('SIGNATURE_STALE');
+      expect(r.body.error.details.max_skew_s).toBe(300);
+    }
+    for (const ts of [now - 290, now + 290]) {
+      const r = await send(key, { method: 'GET', path: '/api/v1/agents', timestamp: ts });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+    }
+  });
+
+  it('refuses one changed byte of body with BODY_HASH_MISMATCH, and with SIGNATURE_INVALID when the hash header was changed too', async () => {
+    const body = '{"uses":2,"note":"signed"}';
+    const tampered = body.replace('2', '9');
+    const r = await send(key, { method: 'POST', path: '/api/v1/enrollment-tokens', body }, { body: tampered });
+    expect(r.status).toBe(401);
+    expect(r.body.error.code).toBe('BODY_HASH_MISMATCH');
+
+    const { createHash } = await import('node:crypto');
+    const rehashed = await send(
+      key,
+      { method: 'POST', path: '/api/v1/enrollment-tokens', body },
+      { body: tampered, headers: { 'X-AW-Content-SHA256': createHash('sha256').update(tampered).digest('hex') } },
+    );
+    expect(rehashed.status).toBe(401);
+    expect(rehashed.body.error.code).toBe('SIGNATURE_INVALID');
+  });
+
+  it('refuses one changed byte of path with SIGNATURE_INVALID, showing the canonical request it computed', async () => {
+    const id = '3f1e5c52-8a4e-4c4b-9d55-0c1f7e4b2a10';
+    const r2 = await send(key, { method: 'GET', path: `/api/v1/agents/${id}` }, { path: `/api/v1/agents/${id.replace('3f', '4f')}` });
+    expect(r2.status).toBe(401);
+    expect(r2.body.error.code).toBe('SIGNATURE_INVALID');
+    expect(r2.body.error.details.canonical_request).toContain(`/api/v1/agents/${id.replace('3f', '4f')}`);
+  });
+
+  it('refuses one changed byte of query with SIGNATURE_INVALID', async () => {
+    const r = await send(key, { method: 'GET', path: '/api/v1/agents', query: 'limit=5' }, { query: 'limit=6' });
+    expect(r.status).toBe(401);
+    expect(r.body.error.code).toBe('SIGNATURE_INVALID');
+    expect(r.body.error.details.canonical_request.split('\n')[4]).toBe('limit=6');
+  });
+
+  it('refuses a changed method, a wrong secret, an unknown key and a missing header, each with its code', async () => {
+    const headers = signRequest({ keyId: key.id, secret: key.secret, method: 'GET', path: '/api/v1/agents/x' });
+    const method = await fetch(`${t.http}/api/v1/enrollment-tokens`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '' });
+    expect(((await method.json()) as any).error.code).toBe('SIGNATURE_INVALID');
+
+    const wrong = await send({ id: key.id, secret: randomBytes(32).toString('base64url') }, { method: 'GET', path: '/api/v1/agents' });
+    expect(wrong.body.error.code).toBe('SIGNATURE_INVALID');
+    const unknown = await send({ id: 'awk_0000000000000000', secret: key.secret }, { method: 'GET', path: '/api/v1/agents' });
+    expect(unknown.body.error.code).toBe('API_KEY_INVALID');
+    const missing = await send(key, { method: 'GET', path: '/api/v1/agents' }, { headers: { 'X-AW-Nonce': 'short' } });
+    expect(missing.status).toBe(401);
+    expect(missing.body.error).toMatchObject({ code: 'SIGNATURE_MALFORMED', details: { header: 'x-aw-nonce' } });
+  });
+
+  it('refuses expired and revoked keys once the signature proves the caller holds them', async () => {
+    const expiring = await makeKey({ scopes: ['agents:read'] });
+    await t.server.deps.db.query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1", [expiring.id]);
+    const expired = await send(expiring, { method: 'GET', path: '/api/v1/agents' });
+    expect(expired.status).toBe(401);
+    expect(expired.body.error.code).toBe('API_KEY_EXPIRED');
+
+    const revoking = await makeKey({ scopes: ['agents:read'] });
+    const del = await t.call('DELETE', `/api/v1/api-keys/${revoking.id}`, { headers: t.admin.auth });
+    expect(del.status).toBe(200);
+    const revoked = await send(revoking, { method: 'GET', path: '/api/v1/agents' });
+    expect(revoked.body.error.code).toBe('API_KEY_REVOKED');
+  });
+
+  it('a key that requires signatures refuses the bearer form, and a signed call still needs the scope', async () => {
+    const strict = await makeKey({ scopes: ['agents:read'], require_signature: true });
+    const bearer = await t.call('GET', '/api/v1/agents', { headers: { authorization: `Bearer ${strict.id}.${strict.secret}` } });
+    expect(bearer.body.error?.code).toBe('SIGNATURE_REQUIRED');
+    expect((await send(strict, { method: 'GET', path: '/api/v1/agents' })).status).toBe(200);
+    const forbidden = await send(strict, { method: 'GET', path: '/api/v1/users' });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.error.code).toBe('FORBIDDEN');
+  });
+
+  it.runIf(!!process.env.REDIS_URL)('shares nonces between nodes through Redis: a replay on another node is refused', async () => {
+    let other: TestServer | undefined;
+    try {
+      // A second node on the same database.
+      const { startServer } = await import('../../server/app.js');
+      const { loadConfig } = await import('../../server/config.js');
+      const { createLogger } = await import('../../server/log.js');
+      const server = await startServer(loadConfig({ PORT: '0', REDIS_URL: process.env.REDIS_URL, AW_BOOTSTRAP_ADMIN: 'false' }), {
+        db: t.server.deps.db,
+        log: createLogger('silent'),
+      });
+      other = { server, testDb: t.testDb, http: `http://127.0.0.1:${server.port}`, ws: '', close: () => server.stop() };
+      const nonce = randomBytes(16).toString('hex');
+      expect((await send(key, { method: 'GET', path: '/api/v1/agents', nonce })).status).toBe(200);
+      const replay = await send(key, { method: 'GET', path: '/api/v1/agents', nonce }, {}, other.http);
+      expect(replay.body.error.code).toBe('NONCE_REUSED');
+    } finally {
+      await other?.close();
+    }
+  });
+});
