@@ -33,8 +33,8 @@ export const USAGE = `autowatch: administer an AutoWatch store (DATABASE_URL, or
       the secret is printed once
   autowatch apikey list
   autowatch apikey revoke KEY_ID
-  autowatch token create [--ttl 24h] [--uses 1] [--note TEXT]
-      an agent enrollment token
+  autowatch token create [--ttl 24h] [--uses 1] [--note TEXT] [--auto-approve]
+      an agent enrollment token; --auto-approve admits its agents without waiting for approval
 
   --json          print JSON instead of text
   --force         use the embedded store even though a server seems to have it open
@@ -63,6 +63,7 @@ const OPTIONS: ParseArgsConfig['options'] = {
   ttl: { type: 'string' },
   uses: { type: 'string' },
   note: { type: 'string' },
+  'auto-approve': { type: 'boolean' },
   json: { type: 'boolean' },
   force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -254,11 +255,12 @@ async function command(name: string, positionals: string[], flags: Record<string
       if (!Number.isInteger(uses) || uses < 1) throw new UsageError('--uses must be a whole number >= 1');
       const t = await createEnrollmentToken(ctx.db, {
         createdBy: actor, ttlSeconds: flags.ttl === undefined ? undefined : parseDuration(flags.ttl as string, '--ttl'), uses, note: flags.note as string | undefined,
+        autoApprove: flags['auto-approve'] === true,
       });
-      await record('token create', { token_id: t.id, uses: t.uses });
+      await record('token create', { token_id: t.id, uses: t.uses, auto_approve: t.autoApprove });
       return {
         text: `enrollment token ${t.id} (${t.uses} use${t.uses === 1 ? '' : 's'}, until ${t.expiresAt.toISOString()}):\n  ${t.token}`,
-        json: { id: t.id, token: t.token, expires_at: t.expiresAt, uses: t.uses },
+        json: { id: t.id, token: t.token, expires_at: t.expiresAt, uses: t.uses, auto_approve: t.autoApprove },
       };
     }
     default:
