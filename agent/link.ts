@@ -40,6 +40,7 @@ export class AgentLink extends EventEmitter<LinkEvents> {
   private recvSeq = 0;
   private open = false;
   private closed = false;
+  private lastError = '';
 
   constructor(private readonly opts: LinkOptions) {
     super();
@@ -53,8 +54,9 @@ export class AgentLink extends EventEmitter<LinkEvents> {
     this.ws.binaryType = 'nodebuffer';
     this.ws.on('message', (data: Buffer, isBinary) => this.onFrame(data, isBinary));
     this.ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
-    // Socket errors are followed by close; the close event carries what the agent acts on.
-    this.ws.on('error', () => undefined);
+    // Socket errors are followed by close; the close event carries what the agent acts on, with
+    // the error as its reason when the socket closed without a close frame (1006).
+    this.ws.on('error', (err: NodeJS.ErrnoException) => (this.lastError = err.code ?? err.message));
   }
 
   get ready(): boolean {
@@ -131,6 +133,6 @@ export class AgentLink extends EventEmitter<LinkEvents> {
     if (this.closed) return;
     this.closed = true;
     this.open = false;
-    this.emit('close', code, reason);
+    this.emit('close', code, reason || this.lastError);
   }
 }

@@ -50,6 +50,8 @@ export interface StartOptions {
   /** An already open database (tests share one per suite); otherwise opened from config. */
   db?: Db;
   metrics?: MetricStore;
+  /** Decorates the metric store (fault-injection tests wrap the real one). */
+  wrapMetrics?: (store: MetricStore) => MetricStore;
   validateResponses?: boolean;
 }
 
@@ -62,7 +64,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const bus = new EventBus();
   const identity = await loadServerIdentity(db);
   const agents = new AgentDirectory(db, bus);
-  const metrics = opts.metrics ?? new PostgresRawMetricStore(db);
+  const baseMetrics = opts.metrics ?? new PostgresRawMetricStore(db);
+  const metrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
   const pipeline = new IngestPipeline(metrics, { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   const gateway = new Gateway({
     config: config.gateway,

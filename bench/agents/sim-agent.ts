@@ -134,8 +134,8 @@ export class SimAgent {
     link.on('refused', (error) => {
       if (link === this.link) this.onRefused(error);
     });
-    link.on('close', (code) => {
-      if (link === this.link) this.onClose(code);
+    link.on('close', (code, reason) => {
+      if (link === this.link) this.onClose(code, reason);
     });
   }
 
@@ -212,7 +212,7 @@ export class SimAgent {
     }, error.retryAfterMs);
   }
 
-  private onClose(code: number): void {
+  private onClose(code: number, reason: string): void {
     const c = this.ctx.counters;
     if (this.configured) c.connected--;
     const wasWelcomed = this.welcomed;
@@ -223,7 +223,8 @@ export class SimAgent {
     this.onWire = new Map();
     if (this.closing) return;
     const name = closeCodeName(code);
-    countError(c, `close:${code}${name ? ` ${name}` : ''}`);
+    // 1006 has no name: the socket error (timeout, ECONNRESET, ...) says what happened.
+    countError(c, `close:${code} ${name ?? reason.slice(0, 60)}`.trimEnd());
     const now = Date.now();
     if (wasWelcomed && !this.droppedCounted && now >= this.ctx.windowStart && now < this.ctx.windowEnd) {
       this.droppedCounted = true;
