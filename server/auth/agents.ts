@@ -33,13 +33,22 @@ export class AgentDirectory {
   constructor(private readonly db: Db, private readonly bus: EventBus) {}
 
   async credentials(agentId: string): Promise<AgentCredentials | null> {
-    if (!isUuid(agentId)) return null;
+    return (await this.credentialsOf([agentId])).get(agentId) ?? null;
+  }
+
+  /** Keys of many agents in one query (the gateway batches connection storms); unknown ids are absent. */
+  async credentialsOf(agentIds: string[]): Promise<Map<string, AgentCredentials>> {
+    const ids = agentIds.filter(isUuid).map((id) => id.toLowerCase());
+    const out = new Map<string, AgentCredentials>();
+    if (!ids.length) return out;
     const { rows } = await this.db.query<{ id: string; host_id: string; secret: Uint8Array; state: AgentState }>(
-      'SELECT id, host_id, secret, state FROM agents WHERE id = $1',
-      [agentId],
+      'SELECT id, host_id, secret, state FROM agents WHERE id = ANY($1::uuid[])',
+      [ids],
     );
-    const r = rows[0];
-    return r ? { id: r.id, hostId: r.host_id, secret: Buffer.from(r.secret), state: r.state } : null;
+    for (const r of rows) out.set(r.id, { id: r.id, hostId: r.host_id, secret: Buffer.from(r.secret), state: r.state });
+    // Answer under the spelling asked for: the agent's header may use upper-case hex.
+    for (const id of agentIds) if (!out.has(id) && out.has(id.toLowerCase())) out.set(id, out.get(id.toLowerCase())!);
+    return out;
   }
 
   /** A page ordered by id (keyset: `after` is the last id of the previous page). */

@@ -16,6 +16,7 @@ import { CloseCode, closeCodeName } from '../protocol/close-codes.js';
 import { FrameError, decodePayload, encodeFrame, macPrefix, verifyFrame, type VerifiedFrame } from '../protocol/frame.js';
 import { MessageType, PROTOCOL_VERSION, messageTypeName, type ConfigMessage, type HelloMessage, type MessageTypeCode } from '../protocol/messages.js';
 import { PayloadError, checkAck, checkError, checkHeartbeat, checkHello, checkInventory, checkMetrics } from '../protocol/validate.js';
+import { LookupBatcher } from './lookup-batcher.js';
 import { takeToken } from './token-bucket.js';
 
 export interface AgentSocket {
@@ -78,6 +79,7 @@ export class Gateway {
   private readonly sessions = new Map<string, Ws>();
   private readonly unauthed = new Set<Ws>();
   private readonly credentials = new Map<string, AgentCredentials>();
+  private readonly lookups = new LookupBatcher<string, AgentCredentials>((ids) => this.deps.directory.credentialsOf(ids), { maxKeys: 500, maxWaitMs: 2 });
   private seen = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribe: Array<() => void> = [];
@@ -178,9 +180,9 @@ export class Gateway {
   private async lookup(agentId: string): Promise<AgentCredentials | null> {
     const cached = this.credentials.get(agentId);
     if (cached) return cached;
-    const cred = await this.deps.directory.credentials(agentId);
+    const cred = await this.lookups.get(agentId);
     if (cred) this.credentials.set(agentId, cred);
-    return cred;
+    return cred ?? null;
   }
 
   private open(ws: Ws): void {
