@@ -66,7 +66,7 @@ describe('agent runtime', () => {
     expect(runtime.connected).toBe(false);
 
     // A new server process on the same port and database.
-    second = await startServer(loadConfig({ PORT: String(port), AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1' }), {
+    second = await startServer(loadConfig({ PORT: String(port), DATA_DIR: t.dataDir, AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1' }), {
       db: t.testDb.db, log: createLogger('silent'),
     });
     await until('reconnected', () => connects >= 2);

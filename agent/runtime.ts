@@ -38,7 +38,8 @@ export const backoffDelay = (attempt: number, baseMs: number, capMs: number, ran
 
 export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [number]; fatal: [number, string] }> {
   private link: AgentLink | undefined;
-  private state: ConfigMessage['state'] = 'pending';
+  /** Unknown until the server's first config: points collected meanwhile are kept, not thrown away. */
+  private state: ConfigMessage['state'] | 'unknown' = 'unknown';
   private intervalS: number;
   private heartbeatS = 30;
   private attempt = 0;
@@ -180,7 +181,8 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   private async collectOnce(): Promise<void> {
     try {
       const points = await this.opts.collect(Date.now());
-      if (points.length && this.state === 'active') this.opts.spool.add({ batch: this.nextBatchId(), points });
+      // A pending agent's points would be refused; anything else (active, or not yet told) is kept.
+      if (points.length && this.state !== 'pending') this.opts.spool.add({ batch: this.nextBatchId(), points });
     } catch (err) {
       this.opts.log.error({ err }, 'collection failed');
     }

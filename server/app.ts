@@ -31,6 +31,8 @@ import { apiKeyRoutes } from './api/api-keys.routes.js';
 import { auditRoutes } from './api/audit.routes.js';
 import { openApiRoutes } from './api/openapi.routes.js';
 import { sessionRoutes } from './api/sessions.routes.js';
+import { OutageQueue, claimQueueDir } from './ingest/outage-queue.js';
+import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
@@ -65,7 +67,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const identity = await loadServerIdentity(db);
   const agents = new AgentDirectory(db, bus);
   const baseMetrics = opts.metrics ?? new PostgresRawMetricStore(db);
-  const metrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
+  const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
+  // Accepted points outlive a metric store outage in a local queue (one folder per live process).
+  const outageSlot = config.ingest.outageQueueBytes > 0 ? claimQueueDir(join(config.dataDir, 'outage-queue')) : undefined;
+  const tolerant = outageSlot
+    ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: outageSlot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: outageSlot.dir })
+    : undefined;
+  const metrics: MetricStore = tolerant ?? storeMetrics;
   const pipeline = new IngestPipeline(metrics, { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   const gateway = new Gateway({
     config: config.gateway,
@@ -78,7 +86,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     },
   });
 
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, pipeline, metrics };
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, pipeline, metrics, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses });
   const audit = new AuditTrail(db, log);
@@ -106,6 +114,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await pipeline.drain();
       await gateway.stop();
       await metrics.close();
+      outageSlot?.release();
       await audit.close();
       redis?.disconnect();
       if (!opts.db) await db.close();

@@ -35,6 +35,8 @@ export interface Config {
     batchMs: number;
     /** Store write attempts before the frames are refused and left for the agent to resend. */
     writeAttempts: number;
+    /** Local disk for accepted batches while the metric store is unreachable; 0 turns it off. */
+    outageQueueBytes: number;
   };
   api: {
     /** Dashboard sessions last this long from login. */
@@ -107,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
       batchPoints: int(env, 'AW_BATCH_POINTS', 20_000, 1),
       batchMs: int(env, 'AW_BATCH_MS', 200, 1),
       writeAttempts: int(env, 'AW_WRITE_ATTEMPTS', 3, 1),
+      outageQueueBytes: int(env, 'AW_OUTAGE_QUEUE_MB', 1024, 0) * 2 ** 20,
     },
     api: {
       sessionTtlS: int(env, 'AW_SESSION_TTL_S', 12 * 3600, 60),

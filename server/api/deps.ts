@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { IngestPipeline } from '../ingest/pipeline.js';
+import type { OutageStatus } from '../ingest/outage-store.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import type { MetricStore } from '../store/metric-store.js';
@@ -20,4 +21,6 @@ export interface ApiDeps {
   gateway: Gateway;
   pipeline: IngestPipeline;
   metrics: MetricStore;
+  /** The ingest outage queue's state, when it is on. */
+  outage?: () => OutageStatus;
 }

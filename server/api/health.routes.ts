@@ -25,6 +25,12 @@ export function healthRoutes(deps: ApiDeps) {
         } catch (err) {
           checks.database = { ok: false, detail: (err as Error).message };
         }
+        const outage = deps.outage?.();
+        if (outage) {
+          checks.metric_store = outage.down
+            ? { ok: false, detail: `unreachable since ${outage.since} (${outage.lastError}); ${outage.queuedRecords} accepted batches queued locally (${outage.queuedBytes} bytes), replayed when it returns` }
+            : { ok: true, ...(outage.queuedRecords ? { detail: `replaying ${outage.queuedRecords} queued batches` } : {}) };
+        }
         const ok = Object.values(checks).every((c) => c.ok);
         return { status: ok ? ('ok' as const) : ('degraded' as const), version: deps.version, uptime_s: Math.round(process.uptime()), checks };
       },

@@ -14,6 +14,7 @@ import addFormatsModule from 'ajv-formats';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { findNul, jsonDepth, readBody, RequestAborted } from './body.js';
+import { isUnavailableError } from '../store/unavailable.js';
 import type { Method, Principal, RequestContext, RouteSpec } from './route.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -334,6 +335,14 @@ export class Router {
           data: null,
           error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
         },
+      };
+    }
+    if (isUnavailableError(err)) {
+      this.opts.log.warn({ req_id: incoming.requestId, method: incoming.method, path: incoming.path, err: (err as Error).message }, 'database unreachable');
+      return {
+        status: 503,
+        headers: { 'retry-after': '5' },
+        body: { data: null, error: { code: 'DATABASE_UNAVAILABLE', message: 'the database is unreachable; retry shortly (GET /api/v1/health shows the cause)' } },
       };
     }
     this.opts.log.error({ req_id: incoming.requestId, method: incoming.method, path: incoming.path, err }, 'unhandled error in route');

@@ -117,7 +117,8 @@ export interface DbOptions {
 
 export async function openDb(opts: DbOptions): Promise<Db> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    // A server that stops answering is noticed within seconds rather than hanging callers.
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000, keepAlive: true });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     await pool.query('SELECT 1');

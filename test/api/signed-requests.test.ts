@@ -164,11 +164,11 @@ describe('signed requests', () => {
       const { startServer } = await import('../../server/app.js');
       const { loadConfig } = await import('../../server/config.js');
       const { createLogger } = await import('../../server/log.js');
-      const server = await startServer(loadConfig({ PORT: '0', REDIS_URL: process.env.REDIS_URL, AW_BOOTSTRAP_ADMIN: 'false' }), {
+      const server = await startServer(loadConfig({ PORT: '0', DATA_DIR: t.dataDir, REDIS_URL: process.env.REDIS_URL, AW_BOOTSTRAP_ADMIN: 'false' }), {
         db: t.server.deps.db,
         log: createLogger('silent'),
       });
-      other = { server, testDb: t.testDb, http: `http://127.0.0.1:${server.port}`, ws: '', close: () => server.stop() };
+      other = { server, testDb: t.testDb, dataDir: t.dataDir, http: `http://127.0.0.1:${server.port}`, ws: '', close: () => server.stop() };
       const nonce = randomBytes(16).toString('hex');
       expect((await send(key, { method: 'GET', path: '/api/v1/agents', nonce })).status).toBe(200);
       const replay = await send(key, { method: 'GET', path: '/api/v1/agents', nonce }, {}, other.http);

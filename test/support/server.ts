@@ -1,5 +1,8 @@
 /** A real server on a random loopback port with a test database, and real enrolled agents. */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import { startServer, type RunningServer, type StartOptions } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
@@ -10,6 +13,8 @@ import { openTestDb, type TestDb } from './test-db.js';
 export interface TestServer {
   server: RunningServer;
   testDb: TestDb;
+  /** The server's DATA_DIR (a fresh temporary folder, removed at close). */
+  dataDir: string;
   http: string;
   ws: string;
   close(): Promise<void>;
@@ -32,17 +37,20 @@ export function freePort(): Promise<number> {
 
 export async function startTestServer(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestServer> {
   const testDb = await openTestDb();
-  const config = loadConfig({ PORT: String(await freePort()), DATA_DIR: '/tmp/aw-test-unused', LOG_LEVEL: 'silent', ...env });
+  const dataDir = mkdtempSync(join(tmpdir(), 'aw-test-'));
+  const config = loadConfig({ PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
   // AW_TEST_LOG=debug shows the server's log while a test runs.
   const server = await startServer(config, { db: testDb.db, log: createLogger(env.LOG_LEVEL ?? process.env.AW_TEST_LOG ?? 'silent'), validateResponses: true, ...opts });
   return {
     server,
     testDb,
+    dataDir,
     http: `http://127.0.0.1:${server.port}`,
     ws: `ws://127.0.0.1:${server.port}/agent`,
     close: async () => {
       await server.stop();
       await testDb.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
