@@ -1,6 +1,8 @@
 /**
- * In-process domain events: domain modules announce, the gateway and others react. In cluster mode
- * the same events are relayed between nodes (see store/redis), so a revoke on node B reaches node A.
+ * Domain events: domain modules announce, the gateway and others react. In cluster mode every event
+ * is also relayed to the other nodes (server/cluster), so a revoke on node B reaches the agent on
+ * node A. Events are notices that something changed: a listener acts only on what this node holds
+ * (its own agents), so receiving an event on every node does nothing twice.
  */
 import { EventEmitter } from 'node:events';
 
@@ -14,8 +16,21 @@ export interface DomainEvents {
 export class EventBus {
   private readonly emitter = new EventEmitter().setMaxListeners(100);
 
+  private outbound: ((name: keyof DomainEvents, payload: unknown) => void) | undefined;
+
   emit<K extends keyof DomainEvents>(name: K, payload: DomainEvents[K]): void {
     this.emitter.emit(name, payload);
+    this.outbound?.(name, payload);
+  }
+
+  /** An event that happened on another node: handled here, not sent out again. */
+  receive<K extends keyof DomainEvents>(name: K, payload: DomainEvents[K]): void {
+    this.emitter.emit(name, payload);
+  }
+
+  /** Where events emitted on this node are also sent (the cluster); undefined stops it. */
+  relay(outbound: ((name: keyof DomainEvents, payload: unknown) => void) | undefined): void {
+    this.outbound = outbound;
   }
 
   on<K extends keyof DomainEvents>(name: K, listener: (payload: DomainEvents[K]) => void): () => void {

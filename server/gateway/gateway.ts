@@ -73,6 +73,8 @@ export interface GatewayDeps {
   bus: EventBus;
   log: Logger;
   handlers?: FrameHandlers;
+  /** Told when an agent's session starts and ends here (cluster presence). */
+  presence?: { online(agentId: string): void; offline(agentId: string): void };
 }
 
 export class Gateway {
@@ -138,6 +140,13 @@ export class Gateway {
     const ws = this.sessions.get(agentId);
     if (!ws) return false;
     return this.send(ws, type, message);
+  }
+
+  /** Closes this node's session of an agent that has connected elsewhere (a half-dead old connection). */
+  dropSession(agentId: string, reason: string, openedBefore: number): void {
+    const ws = this.sessions.get(agentId);
+    // Only a session older than the other node's: the agent may have come back here since.
+    if (ws && ws.getUserData().openedAt < openedBefore) this.reject(ws, CloseCode.REPLACED, 'REPLACED', reason);
   }
 
   /** Graceful stop: refuse new agents and tell connected ones to reconnect (elsewhere, or later). */
@@ -226,7 +235,10 @@ export class Gateway {
     this.unauthed.delete(ws);
     if (ud.authed) {
       this.stats.authenticated--;
-      if (this.sessions.get(ud.agentId) === ws) this.sessions.delete(ud.agentId);
+      if (this.sessions.get(ud.agentId) === ws) {
+        this.sessions.delete(ud.agentId);
+        this.deps.presence?.offline(ud.agentId);
+      }
       this.seen.add(ud.agentId);
     }
   }
@@ -299,6 +311,7 @@ export class Gateway {
     const previous = this.sessions.get(ud.agentId);
     if (previous && previous !== ws) this.reject(previous, CloseCode.REPLACED, 'REPLACED', 'a newer connection of this agent took over');
     this.sessions.set(ud.agentId, ws);
+    this.deps.presence?.online(ud.agentId);
     this.seen.add(ud.agentId);
     this.ack(ws, seq);
     const recorded = this.deps.handlers?.hello?.(ud, hello) ?? Promise.resolve();

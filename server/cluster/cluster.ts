@@ -1,0 +1,283 @@
+/**
+ * Several identical server nodes sharing Postgres and Redis (no consensus of our own). With REDIS_URL:
+ *  - presence: `aw:agent:<id>` → the node holding the agent (expiring, refreshed); an agent that
+ *    reconnects to another node moves its key, and the old node is told to drop its stale session;
+ *  - relay: a message for an agent held elsewhere is published on that node's channel
+ *    `aw:node:<id>`, and domain events (a revoke, a config change) on `aw:events` reach every node;
+ *  - registry: `aw:nodes:<id>` describes each live node (expiring, refreshed);
+ *  - leases: jobs that must run once per cluster (retention, nodata) run on the lease holder.
+ * Without Redis the node is a cluster of one: everything is local and every lease is held.
+ * When Redis is unreachable a node keeps serving its own agents and says so in `status()`.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import type { DomainEvents, EventBus } from '../events.js';
+import type { Gateway } from '../gateway/gateway.js';
+import type { Logger } from '../log.js';
+import type { MessageTypeCode } from '../protocol/messages.js';
+
+export type Delivery = 'local' | 'relayed' | 'offline';
+
+export interface ClusterStatus {
+  mode: 'single' | 'redis';
+  nodeId: string;
+  redis: 'up' | 'down' | 'none';
+  detail?: string;
+}
+
+export interface NodeInfo {
+  id: string;
+  host: string;
+  pid: number;
+  port: number;
+  startedAt: string;
+  agents: number;
+}
+
+interface Relay {
+  kind: 'send' | 'replaced';
+  agentId: string;
+  type?: MessageTypeCode;
+  message?: unknown;
+  /** For `replaced`: when the new session started (ms). */
+  at?: number;
+}
+
+const PRESENCE_TTL_S = 90;
+const PRESENCE_REFRESH_MS = 30_000;
+const NODE_TTL_S = 15;
+const NODE_REFRESH_MS = 5_000;
+const EVENTS = 'aw:events';
+const agentKey = (id: string) => `aw:agent:${id}`;
+const nodeKey = (id: string) => `aw:nodes:${id}`;
+const nodeChannel = (id: string) => `aw:node:${id}`;
+
+// Deletes or extends a key only while it still names this node (another may have taken it over).
+const DEL_IF_OWNER = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const EXTEND_IF_OWNER = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+
+export class Lease {
+  private holding = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly cluster: Cluster, readonly name: string, private readonly ttlMs: number) {}
+
+  /** Does this node hold the lease right now? Jobs check it each time they would run. */
+  get held(): boolean {
+    return this.holding;
+  }
+
+  start(): this {
+    const tick = () => void this.renew().finally(() => (this.timer = setTimeout(tick, this.ttlMs / 3).unref()));
+    tick();
+    return this;
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    if (this.holding) void this.cluster.releaseLease(this.name);
+    this.holding = false;
+  }
+
+  private async renew(): Promise<void> {
+    this.holding = await this.cluster.acquireLease(this.name, this.ttlMs, this.holding);
+  }
+}
+
+export class Cluster {
+  readonly nodeId: string;
+  private readonly redis: Redis | undefined;
+  private readonly sub: Redis | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly leases: Lease[] = [];
+  private redisUp = false;
+  private lastRedisError = '';
+  private readonly startedAt = new Date().toISOString();
+
+  constructor(
+    private readonly deps: { redisUrl?: string; gateway: Gateway; bus: EventBus; log: Logger; port: () => number; nodeId?: string },
+  ) {
+    this.nodeId = deps.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    if (!deps.redisUrl) return;
+    const options = { maxRetriesPerRequest: 1, commandTimeout: 2000, enableOfflineQueue: false, lazyConnect: true };
+    this.redis = new Redis(deps.redisUrl, options);
+    this.sub = new Redis(deps.redisUrl, { ...options, commandTimeout: undefined });
+    for (const [name, client] of [['commands', this.redis], ['subscriber', this.sub]] as const) {
+      client.on('ready', () => {
+        if (name === 'commands') this.redisUp = true;
+        deps.log.info({ node: this.nodeId, client: name }, 'redis connected');
+      });
+      client.on('error', (err) => {
+        if (name === 'commands') this.redisUp = false;
+        if (err.message !== this.lastRedisError) deps.log.warn({ err: err.message, client: name }, 'redis unreachable: serving this node\'s own agents');
+        this.lastRedisError = err.message;
+      });
+      client.on('end', () => name === 'commands' && (this.redisUp = false));
+    }
+  }
+
+  get mode(): 'single' | 'redis' {
+    return this.redis ? 'redis' : 'single';
+  }
+
+  async start(): Promise<void> {
+    if (!this.redis || !this.sub) return;
+    this.sub.on('message', (channel, raw) => this.onMessage(channel, raw));
+    // Subscriptions are re-made by ioredis after a reconnect.
+    await Promise.allSettled([this.redis.connect(), this.sub.connect()]);
+    await this.sub.subscribe(nodeChannel(this.nodeId), EVENTS).catch((err) => this.deps.log.warn({ err: err.message }, 'redis subscribe failed'));
+    this.deps.bus.relay((name, payload) => this.publishEvent(name, payload));
+    this.timers.push(setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS).unref());
+    this.timers.push(setInterval(() => void this.registerNode(), NODE_REFRESH_MS).unref());
+    await this.registerNode();
+  }
+
+  status(): ClusterStatus {
+    if (!this.redis) return { mode: 'single', nodeId: this.nodeId, redis: 'none' };
+    return this.redisUp
+      ? { mode: 'redis', nodeId: this.nodeId, redis: 'up' }
+      : { mode: 'redis', nodeId: this.nodeId, redis: 'down', detail: `redis unreachable (${this.lastRedisError || 'connecting'}): this node serves its own agents only` };
+  }
+
+  /** Sends to an agent on whichever node holds it. */
+  async sendToAgent(agentId: string, type: MessageTypeCode, message: unknown): Promise<Delivery> {
+    if (this.deps.gateway.sendTo(agentId, type, message)) return 'local';
+    if (!this.redis) return 'offline';
+    const owner = await this.call(() => this.redis!.get(agentKey(agentId)));
+    if (!owner || owner === this.nodeId) return 'offline';
+    const receivers = await this.call(() => this.redis!.publish(nodeChannel(owner), JSON.stringify({ kind: 'send', agentId, type, message } satisfies Relay)));
+    return receivers ? 'relayed' : 'offline';
+  }
+
+  /** Which of these agents are connected to some node. */
+  async onlineOf(agentIds: string[]): Promise<Set<string>> {
+    const out = new Set(agentIds.filter((id) => this.deps.gateway.isOnline(id)));
+    const rest = agentIds.filter((id) => !out.has(id));
+    if (!this.redis || !rest.length) return out;
+    const owners = await this.call(() => this.redis!.mget(rest.map(agentKey)));
+    owners?.forEach((owner, i) => owner && out.add(rest[i]));
+    return out;
+  }
+
+  async nodes(): Promise<NodeInfo[]> {
+    const self: NodeInfo = this.describe();
+    if (!this.redis) return [self];
+    const keys = await this.call(() => this.scanKeys('aw:nodes:*'));
+    if (!keys?.length) return [self];
+    const values = await this.call(() => this.redis!.mget(keys));
+    const found = (values ?? []).filter((v): v is string => !!v).map((v) => JSON.parse(v) as NodeInfo);
+    return found.some((n) => n.id === this.nodeId) ? found : [...found, self];
+  }
+
+  /** A lease named `name`, renewed every ttl/3 while this node lives. */
+  lease(name: string, ttlMs: number): Lease {
+    const lease = new Lease(this, name, ttlMs).start();
+    this.leases.push(lease);
+    return lease;
+  }
+
+  /** The gateway calls these as sessions start and end. */
+  agentOnline(agentId: string): void {
+    if (!this.redis) return;
+    void this.call(async () => {
+      const previous = await this.redis!.set(agentKey(agentId), this.nodeId, 'EX', PRESENCE_TTL_S, 'GET');
+      // The agent moved here from a node that may still hold a half-dead session: tell it.
+      if (previous && previous !== this.nodeId) {
+        await this.redis!.publish(nodeChannel(previous), JSON.stringify({ kind: 'replaced', agentId, at: Date.now() } satisfies Relay));
+      }
+    });
+  }
+
+  agentOffline(agentId: string): void {
+    if (!this.redis) return;
+    void this.call(() => this.redis!.eval(DEL_IF_OWNER, 1, agentKey(agentId), this.nodeId));
+  }
+
+  async acquireLease(name: string, ttlMs: number, holding: boolean): Promise<boolean> {
+    if (!this.redis) return true;
+    const key = `aw:lease:${name}`;
+    const result = await this.call(async () => {
+      if (holding && (await this.redis!.eval(EXTEND_IF_OWNER, 1, key, this.nodeId, ttlMs)) === 1) return true;
+      return (await this.redis!.set(key, this.nodeId, 'PX', ttlMs, 'NX')) === 'OK';
+    });
+    // Redis unreachable: nobody can prove they hold it, so nobody runs the job (it runs again later).
+    return result === true;
+  }
+
+  async releaseLease(name: string): Promise<void> {
+    await this.call(() => this.redis!.eval(DEL_IF_OWNER, 1, `aw:lease:${name}`, this.nodeId));
+  }
+
+  async stop(): Promise<void> {
+    this.timers.forEach(clearInterval);
+    this.leases.forEach((l) => l.stop());
+    this.deps.bus.relay(undefined);
+    if (!this.redis) return;
+    await this.call(async () => {
+      const pipeline = this.redis!.pipeline().del(nodeKey(this.nodeId));
+      for (const id of this.deps.gateway.onlineAgentIds()) pipeline.eval(DEL_IF_OWNER, 1, agentKey(id), this.nodeId);
+      await pipeline.exec();
+    });
+    this.sub!.disconnect();
+    this.redis.disconnect();
+  }
+
+  private describe(): NodeInfo {
+    return { id: this.nodeId, host: hostname(), pid: process.pid, port: this.deps.port(), startedAt: this.startedAt, agents: this.deps.gateway.stats.authenticated };
+  }
+
+  private async registerNode(): Promise<void> {
+    await this.call(() => this.redis!.set(nodeKey(this.nodeId), JSON.stringify(this.describe()), 'EX', NODE_TTL_S));
+  }
+
+  private async refreshPresence(): Promise<void> {
+    const ids = [...this.deps.gateway.onlineAgentIds()];
+    for (let at = 0; at < ids.length; at += 1000) {
+      const pipeline = this.redis!.pipeline();
+      for (const id of ids.slice(at, at + 1000)) pipeline.set(agentKey(id), this.nodeId, 'EX', PRESENCE_TTL_S);
+      if (!(await this.call(() => pipeline.exec()))) return;
+    }
+  }
+
+  private publishEvent(name: keyof DomainEvents, payload: unknown): void {
+    void this.call(() => this.redis!.publish(EVENTS, JSON.stringify({ from: this.nodeId, name, payload })));
+  }
+
+  private onMessage(channel: string, raw: string): void {
+    try {
+      if (channel === EVENTS) {
+        const e = JSON.parse(raw) as { from: string; name: keyof DomainEvents; payload: never };
+        if (e.from !== this.nodeId) this.deps.bus.receive(e.name, e.payload);
+        return;
+      }
+      const m = JSON.parse(raw) as Relay;
+      if (m.kind === 'send') this.deps.gateway.sendTo(m.agentId, m.type!, m.message);
+      else if (m.kind === 'replaced') this.deps.gateway.dropSession(m.agentId, 'the agent connected to another node', m.at ?? 0);
+    } catch (err) {
+      this.deps.log.warn({ err, channel }, 'bad cluster message ignored');
+    }
+  }
+
+  private async scanKeys(pattern: string): Promise<string[]> {
+    const out: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis!.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      out.push(...keys);
+      cursor = next;
+    } while (cursor !== '0' && out.length < 10_000);
+    return out;
+  }
+
+  /** A Redis call that never throws: unreachable Redis degrades the node, it does not stop it. */
+  private async call<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    if (!this.redisUp) return undefined;
+    try {
+      return await fn();
+    } catch (err) {
+      this.deps.log.debug({ err: (err as Error).message }, 'redis call failed');
+      return undefined;
+    }
+  }
+}
