@@ -94,6 +94,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
+  // Its trouble is reported by the cluster's own connection (health, one log line per cause).
+  redis?.on('error', () => undefined);
   const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses });
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
