@@ -119,8 +119,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const stop = () =>
     (stopped ??= (async () => {
       uWS.us_listen_socket_close(listenSocket);
-      gateway.closeAll();
+      // Write and acknowledge what was accepted before telling agents to go, so that a restart
+      // makes them resend nothing that is already stored.
+      gateway.stopAccepting();
       await pipeline.drain();
+      await new Promise((r) => setImmediate(r));
+      gateway.closeAll();
       await gateway.stop();
       await cluster.stop();
       await metrics.close();

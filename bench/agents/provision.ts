@@ -78,6 +78,20 @@ export async function createRunDatabase(opts: { count: number; postgresUrl: stri
   }
 }
 
+/**
+ * Points stored by the run (servers stopped first: PGlite admits one process). Counts the raw tier,
+ * where each acknowledged point is one row: the figure to compare with the points acknowledged.
+ */
+export async function countStoredPoints(run: RunDatabase): Promise<number> {
+  const db = await openDb(run.url ? { databaseUrl: run.url } : { dataDir: join(run.dataDir, 'pg') });
+  try {
+    const { rows } = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM metric_points_raw');
+    return Number(rows[0].n);
+  } finally {
+    await db.close();
+  }
+}
+
 async function adminQuery(url: string, sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
