@@ -90,6 +90,18 @@ const CONTENT_TYPES = [
   'application/vnd.api+json', '', ';', 'application', '*/*', 'x'.repeat(3000),
 ];
 
+/** Large bodies, made once: building megabytes per request would make the client the bottleneck. */
+const once = <T>(make: () => T) => {
+  let v: T | undefined;
+  return () => (v ??= make());
+};
+const BIG = {
+  overLimit: once(() => Buffer.from(JSON.stringify({ a: 'x'.repeat(1024 * 1024) }))),
+  longArray: once(() => Buffer.from(JSON.stringify(Array.from({ length: 100_000 }, () => 0)))),
+  manyKeys: once(() => Buffer.from(JSON.stringify(Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i]))))),
+  notJson: once(() => Buffer.alloc(2 * 1024 * 1024, 'x')),
+};
+
 export class CaseMaker {
   private readonly r: () => number;
 
@@ -290,10 +302,10 @@ export class CaseMaker {
       () => Buffer.from([0xff, 0xfe, 0x7b, 0x7d]),
       () => Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]),
       () => Buffer.from(Array.from({ length: 1 + this.int(4000) }, () => this.int(256))),
-      () => JSON.stringify({ a: 'x'.repeat(1024 * 1024) }),
-      () => JSON.stringify(Array.from({ length: 100_000 }, () => 0)),
-      () => JSON.stringify(Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i]))),
-      () => 'x'.repeat(2 * 1024 * 1024),
+      () => BIG.overLimit(),
+      () => BIG.longArray(),
+      () => BIG.manyKeys(),
+      () => BIG.notJson(),
     ];
     const body = this.pick(junk)();
     const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
@@ -373,6 +385,7 @@ export class CaseMaker {
   // ---- paths and methods ----
 
   private pathCase(): FuzzCase {
+    if (this.chance(0.1)) return this.upgradeCase();
     if (this.chance(0.2)) {
       const method = this.pick(['GET', 'POST']);
       const body = method === 'POST' ? this.pick(['{}', '{"x":[1,2]}']) : undefined;
@@ -392,6 +405,18 @@ export class CaseMaker {
     if (body) headers.push(['Content-Type', 'application/json'], ['Content-Length', '2']);
     // The WebSocket endpoint and the static files answer plain HTTP too; a path with '#' or NUL may be refused by the parser.
     return this.make('path', method, path, headers, body, !/[#]|%00/.test(path), false);
+  }
+
+  /** The agent WebSocket endpoint shares the port: upgrades with missing or junk handshake headers. */
+  private upgradeCase(): FuzzCase {
+    const headers: Array<[string, string]> = [['Connection', 'Upgrade'], ['Upgrade', 'websocket']];
+    if (this.chance(0.7)) headers.push(['Sec-WebSocket-Key', this.pick(['dGhlIHNhbXBsZSBub25jZQ==', '', 'x', 'x'.repeat(500)])]);
+    if (this.chance(0.7)) headers.push(['Sec-WebSocket-Version', this.pick(['13', '8', '99', 'x'])]);
+    if (this.chance(0.5)) headers.push(['X-AW-Agent', this.pick(['3f1e5c52-8a4e-4c4b-9d55-0c1f7e4b2a10', '', 'x'.repeat(300), '../..'])]);
+    if (this.chance(0.3)) headers.push(['Sec-WebSocket-Protocol', this.pick(['aw1', 'x, y', ''])]);
+    const target = this.pick(['/agent', '/agent?agent=x', '/agent?agent=%zz', '/agent/x', '/api/v1/health']);
+    // A completed upgrade leaves an open WebSocket, not an HTTP answer: the server may close it at once, or wait.
+    return this.make('upgrade', 'GET', target, headers, undefined, false, false);
   }
 
   private methodCase(): FuzzCase {
