@@ -107,6 +107,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   gateway.attach(app, '/agent');
   router.mount(app, '/api/*');
   serveDashboard(app, DASHBOARD_DIR);
+  // Every other method and path gets the envelope's 404 / 405 rather than a connection closed unanswered.
+  router.mount(app, '/*');
 
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(config.host, config.port, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
