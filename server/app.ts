@@ -34,6 +34,8 @@ import { sessionRoutes } from './api/sessions.routes.js';
 import { OutageQueue, claimQueueDir } from './ingest/outage-queue.js';
 import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
+import { createCmdb } from './cmdb/cmdb.js';
+import { cmdbRoutes } from './api/cmdb.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -66,6 +68,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const bus = new EventBus();
   const identity = await loadServerIdentity(db);
   const agents = new AgentDirectory(db, bus);
+  const cmdb = createCmdb(db);
   const baseMetrics = opts.metrics ?? new PostgresRawMetricStore(db);
   const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
   // Accepted points outlive a metric store outage in a local queue (one folder per live process).
@@ -86,13 +89,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     },
   });
 
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, pipeline, metrics, outage: tolerant && (() => tolerant.status()) };
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, pipeline, metrics, cmdb, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses });
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...openApiRoutes(deps, router));
+  router.add(...cmdbRoutes({ ...deps, cmdb }));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();
