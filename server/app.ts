@@ -86,6 +86,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log,
     handlers: {
       hello: (agent, hello) => agents.recordHello(agent.agentId, hello),
+      inventory: (agent, report) => cmdb.onInventory(agent, report),
     },
   });
 

@@ -8,7 +8,7 @@ import { AppError } from '../errors.js';
 import { staleEtag } from '../http/etag.js';
 import { keyset, type Page } from '../http/pagination.js';
 import type { Db, Queryable } from '../store/db.js';
-import { EDITABLE_FIELDS, emptyFields, fieldChanges, normalTags, normalText, TEXT_FIELDS, type Actor, type AssetFields, type AssetRecord } from './asset-fields.js';
+import { EDITABLE_FIELDS, emptyFields, fieldChanges, type FieldChange, normalTags, normalText, TEXT_FIELDS, type Actor, type AssetFields, type AssetRecord } from './asset-fields.js';
 import { checkTransition, INITIAL_STATES, type AssetState } from './asset-states.js';
 import type { AssetTypeRegistry } from './asset-types.js';
 import { recordChanges, type ChangeRow } from './change-log.js';
@@ -177,25 +177,27 @@ export class AssetStore {
 
   /**
    * Changes editable fields. `replace` (PUT) empties what `patch` leaves out; otherwise (PATCH) it
-   * stays. `expected` null skips the version check (the agent's intake, which holds the lock anyway).
+   * stays. `expected` null skips the version check (the agent's intake and transitions without If-Match).
    */
-  async update(id: string, expected: number | null, patch: Partial<AssetFields>, actor: Actor, opts: { replace?: boolean; q?: Queryable } = {}): Promise<AssetRecord> {
-    const run = async (q: Queryable) => {
-      const current = await this.lockLive(q, id, expected);
-      const base = opts.replace ? emptyFields(patch.type ?? current.type, patch.name ?? current.name) : pickFields(current);
-      const next = normalFields({ ...base, ...stripUndefined(patch) });
-      const changes = fieldChanges(pickFields(current), next, EDITABLE_FIELDS);
-      if (!changes.length) return current;
-      if (changes.some((c) => c.field === 'type' || c.field === 'custom')) await this.types.checkCustom(next.type, next.custom, q);
-      await q.query(
-        `UPDATE assets SET ${SET_FIELDS}, updated_at = now(), version = version + 1 WHERE id = $1`,
-        [id, ...EDITABLE_FIELDS.map((f) => paramOf(next, f))],
-      ).catch(rethrowConstraint);
-      await recordChanges(q, id, actor, changes.map((c) => ({ ...c, action: 'update' })));
-      if (changes.some((c) => ['name', 'serial', 'hostname', 'system_uuid'].includes(c.field))) await refreshSearchText(q, [id]);
-      return this.read(q, id);
-    };
-    return opts.q ? run(opts.q) : this.db.tx(run);
+  async update(id: string, expected: number | null, patch: Partial<AssetFields>, actor: Actor, opts: { replace?: boolean } = {}): Promise<AssetRecord> {
+    return this.db.tx(async (q) => (await this.applyPatch(q, id, expected, patch, actor, opts.replace ?? false)).record);
+  }
+
+  /** update() inside the caller's transaction, also answering the field changes it recorded. */
+  async applyPatch(q: Queryable, id: string, expected: number | null, patch: Partial<AssetFields>, actor: Actor, replace: boolean): Promise<{ record: AssetRecord; changes: FieldChange[] }> {
+    const current = await this.lockLive(q, id, expected);
+    const base = replace ? emptyFields(patch.type ?? current.type, patch.name ?? current.name) : pickFields(current);
+    const next = normalFields({ ...base, ...stripUndefined(patch) });
+    const changes = fieldChanges(pickFields(current), next, EDITABLE_FIELDS);
+    if (!changes.length) return { record: current, changes };
+    if (changes.some((c) => c.field === 'type' || c.field === 'custom')) await this.types.checkCustom(next.type, next.custom, q);
+    await q.query(
+      `UPDATE assets SET ${SET_FIELDS}, updated_at = now(), version = version + 1 WHERE id = $1`,
+      [id, ...EDITABLE_FIELDS.map((f) => paramOf(next, f))],
+    ).catch(rethrowConstraint);
+    await recordChanges(q, id, actor, changes.map((c) => ({ ...c, action: 'update' })));
+    if (changes.some((c) => ['name', 'serial', 'hostname', 'system_uuid'].includes(c.field))) await refreshSearchText(q, [id]);
+    return { record: await this.read(q, id), changes };
   }
 
   async transition(id: string, expected: number | null, to: AssetState, reason: string, actor: Actor): Promise<AssetRecord> {
