@@ -12,6 +12,7 @@ import { bootstrapFirstAdmin, type FirstLogin } from './auth/bootstrap.js';
 import { createRequestGuard } from './auth/guard.js';
 import { loadServerIdentity } from './auth/server-identity.js';
 import type { Config } from './config.js';
+import { Cluster } from './cluster/cluster.js';
 import { EventBus } from './events.js';
 import { Gateway } from './gateway/gateway.js';
 import { IngestPipeline } from './ingest/pipeline.js';
@@ -36,6 +37,7 @@ import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
 import { createCmdb } from './cmdb/cmdb.js';
 import { cmdbRoutes } from './api/cmdb.routes.js';
+import { clusterRoutes } from './api/cluster.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -88,15 +90,19 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       hello: (agent, hello) => agents.recordHello(agent.agentId, hello),
       inventory: (agent, report) => cmdb.onInventory(agent, report),
     },
+    // Called only once agents connect, after `cluster` below exists (the two refer to each other).
+    presence: { online: (id) => cluster.agentOnline(id), offline: (id) => cluster.agentOffline(id) },
   });
+  let listenPort = config.port;
+  const cluster = new Cluster({ redisUrl: config.redisUrl, clusterName: config.clusterName, gateway, bus, log, port: () => listenPort });
 
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, pipeline, metrics, cmdb, outage: tolerant && (() => tolerant.status()) };
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses });
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
-  router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...openApiRoutes(deps, router));
+  router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
   router.add(...cmdbRoutes({ ...deps, cmdb }));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
@@ -108,7 +114,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(config.host, config.port, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
   });
-  const port = uWS.us_socket_local_port(listenSocket);
+  const port = (listenPort = uWS.us_socket_local_port(listenSocket));
+  await cluster.start();
   log.info({ host: config.host, port, store: db.kind }, 'autowatch listening');
 
   let stopped: Promise<void> | undefined;
@@ -118,6 +125,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       gateway.closeAll();
       await pipeline.drain();
       await gateway.stop();
+      await cluster.stop();
       await metrics.close();
       outageSlot?.release();
       await audit.close();
