@@ -21,6 +21,9 @@ export const EDITABLE_FIELDS = [
 ] as const;
 export type EditableField = (typeof EDITABLE_FIELDS)[number];
 
+/** Asset columns a host group rule may name as asset.<column>. */
+export const ASSET_COLUMNS_FOR_RULES: ReadonlySet<string> = new Set([...EDITABLE_FIELDS, 'id', 'tag', 'state', 'agent_id']);
+
 export const TEXT_FIELDS = [
   'vendor', 'model', 'serial', 'system_uuid', 'machine_id', 'hostname', 'os_name', 'os_version', 'kernel', 'arch', 'idc', 'rack', 'owner',
   'business_unit', 'supplier', 'contract',

@@ -3,6 +3,7 @@ import type { Db } from '../store/db.js';
 import { ApprovalQueue } from './approvals.js';
 import { AssetStore } from './assets.js';
 import { AssetTypeRegistry } from './asset-types.js';
+import { HostDirectory, HostGroups } from './hosts.js';
 import { InventoryIntake } from './inventory-intake.js';
 import { parseInventoryReport } from './inventory-report-schema.js';
 
@@ -11,6 +12,8 @@ export interface Cmdb {
   assets: AssetStore;
   intake: InventoryIntake;
   approvals: ApprovalQueue;
+  hosts: HostDirectory;
+  groups: HostGroups;
   /** The gateway's `inventory` frame handler: a report that does not fit is refused whole. */
   onInventory(agent: { agentId: string; hostId: string }, report: Record<string, unknown>): Promise<void>;
 }
@@ -25,6 +28,8 @@ export function createCmdb(db: Db): Cmdb {
     assets,
     intake,
     approvals,
+    hosts: new HostDirectory(db),
+    groups: new HostGroups(db),
     onInventory: async (agent, report) => {
       await intake.intake(agent, parseInventoryReport(report));
     },
