@@ -28,9 +28,12 @@ export interface AgentRuntimeOptions {
   window?: number;
   backoff?: { baseMs: number; capMs: number };
   localAddress?: string;
+  /** How often the inventory is collected again to see whether it changed (sent only if it did). */
+  inventoryCheckMs?: number;
 }
 
 const INVENTORY_EVERY_MS = 24 * 3600 * 1000;
+const INVENTORY_CHECK_MS = 15 * 60 * 1000;
 const ACK_TIMEOUT_MS = 60_000;
 
 
@@ -47,6 +50,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   private lastBatch = 0;
   private lastInventoryHash = '';
   private lastInventoryAt = 0;
+  private lastInventoryCheckAt = 0;
   private inventorySeq = -1;
   private collectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -133,6 +137,13 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   }
 
   private onRefused(e: ErrorMessage): void {
+    if (e.seq !== undefined && e.seq === this.inventorySeq) {
+      // Forget the refused report so the next check sends it again instead of thinking it landed.
+      this.inventorySeq = -1;
+      this.lastInventoryHash = '';
+      this.opts.log.warn({ code: e.code }, `server refused the inventory report: ${e.message}`);
+      return;
+    }
     const f = e.seq === undefined ? undefined : this.inFlight.get(e.seq);
     if (!f) {
       this.opts.log.warn({ code: e.code, seq: e.seq }, e.message);
@@ -184,7 +195,9 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     } catch (err) {
       this.opts.log.error({ err }, 'collection failed');
     }
-    if (Date.now() - this.lastInventoryAt > INVENTORY_EVERY_MS) void this.sendInventory(true);
+    const now = Date.now();
+    if (now - this.lastInventoryAt > INVENTORY_EVERY_MS) void this.sendInventory(true);
+    else if (now - this.lastInventoryCheckAt > (this.opts.inventoryCheckMs ?? INVENTORY_CHECK_MS)) void this.sendInventory(false);
     this.pump();
   }
 
@@ -217,6 +230,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
 
   private async sendInventory(force: boolean): Promise<void> {
     if (!this.opts.inventory || !this.link?.ready || this.inventorySeq >= 0) return;
+    this.lastInventoryCheckAt = Date.now();
     try {
       const report = await this.opts.inventory();
       const { collectedAt: _ignored, ...stable } = report;

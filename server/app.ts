@@ -35,6 +35,8 @@ import { sessionRoutes } from './api/sessions.routes.js';
 import { OutageQueue, claimQueueDir } from './ingest/outage-queue.js';
 import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
+import { createCmdb } from './cmdb/cmdb.js';
+import { cmdbRoutes } from './api/cmdb.routes.js';
 import { clusterRoutes } from './api/cluster.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
@@ -68,6 +70,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const bus = new EventBus();
   const identity = await loadServerIdentity(db);
   const agents = new AgentDirectory(db, bus);
+  const cmdb = createCmdb(db);
   const baseMetrics = opts.metrics ?? new PostgresRawMetricStore(db);
   const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
   // Accepted points outlive a metric store outage in a local queue (one folder per live process).
@@ -85,6 +88,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log,
     handlers: {
       hello: (agent, hello) => agents.recordHello(agent.agentId, hello),
+      inventory: (agent, report) => cmdb.onInventory(agent, report),
     },
     // Called only once agents connect, after `cluster` below exists (the two refer to each other).
     presence: { online: (id) => cluster.agentOnline(id), offline: (id) => cluster.agentOffline(id) },
@@ -92,7 +96,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let listenPort = config.port;
   const cluster = new Cluster({ redisUrl: config.redisUrl, clusterName: config.clusterName, gateway, bus, log, port: () => listenPort });
 
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, outage: tolerant && (() => tolerant.status()) };
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   // Its trouble is reported by the cluster's own connection (health, one log line per cause).
   redis?.on('error', () => undefined);
@@ -101,6 +105,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
+  router.add(...cmdbRoutes({ ...deps, cmdb }));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();

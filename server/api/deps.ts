@@ -1,5 +1,6 @@
 /** What route modules are built from: the domain objects of one server node. */
 import type { AgentDirectory } from '../auth/agents.js';
+import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ServerIdentity } from '../auth/server-identity.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   cluster: Cluster;
   pipeline: IngestPipeline;
   metrics: MetricStore;
+  /** Assets, types, inventory intake, approvals, hosts and host groups. */
+  cmdb?: Cmdb;
   /** The ingest outage queue's state, when it is on. */
   outage?: () => OutageStatus;
 }
