@@ -22,7 +22,8 @@ import { serveDashboard } from './http/static.js';
 import { openDb, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import type { MetricStore } from './store/metric-store.js';
-import { PostgresRawMetricStore } from './store/postgres/raw-metrics.js';
+import { PostgresMetricStore } from './store/postgres/chunk-store.js';
+import { hostname } from 'node:os';
 import type { ApiDeps } from './api/deps.js';
 import { agentRoutes } from './api/agents.routes.js';
 import { healthRoutes } from './api/health.routes.js';
@@ -66,7 +67,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const bus = new EventBus();
   const identity = await loadServerIdentity(db);
   const agents = new AgentDirectory(db, bus);
-  const baseMetrics = opts.metrics ?? new PostgresRawMetricStore(db);
+  const baseMetrics =
+    opts.metrics ??
+    (await PostgresMetricStore.open(db, {
+      ...config.metrics,
+      writer: `${hostname()}:${config.dataDir}`,
+      maxSeriesPerHost: config.metrics.seriesPerHost,
+      log,
+    }));
   const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
   // Accepted points outlive a metric store outage in a local queue (one folder per live process).
   const outageSlot = config.ingest.outageQueueBytes > 0 ? claimQueueDir(join(config.dataDir, 'outage-queue')) : undefined;
@@ -93,6 +101,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...openApiRoutes(deps, router));
+  // Retention on a timer; with a cluster, wrap this in the retention lease so one node runs it.
+  const retention = setInterval(() => {
+    metrics.retain?.(Date.now()).then(
+      (report) => log.info({ report }, 'metric retention ran'),
+      (err) => log.warn({ err }, 'metric retention failed; next run retries'),
+    );
+  }, config.metrics.retentionMs);
+  retention.unref();
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();
@@ -110,6 +126,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const stop = () =>
     (stopped ??= (async () => {
       uWS.us_listen_socket_close(listenSocket);
+      clearInterval(retention);
       gateway.closeAll();
       await pipeline.drain();
       await gateway.stop();
