@@ -23,7 +23,8 @@ import { serveDashboard } from './http/static.js';
 import { openDb, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import type { MetricStore } from './store/metric-store.js';
-import { PostgresRawMetricStore } from './store/postgres/raw-metrics.js';
+import { PostgresMetricStore } from './store/postgres/chunk-store.js';
+import { hostname } from 'node:os';
 import type { ApiDeps } from './api/deps.js';
 import { agentRoutes } from './api/agents.routes.js';
 import { healthRoutes } from './api/health.routes.js';
@@ -71,12 +72,21 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const identity = await loadServerIdentity(db);
   const agents = new AgentDirectory(db, bus);
   const cmdb = createCmdb(db);
-  const baseMetrics = opts.metrics ?? new PostgresRawMetricStore(db);
+  // A folder of this process's own under DATA_DIR (slot-N, taken over by a restart of a process that
+  // died): it names the metric store's write-ahead rows and holds the outage queue.
+  const slot = claimQueueDir(join(config.dataDir, 'outage-queue'));
+  const baseMetrics =
+    opts.metrics ??
+    (await PostgresMetricStore.open(db, {
+      ...config.metrics,
+      writer: `${hostname()}:${slot.dir}`,
+      maxSeriesPerHost: config.metrics.seriesPerHost,
+      log,
+    }));
   const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
-  // Accepted points outlive a metric store outage in a local queue (one folder per live process).
-  const outageSlot = config.ingest.outageQueueBytes > 0 ? claimQueueDir(join(config.dataDir, 'outage-queue')) : undefined;
-  const tolerant = outageSlot
-    ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: outageSlot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: outageSlot.dir })
+  // Accepted points outlive a metric store outage in a local queue.
+  const tolerant = config.ingest.outageQueueBytes > 0
+    ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: slot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: slot.dir })
     : undefined;
   const metrics: MetricStore = tolerant ?? storeMetrics;
   const pipeline = new IngestPipeline(metrics, { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
@@ -106,6 +116,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
   router.add(...cmdbRoutes({ ...deps, cmdb }));
+  // Retention on a timer, run by one node of a cluster: the holder of its lease.
+  const retentionLease = cluster.lease('metric-retention', 60_000);
+  const retention = setInterval(() => {
+    if (!retentionLease.held) return;
+    metrics.retain?.(Date.now()).then(
+      (report) => log.info({ report }, 'metric retention ran'),
+      (err) => log.warn({ err }, 'metric retention failed; next run retries'),
+    );
+  }, config.metrics.retentionMs);
+  retention.unref();
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();
@@ -126,6 +146,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const stop = () =>
     (stopped ??= (async () => {
       uWS.us_listen_socket_close(listenSocket);
+      clearInterval(retention);
       // Write and acknowledge what was accepted before telling agents to go, so that a restart
       // makes them resend nothing that is already stored.
       gateway.stopAccepting();
@@ -135,7 +156,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await gateway.stop();
       await cluster.stop();
       await metrics.close();
-      outageSlot?.release();
+      slot.release();
       await audit.close();
       redis?.disconnect();
       if (!opts.db) await db.close();

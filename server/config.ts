@@ -1,5 +1,6 @@
 /** Every setting of the server: its env variable, its default, in one place. */
 import { resolve } from 'node:path';
+import { DEFAULT_TIERS_SPEC, parseDuration, parseTiers, type Tier } from './store/series/tiers.js';
 
 export interface Config {
   host: string;
@@ -39,6 +40,17 @@ export interface Config {
     writeAttempts: number;
     /** Local disk for accepted batches while the metric store is unreachable; 0 turns it off. */
     outageQueueBytes: number;
+  };
+  metrics: {
+    /** Raw points and rollup tiers with their retention, finest first (AW_METRICS_TIERS). */
+    tiers: Tier[];
+    /** Pending points are folded into chunk rows this often, or once this many are pending. */
+    checkpointMs: number;
+    checkpointPoints: number;
+    /** New series past this many per host are rejected. */
+    seriesPerHost: number;
+    /** How often retention runs. */
+    retentionMs: number;
   };
   api: {
     /** Dashboard sessions last this long from login. */
@@ -118,6 +130,13 @@ export function loadConfig(env: Env = process.env): Config {
       batchMs: int(env, 'AW_BATCH_MS', 200, 1),
       writeAttempts: int(env, 'AW_WRITE_ATTEMPTS', 3, 1),
       outageQueueBytes: int(env, 'AW_OUTAGE_QUEUE_MB', 1024, 0) * 2 ** 20,
+    },
+    metrics: {
+      tiers: parseTiers(env.AW_METRICS_TIERS || DEFAULT_TIERS_SPEC),
+      checkpointMs: int(env, 'AW_METRICS_CHECKPOINT_S', 60, 1) * 1000,
+      checkpointPoints: int(env, 'AW_METRICS_CHECKPOINT_POINTS', 500_000, 1),
+      seriesPerHost: int(env, 'AW_SERIES_PER_HOST', 10_000, 1),
+      retentionMs: parseDuration(env.AW_RETENTION_EVERY || '1h', 'AW_RETENTION_EVERY'),
     },
     api: {
       sessionTtlS: int(env, 'AW_SESSION_TTL_S', 12 * 3600, 60),
