@@ -34,6 +34,9 @@ import { sessionRoutes } from './api/sessions.routes.js';
 import { OutageQueue, claimQueueDir } from './ingest/outage-queue.js';
 import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
+import { Monitor } from './monitor/monitor.js';
+import { monitorRoutes } from './api/monitor.routes.js';
+import { alertRoutes } from './api/alerts.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -74,7 +77,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: outageSlot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: outageSlot.dir })
     : undefined;
   const metrics: MetricStore = tolerant ?? storeMetrics;
-  const pipeline = new IngestPipeline(metrics, { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
+  const monitor: Monitor = new Monitor({ db, bus, log, config, isOnline: (agentId: string): boolean => gateway.isOnline(agentId) });
+  const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   const gateway = new Gateway({
     config: config.gateway,
     directory: agents,
@@ -83,16 +87,19 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log,
     handlers: {
       hello: (agent, hello) => agents.recordHello(agent.agentId, hello),
+      config: (agent) => monitor.agentConfig(agent),
     },
   });
 
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, pipeline, metrics, outage: tolerant && (() => tolerant.status()) };
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, pipeline, metrics, outage: tolerant && (() => tolerant.status()), monitor };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses });
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...openApiRoutes(deps, router));
+  router.add(...monitorRoutes(deps), ...alertRoutes(deps));
+  await monitor.start();
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();
@@ -112,6 +119,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       uWS.us_listen_socket_close(listenSocket);
       gateway.closeAll();
       await pipeline.drain();
+      await monitor.stop();
       await gateway.stop();
       await metrics.close();
       outageSlot?.release();

@@ -110,7 +110,7 @@ export class TemplateStore {
   async linkHost(templateId: string, hostId: string): Promise<void> {
     await this.get(templateId);
     const host = await this.db.query('SELECT 1 FROM hosts WHERE id = $1', [hostId]);
-    if (!host.rowCount) throw notFound('host', 'HOST_NOT_FOUND');
+    if (!host.rows.length) throw notFound('host', 'HOST_NOT_FOUND');
     await this.db.query('INSERT INTO monitor_template_hosts (template_id, host_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [templateId, hostId]);
   }
 
@@ -142,7 +142,7 @@ export class TemplateStore {
        ORDER BY t.name`,
       [hostId, groups],
     );
-    if (!direct.rowCount) return [];
+    if (!direct.rows.length) return [];
     const all = await this.db.query<TemplateRow & { includes: string[] }>(
       `SELECT t.id::text AS id, t.name, t.items, t.triggers,
          COALESCE((SELECT array_agg(included_id::text ORDER BY included_id) FROM monitor_template_includes WHERE template_id = t.id), '{}') AS includes
