@@ -12,6 +12,7 @@ import { bootstrapFirstAdmin, type FirstLogin } from './auth/bootstrap.js';
 import { createRequestGuard } from './auth/guard.js';
 import { loadServerIdentity } from './auth/server-identity.js';
 import type { Config } from './config.js';
+import { Cluster } from './cluster/cluster.js';
 import { EventBus } from './events.js';
 import { Gateway } from './gateway/gateway.js';
 import { IngestPipeline } from './ingest/pipeline.js';
@@ -37,6 +38,7 @@ import { userRoutes } from './api/users.routes.js';
 import { Monitor } from './monitor/monitor.js';
 import { monitorRoutes } from './api/monitor.routes.js';
 import { alertRoutes } from './api/alerts.routes.js';
+import { clusterRoutes } from './api/cluster.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -77,7 +79,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: outageSlot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: outageSlot.dir })
     : undefined;
   const metrics: MetricStore = tolerant ?? storeMetrics;
-  const monitor: Monitor = new Monitor({ db, bus, log, config, isOnline: (agentId: string): boolean => gateway.isOnline(agentId) });
+  const monitor: Monitor = new Monitor({ db, bus, log, config, onlineOf: (ids: string[]): Promise<Set<string>> => cluster.onlineOf(ids) });
   const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   const gateway = new Gateway({
     config: config.gateway,
@@ -89,15 +91,21 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       hello: (agent, hello) => agents.recordHello(agent.agentId, hello),
       config: (agent) => monitor.agentConfig(agent),
     },
+    // Called only once agents connect, after `cluster` below exists (the two refer to each other).
+    presence: { online: (id) => cluster.agentOnline(id), offline: (id) => cluster.agentOffline(id) },
   });
+  let listenPort = config.port;
+  const cluster = new Cluster({ redisUrl: config.redisUrl, clusterName: config.clusterName, gateway, bus, log, port: () => listenPort });
 
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, pipeline, metrics, outage: tolerant && (() => tolerant.status()), monitor };
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, outage: tolerant && (() => tolerant.status()), monitor };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
+  // Its trouble is reported by the cluster's own connection (health, one log line per cause).
+  redis?.on('error', () => undefined);
   const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses });
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
-  router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...openApiRoutes(deps, router));
+  router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
   router.add(...monitorRoutes(deps), ...alertRoutes(deps));
   await monitor.start();
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
@@ -110,7 +118,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(config.host, config.port, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
   });
-  const port = uWS.us_socket_local_port(listenSocket);
+  const port = (listenPort = uWS.us_socket_local_port(listenSocket));
+  await cluster.start();
   log.info({ host: config.host, port, store: db.kind }, 'autowatch listening');
 
   let stopped: Promise<void> | undefined;
@@ -121,6 +130,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await pipeline.drain();
       await monitor.stop();
       await gateway.stop();
+      await cluster.stop();
       await metrics.close();
       outageSlot?.release();
       await audit.close();

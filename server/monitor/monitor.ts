@@ -23,8 +23,8 @@ export interface MonitorDeps {
   bus: EventBus;
   log: Logger;
   config: Config;
-  /** Whether an agent has a live session on this node. */
-  isOnline(agentId: string): boolean;
+  /** Which of these agents have a live session on some node (the cluster's presence). */
+  onlineOf(agentIds: string[]): Promise<Set<string>>;
   groupsOfHost?: GroupsOfHost;
 }
 
@@ -201,8 +201,9 @@ export class Monitor {
       ref: UNREACHABLE_REF, templateId: '', name: 'Agent unreachable', severity: 'high' as Severity,
       expression: `no contact with the agent for ${this.deps.config.monitor.unreachableS} s`,
     };
+    const online = await this.deps.onlineOf(agents.rows.map((a) => a.id));
     for (const a of agents.rows) {
-      if (this.deps.isOnline(a.id)) this.heard.set(a.id, now);
+      if (online.has(a.id)) this.heard.set(a.id, now);
       const last = Math.max(this.heard.get(a.id) ?? 0, a.last_seen_at?.getTime() ?? 0);
       if (!last) continue; // never connected: nothing to miss yet
       const gone = now - last > windowMs;
