@@ -21,6 +21,8 @@ export interface AgentRuntimeOptions {
   log: Logger;
   /** Metrics of this machine; called every interval. */
   collect(now: number): Promise<MetricPoint[]>;
+  /** Told of every configuration the server sends (the check scheduler applies its monitoring part). */
+  onConfig?(config: ConfigMessage): void;
   /** Hardware and OS report; sent at start, daily and when it changes. */
   inventory?(): Promise<Record<string, unknown>>;
   intervalS?: number;
@@ -82,6 +84,13 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     this.opts.spool.persist();
   }
 
+  /** Points produced off the collection timer (check results): spooled and sent like collected ones. */
+  submit(points: MetricPoint[]): void {
+    if (!points.length || this.stopped || this.state === 'pending') return;
+    this.opts.spool.add({ batch: this.nextBatchId(), points });
+    this.pump();
+  }
+
   /** Batch ids: ms clock × 1000 plus a counter, strictly increasing, unique across restarts. */
   private nextBatchId(): number {
     this.lastBatch = Math.max(this.lastBatch + 1, Date.now() * 1000);
@@ -118,7 +127,8 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
       clearInterval(this.heartbeatTimer);
       this.heartbeatTimer = setInterval(() => this.link?.send(MessageType.heartbeat, { uptimeS: Math.round(process.uptime()), spooled: this.opts.spool.size }), this.heartbeatS * 1000);
     }
-    this.opts.log.info({ state: config.state, intervalS: config.intervalS }, 'configuration from server');
+    this.opts.log.info({ state: config.state, intervalS: config.intervalS, version: config.version }, 'configuration from server');
+    this.opts.onConfig?.(config);
     if (justConnected) this.emit('connected');
     void this.sendInventory(false);
     this.pump();

@@ -38,6 +38,9 @@ import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
 import { createCmdb } from './cmdb/cmdb.js';
 import { cmdbRoutes } from './api/cmdb.routes.js';
+import { Monitor } from './monitor/monitor.js';
+import { monitorRoutes } from './api/monitor.routes.js';
+import { alertRoutes } from './api/alerts.routes.js';
 import { clusterRoutes } from './api/cluster.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
@@ -89,7 +92,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: slot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: slot.dir })
     : undefined;
   const metrics: MetricStore = tolerant ?? storeMetrics;
-  const pipeline = new IngestPipeline(metrics, { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
+  const monitor: Monitor = new Monitor({ db, bus, log, config, onlineOf: (ids: string[]): Promise<Set<string>> => cluster.onlineOf(ids) });
+  const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   const gateway = new Gateway({
     config: config.gateway,
     directory: agents,
@@ -99,6 +103,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     handlers: {
       hello: (agent, hello) => agents.recordHello(agent.agentId, hello),
       inventory: (agent, report) => cmdb.onInventory(agent, report),
+      config: (agent) => monitor.agentConfig(agent),
     },
     // Called only once agents connect, after `cluster` below exists (the two refer to each other).
     presence: { online: (id) => cluster.agentOnline(id), offline: (id) => cluster.agentOffline(id) },
@@ -106,7 +111,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let listenPort = config.port;
   const cluster = new Cluster({ redisUrl: config.redisUrl, clusterName: config.clusterName, gateway, bus, log, port: () => listenPort });
 
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, outage: tolerant && (() => tolerant.status()) };
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   // Its trouble is reported by the cluster's own connection (health, one log line per cause).
   redis?.on('error', () => undefined);
@@ -126,6 +131,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
   }, config.metrics.retentionMs);
   retention.unref();
+  router.add(...monitorRoutes(deps), ...alertRoutes(deps));
+  await monitor.start();
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();
@@ -153,6 +160,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await pipeline.drain();
       await new Promise((r) => setImmediate(r));
       gateway.closeAll();
+      await monitor.stop();
       await gateway.stop();
       await cluster.stop();
       await metrics.close();

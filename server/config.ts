@@ -72,6 +72,17 @@ export interface Config {
     /** The URL people open the dashboard at (links printed by the server and the CLI); http://HOST:PORT/ otherwise. */
     publicUrl: string | undefined;
   };
+  monitor: {
+    /** An active agent not heard for this long is an "agent unreachable" problem. */
+    unreachableS: number;
+    /** How often nodata and unreachable triggers are checked. */
+    nodataTickMs: number;
+    /** Notification delivery: attempts before giving up, first retry delay (doubling each time). */
+    deliveryAttempts: number;
+    deliveryBackoffMs: number;
+    /** Webhook and SMTP calls give up after this long. */
+    deliveryTimeoutMs: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -150,6 +161,13 @@ export function loadConfig(env: Env = process.env): Config {
       loginRefillS: int(env, 'AW_LOGIN_REFILL_S', 30, 1),
       bootstrapAdmin: bool(env, 'AW_BOOTSTRAP_ADMIN', true),
       publicUrl: env.AW_PUBLIC_URL || undefined,
+    },
+    monitor: {
+      unreachableS: int(env, 'AW_MONITOR_UNREACHABLE_S', 120, 1),
+      nodataTickMs: int(env, 'AW_MONITOR_NODATA_TICK_MS', 5000, 100),
+      deliveryAttempts: int(env, 'AW_MONITOR_DELIVERY_ATTEMPTS', 8, 1),
+      deliveryBackoffMs: int(env, 'AW_MONITOR_DELIVERY_BACKOFF_MS', 2000, 10),
+      deliveryTimeoutMs: int(env, 'AW_MONITOR_DELIVERY_TIMEOUT_MS', 10_000, 100),
     },
   };
 }

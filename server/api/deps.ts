@@ -11,6 +11,7 @@ import type { OutageStatus } from '../ingest/outage-store.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import type { MetricStore } from '../store/metric-store.js';
+import type { Monitor } from '../monitor/monitor.js';
 
 export interface ApiDeps {
   version: string;
@@ -29,4 +30,6 @@ export interface ApiDeps {
   cmdb?: Cmdb;
   /** The ingest outage queue's state, when it is on. */
   outage?: () => OutageStatus;
+  /** Templates, triggers, problems, incidents, notifications. */
+  monitor?: Monitor;
 }
