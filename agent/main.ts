@@ -10,10 +10,12 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createMetricCollector } from './collect/metrics/metric-collector.js';
 import { collectInventory } from './collect/inventory/collect-inventory.js';
-import { enroll } from './enroll.js';
+import { enroll, httpBase } from './enroll.js';
 import { AgentRuntime } from './runtime.js';
 import { Spool } from './spool.js';
 import { loadIdentity, saveIdentity } from './state.js';
+import { SeenOrders } from './tasks/seen-orders.js';
+import { TaskAgent } from './tasks/task-agent.js';
 import { PROJECT_ROOT } from '../server/paths.js';
 
 const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
@@ -26,12 +28,15 @@ const { values: args } = parseArgs({
     interval: { type: 'string', default: '10' },
     hostname: { type: 'string', default: hostname() },
     'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+    // Tasks: this host's own say over what the server may run here.
+    'refuse-remote-exec': { type: 'boolean', default: process.env.AW_AGENT_REFUSE_REMOTE_EXEC === 'true' },
+    'allow-command': { type: 'string', multiple: true },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (args.help || !args.server) {
-  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS]');
+  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS] [--refuse-remote-exec] [--allow-command LINE]...');
   process.exit(args.help ? 0 : 2);
 }
 
@@ -60,6 +65,14 @@ if (!identity) {
   log.info({ agent: identity.agentId, stateDir }, 'enrolled');
 }
 
+const tasks = new TaskAgent({
+  agentId: identity.agentId,
+  serverPublicKey: Buffer.from(identity.serverSignPublicKey, 'base64'),
+  policy: { refuseRemoteExecution: args['refuse-remote-exec'], allowedCommands: args['allow-command'] },
+  seen: new SeenOrders(join(stateDir, 'tasks-seen.json')),
+  httpBase: httpBase(server.toString()),
+  log,
+});
 const collector = createMetricCollector();
 const runtime = new AgentRuntime({
   server: server.toString(),
@@ -71,6 +84,7 @@ const runtime = new AgentRuntime({
   collect: (now) => collector.collect(now),
   inventory: async () => (await collectInventory()) as unknown as Record<string, unknown>,
   intervalS: Number(args.interval),
+  tasks,
 });
 runtime.on('connected', () => log.info({ agent: identity!.agentId, server: server.toString() }, 'connected'));
 runtime.on('fatal', () => process.exit(3));

@@ -10,6 +10,7 @@ import { FATAL_CLOSE_CODES, closeCodeName } from '../server/protocol/close-codes
 import { MessageType, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../server/protocol/messages.js';
 import { AgentLink } from './link.js';
 import { Spool } from './spool.js';
+import type { TaskAgent } from './tasks/task-agent.js';
 
 export interface AgentRuntimeOptions {
   server: string;
@@ -27,6 +28,8 @@ export interface AgentRuntimeOptions {
   window?: number;
   backoff?: { baseMs: number; capMs: number };
   localAddress?: string;
+  /** Runs signed tasks from the server (none when absent: task frames are ignored). */
+  tasks?: TaskAgent;
 }
 
 const INVENTORY_EVERY_MS = 24 * 3600 * 1000;
@@ -58,6 +61,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   constructor(private readonly opts: AgentRuntimeOptions) {
     super();
     this.intervalS = opts.intervalS ?? 10;
+    opts.tasks?.attach({ send: (type, message) => (this.link?.ready ? this.link.send(type, message) : -1) });
   }
 
   get connected(): boolean {
@@ -99,6 +103,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     link.on('config', (c) => this.onConfig(c));
     link.on('ack', ({ seq }) => this.onAck(seq));
     link.on('refused', (e) => this.onRefused(e));
+    link.on('task', (m) => this.opts.tasks?.onTask(m));
     link.on('close', (code, reason) => this.onClose(link, code, reason));
   }
 
@@ -117,12 +122,16 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
       this.heartbeatTimer = setInterval(() => this.link?.send(MessageType.heartbeat, { uptimeS: Math.round(process.uptime()), spooled: this.opts.spool.size }), this.heartbeatS * 1000);
     }
     this.opts.log.info({ state: config.state, intervalS: config.intervalS }, 'configuration from server');
-    if (justConnected) this.emit('connected');
+    if (justConnected) {
+      this.opts.tasks?.onConnected();
+      this.emit('connected');
+    }
     void this.sendInventory(false);
     this.pump();
   }
 
   private onAck(seq: number): void {
+    if (this.opts.tasks?.onAck(seq)) return;
     if (seq === this.inventorySeq) {
       this.inventorySeq = -1;
       return;
@@ -135,6 +144,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   }
 
   private onRefused(e: ErrorMessage): void {
+    if (this.opts.tasks?.onRefused(e.seq, e.retryAfterMs)) return;
     const f = e.seq === undefined ? undefined : this.inFlight.get(e.seq);
     if (!f) {
       this.opts.log.warn({ code: e.code, seq: e.seq }, e.message);

@@ -34,6 +34,9 @@ import { sessionRoutes } from './api/sessions.routes.js';
 import { OutageQueue, claimQueueDir } from './ingest/outage-queue.js';
 import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
+import { taskRoutes } from './api/tasks.routes.js';
+import { TaskService } from './tasks/task-service.js';
+import { noGroupResolver, type TargetResolver } from './tasks/targets.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -55,6 +58,8 @@ export interface StartOptions {
   /** Decorates the metric store (fault-injection tests wrap the real one). */
   wrapMetrics?: (store: MetricStore) => MetricStore;
   validateResponses?: boolean;
+  /** Host groups and tags for task targets (the CMDB's resolveTargets); host ids only without it. */
+  resolveTargets?: TargetResolver;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -75,6 +80,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     : undefined;
   const metrics: MetricStore = tolerant ?? storeMetrics;
   const pipeline = new IngestPipeline(metrics, { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
+  // Built after the gateway (it sends through it); the gateway's hooks reach it through this binding.
+  let tasks: TaskService | undefined;
   const gateway = new Gateway({
     config: config.gateway,
     directory: agents,
@@ -82,16 +89,23 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     bus,
     log,
     handlers: {
-      hello: (agent, hello) => agents.recordHello(agent.agentId, hello),
+      hello: async (agent, hello) => {
+        await agents.recordHello(agent.agentId, hello);
+        await tasks?.onAgentOnline(agent.agentId);
+      },
+      taskResult: (agent, message) => tasks!.onResult(agent, message),
     },
   });
 
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, pipeline, metrics, outage: tolerant && (() => tolerant.status()) };
+  tasks = new TaskService({ db, gateway, identity, log, config: config.tasks, resolveTargets: opts.resolveTargets ?? noGroupResolver });
+  await tasks.start();
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, pipeline, metrics, outage: tolerant && (() => tolerant.status()), tasks };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses });
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
+  router.add(...taskRoutes({ ...deps, tasks }));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...openApiRoutes(deps, router));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
@@ -111,6 +125,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     (stopped ??= (async () => {
       uWS.us_listen_socket_close(listenSocket);
       gateway.closeAll();
+      await tasks!.stop();
       await pipeline.drain();
       await gateway.stop();
       await metrics.close();

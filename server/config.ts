@@ -58,6 +58,14 @@ export interface Config {
     /** The URL people open the dashboard at (links printed by the server and the CLI); http://HOST:PORT/ otherwise. */
     publicUrl: string | undefined;
   };
+  tasks: {
+    /** Largest file an upload may bring (file pushes). */
+    fileMaxBytes: number;
+    /** Agents downloading task files at once from this node; more are told to retry. */
+    maxDownloads: number;
+    /** stdout and stderr of a task run are each kept up to this; the rest is cut and marked. */
+    outputCapBytes: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -123,6 +131,11 @@ export function loadConfig(env: Env = process.env): Config {
       loginRefillS: int(env, 'AW_LOGIN_REFILL_S', 30, 1),
       bootstrapAdmin: bool(env, 'AW_BOOTSTRAP_ADMIN', true),
       publicUrl: env.AW_PUBLIC_URL || undefined,
+    },
+    tasks: {
+      fileMaxBytes: int(env, 'AW_TASK_FILE_MAX_MB', 1024, 1) * 2 ** 20,
+      maxDownloads: int(env, 'AW_TASK_MAX_DOWNLOADS', 64, 1),
+      outputCapBytes: int(env, 'AW_TASK_OUTPUT_CAP_BYTES', 256 * 1024, 64),
     },
   };
 }

@@ -9,6 +9,7 @@ import type { OutageStatus } from '../ingest/outage-store.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import type { MetricStore } from '../store/metric-store.js';
+import type { TaskService } from '../tasks/task-service.js';
 
 export interface ApiDeps {
   version: string;
@@ -23,4 +24,6 @@ export interface ApiDeps {
   metrics: MetricStore;
   /** The ingest outage queue's state, when it is on. */
   outage?: () => OutageStatus;
+  /** Batch tasks (server/tasks). */
+  tasks?: TaskService;
 }
