@@ -35,6 +35,7 @@ import { OutageQueue, claimQueueDir } from './ingest/outage-queue.js';
 import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
 import { taskRoutes } from './api/tasks.routes.js';
+import { taskOutputRoutes } from './api/task-output.routes.js';
 import { TaskService } from './tasks/task-service.js';
 import { noGroupResolver, type TargetResolver } from './tasks/targets.js';
 
@@ -105,7 +106,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
-  router.add(...taskRoutes({ ...deps, tasks }));
+  router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...openApiRoutes(deps, router));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 

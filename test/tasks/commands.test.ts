@@ -107,6 +107,38 @@ describe('tasks: commands on a real agent', () => {
     expect(again.body.error?.code).toBe('TASK_FINISHED');
   });
 
+  it('streams live output as server-sent events, then the result, then end', async () => {
+    const task = await runTask(t, { action: { kind: 'shell', command: 'for i in 1 2 3; do echo line$i; sleep 0.4; done; echo bye >&2' }, targets: { host_ids: [agent.hostId] } });
+    const res = await fetch(`${t.http}/api/v1/tasks/${task.id}/output/stream`, { headers: t.admin.auth });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const events: Array<{ event: string; data: any; at: number }> = [];
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+      let cut: number;
+      while ((cut = text.indexOf('\n\n')) >= 0) {
+        const block = text.slice(0, cut);
+        text = text.slice(cut + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event) events.push({ event, data: data && JSON.parse(data), at: Date.now() });
+      }
+    }
+    const outputs = events.filter((e) => e.event === 'output');
+    expect(outputs.filter((e) => e.data.stream === 'stdout').map((e) => e.data.data).join('')).toBe('line1\nline2\nline3\n');
+    // Live: the first line came well before the run ended.
+    const result = events.find((e) => e.event === 'result')!;
+    expect(result.data).toMatchObject({ host_id: agent.hostId, state: 'ok', exit_code: 0, stdout: 'line1\nline2\nline3\n', stderr: 'bye\n' });
+    expect(result.at - outputs[0].at).toBeGreaterThan(500);
+    expect(events.at(-1)).toMatchObject({ event: 'end', data: { state: 'done' } });
+    // A late watcher gets the stored result and the end at once.
+    const late = await (await fetch(`${t.http}/api/v1/tasks/${task.id}/output/stream`, { headers: t.admin.auth })).text();
+    expect(late).toContain('event: result');
+    expect(late).toContain('event: end');
+  });
+
   it('finds past tasks by text in the command or the output', async () => {
     const task = await runTask(t, { action: { kind: 'shell', command: 'echo needle-in-output-42' }, targets: { host_ids: [agent.hostId] } });
     await finishedHosts(t, task.id);
