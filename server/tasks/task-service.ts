@@ -289,8 +289,11 @@ export class TaskService {
       const sent = this.deps.gateway.sendTo(m.agent_id, MessageType.task, signOrder(order, this.deps.identity.signSecretKey));
       if (!sent) failed.push(m.host_id);
     }
-    // An agent that left between planning and sending waits for its next connection.
-    await this.store.unsend(taskId, failed);
+    // An agent that left between planning and sending, or whose socket buffer was full: try again soon.
+    if (failed.length) {
+      await this.store.unsend(taskId, failed);
+      setTimeout(() => this.schedule(taskId), 1000).unref();
+    }
   }
 
   private actionOf(task: TaskRow): TaskAction {

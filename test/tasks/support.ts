@@ -58,8 +58,10 @@ export async function finishedHosts(t: ApiServer, taskId: string, ms = 20_000): 
   let hosts: any[] = [];
   await until(`task ${taskId} finished`, async () => {
     hosts = (await t.call('GET', `/api/v1/tasks/${taskId}/hosts`, { headers: t.admin.auth })).body.data;
-    return hosts.every((h) => !['queued', 'sent', 'running'].includes(h.state));
-  }, ms);
+    return hosts.every((h) => !["queued", "sent", "running"].includes(h.state));
+  }, ms).catch((err) => {
+    throw new Error(`${err.message}: ${JSON.stringify(hosts.map((h) => [h.wave, h.state, h.message]))}`);
+  });
   return hosts;
 }
 
