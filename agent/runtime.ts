@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { FATAL_CLOSE_CODES, closeCodeName } from '../server/protocol/close-codes.js';
+import { reconnectDelay } from './reconnect-delay.js';
 import { MessageType, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../server/protocol/messages.js';
 import { AgentLink } from './link.js';
 import { Spool } from './spool.js';
@@ -35,9 +36,6 @@ export interface AgentRuntimeOptions {
 const INVENTORY_EVERY_MS = 24 * 3600 * 1000;
 const ACK_TIMEOUT_MS = 60_000;
 
-/** Full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^attempt)]. */
-export const backoffDelay = (attempt: number, baseMs: number, capMs: number, random = Math.random) =>
-  Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
 
 export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [number]; fatal: [number, string] }> {
   private link: AgentLink | undefined;
@@ -173,7 +171,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     }
     this.emit('disconnected', code);
     const { baseMs, capMs } = this.opts.backoff ?? { baseMs: 1000, capMs: 60_000 };
-    const delay = backoffDelay(this.attempt++, baseMs, capMs);
+    const delay = reconnectDelay(code, this.attempt++, baseMs, capMs);
     this.opts.log.warn({ code, reason, retryInMs: delay }, 'disconnected');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }

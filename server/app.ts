@@ -12,6 +12,7 @@ import { bootstrapFirstAdmin, type FirstLogin } from './auth/bootstrap.js';
 import { createRequestGuard } from './auth/guard.js';
 import { loadServerIdentity } from './auth/server-identity.js';
 import type { Config } from './config.js';
+import { Cluster } from './cluster/cluster.js';
 import { EventBus } from './events.js';
 import { Gateway } from './gateway/gateway.js';
 import { IngestPipeline } from './ingest/pipeline.js';
@@ -34,6 +35,7 @@ import { sessionRoutes } from './api/sessions.routes.js';
 import { OutageQueue, claimQueueDir } from './ingest/outage-queue.js';
 import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
+import { clusterRoutes } from './api/cluster.routes.js';
 import { taskRoutes } from './api/tasks.routes.js';
 import { taskOutputRoutes } from './api/task-output.routes.js';
 import { TaskService } from './tasks/task-service.js';
@@ -96,18 +98,24 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       },
       taskResult: (agent, message) => tasks!.onResult(agent, message),
     },
+    // Called only once agents connect, after `cluster` below exists (the two refer to each other).
+    presence: { online: (id) => cluster.agentOnline(id), offline: (id) => cluster.agentOffline(id) },
   });
+  let listenPort = config.port;
+  const cluster = new Cluster({ redisUrl: config.redisUrl, clusterName: config.clusterName, gateway, bus, log, port: () => listenPort });
 
-  tasks = new TaskService({ db, gateway, identity, log, config: config.tasks, resolveTargets: opts.resolveTargets ?? noGroupResolver });
+  tasks = new TaskService({ db, gateway: cluster, identity, log, config: config.tasks, resolveTargets: opts.resolveTargets ?? noGroupResolver });
   await tasks.start();
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, pipeline, metrics, outage: tolerant && (() => tolerant.status()), tasks };
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, outage: tolerant && (() => tolerant.status()), tasks };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
+  // Its trouble is reported by the cluster's own connection (health, one log line per cause).
+  redis?.on('error', () => undefined);
   const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses });
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
   router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }));
-  router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...openApiRoutes(deps, router));
+  router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();
@@ -118,7 +126,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(config.host, config.port, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
   });
-  const port = uWS.us_socket_local_port(listenSocket);
+  const port = (listenPort = uWS.us_socket_local_port(listenSocket));
+  await cluster.start();
   log.info({ host: config.host, port, store: db.kind }, 'autowatch listening');
 
   let stopped: Promise<void> | undefined;
@@ -129,6 +138,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await tasks!.stop();
       await pipeline.drain();
       await gateway.stop();
+      await cluster.stop();
       await metrics.close();
       outageSlot?.release();
       await audit.close();

@@ -8,6 +8,8 @@ export interface Config {
   /** Postgres server; unset means the embedded PGlite in dataDir. */
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** Nodes with the same name on one Redis form a cluster; its keys and channels are prefixed with it. */
+  clusterName: string;
   questdbUrl: string | undefined;
   metricsStore: 'postgres' | 'questdb';
   logLevel: string;
@@ -86,6 +88,11 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
+function clusterName(raw: string): string {
+  if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(raw)) throw new Error(`AW_CLUSTER must be 1-40 of a-z 0-9 _ -, got "${raw}"`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const metricsStore = env.METRICS_STORE ?? (env.QUESTDB_URL ? 'questdb' : 'postgres');
   if (metricsStore !== 'postgres' && metricsStore !== 'questdb') {
@@ -97,6 +104,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: resolve(env.DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
+    clusterName: clusterName(env.AW_CLUSTER ?? 'autowatch'),
     questdbUrl: env.QUESTDB_URL || undefined,
     metricsStore,
     logLevel: env.LOG_LEVEL ?? 'info',

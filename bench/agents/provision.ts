@@ -18,6 +18,7 @@ import { migrate } from '../../server/store/migrate.js';
 
 export interface Credentials {
   agentId: string;
+  hostId: string;
   secret: string;
   hostname: string;
 }
@@ -52,8 +53,8 @@ export async function createRunDatabase(opts: { count: number; postgresUrl: stri
     const db = await openDb(url ? { databaseUrl: url } : { dataDir: join(dataDir, 'pg') });
     try {
       await migrate(db);
-      const agents = Array.from({ length: opts.count }, (_, i) => ({ agentId: randomUUID(), secret: randomBytes(32).toString('hex'), hostname: benchHostname(i) }));
-      const hostIds = agents.map(() => randomUUID());
+      const agents = Array.from({ length: opts.count }, (_, i) => ({ agentId: randomUUID(), hostId: randomUUID(), secret: randomBytes(32).toString('hex'), hostname: benchHostname(i) }));
+      const hostIds = agents.map((a) => a.hostId);
       for (let at = 0; at < agents.length; at += INSERT_CHUNK) {
         const part = agents.slice(at, at + INSERT_CHUNK);
         const hosts = hostIds.slice(at, at + INSERT_CHUNK);
@@ -154,7 +155,7 @@ export async function enrollOverHttp(opts: {
           { agentId: d.agent_id, hostId: d.host_id, state: d.state, serverBoxPublicKey: d.server_box_public_key, nonce: d.nonce, sealedSecret: d.sealed_secret, serverSignPublicKey: d.server_sign_public_key },
           box.secretKey,
         );
-        out[i] = { agentId: d.agent_id, secret: Buffer.from(secret).toString('hex'), hostname };
+        out[i] = { agentId: d.agent_id, hostId: d.host_id, secret: Buffer.from(secret).toString('hex'), hostname };
         return;
       }
       if ((res.status !== 429 && res.status < 500) || attempt >= ENROLL_ATTEMPTS) {

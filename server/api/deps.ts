@@ -1,6 +1,7 @@
 /** What route modules are built from: the domain objects of one server node. */
 import type { AgentDirectory } from '../auth/agents.js';
 import type { ServerIdentity } from '../auth/server-identity.js';
+import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import type { Gateway } from '../gateway/gateway.js';
@@ -20,6 +21,8 @@ export interface ApiDeps {
   agents: AgentDirectory;
   identity: ServerIdentity;
   gateway: Gateway;
+  /** Presence and delivery across server nodes (a cluster of one without Redis). */
+  cluster: Cluster;
   pipeline: IngestPipeline;
   metrics: MetricStore;
   /** The ingest outage queue's state, when it is on. */

@@ -35,15 +35,19 @@ export interface TaskOrder {
   downloadToken?: string;
 }
 
-/** The task frame's payload (message type 7). */
+/**
+ * The task frame's payload (message type 7): the order as JSON text and its signature in base64.
+ * Text rather than bytes so the message survives any JSON hop (the cluster relay) unchanged.
+ */
 export interface TaskMessage {
-  order: Uint8Array;
-  signature: Uint8Array;
+  order: string;
+  signature: string;
 }
 
 export function signOrder(order: TaskOrder, secretKey: Uint8Array): TaskMessage {
-  const bytes = Buffer.from(JSON.stringify(order), 'utf8');
-  return { order: bytes, signature: nacl.sign.detached(Buffer.concat([DOMAIN, bytes]), secretKey) };
+  const text = JSON.stringify(order);
+  const signature = nacl.sign.detached(Buffer.concat([DOMAIN, Buffer.from(text, 'utf8')]), secretKey);
+  return { order: text, signature: Buffer.from(signature).toString('base64') };
 }
 
 export class OrderRefused extends Error {
@@ -61,14 +65,15 @@ export class OrderRefused extends Error {
 export function openOrder(message: unknown, publicKey: Uint8Array, agentId: string, now: number): TaskOrder {
   const m = message as Partial<TaskMessage> | null;
   const taskId = peekTaskId(m?.order);
-  if (!m || !(m.order instanceof Uint8Array)) throw new OrderRefused('TASK_MALFORMED', 'task frame has no order', taskId);
-  if (!(m.signature instanceof Uint8Array) || m.signature.length === 0) throw new OrderRefused('TASK_UNSIGNED', 'task carries no signature', taskId);
-  if (m.signature.length !== nacl.sign.signatureLength || !nacl.sign.detached.verify(Buffer.concat([DOMAIN, m.order]), m.signature, publicKey)) {
+  if (!m || typeof m.order !== 'string') throw new OrderRefused('TASK_MALFORMED', 'task frame has no order', taskId);
+  if (typeof m.signature !== 'string' || m.signature.length === 0) throw new OrderRefused('TASK_UNSIGNED', 'task carries no signature', taskId);
+  const signature = Buffer.from(m.signature, 'base64');
+  if (signature.length !== nacl.sign.signatureLength || !nacl.sign.detached.verify(Buffer.concat([DOMAIN, Buffer.from(m.order, 'utf8')]), signature, publicKey)) {
     throw new OrderRefused('TASK_BAD_SIGNATURE', 'task signature does not verify against the pinned server key', taskId);
   }
   let order: TaskOrder;
   try {
-    order = JSON.parse(Buffer.from(m.order).toString('utf8')) as TaskOrder;
+    order = JSON.parse(m.order) as TaskOrder;
   } catch {
     throw new OrderRefused('TASK_MALFORMED', 'signed order is not JSON', taskId);
   }
@@ -82,7 +87,7 @@ export function openOrder(message: unknown, publicKey: Uint8Array, agentId: stri
 
 /** The task id of an order that may not verify, so that a refusal can still name its task. */
 function peekTaskId(order: unknown): string | undefined {
-  if (!(order instanceof Uint8Array)) return undefined;
-  const m = /"taskId":"([0-9a-f-]{36})"/.exec(Buffer.from(order.subarray(0, 200)).toString('utf8'));
+  if (typeof order !== 'string') return undefined;
+  const m = /"taskId":"([0-9a-f-]{36})"/.exec(order.slice(0, 200));
   return m?.[1];
 }

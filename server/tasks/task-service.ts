@@ -21,10 +21,10 @@ import { batchSizeOf, failureLimitOf, planStep } from './rollout.js';
 import { resolveHostIds, type TargetResolver } from './targets.js';
 import { TaskStore, type HostResult, type TaskRow, type TaskSpec } from './task-store.js';
 
-/** What the service needs of the gateway: is an agent here, and send it a frame. */
+/** What the service needs of the cluster: which agents are connected (to any node), and send to one. */
 export interface TaskGateway {
-  isOnline(agentId: string): boolean;
-  sendTo(agentId: string, type: MessageTypeCode, message: unknown): boolean;
+  onlineOf(agentIds: string[]): Promise<Set<string>>;
+  sendToAgent(agentId: string, type: MessageTypeCode, message: unknown): Promise<'local' | 'relayed' | 'offline'>;
 }
 
 export interface TaskServiceDeps {
@@ -155,7 +155,7 @@ export class TaskService {
     const now = Date.now();
     for (const { agent_id } of await this.store.activeAgentsOf(taskId)) {
       const order = this.order(task, agent_id, randomUUID().replace(/-/g, ''), { kind: 'cancel' }, now);
-      this.deps.gateway.sendTo(agent_id, MessageType.task, signOrder(order, this.deps.identity.signSecretKey));
+      await this.deps.gateway.sendToAgent(agent_id, MessageType.task, signOrder(order, this.deps.identity.signSecretKey));
     }
     await this.store.transition(taskId, ['running'], 'cancelled');
     this.live.publish(taskId, { type: 'task', state: 'cancelled' });
@@ -261,11 +261,13 @@ export class TaskService {
     if (!task || task.state !== 'running') return;
     const rows = await this.store.planRows(taskId);
     const expired = task.expires_at.getTime() <= Date.now();
+    const queued = rows.filter((r) => r.state === 'queued' && r.active && r.agent_id).map((r) => r.agent_id!);
+    const online = expired || !queued.length ? new Set<string>() : await this.deps.gateway.onlineOf(queued);
     const plan = planStep({
       currentWave: task.current_wave,
       maxConcurrency: task.max_concurrency,
       failureLimit: task.failure_limit,
-      hosts: rows.map((r) => ({ hostId: r.host_id, wave: r.wave, state: r.state, online: !expired && r.active && !!r.agent_id && this.deps.gateway.isOnline(r.agent_id) })),
+      hosts: rows.map((r) => ({ hostId: r.host_id, wave: r.wave, state: r.state, online: !!r.agent_id && online.has(r.agent_id) })),
     });
     if (plan.finished) {
       if (await this.store.transition(taskId, ['running'], 'done')) this.live.publish(taskId, { type: 'task', state: 'done' });
@@ -284,11 +286,13 @@ export class TaskService {
     const marked = await this.store.markSent(taskId, plan.send.map((h) => h.hostId));
     const now = Date.now();
     const failed: string[] = [];
-    for (const m of marked) {
-      const order = this.order(task, m.agent_id, m.nonce, this.actionOf(task), now);
-      const sent = this.deps.gateway.sendTo(m.agent_id, MessageType.task, signOrder(order, this.deps.identity.signSecretKey));
-      if (!sent) failed.push(m.host_id);
-    }
+    await Promise.all(
+      marked.map(async (m) => {
+        const order = this.order(task, m.agent_id, m.nonce, this.actionOf(task), now);
+        const delivery = await this.deps.gateway.sendToAgent(m.agent_id, MessageType.task, signOrder(order, this.deps.identity.signSecretKey));
+        if (delivery === 'offline') failed.push(m.host_id);
+      }),
+    );
     // An agent that left between planning and sending, or whose socket buffer was full: try again soon.
     if (failed.length) {
       await this.store.unsend(taskId, failed);

@@ -76,9 +76,9 @@ describe('tasks: commands on a real agent', () => {
     gw.sendTo = (id, type, message) => {
       if (type === MessageType.task) {
         const m = message as TaskMessage;
-        const signature = Uint8Array.from(m.signature);
+        const signature = Buffer.from(m.signature, 'base64');
         signature[17] ^= 0x01;
-        return send(id, type, { ...m, signature });
+        return send(id, type, { ...m, signature: signature.toString('base64') });
       }
       return send(id, type, message);
     };
