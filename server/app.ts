@@ -45,7 +45,7 @@ import { clusterRoutes } from './api/cluster.routes.js';
 import { taskRoutes } from './api/tasks.routes.js';
 import { taskOutputRoutes } from './api/task-output.routes.js';
 import { TaskService } from './tasks/task-service.js';
-import { cmdbResolver, type TargetResolver } from './tasks/targets.js';
+import { cmdbResolver } from './tasks/targets.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -67,8 +67,6 @@ export interface StartOptions {
   /** Decorates the metric store (fault-injection tests wrap the real one). */
   wrapMetrics?: (store: MetricStore) => MetricStore;
   validateResponses?: boolean;
-  /** Host groups and tags for task targets (the CMDB's resolveTargets); host ids only without it. */
-  resolveTargets?: TargetResolver;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -98,7 +96,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: slot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: slot.dir })
     : undefined;
   const metrics: MetricStore = tolerant ?? storeMetrics;
-  const monitor: Monitor = new Monitor({ db, bus, log, config, onlineOf: (ids: string[]): Promise<Set<string>> => cluster.onlineOf(ids) });
+  const monitor: Monitor = new Monitor({
+    db, bus, log, config,
+    onlineOf: (ids: string[]): Promise<Set<string>> => cluster.onlineOf(ids),
+    heldHere: (id) => gateway.isOnline(id),
+    leader: () => monitorLease.held,
+  });
   const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   // Built after the gateway (it sends through it); the gateway's hooks reach it through this binding.
   let tasks: TaskService | undefined;
@@ -122,8 +125,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   let listenPort = config.port;
   const cluster = new Cluster({ redisUrl: config.redisUrl, clusterName: config.clusterName, gateway, bus, log, port: () => listenPort });
+  // Jobs that run once per cluster: on the node holding their lease (always this one without Redis).
+  const monitorLease = cluster.lease('monitor', 15_000);
 
-  tasks = new TaskService({ db, gateway: cluster, identity, log, config: config.tasks, resolveTargets: opts.resolveTargets ?? cmdbResolver(db) });
+  tasks = new TaskService({ db, gateway: cluster, identity, log, config: config.tasks, resolveTargets: cmdbResolver(db) });
   await tasks.start();
   const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, tasks, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
