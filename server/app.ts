@@ -24,6 +24,7 @@ import { migrate } from './store/migrate.js';
 import type { MetricStore } from './store/metric-store.js';
 import { PostgresMetricStore } from './store/postgres/chunk-store.js';
 import { hostname } from 'node:os';
+import { openQuestDbStore } from './store/questdb/open.js';
 import type { ApiDeps } from './api/deps.js';
 import { agentRoutes } from './api/agents.routes.js';
 import { healthRoutes } from './api/health.routes.js';
@@ -69,12 +70,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const agents = new AgentDirectory(db, bus);
   const baseMetrics =
     opts.metrics ??
-    (await PostgresMetricStore.open(db, {
-      ...config.metrics,
-      writer: `${hostname()}:${config.dataDir}`,
-      maxSeriesPerHost: config.metrics.seriesPerHost,
-      log,
-    }));
+    (config.metricsStore === 'questdb'
+      ? await openQuestDbStore(config, log)
+      : await PostgresMetricStore.open(db, {
+          ...config.metrics,
+          writer: `${hostname()}:${config.dataDir}`,
+          maxSeriesPerHost: config.metrics.seriesPerHost,
+          log,
+        }));
   const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
   // Accepted points outlive a metric store outage in a local queue (one folder per live process).
   const outageSlot = config.ingest.outageQueueBytes > 0 ? claimQueueDir(join(config.dataDir, 'outage-queue')) : undefined;

@@ -10,6 +10,8 @@ export interface Config {
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   questdbUrl: string | undefined;
+  /** QuestDB's Postgres wire endpoint for reads; defaults to QUESTDB_URL's host on port 8812. */
+  questdbPgUrl: string | undefined;
   metricsStore: 'postgres' | 'questdb';
   logLevel: string;
   /** Approve newly enrolled agents at once (demo); otherwise they wait for an admin. */
@@ -102,6 +104,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     questdbUrl: env.QUESTDB_URL || undefined,
+    questdbPgUrl: env.QUESTDB_PG_URL || undefined,
     metricsStore,
     logLevel: env.LOG_LEVEL ?? 'info',
     autoApprove: bool(env, 'AW_AUTO_APPROVE', false),
