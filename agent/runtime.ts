@@ -7,9 +7,11 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { FATAL_CLOSE_CODES, closeCodeName } from '../server/protocol/close-codes.js';
+import { reconnectDelay } from './reconnect-delay.js';
 import { MessageType, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../server/protocol/messages.js';
 import { AgentLink } from './link.js';
 import { Spool } from './spool.js';
+import type { TaskAgent } from './tasks/task-agent.js';
 
 export interface AgentRuntimeOptions {
   server: string;
@@ -20,6 +22,8 @@ export interface AgentRuntimeOptions {
   log: Logger;
   /** Metrics of this machine; called every interval. */
   collect(now: number): Promise<MetricPoint[]>;
+  /** Told of every configuration the server sends (the check scheduler applies its monitoring part). */
+  onConfig?(config: ConfigMessage): void;
   /** Hardware and OS report; sent at start, daily and when it changes. */
   inventory?(): Promise<Record<string, unknown>>;
   intervalS?: number;
@@ -27,14 +31,16 @@ export interface AgentRuntimeOptions {
   window?: number;
   backoff?: { baseMs: number; capMs: number };
   localAddress?: string;
+  /** How often the inventory is collected again to see whether it changed (sent only if it did). */
+  inventoryCheckMs?: number;
+  /** Runs signed tasks from the server (none when absent: task frames are ignored). */
+  tasks?: TaskAgent;
 }
 
 const INVENTORY_EVERY_MS = 24 * 3600 * 1000;
+const INVENTORY_CHECK_MS = 15 * 60 * 1000;
 const ACK_TIMEOUT_MS = 60_000;
 
-/** Full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^attempt)]. */
-export const backoffDelay = (attempt: number, baseMs: number, capMs: number, random = Math.random) =>
-  Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
 
 export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [number]; fatal: [number, string] }> {
   private link: AgentLink | undefined;
@@ -49,6 +55,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   private lastBatch = 0;
   private lastInventoryHash = '';
   private lastInventoryAt = 0;
+  private lastInventoryCheckAt = 0;
   private inventorySeq = -1;
   private collectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -58,6 +65,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   constructor(private readonly opts: AgentRuntimeOptions) {
     super();
     this.intervalS = opts.intervalS ?? 10;
+    opts.tasks?.attach({ send: (type, message) => (this.link?.ready ? this.link.send(type, message) : -1) });
   }
 
   get connected(): boolean {
@@ -80,6 +88,13 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     this.opts.spool.persist();
   }
 
+  /** Points produced off the collection timer (check results): spooled and sent like collected ones. */
+  submit(points: MetricPoint[]): void {
+    if (!points.length || this.stopped || this.state === 'pending') return;
+    this.opts.spool.add({ batch: this.nextBatchId(), points });
+    this.pump();
+  }
+
   /** Batch ids: ms clock × 1000 plus a counter, strictly increasing, unique across restarts. */
   private nextBatchId(): number {
     this.lastBatch = Math.max(this.lastBatch + 1, Date.now() * 1000);
@@ -99,6 +114,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     link.on('config', (c) => this.onConfig(c));
     link.on('ack', ({ seq }) => this.onAck(seq));
     link.on('refused', (e) => this.onRefused(e));
+    link.on('task', (m) => this.opts.tasks?.onTask(m));
     link.on('close', (code, reason) => this.onClose(link, code, reason));
   }
 
@@ -116,13 +132,18 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
       clearInterval(this.heartbeatTimer);
       this.heartbeatTimer = setInterval(() => this.link?.send(MessageType.heartbeat, { uptimeS: Math.round(process.uptime()), spooled: this.opts.spool.size }), this.heartbeatS * 1000);
     }
-    this.opts.log.info({ state: config.state, intervalS: config.intervalS }, 'configuration from server');
-    if (justConnected) this.emit('connected');
+    this.opts.log.info({ state: config.state, intervalS: config.intervalS, version: config.version }, 'configuration from server');
+    this.opts.onConfig?.(config);
+    if (justConnected) {
+      this.opts.tasks?.onConnected();
+      this.emit('connected');
+    }
     void this.sendInventory(false);
     this.pump();
   }
 
   private onAck(seq: number): void {
+    if (this.opts.tasks?.onAck(seq)) return;
     if (seq === this.inventorySeq) {
       this.inventorySeq = -1;
       return;
@@ -135,6 +156,14 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   }
 
   private onRefused(e: ErrorMessage): void {
+    if (this.opts.tasks?.onRefused(e.seq, e.retryAfterMs)) return;
+    if (e.seq !== undefined && e.seq === this.inventorySeq) {
+      // Forget the refused report so the next check sends it again instead of thinking it landed.
+      this.inventorySeq = -1;
+      this.lastInventoryHash = '';
+      this.opts.log.warn({ code: e.code }, `server refused the inventory report: ${e.message}`);
+      return;
+    }
     const f = e.seq === undefined ? undefined : this.inFlight.get(e.seq);
     if (!f) {
       this.opts.log.warn({ code: e.code, seq: e.seq }, e.message);
@@ -163,7 +192,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     }
     this.emit('disconnected', code);
     const { baseMs, capMs } = this.opts.backoff ?? { baseMs: 1000, capMs: 60_000 };
-    const delay = backoffDelay(this.attempt++, baseMs, capMs);
+    const delay = reconnectDelay(code, this.attempt++, baseMs, capMs);
     this.opts.log.warn({ code, reason, retryInMs: delay }, 'disconnected');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
@@ -186,7 +215,9 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     } catch (err) {
       this.opts.log.error({ err }, 'collection failed');
     }
-    if (Date.now() - this.lastInventoryAt > INVENTORY_EVERY_MS) void this.sendInventory(true);
+    const now = Date.now();
+    if (now - this.lastInventoryAt > INVENTORY_EVERY_MS) void this.sendInventory(true);
+    else if (now - this.lastInventoryCheckAt > (this.opts.inventoryCheckMs ?? INVENTORY_CHECK_MS)) void this.sendInventory(false);
     this.pump();
   }
 
@@ -219,6 +250,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
 
   private async sendInventory(force: boolean): Promise<void> {
     if (!this.opts.inventory || !this.link?.ready || this.inventorySeq >= 0) return;
+    this.lastInventoryCheckAt = Date.now();
     try {
       const report = await this.opts.inventory();
       const { collectedAt: _ignored, ...stable } = report;

@@ -9,6 +9,8 @@ export interface Config {
   /** Postgres server; unset means the embedded PGlite in dataDir. */
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** Nodes with the same name on one Redis form a cluster; its keys and channels are prefixed with it. */
+  clusterName: string;
   questdbUrl: string | undefined;
   /** QuestDB's Postgres wire endpoint for reads; defaults to QUESTDB_URL's host on port 8812. */
   questdbPgUrl: string | undefined;
@@ -72,6 +74,25 @@ export interface Config {
     /** The URL people open the dashboard at (links printed by the server and the CLI); http://HOST:PORT/ otherwise. */
     publicUrl: string | undefined;
   };
+  monitor: {
+    /** An active agent not heard for this long is an "agent unreachable" problem. */
+    unreachableS: number;
+    /** How often nodata and unreachable triggers are checked. */
+    nodataTickMs: number;
+    /** Notification delivery: attempts before giving up, first retry delay (doubling each time). */
+    deliveryAttempts: number;
+    deliveryBackoffMs: number;
+    /** Webhook and SMTP calls give up after this long. */
+    deliveryTimeoutMs: number;
+  };
+  tasks: {
+    /** Largest file an upload may bring (file pushes). */
+    fileMaxBytes: number;
+    /** Agents downloading task files at once from this node; more are told to retry. */
+    maxDownloads: number;
+    /** stdout and stderr of a task run are each kept up to this; the rest is cut and marked. */
+    outputCapBytes: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -92,6 +113,11 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
+function clusterName(raw: string): string {
+  if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(raw)) throw new Error(`AW_CLUSTER must be 1-40 of a-z 0-9 _ -, got "${raw}"`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const metricsStore = env.METRICS_STORE ?? (env.QUESTDB_URL ? 'questdb' : 'postgres');
   if (metricsStore !== 'postgres' && metricsStore !== 'questdb') {
@@ -103,6 +129,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: resolve(env.DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
+    clusterName: clusterName(env.AW_CLUSTER ?? 'autowatch'),
     questdbUrl: env.QUESTDB_URL || undefined,
     questdbPgUrl: env.QUESTDB_PG_URL || undefined,
     metricsStore,
@@ -145,6 +172,18 @@ export function loadConfig(env: Env = process.env): Config {
       loginRefillS: int(env, 'AW_LOGIN_REFILL_S', 30, 1),
       bootstrapAdmin: bool(env, 'AW_BOOTSTRAP_ADMIN', true),
       publicUrl: env.AW_PUBLIC_URL || undefined,
+    },
+    monitor: {
+      unreachableS: int(env, 'AW_MONITOR_UNREACHABLE_S', 120, 1),
+      nodataTickMs: int(env, 'AW_MONITOR_NODATA_TICK_MS', 5000, 100),
+      deliveryAttempts: int(env, 'AW_MONITOR_DELIVERY_ATTEMPTS', 8, 1),
+      deliveryBackoffMs: int(env, 'AW_MONITOR_DELIVERY_BACKOFF_MS', 2000, 10),
+      deliveryTimeoutMs: int(env, 'AW_MONITOR_DELIVERY_TIMEOUT_MS', 10_000, 100),
+    },
+    tasks: {
+      fileMaxBytes: int(env, 'AW_TASK_FILE_MAX_MB', 1024, 1) * 2 ** 20,
+      maxDownloads: int(env, 'AW_TASK_MAX_DOWNLOADS', 64, 1),
+      outputCapBytes: int(env, 'AW_TASK_OUTPUT_CAP_BYTES', 256 * 1024, 64),
     },
   };
 }
