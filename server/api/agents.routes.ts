@@ -24,11 +24,11 @@ const Agent = Type.Object({
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function agentRoutes(deps: ApiDeps) {
-  const view = (a: AgentRecord) => ({
+  const view = (a: AgentRecord, online: ReadonlySet<string>) => ({
     id: a.id,
     host_id: a.host_id,
     state: a.state,
-    online: deps.gateway.isOnline(a.id),
+    online: online.has(a.id),
     hostname: a.hostname,
     version: a.agent_version,
     os: a.os,
@@ -37,6 +37,12 @@ export function agentRoutes(deps: ApiDeps) {
     revoked_at: iso(a.revoked_at),
     last_seen_at: iso(a.last_seen_at),
   });
+  // Online on any node of the cluster, not only this one: every node answers the same.
+  const viewAll = async (list: AgentRecord[]) => {
+    const online = await deps.cluster.onlineOf(list.map((a) => a.id));
+    return list.map((a) => view(a, online));
+  };
+  const viewOne = async (a: AgentRecord) => (await viewAll([a]))[0];
   const actor = (ctx: { principal: { kind: string; id: string } | null }) => `${ctx.principal!.kind}:${ctx.principal!.id}`;
 
   return [
@@ -58,7 +64,7 @@ export function agentRoutes(deps: ApiDeps) {
         const { rows, total } = await deps.agents.list({ limit: limit + 1, after, state: ctx.query.state });
         const page = rows.slice(0, limit);
         ctx.setMeta(pageMeta(limit, rows.length > limit ? [page[page.length - 1].id] : null, total));
-        return page.map(view);
+        return viewAll(page);
       },
     }),
     route({
@@ -69,7 +75,7 @@ export function agentRoutes(deps: ApiDeps) {
       scope: 'agents:read',
       params: IdParams,
       response: Agent,
-      handler: async (ctx) => view(await deps.agents.get(ctx.params.id)),
+      handler: async (ctx) => viewOne(await deps.agents.get(ctx.params.id)),
     }),
     route({
       method: 'POST',
@@ -79,7 +85,7 @@ export function agentRoutes(deps: ApiDeps) {
       scope: 'agents:write',
       params: IdParams,
       response: Agent,
-      handler: async (ctx) => view(await deps.agents.approve(ctx.params.id, actor(ctx))),
+      handler: async (ctx) => viewOne(await deps.agents.approve(ctx.params.id, actor(ctx))),
     }),
     route({
       method: 'POST',
@@ -89,7 +95,7 @@ export function agentRoutes(deps: ApiDeps) {
       scope: 'agents:write',
       params: IdParams,
       response: Agent,
-      handler: async (ctx) => view(await deps.agents.revoke(ctx.params.id, actor(ctx))),
+      handler: async (ctx) => viewOne(await deps.agents.revoke(ctx.params.id, actor(ctx))),
     }),
     route({
       method: 'POST',
