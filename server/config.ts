@@ -83,6 +83,14 @@ export interface Config {
     /** Webhook and SMTP calls give up after this long. */
     deliveryTimeoutMs: number;
   };
+  tasks: {
+    /** Largest file an upload may bring (file pushes). */
+    fileMaxBytes: number;
+    /** Agents downloading task files at once from this node; more are told to retry. */
+    maxDownloads: number;
+    /** stdout and stderr of a task run are each kept up to this; the rest is cut and marked. */
+    outputCapBytes: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -168,6 +176,11 @@ export function loadConfig(env: Env = process.env): Config {
       deliveryAttempts: int(env, 'AW_MONITOR_DELIVERY_ATTEMPTS', 8, 1),
       deliveryBackoffMs: int(env, 'AW_MONITOR_DELIVERY_BACKOFF_MS', 2000, 10),
       deliveryTimeoutMs: int(env, 'AW_MONITOR_DELIVERY_TIMEOUT_MS', 10_000, 100),
+    },
+    tasks: {
+      fileMaxBytes: int(env, 'AW_TASK_FILE_MAX_MB', 1024, 1) * 2 ** 20,
+      maxDownloads: int(env, 'AW_TASK_MAX_DOWNLOADS', 64, 1),
+      outputCapBytes: int(env, 'AW_TASK_OUTPUT_CAP_BYTES', 256 * 1024, 64),
     },
   };
 }
