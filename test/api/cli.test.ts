@@ -11,9 +11,10 @@ import { startApiServer, type ApiServer } from './api-client.js';
 
 describe('autowatch CLI', () => {
   let t: ApiServer;
+  // Starting a server (migrations) can take over a minute on a loaded 2-core machine.
   beforeAll(async () => {
     t = await startApiServer();
-  });
+  }, 180_000);
   afterAll(() => t?.close());
 
   const cli = async (argv: string[], stdin = '') => {

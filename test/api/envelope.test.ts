@@ -15,6 +15,7 @@ describe('envelope, request ids, errors and limits', () => {
   let t: ApiServer;
   const lines: any[] = [];
 
+  // Starting a server (migrations) can take over a minute on a loaded 2-core machine.
   beforeAll(async () => {
     const sink = new Writable({
       write(chunk, _enc, done) {
@@ -39,7 +40,7 @@ describe('envelope, request ids, errors and limits', () => {
         },
       }),
     );
-  });
+  }, 180_000);
   afterAll(() => t?.close());
 
   const enrollment = (body: unknown, headers: Record<string, string> = {}) =>

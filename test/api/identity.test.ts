@@ -9,10 +9,11 @@ import { startApiServer, type ApiServer } from './api-client.js';
 
 describe('identity, ETags, pages and audit', () => {
   let t: ApiServer;
+  // Starting a server (migrations) can take over a minute on a loaded 2-core machine.
   beforeAll(async () => {
     // The first-start bootstrap on, as `make run` has it.
     t = await startApiServer({ AW_BOOTSTRAP_ADMIN: 'true' });
-  });
+  }, 180_000);
   afterAll(() => t?.close());
   const json = (auth: Record<string, string>, extra: Record<string, string> = {}) => ({ ...auth, ...extra });
 

@@ -25,9 +25,10 @@ function getFrom(t: ApiServer, localAddress: string, path: string, headers: Reco
 
 describe('rate limits', () => {
   let t: ApiServer;
+  // Starting a server (migrations) can take over a minute on a loaded 2-core machine.
   beforeAll(async () => {
     t = await startApiServer({ AW_RATE_ADDRESS_PER_S: '1', AW_RATE_ADDRESS_BURST: '8', AW_RATE_CALLER_PER_S: '1', AW_RATE_CALLER_BURST: '3' });
-  });
+  }, 180_000);
   afterAll(() => t?.close());
 
   it('per address: 429 with Retry-After once an address spends its burst, other addresses unaffected', async () => {
