@@ -32,6 +32,7 @@ export async function importAssetsCsv(db: Db, assets: AssetStore, types: AssetTy
   );
   const hostIds = [...new Set(rows.map((r) => r.fields.host_id).filter((x): x is string => !!x))];
   const hosts = new Set((await db.query<{ id: string }>('SELECT id FROM hosts WHERE id = ANY($1::uuid[])', [hostIds])).rows.map((r) => r.id));
+  const checkCustom = await types.customChecker();
   const seenIds = new Set<string>();
   const dbErrors: RowError[] = [];
   for (const r of rows) {
@@ -47,7 +48,7 @@ export async function importAssetsCsv(db: Db, assets: AssetStore, types: AssetTy
     const type = r.fields.type ?? existing?.type;
     if (type && (r.fields.custom !== undefined || r.fields.type !== undefined || !r.id)) {
       try {
-        await types.checkCustom(type, r.fields.custom ?? existing?.custom ?? {});
+        checkCustom(type, r.fields.custom ?? existing?.custom ?? {});
       } catch (err) {
         dbErrors.push({ row: r.row, column: (err as AppError).code === 'ASSET_TYPE_UNKNOWN' ? 'type' : 'custom', message: (err as Error).message });
       }
@@ -60,23 +61,18 @@ export async function importAssetsCsv(db: Db, assets: AssetStore, types: AssetTy
   let current = 0;
   try {
     return await db.tx(async (q) => {
-      const out: ImportResult = { created: 0, updated: 0, ids: [] };
+      const fresh = rows.filter((r) => !r.id);
+      const newIds = await assets.createMany(q, fresh.map((r) => ({ fields: { ...r.fields, type: r.fields.type!, name: r.fields.name! }, state: r.state })), importer);
+      const idOf = new Map(fresh.map((r, i) => [r, newIds[i]]));
       for (const r of rows) {
+        if (!r.id) continue;
         current = r.row;
-        if (r.id) {
-          await assets.applyPatch(q, r.id, null, r.fields, importer, false);
-          out.updated++;
-          out.ids.push(r.id);
-        } else {
-          const a = await assets.create({ ...r.fields, type: r.fields.type!, name: r.fields.name! }, importer, { state: r.state, q });
-          out.created++;
-          out.ids.push(a.id);
-        }
+        await assets.applyPatch(q, r.id, null, r.fields, importer, false);
       }
-      return out;
+      return { created: fresh.length, updated: rows.length - fresh.length, ids: rows.map((r) => r.id ?? idOf.get(r)!) };
     });
   } catch (err) {
-    // What only the write could find (two rows linking one host): the line, and still nothing written.
+    // What only the write could find (two rows linking one host): the line when known, and still nothing written.
     if (err instanceof AppError && err.status < 500) throw fail([{ row: current, message: err.message }]);
     throw err;
   }
