@@ -8,13 +8,20 @@
 import { Bench } from 'tinybench';
 import { importAssetsCsv } from '../server/cmdb/asset-import.js';
 import { refreshSearchText } from '../server/cmdb/assets.js';
-import { startApiServer } from '../test/api/api-client.js';
+import { collection, text, uuid } from '../server/http/pagination.js';
+import { SessionStore } from '../server/auth/sessions.js';
+import { UserDirectory } from '../server/auth/users.js';
+import { RELAXED } from '../test/api/api-client.js';
+import { startTestServer } from '../test/support/server.js';
 
 const N = Number(process.env.CMDB_BENCH_ASSETS ?? 10_000);
 const TARGET_P99_MS = 50;
 
-const t = await startApiServer();
+// As in production: answers are not re-validated against their schemas (tests turn that on).
+const t = await startTestServer(RELAXED, { validateResponses: false });
 const db = t.server.deps.db;
+const admin = await new UserDirectory(db).create({ username: 'bench', role: 'admin', createdBy: 'bench' });
+const auth = { authorization: `Bearer ${(await new SessionStore(db).create(admin.id, 3600)).token}` };
 const cmdb = t.server.deps.cmdb!;
 
 const TYPES = ['server', 'server', 'server', 'vm', 'vm', 'network', 'storage', 'security'];
@@ -61,7 +68,7 @@ const counts = (await db.query<{ assets: number; components: number; changes: nu
 )).rows[0];
 
 const get = async (path: string) => {
-  const res = await fetch(t.http + path, { headers: t.admin.auth });
+  const res = await fetch(t.http + path, { headers: auth });
   const body = (await res.json()) as any;
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(body.error)}`);
   return body;
@@ -86,6 +93,14 @@ for (const [name, path] of Object.entries(queries)) {
     await get(path);
   });
 }
+// What the figures above contain besides the list itself: HTTP, session check, envelope.
+bench.add('baseline: GET /api/v1/asset-types (HTTP + auth, no list)', async () => {
+  await get('/api/v1/asset-types');
+});
+const listPage = collection({ sorts: { tag: text('a.tag') }, defaultSort: 'tag', id: uuid('a.id') });
+bench.add('store only, no HTTP: type + idc, 50 a page', async () => {
+  await cmdb.assets.list(listPage.read({ limit: 50 }), { type: 'server', idc: 'idc-3' });
+});
 await bench.run();
 
 console.log(`\n${db.kind}: ${counts.assets} assets, ${counts.components} components, ${counts.changes} change records`);
@@ -96,9 +111,9 @@ console.table(
     const r = task.result as any;
     const p50 = r?.latency?.p50 ?? r?.p50;
     const p99 = r?.latency?.p99 ?? r?.p99;
-    worst = Math.max(worst, p99);
-    return { 'GET /api/v1/assets': task.name, samples: r?.latency?.samples?.length ?? r?.samples?.length, 'p50 ms': +p50.toFixed(2), 'p99 ms': +p99.toFixed(2) };
+    if (!/^(baseline|store)/.test(task.name)) worst = Math.max(worst, p99);
+    return { 'GET /api/v1/assets': task.name, samples: r?.latency?.samplesCount, 'p50 ms': +p50.toFixed(2), 'p99 ms': +p99.toFixed(2) };
   }),
 );
-console.log(`worst p99 ${worst.toFixed(1)} ms: target < ${TARGET_P99_MS} ms ${worst < TARGET_P99_MS ? 'met' : 'NOT met'}`);
+console.log(`worst list-route p99 ${worst.toFixed(1)} ms (load average ${(await import('node:os')).loadavg()[0].toFixed(1)}): target < ${TARGET_P99_MS} ms ${worst < TARGET_P99_MS ? 'met' : 'NOT met'}`);
 await t.close();
