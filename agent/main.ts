@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval S]
+ * autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval S] [--plugin-dir DIR:DIR]
  * Enrolls once (the token is needed only then), then runs until SIGINT/SIGTERM.
  */
 import { readFileSync } from 'node:fs';
@@ -8,12 +8,16 @@ import { hostname, platform, release, arch } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { CheckScheduler } from './checks/check-scheduler.js';
+import { PluginRunner } from './checks/plugin-runner.js';
 import { createMetricCollector } from './collect/metrics/metric-collector.js';
 import { collectInventory } from './collect/inventory/collect-inventory.js';
-import { enroll } from './enroll.js';
+import { enroll, httpBase } from './enroll.js';
 import { AgentRuntime } from './runtime.js';
 import { Spool } from './spool.js';
 import { loadIdentity, saveIdentity } from './state.js';
+import { SeenOrders } from './tasks/seen-orders.js';
+import { TaskAgent } from './tasks/task-agent.js';
 import { PROJECT_ROOT } from '../server/paths.js';
 
 const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
@@ -25,13 +29,17 @@ const { values: args } = parseArgs({
     'state-dir': { type: 'string', default: process.env.AW_AGENT_STATE_DIR ?? '/var/lib/autowatch-agent' },
     interval: { type: 'string', default: '10' },
     hostname: { type: 'string', default: hostname() },
+    'plugin-dir': { type: 'string', default: process.env.AW_AGENT_PLUGIN_DIRS ?? '/etc/autowatch/plugins:/usr/lib/nagios/plugins:/usr/lib/monitoring-plugins' },
     'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+    // Tasks: this host's own say over what the server may run here.
+    'refuse-remote-exec': { type: 'boolean', default: process.env.AW_AGENT_REFUSE_REMOTE_EXEC === 'true' },
+    'allow-command': { type: 'string', multiple: true },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (args.help || !args.server) {
-  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS]');
+  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS] [--refuse-remote-exec] [--allow-command LINE]...');
   process.exit(args.help ? 0 : 2);
 }
 
@@ -60,7 +68,18 @@ if (!identity) {
   log.info({ agent: identity.agentId, stateDir }, 'enrolled');
 }
 
+const tasks = new TaskAgent({
+  agentId: identity.agentId,
+  serverPublicKey: Buffer.from(identity.serverSignPublicKey, 'base64'),
+  policy: { refuseRemoteExecution: args['refuse-remote-exec'], allowedCommands: args['allow-command'] },
+  seen: new SeenOrders(join(stateDir, 'tasks-seen.json')),
+  httpBase: httpBase(server.toString()),
+  log,
+});
 const collector = createMetricCollector();
+// Monitoring plugins are looked up by name in these folders only.
+const plugins = new PluginRunner({ dirs: args['plugin-dir']!.split(':').filter(Boolean), maxConcurrent: 4, outputCapBytes: 64 * 1024 });
+let checks: CheckScheduler | undefined;
 const runtime = new AgentRuntime({
   server: server.toString(),
   agentId: identity.agentId,
@@ -71,13 +90,17 @@ const runtime = new AgentRuntime({
   collect: (now) => collector.collect(now),
   inventory: async () => (await collectInventory()) as unknown as Record<string, unknown>,
   intervalS: Number(args.interval),
+  onConfig: (config) => checks?.apply(config.monitoring ?? {}, config.version),
+  tasks,
 });
+checks = new CheckScheduler({ runner: plugins, emit: (points) => runtime.submit(points), log });
 runtime.on('connected', () => log.info({ agent: identity!.agentId, server: server.toString() }, 'connected'));
 runtime.on('fatal', () => process.exit(3));
 runtime.start();
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    checks?.stop();
     void runtime.stop().then(() => process.exit(0));
   });
 }

@@ -11,6 +11,7 @@ import { reconnectDelay } from './reconnect-delay.js';
 import { MessageType, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../server/protocol/messages.js';
 import { AgentLink } from './link.js';
 import { Spool } from './spool.js';
+import type { TaskAgent } from './tasks/task-agent.js';
 
 export interface AgentRuntimeOptions {
   server: string;
@@ -21,6 +22,8 @@ export interface AgentRuntimeOptions {
   log: Logger;
   /** Metrics of this machine; called every interval. */
   collect(now: number): Promise<MetricPoint[]>;
+  /** Told of every configuration the server sends (the check scheduler applies its monitoring part). */
+  onConfig?(config: ConfigMessage): void;
   /** Hardware and OS report; sent at start, daily and when it changes. */
   inventory?(): Promise<Record<string, unknown>>;
   intervalS?: number;
@@ -30,6 +33,8 @@ export interface AgentRuntimeOptions {
   localAddress?: string;
   /** How often the inventory is collected again to see whether it changed (sent only if it did). */
   inventoryCheckMs?: number;
+  /** Runs signed tasks from the server (none when absent: task frames are ignored). */
+  tasks?: TaskAgent;
 }
 
 const INVENTORY_EVERY_MS = 24 * 3600 * 1000;
@@ -60,6 +65,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   constructor(private readonly opts: AgentRuntimeOptions) {
     super();
     this.intervalS = opts.intervalS ?? 10;
+    opts.tasks?.attach({ send: (type, message) => (this.link?.ready ? this.link.send(type, message) : -1) });
   }
 
   get connected(): boolean {
@@ -82,6 +88,13 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     this.opts.spool.persist();
   }
 
+  /** Points produced off the collection timer (check results): spooled and sent like collected ones. */
+  submit(points: MetricPoint[]): void {
+    if (!points.length || this.stopped || this.state === 'pending') return;
+    this.opts.spool.add({ batch: this.nextBatchId(), points });
+    this.pump();
+  }
+
   /** Batch ids: ms clock × 1000 plus a counter, strictly increasing, unique across restarts. */
   private nextBatchId(): number {
     this.lastBatch = Math.max(this.lastBatch + 1, Date.now() * 1000);
@@ -101,6 +114,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     link.on('config', (c) => this.onConfig(c));
     link.on('ack', ({ seq }) => this.onAck(seq));
     link.on('refused', (e) => this.onRefused(e));
+    link.on('task', (m) => this.opts.tasks?.onTask(m));
     link.on('close', (code, reason) => this.onClose(link, code, reason));
   }
 
@@ -118,13 +132,18 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
       clearInterval(this.heartbeatTimer);
       this.heartbeatTimer = setInterval(() => this.link?.send(MessageType.heartbeat, { uptimeS: Math.round(process.uptime()), spooled: this.opts.spool.size }), this.heartbeatS * 1000);
     }
-    this.opts.log.info({ state: config.state, intervalS: config.intervalS }, 'configuration from server');
-    if (justConnected) this.emit('connected');
+    this.opts.log.info({ state: config.state, intervalS: config.intervalS, version: config.version }, 'configuration from server');
+    this.opts.onConfig?.(config);
+    if (justConnected) {
+      this.opts.tasks?.onConnected();
+      this.emit('connected');
+    }
     void this.sendInventory(false);
     this.pump();
   }
 
   private onAck(seq: number): void {
+    if (this.opts.tasks?.onAck(seq)) return;
     if (seq === this.inventorySeq) {
       this.inventorySeq = -1;
       return;
@@ -137,6 +156,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   }
 
   private onRefused(e: ErrorMessage): void {
+    if (this.opts.tasks?.onRefused(e.seq, e.retryAfterMs)) return;
     if (e.seq !== undefined && e.seq === this.inventorySeq) {
       // Forget the refused report so the next check sends it again instead of thinking it landed.
       this.inventorySeq = -1;

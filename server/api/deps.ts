@@ -11,6 +11,8 @@ import type { OutageStatus } from '../ingest/outage-store.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import type { MetricStore } from '../store/metric-store.js';
+import type { Monitor } from '../monitor/monitor.js';
+import type { TaskService } from '../tasks/task-service.js';
 
 export interface ApiDeps {
   version: string;
@@ -29,4 +31,8 @@ export interface ApiDeps {
   cmdb?: Cmdb;
   /** The ingest outage queue's state, when it is on. */
   outage?: () => OutageStatus;
+  /** Templates, triggers, problems, incidents, notifications. */
+  monitor?: Monitor;
+  /** Batch tasks (server/tasks). */
+  tasks?: TaskService;
 }
