@@ -32,6 +32,10 @@ export async function importAssetsCsv(db: Db, assets: AssetStore, types: AssetTy
   );
   const hostIds = [...new Set(rows.map((r) => r.fields.host_id).filter((x): x is string => !!x))];
   const hosts = new Set((await db.query<{ id: string }>('SELECT id FROM hosts WHERE id = ANY($1::uuid[])', [hostIds])).rows.map((r) => r.id));
+  const linked = new Map(
+    (await db.query<{ host_id: string; id: string }>('SELECT host_id, id FROM assets WHERE host_id = ANY($1::uuid[]) AND deleted_at IS NULL', [hostIds])).rows.map((r) => [r.host_id, r.id]),
+  );
+  const hostRow = new Map<string, number>();
   const checkCustom = await types.customChecker();
   const seenIds = new Set<string>();
   const dbErrors: RowError[] = [];
@@ -43,7 +47,11 @@ export async function importAssetsCsv(db: Db, assets: AssetStore, types: AssetTy
       if (seenIds.has(r.id)) dbErrors.push({ row: r.row, column: 'id', message: 'the same asset is on an earlier line' });
       seenIds.add(r.id);
     }
-    if (r.fields.host_id && !hosts.has(r.fields.host_id)) dbErrors.push({ row: r.row, column: 'host_id', message: 'no host has this id' });
+    const host = r.fields.host_id;
+    if (host && !hosts.has(host)) dbErrors.push({ row: r.row, column: 'host_id', message: 'no host has this id' });
+    else if (host && linked.has(host) && linked.get(host) !== r.id) dbErrors.push({ row: r.row, column: 'host_id', message: `the host belongs to asset ${linked.get(host)}` });
+    else if (host && hostRow.has(host)) dbErrors.push({ row: r.row, column: 'host_id', message: `line ${hostRow.get(host)} links the same host` });
+    if (host) hostRow.set(host, r.row);
     const existing = r.id ? live.get(r.id) : undefined;
     const type = r.fields.type ?? existing?.type;
     if (type && (r.fields.custom !== undefined || r.fields.type !== undefined || !r.id)) {
