@@ -12,7 +12,6 @@ import { ASSET_STATES, INITIAL_STATES, type AssetState } from './asset-states.js
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 export const CSV_COLUMNS = ['id', 'tag', 'state', ...EDITABLE_FIELDS] as const;
-type CsvColumn = (typeof CSV_COLUMNS)[number];
 const KNOWN = new Set<string>(CSV_COLUMNS);
 const INTEGER_COLUMNS = new Set(['memory_bytes', 'rack_unit']);
 
@@ -172,5 +171,3 @@ export function readImport(text: string, maxRows = 50_000): { rows: ImportRow[];
   }
   return { rows, errors };
 }
-
-export type { CsvColumn };
