@@ -38,6 +38,7 @@ import { OutageQueue, claimQueueDir } from './ingest/outage-queue.js';
 import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
 import { createCmdb } from './cmdb/cmdb.js';
+import { groupsOfHost } from './cmdb/targets.js';
 import { cmdbRoutes } from './api/cmdb.routes.js';
 import { Monitor } from './monitor/monitor.js';
 import { monitorRoutes } from './api/monitor.routes.js';
@@ -104,6 +105,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     onlineOf: (ids: string[]): Promise<Set<string>> => cluster.onlineOf(ids),
     heldHere: (id) => gateway.isOnline(id),
     leader: () => monitorLease.held,
+    groupsOfHost: (hostId) => groupsOfHost(db, hostId),
   });
   const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   // Built after the gateway (it sends through it); the gateway's hooks reach it through this binding.
