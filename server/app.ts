@@ -38,6 +38,7 @@ import { userRoutes } from './api/users.routes.js';
 import { Monitor } from './monitor/monitor.js';
 import { monitorRoutes } from './api/monitor.routes.js';
 import { alertRoutes } from './api/alerts.routes.js';
+import { writeRoutes } from './api/write.routes.js';
 import { clusterRoutes } from './api/cluster.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
@@ -106,7 +107,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
-  router.add(...monitorRoutes(deps), ...alertRoutes(deps));
+  router.add(...monitorRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
   await monitor.start();
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 

@@ -89,7 +89,8 @@ export class TemplateStore {
     try {
       await this.db.query('DELETE FROM monitor_templates WHERE id = $1', [id]);
     } catch (err: any) {
-      if (err?.code === '23503') throw new AppError('TEMPLATE_INCLUDED', 409, 'another template includes this one; remove the include first');
+      // 23001 restrict_violation (ON DELETE RESTRICT), 23503 foreign_key_violation
+      if (err?.code === '23001' || err?.code === '23503') throw new AppError('TEMPLATE_INCLUDED', 409, 'another template includes this one; remove the include first');
       throw err;
     }
   }
