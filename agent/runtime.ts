@@ -11,6 +11,7 @@ import { reconnectDelay } from './reconnect-delay.js';
 import { MessageType, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../server/protocol/messages.js';
 import { AgentLink } from './link.js';
 import { Spool } from './spool.js';
+import type { TaskAgent } from './tasks/task-agent.js';
 
 export interface AgentRuntimeOptions {
   server: string;
@@ -30,9 +31,14 @@ export interface AgentRuntimeOptions {
   window?: number;
   backoff?: { baseMs: number; capMs: number };
   localAddress?: string;
+  /** How often the inventory is collected again to see whether it changed (sent only if it did). */
+  inventoryCheckMs?: number;
+  /** Runs signed tasks from the server (none when absent: task frames are ignored). */
+  tasks?: TaskAgent;
 }
 
 const INVENTORY_EVERY_MS = 24 * 3600 * 1000;
+const INVENTORY_CHECK_MS = 15 * 60 * 1000;
 const ACK_TIMEOUT_MS = 60_000;
 
 
@@ -49,6 +55,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   private lastBatch = 0;
   private lastInventoryHash = '';
   private lastInventoryAt = 0;
+  private lastInventoryCheckAt = 0;
   private inventorySeq = -1;
   private collectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -58,6 +65,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   constructor(private readonly opts: AgentRuntimeOptions) {
     super();
     this.intervalS = opts.intervalS ?? 10;
+    opts.tasks?.attach({ send: (type, message) => (this.link?.ready ? this.link.send(type, message) : -1) });
   }
 
   get connected(): boolean {
@@ -106,6 +114,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     link.on('config', (c) => this.onConfig(c));
     link.on('ack', ({ seq }) => this.onAck(seq));
     link.on('refused', (e) => this.onRefused(e));
+    link.on('task', (m) => this.opts.tasks?.onTask(m));
     link.on('close', (code, reason) => this.onClose(link, code, reason));
   }
 
@@ -125,12 +134,16 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     }
     this.opts.log.info({ state: config.state, intervalS: config.intervalS, version: config.version }, 'configuration from server');
     this.opts.onConfig?.(config);
-    if (justConnected) this.emit('connected');
+    if (justConnected) {
+      this.opts.tasks?.onConnected();
+      this.emit('connected');
+    }
     void this.sendInventory(false);
     this.pump();
   }
 
   private onAck(seq: number): void {
+    if (this.opts.tasks?.onAck(seq)) return;
     if (seq === this.inventorySeq) {
       this.inventorySeq = -1;
       return;
@@ -143,6 +156,14 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   }
 
   private onRefused(e: ErrorMessage): void {
+    if (this.opts.tasks?.onRefused(e.seq, e.retryAfterMs)) return;
+    if (e.seq !== undefined && e.seq === this.inventorySeq) {
+      // Forget the refused report so the next check sends it again instead of thinking it landed.
+      this.inventorySeq = -1;
+      this.lastInventoryHash = '';
+      this.opts.log.warn({ code: e.code }, `server refused the inventory report: ${e.message}`);
+      return;
+    }
     const f = e.seq === undefined ? undefined : this.inFlight.get(e.seq);
     if (!f) {
       this.opts.log.warn({ code: e.code, seq: e.seq }, e.message);
@@ -194,7 +215,9 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     } catch (err) {
       this.opts.log.error({ err }, 'collection failed');
     }
-    if (Date.now() - this.lastInventoryAt > INVENTORY_EVERY_MS) void this.sendInventory(true);
+    const now = Date.now();
+    if (now - this.lastInventoryAt > INVENTORY_EVERY_MS) void this.sendInventory(true);
+    else if (now - this.lastInventoryCheckAt > (this.opts.inventoryCheckMs ?? INVENTORY_CHECK_MS)) void this.sendInventory(false);
     this.pump();
   }
 
@@ -227,6 +250,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
 
   private async sendInventory(force: boolean): Promise<void> {
     if (!this.opts.inventory || !this.link?.ready || this.inventorySeq >= 0) return;
+    this.lastInventoryCheckAt = Date.now();
     try {
       const report = await this.opts.inventory();
       const { collectedAt: _ignored, ...stable } = report;
