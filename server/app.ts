@@ -39,6 +39,7 @@ import { userRoutes } from './api/users.routes.js';
 import { createCmdb } from './cmdb/cmdb.js';
 import { cmdbRoutes } from './api/cmdb.routes.js';
 import { Monitor } from './monitor/monitor.js';
+import { groupsOfHost } from './monitor/host-groups.js';
 import { monitorRoutes } from './api/monitor.routes.js';
 import { alertRoutes } from './api/alerts.routes.js';
 import { writeRoutes } from './api/write.routes.js';
@@ -102,6 +103,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     onlineOf: (ids: string[]): Promise<Set<string>> => cluster.onlineOf(ids),
     heldHere: (id) => gateway.isOnline(id),
     leader: () => monitorLease.held,
+    groupsOfHost: (hostId) => groupsOfHost(db, hostId),
   });
   const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   // Built after the gateway (it sends through it); the gateway's hooks reach it through this binding.

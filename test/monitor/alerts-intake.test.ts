@@ -86,6 +86,18 @@ describe('alerts from pushed metrics', () => {
     expect(mon.body.data.templates.map((x: any) => x.name)).toEqual(['B', 'A']);
     const del = await t.call('DELETE', `/api/v1/templates/${a.body.data.id}`, { headers: t.admin.auth });
     expect(del.status).toBe(409);
+
+    // Through a CMDB host group: the group's members get the template too.
+    const group = await t.call('POST', '/api/v1/host-groups', { headers: t.admin.auth, body: { name: 'web', host_ids: [hostId] } });
+    expect(group.status).toBe(201);
+    const web = await t.call('POST', '/api/v1/templates', { headers: t.admin.auth, body: { name: 'web checks', items: [{ key: 'nginx', type: 'process', params: { name: 'nginx' }, interval_s: 60 }], triggers: [] } });
+    expect((await t.call('PUT', `/api/v1/templates/${web.body.data.id}/host-groups/${group.body.data.id}`, { headers: t.admin.auth })).status).toBe(200);
+    const viaGroup = await t.call('GET', `/api/v1/hosts/${hostId}/monitoring`, { headers: t.admin.auth });
+    expect(viaGroup.body.data.items.map((i: any) => i.key)).toEqual(['nginx', 'ssh']);
+    expect(viaGroup.body.data.version).not.toBe(mon.body.data.version);
+    expect((await t.call('DELETE', `/api/v1/templates/${web.body.data.id}/host-groups/${group.body.data.id}`, { headers: t.admin.auth })).status).toBe(200);
+    const after = await t.call('GET', `/api/v1/hosts/${hostId}/monitoring`, { headers: t.admin.auth });
+    expect(after.body.data.version).toBe(mon.body.data.version);
   });
 
   it('pushed data fires a trigger with hysteresis, mails the problem over SMTP, recovers; nodata fires when pushes stop', async () => {
