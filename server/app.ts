@@ -41,8 +41,10 @@ import { createCmdb } from './cmdb/cmdb.js';
 import { groupsOfHost } from './cmdb/targets.js';
 import { cmdbRoutes } from './api/cmdb.routes.js';
 import { Monitor } from './monitor/monitor.js';
+import { groupsOfHost } from './monitor/host-groups.js';
 import { monitorRoutes } from './api/monitor.routes.js';
 import { alertRoutes } from './api/alerts.routes.js';
+import { writeRoutes } from './api/write.routes.js';
 import { clusterRoutes } from './api/cluster.routes.js';
 import { taskRoutes } from './api/tasks.routes.js';
 import { taskOutputRoutes } from './api/task-output.routes.js';
@@ -156,7 +158,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
   }, config.metrics.retentionMs);
   retention.unref();
-  router.add(...monitorRoutes(deps), ...alertRoutes(deps));
+  router.add(...monitorRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
   await monitor.start();
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
