@@ -39,6 +39,9 @@ import { clusterRoutes } from './api/cluster.routes.js';
 import { taskRoutes } from './api/tasks.routes.js';
 import { taskOutputRoutes } from './api/task-output.routes.js';
 import { TaskService } from './tasks/task-service.js';
+import { FileStore } from './tasks/file-store.js';
+import { serveTaskFiles } from './tasks/file-downloads.js';
+import { fileRoutes } from './api/files.routes.js';
 import { noGroupResolver, type TargetResolver } from './tasks/targets.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
@@ -104,23 +107,25 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let listenPort = config.port;
   const cluster = new Cluster({ redisUrl: config.redisUrl, clusterName: config.clusterName, gateway, bus, log, port: () => listenPort });
 
-  tasks = new TaskService({ db, gateway: cluster, identity, log, config: config.tasks, resolveTargets: opts.resolveTargets ?? noGroupResolver });
+  const files = new FileStore(db, join(config.dataDir, 'files'));
+  tasks = new TaskService({ db, gateway: cluster, identity, log, config: config.tasks, resolveTargets: opts.resolveTargets ?? noGroupResolver, fileSize: (sha) => files.size(sha) });
   await tasks.start();
   const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, outage: tolerant && (() => tolerant.status()), tasks };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   // Its trouble is reported by the cluster's own connection (health, one log line per cause).
   redis?.on('error', () => undefined);
-  const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses });
+  const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses, uploadDir: files.incomingDir });
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
-  router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }));
+  router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }), ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();
   gateway.attach(app, '/agent');
   router.mount(app, '/api/*');
+  deps.taskDownloads = serveTaskFiles(app, { tasks, files, maxDownloads: config.tasks.maxDownloads, log });
   serveDashboard(app, DASHBOARD_DIR);
 
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {

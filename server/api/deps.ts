@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import type { MetricStore } from '../store/metric-store.js';
 import type { TaskService } from '../tasks/task-service.js';
+import type { DownloadStats } from '../tasks/file-downloads.js';
 
 export interface ApiDeps {
   version: string;
@@ -29,4 +30,6 @@ export interface ApiDeps {
   outage?: () => OutageStatus;
   /** Batch tasks (server/tasks). */
   tasks?: TaskService;
+  /** Task file downloads served by this node (GET /agent-files/...). */
+  taskDownloads?: DownloadStats;
 }

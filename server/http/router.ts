@@ -13,9 +13,11 @@ import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { findNul, jsonDepth, readBody, RequestAborted } from './body.js';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { findNul, jsonDepth, readBody, readBodyToFile, RequestAborted } from './body.js';
 import { isUnavailableError } from '../store/unavailable.js';
-import type { Method, Principal, RequestContext, ResponseStream, RouteSpec } from './route.js';
+import type { Method, Principal, RequestContext, ResponseStream, RouteSpec, UploadedBody } from './route.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -37,6 +39,8 @@ export interface IncomingRequest {
   rawQuery: string;
   headers: Readonly<Record<string, string>>;
   rawBody: Buffer;
+  /** A body streamed to disk (routes with bodyType 'file'). */
+  upload?: UploadedBody;
   remoteAddress: string;
   route: RouteSpec | undefined;
 }
@@ -59,6 +63,8 @@ export interface RouterOptions {
   maxJsonDepth?: number;
   /** Check answers against their response schema (tests): a mismatch is a 500 RESPONSE_INVALID. */
   validateResponses?: boolean;
+  /** Where 'file' bodies are streamed to (the same filesystem as their final place, so they can be renamed). */
+  uploadDir?: string;
 }
 
 interface CompiledRoute {
@@ -173,7 +179,9 @@ export class Router {
       incoming.route = match.route.spec;
       params = match.params;
       const hasBody = incoming.method !== 'GET' && incoming.method !== 'DELETE';
-      if (hasBody) {
+      if (hasBody && match.route.spec.bodyType === 'file') {
+        incoming.upload = await readBodyToFile(res, match.route.spec.bodyLimit ?? this.bodyLimit, this.opts.uploadDir ?? tmpdir(), aborted);
+      } else if (hasBody) {
         incoming.rawBody = await readBody(res, match.route.spec.bodyLimit ?? this.bodyLimit, aborted);
       }
       principal = await this.opts.guard.authenticate(incoming);
@@ -183,6 +191,9 @@ export class Router {
     } catch (err) {
       if (err instanceof RequestAborted) return;
       answer = this.failure(err, incoming);
+    } finally {
+      // Refused before the handler, or the handler did not keep it: an upload does not outlive its request.
+      if (incoming.upload) rmSync(incoming.upload.path, { force: true });
     }
     if (!aborted.value) {
       if (answer.stream) this.openStream(res, incoming.requestId, answer, aborted);
@@ -273,6 +284,7 @@ export class Router {
       headers: incoming.headers,
       remoteAddress: incoming.remoteAddress,
       principal,
+      upload: incoming.upload,
       setStatus: (s) => {
         status = s;
       },
@@ -305,7 +317,7 @@ export class Router {
     const { spec } = route;
     const raw = incoming.rawBody;
     if (!spec.body) {
-      if (raw.length && spec.bodyType !== 'text' && spec.bodyType !== 'raw') {
+      if (raw.length && spec.bodyType !== 'text' && spec.bodyType !== 'raw' && spec.bodyType !== 'file') {
         throw new AppError('BODY_NOT_ALLOWED', 400, `${spec.method} ${spec.path} takes no body`);
       }
       return spec.bodyType === 'text' ? raw.toString('utf8') : undefined;
