@@ -42,6 +42,7 @@ import { TaskService } from './tasks/task-service.js';
 import { FileStore } from './tasks/file-store.js';
 import { serveTaskFiles } from './tasks/file-downloads.js';
 import { fileRoutes } from './api/files.routes.js';
+import { taskPolicyRoutes } from './api/task-policies.routes.js';
 import { noGroupResolver, type TargetResolver } from './tasks/targets.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
@@ -118,7 +119,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
-  router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }), ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }));
+  router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }), ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }),
+    ...taskPolicyRoutes({ db, resolveTargets: opts.resolveTargets ?? noGroupResolver }));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
