@@ -64,11 +64,16 @@ export class TaskService {
   // Agents report in bursts (a wave finishing together): their writes go in one statement per 10 ms.
   private readonly starts: WriteBatcher<{ taskId: string; agentId: string }, string>;
   private readonly finishes: WriteBatcher<{ taskId: string; agentId: string; result: HostResult }, string>;
+  private readonly arrivals: WriteBatcher<string, never>;
 
   constructor(private readonly deps: TaskServiceDeps) {
     this.store = new TaskStore(deps.db);
     this.starts = new WriteBatcher((items) => this.store.markRunning(items), { maxItems: 1000, maxWaitMs: 10 });
     this.finishes = new WriteBatcher((items) => this.store.finishHosts(items), { maxItems: 1000, maxWaitMs: 10 });
+    this.arrivals = new WriteBatcher(async (agentIds) => {
+      for (const id of await this.store.tasksWaitingFor(agentIds)) this.schedule(id);
+      return [];
+    }, { maxItems: 5000, maxWaitMs: 50 });
   }
 
   /** Resumes every running task (after a restart) and starts the sweep. */
@@ -176,9 +181,9 @@ export class TaskService {
 
   // --- agents ------------------------------------------------------------------------------
 
-  /** An agent connected (hello): send what waits for it. */
+  /** An agent connected (hello): send what waits for it. A reconnect storm costs one query per 50 ms. */
   async onAgentOnline(agentId: string): Promise<void> {
-    for (const id of await this.store.tasksWaitingFor(agentId)) this.schedule(id);
+    await this.arrivals.add(agentId);
   }
 
   /** The gateway's taskResult hook: the frame is acked once this resolves. */

@@ -214,12 +214,12 @@ export class TaskStore {
     return rows.map((r) => r.id);
   }
 
-  /** Running tasks with a queued host of this agent: it just came online. */
-  async tasksWaitingFor(agentId: string): Promise<string[]> {
+  /** Running tasks with a queued host of these agents: they just came online. */
+  async tasksWaitingFor(agentIds: string[]): Promise<string[]> {
     const { rows } = await this.db.query<{ task_id: string }>(
       `SELECT DISTINCT th.task_id FROM task_hosts th JOIN tasks t ON t.id = th.task_id
-        WHERE th.agent_id = $1 AND th.state = 'queued' AND t.state = 'running' AND t.expires_at > now()`,
-      [agentId],
+        WHERE th.agent_id = ANY($1::uuid[]) AND th.state = 'queued' AND t.state = 'running' AND t.expires_at > now()`,
+      [agentIds],
     );
     return rows.map((r) => r.task_id);
   }
