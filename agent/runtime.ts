@@ -22,6 +22,8 @@ export interface AgentRuntimeOptions {
   log: Logger;
   /** Metrics of this machine; called every interval. */
   collect(now: number): Promise<MetricPoint[]>;
+  /** Told of every configuration the server sends (the check scheduler applies its monitoring part). */
+  onConfig?(config: ConfigMessage): void;
   /** Hardware and OS report; sent at start, daily and when it changes. */
   inventory?(): Promise<Record<string, unknown>>;
   intervalS?: number;
@@ -29,11 +31,14 @@ export interface AgentRuntimeOptions {
   window?: number;
   backoff?: { baseMs: number; capMs: number };
   localAddress?: string;
+  /** How often the inventory is collected again to see whether it changed (sent only if it did). */
+  inventoryCheckMs?: number;
   /** Runs signed tasks from the server (none when absent: task frames are ignored). */
   tasks?: TaskAgent;
 }
 
 const INVENTORY_EVERY_MS = 24 * 3600 * 1000;
+const INVENTORY_CHECK_MS = 15 * 60 * 1000;
 const ACK_TIMEOUT_MS = 60_000;
 
 
@@ -50,6 +55,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   private lastBatch = 0;
   private lastInventoryHash = '';
   private lastInventoryAt = 0;
+  private lastInventoryCheckAt = 0;
   private inventorySeq = -1;
   private collectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -80,6 +86,13 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     clearInterval(this.sweepTimer);
     this.link?.close(1000, 'agent stopping');
     this.opts.spool.persist();
+  }
+
+  /** Points produced off the collection timer (check results): spooled and sent like collected ones. */
+  submit(points: MetricPoint[]): void {
+    if (!points.length || this.stopped || this.state === 'pending') return;
+    this.opts.spool.add({ batch: this.nextBatchId(), points });
+    this.pump();
   }
 
   /** Batch ids: ms clock × 1000 plus a counter, strictly increasing, unique across restarts. */
@@ -119,7 +132,8 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
       clearInterval(this.heartbeatTimer);
       this.heartbeatTimer = setInterval(() => this.link?.send(MessageType.heartbeat, { uptimeS: Math.round(process.uptime()), spooled: this.opts.spool.size }), this.heartbeatS * 1000);
     }
-    this.opts.log.info({ state: config.state, intervalS: config.intervalS }, 'configuration from server');
+    this.opts.log.info({ state: config.state, intervalS: config.intervalS, version: config.version }, 'configuration from server');
+    this.opts.onConfig?.(config);
     if (justConnected) {
       this.opts.tasks?.onConnected();
       this.emit('connected');
@@ -143,6 +157,13 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
 
   private onRefused(e: ErrorMessage): void {
     if (this.opts.tasks?.onRefused(e.seq, e.retryAfterMs)) return;
+    if (e.seq !== undefined && e.seq === this.inventorySeq) {
+      // Forget the refused report so the next check sends it again instead of thinking it landed.
+      this.inventorySeq = -1;
+      this.lastInventoryHash = '';
+      this.opts.log.warn({ code: e.code }, `server refused the inventory report: ${e.message}`);
+      return;
+    }
     const f = e.seq === undefined ? undefined : this.inFlight.get(e.seq);
     if (!f) {
       this.opts.log.warn({ code: e.code, seq: e.seq }, e.message);
@@ -194,7 +215,9 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     } catch (err) {
       this.opts.log.error({ err }, 'collection failed');
     }
-    if (Date.now() - this.lastInventoryAt > INVENTORY_EVERY_MS) void this.sendInventory(true);
+    const now = Date.now();
+    if (now - this.lastInventoryAt > INVENTORY_EVERY_MS) void this.sendInventory(true);
+    else if (now - this.lastInventoryCheckAt > (this.opts.inventoryCheckMs ?? INVENTORY_CHECK_MS)) void this.sendInventory(false);
     this.pump();
   }
 
@@ -227,6 +250,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
 
   private async sendInventory(force: boolean): Promise<void> {
     if (!this.opts.inventory || !this.link?.ready || this.inventorySeq >= 0) return;
+    this.lastInventoryCheckAt = Date.now();
     try {
       const report = await this.opts.inventory();
       const { collectedAt: _ignored, ...stable } = report;

@@ -23,7 +23,8 @@ import { serveDashboard } from './http/static.js';
 import { openDb, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import type { MetricStore } from './store/metric-store.js';
-import { PostgresRawMetricStore } from './store/postgres/raw-metrics.js';
+import { PostgresMetricStore } from './store/postgres/chunk-store.js';
+import { hostname } from 'node:os';
 import type { ApiDeps } from './api/deps.js';
 import { agentRoutes } from './api/agents.routes.js';
 import { healthRoutes } from './api/health.routes.js';
@@ -35,6 +36,11 @@ import { sessionRoutes } from './api/sessions.routes.js';
 import { OutageQueue, claimQueueDir } from './ingest/outage-queue.js';
 import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
+import { createCmdb } from './cmdb/cmdb.js';
+import { cmdbRoutes } from './api/cmdb.routes.js';
+import { Monitor } from './monitor/monitor.js';
+import { monitorRoutes } from './api/monitor.routes.js';
+import { alertRoutes } from './api/alerts.routes.js';
 import { clusterRoutes } from './api/cluster.routes.js';
 import { taskRoutes } from './api/tasks.routes.js';
 import { taskOutputRoutes } from './api/task-output.routes.js';
@@ -43,7 +49,7 @@ import { FileStore } from './tasks/file-store.js';
 import { serveTaskFiles } from './tasks/file-downloads.js';
 import { fileRoutes } from './api/files.routes.js';
 import { taskPolicyRoutes } from './api/task-policies.routes.js';
-import { noGroupResolver, type TargetResolver } from './tasks/targets.js';
+import { cmdbResolver } from './tasks/targets.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -65,8 +71,6 @@ export interface StartOptions {
   /** Decorates the metric store (fault-injection tests wrap the real one). */
   wrapMetrics?: (store: MetricStore) => MetricStore;
   validateResponses?: boolean;
-  /** Host groups and tags for task targets (the CMDB's resolveTargets); host ids only without it. */
-  resolveTargets?: TargetResolver;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -78,15 +82,31 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const bus = new EventBus();
   const identity = await loadServerIdentity(db);
   const agents = new AgentDirectory(db, bus);
-  const baseMetrics = opts.metrics ?? new PostgresRawMetricStore(db);
+  const cmdb = createCmdb(db);
+  // A folder of this process's own under DATA_DIR (slot-N, taken over by a restart of a process that
+  // died): it names the metric store's write-ahead rows and holds the outage queue.
+  const slot = claimQueueDir(join(config.dataDir, 'outage-queue'));
+  const baseMetrics =
+    opts.metrics ??
+    (await PostgresMetricStore.open(db, {
+      ...config.metrics,
+      writer: `${hostname()}:${slot.dir}`,
+      maxSeriesPerHost: config.metrics.seriesPerHost,
+      log,
+    }));
   const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
-  // Accepted points outlive a metric store outage in a local queue (one folder per live process).
-  const outageSlot = config.ingest.outageQueueBytes > 0 ? claimQueueDir(join(config.dataDir, 'outage-queue')) : undefined;
-  const tolerant = outageSlot
-    ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: outageSlot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: outageSlot.dir })
+  // Accepted points outlive a metric store outage in a local queue.
+  const tolerant = config.ingest.outageQueueBytes > 0
+    ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: slot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: slot.dir })
     : undefined;
   const metrics: MetricStore = tolerant ?? storeMetrics;
-  const pipeline = new IngestPipeline(metrics, { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
+  const monitor: Monitor = new Monitor({
+    db, bus, log, config,
+    onlineOf: (ids: string[]): Promise<Set<string>> => cluster.onlineOf(ids),
+    heldHere: (id) => gateway.isOnline(id),
+    leader: () => monitorLease.held,
+  });
+  const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   // Built after the gateway (it sends through it); the gateway's hooks reach it through this binding.
   let tasks: TaskService | undefined;
   const gateway = new Gateway({
@@ -100,6 +120,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await agents.recordHello(agent.agentId, hello);
         await tasks?.onAgentOnline(agent.agentId);
       },
+      inventory: (agent, report) => cmdb.onInventory(agent, report),
+      config: (agent) => monitor.agentConfig(agent),
       taskResult: (agent, message) => tasks!.onResult(agent, message),
     },
     // Called only once agents connect, after `cluster` below exists (the two refer to each other).
@@ -107,11 +129,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   let listenPort = config.port;
   const cluster = new Cluster({ redisUrl: config.redisUrl, clusterName: config.clusterName, gateway, bus, log, port: () => listenPort });
+  // Jobs that run once per cluster: on the node holding their lease (always this one without Redis).
+  const monitorLease = cluster.lease('monitor', 15_000);
 
   const files = new FileStore(db, join(config.dataDir, 'files'));
-  tasks = new TaskService({ db, gateway: cluster, identity, log, config: config.tasks, resolveTargets: opts.resolveTargets ?? noGroupResolver, fileSize: (sha) => files.size(sha) });
+  const resolveTargets = cmdbResolver(db);
+  tasks = new TaskService({ db, gateway: cluster, identity, log, config: config.tasks, resolveTargets, fileSize: (sha) => files.size(sha) });
   await tasks.start();
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, outage: tolerant && (() => tolerant.status()), tasks };
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, tasks, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   // Its trouble is reported by the cluster's own connection (health, one log line per cause).
   redis?.on('error', () => undefined);
@@ -120,8 +145,21 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
   router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }), ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }),
-    ...taskPolicyRoutes({ db, resolveTargets: opts.resolveTargets ?? noGroupResolver }));
+    ...taskPolicyRoutes({ db, resolveTargets }));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
+  router.add(...cmdbRoutes({ ...deps, cmdb }));
+  // Retention on a timer, run by one node of a cluster: the holder of its lease.
+  const retentionLease = cluster.lease('metric-retention', 60_000);
+  const retention = setInterval(() => {
+    if (!retentionLease.held) return;
+    metrics.retain?.(Date.now()).then(
+      (report) => log.info({ report }, 'metric retention ran'),
+      (err) => log.warn({ err }, 'metric retention failed; next run retries'),
+    );
+  }, config.metrics.retentionMs);
+  retention.unref();
+  router.add(...monitorRoutes(deps), ...alertRoutes(deps));
+  await monitor.start();
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();
@@ -129,6 +167,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   router.mount(app, '/api/*');
   deps.taskDownloads = serveTaskFiles(app, { tasks, files, maxDownloads: config.tasks.maxDownloads, log });
   serveDashboard(app, DASHBOARD_DIR);
+  // Every other method and path gets the envelope's 404 / 405 rather than a connection closed unanswered.
+  router.mount(app, '/*');
 
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(config.host, config.port, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
@@ -141,13 +181,19 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const stop = () =>
     (stopped ??= (async () => {
       uWS.us_listen_socket_close(listenSocket);
-      gateway.closeAll();
+      clearInterval(retention);
+      // Write and acknowledge what was accepted before telling agents to go, so that a restart
+      // makes them resend nothing that is already stored.
+      gateway.stopAccepting();
       await tasks!.stop();
       await pipeline.drain();
+      await new Promise((r) => setImmediate(r));
+      gateway.closeAll();
+      await monitor.stop();
       await gateway.stop();
       await cluster.stop();
       await metrics.close();
-      outageSlot?.release();
+      slot.release();
       await audit.close();
       redis?.disconnect();
       if (!opts.db) await db.close();

@@ -1,5 +1,6 @@
 /** Every setting of the server: its env variable, its default, in one place. */
 import { resolve } from 'node:path';
+import { DEFAULT_TIERS_SPEC, parseDuration, parseTiers, type Tier } from './store/series/tiers.js';
 
 export interface Config {
   host: string;
@@ -40,6 +41,17 @@ export interface Config {
     /** Local disk for accepted batches while the metric store is unreachable; 0 turns it off. */
     outageQueueBytes: number;
   };
+  metrics: {
+    /** Raw points and rollup tiers with their retention, finest first (AW_METRICS_TIERS). */
+    tiers: Tier[];
+    /** Pending points are folded into chunk rows this often, or once this many are pending. */
+    checkpointMs: number;
+    checkpointPoints: number;
+    /** New series past this many per host are rejected. */
+    seriesPerHost: number;
+    /** How often retention runs. */
+    retentionMs: number;
+  };
   api: {
     /** Dashboard sessions last this long from login. */
     sessionTtlS: number;
@@ -59,6 +71,17 @@ export interface Config {
     bootstrapAdmin: boolean;
     /** The URL people open the dashboard at (links printed by the server and the CLI); http://HOST:PORT/ otherwise. */
     publicUrl: string | undefined;
+  };
+  monitor: {
+    /** An active agent not heard for this long is an "agent unreachable" problem. */
+    unreachableS: number;
+    /** How often nodata and unreachable triggers are checked. */
+    nodataTickMs: number;
+    /** Notification delivery: attempts before giving up, first retry delay (doubling each time). */
+    deliveryAttempts: number;
+    deliveryBackoffMs: number;
+    /** Webhook and SMTP calls give up after this long. */
+    deliveryTimeoutMs: number;
   };
   tasks: {
     /** Largest file an upload may bring (file pushes). */
@@ -127,6 +150,13 @@ export function loadConfig(env: Env = process.env): Config {
       writeAttempts: int(env, 'AW_WRITE_ATTEMPTS', 3, 1),
       outageQueueBytes: int(env, 'AW_OUTAGE_QUEUE_MB', 1024, 0) * 2 ** 20,
     },
+    metrics: {
+      tiers: parseTiers(env.AW_METRICS_TIERS || DEFAULT_TIERS_SPEC),
+      checkpointMs: int(env, 'AW_METRICS_CHECKPOINT_S', 60, 1) * 1000,
+      checkpointPoints: int(env, 'AW_METRICS_CHECKPOINT_POINTS', 500_000, 1),
+      seriesPerHost: int(env, 'AW_SERIES_PER_HOST', 10_000, 1),
+      retentionMs: parseDuration(env.AW_RETENTION_EVERY || '1h', 'AW_RETENTION_EVERY'),
+    },
     api: {
       sessionTtlS: int(env, 'AW_SESSION_TTL_S', 12 * 3600, 60),
       oneTimeLoginTtlS: int(env, 'AW_ONE_TIME_LOGIN_TTL_S', 3600, 60),
@@ -139,6 +169,13 @@ export function loadConfig(env: Env = process.env): Config {
       loginRefillS: int(env, 'AW_LOGIN_REFILL_S', 30, 1),
       bootstrapAdmin: bool(env, 'AW_BOOTSTRAP_ADMIN', true),
       publicUrl: env.AW_PUBLIC_URL || undefined,
+    },
+    monitor: {
+      unreachableS: int(env, 'AW_MONITOR_UNREACHABLE_S', 120, 1),
+      nodataTickMs: int(env, 'AW_MONITOR_NODATA_TICK_MS', 5000, 100),
+      deliveryAttempts: int(env, 'AW_MONITOR_DELIVERY_ATTEMPTS', 8, 1),
+      deliveryBackoffMs: int(env, 'AW_MONITOR_DELIVERY_BACKOFF_MS', 2000, 10),
+      deliveryTimeoutMs: int(env, 'AW_MONITOR_DELIVERY_TIMEOUT_MS', 10_000, 100),
     },
     tasks: {
       fileMaxBytes: int(env, 'AW_TASK_FILE_MAX_MB', 1024, 1) * 2 ** 20,

@@ -78,6 +78,24 @@ export async function createRunDatabase(opts: { count: number; postgresUrl: stri
   }
 }
 
+/**
+ * Points stored by the run (servers stopped first: PGlite admits one process), counted in the raw
+ * tier: the figure to compare with the points acknowledged.
+ */
+export async function countStoredPoints(run: RunDatabase): Promise<number> {
+  const db = await openDb(run.url ? { databaseUrl: run.url } : { dataDir: join(run.dataDir, 'pg') });
+  try {
+    // Raw tier (0) chunk rows count their points; write-ahead rows are folded in by a clean stop.
+    const { rows } = await db.query<{ n: string; wal: string }>(
+      'SELECT (SELECT coalesce(sum(n), 0) FROM metric_chunks WHERE tier = 0)::text AS n, (SELECT count(*) FROM metric_wal)::text AS wal',
+    );
+    if (rows[0].wal !== '0') throw new Error(`${rows[0].wal} write-ahead rows left: the servers did not stop cleanly`);
+    return Number(rows[0].n);
+  } finally {
+    await db.close();
+  }
+}
+
 async function adminQuery(url: string, sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();

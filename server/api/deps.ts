@@ -1,5 +1,6 @@
 /** What route modules are built from: the domain objects of one server node. */
 import type { AgentDirectory } from '../auth/agents.js';
+import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ServerIdentity } from '../auth/server-identity.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
@@ -10,6 +11,7 @@ import type { OutageStatus } from '../ingest/outage-store.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import type { MetricStore } from '../store/metric-store.js';
+import type { Monitor } from '../monitor/monitor.js';
 import type { TaskService } from '../tasks/task-service.js';
 import type { DownloadStats } from '../tasks/file-downloads.js';
 
@@ -26,8 +28,12 @@ export interface ApiDeps {
   cluster: Cluster;
   pipeline: IngestPipeline;
   metrics: MetricStore;
+  /** Assets, types, inventory intake, approvals, hosts and host groups. */
+  cmdb?: Cmdb;
   /** The ingest outage queue's state, when it is on. */
   outage?: () => OutageStatus;
+  /** Templates, triggers, problems, incidents, notifications. */
+  monitor?: Monitor;
   /** Batch tasks (server/tasks). */
   tasks?: TaskService;
   /** Task file downloads served by this node (GET /agent-files/...). */

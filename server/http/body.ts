@@ -8,12 +8,25 @@ import { AppError } from '../errors.js';
 
 export class RequestAborted extends Error {}
 
-/** Collects the body; rejects with 413 past `limit` bytes (and stops buffering at once). */
-export function readBody(res: HttpResponse, limit: number, aborted: { value: boolean }): Promise<Buffer> {
+/** Set by the router's onAborted: a client that goes away mid-body must not leave a request waiting forever. */
+export interface AbortState {
+  value: boolean;
+  onAbort?: () => void;
+}
+
+/** Collects the body; rejects with 413 past `limit` bytes (and stops buffering at once), and when the client goes away. */
+export function readBody(res: HttpResponse, limit: number, aborted: AbortState): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    aborted.onAbort = () => {
+      if (done) return;
+      done = true;
+      chunks.length = 0;
+      reject(new RequestAborted());
+    };
+    if (aborted.value) aborted.onAbort();
     res.onData((chunk, isLast) => {
       if (done) return;
       size += chunk.byteLength;
@@ -37,7 +50,7 @@ export function readBody(res: HttpResponse, limit: number, aborted: { value: boo
  * Streams the body to a new file in `dir` while hashing it, pausing the socket while the disk
  * catches up; rejects with 413 past `limit` bytes (the partial file is removed).
  */
-export function readBodyToFile(res: HttpResponse, limit: number, dir: string, aborted: { value: boolean }): Promise<UploadedBody> {
+export function readBodyToFile(res: HttpResponse, limit: number, dir: string, aborted: AbortState): Promise<UploadedBody> {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `upload-${randomBytes(8).toString('hex')}`);
   const out = createWriteStream(path, { mode: 0o600 });
@@ -52,6 +65,8 @@ export function readBodyToFile(res: HttpResponse, limit: number, dir: string, ab
       reject(err);
     };
     out.on('error', (err) => !done && fail(err));
+    aborted.onAbort = () => !done && fail(new RequestAborted());
+    if (aborted.value) return aborted.onAbort();
     res.onData((chunk, isLast) => {
       if (done) return;
       size += chunk.byteLength;

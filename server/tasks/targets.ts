@@ -1,8 +1,8 @@
 /**
- * Which hosts a task is for. Host ids work now; groups, tags and selectors are the CMDB's to
- * resolve, so they go through one function the CMDB can supply (`resolveTargets`). Until it does,
- * a task naming them is refused with a clear error rather than run on a guess.
+ * Which hosts a task is for: host ids, and groups and tags resolved by the CMDB (`resolveTargets`)
+ * through one function, which tests may replace.
  */
+import { resolveTargets } from '../cmdb/targets.js';
 import { AppError } from '../errors.js';
 import type { Db } from '../store/db.js';
 
@@ -16,11 +16,14 @@ export interface TargetSelector {
 /** Host ids of every host in the named groups/tags/selector (not the plain host ids). */
 export type TargetResolver = (sel: Omit<TargetSelector, 'host_ids'>) => Promise<string[]>;
 
-export const noGroupResolver: TargetResolver = async (sel) => {
-  if (sel.groups?.length || sel.tags?.length || sel.selector) {
-    throw new AppError('TARGETS_UNSUPPORTED', 400, 'groups, tags and selectors need the CMDB target resolver, which this server does not have yet; name host_ids');
-  }
-  return [];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Groups (by id) and tags through the CMDB's host groups; selectors are not supported yet. */
+export const cmdbResolver = (db: Db): TargetResolver => async (sel) => {
+  if (sel.selector) throw new AppError('TARGETS_UNSUPPORTED', 400, 'selectors are not supported yet; name host_ids, groups (host group ids) or tags');
+  const bad = (sel.groups ?? []).filter((g) => !UUID.test(g));
+  if (bad.length) throw new AppError('BAD_REQUEST', 400, `groups are host group ids (uuid): ${bad.slice(0, 5).join(', ')}`, { field: 'groups' });
+  return resolveTargets(db, { groupIds: sel.groups, tags: sel.tags });
 };
 
 /** Every target as a host id, checked to exist, in a stable order. */

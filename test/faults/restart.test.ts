@@ -15,7 +15,8 @@ import { Spool } from '../../agent/spool.js';
 import { createRunDatabase, type RunDatabase } from '../../bench/agents/provision.js';
 import { startServers, type ServerFleet } from '../../bench/agents/servers.js';
 import { openDb } from '../../server/store/db.js';
-import { PostgresRawMetricStore } from '../../server/store/postgres/raw-metrics.js';
+import { loadConfig } from '../../server/config.js';
+import { PostgresMetricStore } from '../../server/store/postgres/chunk-store.js';
 import { freePort } from '../support/server.js';
 
 const AGENTS = 20;
@@ -101,13 +102,15 @@ it(`a restarted server has all ${AGENTS} agents back within 30 s and loses or do
 
   const store = await openDb(db.url ? { databaseUrl: db.url } : { dataDir: join(db.dataDir, 'pg') });
   try {
-    const metrics = new PostgresRawMetricStore(store);
+    const { metrics: m } = loadConfig({});
+    const metrics = await PostgresMetricStore.open(store, { ...m, writer: 'restart-test-reader', maxSeriesPerHost: m.seriesPerHost });
     for (const [hostId, n] of produced) {
       const [series] = await metrics.query({ hostId, name: 'test.seq', from: 0, to: Date.now() + 60_000, maxPoints: 100_000 });
       const values = (series?.points ?? []).map((p) => p.max).sort((a, b) => a - b);
       expect(values).toEqual(Array.from({ length: n }, (_, i) => i + 1));
       expect(series.points.every((p) => p.count === 1)).toBe(true);
     }
+    await metrics.close();
   } finally {
     await store.close();
   }
