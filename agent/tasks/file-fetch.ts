@@ -68,10 +68,10 @@ export async function fetchFile(taskId: string, action: FileAction, token: strin
 }
 
 async function downloadRest(url: string, token: string, part: string, size: number, signal: AbortSignal): Promise<void> {
-  const have = await fs.stat(part).then((s) => s.size, () => 0);
+  const have = await fs.stat(part).then((s) => s.size, () => -1);
   if (have === size) return;
   if (have > size) await fs.truncate(part, 0);
-  const from = have > size ? 0 : have;
+  const from = have > size ? 0 : Math.max(have, 0);
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, ...(from ? { range: `bytes=${from}-` } : {}) }, signal });
   if (res.status === 429 || res.status === 503) {
     // The server caps concurrent downloads: wait as told and try again (not counted as fatal).

@@ -168,7 +168,6 @@ export class TaskService {
       const order = this.order(task, agent_id, randomUUID().replace(/-/g, ''), { kind: 'cancel' }, now);
       await this.deps.gateway.sendToAgent(agent_id, MessageType.task, signOrder(order, this.deps.identity.signSecretKey));
     }
-    await this.store.transition(taskId, ['running'], 'cancelled');
     this.live.publish(taskId, { type: 'task', state: 'cancelled' });
     return (await this.store.get(taskId))!;
   }
