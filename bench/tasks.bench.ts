@@ -45,7 +45,8 @@ const FILE_BYTES = Number(args['file-mb']) * 1024 * 1024;
 
 class TaskSimAgent {
   private link: AgentLink | undefined;
-  configured = false;
+  /** The server verified this agent's hello (it acks it): orders can reach it. */
+  ready = false;
   private stopped = false;
   downloaded = 0;
 
@@ -54,10 +55,10 @@ class TaskSimAgent {
   start(): void {
     const link = new AgentLink({ url: this.ws, credentials: { agentId: this.cred.agentId, secret: Buffer.from(this.cred.secret, 'hex') }, hello: { agentVersion: 'bench', hostname: this.cred.hostname } });
     this.link = link;
-    link.on('config', () => (this.configured = true));
+    link.on('ack', () => (this.ready = true));
     link.on('task', (m) => void this.onTask(m));
     link.on('close', () => {
-      this.configured = false;
+      this.ready = false;
       if (!this.stopped) setTimeout(() => this.start(), 500 + Math.random() * 1000);
     });
   }
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
       agents[i].start();
       if (i % 250 === 249) await new Promise((r) => setTimeout(r, 50));
     }
-    while (agents.some((a) => !a.configured)) await new Promise((r) => setTimeout(r, 200));
+    while (agents.some((a) => !a.ready)) await new Promise((r) => setTimeout(r, 200));
     out.connect_s = round((performance.now() - t0) / 1000);
     out.rss_after_connect_mb = sampler.figures().rssMb;
 
