@@ -1,0 +1,190 @@
+/** One host: state and actions, metric graphs over a picked range, inventory, triggers, recent tasks. */
+import { useState } from 'preact/hooks';
+import { ApiError, call, qs } from '../api';
+import { navigate, useLocation } from '../router';
+import { BandChart, type BandPoint } from '../ui/band-chart';
+import { ago, when } from '../ui/format';
+import { PageTitle } from '../ui/layout';
+import { ErrorNote, Show } from '../ui/states';
+import { useResource } from '../ui/use-resource';
+import { OnlineDot, type Agent } from './hosts';
+
+const RANGES: [string, string, number][] = [
+  ['15m', 'Last 15 minutes', 15 * 60_000],
+  ['1h', 'Last hour', 3_600_000],
+  ['6h', 'Last 6 hours', 6 * 3_600_000],
+  ['24h', 'Last 24 hours', 86_400_000],
+  ['7d', 'Last 7 days', 7 * 86_400_000],
+];
+
+/** The graphs every host gets: metric name, labels to pick one series (or all), unit, title. */
+const GRAPHS: { name: string; labels?: Record<string, string>; unit: string; title: string }[] = [
+  { name: 'cpu.usage_pct', labels: { cpu: 'total' }, unit: '%', title: 'CPU' },
+  { name: 'mem.used_pct', unit: '%', title: 'Memory used' },
+  { name: 'fs.used_pct', unit: '%', title: 'Disk used' },
+  { name: 'net.rx_bytes_per_s', unit: 'B/s', title: 'Network in' },
+];
+
+interface MetricAnswer {
+  from: number;
+  to: number;
+  series: { labels: Record<string, string>; step_ms: number; points: BandPoint[] }[];
+}
+
+export function HostPage({ agentId }: { agentId: string }) {
+  const loc = useLocation();
+  const range = RANGES.find((r) => r[0] === loc.query.get('range')) ?? RANGES[1];
+  const agent = useResource<Agent>(`/api/v1/agents/${encodeURIComponent(agentId)}`, { pollMs: 5000 });
+  const [actionError, setActionError] = useState<ApiError>();
+
+  const act = async (what: 'approve' | 'revoke') => {
+    if (what === 'revoke' && !confirm('Revoke this agent? It is disconnected and refused from now on.')) return;
+    setActionError(undefined);
+    try {
+      await call('POST', `/api/v1/agents/${agentId}/${what}`);
+      agent.reload();
+    } catch (e) {
+      setActionError(e as ApiError);
+    }
+  };
+
+  return (
+    <Show r={agent} what="Host" empty={() => false}>
+      {(a) => (
+        <>
+          <PageTitle
+            right={
+              <>
+                {a.state === 'pending' ? (
+                  <button class="btn primary small" onClick={() => act('approve')}>
+                    Approve
+                  </button>
+                ) : null}
+                {a.state !== 'revoked' ? (
+                  <button class="btn danger small" onClick={() => act('revoke')}>
+                    Revoke
+                  </button>
+                ) : null}
+              </>
+            }
+          >
+            <a href="#/hosts" class="muted">Hosts</a> / <OnlineDot a={a} /> {a.hostname}
+          </PageTitle>
+          {actionError ? <ErrorNote error={actionError} /> : null}
+          <div class="facts">
+            <span data-testid="host-online">{a.state === 'revoked' ? 'revoked' : a.online ? 'online' : 'offline'}</span>
+            <span>state <b>{a.state}</b></span>
+            <span>{a.os || 'OS unknown'}</span>
+            <span>agent {a.version || '–'}</span>
+            <span>last seen {a.online ? 'now' : ago(a.last_seen_at)}</span>
+            <span>enrolled {when(a.enrolled_at)}</span>
+          </div>
+          <div class="toolbar">
+            <select aria-label="Time range" value={range[0]} onChange={(e) => navigate(`/hosts/${agentId}${qs({ range: e.currentTarget.value })}`, true)}>
+              {RANGES.map(([k, label]) => (
+                <option value={k}>{label}</option>
+              ))}
+            </select>
+          </div>
+          <div class="charts">
+            {GRAPHS.map((g) => (
+              <HostGraph hostId={a.host_id} graph={g} rangeMs={range[2]} rangeKey={range[0]} />
+            ))}
+          </div>
+          <div class="grid2">
+            <section class="card">
+              <h2>Inventory</h2>
+              <Inventory hostId={a.host_id} />
+            </section>
+            <section class="card">
+              <h2>Triggers</h2>
+              <HostTriggers hostId={a.host_id} />
+            </section>
+          </div>
+          <section class="card">
+            <h2>Recent tasks</h2>
+            <HostTasks hostId={a.host_id} />
+          </section>
+        </>
+      )}
+    </Show>
+  );
+}
+
+function HostGraph({ hostId, graph, rangeMs, rangeKey }: { hostId: string; graph: (typeof GRAPHS)[number]; rangeMs: number; rangeKey: string }) {
+  const path = `/api/v1/hosts/${hostId}/metrics${qs({ name: graph.name, labels: graph.labels ? JSON.stringify(graph.labels) : undefined, from: `-${rangeKey}`, max_points: 240 })}`;
+  // Short ranges move on their own; long ones are refreshed less often.
+  const m = useResource<MetricAnswer>(path, { pollMs: rangeMs <= 3_600_000 ? 10_000 : 60_000 });
+  return (
+    <section class="card chart-card" data-graph={graph.name}>
+      <Show r={m} what={graph.title} empty={(d) => d.series.every((s) => !s.points.length)} emptyText={<><b>{graph.title}</b>: no data in this range.</>}>
+        {(d) =>
+          d.series.slice(0, 3).map((s) => {
+            const extra = Object.entries(s.labels).filter(([k]) => !graph.labels || !(k in graph.labels));
+            const title = extra.length ? `${graph.title} ${extra.map(([, v]) => v).join(' ')}` : graph.title;
+            return <BandChart points={s.points} unit={graph.unit} title={title} from={d.from} to={d.to} />;
+          })
+        }
+      </Show>
+    </section>
+  );
+}
+
+/** Inventory comes from the CMDB's host record (hardware, OS, packages) once the CMDB is there. */
+function Inventory({ hostId }: { hostId: string }) {
+  const host = useResource<Record<string, unknown>>(`/api/v1/hosts/${hostId}`);
+  return (
+    <Show r={host} what="Inventory" empty={(d) => !d || !Object.keys(d).length}>
+      {(h) => <KeyValues value={(h.inventory as Record<string, unknown>) ?? h} />}
+    </Show>
+  );
+}
+
+export function KeyValues({ value }: { value: Record<string, unknown> }) {
+  const entries = Object.entries(value ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
+  if (!entries.length) return <p class="muted">Nothing recorded.</p>;
+  return (
+    <dl class="kv">
+      {entries.map(([k, v]) => (
+        <>
+          <dt>{k.replace(/_/g, ' ')}</dt>
+          <dd>{typeof v === 'object' ? <code class="small">{JSON.stringify(v)}</code> : String(v)}</dd>
+        </>
+      ))}
+    </dl>
+  );
+}
+
+function HostTriggers({ hostId }: { hostId: string }) {
+  const t = useResource<{ id: string; name: string; severity: string; expression?: string; state?: string }[]>(`/api/v1/triggers${qs({ host_id: hostId, limit: 50 })}`, { pollMs: 15_000 });
+  return (
+    <Show r={t} what="Triggers" emptyText="No triggers on this host.">
+      {(list) => (
+        <ul class="list">
+          {list.map((x) => (
+            <li>
+              <span class={`sev sev-${x.severity}`}>{x.severity}</span> {x.name} {x.state ? <span class="muted small">· {x.state}</span> : null}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Show>
+  );
+}
+
+function HostTasks({ hostId }: { hostId: string }) {
+  const t = useResource<{ id: string; command?: string; state?: string; status?: string; created_at: string }[]>(`/api/v1/tasks${qs({ host_id: hostId, limit: 10 })}`, { pollMs: 15_000 });
+  return (
+    <Show r={t} what="Tasks" emptyText="No tasks have run on this host.">
+      {(list) => (
+        <ul class="list">
+          {list.map((x) => (
+            <li>
+              <a href={`#/tasks?task=${x.id}`}><code>{x.command ?? x.id}</code></a> <span class="muted small">· {x.state ?? x.status} · {ago(x.created_at)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Show>
+  );
+}
