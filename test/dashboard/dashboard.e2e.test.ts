@@ -193,6 +193,7 @@ describe('dashboard in Chromium', () => {
       await page.setViewportSize(viewport);
       for (const [name, path] of pages) {
         await page.goto(`${t.http}/#${path}`);
+        await page.locator('main.page h1').waitFor();
         await settled(page);
         await page.waitForTimeout(150);
         await page.screenshot({ path: join(SHOTS, `${name}-${size}.png`), fullPage: true });
@@ -203,6 +204,7 @@ describe('dashboard in Chromium', () => {
     for (const [name, path] of [['overview', '/'], ['host', `/hosts/${web}`]]) {
       await page.goto(`${t.http}/#${path}`);
       await page.reload();
+      await page.locator('main.page h1').waitFor();
       await settled(page);
       await page.waitForTimeout(150);
       await page.screenshot({ path: join(SHOTS, `${name}-dark.png`), fullPage: true });

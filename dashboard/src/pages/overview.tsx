@@ -52,7 +52,7 @@ export function OverviewPage({ me }: { me: Me }) {
             <Tile label="Online" value={count(o.agents.online)} tone="ok" href="#/hosts" testid="tile-online" />
             <Tile label="Offline" value={count(o.agents.offline)} tone={o.agents.offline ? 'warn' : undefined} href="#/hosts" testid="tile-offline" />
             <Tile label="Pending approval" value={count(o.agents.pending)} tone={o.agents.pending ? 'info' : undefined} href="#/hosts?state=pending" testid="tile-pending" />
-            <Tile label="Ingest" value={rate(perS)} sub={`${count(o.ingest.committed_points)} points stored since start`} testid="tile-ingest" />
+            <Tile label="Ingest" value={perS === null ? 'measuring…' : rate(perS)} sub={`${count(o.ingest.committed_points)} points stored since start`} testid="tile-ingest" />
           </div>
         )}
       </Show>
