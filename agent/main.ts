@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval S]
+ * autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval S] [--plugin-dir DIR:DIR]
  * Enrolls once (the token is needed only then), then runs until SIGINT/SIGTERM.
  */
 import { readFileSync } from 'node:fs';
@@ -8,6 +8,8 @@ import { hostname, platform, release, arch } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { CheckScheduler } from './checks/check-scheduler.js';
+import { PluginRunner } from './checks/plugin-runner.js';
 import { createMetricCollector } from './collect/metrics/metric-collector.js';
 import { collectInventory } from './collect/inventory/collect-inventory.js';
 import { enroll } from './enroll.js';
@@ -25,6 +27,7 @@ const { values: args } = parseArgs({
     'state-dir': { type: 'string', default: process.env.AW_AGENT_STATE_DIR ?? '/var/lib/autowatch-agent' },
     interval: { type: 'string', default: '10' },
     hostname: { type: 'string', default: hostname() },
+    'plugin-dir': { type: 'string', default: process.env.AW_AGENT_PLUGIN_DIRS ?? '/etc/autowatch/plugins:/usr/lib/nagios/plugins:/usr/lib/monitoring-plugins' },
     'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
     help: { type: 'boolean', default: false },
   },
@@ -61,6 +64,9 @@ if (!identity) {
 }
 
 const collector = createMetricCollector();
+// Monitoring plugins are looked up by name in these folders only.
+const plugins = new PluginRunner({ dirs: args['plugin-dir']!.split(':').filter(Boolean), maxConcurrent: 4, outputCapBytes: 64 * 1024 });
+let checks: CheckScheduler | undefined;
 const runtime = new AgentRuntime({
   server: server.toString(),
   agentId: identity.agentId,
@@ -71,13 +77,16 @@ const runtime = new AgentRuntime({
   collect: (now) => collector.collect(now),
   inventory: async () => (await collectInventory()) as unknown as Record<string, unknown>,
   intervalS: Number(args.interval),
+  onConfig: (config) => checks?.apply(config.monitoring ?? {}, config.version),
 });
+checks = new CheckScheduler({ runner: plugins, emit: (points) => runtime.submit(points), log });
 runtime.on('connected', () => log.info({ agent: identity!.agentId, server: server.toString() }, 'connected'));
 runtime.on('fatal', () => process.exit(3));
 runtime.start();
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    checks?.stop();
     void runtime.stop().then(() => process.exit(0));
   });
 }

@@ -5,7 +5,9 @@ import { startServer, type RunningServer } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/log.js';
 import { enrollAgent, startTestServer, type TestServer } from '../test/support/server.js';
-import { AgentRuntime, backoffDelay } from './runtime.js';
+import { backoffDelay, reconnectDelay, SHUTDOWN_SPREAD_MS } from './reconnect-delay.js';
+import { AgentRuntime } from './runtime.js';
+import { CloseCode } from '../server/protocol/close-codes.js';
 import { Spool } from './spool.js';
 
 const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 20_000) => {
@@ -22,6 +24,11 @@ describe('backoff', () => {
     expect(backoffDelay(3, 1000, 60_000, () => 0.5)).toBe(4000);
     expect(backoffDelay(20, 1000, 60_000, () => 0.999)).toBe(59_940);
     expect(backoffDelay(5, 1000, 60_000, () => 0)).toBe(0);
+  });
+  it('spreads reconnects over a wide window after a server shutdown, then backs off as usual', () => {
+    expect(reconnectDelay(CloseCode.SERVER_SHUTDOWN, 0, 1000, 60_000, () => 0.999)).toBe(Math.floor(0.999 * SHUTDOWN_SPREAD_MS));
+    expect(reconnectDelay(CloseCode.SERVER_SHUTDOWN, 2, 1000, 60_000, () => 0.5)).toBe(2000);
+    expect(reconnectDelay(1006, 0, 1000, 60_000, () => 0.999)).toBe(999);
   });
 });
 

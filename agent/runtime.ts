@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { FATAL_CLOSE_CODES, closeCodeName } from '../server/protocol/close-codes.js';
+import { reconnectDelay } from './reconnect-delay.js';
 import { MessageType, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../server/protocol/messages.js';
 import { AgentLink } from './link.js';
 import { Spool } from './spool.js';
@@ -20,6 +21,8 @@ export interface AgentRuntimeOptions {
   log: Logger;
   /** Metrics of this machine; called every interval. */
   collect(now: number): Promise<MetricPoint[]>;
+  /** Told of every configuration the server sends (the check scheduler applies its monitoring part). */
+  onConfig?(config: ConfigMessage): void;
   /** Hardware and OS report; sent at start, daily and when it changes. */
   inventory?(): Promise<Record<string, unknown>>;
   intervalS?: number;
@@ -27,14 +30,14 @@ export interface AgentRuntimeOptions {
   window?: number;
   backoff?: { baseMs: number; capMs: number };
   localAddress?: string;
+  /** How often the inventory is collected again to see whether it changed (sent only if it did). */
+  inventoryCheckMs?: number;
 }
 
 const INVENTORY_EVERY_MS = 24 * 3600 * 1000;
+const INVENTORY_CHECK_MS = 15 * 60 * 1000;
 const ACK_TIMEOUT_MS = 60_000;
 
-/** Full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^attempt)]. */
-export const backoffDelay = (attempt: number, baseMs: number, capMs: number, random = Math.random) =>
-  Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
 
 export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [number]; fatal: [number, string] }> {
   private link: AgentLink | undefined;
@@ -49,6 +52,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   private lastBatch = 0;
   private lastInventoryHash = '';
   private lastInventoryAt = 0;
+  private lastInventoryCheckAt = 0;
   private inventorySeq = -1;
   private collectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -78,6 +82,13 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     clearInterval(this.sweepTimer);
     this.link?.close(1000, 'agent stopping');
     this.opts.spool.persist();
+  }
+
+  /** Points produced off the collection timer (check results): spooled and sent like collected ones. */
+  submit(points: MetricPoint[]): void {
+    if (!points.length || this.stopped || this.state === 'pending') return;
+    this.opts.spool.add({ batch: this.nextBatchId(), points });
+    this.pump();
   }
 
   /** Batch ids: ms clock × 1000 plus a counter, strictly increasing, unique across restarts. */
@@ -116,7 +127,8 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
       clearInterval(this.heartbeatTimer);
       this.heartbeatTimer = setInterval(() => this.link?.send(MessageType.heartbeat, { uptimeS: Math.round(process.uptime()), spooled: this.opts.spool.size }), this.heartbeatS * 1000);
     }
-    this.opts.log.info({ state: config.state, intervalS: config.intervalS }, 'configuration from server');
+    this.opts.log.info({ state: config.state, intervalS: config.intervalS, version: config.version }, 'configuration from server');
+    this.opts.onConfig?.(config);
     if (justConnected) this.emit('connected');
     void this.sendInventory(false);
     this.pump();
@@ -135,6 +147,13 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   }
 
   private onRefused(e: ErrorMessage): void {
+    if (e.seq !== undefined && e.seq === this.inventorySeq) {
+      // Forget the refused report so the next check sends it again instead of thinking it landed.
+      this.inventorySeq = -1;
+      this.lastInventoryHash = '';
+      this.opts.log.warn({ code: e.code }, `server refused the inventory report: ${e.message}`);
+      return;
+    }
     const f = e.seq === undefined ? undefined : this.inFlight.get(e.seq);
     if (!f) {
       this.opts.log.warn({ code: e.code, seq: e.seq }, e.message);
@@ -163,7 +182,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     }
     this.emit('disconnected', code);
     const { baseMs, capMs } = this.opts.backoff ?? { baseMs: 1000, capMs: 60_000 };
-    const delay = backoffDelay(this.attempt++, baseMs, capMs);
+    const delay = reconnectDelay(code, this.attempt++, baseMs, capMs);
     this.opts.log.warn({ code, reason, retryInMs: delay }, 'disconnected');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
@@ -186,7 +205,9 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     } catch (err) {
       this.opts.log.error({ err }, 'collection failed');
     }
-    if (Date.now() - this.lastInventoryAt > INVENTORY_EVERY_MS) void this.sendInventory(true);
+    const now = Date.now();
+    if (now - this.lastInventoryAt > INVENTORY_EVERY_MS) void this.sendInventory(true);
+    else if (now - this.lastInventoryCheckAt > (this.opts.inventoryCheckMs ?? INVENTORY_CHECK_MS)) void this.sendInventory(false);
     this.pump();
   }
 
@@ -219,6 +240,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
 
   private async sendInventory(force: boolean): Promise<void> {
     if (!this.opts.inventory || !this.link?.ready || this.inventorySeq >= 0) return;
+    this.lastInventoryCheckAt = Date.now();
     try {
       const report = await this.opts.inventory();
       const { collectedAt: _ignored, ...stable } = report;

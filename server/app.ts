@@ -12,6 +12,7 @@ import { bootstrapFirstAdmin, type FirstLogin } from './auth/bootstrap.js';
 import { createRequestGuard } from './auth/guard.js';
 import { loadServerIdentity } from './auth/server-identity.js';
 import type { Config } from './config.js';
+import { Cluster } from './cluster/cluster.js';
 import { EventBus } from './events.js';
 import { Gateway } from './gateway/gateway.js';
 import { IngestPipeline } from './ingest/pipeline.js';
@@ -22,7 +23,8 @@ import { serveDashboard } from './http/static.js';
 import { openDb, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import type { MetricStore } from './store/metric-store.js';
-import { PostgresRawMetricStore } from './store/postgres/raw-metrics.js';
+import { PostgresMetricStore } from './store/postgres/chunk-store.js';
+import { hostname } from 'node:os';
 import type { ApiDeps } from './api/deps.js';
 import { agentRoutes } from './api/agents.routes.js';
 import { healthRoutes } from './api/health.routes.js';
@@ -34,6 +36,12 @@ import { sessionRoutes } from './api/sessions.routes.js';
 import { OutageQueue, claimQueueDir } from './ingest/outage-queue.js';
 import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
+import { createCmdb } from './cmdb/cmdb.js';
+import { cmdbRoutes } from './api/cmdb.routes.js';
+import { Monitor } from './monitor/monitor.js';
+import { monitorRoutes } from './api/monitor.routes.js';
+import { alertRoutes } from './api/alerts.routes.js';
+import { clusterRoutes } from './api/cluster.routes.js';
 import { overviewRoutes } from './api/overview.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
@@ -67,15 +75,26 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const bus = new EventBus();
   const identity = await loadServerIdentity(db);
   const agents = new AgentDirectory(db, bus);
-  const baseMetrics = opts.metrics ?? new PostgresRawMetricStore(db);
+  const cmdb = createCmdb(db);
+  // A folder of this process's own under DATA_DIR (slot-N, taken over by a restart of a process that
+  // died): it names the metric store's write-ahead rows and holds the outage queue.
+  const slot = claimQueueDir(join(config.dataDir, 'outage-queue'));
+  const baseMetrics =
+    opts.metrics ??
+    (await PostgresMetricStore.open(db, {
+      ...config.metrics,
+      writer: `${hostname()}:${slot.dir}`,
+      maxSeriesPerHost: config.metrics.seriesPerHost,
+      log,
+    }));
   const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
-  // Accepted points outlive a metric store outage in a local queue (one folder per live process).
-  const outageSlot = config.ingest.outageQueueBytes > 0 ? claimQueueDir(join(config.dataDir, 'outage-queue')) : undefined;
-  const tolerant = outageSlot
-    ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: outageSlot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: outageSlot.dir })
+  // Accepted points outlive a metric store outage in a local queue.
+  const tolerant = config.ingest.outageQueueBytes > 0
+    ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: slot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: slot.dir })
     : undefined;
   const metrics: MetricStore = tolerant ?? storeMetrics;
-  const pipeline = new IngestPipeline(metrics, { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
+  const monitor: Monitor = new Monitor({ db, bus, log, config, onlineOf: (ids: string[]): Promise<Set<string>> => cluster.onlineOf(ids) });
+  const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   const gateway = new Gateway({
     config: config.gateway,
     directory: agents,
@@ -84,39 +103,70 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log,
     handlers: {
       hello: (agent, hello) => agents.recordHello(agent.agentId, hello),
+      inventory: (agent, report) => cmdb.onInventory(agent, report),
+      config: (agent) => monitor.agentConfig(agent),
     },
+    // Called only once agents connect, after `cluster` below exists (the two refer to each other).
+    presence: { online: (id) => cluster.agentOnline(id), offline: (id) => cluster.agentOffline(id) },
   });
+  let listenPort = config.port;
+  const cluster = new Cluster({ redisUrl: config.redisUrl, clusterName: config.clusterName, gateway, bus, log, port: () => listenPort });
 
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, pipeline, metrics, outage: tolerant && (() => tolerant.status()) };
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
+  // Its trouble is reported by the cluster's own connection (health, one log line per cause).
+  redis?.on('error', () => undefined);
   const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses });
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
+  router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
+  router.add(...cmdbRoutes({ ...deps, cmdb }));
+  // Retention on a timer, run by one node of a cluster: the holder of its lease.
+  const retentionLease = cluster.lease('metric-retention', 60_000);
+  const retention = setInterval(() => {
+    if (!retentionLease.held) return;
+    metrics.retain?.(Date.now()).then(
+      (report) => log.info({ report }, 'metric retention ran'),
+      (err) => log.warn({ err }, 'metric retention failed; next run retries'),
+    );
+  }, config.metrics.retentionMs);
+  retention.unref();
+  router.add(...monitorRoutes(deps), ...alertRoutes(deps));
+  await monitor.start();
   router.add(...overviewRoutes(deps));
-  router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...openApiRoutes(deps, router));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();
   gateway.attach(app, '/agent');
   router.mount(app, '/api/*');
   serveDashboard(app, DASHBOARD_DIR);
+  // Every other method and path gets the envelope's 404 / 405 rather than a connection closed unanswered.
+  router.mount(app, '/*');
 
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(config.host, config.port, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
   });
-  const port = uWS.us_socket_local_port(listenSocket);
+  const port = (listenPort = uWS.us_socket_local_port(listenSocket));
+  await cluster.start();
   log.info({ host: config.host, port, store: db.kind }, 'autowatch listening');
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
       uWS.us_listen_socket_close(listenSocket);
-      gateway.closeAll();
+      clearInterval(retention);
+      // Write and acknowledge what was accepted before telling agents to go, so that a restart
+      // makes them resend nothing that is already stored.
+      gateway.stopAccepting();
       await pipeline.drain();
+      await new Promise((r) => setImmediate(r));
+      gateway.closeAll();
+      await monitor.stop();
       await gateway.stop();
+      await cluster.stop();
       await metrics.close();
-      outageSlot?.release();
+      slot.release();
       await audit.close();
       redis?.disconnect();
       if (!opts.db) await db.close();

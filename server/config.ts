@@ -1,5 +1,6 @@
 /** Every setting of the server: its env variable, its default, in one place. */
 import { resolve } from 'node:path';
+import { DEFAULT_TIERS_SPEC, parseDuration, parseTiers, type Tier } from './store/series/tiers.js';
 
 export interface Config {
   host: string;
@@ -8,6 +9,8 @@ export interface Config {
   /** Postgres server; unset means the embedded PGlite in dataDir. */
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** Nodes with the same name on one Redis form a cluster; its keys and channels are prefixed with it. */
+  clusterName: string;
   questdbUrl: string | undefined;
   metricsStore: 'postgres' | 'questdb';
   logLevel: string;
@@ -38,6 +41,17 @@ export interface Config {
     /** Local disk for accepted batches while the metric store is unreachable; 0 turns it off. */
     outageQueueBytes: number;
   };
+  metrics: {
+    /** Raw points and rollup tiers with their retention, finest first (AW_METRICS_TIERS). */
+    tiers: Tier[];
+    /** Pending points are folded into chunk rows this often, or once this many are pending. */
+    checkpointMs: number;
+    checkpointPoints: number;
+    /** New series past this many per host are rejected. */
+    seriesPerHost: number;
+    /** How often retention runs. */
+    retentionMs: number;
+  };
   api: {
     /** Dashboard sessions last this long from login. */
     sessionTtlS: number;
@@ -57,6 +71,17 @@ export interface Config {
     bootstrapAdmin: boolean;
     /** The URL people open the dashboard at (links printed by the server and the CLI); http://HOST:PORT/ otherwise. */
     publicUrl: string | undefined;
+  };
+  monitor: {
+    /** An active agent not heard for this long is an "agent unreachable" problem. */
+    unreachableS: number;
+    /** How often nodata and unreachable triggers are checked. */
+    nodataTickMs: number;
+    /** Notification delivery: attempts before giving up, first retry delay (doubling each time). */
+    deliveryAttempts: number;
+    deliveryBackoffMs: number;
+    /** Webhook and SMTP calls give up after this long. */
+    deliveryTimeoutMs: number;
   };
 }
 
@@ -78,6 +103,11 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
+function clusterName(raw: string): string {
+  if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(raw)) throw new Error(`AW_CLUSTER must be 1-40 of a-z 0-9 _ -, got "${raw}"`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const metricsStore = env.METRICS_STORE ?? (env.QUESTDB_URL ? 'questdb' : 'postgres');
   if (metricsStore !== 'postgres' && metricsStore !== 'questdb') {
@@ -89,6 +119,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: resolve(env.DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
+    clusterName: clusterName(env.AW_CLUSTER ?? 'autowatch'),
     questdbUrl: env.QUESTDB_URL || undefined,
     metricsStore,
     logLevel: env.LOG_LEVEL ?? 'info',
@@ -111,6 +142,13 @@ export function loadConfig(env: Env = process.env): Config {
       writeAttempts: int(env, 'AW_WRITE_ATTEMPTS', 3, 1),
       outageQueueBytes: int(env, 'AW_OUTAGE_QUEUE_MB', 1024, 0) * 2 ** 20,
     },
+    metrics: {
+      tiers: parseTiers(env.AW_METRICS_TIERS || DEFAULT_TIERS_SPEC),
+      checkpointMs: int(env, 'AW_METRICS_CHECKPOINT_S', 60, 1) * 1000,
+      checkpointPoints: int(env, 'AW_METRICS_CHECKPOINT_POINTS', 500_000, 1),
+      seriesPerHost: int(env, 'AW_SERIES_PER_HOST', 10_000, 1),
+      retentionMs: parseDuration(env.AW_RETENTION_EVERY || '1h', 'AW_RETENTION_EVERY'),
+    },
     api: {
       sessionTtlS: int(env, 'AW_SESSION_TTL_S', 12 * 3600, 60),
       oneTimeLoginTtlS: int(env, 'AW_ONE_TIME_LOGIN_TTL_S', 3600, 60),
@@ -123,6 +161,13 @@ export function loadConfig(env: Env = process.env): Config {
       loginRefillS: int(env, 'AW_LOGIN_REFILL_S', 30, 1),
       bootstrapAdmin: bool(env, 'AW_BOOTSTRAP_ADMIN', true),
       publicUrl: env.AW_PUBLIC_URL || undefined,
+    },
+    monitor: {
+      unreachableS: int(env, 'AW_MONITOR_UNREACHABLE_S', 120, 1),
+      nodataTickMs: int(env, 'AW_MONITOR_NODATA_TICK_MS', 5000, 100),
+      deliveryAttempts: int(env, 'AW_MONITOR_DELIVERY_ATTEMPTS', 8, 1),
+      deliveryBackoffMs: int(env, 'AW_MONITOR_DELIVERY_BACKOFF_MS', 2000, 10),
+      deliveryTimeoutMs: int(env, 'AW_MONITOR_DELIVERY_TIMEOUT_MS', 10_000, 100),
     },
   };
 }

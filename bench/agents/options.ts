@@ -22,6 +22,8 @@ export interface BenchOptions {
   port: number | undefined;
   agentsPerAddress: number;
   drainS: number;
+  /** Seconds into the window at which the started servers get SIGTERM and are started again. */
+  restartAtS: number | undefined;
 }
 
 export const USAGE = `Usage: npm run bench:agents -- --agents N --duration S [options]
@@ -39,7 +41,10 @@ export const USAGE = `Usage: npm run bench:agents -- --agents N --duration S [op
   --token TOKEN           multi-use enrollment token for --url (agents enroll over HTTP)
   --server-pid PID[,PID]  server processes to sample for RSS and CPU with --url
   --agents-per-address N  client sockets per source address 127.0.0.x (default 10000)
-  --drain S               wait at most S seconds for outstanding acks at the end (default 10)`;
+  --drain S               wait at most S seconds for outstanding acks at the end (default 10)
+  --restart-at S          S seconds into the window, restart the started servers (SIGTERM, then
+                          start again on the same port); prints how long until every agent was back
+                          and compares the points stored with the points acknowledged`;
 
 export const MAX_AGENTS_PER_WORKER = 15_000;
 const DEFAULT_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -92,6 +97,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'server-pid': { type: 'string' },
       'agents-per-address': { type: 'string' },
       drain: { type: 'string' },
+      'restart-at': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -127,10 +133,12 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (databaseUrl && !/^postgres(ql)?:\/\/[^/]*(127\.\d+\.\d+\.\d+|localhost)(:\d+)?(\/|$)/.test(databaseUrl)) {
     throw new UsageError('--database-url must be a postgres:// URL on a loopback address');
   }
+  const restartAtS = v['restart-at'] === undefined ? undefined : num(v['restart-at'], 'restart-at', undefined, (n) => n >= 0 && n < durationS, 'seconds within the window');
+  if (restartAtS !== undefined && target) throw new UsageError('--restart-at restarts the servers the generator starts: not with --url');
   const port = v.port === undefined ? undefined : num(v.port, 'port', undefined, int(1, 65_535), 'a port number');
   return {
     agents, durationS, ratePerS, pointsPerFrame, rampS, workers, target, servers, serverPids, databaseUrl,
-    token: v.token, port, agentsPerAddress, drainS,
+    token: v.token, port, agentsPerAddress, drainS, restartAtS,
   };
 }
 

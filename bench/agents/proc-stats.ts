@@ -42,7 +42,17 @@ export class ServerSampler {
   private cpuPct: number | null = null;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly pids: number[]) {}
+  /** CPU seconds used in the window by processes no longer followed (a restarted server). */
+  private carriedCpu = 0;
+
+  constructor(private pids: number[]) {}
+
+  /** Follows replacement processes (a restart), keeping the window's CPU used by the old ones. */
+  follow(pids: number[]): void {
+    if (this.cpuAtStart) this.carriedCpu += this.pids.reduce((sum, p, i) => sum + Math.max(0, (cpuSeconds(p) ?? this.cpuAtStart![i]) - this.cpuAtStart![i]), 0);
+    this.pids = pids;
+    if (this.cpuAtStart) this.cpuAtStart = pids.map(() => 0);
+  }
 
   start(): void {
     if (!this.pids.length) return;
@@ -58,7 +68,7 @@ export class ServerSampler {
   windowEnd(): void {
     if (!this.cpuAtStart) return;
     const seconds = (performance.now() - this.windowStartedAt) / 1000;
-    const used = this.pids.reduce((sum, p, i) => sum + Math.max(0, (cpuSeconds(p) ?? this.cpuAtStart![i]) - this.cpuAtStart![i]), 0);
+    const used = this.carriedCpu + this.pids.reduce((sum, p, i) => sum + Math.max(0, (cpuSeconds(p) ?? this.cpuAtStart![i]) - this.cpuAtStart![i]), 0);
     this.cpuPct = seconds > 0 ? (used / seconds) * 100 : null;
   }
 

@@ -18,6 +18,7 @@ import { migrate } from '../../server/store/migrate.js';
 
 export interface Credentials {
   agentId: string;
+  hostId: string;
   secret: string;
   hostname: string;
 }
@@ -52,8 +53,8 @@ export async function createRunDatabase(opts: { count: number; postgresUrl: stri
     const db = await openDb(url ? { databaseUrl: url } : { dataDir: join(dataDir, 'pg') });
     try {
       await migrate(db);
-      const agents = Array.from({ length: opts.count }, (_, i) => ({ agentId: randomUUID(), secret: randomBytes(32).toString('hex'), hostname: benchHostname(i) }));
-      const hostIds = agents.map(() => randomUUID());
+      const agents = Array.from({ length: opts.count }, (_, i) => ({ agentId: randomUUID(), hostId: randomUUID(), secret: randomBytes(32).toString('hex'), hostname: benchHostname(i) }));
+      const hostIds = agents.map((a) => a.hostId);
       for (let at = 0; at < agents.length; at += INSERT_CHUNK) {
         const part = agents.slice(at, at + INSERT_CHUNK);
         const hosts = hostIds.slice(at, at + INSERT_CHUNK);
@@ -74,6 +75,24 @@ export async function createRunDatabase(opts: { count: number; postgresUrl: stri
   } catch (err) {
     await drop().catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * Points stored by the run (servers stopped first: PGlite admits one process), counted in the raw
+ * tier: the figure to compare with the points acknowledged.
+ */
+export async function countStoredPoints(run: RunDatabase): Promise<number> {
+  const db = await openDb(run.url ? { databaseUrl: run.url } : { dataDir: join(run.dataDir, 'pg') });
+  try {
+    // Raw tier (0) chunk rows count their points; write-ahead rows are folded in by a clean stop.
+    const { rows } = await db.query<{ n: string; wal: string }>(
+      'SELECT (SELECT coalesce(sum(n), 0) FROM metric_chunks WHERE tier = 0)::text AS n, (SELECT count(*) FROM metric_wal)::text AS wal',
+    );
+    if (rows[0].wal !== '0') throw new Error(`${rows[0].wal} write-ahead rows left: the servers did not stop cleanly`);
+    return Number(rows[0].n);
+  } finally {
+    await db.close();
   }
 }
 
@@ -154,7 +173,7 @@ export async function enrollOverHttp(opts: {
           { agentId: d.agent_id, hostId: d.host_id, state: d.state, serverBoxPublicKey: d.server_box_public_key, nonce: d.nonce, sealedSecret: d.sealed_secret, serverSignPublicKey: d.server_sign_public_key },
           box.secretKey,
         );
-        out[i] = { agentId: d.agent_id, secret: Buffer.from(secret).toString('hex'), hostname };
+        out[i] = { agentId: d.agent_id, hostId: d.host_id, secret: Buffer.from(secret).toString('hex'), hostname };
         return;
       }
       if ((res.status !== 429 && res.status < 500) || attempt >= ENROLL_ATTEMPTS) {

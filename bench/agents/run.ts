@@ -15,7 +15,7 @@ import { LatencyHistogram } from './histogram.js';
 import { emptyCounters, sumCounters, type BenchAgent, type WorkerCounters, type WorkerMessage, type WorkerStart } from './ipc.js';
 import { parseOptions, sourceAddress, USAGE, UsageError, type BenchOptions } from './options.js';
 import { ServerSampler } from './proc-stats.js';
-import { createRunDatabase, enrollOverHttp, type Credentials } from './provision.js';
+import { countStoredPoints, createRunDatabase, enrollOverHttp, type Credentials, type RunDatabase } from './provision.js';
 import { freePort, startServers, summariseLogs, type ServerFleet } from './servers.js';
 
 interface Figures {
@@ -30,6 +30,12 @@ interface Figures {
   server_rss_mb: number | null;
   server_cpu_pct: number | null;
   errors: Record<string, number>;
+}
+
+interface RestartFigures {
+  downMs: number;
+  upMs: number;
+  allBackMs: number | null;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -91,6 +97,8 @@ async function run(opts: BenchOptions): Promise<Figures> {
     // 1. Agents and servers.
     let creds: Credentials[];
     let fleet: ServerFleet | undefined;
+    let restartFleet: (() => Promise<ServerFleet>) | undefined;
+    let runDb: RunDatabase | undefined;
     let target = opts.target;
     if (target) {
       say(`enrolling ${opts.agents} agents on ${target.http}`);
@@ -100,7 +108,7 @@ async function run(opts: BenchOptions): Promise<Figures> {
       });
     } else {
       say(`provisioning ${opts.agents} agents in a fresh ${opts.databaseUrl ? 'Postgres' : 'PGlite'} database`);
-      const db = await createRunDatabase({ count: opts.agents, postgresUrl: opts.databaseUrl, runDir });
+      const db = (runDb = await createRunDatabase({ count: opts.agents, postgresUrl: opts.databaseUrl, runDir }));
       cleanups.unshift(() => db.drop());
       creds = db.agents;
       const port = opts.port ?? (await freePort());
@@ -109,7 +117,8 @@ async function run(opts: BenchOptions): Promise<Figures> {
       delete env.REDIS_URL;
       if (db.url) env.DATABASE_URL = db.url;
       say(`starting ${opts.servers} server process${opts.servers > 1 ? 'es' : ''} on port ${port}`);
-      fleet = await startServers({ count: opts.servers, port, env, runDir, repoRoot: REPO_ROOT });
+      restartFleet = () => startServers({ count: opts.servers, port, env, runDir, repoRoot: REPO_ROOT });
+      fleet = await restartFleet();
       cleanups.unshift(() => fleet!.stop());
       target = { ws: fleet.ws, http: fleet.http };
     }
@@ -151,6 +160,24 @@ async function run(opts: BenchOptions): Promise<Figures> {
       setTimeout(() => sampler.windowEnd(), Math.max(0, windowEnd - Date.now())),
     ];
     cleanups.unshift(async () => windowTimers.forEach(clearTimeout));
+    let restart: Promise<RestartFigures> | undefined;
+    if (opts.restartAtS !== undefined && restartFleet) {
+      const restartIn = windowStart + opts.restartAtS * 1000 - Date.now();
+      restart = new Promise<void>((r) => windowTimers.push(setTimeout(r, restartIn))).then(async () => {
+        const at = Date.now();
+        const connected = () => sumCounters(workers.map((w) => w.counters)).connected;
+        say(`restart: SIGTERM to ${fleet!.pids.length} server process(es) with ${connected()} agents connected`);
+        await fleet!.stop();
+        const downMs = Date.now() - at;
+        fleet = await restartFleet!();
+        sampler.follow(fleet.pids);
+        const upMs = Date.now() - at;
+        say(`restart: old process(es) gone after ${downMs} ms, new ones serving after ${upMs} ms`);
+        // Counters come from the workers every second: good to a second.
+        while (connected() < opts.agents && Date.now() - at < 120_000) await new Promise((r) => setTimeout(r, 250));
+        return { downMs, upMs, allBackMs: connected() >= opts.agents ? Date.now() - at : null };
+      });
+    }
 
     const deadline = windowEnd + drainMs + FINISH_MARGIN_MS - Date.now();
     await withTimeout(Promise.all(workers.map((w) => w.done)), deadline, 'the run').catch((err: Error) => {
@@ -158,6 +185,7 @@ async function run(opts: BenchOptions): Promise<Figures> {
       onSignal();
     });
     if (Date.now() < windowEnd) sampler.windowEnd();
+    const restarted = await restart;
 
     // 3. Figures.
     const total = sumCounters(workers.map((w) => w.final?.counters ?? w.counters));
@@ -176,6 +204,15 @@ async function run(opts: BenchOptions): Promise<Figures> {
       for (const e of summariseLogs(fleet.logFiles).slice(0, 15)) say(`server ${e.level} ×${e.count}: ${e.msg}`);
     }
     say(`generator workers peak RSS: ${workers.map((w) => w.final?.rssMb ?? '?').join(', ')} MB; resends ${total.resends}`);
+    if (restarted && runDb) {
+      await fleet!.stop();
+      const stored = await countStoredPoints(runDb);
+      say(
+        `restart: every agent back ${restarted.allBackMs === null ? 'NEVER (120 s)' : `${restarted.allBackMs} ms`} after SIGTERM ` +
+          `(servers serving again after ${restarted.upMs} ms); points acknowledged ${total.pointsAcked}, stored ${stored}, ` +
+          `frames resent ${total.resends}: ${stored === total.pointsAcked ? 'every acknowledged point stored once' : `MISMATCH of ${stored - total.pointsAcked}`}`,
+      );
+    }
     return {
       agents_target: opts.agents,
       agents_connected: total.connectedAtWindowEnd,

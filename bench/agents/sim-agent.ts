@@ -6,6 +6,7 @@
  */
 import { AgentLink } from '../../agent/link.js';
 import { FATAL_CLOSE_CODES, closeCodeName } from '../../server/protocol/close-codes.js';
+import { reconnectDelay } from '../../agent/reconnect-delay.js';
 import { MessageType, type ErrorMessage, type MetricPoint } from '../../server/protocol/messages.js';
 import type { LatencyHistogram } from './histogram.js';
 import type { BenchAgent, WorkerCounters } from './ipc.js';
@@ -231,7 +232,7 @@ export class SimAgent {
       c.dropped++;
     }
     if (this.stopped || FATAL_CLOSE_CODES.has(code)) return;
-    const delay = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** this.attempt);
+    const delay = reconnectDelay(code, this.attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
     this.attempt = Math.min(this.attempt + 1, 16);
     this.connectAfter(delay);
   }

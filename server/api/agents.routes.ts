@@ -26,11 +26,11 @@ const Agent = Type.Object({
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function agentRoutes(deps: ApiDeps) {
-  const view = (a: AgentRecord) => ({
+  const view = (a: AgentRecord, online: ReadonlySet<string>) => ({
     id: a.id,
     host_id: a.host_id,
     state: a.state,
-    online: deps.gateway.isOnline(a.id),
+    online: online.has(a.id),
     hostname: a.hostname,
     version: a.agent_version,
     os: a.os,
@@ -39,6 +39,12 @@ export function agentRoutes(deps: ApiDeps) {
     revoked_at: iso(a.revoked_at),
     last_seen_at: iso(a.last_seen_at),
   });
+  // Online on any node of the cluster, not only this one: every node answers the same.
+  const viewAll = async (list: AgentRecord[]) => {
+    const online = await deps.cluster.onlineOf(list.map((a) => a.id));
+    return list.map((a) => view(a, online));
+  };
+  const viewOne = async (a: AgentRecord) => (await viewAll([a]))[0];
   const actor = (ctx: { principal: { kind: string; id: string } | null }) => `${ctx.principal!.kind}:${ctx.principal!.id}`;
 
   return [
@@ -60,7 +66,8 @@ export function agentRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const page = agentPages.read(ctx.query);
         const { rows, total } = await deps.agents.list(page, { state: ctx.query.state, search: ctx.query.q });
-        return finishPage(ctx, rows, page, (a) => [page.sort.endsWith('hostname') ? a.hostname : a.id, a.id], total).map(view);
+        const list = finishPage(ctx, rows, page, (a) => [page.sort.endsWith('hostname') ? a.hostname : a.id, a.id], total);
+        return viewAll(list);
       },
     }),
     route({
@@ -71,7 +78,7 @@ export function agentRoutes(deps: ApiDeps) {
       scope: 'agents:read',
       params: IdParams,
       response: Agent,
-      handler: async (ctx) => view(await deps.agents.get(ctx.params.id)),
+      handler: async (ctx) => viewOne(await deps.agents.get(ctx.params.id)),
     }),
     route({
       method: 'POST',
@@ -81,7 +88,7 @@ export function agentRoutes(deps: ApiDeps) {
       scope: 'agents:write',
       params: IdParams,
       response: Agent,
-      handler: async (ctx) => view(await deps.agents.approve(ctx.params.id, actor(ctx))),
+      handler: async (ctx) => viewOne(await deps.agents.approve(ctx.params.id, actor(ctx))),
     }),
     route({
       method: 'POST',
@@ -91,7 +98,7 @@ export function agentRoutes(deps: ApiDeps) {
       scope: 'agents:write',
       params: IdParams,
       response: Agent,
-      handler: async (ctx) => view(await deps.agents.revoke(ctx.params.id, actor(ctx))),
+      handler: async (ctx) => viewOne(await deps.agents.revoke(ctx.params.id, actor(ctx))),
     }),
     route({
       method: 'POST',

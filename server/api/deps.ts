@@ -1,6 +1,8 @@
 /** What route modules are built from: the domain objects of one server node. */
 import type { AgentDirectory } from '../auth/agents.js';
+import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ServerIdentity } from '../auth/server-identity.js';
+import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import type { Gateway } from '../gateway/gateway.js';
@@ -9,6 +11,7 @@ import type { OutageStatus } from '../ingest/outage-store.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import type { MetricStore } from '../store/metric-store.js';
+import type { Monitor } from '../monitor/monitor.js';
 
 export interface ApiDeps {
   version: string;
@@ -19,8 +22,14 @@ export interface ApiDeps {
   agents: AgentDirectory;
   identity: ServerIdentity;
   gateway: Gateway;
+  /** Presence and delivery across server nodes (a cluster of one without Redis). */
+  cluster: Cluster;
   pipeline: IngestPipeline;
   metrics: MetricStore;
+  /** Assets, types, inventory intake, approvals, hosts and host groups. */
+  cmdb?: Cmdb;
   /** The ingest outage queue's state, when it is on. */
   outage?: () => OutageStatus;
+  /** Templates, triggers, problems, incidents, notifications. */
+  monitor?: Monitor;
 }

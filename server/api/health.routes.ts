@@ -31,6 +31,8 @@ export function healthRoutes(deps: ApiDeps) {
             ? { ok: false, detail: `unreachable since ${outage.since} (${outage.lastError}); ${outage.queuedRecords} accepted batches queued locally (${outage.queuedBytes} bytes), replayed when it returns` }
             : { ok: true, ...(outage.queuedRecords ? { detail: `replaying ${outage.queuedRecords} queued batches` } : {}) };
         }
+        const cluster = deps.cluster.status();
+        if (cluster.mode === 'redis') checks.cluster = cluster.redis === 'up' ? { ok: true, detail: `node ${cluster.nodeId}` } : { ok: false, detail: cluster.detail };
         const ok = Object.values(checks).every((c) => c.ok);
         return { status: ok ? ('ok' as const) : ('degraded' as const), version: deps.version, uptime_s: Math.round(process.uptime()), checks };
       },

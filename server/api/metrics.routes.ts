@@ -1,10 +1,14 @@
-/** Metric history of a host, as series of (time, min, max, avg, count). */
+/**
+ * Metric history, as series of (time, min, max, avg, count) from the finest storage tier that answers
+ * within max_points: GET /api/v1/series/query, and the older per-host form the dashboard uses.
+ */
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { route } from '../http/route.js';
 import { checkLabels, PayloadError } from '../protocol/validate.js';
 import type { ApiDeps } from './deps.js';
-import { IdParams } from './schemas.js';
+import { IdParams, Uuid } from './schemas.js';
+import type { SeriesQuery } from '../store/metric-store.js';
 
 const SeriesPoint = Type.Object({ t: Type.Number(), min: Type.Number(), max: Type.Number(), avg: Type.Number(), count: Type.Integer() });
 const DAY = 86_400_000;
@@ -20,8 +24,86 @@ export function parseTime(value: string | undefined, now: number, fallback: numb
   return t;
 }
 
+function parseLabels(text: string | undefined): Record<string, string> | undefined {
+  if (!text) return undefined;
+  try {
+    return checkLabels(JSON.parse(text), 'labels');
+  } catch (err) {
+    const msg = err instanceof PayloadError ? err.message : 'labels must be a JSON map of strings';
+    throw new AppError('VALIDATION_FAILED', 400, `query.${msg}`, { field: 'query.labels' });
+  }
+}
+
+/** from/to defaults (the last hour) and order, shared by both routes. */
+function timeRange(q: { from?: string; to?: string }): { from: number; to: number } {
+  const now = Date.now();
+  const to = parseTime(q.to, now, now, 'to');
+  const from = parseTime(q.from, now, to - 3_600_000, 'from');
+  if (from >= to) throw new AppError('VALIDATION_FAILED', 400, 'query.from must be before query.to', { field: 'query.from' });
+  return { from, to };
+}
+
+const RangeQuery = {
+  from: Type.Optional(Type.String({ maxLength: 40, description: 'ms since the epoch, ISO 8601, or relative like -1h, -30d (default: to - 1h)' })),
+  to: Type.Optional(Type.String({ maxLength: 40, description: 'as from (default: now)' })),
+  labels: Type.Optional(Type.String({ maxLength: 2000, description: 'JSON map, e.g. {"cpu":"total"}: series whose labels include these' })),
+  max_points: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
+};
+
 export function metricRoutes(deps: ApiDeps) {
   return [
+    route({
+      method: 'GET',
+      path: '/api/v1/series/query',
+      summary: 'Metric history of one metric on one host: per point time, min, max, avg, count, from the finest tier within max_points; fn=rate for counters',
+      tag: 'metrics',
+      scope: 'metrics:read',
+      query: Type.Object(
+        {
+          host: Uuid,
+          metric: Type.String({ minLength: 1, maxLength: 200 }),
+          ...RangeQuery,
+          fn: Type.Optional(Type.Literal('rate', { description: 'per-second rate of a counter, resets counted from 0' })),
+        },
+        { additionalProperties: false },
+      ),
+      response: Type.Object({
+        host: Type.String(),
+        metric: Type.String(),
+        from: Type.Number(),
+        to: Type.Number(),
+        fn: Type.Optional(Type.Literal('rate')),
+        series: Type.Array(
+          Type.Object({
+            labels: Type.Record(Type.String(), Type.String()),
+            tier: Type.String({ description: 'storage tier that answered: raw, 1m, 1h...' }),
+            step_ms: Type.Number({ description: 'bucket width; 0 for raw points' }),
+            points: Type.Array(SeriesPoint),
+          }),
+        ),
+      }),
+      handler: async (ctx) => {
+        const { from, to } = timeRange(ctx.query);
+        const q: SeriesQuery = {
+          hostId: ctx.query.host,
+          name: ctx.query.metric,
+          labels: parseLabels(ctx.query.labels),
+          from,
+          to,
+          maxPoints: ctx.query.max_points ?? 1000,
+          fn: ctx.query.fn,
+        };
+        const series = await deps.metrics.query(q);
+        return {
+          host: q.hostId,
+          metric: q.name,
+          from,
+          to,
+          ...(q.fn ? { fn: q.fn } : {}),
+          series: series.map((s) => ({ labels: s.labels, tier: s.tier, step_ms: s.stepMs, points: s.points })),
+        };
+      },
+    }),
     route({
       method: 'GET',
       path: '/api/v1/hosts/:id/metrics',
@@ -32,10 +114,7 @@ export function metricRoutes(deps: ApiDeps) {
       query: Type.Object(
         {
           name: Type.String({ minLength: 1, maxLength: 200 }),
-          from: Type.Optional(Type.String({ maxLength: 40 })),
-          to: Type.Optional(Type.String({ maxLength: 40 })),
-          labels: Type.Optional(Type.String({ maxLength: 2000, description: 'JSON map, e.g. {"cpu":"total"}' })),
-          max_points: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
+          ...RangeQuery,
         },
         { additionalProperties: false },
       ),
@@ -47,19 +126,8 @@ export function metricRoutes(deps: ApiDeps) {
         series: Type.Array(Type.Object({ labels: Type.Record(Type.String(), Type.String()), step_ms: Type.Number(), points: Type.Array(SeriesPoint) })),
       }),
       handler: async (ctx) => {
-        const now = Date.now();
-        const to = parseTime(ctx.query.to, now, now, 'to');
-        const from = parseTime(ctx.query.from, now, to - 3_600_000, 'from');
-        if (from >= to) throw new AppError('VALIDATION_FAILED', 400, 'query.from must be before query.to', { field: 'query.from' });
-        let labels: Record<string, string> | undefined;
-        if (ctx.query.labels) {
-          try {
-            labels = checkLabels(JSON.parse(ctx.query.labels), 'labels');
-          } catch (err) {
-            const msg = err instanceof PayloadError ? err.message : 'labels must be a JSON map of strings';
-            throw new AppError('VALIDATION_FAILED', 400, `query.${msg}`, { field: 'query.labels' });
-          }
-        }
+        const { from, to } = timeRange(ctx.query);
+        const labels = parseLabels(ctx.query.labels);
         const series = await deps.metrics.query({ hostId: ctx.params.id, name: ctx.query.name, labels, from, to, maxPoints: ctx.query.max_points ?? 1000 });
         return {
           host_id: ctx.params.id,

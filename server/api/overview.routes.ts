@@ -1,7 +1,7 @@
 /**
  * The fleet at a glance for the dashboard's overview: agent counts by state and online, and the
  * ingest counters the dashboard turns into a rate. One cheap call: a GROUP BY over agents and
- * the gateway's in-memory session count, whatever the fleet's size.
+ * the nodes' session counts, whatever the fleet's size.
  */
 import { Type } from '@sinclair/typebox';
 import { route } from '../http/route.js';
@@ -14,7 +14,7 @@ export function overviewRoutes(deps: ApiDeps) {
       path: '/api/v1/overview',
       summary: 'Agents by state and online now, and this node\'s ingest counters',
       description:
-        'online counts agents connected to this node; offline is active agents not connected (pending ones count as pending). ' +
+        'online counts agents connected to any node of the cluster; offline is active agents not connected (pending ones count as pending). ' +
         'ingest.committed_points only grows: the rate is its difference between two calls over the difference of `at`.',
       tag: 'agents',
       scope: 'agents:read',
@@ -28,8 +28,8 @@ export function overviewRoutes(deps: ApiDeps) {
       }),
       handler: async () => {
         const byState = await deps.agents.countByState();
-        let online = 0;
-        for (const _ of deps.gateway.onlineAgentIds()) online++;
+        // Every node's count of its sessions: the cluster's online agents (this node alone without Redis).
+        const online = (await deps.cluster.nodes()).reduce((n, node) => n + node.agents, 0);
         const ingest = deps.pipeline.snapshot();
         return {
           at: Date.now(),

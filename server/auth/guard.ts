@@ -3,6 +3,7 @@
  *   - a session token from login (the dashboard):       Authorization: Bearer aws_...
  *   - an API key in the clear (other systems, over TLS): Authorization: Bearer awk_<id>.<secret>
  *   - a request signed with an API key (signing.ts):    X-AW-Key, -Timestamp, -Nonce, -Content-SHA256, -Signature
+ *                                                       (and optionally -Signature-Parts, which names what changed)
  * No credentials means anonymous (public routes only). Credentials that are present but wrong are
  * refused with their own code even on public routes, so a misconfigured client learns at once.
  * Rate limits: every request counts against its remote address before anything else is looked at,
@@ -63,12 +64,12 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
   const unknownKey = () => unauthenticated('API_KEY_INVALID', 'API key id or secret is wrong');
 
   async function signed(req: IncomingRequest): Promise<Principal> {
-    const { parts, signature } = readSignedRequest(req);
+    const { parts, signature, partMacs } = readSignedRequest(req);
     checkTimestamp(parts.timestamp, now(), api.signatureSkewS);
     checkBodyHash(parts, req.rawBody);
     const key = await keys.credentials(parts.keyId);
     if (!key) throw unknownKey();
-    checkSignature(parts, signature, key.signing_key);
+    checkSignature(parts, signature, key.signing_key, partMacs);
     const principal = keyPrincipal(key, req);
     // Only requests that proved the key reach the cache, so strangers cannot fill it.
     if (!(await nonces.remember(`${key.id}:${parts.nonce}`, 2 * api.signatureSkewS))) {

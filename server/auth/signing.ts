@@ -15,6 +15,11 @@
  *   signing key = HMAC-SHA256(key = secret, "aw1-request-signing")
  *   X-AW-Signature = lower-case hex HMAC-SHA256(key = signing key, canonical request)
  *
+ * Optional, for diagnosis only: X-AW-Signature-Parts = "method=<m>;path=<p>;query=<q>", each the
+ * first 32 hex digits of HMAC-SHA256(signing key, "<name>\n<value>"). When the signature fails, the
+ * parts that still verify prove the key was right, and the ones that do not name what changed on
+ * the way (SIGNATURE_PATH_MISMATCH, _QUERY_, _METHOD_). Part MACs never let a request through.
+ *
  * Signing what is on the wire, not a normalised form, leaves nothing for client and server to
  * disagree on. Everything here is pure; the guard does the I/O (key lookup, nonce cache).
  */
@@ -52,7 +57,20 @@ export function canonicalRequest(p: SignedParts): string {
 
 export const signCanonical = (signingKey: Buffer, canonical: string): string => createHmac('sha256', signingKey).update(canonical).digest('hex');
 
-/** Client side: the five headers for a request. `query` is the text after '?' as it will be sent. */
+export const SIGNATURE_PARTS_HEADER = 'x-aw-signature-parts';
+const PART_NAMES = ['method', 'path', 'query'] as const;
+type PartName = (typeof PART_NAMES)[number];
+const PARTS_FORMAT = /^(?:(?:method|path|query)=[0-9a-f]{32})(?:;(?:method|path|query)=[0-9a-f]{32}){0,2}$/;
+
+const partValue = (p: SignedParts, name: PartName) => (name === 'method' ? p.method.toUpperCase() : p[name]);
+const partMac = (signingKey: Buffer, name: PartName, value: string) => createHmac('sha256', signingKey).update(`${name}\n${value}`).digest('hex').slice(0, 32);
+
+/** The X-AW-Signature-Parts value for a request. */
+export function signatureParts(signingKey: Buffer, p: SignedParts): string {
+  return PART_NAMES.map((name) => `${name}=${partMac(signingKey, name, partValue(p, name))}`).join(';');
+}
+
+/** Client side: the six headers for a request. `query` is the text after '?' as it will be sent. */
 export function signRequest(input: {
   keyId: string;
   secret: string;
@@ -72,12 +90,14 @@ export function signRequest(input: {
     nonce: input.nonce ?? randomBytes(16).toString('base64url'),
     contentSha256: bodySha256(input.body ?? ''),
   };
+  const signingKey = deriveSigningKey(input.secret);
   return {
     'X-AW-Key': parts.keyId,
     'X-AW-Timestamp': parts.timestamp,
     'X-AW-Nonce': parts.nonce,
     'X-AW-Content-SHA256': parts.contentSha256,
-    'X-AW-Signature': signCanonical(deriveSigningKey(input.secret), canonicalRequest(parts)),
+    'X-AW-Signature': signCanonical(signingKey, canonicalRequest(parts)),
+    'X-AW-Signature-Parts': signatureParts(signingKey, parts),
   };
 }
 
@@ -91,7 +111,7 @@ const FORMATS: Record<keyof typeof SIGNATURE_HEADERS, [RegExp, string]> = {
 
 /** True when the request carries any signature header: it then must be a complete, valid signed request. */
 export function looksSigned(headers: Readonly<Record<string, string>>): boolean {
-  return Object.values(SIGNATURE_HEADERS).some((h) => headers[h] !== undefined);
+  return Object.values(SIGNATURE_HEADERS).some((h) => headers[h] !== undefined) || headers[SIGNATURE_PARTS_HEADER] !== undefined;
 }
 
 /** The signed parts and the signature from a request; 401 SIGNATURE_MALFORMED naming the header at fault. */
@@ -100,7 +120,7 @@ export function readSignedRequest(req: {
   path: string;
   rawQuery: string;
   headers: Readonly<Record<string, string>>;
-}): { parts: SignedParts; signature: string } {
+}): { parts: SignedParts; signature: string; partMacs?: string } {
   const values = {} as Record<keyof typeof SIGNATURE_HEADERS, string>;
   for (const [name, header] of Object.entries(SIGNATURE_HEADERS) as [keyof typeof SIGNATURE_HEADERS, string][]) {
     const value = req.headers[header];
@@ -110,7 +130,12 @@ export function readSignedRequest(req: {
     }
     values[name] = value;
   }
+  const partMacs = req.headers[SIGNATURE_PARTS_HEADER];
+  if (partMacs !== undefined && !PARTS_FORMAT.test(partMacs)) {
+    throw new AppError('SIGNATURE_MALFORMED', 401, `${SIGNATURE_PARTS_HEADER} is malformed: method=<32 hex>;path=<32 hex>;query=<32 hex>`, { header: SIGNATURE_PARTS_HEADER });
+  }
   return {
+    partMacs,
     parts: {
       keyId: values.key,
       method: req.method,
@@ -147,16 +172,42 @@ export function checkBodyHash(parts: SignedParts, body: Buffer): void {
 }
 
 /**
- * 401 SIGNATURE_INVALID unless `signature` signs the parts with `signingKey`. The details carry the
- * canonical request the server computed (no secret in it), so a client can compare it with its own.
+ * 401 unless `signature` signs the parts with `signingKey`. With part MACs (X-AW-Signature-Parts)
+ * the code names what changed: SIGNATURE_METHOD_MISMATCH, SIGNATURE_PATH_MISMATCH or
+ * SIGNATURE_QUERY_MISMATCH when some parts still verify and that one does not; SIGNATURE_INVALID
+ * otherwise (wrong secret, or a signed header changed). The details carry the canonical request the
+ * server computed (no secret in it), so a client can compare it with its own.
  */
-export function checkSignature(parts: SignedParts, signature: string, signingKey: Buffer): void {
+export function checkSignature(parts: SignedParts, signature: string, signingKey: Buffer, partMacs?: string): void {
   const canonical = canonicalRequest(parts);
   const expected = Buffer.from(signCanonical(signingKey, canonical), 'hex');
   const given = Buffer.from(signature, 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new AppError('SIGNATURE_INVALID', 401, 'X-AW-Signature does not sign this request; compare your canonical request with details.canonical_request', {
+  if (given.length === expected.length && timingSafeEqual(given, expected)) return;
+  const changed = partMacs ? changedParts(parts, partMacs, signingKey) : [];
+  if (changed.length) {
+    const name = changed[0];
+    throw new AppError(`SIGNATURE_${name.toUpperCase()}_MISMATCH`, 401, `the request's ${name} is not the one that was signed (changed on the way, or signed differently)`, {
+      changed: changed,
+      [name]: partValue(parts, name),
       canonical_request: canonical,
     });
   }
+  throw new AppError('SIGNATURE_INVALID', 401, 'X-AW-Signature does not sign this request; compare your canonical request with details.canonical_request', {
+    canonical_request: canonical,
+  });
+}
+
+/** Parts whose MAC fails while another part's verifies (so the key is right); [] when none or all fail. */
+function changedParts(parts: SignedParts, header: string, signingKey: Buffer): PartName[] {
+  const declared = new Map(header.split(';').map((kv) => kv.split('=') as [PartName, string]));
+  const failed: PartName[] = [];
+  let verified = 0;
+  for (const name of PART_NAMES) {
+    const mac = declared.get(name);
+    if (mac === undefined) continue;
+    const ok = timingSafeEqual(Buffer.from(mac, 'hex'), Buffer.from(partMac(signingKey, name, partValue(parts, name)), 'hex'));
+    if (ok) verified++;
+    else failed.push(name);
+  }
+  return verified > 0 ? failed : [];
 }

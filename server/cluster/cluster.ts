@@ -1,10 +1,11 @@
 /**
  * Several identical server nodes sharing Postgres and Redis (no consensus of our own). With REDIS_URL:
- *  - presence: `aw:agent:<id>` → the node holding the agent (expiring, refreshed); an agent that
+ * Every key and channel starts with `aw:<cluster name>:` (AW_CLUSTER), so deployments can share a Redis.
+ *  - presence: `agent:<id>` → the node holding the agent (expiring, refreshed); an agent that
  *    reconnects to another node moves its key, and the old node is told to drop its stale session;
  *  - relay: a message for an agent held elsewhere is published on that node's channel
- *    `aw:node:<id>`, and domain events (a revoke, a config change) on `aw:events` reach every node;
- *  - registry: `aw:nodes:<id>` describes each live node (expiring, refreshed);
+ *    `node:<id>`, and domain events (a revoke, a config change) on `events` reach every node;
+ *  - registry: `nodes:<id>` describes each live node (expiring, refreshed);
  *  - leases: jobs that must run once per cluster (retention, nodata) run on the lease holder.
  * Without Redis the node is a cluster of one: everything is local and every lease is held.
  * When Redis is unreachable a node keeps serving its own agents and says so in `status()`.
@@ -48,10 +49,6 @@ const PRESENCE_TTL_S = 90;
 const PRESENCE_REFRESH_MS = 30_000;
 const NODE_TTL_S = 15;
 const NODE_REFRESH_MS = 5_000;
-const EVENTS = 'aw:events';
-const agentKey = (id: string) => `aw:agent:${id}`;
-const nodeKey = (id: string) => `aw:nodes:${id}`;
-const nodeChannel = (id: string) => `aw:node:${id}`;
 
 // Deletes or extends a key only while it still names this node (another may have taken it over).
 const DEL_IF_OWNER = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -94,11 +91,20 @@ export class Cluster {
   private redisUp = false;
   private lastRedisError = '';
   private readonly startedAt = new Date().toISOString();
+  private readonly prefix: string;
+  private readonly agentKey = (id: string) => `${this.prefix}agent:${id}`;
+  private readonly nodeKey = (id: string) => `${this.prefix}nodes:${id}`;
+  private readonly nodeChannel = (id: string) => `${this.prefix}node:${id}`;
+  private readonly leaseKey = (name: string) => `${this.prefix}lease:${name}`;
+  private get eventsChannel() {
+    return `${this.prefix}events`;
+  }
 
   constructor(
-    private readonly deps: { redisUrl?: string; gateway: Gateway; bus: EventBus; log: Logger; port: () => number; nodeId?: string },
+    private readonly deps: { redisUrl?: string; clusterName: string; gateway: Gateway; bus: EventBus; log: Logger; port: () => number; nodeId?: string },
   ) {
     this.nodeId = deps.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.prefix = `aw:${deps.clusterName}:`;
     if (!deps.redisUrl) return;
     const options = { maxRetriesPerRequest: 1, commandTimeout: 2000, enableOfflineQueue: false, lazyConnect: true };
     this.redis = new Redis(deps.redisUrl, options);
@@ -126,7 +132,7 @@ export class Cluster {
     this.sub.on('message', (channel, raw) => this.onMessage(channel, raw));
     // Subscriptions are re-made by ioredis after a reconnect.
     await Promise.allSettled([this.redis.connect(), this.sub.connect()]);
-    await this.sub.subscribe(nodeChannel(this.nodeId), EVENTS).catch((err) => this.deps.log.warn({ err: err.message }, 'redis subscribe failed'));
+    await this.sub.subscribe(this.nodeChannel(this.nodeId), this.eventsChannel).catch((err) => this.deps.log.warn({ err: err.message }, 'redis subscribe failed'));
     this.deps.bus.relay((name, payload) => this.publishEvent(name, payload));
     this.timers.push(setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS).unref());
     this.timers.push(setInterval(() => void this.registerNode(), NODE_REFRESH_MS).unref());
@@ -144,9 +150,9 @@ export class Cluster {
   async sendToAgent(agentId: string, type: MessageTypeCode, message: unknown): Promise<Delivery> {
     if (this.deps.gateway.sendTo(agentId, type, message)) return 'local';
     if (!this.redis) return 'offline';
-    const owner = await this.call(() => this.redis!.get(agentKey(agentId)));
+    const owner = await this.call(() => this.redis!.get(this.agentKey(agentId)));
     if (!owner || owner === this.nodeId) return 'offline';
-    const receivers = await this.call(() => this.redis!.publish(nodeChannel(owner), JSON.stringify({ kind: 'send', agentId, type, message } satisfies Relay)));
+    const receivers = await this.call(() => this.redis!.publish(this.nodeChannel(owner), JSON.stringify({ kind: 'send', agentId, type, message } satisfies Relay)));
     return receivers ? 'relayed' : 'offline';
   }
 
@@ -155,15 +161,21 @@ export class Cluster {
     const out = new Set(agentIds.filter((id) => this.deps.gateway.isOnline(id)));
     const rest = agentIds.filter((id) => !out.has(id));
     if (!this.redis || !rest.length) return out;
-    const owners = await this.call(() => this.redis!.mget(rest.map(agentKey)));
-    owners?.forEach((owner, i) => owner && out.add(rest[i]));
+    const owners = await this.call(() => this.redis!.mget(rest.map(this.agentKey)));
+    if (!owners) return out;
+    // A node killed without a goodbye leaves its presence keys behind until they expire: only
+    // agents held by a node that is still registered count.
+    const nodes = [...new Set(owners.filter((o): o is string => !!o))];
+    const alive = nodes.length ? await this.call(() => this.redis!.mget(nodes.map(this.nodeKey))) : [];
+    const live = new Set(nodes.filter((_, i) => alive?.[i]));
+    owners.forEach((owner, i) => owner && live.has(owner) && out.add(rest[i]));
     return out;
   }
 
   async nodes(): Promise<NodeInfo[]> {
     const self: NodeInfo = this.describe();
     if (!this.redis) return [self];
-    const keys = await this.call(() => this.scanKeys('aw:nodes:*'));
+    const keys = await this.call(() => this.scanKeys(`${this.prefix}nodes:*`));
     if (!keys?.length) return [self];
     const values = await this.call(() => this.redis!.mget(keys));
     const found = (values ?? []).filter((v): v is string => !!v).map((v) => JSON.parse(v) as NodeInfo);
@@ -181,22 +193,22 @@ export class Cluster {
   agentOnline(agentId: string): void {
     if (!this.redis) return;
     void this.call(async () => {
-      const previous = await this.redis!.set(agentKey(agentId), this.nodeId, 'EX', PRESENCE_TTL_S, 'GET');
+      const previous = await this.redis!.set(this.agentKey(agentId), this.nodeId, 'EX', PRESENCE_TTL_S, 'GET');
       // The agent moved here from a node that may still hold a half-dead session: tell it.
       if (previous && previous !== this.nodeId) {
-        await this.redis!.publish(nodeChannel(previous), JSON.stringify({ kind: 'replaced', agentId, at: Date.now() } satisfies Relay));
+        await this.redis!.publish(this.nodeChannel(previous), JSON.stringify({ kind: 'replaced', agentId, at: Date.now() } satisfies Relay));
       }
     });
   }
 
   agentOffline(agentId: string): void {
     if (!this.redis) return;
-    void this.call(() => this.redis!.eval(DEL_IF_OWNER, 1, agentKey(agentId), this.nodeId));
+    void this.call(() => this.redis!.eval(DEL_IF_OWNER, 1, this.agentKey(agentId), this.nodeId));
   }
 
   async acquireLease(name: string, ttlMs: number, holding: boolean): Promise<boolean> {
     if (!this.redis) return true;
-    const key = `aw:lease:${name}`;
+    const key = this.leaseKey(name);
     const result = await this.call(async () => {
       if (holding && (await this.redis!.eval(EXTEND_IF_OWNER, 1, key, this.nodeId, ttlMs)) === 1) return true;
       return (await this.redis!.set(key, this.nodeId, 'PX', ttlMs, 'NX')) === 'OK';
@@ -206,7 +218,7 @@ export class Cluster {
   }
 
   async releaseLease(name: string): Promise<void> {
-    await this.call(() => this.redis!.eval(DEL_IF_OWNER, 1, `aw:lease:${name}`, this.nodeId));
+    await this.call(() => this.redis!.eval(DEL_IF_OWNER, 1, this.leaseKey(name), this.nodeId));
   }
 
   async stop(): Promise<void> {
@@ -215,8 +227,8 @@ export class Cluster {
     this.deps.bus.relay(undefined);
     if (!this.redis) return;
     await this.call(async () => {
-      const pipeline = this.redis!.pipeline().del(nodeKey(this.nodeId));
-      for (const id of this.deps.gateway.onlineAgentIds()) pipeline.eval(DEL_IF_OWNER, 1, agentKey(id), this.nodeId);
+      const pipeline = this.redis!.pipeline().del(this.nodeKey(this.nodeId));
+      for (const id of this.deps.gateway.onlineAgentIds()) pipeline.eval(DEL_IF_OWNER, 1, this.agentKey(id), this.nodeId);
       await pipeline.exec();
     });
     this.sub!.disconnect();
@@ -228,25 +240,25 @@ export class Cluster {
   }
 
   private async registerNode(): Promise<void> {
-    await this.call(() => this.redis!.set(nodeKey(this.nodeId), JSON.stringify(this.describe()), 'EX', NODE_TTL_S));
+    await this.call(() => this.redis!.set(this.nodeKey(this.nodeId), JSON.stringify(this.describe()), 'EX', NODE_TTL_S));
   }
 
   private async refreshPresence(): Promise<void> {
     const ids = [...this.deps.gateway.onlineAgentIds()];
     for (let at = 0; at < ids.length; at += 1000) {
       const pipeline = this.redis!.pipeline();
-      for (const id of ids.slice(at, at + 1000)) pipeline.set(agentKey(id), this.nodeId, 'EX', PRESENCE_TTL_S);
+      for (const id of ids.slice(at, at + 1000)) pipeline.set(this.agentKey(id), this.nodeId, 'EX', PRESENCE_TTL_S);
       if (!(await this.call(() => pipeline.exec()))) return;
     }
   }
 
   private publishEvent(name: keyof DomainEvents, payload: unknown): void {
-    void this.call(() => this.redis!.publish(EVENTS, JSON.stringify({ from: this.nodeId, name, payload })));
+    void this.call(() => this.redis!.publish(this.eventsChannel, JSON.stringify({ from: this.nodeId, name, payload })));
   }
 
   private onMessage(channel: string, raw: string): void {
     try {
-      if (channel === EVENTS) {
+      if (channel === this.eventsChannel) {
         const e = JSON.parse(raw) as { from: string; name: keyof DomainEvents; payload: never };
         if (e.from !== this.nodeId) this.deps.bus.receive(e.name, e.payload);
         return;

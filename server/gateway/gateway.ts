@@ -150,6 +150,11 @@ export class Gateway {
   }
 
   /** Graceful stop: refuse new agents and tell connected ones to reconnect (elsewhere, or later). */
+  /** First step of a graceful stop: new connections are refused; connected agents still get their acks. */
+  stopAccepting(): void {
+    this.draining = true;
+  }
+
   closeAll(code: number = CloseCode.SERVER_SHUTDOWN, reason = 'server shutting down'): void {
     this.draining = true;
     for (const ws of [...this.sessions.values(), ...this.unauthed]) this.end(ws, code, reason);

@@ -4,12 +4,25 @@ import { AppError } from '../errors.js';
 
 export class RequestAborted extends Error {}
 
-/** Collects the body; rejects with 413 past `limit` bytes (and stops buffering at once). */
-export function readBody(res: HttpResponse, limit: number, aborted: { value: boolean }): Promise<Buffer> {
+/** Set by the router's onAborted: a client that goes away mid-body must not leave a request waiting forever. */
+export interface AbortState {
+  value: boolean;
+  onAbort?: () => void;
+}
+
+/** Collects the body; rejects with 413 past `limit` bytes (and stops buffering at once), and when the client goes away. */
+export function readBody(res: HttpResponse, limit: number, aborted: AbortState): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    aborted.onAbort = () => {
+      if (done) return;
+      done = true;
+      chunks.length = 0;
+      reject(new RequestAborted());
+    };
+    if (aborted.value) aborted.onAbort();
     res.onData((chunk, isLast) => {
       if (done) return;
       size += chunk.byteLength;

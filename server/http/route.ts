@@ -2,6 +2,8 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** What a request may carry: a route's method, or HEAD (answered as GET without the body). */
+export type RequestMethod = Method | 'HEAD';
 
 /** Who is calling, once authenticated. */
 export interface Principal {

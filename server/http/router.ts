@@ -13,9 +13,9 @@ import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { findNul, jsonDepth, readBody, RequestAborted } from './body.js';
+import { findNul, jsonDepth, readBody, RequestAborted, type AbortState } from './body.js';
 import { isUnavailableError } from '../store/unavailable.js';
-import type { Method, Principal, RequestContext, RouteSpec } from './route.js';
+import type { Method, Principal, RequestContext, RequestMethod, RouteSpec } from './route.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -32,7 +32,8 @@ export type RequestObserver = (done: FinishedRequest) => void;
 
 export interface IncomingRequest {
   requestId: string;
-  method: Method;
+  /** As sent (upper-cased); a method no route has is answered 405 before anything else looks at it. */
+  method: RequestMethod;
   path: string;
   rawQuery: string;
   headers: Readonly<Record<string, string>>;
@@ -94,6 +95,7 @@ export class Router {
   private readonly observers: RequestObserver[] = [];
   private readonly bodyLimit: number;
   private readonly maxJsonDepth: number;
+  private active = 0;
 
   constructor(private readonly opts: RouterOptions) {
     this.bodyAjv = withFormats(new Ajv({ strict: false, allErrors: false, useDefaults: true, coerceTypes: false }));
@@ -127,6 +129,11 @@ export class Router {
     return this;
   }
 
+  /** Requests taken and not yet finished (answered, or dropped because the client went away). */
+  get inFlight(): number {
+    return this.active;
+  }
+
   observe(observer: RequestObserver): this {
     this.observers.push(observer);
     return this;
@@ -139,9 +146,10 @@ export class Router {
 
   private handle(res: HttpResponse, req: HttpRequest): void {
     // uWS request data lives only until the first await: copy what we need now.
-    const aborted = { value: false };
+    const aborted: AbortState = { value: false };
     res.onAborted(() => {
       aborted.value = true;
+      aborted.onAbort?.();
     });
     const headers: Record<string, string> = {};
     req.forEach((k, v) => {
@@ -150,7 +158,7 @@ export class Router {
     const requestIdHeader = headers['x-request-id'];
     const incoming: IncomingRequest = {
       requestId: requestIdHeader && REQUEST_ID.test(requestIdHeader) ? requestIdHeader : newRequestId(),
-      method: req.getMethod().toUpperCase() as Method,
+      method: req.getMethod().toUpperCase() as RequestMethod,
       path: req.getUrl(),
       rawQuery: req.getQuery() ?? '',
       headers,
@@ -161,8 +169,17 @@ export class Router {
     void this.process(res, incoming, aborted);
   }
 
-  private async process(res: HttpResponse, incoming: IncomingRequest, aborted: { value: boolean }): Promise<void> {
+  private async process(res: HttpResponse, incoming: IncomingRequest, aborted: AbortState): Promise<void> {
     const started = performance.now();
+    this.active++;
+    try {
+      await this.answer(res, incoming, aborted, started);
+    } finally {
+      this.active--;
+    }
+  }
+
+  private async answer(res: HttpResponse, incoming: IncomingRequest, aborted: AbortState, started: number): Promise<void> {
     let principal: Principal | null = null;
     let params: Record<string, string> = {};
     const audit: AuditNote = { detail: null };
@@ -171,7 +188,7 @@ export class Router {
       const match = this.match(incoming.method, incoming.path);
       incoming.route = match.route.spec;
       params = match.params;
-      const hasBody = incoming.method !== 'GET' && incoming.method !== 'DELETE';
+      const hasBody = incoming.method !== 'GET' && incoming.method !== 'DELETE' && incoming.method !== 'HEAD';
       if (hasBody) {
         incoming.rawBody = await readBody(res, match.route.spec.bodyLimit ?? this.bodyLimit, aborted);
       }
@@ -183,7 +200,7 @@ export class Router {
       if (err instanceof RequestAborted) return;
       answer = this.failure(err, incoming);
     }
-    if (!aborted.value) this.send(res, incoming.requestId, answer);
+    if (!aborted.value) this.send(res, incoming.requestId, answer, incoming.method === 'HEAD');
     const finished: FinishedRequest = {
       ...incoming,
       principal,
@@ -211,7 +228,9 @@ export class Router {
     }
   }
 
-  private match(method: Method, path: string): { route: CompiledRoute; params: Record<string, string> } {
+  private match(asked: RequestMethod, path: string): { route: CompiledRoute; params: Record<string, string> } {
+    // HEAD is GET without the body (HTTP says so; curl -I relies on it).
+    const method = asked === 'HEAD' ? 'GET' : asked;
     let pathMatched = false;
     const allowed: string[] = [];
     for (const route of this.compiled) {
@@ -231,7 +250,7 @@ export class Router {
       return { route, params };
     }
     if (pathMatched || !METHODS.has(method)) {
-      throw new AppError('METHOD_NOT_ALLOWED', 405, `${method} is not allowed on ${path}`, undefined, {
+      throw new AppError('METHOD_NOT_ALLOWED', 405, `${asked} is not allowed on ${path}`, undefined, {
         Allow: allowed.join(', '),
       });
     }
@@ -259,7 +278,7 @@ export class Router {
     let meta: Record<string, unknown> | undefined;
     const ctx: RequestContext = {
       requestId: incoming.requestId,
-      method: incoming.method,
+      method: spec.method,
       path: incoming.path,
       params,
       query,
@@ -356,10 +375,12 @@ export class Router {
     };
   }
 
-  private send(res: HttpResponse, requestId: string, answer: Answer): void {
+  private send(res: HttpResponse, requestId: string, answer: Answer, head: boolean): void {
     // 204 and 304 carry no body by HTTP's rules; the request id still travels in X-Request-Id.
     const bodyless = answer.status === 204 || answer.status === 304;
     const payload = answer.raw ? answer.raw.payload : bodyless ? '' : JSON.stringify({ ...answer.body, request_id: requestId });
+    // A HEAD answer says how long the body would be and sends none.
+    const headLength = head && !bodyless ? Buffer.byteLength(payload) : undefined;
     res.cork(() => {
       res.writeStatus(`${answer.status} ${STATUS_TEXT[answer.status] ?? ''}`.trim());
       if (!bodyless) res.writeHeader('content-type', answer.raw ? answer.raw.type : 'application/json; charset=utf-8');
@@ -368,6 +389,7 @@ export class Router {
       res.writeHeader('x-content-type-options', 'nosniff');
       for (const [k, v] of Object.entries(answer.headers)) res.writeHeader(k, v);
       if (bodyless) res.endWithoutBody();
+      else if (headLength !== undefined) res.endWithoutBody(headLength);
       else res.end(payload);
     });
   }

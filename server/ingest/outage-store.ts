@@ -65,6 +65,11 @@ export class OutageTolerantStore implements MetricStore {
     return this.inner.names(hostId);
   }
 
+  retain(now: number) {
+    if (!this.inner.retain) throw new Error('the metric store underneath has no retention');
+    return this.inner.retain(now);
+  }
+
   status(): OutageStatus {
     return {
       down: this.downSince !== null,

@@ -1,6 +1,6 @@
 /**
- * What the ingest pipeline and the API need from a metric store. Postgres (raw table today,
- * compressed chunks and rollup tiers next) and QuestDB implement it; nothing else knows which.
+ * What the ingest pipeline and the API need from a metric store. Postgres (compact chunk rows and
+ * rollup tiers, postgres/chunk-store.ts) and QuestDB (questdb/) implement it; nothing else knows which.
  */
 import type { Labels, MetricPoint } from '../protocol/messages.js';
 
@@ -21,6 +21,8 @@ export interface SeriesQuery {
   to: number;
   /** Most points per series in the answer; buckets widen to fit. */
   maxPoints: number;
+  /** `rate`: per-second increase of a counter, resets counted from 0. */
+  fn?: 'rate';
 }
 
 export interface SeriesPoint {
@@ -34,6 +36,8 @@ export interface SeriesPoint {
 export interface SeriesResult {
   name: string;
   labels: Labels;
+  /** The storage tier that answered: `raw`, `1m`, `1h`... */
+  tier: string;
   /** Bucket width of the answer in ms; 0 when points are raw. */
   stepMs: number;
   points: SeriesPoint[];
@@ -45,5 +49,14 @@ export interface MetricStore {
   query(q: SeriesQuery): Promise<SeriesResult[]>;
   /** Metric names known for a host, for pickers. */
   names(hostId: string): Promise<string[]>;
+  /** Drops what each tier keeps no longer (run on a schedule, once per cluster). */
+  retain?(now: number): Promise<RetentionReport>;
   close(): Promise<void>;
+}
+
+export interface RetentionReport {
+  /** Per tier label: chunk rows (or partitions) dropped, and the time before which data is gone. */
+  tiers: Array<{ tier: string; dropped: number; before: number }>;
+  /** Committed batch ids forgotten (older than the raw tier's retention). */
+  batchIds: number;
 }

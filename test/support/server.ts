@@ -1,4 +1,5 @@
 /** A real server on a random loopback port with a test database, and real enrolled agents. */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,7 +39,8 @@ export function freePort(): Promise<number> {
 export async function startTestServer(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestServer> {
   const testDb = await openTestDb();
   const dataDir = mkdtempSync(join(tmpdir(), 'aw-test-'));
-  const config = loadConfig({ PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  // A cluster name of its own: test servers sharing the test Redis must not see each other as nodes.
+  const config = loadConfig({ PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'silent', AW_CLUSTER: `t${randomBytes(5).toString('hex')}`, ...env });
   // AW_TEST_LOG=debug shows the server's log while a test runs.
   const server = await startServer(config, { db: testDb.db, log: createLogger(env.LOG_LEVEL ?? process.env.AW_TEST_LOG ?? 'silent'), validateResponses: true, ...opts });
   return {

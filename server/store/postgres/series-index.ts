@@ -1,45 +1,107 @@
-/** Maps (host, metric name, labels) to a series id, with an in-memory cache in front of the table. */
+/**
+ * The series model: (host, metric name, labels) -> series id, rows in metric_series, cached in memory.
+ * Names and labels are checked again here (the gateway checks frames, but any writer goes through this),
+ * and each host may hold at most `maxSeriesPerHost` series: points of a new series past the limit are
+ * rejected (id -1) and counted, and the log names the host and metric once per series, so a runaway label
+ * (a request id, a timestamp) cannot grow the store without bound.
+ */
 import type { Db } from '../db.js';
 import type { Labels } from '../../protocol/messages.js';
 import type { IngestBatch } from '../metric-store.js';
+import { checkSeriesIdentity, seriesKey } from '../series/series-rules.js';
+import type { Logger } from '../../log.js';
 
-/** Canonical key: labels sorted so {a,b} and {b,a} are one series. */
-export function seriesKey(hostId: string, name: string, labels: Labels | undefined): string {
-  if (!labels) return `${hostId}\u0000${name}\u0000{}`;
-  const keys = Object.keys(labels);
-  if (keys.length > 1) keys.sort();
-  let out = `${hostId}\u0000${name}\u0000{`;
-  for (const k of keys) out += `${k}=${labels[k]},`;
-  return out + '}';
+export { seriesKey };
+
+export interface SeriesRejections {
+  /** Points dropped because their series would pass the host's series limit. */
+  overLimit: number;
+  /** Points dropped for a bad name or labels. */
+  invalid: number;
 }
 
 export class SeriesIndex {
   private readonly ids = new Map<string, number>();
+  private readonly perHost = new Map<string, number>();
+  private readonly refused = new Map<string, keyof SeriesRejections>();
+  readonly rejections: SeriesRejections = { overLimit: 0, invalid: 0 };
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly maxSeriesPerHost: number,
+    private readonly log?: Logger,
+  ) {}
 
-  /** Ids for every point of every batch (same shape as the input), creating series as needed. */
+  /** Ids for every point of every batch (same shape as the input), creating series as needed; -1 = rejected. */
   async resolve(batches: IngestBatch[]): Promise<number[][]> {
     const missing = new Map<string, { hostId: string; name: string; labels: Labels }>();
     const keys = batches.map((b) =>
       b.points.map((p) => {
         const key = seriesKey(b.hostId, p.name, p.labels);
-        if (!this.ids.has(key) && !missing.has(key)) missing.set(key, { hostId: b.hostId, name: p.name, labels: p.labels ?? {} });
+        if (!this.ids.has(key) && !missing.has(key) && !this.refused.has(key)) {
+          const problem = checkSeriesIdentity(p.name, p.labels);
+          if (problem) {
+            this.refuse(key, 'invalid', b.hostId, p.name, `SERIES_INVALID: ${problem}`);
+          } else missing.set(key, { hostId: b.hostId, name: p.name, labels: p.labels ?? {} });
+        }
         return key;
       }),
     );
     if (missing.size) await this.create([...missing.values()]);
-    return keys.map((ks) => ks.map((k) => this.ids.get(k)!));
+    return keys.map((ks) =>
+      ks.map((k) => {
+        const id = this.ids.get(k);
+        if (id !== undefined) return id;
+        this.rejections[this.refused.get(k)!]++;
+        return -1;
+      }),
+    );
+  }
+
+  private refuse(key: string, kind: keyof SeriesRejections, hostId: string, name: string, reason: string): void {
+    this.refused.set(key, kind);
+    this.log?.warn({ hostId, metric: name, reason }, 'metric series rejected; its points are dropped');
   }
 
   private async create(series: Array<{ hostId: string; name: string; labels: Labels }>): Promise<void> {
-    // DO UPDATE (a no-op write) so that existing rows come back from RETURNING too.
+    // Existing rows first: a series made by another node, or before a restart, is never refused.
+    const existing = await this.db.query<{ id: number; host_id: string; name: string; labels: Labels }>(
+      `SELECT s.id, s.host_id, s.name, s.labels FROM metric_series s
+         JOIN unnest($1::uuid[], $2::text[], $3::jsonb[]) AS u(h, n, l) ON s.host_id = u.h AND s.name = u.n AND s.labels = u.l`,
+      [series.map((s) => s.hostId), series.map((s) => s.name), series.map((s) => JSON.stringify(s.labels))],
+    );
+    for (const r of existing.rows) this.ids.set(seriesKey(r.host_id, r.name, r.labels), r.id);
+    const fresh = series.filter((s) => !this.ids.has(seriesKey(s.hostId, s.name, s.labels)));
+    if (!fresh.length) return;
+    const hosts = [...new Set(fresh.map((s) => s.hostId))].filter((h) => !this.perHost.has(h));
+    if (hosts.length) {
+      const { rows } = await this.db.query<{ host_id: string; n: number }>(
+        'SELECT host_id, count(*)::int AS n FROM metric_series WHERE host_id = ANY($1::uuid[]) GROUP BY host_id',
+        [hosts],
+      );
+      for (const h of hosts) this.perHost.set(h, 0);
+      for (const r of rows) this.perHost.set(r.host_id, r.n);
+    }
+    const allowed = fresh.filter((s) => {
+      const n = this.perHost.get(s.hostId)!;
+      if (n >= this.maxSeriesPerHost) {
+        this.refuse(
+          seriesKey(s.hostId, s.name, s.labels), 'overLimit', s.hostId, s.name,
+          `SERIES_LIMIT: host already has ${n} series (limit ${this.maxSeriesPerHost}, AW_SERIES_PER_HOST)`,
+        );
+        return false;
+      }
+      this.perHost.set(s.hostId, n + 1);
+      return true;
+    });
+    if (!allowed.length) return;
+    // DO UPDATE (a no-op write) so that rows another node made meanwhile come back from RETURNING too.
     const { rows } = await this.db.query<{ id: number; host_id: string; name: string; labels: Labels }>(
       `INSERT INTO metric_series (host_id, name, labels)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[])
        ON CONFLICT (host_id, name, labels) DO UPDATE SET name = EXCLUDED.name
        RETURNING id, host_id, name, labels`,
-      [series.map((s) => s.hostId), series.map((s) => s.name), series.map((s) => JSON.stringify(s.labels))],
+      [allowed.map((s) => s.hostId), allowed.map((s) => s.name), allowed.map((s) => JSON.stringify(s.labels))],
     );
     for (const r of rows) this.ids.set(seriesKey(r.host_id, r.name, r.labels), r.id);
   }

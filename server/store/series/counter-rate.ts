@@ -99,3 +99,19 @@ export function rollupRates(buckets: readonly RollupBucket[]): Float64Array {
   }
   return out;
 }
+
+/**
+ * Per-second counter rate at each point from the sample before it, a drop counted as a reset from 0.
+ * Index 0 and NaN samples (and the sample after one) give NaN.
+ */
+export function pointRates(points: SeriesPoints): Float64Array {
+  const { t, v } = points;
+  const out = new Float64Array(t.length).fill(NaN);
+  for (let i = 1; i < t.length; i++) {
+    const prev = v[i - 1];
+    const x = v[i];
+    if (x !== x || prev !== prev) continue;
+    out[i] = ((x >= prev ? x - prev : x) * 1000) / (t[i] - t[i - 1]);
+  }
+  return out;
+}

@@ -1,0 +1,415 @@
+/** Problems and their acknowledgement, incidents and their timeline, notification channels and their delivery log, maintenance windows. */
+import { randomBytes } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import { AppError } from '../errors.js';
+import { ifMatchVersion, setEtag } from '../http/etag.js';
+import { route } from '../http/route.js';
+import { INCIDENT_STATES } from '../monitor/incident-state.js';
+import type { MaintenanceRecord } from '../monitor/maintenance.js';
+import { problemView } from '../monitor/monitor.js';
+import type { ChannelRecord, DeliveryRecord } from '../monitor/notifier.js';
+import type { IncidentRecord, TimelineEntry } from '../monitor/problem-store.js';
+import { SEVERITIES } from '../monitor/trigger-evaluate.js';
+import type { ApiDeps } from './deps.js';
+import { monitorOf } from './monitor.routes.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+
+const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
+const IncidentState = Type.Union(INCIDENT_STATES.map((s) => Type.Literal(s)));
+const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 }));
+const Before = Type.Optional(Type.String({ format: 'date-time', description: 'only those opened before this time (paging back)' }));
+const Comment = Type.String({ maxLength: 4000 });
+
+const Problem = Type.Object({
+  id: Uuid,
+  host_id: Uuid,
+  trigger_ref: Type.String(),
+  template_id: Nullable(Uuid),
+  name: Type.String(),
+  severity: Severity,
+  expression: Type.String(),
+  opened_at: Timestamp,
+  value: Nullable(Type.Number()),
+  resolved_at: Nullable(Timestamp),
+  recovery_value: Nullable(Type.Number()),
+  suppressed: Type.Boolean(),
+  acknowledged_at: Nullable(Timestamp),
+  acknowledged_by: Nullable(Type.String()),
+  incident_id: Nullable(Uuid),
+});
+
+const Entry = Type.Object({
+  at: Timestamp,
+  kind: Type.String(),
+  actor: Type.String(),
+  comment: Type.String(),
+  from_state: Type.Optional(Nullable(Type.String())),
+  to_state: Type.Optional(Nullable(Type.String())),
+  problem_id: Type.Optional(Nullable(Uuid)),
+  value: Type.Optional(Nullable(Type.Number())),
+});
+
+const Incident = Type.Object({
+  id: Uuid,
+  title: Type.String(),
+  host_id: Nullable(Uuid),
+  severity: Severity,
+  state: IncidentState,
+  opened_at: Timestamp,
+  updated_at: Timestamp,
+  resolved_at: Nullable(Timestamp),
+  closed_at: Nullable(Timestamp),
+  version: Type.Integer(),
+});
+
+const WebhookSettings = Type.Object({ url: Type.String({ pattern: '^https?://', maxLength: 2000 }) }, { additionalProperties: false });
+const EmailSettings = Type.Object(
+  {
+    smtp_host: Type.String({ minLength: 1, maxLength: 255 }),
+    smtp_port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    secure: Type.Optional(Type.Boolean({ description: 'TLS from the start (port 465); otherwise STARTTLS when offered' })),
+    username: Type.Optional(Type.String({ maxLength: 255 })),
+    from: Type.String({ minLength: 3, maxLength: 255 }),
+    to: Type.Array(Type.String({ minLength: 3, maxLength: 255 }), { minItems: 1, maxItems: 50 }),
+  },
+  { additionalProperties: false },
+);
+
+const Channel = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  kind: Type.Union([Type.Literal('webhook'), Type.Literal('email')]),
+  settings: Type.Record(Type.String(), Type.Unknown()),
+  min_severity: Severity,
+  enabled: Type.Boolean(),
+  created_at: Timestamp,
+  created_by: Type.String(),
+  version: Type.Integer(),
+});
+
+const Delivery = Type.Object({
+  id: Type.Integer(),
+  channel_id: Uuid,
+  problem_id: Nullable(Uuid),
+  event: Type.String(),
+  state: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
+  attempts: Type.Integer(),
+  next_attempt_at: Timestamp,
+  last_status: Nullable(Type.Integer()),
+  last_error: Nullable(Type.String()),
+  created_at: Timestamp,
+  delivered_at: Nullable(Timestamp),
+});
+
+const Maintenance = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  host_id: Nullable(Uuid),
+  host_group_id: Nullable(Uuid),
+  starts_at: Timestamp,
+  ends_at: Timestamp,
+  created_at: Timestamp,
+  created_by: Type.String(),
+});
+
+const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
+
+const entryView = (e: TimelineEntry) => {
+  const out: Record<string, unknown> = { at: new Date(e.at).toISOString(), kind: e.kind, actor: e.actor, comment: e.comment };
+  if (e.from_state !== undefined) out.from_state = e.from_state;
+  if (e.to_state !== undefined) out.to_state = e.to_state;
+  if (e.problem_id !== undefined) out.problem_id = e.problem_id;
+  if (e.value !== undefined) out.value = e.value;
+  return out as any;
+};
+
+const incidentView = (i: IncidentRecord) => ({
+  id: i.id, title: i.title, host_id: i.host_id, severity: i.severity, state: i.state, opened_at: new Date(i.opened_at).toISOString(),
+  updated_at: new Date(i.updated_at).toISOString(), resolved_at: iso(i.resolved_at), closed_at: iso(i.closed_at), version: i.version,
+});
+
+/** Secrets (webhook key, SMTP password) are never shown. */
+const channelView = (c: ChannelRecord) => ({
+  id: c.id, name: c.name, kind: c.kind, settings: c.settings, min_severity: c.min_severity, enabled: c.enabled,
+  created_at: new Date(c.created_at).toISOString(), created_by: c.created_by, version: c.version,
+});
+
+const deliveryView = (d: DeliveryRecord) => ({
+  id: d.id, channel_id: d.channel_id, problem_id: d.problem_id, event: d.event, state: d.state, attempts: d.attempts,
+  next_attempt_at: new Date(d.next_attempt_at).toISOString(), last_status: d.last_status, last_error: d.last_error,
+  created_at: new Date(d.created_at).toISOString(), delivered_at: iso(d.delivered_at),
+});
+
+const maintenanceView = (w: MaintenanceRecord) => ({
+  id: w.id, name: w.name, host_id: w.host_id, host_group_id: w.host_group_id, starts_at: new Date(w.starts_at).toISOString(),
+  ends_at: new Date(w.ends_at).toISOString(), created_at: new Date(w.created_at).toISOString(), created_by: w.created_by,
+});
+
+export function alertRoutes(deps: ApiDeps) {
+  const m = () => monitorOf(deps);
+  const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
+  return [
+    // --- problems ------------------------------------------------------------------------
+    route({
+      method: 'GET',
+      path: '/api/v1/problems',
+      summary: 'Problems, newest first: open ones (open=true), by host, severity at least, incident',
+      tag: 'alerts',
+      scope: 'monitor:read',
+      query: Type.Object(
+        { open: Type.Optional(Type.Boolean()), host_id: Type.Optional(Uuid), severity: Type.Optional(Severity), incident_id: Type.Optional(Uuid), limit: Limit, before: Before },
+        { additionalProperties: false },
+      ),
+      response: Type.Array(Problem),
+      handler: async (ctx) => {
+        const q = ctx.query;
+        const rows = await m().problems.list({ open: q.open, hostId: q.host_id, severity: q.severity, incidentId: q.incident_id, limit: q.limit ?? 100, before: q.before ? new Date(q.before) : undefined });
+        return rows.map(problemView);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/problems/:id',
+      summary: 'One problem with its timeline (problem, acknowledgements, recovery)',
+      tag: 'alerts',
+      scope: 'monitor:read',
+      params: IdParams,
+      response: Type.Object({ problem: Problem, timeline: Type.Array(Entry) }),
+      handler: async (ctx) => {
+        const p = await m().problems.get(ctx.params.id);
+        return { problem: problemView(p), timeline: (await m().problems.problemTimeline(p.id)).map(entryView) };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/problems/:id/acknowledge',
+      summary: 'Acknowledge a problem with a comment; its incident becomes acknowledged',
+      tag: 'alerts',
+      scope: 'monitor:write',
+      params: IdParams,
+      body: Type.Object({ comment: Comment }, { additionalProperties: false }),
+      response: Problem,
+      handler: async (ctx) => {
+        const p = await m().acknowledge(ctx.params.id, actor(ctx.principal!), ctx.body.comment);
+        ctx.audit({ problem_id: p.id });
+        return problemView(p);
+      },
+    }),
+    // --- incidents -----------------------------------------------------------------------
+    route({
+      method: 'GET',
+      path: '/api/v1/incidents',
+      summary: 'Incidents, newest first',
+      tag: 'alerts',
+      scope: 'monitor:read',
+      query: Type.Object({ state: Type.Optional(IncidentState), host_id: Type.Optional(Uuid), limit: Limit, before: Before }, { additionalProperties: false }),
+      response: Type.Array(Incident),
+      handler: async (ctx) => {
+        const q = ctx.query;
+        return (await m().problems.listIncidents({ state: q.state, hostId: q.host_id, limit: q.limit ?? 100, before: q.before ? new Date(q.before) : undefined })).map(incidentView);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/incidents/:id',
+      summary: 'One incident with its problems and timeline',
+      tag: 'alerts',
+      scope: 'monitor:read',
+      params: IdParams,
+      response: Type.Object({ incident: Incident, problems: Type.Array(Problem), timeline: Type.Array(Entry) }),
+      handler: async (ctx) => {
+        const i = await m().problems.getIncident(ctx.params.id);
+        setEtag(ctx, i.version);
+        const problems = await m().problems.list({ incidentId: i.id, limit: 1000 });
+        return { incident: incidentView(i), problems: problems.map(problemView), timeline: (await m().problems.incidentTimeline(i.id)).map(entryView) };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/incidents/:id/transitions',
+      summary: 'Move an incident: open -> acknowledged -> resolved -> closed (resolved may reopen); If-Match optional',
+      tag: 'alerts',
+      scope: 'monitor:write',
+      params: IdParams,
+      body: Type.Object({ to: IncidentState, comment: Type.Optional(Comment) }, { additionalProperties: false }),
+      response: Incident,
+      handler: async (ctx) => {
+        const version = ifMatchVersion(ctx, (await m().problems.getIncident(ctx.params.id)).version, { required: false }) as number;
+        const i = await m().problems.updateIncident(ctx.params.id, actor(ctx.principal!), { to: ctx.body.to, comment: ctx.body.comment ?? '', version });
+        ctx.audit({ incident_id: i.id, to: i.state });
+        setEtag(ctx, i.version);
+        return incidentView(i);
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/incidents/:id/comments',
+      summary: 'Add a comment to an incident’s timeline',
+      tag: 'alerts',
+      scope: 'monitor:write',
+      params: IdParams,
+      body: Type.Object({ comment: Type.String({ minLength: 1, maxLength: 4000 }) }, { additionalProperties: false }),
+      response: Incident,
+      handler: async (ctx) => {
+        const i = await m().problems.updateIncident(ctx.params.id, actor(ctx.principal!), { comment: ctx.body.comment });
+        ctx.audit({ incident_id: i.id });
+        setEtag(ctx, i.version);
+        return incidentView(i);
+      },
+    }),
+    // --- notification channels -------------------------------------------------------------
+    route({
+      method: 'GET',
+      path: '/api/v1/notification-channels',
+      summary: 'Where problems are sent: webhooks and email',
+      tag: 'alerts',
+      scope: 'monitor:read',
+      response: Type.Array(Channel),
+      handler: async () => (await m().notifier.listChannels()).map(channelView),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/notification-channels',
+      summary: 'Add a webhook or email channel; a webhook’s signing secret is in this answer only',
+      description:
+        'Webhooks get a JSON POST with X-AutoWatch-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>. ' +
+        'Failed deliveries are retried with exponential backoff; see /api/v1/notification-deliveries.',
+      tag: 'alerts',
+      scope: 'monitor:write',
+      status: 201,
+      body: Type.Object(
+        {
+          name: Type.String({ minLength: 1, maxLength: 100 }),
+          kind: Type.Union([Type.Literal('webhook'), Type.Literal('email')]),
+          settings: Type.Union([WebhookSettings, EmailSettings]),
+          secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200, description: 'webhook: signing key (made for you when absent); email: SMTP password' })),
+          min_severity: Type.Optional(Severity),
+          enabled: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+      response: Type.Object({ channel: Channel, secret: Nullable(Type.String({ description: 'webhook signing key; shown once' })) }),
+      handler: async (ctx) => {
+        const b = ctx.body;
+        const isWebhook = b.kind === 'webhook';
+        if (isWebhook !== 'url' in b.settings) throw new AppError('VALIDATION_FAILED', 400, `body.settings do not fit a ${b.kind} channel`, { field: 'body.settings' });
+        const secret = b.secret ?? (isWebhook ? randomBytes(24).toString('base64url') : '');
+        const p = ctx.principal!;
+        const c = await m().notifier.createChannel({ name: b.name, kind: b.kind, settings: b.settings, secret, minSeverity: b.min_severity ?? 'info', enabled: b.enabled ?? true }, `${p.kind}:${p.id}`);
+        ctx.audit({ channel_id: c.id, kind: c.kind });
+        setEtag(ctx, c.version);
+        return { channel: channelView(c), secret: isWebhook ? secret : null };
+      },
+    }),
+    route({
+      method: 'PATCH',
+      path: '/api/v1/notification-channels/:id',
+      summary: 'Enable or disable a channel, change its severity floor, settings or secret; needs If-Match',
+      tag: 'alerts',
+      scope: 'monitor:write',
+      params: IdParams,
+      body: Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          min_severity: Type.Optional(Severity),
+          settings: Type.Optional(Type.Union([WebhookSettings, EmailSettings])),
+          secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200 })),
+        },
+        { additionalProperties: false },
+      ),
+      response: Channel,
+      handler: async (ctx) => {
+        const current = await m().notifier.getChannel(ctx.params.id);
+        const version = ifMatchVersion(ctx, current.version) as number;
+        if (ctx.body.settings && (current.kind === 'webhook') !== 'url' in ctx.body.settings) {
+          throw new AppError('VALIDATION_FAILED', 400, `body.settings do not fit a ${current.kind} channel`, { field: 'body.settings' });
+        }
+        const c = await m().notifier.updateChannel(ctx.params.id, version, { enabled: ctx.body.enabled, minSeverity: ctx.body.min_severity, settings: ctx.body.settings, secret: ctx.body.secret });
+        ctx.audit({ channel_id: c.id, changed: Object.keys(ctx.body) });
+        setEtag(ctx, c.version);
+        return channelView(c);
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/v1/notification-channels/:id',
+      summary: 'Remove a channel and its delivery log',
+      tag: 'alerts',
+      scope: 'monitor:write',
+      params: IdParams,
+      response: Type.Object({ id: Uuid }),
+      handler: async (ctx) => {
+        await m().notifier.deleteChannel(ctx.params.id);
+        ctx.audit({ channel_id: ctx.params.id });
+        return { id: ctx.params.id };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/notification-deliveries',
+      summary: 'The delivery log: each notification, its attempts and outcome, newest first',
+      tag: 'alerts',
+      scope: 'monitor:read',
+      query: Type.Object(
+        {
+          channel_id: Type.Optional(Uuid),
+          problem_id: Type.Optional(Uuid),
+          state: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')])),
+          limit: Limit,
+        },
+        { additionalProperties: false },
+      ),
+      response: Type.Array(Delivery),
+      handler: async (ctx) => (await m().notifier.deliveries({ channelId: ctx.query.channel_id, problemId: ctx.query.problem_id, state: ctx.query.state, limit: ctx.query.limit ?? 100 })).map(deliveryView),
+    }),
+    // --- maintenance windows ---------------------------------------------------------------
+    route({
+      method: 'GET',
+      path: '/api/v1/maintenance-windows',
+      summary: 'Maintenance windows (current=true: those not yet over)',
+      tag: 'alerts',
+      scope: 'monitor:read',
+      query: Type.Object({ current: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      response: Type.Array(Maintenance),
+      handler: async (ctx) => (await m().maintenance.list(ctx.query.current)).map(maintenanceView),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/maintenance-windows',
+      summary: 'Silence a host or a host group for a time: problems are recorded, nobody is notified',
+      tag: 'alerts',
+      scope: 'monitor:write',
+      status: 201,
+      body: Type.Object(
+        { name: Type.String({ minLength: 1, maxLength: 200 }), host_id: Type.Optional(Uuid), host_group_id: Type.Optional(Uuid), starts_at: Timestamp, ends_at: Timestamp },
+        { additionalProperties: false },
+      ),
+      response: Maintenance,
+      handler: async (ctx) => {
+        const b = ctx.body;
+        if ((b.host_id === undefined) === (b.host_group_id === undefined)) throw new AppError('VALIDATION_FAILED', 400, 'give exactly one of body.host_id and body.host_group_id', { field: 'body.host_id' });
+        const startsAt = new Date(b.starts_at);
+        const endsAt = new Date(b.ends_at);
+        if (endsAt <= startsAt) throw new AppError('VALIDATION_FAILED', 400, 'body.ends_at must be after body.starts_at', { field: 'body.ends_at' });
+        const p = ctx.principal!;
+        const w = await m().maintenance.create({ name: b.name, hostId: b.host_id, hostGroupId: b.host_group_id, startsAt, endsAt }, `${p.kind}:${p.id}`);
+        ctx.audit({ maintenance_id: w.id });
+        return maintenanceView(w);
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/v1/maintenance-windows/:id',
+      summary: 'End and remove a maintenance window',
+      tag: 'alerts',
+      scope: 'monitor:write',
+      params: IdParams,
+      response: Maintenance,
+      handler: async (ctx) => {
+        const w = await m().maintenance.remove(ctx.params.id);
+        ctx.audit({ maintenance_id: w.id });
+        return maintenanceView(w);
+      },
+    }),
+  ];
+}

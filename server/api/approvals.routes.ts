@@ -1,0 +1,114 @@
+/** The discovery approval queue: machines whose inventory matched no asset. */
+import { Type } from '@sinclair/typebox';
+import { ifMatchVersion, setEtag } from '../http/etag.js';
+import { collection, finishPage, timestamp, uuid } from '../http/pagination.js';
+import { route } from '../http/route.js';
+import type { ApprovalRecord } from '../cmdb/approvals.js';
+import type { Cmdb } from '../cmdb/cmdb.js';
+import type { ApiDeps } from './deps.js';
+import { actorOf } from './cmdb-schemas.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+
+const ApprovalState = Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')]);
+const Approval = Type.Object({
+  id: Uuid,
+  agent_id: Uuid,
+  host_id: Nullable(Uuid),
+  state: ApprovalState,
+  hostname: Type.String(),
+  serial: Nullable(Type.String()),
+  system_uuid: Nullable(Type.String()),
+  machine_id: Nullable(Type.String()),
+  report: Type.Record(Type.String(), Type.Unknown(), { description: "the machine's latest inventory report" }),
+  match_note: Type.String({ description: 'why no asset matched' }),
+  reports: Type.Integer({ description: 'reports received while queued' }),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  decided_at: Nullable(Timestamp),
+  decided_by: Nullable(Type.String()),
+  reason: Nullable(Type.String()),
+  asset_id: Nullable(Uuid),
+  version: Type.Integer(),
+});
+
+const view = (p: ApprovalRecord) => ({
+  ...p,
+  report: p.report as unknown as Record<string, unknown>,
+  created_at: p.created_at.toISOString(),
+  updated_at: p.updated_at.toISOString(),
+  decided_at: p.decided_at ? p.decided_at.toISOString() : null,
+});
+
+const approvals = collection({ sorts: { created_at: timestamp('p.created_at') }, defaultSort: 'created_at', id: uuid('p.id') });
+
+export function approvalRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
+  const queue = deps.cmdb.approvals;
+  return [
+    route({
+      method: 'GET',
+      path: '/api/v1/approvals',
+      summary: 'Machines waiting for approval (?state=pending), and the decided ones',
+      tag: 'cmdb',
+      scope: 'cmdb:read',
+      query: Type.Object({ ...approvals.query, state: Type.Optional(ApprovalState) }),
+      response: Type.Array(Approval),
+      handler: async (ctx) => {
+        const page = approvals.read(ctx.query);
+        return finishPage(ctx, await queue.list(page, ctx.query.state), page, (p) => [p.created_at, p.id]).map(view);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/approvals/:id',
+      summary: 'One queued machine with its latest report',
+      tag: 'cmdb',
+      scope: 'cmdb:read',
+      params: IdParams,
+      response: Approval,
+      handler: async (ctx) => {
+        const p = await queue.get(ctx.params.id);
+        setEtag(ctx, p.version);
+        return view(p);
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/approvals/:id/approve',
+      summary: 'Approve: make an asset from the report (online, linked to its agent and host), or join it to asset_id',
+      description: 'If-Match optional (the approval’s ETag: a newer report since you read it is a 412).',
+      tag: 'cmdb',
+      scope: 'cmdb:approve',
+      params: IdParams,
+      body: Type.Object({
+        name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'default: the hostname' })),
+        type: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$', description: 'default: vm or server, guessed from the report' })),
+        asset_id: Type.Optional(Uuid),
+      }),
+      response: Approval,
+      handler: async (ctx) => {
+        const current = await queue.get(ctx.params.id);
+        const expected = ifMatchVersion(ctx, current.version, { required: false }) as number;
+        ctx.audit({ agent_id: current.agent_id, hostname: current.hostname });
+        const p = await queue.approve(ctx.params.id, expected, { name: ctx.body.name, type: ctx.body.type, assetId: ctx.body.asset_id }, actorOf(ctx));
+        ctx.audit({ asset_id: p.asset_id });
+        return view(p);
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/approvals/:id/reject',
+      summary: "Reject: no asset; the agent's later reports stay on this entry and queue nothing",
+      tag: 'cmdb',
+      scope: 'cmdb:approve',
+      params: IdParams,
+      body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }) }),
+      response: Approval,
+      handler: async (ctx) => {
+        const current = await queue.get(ctx.params.id);
+        const expected = ifMatchVersion(ctx, current.version, { required: false }) as number;
+        ctx.audit({ agent_id: current.agent_id, hostname: current.hostname });
+        return view(await queue.reject(ctx.params.id, expected, ctx.body.reason, actorOf(ctx)));
+      },
+    }),
+  ];
+}

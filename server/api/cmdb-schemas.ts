@@ -1,0 +1,105 @@
+/** Schemas and views the CMDB routes share: assets, components, change records. */
+import { Type } from '@sinclair/typebox';
+import type { RequestContext } from '../http/route.js';
+import type { Actor, AssetRecord } from '../cmdb/asset-fields.js';
+import { ASSET_STATES } from '../cmdb/asset-states.js';
+import { COMPONENT_KINDS, type ComponentRecord } from '../cmdb/assets.js';
+import type { ChangeRecord } from '../cmdb/change-log.js';
+import { Nullable, Timestamp, Uuid } from './schemas.js';
+
+export const AssetState = Type.Union(ASSET_STATES.map((s) => Type.Literal(s)));
+export const ComponentKind = Type.Union(COMPONENT_KINDS.map((k) => Type.Literal(k)));
+const Text = (max = 200) => Nullable(Type.String({ maxLength: max }));
+const Day = Nullable(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' }));
+const TypeName = Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$' });
+
+/** The fields a client may write (POST, PUT, PATCH, CSV import). */
+export const assetFieldSchemas = {
+  type: TypeName,
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  vendor: Text(),
+  model: Text(),
+  serial: Text(),
+  system_uuid: Text(64),
+  machine_id: Text(64),
+  hostname: Text(253),
+  os_name: Text(),
+  os_version: Text(),
+  kernel: Text(),
+  arch: Text(32),
+  memory_bytes: Nullable(Type.Integer({ minimum: 0 })),
+  idc: Text(),
+  rack: Text(),
+  rack_unit: Nullable(Type.Integer({ minimum: 0, maximum: 100 })),
+  owner: Text(),
+  business_unit: Text(),
+  supplier: Text(),
+  contract: Text(),
+  purchase_date: Day,
+  warranty_until: Day,
+  tags: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 }),
+  custom: Type.Record(Type.String(), Type.Unknown(), { description: 'fields the asset type defines (its fields_schema)' }),
+  notes: Type.String({ maxLength: 10_000 }),
+  host_id: Nullable(Uuid),
+};
+
+export const Asset = Type.Object({
+  id: Uuid,
+  tag: Type.String({ description: 'AW-000123: handed out once, never reused' }),
+  state: AssetState,
+  ...assetFieldSchemas,
+  agent_id: Nullable(Uuid),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  deleted_at: Nullable(Timestamp),
+  version: Type.Integer({ description: 'the ETag: send it back in If-Match to change the asset' }),
+});
+
+export const Component = Type.Object({
+  id: Uuid,
+  asset_id: Uuid,
+  kind: ComponentKind,
+  slot: Type.String(),
+  attrs: Type.Record(Type.String(), Type.Unknown()),
+  source: Type.String(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export const Change = Type.Object({
+  id: Type.Integer(),
+  asset_id: Uuid,
+  component_id: Nullable(Uuid),
+  action: Type.Union([Type.Literal('create'), Type.Literal('update'), Type.Literal('delete'), Type.Literal('transition')]),
+  field: Type.String(),
+  old_value: Type.Unknown(),
+  new_value: Type.Unknown(),
+  actor_kind: Type.String(),
+  actor_id: Type.String(),
+  source: Type.String(),
+  reason: Nullable(Type.String()),
+  request_id: Nullable(Type.String()),
+  at: Timestamp,
+});
+
+export function assetView(a: AssetRecord) {
+  return {
+    ...a,
+    memory_bytes: a.memory_bytes === null ? null : Number(a.memory_bytes),
+    created_at: a.created_at.toISOString(),
+    updated_at: a.updated_at.toISOString(),
+    deleted_at: a.deleted_at ? a.deleted_at.toISOString() : null,
+  } as any;
+}
+
+export const componentView = (c: ComponentRecord) => ({ ...c, created_at: c.created_at.toISOString(), updated_at: c.updated_at.toISOString() });
+export const changeView = (c: ChangeRecord) => ({ ...c, at: c.at.toISOString() });
+
+/**
+ * Who the change records name: users write by hand (dashboard or API with a session), API keys are
+ * "api", agents "agent".
+ */
+export function actorOf(ctx: Pick<RequestContext, 'principal' | 'requestId'>, source?: Actor['source']): Actor {
+  const p = ctx.principal!;
+  return { kind: p.kind, id: p.id, source: source ?? (p.kind === 'api_key' ? 'api' : p.kind === 'agent' ? 'agent' : 'manual'), requestId: ctx.requestId };
+}

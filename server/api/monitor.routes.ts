@@ -1,0 +1,276 @@
+/** Monitoring templates, their links to hosts and host groups, and the configuration a host's agent gets. */
+import { Type } from '@sinclair/typebox';
+import { AppError } from '../errors.js';
+import { ifMatchVersion, setEtag } from '../http/etag.js';
+import { route } from '../http/route.js';
+import type { Monitor } from '../monitor/monitor.js';
+import { agentMonitoring, ITEM_TYPES, type TemplateItem, type TemplateTrigger } from '../monitor/template-model.js';
+import type { TemplateRecord } from '../monitor/template-store.js';
+import { SEVERITIES } from '../monitor/trigger-evaluate.js';
+import type { ApiDeps } from './deps.js';
+import { IdParams, Timestamp, Uuid } from './schemas.js';
+
+const Key = Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]{0,63}$' });
+const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
+const ParamValue = Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean()]);
+
+const Item = Type.Object(
+  {
+    key: Key,
+    type: Type.Union(ITEM_TYPES.map((t) => Type.Literal(t))),
+    interval_s: Type.Integer({ minimum: 1, maximum: 86_400 }),
+    timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    command: Type.Optional(Type.String({ maxLength: 128, description: 'plugin file name in the agent’s plugin folders' })),
+    args: Type.Optional(Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 64 })),
+    output: Type.Optional(Type.Union([Type.Literal('nagios'), Type.Literal('json'), Type.Literal('auto')])),
+    params: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z_]{1,32}$' }), ParamValue)),
+  },
+  { additionalProperties: false },
+);
+
+const Trigger = Type.Object(
+  {
+    key: Key,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    severity: Severity,
+    expression: Type.String({ minLength: 1, maxLength: 2000, description: 'e.g. last(tcp_22.status) >= 2; see docs/monitoring.md' }),
+    recovery: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+
+const TemplateBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    items: Type.Array(Item, { maxItems: 500 }),
+    triggers: Type.Array(Trigger, { maxItems: 500 }),
+    includes: Type.Optional(Type.Array(Uuid, { maxItems: 50, uniqueItems: true })),
+  },
+  { additionalProperties: false },
+);
+
+const Template = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  description: Type.String(),
+  items: Type.Array(Item),
+  triggers: Type.Array(Trigger),
+  includes: Type.Array(Uuid),
+  host_ids: Type.Array(Uuid),
+  host_group_ids: Type.Array(Uuid),
+  created_at: Timestamp,
+  created_by: Type.String(),
+  updated_at: Timestamp,
+  version: Type.Integer(),
+});
+
+const AgentItem = Type.Object({
+  key: Type.String(),
+  type: Type.String(),
+  intervalS: Type.Integer(),
+  timeoutS: Type.Integer(),
+  command: Type.Optional(Type.String()),
+  args: Type.Optional(Type.Array(Type.String())),
+  output: Type.Optional(Type.String()),
+  params: Type.Optional(Type.Record(Type.String(), ParamValue)),
+});
+
+function templateView(t: TemplateRecord) {
+  return {
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    items: t.items,
+    triggers: t.triggers,
+    includes: t.includes,
+    host_ids: t.host_ids,
+    host_group_ids: t.host_group_ids,
+    created_at: new Date(t.created_at).toISOString(),
+    created_by: t.created_by,
+    updated_at: new Date(t.updated_at).toISOString(),
+    version: t.version,
+  };
+}
+
+export const monitorOf = (deps: ApiDeps): Monitor => {
+  if (!deps.monitor) throw new AppError('NOT_AVAILABLE', 503, 'monitoring is not running on this server');
+  return deps.monitor;
+};
+
+const LinkParams = Type.Object({ id: Uuid, host_id: Uuid }, { additionalProperties: false });
+const GroupLinkParams = Type.Object({ id: Uuid, group_id: Uuid }, { additionalProperties: false });
+
+export function monitorRoutes(deps: ApiDeps) {
+  const m = () => monitorOf(deps);
+  const input = (b: { name: string; description?: string; items: unknown[]; triggers: unknown[]; includes?: string[] }) => ({
+    name: b.name, description: b.description, items: b.items as TemplateItem[], triggers: b.triggers as TemplateTrigger[], includes: b.includes,
+  });
+  return [
+    route({
+      method: 'GET',
+      path: '/api/v1/templates',
+      summary: 'Monitoring templates, by name',
+      tag: 'monitoring',
+      scope: 'monitor:read',
+      response: Type.Array(Template),
+      handler: async () => (await m().templates.list()).map(templateView),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/templates',
+      summary: 'Make a template: items the agent checks and triggers on their results',
+      description: 'Item results arrive as metrics <key>.status (0-3), <key>.duration_ms and <key>.<perfdata label>; triggers read them (docs/monitoring.md).',
+      tag: 'monitoring',
+      scope: 'monitor:write',
+      status: 201,
+      body: TemplateBody,
+      response: Template,
+      handler: async (ctx) => {
+        const p = ctx.principal!;
+        const t = await m().templates.create(input(ctx.body), `${p.kind}:${p.id}`);
+        ctx.audit({ template_id: t.id, name: t.name });
+        ctx.setHeader('Location', `/api/v1/templates/${t.id}`);
+        setEtag(ctx, t.version);
+        if (t.includes.length) await m().templatesChanged([t.id]);
+        return templateView(t);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/templates/:id',
+      summary: 'One template',
+      tag: 'monitoring',
+      scope: 'monitor:read',
+      params: IdParams,
+      response: Template,
+      handler: async (ctx) => {
+        const t = await m().templates.get(ctx.params.id);
+        setEtag(ctx, t.version);
+        return templateView(t);
+      },
+    }),
+    route({
+      method: 'PUT',
+      path: '/api/v1/templates/:id',
+      summary: 'Replace a template’s content; needs If-Match. Agents of linked hosts get the new configuration at once',
+      tag: 'monitoring',
+      scope: 'monitor:write',
+      params: IdParams,
+      body: TemplateBody,
+      response: Template,
+      handler: async (ctx) => {
+        const current = await m().templates.get(ctx.params.id);
+        const version = ifMatchVersion(ctx, current.version) as number;
+        const t = await m().templates.update(ctx.params.id, version, input(ctx.body));
+        ctx.audit({ template_id: t.id, name: t.name });
+        await m().templatesChanged([t.id]);
+        setEtag(ctx, t.version);
+        return templateView(t);
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/v1/templates/:id',
+      summary: 'Delete a template (refused while another includes it); its open problems recover',
+      tag: 'monitoring',
+      scope: 'monitor:write',
+      params: IdParams,
+      response: Type.Object({ id: Uuid }),
+      handler: async (ctx) => {
+        const { hostIds, groups } = await m().templates.affectedHosts([ctx.params.id]);
+        await m().templates.remove(ctx.params.id);
+        ctx.audit({ template_id: ctx.params.id });
+        await m().hostsChanged(hostIds, groups);
+        return { id: ctx.params.id };
+      },
+    }),
+    route({
+      method: 'PUT',
+      path: '/api/v1/templates/:id/hosts/:host_id',
+      summary: 'Link a template to a host',
+      tag: 'monitoring',
+      scope: 'monitor:write',
+      params: LinkParams,
+      response: Type.Object({ template_id: Uuid, host_id: Uuid }),
+      handler: async (ctx) => {
+        await m().templates.linkHost(ctx.params.id, ctx.params.host_id);
+        ctx.audit({ template_id: ctx.params.id, host_id: ctx.params.host_id });
+        await m().hostsChanged([ctx.params.host_id], false);
+        return { template_id: ctx.params.id, host_id: ctx.params.host_id };
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/v1/templates/:id/hosts/:host_id',
+      summary: 'Unlink a template from a host',
+      tag: 'monitoring',
+      scope: 'monitor:write',
+      params: LinkParams,
+      response: Type.Object({ template_id: Uuid, host_id: Uuid }),
+      handler: async (ctx) => {
+        await m().templates.unlinkHost(ctx.params.id, ctx.params.host_id);
+        ctx.audit({ template_id: ctx.params.id, host_id: ctx.params.host_id });
+        await m().hostsChanged([ctx.params.host_id], false);
+        return { template_id: ctx.params.id, host_id: ctx.params.host_id };
+      },
+    }),
+    route({
+      method: 'PUT',
+      path: '/api/v1/templates/:id/host-groups/:group_id',
+      summary: 'Link a template to a host group: every host in the group gets it',
+      tag: 'monitoring',
+      scope: 'monitor:write',
+      params: GroupLinkParams,
+      response: Type.Object({ template_id: Uuid, host_group_id: Uuid }),
+      handler: async (ctx) => {
+        await m().templates.linkGroup(ctx.params.id, ctx.params.group_id);
+        ctx.audit({ template_id: ctx.params.id, host_group_id: ctx.params.group_id });
+        await m().hostsChanged([], true);
+        return { template_id: ctx.params.id, host_group_id: ctx.params.group_id };
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/v1/templates/:id/host-groups/:group_id',
+      summary: 'Unlink a template from a host group',
+      tag: 'monitoring',
+      scope: 'monitor:write',
+      params: GroupLinkParams,
+      response: Type.Object({ template_id: Uuid, host_group_id: Uuid }),
+      handler: async (ctx) => {
+        await m().templates.unlinkGroup(ctx.params.id, ctx.params.group_id);
+        ctx.audit({ template_id: ctx.params.id, host_group_id: ctx.params.group_id });
+        await m().hostsChanged([], true);
+        return { template_id: ctx.params.id, host_group_id: ctx.params.group_id };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/hosts/:id/monitoring',
+      summary: 'What a host is monitored with: its templates, the agent configuration (and its version) and the triggers',
+      tag: 'monitoring',
+      scope: 'monitor:read',
+      params: IdParams,
+      response: Type.Object({
+        host_id: Uuid,
+        version: Type.String(),
+        templates: Type.Array(Type.Object({ id: Uuid, name: Type.String() })),
+        items: Type.Array(AgentItem),
+        triggers: Type.Array(Type.Object({ ref: Type.String(), name: Type.String(), severity: Severity, expression: Type.String(), recovery: Type.Union([Type.String(), Type.Null()]) })),
+      }),
+      handler: async (ctx) => {
+        const templates = await m().templates.forHost(ctx.params.id);
+        const { monitoring, version } = agentMonitoring(templates);
+        return {
+          host_id: ctx.params.id,
+          version,
+          templates: templates.map((t) => ({ id: t.id, name: t.name })),
+          items: monitoring.items,
+          triggers: templates.flatMap((t) => t.triggers.map((tr) => ({ ref: `${t.id}:${tr.key}`, name: tr.name, severity: tr.severity, expression: tr.expression, recovery: tr.recovery ?? null }))),
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,108 @@
+/**
+ * The discovery queue: inventory reports from machines no asset matched. An admin approves one (a new
+ * asset is made from the report, or the report is joined to an asset they name) or rejects it (later
+ * reports of that agent are kept on the rejected entry and queue nothing).
+ */
+import { AppError } from '../errors.js';
+import { staleEtag } from '../http/etag.js';
+import { keyset, type Page } from '../http/pagination.js';
+import type { Db, Queryable } from '../store/db.js';
+import type { InventoryReport } from '../../agent/collect/inventory/inventory-report.js';
+import type { Actor } from './asset-fields.js';
+import type { AssetStore } from './assets.js';
+import { guessAssetType, reportFields } from './inventory-diff.js';
+import type { InventoryIntake } from './inventory-intake.js';
+
+export type ApprovalState = 'pending' | 'approved' | 'rejected';
+
+export interface ApprovalRecord {
+  id: string;
+  agent_id: string;
+  host_id: string | null;
+  state: ApprovalState;
+  hostname: string;
+  serial: string | null;
+  system_uuid: string | null;
+  machine_id: string | null;
+  report: InventoryReport;
+  match_note: string;
+  reports: number;
+  created_at: Date;
+  updated_at: Date;
+  decided_at: Date | null;
+  decided_by: string | null;
+  reason: string | null;
+  asset_id: string | null;
+  version: number;
+}
+
+const COLUMNS = `p.id, p.agent_id, p.host_id, p.state, p.hostname, p.serial, p.system_uuid, p.machine_id, p.report, p.match_note, p.reports,
+  p.created_at, p.updated_at, p.decided_at, p.decided_by, p.reason, p.asset_id, p.version`;
+
+export const approvalNotFound = () => new AppError('APPROVAL_NOT_FOUND', 404, 'approval not found');
+
+export class ApprovalQueue {
+  constructor(
+    private readonly db: Db,
+    private readonly assets: AssetStore,
+    private readonly intake: InventoryIntake,
+  ) {}
+
+  async list(page: Page, state?: ApprovalState): Promise<ApprovalRecord[]> {
+    const params: unknown[] = [state ?? null];
+    const ks = keyset(page, params);
+    return (await this.db.query<ApprovalRecord>(
+      `SELECT ${COLUMNS} FROM asset_approvals p WHERE ($1::text IS NULL OR p.state = $1) AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+      params,
+    )).rows;
+  }
+
+  async get(id: string, q: Queryable = this.db, lock = false): Promise<ApprovalRecord> {
+    const { rows } = await q.query<ApprovalRecord>(`SELECT ${COLUMNS} FROM asset_approvals p WHERE p.id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+    if (!rows[0]) throw approvalNotFound();
+    return rows[0];
+  }
+
+  /** Makes an asset from the report (or joins it to `assetId`), linked to the reporting agent and host. */
+  async approve(id: string, expected: number, opts: { name?: string; type?: string; assetId?: string }, actor: Actor): Promise<ApprovalRecord> {
+    return this.db.tx(async (q) => {
+      const p = await this.pending(q, id, expected);
+      const agent = { agentId: p.agent_id, hostId: p.host_id };
+      const fromReport: Actor = { ...actor, source: 'agent' };
+      let assetId = opts.assetId;
+      if (!assetId) {
+        const hostFree = p.host_id && !(await q.query('SELECT 1 FROM assets WHERE host_id = $1 AND deleted_at IS NULL', [p.host_id])).rows.length;
+        const created = await this.assets.create(
+          { ...reportFields(p.report), type: opts.type ?? guessAssetType(p.report), name: opts.name ?? (p.hostname || p.report.system.serial || 'discovered'), host_id: hostFree ? p.host_id : null },
+          fromReport,
+          { state: 'online', agentId: p.agent_id, q },
+        );
+        assetId = created.id;
+      }
+      await this.intake.apply(q, assetId, agent, p.report, fromReport);
+      await q.query(
+        `UPDATE asset_approvals SET state = 'approved', asset_id = $2, decided_at = now(), decided_by = $3, updated_at = now(), version = version + 1 WHERE id = $1`,
+        [id, assetId, `${actor.kind}:${actor.id}`],
+      );
+      return this.get(id, q);
+    });
+  }
+
+  async reject(id: string, expected: number, reason: string, actor: Actor): Promise<ApprovalRecord> {
+    return this.db.tx(async (q) => {
+      await this.pending(q, id, expected);
+      await q.query(
+        `UPDATE asset_approvals SET state = 'rejected', reason = $2, decided_at = now(), decided_by = $3, updated_at = now(), version = version + 1 WHERE id = $1`,
+        [id, reason, `${actor.kind}:${actor.id}`],
+      );
+      return this.get(id, q);
+    });
+  }
+
+  private async pending(q: Queryable, id: string, expected: number): Promise<ApprovalRecord> {
+    const p = await this.get(id, q, true);
+    if (p.version !== expected) throw staleEtag(p.version);
+    if (p.state !== 'pending') throw new AppError('APPROVAL_DECIDED', 409, `the approval was ${p.state} already`);
+    return p;
+  }
+}

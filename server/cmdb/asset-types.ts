@@ -1,0 +1,111 @@
+/**
+ * Asset types: the six built in (server, vm, network, storage, security, licence) and those an admin
+ * defines. Each carries a JSON schema its assets' `custom` object must satisfy, checked with ajv.
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { AppError } from '../errors.js';
+import type { Db, Queryable } from '../store/db.js';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+export interface AssetType {
+  name: string;
+  label: string;
+  builtin: boolean;
+  fields_schema: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+}
+
+const COLUMNS = 'name, label, builtin, fields_schema, created_at, updated_at, version';
+const MAX_SCHEMA_BYTES = 64 * 1024;
+
+export const assetTypeNotFound = (name: string) => new AppError('ASSET_TYPE_NOT_FOUND', 404, `asset type "${name}" not found`);
+
+export class AssetTypeRegistry {
+  // allErrors: an import row names every bad custom field at once
+  private readonly ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
+  private readonly validators = new Map<string, { version: number; validate: ValidateFunction }>();
+
+  constructor(private readonly db: Db) {}
+
+  async list(): Promise<AssetType[]> {
+    return (await this.db.query<AssetType>(`SELECT ${COLUMNS} FROM asset_types ORDER BY name`)).rows;
+  }
+
+  async get(name: string, q: Queryable = this.db): Promise<AssetType> {
+    const { rows } = await q.query<AssetType>(`SELECT ${COLUMNS} FROM asset_types WHERE name = $1`, [name]);
+    if (!rows[0]) throw assetTypeNotFound(name);
+    return rows[0];
+  }
+
+  async create(input: { name: string; label: string; fields_schema?: Record<string, unknown> }): Promise<AssetType> {
+    const schema = input.fields_schema ?? { type: 'object' };
+    this.compile(schema);
+    const { rows } = await this.db.query<AssetType>(
+      `INSERT INTO asset_types (name, label, fields_schema) VALUES ($1, $2, $3::jsonb) ON CONFLICT (name) DO NOTHING RETURNING ${COLUMNS}`,
+      [input.name, input.label, JSON.stringify(schema)],
+    );
+    if (!rows[0]) throw new AppError('ASSET_TYPE_EXISTS', 409, `asset type "${input.name}" exists already`, { field: 'body.name' });
+    return rows[0];
+  }
+
+  /** A new schema applies to later writes; assets stored under the old one are not re-checked. */
+  async update(name: string, version: number, patch: { label?: string; fields_schema?: Record<string, unknown> }): Promise<AssetType> {
+    if (patch.fields_schema) this.compile(patch.fields_schema);
+    const { rows } = await this.db.query<AssetType>(
+      `UPDATE asset_types SET label = coalesce($3, label), fields_schema = coalesce($4::jsonb, fields_schema), updated_at = now(), version = version + 1
+       WHERE name = $1 AND version = $2 RETURNING ${COLUMNS}`,
+      [name, version, patch.label ?? null, patch.fields_schema ? JSON.stringify(patch.fields_schema) : null],
+    );
+    if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the asset type changed since you read it');
+    return rows[0];
+  }
+
+  async delete(name: string, version: number): Promise<AssetType> {
+    const type = await this.get(name);
+    if (type.builtin) throw new AppError('ASSET_TYPE_BUILTIN', 409, `"${name}" is built in and stays`);
+    // Deleted assets count too: their history names the type.
+    const used = await this.db.query('SELECT 1 FROM assets WHERE type = $1 LIMIT 1', [name]);
+    if (used.rows.length) throw new AppError('ASSET_TYPE_IN_USE', 409, `assets of type "${name}" exist; it stays while they do`);
+    const { rows } = await this.db.query<AssetType>(`DELETE FROM asset_types WHERE name = $1 AND version = $2 RETURNING ${COLUMNS}`, [name, version]);
+    if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the asset type changed since you read it');
+    return rows[0];
+  }
+
+  /**
+   * Checks an asset's custom fields against its type's schema: 400 ASSET_TYPE_UNKNOWN when there is no
+   * such type, 400 CUSTOM_FIELDS_INVALID listing every violation otherwise.
+   */
+  async checkCustom(typeName: string, custom: Record<string, unknown>, q: Queryable = this.db): Promise<void> {
+    const { rows } = await q.query<{ version: number; fields_schema: Record<string, unknown> }>(
+      'SELECT version, fields_schema FROM asset_types WHERE name = $1',
+      [typeName],
+    );
+    if (!rows[0]) throw new AppError('ASSET_TYPE_UNKNOWN', 400, `there is no asset type "${typeName}"`, { field: 'body.type' });
+    const key = typeName;
+    let cached = this.validators.get(key);
+    if (!cached || cached.version !== rows[0].version) {
+      cached = { version: rows[0].version, validate: this.compile(rows[0].fields_schema) };
+      this.validators.set(key, cached);
+    }
+    if (!cached.validate(custom)) {
+      const errors = (cached.validate.errors ?? []).map((e) => `custom${e.instancePath.replace(/\//g, '.')} ${e.message}`);
+      throw new AppError('CUSTOM_FIELDS_INVALID', 400, `custom fields do not fit type "${typeName}": ${errors.join('; ')}`, { field: 'body.custom', errors });
+    }
+  }
+
+  private compile(schema: Record<string, unknown>): ValidateFunction {
+    if (JSON.stringify(schema).length > MAX_SCHEMA_BYTES) throw new AppError('FIELDS_SCHEMA_INVALID', 400, 'fields_schema is larger than 64 KiB');
+    if (schema.type !== 'object') throw new AppError('FIELDS_SCHEMA_INVALID', 400, 'fields_schema must describe an object ("type": "object")');
+    // An $id would make ajv keep the schema under that name and refuse the next version of it.
+    const { $id: _id, ...anonymous } = schema;
+    try {
+      return this.ajv.compile(anonymous);
+    } catch (err) {
+      throw new AppError('FIELDS_SCHEMA_INVALID', 400, `fields_schema is not a usable JSON schema: ${(err as Error).message}`, { field: 'body.fields_schema' });
+    }
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Hosts (machines an agent runs on, or added by hand) with their tags, newest agent and linked asset;
+ * host groups with static members and dynamic rules (host-rules.ts, resolved by targets.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors.js';
+import { staleEtag } from '../http/etag.js';
+import { keyset, type Page } from '../http/pagination.js';
+import type { Db, Queryable } from '../store/db.js';
+import { normalTags } from './asset-fields.js';
+import { checkRules, type HostRule } from './host-rules.js';
+import { resolveTargets } from './targets.js';
+
+export interface HostRecord {
+  id: string;
+  hostname: string;
+  tags: string[];
+  description: string;
+  os: string | null;
+  agent_id: string | null;
+  agent_state: string | null;
+  last_seen_at: Date | null;
+  asset_id: string | null;
+  asset_tag: string | null;
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+}
+
+const HOST_SELECT = `SELECT h.id, h.hostname, h.tags, h.description, nullif(ag.os, '') AS os, ag.id AS agent_id, ag.state AS agent_state, ag.last_seen_at,
+    a.id AS asset_id, a.tag AS asset_tag, h.created_at, h.updated_at, h.version
+  FROM hosts h
+  LEFT JOIN LATERAL (SELECT g.id, g.os, g.state, g.last_seen_at FROM agents g WHERE g.host_id = h.id ORDER BY g.enrolled_at DESC LIMIT 1) ag ON true
+  LEFT JOIN assets a ON a.host_id = h.id AND a.deleted_at IS NULL`;
+
+export const hostNotFound = () => new AppError('HOST_NOT_FOUND', 404, 'host not found');
+export const groupNotFound = () => new AppError('HOST_GROUP_NOT_FOUND', 404, 'host group not found');
+
+export interface HostFilters {
+  tag?: string[];
+  os?: string;
+  q?: string;
+  group_id?: string;
+}
+
+export class HostDirectory {
+  constructor(private readonly db: Db) {}
+
+  async list(page: Page, f: HostFilters): Promise<HostRecord[]> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (f.tag?.length) {
+      params.push(normalTags(f.tag));
+      where.push(`h.tags @> $${params.length}::text[]`);
+    }
+    if (f.os) {
+      params.push(f.os);
+      where.push(`ag.os = $${params.length}`);
+    }
+    if (f.q) {
+      params.push(`%${f.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(`lower(h.hostname) LIKE $${params.length}`);
+    }
+    if (f.group_id) {
+      params.push(await resolveTargets(this.db, { groupIds: [f.group_id] }));
+      where.push(`h.id = ANY($${params.length}::uuid[])`);
+    }
+    const ks = keyset(page, params);
+    const sql = `${HOST_SELECT} WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`;
+    return (await this.db.query<HostRecord>(sql, params)).rows;
+  }
+
+  async get(id: string, q: Queryable = this.db): Promise<HostRecord> {
+    const { rows } = await q.query<HostRecord>(`${HOST_SELECT} WHERE h.id = $1`, [id]);
+    if (!rows[0]) throw hostNotFound();
+    return rows[0];
+  }
+
+  /** A host added by hand (a machine without an agent, e.g. a switch monitored over SNMP). */
+  async create(input: { hostname: string; tags?: string[]; description?: string }): Promise<HostRecord> {
+    const id = randomUUID();
+    await this.db.query('INSERT INTO hosts (id, hostname, tags, description) VALUES ($1, $2, $3::text[], $4)', [id, input.hostname, normalTags(input.tags ?? []), input.description ?? '']);
+    return this.get(id);
+  }
+
+  async update(id: string, expected: number, patch: { hostname?: string; tags?: string[]; description?: string }): Promise<HostRecord> {
+    const { rowCount } = await this.db.query(
+      `UPDATE hosts SET hostname = coalesce($3, hostname), tags = coalesce($4::text[], tags), description = coalesce($5, description),
+         updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2`,
+      [id, expected, patch.hostname ?? null, patch.tags ? normalTags(patch.tags) : null, patch.description ?? null],
+    );
+    if (!rowCount) throw staleEtag((await this.get(id)).version);
+    return this.get(id);
+  }
+}
+
+export interface HostGroupRecord {
+  id: string;
+  name: string;
+  description: string;
+  rules: HostRule[];
+  host_ids: string[];
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+}
+
+const GROUP_SELECT = `SELECT g.id, g.name, g.description, g.rules, g.created_at, g.updated_at, g.version,
+  ARRAY(SELECT m.host_id FROM host_group_members m WHERE m.group_id = g.id ORDER BY m.host_id) AS host_ids FROM host_groups g`;
+
+export class HostGroups {
+  constructor(private readonly db: Db) {}
+
+  async list(page: Page): Promise<HostGroupRecord[]> {
+    const params: unknown[] = [];
+    const ks = keyset(page, params);
+    return (await this.db.query<HostGroupRecord>(`${GROUP_SELECT} WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
+  }
+
+  async get(id: string, q: Queryable = this.db): Promise<HostGroupRecord> {
+    const { rows } = await q.query<HostGroupRecord>(`${GROUP_SELECT} WHERE g.id = $1`, [id]);
+    if (!rows[0]) throw groupNotFound();
+    return rows[0];
+  }
+
+  async create(input: { name: string; description?: string; rules?: HostRule[]; host_ids?: string[] }): Promise<HostGroupRecord> {
+    const rules = checkRules(input.rules ?? []);
+    return this.db.tx(async (q) => {
+      const id = randomUUID();
+      const { rows } = await q.query(
+        'INSERT INTO host_groups (id, name, description, rules) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (name) DO NOTHING RETURNING id',
+        [id, input.name, input.description ?? '', JSON.stringify(rules)],
+      );
+      if (!rows[0]) throw new AppError('HOST_GROUP_EXISTS', 409, `a host group named "${input.name}" exists already`, { field: 'body.name' });
+      await this.setMembers(q, id, input.host_ids ?? []);
+      return this.get(id, q);
+    });
+  }
+
+  /** host_ids, when given, replaces the static members. */
+  async update(id: string, expected: number, patch: { name?: string; description?: string; rules?: HostRule[]; host_ids?: string[] }): Promise<HostGroupRecord> {
+    const rules = patch.rules ? checkRules(patch.rules) : null;
+    return this.db.tx(async (q) => {
+      const { rowCount } = await q.query(
+        `UPDATE host_groups SET name = coalesce($3, name), description = coalesce($4, description), rules = coalesce($5::jsonb, rules),
+           updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2`,
+        [id, expected, patch.name ?? null, patch.description ?? null, rules ? JSON.stringify(rules) : null],
+      ).catch((err) => {
+        if (err?.code === '23505') throw new AppError('HOST_GROUP_EXISTS', 409, `a host group named "${patch.name}" exists already`, { field: 'body.name' });
+        throw err;
+      });
+      if (!rowCount) throw staleEtag((await this.get(id, q)).version);
+      if (patch.host_ids) await this.setMembers(q, id, patch.host_ids);
+      return this.get(id, q);
+    });
+  }
+
+  async delete(id: string, expected: number): Promise<HostGroupRecord> {
+    return this.db.tx(async (q) => {
+      const g = await this.get(id, q);
+      if (g.version !== expected) throw staleEtag(g.version);
+      await q.query('DELETE FROM host_groups WHERE id = $1', [id]);
+      return g;
+    });
+  }
+
+  private async setMembers(q: Queryable, id: string, hostIds: string[]): Promise<void> {
+    await q.query('DELETE FROM host_group_members WHERE group_id = $1', [id]);
+    if (!hostIds.length) return;
+    const unique = [...new Set(hostIds)];
+    const { rows } = await q.query<{ id: string }>('SELECT id FROM hosts WHERE id = ANY($1::uuid[])', [unique]);
+    if (rows.length !== unique.length) {
+      const known = new Set(rows.map((r) => r.id));
+      throw new AppError('VALIDATION_FAILED', 400, `body.host_ids names hosts that do not exist: ${unique.filter((h) => !known.has(h)).join(', ')}`, { field: 'body.host_ids' });
+    }
+    await q.query('INSERT INTO host_group_members (group_id, host_id) SELECT $1, unnest($2::uuid[])', [id, unique]);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * What monitoring templates and batch tasks aim at: hosts named directly, host groups (static members
+ * and dynamic rules) and tags, resolved to host ids in one SQL query. The rules are evaluated by the
+ * database (host_rule_matches in schema/031_cmdb_hosts.sql) over each host's facts (host_facts view).
+ */
+import type { Queryable } from '../store/db.js';
+
+export interface TargetSelector {
+  /** these hosts */
+  hostIds?: readonly string[];
+  /** the members of these groups: static ones and those their rules match */
+  groupIds?: readonly string[];
+  /** hosts carrying any of these tags (on the host or on its asset) */
+  tags?: readonly string[];
+}
+
+/** The union of everything the selector names, each host once, sorted by id. An empty selector is no hosts. */
+export async function resolveTargets(db: Queryable, sel: TargetSelector): Promise<string[]> {
+  const hostIds = [...(sel.hostIds ?? [])];
+  const groupIds = [...(sel.groupIds ?? [])];
+  const tags = [...(sel.tags ?? [])];
+  if (!hostIds.length && !groupIds.length && !tags.length) return [];
+  const { rows } = await db.query<{ host_id: string }>(
+    `SELECT f.host_id FROM host_facts f
+     WHERE f.host_id = ANY($1::uuid[])
+       OR (f.doc->'tags') ?| $3::text[]
+       OR EXISTS (SELECT 1 FROM host_group_members m WHERE m.host_id = f.host_id AND m.group_id = ANY($2::uuid[]))
+       OR EXISTS (SELECT 1 FROM host_groups g WHERE g.id = ANY($2::uuid[]) AND jsonb_array_length(g.rules) > 0
+                  AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(g.rules) r WHERE NOT host_rule_matches(f.doc, r)))
+     ORDER BY f.host_id`,
+    [hostIds, groupIds, tags],
+  );
+  return rows.map((r) => r.host_id);
+}

@@ -1,0 +1,47 @@
+/** Maintenance windows: while one covers a host (directly or through a host group), its problems are recorded but nobody is notified. */
+import { randomUUID } from 'node:crypto';
+import { notFound } from '../errors.js';
+import type { Db } from '../store/db.js';
+import type { GroupsOfHost } from './template-store.js';
+
+export interface MaintenanceRecord {
+  id: string;
+  name: string;
+  host_id: string | null;
+  host_group_id: string | null;
+  starts_at: Date;
+  ends_at: Date;
+  created_at: Date;
+  created_by: string;
+}
+
+export class MaintenanceStore {
+  constructor(private readonly db: Db, private readonly groupsOfHost: GroupsOfHost) {}
+
+  async active(hostId: string, at = new Date()): Promise<boolean> {
+    const groups = await this.groupsOfHost(hostId);
+    const r = await this.db.query(
+      'SELECT 1 FROM monitor_maintenance WHERE starts_at <= $2 AND ends_at > $2 AND (host_id = $1 OR host_group_id = ANY($3::uuid[])) LIMIT 1',
+      [hostId, at, groups],
+    );
+    return r.rows.length > 0;
+  }
+
+  async list(current?: boolean): Promise<MaintenanceRecord[]> {
+    return (await this.db.query<MaintenanceRecord>(`SELECT * FROM monitor_maintenance ${current ? 'WHERE ends_at > now()' : ''} ORDER BY starts_at DESC LIMIT 1000`)).rows;
+  }
+
+  async create(w: { name: string; hostId?: string; hostGroupId?: string; startsAt: Date; endsAt: Date }, createdBy: string): Promise<MaintenanceRecord> {
+    const r = await this.db.query<MaintenanceRecord>(
+      'INSERT INTO monitor_maintenance (id, name, host_id, host_group_id, starts_at, ends_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
+      [randomUUID(), w.name, w.hostId ?? null, w.hostGroupId ?? null, w.startsAt, w.endsAt, createdBy],
+    );
+    return r.rows[0];
+  }
+
+  async remove(id: string): Promise<MaintenanceRecord> {
+    const r = await this.db.query<MaintenanceRecord>('DELETE FROM monitor_maintenance WHERE id = $1 RETURNING *', [id]);
+    if (!r.rows[0]) throw notFound('maintenance window', 'MAINTENANCE_NOT_FOUND');
+    return r.rows[0];
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The monitoring domain of one server node, wired from its parts: templates -> agent
+ * configurations (versioned by hash, pushed when they change), ingested points -> trigger engine ->
+ * problems and incidents -> notifications, a timer for nodata and unreachable agents, and
+ * maintenance windows that keep problems quiet.
+ */
+import type { Config } from '../config.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { ConfigMessage } from '../protocol/messages.js';
+import type { Db } from '../store/db.js';
+import type { IngestBatch, MetricStore } from '../store/metric-store.js';
+import { MaintenanceStore } from './maintenance.js';
+import { Notifier } from './notifier.js';
+import { ProblemStore, type ProblemRecord } from './problem-store.js';
+import { agentMonitoring, compileTriggers, type CompiledTrigger } from './template-model.js';
+import { TemplateStore, type GroupsOfHost } from './template-store.js';
+import { TriggerEngine } from './trigger-engine.js';
+import type { Severity, TriggerState } from './trigger-evaluate.js';
+
+export interface MonitorDeps {
+  db: Db;
+  bus: EventBus;
+  log: Logger;
+  config: Config;
+  /** Which of these agents have a live session on some node (the cluster's presence). */
+  onlineOf(agentIds: string[]): Promise<Set<string>>;
+  groupsOfHost?: GroupsOfHost;
+}
+
+export const UNREACHABLE_REF = 'agent.unreachable';
+
+export class Monitor {
+  readonly templates: TemplateStore;
+  readonly problems: ProblemStore;
+  readonly notifier: Notifier;
+  readonly maintenance: MaintenanceStore;
+  readonly engine: TriggerEngine;
+  /** Config version last handed to each agent of this node. */
+  private readonly pushed = new Map<string, string>();
+  /** When this node last had a session of, or data from, each agent. */
+  private readonly heard = new Map<string, number>();
+  private readonly unreachable = new Map<string, boolean>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+
+  constructor(private readonly deps: MonitorDeps) {
+    const groups = deps.groupsOfHost ?? (async () => []);
+    this.templates = new TemplateStore(deps.db, groups);
+    this.problems = new ProblemStore(deps.db);
+    this.maintenance = new MaintenanceStore(deps.db, groups);
+    const m = deps.config.monitor;
+    this.notifier = new Notifier(deps.db, deps.log, { attempts: m.deliveryAttempts, backoffMs: m.deliveryBackoffMs, timeoutMs: m.deliveryTimeoutMs });
+    this.engine = new TriggerEngine({
+      log: deps.log,
+      load: async (hostId) => {
+        const triggers = compileTriggers(await this.templates.forHost(hostId));
+        const open = await this.problems.openRefs(hostId);
+        open.delete(UNREACHABLE_REF);
+        return { triggers, openRefs: open };
+      },
+      transition: (hostId, trigger, to, value) => this.recordTransition(hostId, trigger, to, value),
+      orphaned: async (hostId, ref) => {
+        const p = await this.problems.recover(hostId, ref, null);
+        if (p) await this.notify('recovery', p);
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    // Hosts with templates are watched from the start: their nodata triggers fire even if no data ever comes.
+    const linked = await this.deps.db.query<{ host_id: string }>('SELECT DISTINCT host_id::text AS host_id FROM monitor_template_hosts');
+    for (const r of linked.rows) void this.engine.watch(r.host_id);
+    for (const r of (await this.deps.db.query<{ host_id: string }>(`SELECT host_id::text AS host_id FROM monitor_problems WHERE trigger_ref = $1 AND resolved_at IS NULL`, [UNREACHABLE_REF])).rows) {
+      this.unreachable.set(r.host_id, true);
+    }
+    this.notifier.start();
+    this.timer = setInterval(() => {
+      this.ticking ??= this.tick().finally(() => (this.ticking = undefined));
+    }, this.deps.config.monitor.nodataTickMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.ticking;
+    await this.engine.settle();
+    await this.notifier.stop();
+  }
+
+  /** Wraps the metric store: points the store took are evaluated against triggers. */
+  observe(store: MetricStore): MetricStore {
+    return {
+      write: async (batches: IngestBatch[]) => {
+        await store.write(batches);
+        const now = Date.now();
+        for (const b of batches) this.heard.set(b.agentId, now);
+        this.engine.onBatches(batches);
+      },
+      query: (q) => store.query(q),
+      names: (hostId) => store.names(hostId),
+      close: () => store.close(),
+    };
+  }
+
+  // --- agent configuration -----------------------------------------------------------------
+
+  /** The gateway's config handler: intervals plus the monitoring items of the agent's host. */
+  async agentConfig(agent: { agentId: string; hostId: string }): Promise<Omit<ConfigMessage, 'state'>> {
+    const { monitoring, version } = agentMonitoring(await this.templates.forHost(agent.hostId));
+    this.pushed.set(agent.agentId, version);
+    this.heard.set(agent.agentId, Date.now());
+    return {
+      intervalS: this.deps.config.gateway.agentIntervalS,
+      heartbeatS: this.deps.config.gateway.agentHeartbeatS,
+      version,
+      monitoring: monitoring as unknown as Record<string, unknown>,
+    };
+  }
+
+  /** After templates changed: reload triggers, push new configurations to the agents they touch. */
+  async templatesChanged(templateIds: string[]): Promise<void> {
+    const { hostIds, groups } = await this.templates.affectedHosts(templateIds);
+    await this.hostsChanged(hostIds, groups);
+  }
+
+  /**
+   * The templates of these hosts (or, with `groups`, of any host: group members are the CMDB's to
+   * know) may have changed: triggers reload, and each agent whose configuration version differs
+   * from what it was given is told (on whichever node holds it) to fetch the new one.
+   */
+  async hostsChanged(hostIds: string[], groups: boolean): Promise<void> {
+    this.engine.invalidate();
+    const agents = await this.deps.db.query<{ id: string; host_id: string }>(
+      `SELECT id::text AS id, host_id::text AS host_id FROM agents WHERE state = 'active' AND ($2 OR host_id = ANY($1::uuid[]))`,
+      [hostIds, groups],
+    );
+    const versions = new Map<string, string>();
+    for (const a of agents.rows) {
+      let v = versions.get(a.host_id);
+      if (v === undefined) {
+        v = agentMonitoring(await this.templates.forHost(a.host_id)).version;
+        versions.set(a.host_id, v);
+      }
+      if (this.pushed.get(a.id) !== v) this.deps.bus.emit('agent.config', { agentId: a.id });
+    }
+    for (const h of hostIds) void this.engine.watch(h);
+  }
+
+  // --- problems ----------------------------------------------------------------------------
+
+  private async recordTransition(hostId: string, trigger: Pick<CompiledTrigger, 'ref' | 'templateId' | 'name' | 'severity' | 'expression'>, to: TriggerState, value: number | null): Promise<void> {
+    if (to === 'problem') {
+      const suppressed = await this.maintenance.active(hostId);
+      const p = await this.problems.open({
+        hostId, triggerRef: trigger.ref, templateId: trigger.templateId || null, name: trigger.name, severity: trigger.severity, expression: trigger.expression, value, suppressed,
+      });
+      if (p) {
+        this.deps.log.warn({ host: hostId, trigger: trigger.ref, severity: p.severity, suppressed }, `problem: ${p.name}`);
+        if (!suppressed) await this.notify('problem', p);
+      }
+    } else {
+      const p = await this.problems.recover(hostId, trigger.ref, value);
+      if (p) {
+        this.deps.log.info({ host: hostId, trigger: trigger.ref }, `recovered: ${p.name}`);
+        if (!p.suppressed) await this.notify('recovery', p);
+      }
+    }
+  }
+
+  async acknowledge(problemId: string, actor: string, comment: string): Promise<ProblemRecord> {
+    const p = await this.problems.acknowledge(problemId, actor, comment);
+    if (!p.suppressed) await this.notify('acknowledge', p, { actor, comment });
+    return p;
+  }
+
+  private async notify(event: 'problem' | 'recovery' | 'acknowledge', p: ProblemRecord, extra: Record<string, unknown> = {}): Promise<void> {
+    const host = await this.deps.db.query<{ hostname: string }>('SELECT hostname FROM hosts WHERE id = $1', [p.host_id]);
+    await this.notifier.enqueue({
+      event,
+      severity: p.severity,
+      problemId: p.id,
+      body: { problem: problemView(p), host: { id: p.host_id, hostname: host.rows[0]?.hostname ?? null }, ...extra, sent_at: new Date().toISOString() },
+    });
+  }
+
+  // --- the timer: nodata triggers and unreachable agents -----------------------------------
+
+  async tick(): Promise<void> {
+    await this.engine.tick();
+    await this.checkUnreachable();
+  }
+
+  private async checkUnreachable(): Promise<void> {
+    const now = Date.now();
+    const windowMs = this.deps.config.monitor.unreachableS * 1000;
+    const agents = await this.deps.db.query<{ id: string; host_id: string; hostname: string; last_seen_at: Date | null }>(
+      `SELECT id::text AS id, host_id::text AS host_id, hostname, last_seen_at FROM agents WHERE state = 'active'`,
+    );
+    const trigger = {
+      ref: UNREACHABLE_REF, templateId: '', name: 'Agent unreachable', severity: 'high' as Severity,
+      expression: `no contact with the agent for ${this.deps.config.monitor.unreachableS} s`,
+    };
+    const online = await this.deps.onlineOf(agents.rows.map((a) => a.id));
+    for (const a of agents.rows) {
+      if (online.has(a.id)) this.heard.set(a.id, now);
+      const last = Math.max(this.heard.get(a.id) ?? 0, a.last_seen_at?.getTime() ?? 0);
+      if (!last) continue; // never connected: nothing to miss yet
+      const gone = now - last > windowMs;
+      const was = this.unreachable.get(a.host_id) ?? false;
+      if (gone === was) continue;
+      this.unreachable.set(a.host_id, gone);
+      try {
+        await this.recordTransition(a.host_id, trigger, gone ? 'problem' : 'ok', gone ? Math.round((now - last) / 1000) : null);
+      } catch (err) {
+        this.unreachable.set(a.host_id, was);
+        this.deps.log.error({ err, agent: a.id }, 'recording agent reachability failed');
+      }
+    }
+  }
+}
+
+export function problemView(p: ProblemRecord) {
+  const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+  return {
+    id: p.id,
+    host_id: p.host_id,
+    trigger_ref: p.trigger_ref,
+    template_id: p.template_id,
+    name: p.name,
+    severity: p.severity,
+    expression: p.expression,
+    opened_at: new Date(p.opened_at).toISOString(),
+    value: p.value,
+    resolved_at: iso(p.resolved_at),
+    recovery_value: p.recovery_value,
+    suppressed: p.suppressed,
+    acknowledged_at: iso(p.acknowledged_at),
+    acknowledged_by: p.acknowledged_by,
+    incident_id: p.incident_id,
+  };
+}

@@ -1,0 +1,254 @@
+/**
+ * Notifications: every problem, recovery and acknowledgement becomes one delivery row per channel
+ * that wants its severity (the delivery log), and a worker sends due rows: webhooks as a JSON
+ * POST signed with HMAC-SHA256, email over SMTP. A failed attempt is retried with exponential
+ * backoff until `attempts` run out. Rows are claimed with SKIP LOCKED, so several server nodes
+ * share the work without sending anything twice.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import nodemailer from 'nodemailer';
+import { AppError, notFound } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
+
+export interface ChannelRecord {
+  id: string;
+  name: string;
+  kind: 'webhook' | 'email';
+  settings: Record<string, unknown>;
+  secret: string;
+  min_severity: Severity;
+  enabled: boolean;
+  created_at: Date;
+  created_by: string;
+  version: number;
+}
+
+export interface DeliveryRecord {
+  id: number;
+  channel_id: string;
+  problem_id: string | null;
+  event: string;
+  body: Record<string, unknown>;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: Date;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Date;
+  delivered_at: Date | null;
+}
+
+export interface NotifierOptions {
+  attempts: number;
+  backoffMs: number;
+  timeoutMs: number;
+}
+
+/** What a notification says: the event and the problem it is about. */
+export interface NotificationEvent {
+  event: 'problem' | 'recovery' | 'acknowledge';
+  severity: Severity;
+  problemId: string;
+  body: Record<string, unknown>;
+}
+
+export const channelNotFound = () => notFound('notification channel', 'CHANNEL_NOT_FOUND');
+
+/** `t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`: the time is signed too, so a captured body cannot be replayed later. */
+export function signWebhook(secret: string, body: string, unixS: number): string {
+  return `t=${unixS},v1=${createHmac('sha256', secret).update(`${unixS}.${body}`).digest('hex')}`;
+}
+
+/** Delay before attempt n+1 after n failed ones: base·2^(n-1), at most an hour. */
+export const retryDelayMs = (failedAttempts: number, baseMs: number): number => Math.min(3_600_000, baseMs * 2 ** Math.max(0, failedAttempts - 1));
+
+const WORK_MS = 1000;
+
+export class Notifier {
+  private timer: NodeJS.Timeout | undefined;
+  private working: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly db: Db, private readonly log: Logger, private readonly opts: NotifierOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), WORK_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.working;
+  }
+
+  /** Queues the event for every enabled channel that wants its severity; returns how many deliveries. */
+  async enqueue(e: NotificationEvent): Promise<number> {
+    const r = await this.db.query(
+      `INSERT INTO monitor_deliveries (channel_id, problem_id, event, body)
+       SELECT id, $1, $2, $3 FROM monitor_channels WHERE enabled AND min_severity = ANY($4)`,
+      [e.problemId, e.event, JSON.stringify(e.body), SEVERITIES.slice(0, severityRank(e.severity) + 1)],
+    );
+    if (r.rowCount) this.kick();
+    return r.rowCount;
+  }
+
+  /** Sends what is due now (and again if more became due meanwhile). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.working) {
+      this.again = true;
+      return;
+    }
+    this.working = this.work()
+      .catch((err) => this.log.warn({ err }, 'notification worker failed; retrying'))
+      .finally(() => {
+        this.working = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      // Claim a few due rows by pushing their next attempt out; a node that dies mid-send leaves them to be retried.
+      const due = await this.db.query<DeliveryRecord & { channel: ChannelRecord }>(
+        `WITH due AS (
+           SELECT id FROM monitor_deliveries WHERE state = 'pending' AND next_attempt_at <= now()
+           ORDER BY next_attempt_at LIMIT 10 FOR UPDATE SKIP LOCKED)
+         UPDATE monitor_deliveries d SET next_attempt_at = now() + make_interval(secs => $1::double precision / 1000)
+         FROM due WHERE d.id = due.id
+         RETURNING d.*, (SELECT to_jsonb(c) FROM monitor_channels c WHERE c.id = d.channel_id) AS channel`,
+        [this.opts.timeoutMs * 3],
+      );
+      if (!due.rows.length) return;
+      await Promise.all(due.rows.map((d) => this.attempt(d)));
+      if (this.stopped) return;
+    }
+  }
+
+  private async attempt(d: DeliveryRecord & { channel: ChannelRecord }): Promise<void> {
+    const attempts = d.attempts + 1;
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      status = d.channel.kind === 'webhook' ? await this.sendWebhook(d) : await this.sendEmail(d);
+    } catch (err: any) {
+      error = String(err?.message ?? err).slice(0, 500);
+    }
+    const ok = error === null && status !== null && status >= 200 && status < 300;
+    if (!ok && error === null) error = `answered ${status}`;
+    if (ok) {
+      await this.db.query(`UPDATE monitor_deliveries SET state = 'delivered', attempts = $2, last_status = $3, last_error = NULL, delivered_at = now() WHERE id = $1`, [d.id, attempts, status]);
+      return;
+    }
+    const give_up = attempts >= this.opts.attempts;
+    this.log.warn({ delivery: d.id, channel: d.channel.name, attempts, error }, give_up ? 'notification failed for good' : 'notification failed; will retry');
+    await this.db.query(
+      `UPDATE monitor_deliveries SET state = $2, attempts = $3, last_status = $4, last_error = $5,
+         next_attempt_at = now() + make_interval(secs => $6::double precision / 1000) WHERE id = $1`,
+      [d.id, give_up ? 'failed' : 'pending', attempts, status, error, retryDelayMs(attempts, this.opts.backoffMs)],
+    );
+  }
+
+  private async sendWebhook(d: DeliveryRecord & { channel: ChannelRecord }): Promise<number> {
+    const body = JSON.stringify({ delivery_id: d.id, event: d.event, ...d.body });
+    const res = await fetch(String(d.channel.settings.url), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'AutoWatch-Webhook/1',
+        'x-autowatch-event': d.event,
+        'x-autowatch-delivery': String(d.id),
+        'x-autowatch-signature': signWebhook(d.channel.secret, body, Math.floor(Date.now() / 1000)),
+      },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(this.opts.timeoutMs),
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    return res.status;
+  }
+
+  private async sendEmail(d: DeliveryRecord & { channel: ChannelRecord }): Promise<number> {
+    const s = d.channel.settings as { smtp_host: string; smtp_port: number; secure?: boolean; username?: string; from: string; to: string[] };
+    const transport = nodemailer.createTransport({
+      host: s.smtp_host,
+      port: s.smtp_port,
+      secure: !!s.secure,
+      auth: s.username ? { user: s.username, pass: d.channel.secret } : undefined,
+      connectionTimeout: this.opts.timeoutMs,
+      socketTimeout: this.opts.timeoutMs,
+    });
+    const b = d.body as { problem?: { name?: string; severity?: string }; host?: { hostname?: string } };
+    const subject = `[AutoWatch ${d.event.toUpperCase()}] ${b.problem?.severity ?? ''} ${b.problem?.name ?? ''} on ${b.host?.hostname ?? '?'}`.replace(/\s+/g, ' ');
+    try {
+      await transport.sendMail({ from: s.from, to: s.to, subject, text: JSON.stringify({ event: d.event, ...d.body }, null, 2) });
+    } finally {
+      transport.close();
+    }
+    return 250; // SMTP "accepted"; counted as success like a 2xx
+  }
+
+  // --- channels and the delivery log -----------------------------------------------------------
+
+  async listChannels(): Promise<ChannelRecord[]> {
+    return (await this.db.query<ChannelRecord>('SELECT * FROM monitor_channels ORDER BY name')).rows;
+  }
+
+  async getChannel(id: string): Promise<ChannelRecord> {
+    const r = await this.db.query<ChannelRecord>('SELECT * FROM monitor_channels WHERE id = $1', [id]);
+    if (!r.rows[0]) throw channelNotFound();
+    return r.rows[0];
+  }
+
+  async createChannel(c: { name: string; kind: 'webhook' | 'email'; settings: Record<string, unknown>; secret: string; minSeverity: Severity; enabled: boolean }, createdBy: string): Promise<ChannelRecord> {
+    try {
+      const r = await this.db.query<ChannelRecord>(
+        `INSERT INTO monitor_channels (id, name, kind, settings, secret, min_severity, enabled, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+        [randomUUID(), c.name, c.kind, JSON.stringify(c.settings), c.secret, c.minSeverity, c.enabled, createdBy],
+      );
+      return r.rows[0];
+    } catch (err: any) {
+      if (err?.code === '23505') throw new AppError('CHANNEL_NAME_TAKEN', 409, `a channel named ${c.name} exists`, { field: 'body.name' });
+      throw err;
+    }
+  }
+
+  async updateChannel(id: string, version: number, c: { enabled?: boolean; minSeverity?: Severity; settings?: Record<string, unknown>; secret?: string }): Promise<ChannelRecord> {
+    const r = await this.db.query<ChannelRecord>(
+      `UPDATE monitor_channels SET enabled = COALESCE($3, enabled), min_severity = COALESCE($4, min_severity),
+         settings = COALESCE($5, settings), secret = COALESCE($6, secret), version = version + 1
+       WHERE id = $1 AND version = $2 RETURNING *`,
+      [id, version, c.enabled ?? null, c.minSeverity ?? null, c.settings ? JSON.stringify(c.settings) : null, c.secret ?? null],
+    );
+    if (!r.rows[0]) {
+      await this.getChannel(id);
+      throw new AppError('PRECONDITION_FAILED', 412, 'the channel changed since you read it');
+    }
+    return r.rows[0];
+  }
+
+  async deleteChannel(id: string): Promise<void> {
+    const r = await this.db.query('DELETE FROM monitor_channels WHERE id = $1', [id]);
+    if (!r.rowCount) throw channelNotFound();
+  }
+
+  async deliveries(f: { channelId?: string; problemId?: string; state?: string; limit: number }): Promise<DeliveryRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (f.channelId) where.push(`channel_id = $${params.push(f.channelId)}`);
+    if (f.problemId) where.push(`problem_id = $${params.push(f.problemId)}`);
+    if (f.state) where.push(`state = $${params.push(f.state)}`);
+    const r = await this.db.query<DeliveryRecord>(
+      `SELECT * FROM monitor_deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.push(f.limit)}`,
+      params,
+    );
+    return r.rows;
+  }
+}

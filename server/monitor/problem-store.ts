@@ -1,0 +1,243 @@
+/**
+ * Problems, incidents and their timelines in Postgres. A trigger instance has at most one open
+ * problem (a partial unique index, so two nodes or two evaluations cannot both open it). A new
+ * problem joins the active incident of its host, or opens one; when the last problem of an
+ * incident recovers, the incident is resolved.
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError, notFound } from '../errors.js';
+import type { Db, Queryable } from '../store/db.js';
+import { canMove, nextStates, type IncidentState } from './incident-state.js';
+import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
+
+export interface ProblemRecord {
+  id: string;
+  host_id: string;
+  trigger_ref: string;
+  template_id: string | null;
+  name: string;
+  severity: Severity;
+  expression: string;
+  opened_at: Date;
+  value: number | null;
+  resolved_at: Date | null;
+  recovery_value: number | null;
+  suppressed: boolean;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  incident_id: string | null;
+}
+
+export interface IncidentRecord {
+  id: string;
+  title: string;
+  host_id: string | null;
+  severity: Severity;
+  state: IncidentState;
+  opened_at: Date;
+  updated_at: Date;
+  resolved_at: Date | null;
+  closed_at: Date | null;
+  version: number;
+}
+
+export interface TimelineEntry {
+  id: number;
+  at: Date;
+  kind: string;
+  actor: string;
+  comment: string;
+  from_state?: string | null;
+  to_state?: string | null;
+  problem_id?: string | null;
+  value?: number | null;
+}
+
+export interface NewProblem {
+  hostId: string;
+  triggerRef: string;
+  templateId: string | null;
+  name: string;
+  severity: Severity;
+  expression: string;
+  value: number | null;
+  suppressed: boolean;
+}
+
+export const problemNotFound = () => notFound('problem', 'PROBLEM_NOT_FOUND');
+export const incidentNotFound = () => notFound('incident', 'INCIDENT_NOT_FOUND');
+
+export class ProblemStore {
+  constructor(private readonly db: Db) {}
+
+  /** Opens a problem; null when this trigger instance already has an open one. */
+  async open(p: NewProblem): Promise<ProblemRecord | null> {
+    return this.db.tx(async (q) => {
+      const r = await q.query<ProblemRecord>(
+        `INSERT INTO monitor_problems (id, host_id, trigger_ref, template_id, name, severity, expression, value, suppressed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (host_id, trigger_ref) WHERE resolved_at IS NULL DO NOTHING RETURNING *`,
+        [randomUUID(), p.hostId, p.triggerRef, p.templateId, p.name, p.severity, p.expression, p.value, p.suppressed],
+      );
+      const problem = r.rows[0];
+      if (!problem) return null;
+      await q.query(`INSERT INTO monitor_problem_events (problem_id, kind, value) VALUES ($1, 'problem', $2)`, [problem.id, p.value]);
+      const active = await q.query<IncidentRecord>(
+        `SELECT * FROM monitor_incidents WHERE host_id = $1 AND state IN ('open', 'acknowledged') ORDER BY opened_at DESC LIMIT 1 FOR UPDATE`,
+        [p.hostId],
+      );
+      let incidentId = active.rows[0]?.id;
+      if (!incidentId) {
+        incidentId = randomUUID();
+        await q.query(`INSERT INTO monitor_incidents (id, title, host_id, severity, state) VALUES ($1, $2, $3, $4, 'open')`, [incidentId, p.name, p.hostId, p.severity]);
+        await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, to_state, problem_id) VALUES ($1, 'opened', 'open', $2)`, [incidentId, problem.id]);
+      } else {
+        const raise = severityRank(p.severity) > severityRank(active.rows[0].severity);
+        await q.query(`UPDATE monitor_incidents SET updated_at = now(), version = version + 1${raise ? ', severity = $2' : ''} WHERE id = $1`, raise ? [incidentId, p.severity] : [incidentId]);
+        await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, problem_id, comment) VALUES ($1, 'problem_added', $2, $3)`, [incidentId, problem.id, p.name]);
+      }
+      await q.query('UPDATE monitor_problems SET incident_id = $2 WHERE id = $1', [problem.id, incidentId]);
+      return { ...problem, incident_id: incidentId };
+    });
+  }
+
+  /** Resolves the open problem of a trigger instance; null when none is open. */
+  async recover(hostId: string, triggerRef: string, value: number | null): Promise<ProblemRecord | null> {
+    return this.db.tx(async (q) => {
+      const r = await q.query<ProblemRecord>(
+        `UPDATE monitor_problems SET resolved_at = now(), recovery_value = $3 WHERE host_id = $1 AND trigger_ref = $2 AND resolved_at IS NULL RETURNING *`,
+        [hostId, triggerRef, value],
+      );
+      const problem = r.rows[0];
+      if (!problem) return null;
+      await q.query(`INSERT INTO monitor_problem_events (problem_id, kind, value) VALUES ($1, 'recovery', $2)`, [problem.id, value]);
+      if (problem.incident_id) {
+        await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, problem_id, comment) VALUES ($1, 'problem_recovered', $2, $3)`, [problem.incident_id, problem.id, problem.name]);
+        const stillOpen = await q.query('SELECT 1 FROM monitor_problems WHERE incident_id = $1 AND resolved_at IS NULL LIMIT 1', [problem.incident_id]);
+        if (!stillOpen.rows.length) {
+          const moved = await q.query<{ from_state: string }>(
+            `UPDATE monitor_incidents i SET state = 'resolved', resolved_at = now(), updated_at = now(), version = version + 1
+             FROM (SELECT state AS from_state FROM monitor_incidents WHERE id = $1) old
+             WHERE i.id = $1 AND i.state IN ('open', 'acknowledged') RETURNING old.from_state`,
+            [problem.incident_id],
+          );
+          if (moved.rows.length) {
+            await q.query(
+              `INSERT INTO monitor_incident_events (incident_id, kind, from_state, to_state, comment) VALUES ($1, 'state', $2, 'resolved', 'every problem recovered')`,
+              [problem.incident_id, moved.rows[0].from_state],
+            );
+          }
+        }
+      }
+      return problem;
+    });
+  }
+
+  /** Open problems of a host as trigger refs (what the evaluator starts from after a restart). */
+  async openRefs(hostId: string): Promise<Set<string>> {
+    const r = await this.db.query<{ trigger_ref: string }>('SELECT trigger_ref FROM monitor_problems WHERE host_id = $1 AND resolved_at IS NULL', [hostId]);
+    return new Set(r.rows.map((x) => x.trigger_ref));
+  }
+
+  async get(id: string, q: Queryable = this.db): Promise<ProblemRecord> {
+    const r = await q.query<ProblemRecord>('SELECT * FROM monitor_problems WHERE id = $1', [id]);
+    if (!r.rows[0]) throw problemNotFound();
+    return r.rows[0];
+  }
+
+  async list(f: { open?: boolean; hostId?: string; severity?: Severity; incidentId?: string; limit: number; before?: Date }): Promise<ProblemRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (f.open !== undefined) where.push(f.open ? 'resolved_at IS NULL' : 'resolved_at IS NOT NULL');
+    if (f.hostId) where.push(`host_id = $${params.push(f.hostId)}`);
+    if (f.severity) where.push(`severity = ANY($${params.push(SEVERITIES.slice(severityRank(f.severity)))})`);
+    if (f.incidentId) where.push(`incident_id = $${params.push(f.incidentId)}`);
+    if (f.before) where.push(`opened_at < $${params.push(f.before)}`);
+    const r = await this.db.query<ProblemRecord>(
+      `SELECT * FROM monitor_problems ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id LIMIT $${params.push(f.limit)}`,
+      params,
+    );
+    return r.rows;
+  }
+
+  async problemTimeline(id: string): Promise<TimelineEntry[]> {
+    return (await this.db.query<TimelineEntry>('SELECT id, at, kind, actor, comment, value FROM monitor_problem_events WHERE problem_id = $1 ORDER BY id', [id])).rows;
+  }
+
+  /** Records an acknowledgement (with its comment); the first one also acknowledges the problem's incident. */
+  async acknowledge(id: string, actor: string, comment: string): Promise<ProblemRecord> {
+    return this.db.tx(async (q) => {
+      const problem = await this.get(id, q);
+      await q.query(`INSERT INTO monitor_problem_events (problem_id, kind, actor, comment) VALUES ($1, 'acknowledge', $2, $3)`, [id, actor, comment]);
+      const r = await q.query<ProblemRecord>(
+        `UPDATE monitor_problems SET acknowledged_at = COALESCE(acknowledged_at, now()), acknowledged_by = COALESCE(acknowledged_by, $2) WHERE id = $1 RETURNING *`,
+        [id, actor],
+      );
+      if (problem.incident_id) {
+        const moved = await q.query(
+          `UPDATE monitor_incidents SET state = 'acknowledged', updated_at = now(), version = version + 1 WHERE id = $1 AND state = 'open'`,
+          [problem.incident_id],
+        );
+        await q.query(
+          `INSERT INTO monitor_incident_events (incident_id, kind, actor, comment, problem_id, from_state, to_state) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          moved.rowCount
+            ? [problem.incident_id, 'state', actor, comment, id, 'open', 'acknowledged']
+            : [problem.incident_id, 'problem_acknowledged', actor, comment, id, null, null],
+        );
+      }
+      return r.rows[0];
+    });
+  }
+
+  async getIncident(id: string, q: Queryable = this.db): Promise<IncidentRecord> {
+    const r = await q.query<IncidentRecord>('SELECT * FROM monitor_incidents WHERE id = $1', [id]);
+    if (!r.rows[0]) throw incidentNotFound();
+    return r.rows[0];
+  }
+
+  async listIncidents(f: { state?: IncidentState; hostId?: string; limit: number; before?: Date }): Promise<IncidentRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (f.state) where.push(`state = $${params.push(f.state)}`);
+    if (f.hostId) where.push(`host_id = $${params.push(f.hostId)}`);
+    if (f.before) where.push(`opened_at < $${params.push(f.before)}`);
+    const r = await this.db.query<IncidentRecord>(
+      `SELECT * FROM monitor_incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id LIMIT $${params.push(f.limit)}`,
+      params,
+    );
+    return r.rows;
+  }
+
+  async incidentTimeline(id: string): Promise<TimelineEntry[]> {
+    return (await this.db.query<TimelineEntry>('SELECT id, at, kind, actor, comment, from_state, to_state, problem_id FROM monitor_incident_events WHERE incident_id = $1 ORDER BY id', [id])).rows;
+  }
+
+  /** A person moves an incident (or comments, when `to` is undefined); `version` guards against stale edits. */
+  async updateIncident(id: string, actor: string, change: { to?: IncidentState; comment: string; version?: number }): Promise<IncidentRecord> {
+    return this.db.tx(async (q) => {
+      const r = await q.query<IncidentRecord>('SELECT * FROM monitor_incidents WHERE id = $1 FOR UPDATE', [id]);
+      const current = r.rows[0];
+      if (!current) throw incidentNotFound();
+      if (change.version !== undefined && change.version !== current.version) throw new AppError('PRECONDITION_FAILED', 412, 'the incident changed since you read it');
+      if (change.to === undefined) {
+        await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, actor, comment) VALUES ($1, 'comment', $2, $3)`, [id, actor, change.comment]);
+        return (await q.query<IncidentRecord>('UPDATE monitor_incidents SET updated_at = now(), version = version + 1 WHERE id = $1 RETURNING *', [id])).rows[0];
+      }
+      if (!canMove(current.state, change.to)) {
+        throw new AppError('INCIDENT_BAD_TRANSITION', 409, `an incident that is ${current.state} cannot become ${change.to}`, { allowed: nextStates(current.state) });
+      }
+      const updated = await q.query<IncidentRecord>(
+        `UPDATE monitor_incidents SET state = $2, updated_at = now(), version = version + 1,
+           resolved_at = CASE WHEN $2 = 'resolved' THEN now() WHEN $2 = 'open' THEN NULL ELSE resolved_at END,
+           closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END
+         WHERE id = $1 RETURNING *`,
+        [id, change.to],
+      );
+      await q.query(
+        `INSERT INTO monitor_incident_events (incident_id, kind, actor, comment, from_state, to_state) VALUES ($1, 'state', $2, $3, $4, $5)`,
+        [id, actor, change.comment, current.state, change.to],
+      );
+      return updated.rows[0];
+    });
+  }
+}

@@ -1,0 +1,182 @@
+/** Templates, their includes and their links to hosts and host groups, in Postgres. */
+import { randomUUID } from 'node:crypto';
+import { AppError, notFound } from '../errors.js';
+import type { Db, Queryable } from '../store/db.js';
+import { checkTemplateContent, includeCycle, type TemplateItem, type TemplateRow, type TemplateTrigger } from './template-model.js';
+
+export interface TemplateRecord extends TemplateRow {
+  description: string;
+  includes: string[];
+  host_ids: string[];
+  host_group_ids: string[];
+  created_at: Date;
+  created_by: string;
+  updated_at: Date;
+  version: number;
+}
+
+export interface TemplateInput {
+  name: string;
+  description?: string;
+  items: TemplateItem[];
+  triggers: TemplateTrigger[];
+  includes?: string[];
+}
+
+/** The host groups a host is in: the CMDB provides it once host groups exist. */
+export type GroupsOfHost = (hostId: string) => Promise<string[]>;
+
+const SELECT = `SELECT t.*,
+  COALESCE((SELECT array_agg(included_id::text ORDER BY included_id) FROM monitor_template_includes WHERE template_id = t.id), '{}') AS includes,
+  COALESCE((SELECT array_agg(host_id::text ORDER BY host_id) FROM monitor_template_hosts WHERE template_id = t.id), '{}') AS host_ids,
+  COALESCE((SELECT array_agg(host_group_id::text ORDER BY host_group_id) FROM monitor_template_host_groups WHERE template_id = t.id), '{}') AS host_group_ids
+  FROM monitor_templates t`;
+
+export const templateNotFound = () => notFound('template', 'TEMPLATE_NOT_FOUND');
+
+export class TemplateStore {
+  constructor(private readonly db: Db, private readonly groupsOfHost: GroupsOfHost = async () => []) {}
+
+  async list(): Promise<TemplateRecord[]> {
+    return (await this.db.query<TemplateRecord>(`${SELECT} ORDER BY t.name`)).rows;
+  }
+
+  async get(id: string, q: Queryable = this.db): Promise<TemplateRecord> {
+    const r = await q.query<TemplateRecord>(`${SELECT} WHERE t.id = $1`, [id]);
+    if (!r.rows[0]) throw templateNotFound();
+    return r.rows[0];
+  }
+
+  async create(input: TemplateInput, createdBy: string): Promise<TemplateRecord> {
+    checkTemplateContent(input.items, input.triggers);
+    const id = randomUUID();
+    return this.db.tx(async (q) => {
+      await q.query(
+        `INSERT INTO monitor_templates (id, name, description, items, triggers, created_by) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (name) DO NOTHING`,
+        [id, input.name, input.description ?? '', JSON.stringify(input.items), JSON.stringify(input.triggers), createdBy],
+      ).then((r) => {
+        if (!r.rowCount) throw new AppError('TEMPLATE_NAME_TAKEN', 409, `a template named ${input.name} exists`, { field: 'body.name' });
+      });
+      await this.setIncludes(q, id, input.includes ?? []);
+      return this.get(id, q);
+    });
+  }
+
+  async update(id: string, version: number, input: TemplateInput): Promise<TemplateRecord> {
+    checkTemplateContent(input.items, input.triggers);
+    return this.db.tx(async (q) => {
+      const r = await q.query(
+        `UPDATE monitor_templates SET name = $3, description = $4, items = $5, triggers = $6, updated_at = now(), version = version + 1
+         WHERE id = $1 AND version = $2`,
+        [id, version, input.name, input.description ?? '', JSON.stringify(input.items), JSON.stringify(input.triggers)],
+      ).catch((err) => {
+        if (err?.code === '23505') throw new AppError('TEMPLATE_NAME_TAKEN', 409, `a template named ${input.name} exists`, { field: 'body.name' });
+        throw err;
+      });
+      if (!r.rowCount) {
+        await this.get(id, q);
+        throw new AppError('PRECONDITION_FAILED', 412, 'the template changed since you read it');
+      }
+      await q.query('DELETE FROM monitor_template_includes WHERE template_id = $1', [id]);
+      await this.setIncludes(q, id, input.includes ?? []);
+      return this.get(id, q);
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.get(id);
+    try {
+      await this.db.query('DELETE FROM monitor_templates WHERE id = $1', [id]);
+    } catch (err: any) {
+      if (err?.code === '23503') throw new AppError('TEMPLATE_INCLUDED', 409, 'another template includes this one; remove the include first');
+      throw err;
+    }
+  }
+
+  private async setIncludes(q: Queryable, id: string, includes: string[]): Promise<void> {
+    if (!includes.length) return;
+    const found = await q.query<{ id: string }>('SELECT id::text AS id FROM monitor_templates WHERE id = ANY($1::uuid[])', [includes]);
+    const missing = includes.filter((i) => !found.rows.some((r) => r.id === i));
+    if (missing.length) throw new AppError('TEMPLATE_NOT_FOUND', 400, `included template ${missing[0]} does not exist`, { field: 'body.includes' });
+    const edges = new Map<string, string[]>();
+    for (const e of (await q.query<{ a: string; b: string }>('SELECT template_id::text AS a, included_id::text AS b FROM monitor_template_includes')).rows) {
+      edges.set(e.a, [...(edges.get(e.a) ?? []), e.b]);
+    }
+    if (includeCycle(edges, id, includes)) throw new AppError('TEMPLATE_INCLUDE_CYCLE', 400, 'these includes would make a template include itself', { field: 'body.includes' });
+    for (const inc of includes) await q.query('INSERT INTO monitor_template_includes (template_id, included_id) VALUES ($1, $2)', [id, inc]);
+  }
+
+  async linkHost(templateId: string, hostId: string): Promise<void> {
+    await this.get(templateId);
+    const host = await this.db.query('SELECT 1 FROM hosts WHERE id = $1', [hostId]);
+    if (!host.rows.length) throw notFound('host', 'HOST_NOT_FOUND');
+    await this.db.query('INSERT INTO monitor_template_hosts (template_id, host_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [templateId, hostId]);
+  }
+
+  async unlinkHost(templateId: string, hostId: string): Promise<void> {
+    const r = await this.db.query('DELETE FROM monitor_template_hosts WHERE template_id = $1 AND host_id = $2', [templateId, hostId]);
+    if (!r.rowCount) throw notFound('template link', 'TEMPLATE_LINK_NOT_FOUND');
+  }
+
+  async linkGroup(templateId: string, groupId: string): Promise<void> {
+    await this.get(templateId);
+    await this.db.query('INSERT INTO monitor_template_host_groups (template_id, host_group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [templateId, groupId]);
+  }
+
+  async unlinkGroup(templateId: string, groupId: string): Promise<void> {
+    const r = await this.db.query('DELETE FROM monitor_template_host_groups WHERE template_id = $1 AND host_group_id = $2', [templateId, groupId]);
+    if (!r.rowCount) throw notFound('template link', 'TEMPLATE_LINK_NOT_FOUND');
+  }
+
+  /**
+   * The templates a host gets: linked to it or to one of its groups, then everything they include,
+   * in a stable order (direct links first, by name; includes after the template including them).
+   */
+  async forHost(hostId: string): Promise<TemplateRow[]> {
+    const groups = await this.groupsOfHost(hostId);
+    const direct = await this.db.query<{ id: string }>(
+      `SELECT t.id::text AS id FROM monitor_templates t
+       WHERE t.id IN (SELECT template_id FROM monitor_template_hosts WHERE host_id = $1)
+          OR t.id IN (SELECT template_id FROM monitor_template_host_groups WHERE host_group_id = ANY($2::uuid[]))
+       ORDER BY t.name`,
+      [hostId, groups],
+    );
+    if (!direct.rows.length) return [];
+    const all = await this.db.query<TemplateRow & { includes: string[] }>(
+      `SELECT t.id::text AS id, t.name, t.items, t.triggers,
+         COALESCE((SELECT array_agg(included_id::text ORDER BY included_id) FROM monitor_template_includes WHERE template_id = t.id), '{}') AS includes
+       FROM monitor_templates t`,
+    );
+    const byId = new Map(all.rows.map((r) => [r.id, r]));
+    const out: TemplateRow[] = [];
+    const seen = new Set<string>();
+    const visit = (id: string) => {
+      const t = byId.get(id);
+      if (!t || seen.has(id)) return;
+      seen.add(id);
+      out.push({ id: t.id, name: t.name, items: t.items, triggers: t.triggers });
+      for (const inc of t.includes) visit(inc);
+    };
+    for (const r of direct.rows) visit(r.id);
+    return out;
+  }
+
+  /**
+   * Hosts whose configuration a change of these templates may touch: linked to them or to a
+   * template including them. `groups` is true when a host group link is involved (its members
+   * are the CMDB's to know, so callers then refresh every agent).
+   */
+  async affectedHosts(templateIds: string[]): Promise<{ hostIds: string[]; groups: boolean }> {
+    const r = await this.db.query<{ host_id: string | null; groups: boolean }>(
+      `WITH RECURSIVE up(id) AS (
+         SELECT unnest($1::uuid[])
+         UNION SELECT i.template_id FROM monitor_template_includes i JOIN up ON i.included_id = up.id)
+       SELECT DISTINCT h.host_id::text AS host_id,
+         EXISTS (SELECT 1 FROM monitor_template_host_groups g WHERE g.template_id IN (SELECT id FROM up)) AS groups
+       FROM (SELECT NULL::uuid AS host_id UNION ALL SELECT host_id FROM monitor_template_hosts WHERE template_id IN (SELECT id FROM up)) h`,
+      [templateIds],
+    );
+    return { hostIds: r.rows.map((x) => x.host_id).filter((x): x is string => !!x), groups: r.rows.some((x) => x.groups) };
+  }
+}

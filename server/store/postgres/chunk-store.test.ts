@@ -1,0 +1,208 @@
+/**
+ * The Postgres metric store against a real database (PGlite, or the Postgres server named by
+ * DATABASE_URL): durability of acknowledged points across an unclean stop, batch dedupe, rollups,
+ * retention, tier choice, counter rates, and the series limit.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDb, type TestDb } from '../../../test/support/test-db.js';
+import type { IngestBatch } from '../metric-store.js';
+import { parseTiers } from '../series/tiers.js';
+import { PostgresMetricStore, type ChunkStoreOptions } from './chunk-store.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const T0 = Date.UTC(2026, 0, 5); // a Monday 00:00, aligned to every chunk span
+
+let testDb: TestDb;
+beforeAll(async () => {
+  testDb = await openTestDb();
+});
+afterAll(async () => {
+  await testDb?.close();
+});
+
+function options(over: Partial<ChunkStoreOptions> = {}): ChunkStoreOptions {
+  return {
+    tiers: parseTiers('raw:2d,1m:30d,1h:3y'),
+    writer: `test-${randomUUID()}`,
+    checkpointMs: 3_600_000, // never on its own during a test: tests call checkpoint() when they mean it
+    checkpointPoints: 10_000_000,
+    maxSeriesPerHost: 1000,
+    ...over,
+  };
+}
+
+let batchSeq = 0;
+function batch(hostId: string, points: IngestBatch['points'], agentId = hostId): IngestBatch {
+  return { agentId, hostId, batch: ++batchSeq, points };
+}
+
+/** Points every stepMs over [start, start + spanMs) from f(t). */
+function series(name: string, start: number, spanMs: number, stepMs: number, f: (t: number, i: number) => number) {
+  const out: IngestBatch['points'] = [];
+  for (let t = start, i = 0; t < start + spanMs; t += stepMs, i++) out.push({ name, t, v: f(t, i) });
+  return out;
+}
+
+async function writeInBatches(store: PostgresMetricStore, hostId: string, points: IngestBatch['points'], per = 500) {
+  for (let i = 0; i < points.length; i += per) await store.write([batch(hostId, points.slice(i, i + per))]);
+}
+
+describe('PostgresMetricStore', () => {
+  it('keeps every acknowledged point through an unclean stop (no checkpoint, no close), rollups included', async () => {
+    const opts = options();
+    const host = randomUUID();
+    const first = await PostgresMetricStore.open(testDb.db, opts);
+    const points = series('cpu', T0, HOUR, 10_000, (_, i) => i % 7);
+    await writeInBatches(first, host, points, 60);
+    // The process dies: memory is gone, nothing was folded into chunks.
+    first.abandon();
+    const { rows } = await testDb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM metric_chunks mc JOIN metric_series s ON s.id = mc.series_id WHERE s.host_id = $1', [host]);
+    expect(rows[0].n).toBe(0);
+
+    const second = await PostgresMetricStore.open(testDb.db, opts);
+    const raw = await second.query({ hostId: host, name: 'cpu', from: T0, to: T0 + HOUR, maxPoints: 10_000 });
+    expect(raw[0].tier).toBe('raw');
+    expect(raw[0].points.map((p) => p.max)).toEqual(points.map((p) => p.v));
+    const minutes = await second.query({ hostId: host, name: 'cpu', from: T0, to: T0 + HOUR - 1, maxPoints: 60 });
+    expect(minutes[0].tier).toBe('1m');
+    expect(minutes[0].points).toHaveLength(60);
+    expect(minutes[0].points.every((p) => p.count === 6)).toBe(true);
+
+    // And after folding, the same answers come from the chunk rows alone.
+    await second.checkpoint();
+    const { rows: wal } = await testDb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM metric_wal WHERE writer = $1', [opts.writer]);
+    expect(wal[0].n).toBe(0);
+    await second.close();
+    const third = await PostgresMetricStore.open(testDb.db, opts);
+    expect((await third.query({ hostId: host, name: 'cpu', from: T0, to: T0 + HOUR, maxPoints: 10_000 }))[0].points).toEqual(raw[0].points);
+    expect((await third.query({ hostId: host, name: 'cpu', from: T0, to: T0 + HOUR - 1, maxPoints: 60 }))[0].points).toEqual(minutes[0].points);
+    await third.close();
+  });
+
+  it('counts a batch resent after a lost ack once, in raw points and in every rollup', async () => {
+    const store = await PostgresMetricStore.open(testDb.db, options());
+    const host = randomUUID();
+    const b = batch(host, series('load', T0, 10 * 60_000, 10_000, () => 2));
+    await store.write([b]);
+    await store.write([b]); // the ack was lost; the agent sends it again
+    await store.write([b, b]); // even twice in one flush
+    await store.checkpoint();
+    await store.write([b]); // and after it was folded into chunks
+    const hour = await store.query({ hostId: host, name: 'load', from: T0, to: T0 + HOUR - 1, maxPoints: 1 });
+    expect(hour[0].tier).toBe('1h');
+    expect(hour[0].points).toEqual([{ t: T0, min: 2, max: 2, avg: 2, count: 60 }]);
+    const raw = await store.query({ hostId: host, name: 'load', from: T0, to: T0 + HOUR, maxPoints: 1000 });
+    expect(raw[0].points).toHaveLength(60);
+    await store.close();
+  });
+
+  it('distortion: a 1 s spike in a flat series keeps its max and the exact mean in the 1 h tier after raw data expired', async () => {
+    const store = await PostgresMetricStore.open(testDb.db, options());
+    const host = randomUUID();
+    // Retention horizons are per tier for the whole store: this test's data lies well before the others'.
+    const T0 = Date.UTC(2025, 9, 6);
+    const spikeAt = T0 + 5 * HOUR + 1234 * 1000;
+    // Three hours of 1 s samples, flat at 0 but for one second at 100.
+    const points = series('latency', T0 + 4 * HOUR, 3 * HOUR, 1000, (t) => (t === spikeAt ? 100 : 0));
+    await writeInBatches(store, host, points, 2000);
+    await store.checkpoint();
+
+    const report = await store.retain(T0 + 4 * HOUR + 3 * DAY);
+    expect(report.tiers.find((t) => t.tier === 'raw')!.dropped).toBeGreaterThan(0);
+    const { rows } = await testDb.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.host_id = $1 AND c.tier = 0',
+      [host],
+    );
+    expect(rows[0].n).toBe(0);
+
+    // Asking for raw resolution still cannot get raw points: the answer comes from the finest tier left.
+    const fine = await store.query({ hostId: host, name: 'latency', from: T0 + 4 * HOUR, to: T0 + 7 * HOUR - 1, maxPoints: 100_000 });
+    expect(fine[0].tier).toBe('1m');
+    expect(Math.max(...fine[0].points.map((p) => p.max))).toBe(100);
+
+    const hours = await store.query({ hostId: host, name: 'latency', from: T0 + 4 * HOUR, to: T0 + 7 * HOUR - 1, maxPoints: 3 });
+    expect(hours[0].tier).toBe('1h');
+    expect(hours[0].points).toEqual([
+      { t: T0 + 4 * HOUR, min: 0, max: 0, avg: 0, count: 3600 },
+      { t: T0 + 5 * HOUR, min: 0, max: 100, avg: 100 / 3600, count: 3600 },
+      { t: T0 + 6 * HOUR, min: 0, max: 0, avg: 0, count: 3600 },
+    ]);
+    // Widened past the tier (all in one 4 h bucket): still the spike and the exact mean of all 10 800 samples.
+    const whole = await store.query({ hostId: host, name: 'latency', from: T0 + 4 * HOUR, to: T0 + 7 * HOUR - 1, maxPoints: 1 });
+    expect(whole[0].stepMs).toBe(4 * HOUR);
+    expect(whole[0].points).toEqual([{ t: T0 + 4 * HOUR, min: 0, max: 100, avg: 100 / 10_800, count: 10_800 }]);
+    await store.close();
+  });
+
+  it('gives the right rate for a counter across a reset, from raw points and from rollups', async () => {
+    const store = await PostgresMetricStore.open(testDb.db, options());
+    const host = randomUUID();
+    // 10 per second, every 10 s, for 2 h; the process restarts at 50 min: the counter starts again from 0.
+    const resetAt = T0 + 50 * 60_000;
+    const points = series('net.bytes', T0, 2 * HOUR, 10_000, (t) => (t < resetAt ? 1_000_000 + (t - T0) / 100 : (t - resetAt) / 100 + 100));
+    await writeInBatches(store, host, points);
+    const raw = await store.query({ hostId: host, name: 'net.bytes', from: T0, to: T0 + 2 * HOUR, maxPoints: 10_000, fn: 'rate' });
+    expect(raw[0].tier).toBe('raw');
+    expect(raw[0].points).toHaveLength(points.length - 1);
+    // Every step is +100 in 10 s except the reset, where the counter went 1_000_000+... -> 100: 100 since the reset.
+    expect(raw[0].points.every((p) => p.avg === 10)).toBe(true);
+
+    await store.checkpoint();
+    const minutes = await store.query({ hostId: host, name: 'net.bytes', from: T0, to: T0 + 2 * HOUR - 1, maxPoints: 200, fn: 'rate' });
+    expect(minutes[0].tier).toBe('1m');
+    expect(minutes[0].points).toHaveLength(119);
+    expect(minutes[0].points.every((p) => Math.abs(p.avg - 10) < 1e-9)).toBe(true);
+    await store.close();
+  });
+
+  it('picks the finest tier that fits max_points and that retention has not cut', async () => {
+    const store = await PostgresMetricStore.open(testDb.db, options());
+    const host = randomUUID();
+    await writeInBatches(store, host, series('mem', T0, 2 * DAY, 60_000, (_, i) => i), 2000);
+    const q = (from: number, to: number, maxPoints: number) => store.query({ hostId: host, name: 'mem', from, to, maxPoints });
+    expect((await q(T0, T0 + HOUR, 100))[0].tier).toBe('raw');
+    expect((await q(T0, T0 + DAY, 100))[0].tier).toBe('1h');
+    const day = await q(T0, T0 + DAY - 1, 1440);
+    expect(day[0].tier).toBe('raw'); // 1 min data: raw holds 1440 points, which fit
+    const widened = await q(T0, T0 + 2 * DAY - 1, 24);
+    expect(widened[0].tier).toBe('1h');
+    expect(widened[0].stepMs).toBe(2 * HOUR);
+    expect(widened[0].points).toHaveLength(24);
+    expect(widened[0].points[0]).toEqual({ t: T0, min: 0, max: 119, avg: 59.5, count: 120 });
+    await store.close();
+  });
+
+  it('merges a late point into a chunk already written', async () => {
+    const store = await PostgresMetricStore.open(testDb.db, options());
+    const host = randomUUID();
+    await writeInBatches(store, host, series('disk', T0, HOUR, 10_000, () => 1));
+    await store.checkpoint();
+    await store.write([batch(host, [{ name: 'disk', t: T0 + 5_000, v: 9 }])]);
+    await store.checkpoint();
+    const raw = await store.query({ hostId: host, name: 'disk', from: T0, to: T0 + 20_000, maxPoints: 100 });
+    expect(raw[0].points.map((p) => [p.t - T0, p.max])).toEqual([[0, 1], [5_000, 9], [10_000, 1], [20_000, 1]]);
+    const minute = await store.query({ hostId: host, name: 'disk', from: T0, to: T0 + 59_999, maxPoints: 1 });
+    expect(minute[0].points[0]).toMatchObject({ max: 9, count: 7 });
+    await store.close();
+  });
+
+  it('rejects series past the per-host limit and invalid names, keeping the rest', async () => {
+    const store = await PostgresMetricStore.open(testDb.db, options({ maxSeriesPerHost: 3 }));
+    const host = randomUUID();
+    const points = ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name, t: T0, v: 1 }));
+    await store.write([batch(host, [...points, { name: '9bad name', t: T0, v: 1 }])]);
+    expect(await store.names(host)).toEqual(['a', 'b', 'c']);
+    expect(store.rejections).toEqual({ overLimit: 2, invalid: 1 });
+    // Still refused later, and a restarted store counts the host's series from the table.
+    await store.write([batch(host, [{ name: 'd', t: T0 + 10_000, v: 1 }])]);
+    expect(store.rejections.overLimit).toBe(3);
+    await store.close();
+    const again = await PostgresMetricStore.open(testDb.db, options({ maxSeriesPerHost: 3 }));
+    await again.write([batch(host, [{ name: 'f', t: T0, v: 1 }, { name: 'a', t: T0 + 10_000, v: 2 }])]);
+    expect(await again.names(host)).toEqual(['a', 'b', 'c']);
+    expect(again.rejections.overLimit).toBe(1);
+    await again.close();
+  });
+});

@@ -1,0 +1,487 @@
+/**
+ * The Postgres metric store: compact chunk rows, rollup tiers computed as points arrive, durable acks.
+ *
+ * Write: each batch's id goes into ingest_batches and the points of the batches not seen before go into
+ * one write-ahead row (metric_wal), in one transaction; only after COMMIT are they added to the pending
+ * points in memory (raw, and folded into the finest rollup tier's buckets) and the write resolves, so
+ * an acknowledged point is on disk and a resent batch is never counted twice.
+ * Checkpoint (every checkpointMs, or when enough points are pending): pending points are folded into the
+ * chunk rows (read, merge, encode, upsert) and their write-ahead rows deleted, in one transaction.
+ * Start: write-ahead rows left by a process that died are replayed into memory.
+ * Query: chunk rows plus the pending points the rows do not hold yet (see metric_checkpoints).
+ */
+import type { Db, Queryable } from '../db.js';
+import type { Labels } from '../../protocol/messages.js';
+import type { Logger } from '../../log.js';
+import type { IngestBatch, MetricStore, RetentionReport, SeriesQuery, SeriesResult } from '../metric-store.js';
+import { decodeXorChunk, XorChunkEncoder } from '../series/xor-chunk.js';
+import { decodeBuckets, encodeBuckets, type RollupBucket } from '../series/rollup.js';
+import { mergeBucketRuns, mergePoints, PendingPoints } from '../series/pending-points.js';
+import { chooseTier, chunkStartOf, type Tier, type TierEstimate } from '../series/tiers.js';
+import { answerFromBuckets, answerFromPoints } from '../series/series-answer.js';
+import type { SeriesPoints } from '../series/points.js';
+import { SeriesIndex, type SeriesRejections } from './series-index.js';
+import { runRetention } from './retention.js';
+
+export interface ChunkStoreOptions {
+  tiers: Tier[];
+  /** Names this process's write-ahead rows; a restarted process with the same name replays them. */
+  writer: string;
+  checkpointMs: number;
+  /** Checkpoint early once this many points are pending. */
+  checkpointPoints: number;
+  maxSeriesPerHost: number;
+  log?: Logger;
+}
+
+/** A set of pending points and the write-ahead rows they came from. */
+interface PendingSet {
+  generation: number;
+  points: PendingPoints;
+  seqs: number[];
+}
+
+interface ChunkKey {
+  tier: number;
+  seriesId: number;
+  chunkStart: number;
+}
+
+export class PostgresMetricStore implements MetricStore {
+  private readonly series: SeriesIndex;
+  private readonly rollupWidths: number[];
+  private active!: PendingSet;
+  /** Sets taken out of `active` by a checkpoint that has not committed yet, oldest first. */
+  private folding: PendingSet[] = [];
+  private generation = 0;
+  private serial: Promise<unknown> = Promise.resolve();
+  private checkpointRun: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** A write failed after perhaps committing: its write-ahead row may be missing from memory. */
+  private suspect = false;
+  private closed = false;
+
+  private constructor(
+    private readonly db: Db,
+    private readonly opts: ChunkStoreOptions,
+  ) {
+    this.series = new SeriesIndex(db, opts.maxSeriesPerHost, opts.log);
+    this.rollupWidths = opts.tiers.slice(1).map((t) => t.widthMs);
+  }
+
+  /** Creates the tier partitions, replays write-ahead rows a dead process left, starts checkpointing. */
+  static async open(db: Db, opts: ChunkStoreOptions): Promise<PostgresMetricStore> {
+    const store = new PostgresMetricStore(db, opts);
+    await ensurePartitions(db, opts.tiers);
+    const { rows } = await db.query<{ generation: number }>('SELECT generation FROM metric_checkpoints WHERE writer = $1', [opts.writer]);
+    store.generation = rows[0]?.generation ?? 0;
+    store.active = store.newSet();
+    const replayed = await store.applyWal(await store.walRows([]));
+    if (replayed) opts.log?.warn({ writeAheadRows: replayed }, 'metric store: replayed points acknowledged before an unclean stop');
+    store.timer = setInterval(() => store.checkpointSoon(), opts.checkpointMs);
+    store.timer.unref();
+    return store;
+  }
+
+  get rejections(): SeriesRejections {
+    return this.series.rejections;
+  }
+
+  /** Points acknowledged but not yet folded into chunk rows. */
+  get pendingPoints(): number {
+    return this.active.points.size + this.folding.reduce((n, s) => n + s.points.size, 0);
+  }
+
+  async write(batches: IngestBatch[]): Promise<void> {
+    if (!batches.length) return;
+    if (this.closed) throw new Error('metric store is closed');
+    const ids = await this.series.resolve(batches);
+    await this.exclusive(async () => {
+      if (this.suspect) await this.reconcile();
+      try {
+        const wal = await this.db.tx(async (q) => {
+          const fresh = await q.query<{ agent_id: string; batch_id: number }>(
+            `INSERT INTO ingest_batches (agent_id, batch_id)
+             SELECT * FROM unnest($1::uuid[], $2::bigint[]) ON CONFLICT DO NOTHING RETURNING agent_id, batch_id`,
+            [batches.map((b) => b.agentId), batches.map((b) => b.batch)],
+          );
+          const isFresh = new Set(fresh.rows.map((r) => `${r.agent_id}/${r.batch_id}`));
+          let n = 0;
+          for (const b of batches) if (isFresh.has(`${b.agentId}/${b.batch}`)) n += b.points.length;
+          const data = new Float64Array(n * 3);
+          let k = 0;
+          batches.forEach((b, i) => {
+            // Deleting the key means a batch sent twice in one write is taken once.
+            if (!isFresh.delete(`${b.agentId}/${b.batch}`)) return;
+            const sids = ids[i];
+            for (let j = 0; j < b.points.length; j++) {
+              if (sids[j] < 0) continue;
+              data[k++] = sids[j];
+              data[k++] = b.points[j].t;
+              data[k++] = b.points[j].v;
+            }
+          });
+          if (k === 0) return undefined;
+          const body = data.subarray(0, k);
+          const { rows } = await q.query<{ seq: number }>(
+            'INSERT INTO metric_wal (writer, data) VALUES ($1, $2) RETURNING seq',
+            [this.opts.writer, new Uint8Array(body.buffer, body.byteOffset, body.byteLength)],
+          );
+          return { seq: rows[0].seq, data: body };
+        });
+        if (wal) this.apply(wal.seq, wal.data);
+      } catch (err) {
+        this.suspect = true;
+        throw err;
+      }
+    });
+    if (this.active.points.size >= this.opts.checkpointPoints) {
+      // Far behind: make the writer wait rather than let memory grow without bound.
+      if (this.active.points.size >= 4 * this.opts.checkpointPoints) await this.checkpoint();
+      else this.checkpointSoon();
+    }
+  }
+
+  /** Folds every pending point into chunk rows now (also run on a timer and by close). */
+  checkpoint(): Promise<void> {
+    this.checkpointRun ??= this.runCheckpoint().finally(() => (this.checkpointRun = undefined));
+    return this.checkpointRun;
+  }
+
+  async query(q: SeriesQuery): Promise<SeriesResult[]> {
+    const { rows: series } = await this.db.query<{ id: number; name: string; labels: Labels }>(
+      'SELECT id, name, labels FROM metric_series WHERE host_id = $1 AND name = $2 AND labels @> $3::jsonb ORDER BY id',
+      [q.hostId, q.name, JSON.stringify(q.labels ?? {})],
+    );
+    if (!series.length) return [];
+    const answer = await this.answer(q, series, false);
+    // The raw count was an estimate (points spread evenly over their chunks); never answer past max_points.
+    if (answer[0].tier === this.opts.tiers[0].label && answer.some((a) => a.points.length > q.maxPoints)) {
+      return this.answer(q, series, true);
+    }
+    return answer;
+  }
+
+  private async answer(q: SeriesQuery, series: Array<{ id: number; name: string; labels: Labels }>, skipRaw: boolean): Promise<SeriesResult[]> {
+    const ids = series.map((s) => s.id);
+    const tiers = this.opts.tiers;
+    // Memory first, then the database: a set folded after this line is skipped by its generation.
+    const pending = [...this.folding, this.active];
+    const read = await this.db.tx(async (tx) => {
+      if (this.db.kind === 'postgres') await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const { rows: gen } = await tx.query<{ generation: number }>('SELECT generation FROM metric_checkpoints WHERE writer = $1', [this.opts.writer]);
+      const folded = gen[0]?.generation ?? 0;
+      const sets = pending.filter((s) => s.generation > folded);
+      const est = await this.estimate(tx, ids, q.from, q.to, sets);
+      if (skipRaw) est[0].count = Infinity;
+      const choice = chooseTier(tiers, est, q.from, q.to, q.maxPoints);
+      const tier = tiers[choice.tier];
+      const { rows } = await tx.query<{ series_id: number; data: Uint8Array }>(
+        `SELECT series_id, data FROM metric_chunks
+          WHERE tier = $1 AND series_id = ANY($2::bigint[]) AND chunk_start > $3::bigint - $5::bigint AND chunk_start <= $4
+          ORDER BY series_id, chunk_start`,
+        [tier.id, ids, q.from, q.to, tier.chunkMs],
+      );
+      return { choice, sets, rows };
+    });
+    const tierIndex = read.choice.tier;
+    const tier = tiers[tierIndex];
+    const chunks = new Map<number, Uint8Array[]>();
+    for (const r of read.rows) {
+      let list = chunks.get(r.series_id);
+      if (!list) chunks.set(r.series_id, (list = []));
+      list.push(r.data);
+    }
+    return series.map((s) => {
+      const stored = chunks.get(s.id) ?? [];
+      if (tier.widthMs === 0) {
+        let points: SeriesPoints = concatPoints(stored.map(decodeXorChunk));
+        for (const set of read.sets) points = mergePoints(points, set.points.rawPoints(s.id));
+        const a = answerFromPoints(points, q.from, q.to, read.choice.stepMs, q.fn);
+        return { name: s.name, labels: s.labels, tier: tier.label, stepMs: a.stepMs, points: a.points };
+      }
+      let buckets: RollupBucket[] = stored.flatMap((d) => decodeBuckets(d).buckets);
+      for (const set of read.sets) buckets = mergeBucketRuns(buckets, set.points.buckets(s.id, this.rollupWidths.slice(0, tierIndex)));
+      const a = answerFromBuckets(buckets, q.from, q.to, tier.widthMs, read.choice.stepMs, q.fn);
+      return { name: s.name, labels: s.labels, tier: tier.label, stepMs: a.stepMs, points: a.points };
+    });
+  }
+
+  async names(hostId: string): Promise<string[]> {
+    const { rows } = await this.db.query<{ name: string }>('SELECT DISTINCT name FROM metric_series WHERE host_id = $1 ORDER BY name', [hostId]);
+    return rows.map((r) => r.name);
+  }
+
+  retain(now: number): Promise<RetentionReport> {
+    return runRetention(this.db, this.opts.tiers, now);
+  }
+
+  /** Clean stop: fold everything pending so the next start has nothing to replay. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    clearInterval(this.timer);
+    await this.exclusive(async () => {
+      this.closed = true;
+    });
+    try {
+      await this.checkpoint();
+    } catch (err) {
+      // The write-ahead rows are still there; the next start replays them.
+      this.opts.log?.warn({ err }, 'metric store: final checkpoint failed; pending points stay in the write-ahead rows');
+    }
+  }
+
+  /**
+   * Stops timers without folding anything, as if the process had died: tests use it to prove that
+   * acknowledged points come back from the write-ahead rows.
+   */
+  abandon(): void {
+    clearInterval(this.timer);
+    this.closed = true;
+  }
+
+  private newSet(): PendingSet {
+    return { generation: ++this.generation, points: new PendingPoints(this.rollupWidths[0] ?? 0), seqs: [] };
+  }
+
+  /** Runs fn after every earlier exclusive section: writes, replays and set swaps never interleave. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(fn, fn);
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+
+  private apply(seq: number, data: Float64Array): void {
+    const p = this.active.points;
+    for (let k = 0; k < data.length; k += 3) p.add(data[k], data[k + 1], data[k + 2]);
+    this.active.seqs.push(seq);
+  }
+
+  /** This writer's write-ahead rows other than `known`, in commit order. */
+  private async walRows(known: number[]): Promise<Array<{ seq: number; data: Uint8Array }>> {
+    const { rows } = await this.db.query<{ seq: number; data: Uint8Array }>(
+      'SELECT seq, data FROM metric_wal WHERE writer = $1 AND NOT (seq = ANY($2::bigint[])) ORDER BY seq',
+      [this.opts.writer, known],
+    );
+    return rows;
+  }
+
+  private async applyWal(rows: Array<{ seq: number; data: Uint8Array }>): Promise<number> {
+    for (const r of rows) {
+      // Copy: the driver's buffer may not be 8-byte aligned for a Float64Array view.
+      const bytes = Uint8Array.from(r.data);
+      this.apply(r.seq, new Float64Array(bytes.buffer, 0, bytes.byteLength / 8));
+    }
+    return rows.length;
+  }
+
+  /** After a write whose outcome is unknown: take in write-ahead rows that committed without being applied. */
+  private async reconcile(): Promise<void> {
+    const known = [...this.folding, this.active].flatMap((s) => s.seqs);
+    const missed = await this.applyWal(await this.walRows(known));
+    if (missed) this.opts.log?.warn({ writeAheadRows: missed }, 'metric store: took in writes that committed while their answer was lost');
+    this.suspect = false;
+  }
+
+  private checkpointSoon(): void {
+    if (this.closed && !this.active.points.size) return;
+    this.checkpoint().catch((err) => this.opts.log?.warn({ err }, 'metric store checkpoint failed; will retry'));
+  }
+
+  private async runCheckpoint(): Promise<void> {
+    await this.exclusive(async () => {
+      if (this.suspect) await this.reconcile();
+      if (this.active.seqs.length) {
+        this.folding.push(this.active);
+        this.active = this.newSet();
+      }
+    });
+    while (this.folding.length) {
+      const set = this.folding[0];
+      await this.fold(set);
+      this.folding.shift();
+    }
+  }
+
+  /** Folds one set into chunk rows and deletes its write-ahead rows, in one transaction. */
+  private async fold(set: PendingSet): Promise<void> {
+    const { keys, rawAdd, bucketAdd } = this.chunkWork(set.points);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.tx(async (q) => {
+          const stored = await loadChunks(q, keys);
+          const tier: number[] = [];
+          const sid: number[] = [];
+          const start: number[] = [];
+          const n: number[] = [];
+          const data: Uint8Array[] = [];
+          const isNew: boolean[] = [];
+          keys.forEach((key, i) => {
+            const old = stored.get(keyString(key));
+            let encoded: Uint8Array;
+            let count: number;
+            if (key.tier === 0) {
+              const merged = mergePoints(old ? decodeXorChunk(old) : { t: [], v: [] }, rawAdd[i]!);
+              const enc = new XorChunkEncoder(merged.t.length);
+              for (let j = 0; j < merged.t.length; j++) enc.append(merged.t[j], merged.v[j]);
+              encoded = enc.bytes();
+              count = merged.t.length;
+            } else {
+              const merged = mergeBucketRuns(old ? decodeBuckets(old).buckets : [], bucketAdd[i]!);
+              encoded = encodeBuckets(merged, key.tier * 1000);
+              count = merged.length;
+            }
+            tier.push(key.tier);
+            sid.push(key.seriesId);
+            start.push(key.chunkStart);
+            n.push(count);
+            data.push(encoded);
+            isNew.push(!old);
+          });
+          const pick = <T>(xs: T[], wantNew: boolean) => xs.filter((_, i) => isNew[i] === wantNew);
+          if (isNew.includes(false)) {
+            await q.query(
+              `UPDATE metric_chunks c SET n = u.n, data = u.data
+                 FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::int[], $5::bytea[]) AS u(tier, sid, start, n, data)
+                WHERE c.tier = u.tier AND c.series_id = u.sid AND c.chunk_start = u.start`,
+              [pick(tier, false), pick(sid, false), pick(start, false), pick(n, false), pick(data, false)],
+            );
+          }
+          if (isNew.includes(true)) {
+            const inserted = await q.query(
+              `INSERT INTO metric_chunks (tier, series_id, chunk_start, n, data)
+               SELECT * FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::int[], $5::bytea[])
+               ON CONFLICT DO NOTHING`,
+              [pick(tier, true), pick(sid, true), pick(start, true), pick(n, true), pick(data, true)],
+            );
+            // Another node made one of these chunks meanwhile: start over, reading it this time.
+            if (inserted.rowCount !== isNew.filter(Boolean).length) throw new ChunkRace();
+          }
+          await q.query('DELETE FROM metric_wal WHERE writer = $1 AND seq = ANY($2::bigint[])', [this.opts.writer, set.seqs]);
+          await q.query(
+            `INSERT INTO metric_checkpoints (writer, generation) VALUES ($1, $2)
+             ON CONFLICT (writer) DO UPDATE SET generation = EXCLUDED.generation`,
+            [this.opts.writer, set.generation],
+          );
+        });
+        return;
+      } catch (err) {
+        if (!(err instanceof ChunkRace) || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  /** Which chunk rows a set touches, with what it adds to each, in key order (rows are locked in that order). */
+  private chunkWork(points: PendingPoints): { keys: ChunkKey[]; rawAdd: Array<SeriesPoints | undefined>; bucketAdd: Array<RollupBucket[] | undefined> } {
+    const keys: ChunkKey[] = [];
+    const rawAdd: Array<SeriesPoints | undefined> = [];
+    const bucketAdd: Array<RollupBucket[] | undefined> = [];
+    const tiers = this.opts.tiers;
+    for (const seriesId of [...points.seriesIds()].sort((a, b) => a - b)) {
+      const raw = points.rawPoints(seriesId);
+      for (const [chunkStart, from, to] of splitByChunk(raw.t, tiers[0].chunkMs)) {
+        keys.push({ tier: 0, seriesId, chunkStart });
+        rawAdd.push({ t: (raw.t as Float64Array).subarray(from, to), v: (raw.v as Float64Array).subarray(from, to) });
+        bucketAdd.push(undefined);
+      }
+      for (let i = 1; i < tiers.length; i++) {
+        const buckets = points.buckets(seriesId, this.rollupWidths.slice(0, i));
+        for (const [chunkStart, from, to] of splitByChunk(buckets.map((b) => b.start), tiers[i].chunkMs)) {
+          keys.push({ tier: tiers[i].id, seriesId, chunkStart });
+          rawAdd.push(undefined);
+          bucketAdd.push(buckets.slice(from, to));
+        }
+      }
+    }
+    return { keys, rawAdd, bucketAdd };
+  }
+
+  /** Per tier: how many points or buckets the fullest series holds in the range, and what retention dropped. */
+  private async estimate(q: Queryable, ids: number[], from: number, to: number, sets: PendingSet[]): Promise<TierEstimate[]> {
+    const tiers = this.opts.tiers;
+    const { rows } = await q.query<{ tier: number; series_id: number; n: number }>(
+      // A chunk's count scaled by how much of its span the range covers: points are assumed spread evenly.
+      `SELECT c.tier, c.series_id,
+              ceil(sum(c.n::float8 * (least($5::bigint + 1, c.chunk_start + t.span) - greatest($4::bigint, c.chunk_start)) / t.span))::bigint AS n
+         FROM metric_chunks c JOIN unnest($1::int[], $2::bigint[]) AS t(tier, span) ON c.tier = t.tier
+        WHERE c.series_id = ANY($3::bigint[]) AND c.chunk_start > $4::bigint - t.span AND c.chunk_start <= $5
+        GROUP BY c.tier, c.series_id`,
+      [tiers.map((t) => t.id), tiers.map((t) => t.chunkMs), ids, from, to],
+    );
+    const { rows: horizons } = await q.query<{ tier: number; dropped_before: number }>('SELECT tier, dropped_before FROM metric_tier_horizons');
+    return tiers.map((t) => {
+      const perSeries = new Map<number, number>();
+      for (const r of rows) if (r.tier === t.id) perSeries.set(r.series_id, Number(r.n));
+      if (t.widthMs === 0) {
+        for (const set of sets) {
+          for (const id of ids) {
+            const pts = set.points.rawPoints(id).t;
+            let k = 0;
+            for (let i = 0; i < pts.length; i++) if (pts[i] >= from && pts[i] <= to) k++;
+            if (k) perSeries.set(id, (perSeries.get(id) ?? 0) + k);
+          }
+        }
+      }
+      const count = perSeries.size ? Math.max(...perSeries.values()) : 0;
+      return { count, droppedBefore: Number(horizons.find((h) => h.tier === t.id)?.dropped_before ?? 0) };
+    });
+  }
+}
+
+class ChunkRace extends Error {}
+
+const keyString = (k: ChunkKey) => `${k.tier}/${k.seriesId}/${k.chunkStart}`;
+
+/** Runs of a sorted time column falling in one chunk each: [chunkStart, from, to). */
+function* splitByChunk(t: ArrayLike<number>, chunkMs: number): Generator<[number, number, number]> {
+  let i = 0;
+  while (i < t.length) {
+    const start = chunkStartOf(t[i], chunkMs);
+    let j = i + 1;
+    while (j < t.length && t[j] < start + chunkMs) j++;
+    yield [start, i, j];
+    i = j;
+  }
+}
+
+function concatPoints(chunks: SeriesPoints[]): SeriesPoints {
+  if (chunks.length === 1) return chunks[0];
+  const n = chunks.reduce((a, c) => a + c.t.length, 0);
+  const t = new Float64Array(n);
+  const v = new Float64Array(n);
+  let k = 0;
+  for (const c of chunks) {
+    t.set(c.t, k);
+    v.set(c.v, k);
+    k += c.t.length;
+  }
+  return { t, v };
+}
+
+async function loadChunks(q: Queryable, keys: ChunkKey[]): Promise<Map<string, Uint8Array>> {
+  const { rows } = await q.query<{ tier: number; series_id: number; chunk_start: number; data: Uint8Array }>(
+    `SELECT c.tier, c.series_id, c.chunk_start, c.data FROM metric_chunks c
+       JOIN unnest($1::int[], $2::bigint[], $3::bigint[]) AS k(tier, sid, start)
+         ON c.tier = k.tier AND c.series_id = k.sid AND c.chunk_start = k.start
+      ORDER BY c.tier, c.series_id, c.chunk_start
+      FOR UPDATE OF c`,
+    [keys.map((k) => k.tier), keys.map((k) => k.seriesId), keys.map((k) => k.chunkStart)],
+  );
+  return new Map(rows.map((r) => [`${r.tier}/${r.series_id}/${Number(r.chunk_start)}`, r.data]));
+}
+
+/** One partition per tier (its size on disk is then its own), rows up to a page kept inline and uncompressed. */
+async function ensurePartitions(db: Db, tiers: readonly Tier[]): Promise<void> {
+  await db.tx(async (q) => {
+    if (db.kind === 'postgres') await q.query('SELECT pg_advisory_xact_lock($1)', [0x4157_0020]);
+    for (const t of tiers) {
+      const name = `metric_chunks_t${t.id}`;
+      // Encoded chunks do not compress further; EXTERNAL skips the attempt, and toast_tuple_target keeps
+      // rows of a few KB inline instead of splitting them into TOAST rows with their own overhead.
+      await q.exec(
+        `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF metric_chunks FOR VALUES IN (${t.id}) WITH (toast_tuple_target = 8160);
+         ALTER TABLE ${name} ALTER COLUMN data SET STORAGE EXTERNAL;`,
+      );
+    }
+  });
+}
