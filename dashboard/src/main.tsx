@@ -39,7 +39,7 @@ function Page({ path, me }: { path: string; me: Me }) {
   let p: Record<string, string> | null;
   if (path === '/') return <OverviewPage me={me} />;
   if (path === '/hosts') return <HostsPage />;
-  if ((p = match('/hosts/:id', path))) return <HostPage agentId={p.id} />;
+  if ((p = match('/hosts/:id', path))) return <HostPage hostId={p.id} />;
   if (path === '/cmdb') return <CmdbPage />;
   if ((p = match('/cmdb/:id', path))) return <AssetPage id={p.id} />;
   if (path === '/monitoring') return <MonitoringPage />;

@@ -7,7 +7,8 @@ import { ago, when } from '../ui/format';
 import { PageTitle } from '../ui/layout';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
-import { OnlineDot, type Agent } from './hosts';
+import { OnlineDot, type Host } from './hosts';
+import type { Problem } from './monitoring';
 
 const RANGES: [string, string, number][] = [
   ['15m', 'Last 15 minutes', 15 * 60_000],
@@ -31,10 +32,19 @@ interface MetricAnswer {
   series: { labels: Record<string, string>; step_ms: number; points: BandPoint[] }[];
 }
 
-export function HostPage({ agentId }: { agentId: string }) {
+interface AgentInfo {
+  id: string;
+  state: 'pending' | 'active' | 'revoked';
+  version: string;
+  enrolled_at: string;
+}
+
+export function HostPage({ hostId }: { hostId: string }) {
   const loc = useLocation();
   const range = RANGES.find((r) => r[0] === loc.query.get('range')) ?? RANGES[1];
-  const agent = useResource<Agent>(`/api/v1/agents/${encodeURIComponent(agentId)}`, { pollMs: 5000 });
+  const host = useResource<Host>(`/api/v1/hosts/${encodeURIComponent(hostId)}`, { pollMs: 5000 });
+  const agentId = host.data?.agent_id;
+  const agent = useResource<AgentInfo>(agentId ? `/api/v1/agents/${agentId}` : null, { pollMs: 30_000 });
   const [actionError, setActionError] = useState<ApiError>();
 
   const act = async (what: 'approve' | 'revoke') => {
@@ -42,6 +52,7 @@ export function HostPage({ agentId }: { agentId: string }) {
     setActionError(undefined);
     try {
       await call('POST', `/api/v1/agents/${agentId}/${what}`);
+      host.reload();
       agent.reload();
     } catch (e) {
       setActionError(e as ApiError);
@@ -49,18 +60,18 @@ export function HostPage({ agentId }: { agentId: string }) {
   };
 
   return (
-    <Show r={agent} what="Host" empty={() => false}>
-      {(a) => (
+    <Show r={host} what="Host" empty={() => false}>
+      {(h) => (
         <>
           <PageTitle
             right={
               <>
-                {a.state === 'pending' ? (
+                {h.agent_state === 'pending' ? (
                   <button class="btn primary small" onClick={() => act('approve')}>
                     Approve
                   </button>
                 ) : null}
-                {a.state !== 'revoked' ? (
+                {h.agent_id && h.agent_state !== 'revoked' ? (
                   <button class="btn danger small" onClick={() => act('revoke')}>
                     Revoke
                   </button>
@@ -68,19 +79,21 @@ export function HostPage({ agentId }: { agentId: string }) {
               </>
             }
           >
-            <a href="#/hosts" class="muted">Hosts</a> / <OnlineDot a={a} /> {a.hostname}
+            <a href="#/hosts" class="muted">Hosts</a> / <OnlineDot online={h.online} state={h.agent_state} /> {h.hostname}
           </PageTitle>
           {actionError ? <ErrorNote error={actionError} /> : null}
           <div class="facts">
-            <span data-testid="host-online">{a.state === 'revoked' ? 'revoked' : a.online ? 'online' : 'offline'}</span>
-            <span>state <b>{a.state}</b></span>
-            <span>{a.os || 'OS unknown'}</span>
-            <span>agent {a.version || '–'}</span>
-            <span>last seen {a.online ? 'now' : ago(a.last_seen_at)}</span>
-            <span>enrolled {when(a.enrolled_at)}</span>
+            <span data-testid="host-online">{!h.agent_id ? 'no agent' : h.agent_state === 'revoked' ? 'revoked' : h.online ? 'online' : 'offline'}</span>
+            {h.agent_state ? <span>agent <b>{h.agent_state}</b>{agent.data?.version ? ` ${agent.data.version}` : ''}</span> : null}
+            <span>{h.os || 'OS unknown'}</span>
+            <span>last seen {h.online ? 'now' : ago(h.last_seen_at)}</span>
+            {agent.data ? <span>enrolled {when(agent.data.enrolled_at)}</span> : null}
+            {h.tags.map((t) => (
+              <a class="badge tag" href={`#/hosts?tag=${encodeURIComponent(t)}`}>{t}</a>
+            ))}
           </div>
           <div class="toolbar">
-            <select aria-label="Time range" value={range[0]} onChange={(e) => navigate(`/hosts/${agentId}${qs({ range: e.currentTarget.value })}`, true)}>
+            <select aria-label="Time range" value={range[0]} onChange={(e) => navigate(`/hosts/${hostId}${qs({ range: e.currentTarget.value })}`, true)}>
               {RANGES.map(([k, label]) => (
                 <option value={k}>{label}</option>
               ))}
@@ -88,22 +101,22 @@ export function HostPage({ agentId }: { agentId: string }) {
           </div>
           <div class="charts">
             {GRAPHS.map((g) => (
-              <HostGraph hostId={a.host_id} graph={g} rangeMs={range[2]} rangeKey={range[0]} />
+              <HostGraph hostId={h.id} graph={g} rangeMs={range[2]} rangeKey={range[0]} />
             ))}
           </div>
           <div class="grid2">
             <section class="card">
               <h2>Inventory</h2>
-              <Inventory hostId={a.host_id} />
+              <Inventory assetId={h.asset_id} />
             </section>
             <section class="card">
-              <h2>Triggers</h2>
-              <HostTriggers hostId={a.host_id} />
+              <h2>Triggers and problems</h2>
+              <HostTriggers hostId={h.id} />
             </section>
           </div>
           <section class="card">
             <h2>Recent tasks</h2>
-            <HostTasks hostId={a.host_id} />
+            <HostTasks hostId={h.id} />
           </section>
         </>
       )}
@@ -130,12 +143,32 @@ function HostGraph({ hostId, graph, rangeMs, rangeKey }: { hostId: string; graph
   );
 }
 
-/** Inventory comes from the CMDB's host record (hardware, OS, packages) once the CMDB is there. */
-function Inventory({ hostId }: { hostId: string }) {
-  const host = useResource<Record<string, unknown>>(`/api/v1/hosts/${hostId}`);
+/** Inventory is the host's CMDB asset: its fields and components (CPUs, memory, disks, NICs). */
+function Inventory({ assetId }: { assetId: string | null }) {
+  const asset = useResource<Record<string, unknown>>(assetId ? `/api/v1/assets/${assetId}` : null);
+  const parts = useResource<{ kind: string; slot: string; attrs: Record<string, unknown> }[]>(assetId ? `/api/v1/assets/${assetId}/components` : null);
+  if (!assetId) return <p class="state empty">No asset is linked to this host yet; the agent's inventory report makes one.</p>;
   return (
-    <Show r={host} what="Inventory" empty={(d) => !d || !Object.keys(d).length}>
-      {(h) => <KeyValues value={(h.inventory as Record<string, unknown>) ?? h} />}
+    <Show r={asset} what="Inventory" empty={() => false}>
+      {(a) => (
+        <>
+          <p>
+            <a href={`#/cmdb/${assetId}`}>{String(a.tag ?? a.name)}</a> <span class="muted small">{String(a.vendor ?? '')} {String(a.model ?? '')}</span>
+          </p>
+          <Show r={parts} what="Components" emptyText="No components recorded.">
+            {(list) => (
+              <ul class="list">
+                {list.map((c) => (
+                  <li>
+                    <b>{c.kind}</b> <span class="muted small">{c.slot}</span>{' '}
+                    <span class="small">{Object.entries(c.attrs).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${k}: ${v}`).join(' · ')}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Show>
+        </>
+      )}
     </Show>
   );
 }
@@ -156,17 +189,24 @@ export function KeyValues({ value }: { value: Record<string, unknown> }) {
 }
 
 function HostTriggers({ hostId }: { hostId: string }) {
-  const t = useResource<{ id: string; name: string; severity: string; expression?: string; state?: string }[]>(`/api/v1/triggers${qs({ host_id: hostId, limit: 50 })}`, { pollMs: 15_000 });
+  const mon = useResource<{ templates: { id: string; name: string }[]; triggers: { ref: string; name: string; severity: string; expression: string }[] }>(`/api/v1/hosts/${hostId}/monitoring`);
+  const problems = useResource<Problem[]>(`/api/v1/problems${qs({ host_id: hostId, open: true, limit: 50 })}`, { pollMs: 5000 });
+  const open = new Map((problems.data ?? []).map((p) => [p.trigger_ref, p]));
   return (
-    <Show r={t} what="Triggers" emptyText="No triggers on this host.">
-      {(list) => (
-        <ul class="list">
-          {list.map((x) => (
-            <li>
-              <span class={`sev sev-${x.severity}`}>{x.severity}</span> {x.name} {x.state ? <span class="muted small">· {x.state}</span> : null}
-            </li>
-          ))}
-        </ul>
+    <Show r={mon} what="Triggers" empty={(d) => !d.triggers.length} emptyText="No triggers: link a template to this host in Monitoring.">
+      {(m) => (
+        <>
+          <p class="muted small">Templates: {m.templates.map((t) => t.name).join(', ')}</p>
+          <ul class="list">
+            {m.triggers.map((x) => (
+              <li>
+                <span class={`sev sev-${x.severity}`}>{x.severity}</span> {x.name}{' '}
+                {open.has(x.ref) ? <span class="badge bad">problem</span> : <span class="badge ok">ok</span>}
+                <div class="muted small"><code>{x.expression}</code></div>
+              </li>
+            ))}
+          </ul>
+        </>
       )}
     </Show>
   );

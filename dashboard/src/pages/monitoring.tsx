@@ -1,4 +1,4 @@
-/** Monitoring: open problems (acknowledge), incidents, triggers and templates. */
+/** Monitoring: open problems (acknowledge with a comment), incidents, templates and their triggers. */
 import { useState } from 'preact/hooks';
 import { ApiError, call, qs } from '../api';
 import { useLocation } from '../router';
@@ -7,22 +7,45 @@ import { PageTitle } from '../ui/layout';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
 
-export const SEVERITIES = ['disaster', 'high', 'average', 'warning', 'information', 'info', 'critical', 'major', 'minor'];
+/** Lowest first, as the server ranks them. */
+export const SEVERITIES = ['info', 'warning', 'average', 'high', 'disaster'];
 
 export interface Problem {
   id: string;
+  host_id: string;
+  trigger_ref: string;
+  name: string;
   severity: string;
-  name?: string;
-  message?: string;
-  host_id?: string;
-  hostname?: string;
-  started_at?: string;
-  acknowledged?: boolean;
-  acknowledged_at?: string | null;
-  acknowledged_by?: string | null;
+  expression: string;
+  opened_at: string;
+  value: number | null;
+  resolved_at: string | null;
+  suppressed: boolean;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  incident_id: string | null;
 }
 
-const TABS = ['problems', 'incidents', 'triggers', 'templates'] as const;
+interface Incident {
+  id: string;
+  title: string;
+  severity: string;
+  state: string;
+  opened_at: string;
+  updated_at: string;
+}
+
+interface Template {
+  id: string;
+  name: string;
+  description: string;
+  items: { key: string; type: string }[];
+  triggers: { key: string; name: string; severity: string; expression: string }[];
+  host_ids: string[];
+  host_group_ids: string[];
+}
+
+const TABS = ['problems', 'incidents', 'templates'] as const;
 
 export function MonitoringPage() {
   const loc = useLocation();
@@ -39,29 +62,17 @@ export function MonitoringPage() {
         ))}
       </div>
       {tab === 'problems' ? <Problems severity={severity} /> : null}
-      {tab === 'incidents' ? <Simple path="/api/v1/incidents?limit=100" what="Incidents" /> : null}
-      {tab === 'triggers' ? <Simple path="/api/v1/triggers?limit=100" what="Triggers" /> : null}
-      {tab === 'templates' ? <Simple path="/api/v1/templates?limit=100" what="Templates" /> : null}
+      {tab === 'incidents' ? <Incidents /> : null}
+      {tab === 'templates' ? <Templates /> : null}
     </>
   );
 }
 
 function Problems({ severity }: { severity?: string }) {
-  const problems = useResource<Problem[]>(`/api/v1/problems${qs({ status: 'open', severity, limit: 200 })}`, { pollMs: 5000 });
-  const [error, setError] = useState<ApiError>();
-  const ack = async (p: Problem) => {
-    const message = prompt('Acknowledge with a note (optional):') ?? undefined;
-    setError(undefined);
-    try {
-      await call('POST', `/api/v1/problems/${p.id}/acknowledge`, { message: message || 'acknowledged from the dashboard' });
-      problems.reload();
-    } catch (e) {
-      setError(e as ApiError);
-    }
-  };
+  const problems = useResource<Problem[]>(`/api/v1/problems${qs({ open: true, severity, limit: 200 })}`, { pollMs: 5000 });
   return (
     <section class="card">
-      {error ? <ErrorNote error={error} /> : null}
+      {severity ? <p class="muted small">Severity {severity} and above. <a href="#/monitoring">Show all</a></p> : null}
       <Show r={problems} what="Problems" emptyText="No open problems. All quiet.">
         {(list) => (
           <table class="table" data-testid="problems-table">
@@ -76,23 +87,7 @@ function Problems({ severity }: { severity?: string }) {
             </thead>
             <tbody>
               {list.map((p) => (
-                <tr data-problem={p.id}>
-                  <td>
-                    <span class={`sev sev-${p.severity}`}>{p.severity}</span>
-                  </td>
-                  <td>{p.name ?? p.message ?? p.id}</td>
-                  <td class="hide-phone">{p.hostname ?? p.host_id ?? '–'}</td>
-                  <td>{ago(p.started_at)}</td>
-                  <td>
-                    {p.acknowledged || p.acknowledged_at ? (
-                      <span class="badge ok" data-testid="acked">acknowledged</span>
-                    ) : (
-                      <button class="btn small" onClick={() => ack(p)}>
-                        Acknowledge
-                      </button>
-                    )}
-                  </td>
-                </tr>
+                <ProblemRow p={p} onChange={problems.reload} />
               ))}
             </tbody>
           </table>
@@ -102,29 +97,99 @@ function Problems({ severity }: { severity?: string }) {
   );
 }
 
-/** A list whose rows are shown by their name and a few plain fields. */
-export function Simple({ path, what }: { path: string; what: string }) {
-  const r = useResource<Record<string, unknown>[]>(path, { pollMs: 15_000 });
+function ProblemRow({ p, onChange }: { p: Problem; onChange(): void }) {
+  const [open, setOpen] = useState(false);
+  const [comment, setComment] = useState('');
+  const [error, setError] = useState<ApiError>();
+  const ack = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      await call('POST', `/api/v1/problems/${p.id}/acknowledge`, { comment });
+      setOpen(false);
+      onChange();
+    } catch (err) {
+      setError(err as ApiError);
+    }
+  };
+  return (
+    <tr data-problem={p.id}>
+      <td>
+        <span class={`sev sev-${p.severity}`}>{p.severity}</span>
+      </td>
+      <td>
+        {p.name}
+        {p.value !== null ? <span class="muted small"> · value {Number(p.value.toFixed(3))}</span> : null}
+        {p.suppressed ? <span class="badge"> maintenance</span> : null}
+        {open ? (
+          <form class="form-row ack-form" onSubmit={ack}>
+            <input placeholder="What are you doing about it?" value={comment} onInput={(e) => setComment(e.currentTarget.value)} aria-label="Comment" />
+            <button class="btn primary small">Acknowledge</button>
+          </form>
+        ) : null}
+        {error ? <ErrorNote error={error} /> : null}
+      </td>
+      <td class="hide-phone">
+        <a href={`#/hosts/${p.host_id}`}>host</a>
+      </td>
+      <td>{ago(p.opened_at)}</td>
+      <td>
+        {p.acknowledged_at ? (
+          <span class="badge ok" data-testid="acked" title={`by ${p.acknowledged_by}`}>
+            acknowledged
+          </span>
+        ) : (
+          <button class="btn small" onClick={() => setOpen(!open)}>
+            Ack…
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function Incidents() {
+  const r = useResource<Incident[]>('/api/v1/incidents?limit=100', { pollMs: 10_000 });
   return (
     <section class="card">
-      <Show r={r} what={what}>
+      <Show r={r} what="Incidents" emptyText="No incidents.">
         {(list) => (
           <ul class="list">
-            {list.map((x) => (
+            {list.map((i) => (
               <li>
-                {x.severity ? <span class={`sev sev-${x.severity}`}>{String(x.severity)}</span> : null} <b>{String(x.name ?? x.title ?? x.id)}</b>{' '}
-                <span class="muted small">
-                  {Object.entries(x)
-                    .filter(([k, v]) => !['id', 'name', 'title', 'severity'].includes(k) && (typeof v === 'string' || typeof v === 'number') && String(v).length < 60)
-                    .slice(0, 4)
-                    .map(([k, v]) => `${k.replace(/_/g, ' ')}: ${v}`)
-                    .join(' · ')}
-                </span>
+                <span class={`sev sev-${i.severity}`}>{i.severity}</span> <b>{i.title}</b> <span class="badge">{i.state}</span>
+                <span class="muted small"> · opened {ago(i.opened_at)} · updated {ago(i.updated_at)}</span>
               </li>
             ))}
           </ul>
         )}
       </Show>
     </section>
+  );
+}
+
+function Templates() {
+  const r = useResource<Template[]>('/api/v1/templates?limit=200');
+  return (
+    <Show r={r} what="Templates" emptyText="No templates. Make one with POST /api/v1/templates (docs/monitoring.md).">
+      {(list) =>
+        list.map((t) => (
+          <section class="card">
+            <h2>{t.name}</h2>
+            {t.description ? <p class="muted">{t.description}</p> : null}
+            <p class="muted small">
+              {t.items.length} item(s) · linked to {t.host_ids.length} host(s) and {t.host_group_ids.length} group(s)
+            </p>
+            <ul class="list">
+              {t.triggers.map((x) => (
+                <li>
+                  <span class={`sev sev-${x.severity}`}>{x.severity}</span> {x.name} <code class="small muted">{x.expression}</code>
+                </li>
+              ))}
+            </ul>
+          </section>
+        ))
+      }
+    </Show>
   );
 }

@@ -39,7 +39,7 @@ function useIngestRate(o: Overview | undefined): number | null {
 export function OverviewPage({ me }: { me: Me }) {
   const ov = useResource<Overview>('/api/v1/overview', { pollMs: 5000 });
   const perS = useIngestRate(ov.data);
-  const problems = useResource<Problem[]>(`/api/v1/problems${qs({ status: 'open', limit: 1000 })}`, { pollMs: 5000 });
+  const problems = useResource<Problem[]>(`/api/v1/problems${qs({ open: true, limit: 1000 })}`, { pollMs: 5000 });
   const canAudit = me.scopes.includes('audit:read');
   const changes = useResource<AuditEntry[]>(canAudit ? '/api/v1/audit?limit=8' : null, { pollMs: 15000 });
 
@@ -93,7 +93,7 @@ function ProblemCounts({ list }: { list: Problem[] }) {
   for (const p of list) by.set(p.severity, (by.get(p.severity) ?? 0) + 1);
   return (
     <div class="sev-row" data-testid="problem-counts">
-      {SEVERITIES.filter((s) => by.get(s)).map((s) => (
+      {[...SEVERITIES].reverse().filter((s) => by.get(s)).map((s) => (
         <a class={`sev sev-${s}`} href={`#/monitoring?severity=${s}`}>
           <b>{by.get(s)}</b> {s}
         </a>
