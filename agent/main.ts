@@ -12,10 +12,12 @@ import { CheckScheduler } from './checks/check-scheduler.js';
 import { PluginRunner } from './checks/plugin-runner.js';
 import { createMetricCollector } from './collect/metrics/metric-collector.js';
 import { collectInventory } from './collect/inventory/collect-inventory.js';
-import { enroll } from './enroll.js';
+import { enroll, httpBase } from './enroll.js';
 import { AgentRuntime } from './runtime.js';
 import { Spool } from './spool.js';
 import { loadIdentity, saveIdentity } from './state.js';
+import { SeenOrders } from './tasks/seen-orders.js';
+import { TaskAgent } from './tasks/task-agent.js';
 import { PROJECT_ROOT } from '../server/paths.js';
 
 const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
@@ -29,12 +31,15 @@ const { values: args } = parseArgs({
     hostname: { type: 'string', default: hostname() },
     'plugin-dir': { type: 'string', default: process.env.AW_AGENT_PLUGIN_DIRS ?? '/etc/autowatch/plugins:/usr/lib/nagios/plugins:/usr/lib/monitoring-plugins' },
     'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+    // Tasks: this host's own say over what the server may run here.
+    'refuse-remote-exec': { type: 'boolean', default: process.env.AW_AGENT_REFUSE_REMOTE_EXEC === 'true' },
+    'allow-command': { type: 'string', multiple: true },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (args.help || !args.server) {
-  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS]');
+  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS] [--refuse-remote-exec] [--allow-command LINE]...');
   process.exit(args.help ? 0 : 2);
 }
 
@@ -63,6 +68,14 @@ if (!identity) {
   log.info({ agent: identity.agentId, stateDir }, 'enrolled');
 }
 
+const tasks = new TaskAgent({
+  agentId: identity.agentId,
+  serverPublicKey: Buffer.from(identity.serverSignPublicKey, 'base64'),
+  policy: { refuseRemoteExecution: args['refuse-remote-exec'], allowedCommands: args['allow-command'] },
+  seen: new SeenOrders(join(stateDir, 'tasks-seen.json')),
+  httpBase: httpBase(server.toString()),
+  log,
+});
 const collector = createMetricCollector();
 // Monitoring plugins are looked up by name in these folders only.
 const plugins = new PluginRunner({ dirs: args['plugin-dir']!.split(':').filter(Boolean), maxConcurrent: 4, outputCapBytes: 64 * 1024 });
@@ -78,6 +91,7 @@ const runtime = new AgentRuntime({
   inventory: async () => (await collectInventory()) as unknown as Record<string, unknown>,
   intervalS: Number(args.interval),
   onConfig: (config) => checks?.apply(config.monitoring ?? {}, config.version),
+  tasks,
 });
 checks = new CheckScheduler({ runner: plugins, emit: (points) => runtime.submit(points), log });
 runtime.on('connected', () => log.info({ agent: identity!.agentId, server: server.toString() }, 'connected'));

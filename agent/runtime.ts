@@ -11,6 +11,7 @@ import { reconnectDelay } from './reconnect-delay.js';
 import { MessageType, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../server/protocol/messages.js';
 import { AgentLink } from './link.js';
 import { Spool } from './spool.js';
+import type { TaskAgent } from './tasks/task-agent.js';
 
 export interface AgentRuntimeOptions {
   server: string;
@@ -32,6 +33,8 @@ export interface AgentRuntimeOptions {
   localAddress?: string;
   /** How often the inventory is collected again to see whether it changed (sent only if it did). */
   inventoryCheckMs?: number;
+  /** Runs signed tasks from the server (none when absent: task frames are ignored). */
+  tasks?: TaskAgent;
 }
 
 const INVENTORY_EVERY_MS = 24 * 3600 * 1000;
@@ -62,6 +65,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   constructor(private readonly opts: AgentRuntimeOptions) {
     super();
     this.intervalS = opts.intervalS ?? 10;
+    opts.tasks?.attach({ send: (type, message) => (this.link?.ready ? this.link.send(type, message) : -1) });
   }
 
   get connected(): boolean {
@@ -110,6 +114,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     link.on('config', (c) => this.onConfig(c));
     link.on('ack', ({ seq }) => this.onAck(seq));
     link.on('refused', (e) => this.onRefused(e));
+    link.on('task', (m) => this.opts.tasks?.onTask(m));
     link.on('close', (code, reason) => this.onClose(link, code, reason));
   }
 
@@ -129,12 +134,16 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     }
     this.opts.log.info({ state: config.state, intervalS: config.intervalS, version: config.version }, 'configuration from server');
     this.opts.onConfig?.(config);
-    if (justConnected) this.emit('connected');
+    if (justConnected) {
+      this.opts.tasks?.onConnected();
+      this.emit('connected');
+    }
     void this.sendInventory(false);
     this.pump();
   }
 
   private onAck(seq: number): void {
+    if (this.opts.tasks?.onAck(seq)) return;
     if (seq === this.inventorySeq) {
       this.inventorySeq = -1;
       return;
@@ -147,6 +156,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   }
 
   private onRefused(e: ErrorMessage): void {
+    if (this.opts.tasks?.onRefused(e.seq, e.retryAfterMs)) return;
     if (e.seq !== undefined && e.seq === this.inventorySeq) {
       // Forget the refused report so the next check sends it again instead of thinking it landed.
       this.inventorySeq = -1;

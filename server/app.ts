@@ -25,6 +25,7 @@ import { migrate } from './store/migrate.js';
 import type { MetricStore } from './store/metric-store.js';
 import { PostgresMetricStore } from './store/postgres/chunk-store.js';
 import { hostname } from 'node:os';
+import { openQuestDbStore } from './store/questdb/open.js';
 import type { ApiDeps } from './api/deps.js';
 import { agentRoutes } from './api/agents.routes.js';
 import { healthRoutes } from './api/health.routes.js';
@@ -42,6 +43,10 @@ import { Monitor } from './monitor/monitor.js';
 import { monitorRoutes } from './api/monitor.routes.js';
 import { alertRoutes } from './api/alerts.routes.js';
 import { clusterRoutes } from './api/cluster.routes.js';
+import { taskRoutes } from './api/tasks.routes.js';
+import { taskOutputRoutes } from './api/task-output.routes.js';
+import { TaskService } from './tasks/task-service.js';
+import { cmdbResolver } from './tasks/targets.js';
 import { overviewRoutes } from './api/overview.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
@@ -81,20 +86,29 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const slot = claimQueueDir(join(config.dataDir, 'outage-queue'));
   const baseMetrics =
     opts.metrics ??
-    (await PostgresMetricStore.open(db, {
-      ...config.metrics,
-      writer: `${hostname()}:${slot.dir}`,
-      maxSeriesPerHost: config.metrics.seriesPerHost,
-      log,
-    }));
+    (config.metricsStore === 'questdb'
+      ? await openQuestDbStore(config, log)
+      : await PostgresMetricStore.open(db, {
+          ...config.metrics,
+          writer: `${hostname()}:${slot.dir}`,
+          maxSeriesPerHost: config.metrics.seriesPerHost,
+          log,
+        }));
   const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
   // Accepted points outlive a metric store outage in a local queue.
   const tolerant = config.ingest.outageQueueBytes > 0
     ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: slot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: slot.dir })
     : undefined;
   const metrics: MetricStore = tolerant ?? storeMetrics;
-  const monitor: Monitor = new Monitor({ db, bus, log, config, onlineOf: (ids: string[]): Promise<Set<string>> => cluster.onlineOf(ids) });
+  const monitor: Monitor = new Monitor({
+    db, bus, log, config,
+    onlineOf: (ids: string[]): Promise<Set<string>> => cluster.onlineOf(ids),
+    heldHere: (id) => gateway.isOnline(id),
+    leader: () => monitorLease.held,
+  });
   const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
+  // Built after the gateway (it sends through it); the gateway's hooks reach it through this binding.
+  let tasks: TaskService | undefined;
   const gateway = new Gateway({
     config: config.gateway,
     directory: agents,
@@ -102,17 +116,25 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     bus,
     log,
     handlers: {
-      hello: (agent, hello) => agents.recordHello(agent.agentId, hello),
+      hello: async (agent, hello) => {
+        await agents.recordHello(agent.agentId, hello);
+        await tasks?.onAgentOnline(agent.agentId);
+      },
       inventory: (agent, report) => cmdb.onInventory(agent, report),
       config: (agent) => monitor.agentConfig(agent),
+      taskResult: (agent, message) => tasks!.onResult(agent, message),
     },
     // Called only once agents connect, after `cluster` below exists (the two refer to each other).
     presence: { online: (id) => cluster.agentOnline(id), offline: (id) => cluster.agentOffline(id) },
   });
   let listenPort = config.port;
   const cluster = new Cluster({ redisUrl: config.redisUrl, clusterName: config.clusterName, gateway, bus, log, port: () => listenPort });
+  // Jobs that run once per cluster: on the node holding their lease (always this one without Redis).
+  const monitorLease = cluster.lease('monitor', 15_000);
 
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, outage: tolerant && (() => tolerant.status()) };
+  tasks = new TaskService({ db, gateway: cluster, identity, log, config: config.tasks, resolveTargets: cmdbResolver(db) });
+  await tasks.start();
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, tasks, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   // Its trouble is reported by the cluster's own connection (health, one log line per cause).
   redis?.on('error', () => undefined);
@@ -120,6 +142,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
+  router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
   router.add(...cmdbRoutes({ ...deps, cmdb }));
   // Retention on a timer, run by one node of a cluster: the holder of its lease.
@@ -159,6 +182,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       // Write and acknowledge what was accepted before telling agents to go, so that a restart
       // makes them resend nothing that is already stored.
       gateway.stopAccepting();
+      await tasks!.stop();
       await pipeline.drain();
       await new Promise((r) => setImmediate(r));
       gateway.closeAll();

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import type { MetricStore } from '../store/metric-store.js';
 import type { Monitor } from '../monitor/monitor.js';
+import type { TaskService } from '../tasks/task-service.js';
 
 export interface ApiDeps {
   version: string;
@@ -32,4 +33,6 @@ export interface ApiDeps {
   outage?: () => OutageStatus;
   /** Templates, triggers, problems, incidents, notifications. */
   monitor?: Monitor;
+  /** Batch tasks (server/tasks). */
+  tasks?: TaskService;
 }

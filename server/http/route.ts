@@ -36,8 +36,22 @@ export interface RequestContext<P = any, Q = any, B = any> {
   setHeader(name: string, value: string): void;
   /** Pagination and other data about `data` (cursor, total). */
   setMeta(meta: Record<string, unknown>): void;
+  /**
+   * Answer with a stream instead of a value (server-sent events, routes that `produce` one): after
+   * the handler returns, the router sends the status and headers and hands the response to `open`.
+   */
+  stream(open: (out: ResponseStream) => void): void;
   /** Add to this request's audit record (the username tried at login, the id of what was made). Never secrets. */
   audit(detail: Record<string, unknown>): void;
+}
+
+/** A streamed answer: write as long as the client listens; onClose fires when it leaves or end() is called. */
+export interface ResponseStream {
+  readonly closed: boolean;
+  /** False when the client is gone, or when its socket buffer is full (the text is still queued). */
+  write(text: string): boolean;
+  end(): void;
+  onClose(listener: () => void): void;
 }
 
 export interface RouteSpec<

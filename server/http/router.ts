@@ -15,7 +15,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { findNul, jsonDepth, readBody, RequestAborted, type AbortState } from './body.js';
 import { isUnavailableError } from '../store/unavailable.js';
-import type { Method, Principal, RequestContext, RequestMethod, RouteSpec } from './route.js';
+import type { Method, Principal, RequestContext, RequestMethod, ResponseStream, RouteSpec } from './route.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -200,7 +200,10 @@ export class Router {
       if (err instanceof RequestAborted) return;
       answer = this.failure(err, incoming);
     }
-    if (!aborted.value) this.send(res, incoming.requestId, answer, incoming.method === 'HEAD');
+    if (!aborted.value) {
+      if (answer.stream) this.openStream(res, incoming.requestId, answer, aborted);
+      else this.send(res, incoming.requestId, answer, incoming.method === 'HEAD');
+    }
     const finished: FinishedRequest = {
       ...incoming,
       principal,
@@ -276,6 +279,7 @@ export class Router {
     let status = spec.status ?? 200;
     const headers: Record<string, string> = {};
     let meta: Record<string, unknown> | undefined;
+    let stream: ((out: ResponseStream) => void) | undefined;
     const ctx: RequestContext = {
       requestId: incoming.requestId,
       method: spec.method,
@@ -299,8 +303,12 @@ export class Router {
       audit: (detail) => {
         audit.detail = { ...audit.detail, ...detail };
       },
+      stream: (open) => {
+        stream = open;
+      },
     };
     const data = await spec.handler(ctx);
+    if (stream) return { status, headers, body: { data: null, error: null }, stream, raw: { type: spec.produces ?? 'text/event-stream', payload: '' } };
     if (spec.produces) {
       return { status, headers, body: { data: null, error: null }, raw: { type: spec.produces, payload: data as string | Buffer } };
     }
@@ -375,6 +383,48 @@ export class Router {
     };
   }
 
+  private openStream(res: HttpResponse, requestId: string, answer: Answer, aborted: AbortState): void {
+    const listeners: Array<() => void> = [];
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      for (const l of listeners) l();
+    };
+    // The body was read before the handler ran: the abort hook is the stream's now.
+    aborted.onAbort = close;
+    res.cork(() => {
+      res.writeStatus(`${answer.status} ${STATUS_TEXT[answer.status] ?? ''}`.trim());
+      res.writeHeader('content-type', answer.raw!.type);
+      res.writeHeader('x-request-id', requestId);
+      res.writeHeader('cache-control', 'no-store');
+      res.writeHeader('x-content-type-options', 'nosniff');
+      for (const [k, v] of Object.entries(answer.headers)) res.writeHeader(k, v);
+    });
+    const out: ResponseStream = {
+      get closed() {
+        return closed;
+      },
+      write: (text) => {
+        if (closed) return false;
+        let ok = false;
+        res.cork(() => {
+          ok = res.write(text);
+        });
+        return ok;
+      },
+      end: () => {
+        if (closed) return;
+        res.cork(() => res.end());
+        close();
+      },
+      onClose: (l) => {
+        listeners.push(l);
+      },
+    };
+    answer.stream!(out);
+  }
+
   private send(res: HttpResponse, requestId: string, answer: Answer, head: boolean): void {
     // 204 and 304 carry no body by HTTP's rules; the request id still travels in X-Request-Id.
     const bodyless = answer.status === 204 || answer.status === 304;
@@ -396,6 +446,8 @@ export class Router {
 }
 
 interface Answer {
+  /** Set by routes that answer with a stream (ctx.stream). */
+  stream?: (out: ResponseStream) => void;
   status: number;
   headers: Record<string, string>;
   body: { data: unknown; error: { code: string; message: string; details?: unknown } | null; meta?: unknown };

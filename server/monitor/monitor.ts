@@ -25,10 +25,21 @@ export interface MonitorDeps {
   config: Config;
   /** Which of these agents have a live session on some node (the cluster's presence). */
   onlineOf(agentIds: string[]): Promise<Set<string>>;
+  /** Is this agent's session on this node? Its data arrives here, so its nodata triggers are ours. */
+  heldHere?(agentId: string): boolean;
+  /** Does this node hold the cluster's monitor lease (hosts no node holds, unreachable agents)? */
+  leader?(): boolean;
   groupsOfHost?: GroupsOfHost;
 }
 
 export const UNREACHABLE_REF = 'agent.unreachable';
+
+interface AgentRow {
+  id: string;
+  host_id: string;
+  hostname: string;
+  last_seen_at: Date | null;
+}
 
 export class Monitor {
   readonly templates: TemplateStore;
@@ -76,7 +87,10 @@ export class Monitor {
     }
     this.notifier.start();
     this.timer = setInterval(() => {
-      this.ticking ??= this.tick().finally(() => (this.ticking = undefined));
+      this.ticking ??= this.tick()
+        // A database outage: health says so; the next tick tries again.
+        .catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'monitor timer failed; retrying at the next tick'))
+        .finally(() => (this.ticking = undefined));
     }, this.deps.config.monitor.nodataTickMs);
     this.timer.unref();
   }
@@ -186,23 +200,35 @@ export class Monitor {
 
   // --- the timer: nodata triggers and unreachable agents -----------------------------------
 
+  /**
+   * In a cluster each host is evaluated once: by the node its agent is connected to (only that node
+   * sees its data), or, when no node holds it (agent gone, host without agent), by the lease holder,
+   * which also checks reachability. A node alone holds the lease.
+   */
   async tick(): Promise<void> {
-    await this.engine.tick();
-    await this.checkUnreachable();
-  }
-
-  private async checkUnreachable(): Promise<void> {
-    const now = Date.now();
-    const windowMs = this.deps.config.monitor.unreachableS * 1000;
-    const agents = await this.deps.db.query<{ id: string; host_id: string; hostname: string; last_seen_at: Date | null }>(
+    const agents = await this.deps.db.query<AgentRow>(
       `SELECT id::text AS id, host_id::text AS host_id, hostname, last_seen_at FROM agents WHERE state = 'active'`,
     );
+    const online = await this.deps.onlineOf(agents.rows.map((a) => a.id));
+    const leader = this.deps.leader?.() ?? true;
+    const here = new Set<string>();
+    const elsewhere = new Set<string>();
+    for (const a of agents.rows) {
+      if (this.deps.heldHere?.(a.id) ?? online.has(a.id)) here.add(a.host_id);
+      else if (online.has(a.id)) elsewhere.add(a.host_id);
+    }
+    await this.engine.tick((hostId) => here.has(hostId) || (leader && !elsewhere.has(hostId)));
+    if (leader) await this.checkUnreachable(agents.rows, online);
+  }
+
+  private async checkUnreachable(agents: { rows: AgentRow[] }['rows'], online: Set<string>): Promise<void> {
+    const now = Date.now();
+    const windowMs = this.deps.config.monitor.unreachableS * 1000;
     const trigger = {
       ref: UNREACHABLE_REF, templateId: '', name: 'Agent unreachable', severity: 'high' as Severity,
       expression: `no contact with the agent for ${this.deps.config.monitor.unreachableS} s`,
     };
-    const online = await this.deps.onlineOf(agents.rows.map((a) => a.id));
-    for (const a of agents.rows) {
+    for (const a of agents) {
       if (online.has(a.id)) this.heard.set(a.id, now);
       const last = Math.max(this.heard.get(a.id) ?? 0, a.last_seen_at?.getTime() ?? 0);
       if (!last) continue; // never connected: nothing to miss yet

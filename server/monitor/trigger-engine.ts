@@ -71,10 +71,11 @@ export class TriggerEngine {
     }
   }
 
-  /** The timer: nodata triggers of every watched host (data-driven ones only change when data comes). */
-  tick(): Promise<void> {
+  /** The timer: nodata triggers of the watched hosts this node evaluates (data-driven ones only change when data comes). */
+  tick(evaluates: (hostId: string) => boolean = () => true): Promise<void> {
     const work: Promise<void>[] = [];
     for (const [hostId, h] of this.hosts) {
+      if (!evaluates(hostId)) continue;
       if (h.hasNodata || h.gen !== this.gen) work.push(this.enqueue(hostId, (hs) => this.evaluateHost(hostId, hs, true)));
     }
     return Promise.all(work).then(() => undefined);

@@ -96,3 +96,21 @@ export interface ErrorMessage {
   message: string;
   retryAfterMs?: number;
 }
+
+/** How a task run on one host ended (or stands). */
+export type TaskRunState = 'running' | 'ok' | 'failed' | 'timed_out' | 'cancelled' | 'refused';
+
+/**
+ * agent → server, message type 8. `output` frames stream a run's output as it comes (live view);
+ * `done` carries the final result with each stream capped at `outputCapBytes` (cut marked);
+ * `refused` says the agent would not run the task (bad signature, expired, replayed, not allowed).
+ */
+export type TaskResultMessage =
+  | { taskId: string; event: 'started' }
+  | { taskId: string; event: 'output'; stream: 'stdout' | 'stderr'; data: string }
+  | {
+      taskId: string; event: 'done'; state: 'ok' | 'failed' | 'timed_out' | 'cancelled';
+      exitCode: number | null; signal?: string; stdout: string; stderr: string;
+      stdoutCut: boolean; stderrCut: boolean; durationMs: number; message?: string;
+    }
+  | { taskId: string; event: 'refused'; code: string; message: string };

@@ -2,7 +2,7 @@
  * Shape checks for decoded payloads. Hand-written rather than schema-driven because metrics frames
  * are the hot path; each failure names the field so the agent's log says what it sent wrong.
  */
-import type { HelloMessage, HeartbeatMessage, Labels, MetricsMessage, MetricPoint, InventoryMessage, ErrorMessage, AckMessage } from './messages.js';
+import type { HelloMessage, HeartbeatMessage, Labels, MetricsMessage, MetricPoint, InventoryMessage, ErrorMessage, AckMessage, TaskResultMessage } from './messages.js';
 
 export const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_.:-]{0,199}$/;
 export const LABEL_KEY = /^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
@@ -91,4 +91,34 @@ export function checkAck(v: unknown): AckMessage {
 export function checkError(v: unknown): ErrorMessage {
   if (!isObject(v)) throw new PayloadError('error', 'must be a map');
   return { code: str(v, 'code', 64, true)!, message: str(v, 'message', 1024, false) ?? '', seq: typeof v.seq === 'number' ? v.seq : undefined };
+}
+
+const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Upper bound on one task-result frame's text; the agent's own cap (the order's) is smaller. */
+const MAX_TASK_TEXT = 4 * 1024 * 1024;
+
+export function checkTaskResult(v: unknown): TaskResultMessage {
+  if (!isObject(v)) throw new PayloadError('taskResult', 'must be a map');
+  if (typeof v.taskId !== 'string' || !TASK_ID.test(v.taskId)) throw new PayloadError('taskId', 'must be a task uuid');
+  switch (v.event) {
+    case 'started':
+      return { taskId: v.taskId, event: 'started' };
+    case 'output':
+      if (v.stream !== 'stdout' && v.stream !== 'stderr') throw new PayloadError('stream', 'must be stdout or stderr');
+      return { taskId: v.taskId, event: 'output', stream: v.stream, data: str(v, 'data', MAX_TASK_TEXT, false) ?? '' };
+    case 'done': {
+      if (!['ok', 'failed', 'timed_out', 'cancelled'].includes(v.state as string)) throw new PayloadError('state', 'must be ok, failed, timed_out or cancelled');
+      if (v.exitCode !== null && (typeof v.exitCode !== 'number' || !Number.isInteger(v.exitCode))) throw new PayloadError('exitCode', 'must be an integer or null');
+      if (typeof v.durationMs !== 'number' || v.durationMs < 0) throw new PayloadError('durationMs', 'must be a non-negative number');
+      return {
+        taskId: v.taskId, event: 'done', state: v.state as 'ok', exitCode: v.exitCode as number | null,
+        signal: str(v, 'signal', 16, false), stdout: str(v, 'stdout', MAX_TASK_TEXT, false) ?? '', stderr: str(v, 'stderr', MAX_TASK_TEXT, false) ?? '',
+        stdoutCut: v.stdoutCut === true, stderrCut: v.stderrCut === true, durationMs: Math.round(v.durationMs), message: str(v, 'message', 1024, false),
+      };
+    }
+    case 'refused':
+      return { taskId: v.taskId, event: 'refused', code: str(v, 'code', 64, true)!, message: str(v, 'message', 1024, false) ?? '' };
+    default:
+      throw new PayloadError('event', 'must be started, output, done or refused');
+  }
 }

@@ -1,0 +1,251 @@
+/**
+ * Batch tasks: run a command, an argv, a script or a file push on hosts in rolling waves; watch the
+ * output live; cancel; approve under change control. The domain is server/tasks/.
+ */
+import { Type } from '@sinclair/typebox';
+import { collection, finishPage, keyset, timestamp } from '../http/pagination.js';
+import { route } from '../http/route.js';
+import type { TaskService } from '../tasks/task-service.js';
+import type { ChangeRequestRow, TaskHostRow, TaskRow } from '../tasks/task-store.js';
+import type { ApiDeps } from './deps.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+
+const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const CountOrPercent = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^\\d{1,3}(\\.\\d+)?%$' })]);
+
+const Action = Type.Union([
+  Type.Object({ kind: Type.Literal('shell'), command: Type.String({ minLength: 1, maxLength: 65536 }) }),
+  Type.Object({ kind: Type.Literal('argv'), argv: Type.Array(Type.String({ maxLength: 65536 }), { minItems: 1, maxItems: 1024 }) }),
+  Type.Object({ kind: Type.Literal('script'), script: Type.String({ minLength: 1, maxLength: 1024 * 1024 }), interpreter: Type.String({ default: '/bin/sh', pattern: '^/', maxLength: 256 }) }),
+  Type.Object({
+    kind: Type.Literal('file'), sha256: Sha256, path: Type.String({ pattern: '^/', maxLength: 4096 }),
+    mode: Type.Integer({ minimum: 0, maximum: 0o7777, default: 0o644, description: 'as a number: 420 is 0644' }),
+    owner: Type.Optional(Type.String({ maxLength: 64 })), group: Type.Optional(Type.String({ maxLength: 64 })),
+  }),
+]);
+
+const Targets = Type.Object({
+  host_ids: Type.Optional(Type.Array(Uuid, { maxItems: 100_000 })),
+  groups: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 })),
+  tags: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 })),
+  selector: Type.Optional(Type.String({ maxLength: 4096 })),
+});
+
+const HostCounts = Type.Record(Type.String(), Type.Integer());
+
+const ChangeRequest = Type.Object({
+  id: Uuid, requested_by: Type.String(), reason: Type.String(), risk: Type.String(), policy_ids: Type.Array(Uuid),
+  state: Type.String(), decided_by: Nullable(Type.String()), decided_at: Nullable(Timestamp), decision_note: Nullable(Type.String()),
+  created_at: Timestamp,
+});
+
+const Task = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  kind: Type.String(),
+  state: Type.String({ description: 'awaiting_approval, running, done, stopped (failure threshold), cancelled, rejected' }),
+  action: Type.Any(),
+  targets: Type.Any(),
+  timeout_s: Type.Integer(),
+  run_as: Nullable(Type.String()),
+  cwd: Nullable(Type.String()),
+  env: Type.Record(Type.String(), Type.String()),
+  output_cap_bytes: Type.Integer({ description: 'stdout and stderr are each kept up to this many bytes; the rest is cut and marked' }),
+  batch_size: Type.Integer(),
+  max_concurrency: Type.Integer(),
+  failure_limit: Nullable(Type.Integer()),
+  current_wave: Type.Integer(),
+  stop_reason: Nullable(Type.String()),
+  requested_by: Type.String(),
+  created_at: Timestamp,
+  expires_at: Timestamp,
+  finished_at: Nullable(Timestamp),
+  hosts: Type.Optional(HostCounts),
+  change: Type.Optional(Nullable(ChangeRequest)),
+});
+
+const HostResult = Type.Object({
+  host_id: Uuid,
+  hostname: Type.String(),
+  agent_id: Nullable(Uuid),
+  wave: Type.Integer(),
+  state: Type.String({ description: 'queued, sent, running, ok, failed, timed_out, cancelled, unreachable, refused' }),
+  exit_code: Nullable(Type.Integer()),
+  signal: Nullable(Type.String()),
+  stdout: Type.String(),
+  stderr: Type.String(),
+  stdout_cut: Type.Boolean(),
+  stderr_cut: Type.Boolean(),
+  duration_ms: Nullable(Type.Integer()),
+  message: Nullable(Type.String()),
+  sent_at: Nullable(Timestamp),
+  finished_at: Nullable(Timestamp),
+});
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function taskView(t: TaskRow, extra: { hosts?: Record<string, number>; change?: ChangeRequestRow | null } = {}) {
+  const { action, targets, ...s } = t.spec;
+  return {
+    id: t.id, name: t.name, kind: t.kind, state: t.state, action, targets, timeout_s: s.timeout_s, run_as: s.run_as ?? null, cwd: s.cwd ?? null,
+    env: s.env ?? {}, output_cap_bytes: s.output_cap_bytes, batch_size: t.batch_size, max_concurrency: t.max_concurrency,
+    failure_limit: t.failure_limit, current_wave: t.current_wave, stop_reason: t.stop_reason, requested_by: t.requested_by,
+    created_at: t.created_at.toISOString(), expires_at: t.expires_at.toISOString(), finished_at: iso(t.finished_at),
+    ...(extra.hosts ? { hosts: extra.hosts } : {}),
+    ...(extra.change !== undefined ? { change: extra.change && changeView(extra.change) } : {}),
+  };
+}
+
+const changeView = (c: ChangeRequestRow) => ({
+  id: c.id, requested_by: c.requested_by, reason: c.reason, risk: c.risk, policy_ids: c.policy_ids, state: c.state,
+  decided_by: c.decided_by, decided_at: iso(c.decided_at), decision_note: c.decision_note, created_at: c.created_at.toISOString(),
+});
+
+export const hostResultView = (h: TaskHostRow) => ({
+  host_id: h.host_id, hostname: h.hostname, agent_id: h.agent_id, wave: h.wave, state: h.state, exit_code: h.exit_code, signal: h.signal,
+  stdout: h.stdout, stderr: h.stderr, stdout_cut: h.stdout_cut, stderr_cut: h.stderr_cut, duration_ms: h.duration_ms, message: h.message,
+  sent_at: iso(h.sent_at), finished_at: iso(h.finished_at),
+});
+
+const tasksCollection = collection({ sorts: { created_at: timestamp('t.created_at') }, defaultSort: '-created_at', id: { column: 't.id', type: 'uuid' } });
+
+const actor = (p: { kind: string; id: string; name: string }) => `${p.kind}:${p.name}`;
+
+export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
+  const { tasks, db } = deps;
+  const cap = deps.config.tasks.outputCapBytes;
+  return [
+    route({
+      method: 'POST',
+      path: '/api/v1/tasks',
+      summary: 'Run a command, argv, script or file push on hosts, in rolling batches',
+      description:
+        'Each host gets an order signed with the server key; agents refuse unsigned, altered, expired or replayed orders and say so. ' +
+        'batch_size and failure_threshold take a number of hosts or a percentage ("10%"). Hosts under a change-control policy ' +
+        'need change.reason and change.risk, and the task waits for a second operator (POST .../approve).',
+      tag: 'tasks',
+      scope: 'tasks:run',
+      status: 201,
+      body: Type.Object({
+        name: Type.Optional(Type.String({ maxLength: 200 })),
+        action: Action,
+        targets: Targets,
+        timeout_s: Type.Integer({ minimum: 1, maximum: 7 * 86400, default: 300 }),
+        run_as: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_.-]{0,31}$|^\\d+$' })),
+        cwd: Type.Optional(Type.String({ pattern: '^/', maxLength: 4096 })),
+        env: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' }), Type.String({ maxLength: 32768 }), { maxProperties: 256 })),
+        output_cap_bytes: Type.Optional(Type.Integer({ minimum: 64, maximum: cap, description: `per stream; at most ${cap} (AW_TASK_OUTPUT_CAP_BYTES)` })),
+        batch_size: Type.Optional(CountOrPercent),
+        failure_threshold: Type.Optional(CountOrPercent),
+        max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+        expires_in_s: Type.Optional(Type.Integer({ minimum: 10, maximum: 30 * 86400, description: 'how long queued hosts wait for their agent; 24 h by default' })),
+        change: Type.Optional(Type.Object({ reason: Type.String({ minLength: 3, maxLength: 4000 }), risk: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]) })),
+      }),
+      response: Task,
+      handler: async (ctx) => {
+        const b = ctx.body;
+        const task = await tasks.create(
+          {
+            name: b.name,
+            max_concurrency: b.max_concurrency,
+            expires_in_s: b.expires_in_s,
+            change: b.change,
+            spec: {
+              action: b.action.kind === 'file' ? { ...b.action, size: 0 } : (b.action as any),
+              targets: b.targets, timeout_s: b.timeout_s, run_as: b.run_as, cwd: b.cwd, env: b.env,
+              output_cap_bytes: b.output_cap_bytes ?? cap, batch_size: b.batch_size, failure_threshold: b.failure_threshold,
+            },
+          },
+          actor(ctx.principal!),
+        );
+        ctx.audit({ task_id: task.id, kind: task.kind, summary: task.summary.slice(0, 200), state: task.state });
+        ctx.setHeader('location', `/api/v1/tasks/${task.id}`);
+        return taskView(task, { hosts: await tasks.store.counts(task.id), change: await tasks.store.changeOf(task.id) });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/tasks',
+      summary: 'Task history: search by text (command, script, path, output), state, requester',
+      tag: 'tasks',
+      scope: 'tasks:read',
+      query: Type.Object({
+        ...tasksCollection.query,
+        q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'text in the command/script/path or in any host\'s output' })),
+        state: Type.Optional(Type.String({ maxLength: 32 })),
+        requested_by: Type.Optional(Type.String({ maxLength: 200 })),
+        host_id: Type.Optional(Uuid),
+      }),
+      response: Type.Array(Task),
+      handler: async (ctx) => {
+        const page = tasksCollection.read(ctx.query);
+        const like = ctx.query.q ? `%${ctx.query.q.replace(/[\\%_]/g, (c) => '\\' + c)}%` : null;
+        const params: unknown[] = [ctx.query.state ?? null, ctx.query.requested_by ?? null, like, ctx.query.host_id ?? null];
+        const where = `($1::text IS NULL OR t.state = $1) AND ($2::text IS NULL OR t.requested_by = $2)
+          AND ($3::text IS NULL OR t.summary ILIKE $3 OR t.name ILIKE $3 OR EXISTS (SELECT 1 FROM task_hosts x WHERE x.task_id = t.id AND (x.stdout ILIKE $3 OR x.stderr ILIKE $3)))
+          AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM task_hosts y WHERE y.task_id = t.id AND y.host_id = $4))`;
+        const ks = keyset(page, params);
+        const { rows } = await db.query<TaskRow>(`SELECT t.* FROM tasks t WHERE ${where} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params);
+        return finishPage(ctx, rows, page, (t) => [t.created_at, t.id]).map((t) => taskView(t));
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/tasks/:id',
+      summary: 'A task, its host counts by state and its change request',
+      tag: 'tasks',
+      scope: 'tasks:read',
+      params: IdParams,
+      response: Task,
+      handler: async (ctx) => {
+        const t = await tasks.mustGet(ctx.params.id);
+        return taskView(t, { hosts: await tasks.store.counts(t.id), change: await tasks.store.changeOf(t.id) });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/tasks/:id/hosts',
+      summary: 'Per-host results of a task: state, exit code, capped stdout/stderr, duration',
+      tag: 'tasks',
+      scope: 'tasks:read',
+      params: IdParams,
+      query: Type.Object({ state: Type.Optional(Type.String({ maxLength: 32 })) }),
+      response: Type.Array(HostResult),
+      handler: async (ctx) => {
+        await tasks.mustGet(ctx.params.id);
+        return (await tasks.store.hostsOf(ctx.params.id, ctx.query.state ? [ctx.query.state as any] : undefined)).map(hostResultView);
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/tasks/:id/cancel',
+      summary: 'Cancel a task: queued hosts are not run, running ones have their process group killed',
+      tag: 'tasks',
+      scope: 'tasks:run',
+      params: IdParams,
+      response: Task,
+      handler: async (ctx) => {
+        const t = await tasks.cancel(ctx.params.id, actor(ctx.principal!));
+        ctx.audit({ task_id: t.id });
+        return taskView(t, { hosts: await tasks.store.counts(t.id) });
+      },
+    }),
+    ...(['approve', 'reject'] as const).map((verb) =>
+      route({
+        method: 'POST',
+        path: `/api/v1/tasks/:id/${verb}`,
+        summary: verb === 'approve' ? 'Approve a task held by change control (not by its requester)' : 'Reject a task held by change control',
+        tag: 'tasks',
+        scope: 'tasks:approve',
+        params: IdParams,
+        body: Type.Object({ note: Type.Optional(Type.String({ maxLength: 4000 })) }),
+        response: Task,
+        handler: async (ctx) => {
+          const t = await tasks.decide(ctx.params.id, verb === 'approve', actor(ctx.principal!), ctx.body.note ?? null);
+          ctx.audit({ task_id: t.id, decision: verb });
+          return taskView(t, { hosts: await tasks.store.counts(t.id), change: await tasks.store.changeOf(t.id) });
+        },
+      }),
+    ),
+  ];
+}

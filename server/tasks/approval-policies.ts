@@ -1,0 +1,47 @@
+/**
+ * Change control policies: "tasks on these hosts, groups or tags need a second operator". A task
+ * is held when any of its hosts falls under any policy.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../store/db.js';
+import type { TargetResolver } from './targets.js';
+
+export interface ApprovalPolicy {
+  id: string;
+  name: string;
+  host_ids: string[];
+  groups: string[];
+  tags: string[];
+  created_by: string;
+  created_at: Date;
+}
+
+export async function listPolicies(db: Db): Promise<ApprovalPolicy[]> {
+  const { rows } = await db.query<ApprovalPolicy>('SELECT * FROM task_approval_policies ORDER BY created_at, id');
+  return rows;
+}
+
+export async function createPolicy(db: Db, p: { name: string; host_ids?: string[]; groups?: string[]; tags?: string[] }, by: string): Promise<ApprovalPolicy> {
+  const { rows } = await db.query<ApprovalPolicy>(
+    'INSERT INTO task_approval_policies (id, name, host_ids, groups, tags, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
+    [randomUUID(), p.name, p.host_ids ?? [], p.groups ?? [], p.tags ?? [], by],
+  );
+  return rows[0];
+}
+
+export async function deletePolicy(db: Db, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM task_approval_policies WHERE id = $1', [id]);
+  return rowCount > 0;
+}
+
+/** The policies that cover any of these hosts. */
+export async function matchingPolicies(db: Db, hostIds: string[], resolve: TargetResolver): Promise<ApprovalPolicy[]> {
+  const targets = new Set(hostIds);
+  const out: ApprovalPolicy[] = [];
+  for (const p of await listPolicies(db)) {
+    let covered = p.host_ids.filter((h) => targets.has(h));
+    if (!covered.length && (p.groups.length || p.tags.length)) covered = (await resolve({ groups: p.groups, tags: p.tags })).filter((h) => targets.has(h));
+    if (covered.length) out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,349 @@
+/**
+ * Batch tasks, end to end on the server: a task is checked, its targets resolved and put in waves
+ * (rollout.ts), held for a second operator when change control says so, then sent wave by wave as
+ * signed orders (protocol/task-order.ts) to the agents that are connected; results come back
+ * through the gateway's taskResult hook. Everything a task is waiting for is a row in Postgres
+ * (task-store.ts), so a restart picks up where it was; a timer sweeps hosts that can no longer
+ * finish (expired while offline, or silent well past their timeout).
+ */
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { ServerIdentity } from '../auth/server-identity.js';
+import type { Config } from '../config.js';
+import { AppError, notFound } from '../errors.js';
+import type { Logger } from '../log.js';
+import { MessageType, type MessageTypeCode } from '../protocol/messages.js';
+import { signOrder, type TaskAction, type TaskOrder } from '../protocol/task-order.js';
+import { checkTaskResult } from '../protocol/validate.js';
+import type { Db } from '../store/db.js';
+import { matchingPolicies } from './approval-policies.js';
+import { LiveOutput } from './live-output.js';
+import { batchSizeOf, failureLimitOf, planStep } from './rollout.js';
+import { resolveHostIds, type TargetResolver } from './targets.js';
+import { TaskStore, type HostResult, type TaskRow, type TaskSpec } from './task-store.js';
+
+/** What the service needs of the cluster: which agents are connected (to any node), and send to one. */
+export interface TaskGateway {
+  onlineOf(agentIds: string[]): Promise<Set<string>>;
+  sendToAgent(agentId: string, type: MessageTypeCode, message: unknown): Promise<'local' | 'relayed' | 'offline'>;
+}
+
+export interface TaskServiceDeps {
+  db: Db;
+  gateway: TaskGateway;
+  identity: ServerIdentity;
+  log: Logger;
+  config: Config['tasks'];
+  resolveTargets: TargetResolver;
+  /** Looks up an uploaded file (file pushes). */
+  fileSize?(sha256: string): Promise<number | null>;
+  /** How often lost hosts are swept, ms. */
+  sweepMs?: number;
+}
+
+export interface NewTask {
+  name?: string;
+  spec: TaskSpec;
+  max_concurrency?: number;
+  expires_in_s?: number;
+  change?: { reason: string; risk: 'low' | 'medium' | 'high' };
+}
+
+/** Orders are valid this long on the wire (the task itself may wait much longer for an agent). */
+const ORDER_TTL_MS = 5 * 60_000;
+/** A host sent a task is given up on this long after its timeout. */
+const LOST_GRACE_S = 120;
+
+export class TaskService {
+  readonly store: TaskStore;
+  readonly live = new LiveOutput();
+  private readonly ticking = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: TaskServiceDeps) {
+    this.store = new TaskStore(deps.db);
+  }
+
+  /** Resumes every running task (after a restart) and starts the sweep. */
+  async start(): Promise<void> {
+    for (const id of await this.store.runningTaskIds()) this.schedule(id);
+    this.timer = setInterval(() => void this.sweep(), this.deps.sweepMs ?? 5_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await Promise.allSettled([...this.ticking.values()]);
+  }
+
+  // --- creating and deciding --------------------------------------------------------------
+
+  async create(input: NewTask, requestedBy: string): Promise<TaskRow> {
+    const spec = input.spec;
+    checkAction(spec);
+    let fileSha: string | null = null;
+    if (spec.action.kind === 'file') {
+      const size = await this.deps.fileSize?.(spec.action.sha256);
+      if (size === null || size === undefined) throw new AppError('FILE_NOT_FOUND', 400, `no uploaded file has sha256 ${spec.action.sha256}; upload it first (POST /api/v1/files)`);
+      spec.action.size = size;
+      fileSha = spec.action.sha256;
+    }
+    const hostIds = await resolveHostIds(this.deps.db, spec.targets, this.deps.resolveTargets);
+    let batchSize: number;
+    let failureLimit: number | null;
+    try {
+      batchSize = batchSizeOf(spec.batch_size, hostIds.length);
+      failureLimit = failureLimitOf(spec.failure_threshold, hostIds.length);
+    } catch (err) {
+      throw new AppError('VALIDATION_FAILED', 400, (err as Error).message);
+    }
+    const policies = await matchingPolicies(this.deps.db, hostIds, this.deps.resolveTargets);
+    if (policies.length && !input.change) {
+      throw new AppError('CHANGE_REQUEST_REQUIRED', 400, `change control covers ${policies.length} of the targets' policies (${policies.map((p) => p.name).join(', ')}): give change.reason and change.risk; a second operator must approve`, { policies: policies.map((p) => p.id) });
+    }
+    const id = randomUUID();
+    const task: Omit<TaskRow, 'created_at' | 'finished_at' | 'current_wave' | 'stop_reason'> = {
+      id,
+      name: input.name ?? '',
+      kind: spec.action.kind,
+      spec,
+      summary: summaryOf(spec),
+      state: policies.length ? 'awaiting_approval' : 'running',
+      requested_by: requestedBy,
+      expires_at: new Date(Date.now() + (input.expires_in_s ?? 24 * 3600) * 1000),
+      batch_size: batchSize,
+      max_concurrency: input.max_concurrency ?? batchSize,
+      failure_limit: failureLimit,
+      file_sha256: fileSha,
+    };
+    await this.deps.db.tx(async (q) => {
+      const agents = await this.store.agentsOf(q, hostIds);
+      await this.store.insert(q, task, hostIds.map((h, i) => ({ hostId: h, agentId: agents.get(h) ?? null, wave: Math.floor(i / batchSize) })));
+      if (policies.length) {
+        await this.store.insertChange(q, { id: randomUUID(), task_id: id, requested_by: requestedBy, reason: input.change!.reason, risk: input.change!.risk, policy_ids: policies.map((p) => p.id) });
+      }
+    });
+    if (task.state === 'running') this.schedule(id);
+    return (await this.store.get(id))!;
+  }
+
+  /** Second-operator decision on a task held by change control. */
+  async decide(taskId: string, approve: boolean, by: string, note: string | null): Promise<TaskRow> {
+    const task = await this.mustGet(taskId);
+    const change = await this.store.changeOf(taskId);
+    if (!change || task.state !== 'awaiting_approval') throw new AppError('TASK_NOT_AWAITING_APPROVAL', 409, `task is ${task.state}, not awaiting approval`);
+    if (change.requested_by === by) throw new AppError('APPROVER_IS_REQUESTER', 403, 'a change must be approved by another operator than the one who asked for it');
+    if (!(await this.store.decideChange(taskId, approve ? 'approved' : 'rejected', by, note))) throw new AppError('TASK_NOT_AWAITING_APPROVAL', 409, 'the change was decided meanwhile');
+    await this.store.transition(taskId, ['awaiting_approval'], approve ? 'running' : 'rejected', approve ? undefined : `rejected by ${by}`);
+    if (!approve) await this.store.endHosts(taskId, ['queued'], 'cancelled', 'not run: the change was rejected');
+    else this.schedule(taskId);
+    this.live.publish(taskId, { type: 'task', state: approve ? 'running' : 'rejected' });
+    return (await this.store.get(taskId))!;
+  }
+
+  /** Stops sending, cancels queued hosts and tells running agents to kill the process group. */
+  async cancel(taskId: string, by: string): Promise<TaskRow> {
+    const task = await this.mustGet(taskId);
+    if (!(await this.store.transition(taskId, ['running', 'awaiting_approval'], 'cancelled', `cancelled by ${by}`))) {
+      throw new AppError('TASK_FINISHED', 409, `task is ${task.state} already`);
+    }
+    for (const h of await this.store.endHosts(taskId, ['queued'], 'cancelled', `cancelled by ${by} before it was sent`)) {
+      this.live.publish(taskId, { type: 'host', host_id: h, state: 'cancelled', exit_code: null, message: 'cancelled before it was sent' });
+    }
+    const now = Date.now();
+    for (const { agent_id } of await this.store.activeAgentsOf(taskId)) {
+      const order = this.order(task, agent_id, randomUUID().replace(/-/g, ''), { kind: 'cancel' }, now);
+      await this.deps.gateway.sendToAgent(agent_id, MessageType.task, signOrder(order, this.deps.identity.signSecretKey));
+    }
+    await this.store.transition(taskId, ['running'], 'cancelled');
+    this.live.publish(taskId, { type: 'task', state: 'cancelled' });
+    return (await this.store.get(taskId))!;
+  }
+
+  async mustGet(taskId: string): Promise<TaskRow> {
+    const t = await this.store.get(taskId);
+    if (!t) throw notFound('task', 'TASK_NOT_FOUND');
+    return t;
+  }
+
+  // --- agents ------------------------------------------------------------------------------
+
+  /** An agent connected (hello): send what waits for it. */
+  async onAgentOnline(agentId: string): Promise<void> {
+    for (const id of await this.store.tasksWaitingFor(agentId)) this.schedule(id);
+  }
+
+  /** The gateway's taskResult hook: the frame is acked once this resolves. */
+  async onResult(agent: { agentId: string }, body: unknown): Promise<void> {
+    const m = checkTaskResult(body);
+    if (m.event === 'output') {
+      // Live only: the final result carries the whole (capped) output again.
+      const hostId = await this.hostOfAgent(m.taskId, agent.agentId);
+      if (hostId) this.live.publish(m.taskId, { type: 'output', host_id: hostId, stream: m.stream, data: m.data });
+      return;
+    }
+    if (m.event === 'started') {
+      const hostId = await this.store.markRunning(m.taskId, agent.agentId);
+      if (hostId) this.live.publish(m.taskId, { type: 'host', host_id: hostId, state: 'running', exit_code: null, message: null });
+      return;
+    }
+    const result: HostResult =
+      m.event === 'refused'
+        ? { state: 'refused', exitCode: null, stdout: '', stderr: '', stdoutCut: false, stderrCut: false, durationMs: null, message: `${m.code}: ${m.message}` }
+        : { state: m.state, exitCode: m.exitCode, signal: m.signal, stdout: m.stdout, stderr: m.stderr, stdoutCut: m.stdoutCut, stderrCut: m.stderrCut, durationMs: m.durationMs, message: m.message };
+    const hostId = await this.store.finishHost(m.taskId, agent.agentId, result);
+    if (!hostId) return; // a result sent again after a reconnect, or for a host that was given up on
+    if (m.event === 'refused') this.deps.log.warn({ task: m.taskId, agent: agent.agentId, code: m.code }, `agent refused a task: ${m.message}`);
+    this.live.publish(m.taskId, { type: 'host', host_id: hostId, state: result.state, exit_code: result.exitCode, message: result.message ?? null });
+    this.schedule(m.taskId);
+  }
+
+  private readonly agentHosts = new Map<string, string>();
+
+  private async hostOfAgent(taskId: string, agentId: string): Promise<string | null> {
+    const key = `${taskId}:${agentId}`;
+    const cached = this.agentHosts.get(key);
+    if (cached) return cached;
+    const { rows } = await this.deps.db.query<{ host_id: string }>('SELECT host_id FROM task_hosts WHERE task_id = $1 AND agent_id = $2', [taskId, agentId]);
+    if (!rows[0]) return null;
+    if (this.agentHosts.size > 100_000) this.agentHosts.clear();
+    this.agentHosts.set(key, rows[0].host_id);
+    return rows[0].host_id;
+  }
+
+  // --- file downloads ----------------------------------------------------------------------
+
+  /** The bearer token an agent downloads a task's file with: bound to the task and the agent. */
+  downloadToken(taskId: string, agentId: string): string {
+    return createHmac('sha256', this.deps.identity.signSecretKey).update(`task-file:${taskId}:${agentId}`).digest('base64url');
+  }
+
+  /** The file an agent may download now, or an AppError (401 wrong token, 404/410 no such or finished task). */
+  async downloadable(taskId: string, agentId: string, token: string): Promise<{ sha256: string; size: number }> {
+    const want = Buffer.from(this.downloadToken(taskId, agentId));
+    const got = Buffer.from(token);
+    if (want.length !== got.length || !timingSafeEqual(want, got)) throw new AppError('DOWNLOAD_TOKEN_INVALID', 401, 'download token is not valid for this task and agent');
+    const task = await this.store.get(taskId);
+    if (!task || task.spec.action.kind !== 'file') throw notFound('task file', 'TASK_NOT_FOUND');
+    const { rows } = await this.deps.db.query('SELECT 1 FROM task_hosts WHERE task_id = $1 AND agent_id = $2 AND state IN ($3, $4)', [taskId, agentId, 'sent', 'running']);
+    if (!rows.length) throw new AppError('TASK_NOT_RUNNING_HERE', 410, 'this agent has no running file push for this task');
+    return { sha256: task.spec.action.sha256, size: task.spec.action.size };
+  }
+
+  // --- sending -----------------------------------------------------------------------------
+
+  /** Runs a planning step for a task soon; steps of one task never overlap. */
+  schedule(taskId: string): void {
+    if (this.stopped) return;
+    if (this.ticking.has(taskId)) {
+      this.again.add(taskId);
+      return;
+    }
+    const run = (async () => {
+      await new Promise((r) => setImmediate(r));
+      do {
+        this.again.delete(taskId);
+        try {
+          await this.step(taskId);
+        } catch (err) {
+          this.deps.log.error({ err, task: taskId }, 'task step failed');
+        }
+      } while (this.again.has(taskId) && !this.stopped);
+    })();
+    this.ticking.set(taskId, run);
+    void run.finally(() => this.ticking.delete(taskId));
+  }
+
+  private async step(taskId: string): Promise<void> {
+    const task = await this.store.get(taskId);
+    if (!task || task.state !== 'running') return;
+    const rows = await this.store.planRows(taskId);
+    const expired = task.expires_at.getTime() <= Date.now();
+    const queued = rows.filter((r) => r.state === 'queued' && r.active && r.agent_id).map((r) => r.agent_id!);
+    const online = expired || !queued.length ? new Set<string>() : await this.deps.gateway.onlineOf(queued);
+    const plan = planStep({
+      currentWave: task.current_wave,
+      maxConcurrency: task.max_concurrency,
+      failureLimit: task.failure_limit,
+      hosts: rows.map((r) => ({ hostId: r.host_id, wave: r.wave, state: r.state, online: !!r.agent_id && online.has(r.agent_id) })),
+    });
+    if (plan.finished) {
+      if (await this.store.transition(taskId, ['running'], 'done')) this.live.publish(taskId, { type: 'task', state: 'done' });
+      return;
+    }
+    if (plan.stop) {
+      if (await this.store.transition(taskId, ['running'], 'stopped', plan.stop)) {
+        await this.store.endHosts(taskId, ['queued'], 'cancelled', `not run: ${plan.stop}`);
+        this.deps.log.warn({ task: taskId }, `task stopped: ${plan.stop}`);
+        this.live.publish(taskId, { type: 'task', state: 'stopped' });
+      }
+      return;
+    }
+    if (plan.wave !== task.current_wave) await this.store.setWave(taskId, plan.wave);
+    if (!plan.send.length) return;
+    const marked = await this.store.markSent(taskId, plan.send.map((h) => h.hostId));
+    const now = Date.now();
+    const failed: string[] = [];
+    await Promise.all(
+      marked.map(async (m) => {
+        const order = this.order(task, m.agent_id, m.nonce, this.actionOf(task), now);
+        const delivery = await this.deps.gateway.sendToAgent(m.agent_id, MessageType.task, signOrder(order, this.deps.identity.signSecretKey));
+        if (delivery === 'offline') failed.push(m.host_id);
+      }),
+    );
+    // An agent that left between planning and sending, or whose socket buffer was full: try again soon.
+    if (failed.length) {
+      await this.store.unsend(taskId, failed);
+      setTimeout(() => this.schedule(taskId), 1000).unref();
+    }
+  }
+
+  private actionOf(task: TaskRow): TaskAction {
+    const a = task.spec.action;
+    if (a.kind !== 'file') return a;
+    return { kind: 'file', url: '', sha256: a.sha256, size: a.size, path: a.path, mode: a.mode, owner: a.owner, group: a.group };
+  }
+
+  private order(task: TaskRow, agentId: string, nonce: string, action: TaskAction, now: number): TaskOrder {
+    const s = task.spec;
+    if (action.kind === 'file') action = { ...action, url: `/agent-files/${task.id}/${agentId}` };
+    return {
+      taskId: task.id, nonce, agentId, issuedAt: now, expiresAt: Math.min(now + ORDER_TTL_MS, Math.max(task.expires_at.getTime(), now + 60_000)),
+      action, timeoutS: s.timeout_s, runAs: s.run_as, cwd: s.cwd, env: s.env, outputCapBytes: s.output_cap_bytes,
+      downloadToken: action.kind === 'file' ? this.downloadToken(task.id, agentId) : undefined,
+    };
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      const lost = await this.store.sweepLost(LOST_GRACE_S);
+      const tasks = new Set<string>();
+      for (const l of lost) {
+        tasks.add(l.task_id);
+        this.live.publish(l.task_id, { type: 'host', host_id: l.host_id, state: 'unreachable', exit_code: null, message: l.message });
+      }
+      for (const id of tasks) this.schedule(id);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'task sweep failed');
+    }
+  }
+}
+
+function checkAction(spec: TaskSpec): void {
+  const a = spec.action;
+  if (a.kind === 'argv' && !a.argv.length) throw new AppError('VALIDATION_FAILED', 400, 'argv needs at least the program');
+  if (a.kind === 'file' && !a.path.startsWith('/')) throw new AppError('VALIDATION_FAILED', 400, 'file path must be absolute');
+  if (spec.cwd && !spec.cwd.startsWith('/')) throw new AppError('VALIDATION_FAILED', 400, 'cwd must be absolute');
+}
+
+function summaryOf(spec: TaskSpec): string {
+  const a = spec.action;
+  switch (a.kind) {
+    case 'shell': return a.command;
+    case 'argv': return a.argv.join(' ');
+    case 'script': return `${a.interpreter} script: ${a.script.slice(0, 2000)}`;
+    case 'file': return `push ${a.sha256} to ${a.path}`;
+  }
+}

@@ -1,0 +1,272 @@
+/** Tasks, their hosts and change requests in Postgres: the whole queue lives here, so a restart loses nothing. */
+import type { Db, Queryable } from '../store/db.js';
+import type { HostRunState } from './rollout.js';
+
+export type TaskState = 'awaiting_approval' | 'running' | 'done' | 'stopped' | 'cancelled' | 'rejected';
+
+export interface TaskSpec {
+  action:
+    | { kind: 'shell'; command: string }
+    | { kind: 'argv'; argv: string[] }
+    | { kind: 'script'; script: string; interpreter: string }
+    | { kind: 'file'; sha256: string; size: number; path: string; mode: number; owner?: string; group?: string };
+  timeout_s: number;
+  run_as?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  output_cap_bytes: number;
+  targets: { host_ids?: string[]; groups?: string[]; tags?: string[]; selector?: string };
+  batch_size?: number | string;
+  failure_threshold?: number | string;
+}
+
+export interface TaskRow {
+  id: string;
+  name: string;
+  kind: TaskSpec['action']['kind'];
+  spec: TaskSpec;
+  summary: string;
+  state: TaskState;
+  requested_by: string;
+  created_at: Date;
+  expires_at: Date;
+  finished_at: Date | null;
+  batch_size: number;
+  max_concurrency: number;
+  failure_limit: number | null;
+  current_wave: number;
+  stop_reason: string | null;
+  file_sha256: string | null;
+}
+
+export interface TaskHostRow {
+  task_id: string;
+  host_id: string;
+  agent_id: string | null;
+  hostname: string;
+  wave: number;
+  state: HostRunState;
+  nonce: string | null;
+  exit_code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  stdout_cut: boolean;
+  stderr_cut: boolean;
+  duration_ms: number | null;
+  message: string | null;
+  sent_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface HostResult {
+  state: HostRunState;
+  exitCode: number | null;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+  stdoutCut: boolean;
+  stderrCut: boolean;
+  durationMs: number | null;
+  message?: string;
+}
+
+export interface ChangeRequestRow {
+  id: string;
+  task_id: string;
+  requested_by: string;
+  reason: string;
+  risk: 'low' | 'medium' | 'high';
+  policy_ids: string[];
+  state: 'pending' | 'approved' | 'rejected';
+  decided_by: string | null;
+  decided_at: Date | null;
+  decision_note: string | null;
+  created_at: Date;
+}
+
+const ACTIVE: HostRunState[] = ['queued', 'sent', 'running'];
+
+export class TaskStore {
+  constructor(private readonly db: Db) {}
+
+  async insert(
+    q: Queryable,
+    t: Omit<TaskRow, 'created_at' | 'finished_at' | 'current_wave' | 'stop_reason'>,
+    hosts: Array<{ hostId: string; agentId: string | null; wave: number }>,
+  ): Promise<void> {
+    await q.query(
+      `INSERT INTO tasks (id, name, kind, spec, summary, state, requested_by, expires_at, batch_size, max_concurrency, failure_limit, file_sha256)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [t.id, t.name, t.kind, JSON.stringify(t.spec), t.summary, t.state, t.requested_by, t.expires_at, t.batch_size, t.max_concurrency, t.failure_limit, t.file_sha256],
+    );
+    // Hosts with no agent can never run it: unreachable from the start.
+    await q.query(
+      `INSERT INTO task_hosts (task_id, host_id, agent_id, wave, state, message, finished_at)
+       SELECT $1, h, a, w, CASE WHEN a IS NULL THEN 'unreachable' ELSE 'queued' END,
+              CASE WHEN a IS NULL THEN 'host has no enrolled agent' END, CASE WHEN a IS NULL THEN now() END
+         FROM unnest($2::uuid[], $3::uuid[], $4::int[]) AS u(h, a, w)`,
+      [t.id, hosts.map((h) => h.hostId), hosts.map((h) => h.agentId), hosts.map((h) => h.wave)],
+    );
+  }
+
+  async get(id: string): Promise<TaskRow | null> {
+    const { rows } = await this.db.query<TaskRow>('SELECT * FROM tasks WHERE id = $1', [id]);
+    return rows[0] ?? null;
+  }
+
+  /** The agent (not revoked) of each host; hosts without one are left out. */
+  async agentsOf(q: Queryable, hostIds: string[]): Promise<Map<string, string>> {
+    const { rows } = await q.query<{ host_id: string; id: string }>(
+      `SELECT DISTINCT ON (host_id) host_id, id FROM agents WHERE host_id = ANY($1::uuid[]) AND state <> 'revoked' ORDER BY host_id, enrolled_at DESC`,
+      [hostIds],
+    );
+    return new Map(rows.map((r) => [r.host_id, r.id]));
+  }
+
+  /** What planning needs of every host of a task; `active` says the agent is approved. */
+  async planRows(taskId: string): Promise<Array<{ host_id: string; agent_id: string | null; wave: number; state: HostRunState; active: boolean }>> {
+    const { rows } = await this.db.query<{ host_id: string; agent_id: string | null; wave: number; state: HostRunState; active: boolean }>(
+      `SELECT th.host_id, th.agent_id, th.wave, th.state, coalesce(a.state = 'active', false) AS active
+         FROM task_hosts th LEFT JOIN agents a ON a.id = th.agent_id WHERE th.task_id = $1 ORDER BY th.wave, th.host_id`,
+      [taskId],
+    );
+    return rows;
+  }
+
+  /** Marks queued hosts sent with a fresh nonce each; returns those it marked (another node may have). */
+  async markSent(taskId: string, hostIds: string[]): Promise<Array<{ host_id: string; agent_id: string; nonce: string }>> {
+    const { rows } = await this.db.query<{ host_id: string; agent_id: string; nonce: string }>(
+      `UPDATE task_hosts SET state = 'sent', nonce = replace(gen_random_uuid()::text, '-', ''), sent_at = now()
+        WHERE task_id = $1 AND host_id = ANY($2::uuid[]) AND state = 'queued' RETURNING host_id, agent_id, nonce`,
+      [taskId, hostIds],
+    );
+    return rows;
+  }
+
+  async unsend(taskId: string, hostIds: string[]): Promise<void> {
+    if (!hostIds.length) return;
+    await this.db.query(`UPDATE task_hosts SET state = 'queued', nonce = NULL, sent_at = NULL WHERE task_id = $1 AND host_id = ANY($2::uuid[]) AND state = 'sent'`, [taskId, hostIds]);
+  }
+
+  async markRunning(taskId: string, agentId: string): Promise<string | null> {
+    const { rows } = await this.db.query<{ host_id: string }>(
+      `UPDATE task_hosts SET state = 'running' WHERE task_id = $1 AND agent_id = $2 AND state IN ('queued', 'sent') RETURNING host_id`,
+      [taskId, agentId],
+    );
+    return rows[0]?.host_id ?? null;
+  }
+
+  /** Records a host's result unless it already has one; returns the host id when recorded. */
+  async finishHost(taskId: string, agentId: string, r: HostResult): Promise<string | null> {
+    const { rows } = await this.db.query<{ host_id: string }>(
+      `UPDATE task_hosts SET state = $3, exit_code = $4, signal = $5, stdout = $6, stderr = $7, stdout_cut = $8, stderr_cut = $9,
+              duration_ms = $10, message = $11, finished_at = now()
+        WHERE task_id = $1 AND agent_id = $2 AND state IN ('queued', 'sent', 'running') RETURNING host_id`,
+      [taskId, agentId, r.state, r.exitCode, r.signal ?? null, r.stdout, r.stderr, r.stdoutCut, r.stderrCut, r.durationMs, r.message ?? null],
+    );
+    return rows[0]?.host_id ?? null;
+  }
+
+  /** Ends hosts of a task in `from` states with one state and message; returns their ids. */
+  async endHosts(taskId: string, from: HostRunState[], state: HostRunState, message: string): Promise<string[]> {
+    const { rows } = await this.db.query<{ host_id: string }>(
+      `UPDATE task_hosts SET state = $3, message = $4, finished_at = now() WHERE task_id = $1 AND state = ANY($2::text[]) RETURNING host_id`,
+      [taskId, from, state, message],
+    );
+    return rows.map((r) => r.host_id);
+  }
+
+  async setWave(taskId: string, wave: number): Promise<void> {
+    await this.db.query('UPDATE tasks SET current_wave = $2 WHERE id = $1 AND current_wave < $2', [taskId, wave]);
+  }
+
+  /** Moves a task from one state to another; false when it was not in `from`. */
+  async transition(taskId: string, from: TaskState[], to: TaskState, stopReason?: string): Promise<boolean> {
+    const final = to !== 'running' && to !== 'awaiting_approval';
+    const { rowCount } = await this.db.query(
+      `UPDATE tasks SET state = $3, stop_reason = coalesce($4, stop_reason), finished_at = CASE WHEN $5 THEN now() ELSE finished_at END
+        WHERE id = $1 AND state = ANY($2::text[])`,
+      [taskId, from, to, stopReason ?? null, final],
+    );
+    return rowCount > 0;
+  }
+
+  async runningTaskIds(): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(`SELECT id FROM tasks WHERE state = 'running'`);
+    return rows.map((r) => r.id);
+  }
+
+  /** Running tasks with a queued host of this agent: it just came online. */
+  async tasksWaitingFor(agentId: string): Promise<string[]> {
+    const { rows } = await this.db.query<{ task_id: string }>(
+      `SELECT DISTINCT th.task_id FROM task_hosts th JOIN tasks t ON t.id = th.task_id
+        WHERE th.agent_id = $1 AND th.state = 'queued' AND t.state = 'running' AND t.expires_at > now()`,
+      [agentId],
+    );
+    return rows.map((r) => r.task_id);
+  }
+
+  /**
+   * Hosts that cannot finish any more: queued past the task's expiry, or sent/running with no result
+   * long after their timeout (agent gone for good, or restarted mid-run). Marked unreachable.
+   */
+  async sweepLost(graceS: number): Promise<Array<{ task_id: string; host_id: string; state: string; message: string }>> {
+    const { rows } = await this.db.query<{ task_id: string; host_id: string; state: string; message: string }>(
+      `UPDATE task_hosts th SET state = 'unreachable', finished_at = now(),
+              message = CASE WHEN th.state = 'queued' THEN 'agent did not come online before the task expired'
+                             ELSE 'no result from the agent within the timeout and ' || $1 || ' s' END
+         FROM tasks t
+        WHERE t.id = th.task_id AND th.state IN ('queued', 'sent', 'running')
+          AND ((th.state = 'queued' AND (t.expires_at <= now() OR t.state NOT IN ('running', 'awaiting_approval')))
+            OR (th.state IN ('sent', 'running') AND th.sent_at < now() - make_interval(secs => (t.spec->>'timeout_s')::int + $1)))
+        RETURNING th.task_id, th.host_id, th.state, th.message`,
+      [graceS],
+    );
+    return rows;
+  }
+
+  async hostsOf(taskId: string, states?: HostRunState[]): Promise<TaskHostRow[]> {
+    const { rows } = await this.db.query<TaskHostRow>(
+      `SELECT th.*, coalesce(h.hostname, '') AS hostname FROM task_hosts th LEFT JOIN hosts h ON h.id = th.host_id
+        WHERE th.task_id = $1 AND ($2::text[] IS NULL OR th.state = ANY($2::text[])) ORDER BY th.wave, h.hostname, th.host_id`,
+      [taskId, states ?? null],
+    );
+    return rows;
+  }
+
+  async counts(taskId: string): Promise<Record<string, number>> {
+    const { rows } = await this.db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM task_hosts WHERE task_id = $1 GROUP BY state', [taskId]);
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
+  async activeAgentsOf(taskId: string): Promise<Array<{ host_id: string; agent_id: string }>> {
+    const { rows } = await this.db.query<{ host_id: string; agent_id: string }>(
+      `SELECT host_id, agent_id FROM task_hosts WHERE task_id = $1 AND state = ANY($2::text[]) AND agent_id IS NOT NULL`,
+      [taskId, ACTIVE.filter((s) => s !== 'queued')],
+    );
+    return rows;
+  }
+
+  // --- change requests --------------------------------------------------------------------
+
+  async insertChange(q: Queryable, c: Omit<ChangeRequestRow, 'decided_by' | 'decided_at' | 'decision_note' | 'created_at' | 'state'>): Promise<void> {
+    await q.query(
+      `INSERT INTO task_change_requests (id, task_id, requested_by, reason, risk, policy_ids, state) VALUES ($1, $2, $3, $4, $5, $6, 'pending')`,
+      [c.id, c.task_id, c.requested_by, c.reason, c.risk, c.policy_ids],
+    );
+  }
+
+  async changeOf(taskId: string): Promise<ChangeRequestRow | null> {
+    const { rows } = await this.db.query<ChangeRequestRow>('SELECT * FROM task_change_requests WHERE task_id = $1', [taskId]);
+    return rows[0] ?? null;
+  }
+
+  async decideChange(taskId: string, state: 'approved' | 'rejected', by: string, note: string | null): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE task_change_requests SET state = $2, decided_by = $3, decided_at = now(), decision_note = $4 WHERE task_id = $1 AND state = 'pending'`,
+      [taskId, state, by, note],
+    );
+    return rowCount > 0;
+  }
+}
