@@ -54,6 +54,7 @@ import { serveTaskFiles } from './tasks/file-downloads.js';
 import { fileRoutes } from './api/files.routes.js';
 import { taskPolicyRoutes } from './api/task-policies.routes.js';
 import { cmdbResolver } from './tasks/targets.js';
+import { overviewRoutes } from './api/overview.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -167,6 +168,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   retention.unref();
   router.add(...monitorRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
   await monitor.start();
+  router.add(...overviewRoutes(deps));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();
