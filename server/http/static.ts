@@ -61,8 +61,6 @@ export function serveDashboard(app: TemplatedApp, dir: string): void {
         res.writeStatus('404 Not Found').writeHeader('content-type', 'text/plain').end('not found');
         return;
       }
-      // The status goes first: uWS writes "200 OK" by itself as soon as a header is written.
-
       // uWS sends the status line with the first header: the status is written before any header.
       const notModified = ifNoneMatch === file.etag;
       if (notModified) res.writeStatus('304 Not Modified');
