@@ -25,6 +25,7 @@ import { migrate } from './store/migrate.js';
 import type { MetricStore } from './store/metric-store.js';
 import { PostgresMetricStore } from './store/postgres/chunk-store.js';
 import { hostname } from 'node:os';
+import { openQuestDbStore } from './store/questdb/open.js';
 import type { ApiDeps } from './api/deps.js';
 import { agentRoutes } from './api/agents.routes.js';
 import { healthRoutes } from './api/health.routes.js';
@@ -85,12 +86,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const slot = claimQueueDir(join(config.dataDir, 'outage-queue'));
   const baseMetrics =
     opts.metrics ??
-    (await PostgresMetricStore.open(db, {
-      ...config.metrics,
-      writer: `${hostname()}:${slot.dir}`,
-      maxSeriesPerHost: config.metrics.seriesPerHost,
-      log,
-    }));
+    (config.metricsStore === 'questdb'
+      ? await openQuestDbStore(config, log)
+      : await PostgresMetricStore.open(db, {
+          ...config.metrics,
+          writer: `${hostname()}:${slot.dir}`,
+          maxSeriesPerHost: config.metrics.seriesPerHost,
+          log,
+        }));
   const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
   // Accepted points outlive a metric store outage in a local queue.
   const tolerant = config.ingest.outageQueueBytes > 0

@@ -87,7 +87,10 @@ export class Monitor {
     }
     this.notifier.start();
     this.timer = setInterval(() => {
-      this.ticking ??= this.tick().finally(() => (this.ticking = undefined));
+      this.ticking ??= this.tick()
+        // A database outage: health says so; the next tick tries again.
+        .catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'monitor timer failed; retrying at the next tick'))
+        .finally(() => (this.ticking = undefined));
     }, this.deps.config.monitor.nodataTickMs);
     this.timer.unref();
   }

@@ -69,7 +69,7 @@ describe.runIf(!!process.env.DATABASE_URL && !!process.env.REDIS_URL)('two serve
     testDb = await openTestDb();
     redis = new Redis(process.env.REDIS_URL!);
     const [portA, portB] = [await freePort(), await freePort()];
-    const env = { ...RELAXED, HOST: '127.0.0.1', DATABASE_URL: testDb.url!, REDIS_URL: process.env.REDIS_URL!, AW_CLUSTER: cluster, AW_AGENT_INTERVAL_S: '1' };
+    const env = { ...RELAXED, HOST: '127.0.0.1', DATABASE_URL: testDb.url!, REDIS_URL: process.env.REDIS_URL!, AW_CLUSTER: cluster, AW_AGENT_INTERVAL_S: '1', AW_METRICS_CHECKPOINT_S: '1' };
     nodeA = await startServers({ count: 1, port: portA, env: { ...process.env, ...env, DATA_DIR: tmp(), LOG_LEVEL: 'warn' }, runDir: tmp(), repoRoot: REPO_ROOT });
     nodeB = await startServer(loadConfig({ ...env, PORT: String(portB), DATA_DIR: tmp() }), { db: testDb.db, log: createLogger(process.env.AW_TEST_LOG ?? 'silent') });
     b = { server: nodeB, testDb, dataDir: '', http: `http://127.0.0.1:${portB}`, ws: '', close: async () => {} };
