@@ -31,7 +31,7 @@ function tryIt(method, path, op) {
     }
     const headers = {};
     if (tokenInput.value.trim()) headers.authorization = 'Bearer ' + tokenInput.value.trim();
-    if (body) headers['content-type'] = 'application/json';
+    if (body) headers['content-type'] = Object.keys(op.requestBody.content)[0];
     out.textContent = '...';
     try {
       const res = await fetch(url + (q.size ? '?' + q : ''), { method, headers, body: body ? body.value : undefined });
@@ -57,7 +57,11 @@ function operation(method, path, op) {
     details.append($('table', {}, $('tr', {}, $('th', {}, 'name'), $('th', {}, 'in'), $('th', {}, 'schema'), $('th', {}, 'about')),
       op.parameters.map((p) => $('tr', {}, $('td', {}, p.name + (p.required ? ' *' : '')), $('td', {}, p.in), $('td', {}, $('code', {}, JSON.stringify(p.schema))), $('td', {}, p.description || '')))));
   }
-  if (op.requestBody) details.append($('h4', {}, 'Body'), $('pre', {}, json(op.requestBody.content['application/json'].schema)));
+  if (op.requestBody) {
+    // JSON for most routes; line protocol, CSV or raw bytes for intake and upload routes.
+    const [type, media] = Object.entries(op.requestBody.content)[0];
+    details.append($('h4', {}, 'Body ', $('small', {}, type)), $('pre', {}, media.schema ? json(media.schema) : ''));
+  }
   for (const [status, r] of Object.entries(op.responses)) {
     const schema = r.content && Object.values(r.content)[0].schema;
     details.append($('h4', {}, status + ' ', $('small', {}, r.description || '')));
