@@ -15,16 +15,18 @@ install: node_modules/.installed
 
 build: install
 	npx tsc -p .
+	npm run build:dashboard
 
 run: build
 	@HOST=$(HOST) PORT=$(PORT) DATA_DIR=$(DATA_DIR) bash scripts/run.sh
 
 test: install
 	npx tsc -p . --noEmit
+	npm run build:dashboard
 	npx vitest run
 
 bench: build
 	npm run bench:micro
 
 clean:
-	rm -rf dist
+	rm -rf dist dashboard/dist

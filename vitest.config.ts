@@ -6,6 +6,6 @@ export default defineConfig({
     exclude: ['node_modules', 'dist'],
     pool: 'forks',
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    hookTimeout: 120_000,
   },
 });

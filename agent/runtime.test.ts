@@ -9,14 +9,7 @@ import { backoffDelay, reconnectDelay, SHUTDOWN_SPREAD_MS } from './reconnect-de
 import { AgentRuntime } from './runtime.js';
 import { CloseCode } from '../server/protocol/close-codes.js';
 import { Spool } from './spool.js';
-
-const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 20_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+import { until } from '../test/support/until.js';
 
 describe('backoff', () => {
   it('is full jitter: uniform below an exponentially growing cap', () => {
@@ -61,7 +54,8 @@ describe('agent runtime', () => {
     runtime.on('connected', () => connects++);
     runtime.start();
     const stored = async () => {
-      const s = await t.server.deps.metrics.query({ hostId: enrolled.hostId, name: 'test.counter', from: 0, to: Date.now() + 60_000, maxPoints: 10_000 });
+      // The live server's store: another process's newest points reach the database at its checkpoints.
+      const s = await (second ?? t.server).deps.metrics.query({ hostId: enrolled.hostId, name: 'test.counter', from: 0, to: Date.now() + 60_000, maxPoints: 10_000 });
       return s[0]?.points ?? [];
     };
     await until('first points stored', async () => (await stored()).length >= 2);
@@ -86,5 +80,5 @@ describe('agent runtime', () => {
     // Each value 1..n exactly once: no loss across the outage, no duplicate from resends.
     expect(values.slice(0, target)).toEqual(Array.from({ length: target }, (_, i) => i + 1));
     expect(points.every((p) => p.count === 1)).toBe(true);
-  }, 60_000);
+  }, 120_000);
 });

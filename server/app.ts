@@ -25,6 +25,7 @@ import { migrate } from './store/migrate.js';
 import type { MetricStore } from './store/metric-store.js';
 import { PostgresMetricStore } from './store/postgres/chunk-store.js';
 import { hostname } from 'node:os';
+import { openQuestDbStore } from './store/questdb/open.js';
 import type { ApiDeps } from './api/deps.js';
 import { agentRoutes } from './api/agents.routes.js';
 import { healthRoutes } from './api/health.routes.js';
@@ -37,10 +38,13 @@ import { OutageQueue, claimQueueDir } from './ingest/outage-queue.js';
 import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
 import { createCmdb } from './cmdb/cmdb.js';
+import { groupsOfHost } from './cmdb/targets.js';
 import { cmdbRoutes } from './api/cmdb.routes.js';
 import { Monitor } from './monitor/monitor.js';
+import { groupsOfHost } from './monitor/host-groups.js';
 import { monitorRoutes } from './api/monitor.routes.js';
 import { alertRoutes } from './api/alerts.routes.js';
+import { writeRoutes } from './api/write.routes.js';
 import { clusterRoutes } from './api/cluster.routes.js';
 import { taskRoutes } from './api/tasks.routes.js';
 import { taskOutputRoutes } from './api/task-output.routes.js';
@@ -50,6 +54,7 @@ import { serveTaskFiles } from './tasks/file-downloads.js';
 import { fileRoutes } from './api/files.routes.js';
 import { taskPolicyRoutes } from './api/task-policies.routes.js';
 import { cmdbResolver } from './tasks/targets.js';
+import { overviewRoutes } from './api/overview.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -88,12 +93,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const slot = claimQueueDir(join(config.dataDir, 'outage-queue'));
   const baseMetrics =
     opts.metrics ??
-    (await PostgresMetricStore.open(db, {
-      ...config.metrics,
-      writer: `${hostname()}:${slot.dir}`,
-      maxSeriesPerHost: config.metrics.seriesPerHost,
-      log,
-    }));
+    (config.metricsStore === 'questdb'
+      ? await openQuestDbStore(config, log)
+      : await PostgresMetricStore.open(db, {
+          ...config.metrics,
+          writer: `${hostname()}:${slot.dir}`,
+          maxSeriesPerHost: config.metrics.seriesPerHost,
+          log,
+        }));
   const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
   // Accepted points outlive a metric store outage in a local queue.
   const tolerant = config.ingest.outageQueueBytes > 0
@@ -105,6 +112,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     onlineOf: (ids: string[]): Promise<Set<string>> => cluster.onlineOf(ids),
     heldHere: (id) => gateway.isOnline(id),
     leader: () => monitorLease.held,
+    groupsOfHost: (hostId) => groupsOfHost(db, hostId),
   });
   const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   // Built after the gateway (it sends through it); the gateway's hooks reach it through this binding.
@@ -158,8 +166,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
   }, config.metrics.retentionMs);
   retention.unref();
-  router.add(...monitorRoutes(deps), ...alertRoutes(deps));
+  router.add(...monitorRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
   await monitor.start();
+  router.add(...overviewRoutes(deps));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();

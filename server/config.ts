@@ -12,6 +12,8 @@ export interface Config {
   /** Nodes with the same name on one Redis form a cluster; its keys and channels are prefixed with it. */
   clusterName: string;
   questdbUrl: string | undefined;
+  /** QuestDB's Postgres wire endpoint for reads; defaults to QUESTDB_URL's host on port 8812. */
+  questdbPgUrl: string | undefined;
   metricsStore: 'postgres' | 'questdb';
   logLevel: string;
   /** Approve newly enrolled agents at once (demo); otherwise they wait for an admin. */
@@ -129,6 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: env.REDIS_URL || undefined,
     clusterName: clusterName(env.AW_CLUSTER ?? 'autowatch'),
     questdbUrl: env.QUESTDB_URL || undefined,
+    questdbPgUrl: env.QUESTDB_PG_URL || undefined,
     metricsStore,
     logLevel: env.LOG_LEVEL ?? 'info',
     autoApprove: bool(env, 'AW_AUTO_APPROVE', false),
@@ -152,7 +155,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     metrics: {
       tiers: parseTiers(env.AW_METRICS_TIERS || DEFAULT_TIERS_SPEC),
-      checkpointMs: int(env, 'AW_METRICS_CHECKPOINT_S', 60, 1) * 1000,
+      // Other nodes read a node's newest points from its chunk rows: in a cluster, checkpoint often.
+      checkpointMs: int(env, 'AW_METRICS_CHECKPOINT_S', env.REDIS_URL ? 10 : 60, 1) * 1000,
       checkpointPoints: int(env, 'AW_METRICS_CHECKPOINT_POINTS', 500_000, 1),
       seriesPerHost: int(env, 'AW_SERIES_PER_HOST', 10_000, 1),
       retentionMs: parseDuration(env.AW_RETENTION_EVERY || '1h', 'AW_RETENTION_EVERY'),

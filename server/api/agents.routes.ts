@@ -1,11 +1,13 @@
 /** Agents: enrollment, the list with online state, approval and revocation. */
 import { Type } from '@sinclair/typebox';
 import { enrollAgent, createEnrollmentToken } from '../auth/enrollment.js';
-import { decodeCursor, pageMeta } from '../http/pagination.js';
+import { collection, finishPage, text, uuid } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { AgentRecord } from '../auth/agents.js';
 import type { ApiDeps } from './deps.js';
-import { IdParams, Nullable, PageQuery, Timestamp, Uuid } from './schemas.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+
+const agentPages = collection({ sorts: { id: uuid('id'), hostname: text('hostname') }, defaultSort: 'id', id: uuid('id') });
 
 const Agent = Type.Object({
   id: Uuid,
@@ -53,18 +55,19 @@ export function agentRoutes(deps: ApiDeps) {
       tag: 'agents',
       scope: 'agents:read',
       query: Type.Object(
-        { ...PageQuery, state: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('active'), Type.Literal('revoked')])) },
+        {
+          ...agentPages.query,
+          state: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('active'), Type.Literal('revoked')])),
+          q: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'hostname contains this (any case)' })),
+        },
         { additionalProperties: false },
       ),
       response: Type.Array(Agent),
       handler: async (ctx) => {
-        const limit = ctx.query.limit ?? 100;
-        const after = ctx.query.cursor ? (decodeCursor(ctx.query.cursor, ['uuid'])[0] as string) : undefined;
-        // One row more than the page tells whether there is a next page.
-        const { rows, total } = await deps.agents.list({ limit: limit + 1, after, state: ctx.query.state });
-        const page = rows.slice(0, limit);
-        ctx.setMeta(pageMeta(limit, rows.length > limit ? [page[page.length - 1].id] : null, total));
-        return viewAll(page);
+        const page = agentPages.read(ctx.query);
+        const { rows, total } = await deps.agents.list(page, { state: ctx.query.state, search: ctx.query.q });
+        const list = finishPage(ctx, rows, page, (a) => [page.sort.endsWith('hostname') ? a.hostname : a.id, a.id], total);
+        return viewAll(list);
       },
     }),
     route({

@@ -21,6 +21,7 @@ const Host = Type.Object({
   os: Nullable(Type.String()),
   agent_id: Nullable(Uuid),
   agent_state: Nullable(Type.String()),
+  online: Type.Boolean({ description: 'its agent is connected to a node of the cluster now' }),
   last_seen_at: Nullable(Timestamp),
   asset_id: Nullable(Uuid),
   asset_tag: Nullable(Type.String()),
@@ -46,8 +47,9 @@ const HostGroup = Type.Object({
   version: Type.Integer(),
 });
 
-const hostView = (h: HostRecord) => ({
+const hostView = (h: HostRecord, online: ReadonlySet<string>) => ({
   ...h,
+  online: !!h.agent_id && online.has(h.agent_id),
   last_seen_at: h.last_seen_at ? h.last_seen_at.toISOString() : null,
   created_at: h.created_at.toISOString(),
   updated_at: h.updated_at.toISOString(),
@@ -59,6 +61,12 @@ const groupsPage = collection({ sorts: { name: text('g.name') }, defaultSort: 'n
 
 export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
   const { hosts, groups } = deps.cmdb;
+  // Online on any node of the cluster, asked once for the whole page.
+  const viewAll = async (list: HostRecord[]) => {
+    const online = await deps.cluster.onlineOf(list.flatMap((h) => (h.agent_id ? [h.agent_id] : [])));
+    return list.map((h) => hostView(h, online));
+  };
+  const viewOne = async (h: HostRecord) => (await viewAll([h]))[0];
   return [
     route({
       method: 'GET',
@@ -76,7 +84,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       response: Type.Array(Host),
       handler: async (ctx) => {
         const page = hostsPage.read(ctx.query);
-        return finishPage(ctx, await hosts.list(page, ctx.query), page, (h) => [h.hostname, h.id]).map(hostView);
+        return viewAll(finishPage(ctx, await hosts.list(page, ctx.query), page, (h) => [h.hostname, h.id]));
       },
     }),
     route({
@@ -92,7 +100,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         const h = await hosts.create(ctx.body);
         ctx.audit({ host_id: h.id, hostname: h.hostname });
         setEtag(ctx, h.version);
-        return hostView(h);
+        return viewOne(h);
       },
     }),
     route({
@@ -106,7 +114,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const h = await hosts.get(ctx.params.id);
         setEtag(ctx, h.version);
-        return hostView(h);
+        return viewOne(h);
       },
     }),
     route({
@@ -123,7 +131,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         ctx.audit({ hostname: current.hostname, changes: ctx.body });
         const h = await hosts.update(ctx.params.id, ifMatchVersion(ctx, current.version) as number, ctx.body);
         setEtag(ctx, h.version);
-        return hostView(h);
+        return viewOne(h);
       },
     }),
     route({

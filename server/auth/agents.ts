@@ -2,6 +2,7 @@
 import { AppError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Db } from '../store/db.js';
+import { keyset, type Page } from '../http/pagination.js';
 
 export type AgentState = 'pending' | 'active' | 'revoked';
 
@@ -28,6 +29,8 @@ export interface AgentRecord {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string) => UUID.test(s);
+/** A LIKE pattern matching `s` literally. */
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
 
 export class AgentDirectory {
   constructor(private readonly db: Db, private readonly bus: EventBus) {}
@@ -51,16 +54,29 @@ export class AgentDirectory {
     return out;
   }
 
-  /** A page ordered by id (keyset: `after` is the last id of the previous page). */
-  async list(opts: { limit: number; after?: string; state?: AgentState }): Promise<{ rows: AgentRecord[]; total: number }> {
+  /**
+   * A keyset page (see http/pagination.ts), optionally only agents whose hostname contains `search`
+   * (case-insensitive). The count runs with the same filters; both stay cheap at 50k agents.
+   */
+  async list(page: Page, filters: { state?: AgentState; search?: string } = {}): Promise<{ rows: AgentRecord[]; total: number }> {
+    const params: unknown[] = [filters.state ?? null, filters.search ? `%${escapeLike(filters.search)}%` : null];
+    const where = '($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR hostname ILIKE $2)';
+    const ks = keyset(page, params);
     const { rows } = await this.db.query<AgentRecord>(
       `SELECT id, host_id, state, hostname, agent_version, os, machine_id, enrolled_at, approved_at, revoked_at, last_seen_at
-         FROM agents WHERE ($1::uuid IS NULL OR id > $1) AND ($2::text IS NULL OR state = $2)
-        ORDER BY id LIMIT $3`,
-      [opts.after ?? null, opts.state ?? null, opts.limit],
+         FROM agents WHERE ${where} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+      params,
     );
-    const total = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM agents WHERE ($1::text IS NULL OR state = $1)', [opts.state ?? null]);
+    const total = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM agents WHERE ${where}`, params.slice(0, 2));
     return { rows, total: total.rows[0].n };
+  }
+
+  /** How many agents are in each state. */
+  async countByState(): Promise<Record<AgentState, number>> {
+    const { rows } = await this.db.query<{ state: AgentState; n: number }>('SELECT state, count(*)::int AS n FROM agents GROUP BY state');
+    const out: Record<AgentState, number> = { pending: 0, active: 0, revoked: 0 };
+    for (const r of rows) out[r.state] = r.n;
+    return out;
   }
 
   /** What the agent said of itself in its hello. */

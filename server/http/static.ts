@@ -61,6 +61,9 @@ export function serveDashboard(app: TemplatedApp, dir: string): void {
         res.writeStatus('404 Not Found').writeHeader('content-type', 'text/plain').end('not found');
         return;
       }
+      // uWS sends the status line with the first header: the status is written before any header.
+      const notModified = ifNoneMatch === file.etag;
+      if (notModified) res.writeStatus('304 Not Modified');
       res.writeHeader('etag', file.etag);
       res.writeHeader('x-content-type-options', 'nosniff');
       res.writeHeader('referrer-policy', 'no-referrer');
@@ -68,8 +71,8 @@ export function serveDashboard(app: TemplatedApp, dir: string): void {
         res.writeHeader('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'");
       }
       res.writeHeader('cache-control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
-      if (ifNoneMatch === file.etag) {
-        res.writeStatus('304 Not Modified').end();
+      if (notModified) {
+        res.endWithoutBody();
         return;
       }
       res.writeHeader('content-type', file.type).end(file.body);

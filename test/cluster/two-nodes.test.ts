@@ -26,17 +26,10 @@ import { RELAXED } from '../api/api-client.js';
 import { enrollAgent, freePort, type EnrolledAgent, type TestServer } from '../support/server.js';
 import { openTestDb, type TestDb } from '../support/test-db.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { until } from '../support/until.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const log = pino({ level: process.env.AW_TEST_LOG ?? 'silent' });
-
-const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 30_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 describe.runIf(!!process.env.DATABASE_URL && !!process.env.REDIS_URL)('two server nodes over Redis', () => {
   const cluster = `t${randomBytes(5).toString('hex')}`;
@@ -69,7 +62,7 @@ describe.runIf(!!process.env.DATABASE_URL && !!process.env.REDIS_URL)('two serve
     testDb = await openTestDb();
     redis = new Redis(process.env.REDIS_URL!);
     const [portA, portB] = [await freePort(), await freePort()];
-    const env = { ...RELAXED, HOST: '127.0.0.1', DATABASE_URL: testDb.url!, REDIS_URL: process.env.REDIS_URL!, AW_CLUSTER: cluster, AW_AGENT_INTERVAL_S: '1' };
+    const env = { ...RELAXED, HOST: '127.0.0.1', DATABASE_URL: testDb.url!, REDIS_URL: process.env.REDIS_URL!, AW_CLUSTER: cluster, AW_AGENT_INTERVAL_S: '1', AW_METRICS_CHECKPOINT_S: '1' };
     nodeA = await startServers({ count: 1, port: portA, env: { ...process.env, ...env, DATA_DIR: tmp(), LOG_LEVEL: 'warn' }, runDir: tmp(), repoRoot: REPO_ROOT });
     nodeB = await startServer(loadConfig({ ...env, PORT: String(portB), DATA_DIR: tmp() }), { db: testDb.db, log: createLogger(process.env.AW_TEST_LOG ?? 'silent') });
     b = { server: nodeB, testDb, dataDir: '', http: `http://127.0.0.1:${portB}`, ws: '', close: async () => {} };

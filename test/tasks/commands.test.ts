@@ -152,8 +152,13 @@ describe('tasks: commands on a real agent', () => {
     const unknown = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'shell', command: 'true' }, targets: { host_ids: ['00000000-0000-4000-8000-000000000000'] } } });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error?.code).toBe('HOST_NOT_FOUND');
-    const groups = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'shell', command: 'true' }, targets: { selector: 'os=linux' } } });
-    expect(groups.body.error?.code).toBe('TARGETS_UNSUPPORTED');
+    const groups = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'shell', command: 'true' }, targets: { groups: ['prod'] } } });
+    expect(groups.status).toBe(400);
+    expect(groups.body.error?.message).toMatch(/host group ids/);
+    const emptyGroup = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'shell', command: 'true' }, targets: { groups: ['00000000-0000-4000-8000-000000000000'] } } });
+    expect(emptyGroup.body.error?.code).toBe('TARGETS_EMPTY');
+    const selector = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'shell', command: 'true' }, targets: { selector: 'os=linux' } } });
+    expect(selector.body.error?.code).toBe('TARGETS_UNSUPPORTED');
     const batch = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'shell', command: 'true' }, targets: { host_ids: [agent.hostId] }, batch_size: '200%' } });
     expect(batch.status).toBe(400);
     const viewer = await t.userSession('viewer');

@@ -60,6 +60,7 @@ export class PostgresMetricStore implements MetricStore {
   /** A write failed after perhaps committing: its write-ahead row may be missing from memory. */
   private suspect = false;
   private closed = false;
+  private horizonCache: { at: number; byTier: Map<number, number> } | undefined;
 
   private constructor(
     private readonly db: Db,
@@ -124,8 +125,8 @@ export class PostgresMetricStore implements MetricStore {
           if (k === 0) return undefined;
           const body = data.subarray(0, k);
           const { rows } = await q.query<{ seq: number }>(
-            'INSERT INTO metric_wal (writer, data) VALUES ($1, $2) RETURNING seq',
-            [this.opts.writer, new Uint8Array(body.buffer, body.byteOffset, body.byteLength)],
+            `INSERT INTO metric_wal (writer, data) VALUES ($1, decode($2, 'base64')) RETURNING seq`,
+            [this.opts.writer, base64(new Uint8Array(body.buffer, body.byteOffset, body.byteLength))],
           );
           return { seq: rows[0].seq, data: body };
         });
@@ -165,33 +166,33 @@ export class PostgresMetricStore implements MetricStore {
   private async answer(q: SeriesQuery, series: Array<{ id: number; name: string; labels: Labels }>, skipRaw: boolean): Promise<SeriesResult[]> {
     const ids = series.map((s) => s.id);
     const tiers = this.opts.tiers;
+    const horizons = await this.horizons();
     // Memory first, then the database: a set folded after this line is skipped by its generation.
     const pending = [...this.folding, this.active];
-    const read = await this.db.tx(async (tx) => {
-      if (this.db.kind === 'postgres') await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const { rows: gen } = await tx.query<{ generation: number }>('SELECT generation FROM metric_checkpoints WHERE writer = $1', [this.opts.writer]);
-      const folded = gen[0]?.generation ?? 0;
-      const sets = pending.filter((s) => s.generation > folded);
-      const est = await this.estimate(tx, ids, q.from, q.to, sets);
-      if (skipRaw) est[0].count = Infinity;
-      const choice = chooseTier(tiers, est, q.from, q.to, q.maxPoints);
-      const tier = tiers[choice.tier];
-      const { rows } = await tx.query<{ series_id: number; data: Uint8Array }>(
-        `SELECT series_id, data FROM metric_chunks
-          WHERE tier = $1 AND series_id = ANY($2::bigint[]) AND chunk_start > $3::bigint - $5::bigint AND chunk_start <= $4
-          ORDER BY series_id, chunk_start`,
-        [tier.id, ids, q.from, q.to, tier.chunkMs],
-      );
-      return { choice, sets, rows };
-    });
-    const tierIndex = read.choice.tier;
-    const tier = tiers[tierIndex];
+    const est: TierEstimate[] = tiers.map((t) => ({ count: 0, droppedBefore: horizons.get(t.id) ?? 0 }));
+    if (skipRaw) est[0].count = Infinity;
+    else if (est[0].droppedBefore <= q.from) est[0].count = await this.rawEstimate(ids, q.from, q.to, pending);
+    const choice = chooseTier(tiers, est, q.from, q.to, q.maxPoints);
+    const tier = tiers[choice.tier];
+    // One statement, so one snapshot: the chunks, and the last checkpoint generation they hold.
+    const { rows } = await this.db.query<{ series_id: number | null; data: string | null; generation: number | null }>(
+      `SELECT series_id, chunk_start, encode(data, 'base64') AS data, NULL::bigint AS generation FROM metric_chunks
+        WHERE tier = $1 AND series_id = ANY($2::bigint[]) AND chunk_start > $3::bigint - $5::bigint AND chunk_start <= $4
+       UNION ALL
+       SELECT NULL, NULL, NULL, generation FROM metric_checkpoints WHERE writer = $6
+       ORDER BY 1, 2`,
+      [tier.id, ids, q.from, q.to, tier.chunkMs, this.opts.writer],
+    );
+    const folded = Number(rows.find((r) => r.generation !== null)?.generation ?? 0);
+    const read = { choice, sets: pending.filter((s) => s.generation > folded) };
     const chunks = new Map<number, Uint8Array[]>();
-    for (const r of read.rows) {
+    for (const r of rows) {
+      if (r.series_id === null) continue;
       let list = chunks.get(r.series_id);
       if (!list) chunks.set(r.series_id, (list = []));
-      list.push(r.data);
+      list.push(fromBase64(r.data!));
     }
+    const tierIndex = read.choice.tier;
     return series.map((s) => {
       const stored = chunks.get(s.id) ?? [];
       if (tier.widthMs === 0) {
@@ -212,8 +213,10 @@ export class PostgresMetricStore implements MetricStore {
     return rows.map((r) => r.name);
   }
 
-  retain(now: number): Promise<RetentionReport> {
-    return runRetention(this.db, this.opts.tiers, now);
+  async retain(now: number): Promise<RetentionReport> {
+    const report = await runRetention(this.db, this.opts.tiers, now);
+    this.horizonCache = undefined;
+    return report;
   }
 
   /** Clean stop: fold everything pending so the next start has nothing to replay. */
@@ -259,11 +262,11 @@ export class PostgresMetricStore implements MetricStore {
 
   /** This writer's write-ahead rows other than `known`, in commit order. */
   private async walRows(known: number[]): Promise<Array<{ seq: number; data: Uint8Array }>> {
-    const { rows } = await this.db.query<{ seq: number; data: Uint8Array }>(
-      'SELECT seq, data FROM metric_wal WHERE writer = $1 AND NOT (seq = ANY($2::bigint[])) ORDER BY seq',
+    const { rows } = await this.db.query<{ seq: number; data: string }>(
+      `SELECT seq, encode(data, 'base64') AS data FROM metric_wal WHERE writer = $1 AND NOT (seq = ANY($2::bigint[])) ORDER BY seq`,
       [this.opts.writer, known],
     );
-    return rows;
+    return rows.map((r) => ({ seq: Number(r.seq), data: fromBase64(r.data) }));
   }
 
   private async applyWal(rows: Array<{ seq: number; data: Uint8Array }>): Promise<number> {
@@ -314,7 +317,7 @@ export class PostgresMetricStore implements MetricStore {
           const sid: number[] = [];
           const start: number[] = [];
           const n: number[] = [];
-          const data: Uint8Array[] = [];
+          const data: string[] = [];
           const isNew: boolean[] = [];
           keys.forEach((key, i) => {
             const old = stored.get(keyString(key));
@@ -335,14 +338,14 @@ export class PostgresMetricStore implements MetricStore {
             sid.push(key.seriesId);
             start.push(key.chunkStart);
             n.push(count);
-            data.push(encoded);
+            data.push(base64(encoded));
             isNew.push(!old);
           });
           const pick = <T>(xs: T[], wantNew: boolean) => xs.filter((_, i) => isNew[i] === wantNew);
           if (isNew.includes(false)) {
             await q.query(
-              `UPDATE metric_chunks c SET n = u.n, data = u.data
-                 FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::int[], $5::bytea[]) AS u(tier, sid, start, n, data)
+              `UPDATE metric_chunks c SET n = u.n, data = decode(u.data, 'base64')
+                 FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::int[], $5::text[]) AS u(tier, sid, start, n, data)
                 WHERE c.tier = u.tier AND c.series_id = u.sid AND c.chunk_start = u.start`,
               [pick(tier, false), pick(sid, false), pick(start, false), pick(n, false), pick(data, false)],
             );
@@ -350,7 +353,8 @@ export class PostgresMetricStore implements MetricStore {
           if (isNew.includes(true)) {
             const inserted = await q.query(
               `INSERT INTO metric_chunks (tier, series_id, chunk_start, n, data)
-               SELECT * FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::int[], $5::bytea[])
+               SELECT tier, sid, start, n, decode(data, 'base64')
+                 FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::int[], $5::text[]) AS u(tier, sid, start, n, data)
                ON CONFLICT DO NOTHING`,
               [pick(tier, true), pick(sid, true), pick(start, true), pick(n, true), pick(data, true)],
             );
@@ -396,39 +400,55 @@ export class PostgresMetricStore implements MetricStore {
     return { keys, rawAdd, bucketAdd };
   }
 
-  /** Per tier: how many points or buckets the fullest series holds in the range, and what retention dropped. */
-  private async estimate(q: Queryable, ids: number[], from: number, to: number, sets: PendingSet[]): Promise<TierEstimate[]> {
-    const tiers = this.opts.tiers;
-    const { rows } = await q.query<{ tier: number; series_id: number; n: number }>(
-      // A chunk's count scaled by how much of its span the range covers: points are assumed spread evenly.
-      `SELECT c.tier, c.series_id,
-              ceil(sum(c.n::float8 * (least($5::bigint + 1, c.chunk_start + t.span) - greatest($4::bigint, c.chunk_start)) / t.span))::bigint AS n
-         FROM metric_chunks c JOIN unnest($1::int[], $2::bigint[]) AS t(tier, span) ON c.tier = t.tier
-        WHERE c.series_id = ANY($3::bigint[]) AND c.chunk_start > $4::bigint - t.span AND c.chunk_start <= $5
-        GROUP BY c.tier, c.series_id`,
-      [tiers.map((t) => t.id), tiers.map((t) => t.chunkMs), ids, from, to],
+  /** Raw points the fullest series holds in [from, to]: each chunk's count scaled by the part of its span the range covers. */
+  private async rawEstimate(ids: number[], from: number, to: number, pending: PendingSet[]): Promise<number> {
+    const span = this.opts.tiers[0].chunkMs;
+    const { rows } = await this.db.query<{ series_id: number; n: number }>(
+      `SELECT series_id, ceil(sum(n::float8 * (least($3::bigint + 1, chunk_start + $4::bigint) - greatest($2::bigint, chunk_start)) / $4::bigint))::bigint AS n
+         FROM metric_chunks
+        WHERE tier = 0 AND series_id = ANY($1::bigint[]) AND chunk_start > $2::bigint - $4::bigint AND chunk_start <= $3
+        GROUP BY series_id`,
+      [ids, from, to, span],
     );
-    const { rows: horizons } = await q.query<{ tier: number; dropped_before: number }>('SELECT tier, dropped_before FROM metric_tier_horizons');
-    return tiers.map((t) => {
-      const perSeries = new Map<number, number>();
-      for (const r of rows) if (r.tier === t.id) perSeries.set(r.series_id, Number(r.n));
-      if (t.widthMs === 0) {
-        for (const set of sets) {
-          for (const id of ids) {
-            const pts = set.points.rawPoints(id).t;
-            let k = 0;
-            for (let i = 0; i < pts.length; i++) if (pts[i] >= from && pts[i] <= to) k++;
-            if (k) perSeries.set(id, (perSeries.get(id) ?? 0) + k);
-          }
-        }
+    const perSeries = new Map<number, number>(rows.map((r) => [r.series_id, Number(r.n)]));
+    for (const set of pending) {
+      for (const id of ids) {
+        const t = set.points.rawPoints(id).t;
+        let k = 0;
+        for (let i = 0; i < t.length; i++) if (t[i] >= from && t[i] <= to) k++;
+        if (k) perSeries.set(id, (perSeries.get(id) ?? 0) + k);
       }
-      const count = perSeries.size ? Math.max(...perSeries.values()) : 0;
-      return { count, droppedBefore: Number(horizons.find((h) => h.tier === t.id)?.dropped_before ?? 0) };
-    });
+    }
+    return perSeries.size ? Math.max(...perSeries.values()) : 0;
+  }
+
+  /** Retention horizons per tier id, re-read at most every HORIZON_TTL_MS (another node may have run retention). */
+  private async horizons(): Promise<Map<number, number>> {
+    if (this.horizonCache && Date.now() - this.horizonCache.at < HORIZON_TTL_MS) return this.horizonCache.byTier;
+    const { rows } = await this.db.query<{ tier: number; dropped_before: number }>('SELECT tier, dropped_before FROM metric_tier_horizons');
+    const byTier = new Map(rows.map((r) => [r.tier, Number(r.dropped_before)]));
+    this.horizonCache = { at: Date.now(), byTier };
+    return byTier;
   }
 }
 
+/** A query reaching past a horizon another node just moved may take a tier that lost data for this long. */
+const HORIZON_TTL_MS = 30_000;
+
 class ChunkRace extends Error {}
+
+/**
+ * Byte strings go to the database as base64 text decoded by SQL: PGlite turns a bytea parameter into hex
+ * one byte at a time in JavaScript, which took most of the write time (profiled); base64 is native here.
+ */
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+/** Reading goes the same way (encode(data, 'base64') in SQL), for the same reason. */
+function fromBase64(text: string): Uint8Array {
+  return Buffer.from(text, 'base64');
+}
 
 const keyString = (k: ChunkKey) => `${k.tier}/${k.seriesId}/${k.chunkStart}`;
 
@@ -459,15 +479,15 @@ function concatPoints(chunks: SeriesPoints[]): SeriesPoints {
 }
 
 async function loadChunks(q: Queryable, keys: ChunkKey[]): Promise<Map<string, Uint8Array>> {
-  const { rows } = await q.query<{ tier: number; series_id: number; chunk_start: number; data: Uint8Array }>(
-    `SELECT c.tier, c.series_id, c.chunk_start, c.data FROM metric_chunks c
+  const { rows } = await q.query<{ tier: number; series_id: number; chunk_start: number; data: string }>(
+    `SELECT c.tier, c.series_id, c.chunk_start, encode(c.data, 'base64') AS data FROM metric_chunks c
        JOIN unnest($1::int[], $2::bigint[], $3::bigint[]) AS k(tier, sid, start)
          ON c.tier = k.tier AND c.series_id = k.sid AND c.chunk_start = k.start
       ORDER BY c.tier, c.series_id, c.chunk_start
       FOR UPDATE OF c`,
     [keys.map((k) => k.tier), keys.map((k) => k.seriesId), keys.map((k) => k.chunkStart)],
   );
-  return new Map(rows.map((r) => [`${r.tier}/${r.series_id}/${Number(r.chunk_start)}`, r.data]));
+  return new Map(rows.map((r) => [`${r.tier}/${r.series_id}/${Number(r.chunk_start)}`, fromBase64(r.data)]));
 }
 
 /** One partition per tier (its size on disk is then its own), rows up to a page kept inline and uncompressed. */

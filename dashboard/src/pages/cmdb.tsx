@@ -1,0 +1,368 @@
+/**
+ * CMDB: the asset table (search, type and state filters), create; an asset's page with its fields
+ * (edited with If-Match, so two people cannot overwrite each other), lifecycle moves, components
+ * and the change timeline; the discovery approval queue.
+ */
+import { useState } from 'preact/hooks';
+import { ApiError, call, qs } from '../api';
+import { navigate, useLocation } from '../router';
+import { ago, when } from '../ui/format';
+import { PageTitle } from '../ui/layout';
+import { ErrorNote, Show } from '../ui/states';
+import { useResource } from '../ui/use-resource';
+
+export interface Asset {
+  id: string;
+  tag: string;
+  state: string;
+  type: string;
+  name: string;
+  hostname: string | null;
+  vendor: string | null;
+  model: string | null;
+  serial: string | null;
+  owner: string | null;
+  idc: string | null;
+  rack: string | null;
+  business_unit: string | null;
+  updated_at: string;
+  version: number;
+  [k: string]: unknown;
+}
+
+interface Change {
+  id: number;
+  action: string;
+  field: string;
+  old_value: unknown;
+  new_value: unknown;
+  actor_kind: string;
+  actor_id: string;
+  source: string;
+  reason: string | null;
+  at: string;
+}
+
+const STATES = ['procured', 'in_stock', 'online', 'maintenance', 'offline', 'retired', 'disposed'];
+/** The lifecycle (docs/cmdb.md); the server checks it again and answers 409 to anything else. */
+const NEXT: Record<string, string[]> = {
+  procured: ['in_stock', 'retired'],
+  in_stock: ['online', 'maintenance', 'retired'],
+  online: ['maintenance', 'offline'],
+  maintenance: ['online', 'offline', 'in_stock', 'retired'],
+  offline: ['online', 'maintenance', 'in_stock', 'retired'],
+  retired: ['disposed'],
+  disposed: [],
+};
+/** Fields a person edits on the asset page. */
+const EDITABLE = ['name', 'hostname', 'vendor', 'model', 'serial', 'owner', 'business_unit', 'idc', 'rack'] as const;
+
+const show = (v: unknown) => (v === null || v === undefined || v === '' ? '–' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+export function CmdbPage() {
+  const loc = useLocation();
+  const tab = loc.query.get('tab') === 'approvals' ? 'approvals' : 'assets';
+  return (
+    <>
+      <PageTitle>CMDB</PageTitle>
+      <div class="tabs" role="tablist">
+        <button role="tab" aria-selected={tab === 'assets'} class={tab === 'assets' ? 'active' : ''} onClick={() => navigate('/cmdb', true)}>
+          Assets
+        </button>
+        <button role="tab" aria-selected={tab === 'approvals'} class={tab === 'approvals' ? 'active' : ''} onClick={() => navigate('/cmdb?tab=approvals', true)}>
+          Approval queue
+        </button>
+      </div>
+      {tab === 'assets' ? <Assets /> : <Approvals />}
+    </>
+  );
+}
+
+function Assets() {
+  const [q, setQ] = useState('');
+  const [type, setType] = useState('');
+  const [state, setState] = useState('');
+  const types = useResource<{ name: string; label: string }[]>('/api/v1/asset-types');
+  const assets = useResource<Asset[]>(`/api/v1/assets${qs({ q, type, state, limit: 100, sort: '-updated_at' })}`);
+  const [name, setName] = useState('');
+  const [newType, setNewType] = useState('server');
+  const [error, setError] = useState<ApiError>();
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      const a = await call<Asset>('POST', '/api/v1/assets', { name, type: newType });
+      navigate(`/cmdb/${a.data.id}`);
+    } catch (err) {
+      setError(err as ApiError);
+    }
+  };
+  return (
+    <>
+      <form class="form-row card" onSubmit={create} data-testid="asset-create">
+        <input placeholder="New asset name" aria-label="New asset name" value={name} onInput={(e) => setName(e.currentTarget.value)} required />
+        <select aria-label="New asset type" value={newType} onChange={(e) => setNewType(e.currentTarget.value)}>
+          {(types.data ?? [{ name: 'server', label: 'Server' }]).map((t) => (
+            <option value={t.name}>{t.label}</option>
+          ))}
+        </select>
+        <button class="btn primary">Create asset</button>
+      </form>
+      {error ? <ErrorNote error={error} /> : null}
+      <div class="toolbar">
+        <input class="search" type="search" placeholder="Search name, tag, serial, hostname, IP, MAC" aria-label="Search assets" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+        <select aria-label="Type" value={type} onChange={(e) => setType(e.currentTarget.value)}>
+          <option value="">Any type</option>
+          {(types.data ?? []).map((t) => (
+            <option value={t.name}>{t.label}</option>
+          ))}
+        </select>
+        <select aria-label="State" value={state} onChange={(e) => setState(e.currentTarget.value)}>
+          <option value="">Any state</option>
+          {STATES.map((s) => (
+            <option value={s}>{s.replace('_', ' ')}</option>
+          ))}
+        </select>
+        <span class="muted small">{assets.meta.total !== undefined ? `${assets.meta.total} asset(s)` : ''}</span>
+      </div>
+      <Show r={assets} what="Assets" emptyText={q || type || state ? 'No asset matches.' : 'No assets yet: agents report their machines, or create one above.'}>
+        {(list) => (
+          <table class="table" data-testid="assets-table">
+            <thead>
+              <tr>
+                <th>Tag</th>
+                <th>Name</th>
+                <th class="hide-phone">Type</th>
+                <th>State</th>
+                <th class="hide-phone">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((a) => (
+                <tr>
+                  <td>
+                    <a href={`#/cmdb/${a.id}`}>{a.tag}</a>
+                  </td>
+                  <td>{a.name}</td>
+                  <td class="hide-phone">{a.type}</td>
+                  <td>
+                    <span class="badge">{a.state.replace('_', ' ')}</span>
+                  </td>
+                  <td class="hide-phone">{ago(a.updated_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Show>
+    </>
+  );
+}
+
+export function AssetPage({ id }: { id: string }) {
+  const asset = useResource<Asset>(`/api/v1/assets/${encodeURIComponent(id)}`);
+  const changes = useResource<Change[]>(`/api/v1/assets/${encodeURIComponent(id)}/changes?order=desc&limit=100`);
+  const parts = useResource<{ id: string; kind: string; slot: string; attrs: Record<string, unknown> }[]>(`/api/v1/assets/${encodeURIComponent(id)}/components`);
+  const refresh = () => {
+    asset.reload();
+    changes.reload();
+  };
+  return (
+    <Show r={asset} what="Asset" empty={() => false}>
+      {(a) => (
+        <>
+          <PageTitle>
+            <a href="#/cmdb" class="muted">CMDB</a> / {a.tag} · {a.name}
+          </PageTitle>
+          <div class="grid2">
+            <AssetFields a={a} onSaved={refresh} />
+            <section class="card">
+              <h2>Lifecycle</h2>
+              <p>
+                State <span class="badge" data-testid="asset-state">{a.state.replace('_', ' ')}</span>
+              </p>
+              <Transition a={a} onDone={refresh} />
+              <h2 style="margin-top:16px">Components</h2>
+              <Show r={parts} what="Components" emptyText="No components recorded.">
+                {(list) => (
+                  <ul class="list">
+                    {list.map((c) => (
+                      <li>
+                        <b>{c.kind}</b> <span class="muted small">{c.slot}</span>{' '}
+                        <span class="small">{Object.entries(c.attrs).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${k}: ${v}`).join(' · ')}</span>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </Show>
+            </section>
+          </div>
+          <section class="card">
+            <h2>Change timeline</h2>
+            <Show r={changes} what="Changes" emptyText="No changes recorded.">
+              {(list) => (
+                <ul class="list timeline" data-testid="asset-timeline">
+                  {list.map((c) => (
+                    <li>
+                      <span class="muted small" title={when(c.at)}>{ago(c.at)}</span> <span class="badge">{c.action}</span>{' '}
+                      {c.action === 'create' ? 'created' : <><b>{c.field}</b>: {show(c.old_value)} → {show(c.new_value)}</>}
+                      <span class="muted small">
+                        {' '}
+                        · {c.actor_kind} {c.source !== 'api' ? `· ${c.source}` : ''}
+                        {c.reason ? ` · “${c.reason}”` : ''}
+                      </span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </Show>
+          </section>
+        </>
+      )}
+    </Show>
+  );
+}
+
+function AssetFields({ a, onSaved }: { a: Asset; onSaved(): void }) {
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState<Record<string, string>>({});
+  const [error, setError] = useState<ApiError>();
+  const start = () => {
+    setDraft(Object.fromEntries(EDITABLE.map((f) => [f, (a[f] as string | null) ?? ''])));
+    setEditing(true);
+  };
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    const patch: Record<string, string | null> = {};
+    for (const f of EDITABLE) {
+      const before = (a[f] as string | null) ?? '';
+      if (draft[f] !== before) patch[f] = draft[f] === '' && f !== 'name' ? null : draft[f];
+    }
+    try {
+      if (Object.keys(patch).length) await call('PATCH', `/api/v1/assets/${a.id}`, patch, { 'if-match': `"${a.version}"` });
+      setEditing(false);
+      onSaved();
+    } catch (err) {
+      setError(err as ApiError);
+    }
+  };
+  return (
+    <section class="card">
+      <h2>Fields</h2>
+      {error ? <ErrorNote error={error} /> : null}
+      {editing ? (
+        <form onSubmit={save} class="edit-form">
+          {EDITABLE.map((f) => (
+            <label>
+              {f.replace('_', ' ')}
+              <input name={f} value={draft[f]} onInput={(e) => setDraft({ ...draft, [f]: e.currentTarget.value })} />
+            </label>
+          ))}
+          <div class="form-row">
+            <button class="btn primary">Save</button>
+            <button type="button" class="btn" onClick={() => setEditing(false)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      ) : (
+        <>
+          <dl class="kv">
+            {['type', ...EDITABLE, 'os_name', 'os_version', 'arch', 'memory_bytes'].map((f) => (
+              <>
+                <dt>{f.replace('_', ' ')}</dt>
+                <dd data-field={f}>{show(a[f])}</dd>
+              </>
+            ))}
+          </dl>
+          <button class="btn small" onClick={start} style="margin-top:10px">
+            Edit
+          </button>
+        </>
+      )}
+    </section>
+  );
+}
+
+function Transition({ a, onDone }: { a: Asset; onDone(): void }) {
+  const [to, setTo] = useState('');
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<ApiError>();
+  const next = NEXT[a.state] ?? [];
+  if (!next.length) return <p class="muted">This asset is at the end of its life; only its history remains.</p>;
+  const go = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      await call('POST', `/api/v1/assets/${a.id}/transitions`, { to, reason }, { 'if-match': `"${a.version}"` });
+      setTo('');
+      setReason('');
+      onDone();
+    } catch (err) {
+      setError(err as ApiError);
+    }
+  };
+  return (
+    <form class="form-row" onSubmit={go}>
+      <select aria-label="Move to" value={to} onChange={(e) => setTo(e.currentTarget.value)} required>
+        <option value="">Move to…</option>
+        {next.map((s) => (
+          <option value={s}>{s.replace('_', ' ')}</option>
+        ))}
+      </select>
+      <input placeholder="Reason" aria-label="Reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} required />
+      <button class="btn">Move</button>
+      {error ? <ErrorNote error={error} /> : null}
+    </form>
+  );
+}
+
+interface Approval {
+  id: string;
+  hostname: string;
+  serial: string | null;
+  match_note: string;
+  reports: number;
+  created_at: string;
+  version: number;
+}
+
+function Approvals() {
+  const r = useResource<Approval[]>('/api/v1/approvals?state=pending&limit=100', { pollMs: 15_000 });
+  const [error, setError] = useState<ApiError>();
+  const decide = async (p: Approval, what: 'approve' | 'reject') => {
+    setError(undefined);
+    try {
+      await call('POST', `/api/v1/approvals/${p.id}/${what}`, what === 'reject' ? { reason: 'rejected from the dashboard' } : {}, { 'if-match': `"${p.version}"` });
+      r.reload();
+    } catch (err) {
+      setError(err as ApiError);
+    }
+  };
+  return (
+    <section class="card">
+      <p class="muted small">Machines whose inventory matched no asset wait here: approve to make an asset of each.</p>
+      {error ? <ErrorNote error={error} /> : null}
+      <Show r={r} what="Approvals" emptyText="Nothing waits for approval.">
+        {(list) => (
+          <ul class="list">
+            {list.map((p) => (
+              <li>
+                <b>{p.hostname}</b> <span class="muted small">serial {p.serial ?? '–'} · {p.match_note} · {p.reports} report(s) · {ago(p.created_at)}</span>
+                <div class="form-row" style="margin-top:6px">
+                  <button class="btn primary small" onClick={() => decide(p, 'approve')}>
+                    Approve
+                  </button>
+                  <button class="btn small danger" onClick={() => decide(p, 'reject')}>
+                    Reject
+                  </button>
+                </div>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Show>
+    </section>
+  );
+}

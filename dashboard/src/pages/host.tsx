@@ -1,0 +1,230 @@
+/** One host: state and actions, metric graphs over a picked range, inventory, triggers, recent tasks. */
+import { useState } from 'preact/hooks';
+import { ApiError, call, qs } from '../api';
+import { navigate, useLocation } from '../router';
+import { BandChart, type BandPoint } from '../ui/band-chart';
+import { ago, when } from '../ui/format';
+import { PageTitle } from '../ui/layout';
+import { ErrorNote, Show } from '../ui/states';
+import { useResource } from '../ui/use-resource';
+import { OnlineDot, type Host } from './hosts';
+import type { Problem } from './monitoring';
+
+const RANGES: [string, string, number][] = [
+  ['15m', 'Last 15 minutes', 15 * 60_000],
+  ['1h', 'Last hour', 3_600_000],
+  ['6h', 'Last 6 hours', 6 * 3_600_000],
+  ['24h', 'Last 24 hours', 86_400_000],
+  ['7d', 'Last 7 days', 7 * 86_400_000],
+];
+
+/** The graphs every host gets: metric name, labels to pick one series (or all), unit, title. */
+const GRAPHS: { name: string; labels?: Record<string, string>; unit: string; title: string }[] = [
+  { name: 'cpu.usage_pct', labels: { cpu: 'total' }, unit: '%', title: 'CPU' },
+  { name: 'mem.used_pct', unit: '%', title: 'Memory used' },
+  { name: 'fs.used_pct', unit: '%', title: 'Disk used' },
+  { name: 'net.rx_bytes_per_s', unit: 'B/s', title: 'Network in' },
+];
+
+interface MetricAnswer {
+  from: number;
+  to: number;
+  series: { labels: Record<string, string>; step_ms: number; points: BandPoint[] }[];
+}
+
+interface AgentInfo {
+  id: string;
+  state: 'pending' | 'active' | 'revoked';
+  version: string;
+  enrolled_at: string;
+}
+
+export function HostPage({ hostId }: { hostId: string }) {
+  const loc = useLocation();
+  const range = RANGES.find((r) => r[0] === loc.query.get('range')) ?? RANGES[1];
+  const host = useResource<Host>(`/api/v1/hosts/${encodeURIComponent(hostId)}`, { pollMs: 5000 });
+  const agentId = host.data?.agent_id;
+  const agent = useResource<AgentInfo>(agentId ? `/api/v1/agents/${agentId}` : null, { pollMs: 30_000 });
+  const [actionError, setActionError] = useState<ApiError>();
+
+  const act = async (what: 'approve' | 'revoke') => {
+    if (what === 'revoke' && !confirm('Revoke this agent? It is disconnected and refused from now on.')) return;
+    setActionError(undefined);
+    try {
+      await call('POST', `/api/v1/agents/${agentId}/${what}`);
+      host.reload();
+      agent.reload();
+    } catch (e) {
+      setActionError(e as ApiError);
+    }
+  };
+
+  return (
+    <Show r={host} what="Host" empty={() => false}>
+      {(h) => (
+        <>
+          <PageTitle
+            right={
+              <>
+                {h.agent_state === 'pending' ? (
+                  <button class="btn primary small" onClick={() => act('approve')}>
+                    Approve
+                  </button>
+                ) : null}
+                {h.agent_id && h.agent_state !== 'revoked' ? (
+                  <button class="btn danger small" onClick={() => act('revoke')}>
+                    Revoke
+                  </button>
+                ) : null}
+              </>
+            }
+          >
+            <a href="#/hosts" class="muted">Hosts</a> / <OnlineDot online={h.online} state={h.agent_state} /> {h.hostname}
+          </PageTitle>
+          {actionError ? <ErrorNote error={actionError} /> : null}
+          <div class="facts">
+            <span data-testid="host-online">{!h.agent_id ? 'no agent' : h.agent_state === 'revoked' ? 'revoked' : h.online ? 'online' : 'offline'}</span>
+            {h.agent_state ? <span>agent <b>{h.agent_state}</b>{agent.data?.version ? ` ${agent.data.version}` : ''}</span> : null}
+            <span>{h.os || 'OS unknown'}</span>
+            <span>last seen {h.online ? 'now' : ago(h.last_seen_at)}</span>
+            {agent.data ? <span>enrolled {when(agent.data.enrolled_at)}</span> : null}
+            {h.tags.map((t) => (
+              <a class="badge tag" href={`#/hosts?tag=${encodeURIComponent(t)}`}>{t}</a>
+            ))}
+          </div>
+          <div class="toolbar">
+            <select aria-label="Time range" value={range[0]} onChange={(e) => navigate(`/hosts/${hostId}${qs({ range: e.currentTarget.value })}`, true)}>
+              {RANGES.map(([k, label]) => (
+                <option value={k}>{label}</option>
+              ))}
+            </select>
+          </div>
+          <div class="charts">
+            {GRAPHS.map((g) => (
+              <HostGraph hostId={h.id} graph={g} rangeMs={range[2]} rangeKey={range[0]} />
+            ))}
+          </div>
+          <div class="grid2">
+            <section class="card">
+              <h2>Inventory</h2>
+              <Inventory assetId={h.asset_id} />
+            </section>
+            <section class="card">
+              <h2>Triggers and problems</h2>
+              <HostTriggers hostId={h.id} />
+            </section>
+          </div>
+          <section class="card">
+            <h2>Recent tasks</h2>
+            <HostTasks hostId={h.id} />
+          </section>
+        </>
+      )}
+    </Show>
+  );
+}
+
+function HostGraph({ hostId, graph, rangeMs, rangeKey }: { hostId: string; graph: (typeof GRAPHS)[number]; rangeMs: number; rangeKey: string }) {
+  const path = `/api/v1/hosts/${hostId}/metrics${qs({ name: graph.name, labels: graph.labels ? JSON.stringify(graph.labels) : undefined, from: `-${rangeKey}`, max_points: 240 })}`;
+  // Short ranges move on their own; long ones are refreshed less often.
+  const m = useResource<MetricAnswer>(path, { pollMs: rangeMs <= 3_600_000 ? 10_000 : 60_000 });
+  return (
+    <section class="card chart-card" data-graph={graph.name}>
+      <Show r={m} what={graph.title} empty={(d) => d.series.every((s) => !s.points.length)} emptyText={<><b>{graph.title}</b>: no data in this range.</>}>
+        {(d) =>
+          d.series.slice(0, 3).map((s) => {
+            const extra = Object.entries(s.labels).filter(([k]) => !graph.labels || !(k in graph.labels));
+            const title = extra.length ? `${graph.title} ${extra.map(([, v]) => v).join(' ')}` : graph.title;
+            return <BandChart points={s.points} unit={graph.unit} title={title} from={d.from} to={d.to} />;
+          })
+        }
+      </Show>
+    </section>
+  );
+}
+
+/** Inventory is the host's CMDB asset: its fields and components (CPUs, memory, disks, NICs). */
+function Inventory({ assetId }: { assetId: string | null }) {
+  const asset = useResource<Record<string, unknown>>(assetId ? `/api/v1/assets/${assetId}` : null);
+  const parts = useResource<{ kind: string; slot: string; attrs: Record<string, unknown> }[]>(assetId ? `/api/v1/assets/${assetId}/components` : null);
+  if (!assetId) return <p class="state empty">No asset is linked to this host yet; the agent's inventory report makes one.</p>;
+  return (
+    <Show r={asset} what="Inventory" empty={() => false}>
+      {(a) => (
+        <>
+          <p>
+            <a href={`#/cmdb/${assetId}`}>{String(a.tag ?? a.name)}</a> <span class="muted small">{String(a.vendor ?? '')} {String(a.model ?? '')}</span>
+          </p>
+          <Show r={parts} what="Components" emptyText="No components recorded.">
+            {(list) => (
+              <ul class="list">
+                {list.map((c) => (
+                  <li>
+                    <b>{c.kind}</b> <span class="muted small">{c.slot}</span>{' '}
+                    <span class="small">{Object.entries(c.attrs).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${k}: ${v}`).join(' · ')}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Show>
+        </>
+      )}
+    </Show>
+  );
+}
+
+export function KeyValues({ value }: { value: Record<string, unknown> }) {
+  const entries = Object.entries(value ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
+  if (!entries.length) return <p class="muted">Nothing recorded.</p>;
+  return (
+    <dl class="kv">
+      {entries.map(([k, v]) => (
+        <>
+          <dt>{k.replace(/_/g, ' ')}</dt>
+          <dd>{typeof v === 'object' ? <code class="small">{JSON.stringify(v)}</code> : String(v)}</dd>
+        </>
+      ))}
+    </dl>
+  );
+}
+
+function HostTriggers({ hostId }: { hostId: string }) {
+  const mon = useResource<{ templates: { id: string; name: string }[]; triggers: { ref: string; name: string; severity: string; expression: string }[] }>(`/api/v1/hosts/${hostId}/monitoring`);
+  const problems = useResource<Problem[]>(`/api/v1/problems${qs({ host_id: hostId, open: true, limit: 50 })}`, { pollMs: 5000 });
+  const open = new Map((problems.data ?? []).map((p) => [p.trigger_ref, p]));
+  return (
+    <Show r={mon} what="Triggers" empty={(d) => !d.triggers.length} emptyText="No triggers: link a template to this host in Monitoring.">
+      {(m) => (
+        <>
+          <p class="muted small">Templates: {m.templates.map((t) => t.name).join(', ')}</p>
+          <ul class="list">
+            {m.triggers.map((x) => (
+              <li>
+                <span class={`sev sev-${x.severity}`}>{x.severity}</span> {x.name}{' '}
+                {open.has(x.ref) ? <span class="badge bad">problem</span> : <span class="badge ok">ok</span>}
+                <div class="muted small"><code>{x.expression}</code></div>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </Show>
+  );
+}
+
+function HostTasks({ hostId }: { hostId: string }) {
+  const t = useResource<{ id: string; command?: string; state?: string; status?: string; created_at: string }[]>(`/api/v1/tasks${qs({ host_id: hostId, limit: 10 })}`, { pollMs: 15_000 });
+  return (
+    <Show r={t} what="Tasks" emptyText="No tasks have run on this host.">
+      {(list) => (
+        <ul class="list">
+          {list.map((x) => (
+            <li>
+              <a href={`#/tasks?task=${x.id}`}><code>{x.command ?? x.id}</code></a> <span class="muted small">· {x.state ?? x.status} · {ago(x.created_at)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Show>
+  );
+}

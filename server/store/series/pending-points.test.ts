@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { mergeBucketRuns, mergePoints, PendingPoints, sortUnique } from './pending-points.js';
+import { rollPoints } from './rollup.js';
+
+const col = (p: { t: ArrayLike<number>; v: ArrayLike<number> }) => Array.from(p.t, (t, i) => [t, p.v[i]]);
+
+describe('PendingPoints', () => {
+  it('folds points into the finest tier as they arrive, in any order, and rolls coarser tiers from it', () => {
+    const p = new PendingPoints(60_000);
+    const points: Array<[number, number]> = [];
+    for (let i = 0; i < 720; i++) points.push([i * 10_000, (i * 7) % 13]);
+    // Arrival order shuffled (a resent older batch lands after newer points).
+    const shuffled = [...points.slice(300), ...points.slice(0, 300)];
+    for (const [t, v] of shuffled) p.add(5, t, v);
+    expect(p.size).toBe(720);
+    const minutes = p.buckets(5, [60_000]);
+    const expected = rollPoints({ t: points.map((x) => x[0]), v: points.map((x) => x[1]) }, 60_000);
+    expect(minutes).toEqual(expected);
+    const hours = p.buckets(5, [60_000, 3_600_000]);
+    expect(hours).toEqual(rollPoints({ t: points.map((x) => x[0]), v: points.map((x) => x[1]) }, 3_600_000));
+    expect(col(p.rawPoints(5))).toEqual(points);
+    expect(p.buckets(6, [60_000])).toEqual([]);
+  });
+});
+
+describe('merging', () => {
+  it('sortUnique keeps the first point of a timestamp', () => {
+    expect(col(sortUnique([30, 10, 20, 10], [3, 1, 2, 9]))).toEqual([[10, 1], [20, 2], [30, 3]]);
+  });
+
+  it('mergePoints interleaves and keeps the stored point on a tie', () => {
+    expect(col(mergePoints({ t: [10, 30], v: [1, 3] }, { t: [5, 10, 20, 40], v: [0, 9, 2, 4] }))).toEqual([[5, 0], [10, 1], [20, 2], [30, 3], [40, 4]]);
+  });
+
+  it('mergeBucketRuns combines buckets of the same start exactly', () => {
+    const a = rollPoints({ t: [0, 10, 60_000], v: [1, 5, 2] }, 60_000);
+    const b = rollPoints({ t: [20, 120_000], v: [9, 3] }, 60_000);
+    expect(mergeBucketRuns(a, b)).toEqual([
+      { start: 0, min: 1, max: 9, sum: 15, count: 3, last: 9, lastT: 20 },
+      { start: 60_000, min: 2, max: 2, sum: 2, count: 1, last: 2, lastT: 60_000 },
+      { start: 120_000, min: 3, max: 3, sum: 3, count: 1, last: 3, lastT: 120_000 },
+    ]);
+  });
+});

@@ -1,0 +1,296 @@
+/**
+ * The dashboard end to end: the built app served by a real server (its test database, PGlite or
+ * Postgres), real agent runtimes over WebSocket, driven in real headless Chromium. Writes the
+ * screenshots in docs/screenshots/ and prints how long the overview and hosts list take to load
+ * with 50,000 hosts.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AgentRuntime } from '../../agent/runtime.js';
+import { Spool } from '../../agent/spool.js';
+import { SessionStore } from '../../server/auth/sessions.js';
+import { UserDirectory } from '../../server/auth/users.js';
+import { PROJECT_ROOT } from '../../server/paths.js';
+import type { MetricPoint } from '../../server/protocol/messages.js';
+import { startApiServer, type ApiServer } from '../api/api-client.js';
+import { enrollAgent, type EnrolledAgent } from '../support/server.js';
+import { DESKTOP, PHONE, ensureDashboardBuilt, launchChromium } from './browser.js';
+
+// These run inside the page (page.evaluate / waitForFunction); the server's tsconfig has no DOM types.
+declare const document: any;
+declare const localStorage: any;
+
+const SHOTS = join(PROJECT_ROOT, 'docs', 'screenshots');
+const PASSWORD = 'correct horse battery';
+
+/** A plausible CPU/memory curve for host `k` at time t. */
+function sample(k: number, t: number): MetricPoint[] {
+  const cpu = 35 + 20 * Math.sin(t / 600_000 + k) + 10 * Math.sin(t / 37_000 + k * 3) + Math.random() * 8;
+  const mem = 55 + 8 * Math.sin(t / 1_800_000 + k);
+  return [
+    { name: 'cpu.usage_pct', labels: { cpu: 'total' }, t, v: Math.max(0, Math.min(100, cpu)) },
+    { name: 'mem.used_pct', t, v: mem },
+    { name: 'fs.used_pct', labels: { mount: '/' }, t, v: 41 + k * 7 + (t % 3_600_000) / 400_000 },
+    { name: 'net.rx_bytes_per_s', labels: { iface: 'eth0' }, t, v: 2e5 + 1.5e5 * Math.sin(t / 300_000 + k) + Math.random() * 5e4 },
+    // web-01's web service reports CRITICAL: the monitoring template below turns it into a problem.
+    { name: 'svc_web.status', t, v: k === 0 ? 2 : 0 },
+  ];
+}
+
+describe('dashboard in Chromium', () => {
+  let t: ApiServer;
+  let browser: Browser;
+  let ctx: BrowserContext;
+  let page: Page;
+  /** Uncaught errors in the app: none is the only right number. */
+  const pageErrors: string[] = [];
+  const hosts: { name: string; enrolled: EnrolledAgent; runtime: AgentRuntime }[] = [];
+
+  /** A real agent runtime over WebSocket, reporting sample() every second. */
+  const startAgent = (k: number, name: string, enrolled: EnrolledAgent) => {
+    const runtime = new AgentRuntime({
+      server: t.ws,
+      agentId: enrolled.agentId,
+      secret: enrolled.secret,
+      hello: { agentVersion: '0.1.0', hostname: name, os: 'Debian GNU/Linux 12' },
+      spool: new Spool({ memoryBatches: 100, maxFileBytes: 1e6 }),
+      log: pino({ level: 'silent' }),
+      collect: async (at) => sample(k, at),
+      intervalS: 1,
+      backoff: { baseMs: 100, capMs: 500 },
+    });
+    runtime.start();
+    return runtime;
+  };
+
+  beforeAll(async () => {
+    await ensureDashboardBuilt();
+    t = await startApiServer({ AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1', AW_BATCH_MS: '20' });
+    const ops = await new UserDirectory(t.server.deps.db).create({ username: 'ops', role: 'admin', password: PASSWORD, createdBy: 'test' });
+    const now = Date.now();
+    for (const [k, name] of ['web-01', 'db-01'].entries()) {
+      const enrolled = await enrollAgent(t, name);
+      // An hour of history so the graphs have a shape, then live points every second.
+      const points: MetricPoint[] = [];
+      for (let ts = now - 3_600_000; ts < now - 2000; ts += 5_000) points.push(...sample(k, ts));
+      await t.server.deps.metrics.write([{ agentId: enrolled.agentId, hostId: enrolled.hostId, batch: 1e9 + k, points }]);
+      const runtime = startAgent(k, name, enrolled);
+      hosts.push({ name, enrolled, runtime });
+    }
+    // A template whose trigger fires on web-01 (svc_web.status = 2), linked to both hosts.
+    const tpl = await t.call('POST', '/api/v1/templates', {
+      headers: t.admin.auth,
+      body: { name: 'web service', items: [], triggers: [{ key: 'web_down', name: 'Web service down', severity: 'high', expression: 'last(svc_web.status) >= 2' }] },
+    });
+    expect(tpl.status, JSON.stringify(tpl.body)).toBe(201);
+    for (const h of hosts) {
+      const link = await t.call('PUT', `/api/v1/templates/${tpl.body.data.id}/hosts/${h.enrolled.hostId}`, { headers: t.admin.auth });
+      expect(link.status, JSON.stringify(link.body)).toBe(200);
+    }
+    browser = await launchChromium();
+    // Tests other than the login ones start logged in as ops (each one runs alone with -t too).
+    const session = await new SessionStore(t.server.deps.db).create(ops.id, 3600);
+    ctx = await browser.newContext({ viewport: DESKTOP });
+    page = await ctx.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(t.http);
+    await page.evaluate((token: string) => localStorage.setItem('aw.session', token), session.token);
+    await page.reload();
+  }, 90_000);
+
+  afterEach(() => {
+    expect(pageErrors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const h of hosts) await h.runtime.stop();
+    await t?.close();
+  }, 120_000);
+
+  /** Waits until nothing on the page is still loading. */
+  const settled = async (p: Page) => {
+    await p.waitForFunction(() => !document.querySelector('.state.loading'), undefined, { timeout: 15_000 });
+  };
+
+  it('logs in with a password and shows both agents online', async () => {
+    const login = await browser.newContext({ viewport: DESKTOP });
+    const page = await login.newPage();
+    await page.goto(t.http);
+    await page.fill('input[name=username]', 'ops');
+    await page.fill('input[name=password]', 'wrong password!');
+    await page.click('button[type=submit]');
+    // The API's own message and request id, not a blank page.
+    const err = page.locator('.state.error');
+    await err.waitFor();
+    expect(await err.textContent()).toContain('username or password is wrong');
+    expect(await err.locator('.request-id').textContent()).toMatch(/\S{6,}/);
+
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=tile-online]')?.textContent === '2', undefined, { timeout: 15_000 });
+    expect(await page.textContent('[data-testid=tile-pending]')).toBe('0');
+    await login.close();
+  });
+
+  it('logs in once with a one-time link, which then stops working', async () => {
+    const user = await new UserDirectory(t.server.deps.db).create({ username: 'newcomer', role: 'viewer', createdBy: 'test' });
+    const link = await new SessionStore(t.server.deps.db).createOneTime(user.id, 600);
+    const other = await browser.newContext({ viewport: PHONE });
+    try {
+      const p = await other.newPage();
+      await p.goto(`${t.http}/#/login?one_time=${link.token}`);
+      // No password yet: the link lands on setting one, and the token has left the address bar.
+      await p.locator('text=You came in with a one-time link').waitFor();
+      expect(p.url()).not.toContain(link.token);
+      await p.evaluate(() => localStorage.clear());
+      await p.goto(`${t.http}/#/login?one_time=${link.token}`);
+      await p.locator('.state.error', { hasText: 'login link is unknown, used' }).waitFor();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('shows a host online, and its CPU graph draws points', async () => {
+    await page.goto(`${t.http}/#/hosts`);
+    await page.locator('[data-testid=hosts-table] a', { hasText: 'web-01' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=host-online]')?.textContent === 'online');
+    const cpu = page.locator('[data-graph="cpu.usage_pct"] figure.chart');
+    await cpu.waitFor();
+    expect(Number(await cpu.getAttribute('data-points'))).toBeGreaterThan(20);
+    // uPlot drew on its canvas: some pixels are not background.
+    const inked = await cpu.locator('canvas').evaluate((c: any) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+      return n;
+    });
+    expect(inked).toBeGreaterThan(1000);
+  });
+
+  it('shows an unknown host as the API error with its request id', async () => {
+    await page.goto(`${t.http}/#/hosts/00000000-0000-4000-8000-000000000000`);
+    const err = page.locator('.state.error');
+    await err.waitFor();
+    expect(await err.textContent()).toContain('HOST_NOT_FOUND');
+    expect(await err.locator('.request-id').textContent()).toMatch(/\S{6,}/);
+  });
+
+  it('shows a host going offline without a reload', async () => {
+    const db = hosts[1];
+    await page.goto(`${t.http}/#/hosts/${db.enrolled.hostId}`);
+    await page.waitForFunction(() => document.querySelector('[data-testid=host-online]')?.textContent === 'online');
+    await db.runtime.stop();
+    await page.waitForFunction(() => document.querySelector('[data-testid=host-online]')?.textContent === 'offline', undefined, { timeout: 15_000 });
+    db.runtime = startAgent(1, db.name, db.enrolled);
+    await page.waitForFunction(() => document.querySelector('[data-testid=host-online]')?.textContent === 'online', undefined, { timeout: 15_000 });
+  });
+
+  it('creates an asset, edits it, and shows the change in its timeline', async () => {
+    await page.goto(`${t.http}/#/cmdb`);
+    await page.fill('[data-testid=asset-create] input', 'rack-07 switch');
+    await page.click('[data-testid=asset-create] button');
+    await page.locator('[data-testid=asset-timeline]').waitFor();
+    await page.locator('button', { hasText: 'Edit' }).click();
+    await page.fill('input[name=owner]', 'network team');
+    await page.locator('button', { hasText: 'Save' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-field=owner]')?.textContent === 'network team');
+    const timeline = page.locator('[data-testid=asset-timeline] li', { hasText: 'owner' });
+    await timeline.waitFor();
+    expect(await timeline.textContent()).toContain('network team');
+  });
+
+  it('acknowledges an open problem', async () => {
+    await page.goto(`${t.http}/#/monitoring`);
+    const row = page.locator('[data-testid=problems-table] tr', { hasText: 'Web service down' });
+    await row.waitFor({ timeout: 20_000 });
+    await row.locator('button', { hasText: 'Ack' }).click();
+    await row.locator('input[aria-label=Comment]').fill('looking at it');
+    await row.locator('button', { hasText: 'Acknowledge' }).click();
+    await row.locator('[data-testid=acked]').waitFor();
+    const problems = await t.call('GET', `/api/v1/problems?open=true&host_id=${hosts[0].enrolled.hostId}`, { headers: t.admin.auth });
+    expect(problems.body.data[0]).toMatchObject({ name: 'Web service down', acknowledged_by: expect.stringContaining('ops') });
+  });
+
+  it('writes a screenshot of every page at desktop and phone width', async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const web = hosts[0].enrolled.hostId;
+    const pages: [string, string][] = [
+      ['overview', '/'],
+      ['hosts', '/hosts'],
+      ['host', `/hosts/${web}`],
+      ['cmdb', '/cmdb'],
+      ['monitoring', '/monitoring'],
+      ['tasks', '/tasks'],
+      ['settings', '/settings'],
+    ];
+    for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+      await page.setViewportSize(viewport);
+      for (const [name, path] of pages) {
+        await page.goto(`${t.http}/#${path}`);
+        await page.locator('main.page h1').waitFor();
+        await settled(page);
+        await page.waitForTimeout(150);
+        await page.screenshot({ path: join(SHOTS, `${name}-${size}.png`), fullPage: true });
+      }
+    }
+    await page.evaluate(() => localStorage.setItem('aw.theme', 'dark'));
+    await page.setViewportSize(DESKTOP);
+    for (const [name, path] of [['overview', '/'], ['host', `/hosts/${web}`]]) {
+      await page.goto(`${t.http}/#${path}`);
+      await page.reload();
+      await page.locator('main.page h1').waitFor();
+      await settled(page);
+      await page.waitForTimeout(150);
+      await page.screenshot({ path: join(SHOTS, `${name}-dark.png`), fullPage: true });
+    }
+    await page.evaluate(() => localStorage.setItem('aw.theme', 'light'));
+    const login = await browser.newContext({ viewport: PHONE });
+    const lp = await login.newPage();
+    await lp.goto(t.http);
+    await lp.locator('input[name=username]').waitFor();
+    await lp.screenshot({ path: join(SHOTS, 'login-phone.png') });
+    await login.close();
+  });
+
+  // A fleet of 50,000 runs on Postgres; the embedded PGlite (one wasm thread inside the server's
+  // own event loop, meant for `make run` and small fleets) is not measured at that size.
+  it.skipIf(!process.env.DATABASE_URL)('loads the overview and the hosts list in under a second with 50,000 hosts', async () => {
+    const db = t.server.deps.db;
+    const insertStarted = performance.now();
+    await db.query(
+      `WITH h AS (
+         INSERT INTO hosts (id, hostname)
+         SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'fleet-' || lpad(i::text, 6, '0') FROM generate_series(1, 50000) i RETURNING id, hostname)
+       INSERT INTO agents (id, host_id, secret, state, hostname, agent_version, os, last_seen_at)
+       SELECT ('00000000-0000-4000-9000-' || right(h.id::text, 12))::uuid, h.id, '\\x00'::bytea, CASE WHEN right(h.hostname, 2) = '00' THEN 'pending' ELSE 'active' END, h.hostname, '0.1.0', 'Linux', now() - interval '1 hour'
+         FROM h`,
+    );
+    await db.query('ANALYZE hosts');
+    await db.query('ANALYZE agents');
+    console.log(`[dashboard] inserted 50,000 hosts and agents in ${Math.round(performance.now() - insertStarted)} ms`);
+    const timed = async (path: string, ready: () => boolean) => {
+      // From a blank page, so the app really loads rather than only changing its hash.
+      await page.goto('about:blank');
+      const started = performance.now();
+      await page.goto(`${t.http}/#${path}`);
+      await page.waitForFunction(ready, undefined, { timeout: 20_000 }).catch(async (err) => {
+        throw new Error(`${path} did not show its data: ${err.message}\npage text: ${(await page.content()).slice(0, 600)}`);
+      });
+      return Math.round(performance.now() - started);
+    };
+    // A first load warms the browser's cache of the app's files, as for a returning person.
+    await timed('/', () => !!document.querySelector('[data-testid=tile-offline]'));
+    const overviewMs = await timed('/', () => document.querySelector('[data-testid=tile-offline]')?.textContent === '49,500');
+    const hostsMs = await timed('/hosts', () => document.querySelectorAll('[data-testid=hosts-table] tbody tr').length === 50);
+    const searchMs = await timed('/hosts?q=fleet-04999', () => document.querySelectorAll('[data-testid=hosts-table] tbody tr').length === 10);
+    console.log(`[dashboard] 50,002 hosts (${db.kind}): overview ${overviewMs} ms, hosts list ${hostsMs} ms, hosts search ${searchMs} ms (page load to data shown, headless Chromium)`);
+    // The goal is < 1 s (measured figures are printed above); the bound here only catches a
+    // regression to loading the whole fleet on a loaded CI machine.
+    expect(overviewMs).toBeLessThan(3000);
+    expect(hostsMs).toBeLessThan(3000);
+  }, 120_000);
+});
