@@ -41,7 +41,6 @@ import { createCmdb } from './cmdb/cmdb.js';
 import { groupsOfHost } from './cmdb/targets.js';
 import { cmdbRoutes } from './api/cmdb.routes.js';
 import { Monitor } from './monitor/monitor.js';
-import { groupsOfHost } from './monitor/host-groups.js';
 import { monitorRoutes } from './api/monitor.routes.js';
 import { alertRoutes } from './api/alerts.routes.js';
 import { writeRoutes } from './api/write.routes.js';
