@@ -49,6 +49,7 @@ class TaskSimAgent {
   ready = false;
   private stopped = false;
   downloaded = 0;
+  resumed = 0;
 
   constructor(private readonly cred: Credentials, private readonly ws: string, private readonly http: string, private readonly serverKey: Uint8Array) {}
 
@@ -78,22 +79,28 @@ class TaskSimAgent {
     const started = Date.now();
     let stdout = 'ok\n';
     if (order.action.kind === 'file') {
+      // As the real agent: wait out 503s, resume a broken download with Range, check the hash.
       const url = new URL(order.action.url, this.http).toString();
-      while (true) {
-        const res = await fetch(url, { headers: { authorization: `Bearer ${order.downloadToken}` } });
-        if (res.status === 503) {
-          await res.body?.cancel();
-          await new Promise((r) => setTimeout(r, 500 + Math.random() * 1000));
-          continue;
+      const h = createHash('sha256');
+      let got = 0;
+      while (got < order.action.size) {
+        try {
+          const res = await fetch(url, { headers: { authorization: `Bearer ${order.downloadToken}`, ...(got ? { range: `bytes=${got}-` } : {}) } });
+          if (res.status === 503) {
+            await res.body?.cancel();
+            await new Promise((r) => setTimeout(r, 500 + Math.random() * 1000));
+            continue;
+          }
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+            h.update(chunk);
+            got += chunk.length;
+            this.downloaded += chunk.length;
+          }
+        } catch {
+          this.resumed++;
         }
-        const h = createHash('sha256');
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          h.update(chunk);
-          this.downloaded += chunk.length;
-        }
-        stdout = h.digest('hex') === order.action.sha256 ? 'verified\n' : 'HASH MISMATCH\n';
-        break;
       }
+      stdout = h.digest('hex') === order.action.sha256 ? 'verified\n' : 'HASH MISMATCH\n';
     }
     this.send({ taskId: order.taskId, event: 'done', state: 'ok', exitCode: 0, stdout, stderr: '', stdoutCut: false, stderrCut: false, durationMs: Date.now() - started });
   }
@@ -159,6 +166,7 @@ async function main(): Promise<void> {
     const bytes = agents.reduce((s, a) => s + a.downloaded, 0);
     (out.file as any).downloaded_gib = round(bytes / 2 ** 30);
     (out.file as any).throughput_mib_s = round(bytes / 2 ** 20 / (out.file as any).wall_s);
+    (out.file as any).resumed_downloads = agents.reduce((s, a) => s + a.resumed, 0);
     out.server_peak_rss_mb = sampler.figures().rssMb;
   } finally {
     agents.forEach((a) => a.stop());
