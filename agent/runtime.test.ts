@@ -9,14 +9,7 @@ import { backoffDelay, reconnectDelay, SHUTDOWN_SPREAD_MS } from './reconnect-de
 import { AgentRuntime } from './runtime.js';
 import { CloseCode } from '../server/protocol/close-codes.js';
 import { Spool } from './spool.js';
-
-const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 20_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+import { until } from '../test/support/until.js';
 
 describe('backoff', () => {
   it('is full jitter: uniform below an exponentially growing cap', () => {

@@ -38,14 +38,20 @@ import { OutageQueue, claimQueueDir } from './ingest/outage-queue.js';
 import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
 import { createCmdb } from './cmdb/cmdb.js';
+import { groupsOfHost } from './cmdb/targets.js';
 import { cmdbRoutes } from './api/cmdb.routes.js';
 import { Monitor } from './monitor/monitor.js';
 import { monitorRoutes } from './api/monitor.routes.js';
 import { alertRoutes } from './api/alerts.routes.js';
+import { writeRoutes } from './api/write.routes.js';
 import { clusterRoutes } from './api/cluster.routes.js';
 import { taskRoutes } from './api/tasks.routes.js';
 import { taskOutputRoutes } from './api/task-output.routes.js';
 import { TaskService } from './tasks/task-service.js';
+import { FileStore } from './tasks/file-store.js';
+import { serveTaskFiles } from './tasks/file-downloads.js';
+import { fileRoutes } from './api/files.routes.js';
+import { taskPolicyRoutes } from './api/task-policies.routes.js';
 import { cmdbResolver } from './tasks/targets.js';
 import { overviewRoutes } from './api/overview.routes.js';
 
@@ -105,6 +111,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     onlineOf: (ids: string[]): Promise<Set<string>> => cluster.onlineOf(ids),
     heldHere: (id) => gateway.isOnline(id),
     leader: () => monitorLease.held,
+    groupsOfHost: (hostId) => groupsOfHost(db, hostId),
   });
   const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   // Built after the gateway (it sends through it); the gateway's hooks reach it through this binding.
@@ -132,17 +139,20 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   // Jobs that run once per cluster: on the node holding their lease (always this one without Redis).
   const monitorLease = cluster.lease('monitor', 15_000);
 
-  tasks = new TaskService({ db, gateway: cluster, identity, log, config: config.tasks, resolveTargets: cmdbResolver(db) });
+  const files = new FileStore(db, join(config.dataDir, 'files'));
+  const resolveTargets = cmdbResolver(db);
+  tasks = new TaskService({ db, gateway: cluster, identity, log, config: config.tasks, resolveTargets, fileSize: (sha) => files.size(sha) });
   await tasks.start();
   const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, tasks, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   // Its trouble is reported by the cluster's own connection (health, one log line per cause).
   redis?.on('error', () => undefined);
-  const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses });
+  const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses, uploadDir: files.incomingDir });
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
-  router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }));
+  router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }), ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }),
+    ...taskPolicyRoutes({ db, resolveTargets }));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
   router.add(...cmdbRoutes({ ...deps, cmdb }));
   // Retention on a timer, run by one node of a cluster: the holder of its lease.
@@ -155,7 +165,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
   }, config.metrics.retentionMs);
   retention.unref();
-  router.add(...monitorRoutes(deps), ...alertRoutes(deps));
+  router.add(...monitorRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
   await monitor.start();
   router.add(...overviewRoutes(deps));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
@@ -163,6 +173,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const app = uWS.App();
   gateway.attach(app, '/agent');
   router.mount(app, '/api/*');
+  deps.taskDownloads = serveTaskFiles(app, { tasks, files, maxDownloads: config.tasks.maxDownloads, log });
   serveDashboard(app, DASHBOARD_DIR);
   // Every other method and path gets the envelope's 404 / 405 rather than a connection closed unanswered.
   router.mount(app, '/*');

@@ -184,7 +184,8 @@ export function loadConfig(env: Env = process.env): Config {
     tasks: {
       fileMaxBytes: int(env, 'AW_TASK_FILE_MAX_MB', 1024, 1) * 2 ** 20,
       maxDownloads: int(env, 'AW_TASK_MAX_DOWNLOADS', 64, 1),
-      outputCapBytes: int(env, 'AW_TASK_OUTPUT_CAP_BYTES', 256 * 1024, 64),
+      // A final result carries both streams in one frame: each must stay under half of it.
+      outputCapBytes: Math.max(64, Math.min(int(env, 'AW_TASK_OUTPUT_CAP_BYTES', 256 * 1024, 64), Math.floor((int(env, 'AW_MAX_FRAME_BYTES', 1024 * 1024, 64) - 64 * 1024) / 2))),
     },
   };
 }

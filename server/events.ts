@@ -11,6 +11,8 @@ export interface DomainEvents {
   'agent.revoked': { agentId: string };
   /** An agent's configuration changed: the node holding it pushes the new one. */
   'agent.config': { agentId: string };
+  /** Monitoring templates or their links changed: every node reloads the triggers it evaluates. */
+  'monitor.templates': Record<string, never>;
 }
 
 export class EventBus {

@@ -3,7 +3,9 @@
  * monitoring-plugins (apt-get install monitoring-plugins-basic, done by .ci/run) and small shell
  * plugins written here, plus real sockets, HTTP and TLS servers.
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createTlsServer } from 'node:tls';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -136,5 +138,26 @@ describe('built-in service checks', () => {
     const procs = await check({ type: 'process', params: { pattern: 'vitest|node' } });
     expect(procs.status).toBe(0);
     expect((await check({ type: 'process', params: { name: 'no-such-proc-aw' } })).status).toBe(2);
+  });
+});
+
+describe('certificate expiry check', () => {
+  it('reads the days left of a real TLS server\'s certificate and grades them', async () => {
+    // A self-signed certificate valid for 5 days (openssl, as the CI machine has it).
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '5', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    const tls = createTlsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (s) => s.end());
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    const p = (tls.address() as { port: number }).port;
+    const crit = await check({ type: 'cert', params: { host: '127.0.0.1', port: p, servername: 'localhost' } });
+    const warn = await check({ type: 'cert', params: { host: '127.0.0.1', port: p, warn_days: 30, crit_days: 2 } });
+    const ok = await check({ type: 'cert', params: { host: '127.0.0.1', port: p, warn_days: 3, crit_days: 1 } });
+    tls.close();
+    expect(crit.status).toBe(2); // 5 days left, below the default 7
+    const days = crit.metrics.find((m) => m.name === 'days_left')!.value;
+    expect(days).toBeGreaterThan(4.9);
+    expect(days).toBeLessThanOrEqual(5);
+    expect(warn.status).toBe(1);
+    expect(ok.status).toBe(0);
+    expect((await check({ type: 'cert', params: { host: '127.0.0.1', port } })).status).toBe(2); // not TLS
   });
 });

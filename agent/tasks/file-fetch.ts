@@ -26,8 +26,9 @@ export async function fetchFile(taskId: string, action: FileAction, token: strin
   if (!action.path.startsWith('/')) return { state: 'failed', message: 'target path must be absolute', bytes: 0 };
   const part = partPath(action.path, taskId);
   let lastError = '';
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    if (signal.aborted) break;
+  // Broken downloads are retried (resuming) a few times; "server busy" answers are waited out
+  // for as long as the task's timeout allows, since the server sends them on purpose.
+  for (let attempt = 0; attempt < ATTEMPTS && !signal.aborted; ) {
     try {
       await downloadRest(action.url, token, part, action.size, signal);
       break;
@@ -37,7 +38,8 @@ export async function fetchFile(taskId: string, action: FileAction, token: strin
         await fs.rm(part, { force: true });
         return { state: 'failed', message: lastError, bytes: 0 };
       }
-      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      if ((err as { busy?: boolean }).busy) continue;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt++));
     }
   }
   if (signal.aborted) {
@@ -66,17 +68,17 @@ export async function fetchFile(taskId: string, action: FileAction, token: strin
 }
 
 async function downloadRest(url: string, token: string, part: string, size: number, signal: AbortSignal): Promise<void> {
-  const have = await fs.stat(part).then((s) => s.size, () => 0);
+  const have = await fs.stat(part).then((s) => s.size, () => -1);
   if (have === size) return;
   if (have > size) await fs.truncate(part, 0);
-  const from = have > size ? 0 : have;
+  const from = have > size ? 0 : Math.max(have, 0);
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, ...(from ? { range: `bytes=${from}-` } : {}) }, signal });
   if (res.status === 429 || res.status === 503) {
     // The server caps concurrent downloads: wait as told and try again (not counted as fatal).
     const wait = Number(res.headers.get('retry-after') ?? '1') * 1000;
     await res.body?.cancel();
-    await new Promise((r) => setTimeout(r, Math.min(wait, 30_000) * (0.5 + Math.random())));
-    throw new Error('server busy');
+    await sleep(Math.min(wait, 30_000) * (0.5 + Math.random()), signal);
+    throw Object.assign(new Error('server busy'), { busy: true });
   }
   if (res.status !== 200 && res.status !== 206) {
     const text = await res.text().catch(() => '');
@@ -90,6 +92,12 @@ async function downloadRest(url: string, token: string, part: string, size: numb
     await fh.close();
   }
 }
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
 
 export function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {

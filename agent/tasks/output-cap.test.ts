@@ -18,4 +18,12 @@ describe('CappedOutput', () => {
     expect(out.totalBytes).toBe(13);
     expect(out.text()).toBe('12345678\n[autowatch: output cut at 8 bytes; 5 more bytes not kept]\n');
   });
+
+  it('keeps decoded binary output within the cap, marked cut', () => {
+    const out = new CappedOutput(100);
+    out.push(Buffer.alloc(100, 0xff));
+    const text = out.text();
+    expect(out.cut).toBe(true);
+    expect(Buffer.byteLength(text.slice(0, text.indexOf('\n[autowatch')))).toBeLessThanOrEqual(100);
+  });
 });

@@ -7,6 +7,7 @@ export class CappedOutput {
   private readonly chunks: Buffer[] = [];
   private kept = 0;
   private dropped = 0;
+  private final: string | undefined;
 
   constructor(readonly capBytes: number) {}
 
@@ -32,9 +33,22 @@ export class CappedOutput {
     return this.kept + this.dropped;
   }
 
+  /**
+   * The kept output as text. Bytes that are not UTF-8 become U+FFFD (3 bytes each), so binary output
+   * can grow when decoded: the text is trimmed back to the cap (and marked cut) so that a result
+   * always fits in one frame.
+   */
   text(): string {
-    const body = Buffer.concat(this.chunks).toString('utf8');
-    return this.cut ? body + cutMarker(this.capBytes, this.dropped) : body;
+    if (this.final !== undefined) return this.final;
+    let body = Buffer.concat(this.chunks).toString('utf8');
+    let bytes = Buffer.byteLength(body);
+    while (bytes > this.capBytes) {
+      const keep = Math.floor((body.length * this.capBytes) / bytes);
+      this.dropped += bytes - Buffer.byteLength((body = body.slice(0, keep)));
+      bytes = Buffer.byteLength(body);
+    }
+    this.final = this.cut ? body + cutMarker(this.capBytes, this.dropped) : body;
+    return this.final;
   }
 }
 

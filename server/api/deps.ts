@@ -13,6 +13,7 @@ import type { Db } from '../store/db.js';
 import type { MetricStore } from '../store/metric-store.js';
 import type { Monitor } from '../monitor/monitor.js';
 import type { TaskService } from '../tasks/task-service.js';
+import type { DownloadStats } from '../tasks/file-downloads.js';
 
 export interface ApiDeps {
   version: string;
@@ -35,4 +36,6 @@ export interface ApiDeps {
   monitor?: Monitor;
   /** Batch tasks (server/tasks). */
   tasks?: TaskService;
+  /** Task file downloads served by this node (GET /agent-files/...). */
+  taskDownloads?: DownloadStats;
 }

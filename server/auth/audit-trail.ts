@@ -33,11 +33,15 @@ export interface AuditRecord extends AuditRow {
  * Which requests leave a record: every request to a route that is not a read (POST, PUT, PATCH,
  * DELETE), whatever its outcome: a refused attempt to change something is worth knowing about too.
  * Not kept: reads, paths no route answers (nothing could change) and requests refused by a rate
- * limit (a flood must not turn into a flood of rows).
+ * limit (a flood must not turn into a flood of rows), and accepted metric intake.
  */
 export function shouldAudit(done: Pick<FinishedRequest, 'method' | 'route' | 'status'>): boolean {
+  // Metric intake (Telegraf every few seconds) is data, not a change: only its refusals are kept.
+  if (done.route?.path === METRIC_INTAKE_ROUTE && done.status < 400) return false;
   return done.method !== 'GET' && done.route !== undefined && done.status !== 429;
 }
+
+const METRIC_INTAKE_ROUTE = '/api/v1/write';
 
 export function auditRow(done: FinishedRequest, at = new Date()): AuditRow {
   const p = done.principal;

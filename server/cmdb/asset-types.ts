@@ -85,15 +85,28 @@ export class AssetTypeRegistry {
       [typeName],
     );
     if (!rows[0]) throw new AppError('ASSET_TYPE_UNKNOWN', 400, `there is no asset type "${typeName}"`, { field: 'body.type' });
-    const key = typeName;
-    let cached = this.validators.get(key);
-    if (!cached || cached.version !== rows[0].version) {
-      cached = { version: rows[0].version, validate: this.compile(rows[0].fields_schema) };
-      this.validators.set(key, cached);
+    this.validate({ name: typeName, ...rows[0] }, custom);
+  }
+
+  /** checkCustom for many assets at once (an import): the types are read once. */
+  async customChecker(q: Queryable = this.db): Promise<(typeName: string, custom: Record<string, unknown>) => void> {
+    const all = new Map((await q.query<{ name: string; version: number; fields_schema: Record<string, unknown> }>('SELECT name, version, fields_schema FROM asset_types')).rows.map((t) => [t.name, t]));
+    return (typeName, custom) => {
+      const t = all.get(typeName);
+      if (!t) throw new AppError('ASSET_TYPE_UNKNOWN', 400, `there is no asset type "${typeName}"`, { field: 'body.type' });
+      this.validate(t, custom);
+    };
+  }
+
+  private validate(t: { name: string; version: number; fields_schema: Record<string, unknown> }, custom: Record<string, unknown>): void {
+    let cached = this.validators.get(t.name);
+    if (!cached || cached.version !== t.version) {
+      cached = { version: t.version, validate: this.compile(t.fields_schema) };
+      this.validators.set(t.name, cached);
     }
     if (!cached.validate(custom)) {
       const errors = (cached.validate.errors ?? []).map((e) => `custom${e.instancePath.replace(/\//g, '.')} ${e.message}`);
-      throw new AppError('CUSTOM_FIELDS_INVALID', 400, `custom fields do not fit type "${typeName}": ${errors.join('; ')}`, { field: 'body.custom', errors });
+      throw new AppError('CUSTOM_FIELDS_INVALID', 400, `custom fields do not fit type "${t.name}": ${errors.join('; ')}`, { field: 'body.custom', errors });
     }
   }
 

@@ -11,7 +11,7 @@ import type { Db, Queryable } from '../store/db.js';
 import { EDITABLE_FIELDS, emptyFields, fieldChanges, type FieldChange, normalTags, normalText, TEXT_FIELDS, type Actor, type AssetFields, type AssetRecord } from './asset-fields.js';
 import { checkTransition, INITIAL_STATES, type AssetState } from './asset-states.js';
 import type { AssetTypeRegistry } from './asset-types.js';
-import { recordChanges, type ChangeRow } from './change-log.js';
+import { recordChanges, recordChangesOf, type ChangeRow } from './change-log.js';
 
 export const COMPONENT_KINDS = ['cpu', 'memory', 'disk', 'nic', 'raid', 'psu', 'gpu'] as const;
 export type ComponentKind = (typeof COMPONENT_KINDS)[number];
@@ -122,6 +122,39 @@ export class AssetStore {
     await recordChanges(q, id, actor, changes);
     await refreshSearchText(q, [id]);
     return created;
+  }
+
+  /**
+   * Many new assets in a few statements (the CSV import): custom fields must have been checked by the
+   * caller. Tags are handed out in input order. Returns the new ids in input order.
+   */
+  async createMany(q: Queryable, inputs: readonly { fields: Partial<AssetFields> & { type: string; name: string }; state?: AssetState }[], actor: Actor): Promise<string[]> {
+    const ids: string[] = [];
+    for (let start = 0; start < inputs.length; start += 2000) {
+      const chunk = inputs.slice(start, start + 2000).map((input) => {
+        const fields = normalFields({ ...emptyFields(input.fields.type, input.fields.name), ...stripUndefined(input.fields) });
+        return { id: randomUUID(), state: input.state ?? 'procured', fields };
+      });
+      const columns = EDITABLE_FIELDS.map((f) => `${f} ${castOf(f)}`).join(', ');
+      const { rows } = await q.query<{ id: string; tag: string }>(
+        `INSERT INTO assets (id, tag, state, ${INSERT_COLUMNS})
+         SELECT t.id, 'AW-' || lpad(nextval('asset_tag_seq')::text, 6, '0'), t.state, ${EDITABLE_FIELDS.map((f) => `t.${f}`).join(', ')}
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, state text, ${columns})) WITH ORDINALITY AS t
+         ORDER BY t.ordinality
+         RETURNING id, tag`,
+        [JSON.stringify(chunk.map((c) => ({ id: c.id, state: c.state, ...c.fields })))],
+      ).catch(rethrowConstraint);
+      const tagOf = new Map(rows.map((r) => [r.id, r.tag]));
+      const changes = chunk.flatMap((c) => [
+        { assetId: c.id, action: 'create' as const, field: 'tag', old: null, new: tagOf.get(c.id) },
+        { assetId: c.id, action: 'create' as const, field: 'state', old: null, new: c.state },
+        ...fieldChanges(null, c.fields, EDITABLE_FIELDS).map((f) => ({ ...f, assetId: c.id, action: 'create' as const })),
+      ]);
+      await recordChangesOf(q, actor, changes);
+      await refreshSearchText(q, chunk.map((c) => c.id));
+      ids.push(...chunk.map((c) => c.id));
+    }
+    return ids;
   }
 
   /** One live asset: 404 if there never was one, 410 if it was deleted. */

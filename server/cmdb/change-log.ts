@@ -29,14 +29,18 @@ export interface ChangeRecord {
   at: Date;
 }
 
-/** Inserts the rows in one statement (an import writes thousands). */
 export async function recordChanges(q: Queryable, assetId: string, actor: Actor, rows: readonly ChangeRow[], reason: string | null = null): Promise<void> {
+  await recordChangesOf(q, actor, rows.map((r) => ({ ...r, assetId })), reason);
+}
+
+/** Inserts the rows, of any number of assets, in one statement (an import writes tens of thousands). */
+export async function recordChangesOf(q: Queryable, actor: Actor, rows: readonly (ChangeRow & { assetId: string })[], reason: string | null = null): Promise<void> {
   if (!rows.length) return;
-  const payload = rows.map((r) => ({ c: r.componentId ?? null, a: r.action, f: r.field, o: r.old ?? null, n: r.new ?? null }));
+  const payload = rows.map((r) => ({ s: r.assetId, c: r.componentId ?? null, a: r.action, f: r.field, o: r.old ?? null, n: r.new ?? null }));
   await q.query(
     `INSERT INTO asset_changes (asset_id, component_id, action, field, old_value, new_value, actor_kind, actor_id, source, reason, request_id)
-     SELECT $1, t.c, t.a, t.f, t.o, t.n, $3, $4, $5, $6, $7 FROM jsonb_to_recordset($2::jsonb) AS t(c uuid, a text, f text, o jsonb, n jsonb)`,
-    [assetId, JSON.stringify(payload), actor.kind, actor.id, actor.source, reason, actor.requestId ?? null],
+     SELECT t.s, t.c, t.a, t.f, t.o, t.n, $2, $3, $4, $5, $6 FROM jsonb_to_recordset($1::jsonb) AS t(s uuid, c uuid, a text, f text, o jsonb, n jsonb)`,
+    [JSON.stringify(payload), actor.kind, actor.id, actor.source, reason, actor.requestId ?? null],
   );
 }
 

@@ -32,3 +32,15 @@ export async function resolveTargets(db: Queryable, sel: TargetSelector): Promis
   );
   return rows.map((r) => r.host_id);
 }
+
+/** The reverse: the groups a host is in (a static member, or every rule holds), sorted. Monitoring picks templates by it. */
+export async function groupsOfHost(db: Queryable, hostId: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT g.id FROM host_groups g JOIN host_facts f ON f.host_id = $1
+     WHERE EXISTS (SELECT 1 FROM host_group_members m WHERE m.group_id = g.id AND m.host_id = $1)
+        OR (jsonb_array_length(g.rules) > 0 AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(g.rules) r WHERE NOT host_rule_matches(f.doc, r)))
+     ORDER BY g.id`,
+    [hostId],
+  );
+  return rows.map((r) => r.id);
+}

@@ -1,5 +1,9 @@
 /** Reading a request body from uWS: bounded in size, aborted requests never resolve into handlers. */
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { HttpResponse } from 'uWebSockets.js';
+import type { UploadedBody } from './route.js';
 import { AppError } from '../errors.js';
 
 export class RequestAborted extends Error {}
@@ -37,6 +41,50 @@ export function readBody(res: HttpResponse, limit: number, aborted: AbortState):
         done = true;
         if (aborted.value) reject(new RequestAborted());
         else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      }
+    });
+  });
+}
+
+/**
+ * Streams the body to a new file in `dir` while hashing it, pausing the socket while the disk
+ * catches up; rejects with 413 past `limit` bytes (the partial file is removed).
+ */
+export function readBodyToFile(res: HttpResponse, limit: number, dir: string, aborted: AbortState): Promise<UploadedBody> {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `upload-${randomBytes(8).toString('hex')}`);
+  const out = createWriteStream(path, { mode: 0o600 });
+  const hash = createHash('sha256');
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    let done = false;
+    const fail = (err: Error) => {
+      done = true;
+      out.destroy();
+      rmSync(path, { force: true });
+      reject(err);
+    };
+    out.on('error', (err) => !done && fail(err));
+    aborted.onAbort = () => !done && fail(new RequestAborted());
+    if (aborted.value) return aborted.onAbort();
+    res.onData((chunk, isLast) => {
+      if (done) return;
+      size += chunk.byteLength;
+      if (size > limit) return fail(new AppError('BODY_TOO_LARGE', 413, `request body exceeds ${limit} bytes`));
+      const copy = Buffer.from(chunk.slice(0));
+      hash.update(copy);
+      if (!out.write(copy) && !isLast) {
+        res.pause();
+        out.once('drain', () => !aborted.value && res.resume());
+      }
+      if (isLast) {
+        done = true;
+        out.end(() => {
+          if (aborted.value) {
+            rmSync(path, { force: true });
+            reject(new RequestAborted());
+          } else resolve({ path, size, sha256: hash.digest('hex') });
+        });
       }
     });
   });

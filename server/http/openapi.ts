@@ -143,7 +143,9 @@ function operation(route: RouteSpec): Json {
     description: [route.description, scopeText].filter(Boolean).join('\n\n'),
     tags: [route.tag],
     ...(parameters.length ? { parameters } : {}),
-    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: plain(closeObjects(route.body)) } } } } : {}),
+    ...(route.bodyType === 'file'
+      ? { requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } } }
+      : route.body ? { requestBody: { required: true, content: { 'application/json': { schema: plain(closeObjects(route.body)) } } } } : {}),
     responses,
     security: route.scope === 'public' ? [] : [{ bearer: [] }, { signed: [] }],
     'x-scope': route.scope,

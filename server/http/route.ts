@@ -31,6 +31,8 @@ export interface RequestContext<P = any, Q = any, B = any> {
   headers: Readonly<Record<string, string>>;
   remoteAddress: string;
   principal: Principal | null;
+  /** A 'file' body: where it was written, its size and sha256. The router deletes it after the handler unless moved. */
+  upload?: UploadedBody;
   /** Set the success status (default 200, or the route's `status`). */
   setStatus(status: number): void;
   setHeader(name: string, value: string): void;
@@ -43,6 +45,12 @@ export interface RequestContext<P = any, Q = any, B = any> {
   stream(open: (out: ResponseStream) => void): void;
   /** Add to this request's audit record (the username tried at login, the id of what was made). Never secrets. */
   audit(detail: Record<string, unknown>): void;
+}
+
+export interface UploadedBody {
+  path: string;
+  size: number;
+  sha256: string;
 }
 
 /** A streamed answer: write as long as the client listens; onClose fires when it leaves or end() is called. */
@@ -75,7 +83,8 @@ export interface RouteSpec<
   response: SR;
   /** Success status, 200 unless said. */
   status?: number;
-  bodyType?: 'json' | 'text' | 'raw';
+  /** 'file': the body is streamed to a temporary file (ctx.upload), never held in memory. */
+  bodyType?: 'json' | 'text' | 'raw' | 'file';
   /**
    * Content type of an answer that is not the JSON envelope (the API docs page): the handler
    * returns its text and the router sends it as is. Errors are still the envelope.

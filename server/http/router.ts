@@ -13,9 +13,11 @@ import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { findNul, jsonDepth, readBody, RequestAborted, type AbortState } from './body.js';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { findNul, jsonDepth, readBody, readBodyToFile, RequestAborted, type AbortState } from './body.js';
 import { isUnavailableError } from '../store/unavailable.js';
-import type { Method, Principal, RequestContext, RequestMethod, ResponseStream, RouteSpec } from './route.js';
+import type { Method, Principal, RequestContext, RequestMethod, ResponseStream, RouteSpec, UploadedBody } from './route.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -38,6 +40,8 @@ export interface IncomingRequest {
   rawQuery: string;
   headers: Readonly<Record<string, string>>;
   rawBody: Buffer;
+  /** A body streamed to disk (routes with bodyType 'file'). */
+  upload?: UploadedBody;
   remoteAddress: string;
   route: RouteSpec | undefined;
 }
@@ -60,6 +64,8 @@ export interface RouterOptions {
   maxJsonDepth?: number;
   /** Check answers against their response schema (tests): a mismatch is a 500 RESPONSE_INVALID. */
   validateResponses?: boolean;
+  /** Where 'file' bodies are streamed to (the same filesystem as their final place, so they can be renamed). */
+  uploadDir?: string;
 }
 
 interface CompiledRoute {
@@ -189,7 +195,9 @@ export class Router {
       incoming.route = match.route.spec;
       params = match.params;
       const hasBody = incoming.method !== 'GET' && incoming.method !== 'DELETE' && incoming.method !== 'HEAD';
-      if (hasBody) {
+      if (hasBody && match.route.spec.bodyType === 'file') {
+        incoming.upload = await readBodyToFile(res, match.route.spec.bodyLimit ?? this.bodyLimit, this.opts.uploadDir ?? tmpdir(), aborted);
+      } else if (hasBody) {
         incoming.rawBody = await readBody(res, match.route.spec.bodyLimit ?? this.bodyLimit, aborted);
       }
       principal = await this.opts.guard.authenticate(incoming);
@@ -199,6 +207,9 @@ export class Router {
     } catch (err) {
       if (err instanceof RequestAborted) return;
       answer = this.failure(err, incoming);
+    } finally {
+      // Refused before the handler, or the handler did not keep it: an upload does not outlive its request.
+      if (incoming.upload) rmSync(incoming.upload.path, { force: true });
     }
     if (!aborted.value) {
       if (answer.stream) this.openStream(res, incoming.requestId, answer, aborted);
@@ -291,6 +302,7 @@ export class Router {
       headers: incoming.headers,
       remoteAddress: incoming.remoteAddress,
       principal,
+      upload: incoming.upload,
       setStatus: (s) => {
         status = s;
       },
@@ -323,7 +335,7 @@ export class Router {
     const { spec } = route;
     const raw = incoming.rawBody;
     if (!spec.body) {
-      if (raw.length && spec.bodyType !== 'text' && spec.bodyType !== 'raw') {
+      if (raw.length && spec.bodyType !== 'text' && spec.bodyType !== 'raw' && spec.bodyType !== 'file') {
         throw new AppError('BODY_NOT_ALLOWED', 400, `${spec.method} ${spec.path} takes no body`);
       }
       return spec.bodyType === 'text' ? raw.toString('utf8') : undefined;

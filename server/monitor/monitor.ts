@@ -53,6 +53,7 @@ export class Monitor {
   private readonly heard = new Map<string, number>();
   private readonly unreachable = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
   private ticking: Promise<void> | undefined;
 
   constructor(private readonly deps: MonitorDeps) {
@@ -85,6 +86,10 @@ export class Monitor {
     for (const r of (await this.deps.db.query<{ host_id: string }>(`SELECT host_id::text AS host_id FROM monitor_problems WHERE trigger_ref = $1 AND resolved_at IS NULL`, [UNREACHABLE_REF])).rows) {
       this.unreachable.set(r.host_id, true);
     }
+    this.unsubscribe = this.deps.bus.on('monitor.templates', () => {
+      this.templates.invalidate();
+      this.engine.invalidate();
+    });
     this.notifier.start();
     this.timer = setInterval(() => {
       this.ticking ??= this.tick()
@@ -97,6 +102,7 @@ export class Monitor {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.unsubscribe?.();
     await this.ticking;
     await this.engine.settle();
     await this.notifier.stop();
@@ -144,7 +150,8 @@ export class Monitor {
    * from what it was given is told (on whichever node holds it) to fetch the new one.
    */
   async hostsChanged(hostIds: string[], groups: boolean): Promise<void> {
-    this.engine.invalidate();
+    // Every node (this one included) reloads its triggers.
+    this.deps.bus.emit('monitor.templates', {});
     const agents = await this.deps.db.query<{ id: string; host_id: string }>(
       `SELECT id::text AS id, host_id::text AS host_id FROM agents WHERE state = 'active' AND ($2 OR host_id = ANY($1::uuid[]))`,
       [hostIds, groups],

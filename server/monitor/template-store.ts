@@ -34,8 +34,33 @@ const SELECT = `SELECT t.*,
 
 export const templateNotFound = () => notFound('template', 'TEMPLATE_NOT_FOUND');
 
+type TemplateWithIncludes = TemplateRow & { includes: string[] };
+
 export class TemplateStore {
+  /** Every template with its includes, read once per change: each host's resolution reuses it. */
+  private cache: Promise<Map<string, TemplateWithIncludes>> | undefined;
+
   constructor(private readonly db: Db, private readonly groupsOfHost: GroupsOfHost = async () => []) {}
+
+  /** Templates changed (here or on another node): read them again on the next resolution. */
+  invalidate(): void {
+    this.cache = undefined;
+  }
+
+  private allTemplates(): Promise<Map<string, TemplateWithIncludes>> {
+    const load = (this.cache ??= this.db
+      .query<TemplateWithIncludes>(
+        `SELECT t.id::text AS id, t.name, t.items, t.triggers,
+           COALESCE((SELECT array_agg(included_id::text ORDER BY included_id) FROM monitor_template_includes WHERE template_id = t.id), '{}') AS includes
+         FROM monitor_templates t`,
+      )
+      .then((r) => new Map(r.rows.map((t) => [t.id, t]))));
+    // A failed read is not kept: the next call tries again.
+    load.catch(() => {
+      if (this.cache === load) this.cache = undefined;
+    });
+    return load;
+  }
 
   async list(): Promise<TemplateRecord[]> {
     return (await this.db.query<TemplateRecord>(`${SELECT} ORDER BY t.name`)).rows;
@@ -89,7 +114,8 @@ export class TemplateStore {
     try {
       await this.db.query('DELETE FROM monitor_templates WHERE id = $1', [id]);
     } catch (err: any) {
-      if (err?.code === '23503') throw new AppError('TEMPLATE_INCLUDED', 409, 'another template includes this one; remove the include first');
+      // 23001 restrict_violation (ON DELETE RESTRICT), 23503 foreign_key_violation
+      if (err?.code === '23001' || err?.code === '23503') throw new AppError('TEMPLATE_INCLUDED', 409, 'another template includes this one; remove the include first');
       throw err;
     }
   }
@@ -143,12 +169,7 @@ export class TemplateStore {
       [hostId, groups],
     );
     if (!direct.rows.length) return [];
-    const all = await this.db.query<TemplateRow & { includes: string[] }>(
-      `SELECT t.id::text AS id, t.name, t.items, t.triggers,
-         COALESCE((SELECT array_agg(included_id::text ORDER BY included_id) FROM monitor_template_includes WHERE template_id = t.id), '{}') AS includes
-       FROM monitor_templates t`,
-    );
-    const byId = new Map(all.rows.map((r) => [r.id, r]));
+    const byId = await this.allTemplates();
     const out: TemplateRow[] = [];
     const seen = new Set<string>();
     const visit = (id: string) => {

@@ -4,8 +4,13 @@
  * carried the frame. The signed bytes are the order as UTF-8 JSON, prefixed with a domain tag so a
  * signature made for anything else cannot pass for a task. An order names its agent (it cannot be
  * replayed to another host), carries a nonce and an expiry (it cannot be replayed later).
+ *
+ * The keys are tweetnacl's (server_identity, the agent's pinned key). Signing and checking use
+ * Node's native ed25519 on the same keys: the signatures are the same bytes tweetnacl makes (ed25519
+ * is deterministic; task-order.test.ts checks both ways), and tweetnacl's pure-JS sign measured
+ * 18.8 ms an order on this machine, 94 s for a 5,000-host task, against 0.05 ms.
  */
-import nacl from 'tweetnacl';
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 
 const DOMAIN = Buffer.from('autowatch-task-v1\n');
 
@@ -44,10 +49,30 @@ export interface TaskMessage {
   signature: string;
 }
 
+const SIGNATURE_BYTES = 64;
+// DER wrappers around raw ed25519 keys (RFC 8410): PKCS#8 for the 32-byte seed, SPKI for the public key.
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const privateKeys = new WeakMap<Uint8Array, KeyObject>();
+const publicKeys = new WeakMap<Uint8Array, KeyObject>();
+
+/** A tweetnacl secret key (seed ‖ public key, 64 bytes) as a Node key. */
+function privateKeyOf(secretKey: Uint8Array): KeyObject {
+  let key = privateKeys.get(secretKey);
+  if (!key) privateKeys.set(secretKey, (key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secretKey.subarray(0, 32)]), format: 'der', type: 'pkcs8' })));
+  return key;
+}
+
+function publicKeyOf(publicKey: Uint8Array): KeyObject {
+  let key = publicKeys.get(publicKey);
+  if (!key) publicKeys.set(publicKey, (key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })));
+  return key;
+}
+
 export function signOrder(order: TaskOrder, secretKey: Uint8Array): TaskMessage {
   const text = JSON.stringify(order);
-  const signature = nacl.sign.detached(Buffer.concat([DOMAIN, Buffer.from(text, 'utf8')]), secretKey);
-  return { order: text, signature: Buffer.from(signature).toString('base64') };
+  const signature = sign(null, Buffer.concat([DOMAIN, Buffer.from(text, 'utf8')]), privateKeyOf(secretKey));
+  return { order: text, signature: signature.toString('base64') };
 }
 
 export class OrderRefused extends Error {
@@ -68,7 +93,7 @@ export function openOrder(message: unknown, publicKey: Uint8Array, agentId: stri
   if (!m || typeof m.order !== 'string') throw new OrderRefused('TASK_MALFORMED', 'task frame has no order', taskId);
   if (typeof m.signature !== 'string' || m.signature.length === 0) throw new OrderRefused('TASK_UNSIGNED', 'task carries no signature', taskId);
   const signature = Buffer.from(m.signature, 'base64');
-  if (signature.length !== nacl.sign.signatureLength || !nacl.sign.detached.verify(Buffer.concat([DOMAIN, Buffer.from(m.order, 'utf8')]), signature, publicKey)) {
+  if (signature.length !== SIGNATURE_BYTES || !verify(null, Buffer.concat([DOMAIN, Buffer.from(m.order, 'utf8')]), publicKeyOf(publicKey), signature)) {
     throw new OrderRefused('TASK_BAD_SIGNATURE', 'task signature does not verify against the pinned server key', taskId);
   }
   let order: TaskOrder;

@@ -87,6 +87,17 @@ export interface ChangeRequestRow {
 
 const ACTIVE: HostRunState[] = ['queued', 'sent', 'running'];
 
+/** The host id each (task, agent) item got back from a batched UPDATE ... RETURNING (each at most once). */
+function answerEach(items: Array<{ taskId: string; agentId: string }>, rows: Array<{ task_id: string; agent_id: string; host_id: string }>): Array<string | undefined> {
+  const byKey = new Map(rows.map((r) => [`${r.task_id}:${r.agent_id}`, r.host_id]));
+  return items.map((i) => {
+    const key = `${i.taskId}:${i.agentId}`;
+    const host = byKey.get(key);
+    byKey.delete(key);
+    return host;
+  });
+}
+
 export class TaskStore {
   constructor(private readonly db: Db) {}
 
@@ -149,23 +160,29 @@ export class TaskStore {
     await this.db.query(`UPDATE task_hosts SET state = 'queued', nonce = NULL, sent_at = NULL WHERE task_id = $1 AND host_id = ANY($2::uuid[]) AND state = 'sent'`, [taskId, hostIds]);
   }
 
-  async markRunning(taskId: string, agentId: string): Promise<string | null> {
-    const { rows } = await this.db.query<{ host_id: string }>(
-      `UPDATE task_hosts SET state = 'running' WHERE task_id = $1 AND agent_id = $2 AND state IN ('queued', 'sent') RETURNING host_id`,
-      [taskId, agentId],
+  /** Marks hosts running (their agents started); answers each one's host id, or undefined when not marked. */
+  async markRunning(items: Array<{ taskId: string; agentId: string }>): Promise<Array<string | undefined>> {
+    const { rows } = await this.db.query<{ task_id: string; agent_id: string; host_id: string }>(
+      `UPDATE task_hosts th SET state = 'running' FROM unnest($1::uuid[], $2::uuid[]) AS u(task_id, agent_id)
+        WHERE th.task_id = u.task_id AND th.agent_id = u.agent_id AND th.state IN ('queued', 'sent') RETURNING th.task_id, th.agent_id, th.host_id`,
+      [items.map((i) => i.taskId), items.map((i) => i.agentId)],
     );
-    return rows[0]?.host_id ?? null;
+    return answerEach(items, rows);
   }
 
-  /** Records a host's result unless it already has one; returns the host id when recorded. */
-  async finishHost(taskId: string, agentId: string, r: HostResult): Promise<string | null> {
-    const { rows } = await this.db.query<{ host_id: string }>(
-      `UPDATE task_hosts SET state = $3, exit_code = $4, signal = $5, stdout = $6, stderr = $7, stdout_cut = $8, stderr_cut = $9,
-              duration_ms = $10, message = $11, finished_at = now()
-        WHERE task_id = $1 AND agent_id = $2 AND state IN ('queued', 'sent', 'running') RETURNING host_id`,
-      [taskId, agentId, r.state, r.exitCode, r.signal ?? null, r.stdout, r.stderr, r.stdoutCut, r.stderrCut, r.durationMs, r.message ?? null],
+  /** Records hosts' results unless they have one already; answers each one's host id when recorded. */
+  async finishHosts(items: Array<{ taskId: string; agentId: string; result: HostResult }>): Promise<Array<string | undefined>> {
+    const col = <K extends keyof HostResult>(k: K) => items.map((i) => i.result[k] ?? null);
+    const { rows } = await this.db.query<{ task_id: string; agent_id: string; host_id: string }>(
+      `UPDATE task_hosts th SET state = u.state, exit_code = u.exit_code, signal = u.signal, stdout = u.stdout, stderr = u.stderr,
+              stdout_cut = u.stdout_cut, stderr_cut = u.stderr_cut, duration_ms = u.duration_ms, message = u.message, finished_at = now()
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::boolean[], $10::int[], $11::text[])
+              AS u(task_id, agent_id, state, exit_code, signal, stdout, stderr, stdout_cut, stderr_cut, duration_ms, message)
+        WHERE th.task_id = u.task_id AND th.agent_id = u.agent_id AND th.state IN ('queued', 'sent', 'running')
+        RETURNING th.task_id, th.agent_id, th.host_id`,
+      [items.map((i) => i.taskId), items.map((i) => i.agentId), col('state'), col('exitCode'), col('signal'), col('stdout'), col('stderr'), col('stdoutCut'), col('stderrCut'), col('durationMs'), col('message')],
     );
-    return rows[0]?.host_id ?? null;
+    return answerEach(items, rows);
   }
 
   /** Ends hosts of a task in `from` states with one state and message; returns their ids. */
@@ -197,12 +214,12 @@ export class TaskStore {
     return rows.map((r) => r.id);
   }
 
-  /** Running tasks with a queued host of this agent: it just came online. */
-  async tasksWaitingFor(agentId: string): Promise<string[]> {
+  /** Running tasks with a queued host of these agents: they just came online. */
+  async tasksWaitingFor(agentIds: string[]): Promise<string[]> {
     const { rows } = await this.db.query<{ task_id: string }>(
       `SELECT DISTINCT th.task_id FROM task_hosts th JOIN tasks t ON t.id = th.task_id
-        WHERE th.agent_id = $1 AND th.state = 'queued' AND t.state = 'running' AND t.expires_at > now()`,
-      [agentId],
+        WHERE th.agent_id = ANY($1::uuid[]) AND th.state = 'queued' AND t.state = 'running' AND t.expires_at > now()`,
+      [agentIds],
     );
     return rows.map((r) => r.task_id);
   }

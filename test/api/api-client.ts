@@ -2,6 +2,7 @@
 import { SessionStore } from '../../server/auth/sessions.js';
 import { UserDirectory } from '../../server/auth/users.js';
 import type { Role } from '../../server/auth/scopes.js';
+import type { StartOptions } from '../../server/app.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 export interface Answer<T = any> {
@@ -28,9 +29,9 @@ export const RELAXED = {
 
 let counter = 0;
 
-export async function startApiServer(env: Record<string, string> = {}): Promise<ApiServer> {
+export async function startApiServer(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<ApiServer> {
   // With REDIS_URL set the server uses Redis as in production (nonce cache).
-  const t = await startTestServer({ ...RELAXED, ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}), ...env });
+  const t = await startTestServer({ ...RELAXED, ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}), ...env }, opts);
   const users = new UserDirectory(t.server.deps.db);
   const sessions = new SessionStore(t.server.deps.db);
   const userSession = async (role: Role, username = `${role}-${process.pid}-${++counter}`) => {

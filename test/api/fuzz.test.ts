@@ -20,7 +20,7 @@ import { rawRequest, type RawOutcome } from '../support/raw-http.js';
 const COUNT = Number(process.env.FUZZ_COUNT ?? 10_000);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const CONCURRENCY = 24;
-const DEADLINE_MS = 240_000;
+const DEADLINE_MS = 400_000;
 
 interface LogLine {
   level: number;

@@ -3,11 +3,17 @@
  * time, one changed byte of body, path or query each fail with their own code. With REDIS_URL the
  * nonce cache is Redis and a replay on another node is refused too.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../server/auth/signing.js';
 import { startApiServer, type ApiServer } from './api-client.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+
+// Asynchronous: the server runs in this process and must go on answering while curl waits.
+const run = promisify(execFile);
 
 interface Key {
   id: string;
@@ -185,6 +191,27 @@ describe('signed requests', () => {
     const forbidden = await send(strict, { method: 'GET', path: '/api/v1/users' });
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.error.code).toBe('FORBIDDEN');
+  });
+
+  it('the documented clients (docs/examples: curl + openssl, TypeScript) sign requests the server accepts, and docs/api.md shows them as they are', async () => {
+    const { signedFetch } = await import('../../docs/examples/sign-request.js');
+    const get = await signedFetch(t.http, key.id, key.secret, 'GET', '/api/v1/agents?limit=5');
+    expect(get.status, await get.clone().text()).toBe(200);
+    const post = await signedFetch(t.http, key.id, key.secret, 'POST', '/api/v1/enrollment-tokens', { uses: 3 });
+    expect(((await post.json()) as any).data.uses).toBe(3);
+
+    const curl = async (...args: string[]) => {
+      const { stdout } = await run('bash', ['docs/examples/signed-curl.sh', ...args], { env: { ...process.env, AW_URL: t.http, AW_KEY_ID: key.id, AW_SECRET: key.secret } });
+      return JSON.parse(stdout);
+    };
+    expect((await curl('GET', '/api/v1/agents', 'limit=5&state=active')).error).toBeNull();
+    expect((await curl('POST', '/api/v1/enrollment-tokens', '', '{"uses":4,"note":"from curl"}')).data.uses).toBe(4);
+    expect((await curl('GET', '/api/v1/me')).data).toMatchObject({ kind: 'api_key', id: key.id });
+
+    const doc = readFileSync('docs/api.md', 'utf8');
+    for (const file of ['docs/examples/signed-curl.sh', 'docs/examples/sign-request.ts']) {
+      expect(doc.includes(readFileSync(file, 'utf8')), `docs/api.md must show ${file} exactly as it is`).toBe(true);
+    }
   });
 
   it.runIf(!!process.env.REDIS_URL)('shares nonces between nodes through Redis: a replay on another node is refused', async () => {

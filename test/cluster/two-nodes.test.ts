@@ -26,17 +26,10 @@ import { RELAXED } from '../api/api-client.js';
 import { enrollAgent, freePort, type EnrolledAgent, type TestServer } from '../support/server.js';
 import { openTestDb, type TestDb } from '../support/test-db.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { until } from '../support/until.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const log = pino({ level: process.env.AW_TEST_LOG ?? 'silent' });
-
-const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 30_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 describe.runIf(!!process.env.DATABASE_URL && !!process.env.REDIS_URL)('two server nodes over Redis', () => {
   const cluster = `t${randomBytes(5).toString('hex')}`;

@@ -179,4 +179,39 @@ describe('assets API', () => {
     expect((await as('GET', '/api/v1/assets?q=list%20ls-4')).body.data.map((a: any) => a.name)).toEqual(['list-4']);
     expect((await as('GET', '/api/v1/assets?q=%25')).body.data).toEqual([]);
   });
+
+  it('CSV import is all or nothing with per-row errors; export round-trips', async () => {
+    const csv = (text: string, q = ''): Promise<any> => t.call('POST', `/api/v1/assets/import${q}`, { raw: text, headers: { ...t.admin.auth, 'content-type': 'text/csv' } });
+    const count = async () => (await as('GET', '/api/v1/assets?limit=1')).body.meta.total;
+    const before = await count();
+    const bad = await csv('type,name,idc,rack_unit,tags\nserver,imp-1,bj9,3,a;b\nserver,,bj9,300,\nnope,imp-3,bj9,,\n');
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.code).toBe('IMPORT_REJECTED');
+    expect(bad.body.error.details.errors.map((e: any) => [e.row, e.column])).toEqual([[3, 'rack_unit'], [3, 'name']]);
+    const badType = await csv('type,name\nserver,imp-1\nnope,imp-3\n');
+    expect(badType.body.error.details.errors).toEqual([expect.objectContaining({ row: 3, column: 'type' })]);
+    expect(await count()).toBe(before);
+
+    const dry = await csv('type,name,idc,tags,state\nserver,imp-1,bj9,a;b,online\nvm,"imp, 2",bj9,,\n', '?dry_run=true');
+    expect(dry.body.data).toMatchObject({ created: 2, dry_run: true });
+    expect(await count()).toBe(before);
+    const ok = await csv('type,name,idc,tags,state\nserver,imp-1,bj9,a;b,online\nvm,"imp, 2",bj9,,\n');
+    expect(ok.status).toBe(200);
+    expect(ok.body.data).toMatchObject({ created: 2, updated: 0 });
+    const [id1] = ok.body.data.ids;
+    expect((await as('GET', `/api/v1/assets/${id1}`)).body.data).toMatchObject({ name: 'imp-1', state: 'online', tags: ['a', 'b'] });
+    expect((await as('GET', `/api/v1/assets/${id1}/changes`)).body.data[0]).toMatchObject({ source: 'import', actor_id: t.admin.id });
+
+    const exp = await fetch(`${t.http}/api/v1/assets/export?idc=bj9`, { headers: t.admin.auth });
+    expect(exp.headers.get('content-type')).toContain('text/csv');
+    const text = await exp.text();
+    const lines = text.trim().split('\r\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toContain('"imp, 2"');
+    // the exported file, edited, imports back as updates of the same assets
+    const edited = text.replace(',bj9,', ',bj10,').replace(',bj9,', ',bj10,');
+    const again = await csv(edited);
+    expect(again.body.data).toMatchObject({ created: 0, updated: 2 });
+    expect((await as('GET', '/api/v1/assets?idc=bj10')).body.data).toHaveLength(2);
+  });
 });

@@ -1,6 +1,6 @@
 /** Hosts and host groups end to end: tags with If-Match, static and rule-based groups resolved in one query. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveTargets } from '../../server/cmdb/targets.js';
+import { groupsOfHost, resolveTargets } from '../../server/cmdb/targets.js';
 import { enrollAgent } from '../support/server.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
 
@@ -71,6 +71,12 @@ describe('hosts and host groups', () => {
     expect(ids).toEqual([db1, sw1, web1].sort());
     expect(await resolveTargets(t.server.deps.db, { tags: ['db'] })).toEqual([db1]);
     expect(await resolveTargets(t.server.deps.db, {})).toEqual([]);
+    // and the reverse, for monitoring: the groups a host is in
+    const idOf = new Map((await as('GET', '/api/v1/host-groups')).body.data.map((g: any) => [g.name, g.id]));
+    expect(await groupsOfHost(t.server.deps.db, sw1)).toEqual([mixed, idOf.get('not-web'), idOf.get('bj-contains')].sort());
+    expect(await groupsOfHost(t.server.deps.db, db1)).toEqual(
+      ['bj', 'linux-rocky', 'primaries', 'pay', 'not-web', 'has-asset', 'bj-contains', 'static-only'].map((n) => idOf.get(n)).sort(),
+    );
     expect((await as('POST', '/api/v1/hosts/resolve', { group_ids: [mixed] })).body.data.host_ids).toEqual([sw1, web1].sort());
 
     // a group follows its facts: move the asset and membership follows

@@ -18,17 +18,10 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '../support/until.js';
 
 const OUTAGE_MS = Number(process.env.AW_TEST_OUTAGE_MS ?? 8000);
 const AGENTS = 5;
-
-const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 60_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 describe.runIf(!!process.env.DATABASE_URL)('Postgres outage under load', () => {
   let testDb: TestDb;

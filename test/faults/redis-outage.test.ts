@@ -10,14 +10,7 @@ import { Spool } from '../../agent/spool.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
 import { enrollAgent } from '../support/server.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-
-const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 30_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+import { until } from '../support/until.js';
 
 describe.runIf(!!process.env.REDIS_URL)('Redis outage', () => {
   let t: ApiServer;

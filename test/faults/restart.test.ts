@@ -18,17 +18,10 @@ import { openDb } from '../../server/store/db.js';
 import { loadConfig } from '../../server/config.js';
 import { PostgresMetricStore } from '../../server/store/postgres/chunk-store.js';
 import { freePort } from '../support/server.js';
+import { until } from '../support/until.js';
 
 const AGENTS = 20;
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
-
-const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 60_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 let runDir: string;
 let db: RunDatabase | undefined;

@@ -11,6 +11,7 @@ import { AgentRuntime } from '../../agent/runtime.js';
 import { Spool } from '../../agent/spool.js';
 import type { IngestBatch, MetricStore } from '../../server/store/metric-store.js';
 import { enrollAgent, startTestServer, type TestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 
 class FaultyStore implements MetricStore {
   writes = 0;
@@ -35,14 +36,6 @@ class FaultyStore implements MetricStore {
   names = (hostId: string) => this.inner.names(hostId);
   close = () => this.inner.close();
 }
-
-const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 30_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe('metric store failing mid-flush', () => {
   let t: TestServer;

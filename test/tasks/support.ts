@@ -11,20 +11,15 @@ import { TaskAgent } from '../../agent/tasks/task-agent.js';
 import type { TaskPolicy } from '../../agent/tasks/task-policy.js';
 import type { ApiServer } from '../api/api-client.js';
 import { enrollAgent, type EnrolledAgent } from '../support/server.js';
+import { until } from '../support/until.js';
+
+export { until };
 
 export interface TestAgent extends EnrolledAgent {
   runtime: AgentRuntime;
   tasks: TaskAgent;
   stateDir: string;
 }
-
-export const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 20_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 /** Starts the agent of an enrolled host (again, after a stop: same identity and seen-orders file). */
 export function startAgent(t: ApiServer, enrolled: EnrolledAgent, policy: TaskPolicy = {}, stateDir = mkdtempSync(join(tmpdir(), 'aw-agent-'))): TestAgent {

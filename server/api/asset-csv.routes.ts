@@ -1,0 +1,68 @@
+/** CSV import (all or nothing, per-row errors) and export of assets. Registered before /assets/:id. */
+import { Type } from '@sinclair/typebox';
+import { text, uuid, type Page } from '../http/pagination.js';
+import { route } from '../http/route.js';
+import { assetsToCsv } from '../cmdb/asset-csv.js';
+import { importAssetsCsv } from '../cmdb/asset-import.js';
+import type { AssetRecord } from '../cmdb/asset-fields.js';
+import type { Cmdb } from '../cmdb/cmdb.js';
+import type { ApiDeps } from './deps.js';
+import { actorOf, AssetState } from './cmdb-schemas.js';
+import { Uuid } from './schemas.js';
+
+const EXPORT_MAX = 200_000;
+
+export function assetCsvRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
+  const { assets, types } = deps.cmdb;
+  return [
+    route({
+      method: 'GET',
+      path: '/api/v1/assets/export',
+      summary: 'Assets as CSV (the list filters apply), the same columns import reads',
+      tag: 'cmdb',
+      scope: 'cmdb:read',
+      query: Type.Object({
+        type: Type.Optional(Type.String({ maxLength: 40 })),
+        state: Type.Optional(AssetState),
+        idc: Type.Optional(Type.String({ maxLength: 200 })),
+        owner: Type.Optional(Type.String({ maxLength: 200 })),
+        business_unit: Type.Optional(Type.String({ maxLength: 200 })),
+        host_id: Type.Optional(Uuid),
+        tag: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 16 })),
+        q: Type.Optional(Type.String({ maxLength: 200 })),
+      }),
+      response: Type.String(),
+      produces: 'text/csv; charset=utf-8',
+      handler: async (ctx) => {
+        const all: AssetRecord[] = [];
+        const page: Page = { limit: 5000, sort: 'tag', key: text('a.tag'), id: uuid('a.id'), desc: false };
+        for (;;) {
+          const { rows } = await assets.list(page, ctx.query);
+          all.push(...rows.slice(0, page.limit));
+          if (rows.length <= page.limit || all.length >= EXPORT_MAX) break;
+          const last = rows[page.limit - 1];
+          page.after = [last.tag, last.id];
+        }
+        ctx.setHeader('Content-Disposition', 'attachment; filename="assets.csv"');
+        return assetsToCsv(all);
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/assets/import',
+      summary: 'Import assets from CSV: rows without id are created, rows with id changed; any bad row imports nothing (422 with every row error)',
+      description: 'Columns as export writes them, any order; tags ";"-separated, custom a JSON object. ?dry_run=true checks only.',
+      tag: 'cmdb',
+      scope: 'cmdb:write',
+      bodyType: 'text',
+      bodyLimit: 32 * 1024 * 1024,
+      query: Type.Object({ dry_run: Type.Optional(Type.Boolean()) }),
+      response: Type.Object({ created: Type.Integer(), updated: Type.Integer(), ids: Type.Array(Uuid), dry_run: Type.Boolean() }),
+      handler: async (ctx) => {
+        const r = await importAssetsCsv(deps.db, assets, types, ctx.body as string, actorOf(ctx), { dryRun: ctx.query.dry_run });
+        ctx.audit({ created: r.created, updated: r.updated, dry_run: !!ctx.query.dry_run });
+        return { ...r, dry_run: !!ctx.query.dry_run };
+      },
+    }),
+  ];
+}

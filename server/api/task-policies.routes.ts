@@ -1,0 +1,64 @@
+/** Change-control policies: tasks on these hosts, groups or tags wait for a second operator's approval. */
+import { Type } from '@sinclair/typebox';
+import { notFound } from '../errors.js';
+import { route } from '../http/route.js';
+import { createPolicy, deletePolicy, listPolicies, type ApprovalPolicy } from '../tasks/approval-policies.js';
+import { resolveHostIds, type TargetResolver } from '../tasks/targets.js';
+import type { Db } from '../store/db.js';
+import { IdParams, Timestamp, Uuid } from './schemas.js';
+
+const Policy = Type.Object({
+  id: Uuid, name: Type.String(), host_ids: Type.Array(Uuid), groups: Type.Array(Type.String()), tags: Type.Array(Type.String()),
+  created_by: Type.String(), created_at: Timestamp,
+});
+const view = (p: ApprovalPolicy) => ({ ...p, created_at: p.created_at.toISOString() });
+
+export function taskPolicyRoutes(deps: { db: Db; resolveTargets: TargetResolver }) {
+  return [
+    route({
+      method: 'GET',
+      path: '/api/v1/task-policies',
+      summary: 'Change-control policies for tasks',
+      tag: 'tasks',
+      scope: 'tasks:read',
+      response: Type.Array(Policy),
+      handler: async () => (await listPolicies(deps.db)).map(view),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/task-policies',
+      summary: 'Require a second operator\'s approval for tasks on these hosts, groups or tags',
+      tag: 'tasks',
+      scope: 'admin',
+      status: 201,
+      body: Type.Object({
+        name: Type.String({ minLength: 1, maxLength: 200 }),
+        host_ids: Type.Optional(Type.Array(Uuid, { maxItems: 100_000 })),
+        groups: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 })),
+        tags: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 })),
+      }),
+      response: Policy,
+      handler: async (ctx) => {
+        // Checked the way tasks will be: unknown hosts and unresolvable groups are refused now, not at run time.
+        await resolveHostIds(deps.db, { host_ids: ctx.body.host_ids, groups: ctx.body.groups, tags: ctx.body.tags }, deps.resolveTargets);
+        const p = await createPolicy(deps.db, ctx.body, `${ctx.principal!.kind}:${ctx.principal!.name}`);
+        ctx.audit({ policy_id: p.id });
+        return view(p);
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/v1/task-policies/:id',
+      summary: 'Remove a change-control policy',
+      tag: 'tasks',
+      scope: 'admin',
+      params: IdParams,
+      status: 204,
+      response: Type.Null(),
+      handler: async (ctx) => {
+        if (!(await deletePolicy(deps.db, ctx.params.id))) throw notFound('task policy', 'TASK_POLICY_NOT_FOUND');
+        return null;
+      },
+    }),
+  ];
+}
