@@ -115,7 +115,7 @@ function TaskOutput({ id }: { id: string }) {
   const done = task.data ? FINISHED.has(task.data.state) : false;
   const [pollMs, setPollMs] = useState(1000);
   useEffect(() => setPollMs(done ? 0 : 1000), [done]);
-  const results = useResource<HostResult[]>(`/api/v1/tasks/${id}/hosts?limit=200`, { pollMs: pollMs || undefined });
+  const results = useResource<HostResult[]>(`/api/v1/tasks/${id}/hosts`, { pollMs: pollMs || undefined });
   // One last read once the task is over, so the final output is on screen.
   useEffect(() => {
     if (done) results.reload();
