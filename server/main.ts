@@ -23,7 +23,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    const force = setTimeout(() => process.exit(1), 15_000).unref();
+    // Past this a stop is stuck: exit anyway (acknowledged points are in the write-ahead rows).
+    const force = setTimeout(() => process.exit(1), 60_000).unref();
     server.stop().then(
       () => {
         clearTimeout(force);

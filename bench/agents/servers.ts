@@ -17,7 +17,7 @@ export interface ServerFleet {
 }
 
 const READY_TIMEOUT_MS = 90_000;
-const STOP_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 70_000;
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
