@@ -141,7 +141,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   const files = new FileStore(db, join(config.dataDir, 'files'));
   const resolveTargets = cmdbResolver(db);
-  tasks = new TaskService({ db, gateway: cluster, identity, log, config: config.tasks, resolveTargets, fileSize: (sha) => files.size(sha) });
+  tasks = new TaskService({ db, bus, gateway: cluster, identity, log, config: config.tasks, resolveTargets, fileSize: (sha) => files.size(sha) });
   await tasks.start();
   const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, tasks, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;

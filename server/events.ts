@@ -6,11 +6,15 @@
  */
 import { EventEmitter } from 'node:events';
 
+import type { LiveEvent } from './tasks/live-output.js';
+
 export interface DomainEvents {
   'agent.approved': { agentId: string };
   'agent.revoked': { agentId: string };
   /** An agent's configuration changed: the node holding it pushes the new one. */
   'agent.config': { agentId: string };
+  /** A task's output chunk or state change, for watchers on every node. */
+  'task.live': { taskId: string; event: LiveEvent };
   /** Monitoring templates or their links changed: every node reloads the triggers it evaluates. */
   'monitor.templates': Record<string, never>;
 }

@@ -1,8 +1,11 @@
 /**
  * A task's live events for whoever watches it (the SSE route): output chunks as agents send them
- * and host/task state changes. In memory and per node: what a watcher missed is in the stored
- * results, which the route sends first.
+ * and host/task state changes. Published on the event bus, so in a cluster a watcher on any node sees
+ * the output of agents held by another. Not stored: what a watcher missed is in the stored results,
+ * which the route sends first.
  */
+import type { EventBus } from '../events.js';
+
 export type LiveEvent =
   | { type: 'output'; host_id: string; stream: 'stdout' | 'stderr'; data: string }
   | { type: 'host'; host_id: string; state: string; exit_code: number | null; message: string | null }
@@ -10,6 +13,10 @@ export type LiveEvent =
 
 export class LiveOutput {
   private readonly watchers = new Map<string, Set<(e: LiveEvent) => void>>();
+
+  constructor(private readonly bus?: EventBus) {
+    bus?.on('task.live', ({ taskId, event }) => this.deliver(taskId, event));
+  }
 
   watch(taskId: string, listener: (e: LiveEvent) => void): () => void {
     let set = this.watchers.get(taskId);
@@ -26,6 +33,11 @@ export class LiveOutput {
   }
 
   publish(taskId: string, event: LiveEvent): void {
+    if (this.bus) this.bus.emit('task.live', { taskId, event });
+    else this.deliver(taskId, event);
+  }
+
+  private deliver(taskId: string, event: LiveEvent): void {
     const set = this.watchers.get(taskId);
     if (set) for (const l of set) l(event);
   }

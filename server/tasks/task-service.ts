@@ -16,6 +16,7 @@ import { signOrder, type TaskAction, type TaskOrder } from '../protocol/task-ord
 import { checkTaskResult } from '../protocol/validate.js';
 import type { Db } from '../store/db.js';
 import { matchingPolicies } from './approval-policies.js';
+import type { EventBus } from '../events.js';
 import { LiveOutput } from './live-output.js';
 import { batchSizeOf, failureLimitOf, planStep } from './rollout.js';
 import { resolveHostIds, type TargetResolver } from './targets.js';
@@ -39,6 +40,8 @@ export interface TaskServiceDeps {
   fileSize?(sha256: string): Promise<number | null>;
   /** How often lost hosts are swept, ms. */
   sweepMs?: number;
+  /** Carries live output to watchers on other nodes. */
+  bus?: EventBus;
 }
 
 export interface NewTask {
@@ -56,7 +59,7 @@ const LOST_GRACE_S = 120;
 
 export class TaskService {
   readonly store: TaskStore;
-  readonly live = new LiveOutput();
+  readonly live: LiveOutput;
   private readonly ticking = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -67,6 +70,7 @@ export class TaskService {
   private readonly arrivals: WriteBatcher<string, never>;
 
   constructor(private readonly deps: TaskServiceDeps) {
+    this.live = new LiveOutput(deps.bus);
     this.store = new TaskStore(deps.db);
     this.starts = new WriteBatcher((items) => this.store.markRunning(items), { maxItems: 1000, maxWaitMs: 10 });
     this.finishes = new WriteBatcher((items) => this.store.finishHosts(items), { maxItems: 1000, maxWaitMs: 10 });
