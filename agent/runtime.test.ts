@@ -5,7 +5,7 @@ import { startServer, type RunningServer } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/log.js';
 import { enrollAgent, startTestServer, type TestServer } from '../test/support/server.js';
-import { backoffDelay, reconnectDelay, SHUTDOWN_SPREAD_MS } from './reconnect-delay.js';
+import { AFTER_SHUTDOWN_CAP_MS, backoffDelay, reconnectDelay, SHUTDOWN_SPREAD_MS } from './reconnect-delay.js';
 import { AgentRuntime } from './runtime.js';
 import { CloseCode } from '../server/protocol/close-codes.js';
 import { Spool } from './spool.js';
@@ -22,6 +22,8 @@ describe('backoff', () => {
     expect(reconnectDelay(CloseCode.SERVER_SHUTDOWN, 0, 1000, 60_000, () => 0.999)).toBe(Math.floor(0.999 * SHUTDOWN_SPREAD_MS));
     expect(reconnectDelay(CloseCode.SERVER_SHUTDOWN, 2, 1000, 60_000, () => 0.5)).toBe(2000);
     expect(reconnectDelay(1006, 0, 1000, 60_000, () => 0.999)).toBe(999);
+    // While the replacement starts, retries stay frequent.
+    expect(reconnectDelay(1006, 8, 1000, 60_000, () => 0.999, true)).toBe(Math.floor(0.999 * AFTER_SHUTDOWN_CAP_MS));
   });
 });
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { FATAL_CLOSE_CODES, closeCodeName } from '../server/protocol/close-codes.js';
+import { CloseCode } from '../server/protocol/close-codes.js';
 import { reconnectDelay } from './reconnect-delay.js';
 import { MessageType, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../server/protocol/messages.js';
 import { AgentLink } from './link.js';
@@ -49,6 +50,8 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   private intervalS: number;
   private heartbeatS = 30;
   private attempt = 0;
+  /** Closed by a server shutting down, and not connected since. */
+  private afterShutdown = false;
   private awaitingConfig = true;
   private stopped = false;
   private readonly inFlight = new Map<number, { batch: number; sentAt: number }>();
@@ -122,6 +125,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     const justConnected = this.awaitingConfig;
     this.awaitingConfig = false;
     this.attempt = 0;
+    this.afterShutdown = false;
     this.state = config.state;
     if (config.intervalS !== this.intervalS) {
       this.intervalS = config.intervalS;
@@ -192,7 +196,8 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     }
     this.emit('disconnected', code);
     const { baseMs, capMs } = this.opts.backoff ?? { baseMs: 1000, capMs: 60_000 };
-    const delay = reconnectDelay(code, this.attempt++, baseMs, capMs);
+    if (code === CloseCode.SERVER_SHUTDOWN) this.afterShutdown = true;
+    const delay = reconnectDelay(code, this.attempt++, baseMs, capMs, Math.random, this.afterShutdown);
     this.opts.log.warn({ code, reason, retryInMs: delay }, 'disconnected');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }

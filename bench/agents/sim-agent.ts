@@ -6,6 +6,7 @@
  */
 import { AgentLink } from '../../agent/link.js';
 import { FATAL_CLOSE_CODES, closeCodeName } from '../../server/protocol/close-codes.js';
+import { CloseCode } from '../../server/protocol/close-codes.js';
 import { reconnectDelay } from '../../agent/reconnect-delay.js';
 import { MessageType, type ErrorMessage, type MetricPoint } from '../../server/protocol/messages.js';
 import type { LatencyHistogram } from './histogram.js';
@@ -49,6 +50,8 @@ export class SimAgent {
   private welcomed = false;
   private configured = false;
   private attempt = 0;
+  /** Closed by a server shutting down, and not connected since. */
+  private afterShutdown = false;
   private nextBatchId = 1;
   /** Unacked batches, oldest first (Map keeps insertion order). */
   private readonly spool = new Map<number, Batch>();
@@ -126,6 +129,7 @@ export class SimAgent {
       this.configured = true;
       this.ctx.counters.connected++;
       this.attempt = 0;
+      this.afterShutdown = false;
       this.startSending();
       for (const b of this.spool.values()) if (b.seq < 0 && !b.retry) this.transmit(b);
     });
@@ -232,7 +236,8 @@ export class SimAgent {
       c.dropped++;
     }
     if (this.stopped || FATAL_CLOSE_CODES.has(code)) return;
-    const delay = reconnectDelay(code, this.attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
+    if (code === CloseCode.SERVER_SHUTDOWN) this.afterShutdown = true;
+    const delay = reconnectDelay(code, this.attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS, Math.random, this.afterShutdown);
     this.attempt = Math.min(this.attempt + 1, 16);
     this.connectAfter(delay);
   }
