@@ -4,22 +4,12 @@
  * nothing restarts the agent. Results become points handed to `emit` (the agent's spool).
  */
 import type { Logger } from 'pino';
-import type { MetricPoint } from '../../server/protocol/messages.js';
+import type { CheckItem, MetricPoint } from '../../server/protocol/messages.js';
 import { parseJsonOutput, parseNagiosOutput, resultPoints, type CheckResult } from './check-output.js';
 import type { PluginRunner } from './plugin-runner.js';
 import { checkCertificate, checkHttp, checkProcess, checkTcp } from './service-checks.js';
 
-/** One item as the server sends it (server/monitor/template-model.ts AgentCheckItem). */
-export interface CheckItem {
-  key: string;
-  type: 'plugin' | 'tcp' | 'http' | 'process' | 'cert';
-  intervalS: number;
-  timeoutS: number;
-  command?: string;
-  args?: string[];
-  output?: 'nagios' | 'json' | 'auto';
-  params?: Record<string, string | number | boolean>;
-}
+export type { CheckItem };
 
 export interface CheckSchedulerOptions {
   runner: PluginRunner;

@@ -3,11 +3,12 @@
  * triggers. Pure: the store loads rows, this merges and checks them.
  */
 import { createHash } from 'node:crypto';
+import { CHECK_TYPES, type CheckItem } from '../protocol/messages.js';
 import { AppError } from '../errors.js';
 import { parseTriggerExpression, ExpressionError, type TriggerExpr } from './trigger-expression.js';
 import { SEVERITIES, type Severity } from './trigger-evaluate.js';
 
-export const ITEM_TYPES = ['plugin', 'tcp', 'http', 'process', 'cert'] as const;
+export const ITEM_TYPES = CHECK_TYPES;
 export type ItemType = (typeof ITEM_TYPES)[number];
 
 /**
@@ -45,17 +46,8 @@ export interface TemplateRow {
   triggers: TemplateTrigger[];
 }
 
-/** Item as the agent gets it (camelCase like the rest of the wire protocol). */
-export interface AgentCheckItem {
-  key: string;
-  type: ItemType;
-  intervalS: number;
-  timeoutS: number;
-  command?: string;
-  args?: string[];
-  output?: 'nagios' | 'json' | 'auto';
-  params?: Record<string, string | number | boolean>;
-}
+/** Item as the agent gets it: the wire protocol's CheckItem. */
+export type AgentCheckItem = CheckItem;
 
 export interface AgentMonitoring {
   items: AgentCheckItem[];

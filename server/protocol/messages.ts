@@ -78,6 +78,21 @@ export interface InventoryMessage {
   report: Record<string, unknown>;
 }
 
+/** Kinds of monitoring check an agent runs (plugins and built-in service checks). */
+export const CHECK_TYPES = ['plugin', 'tcp', 'http', 'process', 'cert'] as const;
+
+/** One monitoring check in ConfigMessage.monitoring.items, as the server computes it from templates. */
+export interface CheckItem {
+  key: string;
+  type: (typeof CHECK_TYPES)[number];
+  intervalS: number;
+  timeoutS: number;
+  command?: string;
+  args?: string[];
+  output?: 'nagios' | 'json' | 'auto';
+  params?: Record<string, string | number | boolean>;
+}
+
 export interface ConfigMessage {
   state: 'pending' | 'active';
   intervalS: number;
