@@ -159,10 +159,28 @@ function Assets() {
   );
 }
 
+/** An asset's components (CPUs, memory, disks, NICs …), a few attributes each. */
+export function AssetComponents({ assetId }: { assetId: string }) {
+  const parts = useResource<{ kind: string; slot: string; attrs: Record<string, unknown> }[]>(`/api/v1/assets/${encodeURIComponent(assetId)}/components`);
+  return (
+    <Show r={parts} what="Components" emptyText="No components recorded.">
+      {(list) => (
+        <ul class="list">
+          {list.map((c) => (
+            <li>
+              <b>{c.kind}</b> <span class="muted small">{c.slot}</span>{' '}
+              <span class="small">{Object.entries(c.attrs).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${k}: ${v}`).join(' · ')}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Show>
+  );
+}
+
 export function AssetPage({ id }: { id: string }) {
   const asset = useResource<Asset>(`/api/v1/assets/${encodeURIComponent(id)}`);
   const changes = useResource<Change[]>(`/api/v1/assets/${encodeURIComponent(id)}/changes?order=desc&limit=100`);
-  const parts = useResource<{ id: string; kind: string; slot: string; attrs: Record<string, unknown> }[]>(`/api/v1/assets/${encodeURIComponent(id)}/components`);
   const refresh = () => {
     asset.reload();
     changes.reload();
@@ -183,18 +201,7 @@ export function AssetPage({ id }: { id: string }) {
               </p>
               <Transition a={a} onDone={refresh} />
               <h2 style="margin-top:16px">Components</h2>
-              <Show r={parts} what="Components" emptyText="No components recorded.">
-                {(list) => (
-                  <ul class="list">
-                    {list.map((c) => (
-                      <li>
-                        <b>{c.kind}</b> <span class="muted small">{c.slot}</span>{' '}
-                        <span class="small">{Object.entries(c.attrs).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${k}: ${v}`).join(' · ')}</span>
-                      </li>
-                    ))}
-                  </ul>
-                )}
-              </Show>
+              <AssetComponents assetId={id} />
             </section>
           </div>
           <section class="card">

@@ -7,6 +7,7 @@ import { ago, when } from '../ui/format';
 import { PageTitle } from '../ui/layout';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
+import { AssetComponents } from './cmdb';
 import { OnlineDot, type Host } from './hosts';
 import type { Problem } from './monitoring';
 
@@ -146,7 +147,6 @@ function HostGraph({ hostId, graph, rangeMs, rangeKey }: { hostId: string; graph
 /** Inventory is the host's CMDB asset: its fields and components (CPUs, memory, disks, NICs). */
 function Inventory({ assetId }: { assetId: string | null }) {
   const asset = useResource<Record<string, unknown>>(assetId ? `/api/v1/assets/${assetId}` : null);
-  const parts = useResource<{ kind: string; slot: string; attrs: Record<string, unknown> }[]>(assetId ? `/api/v1/assets/${assetId}/components` : null);
   if (!assetId) return <p class="state empty">No asset is linked to this host yet; the agent's inventory report makes one.</p>;
   return (
     <Show r={asset} what="Inventory" empty={() => false}>
@@ -155,18 +155,7 @@ function Inventory({ assetId }: { assetId: string | null }) {
           <p>
             <a href={`#/cmdb/${assetId}`}>{String(a.tag ?? a.name)}</a> <span class="muted small">{String(a.vendor ?? '')} {String(a.model ?? '')}</span>
           </p>
-          <Show r={parts} what="Components" emptyText="No components recorded.">
-            {(list) => (
-              <ul class="list">
-                {list.map((c) => (
-                  <li>
-                    <b>{c.kind}</b> <span class="muted small">{c.slot}</span>{' '}
-                    <span class="small">{Object.entries(c.attrs).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${k}: ${v}`).join(' · ')}</span>
-                  </li>
-                ))}
-              </ul>
-            )}
-          </Show>
+          <AssetComponents assetId={assetId} />
         </>
       )}
     </Show>
