@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { AgentRuntime } from '../../agent/runtime.js';
 import { Spool } from '../../agent/spool.js';
 import { collectInventory } from '../../agent/collect/inventory/collect-inventory.js';
-import { fixedHost, fixtureFiles, fixtureRunner, fixtureText, succeeded } from '../../agent/collect/inventory/fixture-host.js';
+import { fixedHost, fixtureFiles, fixtureRunner, fixtureText, physicalServerFixture, succeeded } from '../../agent/collect/inventory/fixture-host.js';
 import type { InventoryReport } from '../../agent/collect/inventory/inventory-report.js';
 import { enrollAgent } from '../support/server.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
@@ -38,20 +38,7 @@ async function vmReport(): Promise<InventoryReport> {
 }
 
 async function physicalReport(): Promise<InventoryReport> {
-  const run = fixtureRunner({
-    dmidecode: succeeded(await fixtureText('dmidecode-physical-server.txt')),
-    lsblk: succeeded(await fixtureText('lsblk-physical-server.json')),
-    lspci: succeeded(await fixtureText('lspci-physical-server.txt')),
-  });
-  const files = fixtureFiles(undefined, {
-    '/proc/mdstat': await fixtureText('mdstat-physical-server.txt'),
-    '/etc/os-release': 'NAME="Rocky Linux"\nVERSION_ID="9.3"\n',
-    '/etc/machine-id': 'a8c2f1d47e3b49b6a1f0c9d8e7b6a5f4\n',
-  });
-  const host = fixedHost({
-    hostname: () => 'db01',
-    networkInterfaces: () => ({ eno1: [{ address: '10.20.0.15', netmask: '255.255.255.0', family: 'IPv4', mac: '3c:ec:ef:1a:2b:3c', internal: false, cidr: '10.20.0.15/24' }] }),
-  });
+  const { run, files, host } = await physicalServerFixture();
   return collectInventory({ run, ...files, host, now: () => 0 });
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { collectInventory } from './collect-inventory.js';
-import { fixedHost, fixtureFiles, fixtureRunner, fixtureText, succeeded } from './fixture-host.js';
+import { fixedHost, fixtureFiles, fixtureRunner, fixtureText, physicalServerFixture, succeeded } from './fixture-host.js';
 
 const GiB = 2 ** 30;
 
@@ -46,22 +46,7 @@ describe('collectInventory', () => {
   });
 
   it('reports the physical server from dmidecode without running lshw, with RAID, GPUs and PSUs', async () => {
-    const run = fixtureRunner({
-      dmidecode: succeeded(await fixtureText('dmidecode-physical-server.txt')),
-      lsblk: succeeded(await fixtureText('lsblk-physical-server.json')),
-      lspci: succeeded(await fixtureText('lspci-physical-server.txt')),
-    });
-    const files = fixtureFiles(undefined, {
-      '/proc/mdstat': await fixtureText('mdstat-physical-server.txt'),
-      '/etc/os-release': 'NAME="Rocky Linux"\nVERSION_ID="9.3"\n',
-      '/etc/machine-id': 'a8c2f1d47e3b49b6a1f0c9d8e7b6a5f4\n',
-    });
-    const host = fixedHost({
-      hostname: () => 'db01',
-      networkInterfaces: () => ({
-        eno1: [{ address: '10.20.0.15', netmask: '255.255.255.0', family: 'IPv4', mac: '3c:ec:ef:1a:2b:3c', internal: false, cidr: '10.20.0.15/24' }],
-      }),
-    });
+    const { run, files, host } = await physicalServerFixture();
     const report = await collectInventory({ run, ...files, host, now: () => 0 });
 
     expect(run.calls.some((c) => c.startsWith('lshw'))).toBe(false);

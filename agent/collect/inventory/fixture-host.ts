@@ -41,3 +41,24 @@ export function fixedHost(facts: Partial<HostFacts> = {}): HostFacts {
     ...facts,
   };
 }
+
+/** The captured physical server (Supermicro, two CPUs, RAID, GPUs): its commands, files and host facts. */
+export async function physicalServerFixture() {
+  const run = fixtureRunner({
+    dmidecode: succeeded(await fixtureText('dmidecode-physical-server.txt')),
+    lsblk: succeeded(await fixtureText('lsblk-physical-server.json')),
+    lspci: succeeded(await fixtureText('lspci-physical-server.txt')),
+  });
+  const files = fixtureFiles(undefined, {
+    '/proc/mdstat': await fixtureText('mdstat-physical-server.txt'),
+    '/etc/os-release': 'NAME="Rocky Linux"\nVERSION_ID="9.3"\n',
+    '/etc/machine-id': 'a8c2f1d47e3b49b6a1f0c9d8e7b6a5f4\n',
+  });
+  const host = fixedHost({
+    hostname: () => 'db01',
+    networkInterfaces: () => ({
+      eno1: [{ address: '10.20.0.15', netmask: '255.255.255.0', family: 'IPv4', mac: '3c:ec:ef:1a:2b:3c', internal: false, cidr: '10.20.0.15/24' }],
+    }),
+  });
+  return { run, files, host };
+}
