@@ -119,6 +119,29 @@ async function tierSizes(db: Db): Promise<Array<{ tier: string; bytes: number; r
   return out;
 }
 
+/**
+ * Bytes per point/bucket of the chunk rows from `since` on (the 30-day series): their encoded data plus,
+ * per row, the overhead (tuple header, key columns, index entry, page slack) the 1-day load's relations
+ * show after VACUUM FULL: (bytes on disk - encoded bytes) / rows.
+ */
+async function steadyState(db: Db, load: Awaited<ReturnType<typeof tierSizes>>, since: number) {
+  const out = [];
+  for (const [i, t] of tiers.entries()) {
+    const { rows } = await db.query<{ rows: number; items: number; encoded: number }>(
+      `SELECT count(*)::int AS rows, coalesce(sum(n), 0)::bigint AS items, coalesce(sum(octet_length(data)), 0)::bigint AS encoded
+         FROM metric_chunks_t${t.id} WHERE chunk_start >= $1`,
+      [since - t.chunkMs],
+    );
+    const r = { rows: rows[0].rows, items: Number(rows[0].items), encoded: Number(rows[0].encoded) };
+    const overhead = (load[i].bytes - load[i].encoded) / load[i].rows;
+    out.push({
+      tier: t.label, 'chunk rows': r.rows, [t.widthMs ? 'buckets' : 'points']: r.items, 'items per row': Math.round(r.items / r.rows),
+      'row overhead B': Math.round(overhead), 'B per point/bucket': +((r.encoded + overhead * r.rows) / r.items).toFixed(3),
+    });
+  }
+  return out;
+}
+
 async function run(target: Target): Promise<void> {
   const { db } = target;
   await migrate(db);
@@ -156,12 +179,16 @@ async function run(target: Target): Promise<void> {
     })),
   );
 
-  // 30 days of one host's series, then range queries over all 30 days for one series.
+  // 30 days of one host's series (one of each kind, in the mix's proportions), then range queries over
+  // all 30 days for one series. These rows are also the steady state of the rollup tiers: a 1 h row of
+  // the 1-day load holds 24 of its 360 buckets, these hold up to 360.
   const qstore = await PostgresMetricStore.open(db, { tiers, writer: 'bench-q', checkpointMs: 60_000, checkpointPoints: 500_000, maxSeriesPerHost: 10_000 });
   const qstart = SAMPLE_START_MS + 40 * 86_400_000;
-  const qseries = 4;
+  const qseries = 10;
   await writeSeries(qstore, qseries, QUERY_SERIES_DAYS, qstart, (i) => `month.s${i}`);
   await qstore.checkpoint();
+  console.log(`\n${qseries} series x ${QUERY_SERIES_DAYS} d (rows as full as a month makes them): bytes per item = encoded data + the row overhead measured above`);
+  console.table(await steadyState(db, after, qstart));
   const { rows } = await db.query<{ host_id: string }>(`SELECT host_id FROM metric_series WHERE name = 'month.s0'`);
   const hostId = rows[0].host_id;
   const from = qstart;

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -128,6 +129,8 @@ export async function openDb(opts: DbOptions): Promise<Db> {
   const lite = await PGlite.create({
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     parsers: { [INT8]: (v: string) => Number(v), [NUMERIC]: (v: string) => v },
+    // Trigram indexes for substring search (schema/032); the server has it as a contrib extension.
+    extensions: { pg_trgm },
   });
   return new EmbeddedDb(lite);
 }
