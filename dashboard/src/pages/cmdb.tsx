@@ -207,7 +207,7 @@ function CsvTransfer({ filters, onImported }: { filters: Record<string, string>;
   return (
     <section class="card" data-testid="asset-csv">
       <form class="form-row" onSubmit={importCsv}>
-        <label class="inline">
+        <label class="inline file-pick">
           Import CSV
           <input type="file" accept=".csv,text/csv" aria-label="CSV file" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} required />
         </label>
