@@ -54,31 +54,69 @@ export interface Answer<T> {
   requestId: string | null;
 }
 
-export async function call<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {
+/** A body sent as it is (a picked file, CSV text) instead of as JSON. */
+export class RawBody {
+  constructor(readonly data: Blob | string, readonly type: string) {}
+}
+
+/** Sends a request with the session's token; only a network failure throws here. */
+async function send(method: string, path: string, body: unknown, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
   const h: Record<string, string> = { accept: 'application/json', ...headers };
   if (token) h.authorization = `Bearer ${token}`;
-  if (body !== undefined) h['content-type'] = 'application/json';
-  let res: Response;
+  let payload: BodyInit | undefined;
+  if (body instanceof RawBody) {
+    h['content-type'] = body.type;
+    payload = body.data;
+  } else if (body !== undefined) {
+    h['content-type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
   try {
-    res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    return await fetch(path, { method, headers: h, body: payload, signal });
   } catch (err) {
+    if (signal?.aborted) throw err;
     throw new ApiError(0, 'NETWORK', `cannot reach the server (${(err as Error).message})`, null);
   }
-  const requestId = res.headers.get('x-request-id');
-  let parsed: any = null;
-  try {
-    parsed = await res.json();
-  } catch {
-    // a proxy's HTML error page, or an empty body
-  }
-  if (!res.ok || parsed?.error) {
-    const e = parsed?.error;
-    const err = new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? res.statusText ?? 'request failed', parsed?.request_id ?? requestId, e?.details);
-    // A session that ended (expired, logged out elsewhere, user disabled) sends the person to log in.
-    if (res.status === 401 && token && !path.startsWith('/api/v1/sessions')) session.set(null);
-    throw err;
-  }
-  return { data: parsed?.data as T, meta: parsed?.meta ?? {}, requestId: parsed?.request_id ?? requestId };
+}
+
+/** The API's error envelope of a failed answer as an ApiError. */
+function failure(res: Response, parsed: any, path: string): ApiError {
+  const e = parsed?.error;
+  // A session that ended (expired, logged out elsewhere, user disabled) sends the person to log in.
+  if (res.status === 401 && token && !path.startsWith('/api/v1/sessions')) session.set(null);
+  return new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? res.statusText ?? 'request failed', parsed?.request_id ?? res.headers.get('x-request-id'), e?.details);
+}
+
+const jsonOf = (res: Response): Promise<any> => res.json().catch(() => null); // a proxy's HTML error page, or an empty body
+
+export async function call<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {
+  const res = await send(method, path, body, headers);
+  const parsed = await jsonOf(res);
+  if (!res.ok || parsed?.error) throw failure(res, parsed, path);
+  return { data: parsed?.data as T, meta: parsed?.meta ?? {}, requestId: parsed?.request_id ?? res.headers.get('x-request-id') };
+}
+
+/** An answer that is not the JSON envelope (an event stream, a CSV file): the Response, or the API's error. */
+export async function fetchBody(path: string, accept: string, signal?: AbortSignal): Promise<Response> {
+  const res = await send('GET', path, undefined, { accept }, signal);
+  if (!res.ok) throw failure(res, await jsonOf(res), path);
+  return res;
+}
+
+/**
+ * Saves what `path` answers as a file. A plain link cannot carry the Authorization header, so the
+ * file is fetched with the token and handed to the browser as a Blob.
+ */
+export async function download(path: string, filename: string): Promise<void> {
+  const blob = await (await fetchBody(path, '*/*')).blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 export const get = <T>(path: string) => call<T>('GET', path);

@@ -4,7 +4,7 @@
  * screenshots in docs/screenshots/ and prints how long the overview and hosts list take to load
  * with 50,000 hosts.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -232,6 +232,135 @@ describe('dashboard in Chromium', () => {
       expect(await out.textContent()).toContain('done-42');
     }
   }, 60_000);
+
+  /** The page as it is now, at desktop and at phone width, into docs/screenshots/<name>-<size>.png. */
+  const shootState = async (name: string) => {
+    mkdirSync(SHOTS, { recursive: true });
+    for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+      await page.setViewportSize(viewport);
+      await page.waitForTimeout(150);
+      await page.screenshot({ path: join(SHOTS, `${name}-${size}.png`), fullPage: true });
+    }
+    await page.setViewportSize(DESKTOP);
+  };
+
+  /** Waits for the open task to finish, showing the page's text if it does not. */
+  const taskDone = async () => {
+    await page.waitForFunction(() => document.querySelector('[data-testid=task-state]')?.textContent === 'done', undefined, { timeout: 40_000 }).catch(async (err) => {
+      throw new Error(`task did not finish: ${err.message}\n${(await page.evaluate(() => document.querySelector('main')?.innerText).catch(() => ''))?.slice(0, 1500)}`);
+    });
+  };
+
+  it('pushes a picked file to two hosts, and both agents write it', async () => {
+    const content = `pushed from the dashboard ${Date.now()}\n`;
+    const local = join(stateDir, 'motd.txt');
+    writeFileSync(local, content);
+    const target = join(stateDir, 'pushed', 'motd');
+    mkdirSync(join(stateDir, 'pushed'));
+    await page.goto(`${t.http}/#/tasks`);
+    await page.locator('[data-testid=tab-push-file]').click();
+    for (const h of hosts) await page.locator(`input[data-host="${h.name}"]`).check();
+    await page.setInputFiles('[data-testid=push-fields] input[type=file]', local);
+    await page.fill('input[name=path]', target);
+    await page.fill('input[name=mode]', '0640');
+    // Both agents of this test run in one process on one filesystem: one host at a time, so they
+    // do not write the same part file beside the target at once (real hosts each have their own).
+    await page.fill('input[name=batch]', '1');
+    await shootState('tasks-push');
+    await page.locator('[data-testid=task-form] button.primary').click();
+    await taskDone();
+    for (const h of hosts) {
+      const row = page.locator(`.host-result[data-host="${h.name}"]`);
+      expect(await row.getAttribute('data-state')).toBe('ok');
+      expect(await row.locator('[data-testid=host-message]').textContent()).toContain(`wrote ${Buffer.byteLength(content)} bytes to ${target}`);
+    }
+    expect(readFileSync(target, 'utf8')).toBe(content);
+    expect(statSync(target).mode & 0o777).toBe(0o640);
+    const task = (await t.call('GET', `/api/v1/tasks?limit=1`, { headers: t.admin.auth })).body.data[0];
+    expect(task.action).toMatchObject({ kind: 'file', path: target, mode: 0o640 });
+    const results = await t.call('GET', `/api/v1/tasks/${task.id}/hosts`, { headers: t.admin.auth });
+    expect(results.body.data.map((r: { state: string }) => r.state)).toEqual(['ok', 'ok']);
+  }, 60_000);
+
+  it('shows a command\'s output line by line while it runs, from the live stream', async () => {
+    await page.goto(`${t.http}/#/tasks`);
+    await page.locator('[data-testid=tab-command]').click();
+    await page.locator(`input[data-host="web-01"]`).check();
+    await page.fill('input[aria-label=Command]', 'for i in 1 2 3 4; do echo line-$i; sleep 0.6; done');
+    await page.locator('[data-testid=task-form] button.primary').click();
+    // The moment the first output shows, taken in the page in one go: the task is still running.
+    const first = await page.waitForFunction(
+      () => {
+        const out = document.querySelector('.host-result[data-host="web-01"] pre[data-stream=stdout]')?.textContent ?? '';
+        return out.includes('line-') ? { out, state: document.querySelector('[data-testid=task-state]')?.textContent, via: document.querySelector('[data-testid=task-output]')?.getAttribute('data-live') } : null;
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
+    const seen = (await first.jsonValue()) as { out: string; state: string; via: string };
+    expect(seen.via).toBe('stream');
+    expect(seen.state).not.toBe('done');
+    expect(seen.out).not.toContain('line-4');
+    await taskDone();
+    expect(await page.locator('.host-result[data-host="web-01"] pre[data-stream=stdout]').textContent()).toBe('line-1\nline-2\nline-3\nline-4\n');
+  }, 60_000);
+
+  it('falls back to reading the task every second when the live stream cannot be opened', async () => {
+    await page.route('**/output/stream', (r) => r.abort());
+    try {
+      await page.goto(`${t.http}/#/tasks`);
+      await page.locator('[data-testid=tab-command]').click();
+      await page.locator(`input[data-host="db-01"]`).check();
+      await page.fill('input[aria-label=Command]', 'echo polled-$((6*7))');
+      await page.locator('[data-testid=task-form] button.primary').click();
+      await page.locator('[data-testid=live-fallback]').waitFor();
+      await taskDone();
+      expect(await page.getAttribute('[data-testid=task-output]', 'data-live')).toBe('poll');
+      expect(await page.locator('.host-result[data-host="db-01"] pre[data-stream=stdout]').textContent()).toContain('polled-42');
+    } finally {
+      await page.unroute('**/output/stream');
+    }
+  }, 60_000);
+
+  it('imports assets from CSV: a bad row imports nothing and is shown; a good file adds them', async () => {
+    const total = async () => (await t.call('GET', '/api/v1/assets?limit=1', { headers: t.admin.auth })).body.meta.total as number;
+    const before = await total();
+    expect(typeof before).toBe('number');
+    const bad = join(stateDir, 'assets-bad.csv');
+    writeFileSync(bad, 'name,type,owner,memory_bytes\ncsv-switch-01,server,network team,1024\ncsv-switch-02,server,network team,lots\n');
+    await page.goto(`${t.http}/#/cmdb`);
+    await page.setInputFiles('[data-testid=asset-csv] input[type=file]', bad);
+    await page.locator('[data-testid=asset-csv] button.primary').click();
+    const errors = page.locator('[data-testid=import-errors]');
+    await errors.waitFor();
+    expect(await errors.textContent()).toContain('Nothing was imported');
+    expect(await errors.locator('.request-id').textContent()).toMatch(/\S{6,}/);
+    const row = errors.locator('tr[data-row="3"]');
+    expect(await row.locator('td').allTextContents()).toEqual(['3', 'memory_bytes', expect.stringContaining('memory_bytes')]);
+    expect(await errors.locator('tbody tr').count()).toBe(1);
+    expect(await total()).toBe(before);
+    await shootState('cmdb-import-errors');
+
+    const good = join(stateDir, 'assets-good.csv');
+    writeFileSync(good, 'name,type,owner,memory_bytes\ncsv-switch-01,server,network team,1024\ncsv-switch-02,server,network team,2048\n');
+    await page.setInputFiles('[data-testid=asset-csv] input[type=file]', good);
+    await page.locator('[data-testid=asset-csv] button.primary').click();
+    await page.locator('[data-testid=import-done]', { hasText: 'Imported 2 asset(s): 2 created' }).waitFor();
+    expect(await page.locator('[data-testid=import-errors]').count()).toBe(0);
+    for (const name of ['csv-switch-01', 'csv-switch-02']) await page.locator('[data-testid=assets-table] td', { hasText: name }).waitFor();
+    expect(await total()).toBe(before + 2);
+  });
+
+  it('exports the assets as CSV with the session token', async () => {
+    const made = await t.call('POST', '/api/v1/assets', { headers: t.admin.auth, body: { name: 'export-probe', type: 'server' } });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    await page.goto(`${t.http}/#/cmdb`);
+    const [file] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=asset-export]').click()]);
+    expect(file.suggestedFilename()).toBe('assets.csv');
+    const csv = readFileSync((await file.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toMatch(/^id,tag,state,/);
+    expect(csv).toContain('export-probe');
+  });
 
   it('acknowledges an open problem', async () => {
     await page.goto(`${t.http}/#/monitoring`);

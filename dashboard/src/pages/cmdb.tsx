@@ -4,7 +4,7 @@
  * and the change timeline; the discovery approval queue.
  */
 import { useState } from 'preact/hooks';
-import { ApiError, call, qs } from '../api';
+import { ApiError, RawBody, call, download, qs } from '../api';
 import { navigate, useLocation } from '../router';
 import { ago, when } from '../ui/format';
 import { PageTitle } from '../ui/layout';
@@ -109,6 +109,7 @@ function Assets() {
         <button class="btn primary">Create asset</button>
       </form>
       {error ? <ErrorNote error={error} /> : null}
+      <CsvTransfer filters={{ q, type, state }} onImported={assets.reload} />
       <div class="toolbar">
         <input class="search" type="search" placeholder="Search name, tag, serial, hostname, IP, MAC" aria-label="Search assets" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
         <select aria-label="Type" value={type} onChange={(e) => setType(e.currentTarget.value)}>
@@ -156,6 +157,104 @@ function Assets() {
         )}
       </Show>
     </>
+  );
+}
+
+interface RowError {
+  row: number;
+  column?: string;
+  message: string;
+}
+
+/**
+ * CSV in and out. Import is all or nothing on the server: a file with any bad row imports nothing
+ * and the answer lists every row's problem, shown here as a table to fix the file by. Export takes
+ * the list's filters; it is fetched with the session token (a plain link would carry none).
+ */
+function CsvTransfer({ filters, onImported }: { filters: Record<string, string>; onImported: () => void }) {
+  const [file, setFile] = useState<File | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<{ created: number; updated: number }>();
+  const [error, setError] = useState<ApiError>();
+  const importCsv = async (e: Event) => {
+    e.preventDefault();
+    if (!file) return;
+    const form = e.currentTarget as HTMLFormElement;
+    setBusy(true);
+    setDone(undefined);
+    setError(undefined);
+    try {
+      const a = await call<{ created: number; updated: number }>('POST', '/api/v1/assets/import', new RawBody(file, 'text/csv'));
+      setDone(a.data);
+      form.reset();
+      setFile(null);
+      onImported();
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const exportCsv = async () => {
+    setError(undefined);
+    try {
+      await download(`/api/v1/assets/export${qs(filters)}`, 'assets.csv');
+    } catch (err) {
+      setError(err as ApiError);
+    }
+  };
+  const rowErrors = (error?.details?.errors ?? []) as RowError[];
+  return (
+    <section class="card" data-testid="asset-csv">
+      <form class="form-row" onSubmit={importCsv}>
+        <label class="inline file-pick">
+          Import CSV
+          <input type="file" accept=".csv,text/csv" aria-label="CSV file" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} required />
+        </label>
+        <button class="btn primary" disabled={busy || !file}>
+          {busy ? 'Importing…' : 'Import'}
+        </button>
+        <span class="muted small">Columns as the export writes them; any bad row imports nothing.</span>
+        <button type="button" class="btn" onClick={exportCsv} data-testid="asset-export">
+          Export CSV
+        </button>
+      </form>
+      {done ? (
+        <p class="ok-text import-result" data-testid="import-done">
+          Imported {done.created + done.updated} asset(s): {done.created} created, {done.updated} updated.
+        </p>
+      ) : null}
+      {error ? (
+        <div class="import-result" data-testid="import-errors">
+          <ErrorNote error={error} />
+          {rowErrors.length ? (
+            <>
+              <p>
+                <strong>Nothing was imported.</strong> Fix these rows and import the file again:
+              </p>
+              <table class="table">
+                <thead>
+                  <tr>
+                    <th>Line</th>
+                    <th>Column</th>
+                    <th>Problem</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rowErrors.map((r) => (
+                    <tr data-row={r.row}>
+                      <td>{r.row}</td>
+                      <td>{r.column ?? '–'}</td>
+                      <td>{r.message}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          ) : null}
+        </div>
+      ) : null}
+    </section>
   );
 }
 

@@ -1,15 +1,17 @@
 /**
- * Tasks: pick hosts, run a shell command on them, watch each host's output arrive (polled every
- * second while the task runs), and the history below.
+ * Tasks: pick hosts, then run a shell command on them or push a file to them (uploaded first, then
+ * the task names its sha256); watch each host's output arrive live (task-live.ts), and the history
+ * below.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call, qs } from '../api';
+import { ApiError, RawBody, call, qs } from '../api';
 import { navigate, useLocation } from '../router';
-import { ago } from '../ui/format';
+import { ago, bytes } from '../ui/format';
 import { PageTitle } from '../ui/layout';
-import { ErrorNote, Show } from '../ui/states';
+import { Empty, ErrorNote, Loading, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
 import type { Host } from './hosts';
+import { HOST_FINISHED, useTaskLive } from './task-live';
 
 interface Task {
   id: string;
@@ -23,21 +25,13 @@ interface Task {
   hosts?: Record<string, number>;
 }
 
-interface HostResult {
-  host_id: string;
-  hostname: string;
-  state: string;
-  exit_code: number | null;
-  stdout: string;
-  stderr: string;
-  stdout_cut: boolean;
-  stderr_cut: boolean;
-  duration_ms: number | null;
-  message: string | null;
+interface StoredFile {
+  sha256: string;
+  size: number;
+  name: string;
 }
 
-const FINISHED = new Set(['done', 'stopped', 'cancelled', 'rejected']);
-const summary = (t: Task) => t.action.command ?? t.action.argv?.join(' ') ?? t.action.path ?? t.name ?? t.kind;
+const summary = (t: Task) => t.action.command ?? t.action.argv?.join(' ') ?? (t.action.path ? `push to ${t.action.path}` : t.name ?? t.kind);
 
 export function TasksPage() {
   const loc = useLocation();
@@ -45,19 +39,29 @@ export function TasksPage() {
   return (
     <>
       <PageTitle>Tasks</PageTitle>
-      <RunForm />
+      <StartForm />
       {taskId ? <TaskOutput id={taskId} /> : null}
       <History />
     </>
   );
 }
 
-function RunForm() {
+type Doing = 'command' | 'file';
+
+/** Pick hosts, then either a command or a file push for them. */
+function StartForm() {
+  const [doing, setDoing] = useState<Doing>('command');
   const [q, setQ] = useState('');
   const [picked, setPicked] = useState<Map<string, string>>(new Map());
   const [command, setCommand] = useState('');
+  const [file, setFile] = useState<File | null>(null);
+  const [path, setPath] = useState('');
+  const [mode, setMode] = useState('0644');
+  const [owner, setOwner] = useState('');
+  const [group, setGroup] = useState('');
+  const [batch, setBatch] = useState('');
   const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusy] = useState('');
   const hosts = useResource<Host[]>(`/api/v1/hosts${qs({ q, limit: 20 })}`);
   const toggle = (h: Host) => {
     const next = new Map(picked);
@@ -65,23 +69,40 @@ function RunForm() {
     else next.set(h.id, h.hostname);
     setPicked(next);
   };
-  const run = async (e: Event) => {
+  const start = async (e: Event) => {
     e.preventDefault();
-    setBusy(true);
     setError(undefined);
     try {
-      const a = await call<Task>('POST', '/api/v1/tasks', { action: { kind: 'shell', command }, targets: { host_ids: [...picked.keys()] }, timeout_s: 300 });
+      let action: Record<string, unknown> = { kind: 'shell', command };
+      if (doing === 'file') {
+        if (!file) return;
+        setBusy('Uploading');
+        // Streamed to the server's disk and stored by its sha256, which the task names.
+        const up = await call<{ file: StoredFile }>('POST', `/api/v1/files${qs({ name: file.name })}`, new RawBody(file, 'application/octet-stream'));
+        action = { kind: 'file', sha256: up.data.file.sha256, path, mode: parseInt(mode, 8), ...(owner ? { owner } : {}), ...(group ? { group } : {}) };
+      }
+      setBusy('Starting');
+      const batchSize = batch.endsWith('%') ? batch : batch ? Number(batch) : undefined;
+      const a = await call<Task>('POST', '/api/v1/tasks', { action, targets: { host_ids: [...picked.keys()] }, timeout_s: 300, ...(batchSize ? { batch_size: batchSize } : {}) });
       navigate(`/tasks?task=${a.data.id}`);
     } catch (err) {
       setError(err as ApiError);
     } finally {
-      setBusy(false);
+      setBusy('');
     }
   };
+  const verb = doing === 'command' ? 'Run on' : 'Push to';
   return (
     <section class="card">
-      <h2>Run a command</h2>
-      <form onSubmit={run} data-testid="task-form">
+      <div class="tabs" role="tablist">
+        <button type="button" role="tab" aria-selected={doing === 'command'} class={doing === 'command' ? 'active' : ''} onClick={() => setDoing('command')} data-testid="tab-command">
+          Run a command
+        </button>
+        <button type="button" role="tab" aria-selected={doing === 'file'} class={doing === 'file' ? 'active' : ''} onClick={() => setDoing('file')} data-testid="tab-push-file">
+          Push a file
+        </button>
+      </div>
+      <form onSubmit={start} data-testid="task-form" data-doing={doing}>
         <div class="form-row">
           <input class="search" type="search" placeholder="Find hosts" aria-label="Find hosts" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
           <span class="muted small">{picked.size} host(s) picked: {[...picked.values()].slice(0, 5).join(', ')}{picked.size > 5 ? '…' : ''}</span>
@@ -98,10 +119,46 @@ function RunForm() {
             </div>
           )}
         </Show>
+        {doing === 'command' ? (
+          <div class="form-row">
+            <input class="command" placeholder="Shell command, e.g. uptime" aria-label="Command" value={command} onInput={(e) => setCommand(e.currentTarget.value)} required />
+          </div>
+        ) : (
+          <div class="push-fields" data-testid="push-fields">
+            <label class="wide">
+              File
+              <input type="file" aria-label="File" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} required />
+              {file ? <span class="small">{file.name} · {bytes(file.size)}</span> : null}
+            </label>
+            <label class="wide">
+              Target path on each host
+              <input name="path" placeholder="/etc/app/app.conf" value={path} onInput={(e) => setPath(e.currentTarget.value)} pattern="/.*" title="an absolute path" required />
+            </label>
+            <label>
+              Mode
+              <input name="mode" value={mode} onInput={(e) => setMode(e.currentTarget.value)} pattern="[0-7]{3,4}" title="octal, e.g. 0644" required />
+            </label>
+            <label>
+              Owner
+              <input name="owner" placeholder="unchanged" value={owner} onInput={(e) => setOwner(e.currentTarget.value)} />
+            </label>
+            <label>
+              Group
+              <input name="group" placeholder="unchanged" value={group} onInput={(e) => setGroup(e.currentTarget.value)} />
+            </label>
+            <p class="muted small wide">
+              The file is uploaded to the server first; each agent downloads it, checks its sha256 and only then replaces the target (a wrong hash
+              leaves the old file as it was).
+            </p>
+          </div>
+        )}
         <div class="form-row">
-          <input class="command" placeholder="Shell command, e.g. uptime" aria-label="Command" value={command} onInput={(e) => setCommand(e.currentTarget.value)} required />
-          <button class="btn primary" disabled={busy || !picked.size}>
-            Run on {picked.size} host(s)
+          <label class="inline small">
+            Hosts at a time
+            <input name="batch" class="narrow" placeholder="all" value={batch} onInput={(e) => setBatch(e.currentTarget.value)} pattern="[1-9][0-9]*%?" title="a number of hosts or a percentage, e.g. 10%" />
+          </label>
+          <button class="btn primary" disabled={!!busy || !picked.size}>
+            {busy ? `${busy}…` : `${verb} ${picked.size} host(s)`}
           </button>
         </div>
       </form>
@@ -111,46 +168,56 @@ function RunForm() {
 }
 
 function TaskOutput({ id }: { id: string }) {
-  const task = useResource<Task>(`/api/v1/tasks/${id}`, { pollMs: 1000 });
-  const done = task.data ? FINISHED.has(task.data.state) : false;
-  const [pollMs, setPollMs] = useState(1000);
-  useEffect(() => setPollMs(done ? 0 : 1000), [done]);
-  const results = useResource<HostResult[]>(`/api/v1/tasks/${id}/hosts`, { pollMs: pollMs || undefined });
-  // One last read once the task is over, so the final output is on screen.
+  const task = useResource<Task>(`/api/v1/tasks/${id}`);
+  const live = useTaskLive(id);
+  // The counts in the header are re-read when the task's state changes or a host finishes.
+  const finished = live.hosts?.filter((h) => HOST_FINISHED.has(h.state)).length ?? 0;
   useEffect(() => {
-    if (done) results.reload();
-  }, [done]);
+    if (live.state) task.reload();
+  }, [live.state, finished]);
   return (
-    <section class="card" data-testid="task-output">
+    <section class="card" data-testid="task-output" data-live={live.via}>
       <Show r={task} what="Task" empty={() => false}>
         {(t) => (
           <>
             <h2>
-              <code>{summary(t)}</code> <span class={`badge ${t.state === 'done' ? 'ok' : ''}`} data-testid="task-state">{t.state}</span>
+              <code>{summary(t)}</code>{' '}
+              <span class={`badge ${(live.state ?? t.state) === 'done' ? 'ok' : ''}`} data-testid="task-state">
+                {live.state ?? t.state}
+              </span>
             </h2>
             <p class="muted small">
               by {t.requested_by} · {ago(t.created_at)}
               {t.hosts ? ` · ${Object.entries(t.hosts).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}
+              {live.via === 'stream' ? ' · live' : ''}
             </p>
           </>
         )}
       </Show>
-      <Show r={results} what="Host results" emptyText="No hosts in this task.">
-        {(list) =>
-          list.map((h) => (
-            <div class="host-result" data-host={h.hostname}>
-              <div>
-                <b>{h.hostname}</b> <span class={`badge ${h.state === 'ok' ? 'ok' : h.state === 'failed' || h.state === 'timed_out' ? 'bad' : ''}`}>{h.state}</span>
-                {h.exit_code !== null ? <span class="muted small"> exit {h.exit_code}</span> : null}
-                {h.duration_ms !== null ? <span class="muted small"> · {h.duration_ms} ms</span> : null}
-                {h.message ? <span class="muted small"> · {h.message}</span> : null}
-              </div>
-              {h.stdout ? <pre class="output" data-stream="stdout">{h.stdout}{h.stdout_cut ? '\n[… cut]' : ''}</pre> : null}
-              {h.stderr ? <pre class="output stderr" data-stream="stderr">{h.stderr}{h.stderr_cut ? '\n[… cut]' : ''}</pre> : null}
+      {live.streamFailure ? (
+        <p class="muted small" data-testid="live-fallback">
+          Live output is not available ({live.streamFailure}); refreshing every second instead.
+        </p>
+      ) : null}
+      {live.error ? <ErrorNote error={live.error} /> : null}
+      {!live.hosts ? (
+        <Loading what="Loading host results" />
+      ) : !live.hosts.length ? (
+        <Empty>No hosts in this task.</Empty>
+      ) : (
+        live.hosts.map((h) => (
+          <div class="host-result" data-host={h.hostname} data-state={h.state}>
+            <div>
+              <b>{h.hostname}</b> <span class={`badge ${h.state === 'ok' ? 'ok' : h.state === 'failed' || h.state === 'timed_out' || h.state === 'refused' ? 'bad' : ''}`}>{h.state}</span>
+              {h.exit_code !== null ? <span class="muted small"> exit {h.exit_code}</span> : null}
+              {h.duration_ms !== null ? <span class="muted small"> · {h.duration_ms} ms</span> : null}
+              {h.message ? <span class="muted small" data-testid="host-message"> · {h.message}</span> : null}
             </div>
-          ))
-        }
-      </Show>
+            {h.stdout ? <pre class="output" data-stream="stdout">{h.stdout}{h.stdout_cut ? '\n[… cut]' : ''}</pre> : null}
+            {h.stderr ? <pre class="output stderr" data-stream="stderr">{h.stderr}{h.stderr_cut ? '\n[… cut]' : ''}</pre> : null}
+          </div>
+        ))
+      )}
     </section>
   );
 }

@@ -23,3 +23,12 @@ export function rate(perS: number | null): string {
   if (perS >= 1e3) return `${(perS / 1e3).toFixed(1)}k/s`;
   return `${perS.toFixed(perS < 10 ? 1 : 0)}/s`;
 }
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
