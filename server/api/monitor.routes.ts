@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
+import { collection, finishPage, text, uuid } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { Monitor } from '../monitor/monitor.js';
 import { COLLECTORS } from '../protocol/messages.js';
@@ -101,6 +102,8 @@ export const monitorOf = (deps: ApiDeps): Monitor => {
   return deps.monitor;
 };
 
+const templatesPage = collection({ sorts: { name: text('t.name') }, defaultSort: 'name', id: uuid('t.id') });
+
 const LinkParams = Type.Object({ id: Uuid, host_id: Uuid }, { additionalProperties: false });
 const GroupLinkParams = Type.Object({ id: Uuid, group_id: Uuid }, { additionalProperties: false });
 
@@ -113,11 +116,15 @@ export function monitorRoutes(deps: ApiDeps) {
     route({
       method: 'GET',
       path: '/api/v1/templates',
-      summary: 'Monitoring templates, by name',
+      summary: 'Monitoring templates, by name (paged: limit, cursor)',
       tag: 'monitoring',
       scope: 'monitor:read',
+      query: Type.Object({ ...templatesPage.query }, { additionalProperties: false }),
       response: Type.Array(Template),
-      handler: async () => (await m().templates.list()).map(templateView),
+      handler: async (ctx) => {
+        const page = templatesPage.read(ctx.query);
+        return finishPage(ctx, await m().templates.list(page), page, (t) => [t.name, t.id]).map(templateView);
+      },
     }),
     route({
       method: 'POST',
