@@ -87,10 +87,11 @@ const runtime = new AgentRuntime({
   hello: { agentVersion: VERSION, hostname: args.hostname!, os: `${platform()} ${release()}`, kernel: release(), arch: arch(), machineId },
   spool: new Spool({ dir: join(stateDir, 'spool'), memoryBatches: 360, maxFileBytes: 64 * 1024 * 1024 }),
   log,
-  collect: (now) => collector.collect(now),
   inventory: async () => (await collectInventory()) as unknown as Record<string, unknown>,
   intervalS: Number(args.interval),
-  onConfig: (config) => checks?.apply(config.monitoring ?? {}, config.version),
+  // A config without monitoring means "what you run is current" (the hello named its version).
+  onConfig: (config) => config.monitoring && checks?.apply(config.monitoring, config.version),
+  collect: (now, only) => collector.collect(now, only),
   tasks,
 });
 checks = new CheckScheduler({ runner: plugins, emit: (points) => runtime.submit(points), log });

@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { FATAL_CLOSE_CODES, closeCodeName } from '../server/protocol/close-codes.js';
 import { CloseCode } from '../server/protocol/close-codes.js';
 import { reconnectDelay } from './reconnect-delay.js';
-import { MessageType, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../server/protocol/messages.js';
+import { MessageType, type CollectorName, type CollectorSchedule, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../server/protocol/messages.js';
+import { collectionPlan, readCollectorSchedules, type CollectionRound } from './collection-plan.js';
 import { AgentLink } from './link.js';
 import { Spool } from './spool.js';
 import type { TaskAgent } from './tasks/task-agent.js';
@@ -21,8 +22,8 @@ export interface AgentRuntimeOptions {
   hello: Omit<HelloMessage, 'protocol'>;
   spool: Spool;
   log: Logger;
-  /** Metrics of this machine; called every interval. */
-  collect(now: number): Promise<MetricPoint[]>;
+  /** Metrics of this machine, of all built-in collectors or only those named; called every interval. */
+  collect(now: number, only?: readonly CollectorName[]): Promise<MetricPoint[]>;
   /** Told of every configuration the server sends (the check scheduler applies its monitoring part). */
   onConfig?(config: ConfigMessage): void;
   /** Hardware and OS report; sent at start, daily and when it changes. */
@@ -60,7 +61,13 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   private lastInventoryAt = 0;
   private lastInventoryCheckAt = 0;
   private inventorySeq = -1;
-  private collectTimer: NodeJS.Timeout | undefined;
+  /** Collectors the server's configuration runs at their own interval. */
+  private collectors: CollectorSchedule[] = [];
+  /** Version of the configuration last applied; the hello carries it so an unchanged one is not sent again. */
+  private configVersion: string | undefined;
+  private collectTimers: NodeJS.Timeout[] = [];
+  /** Bumped when the collection plan changes: rounds of an older plan do not schedule themselves again. */
+  private planGeneration = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -83,7 +90,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.collectTimer);
+    this.collectTimers.forEach(clearTimeout);
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.reconnectTimer);
     clearInterval(this.sweepTimer);
@@ -110,7 +117,7 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     const link = new AgentLink({
       url: this.opts.server,
       credentials: { agentId: this.opts.agentId, secret: this.opts.secret },
-      hello: this.opts.hello,
+      hello: this.configVersion === undefined ? this.opts.hello : { ...this.opts.hello, configVersion: this.configVersion },
       localAddress: this.opts.localAddress,
     });
     this.link = link;
@@ -127,8 +134,12 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     this.attempt = 0;
     this.afterShutdown = false;
     this.state = config.state;
-    if (config.intervalS !== this.intervalS) {
+    // Without `monitoring` the server says: the version named in the hello is still current.
+    const collectors = config.monitoring ? this.readCollectors(config.monitoring) : this.collectors;
+    if (config.monitoring) this.configVersion = config.version;
+    if (config.intervalS !== this.intervalS || JSON.stringify(collectors) !== JSON.stringify(this.collectors)) {
       this.intervalS = config.intervalS;
+      this.collectors = collectors;
       this.scheduleCollect();
     }
     if (config.heartbeatS !== this.heartbeatS || !this.heartbeatTimer) {
@@ -202,19 +213,35 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
+  private readCollectors(monitoring: Record<string, unknown>): CollectorSchedule[] {
+    const { schedules, skipped } = readCollectorSchedules(monitoring);
+    if (skipped.length) this.opts.log.warn({ skipped }, 'ignoring collectors this agent does not have');
+    return schedules;
+  }
+
+  /** One timer per round of the collection plan; a new plan replaces the old timers at once. */
   private scheduleCollect(): void {
-    clearTimeout(this.collectTimer);
+    this.collectTimers.forEach(clearTimeout);
+    this.collectTimers = [];
     if (this.stopped) return;
+    const generation = ++this.planGeneration;
+    const plan = collectionPlan(this.intervalS, this.collectors);
+    plan.forEach((round, i) => this.scheduleRound(round, i, generation));
+  }
+
+  private scheduleRound(round: CollectionRound, slot: number, generation: number): void {
     // Aligned to the interval so samples of a fleet land in the same buckets.
-    const ms = this.intervalS * 1000;
-    this.collectTimer = setTimeout(() => {
-      void this.collectOnce().finally(() => this.scheduleCollect());
+    const ms = round.intervalS * 1000;
+    this.collectTimers[slot] = setTimeout(() => {
+      void this.collectOnce(round.only).finally(() => {
+        if (generation === this.planGeneration && !this.stopped) this.scheduleRound(round, slot, generation);
+      });
     }, ms - (Date.now() % ms));
   }
 
-  private async collectOnce(): Promise<void> {
+  private async collectOnce(only: CollectorName[] | undefined): Promise<void> {
     try {
-      const points = await this.opts.collect(Date.now());
+      const points = await this.opts.collect(Date.now(), only);
       // A pending agent's points would be refused; anything else (active, or not yet told) is kept.
       if (points.length && this.state !== 'pending') this.opts.spool.add({ batch: this.nextBatchId(), points });
     } catch (err) {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
+import { collection, finishPage, int, text, timestamp, uuid } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import { INCIDENT_STATES } from '../monitor/incident-state.js';
 import type { MaintenanceRecord } from '../monitor/maintenance.js';
@@ -16,8 +17,13 @@ import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
 const IncidentState = Type.Union(INCIDENT_STATES.map((s) => Type.Literal(s)));
-const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 }));
-const Before = Type.Optional(Type.String({ format: 'date-time', description: 'only those opened before this time (paging back)' }));
+const Before = Type.Optional(Type.String({ format: 'date-time', description: 'only those opened before this time' }));
+
+const problemsPage = collection({ sorts: { opened_at: timestamp('opened_at') }, defaultSort: '-opened_at', id: uuid('id') });
+const incidentsPage = collection({ sorts: { opened_at: timestamp('opened_at') }, defaultSort: '-opened_at', id: uuid('id') });
+const channelsPage = collection({ sorts: { name: text('name') }, defaultSort: 'name', id: uuid('id') });
+const deliveriesPage = collection({ sorts: { created_at: timestamp('created_at') }, defaultSort: '-created_at', id: int('id') });
+const maintenancePage = collection({ sorts: { starts_at: timestamp('starts_at') }, defaultSort: '-starts_at', id: uuid('id') });
 const Comment = Type.String({ maxLength: 4000 });
 
 const Problem = Type.Object({
@@ -157,14 +163,15 @@ export function alertRoutes(deps: ApiDeps) {
       tag: 'alerts',
       scope: 'monitor:read',
       query: Type.Object(
-        { open: Type.Optional(Type.Boolean()), host_id: Type.Optional(Uuid), severity: Type.Optional(Severity), incident_id: Type.Optional(Uuid), limit: Limit, before: Before },
+        { ...problemsPage.query, open: Type.Optional(Type.Boolean()), host_id: Type.Optional(Uuid), severity: Type.Optional(Severity), incident_id: Type.Optional(Uuid), before: Before },
         { additionalProperties: false },
       ),
       response: Type.Array(Problem),
       handler: async (ctx) => {
         const q = ctx.query;
-        const rows = await m().problems.list({ open: q.open, hostId: q.host_id, severity: q.severity, incidentId: q.incident_id, limit: q.limit ?? 100, before: q.before ? new Date(q.before) : undefined });
-        return rows.map(problemView);
+        const page = problemsPage.read(q);
+        const rows = await m().problems.list(page, { open: q.open, hostId: q.host_id, severity: q.severity, incidentId: q.incident_id, before: q.before ? new Date(q.before) : undefined });
+        return finishPage(ctx, rows, page, (p) => [p.opened_at, p.id]).map(problemView);
       },
     }),
     route({
@@ -202,11 +209,13 @@ export function alertRoutes(deps: ApiDeps) {
       summary: 'Incidents, newest first',
       tag: 'alerts',
       scope: 'monitor:read',
-      query: Type.Object({ state: Type.Optional(IncidentState), host_id: Type.Optional(Uuid), limit: Limit, before: Before }, { additionalProperties: false }),
+      query: Type.Object({ ...incidentsPage.query, state: Type.Optional(IncidentState), host_id: Type.Optional(Uuid), before: Before }, { additionalProperties: false }),
       response: Type.Array(Incident),
       handler: async (ctx) => {
         const q = ctx.query;
-        return (await m().problems.listIncidents({ state: q.state, hostId: q.host_id, limit: q.limit ?? 100, before: q.before ? new Date(q.before) : undefined })).map(incidentView);
+        const page = incidentsPage.read(q);
+        const rows = await m().problems.listIncidents(page, { state: q.state, hostId: q.host_id, before: q.before ? new Date(q.before) : undefined });
+        return finishPage(ctx, rows, page, (i) => [i.opened_at, i.id]).map(incidentView);
       },
     }),
     route({
@@ -220,7 +229,7 @@ export function alertRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const i = await m().problems.getIncident(ctx.params.id);
         setEtag(ctx, i.version);
-        const problems = await m().problems.list({ incidentId: i.id, limit: 1000 });
+        const problems = await m().problems.ofIncident(i.id);
         return { incident: incidentView(i), problems: problems.map(problemView), timeline: (await m().problems.incidentTimeline(i.id)).map(entryView) };
       },
     }),
@@ -264,8 +273,12 @@ export function alertRoutes(deps: ApiDeps) {
       summary: 'Where problems are sent: webhooks and email',
       tag: 'alerts',
       scope: 'monitor:read',
+      query: Type.Object({ ...channelsPage.query }, { additionalProperties: false }),
       response: Type.Array(Channel),
-      handler: async () => (await m().notifier.listChannels()).map(channelView),
+      handler: async (ctx) => {
+        const page = channelsPage.read(ctx.query);
+        return finishPage(ctx, await m().notifier.listChannels(page), page, (c) => [c.name, c.id]).map(channelView);
+      },
     }),
     route({
       method: 'POST',
@@ -355,12 +368,16 @@ export function alertRoutes(deps: ApiDeps) {
           channel_id: Type.Optional(Uuid),
           problem_id: Type.Optional(Uuid),
           state: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')])),
-          limit: Limit,
+          ...deliveriesPage.query,
         },
         { additionalProperties: false },
       ),
       response: Type.Array(Delivery),
-      handler: async (ctx) => (await m().notifier.deliveries({ channelId: ctx.query.channel_id, problemId: ctx.query.problem_id, state: ctx.query.state, limit: ctx.query.limit ?? 100 })).map(deliveryView),
+      handler: async (ctx) => {
+        const page = deliveriesPage.read(ctx.query);
+        const rows = await m().notifier.deliveries(page, { channelId: ctx.query.channel_id, problemId: ctx.query.problem_id, state: ctx.query.state });
+        return finishPage(ctx, rows, page, (d) => [d.created_at, Number(d.id)]).map(deliveryView);
+      },
     }),
     // --- maintenance windows ---------------------------------------------------------------
     route({
@@ -369,9 +386,12 @@ export function alertRoutes(deps: ApiDeps) {
       summary: 'Maintenance windows (current=true: those not yet over)',
       tag: 'alerts',
       scope: 'monitor:read',
-      query: Type.Object({ current: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      query: Type.Object({ ...maintenancePage.query, current: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
       response: Type.Array(Maintenance),
-      handler: async (ctx) => (await m().maintenance.list(ctx.query.current)).map(maintenanceView),
+      handler: async (ctx) => {
+        const page = maintenancePage.read(ctx.query);
+        return finishPage(ctx, await m().maintenance.list(page, ctx.query.current), page, (w) => [w.starts_at, w.id]).map(maintenanceView);
+      },
     }),
     route({
       method: 'POST',

@@ -2,8 +2,10 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
+import { collection, finishPage, text, uuid } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { Monitor } from '../monitor/monitor.js';
+import { COLLECTORS } from '../protocol/messages.js';
 import { agentMonitoring, ITEM_TYPES, type TemplateItem, type TemplateTrigger } from '../monitor/template-model.js';
 import type { TemplateRecord } from '../monitor/template-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
@@ -20,6 +22,7 @@ const Item = Type.Object(
     type: Type.Union(ITEM_TYPES.map((t) => Type.Literal(t))),
     interval_s: Type.Integer({ minimum: 1, maximum: 86_400 }),
     timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    collector: Type.Optional(Type.String({ maxLength: 64, description: `collector item: the agent’s built-in collector to run every interval_s, one of ${COLLECTORS.join(', ')}` })),
     command: Type.Optional(Type.String({ maxLength: 128, description: 'plugin file name in the agent’s plugin folders' })),
     args: Type.Optional(Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 64 })),
     output: Type.Optional(Type.Union([Type.Literal('nagios'), Type.Literal('json'), Type.Literal('auto')])),
@@ -99,6 +102,8 @@ export const monitorOf = (deps: ApiDeps): Monitor => {
   return deps.monitor;
 };
 
+const templatesPage = collection({ sorts: { name: text('t.name') }, defaultSort: 'name', id: uuid('t.id') });
+
 const LinkParams = Type.Object({ id: Uuid, host_id: Uuid }, { additionalProperties: false });
 const GroupLinkParams = Type.Object({ id: Uuid, group_id: Uuid }, { additionalProperties: false });
 
@@ -111,11 +116,15 @@ export function monitorRoutes(deps: ApiDeps) {
     route({
       method: 'GET',
       path: '/api/v1/templates',
-      summary: 'Monitoring templates, by name',
+      summary: 'Monitoring templates, by name (paged: limit, cursor)',
       tag: 'monitoring',
       scope: 'monitor:read',
+      query: Type.Object({ ...templatesPage.query }, { additionalProperties: false }),
       response: Type.Array(Template),
-      handler: async () => (await m().templates.list()).map(templateView),
+      handler: async (ctx) => {
+        const page = templatesPage.read(ctx.query);
+        return finishPage(ctx, await m().templates.list(page), page, (t) => [t.name, t.id]).map(templateView);
+      },
     }),
     route({
       method: 'POST',
@@ -258,6 +267,7 @@ export function monitorRoutes(deps: ApiDeps) {
         version: Type.String(),
         templates: Type.Array(Type.Object({ id: Uuid, name: Type.String() })),
         items: Type.Array(AgentItem),
+        collectors: Type.Array(Type.Object({ name: Type.String(), intervalS: Type.Integer() }), { description: 'built-in collectors run at their own interval (shortest any template asks for); the others run at the agent’s default interval' }),
         triggers: Type.Array(Type.Object({ ref: Type.String(), name: Type.String(), severity: Severity, expression: Type.String(), recovery: Type.Union([Type.String(), Type.Null()]) })),
       }),
       handler: async (ctx) => {
@@ -268,6 +278,7 @@ export function monitorRoutes(deps: ApiDeps) {
           version,
           templates: templates.map((t) => ({ id: t.id, name: t.name })),
           items: monitoring.items,
+          collectors: monitoring.collectors ?? [],
           triggers: templates.flatMap((t) => t.triggers.map((tr) => ({ ref: `${t.id}:${tr.key}`, name: tr.name, severity: tr.severity, expression: tr.expression, recovery: tr.recovery ?? null }))),
         };
       },

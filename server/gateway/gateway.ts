@@ -36,6 +36,8 @@ export interface AgentSocket {
   tokensAt: number;
   closed: boolean;
   remote: string;
+  /** Configuration version the agent runs (from its hello, then what was sent): an equal one is not sent again. */
+  configVersion: string | undefined;
 }
 
 /** What domain modules plug into the gateway; the gateway imports none of them. */
@@ -178,7 +180,7 @@ export class Gateway {
     const data: AgentSocket = {
       agentId: req.getHeader('x-aw-agent') || new URLSearchParams(req.getQuery() ?? '').get('agent') || '',
       hostId: '', key: EMPTY, prefix: EMPTY, state: 'pending', reject: 0, rejectReason: '', authed: false,
-      recvSeq: 0, sendSeq: 0, openedAt: now, tokens: this.deps.config.rateBurst, tokensAt: now, closed: false,
+      recvSeq: 0, sendSeq: 0, openedAt: now, tokens: this.deps.config.rateBurst, tokensAt: now, closed: false, configVersion: undefined,
       remote: Buffer.from(res.getRemoteAddressAsText()).toString(),
     };
     if (this.draining) {
@@ -310,6 +312,7 @@ export class Gateway {
       throw new FrameError(CloseCode.PROTOCOL_UNSUPPORTED, 'PROTOCOL_UNSUPPORTED', `agent speaks protocol ${hello.protocol}, server ${PROTOCOL_VERSION}`);
     }
     ud.authed = true;
+    ud.configVersion = hello.configVersion;
     this.unauthed.delete(ws);
     this.stats.authenticated++;
     // Only now, with the key proven, may a connection take over from an older one.
@@ -358,7 +361,12 @@ export class Gateway {
     const ud = ws.getUserData();
     try {
       const rest = (await this.deps.handlers?.config?.(ud)) ?? { intervalS: this.deps.config.agentIntervalS, heartbeatS: this.deps.config.agentHeartbeatS };
-      this.send(ws, MessageType.config, { ...rest, state: ud.state === 'active' ? 'active' : 'pending' } satisfies ConfigMessage);
+      // The state and intervals always go (they may have changed while the agent was away); the
+      // monitoring part only when the agent does not run this version yet.
+      const { monitoring, ...always } = rest;
+      const unchanged = rest.version !== undefined && rest.version === ud.configVersion;
+      const message: ConfigMessage = { ...always, ...(unchanged || monitoring === undefined ? {} : { monitoring }), state: ud.state === 'active' ? 'active' : 'pending' };
+      if (this.send(ws, MessageType.config, message) && message.monitoring) ud.configVersion = rest.version;
     } catch (err) {
       this.deps.log.error({ err, agent: ud.agentId }, 'building agent config failed');
     }

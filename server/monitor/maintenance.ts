@@ -1,6 +1,7 @@
 /** Maintenance windows: while one covers a host (directly or through a host group), its problems are recorded but nobody is notified. */
 import { randomUUID } from 'node:crypto';
 import { notFound } from '../errors.js';
+import { keyset, type Page } from '../http/pagination.js';
 import type { Db } from '../store/db.js';
 import type { GroupsOfHost } from './template-store.js';
 
@@ -27,8 +28,11 @@ export class MaintenanceStore {
     return r.rows.length > 0;
   }
 
-  async list(current?: boolean): Promise<MaintenanceRecord[]> {
-    return (await this.db.query<MaintenanceRecord>(`SELECT * FROM monitor_maintenance ${current ? 'WHERE ends_at > now()' : ''} ORDER BY starts_at DESC LIMIT 1000`)).rows;
+  /** One page of windows (keyset on `page`, one row more than its limit); `current`: not over yet. */
+  async list(page: Page, current?: boolean): Promise<MaintenanceRecord[]> {
+    const params: unknown[] = [];
+    const ks = keyset(page, params);
+    return (await this.db.query<MaintenanceRecord>(`SELECT * FROM monitor_maintenance WHERE ${current ? 'ends_at > now()' : 'true'} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
   }
 
   async create(w: { name: string; hostId?: string; hostGroupId?: string; startsAt: Date; endsAt: Date }, createdBy: string): Promise<MaintenanceRecord> {

@@ -9,6 +9,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
+import { keyset, type Page } from '../http/pagination.js';
 import type { Db } from '../store/db.js';
 import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
 
@@ -197,8 +198,11 @@ export class Notifier {
 
   // --- channels and the delivery log -----------------------------------------------------------
 
-  async listChannels(): Promise<ChannelRecord[]> {
-    return (await this.db.query<ChannelRecord>('SELECT * FROM monitor_channels ORDER BY name')).rows;
+  /** One page of channels (keyset on `page`, one row more than its limit). */
+  async listChannels(page: Page): Promise<ChannelRecord[]> {
+    const params: unknown[] = [];
+    const ks = keyset(page, params);
+    return (await this.db.query<ChannelRecord>(`SELECT * FROM monitor_channels WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
   }
 
   async getChannel(id: string): Promise<ChannelRecord> {
@@ -239,16 +243,14 @@ export class Notifier {
     if (!r.rowCount) throw channelNotFound();
   }
 
-  async deliveries(f: { channelId?: string; problemId?: string; state?: string; limit: number }): Promise<DeliveryRecord[]> {
+  /** One page of the delivery log (keyset on `page`, one row more than its limit). */
+  async deliveries(page: Page, f: { channelId?: string; problemId?: string; state?: string }): Promise<DeliveryRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (f.channelId) where.push(`channel_id = $${params.push(f.channelId)}`);
     if (f.problemId) where.push(`problem_id = $${params.push(f.problemId)}`);
     if (f.state) where.push(`state = $${params.push(f.state)}`);
-    const r = await this.db.query<DeliveryRecord>(
-      `SELECT * FROM monitor_deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.push(f.limit)}`,
-      params,
-    );
-    return r.rows;
+    const ks = keyset(page, params);
+    return (await this.db.query<DeliveryRecord>(`SELECT * FROM monitor_deliveries WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
   }
 }

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../errors.js';
+import { keyset, type Page } from '../http/pagination.js';
 import type { Db, Queryable } from '../store/db.js';
 import { canMove, nextStates, type IncidentState } from './incident-state.js';
 import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
@@ -145,7 +146,8 @@ export class ProblemStore {
     return r.rows[0];
   }
 
-  async list(f: { open?: boolean; hostId?: string; severity?: Severity; incidentId?: string; limit: number; before?: Date }): Promise<ProblemRecord[]> {
+  /** One page of problems (keyset on `page`, one row more than its limit). */
+  async list(page: Page, f: { open?: boolean; hostId?: string; severity?: Severity; incidentId?: string; before?: Date }): Promise<ProblemRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (f.open !== undefined) where.push(f.open ? 'resolved_at IS NULL' : 'resolved_at IS NOT NULL');
@@ -153,11 +155,12 @@ export class ProblemStore {
     if (f.severity) where.push(`severity = ANY($${params.push(SEVERITIES.slice(severityRank(f.severity)))})`);
     if (f.incidentId) where.push(`incident_id = $${params.push(f.incidentId)}`);
     if (f.before) where.push(`opened_at < $${params.push(f.before)}`);
-    const r = await this.db.query<ProblemRecord>(
-      `SELECT * FROM monitor_problems ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id LIMIT $${params.push(f.limit)}`,
-      params,
-    );
-    return r.rows;
+    const ks = keyset(page, params);
+    return (await this.db.query<ProblemRecord>(`SELECT * FROM monitor_problems WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
+  }
+
+  async ofIncident(incidentId: string): Promise<ProblemRecord[]> {
+    return (await this.db.query<ProblemRecord>('SELECT * FROM monitor_problems WHERE incident_id = $1 ORDER BY opened_at DESC, id DESC', [incidentId])).rows;
   }
 
   async problemTimeline(id: string): Promise<TimelineEntry[]> {
@@ -195,17 +198,15 @@ export class ProblemStore {
     return r.rows[0];
   }
 
-  async listIncidents(f: { state?: IncidentState; hostId?: string; limit: number; before?: Date }): Promise<IncidentRecord[]> {
+  /** One page of incidents (keyset on `page`, one row more than its limit). */
+  async listIncidents(page: Page, f: { state?: IncidentState; hostId?: string; before?: Date }): Promise<IncidentRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (f.state) where.push(`state = $${params.push(f.state)}`);
     if (f.hostId) where.push(`host_id = $${params.push(f.hostId)}`);
     if (f.before) where.push(`opened_at < $${params.push(f.before)}`);
-    const r = await this.db.query<IncidentRecord>(
-      `SELECT * FROM monitor_incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id LIMIT $${params.push(f.limit)}`,
-      params,
-    );
-    return r.rows;
+    const ks = keyset(page, params);
+    return (await this.db.query<IncidentRecord>(`SELECT * FROM monitor_incidents WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
   }
 
   async incidentTimeline(id: string): Promise<TimelineEntry[]> {

@@ -20,6 +20,10 @@ describe('template content checks', () => {
     [[{ key: 'pr', type: 'process', interval_s: 10, params: { pattern: '(' } }], [], 'body.items[0].params.pattern'],
     [[], [{ key: 't', name: 't', severity: 'high', expression: 'last(x) > 1', recovery: 'nonsense' }], 'body.triggers[0].recovery'],
     [[], [{ key: 't', name: 't', severity: 'fatal', expression: 'last(x) > 1' }], 'body.triggers[0].severity'],
+    [[{ key: 'g', type: 'collector', interval_s: 2, collector: 'gpu' }], [], 'body.items[0].collector'],
+    [[{ key: 'g', type: 'collector', interval_s: 2 }], [], 'body.items[0].collector'],
+    [[{ key: 'g', type: 'collector', interval_s: 2, collector: 'cpu', command: 'x' }], [], 'body.items[0].command'],
+    [[{ ...tcp, collector: 'cpu' }], [], 'body.items[0].collector'],
   ] as any[])('refuses %j %j at %s', (items, triggers, field) => {
     try {
       checkTemplateContent(items, triggers);
@@ -41,6 +45,22 @@ describe('agent configuration', () => {
     expect(agentMonitoring([a, b]).version).toBe(one.version);
     expect(agentMonitoring([b, a]).version).not.toBe(one.version);
     expect(agentMonitoring([]).version).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('accepts a check with a short interval and no timeout (the default timeout is capped by the interval)', () => {
+    expect(() => checkTemplateContent([{ ...tcp, interval_s: 2 }], [])).not.toThrow();
+    expect(agentMonitoring([{ id: 'f', name: 'F', items: [{ ...tcp, interval_s: 2 }], triggers: [] }]).monitoring.items[0].timeoutS).toBe(2);
+  });
+
+  it('takes the union of collectors, the shortest interval winning, and keeps versions of configurations without any', () => {
+    const fast: TemplateRow = { id: 'f', name: 'F', items: [{ key: 'c', type: 'collector', interval_s: 2, collector: 'cpu' }, { key: 'n', type: 'collector', interval_s: 30, collector: 'network' }], triggers: [] };
+    const slow: TemplateRow = { id: 's', name: 'S', items: [{ key: 'c', type: 'collector', interval_s: 60, collector: 'cpu' }, { key: 'd', type: 'collector', interval_s: 120, collector: 'disk' }], triggers: [] };
+    const both = agentMonitoring([slow, a, fast]);
+    expect(both.monitoring.collectors).toEqual([{ name: 'cpu', intervalS: 2 }, { name: 'disk', intervalS: 120 }, { name: 'network', intervalS: 30 }]);
+    expect(both.monitoring.items.map((i) => i.key)).toEqual(['load', 'ssh']);
+    expect(agentMonitoring([fast, a, slow]).version).toBe(both.version);
+    expect(both.version).not.toBe(agentMonitoring([a]).version);
+    expect(agentMonitoring([a]).monitoring).not.toHaveProperty('collectors');
   });
 
   it('compiles triggers with refs per template', () => {

@@ -3,12 +3,13 @@
  * triggers. Pure: the store loads rows, this merges and checks them.
  */
 import { createHash } from 'node:crypto';
-import { CHECK_TYPES, type CheckItem } from '../protocol/messages.js';
+import { CHECK_TYPES, COLLECTORS, type CheckItem, type CollectorName, type CollectorSchedule } from '../protocol/messages.js';
 import { AppError } from '../errors.js';
 import { parseTriggerExpression, ExpressionError, type TriggerExpr } from './trigger-expression.js';
 import { SEVERITIES, type Severity } from './trigger-evaluate.js';
 
-export const ITEM_TYPES = CHECK_TYPES;
+/** Checks the agent runs, and `collector`: one of the agent's built-in metric collectors at its own interval. */
+export const ITEM_TYPES = [...CHECK_TYPES, 'collector'] as const;
 export type ItemType = (typeof ITEM_TYPES)[number];
 
 /**
@@ -21,6 +22,8 @@ export interface TemplateItem {
   type: ItemType;
   interval_s: number;
   timeout_s?: number;
+  /** collector: the built-in collector (COLLECTORS) to run every interval_s; its metrics keep their own names. */
+  collector?: string;
   /** plugin: executable name (looked up in the agent's plugin folders) and its arguments. */
   command?: string;
   args?: string[];
@@ -51,6 +54,8 @@ export type AgentCheckItem = CheckItem;
 
 export interface AgentMonitoring {
   items: AgentCheckItem[];
+  /** Present only when a template names a collector, so configurations without any keep their version. */
+  collectors?: CollectorSchedule[];
 }
 
 /** A trigger ready to evaluate on one host. */
@@ -83,8 +88,17 @@ export function checkTemplateContent(items: TemplateItem[], triggers: TemplateTr
     if (!KEY.test(item.key)) throw invalid(`${field}.key`, 'must match [a-zA-Z_][a-zA-Z0-9_]{0,63}');
     if (keys.has(item.key)) throw invalid(`${field}.key`, `key ${item.key} is used twice`);
     keys.add(item.key);
-    if ((item.timeout_s ?? DEFAULT_TIMEOUT_S) > item.interval_s) throw invalid(`${field}.timeout_s`, 'must not exceed interval_s');
+    if (item.timeout_s !== undefined && item.timeout_s > item.interval_s) throw invalid(`${field}.timeout_s`, 'must not exceed interval_s');
+    if (item.type !== 'collector' && item.collector !== undefined) throw invalid(`${field}.collector`, 'only a collector item names a collector');
     switch (item.type) {
+      case 'collector':
+        if (!(COLLECTORS as readonly string[]).includes(item.collector ?? '')) {
+          throw invalid(`${field}.collector`, `${item.collector === undefined ? 'a collector item needs a collector' : `unknown collector "${item.collector}"`}: one of ${COLLECTORS.join(', ')}`);
+        }
+        for (const other of ['command', 'args', 'output', 'params', 'timeout_s'] as const) {
+          if (item[other] !== undefined) throw invalid(`${field}.${other}`, 'a collector item takes only collector and interval_s');
+        }
+        break;
       case 'plugin':
         if (!item.command || !COMMAND.test(item.command)) throw invalid(`${field}.command`, 'a plugin item needs a command: a file name in the agent’s plugin folders, no path');
         break;
@@ -130,13 +144,23 @@ export function checkTemplateContent(items: TemplateItem[], triggers: TemplateTr
   });
 }
 
-/** Items of all a host's templates (first template wins a key both use), as the agent runs them, with their hash. */
+/**
+ * Items of all a host's templates, as the agent runs them, with their hash. Checks: the first
+ * template wins a key both use. Collectors: the union by collector name, at the shortest interval
+ * any template asks for (a template asking for fresher data is never slowed down by another).
+ */
 export function agentMonitoring(templates: TemplateRow[]): { monitoring: AgentMonitoring; version: string } {
   const byKey = new Map<string, AgentCheckItem>();
+  const collectors = new Map<CollectorName, number>();
   for (const t of templates) {
     for (const i of t.items) {
+      if (i.type === 'collector') {
+        const name = i.collector as CollectorName;
+        collectors.set(name, Math.min(collectors.get(name) ?? Infinity, i.interval_s));
+        continue;
+      }
       if (byKey.has(i.key)) continue;
-      const item: AgentCheckItem = { key: i.key, type: i.type, intervalS: i.interval_s, timeoutS: i.timeout_s ?? Math.min(DEFAULT_TIMEOUT_S, i.interval_s) };
+      const item: AgentCheckItem = { key: i.key, type: i.type as AgentCheckItem['type'], intervalS: i.interval_s, timeoutS: i.timeout_s ?? Math.min(DEFAULT_TIMEOUT_S, i.interval_s) };
       if (i.command !== undefined) item.command = i.command;
       if (i.args !== undefined) item.args = i.args;
       if (i.output !== undefined) item.output = i.output;
@@ -145,7 +169,10 @@ export function agentMonitoring(templates: TemplateRow[]): { monitoring: AgentMo
     }
   }
   const items = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const monitoring = { items };
+  const monitoring: AgentMonitoring = { items };
+  if (collectors.size) {
+    monitoring.collectors = COLLECTORS.filter((c) => collectors.has(c)).map((name) => ({ name, intervalS: collectors.get(name)! }));
+  }
   return { monitoring, version: createHash('sha256').update(JSON.stringify(monitoring)).digest('hex').slice(0, 16) };
 }
 

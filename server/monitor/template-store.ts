@@ -1,6 +1,7 @@
 /** Templates, their includes and their links to hosts and host groups, in Postgres. */
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../errors.js';
+import { keyset, type Page } from '../http/pagination.js';
 import type { Db, Queryable } from '../store/db.js';
 import { checkTemplateContent, includeCycle, type TemplateItem, type TemplateRow, type TemplateTrigger } from './template-model.js';
 
@@ -62,8 +63,11 @@ export class TemplateStore {
     return load;
   }
 
-  async list(): Promise<TemplateRecord[]> {
-    return (await this.db.query<TemplateRecord>(`${SELECT} ORDER BY t.name`)).rows;
+  /** One page of templates (keyset on `page`, one row more than its limit). */
+  async list(page: Page): Promise<TemplateRecord[]> {
+    const params: unknown[] = [];
+    const ks = keyset(page, params);
+    return (await this.db.query<TemplateRecord>(`${SELECT} WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
   }
 
   async get(id: string, q: Queryable = this.db): Promise<TemplateRecord> {

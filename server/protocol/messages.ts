@@ -93,11 +93,25 @@ export interface CheckItem {
   params?: Record<string, string | number | boolean>;
 }
 
+/** The agent's built-in metric collectors (agent/collect/metrics); a template's collector item names one. */
+export const COLLECTORS = ['cpu', 'memory', 'load', 'uptime', 'disk', 'filesystem', 'network'] as const;
+export type CollectorName = (typeof COLLECTORS)[number];
+
+/** A built-in collector the configuration runs at its own interval (the others run at `intervalS`). */
+export interface CollectorSchedule {
+  name: CollectorName;
+  intervalS: number;
+}
+
 export interface ConfigMessage {
   state: 'pending' | 'active';
   intervalS: number;
   heartbeatS: number;
   version?: string;
+  /**
+   * `{items: CheckItem[], collectors?: CollectorSchedule[]}`. Absent when the agent's hello named this
+   * `version` already: the agent keeps running what it has.
+   */
   monitoring?: Record<string, unknown>;
 }
 

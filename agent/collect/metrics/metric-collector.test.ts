@@ -57,6 +57,17 @@ describe('createMetricCollector over captured /proc files', () => {
     }
   });
 
+  it('collects only the named collectors, each keeping its own counters between its rounds', async () => {
+    const collector = createMetricCollector({ procRoot, statfs: async () => usage });
+    const prefixes = (points: MetricPoint[]) => [...new Set(points.map((p) => p.name.split('.')[0]))].sort();
+    expect(prefixes(await collector.collect(0, ['memory', 'load']))).toEqual(['mem', 'swap', 'system']);
+    expect(await collector.collect(0, ['cpu'])).toEqual([]);
+    await advance();
+    expect(prefixes(await collector.collect(4_590, ['cpu']))).toEqual(['cpu']);
+    // network's first round: no rate yet, whatever other collectors did before.
+    expect(await collector.collect(4_590, ['network'])).toEqual([]);
+  });
+
   it('goes on without a source that cannot be read', async () => {
     await rm(join(procRoot, 'diskstats'));
     await rm(join(procRoot, 'meminfo'));

@@ -1,6 +1,6 @@
 import { readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MetricPoint } from '../../../server/protocol/messages.js';
+import { COLLECTORS, type CollectorName, type MetricPoint } from '../../../server/protocol/messages.js';
 import { cpuPoints, parseProcStat, type CpuTimes } from './cpu.js';
 import { diskIoPoints, parseDiskstats, selectMonitoredDisks, type DiskCounters } from './disk-io.js';
 import { filesystemPoints, parseMounts, selectMonitoredMounts, type FsUsage, type MountEntry } from './filesystems.js';
@@ -18,8 +18,12 @@ export interface MetricCollectorOptions {
 }
 
 export interface MetricCollector {
-  /** One round of samples stamped `now` (ms epoch). Rates appear from the second call on. Call it serially. */
-  collect(now: number): Promise<MetricPoint[]>;
+  /**
+   * One round of samples stamped `now` (ms epoch), of every collector or only of those named. Rates
+   * appear from a collector's second round on. Rounds of the same collector must not overlap;
+   * rounds of disjoint collector sets may.
+   */
+  collect(now: number, only?: readonly CollectorName[]): Promise<MetricPoint[]>;
 }
 
 /** A counter reading and when it was taken, so each source's rate uses its own interval. */
@@ -59,9 +63,13 @@ export function createMetricCollector(opts: MetricCollectorOptions = {}): Metric
   }
 
   return {
-    async collect(now) {
+    async collect(now, only = COLLECTORS) {
+      const on = new Set<CollectorName>(only);
+      const files: Array<[CollectorName, string]> = [
+        ['cpu', 'stat'], ['memory', 'meminfo'], ['load', 'loadavg'], ['uptime', 'uptime'], ['filesystem', 'self/mounts'], ['disk', 'diskstats'], ['network', 'net/dev'],
+      ];
       const [stat, meminfo, loadavg, uptime, mounts, diskstats, netdev] = await Promise.all(
-        ['stat', 'meminfo', 'loadavg', 'uptime', 'self/mounts', 'diskstats', 'net/dev'].map(readProc),
+        files.map(([collector, file]) => (on.has(collector) ? readProc(file) : undefined)),
       );
       // Each source stands alone: a missing file (diskstats in some containers) costs only its own metrics.
       const points: MetricPoint[] = [];
