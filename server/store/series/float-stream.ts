@@ -15,6 +15,11 @@
  *   1110 <5 leading><6 sig><sig bits>  XOR with a new window (sig 0 means 64), as Prometheus xor.go
  *   1111 <delta><gap>                  near-decimal: m as above, v = bits(m / 10^k) + unzigzag(g + 1)
  * <delta>, u = zigzag(q - q_prev):          0 +7 bits | 10 +12 | 110 +20 | 111 +6-bit length L, L bits
+ *   or, in an adaptive stream (rollup columns, whose deltas are wider and vary less in width):
+ *                                           0 +W bits | 10 +(W+3) bits | 11 +6-bit length L, L bits
+ *   where W starts at 8 and follows the deltas' bit length L: W = L after an escape, W + 1 after a
+ *   W+3 code, W - 1 after a delta of fewer than W - 2 bits (an hour's sum moves by 12-20 bits: the
+ *   fixed code pays 23 for most of them, this about W + 1)
  * <gap>, g = zigzag(ulp distance) - 1:       0 +4 bits | 1 +14 bits
  * The ulp distance is the difference of the two doubles' bit patterns read as 64-bit integers.
  *
@@ -98,8 +103,22 @@ function deltaCost(u: number): number {
   return 9 + bitLength(u);
 }
 
+/** Extra bits of the adaptive code's second width (a delta a little wider than usual). */
+const WIDER = 3;
+
+/** Width of the adaptive delta code after a delta of bit length `len` was coded at width `width`. */
+function nextWidth(width: number, len: number): number {
+  if (len > width + WIDER) return len;
+  if (len > width) return width + 1;
+  return len < width - 2 ? width - 1 : width;
+}
+
 /** State both sides evolve identically; the decoder reproduces the encoder's decisions from values alone. */
 class FloatStreamState {
+  /** Adaptive stream: deltas use the adaptive code (see the header) instead of the fixed buckets. */
+  constructor(protected readonly adaptive = false) {}
+  /** Current width W of the adaptive delta code. */
+  protected width = 8;
   protected started = false;
   protected prevHi = 0;
   protected prevLo = 0;
@@ -161,10 +180,11 @@ export class FloatStreamEncoder extends FloatStreamState {
     if (this.decimalOk && fitsAt(hi, lo, v, this.exp) && fitMantissa % POW2[this.shift] === 0) {
       q = fitMantissa / POW2[this.shift];
       u = zigzag(q - this.mant);
-      if (fitGap === 0) decimalCost = 2 + deltaCost(u);
+      const cost = this.adaptive ? adaptiveCost(u, this.width) : deltaCost(u);
+      if (fitGap === 0) decimalCost = 2 + cost;
       else {
         g = zigzag(fitGap) - 1;
-        decimalCost = 4 + deltaCost(u) + (g < 16 ? 5 : 15);
+        decimalCost = 4 + cost + (g < 16 ? 5 : 15);
       }
     }
 
@@ -178,10 +198,10 @@ export class FloatStreamEncoder extends FloatStreamState {
       this.mant = q;
       if (fitGap === 0) {
         w.writeBits(0b10, 2);
-        writeDelta(w, u);
+        this.writeDelta(w, u);
       } else {
         w.writeBits(0b1111, 4);
-        writeDelta(w, u);
+        this.writeDelta(w, u);
         if (g < 16) w.writeBits(g, 5);
         else w.writeBits(0x4000 | g, 15);
       }
@@ -204,6 +224,28 @@ export class FloatStreamEncoder extends FloatStreamState {
     else w.writeBits64(0, xh >>> (t - 32), sig);
     this.settle(hi, lo, v);
   }
+
+  private writeDelta(w: BitWriter, u: number): void {
+    if (!this.adaptive) return writeDelta(w, u);
+    const len = bitLength(u);
+    if (len <= this.width) {
+      w.writeBits(0, 1);
+      w.writeBits64(Math.floor(u / TWO_32), u >>> 0, this.width);
+    } else if (len <= this.width + WIDER) {
+      w.writeBits(0b10, 2);
+      w.writeBits64(Math.floor(u / TWO_32), u >>> 0, this.width + WIDER);
+    } else {
+      w.writeBits(0b11, 2);
+      w.writeBits(len, 6);
+      w.writeBits64(Math.floor(u / TWO_32), u >>> 0, len);
+    }
+    this.width = nextWidth(this.width, len);
+  }
+}
+
+function adaptiveCost(u: number, width: number): number {
+  const len = bitLength(u);
+  return len <= width ? 1 + width : len <= width + WIDER ? 2 + width + WIDER : 8 + len;
 }
 
 function writeDelta(w: BitWriter, u: number): void {
@@ -276,10 +318,26 @@ export class FloatStreamDecoder extends FloatStreamState {
     return v;
   }
 
+  private readAdaptiveDelta(r: BitReader): number {
+    let len = this.width;
+    if (r.readBit() === 1) {
+      if (r.readBit() === 0) len = this.width + WIDER;
+      else {
+        len = r.readBits(6);
+        if (len <= this.width + WIDER || len > 53) throw corruptSeries('impossible delta length');
+      }
+    }
+    r.readBits64(len);
+    const u = r.hi * TWO_32 + r.lo;
+    this.width = nextWidth(this.width, bitLength(u));
+    return u;
+  }
+
   private readDecimal(r: BitReader, near: boolean): number {
     if (!this.decimalOk) throw corruptSeries('decimal code without a decimal state');
     let u: number;
-    if (r.readBit() === 0) u = r.readBits(7);
+    if (this.adaptive) u = this.readAdaptiveDelta(r);
+    else if (r.readBit() === 0) u = r.readBits(7);
     else if (r.readBit() === 0) u = r.readBits(12);
     else if (r.readBit() === 0) u = r.readBits(20);
     else {

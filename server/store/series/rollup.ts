@@ -5,8 +5,9 @@
  * Buckets are aligned to the epoch: a bucket of width W starts at a multiple of W. NaN points are skipped:
  * NaN marks "no value" (as Prometheus' staleness marker) and would poison min, max and sum.
  *
- * Encoded run of buckets (one tier, one series, one chunk), byte layout (format 2):
- *   byte 0        0x02, the format tag (an XOR chunk starts 0x01)
+ * Encoded run of buckets (one tier, one series, one chunk), byte layout (format 3):
+ *   byte 0        0x03, the format tag (an XOR chunk starts 0x01; format 2, still read, differs only in
+ *                 the delta code of its value streams)
  *   uvarint       bucket count
  *   uvarint       width in ms
  *   uvarint       start of the first bucket / width (only when count > 0)
@@ -19,7 +20,8 @@
  *     values      count == 1: one value on the min stream (min = max = sum = last for a single point);
  *                 otherwise a value on each of the min, max and sum streams, then last: 0 -> last is max
  *                 (always, for a counter without reset), 10 -> last is min, 11 + a value on the last stream
- *   each of the four streams is coded as in float-stream.ts (XOR or decimal-mantissa delta)
+ *   each of the four streams is coded as in float-stream.ts (XOR or decimal-mantissa delta), with the
+ *   adaptive delta code (format 2: the fixed one), which saves 1-2 bytes an hour bucket
  * Regular buckets with a steady count and a steady last-point offset cost 3 bits plus their values.
  */
 import { AppError } from '../../errors.js';
@@ -27,7 +29,9 @@ import { BitReader, BitWriter, corruptSeries, putUvarint, uvarintSize } from './
 import { FloatStreamDecoder, FloatStreamEncoder } from './float-stream.js';
 import type { SeriesPoints } from './points.js';
 
-export const ROLLUP_RUN_FORMAT = 0x02;
+export const ROLLUP_RUN_FORMAT = 0x03;
+/** The earlier format: value streams with float-stream's fixed delta code. Read, no longer written. */
+const ROLLUP_RUN_FORMAT_FIXED_DELTAS = 0x02;
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -215,10 +219,10 @@ export function rollBuckets(buckets: readonly RollupBucket[], widthMs: number): 
 export function encodeBuckets(buckets: readonly RollupBucket[], widthMs: number): Uint8Array {
   if (!Number.isSafeInteger(widthMs) || widthMs <= 0) throw badWidth(widthMs);
   const w = new BitWriter(buckets.length * 8 + 16);
-  const mins = new FloatStreamEncoder();
-  const maxs = new FloatStreamEncoder();
-  const sums = new FloatStreamEncoder();
-  const lasts = new FloatStreamEncoder();
+  const mins = new FloatStreamEncoder(true);
+  const maxs = new FloatStreamEncoder(true);
+  const sums = new FloatStreamEncoder(true);
+  const lasts = new FloatStreamEncoder(true);
   let prevStart = -1;
   let prevCount = 0;
   let prevOffset = 0;
@@ -277,9 +281,10 @@ export function encodeBuckets(buckets: readonly RollupBucket[], widthMs: number)
 
 /** Decodes `encodeBuckets` output. Throws SERIES_DATA_CORRUPT on bytes that are not a valid run. */
 export function decodeBuckets(bytes: Uint8Array): { widthMs: number; buckets: RollupBucket[] } {
-  if (bytes.length === 0 || bytes[0] !== ROLLUP_RUN_FORMAT) {
+  if (bytes.length === 0 || (bytes[0] !== ROLLUP_RUN_FORMAT && bytes[0] !== ROLLUP_RUN_FORMAT_FIXED_DELTAS)) {
     throw corruptSeries(`not a rollup run (format byte ${bytes.length === 0 ? 'missing' : bytes[0]})`);
   }
+  const adaptive = bytes[0] === ROLLUP_RUN_FORMAT;
   const r = new BitReader(bytes, 1);
   const n = r.readUvarint();
   const widthMs = r.readUvarint();
@@ -288,10 +293,10 @@ export function decodeBuckets(bytes: Uint8Array): { widthMs: number; buckets: Ro
   if (n === 0) return { widthMs, buckets };
   // Every bucket after the first takes at least 4 bits; refuse counts the bytes cannot hold.
   if (r.bitsLeft < (n - 1) * 4) throw corruptSeries(`rollup run claims ${n} buckets but holds ${r.bitsLeft} bits`);
-  const mins = new FloatStreamDecoder();
-  const maxs = new FloatStreamDecoder();
-  const sums = new FloatStreamDecoder();
-  const lasts = new FloatStreamDecoder();
+  const mins = new FloatStreamDecoder(adaptive);
+  const maxs = new FloatStreamDecoder(adaptive);
+  const sums = new FloatStreamDecoder(adaptive);
+  const lasts = new FloatStreamDecoder(adaptive);
   let start = r.readUvarint() * widthMs;
   let count = 0;
   let offset = 0;
