@@ -251,13 +251,20 @@ describe('dashboard in Chromium', () => {
     });
   };
 
+  /** The Tasks page with its form as new (a form keeps its hosts and fields while the page stays open). */
+  const freshTasksPage = async () => {
+    await page.goto(`${t.http}/#/tasks`);
+    await page.reload();
+    await page.locator('[data-testid=task-form]').waitFor();
+  };
+
   it('pushes a picked file to two hosts, and both agents write it', async () => {
     const content = `pushed from the dashboard ${Date.now()}\n`;
     const local = join(stateDir, 'motd.txt');
     writeFileSync(local, content);
     const target = join(stateDir, 'pushed', 'motd');
     mkdirSync(join(stateDir, 'pushed'));
-    await page.goto(`${t.http}/#/tasks`);
+    await freshTasksPage();
     await page.locator('[data-testid=tab-push-file]').click();
     for (const h of hosts) await page.locator(`input[data-host="${h.name}"]`).check();
     await page.setInputFiles('[data-testid=push-fields] input[type=file]', local);
@@ -283,8 +290,7 @@ describe('dashboard in Chromium', () => {
   }, 60_000);
 
   it('shows a command\'s output line by line while it runs, from the live stream', async () => {
-    await page.goto(`${t.http}/#/tasks`);
-    await page.locator('[data-testid=tab-command]').click();
+    await freshTasksPage();
     await page.locator(`input[data-host="web-01"]`).check();
     await page.fill('input[aria-label=Command]', 'for i in 1 2 3 4; do echo line-$i; sleep 0.6; done');
     await page.locator('[data-testid=task-form] button.primary').click();
@@ -303,13 +309,13 @@ describe('dashboard in Chromium', () => {
     expect(seen.out).not.toContain('line-4');
     await taskDone();
     expect(await page.locator('.host-result[data-host="web-01"] pre[data-stream=stdout]').textContent()).toBe('line-1\nline-2\nline-3\nline-4\n');
+    await shootState('tasks-output');
   }, 60_000);
 
   it('falls back to reading the task every second when the live stream cannot be opened', async () => {
     await page.route('**/output/stream', (r) => r.abort());
     try {
-      await page.goto(`${t.http}/#/tasks`);
-      await page.locator('[data-testid=tab-command]').click();
+      await freshTasksPage();
       await page.locator(`input[data-host="db-01"]`).check();
       await page.fill('input[aria-label=Command]', 'echo polled-$((6*7))');
       await page.locator('[data-testid=task-form] button.primary').click();

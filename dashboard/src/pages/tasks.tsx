@@ -11,7 +11,7 @@ import { PageTitle } from '../ui/layout';
 import { Empty, ErrorNote, Loading, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
 import type { Host } from './hosts';
-import { HOST_FINISHED, useTaskLive } from './task-live';
+import { HOST_FINISHED, TASK_FINISHED, useTaskLive } from './task-live';
 
 interface Task {
   id: string;
@@ -36,12 +36,14 @@ const summary = (t: Task) => t.action.command ?? t.action.argv?.join(' ') ?? (t.
 export function TasksPage() {
   const loc = useLocation();
   const taskId = loc.query.get('task');
+  // The history shows the open task's state as soon as the task's own view hears it.
+  const [openState, setOpenState] = useState<string>();
   return (
     <>
       <PageTitle>Tasks</PageTitle>
       <StartForm />
-      {taskId ? <TaskOutput id={taskId} /> : null}
-      <History />
+      {taskId ? <TaskOutput id={taskId} onState={setOpenState} /> : null}
+      <History openState={openState} />
     </>
   );
 }
@@ -167,9 +169,10 @@ function StartForm() {
   );
 }
 
-function TaskOutput({ id }: { id: string }) {
+function TaskOutput({ id, onState }: { id: string; onState: (state: string | undefined) => void }) {
   const task = useResource<Task>(`/api/v1/tasks/${id}`);
   const live = useTaskLive(id);
+  useEffect(() => onState(live.state), [live.state]);
   // The counts in the header are re-read when the task's state changes or a host finishes.
   const finished = live.hosts?.filter((h) => HOST_FINISHED.has(h.state)).length ?? 0;
   useEffect(() => {
@@ -189,7 +192,7 @@ function TaskOutput({ id }: { id: string }) {
             <p class="muted small">
               by {t.requested_by} · {ago(t.created_at)}
               {t.hosts ? ` · ${Object.entries(t.hosts).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}
-              {live.via === 'stream' ? ' · live' : ''}
+              {live.via === 'stream' && !TASK_FINISHED.has(live.state ?? t.state) ? ' · live' : ''}
             </p>
           </>
         )}
@@ -222,8 +225,11 @@ function TaskOutput({ id }: { id: string }) {
   );
 }
 
-function History() {
+function History({ openState }: { openState: string | undefined }) {
   const tasks = useResource<Task[]>('/api/v1/tasks?limit=30', { pollMs: 5000 });
+  useEffect(() => {
+    if (openState) tasks.reload();
+  }, [openState]);
   return (
     <section class="card">
       <h2>History</h2>
