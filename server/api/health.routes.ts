@@ -46,7 +46,7 @@ export function healthRoutes(deps: ApiDeps) {
       response: Type.Object({
         gateway: Type.Object({
           connections: Type.Integer(), authenticated: Type.Integer(), opened: Type.Integer(), closed: Type.Integer(),
-          framesIn: Type.Integer(), framesOut: Type.Integer(), acks: Type.Integer(),
+          framesIn: Type.Integer(), framesOut: Type.Integer(), acks: Type.Integer(), configRetries: Type.Integer(),
           rejections: Type.Record(Type.String(), Type.Integer()),
         }),
         ingest: Type.Object({

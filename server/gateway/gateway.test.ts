@@ -128,6 +128,31 @@ describe('gateway', () => {
     second.close();
   });
 
+  it('retries a config push that failed until the agent has its configuration', async () => {
+    // Fault injection: the real config builder, wrapped to fail twice as it does when the database is
+    // unreachable (the database itself cannot be made to fail for this one call only).
+    const handlers = (t.server.deps.gateway as any).deps.handlers;
+    const real = handlers.config;
+    let failures = 2;
+    handlers.config = async (agent: unknown) => {
+      if (failures > 0) {
+        failures--;
+        throw new Error('connection terminated unexpectedly');
+      }
+      return real(agent);
+    };
+    const retriesBefore = t.server.deps.gateway.stats.configRetries;
+    try {
+      const agent = await enrollAgent(t);
+      const link = await goodLink(agent); // resolves on the first config frame the agent receives
+      expect(failures).toBe(0);
+      expect(t.server.deps.gateway.stats.configRetries - retriesBefore).toBe(2);
+      link.close();
+    } finally {
+      handlers.config = real;
+    }
+  });
+
   it('refuses metrics from a pending agent without closing it', async () => {
     const pending = await startTestServer({ AW_AUTO_APPROVE: 'false' });
     try {

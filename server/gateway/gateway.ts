@@ -59,6 +59,8 @@ export interface GatewayStats {
   framesIn: number;
   framesOut: number;
   acks: number;
+  /** Config pushes that failed and were scheduled again. */
+  configRetries: number;
   /** Rejections by close-code name (and refused-frame codes). */
   rejections: Record<string, number>;
 }
@@ -67,6 +69,8 @@ type Ws = WebSocket<AgentSocket>;
 
 const HELLO_TIMEOUT_MS = 10_000;
 const LAST_SEEN_FLUSH_MS = 15_000;
+const CONFIG_RETRY_FIRST_MS = 1_000;
+const CONFIG_RETRY_MAX_MS = 60_000;
 
 export interface GatewayDeps {
   config: Config['gateway'];
@@ -86,9 +90,10 @@ export class Gateway {
   private readonly lookups = new LookupBatcher<string, AgentCredentials>((ids) => this.deps.directory.credentialsOf(ids), { maxKeys: 500, maxWaitMs: 2 });
   private seen = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly configRetries = new Set<NodeJS.Timeout>();
   private readonly unsubscribe: Array<() => void> = [];
   private draining = false;
-  readonly stats: GatewayStats = { connections: 0, authenticated: 0, opened: 0, closed: 0, framesIn: 0, framesOut: 0, acks: 0, rejections: {} };
+  readonly stats: GatewayStats = { connections: 0, authenticated: 0, opened: 0, closed: 0, framesIn: 0, framesOut: 0, acks: 0, configRetries: 0, rejections: {} };
 
   constructor(private readonly deps: GatewayDeps) {}
 
@@ -164,6 +169,7 @@ export class Gateway {
 
   async stop(): Promise<void> {
     this.timers.forEach(clearInterval);
+    this.configRetries.forEach(clearTimeout);
     this.unsubscribe.forEach((u) => u());
     await this.flushLastSeen();
   }
@@ -357,18 +363,35 @@ export class Gateway {
     );
   }
 
-  private async pushConfig(ws: Ws): Promise<void> {
+  /**
+   * Sends the agent its current configuration. A failure (the database busy or down while building
+   * it, the frame dropped under backpressure) is retried with backoff for as long as this session
+   * lives: the agent must not keep running an old configuration until its next reconnect. Each try
+   * builds the configuration afresh, so a late retry never sends a stale one.
+   */
+  private async pushConfig(ws: Ws, attempt = 0): Promise<void> {
     const ud = ws.getUserData();
     try {
       const rest = (await this.deps.handlers?.config?.(ud)) ?? { intervalS: this.deps.config.agentIntervalS, heartbeatS: this.deps.config.agentHeartbeatS };
+      if (ud.closed) return;
       // The state and intervals always go (they may have changed while the agent was away); the
       // monitoring part only when the agent does not run this version yet.
       const { monitoring, ...always } = rest;
       const unchanged = rest.version !== undefined && rest.version === ud.configVersion;
       const message: ConfigMessage = { ...always, ...(unchanged || monitoring === undefined ? {} : { monitoring }), state: ud.state === 'active' ? 'active' : 'pending' };
-      if (this.send(ws, MessageType.config, message) && message.monitoring) ud.configVersion = rest.version;
+      if (!this.send(ws, MessageType.config, message)) throw new Error('config frame dropped (socket backpressure)');
+      if (message.monitoring) ud.configVersion = rest.version;
     } catch (err) {
-      this.deps.log.error({ err, agent: ud.agentId }, 'building agent config failed');
+      if (ud.closed) return;
+      const delayMs = Math.min(CONFIG_RETRY_MAX_MS, CONFIG_RETRY_FIRST_MS * 2 ** attempt);
+      this.deps.log.warn({ err, agent: ud.agentId, attempt: attempt + 1, retryInMs: delayMs }, 'agent config push failed; retrying');
+      this.stats.configRetries++;
+      const timer = setTimeout(() => {
+        this.configRetries.delete(timer);
+        if (!ud.closed && this.sessions.get(ud.agentId) === ws) void this.pushConfig(ws, attempt + 1);
+      }, delayMs);
+      timer.unref();
+      this.configRetries.add(timer);
     }
   }
 
