@@ -1,15 +1,13 @@
 /** The agent against a real server that goes away and comes back: nothing lost, nothing twice. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import { startServer, type RunningServer } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/log.js';
 import { enrollAgent, startTestServer, type TestServer } from '../test/support/server.js';
 import { AFTER_SHUTDOWN_CAP_MS, backoffDelay, reconnectDelay, SHUTDOWN_SPREAD_MS } from './reconnect-delay.js';
-import { AgentRuntime } from './runtime.js';
 import { CloseCode } from '../server/protocol/close-codes.js';
-import { Spool } from './spool.js';
 import { until } from '../test/support/until.js';
+import { testRuntime } from '../test/support/agent-runtime.js';
 
 describe('backoff', () => {
   it('is full jitter: uniform below an exponentially growing cap', () => {
@@ -40,17 +38,9 @@ describe('agent runtime', () => {
     const port = t.server.port;
     const enrolled = await enrollAgent(t);
     let produced = 0;
-    const runtime = new AgentRuntime({
-      server: t.ws,
-      agentId: enrolled.agentId,
-      secret: enrolled.secret,
-      hello: { agentVersion: 'test', hostname: 'replay' },
-      spool: new Spool({ memoryBatches: 100, maxFileBytes: 1e6 }),
-      log: pino({ level: 'silent' }),
+    const runtime = testRuntime(t.ws, enrolled, {
       // One point per collection with a distinct value, so the store's contents can be checked exactly.
       collect: async (now) => [{ name: 'test.counter', t: now, v: ++produced }],
-      intervalS: 1,
-      backoff: { baseMs: 100, capMs: 500 },
     });
     let connects = 0;
     runtime.on('connected', () => connects++);

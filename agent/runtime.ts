@@ -43,7 +43,6 @@ const INVENTORY_EVERY_MS = 24 * 3600 * 1000;
 const INVENTORY_CHECK_MS = 15 * 60 * 1000;
 const ACK_TIMEOUT_MS = 60_000;
 
-
 export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [number]; fatal: [number, string] }> {
   private link: AgentLink | undefined;
   /** Unknown until the server's first config: points collected meanwhile are kept, not thrown away. */

@@ -5,14 +5,13 @@
  * changes come back from the asset's timeline, with source "agent".
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { AgentRuntime } from '../../agent/runtime.js';
-import { Spool } from '../../agent/spool.js';
+import type { AgentRuntime } from '../../agent/runtime.js';
 import { collectInventory } from '../../agent/collect/inventory/collect-inventory.js';
 import { fixedHost, fixtureFiles, fixtureRunner, fixtureText, physicalServerFixture, succeeded } from '../../agent/collect/inventory/fixture-host.js';
 import type { InventoryReport } from '../../agent/collect/inventory/inventory-report.js';
 import { enrollAgent } from '../support/server.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
+import { testRuntime } from '../support/agent-runtime.js';
 
 const GiB = 2 ** 30;
 
@@ -59,16 +58,9 @@ describe('inventory intake', () => {
   it('a real agent: unknown machine queued, approved into an asset; a disk removed and memory doubled come back as exactly two agent changes', async () => {
     const enrolled = await enrollAgent(t, 'vm');
     let report = await vmReport();
-    const runtime = new AgentRuntime({
-      server: t.ws,
-      agentId: enrolled.agentId,
-      secret: enrolled.secret,
+    const runtime = testRuntime(t.ws, enrolled, {
       hello: { agentVersion: 'test', hostname: 'vm' },
-      spool: new Spool({ memoryBatches: 10, maxFileBytes: 1e6 }),
-      log: pino({ level: 'silent' }),
-      collect: async () => [],
       inventory: async () => ({ ...report, collectedAt: Date.now() }) as unknown as Record<string, unknown>,
-      intervalS: 1,
       inventoryCheckMs: 300,
     });
     runtimes.push(runtime);

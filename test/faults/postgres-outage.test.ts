@@ -6,8 +6,7 @@
  * (DATABASE_URL); with the embedded PGlite there is no connection to lose.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { AgentRuntime } from '../../agent/runtime.js';
+import type { AgentRuntime } from '../../agent/runtime.js';
 import { Spool } from '../../agent/spool.js';
 import { startServer, type RunningServer } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
@@ -19,6 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from '../support/until.js';
+import { testRuntime } from '../support/agent-runtime.js';
 
 const OUTAGE_MS = Number(process.env.AW_TEST_OUTAGE_MS ?? 8000);
 const AGENTS = 5;
@@ -58,9 +58,8 @@ describe.runIf(!!process.env.DATABASE_URL)('Postgres outage under load', () => {
       const spool = new Spool({ memoryBatches: 1000, maxFileBytes: 1e6 });
       spools.push(spool);
       produced.set(enrolled.hostId, 0);
-      const runtime = new AgentRuntime({
-        server: t.ws, agentId: enrolled.agentId, secret: enrolled.secret, hello: { agentVersion: 'test', hostname: `outage-${i}` },
-        spool, log: pino({ level: process.env.AW_TEST_LOG ?? 'silent' }), intervalS: 1, backoff: { baseMs: 100, capMs: 1000 },
+      const runtime = testRuntime(t.ws, enrolled, {
+        hello: { agentVersion: 'test', hostname: `outage-${i}` }, spool,
         collect: async (now) => {
           const n = produced.get(enrolled.hostId)! + 1;
           produced.set(enrolled.hostId, n);

@@ -3,14 +3,13 @@
  * stored, the API answering), and says so in its health; when Redis returns it rejoins. The server
  * reaches the real Redis through a TCP relay the test cuts, so other test files keep theirs.
  */
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AgentRuntime } from '../../agent/runtime.js';
-import { Spool } from '../../agent/spool.js';
+import type { AgentRuntime } from '../../agent/runtime.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
 import { enrollAgent } from '../support/server.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { until } from '../support/until.js';
+import { testRuntime } from '../support/agent-runtime.js';
 
 describe.runIf(!!process.env.REDIS_URL)('Redis outage', () => {
   let t: ApiServer;
@@ -31,9 +30,7 @@ describe.runIf(!!process.env.REDIS_URL)('Redis outage', () => {
 
     const agent = await enrollAgent(t, 'redis-outage');
     let produced = 0;
-    runtime = new AgentRuntime({
-      server: t.ws, agentId: agent.agentId, secret: agent.secret, hello: { agentVersion: 'test', hostname: 'redis-outage' },
-      spool: new Spool({ memoryBatches: 1000, maxFileBytes: 1e6 }), log: pino({ level: 'silent' }), intervalS: 1, backoff: { baseMs: 100, capMs: 1000 },
+    runtime = testRuntime(t.ws, agent, {
       collect: async (now) => [{ name: 'test.seq', t: now, v: ++produced }],
     });
     runtime.start();

@@ -8,9 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, expect, it } from 'vitest';
-import { AgentRuntime } from '../../agent/runtime.js';
+import type { AgentRuntime } from '../../agent/runtime.js';
 import { Spool } from '../../agent/spool.js';
 import { createRunDatabase, type RunDatabase } from '../../bench/agents/provision.js';
 import { startServers, type ServerFleet } from '../../bench/agents/servers.js';
@@ -19,6 +18,7 @@ import { loadConfig } from '../../server/config.js';
 import { PostgresMetricStore } from '../../server/store/postgres/chunk-store.js';
 import { freePort } from '../support/server.js';
 import { until } from '../support/until.js';
+import { testRuntime } from '../support/agent-runtime.js';
 
 const AGENTS = 20;
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -53,10 +53,8 @@ it(`a restarted server has all ${AGENTS} agents back within 30 s and loses or do
     const spool = new Spool({ memoryBatches: 1000, maxFileBytes: 1e6 });
     spools.push(spool);
     produced.set(agent.hostId, 0);
-    const runtime = new AgentRuntime({
-      server: `ws://127.0.0.1:${port}/agent`, agentId: agent.agentId, secret: Buffer.from(agent.secret, 'hex'),
-      hello: { agentVersion: 'test', hostname: agent.hostname }, spool, log: pino({ level: process.env.AW_TEST_LOG ?? 'silent' }),
-      intervalS: 1, backoff: { baseMs: 200, capMs: 2000 },
+    const runtime = testRuntime(`ws://127.0.0.1:${port}/agent`, { agentId: agent.agentId, secret: Buffer.from(agent.secret, 'hex') }, {
+      hello: { agentVersion: 'test', hostname: agent.hostname }, spool, backoff: { baseMs: 200, capMs: 2000 },
       collect: async (now) => {
         if (!producing) return [];
         const n = produced.get(agent.hostId)! + 1;

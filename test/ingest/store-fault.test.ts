@@ -6,12 +6,11 @@
  * Either way the agent must be told to resend, and every point must end up stored exactly once.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { AgentRuntime } from '../../agent/runtime.js';
-import { Spool } from '../../agent/spool.js';
+import type { AgentRuntime } from '../../agent/runtime.js';
 import type { IngestBatch, MetricStore } from '../../server/store/metric-store.js';
 import { enrollAgent, startTestServer, type TestServer } from '../support/server.js';
 import { until } from '../support/until.js';
+import { testRuntime } from '../support/agent-runtime.js';
 
 class FaultyStore implements MetricStore {
   writes = 0;
@@ -54,16 +53,8 @@ describe('metric store failing mid-flush', () => {
     );
     const enrolled = await enrollAgent(t);
     let produced = 0;
-    runtime = new AgentRuntime({
-      server: t.ws,
-      agentId: enrolled.agentId,
-      secret: enrolled.secret,
-      hello: { agentVersion: 'test', hostname: 'faulty-store' },
-      spool: new Spool({ memoryBatches: 100, maxFileBytes: 1e6 }),
-      log: pino({ level: 'silent' }),
+    runtime = testRuntime(t.ws, enrolled, {
       collect: async (now) => [{ name: 'test.counter', t: now, v: ++produced }, { name: 'test.double', t: now, v: produced * 2 }],
-      intervalS: 1,
-      backoff: { baseMs: 100, capMs: 500 },
     });
     runtime.start();
 

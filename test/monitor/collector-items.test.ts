@@ -5,16 +5,15 @@
  * restart; after a reconnect its hello names the version it runs and the server does not send the
  * monitoring part again.
  */
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentLink } from '../../agent/link.js';
-import { AgentRuntime } from '../../agent/runtime.js';
-import { Spool } from '../../agent/spool.js';
+import type { AgentRuntime } from '../../agent/runtime.js';
 import { createMetricCollector } from '../../agent/collect/metrics/metric-collector.js';
 import type { ConfigMessage } from '../../server/protocol/messages.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
 import { enrollAgent, type EnrolledAgent } from '../support/server.js';
 import { until } from '../support/until.js';
+import { testRuntime } from '../support/agent-runtime.js';
 
 const DEFAULT_INTERVAL_S = 60;
 
@@ -53,17 +52,11 @@ describe('template collector items', () => {
 
   it('a cpu collector item at 2 s reaches the running agent: cpu points at ~2 s, the rest stays at the default interval', async () => {
     const collector = createMetricCollector();
-    runtime = new AgentRuntime({
-      server: t.ws,
-      agentId: agent.agentId,
-      secret: agent.secret,
+    runtime = testRuntime(t.ws, agent, {
       hello: { agentVersion: 'test', hostname: 'collector-host' },
-      spool: new Spool({ memoryBatches: 1000, maxFileBytes: 1e6 }),
-      log: pino({ level: 'silent' }),
       collect: (now, only) => collector.collect(now, only),
       onConfig: (c) => configs.push(c),
       intervalS: DEFAULT_INTERVAL_S,
-      backoff: { baseMs: 100, capMs: 500 },
     });
     runtime.start();
     await until('agent connected', () => t.server.deps.gateway.isOnline(agent.agentId));

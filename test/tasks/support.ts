@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { httpBase } from '../../agent/enroll.js';
 import { AgentRuntime } from '../../agent/runtime.js';
-import { Spool } from '../../agent/spool.js';
 import { SeenOrders } from '../../agent/tasks/seen-orders.js';
 import { TaskAgent } from '../../agent/tasks/task-agent.js';
 import type { TaskPolicy } from '../../agent/tasks/task-policy.js';
 import type { ApiServer } from '../api/api-client.js';
 import { enrollAgent, type EnrolledAgent } from '../support/server.js';
 import { until } from '../support/until.js';
+import { testRuntime } from '../support/agent-runtime.js';
 
 export { until };
 
@@ -33,10 +33,8 @@ export function startAgent(t: ApiServer, enrolled: EnrolledAgent, policy: TaskPo
     log,
     outputFlushMs: 20,
   });
-  const runtime = new AgentRuntime({
-    server: t.ws, agentId: enrolled.agentId, secret: enrolled.secret, hello: { agentVersion: 'test', hostname: 'task-host' },
-    spool: new Spool({ memoryBatches: 10, maxFileBytes: 1e6 }), log, collect: async () => [], intervalS: 60,
-    backoff: { baseMs: 50, capMs: 200 }, tasks,
+  const runtime = testRuntime(t.ws, enrolled, {
+    hello: { agentVersion: 'test', hostname: 'task-host' }, log, intervalS: 60, backoff: { baseMs: 50, capMs: 200 }, tasks,
   });
   runtime.start();
   return { ...enrolled, runtime, tasks, stateDir };
