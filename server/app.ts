@@ -190,6 +190,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     (stopped ??= (async () => {
       uWS.us_listen_socket_close(listenSocket);
       clearInterval(retention);
+      monitor.halt();
       // Write and acknowledge what was accepted before telling agents to go, so that a restart
       // makes them resend nothing that is already stored.
       gateway.stopAccepting();
