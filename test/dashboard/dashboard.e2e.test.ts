@@ -447,6 +447,33 @@ describe('dashboard in Chromium', () => {
     expect(await more.count()).toBe(0);
   }, 60_000);
 
+  it('lists notification channels, deliveries and maintenance windows in their tabs', async () => {
+    // Disabled, so it sends nothing during the other tests; the window starts tomorrow, so it silences nothing.
+    const channel = await t.call('POST', '/api/v1/notification-channels', {
+      headers: t.admin.auth,
+      body: { name: 'ops hook', kind: 'webhook', settings: { url: 'http://127.0.0.1:9/hook' }, min_severity: 'high', enabled: false },
+    });
+    expect(channel.status, JSON.stringify(channel.body)).toBe(201);
+    const tomorrow = Date.now() + 86_400_000;
+    const window = await t.call('POST', '/api/v1/maintenance-windows', {
+      headers: t.admin.auth,
+      body: { name: 'db-01 kernel update', host_id: hosts[1].enrolled.hostId, starts_at: new Date(tomorrow).toISOString(), ends_at: new Date(tomorrow + 3_600_000).toISOString() },
+    });
+    expect(window.status, JSON.stringify(window.body)).toBe(201);
+    await page.goto(`${t.http}/#/monitoring`);
+    await page.locator('[data-tab=channels]').click();
+    const row = page.locator('[data-testid=channels-list] li', { hasText: 'ops hook' });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/webhook.*disabled.*high and above/);
+    await page.locator('[data-tab=deliveries]').click();
+    await settled(page);
+    expect(await page.locator('main .state.error').count()).toBe(0);
+    await page.locator('[data-tab=maintenance]').click();
+    const w = page.locator('[data-testid=maintenance-list] li', { hasText: 'db-01 kernel update' });
+    await w.waitFor();
+    expect(await w.locator(`a[href="#/hosts/${hosts[1].enrolled.hostId}"]`).count()).toBe(1);
+  });
+
   it('writes a screenshot of every page at desktop and phone width', async () => {
     mkdirSync(SHOTS, { recursive: true });
     const web = hosts[0].enrolled.hostId;
