@@ -1,7 +1,8 @@
 /**
  * Two server nodes sharing Postgres and Redis, behind a failover TCP balancer (test/support/tcp-proxy):
  * agents land on node A (a child process); calls made on node B (in this process) reach them through
- * Redis; killing node A (SIGKILL, no goodbye) moves its agents to node B within 30 s. Needs both a
+ * Redis; a task's live output from an agent on A reaches a watcher on B; killing node A (SIGKILL, no
+ * goodbye) moves its agents to node B within 30 s. Needs both a
  * Postgres server (DATABASE_URL; the embedded PGlite cannot be shared by two processes) and Redis.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,9 +12,13 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpBase } from '../../agent/enroll.js';
 import { AgentLink } from '../../agent/link.js';
 import { AgentRuntime } from '../../agent/runtime.js';
 import { Spool } from '../../agent/spool.js';
+import { SeenOrders } from '../../agent/tasks/seen-orders.js';
+import { TaskAgent } from '../../agent/tasks/task-agent.js';
+import { readSse } from '../../dashboard/src/sse.js';
 import { startServers, type ServerFleet } from '../../bench/agents/servers.js';
 import { startServer, type RunningServer } from '../../server/app.js';
 import { SessionStore } from '../../server/auth/sessions.js';
@@ -47,10 +52,11 @@ describe.runIf(!!process.env.DATABASE_URL && !!process.env.REDIS_URL)('two serve
   const fatal = new Map<string, number>();
   const metricsStored = new Set<string>();
 
-  const api = async (method: string, path: string) => {
-    const res = await fetch(b.http + path, { method, headers: auth });
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(b.http + path, { method, headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as any };
   };
+  const nodeIdOfA = async () => ((await api('GET', '/api/v1/cluster/nodes')).body.data as Array<{ id: string; pid: number }>).find((n) => n.pid === nodeA.pids[0])?.id;
   const holder = (agentId: string) => redis.get(`aw:${cluster}:agent:${agentId}`);
   const tmp = () => {
     const d = mkdtempSync(join(tmpdir(), 'aw-cluster-test-'));
@@ -129,6 +135,56 @@ describe.runIf(!!process.env.DATABASE_URL && !!process.env.REDIS_URL)('two serve
     await until('the bare agent held by node A', async () => configs.length > 0 && (await holder(agents[2].agentId)) === idA);
     expect(await nodeB.deps.cluster.sendToAgent(agents[2].agentId, MessageType.config, { intervalS: 7, heartbeatS: 30, state: 'pending' })).toBe('relayed');
     await until('the relayed message received', () => configs.some((c) => c.intervalS === 7), 10_000);
+  }, 60_000);
+
+  it('streams a task\'s live output from an agent on node A to a watcher on node B', async () => {
+    const enrolled = await enrollAgent(b, 'cluster-tasks');
+    const tasks = new TaskAgent({
+      agentId: enrolled.agentId, serverPublicKey: nodeB.deps.identity.signPublicKey, policy: {},
+      seen: new SeenOrders(join(tmp(), 'tasks-seen.json')), httpBase: `http://127.0.0.1:${balancer.port}`, log, outputFlushMs: 20,
+    });
+    const runtime = new AgentRuntime({
+      server: `ws://127.0.0.1:${balancer.port}/agent`, agentId: enrolled.agentId, secret: enrolled.secret, hello: { agentVersion: 'test', hostname: 'cluster-tasks' },
+      spool: new Spool({ memoryBatches: 100, maxFileBytes: 1e6 }), log, intervalS: 60, backoff: { baseMs: 200, capMs: 2000 }, collect: async () => [], tasks,
+    });
+    runtime.start();
+    runtimes.push(runtime);
+    expect((await api('POST', `/api/v1/agents/${enrolled.agentId}/approve`)).status).toBe(200);
+    const idA = await nodeIdOfA();
+    await until('the task agent held by node A', async () => runtime.connected && (await holder(enrolled.agentId)) === idA);
+    expect(nodeB.deps.gateway.isOnline(enrolled.agentId)).toBe(false);
+
+    // Asked on B, run by the agent on A: lines over about 2 s.
+    const made = await api('POST', '/api/v1/tasks', { action: { kind: 'shell', command: 'for i in 1 2 3 4 5; do echo line-$i; sleep 0.4; done' }, targets: { host_ids: [enrolled.hostId] } });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const taskId = made.body.data.id as string;
+    // Bounded, so a relay that drops events fails on what is missing rather than on the test's timeout.
+    const stream = await fetch(`${b.http}/api/v1/tasks/${taskId}/output/stream`, { headers: auth, signal: AbortSignal.timeout(30_000) });
+    expect(stream.status).toBe(200);
+    const events: Array<{ event: string; data: any }> = [];
+    // Where the task stood, read on B the moment B's watcher had the first chunk.
+    let atFirstChunk: Promise<{ task: string; host: string }> | undefined;
+    await readSse(stream, (e) => {
+      events.push({ event: e.event, data: JSON.parse(e.data) });
+      if (e.event === 'output' && !atFirstChunk) {
+        atFirstChunk = Promise.all([api('GET', `/api/v1/tasks/${taskId}`), api('GET', `/api/v1/tasks/${taskId}/hosts`)]).then(([t, h]) => ({ task: t.body.data.state, host: h.body.data[0].state }));
+      }
+    }).catch((err) => {
+      if (err.name !== 'TimeoutError') throw err;
+    });
+    const kinds = events.map((e) => e.event);
+    expect(atFirstChunk, `no output event reached node B: ${JSON.stringify(kinds)}`).toBeDefined();
+    // The first chunk came while the command still ran: nothing was finished yet.
+    expect(await atFirstChunk).toEqual({ task: 'running', host: expect.stringMatching(/^(sent|running)$/) });
+    expect(kinds.indexOf('output')).toBeLessThan(kinds.indexOf('result'));
+    const outputs = events.filter((e) => e.event === 'output');
+    expect(outputs.length).toBeGreaterThan(1);
+    // Live chunks are not stored: one printed before the watcher was in place is in the result only.
+    const all = 'line-1\nline-2\nline-3\nline-4\nline-5\n';
+    const live = outputs.map((e) => e.data.data).join('');
+    expect(all.endsWith(live) && live.includes('line-4\nline-5\n'), live).toBe(true);
+    expect(events.find((e) => e.event === 'result')?.data).toMatchObject({ host_id: enrolled.hostId, state: 'ok', exit_code: 0, stdout: all });
+    expect(events.at(-1)).toEqual({ event: 'end', data: { state: 'done' } });
   }, 60_000);
 
   it('moves node A\'s agents to node B within 30 s when node A is killed', async () => {

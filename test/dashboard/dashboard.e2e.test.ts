@@ -380,6 +380,100 @@ describe('dashboard in Chromium', () => {
     expect(problems.body.data[0]).toMatchObject({ name: 'Web service down', acknowledged_by: expect.stringContaining('ops') });
   });
 
+  it('creates a template with a collector item, adds another, shows a refused one as the API error, and the host lists them', async () => {
+    await page.goto(`${t.http}/#/monitoring`);
+    await page.locator('[data-tab=templates]').click();
+    const create = page.locator('[data-testid=template-create]');
+    await create.locator('input[aria-label="New template name"]').fill('collectors fast');
+    await create.locator('select[name=collector]').selectOption('load');
+    await create.locator('input[name=interval_s]').fill('5');
+    await create.locator('button.primary').click();
+    await page.locator('[data-testid=template-created]', { hasText: 'collectors fast' }).waitFor();
+    const card = page.locator('[data-template="collectors fast"]');
+    await card.locator('li[data-item=load]', { hasText: 'every 5 s' }).waitFor();
+
+    await card.locator('select[name=collector]').selectOption('cpu');
+    await card.locator('input[name=interval_s]').fill('2');
+    await card.locator('button', { hasText: 'Add collector' }).click();
+    await card.locator('li[data-item=cpu]', { hasText: 'every 2 s' }).waitFor();
+    const stored = async () => ((await t.call('GET', '/api/v1/templates?limit=1000', { headers: t.admin.auth })).body.data as any[]).find((x) => x.name === 'collectors fast');
+    expect((await stored()).items).toEqual([
+      { key: 'load', type: 'collector', collector: 'load', interval_s: 5 },
+      { key: 'cpu', type: 'collector', collector: 'cpu', interval_s: 2 },
+    ]);
+
+    // cpu again: the API refuses the second item with that key; the card shows its message and request id.
+    await card.locator('input[name=interval_s]').fill('10');
+    await card.locator('button', { hasText: 'Add collector' }).click();
+    const err = card.locator('.state.error');
+    await err.waitFor();
+    expect(await err.textContent()).toMatch(/key cpu is used twice.*VALIDATION_FAILED · HTTP 400/);
+    expect(await err.locator('.request-id').textContent()).toMatch(/\S{6,}/);
+    expect((await stored()).items).toHaveLength(2);
+    await shootState('monitoring-templates');
+
+    // Linked to db-01, its host page lists the collectors the agent runs at their own interval.
+    const db = hosts[1].enrolled.hostId;
+    const tplId = (await stored()).id;
+    expect((await t.call('PUT', `/api/v1/templates/${tplId}/hosts/${db}`, { headers: t.admin.auth })).status).toBe(200);
+    try {
+      await page.goto(`${t.http}/#/hosts/${db}`);
+      const listed = page.locator('[data-testid=host-collectors]');
+      await listed.waitFor();
+      expect(await listed.textContent()).toMatch(/cpu every 2 s, load every 5 s/);
+    } finally {
+      expect((await t.call('DELETE', `/api/v1/templates/${tplId}/hosts/${db}`, { headers: t.admin.auth })).status).toBe(200);
+    }
+  }, 60_000);
+
+  it('shows a list longer than a page with "Load more", and loading it shows the rest', async () => {
+    // Templates come 25 to a page, by name.
+    for (let i = 0; i < 30; i++) {
+      const made = await t.call('POST', '/api/v1/templates', { headers: t.admin.auth, body: { name: `paged ${String(i).padStart(2, '0')}`, items: [], triggers: [] } });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+    }
+    const all = ((await t.call('GET', '/api/v1/templates?limit=1000', { headers: t.admin.auth })).body.data as { name: string }[]).map((x) => x.name);
+    expect(all.length).toBeGreaterThan(30);
+    await page.goto(`${t.http}/#/monitoring`);
+    await page.locator('[data-tab=templates]').click();
+    const more = page.locator('[data-testid=load-more]');
+    await more.waitFor();
+    const names = () => page.locator('section[data-template] h2').allTextContents();
+    expect(await names()).toEqual(all.slice(0, 25));
+    expect(await more.textContent()).toMatch(/^25 (of \d+ )?templates shown/);
+    await more.locator('button', { hasText: 'Load more' }).click();
+    await page.locator(`section[data-template="${all.at(-1)}"]`).waitFor();
+    expect(await names()).toEqual(all);
+    expect(await more.count()).toBe(0);
+  }, 60_000);
+
+  it('lists notification channels, deliveries and maintenance windows in their tabs', async () => {
+    // Disabled, so it sends nothing during the other tests; the window starts tomorrow, so it silences nothing.
+    const channel = await t.call('POST', '/api/v1/notification-channels', {
+      headers: t.admin.auth,
+      body: { name: 'ops hook', kind: 'webhook', settings: { url: 'http://127.0.0.1:9/hook' }, min_severity: 'high', enabled: false },
+    });
+    expect(channel.status, JSON.stringify(channel.body)).toBe(201);
+    const tomorrow = Date.now() + 86_400_000;
+    const window = await t.call('POST', '/api/v1/maintenance-windows', {
+      headers: t.admin.auth,
+      body: { name: 'db-01 kernel update', host_id: hosts[1].enrolled.hostId, starts_at: new Date(tomorrow).toISOString(), ends_at: new Date(tomorrow + 3_600_000).toISOString() },
+    });
+    expect(window.status, JSON.stringify(window.body)).toBe(201);
+    await page.goto(`${t.http}/#/monitoring`);
+    await page.locator('[data-tab=channels]').click();
+    const row = page.locator('[data-testid=channels-list] li', { hasText: 'ops hook' });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/webhook.*disabled.*high and above/);
+    await page.locator('[data-tab=deliveries]').click();
+    await settled(page);
+    expect(await page.locator('main .state.error').count()).toBe(0);
+    await page.locator('[data-tab=maintenance]').click();
+    const w = page.locator('[data-testid=maintenance-list] li', { hasText: 'db-01 kernel update' });
+    await w.waitFor();
+    expect(await w.locator(`a[href="#/hosts/${hosts[1].enrolled.hostId}"]`).count()).toBe(1);
+  });
+
   it('writes a screenshot of every page at desktop and phone width', async () => {
     mkdirSync(SHOTS, { recursive: true });
     const web = hosts[0].enrolled.hostId;

@@ -8,6 +8,7 @@ import { ApiError, RawBody, call, download, qs } from '../api';
 import { navigate, useLocation } from '../router';
 import { ago, when } from '../ui/format';
 import { PageTitle } from '../ui/layout';
+import { LoadMore, usePagedList } from '../ui/paged-list';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
 
@@ -83,7 +84,7 @@ function Assets() {
   const [type, setType] = useState('');
   const [state, setState] = useState('');
   const types = useResource<{ name: string; label: string }[]>('/api/v1/asset-types');
-  const assets = useResource<Asset[]>(`/api/v1/assets${qs({ q, type, state, limit: 100, sort: '-updated_at' })}`);
+  const assets = usePagedList<Asset>(`/api/v1/assets${qs({ q, type, state, limit: 100, sort: '-updated_at' })}`);
   const [name, setName] = useState('');
   const [newType, setNewType] = useState('server');
   const [error, setError] = useState<ApiError>();
@@ -128,32 +129,35 @@ function Assets() {
       </div>
       <Show r={assets} what="Assets" emptyText={q || type || state ? 'No asset matches.' : 'No assets yet: agents report their machines, or create one above.'}>
         {(list) => (
-          <table class="table" data-testid="assets-table">
-            <thead>
-              <tr>
-                <th>Tag</th>
-                <th>Name</th>
-                <th class="hide-phone">Type</th>
-                <th>State</th>
-                <th class="hide-phone">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((a) => (
+          <>
+            <table class="table" data-testid="assets-table">
+              <thead>
                 <tr>
-                  <td>
-                    <a href={`#/cmdb/${a.id}`}>{a.tag}</a>
-                  </td>
-                  <td>{a.name}</td>
-                  <td class="hide-phone">{a.type}</td>
-                  <td>
-                    <span class="badge">{a.state.replace('_', ' ')}</span>
-                  </td>
-                  <td class="hide-phone">{ago(a.updated_at)}</td>
+                  <th>Tag</th>
+                  <th>Name</th>
+                  <th class="hide-phone">Type</th>
+                  <th>State</th>
+                  <th class="hide-phone">Updated</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {list.map((a) => (
+                  <tr>
+                    <td>
+                      <a href={`#/cmdb/${a.id}`}>{a.tag}</a>
+                    </td>
+                    <td>{a.name}</td>
+                    <td class="hide-phone">{a.type}</td>
+                    <td>
+                      <span class="badge">{a.state.replace('_', ' ')}</span>
+                    </td>
+                    <td class="hide-phone">{ago(a.updated_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <LoadMore list={assets} what="assets" />
+          </>
         )}
       </Show>
     </>
@@ -279,7 +283,7 @@ export function AssetComponents({ assetId }: { assetId: string }) {
 
 export function AssetPage({ id }: { id: string }) {
   const asset = useResource<Asset>(`/api/v1/assets/${encodeURIComponent(id)}`);
-  const changes = useResource<Change[]>(`/api/v1/assets/${encodeURIComponent(id)}/changes?order=desc&limit=100`);
+  const changes = usePagedList<Change>(`/api/v1/assets/${encodeURIComponent(id)}/changes?order=desc&limit=100`);
   const refresh = () => {
     asset.reload();
     changes.reload();
@@ -307,19 +311,22 @@ export function AssetPage({ id }: { id: string }) {
             <h2>Change timeline</h2>
             <Show r={changes} what="Changes" emptyText="No changes recorded.">
               {(list) => (
-                <ul class="list timeline" data-testid="asset-timeline">
-                  {list.map((c) => (
-                    <li>
-                      <span class="muted small" title={when(c.at)}>{ago(c.at)}</span> <span class="badge">{c.action}</span>{' '}
-                      {c.action === 'create' ? 'created' : <><b>{c.field}</b>: {show(c.old_value)} → {show(c.new_value)}</>}
-                      <span class="muted small">
-                        {' '}
-                        · {c.actor_kind} {c.source !== 'api' ? `· ${c.source}` : ''}
-                        {c.reason ? ` · “${c.reason}”` : ''}
-                      </span>
-                    </li>
-                  ))}
-                </ul>
+                <>
+                  <ul class="list timeline" data-testid="asset-timeline">
+                    {list.map((c) => (
+                      <li>
+                        <span class="muted small" title={when(c.at)}>{ago(c.at)}</span> <span class="badge">{c.action}</span>{' '}
+                        {c.action === 'create' ? 'created' : <><b>{c.field}</b>: {show(c.old_value)} → {show(c.new_value)}</>}
+                        <span class="muted small">
+                          {' '}
+                          · {c.actor_kind} {c.source !== 'api' ? `· ${c.source}` : ''}
+                          {c.reason ? ` · “${c.reason}”` : ''}
+                        </span>
+                      </li>
+                    ))}
+                  </ul>
+                  <LoadMore list={changes} what="changes" />
+                </>
               )}
             </Show>
           </section>
@@ -435,7 +442,7 @@ interface Approval {
 }
 
 function Approvals() {
-  const r = useResource<Approval[]>('/api/v1/approvals?state=pending&limit=100', { pollMs: 15_000 });
+  const r = usePagedList<Approval>('/api/v1/approvals?state=pending&limit=100', { pollMs: 15_000 });
   const [error, setError] = useState<ApiError>();
   const decide = async (p: Approval, what: 'approve' | 'reject') => {
     setError(undefined);
@@ -452,21 +459,24 @@ function Approvals() {
       {error ? <ErrorNote error={error} /> : null}
       <Show r={r} what="Approvals" emptyText="Nothing waits for approval.">
         {(list) => (
-          <ul class="list">
-            {list.map((p) => (
-              <li>
-                <b>{p.hostname}</b> <span class="muted small">serial {p.serial ?? '–'} · {p.match_note} · {p.reports} report(s) · {ago(p.created_at)}</span>
-                <div class="form-row" style="margin-top:6px">
-                  <button class="btn primary small" onClick={() => decide(p, 'approve')}>
-                    Approve
-                  </button>
-                  <button class="btn small danger" onClick={() => decide(p, 'reject')}>
-                    Reject
-                  </button>
-                </div>
-              </li>
-            ))}
-          </ul>
+          <>
+            <ul class="list">
+              {list.map((p) => (
+                <li>
+                  <b>{p.hostname}</b> <span class="muted small">serial {p.serial ?? '–'} · {p.match_note} · {p.reports} report(s) · {ago(p.created_at)}</span>
+                  <div class="form-row" style="margin-top:6px">
+                    <button class="btn primary small" onClick={() => decide(p, 'approve')}>
+                      Approve
+                    </button>
+                    <button class="btn small danger" onClick={() => decide(p, 'reject')}>
+                      Reject
+                    </button>
+                  </div>
+                </li>
+              ))}
+            </ul>
+            <LoadMore list={r} what="machines" />
+          </>
         )}
       </Show>
     </section>

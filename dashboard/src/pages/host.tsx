@@ -1,4 +1,4 @@
-/** One host: state and actions, metric graphs over a picked range, inventory, triggers, recent tasks. */
+/** One host: state and actions, metric graphs over a picked range, inventory, monitoring (collectors, triggers), recent tasks. */
 import { useState } from 'preact/hooks';
 import { ApiError, call, qs } from '../api';
 import { navigate, useLocation } from '../router';
@@ -31,6 +31,13 @@ interface MetricAnswer {
   from: number;
   to: number;
   series: { labels: Record<string, string>; step_ms: number; points: BandPoint[] }[];
+}
+
+/** GET /api/v1/hosts/:id/monitoring */
+interface HostMonitoringConfig {
+  templates: { id: string; name: string }[];
+  collectors: { name: string; intervalS: number }[];
+  triggers: { ref: string; name: string; severity: string; expression: string }[];
 }
 
 interface AgentInfo {
@@ -111,8 +118,8 @@ export function HostPage({ hostId }: { hostId: string }) {
               <Inventory assetId={h.asset_id} />
             </section>
             <section class="card">
-              <h2>Triggers and problems</h2>
-              <HostTriggers hostId={h.id} />
+              <h2>Monitoring</h2>
+              <HostMonitoring hostId={h.id} />
             </section>
           </div>
           <section class="card">
@@ -177,15 +184,28 @@ export function KeyValues({ value }: { value: Record<string, unknown> }) {
   );
 }
 
-function HostTriggers({ hostId }: { hostId: string }) {
-  const mon = useResource<{ templates: { id: string; name: string }[]; triggers: { ref: string; name: string; severity: string; expression: string }[] }>(`/api/v1/hosts/${hostId}/monitoring`);
+/** What the host is monitored with: built-in collectors its templates run at their own interval, triggers and their state. */
+function HostMonitoring({ hostId }: { hostId: string }) {
+  const mon = useResource<HostMonitoringConfig>(`/api/v1/hosts/${hostId}/monitoring`);
   const problems = useResource<Problem[]>(`/api/v1/problems${qs({ host_id: hostId, open: true, limit: 50 })}`, { pollMs: 5000 });
   const open = new Map((problems.data ?? []).map((p) => [p.trigger_ref, p]));
   return (
-    <Show r={mon} what="Triggers" empty={(d) => !d.triggers.length} emptyText="No triggers: link a template to this host in Monitoring.">
+    <Show r={mon} what="Monitoring" empty={(d) => !d.triggers.length && !d.collectors.length} emptyText="No triggers or collectors: link a template to this host in Monitoring.">
       {(m) => (
         <>
           <p class="muted small">Templates: {m.templates.map((t) => t.name).join(', ')}</p>
+          {m.collectors.length ? (
+            <p data-testid="host-collectors">
+              Collectors:{' '}
+              {m.collectors.map((c, i) => (
+                <>
+                  {i ? ', ' : ''}
+                  <b data-collector={c.name}>{c.name}</b> <span class="muted small">every {c.intervalS} s</span>
+                </>
+              ))}
+              <span class="muted small"> · the others at the agent's default interval</span>
+            </p>
+          ) : null}
           <ul class="list">
             {m.triggers.map((x) => (
               <li>

@@ -1,11 +1,15 @@
-/** Monitoring: open problems (acknowledge with a comment), incidents, templates and their triggers. */
+/**
+ * Monitoring: open problems (acknowledge with a comment), incidents, templates (their items, collector
+ * items added here, triggers), notification channels and deliveries, maintenance windows. Every list
+ * pages with "Load more".
+ */
 import { useState } from 'preact/hooks';
 import { ApiError, call, qs } from '../api';
 import { useLocation } from '../router';
-import { ago } from '../ui/format';
+import { ago, when } from '../ui/format';
 import { PageTitle } from '../ui/layout';
+import { LoadMore, usePagedList } from '../ui/paged-list';
 import { ErrorNote, Show } from '../ui/states';
-import { useResource } from '../ui/use-resource';
 
 /** Lowest first, as the server ranks them. */
 export const SEVERITIES = ['info', 'warning', 'average', 'high', 'disaster'];
@@ -35,17 +39,30 @@ interface Incident {
   updated_at: string;
 }
 
+interface TemplateItem {
+  key: string;
+  type: string;
+  interval_s: number;
+  collector?: string;
+  [field: string]: unknown;
+}
+
 interface Template {
   id: string;
   name: string;
   description: string;
-  items: { key: string; type: string }[];
+  items: TemplateItem[];
   triggers: { key: string; name: string; severity: string; expression: string }[];
+  includes: string[];
   host_ids: string[];
   host_group_ids: string[];
+  version: number;
 }
 
-const TABS = ['problems', 'incidents', 'templates'] as const;
+/** The agent's built-in collectors a template item can run (server/protocol/messages.ts COLLECTORS; the server checks). */
+export const COLLECTORS = ['cpu', 'memory', 'load', 'uptime', 'disk', 'filesystem', 'network'];
+
+const TABS = ['problems', 'incidents', 'templates', 'channels', 'deliveries', 'maintenance'] as const;
 
 export function MonitoringPage() {
   const loc = useLocation();
@@ -56,7 +73,7 @@ export function MonitoringPage() {
       <PageTitle>Monitoring</PageTitle>
       <div class="tabs" role="tablist">
         {TABS.map((t) => (
-          <button role="tab" aria-selected={tab === t} class={tab === t ? 'active' : ''} onClick={() => setTab(t)}>
+          <button role="tab" data-tab={t} aria-selected={tab === t} class={tab === t ? 'active' : ''} onClick={() => setTab(t)}>
             {t[0].toUpperCase() + t.slice(1)}
           </button>
         ))}
@@ -64,33 +81,39 @@ export function MonitoringPage() {
       {tab === 'problems' ? <Problems severity={severity} /> : null}
       {tab === 'incidents' ? <Incidents /> : null}
       {tab === 'templates' ? <Templates /> : null}
+      {tab === 'channels' ? <Channels /> : null}
+      {tab === 'deliveries' ? <Deliveries /> : null}
+      {tab === 'maintenance' ? <MaintenanceWindows /> : null}
     </>
   );
 }
 
 function Problems({ severity }: { severity?: string }) {
-  const problems = useResource<Problem[]>(`/api/v1/problems${qs({ open: true, severity, limit: 200 })}`, { pollMs: 5000 });
+  const problems = usePagedList<Problem>(`/api/v1/problems${qs({ open: true, severity, limit: 100 })}`, { pollMs: 5000 });
   return (
     <section class="card">
       {severity ? <p class="muted small">Severity {severity} and above. <a href="#/monitoring">Show all</a></p> : null}
       <Show r={problems} what="Problems" emptyText="No open problems. All quiet.">
         {(list) => (
-          <table class="table" data-testid="problems-table">
-            <thead>
-              <tr>
-                <th>Severity</th>
-                <th>Problem</th>
-                <th class="hide-phone">Host</th>
-                <th>Since</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((p) => (
-                <ProblemRow p={p} onChange={problems.reload} />
-              ))}
-            </tbody>
-          </table>
+          <>
+            <table class="table" data-testid="problems-table">
+              <thead>
+                <tr>
+                  <th>Severity</th>
+                  <th>Problem</th>
+                  <th class="hide-phone">Host</th>
+                  <th>Since</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {list.map((p) => (
+                  <ProblemRow key={p.id} p={p} onChange={problems.reload} />
+                ))}
+              </tbody>
+            </table>
+            <LoadMore list={problems} what="problems" />
+          </>
         )}
       </Show>
     </section>
@@ -149,47 +172,286 @@ function ProblemRow({ p, onChange }: { p: Problem; onChange(): void }) {
 }
 
 function Incidents() {
-  const r = useResource<Incident[]>('/api/v1/incidents?limit=100', { pollMs: 10_000 });
+  const list = usePagedList<Incident>('/api/v1/incidents?limit=50', { pollMs: 10_000 });
   return (
     <section class="card">
-      <Show r={r} what="Incidents" emptyText="No incidents.">
-        {(list) => (
-          <ul class="list">
-            {list.map((i) => (
-              <li>
-                <span class={`sev sev-${i.severity}`}>{i.severity}</span> <b>{i.title}</b> <span class="badge">{i.state}</span>
-                <span class="muted small"> · opened {ago(i.opened_at)} · updated {ago(i.updated_at)}</span>
-              </li>
-            ))}
-          </ul>
+      <Show r={list} what="Incidents" emptyText="No incidents.">
+        {(rows) => (
+          <>
+            <ul class="list" data-testid="incidents-list">
+              {rows.map((i) => (
+                <li>
+                  <span class={`sev sev-${i.severity}`}>{i.severity}</span> <b>{i.title}</b> <span class="badge">{i.state}</span>
+                  <span class="muted small"> · opened {ago(i.opened_at)} · updated {ago(i.updated_at)}</span>
+                </li>
+              ))}
+            </ul>
+            <LoadMore list={list} what="incidents" />
+          </>
         )}
       </Show>
     </section>
   );
 }
 
+/** Templates are cards: a page of them is already a long scroll. */
+const TEMPLATES_PAGE = 25;
+
 function Templates() {
-  const r = useResource<Template[]>('/api/v1/templates?limit=200');
+  const list = usePagedList<Template>(`/api/v1/templates${qs({ limit: TEMPLATES_PAGE })}`);
   return (
-    <Show r={r} what="Templates" emptyText="No templates. Make one with POST /api/v1/templates (docs/monitoring.md).">
-      {(list) =>
-        list.map((t) => (
-          <section class="card">
-            <h2>{t.name}</h2>
-            {t.description ? <p class="muted">{t.description}</p> : null}
-            <p class="muted small">
-              {t.items.length} item(s) · linked to {t.host_ids.length} host(s) and {t.host_group_ids.length} group(s)
-            </p>
-            <ul class="list">
-              {t.triggers.map((x) => (
+    <>
+      <NewTemplate onCreated={list.reload} />
+      <Show r={list} what="Templates" emptyText="No templates yet. Make one above; triggers are added through the API (POST /api/v1/templates, docs/monitoring.md).">
+        {(rows) => (
+          <>
+            {rows.map((t) => (
+              <TemplateCard key={t.id} t={t} onChange={list.reload} />
+            ))}
+            <LoadMore list={list} what="templates" />
+          </>
+        )}
+      </Show>
+    </>
+  );
+}
+
+interface CollectorChoice {
+  collector: string;
+  interval: string;
+}
+
+/** A collector from the agent's list and how often it runs. */
+function CollectorPicker({ value, onChange, allowNone }: { value: CollectorChoice; onChange(v: CollectorChoice): void; allowNone?: boolean }) {
+  return (
+    <>
+      <select aria-label="Collector" name="collector" value={value.collector} onChange={(e) => onChange({ ...value, collector: e.currentTarget.value })}>
+        {allowNone ? <option value="">no collector</option> : null}
+        {COLLECTORS.map((c) => (
+          <option value={c}>{c}</option>
+        ))}
+      </select>
+      {value.collector ? (
+        <label class="inline">
+          every
+          <input class="narrow" type="number" name="interval_s" aria-label="Interval in seconds" min={1} max={86400} required value={value.interval} onInput={(e) => onChange({ ...value, interval: e.currentTarget.value })} />
+          s
+        </label>
+      ) : null}
+    </>
+  );
+}
+
+/** A collector item: its key is the collector's name, so a template names each collector once. */
+const collectorItem = (c: CollectorChoice): TemplateItem => ({ key: c.collector, type: 'collector', collector: c.collector, interval_s: Number(c.interval) });
+
+function NewTemplate({ onCreated }: { onCreated(): void }) {
+  const [name, setName] = useState('');
+  const [choice, setChoice] = useState<CollectorChoice>({ collector: 'cpu', interval: '30' });
+  const [error, setError] = useState<ApiError>();
+  const [created, setCreated] = useState<string>();
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    setCreated(undefined);
+    try {
+      const t = await call<Template>('POST', '/api/v1/templates', { name, items: choice.collector ? [collectorItem(choice)] : [], triggers: [] });
+      setCreated(t.data.name);
+      setName('');
+      onCreated();
+    } catch (err) {
+      setError(err as ApiError);
+    }
+  };
+  return (
+    <section class="card">
+      <form class="form-row" onSubmit={create} data-testid="template-create">
+        <input placeholder="New template name" aria-label="New template name" value={name} onInput={(e) => setName(e.currentTarget.value)} required />
+        <CollectorPicker value={choice} onChange={setChoice} allowNone />
+        <button class="btn primary">Create template</button>
+      </form>
+      {created ? (
+        <p class="muted small" data-testid="template-created">
+          Created template <b>{created}</b>. Link it to hosts with PUT /api/v1/templates/:id/hosts/:host_id.
+        </p>
+      ) : null}
+      {error ? <ErrorNote error={error} /> : null}
+    </section>
+  );
+}
+
+function TemplateCard({ t, onChange }: { t: Template; onChange(): void }) {
+  const [choice, setChoice] = useState<CollectorChoice>({ collector: 'cpu', interval: '30' });
+  const [error, setError] = useState<ApiError>();
+  // The whole content goes back with the item added; If-Match refuses it if someone changed the template meanwhile.
+  const add = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      const body = { name: t.name, description: t.description, items: [...t.items, collectorItem(choice)], triggers: t.triggers, includes: t.includes };
+      await call('PUT', `/api/v1/templates/${t.id}`, body, { 'if-match': `"${t.version}"` });
+      onChange();
+    } catch (err) {
+      setError(err as ApiError);
+    }
+  };
+  return (
+    <section class="card" data-template={t.name}>
+      <h2>{t.name}</h2>
+      {t.description ? <p class="muted">{t.description}</p> : null}
+      <p class="muted small">
+        {t.items.length} item(s) · {t.triggers.length} trigger(s) · linked to {t.host_ids.length} host(s) and {t.host_group_ids.length} group(s)
+      </p>
+      {t.items.length ? (
+        <ul class="list" data-testid="template-items">
+          {t.items.map((i) => (
+            <li data-item={i.key}>
+              {i.type === 'collector' ? (
+                <>
+                  <span class="badge">collector</span> <b>{i.collector}</b> <span class="muted small">every {i.interval_s} s</span>
+                </>
+              ) : (
+                <>
+                  <span class="badge">{i.type}</span> <code>{i.key}</code> <span class="muted small">every {i.interval_s} s</span>
+                </>
+              )}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {t.triggers.length ? (
+        <ul class="list">
+          {t.triggers.map((x) => (
+            <li>
+              <span class={`sev sev-${x.severity}`}>{x.severity}</span> {x.name} <code class="small muted">{x.expression}</code>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <form class="form-row add-collector" onSubmit={add} data-testid="add-collector">
+        <CollectorPicker value={choice} onChange={setChoice} />
+        <button class="btn small">Add collector</button>
+      </form>
+      {error ? <ErrorNote error={error} /> : null}
+    </section>
+  );
+}
+
+interface Channel {
+  id: string;
+  name: string;
+  kind: string;
+  min_severity: string;
+  enabled: boolean;
+  created_at: string;
+}
+
+function Channels() {
+  const list = usePagedList<Channel>('/api/v1/notification-channels?limit=50');
+  return (
+    <section class="card">
+      <Show r={list} what="Notification channels" emptyText="No notification channels. Add a webhook or email channel with POST /api/v1/notification-channels (docs/monitoring.md).">
+        {(rows) => (
+          <>
+            <ul class="list" data-testid="channels-list">
+              {rows.map((c) => (
                 <li>
-                  <span class={`sev sev-${x.severity}`}>{x.severity}</span> {x.name} <code class="small muted">{x.expression}</code>
+                  <b>{c.name}</b> <span class="badge">{c.kind}</span> {c.enabled ? null : <span class="badge">disabled</span>}
+                  <span class="muted small">
+                    {' '}
+                    · <span class={`sev sev-${c.min_severity}`}>{c.min_severity}</span> and above · added {ago(c.created_at)}
+                  </span>
                 </li>
               ))}
             </ul>
-          </section>
-        ))
-      }
-    </Show>
+            <LoadMore list={list} what="channels" />
+          </>
+        )}
+      </Show>
+    </section>
+  );
+}
+
+interface Delivery {
+  id: number;
+  event: string;
+  state: string;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+function Deliveries() {
+  const list = usePagedList<Delivery>('/api/v1/notification-deliveries?limit=50', { pollMs: 10_000 });
+  return (
+    <section class="card">
+      <Show r={list} what="Notification deliveries" emptyText="Nothing has been sent yet.">
+        {(rows) => (
+          <>
+            <table class="table" data-testid="deliveries-table">
+              <thead>
+                <tr>
+                  <th>Event</th>
+                  <th>State</th>
+                  <th class="hide-phone">Attempts</th>
+                  <th>When</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((d) => (
+                  <tr>
+                    <td>{d.event}</td>
+                    <td>
+                      <span class={`badge ${d.state === 'delivered' ? 'ok' : d.state === 'failed' ? 'bad' : ''}`}>{d.state}</span>
+                      {d.last_error ? <div class="muted small">{d.last_error}</div> : null}
+                    </td>
+                    <td class="hide-phone">
+                      {d.attempts}
+                      {d.last_status !== null ? <span class="muted small"> · HTTP {d.last_status}</span> : null}
+                    </td>
+                    <td>{ago(d.delivered_at ?? d.created_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <LoadMore list={list} what="deliveries" />
+          </>
+        )}
+      </Show>
+    </section>
+  );
+}
+
+interface MaintenanceWindow {
+  id: string;
+  name: string;
+  host_id: string | null;
+  host_group_id: string | null;
+  starts_at: string;
+  ends_at: string;
+}
+
+function MaintenanceWindows() {
+  const list = usePagedList<MaintenanceWindow>('/api/v1/maintenance-windows?limit=50');
+  return (
+    <section class="card">
+      <Show r={list} what="Maintenance windows" emptyText="No maintenance windows. Add one with POST /api/v1/maintenance-windows (docs/monitoring.md).">
+        {(rows) => (
+          <>
+            <ul class="list" data-testid="maintenance-list">
+              {rows.map((w) => (
+                <li>
+                  <b>{w.name}</b> <span class="muted small">· {when(w.starts_at)} – {when(w.ends_at)} · </span>
+                  {w.host_id ? <a href={`#/hosts/${w.host_id}`}>host</a> : <span class="muted small">host group</span>}
+                </li>
+              ))}
+            </ul>
+            <LoadMore list={list} what="windows" />
+          </>
+        )}
+      </Show>
+    </section>
   );
 }

@@ -4,8 +4,8 @@ import { ApiError, call } from '../api';
 import type { Me } from '../main';
 import { ago } from '../ui/format';
 import { PageTitle } from '../ui/layout';
+import { LoadMore, usePagedList } from '../ui/paged-list';
 import { ErrorNote, Show } from '../ui/states';
-import { useResource } from '../ui/use-resource';
 
 /** A form's submit: busy flag, the API's error, and the answer shown once (secrets, links). */
 function useSubmit<T>() {
@@ -125,7 +125,7 @@ interface ApiKey {
 }
 
 function ApiKeysCard() {
-  const keys = useResource<ApiKey[]>('/api/v1/api-keys?limit=100&revoked=false');
+  const keys = usePagedList<ApiKey>('/api/v1/api-keys?limit=100&revoked=false');
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState('hosts:read metrics:read');
   const s = useSubmit<{ bearer: string; key: ApiKey }>();
@@ -173,34 +173,37 @@ function ApiKeysCard() {
       {revokeError ? <ErrorNote error={revokeError} /> : null}
       <Show r={keys} what="API keys" emptyText="No API keys.">
         {(list) => (
-          <table class="table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th class="hide-phone">Owner</th>
-                <th>Scopes</th>
-                <th class="hide-phone">Last used</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((k) => (
+          <>
+            <table class="table">
+              <thead>
                 <tr>
-                  <td>
-                    {k.name} <div class="muted small"><code>{k.id}</code></div>
-                  </td>
-                  <td class="hide-phone">{k.owner_username ?? '–'}</td>
-                  <td class="small">{k.scopes.join(' ')}</td>
-                  <td class="hide-phone">{ago(k.last_used_at)}</td>
-                  <td>
-                    <button class="btn small danger" onClick={() => revoke(k)}>
-                      Revoke
-                    </button>
-                  </td>
+                  <th>Name</th>
+                  <th class="hide-phone">Owner</th>
+                  <th>Scopes</th>
+                  <th class="hide-phone">Last used</th>
+                  <th />
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {list.map((k) => (
+                  <tr>
+                    <td>
+                      {k.name} <div class="muted small"><code>{k.id}</code></div>
+                    </td>
+                    <td class="hide-phone">{k.owner_username ?? '–'}</td>
+                    <td class="small">{k.scopes.join(' ')}</td>
+                    <td class="hide-phone">{ago(k.last_used_at)}</td>
+                    <td>
+                      <button class="btn small danger" onClick={() => revoke(k)}>
+                        Revoke
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <LoadMore list={keys} what="keys" />
+          </>
         )}
       </Show>
     </section>
@@ -218,7 +221,7 @@ interface User {
 }
 
 function UsersCard() {
-  const users = useResource<User[]>('/api/v1/users?limit=200');
+  const users = usePagedList<User>('/api/v1/users?limit=100');
   const [username, setUsername] = useState('');
   const [role, setRole] = useState('viewer');
   const s = useSubmit<{ user: User; one_time_login?: { url: string } }>();
@@ -258,27 +261,30 @@ function UsersCard() {
       ) : null}
       <Show r={users} what="Users">
         {(list) => (
-          <table class="table">
-            <thead>
-              <tr>
-                <th>User</th>
-                <th>Role</th>
-                <th class="hide-phone">Last login</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((u) => (
+          <>
+            <table class="table">
+              <thead>
                 <tr>
-                  <td>
-                    {u.username} {u.disabled ? <span class="badge revoked">disabled</span> : null}
-                    {!u.has_password ? <span class="muted small"> · no password</span> : null}
-                  </td>
-                  <td>{u.role}</td>
-                  <td class="hide-phone">{ago(u.last_login_at)}</td>
+                  <th>User</th>
+                  <th>Role</th>
+                  <th class="hide-phone">Last login</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {list.map((u) => (
+                  <tr>
+                    <td>
+                      {u.username} {u.disabled ? <span class="badge revoked">disabled</span> : null}
+                      {!u.has_password ? <span class="muted small"> · no password</span> : null}
+                    </td>
+                    <td>{u.role}</td>
+                    <td class="hide-phone">{ago(u.last_login_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <LoadMore list={users} what="users" />
+          </>
         )}
       </Show>
     </section>

@@ -8,6 +8,7 @@ import { ApiError, RawBody, call, qs } from '../api';
 import { navigate, useLocation } from '../router';
 import { ago, bytes } from '../ui/format';
 import { PageTitle } from '../ui/layout';
+import { LoadMore, usePagedList } from '../ui/paged-list';
 import { Empty, ErrorNote, Loading, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
 import type { Host } from './hosts';
@@ -226,7 +227,7 @@ function TaskOutput({ id, onState }: { id: string; onState: (state: string | und
 }
 
 function History({ openState }: { openState: string | undefined }) {
-  const tasks = useResource<Task[]>('/api/v1/tasks?limit=30', { pollMs: 5000 });
+  const tasks = usePagedList<Task>('/api/v1/tasks?limit=30', { pollMs: 5000 });
   useEffect(() => {
     if (openState) tasks.reload();
   }, [openState]);
@@ -235,16 +236,19 @@ function History({ openState }: { openState: string | undefined }) {
       <h2>History</h2>
       <Show r={tasks} what="Tasks" emptyText="No tasks yet.">
         {(list) => (
-          <ul class="list">
-            {list.map((t) => (
-              <li>
-                <a href={`#/tasks?task=${t.id}`}>
-                  <code>{summary(t)}</code>
-                </a>{' '}
-                <span class="badge">{t.state}</span> <span class="muted small">· {t.requested_by} · {ago(t.created_at)}</span>
-              </li>
-            ))}
-          </ul>
+          <>
+            <ul class="list">
+              {list.map((t) => (
+                <li>
+                  <a href={`#/tasks?task=${t.id}`}>
+                    <code>{summary(t)}</code>
+                  </a>{' '}
+                  <span class="badge">{t.state}</span> <span class="muted small">· {t.requested_by} · {ago(t.created_at)}</span>
+                </li>
+              ))}
+            </ul>
+            <LoadMore list={tasks} what="tasks" />
+          </>
         )}
       </Show>
     </section>
