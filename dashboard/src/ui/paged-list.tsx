@@ -7,7 +7,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, type PageMeta } from '../api';
 import { count } from './format';
 import { ErrorNote } from './states';
-import type { Resource } from './use-resource';
+import { type Resource, useLoadAndPoll } from './use-resource';
 
 export interface PagedList<T> extends Resource<T[]> {
   /** There is a page after the ones shown. */
@@ -73,13 +73,8 @@ export function usePagedList<T>(path: string | null, opts: { pollMs?: number } =
   useEffect(() => {
     pages.current = 1;
     setState((s) => (s.path === path ? s : { path, meta: {}, next: null, loading: true, loadingMore: false }));
-    load();
-    if (!opts.pollMs) return;
-    const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') load();
-    }, opts.pollMs);
-    return () => clearInterval(timer);
-  }, [load, opts.pollMs]);
+  }, [path]);
+  useLoadAndPoll(load, opts.pollMs);
 
   // Rows of another path (other filters) must not show under this one while it loads.
   const current = state.path === path;

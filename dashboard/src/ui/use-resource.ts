@@ -31,15 +31,22 @@ export function useResource<T>(path: string | null, opts: { pollMs?: number } = 
 
   useEffect(() => {
     setState((s) => (s.path === path ? s : { meta: {}, loading: true, path }));
-    load();
-    if (!opts.pollMs) return;
-    const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') load();
-    }, opts.pollMs);
-    return () => clearInterval(timer);
-  }, [load, opts.pollMs]);
+  }, [path]);
+  useLoadAndPoll(load, opts.pollMs);
 
   // Data of another path must not show under this one while it loads.
   const current = state.path === path;
   return { data: current ? state.data : undefined, meta: current ? state.meta : {}, error: current ? state.error : undefined, loading: !current || state.loading, reload: load };
+}
+
+/** Calls `load` now (and whenever it changes), then every `pollMs` while the tab is visible. */
+export function useLoadAndPoll(load: () => void, pollMs?: number): void {
+  useEffect(() => {
+    load();
+    if (!pollMs) return;
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') load();
+    }, pollMs);
+    return () => clearInterval(timer);
+  }, [load, pollMs]);
 }
