@@ -176,6 +176,18 @@ export function alertRoutes(deps: ApiDeps) {
     }),
     route({
       method: 'GET',
+      path: '/api/v1/problems/summary',
+      summary: 'Open problems counted per severity (all of them, not a page)',
+      tag: 'alerts',
+      scope: 'monitor:read',
+      response: Type.Object({ open: Type.Integer(), by_severity: Type.Record(Type.String(), Type.Integer()) }),
+      handler: async () => {
+        const by = await m().problems.openCounts();
+        return { open: Object.values(by).reduce((a, b) => a + (b ?? 0), 0), by_severity: by };
+      },
+    }),
+    route({
+      method: 'GET',
       path: '/api/v1/problems/:id',
       summary: 'One problem with its timeline (problem, acknowledgements, recovery)',
       tag: 'alerts',

@@ -159,6 +159,14 @@ export class ProblemStore {
     return (await this.db.query<ProblemRecord>(`SELECT * FROM monitor_problems WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
   }
 
+  /** Open problems per severity, counted in the database (the overview must stay right during a storm of thousands). */
+  async openCounts(): Promise<Partial<Record<Severity, number>>> {
+    const { rows } = await this.db.query<{ severity: Severity; n: number }>(
+      'SELECT severity, count(*)::int AS n FROM monitor_problems WHERE resolved_at IS NULL GROUP BY severity',
+    );
+    return Object.fromEntries(rows.map((r) => [r.severity, Number(r.n)]));
+  }
+
   async ofIncident(incidentId: string): Promise<ProblemRecord[]> {
     return (await this.db.query<ProblemRecord>('SELECT * FROM monitor_problems WHERE incident_id = $1 ORDER BY opened_at DESC, id DESC', [incidentId])).rows;
   }

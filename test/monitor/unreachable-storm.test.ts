@@ -1,12 +1,14 @@
 /**
  * Many agents unreachable at once (a network cut, a fleet imported with old contact times): the
  * sweep opens one "agent unreachable" problem per host, a server stopping mid-sweep does not wait
- * for the rest, and the next server finishes it without opening any problem twice. Real Postgres
+ * for the rest, and the next server finishes it without opening any problem twice; the summary
+ * route counts them all. Real Postgres
  * (PGlite when DATABASE_URL is unset).
  */
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UNREACHABLE_REF } from '../../server/monitor/monitor.js';
+import { startApiServer, type ApiServer } from '../api/api-client.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { until } from '../support/until.js';
 
@@ -15,7 +17,7 @@ const ENV = { AW_MONITOR_UNREACHABLE_S: '5', AW_MONITOR_NODATA_TICK_MS: '200' };
 
 describe('agent unreachable, for many agents at once', () => {
   let first: TestServer | undefined;
-  let second: TestServer | undefined;
+  let second: ApiServer | undefined;
   afterAll(async () => {
     await second?.close();
     await first?.testDb.close();
@@ -41,12 +43,16 @@ describe('agent unreachable, for many agents at once', () => {
     expect(atStop).toBeGreaterThan(0);
     expect(atStop).toBeLessThan(AGENTS);
 
-    second = await startTestServer(ENV, { db });
+    second = await startApiServer(ENV, { db });
     await until('every host has its problem', async () => (await open()) === AGENTS, 60_000);
     const perHost = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM monitor_problems WHERE trigger_ref = $1 GROUP BY host_id HAVING count(*) > 1`,
       [UNREACHABLE_REF],
     );
     expect(perHost.rows).toEqual([]);
+    // The overview's counts come from the database, not from a page of rows.
+    const summary = await second.call('GET', '/api/v1/problems/summary', { headers: second.admin.auth });
+    expect(summary.status).toBe(200);
+    expect(summary.body.data).toEqual({ open: AGENTS, by_severity: { high: AGENTS } });
   }, 120_000);
 });

@@ -1,12 +1,11 @@
 /** The fleet at a glance: agents online/offline/pending, open problems by severity, ingest rate, recent changes. */
 import { useRef } from 'preact/hooks';
-import { qs } from '../api';
 import type { Me } from '../main';
 import { ago, count, rate } from '../ui/format';
 import { PageTitle } from '../ui/layout';
 import { Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
-import { SEVERITIES, type Problem } from './monitoring';
+import { SEVERITIES } from './monitoring';
 
 interface Overview {
   at: number;
@@ -39,7 +38,7 @@ function useIngestRate(o: Overview | undefined): number | null {
 export function OverviewPage({ me }: { me: Me }) {
   const ov = useResource<Overview>('/api/v1/overview', { pollMs: 5000 });
   const perS = useIngestRate(ov.data);
-  const problems = useResource<Problem[]>(`/api/v1/problems${qs({ open: true, limit: 1000 })}`, { pollMs: 5000 });
+  const problems = useResource<ProblemSummary>('/api/v1/problems/summary', { pollMs: 5000 });
   const canAudit = me.scopes.includes('audit:read');
   const changes = useResource<AuditEntry[]>(canAudit ? '/api/v1/audit?limit=8' : null, { pollMs: 15000 });
 
@@ -60,7 +59,7 @@ export function OverviewPage({ me }: { me: Me }) {
         <section class="card">
           <h2>Open problems</h2>
           <Show r={problems} what="Problems" empty={() => false}>
-            {(list) => <ProblemCounts list={list} />}
+            {(summary) => <ProblemCounts summary={summary} />}
           </Show>
         </section>
         <section class="card">
@@ -87,15 +86,19 @@ export function OverviewPage({ me }: { me: Me }) {
   );
 }
 
-function ProblemCounts({ list }: { list: Problem[] }) {
-  if (!list.length) return <p class="state empty">No open problems. All quiet.</p>;
-  const by = new Map<string, number>();
-  for (const p of list) by.set(p.severity, (by.get(p.severity) ?? 0) + 1);
+interface ProblemSummary {
+  open: number;
+  by_severity: Record<string, number>;
+}
+
+function ProblemCounts({ summary }: { summary: ProblemSummary }) {
+  if (!summary.open) return <p class="state empty">No open problems. All quiet.</p>;
+  const by = summary.by_severity;
   return (
     <div class="sev-row" data-testid="problem-counts">
-      {[...SEVERITIES].reverse().filter((s) => by.get(s)).map((s) => (
+      {[...SEVERITIES].reverse().filter((s) => by[s]).map((s) => (
         <a class={`sev sev-${s}`} href={`#/monitoring?severity=${s}`}>
-          <b>{by.get(s)}</b> {s}
+          <b>{count(by[s])}</b> {s}
         </a>
       ))}
     </div>
