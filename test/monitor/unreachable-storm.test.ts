@@ -52,7 +52,7 @@ describe('agent unreachable, for many agents at once', () => {
     expect(perHost.rows).toEqual([]);
     // The overview's counts come from the database, not from a page of rows.
     const summary = await second.call('GET', '/api/v1/problems/summary', { headers: second.admin.auth });
-    expect(summary.status).toBe(200);
+    expect(summary.status, JSON.stringify(summary.body)).toBe(200);
     expect(summary.body.data).toEqual({ open: AGENTS, by_severity: { high: AGENTS } });
   }, 120_000);
 });
