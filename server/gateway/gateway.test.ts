@@ -128,6 +128,17 @@ describe('gateway', () => {
     second.close();
   });
 
+  it('closes a socket that never says hello (4014), counting from the welcome', async () => {
+    const agent = await enrollAgent(t);
+    const ws = new WebSocket(t.ws, { headers: { 'x-aw-agent': agent.agentId } });
+    ws.on('error', () => undefined);
+    const welcomed = new Promise<number>((resolve) => ws.once('message', () => resolve(Date.now())));
+    const closed = await new Promise<{ code: number; at: number }>((resolve) => ws.on('close', (code) => resolve({ code, at: Date.now() })));
+    expect(closed.code).toBe(CloseCode.HELLO_TIMEOUT);
+    // Swept every 2 s: closed between 10 and ~12 s after the welcome, not before.
+    expect(closed.at - (await welcomed)).toBeGreaterThanOrEqual(10_000);
+  }, 20_000);
+
   it('retries a config push that failed until the agent has its configuration', async () => {
     // Fault injection: the real config builder, wrapped to fail twice as it does when the database is
     // unreachable (the database itself cannot be made to fail for this one call only).

@@ -32,6 +32,8 @@ export interface AgentSocket {
   recvSeq: number;
   sendSeq: number;
   openedAt: number;
+  /** When the welcome went out: from then on the agent has HELLO_TIMEOUT_MS to answer with its hello. */
+  welcomedAt: number;
   tokens: number;
   tokensAt: number;
   closed: boolean;
@@ -68,6 +70,12 @@ export interface GatewayStats {
 type Ws = WebSocket<AgentSocket>;
 
 const HELLO_TIMEOUT_MS = 10_000;
+/**
+ * An unauthenticated socket whose welcome the server has not sent yet (its lookup waits on a busy
+ * database) is closed after this long. The agent's own 10 s start at the welcome: a server slow to
+ * look an agent up under a connection storm must not count that against the agent and drop it.
+ */
+const LOOKUP_TIMEOUT_MS = 30_000;
 const LAST_SEEN_FLUSH_MS = 15_000;
 const CONFIG_RETRY_FIRST_MS = 1_000;
 const CONFIG_RETRY_MAX_MS = 60_000;
@@ -186,7 +194,7 @@ export class Gateway {
     const data: AgentSocket = {
       agentId: req.getHeader('x-aw-agent') || new URLSearchParams(req.getQuery() ?? '').get('agent') || '',
       hostId: '', key: EMPTY, prefix: EMPTY, state: 'pending', reject: 0, rejectReason: '', authed: false,
-      recvSeq: 0, sendSeq: 0, openedAt: now, tokens: this.deps.config.rateBurst, tokensAt: now, closed: false, configVersion: undefined,
+      recvSeq: 0, sendSeq: 0, openedAt: now, welcomedAt: 0, tokens: this.deps.config.rateBurst, tokensAt: now, closed: false, configVersion: undefined,
       remote: Buffer.from(res.getRemoteAddressAsText()).toString(),
     };
     if (this.draining) {
@@ -215,7 +223,7 @@ export class Gateway {
       this.reject(ws, ud.reject, closeCodeName(ud.reject) ?? 'REJECTED', ud.rejectReason);
       return;
     }
-    // Until its hello, a socket is on the clock (sweepHelloTimeouts), lookup included.
+    // Until its hello, a socket is on the clock (sweepHelloTimeouts).
     this.unauthed.add(ws);
     this.lookup(ud.agentId).then(
       (cred) => {
@@ -229,6 +237,7 @@ export class Gateway {
         ud.state = cred.state;
         // The welcome carries the session nonce every later tag covers, both directions.
         this.send(ws, MessageType.welcome, { session, serverTime: Date.now(), protocol: PROTOCOL_VERSION });
+        ud.welcomedAt = Date.now();
       },
       (err) => {
         this.deps.log.error({ err, agent: ud.agentId }, 'agent lookup failed');
@@ -383,7 +392,8 @@ export class Gateway {
       if (message.monitoring) ud.configVersion = rest.version;
     } catch (err) {
       if (ud.closed) return;
-      const delayMs = Math.min(CONFIG_RETRY_MAX_MS, CONFIG_RETRY_FIRST_MS * 2 ** attempt);
+      // Jittered: thousands of sessions failing together (the database overloaded) must not retry in step.
+      const delayMs = Math.round(Math.min(CONFIG_RETRY_MAX_MS, CONFIG_RETRY_FIRST_MS * 2 ** attempt) * (0.5 + Math.random()));
       this.deps.log.warn({ err, agent: ud.agentId, attempt: attempt + 1, retryInMs: delayMs }, 'agent config push failed; retrying');
       this.stats.configRetries++;
       const timer = setTimeout(() => {
@@ -437,9 +447,12 @@ export class Gateway {
   }
 
   private sweepHelloTimeouts(): void {
-    const limit = Date.now() - HELLO_TIMEOUT_MS;
+    const now = Date.now();
     for (const ws of this.unauthed) {
-      if (ws.getUserData().openedAt < limit) this.reject(ws, CloseCode.HELLO_TIMEOUT, 'HELLO_TIMEOUT', 'no hello within 10 s');
+      const { welcomedAt, openedAt } = ws.getUserData();
+      if (welcomedAt ? now - welcomedAt > HELLO_TIMEOUT_MS : now - openedAt > LOOKUP_TIMEOUT_MS) {
+        this.reject(ws, CloseCode.HELLO_TIMEOUT, 'HELLO_TIMEOUT', welcomedAt ? 'no hello within 10 s of the welcome' : 'agent lookup took too long');
+      }
     }
   }
 

@@ -37,9 +37,15 @@ export const templateNotFound = () => notFound('template', 'TEMPLATE_NOT_FOUND')
 
 type TemplateWithIncludes = TemplateRow & { includes: string[] };
 
+/** What every host's resolution needs, read once per change (an agent connecting costs no query for it). */
+interface Catalogue {
+  byId: Map<string, TemplateWithIncludes>;
+  /** Whether any template is linked to a host group: only then are a host's groups looked up. */
+  groupLinks: boolean;
+}
+
 export class TemplateStore {
-  /** Every template with its includes, read once per change: each host's resolution reuses it. */
-  private cache: Promise<Map<string, TemplateWithIncludes>> | undefined;
+  private cache: Promise<Catalogue> | undefined;
 
   constructor(private readonly db: Db, private readonly groupsOfHost: GroupsOfHost = async () => []) {}
 
@@ -48,14 +54,15 @@ export class TemplateStore {
     this.cache = undefined;
   }
 
-  private allTemplates(): Promise<Map<string, TemplateWithIncludes>> {
+  private catalogue(): Promise<Catalogue> {
     const load = (this.cache ??= this.db
-      .query<TemplateWithIncludes>(
+      .query<TemplateWithIncludes & { group_links: boolean }>(
         `SELECT t.id::text AS id, t.name, t.items, t.triggers,
-           COALESCE((SELECT array_agg(included_id::text ORDER BY included_id) FROM monitor_template_includes WHERE template_id = t.id), '{}') AS includes
+           COALESCE((SELECT array_agg(included_id::text ORDER BY included_id) FROM monitor_template_includes WHERE template_id = t.id), '{}') AS includes,
+           EXISTS (SELECT 1 FROM monitor_template_host_groups) AS group_links
          FROM monitor_templates t`,
       )
-      .then((r) => new Map(r.rows.map((t) => [t.id, t]))));
+      .then((r) => ({ byId: new Map(r.rows.map(({ group_links: _, ...t }) => [t.id, t])), groupLinks: r.rows.some((t) => t.group_links) })));
     // A failed read is not kept: the next call tries again.
     load.catch(() => {
       if (this.cache === load) this.cache = undefined;
@@ -164,7 +171,9 @@ export class TemplateStore {
    * in a stable order (direct links first, by name; includes after the template including them).
    */
   async forHost(hostId: string): Promise<TemplateRow[]> {
-    const groups = await this.groupsOfHost(hostId);
+    const { byId, groupLinks } = await this.catalogue();
+    if (!byId.size) return [];
+    const groups = groupLinks ? await this.groupsOfHost(hostId) : [];
     const direct = await this.db.query<{ id: string }>(
       `SELECT t.id::text AS id FROM monitor_templates t
        WHERE t.id IN (SELECT template_id FROM monitor_template_hosts WHERE host_id = $1)
@@ -173,7 +182,6 @@ export class TemplateStore {
       [hostId, groups],
     );
     if (!direct.rows.length) return [];
-    const byId = await this.allTemplates();
     const out: TemplateRow[] = [];
     const seen = new Set<string>();
     const visit = (id: string) => {
