@@ -95,7 +95,9 @@ export async function startServers(opts: { count: number; port: number; env: Nod
     for (let k = 0; k < opts.count; k++) {
       const logFile = join(opts.runDir, `server-${k + 1}.log`);
       const fd = openSync(logFile, 'a');
-      const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      // AW_BENCH_PROFILE_DIR=<dir>: each server writes a V8 CPU profile there when it exits (chrome://inspect, speedscope).
+      const profile = opts.env.AW_BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${opts.env.AW_BENCH_PROFILE_DIR}`] : [];
+      const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'server/main.ts'], {
         cwd: opts.repoRoot,
         env: { ...opts.env, PORT: String(opts.port) },
         stdio: ['ignore', fd, fd],
