@@ -155,9 +155,11 @@ export function loadConfig(env: Env = process.env): Config {
     },
     metrics: {
       tiers: parseTiers(env.AW_METRICS_TIERS || DEFAULT_TIERS_SPEC),
-      // Other nodes read a node's newest points from its chunk rows: in a cluster, checkpoint often.
-      checkpointMs: int(env, 'AW_METRICS_CHECKPOINT_S', env.REDIS_URL ? 10 : 60, 1) * 1000,
-      checkpointPoints: int(env, 'AW_METRICS_CHECKPOINT_POINTS', 500_000, 1),
+      // A checkpoint rewrites the open chunks of every series that got points: alone, a node does it
+      // rarely (its queries see its pending points). Other nodes read a node's newest points from its
+      // chunk rows: in a cluster, checkpoint often, at that price.
+      checkpointMs: int(env, 'AW_METRICS_CHECKPOINT_S', env.REDIS_URL ? 10 : 300, 1) * 1000,
+      checkpointPoints: int(env, 'AW_METRICS_CHECKPOINT_POINTS', 3_000_000, 1),
       seriesPerHost: int(env, 'AW_SERIES_PER_HOST', 10_000, 1),
       retentionMs: parseDuration(env.AW_RETENTION_EVERY || '1h', 'AW_RETENTION_EVERY'),
     },

@@ -308,7 +308,7 @@ export class PostgresMetricStore implements MetricStore {
 
   /** Folds one set into chunk rows and deletes its write-ahead rows, in one transaction. */
   private async fold(set: PendingSet): Promise<void> {
-    const { keys, rawAdd, bucketAdd } = this.chunkWork(set.points);
+    const { keys, rawAdd, bucketAdd } = await this.chunkWork(set.points);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.db.tx(async (q) => {
@@ -319,7 +319,11 @@ export class PostgresMetricStore implements MetricStore {
           const n: number[] = [];
           const data: string[] = [];
           const isNew: boolean[] = [];
-          keys.forEach((key, i) => {
+          for (let i = 0; i < keys.length; i++) {
+            // A checkpoint of a large fleet re-encodes hundreds of thousands of chunks: in slices, so
+            // frames, acks and queries keep flowing meanwhile.
+            if (i > 0 && i % FOLD_SLICE === 0) await nextTurn();
+            const key = keys[i];
             const old = stored.get(keyString(key));
             let encoded: Uint8Array;
             let count: number;
@@ -340,7 +344,7 @@ export class PostgresMetricStore implements MetricStore {
             n.push(count);
             data.push(base64(encoded));
             isNew.push(!old);
-          });
+          }
           const pick = <T>(xs: T[], wantNew: boolean) => xs.filter((_, i) => isNew[i] === wantNew);
           if (isNew.includes(false)) {
             await q.query(
@@ -376,12 +380,15 @@ export class PostgresMetricStore implements MetricStore {
   }
 
   /** Which chunk rows a set touches, with what it adds to each, in key order (rows are locked in that order). */
-  private chunkWork(points: PendingPoints): { keys: ChunkKey[]; rawAdd: Array<SeriesPoints | undefined>; bucketAdd: Array<RollupBucket[] | undefined> } {
+  private async chunkWork(points: PendingPoints): Promise<{ keys: ChunkKey[]; rawAdd: Array<SeriesPoints | undefined>; bucketAdd: Array<RollupBucket[] | undefined> }> {
     const keys: ChunkKey[] = [];
     const rawAdd: Array<SeriesPoints | undefined> = [];
     const bucketAdd: Array<RollupBucket[] | undefined> = [];
     const tiers = this.opts.tiers;
-    for (const seriesId of [...points.seriesIds()].sort((a, b) => a - b)) {
+    const ids = [...points.seriesIds()].sort((a, b) => a - b);
+    for (let k = 0; k < ids.length; k++) {
+      if (k > 0 && k % FOLD_SLICE === 0) await nextTurn();
+      const seriesId = ids[k];
       const raw = points.rawPoints(seriesId);
       for (const [chunkStart, from, to] of splitByChunk(raw.t, tiers[0].chunkMs)) {
         keys.push({ tier: 0, seriesId, chunkStart });
@@ -434,6 +441,9 @@ export class PostgresMetricStore implements MetricStore {
 
 /** A query reaching past a horizon another node just moved may take a tier that lost data for this long. */
 const HORIZON_TTL_MS = 30_000;
+/** Chunks (or series) a checkpoint handles between two turns of the event loop. */
+const FOLD_SLICE = 2000;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 class ChunkRace extends Error {}
 
