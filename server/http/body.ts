@@ -104,17 +104,29 @@ export function jsonDepth(value: unknown, stopAt: number): number {
   return max;
 }
 
-/** Dotted path of the first string (value or key) holding U+0000, '' for the value itself; null when none. */
-export function findNul(value: unknown): string | null {
+export type Unstorable = 'nul' | 'lone_surrogate';
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Why Postgres cannot store this text: U+0000, or half of a UTF-16 surrogate pair (jsonb refuses its escape). */
+function unstorable(text: string): Unstorable | null {
+  if (text.includes('\u0000')) return 'nul';
+  return LONE_SURROGATE.test(text) ? 'lone_surrogate' : null;
+}
+
+/** Dotted path ('' for the value itself) and reason of the first string, value or key, Postgres cannot store; null when none. */
+export function findUnstorable(value: unknown): { path: string; reason: Unstorable } | null {
   const stack: Array<[unknown, string]> = [[value, '']];
   while (stack.length) {
     const [v, path] = stack.pop()!;
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) return path;
+      const reason = unstorable(v);
+      if (reason) return { path, reason };
     } else if (v !== null && typeof v === 'object') {
       for (const [k, child] of Object.entries(v)) {
         const at = path ? `${path}.${k}` : k;
-        if (k.includes('\u0000')) return at;
+        const reason = unstorable(k);
+        if (reason) return { path: at, reason };
         stack.push([child, at]);
       }
     }

@@ -15,7 +15,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { findNul, jsonDepth, readBody, readBodyToFile, RequestAborted, type AbortState } from './body.js';
+import { findUnstorable, jsonDepth, readBody, readBodyToFile, RequestAborted, type AbortState } from './body.js';
 import { isUnavailableError } from '../store/unavailable.js';
 import type { Method, Principal, RequestContext, RequestMethod, ResponseStream, RouteSpec, UploadedBody } from './route.js';
 
@@ -279,10 +279,10 @@ export class Router {
     audit: AuditNote,
   ): Promise<Answer> {
     const { spec } = route;
-    refuseNul(params, 'path');
+    refuseUnstorable(params, 'path');
     if (route.params) check(route.params, params, 'path');
     const query = parseQuery(incoming.rawQuery);
-    refuseNul(query, 'query');
+    refuseUnstorable(query, 'query');
     if (route.query) check(route.query, query, 'query');
     else if (Object.keys(query).length) throw unknownField('query', Object.keys(query)[0]);
     const body = this.parseBody(route, incoming);
@@ -359,7 +359,7 @@ export class Router {
     if (jsonDepth(body, this.maxJsonDepth) > this.maxJsonDepth) {
       throw new AppError('BODY_TOO_DEEP', 400, `body nests deeper than ${this.maxJsonDepth} levels`);
     }
-    refuseNul(body, 'body');
+    refuseUnstorable(body, 'body');
     check(route.body!, body, 'body');
     return body;
   }
@@ -480,12 +480,13 @@ function withFormats(ajv: Ajv): Ajv {
   return ajv;
 }
 
-/** Text with NUL cannot be stored or compared by Postgres: refuse it at the door, naming where it was. */
-function refuseNul(value: unknown, where: string): void {
-  const at = findNul(value);
-  if (at !== null) {
-    const field = [where, at].filter(Boolean).join('.');
-    throw new AppError('VALIDATION_FAILED', 400, `${field} contains a NUL character`, { field, reason: 'nul' });
+/** Text with NUL or a lone surrogate cannot be stored or compared by Postgres: refuse it at the door, naming where it was. */
+function refuseUnstorable(value: unknown, where: string): void {
+  const found = findUnstorable(value);
+  if (found !== null) {
+    const field = [where, found.path].filter(Boolean).join('.');
+    const what = found.reason === 'nul' ? 'a NUL character' : 'half of a UTF-16 surrogate pair (not text)';
+    throw new AppError('VALIDATION_FAILED', 400, `${field} contains ${what}`, { field, reason: found.reason });
   }
 }
 

@@ -110,6 +110,16 @@ describe('envelope, request ids, errors and limits', () => {
     expect(notJson.body.error?.code).toBe('BODY_NOT_JSON');
     const nul = await enrollment({ note: 'a\u0000b' }, json);
     expect(nul.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.note', reason: 'nul' } });
+    // Half a surrogate pair is not text: Postgres jsonb refuses its escape (found by the fuzz test as a 500).
+    const lone = await enrollment('{"note":"a\\udfffb"}', json);
+    expect(lone.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.note', reason: 'lone_surrogate' } });
+    const channel = await t.call('POST', '/api/v1/notification-channels', {
+      headers: { ...t.admin.auth, ...json },
+      raw: '{"name":"x","kind":"email","settings":{"smtp_host":"\\udfff\\ud800","smtp_port":25,"from":"a@b.c","to":["d@e.f"]}}',
+    });
+    expect(channel.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.settings.smtp_host', reason: 'lone_surrogate' } });
+    const pair = await enrollment({ note: 'a whole pair \ud83d\ude00 is text' }, json);
+    expect(pair.status, JSON.stringify(pair.body)).toBe(201);
   });
 
   it('answers a wrong method with 405 and Allow, HEAD like GET without a body, and an unserved path with 404', async () => {
