@@ -19,8 +19,8 @@ const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
 const IncidentState = Type.Union(INCIDENT_STATES.map((s) => Type.Literal(s)));
 const Before = Type.Optional(Type.String({ format: 'date-time', description: 'only those opened before this time' }));
 
-const problemsPage = collection({ sorts: { opened_at: timestamp('opened_at') }, defaultSort: '-opened_at', id: uuid('id') });
-const incidentsPage = collection({ sorts: { opened_at: timestamp('opened_at') }, defaultSort: '-opened_at', id: uuid('id') });
+/** Problems and incidents alike: newest opened first. */
+const openedPage = collection({ sorts: { opened_at: timestamp('opened_at') }, defaultSort: '-opened_at', id: uuid('id') });
 const channelsPage = collection({ sorts: { name: text('name') }, defaultSort: 'name', id: uuid('id') });
 const deliveriesPage = collection({ sorts: { created_at: timestamp('created_at') }, defaultSort: '-created_at', id: int('id') });
 const maintenancePage = collection({ sorts: { starts_at: timestamp('starts_at') }, defaultSort: '-starts_at', id: uuid('id') });
@@ -163,13 +163,13 @@ export function alertRoutes(deps: ApiDeps) {
       tag: 'alerts',
       scope: 'monitor:read',
       query: Type.Object(
-        { ...problemsPage.query, open: Type.Optional(Type.Boolean()), host_id: Type.Optional(Uuid), severity: Type.Optional(Severity), incident_id: Type.Optional(Uuid), before: Before },
+        { ...openedPage.query, open: Type.Optional(Type.Boolean()), host_id: Type.Optional(Uuid), severity: Type.Optional(Severity), incident_id: Type.Optional(Uuid), before: Before },
         { additionalProperties: false },
       ),
       response: Type.Array(Problem),
       handler: async (ctx) => {
         const q = ctx.query;
-        const page = problemsPage.read(q);
+        const page = openedPage.read(q);
         const rows = await m().problems.list(page, { open: q.open, hostId: q.host_id, severity: q.severity, incidentId: q.incident_id, before: q.before ? new Date(q.before) : undefined });
         return finishPage(ctx, rows, page, (p) => [p.opened_at, p.id]).map(problemView);
       },
@@ -221,11 +221,11 @@ export function alertRoutes(deps: ApiDeps) {
       summary: 'Incidents, newest first',
       tag: 'alerts',
       scope: 'monitor:read',
-      query: Type.Object({ ...incidentsPage.query, state: Type.Optional(IncidentState), host_id: Type.Optional(Uuid), before: Before }, { additionalProperties: false }),
+      query: Type.Object({ ...openedPage.query, state: Type.Optional(IncidentState), host_id: Type.Optional(Uuid), before: Before }, { additionalProperties: false }),
       response: Type.Array(Incident),
       handler: async (ctx) => {
         const q = ctx.query;
-        const page = incidentsPage.read(q);
+        const page = openedPage.read(q);
         const rows = await m().problems.listIncidents(page, { state: q.state, hostId: q.host_id, before: q.before ? new Date(q.before) : undefined });
         return finishPage(ctx, rows, page, (i) => [i.opened_at, i.id]).map(incidentView);
       },

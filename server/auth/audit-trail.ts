@@ -6,6 +6,7 @@
 import type { FinishedRequest, RequestObserver } from '../http/router.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
+import { storable } from '../store/storable-text.js';
 import { keyset, type Page } from '../http/pagination.js';
 
 export interface AuditRow {
@@ -188,16 +189,4 @@ export class AuditTrail {
     );
     return rows;
   }
-}
-
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-/** Postgres text and jsonb refuse NUL and lone surrogates, which a hostile path can carry: replace them. */
-export function storable<T>(value: T): T {
-  if (typeof value === 'string') return value.replace(UNSTORABLE, '\ufffd') as T;
-  if (Array.isArray(value)) return value.map(storable) as T;
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)])) as T;
-  }
-  return value;
 }

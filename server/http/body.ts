@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { HttpResponse } from 'uWebSockets.js';
 import type { UploadedBody } from './route.js';
 import { AppError } from '../errors.js';
+import { unstorable, type Unstorable } from '../store/storable-text.js';
 
 export class RequestAborted extends Error {}
 
@@ -102,16 +103,6 @@ export function jsonDepth(value: unknown, stopAt: number): number {
     for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
   }
   return max;
-}
-
-export type Unstorable = 'nul' | 'lone_surrogate';
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** Why Postgres cannot store this text: U+0000, or half of a UTF-16 surrogate pair (jsonb refuses its escape). */
-function unstorable(text: string): Unstorable | null {
-  if (text.includes('\u0000')) return 'nul';
-  return LONE_SURROGATE.test(text) ? 'lone_surrogate' : null;
 }
 
 /** Dotted path ('' for the value itself) and reason of the first string, value or key, Postgres cannot store; null when none. */
