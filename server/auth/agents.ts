@@ -36,10 +36,13 @@ export class AgentDirectory {
   constructor(private readonly db: Db, private readonly bus: EventBus) {}
 
   async credentials(agentId: string): Promise<AgentCredentials | null> {
-    return (await this.credentialsOf([agentId])).get(agentId) ?? null;
+    return (await this.credentialsOf([agentId])).get(agentId.toLowerCase()) ?? null;
   }
 
-  /** Keys of many agents in one query (the gateway batches connection storms); unknown ids are absent. */
+  /**
+   * Keys of many agents in one query (the gateway batches connection storms); unknown ids are absent.
+   * Answered under the canonical (lower-case) id, the only spelling the gateway asks with.
+   */
   async credentialsOf(agentIds: string[]): Promise<Map<string, AgentCredentials>> {
     const ids = agentIds.filter(isUuid).map((id) => id.toLowerCase());
     const out = new Map<string, AgentCredentials>();
@@ -49,8 +52,6 @@ export class AgentDirectory {
       [ids],
     );
     for (const r of rows) out.set(r.id, { id: r.id, hostId: r.host_id, secret: Buffer.from(r.secret), state: r.state });
-    // Answer under the spelling asked for: the agent's header may use upper-case hex.
-    for (const id of agentIds) if (!out.has(id) && out.has(id.toLowerCase())) out.set(id, out.get(id.toLowerCase())!);
     return out;
   }
 

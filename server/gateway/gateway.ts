@@ -7,8 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
-import type { AgentCredentials, AgentDirectory, AgentState } from '../auth/agents.js';
+import { isUuid, type AgentCredentials, type AgentDirectory, type AgentState } from '../auth/agents.js';
 import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { Logger } from '../log.js';
@@ -16,8 +17,10 @@ import { CloseCode, closeCodeName } from '../protocol/close-codes.js';
 import { FrameError, decodePayload, encodeFrame, macPrefix, verifyFrame, type VerifiedFrame } from '../protocol/frame.js';
 import { MessageType, PROTOCOL_VERSION, messageTypeName, type ConfigMessage, type HelloMessage, type MessageTypeCode } from '../protocol/messages.js';
 import { PayloadError, checkAck, checkError, checkHeartbeat, checkHello, checkInventory, checkMetrics } from '../protocol/validate.js';
+import { CredentialCache } from './credential-cache.js';
 import { LookupBatcher } from './lookup-batcher.js';
-import { takeToken } from './token-bucket.js';
+import { RepeatLog } from './repeat-log.js';
+import { takeToken, type Bucket } from './token-bucket.js';
 
 export interface AgentSocket {
   agentId: string;
@@ -34,8 +37,14 @@ export interface AgentSocket {
   openedAt: number;
   /** When the welcome went out: from then on the agent has HELLO_TIMEOUT_MS to answer with its hello. */
   welcomedAt: number;
+  /** Token bucket for metrics frames (the store's budget). */
   tokens: number;
   tokensAt: number;
+  /** Token bucket for every other frame: heartbeats, inventory, task results, acks, errors. */
+  control: Bucket;
+  /** Frames refused for rate since `floodSince`; an agent that ignores retryAfterMs is closed (4013). */
+  floodCount: number;
+  floodSince: number;
   closed: boolean;
   remote: string;
   /** Configuration version the agent runs (from its hello, then what was sent): an equal one is not sent again. */
@@ -79,6 +88,10 @@ const LOOKUP_TIMEOUT_MS = 30_000;
 const LAST_SEEN_FLUSH_MS = 15_000;
 const CONFIG_RETRY_FIRST_MS = 1_000;
 const CONFIG_RETRY_MAX_MS = 60_000;
+/** Non-metric frames: a budget well above what a busy honest agent sends (live task output is ≤ 10/s a stream). */
+const CONTROL_RATE_FACTOR = 4;
+/** Rate refusals an agent may collect in FLOOD_WINDOW_MS before it is closed for ignoring them. */
+const FLOOD_WINDOW_MS = 10_000;
 
 export interface GatewayDeps {
   config: Config['gateway'];
@@ -94,7 +107,8 @@ export interface GatewayDeps {
 export class Gateway {
   private readonly sessions = new Map<string, Ws>();
   private readonly unauthed = new Set<Ws>();
-  private readonly credentials = new Map<string, AgentCredentials>();
+  private readonly credentials: CredentialCache;
+  private readonly repeats: RepeatLog;
   private readonly lookups = new LookupBatcher<string, AgentCredentials>((ids) => this.deps.directory.credentialsOf(ids), { maxKeys: 500, maxWaitMs: 2 });
   private seen = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -103,7 +117,11 @@ export class Gateway {
   private draining = false;
   readonly stats: GatewayStats = { connections: 0, authenticated: 0, opened: 0, closed: 0, framesIn: 0, framesOut: 0, acks: 0, configRetries: 0, rejections: {} };
 
-  constructor(private readonly deps: GatewayDeps) {}
+  constructor(private readonly deps: GatewayDeps) {
+    // Twice the agents a node holds: every connected agent's key stays, with room for churn.
+    this.credentials = new CredentialCache(deps.config.maxAgents * 2);
+    this.repeats = new RepeatLog(deps.log);
+  }
 
   attach(app: TemplatedApp, path = '/agent'): void {
     const cfg = this.deps.config;
@@ -179,6 +197,7 @@ export class Gateway {
     this.timers.forEach(clearInterval);
     this.configRetries.forEach(clearTimeout);
     this.unsubscribe.forEach((u) => u());
+    this.repeats.stop();
     await this.flushLastSeen();
   }
 
@@ -191,10 +210,14 @@ export class Gateway {
    */
   private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
     const now = Date.now();
+    const burst = this.deps.config.rateBurst;
+    // One spelling per agent (lower-case hex): the cache, the sessions map, the MAC prefix and the
+    // database then all agree on who this is.
+    const agentId = (req.getHeader('x-aw-agent') || new URLSearchParams(req.getQuery() ?? '').get('agent') || '').toLowerCase();
     const data: AgentSocket = {
-      agentId: req.getHeader('x-aw-agent') || new URLSearchParams(req.getQuery() ?? '').get('agent') || '',
-      hostId: '', key: EMPTY, prefix: EMPTY, state: 'pending', reject: 0, rejectReason: '', authed: false,
-      recvSeq: 0, sendSeq: 0, openedAt: now, welcomedAt: 0, tokens: this.deps.config.rateBurst, tokensAt: now, closed: false, configVersion: undefined,
+      agentId, hostId: '', key: EMPTY, prefix: EMPTY, state: 'pending', reject: 0, rejectReason: '', authed: false,
+      recvSeq: 0, sendSeq: 0, openedAt: now, welcomedAt: 0, tokens: burst, tokensAt: now,
+      control: { tokens: burst * CONTROL_RATE_FACTOR, tokensAt: now }, floodCount: 0, floodSince: now, closed: false, configVersion: undefined,
       remote: Buffer.from(res.getRemoteAddressAsText()).toString(),
     };
     if (this.draining) {
@@ -203,6 +226,9 @@ export class Gateway {
     } else if (this.stats.connections >= this.deps.config.maxAgents) {
       data.reject = CloseCode.SERVER_FULL;
       data.rejectReason = 'server holds its maximum of agents; try another node';
+    } else if (!isUuid(agentId)) {
+      data.reject = CloseCode.AGENT_UNKNOWN;
+      data.rejectReason = 'unknown agent';
     }
     res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
   }
@@ -272,6 +298,9 @@ export class Gateway {
     if (ud.closed) return;
     this.stats.framesIn++;
     try {
+      // Until the welcome is sent the socket holds no key: nothing it sends can be verified, so
+      // nothing is read (a frame tagged with an empty key would otherwise pass).
+      if (!ud.welcomedAt) throw new FrameError(CloseCode.PROTOCOL_VIOLATION, 'PROTOCOL_VIOLATION', 'frame before the welcome');
       if (!isBinary) throw new FrameError(CloseCode.FRAME_MALFORMED, 'FRAME_MALFORMED', 'text frames are not part of the protocol');
       if (message.byteLength > this.deps.config.maxFrameBytes) {
         throw new FrameError(CloseCode.FRAME_TOO_LARGE, 'FRAME_TOO_LARGE', `frame of ${message.byteLength} bytes exceeds ${this.deps.config.maxFrameBytes}`);
@@ -280,15 +309,48 @@ export class Gateway {
         key: ud.key, prefix: ud.prefix, lastSeq: ud.recvSeq, now: Date.now(), clockSkewMs: this.deps.config.clockSkewMs,
       });
       ud.recvSeq = frame.seq;
+      if (frame.type !== MessageType.metrics && !this.withinControlRate(ws, ud, frame)) return;
       this.dispatch(ws, ud, frame);
     } catch (err) {
       if (err instanceof FrameError) this.reject(ws, err.closeCode, err.code, err.message);
-      else if (err instanceof PayloadError) this.refuse(ws, ud.recvSeq, 'PAYLOAD_INVALID', err.message);
-      else {
+      // A hello that does not parse leaves the socket unauthenticated: nothing more to wait for.
+      else if (err instanceof PayloadError && !ud.authed) this.reject(ws, CloseCode.PROTOCOL_VIOLATION, 'PAYLOAD_INVALID', `hello ${err.message}`);
+      else if (err instanceof PayloadError) {
+        this.repeats.warn(`${ud.agentId}:PAYLOAD_INVALID`, { agent: ud.agentId, code: 'PAYLOAD_INVALID', reason: err.message }, 'agent frame refused');
+        this.refuse(ws, ud.recvSeq, 'PAYLOAD_INVALID', err.message);
+      } else {
         this.deps.log.error({ err, agent: ud.agentId }, 'frame handling failed');
         this.reject(ws, CloseCode.PROTOCOL_VIOLATION, 'INTERNAL', 'server could not handle the frame');
       }
     }
+  }
+
+  /**
+   * Every frame type has a budget, not only metrics. A refused frame is answered with RATE_LIMITED
+   * and a retry time, except acks and errors (answering those could loop); an agent that keeps
+   * sending past its refusals is closed with 4013.
+   */
+  private withinControlRate(ws: Ws, ud: AgentSocket, frame: VerifiedFrame): boolean {
+    const cfg = this.deps.config;
+    const wait = takeToken(ud.control, Date.now(), cfg.rateFramesPerS * CONTROL_RATE_FACTOR, cfg.rateBurst * CONTROL_RATE_FACTOR);
+    if (!wait) return true;
+    if (this.flooding(ws, ud)) return false;
+    if (frame.type !== MessageType.ack && frame.type !== MessageType.error && ud.authed) {
+      this.refuse(ws, frame.seq, 'RATE_LIMITED', 'agent sends frames faster than its rate limit', wait);
+    } else this.count('RATE_LIMITED');
+    return false;
+  }
+
+  /** Counts a rate refusal; true (and the socket closed) when the agent has ignored too many. */
+  private flooding(ws: Ws, ud: AgentSocket): boolean {
+    const now = Date.now();
+    if (now - ud.floodSince > FLOOD_WINDOW_MS) {
+      ud.floodSince = now;
+      ud.floodCount = 0;
+    }
+    if (++ud.floodCount <= this.deps.config.rateBurst * CONTROL_RATE_FACTOR) return false;
+    this.reject(ws, CloseCode.RATE_EXCEEDED, 'RATE_EXCEEDED', 'agent kept sending past its rate limit');
+    return true;
   }
 
   private dispatch(ws: Ws, ud: AgentSocket, frame: VerifiedFrame): void {
@@ -310,12 +372,17 @@ export class Gateway {
       }
       case MessageType.taskResult:
         return this.handOff(ws, ud, frame.seq, this.deps.handlers?.taskResult?.(ud, body));
-      case MessageType.ack:
-        this.deps.handlers?.agentAck?.(ud, checkAck(body).seq);
+      // Checked before the optional call: `f?.(check(x))` skips the check when f is absent.
+      case MessageType.ack: {
+        const { seq } = checkAck(body);
+        this.deps.handlers?.agentAck?.(ud, seq);
         return;
-      case MessageType.error:
-        this.deps.handlers?.agentError?.(ud, checkError(body));
+      }
+      case MessageType.error: {
+        const error = checkError(body);
+        this.deps.handlers?.agentError?.(ud, error);
         return;
+      }
       default:
         throw new FrameError(CloseCode.PROTOCOL_VIOLATION, 'PROTOCOL_VIOLATION', `agents do not send ${messageTypeName(frame.type)} frames`);
     }
@@ -345,7 +412,10 @@ export class Gateway {
   private onMetrics(ws: Ws, ud: AgentSocket, seq: number, body: unknown): void {
     if (ud.state !== 'active') return this.refuse(ws, seq, 'AGENT_PENDING', 'agent waits for approval; metrics are not accepted yet', 30_000);
     const wait = takeToken(ud, Date.now(), this.deps.config.rateFramesPerS, this.deps.config.rateBurst);
-    if (wait) return this.refuse(ws, seq, 'RATE_LIMITED', 'agent sends frames faster than its rate limit', wait);
+    if (wait) {
+      if (!this.flooding(ws, ud)) this.refuse(ws, seq, 'RATE_LIMITED', 'agent sends frames faster than its rate limit', wait);
+      return;
+    }
     if (ws.getBufferedAmount() > this.deps.config.maxBufferedBytes) {
       return this.refuse(ws, seq, 'BACKPRESSURE', 'connection has too much unsent data', 1000);
     }
@@ -366,8 +436,16 @@ export class Gateway {
     work.then(
       () => this.ack(ws, seq),
       (err) => {
-        this.deps.log.error({ err, agent: ud.agentId }, 'agent message handler failed');
-        this.refuse(ws, seq, err?.code ?? 'HANDLER_FAILED', err?.message ?? 'handler failed', 5000);
+        // The handler's own refusal (invalid content: a 4xx kind) is final: resending cannot help.
+        // Anything else is the server's trouble: the agent keeps the message and retries; the
+        // details stay in the server's log, never in the agent's.
+        if (err instanceof PayloadError) return this.refuse(ws, seq, 'PAYLOAD_INVALID', err.message);
+        if (err instanceof AppError && err.status < 500) {
+          this.repeats.warn(`${ud.agentId}:${err.code}`, { agent: ud.agentId, code: err.code, reason: err.message }, 'agent message refused');
+          return this.refuse(ws, seq, err.code, err.message);
+        }
+        this.repeats.warn(`${ud.agentId}:HANDLER_FAILED`, { agent: ud.agentId, err }, 'agent message handler failed');
+        this.refuse(ws, seq, 'HANDLER_FAILED', 'server could not record the message; retry later', 5000);
       },
     );
   }
@@ -431,7 +509,7 @@ export class Gateway {
   private reject(ws: Ws, closeCode: number, code: string, reason: string): void {
     const ud = ws.getUserData();
     this.count(closeCodeName(closeCode) ?? code);
-    this.deps.log.warn({ agent: ud.agentId || undefined, remote: ud.remote, close: closeCode, code }, reason);
+    this.repeats.warn(`${ud.agentId || ud.remote}:${code}`, { agent: ud.agentId || undefined, remote: ud.remote, close: closeCode, code, reason }, 'agent connection refused');
     this.end(ws, closeCode, reason);
   }
 
@@ -439,7 +517,8 @@ export class Gateway {
     const ud = ws.getUserData();
     if (ud.closed) return;
     ud.closed = true;
-    ws.end(code, reason.slice(0, 120));
+    // Printable ASCII only: a reason may quote what the peer sent, and it goes back on the wire.
+    ws.end(code, reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 120));
   }
 
   private count(code: string): void {

@@ -15,6 +15,8 @@ export const CloseCode = {
   PROTOCOL_UNSUPPORTED: 4009,
   REPLACED: 4011,
   SERVER_FULL: 4012,
+  /** The agent kept sending after its frames were refused for rate. */
+  RATE_EXCEEDED: 4013,
   HELLO_TIMEOUT: 4014,
   SERVER_SHUTDOWN: 4015,
   /** A store the gateway needs is down; reconnect later. */

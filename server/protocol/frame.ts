@@ -105,6 +105,8 @@ export interface VerifiedFrame extends FrameHeader {
  * time so that an attacker cannot learn anything from which check failed on a forged frame.
  */
 export function verifyFrame(frame: Uint8Array, ctx: VerifyContext): VerifiedFrame {
+  // An HMAC with an empty key is one anybody can compute: never a proof of anything.
+  if (!ctx.key.length) throw new FrameError(CloseCode.PROTOCOL_VIOLATION, 'PROTOCOL_VIOLATION', 'no key to verify the frame with');
   const header = readHeader(frame);
   if (header.version !== PROTOCOL_VERSION) {
     throw new FrameError(CloseCode.PROTOCOL_UNSUPPORTED, 'PROTOCOL_UNSUPPORTED', `protocol version ${header.version} is not supported (want ${PROTOCOL_VERSION})`);
