@@ -98,7 +98,7 @@ describe('notification egress policy', () => {
       body: { settings: { url: `http://127.0.0.1:${internalPort}/hook` } },
     });
     expect(moved.status).toBe(400);
-    expect(moved.body.error.code).toBe('CHANNEL_TARGET_FORBIDDEN');
+    expect(moved.body.error?.code).toBe('CHANNEL_TARGET_FORBIDDEN');
     expect((await t.call('GET', '/api/v1/notification-channels', { headers: t.admin.auth })).body.data.find((c: any) => c.id === id).settings.url).toContain(ALLOWED);
     await t.call('DELETE', `/api/v1/notification-channels/${id}`, { headers: t.admin.auth });
   });
@@ -134,7 +134,8 @@ describe('notification egress policy', () => {
 
     const host = await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: 'egress-host' } });
     const p = await m.problems.open({ hostId: host.body.data.id, triggerRef: 'test:egress', templateId: null, name: 'egress', severity: 'high', expression: 'test', value: 1, suppressed: false });
-    expect(await m.notifier.enqueue({ event: 'problem', severity: 'high', problemId: p!.id, body: { test: true } })).toBe(Object.keys(channels).length);
+    await m.notifier.enqueue({ event: 'problem', severity: 'high', problemId: p!.id, body: { test: true } });
+    const ours = new Set(Object.values(channels));
 
     // As a viewer reads the delivery log.
     const viewer = await t.userSession('viewer');
@@ -142,7 +143,7 @@ describe('notification egress policy', () => {
     await until('every delivery settled', async () => {
       const r = await t.call('GET', `/api/v1/notification-deliveries?problem_id=${p!.id}&limit=100`, { headers: viewer.auth });
       expect(r.status).toBe(200);
-      settled = r.body.data;
+      settled = (r.body.data as any[]).filter((d) => ours.has(d.channel_id));
       return settled.length === Object.keys(channels).length && settled.every((d) => d.state !== 'pending');
     }, 30_000);
     const outcome = (name: string) => {
