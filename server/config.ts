@@ -1,5 +1,6 @@
 /** Every setting of the server: its env variable, its default, in one place. */
 import { resolve } from 'node:path';
+import { parseNetworks, type Network } from './monitor/egress-policy.js';
 import { DEFAULT_TIERS_SPEC, parseDuration, parseTiers, type Tier } from './store/series/tiers.js';
 
 export interface Config {
@@ -84,6 +85,8 @@ export interface Config {
     deliveryBackoffMs: number;
     /** Webhook and SMTP calls give up after this long. */
     deliveryTimeoutMs: number;
+    /** Internal networks notifications may reach all the same (AW_NOTIFY_ALLOW_NETWORKS, CIDRs); none by default. */
+    notifyAllowNetworks: Network[];
   };
   tasks: {
     /** Largest file an upload may bring (file pushes). */
@@ -182,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
       deliveryAttempts: int(env, 'AW_MONITOR_DELIVERY_ATTEMPTS', 8, 1),
       deliveryBackoffMs: int(env, 'AW_MONITOR_DELIVERY_BACKOFF_MS', 2000, 10),
       deliveryTimeoutMs: int(env, 'AW_MONITOR_DELIVERY_TIMEOUT_MS', 10_000, 100),
+      notifyAllowNetworks: parseNetworks(env.AW_NOTIFY_ALLOW_NETWORKS ?? '', 'AW_NOTIFY_ALLOW_NETWORKS'),
     },
     tasks: {
       fileMaxBytes: int(env, 'AW_TASK_FILE_MAX_MB', 1024, 1) * 2 ** 20,

@@ -298,7 +298,9 @@ export function alertRoutes(deps: ApiDeps) {
       summary: 'Add a webhook or email channel; a webhook’s signing secret is in this answer only',
       description:
         'Webhooks get a JSON POST with X-AutoWatch-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>. ' +
-        'Failed deliveries are retried with exponential backoff; see /api/v1/notification-deliveries.',
+        'Failed deliveries are retried with exponential backoff; see /api/v1/notification-deliveries. ' +
+        'Internal addresses (loopback, private, link-local, metadata) are refused, here (400 CHANNEL_TARGET_FORBIDDEN) and when connecting, ' +
+        'unless an admin allow-lists their network (AW_NOTIFY_ALLOW_NETWORKS).',
       tag: 'alerts',
       scope: 'monitor:write',
       status: 201,

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { ConfigMessage } from '../protocol/messages.js';
 import type { Db } from '../store/db.js';
 import type { IngestBatch, MetricStore } from '../store/metric-store.js';
+import { EgressPolicy } from './egress-policy.js';
 import { MaintenanceStore } from './maintenance.js';
 import { Notifier } from './notifier.js';
 import { ProblemStore, type ProblemRecord } from './problem-store.js';
@@ -64,7 +65,9 @@ export class Monitor {
     this.problems = new ProblemStore(deps.db);
     this.maintenance = new MaintenanceStore(deps.db, groups);
     const m = deps.config.monitor;
-    this.notifier = new Notifier(deps.db, deps.log, { attempts: m.deliveryAttempts, backoffMs: m.deliveryBackoffMs, timeoutMs: m.deliveryTimeoutMs });
+    this.notifier = new Notifier(deps.db, deps.log, {
+      attempts: m.deliveryAttempts, backoffMs: m.deliveryBackoffMs, timeoutMs: m.deliveryTimeoutMs, egress: new EgressPolicy(m.notifyAllowNetworks),
+    });
     this.engine = new TriggerEngine({
       log: deps.log,
       load: async (hostId) => {

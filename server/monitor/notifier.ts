@@ -3,14 +3,21 @@
  * that wants its severity (the delivery log), and a worker sends due rows: webhooks as a JSON
  * POST signed with HMAC-SHA256, email over SMTP. A failed attempt is retried with exponential
  * backoff until `attempts` run out. Rows are claimed with SKIP LOCKED, so several server nodes
- * share the work without sending anything twice.
+ * share the work without sending anything twice. Every connection goes through the egress policy
+ * (no internal addresses unless allow-listed), and the delivery log records classified failures,
+ * never what the remote end said.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import { keyset, type Page } from '../http/pagination.js';
 import type { Db } from '../store/db.js';
+import { describeDeliveryFailure, describeHttpStatus } from './delivery-failure.js';
+import { pinnedLookup, type EgressPolicy } from './egress-policy.js';
 import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
 
 export interface ChannelRecord {
@@ -45,6 +52,8 @@ export interface NotifierOptions {
   attempts: number;
   backoffMs: number;
   timeoutMs: number;
+  /** Which addresses webhooks and SMTP servers may have. */
+  egress: EgressPolicy;
 }
 
 /** What a notification says: the event and the problem it is about. */
@@ -137,19 +146,22 @@ export class Notifier {
     const attempts = d.attempts + 1;
     let status: number | null = null;
     let error: string | null = null;
+    let cause: unknown;
     try {
       status = d.channel.kind === 'webhook' ? await this.sendWebhook(d) : await this.sendEmail(d);
     } catch (err: any) {
-      error = String(err?.message ?? err).slice(0, 500);
+      error = describeDeliveryFailure(err);
+      cause = err;
     }
     const ok = error === null && status !== null && status >= 200 && status < 300;
-    if (!ok && error === null) error = `answered ${status}`;
+    if (!ok && error === null) error = describeHttpStatus(status!);
     if (ok) {
       await this.db.query(`UPDATE monitor_deliveries SET state = 'delivered', attempts = $2, last_status = $3, last_error = NULL, delivered_at = now() WHERE id = $1`, [d.id, attempts, status]);
       return;
     }
     const give_up = attempts >= this.opts.attempts;
-    this.log.warn({ delivery: d.id, channel: d.channel.name, attempts, error }, give_up ? 'notification failed for good' : 'notification failed; will retry');
+    // The server log (admins only) keeps the remote's own words; the delivery log does not.
+    this.log.warn({ delivery: d.id, channel: d.channel.name, attempts, error, cause: cause && String((cause as Error).message ?? cause).slice(0, 500) }, give_up ? 'notification failed for good' : 'notification failed; will retry');
     await this.db.query(
       `UPDATE monitor_deliveries SET state = $2, attempts = $3, last_status = $4, last_error = $5,
          next_attempt_at = now() + make_interval(secs => $6::double precision / 1000) WHERE id = $1`,
@@ -157,29 +169,48 @@ export class Notifier {
     );
   }
 
+  /** One POST to a checked address; a redirect is an answer like any other, never followed. */
   private async sendWebhook(d: DeliveryRecord & { channel: ChannelRecord }): Promise<number> {
+    const url = new URL(String(d.channel.settings.url));
+    const addresses = await this.opts.egress.resolve(url.hostname);
     const body = JSON.stringify({ delivery_id: d.id, event: d.event, ...d.body });
-    const res = await fetch(String(d.channel.settings.url), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'AutoWatch-Webhook/1',
-        'x-autowatch-event': d.event,
-        'x-autowatch-delivery': String(d.id),
-        'x-autowatch-signature': signWebhook(d.channel.secret, body, Math.floor(Date.now() / 1000)),
-      },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(this.opts.timeoutMs),
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<number>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            'user-agent': 'AutoWatch-Webhook/1',
+            'x-autowatch-event': d.event,
+            'x-autowatch-delivery': String(d.id),
+            'x-autowatch-signature': signWebhook(d.channel.secret, body, Math.floor(Date.now() / 1000)),
+          },
+          // A socket of its own, connected through the pinned lookup: no pooled socket skips the check.
+          agent: false,
+          lookup: pinnedLookup(addresses),
+          signal: AbortSignal.timeout(this.opts.timeoutMs),
+        },
+        (res) => {
+          res.on('error', reject);
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.resume();
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
     });
-    await res.arrayBuffer().catch(() => undefined);
-    return res.status;
   }
 
   private async sendEmail(d: DeliveryRecord & { channel: ChannelRecord }): Promise<number> {
     const s = d.channel.settings as { smtp_host: string; smtp_port: number; secure?: boolean; username?: string; from: string; to: string[] };
+    const [checked] = await this.opts.egress.resolve(s.smtp_host);
     const transport = nodemailer.createTransport({
-      host: s.smtp_host,
+      // The checked address, so nodemailer resolves nothing itself; certificates are still checked against the name.
+      host: checked.address,
+      tls: isIP(s.smtp_host) ? undefined : { servername: s.smtp_host },
       port: s.smtp_port,
       secure: !!s.secure,
       auth: s.username ? { user: s.username, pass: d.channel.secret } : undefined,
@@ -211,7 +242,24 @@ export class Notifier {
     return r.rows[0];
   }
 
+  /** Early word for the operator: a target the egress policy refuses whatever DNS says (deliveries check again as they connect). */
+  checkTarget(settings: Record<string, unknown>): void {
+    const field = 'url' in settings ? 'body.settings.url' : 'body.settings.smtp_host';
+    let host = String(settings.smtp_host);
+    if ('url' in settings) {
+      try {
+        host = new URL(String(settings.url)).hostname;
+      } catch {
+        throw new AppError('VALIDATION_FAILED', 400, 'body.settings.url is not a URL', { field });
+      }
+    }
+    if (this.opts.egress.refusesOutright(host)) {
+      throw new AppError('CHANNEL_TARGET_FORBIDDEN', 400, `${host} is an internal address; notifications may not reach it unless an admin allow-lists its network (AW_NOTIFY_ALLOW_NETWORKS)`, { field });
+    }
+  }
+
   async createChannel(c: { name: string; kind: 'webhook' | 'email'; settings: Record<string, unknown>; secret: string; minSeverity: Severity; enabled: boolean }, createdBy: string): Promise<ChannelRecord> {
+    this.checkTarget(c.settings);
     try {
       const r = await this.db.query<ChannelRecord>(
         `INSERT INTO monitor_channels (id, name, kind, settings, secret, min_severity, enabled, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
@@ -225,6 +273,7 @@ export class Notifier {
   }
 
   async updateChannel(id: string, version: number, c: { enabled?: boolean; minSeverity?: Severity; settings?: Record<string, unknown>; secret?: string }): Promise<ChannelRecord> {
+    if (c.settings) this.checkTarget(c.settings);
     const r = await this.db.query<ChannelRecord>(
       `UPDATE monitor_channels SET enabled = COALESCE($3, enabled), min_severity = COALESCE($4, min_severity),
          settings = COALESCE($5, settings), secret = COALESCE($6, secret), version = version + 1

@@ -30,7 +30,7 @@ describe('alerts from pushed metrics', () => {
   const problems = async (open?: boolean) => (await t.call('GET', `/api/v1/problems?host_id=${hostId}${open === undefined ? '' : `&open=${open}`}`, { headers: t.admin.auth })).body.data as any[];
 
   beforeAll(async () => {
-    t = await startApiServer({ AW_MONITOR_NODATA_TICK_MS: '250', AW_MONITOR_DELIVERY_BACKOFF_MS: '100' });
+    t = await startApiServer({ AW_MONITOR_NODATA_TICK_MS: '250', AW_MONITOR_DELIVERY_BACKOFF_MS: '100', AW_NOTIFY_ALLOW_NETWORKS: '127.0.0.0/8' });
     smtp = await startSmtpSink();
     hostId = (await enrollAgent(t, 'tele1')).hostId;
     const mk = async (scopes: string[]) => (await t.call('POST', '/api/v1/api-keys', { headers: t.admin.auth, body: { name: scopes.join(','), scopes } })).body.data.bearer as string;

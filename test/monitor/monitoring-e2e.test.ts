@@ -54,7 +54,7 @@ describe('monitoring end to end', () => {
   };
 
   beforeAll(async () => {
-    t = await startApiServer({ AW_MONITOR_UNREACHABLE_S: String(UNREACHABLE_S), AW_MONITOR_NODATA_TICK_MS: '250', AW_MONITOR_DELIVERY_BACKOFF_MS: '200' });
+    t = await startApiServer({ AW_MONITOR_UNREACHABLE_S: String(UNREACHABLE_S), AW_MONITOR_NODATA_TICK_MS: '250', AW_MONITOR_DELIVERY_BACKOFF_MS: '200', AW_NOTIFY_ALLOW_NETWORKS: '127.0.0.0/8' });
     receiver = createHttpServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));

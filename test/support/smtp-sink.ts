@@ -16,14 +16,15 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-export async function startSmtpSink(): Promise<SmtpSink> {
+/** `greeting` replaces the 220 line (a server that refuses, or is not SMTP at all); `host` is where it listens. */
+export async function startSmtpSink(opts: { host?: string; greeting?: string } = {}): Promise<SmtpSink> {
   const mails: SunkMail[] = [];
   const server: Server = createServer((socket) => {
     let buffer = '';
     let inData = false;
     let current: SunkMail = { from: '', to: [], data: '' };
     const reply = (line: string) => socket.write(`${line}\r\n`);
-    reply('220 sink ESMTP ready');
+    reply(opts.greeting ?? '220 sink ESMTP ready');
     socket.on('data', (chunk) => {
       buffer += chunk.toString('utf8');
       for (;;) {
@@ -56,7 +57,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     });
     socket.on('error', () => undefined);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, opts.host ?? '127.0.0.1', r));
   return {
     port: (server.address() as { port: number }).port,
     mails,
