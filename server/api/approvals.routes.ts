@@ -1,4 +1,4 @@
-/** The discovery approval queue: machines whose inventory matched no asset. */
+/** The approval queue: inventory reports that may not change an asset without an operator (see cmdb/approvals.ts). */
 import { Type } from '@sinclair/typebox';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage, timestamp, uuid } from '../http/pagination.js';
@@ -10,6 +10,7 @@ import { actorOf } from './cmdb-schemas.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const ApprovalState = Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')]);
+const QueueReason = Type.Union([Type.Literal('no_match'), Type.Literal('agent_pending'), Type.Literal('claims_asset_of_other_agent')]);
 const Approval = Type.Object({
   id: Uuid,
   agent_id: Uuid,
@@ -20,7 +21,12 @@ const Approval = Type.Object({
   system_uuid: Nullable(Type.String()),
   machine_id: Nullable(Type.String()),
   report: Type.Record(Type.String(), Type.Unknown(), { description: "the machine's latest inventory report" }),
-  match_note: Type.String({ description: 'why no asset matched' }),
+  match_note: Type.String({ description: 'which asset the report matched and why, or why none did' }),
+  queue_reasons: Type.Array(QueueReason, {
+    description: 'why the report waits: no_match (no asset, or several equally), agent_pending (the agent is not approved), ' +
+      'claims_asset_of_other_agent (the matched asset is linked to another agent: approving moves the link)',
+  }),
+  proposed_asset_id: Type.Union([Uuid, Type.Null()], { description: 'the asset the report matched, which approving joins it to unless asset_id is given' }),
   reports: Type.Integer({ description: 'reports received while queued' }),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -47,7 +53,7 @@ export function approvalRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
     route({
       method: 'GET',
       path: '/api/v1/approvals',
-      summary: 'Machines waiting for approval (?state=pending), and the decided ones',
+      summary: 'Inventory reports waiting for approval (?state=pending), and the decided ones',
       tag: 'cmdb',
       scope: 'cmdb:read',
       query: Type.Object({ ...approvals.query, state: Type.Optional(ApprovalState) }),
@@ -74,7 +80,7 @@ export function approvalRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
     route({
       method: 'POST',
       path: '/api/v1/approvals/:id/approve',
-      summary: 'Approve: make an asset from the report (online, linked to its agent and host), or join it to asset_id',
+      summary: 'Approve: join the report to asset_id, else to proposed_asset_id (linking the agent to it), else make an asset from it (online, linked to its agent and host)',
       description: 'If-Match optional (the approval’s ETag: a newer report since you read it is a 412).',
       tag: 'cmdb',
       scope: 'cmdb:approve',

@@ -1,7 +1,8 @@
 /**
- * The discovery queue: inventory reports from machines no asset matched. An admin approves one (a new
- * asset is made from the report, or the report is joined to an asset they name) or rejects it (later
- * reports of that agent are kept on the rejected entry and queue nothing).
+ * The approval queue: inventory reports no asset may take by itself (`queue_reasons`): machines no asset
+ * matched, reports matching an asset linked to another agent, and reports of agents not approved yet. An
+ * operator approves one (the report joins the asset it matched, or one they name, or else a new asset is
+ * made from it) or rejects it (later reports of that agent are kept on the rejected entry and queue nothing).
  */
 import { AppError } from '../errors.js';
 import { staleEtag } from '../http/etag.js';
@@ -12,6 +13,7 @@ import type { Actor } from './asset-fields.js';
 import type { AssetStore } from './assets.js';
 import { guessAssetType, reportFields } from './inventory-diff.js';
 import type { InventoryIntake } from './inventory-intake.js';
+import type { QueueReason } from './inventory-match.js';
 
 export type ApprovalState = 'pending' | 'approved' | 'rejected';
 
@@ -26,6 +28,9 @@ export interface ApprovalRecord {
   machine_id: string | null;
   report: InventoryReport;
   match_note: string;
+  queue_reasons: QueueReason[];
+  /** The asset the report matched: approving links the agent to it (taking it from another agent if need be). */
+  proposed_asset_id: string | null;
   reports: number;
   created_at: Date;
   updated_at: Date;
@@ -36,7 +41,7 @@ export interface ApprovalRecord {
   version: number;
 }
 
-const COLUMNS = `p.id, p.agent_id, p.host_id, p.state, p.hostname, p.serial, p.system_uuid, p.machine_id, p.report, p.match_note, p.reports,
+const COLUMNS = `p.id, p.agent_id, p.host_id, p.state, p.hostname, p.serial, p.system_uuid, p.machine_id, p.report, p.match_note, p.queue_reasons, p.proposed_asset_id, p.reports,
   p.created_at, p.updated_at, p.decided_at, p.decided_by, p.reason, p.asset_id, p.version`;
 
 export const approvalNotFound = () => new AppError('APPROVAL_NOT_FOUND', 404, 'approval not found');
@@ -63,13 +68,16 @@ export class ApprovalQueue {
     return rows[0];
   }
 
-  /** Makes an asset from the report (or joins it to `assetId`), linked to the reporting agent and host. */
+  /**
+   * Joins the report to `assetId`, else to the asset it matched, else makes an asset from it; the asset
+   * ends up linked to the reporting agent (and its host, when the asset has none).
+   */
   async approve(id: string, expected: number, opts: { name?: string; type?: string; assetId?: string }, actor: Actor): Promise<ApprovalRecord> {
     return this.db.tx(async (q) => {
       const p = await this.pending(q, id, expected);
       const agent = { agentId: p.agent_id, hostId: p.host_id };
       const fromReport: Actor = { ...actor, source: 'agent' };
-      let assetId = opts.assetId;
+      let assetId = opts.assetId ?? p.proposed_asset_id ?? undefined;
       if (!assetId) {
         const hostFree = p.host_id && !(await q.query('SELECT 1 FROM assets WHERE host_id = $1 AND deleted_at IS NULL', [p.host_id])).rows.length;
         const created = await this.assets.create(
@@ -79,7 +87,7 @@ export class ApprovalQueue {
         );
         assetId = created.id;
       }
-      await this.intake.apply(q, assetId, agent, p.report, fromReport);
+      await this.intake.apply(q, assetId, agent, p.report, fromReport, `approval ${id}: ${p.queue_reasons.join(', ')}`);
       await q.query(
         `UPDATE asset_approvals SET state = 'approved', asset_id = $2, decided_at = now(), decided_by = $3, updated_at = now(), version = version + 1 WHERE id = $1`,
         [id, assetId, `${actor.kind}:${actor.id}`],

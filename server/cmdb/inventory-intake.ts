@@ -1,8 +1,9 @@
 /**
  * Takes an agent's inventory report: finds the asset it is about (inventory-match.ts), writes what
- * changed with source "agent", or queues the machine for an admin's approval when no asset matches.
- * One transaction per report; the matched asset's row is locked so a report and a hand edit of the
- * same asset take turns.
+ * changed with source "agent", or queues the report for an operator's approval (inventory-match.ts's
+ * `intakeDecision`): when no asset matches, when the match is an asset linked to another agent, and
+ * whenever the agent is not approved yet. One transaction per report; the matched asset's row is locked
+ * so a report and a hand edit of the same asset take turns.
  */
 import { randomUUID } from 'node:crypto';
 import type { InventoryReport } from '../../agent/collect/inventory/inventory-report.js';
@@ -11,7 +12,7 @@ import type { Actor } from './asset-fields.js';
 import { componentField, refreshSearchText, type AssetStore } from './assets.js';
 import { recordChanges, type ChangeRow } from './change-log.js';
 import { diffComponents, reportComponents, reportFields, type HeldComponent } from './inventory-diff.js';
-import { matchInventory, type MatchCandidate } from './inventory-match.js';
+import { intakeDecision, matchInventory, type MatchCandidate } from './inventory-match.js';
 import { machineIdentifiers } from './machine-identifiers.js';
 
 export type IntakeOutcome =
@@ -31,36 +32,42 @@ export class InventoryIntake {
     return this.db.tx(async (q) => {
       const ids = reportIdentifiers(report);
       const match = matchInventory(agent.agentId, ids, await this.candidates(q, agent.agentId, ids));
-      if (match.kind === 'matched') {
+      const decision = intakeDecision(match, await agentIsActive(q, agent.agentId));
+      if (decision.kind === 'apply') {
         const actor: Actor = { kind: 'agent', id: agent.agentId, source: 'agent' };
-        const changes = await this.apply(q, match.assetId, agent, report, actor);
+        const changes = await this.apply(q, decision.assetId, agent, report, actor);
         // A machine queued before someone registered it by hand needs no approval any more.
         await q.query(
           `UPDATE asset_approvals SET state = 'approved', asset_id = $2, decided_at = now(), decided_by = 'system:matched', updated_at = now(), version = version + 1
            WHERE agent_id = $1 AND state = 'pending'`,
-          [agent.agentId, match.assetId],
+          [agent.agentId, decision.assetId],
         );
-        return { kind: 'updated', assetId: match.assetId, changes };
+        return { kind: 'updated', assetId: decision.assetId, changes };
       }
       const { rows } = await q.query<{ id: string; state: string }>(
-        `INSERT INTO asset_approvals (id, agent_id, host_id, state, hostname, serial, system_uuid, machine_id, report, match_note)
-         VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8::jsonb, $9)
+        `INSERT INTO asset_approvals (id, agent_id, host_id, state, hostname, serial, system_uuid, machine_id, report, match_note, queue_reasons, proposed_asset_id)
+         VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8::jsonb, $9, $10::text[], $11)
          ON CONFLICT (agent_id) WHERE state IN ('pending', 'rejected') DO UPDATE SET
            report = EXCLUDED.report, hostname = EXCLUDED.hostname, serial = EXCLUDED.serial, system_uuid = EXCLUDED.system_uuid,
            machine_id = EXCLUDED.machine_id, match_note = EXCLUDED.match_note, host_id = EXCLUDED.host_id,
+           queue_reasons = EXCLUDED.queue_reasons, proposed_asset_id = EXCLUDED.proposed_asset_id,
            reports = asset_approvals.reports + 1, updated_at = now(), version = asset_approvals.version + 1
          RETURNING id, state`,
-        [randomUUID(), agent.agentId, agent.hostId, report.system.hostname, report.system.serial, report.system.uuid, report.system.machineId, JSON.stringify(report), match.note],
+        [
+          randomUUID(), agent.agentId, agent.hostId, report.system.hostname, report.system.serial, report.system.uuid, report.system.machineId,
+          JSON.stringify(report), decision.note, decision.reasons, decision.proposedAssetId,
+        ],
       );
-      return rows[0].state === 'rejected' ? { kind: 'rejected-before', approvalId: rows[0].id } : { kind: 'queued', approvalId: rows[0].id, note: match.note };
+      return rows[0].state === 'rejected' ? { kind: 'rejected-before', approvalId: rows[0].id } : { kind: 'queued', approvalId: rows[0].id, note: decision.note };
     });
   }
 
   /**
    * Writes a report into an asset: fields the report knows, the agent and host link, and the
-   * component diff. Returns the number of change records written.
+   * component diff. Returns the number of change records written. `linkReason` goes on the record of a
+   * changed agent link (the approval that allowed it).
    */
-  async apply(q: Queryable, assetId: string, agent: { agentId: string; hostId: string | null }, report: InventoryReport, actor: Actor): Promise<number> {
+  async apply(q: Queryable, assetId: string, agent: { agentId: string; hostId: string | null }, report: InventoryReport, actor: Actor, linkReason: string | null = null): Promise<number> {
     const before = await this.assets.lockLive(q, assetId, null);
     const patch = reportFields(report);
     if (!before.host_id && agent.hostId && !(await hostTaken(q, agent.hostId, assetId))) patch.host_id = agent.hostId;
@@ -68,7 +75,7 @@ export class InventoryIntake {
     let written = fieldsChanged.length;
     if (before.agent_id !== agent.agentId) {
       await q.query('UPDATE assets SET agent_id = $2, updated_at = now(), version = version + 1 WHERE id = $1', [assetId, agent.agentId]);
-      await recordChanges(q, assetId, actor, [{ action: 'update', field: 'agent_id', old: before.agent_id, new: agent.agentId }]);
+      await recordChanges(q, assetId, actor, [{ action: 'update', field: 'agent_id', old: before.agent_id, new: agent.agentId }], linkReason);
       written++;
     }
     const held = (await q.query<HeldComponent>('SELECT id, kind, slot, attrs, source FROM asset_components WHERE asset_id = $1', [assetId])).rows;
@@ -111,6 +118,12 @@ export class InventoryIntake {
     );
     return rows.map((r) => ({ id: r.id, agentId: r.agent_id, ids: machineIdentifiers({ serial: r.serial, uuid: r.system_uuid, machineId: r.machine_id }, r.macs) }));
   }
+}
+
+/** Read in the report's transaction: a pending (or revoked) agent's word changes no asset. */
+async function agentIsActive(q: Queryable, agentId: string): Promise<boolean> {
+  const { rows } = await q.query<{ state: string }>('SELECT state FROM agents WHERE id = $1', [agentId]);
+  return rows[0]?.state === 'active';
 }
 
 async function hostTaken(q: Queryable, hostId: string, assetId: string): Promise<boolean> {

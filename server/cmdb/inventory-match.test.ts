@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { machineIdentifiers, isJunkMac } from './machine-identifiers.js';
-import { matchInventory, type MatchCandidate } from './inventory-match.js';
+import { intakeDecision, matchInventory, type MatchCandidate } from './inventory-match.js';
 
 const ids = (serial: string | null, uuid: string | null, machineId: string | null, macs: string[] = []) => machineIdentifiers({ serial, uuid, machineId }, macs);
 const cand = (id: string, i: ReturnType<typeof ids>, agentId: string | null = null): MatchCandidate => ({ id, agentId, ids: i });
@@ -34,6 +34,21 @@ describe('matchInventory', () => {
     expect(matchInventory('ag', ids(null, null, null), [cand('a', ids(null, null, null), 'ag')])).toMatchObject({ kind: 'matched', assetId: 'a' });
     const twins = [cand('a', ids('SN1', null, null)), cand('b', ids('SN1', null, null))];
     expect(matchInventory('ag', ids('SN1', null, null), twins)).toMatchObject({ kind: 'unknown', note: expect.stringContaining('ambiguous') });
+  });
+
+  it('a match with an asset linked to another agent is a claim, queued; a pending agent applies nothing', () => {
+    const serial = ids('SN1', '4c4c4544-0042-3510-8052-b4c04f4d3732', null);
+    const claim = matchInventory('intruder', serial, [cand('a', serial, 'owner')]);
+    expect(claim).toMatchObject({ kind: 'claims-other-agent', assetId: 'a', ownerAgentId: 'owner' });
+    expect(intakeDecision(claim, true)).toEqual({ kind: 'queue', reasons: ['claims_asset_of_other_agent'], proposedAssetId: 'a', note: 'matches asset a (uuid + serial), which is linked to agent owner' });
+    expect(intakeDecision(claim, false)).toMatchObject({ reasons: ['agent_pending', 'claims_asset_of_other_agent'], note: expect.stringMatching(/^agent waits for approval; /) });
+
+    const own = matchInventory('owner', serial, [cand('a', serial, 'owner')]);
+    expect(intakeDecision(own, true)).toEqual({ kind: 'apply', assetId: 'a' });
+    expect(intakeDecision(own, false)).toMatchObject({ kind: 'queue', reasons: ['agent_pending'], proposedAssetId: 'a' });
+    const unlinked = matchInventory('new', serial, [cand('a', serial)]);
+    expect(intakeDecision(unlinked, true)).toEqual({ kind: 'apply', assetId: 'a' });
+    expect(intakeDecision(matchInventory('new', serial, []), false)).toMatchObject({ reasons: ['agent_pending', 'no_match'], proposedAssetId: null });
   });
 
   it('ignores junk MACs', () => {
