@@ -16,6 +16,7 @@ import { openTestDb, type TestDb } from '../support/test-db.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
+const DAY = 24 * HOUR;
 const tiers = parseTiers('raw:2d,1m:30d,1h:3y');
 const questdbUrl = process.env.QUESTDB_URL;
 if (!questdbUrl) console.warn('metric store suite: QuestDB SKIPPED (QUESTDB_URL is not set; see docs/questdb.md)');
@@ -24,10 +25,12 @@ interface StoreUnderTest {
   store: MetricStore;
   /** A point this store refuses as invalid. */
   poison: MetricPoint;
+  /** Lets retention drop what each tier keeps no longer (QuestDB's TTLs do it by themselves). */
+  expire(): Promise<void>;
   close(): Promise<void>;
 }
 
-const stores: Array<{ kind: string; skip?: string; open(): Promise<StoreUnderTest> }> = [
+const stores: Array<{ kind: string; skip?: string; lateDataLost?: string; open(): Promise<StoreUnderTest> }> = [
   {
     kind: 'postgres',
     async open() {
@@ -37,6 +40,10 @@ const stores: Array<{ kind: string; skip?: string; open(): Promise<StoreUnderTes
         store,
         // jsonb cannot hold U+0000: SQLSTATE 22P05.
         poison: { name: 'poison', labels: { a: 'nul\u0000' }, t: Date.now(), v: 1 },
+        expire: async () => {
+          await store.checkpoint();
+          await store.retain(Date.now());
+        },
         close: async () => {
           await store.close();
           await testDb.close();
@@ -47,6 +54,9 @@ const stores: Array<{ kind: string; skip?: string; open(): Promise<StoreUnderTes
   {
     kind: 'questdb',
     skip: questdbUrl ? undefined : 'QUESTDB_URL is not set',
+    // Measured on 9.3.5: the write is acknowledged, then the raw table's TTL (counted from its newest row)
+    // drops the partition before the 1 min view reads it. Agents replaying a spool days old lose it.
+    lateDataLost: 'points older than the raw tier\'s TTL are dropped on arrival and never reach the 1 min / 1 h views',
     async open() {
       const store = await QuestDbMetricStore.open({
         httpUrl: questdbUrl!, pgUrl: process.env.QUESTDB_PG_URL ?? questDbPgUrl(questdbUrl!), tiers, prefix: `aws_${randomBytes(4).toString('hex')}`,
@@ -54,6 +64,7 @@ const stores: Array<{ kind: string; skip?: string; open(): Promise<StoreUnderTes
       return {
         store,
         poison: { name: 'poison', t: Date.UTC(10000, 0, 1), v: 1 },
+        expire: async () => undefined,
         close: async () => {
           await store.dropTables();
           await store.close();
@@ -75,6 +86,8 @@ async function settled(store: MetricStore, q: Omit<SeriesQuery, 'maxPoints'>, co
 }
 
 for (const kind of stores) {
+  if (kind.lateDataLost && !kind.skip) console.warn(`metric store suite: ${kind.kind}: late-data cases SKIPPED (${kind.lateDataLost})`);
+  const lateData = kind.lateDataLost ? ` (SKIPPED on ${kind.kind}: ${kind.lateDataLost})` : '';
   describe.skipIf(kind.skip)(`metric store suite: ${kind.kind}${kind.skip ? ` (SKIPPED: ${kind.skip})` : ''}`, () => {
     let t: StoreUnderTest;
     const host = randomUUID();
@@ -138,6 +151,41 @@ for (const kind of stores) {
         expect(exact[0].points.map((p) => p.avg)).toEqual([i]);
       }
     });
+
+    it.skipIf(lateData)(`keeps a 1 s spike, written 4 days late, as the hour's max and the exact mean after raw points expired${lateData}`, async () => {
+      const start = T0 - 4 * DAY;
+      const spikeAt = start + HOUR + 1234 * 1000;
+      const points: MetricPoint[] = [];
+      for (let at = start; at < start + 3 * HOUR; at += 1000) points.push({ name: 'old.latency', t: at, v: at === spikeAt ? 100 : 0 });
+      for (let i = 0; i < points.length; i += 2000) await t.store.write([{ agentId: agent, hostId: host, batch: 2e6 + i, points: points.slice(i, i + 2000) }]);
+      await settled(t.store, { hostId: host, name: 'old.latency', from: start, to: start + 3 * HOUR - 1 }, 3 * 3600);
+      await t.expire();
+      const [fine] = await t.store.query({ hostId: host, name: 'old.latency', from: start, to: start + 3 * HOUR - 1, maxPoints: 100_000 });
+      expect(fine.tier).toBe('1m');
+      expect(Math.max(...fine.points.map((p) => p.max))).toBe(100);
+      const [hours] = await t.store.query({ hostId: host, name: 'old.latency', from: start, to: start + 3 * HOUR - 1, maxPoints: 3 });
+      expect(hours.tier).toBe('1h');
+      expect(hours.points).toEqual([
+        { t: start, min: 0, max: 0, avg: 0, count: 3600 },
+        { t: start + HOUR, min: 0, max: 100, avg: 100 / 3600, count: 3600 },
+        { t: start + 2 * HOUR, min: 0, max: 0, avg: 0, count: 3600 },
+      ]);
+    }, 120_000);
+
+    it.skipIf(lateData)(`answers 30 days (written at once) from the 1 h tier, every hour exact${lateData}`, async () => {
+      const start = T0 - 29 * DAY;
+      const points: MetricPoint[] = [];
+      // A point every 5 min: 12 an hour, valued by its minute of the day.
+      for (let at = start; at < start + 29 * DAY; at += 5 * MINUTE) points.push({ name: 'month', t: at, v: ((at - start) / MINUTE) % 1440 });
+      for (let i = 0; i < points.length; i += 2000) await t.store.write([{ agentId: agent, hostId: host, batch: 3e6 + i, points: points.slice(i, i + 2000) }]);
+      await settled(t.store, { hostId: host, name: 'month', from: start, to: start + 29 * DAY - 1 }, points.length);
+      const [month] = await t.store.query({ hostId: host, name: 'month', from: start, to: start + 29 * DAY - 1, maxPoints: 29 * 24 });
+      expect(month).toMatchObject({ tier: '1h', stepMs: HOUR });
+      expect(month.points).toHaveLength(29 * 24);
+      expect(month.points.every((p) => p.count === 12)).toBe(true);
+      // Hour h of a day holds minutes 60h, 60h+5 ... 60h+55: min 60h, max 60h+55, mean 60h+27.5.
+      expect(month.points[30]).toEqual({ t: start + 30 * HOUR, min: 360, max: 415, avg: 387.5, count: 12 });
+    }, 120_000);
 
     it('refuses a batch the store finds invalid to its own agent, once, and stores every other', async () => {
       const log = pino({ level: 'silent' });
