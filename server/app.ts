@@ -183,7 +183,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   const port = (listenPort = uWS.us_socket_local_port(listenSocket));
   await cluster.start();
-  log.info({ host: config.host, port, store: db.kind }, 'autowatch listening');
+  log.info({ host: config.host, port, database: db.kind, metricStore: config.metricsStore }, 'autowatch listening');
 
   let stopped: Promise<void> | undefined;
   const stop = () =>

@@ -31,6 +31,8 @@ export function healthRoutes(deps: ApiDeps) {
             ? { ok: false, detail: `unreachable since ${outage.since} (${outage.lastError}); ${outage.queuedRecords} accepted batches queued locally (${outage.queuedBytes} bytes), replayed when it returns` }
             : { ok: true, ...(outage.queuedRecords ? { detail: `replaying ${outage.queuedRecords} queued batches` } : {}) };
         }
+        const failing = deps.pipeline.writeFailure;
+        if (failing) checks.metric_store = { ok: false, detail: `writes failing since ${failing.since}: ${failing.reason}` };
         const cluster = deps.cluster.status();
         if (cluster.mode === 'redis') checks.cluster = cluster.redis === 'up' ? { ok: true, detail: `node ${cluster.nodeId}` } : { ok: false, detail: cluster.detail };
         const ok = Object.values(checks).every((c) => c.ok);
@@ -51,7 +53,7 @@ export function healthRoutes(deps: ApiDeps) {
         }),
         ingest: Type.Object({
           queuedPoints: Type.Integer(), queuedBatches: Type.Integer(), committedPoints: Type.Integer(), committedBatches: Type.Integer(),
-          refusedBatches: Type.Integer(), writeFailures: Type.Integer(), flushes: Type.Integer(),
+          refusedBatches: Type.Integer(), invalidBatches: Type.Integer(), writeFailures: Type.Integer(), flushes: Type.Integer(),
         }),
       }),
       handler: () => ({ gateway: deps.gateway.stats, ingest: deps.pipeline.snapshot() }),

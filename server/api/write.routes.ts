@@ -101,7 +101,9 @@ export function writeRoutes(deps: ApiDeps) {
                   ctx.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
                   reject(new AppError('INGEST_BUSY', 503, 'the metric store did not take the points; send them again later'));
                 };
-                const accepted = deps.pipeline.offer({ agentId, hostId, batch: nextBatch(), points: hostPoints, committed: resolve, refused });
+                const invalid = (reason: string) =>
+                  reject(new AppError('VALIDATION_FAILED', 400, `the metric store refused the points of one host as invalid: ${reason}`, { field: 'body', reason: 'store_refused' }));
+                const accepted = deps.pipeline.offer({ agentId, hostId, batch: nextBatch(), points: hostPoints, committed: resolve, refused, invalid });
                 if (!accepted) refused(1000);
               }),
           ),

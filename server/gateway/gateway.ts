@@ -427,6 +427,7 @@ export class Gateway {
       points,
       committed: () => this.ack(ws, seq),
       refused: (retryAfterMs) => this.refuse(ws, seq, 'STORE_UNAVAILABLE', 'metric store did not take the batch', retryAfterMs),
+      invalid: (reason) => this.refuse(ws, seq, 'PAYLOAD_INVALID', `metric store refused the batch as invalid: ${reason}`),
     });
     if (!accepted) this.refuse(ws, seq, 'INGEST_BUSY', 'ingest queue is full', 1000);
   }

@@ -4,13 +4,26 @@
  * never grows without bound); writers take up to `batchPoints` at a time, or whatever has waited
  * `batchMs`, and write them in one transaction. Each batch's owner hears `committed` only after the
  * write is durable, and `refused` when the store kept failing, so the agent can send it again.
+ * Poison versus outage: a write the store refuses as invalid (InvalidWriteError) is not retried but split
+ * in halves until the batches at fault are alone; those are refused for good (`invalid`), every other
+ * batch is stored and acknowledged. Anything else (unreachable, 5xx, timeout) is retried, then refused
+ * for a resend later.
  */
 import type { Logger } from '../log.js';
-import type { IngestBatch, MetricStore } from '../store/metric-store.js';
+import { InvalidWriteError, type IngestBatch, type MetricStore } from '../store/metric-store.js';
 
 export interface PendingBatch extends IngestBatch {
   committed(): void;
+  /** The store did not take the batch now: send it again after retryAfterMs. */
   refused(retryAfterMs: number): void;
+  /** The store refused the batch's points as invalid: sending them again would never succeed. */
+  invalid(reason: string): void;
+}
+
+/** Writes are failing: what the health check reports until a write succeeds again. */
+export interface WriteFailure {
+  since: string;
+  reason: string;
 }
 
 export interface PipelineOptions {
@@ -28,6 +41,8 @@ export interface PipelineStats {
   committedPoints: number;
   committedBatches: number;
   refusedBatches: number;
+  /** Batches refused for good: the store found their points invalid. */
+  invalidBatches: number;
   writeFailures: number;
   flushes: number;
 }
@@ -42,8 +57,9 @@ export class IngestPipeline {
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
   private idleWaiters: Array<() => void> = [];
+  private failing: WriteFailure | undefined;
   readonly stats: PipelineStats = {
-    queuedPoints: 0, queuedBatches: 0, committedPoints: 0, committedBatches: 0, refusedBatches: 0, writeFailures: 0, flushes: 0,
+    queuedPoints: 0, queuedBatches: 0, committedPoints: 0, committedBatches: 0, refusedBatches: 0, invalidBatches: 0, writeFailures: 0, flushes: 0,
   };
 
   constructor(
@@ -81,6 +97,11 @@ export class IngestPipeline {
     this.stats.queuedPoints = this.queuedPoints;
     this.stats.queuedBatches = this.queue.length - this.head;
     return { ...this.stats };
+  }
+
+  /** Set while the last write stored none of its batches (for /api/v1/health). */
+  get writeFailure(): WriteFailure | undefined {
+    return this.failing;
   }
 
   private schedule(): void {
@@ -130,6 +151,12 @@ export class IngestPipeline {
   }
 
   private async write(batches: PendingBatch[]): Promise<void> {
+    const committed = await this.writeSplittingPoison(batches);
+    if (committed) this.failing = undefined;
+  }
+
+  /** Writes the batches, retrying outages; on an invalid write, each half on its own. Returns how many committed. */
+  private async writeSplittingPoison(batches: PendingBatch[]): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.store.write(batches);
@@ -139,20 +166,37 @@ export class IngestPipeline {
           this.stats.committedPoints += b.points.length;
           b.committed();
         }
-        return;
+        return batches.length;
       } catch (err) {
         this.stats.writeFailures++;
+        if (err instanceof InvalidWriteError) {
+          if (batches.length > 1) {
+            const half = batches.length >> 1;
+            return (await this.writeSplittingPoison(batches.slice(0, half))) + (await this.writeSplittingPoison(batches.slice(half)));
+          }
+          const b = batches[0];
+          this.noteFailure(err);
+          this.log.warn({ agent: b.agentId, host: b.hostId, batch: b.batch, points: b.points.length, reason: err.message }, 'metric store refused a batch as invalid; refused to its agent for good');
+          this.stats.invalidBatches++;
+          b.invalid(err.message);
+          return 0;
+        }
+        this.noteFailure(err);
         if (attempt >= this.opts.writeAttempts) {
           this.log.error({ err, batches: batches.length, attempt }, 'metric store write failed; batches refused for resend');
           for (const b of batches) {
             this.stats.refusedBatches++;
             b.refused(RETRY_AFTER_MS);
           }
-          return;
+          return 0;
         }
         this.log.warn({ err, attempt }, 'metric store write failed; retrying');
         await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
       }
     }
+  }
+
+  private noteFailure(err: unknown): void {
+    this.failing = { since: this.failing?.since ?? new Date().toISOString(), reason: (err as Error)?.message ?? String(err) };
   }
 }

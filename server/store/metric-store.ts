@@ -43,8 +43,23 @@ export interface SeriesResult {
   points: SeriesPoint[];
 }
 
+/**
+ * The store refused a write as invalid (QuestDB answered 4xx; Postgres raised a data exception or an
+ * integrity violation, SQLSTATE 22xxx/23xxx): the same points sent again would be refused again, so the
+ * pipeline finds the batches at fault instead of retrying. Any other error may pass (an outage, a timeout).
+ */
+export class InvalidWriteError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InvalidWriteError';
+  }
+}
+
 export interface MetricStore {
-  /** Durably stores the batches; batches already stored are skipped. Throws when nothing was stored. */
+  /**
+   * Durably stores the batches; batches already stored are skipped. Throws when nothing was stored:
+   * InvalidWriteError when the points themselves were refused.
+   */
   write(batches: IngestBatch[]): Promise<void>;
   query(q: SeriesQuery): Promise<SeriesResult[]>;
   /** Metric names known for a host, for pickers. */

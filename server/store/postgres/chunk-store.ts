@@ -13,7 +13,7 @@
 import type { Db, Queryable } from '../db.js';
 import type { Labels } from '../../protocol/messages.js';
 import type { Logger } from '../../log.js';
-import type { IngestBatch, MetricStore, RetentionReport, SeriesQuery, SeriesResult } from '../metric-store.js';
+import { InvalidWriteError, type IngestBatch, type MetricStore, type RetentionReport, type SeriesQuery, type SeriesResult } from '../metric-store.js';
 import { decodeXorChunk, XorChunkEncoder } from '../series/xor-chunk.js';
 import { decodeBuckets, encodeBuckets, type RollupBucket } from '../series/rollup.js';
 import { mergeBucketRuns, mergePoints, PendingPoints } from '../series/pending-points.js';
@@ -94,6 +94,14 @@ export class PostgresMetricStore implements MetricStore {
   }
 
   async write(batches: IngestBatch[]): Promise<void> {
+    try {
+      await this.writeBatches(batches);
+    } catch (err) {
+      throw asInvalidWrite(err);
+    }
+  }
+
+  private async writeBatches(batches: IngestBatch[]): Promise<void> {
     if (!batches.length) return;
     if (this.closed) throw new Error('metric store is closed');
     const ids = await this.series.resolve(batches);
@@ -514,4 +522,11 @@ async function ensurePartitions(db: Db, tiers: readonly Tier[]): Promise<void> {
       );
     }
   });
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity violation): these points will never go in. */
+function asInvalidWrite(err: unknown): unknown {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || !/^2[23]/.test(code)) return err;
+  return new InvalidWriteError(`Postgres refused the points: ${(err as Error).message} (SQLSTATE ${code})`, { cause: err });
 }

@@ -96,13 +96,19 @@ export class SeriesIndex {
     });
     if (!allowed.length) return;
     // DO UPDATE (a no-op write) so that rows another node made meanwhile come back from RETURNING too.
-    const { rows } = await this.db.query<{ id: number; host_id: string; name: string; labels: Labels }>(
+    const inserted = this.db.query<{ id: number; host_id: string; name: string; labels: Labels }>(
       `INSERT INTO metric_series (host_id, name, labels)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[])
        ON CONFLICT (host_id, name, labels) DO UPDATE SET name = EXCLUDED.name
        RETURNING id, host_id, name, labels`,
       [allowed.map((s) => s.hostId), allowed.map((s) => s.name), allowed.map((s) => JSON.stringify(s.labels))],
     );
+    const { rows } = await inserted.catch((err) => {
+      // Nothing was made (one label Postgres cannot store refuses the statement): the series are counted
+      // again when the write is retried, so uncount them now.
+      for (const s of allowed) this.perHost.set(s.hostId, this.perHost.get(s.hostId)! - 1);
+      throw err;
+    });
     for (const r of rows) this.ids.set(seriesKey(r.host_id, r.name, r.labels), r.id);
   }
 }

@@ -1,15 +1,18 @@
 /**
  * The QuestDB adapter against a real QuestDB (QUESTDB_URL=http://host:9000; reads on QUESTDB_PG_URL or
- * port 8812 of the same host). QuestDB cannot be installed on the build machine, so without QUESTDB_URL
- * these tests are skipped and say so. The same data goes to the Postgres store too: both must answer alike.
+ * port 8812 of the same host; CI starts ../shared/questdb). Without QUESTDB_URL these tests are skipped
+ * and say so. The same data goes to the Postgres store too: both must answer alike. Each run has its own
+ * table prefix and drops its tables at the end.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../../../test/support/test-db.js';
 import type { IngestBatch, MetricStore, SeriesQuery } from '../metric-store.js';
 import { PostgresMetricStore } from '../postgres/chunk-store.js';
 import { parseTiers } from '../series/tiers.js';
-import { QuestDbMetricStore, questDbPgUrl } from './questdb-store.js';
+import { InvalidWriteError } from '../metric-store.js';
+import { partitioning, QuestDbMetricStore, questDbPgUrl } from './questdb-store.js';
 
 const url = process.env.QUESTDB_URL;
 if (!url) console.warn('QuestDB adapter tests SKIPPED: QUESTDB_URL is not set (see docs/questdb.md to run them against a QuestDB server)');
@@ -52,6 +55,7 @@ describe.skipIf(!url)(`QuestDB adapter${url ? '' : ' (skipped: QUESTDB_URL not s
   }, 120_000);
 
   afterAll(async () => {
+    await quest?.dropTables();
     await quest?.close();
     await postgres?.close();
     await testDb?.close();
@@ -74,7 +78,35 @@ describe.skipIf(!url)(`QuestDB adapter${url ? '' : ' (skipped: QUESTDB_URL not s
     await same({ name: 'latency', from: T0, to: T0 + 3 * HOUR - 1, maxPoints: 200 });
     await same({ name: 'latency', from: T0, to: T0 + 3 * HOUR - 1, maxPoints: 1 });
     const rates = await same({ name: 'net.tx', labels: { dev: 'eth0' }, from: T0, to: T0 + 3 * HOUR - 1, maxPoints: 2000, fn: 'rate' });
-    expect(rates[0].points.every((p) => Math.abs(p.avg - 5) < 1e-9)).toBe(true);
+    // +50 every 10 s (5/s), except at the reset (t = T0 + 5000 s): counted from 0, it rose by 5 (0.5/s).
+    const off = rates[0].points.filter((p) => Math.abs(p.avg - 5) > 1e-9);
+    expect(off.map((p) => [p.t, p.avg])).toEqual([[T0 + 5000 * 1000, 0.5]]);
     expect(await quest.names(host)).toEqual(['latency', 'net.tx']);
+  });
+
+  it('takes a 4xx from QuestDB as an invalid write (not an outage) and sends nothing of it later', async () => {
+    const prefix = `awt_${randomBytes(4).toString('hex')}`;
+    const pool = new pg.Pool({ connectionString: process.env.QUESTDB_PG_URL ?? questDbPgUrl(url!), max: 1 });
+    // A points table whose v cannot take a number: QuestDB answers 400 to every point.
+    await pool.query(`CREATE TABLE ${prefix}_points (host SYMBOL, series SYMBOL, v IPv4, sample_ts TIMESTAMP, ts TIMESTAMP) TIMESTAMP(ts) PARTITION BY DAY WAL`);
+    const refusing = await QuestDbMetricStore.open({ httpUrl: url!, pgUrl: process.env.QUESTDB_PG_URL ?? questDbPgUrl(url!), tiers: parseTiers('raw:2d'), prefix });
+    try {
+      const write = refusing.write([{ agentId: host, hostId: host, batch: 1, points: [{ name: 'm', t: T0, v: 1 }] }]);
+      await expect(write).rejects.toBeInstanceOf(InvalidWriteError);
+      await expect(write).rejects.toThrow(/QuestDB refused the points \(HTTP 400\): [\s\S]*column: v/);
+      // The refused rows left the client's buffer: the next write carries only its own.
+      await expect(refusing.write([])).resolves.toBeUndefined();
+    } finally {
+      await refusing.dropTables();
+      await refusing.close();
+      await pool.end();
+    }
+  });
+});
+
+describe('QuestDB partitioning', () => {
+  it('keeps 3y as 36 months and 30d as 30 days, as docs/questdb.md says', () => {
+    expect(partitioning(parseTiers('raw:2d,1m:30d,1h:3y')[2].retentionMs)).toBe('PARTITION BY MONTH TTL 36 MONTHS');
+    expect(partitioning(parseTiers('raw:2d,1m:30d,1h:3y')[1].retentionMs)).toBe('PARTITION BY DAY TTL 30 DAYS');
   });
 });

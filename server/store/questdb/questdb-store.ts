@@ -14,7 +14,7 @@ import { Sender } from '@questdb/nodejs-client';
 import pg from 'pg';
 import type { Labels } from '../../protocol/messages.js';
 import type { Logger } from '../../log.js';
-import type { IngestBatch, MetricStore, RetentionReport, SeriesQuery, SeriesResult } from '../metric-store.js';
+import { InvalidWriteError, type IngestBatch, type MetricStore, type RetentionReport, type SeriesQuery, type SeriesResult } from '../metric-store.js';
 import { answerFromBuckets, answerFromPoints } from '../series/series-answer.js';
 import { checkSeriesIdentity, seriesKey } from '../series/series-rules.js';
 import { bucketStart, type RollupBucket } from '../series/rollup.js';
@@ -33,10 +33,28 @@ export interface QuestDbStoreOptions {
 
 const DAY_MS = 86_400_000;
 
+/** A calendar month on average (365.25 / 12 days): 3y (3 × 365 days) is 36 months, as a reader expects. */
+const MONTH_MS = (365.25 / 12) * DAY_MS;
+/** QuestDB refuses designated timestamps after 9999-12-31, with a 500 that looks like an outage. */
+const LAST_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /** Partitioning and TTL for a retention: TTL must be a whole number of partitions. */
-function partitioning(retentionMs: number): string {
+export function partitioning(retentionMs: number): string {
   if (retentionMs < 365 * DAY_MS) return `PARTITION BY DAY TTL ${Math.max(1, Math.ceil(retentionMs / DAY_MS))} DAYS`;
-  return `PARTITION BY MONTH TTL ${Math.ceil(retentionMs / (30 * DAY_MS))} MONTHS`;
+  return `PARTITION BY MONTH TTL ${Math.ceil(retentionMs / MONTH_MS)} MONTHS`;
+}
+
+/** QuestDB's answer to a refused ILP request: `HTTP request failed, statusCode=400, error={"message":...}`. */
+function refusal(err: unknown): InvalidWriteError | undefined {
+  const m = /statusCode=(4\d\d), error=(.*)$/s.exec((err as Error)?.message ?? '');
+  if (!m) return undefined;
+  let reason = m[2];
+  try {
+    reason = (JSON.parse(m[2]) as { message?: string }).message ?? reason;
+  } catch {
+    // not JSON: QuestDB's text as it came
+  }
+  return new InvalidWriteError(`QuestDB refused the points (HTTP ${m[1]}): ${reason}`, { cause: err });
 }
 
 /** Default pg-wire URL next to an ILP/HTTP URL: same host, port 8812, QuestDB's default account. */
@@ -111,6 +129,20 @@ export class QuestDbMetricStore implements MetricStore {
   }
 
   private async send(batches: IngestBatch[]): Promise<void> {
+    for (const b of batches) {
+      const late = b.points.find((p) => p.t > LAST_TIMESTAMP_MS);
+      if (late) throw new InvalidWriteError(`QuestDB cannot store a point dated after 9999-12-31 (${late.name} at t=${late.t})`);
+    }
+    try {
+      await this.sendRows(batches);
+    } catch (err) {
+      // A failed request leaves its rows (or half a row) in the client's buffer: never send them with the next.
+      this.sender.reset();
+      throw refusal(err) ?? err;
+    }
+  }
+
+  private async sendRows(batches: IngestBatch[]): Promise<void> {
     const s = this.sender;
     const fresh: string[] = [];
     for (const b of batches) {
@@ -187,6 +219,13 @@ export class QuestDbMetricStore implements MetricStore {
   /** Nothing to delete by hand: TTLs drop partitions. Reports the horizons the TTLs keep. */
   async retain(now: number): Promise<RetentionReport> {
     return { tiers: this.opts.tiers.map((t) => ({ tier: t.label, dropped: 0, before: now - t.retentionMs })), batchIds: 0 };
+  }
+
+  /** Drops the views and tables (tests, each run under its own prefix). */
+  async dropTables(): Promise<void> {
+    for (let i = this.opts.tiers.length - 1; i > 0; i--) await this.pool.query(`DROP MATERIALIZED VIEW IF EXISTS ${this.tierTable(i)}`);
+    await this.pool.query(`DROP TABLE IF EXISTS ${this.points}`);
+    await this.pool.query(`DROP TABLE IF EXISTS ${this.seriesTable}`);
   }
 
   async close(): Promise<void> {
