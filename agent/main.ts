@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
  * autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval S] [--plugin-dir DIR:DIR]
+ *   [--refuse-remote-exec] [--allow-command LINE]... [--allow-plugin NAME]...
  * Enrolls once (the token is needed only then), then runs until SIGINT/SIGTERM.
  */
 import { readFileSync } from 'node:fs';
@@ -31,15 +32,17 @@ const { values: args } = parseArgs({
     hostname: { type: 'string', default: hostname() },
     'plugin-dir': { type: 'string', default: process.env.AW_AGENT_PLUGIN_DIRS ?? '/etc/autowatch/plugins:/usr/lib/nagios/plugins:/usr/lib/monitoring-plugins' },
     'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
-    // Tasks: this host's own say over what the server may run here.
+    // Tasks and plugin items: this host's own say over what the server may run here.
     'refuse-remote-exec': { type: 'boolean', default: process.env.AW_AGENT_REFUSE_REMOTE_EXEC === 'true' },
     'allow-command': { type: 'string', multiple: true },
+    // Plugins templates may run with any arguments, wrappers such as negate included.
+    'allow-plugin': { type: 'string', multiple: true, default: process.env.AW_AGENT_ALLOW_PLUGINS?.split(',').filter(Boolean) ?? [] },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (args.help || !args.server) {
-  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS] [--refuse-remote-exec] [--allow-command LINE]...');
+  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS] [--refuse-remote-exec] [--allow-command LINE]... [--allow-plugin NAME]...');
   process.exit(args.help ? 0 : 2);
 }
 
@@ -68,17 +71,21 @@ if (!identity) {
   log.info({ agent: identity.agentId, stateDir }, 'enrolled');
 }
 
+const localPolicy = { refuseRemoteExecution: args['refuse-remote-exec'], allowedCommands: args['allow-command'] };
 const tasks = new TaskAgent({
   agentId: identity.agentId,
   serverPublicKey: Buffer.from(identity.serverSignPublicKey, 'base64'),
-  policy: { refuseRemoteExecution: args['refuse-remote-exec'], allowedCommands: args['allow-command'] },
+  policy: localPolicy,
   seen: new SeenOrders(join(stateDir, 'tasks-seen.json')),
   httpBase: httpBase(server.toString()),
   log,
 });
 const collector = createMetricCollector();
-// Monitoring plugins are looked up by name in these folders only.
-const plugins = new PluginRunner({ dirs: args['plugin-dir']!.split(':').filter(Boolean), maxConcurrent: 4, outputCapBytes: 64 * 1024 });
+// Monitoring plugins are looked up by name in these folders only, and run only as the local policy allows.
+const plugins = new PluginRunner({
+  dirs: args['plugin-dir']!.split(':').filter(Boolean), maxConcurrent: 4, outputCapBytes: 64 * 1024,
+  policy: { ...localPolicy, allowedPlugins: args['allow-plugin'] },
+});
 let checks: CheckScheduler | undefined;
 const runtime = new AgentRuntime({
   server: server.toString(),

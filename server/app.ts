@@ -52,6 +52,7 @@ import { FileStore } from './tasks/file-store.js';
 import { serveTaskFiles } from './tasks/file-downloads.js';
 import { fileRoutes } from './api/files.routes.js';
 import { taskPolicyRoutes } from './api/task-policies.routes.js';
+import { templateChangeRoutes } from './api/template-changes.routes.js';
 import { cmdbResolver } from './tasks/targets.js';
 import { overviewRoutes } from './api/overview.routes.js';
 
@@ -165,7 +166,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
   }, config.metrics.retentionMs);
   retention.unref();
-  router.add(...monitorRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
+  router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
   await monitor.start();
   router.add(...overviewRoutes(deps));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;

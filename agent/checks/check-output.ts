@@ -7,6 +7,7 @@
  * Pure: no processes here.
  */
 import type { Labels, MetricPoint } from '../../server/protocol/messages.js';
+import type { RefusalReason } from './plugin-policy.js';
 
 export type CheckStatus = 0 | 1 | 2 | 3;
 export const STATUS_NAMES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
@@ -21,6 +22,8 @@ export interface CheckResult {
   status: CheckStatus;
   message: string;
   metrics: CheckMetric[];
+  /** Set when the agent's policy refused to run the plugin. */
+  refused?: RefusalReason;
 }
 
 export interface PerfDatum {
@@ -144,12 +147,16 @@ export function parseJsonOutput(stdout: string, exitCode: number | null): CheckR
   return { status, message: typeof v.message === 'string' ? v.message.slice(0, 4096) : STATUS_NAMES[status], metrics };
 }
 
-/** A result as the points the agent sends: `<key>.status`, `<key>.duration_ms`, `<key>.<metric>`. */
+/**
+ * A result as the points the agent sends: `<key>.status`, `<key>.duration_ms`, `<key>.<metric>`, and
+ * `<key>.refused{reason}` = 1 when the agent's policy refused the plugin (so the server sees why).
+ */
 export function resultPoints(key: string, r: CheckResult, durationMs: number, t: number): MetricPoint[] {
   const points: MetricPoint[] = [
     { name: `${key}.status`, t, v: r.status },
     { name: `${key}.duration_ms`, t, v: Math.round(durationMs * 1000) / 1000 },
   ];
+  if (r.refused) points.push({ name: `${key}.refused`, labels: { reason: r.refused }, t, v: 1 });
   for (const m of r.metrics) points.push(m.labels ? { name: `${key}.${m.name}`, labels: m.labels, t, v: m.value } : { name: `${key}.${m.name}`, t, v: m.value });
   return points;
 }

@@ -22,6 +22,7 @@ interface Scheduled {
   fingerprint: string;
   timer: NodeJS.Timeout | undefined;
   running: boolean;
+  refusalLogged: boolean;
 }
 
 export class CheckScheduler {
@@ -60,7 +61,7 @@ export class CheckScheduler {
     }
     for (const [key, item] of next) {
       if (this.items.has(key)) continue;
-      const s: Scheduled = { item, fingerprint: JSON.stringify(item), timer: undefined, running: false };
+      const s: Scheduled = { item, fingerprint: JSON.stringify(item), timer: undefined, running: false, refusalLogged: false };
       this.items.set(key, s);
       // A first result soon, spread a little so a config with many items does not start them all at once.
       this.schedule(s, Math.floor(Math.random() * Math.min(1000, item.intervalS * 100)));
@@ -89,6 +90,10 @@ export class CheckScheduler {
       try {
         const result = await this.check(s.item);
         if (this.items.get(s.item.key) === s) this.opts.emit(resultPoints(s.item.key, result, performance.now() - started, t));
+        if (result.refused && !s.refusalLogged) {
+          s.refusalLogged = true; // once per configuration of the item: it is refused at every interval
+          this.opts.log.warn({ item: s.item.key, command: s.item.command, reason: result.refused }, result.message);
+        }
         if (result.status !== 0) this.opts.log.debug({ item: s.item.key, status: result.status }, result.message);
       } catch (err) {
         this.opts.log.error({ err, item: s.item.key }, 'check failed');
@@ -117,6 +122,7 @@ export class CheckScheduler {
         return checkCertificate(params, timeoutMs);
       case 'plugin': {
         const run = await this.opts.runner.run(item.command ?? '', item.args ?? [], timeoutMs);
+        if (run.refused) return { status: 3, message: `UNKNOWN - ${run.refused.message}`, metrics: [], refused: run.refused.reason };
         if (run.error) return { status: 3, message: `UNKNOWN - ${run.error}`, metrics: [] };
         if (run.timedOut) return { status: 3, message: `UNKNOWN - plugin ${item.command} timed out after ${item.timeoutS} s`, metrics: [] };
         const json = item.output === 'json' || (item.output !== 'nagios' && run.stdout.trimStart().startsWith('{'));

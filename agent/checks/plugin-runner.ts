@@ -1,12 +1,14 @@
 /**
  * Runs monitoring plugins: executables found by name in the agent's plugin folders (never a path
- * from the server, so a template cannot name an arbitrary program), each in its own process group
+ * from the server), and only those the agent's plugin policy allows (plugin-policy.ts: wrappers such
+ * as `negate` would run any program a template names), each in its own process group
  * so a timeout kills the plugin and everything it started. At most `maxConcurrent` run at once; the
  * rest wait their turn. Output past `outputCapBytes` is dropped (and said so), never buffered.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pluginRefusal, type PluginPolicy, type PluginRefusal } from './plugin-policy.js';
 
 export interface PluginRunnerOptions {
   dirs: string[];
@@ -14,6 +16,8 @@ export interface PluginRunnerOptions {
   outputCapBytes?: number;
   /** Environment for plugins; a small fixed one by default (no inherited secrets). */
   env?: NodeJS.ProcessEnv;
+  /** The owner's say over which plugins run; without one, wrapper plugins are still refused. */
+  policy?: PluginPolicy;
 }
 
 export interface PluginRun {
@@ -26,9 +30,12 @@ export interface PluginRun {
   durationMs: number;
   /** Set when the plugin could not be started at all (not found, not executable). */
   error?: string;
+  /** Set when the agent's policy refused the plugin: it was not started. */
+  refused?: PluginRefusal;
 }
 
 const GRACE_MS = 1000;
+const NOT_RUN = { exitCode: null, signal: null, stdout: '', stderr: '', timedOut: false, truncated: false, durationMs: 0 } as const;
 
 export class PluginRunner {
   private running = 0;
@@ -47,13 +54,18 @@ export class PluginRunner {
 
   /** The executable for a plugin name, or undefined when no plugin folder has it. */
   resolve(command: string): string | undefined {
+    return this.locate(command)?.file;
+  }
+
+  /** The plugin's path in its folder and the real path it leads to (symlinks followed). */
+  private locate(command: string): { file: string; real: string } | undefined {
     if (!/^[a-zA-Z0-9_.+-]{1,128}$/.test(command) || command.startsWith('.')) return undefined;
     for (const dir of this.opts.dirs) {
       const file = join(dir, command);
       try {
         if (!statSync(file).isFile()) continue;
         accessSync(file, constants.X_OK);
-        return file;
+        return { file, real: realpathSync(file) };
       } catch {
         // not in this folder
       }
@@ -62,13 +74,17 @@ export class PluginRunner {
   }
 
   async run(command: string, args: string[], timeoutMs: number): Promise<PluginRun> {
-    const file = this.resolve(command);
-    if (!file) {
-      return { exitCode: null, signal: null, stdout: '', stderr: '', timedOut: false, truncated: false, durationMs: 0, error: `plugin ${command} not found in ${this.opts.dirs.join(', ')}` };
+    const found = this.locate(command);
+    if (!found) {
+      return { ...NOT_RUN, error: `plugin ${command} not found in ${this.opts.dirs.join(', ')}` };
     }
+    // Judged by what the name leads to (a symlink to a shell is a shell), run by the name itself
+    // (multi-call plugins such as check_tcp read their name).
+    const refused = pluginRefusal(this.opts.policy ?? {}, command, args, found.real);
+    if (refused) return { ...NOT_RUN, refused };
     await this.acquire();
     try {
-      return await this.spawnOnce(file, args, timeoutMs);
+      return await this.spawnOnce(found.file, args, timeoutMs);
     } finally {
       this.release();
     }

@@ -43,7 +43,7 @@ const Trigger = Type.Object(
   { additionalProperties: false },
 );
 
-const TemplateBody = Type.Object(
+export const TemplateBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     description: Type.Optional(Type.String({ maxLength: 2000 })),
@@ -54,7 +54,7 @@ const TemplateBody = Type.Object(
   { additionalProperties: false },
 );
 
-const Template = Type.Object({
+export const Template = Type.Object({
   id: Uuid,
   name: Type.String(),
   description: Type.String(),
@@ -80,7 +80,7 @@ const AgentItem = Type.Object({
   params: Type.Optional(Type.Record(Type.String(), ParamValue)),
 });
 
-function templateView(t: TemplateRecord) {
+export function templateView(t: TemplateRecord) {
   return {
     id: t.id,
     name: t.name,
@@ -138,6 +138,7 @@ export function monitorRoutes(deps: ApiDeps) {
       response: Template,
       handler: async (ctx) => {
         const p = ctx.principal!;
+        await m().templateChanges.guard([], input(ctx.body).items);
         const t = await m().templates.create(input(ctx.body), `${p.kind}:${p.id}`);
         ctx.audit({ template_id: t.id, name: t.name });
         ctx.setHeader('Location', `/api/v1/templates/${t.id}`);
@@ -164,6 +165,7 @@ export function monitorRoutes(deps: ApiDeps) {
       method: 'PUT',
       path: '/api/v1/templates/:id',
       summary: 'Replace a template’s content; needs If-Match. Agents of linked hosts get the new configuration at once',
+      description: 'When a task policy sets template_plugin_items, a change adding or changing plugin items is CHANGE_REQUEST_REQUIRED: send it through POST /api/v1/template-changes.',
       tag: 'monitoring',
       scope: 'monitor:write',
       params: IdParams,
@@ -172,6 +174,7 @@ export function monitorRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const current = await m().templates.get(ctx.params.id);
         const version = ifMatchVersion(ctx, current.version) as number;
+        await m().templateChanges.guard(current.items, input(ctx.body).items);
         const t = await m().templates.update(ctx.params.id, version, input(ctx.body));
         ctx.audit({ template_id: t.id, name: t.name });
         await m().templatesChanged([t.id]);

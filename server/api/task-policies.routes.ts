@@ -1,4 +1,7 @@
-/** Change-control policies: tasks on these hosts, groups or tags wait for a second operator's approval. */
+/**
+ * Change-control policies: tasks on these hosts, groups or tags wait for a second operator's approval;
+ * with template_plugin_items, so do template changes that add or change plugin items.
+ */
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../errors.js';
 import { route } from '../http/route.js';
@@ -9,6 +12,7 @@ import { IdParams, Timestamp, Uuid } from './schemas.js';
 
 const Policy = Type.Object({
   id: Uuid, name: Type.String(), host_ids: Type.Array(Uuid), groups: Type.Array(Type.String()), tags: Type.Array(Type.String()),
+  template_plugin_items: Type.Boolean(),
   created_by: Type.String(), created_at: Timestamp,
 });
 const view = (p: ApprovalPolicy) => ({ ...p, created_at: p.created_at.toISOString() });
@@ -27,7 +31,7 @@ export function taskPolicyRoutes(deps: { db: Db; resolveTargets: TargetResolver 
     route({
       method: 'POST',
       path: '/api/v1/task-policies',
-      summary: 'Require a second operator\'s approval for tasks on these hosts, groups or tags',
+      summary: 'Require a second operator\'s approval for tasks on these hosts, groups or tags (and, with template_plugin_items, for template changes adding plugin items)',
       tag: 'tasks',
       scope: 'admin',
       status: 201,
@@ -36,11 +40,15 @@ export function taskPolicyRoutes(deps: { db: Db; resolveTargets: TargetResolver 
         host_ids: Type.Optional(Type.Array(Uuid, { maxItems: 100_000 })),
         groups: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 })),
         tags: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 })),
+        template_plugin_items: Type.Optional(Type.Boolean({ description: 'template changes adding or changing plugin items (on any host) wait for approval too' })),
       }),
       response: Policy,
       handler: async (ctx) => {
         // Checked the way tasks will be: unknown hosts and unresolvable groups are refused now, not at run time.
-        await resolveHostIds(deps.db, { host_ids: ctx.body.host_ids, groups: ctx.body.groups, tags: ctx.body.tags }, deps.resolveTargets);
+        // A policy only for templates may name no hosts.
+        const b = ctx.body;
+        const templatesOnly = b.template_plugin_items && !b.host_ids?.length && !b.groups?.length && !b.tags?.length;
+        if (!templatesOnly) await resolveHostIds(deps.db, { host_ids: b.host_ids, groups: b.groups, tags: b.tags }, deps.resolveTargets);
         const p = await createPolicy(deps.db, ctx.body, `${ctx.principal!.kind}:${ctx.principal!.name}`);
         ctx.audit({ policy_id: p.id });
         return view(p);

@@ -15,6 +15,7 @@ import { MaintenanceStore } from './maintenance.js';
 import { Notifier } from './notifier.js';
 import { ProblemStore, type ProblemRecord } from './problem-store.js';
 import { agentMonitoring, compileTriggers, type CompiledTrigger } from './template-model.js';
+import { TemplateChanges } from './template-changes.js';
 import { TemplateStore, type GroupsOfHost } from './template-store.js';
 import { TriggerEngine } from './trigger-engine.js';
 import type { Severity, TriggerState } from './trigger-evaluate.js';
@@ -44,6 +45,7 @@ interface AgentRow {
 
 export class Monitor {
   readonly templates: TemplateStore;
+  readonly templateChanges: TemplateChanges;
   readonly problems: ProblemStore;
   readonly notifier: Notifier;
   readonly maintenance: MaintenanceStore;
@@ -62,6 +64,7 @@ export class Monitor {
   constructor(private readonly deps: MonitorDeps) {
     const groups = deps.groupsOfHost ?? (async () => []);
     this.templates = new TemplateStore(deps.db, groups);
+    this.templateChanges = new TemplateChanges(deps.db, this.templates);
     this.problems = new ProblemStore(deps.db);
     this.maintenance = new MaintenanceStore(deps.db, groups);
     const m = deps.config.monitor;

@@ -1,6 +1,7 @@
 /**
  * Change control policies: "tasks on these hosts, groups or tags need a second operator". A task
- * is held when any of its hosts falls under any policy.
+ * is held when any of its hosts falls under any policy. A policy with `template_plugin_items` also
+ * holds template changes that add or change plugin items (server/monitor/template-changes.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/db.js';
@@ -12,6 +13,7 @@ export interface ApprovalPolicy {
   host_ids: string[];
   groups: string[];
   tags: string[];
+  template_plugin_items: boolean;
   created_by: string;
   created_at: Date;
 }
@@ -21,10 +23,10 @@ export async function listPolicies(db: Db): Promise<ApprovalPolicy[]> {
   return rows;
 }
 
-export async function createPolicy(db: Db, p: { name: string; host_ids?: string[]; groups?: string[]; tags?: string[] }, by: string): Promise<ApprovalPolicy> {
+export async function createPolicy(db: Db, p: { name: string; host_ids?: string[]; groups?: string[]; tags?: string[]; template_plugin_items?: boolean }, by: string): Promise<ApprovalPolicy> {
   const { rows } = await db.query<ApprovalPolicy>(
-    'INSERT INTO task_approval_policies (id, name, host_ids, groups, tags, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
-    [randomUUID(), p.name, p.host_ids ?? [], p.groups ?? [], p.tags ?? [], by],
+    'INSERT INTO task_approval_policies (id, name, host_ids, groups, tags, template_plugin_items, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
+    [randomUUID(), p.name, p.host_ids ?? [], p.groups ?? [], p.tags ?? [], p.template_plugin_items ?? false, by],
   );
   return rows[0];
 }

@@ -1,0 +1,106 @@
+/**
+ * Template changes held by change control (a task policy with `template_plugin_items`): requested
+ * by one operator, applied when another approves. The domain is server/monitor/template-changes.ts.
+ */
+import { Type } from '@sinclair/typebox';
+import { route } from '../http/route.js';
+import type { TemplateItem, TemplateTrigger } from '../monitor/template-model.js';
+import type { TemplateChange } from '../monitor/template-changes.js';
+import type { ApiDeps } from './deps.js';
+import { monitorOf, Template, TemplateBody, templateView } from './monitor.routes.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+
+const Risk = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]);
+
+const Change = Type.Object({
+  id: Uuid,
+  template_id: Nullable(Uuid),
+  base_version: Nullable(Type.Integer()),
+  content: TemplateBody,
+  requested_by: Type.String(),
+  reason: Type.String(),
+  risk: Risk,
+  policy_ids: Type.Array(Uuid),
+  state: Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')]),
+  decided_by: Nullable(Type.String()),
+  decided_at: Nullable(Timestamp),
+  decision_note: Nullable(Type.String()),
+  created_at: Timestamp,
+  template: Type.Optional(Template),
+});
+
+const changeView = (c: TemplateChange) => ({
+  ...c, decided_at: c.decided_at ? new Date(c.decided_at).toISOString() : null, created_at: new Date(c.created_at).toISOString(),
+});
+
+const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
+
+export function templateChangeRoutes(deps: ApiDeps) {
+  const changes = () => monitorOf(deps).templateChanges;
+  return [
+    route({
+      method: 'POST',
+      path: '/api/v1/template-changes',
+      summary: 'Ask for a template change that change control holds (it adds or changes plugin items); a second operator approves it',
+      description: 'Without template_id the change creates a template; with it, it replaces that template\'s content at `version`. Refused (CHANGE_NOT_HELD) when no policy holds it: apply it with POST/PUT /api/v1/templates.',
+      tag: 'monitoring',
+      scope: 'monitor:write',
+      status: 201,
+      body: Type.Object(
+        {
+          template_id: Type.Optional(Uuid),
+          version: Type.Optional(Type.Integer({ minimum: 1 })),
+          template: TemplateBody,
+          change: Type.Object({ reason: Type.String({ minLength: 3, maxLength: 4000 }), risk: Risk }, { additionalProperties: false }),
+        },
+        { additionalProperties: false },
+      ),
+      response: Change,
+      handler: async (ctx) => {
+        const b = ctx.body;
+        const content = { ...b.template, items: b.template.items as TemplateItem[], triggers: b.template.triggers as TemplateTrigger[] };
+        const c = await changes().request({ template_id: b.template_id, version: b.version, content, reason: b.change.reason, risk: b.change.risk }, actor(ctx.principal!));
+        ctx.audit({ change_id: c.id, template_id: c.template_id });
+        ctx.setHeader('Location', `/api/v1/template-changes/${c.id}`);
+        return changeView(c);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/template-changes',
+      summary: 'Template changes waiting for approval, oldest first',
+      tag: 'monitoring',
+      scope: 'monitor:read',
+      response: Type.Array(Change),
+      handler: async () => (await changes().pending()).map(changeView),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/template-changes/:id',
+      summary: 'One template change and its decision',
+      tag: 'monitoring',
+      scope: 'monitor:read',
+      params: IdParams,
+      response: Change,
+      handler: async (ctx) => changeView(await changes().get(ctx.params.id)),
+    }),
+    ...(['approve', 'reject'] as const).map((verb) =>
+      route({
+        method: 'POST',
+        path: `/api/v1/template-changes/:id/${verb}`,
+        summary: verb === 'approve' ? 'Approve a held template change (not by its requester): it is applied at once' : 'Reject a held template change',
+        tag: 'monitoring',
+        scope: 'tasks:approve',
+        params: IdParams,
+        body: Type.Object({ note: Type.Optional(Type.String({ maxLength: 4000 })) }, { additionalProperties: false }),
+        response: Change,
+        handler: async (ctx) => {
+          const { change, template } = await changes().decide(ctx.params.id, verb === 'approve', actor(ctx.principal!), ctx.body.note ?? null);
+          ctx.audit({ change_id: change.id, template_id: template?.id ?? change.template_id, decision: verb });
+          if (template) await monitorOf(deps).templatesChanged([template.id]);
+          return { ...changeView(change), ...(template ? { template: templateView(template) } : {}) };
+        },
+      }),
+    ),
+  ];
+}

@@ -1,0 +1,111 @@
+/**
+ * Change control for templates. A plugin item runs a program on every agent its template reaches
+ * (now or once linked), so when a task policy sets `template_plugin_items`, a template change that
+ * adds a plugin item or changes one's command or arguments is not applied directly: it is held as
+ * a change request and applied as given when another operator approves it. The policy's hosts do
+ * not narrow this: a template can be linked to any host later.
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError, notFound } from '../errors.js';
+import type { Db } from '../store/db.js';
+import { checkTemplateContent, type TemplateItem } from './template-model.js';
+import type { TemplateInput, TemplateRecord, TemplateStore } from './template-store.js';
+
+export type ChangeRisk = 'low' | 'medium' | 'high';
+
+export interface TemplateChange {
+  id: string;
+  template_id: string | null;
+  base_version: number | null;
+  content: TemplateInput;
+  requested_by: string;
+  reason: string;
+  risk: ChangeRisk;
+  policy_ids: string[];
+  state: 'pending' | 'approved' | 'rejected';
+  decided_by: string | null;
+  decided_at: Date | null;
+  decision_note: string | null;
+  created_at: Date;
+}
+
+const runs = (i: TemplateItem) => JSON.stringify([i.command ?? '', i.args ?? []]);
+
+/** Plugin items of `after` whose command and arguments no plugin item of `before` already had. */
+export function newPluginItems(before: TemplateItem[], after: TemplateItem[]): TemplateItem[] {
+  const known = new Set(before.filter((i) => i.type === 'plugin').map(runs));
+  return after.filter((i) => i.type === 'plugin' && !known.has(runs(i)));
+}
+
+export class TemplateChanges {
+  constructor(private readonly db: Db, private readonly templates: TemplateStore) {}
+
+  /** The policies asking for approval of this change's plugin items; none when it adds none. */
+  async policiesFor(before: TemplateItem[], after: TemplateItem[]): Promise<{ id: string; name: string }[]> {
+    if (!newPluginItems(before, after).length) return [];
+    return (await this.db.query<{ id: string; name: string }>('SELECT id, name FROM task_approval_policies WHERE template_plugin_items ORDER BY created_at, id')).rows;
+  }
+
+  /** Refuses a direct change that change control holds (the API's POST/PUT of a template). */
+  async guard(before: TemplateItem[], after: TemplateItem[]): Promise<void> {
+    const policies = await this.policiesFor(before, after);
+    if (policies.length) {
+      throw new AppError('CHANGE_REQUEST_REQUIRED', 400, `change control (${policies.map((p) => p.name).join(', ')}) holds template changes that add or change plugin items: send it as POST /api/v1/template-changes with change.reason and change.risk; a second operator must approve`, { policies: policies.map((p) => p.id) });
+    }
+  }
+
+  /** Holds a change for approval; one that change control does not hold is refused (apply it directly). */
+  async request(input: { template_id?: string; version?: number; content: TemplateInput; reason: string; risk: ChangeRisk }, by: string): Promise<TemplateChange> {
+    let before: TemplateRecord | undefined;
+    if (input.template_id) {
+      before = await this.templates.get(input.template_id);
+      if (input.version === undefined) throw new AppError('VALIDATION_FAILED', 400, 'a change of a template names the version it changes', { field: 'body.version' });
+      if (input.version !== before.version) throw new AppError('PRECONDITION_FAILED', 412, 'the template changed since you read it');
+    }
+    checkTemplateContent(input.content.items, input.content.triggers);
+    const policies = await this.policiesFor(before?.items ?? [], input.content.items);
+    if (!policies.length) throw new AppError('CHANGE_NOT_HELD', 400, 'no change control holds this change (it adds or changes no plugin item, or no policy asks): apply it with POST/PUT /api/v1/templates');
+    const { rows } = await this.db.query<TemplateChange>(
+      `INSERT INTO monitor_template_changes (id, template_id, base_version, content, requested_by, reason, risk, policy_ids, state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending') RETURNING *`,
+      [randomUUID(), before?.id ?? null, before?.version ?? null, JSON.stringify(input.content), by, input.reason, input.risk, policies.map((p) => p.id)],
+    );
+    return rows[0];
+  }
+
+  async get(id: string): Promise<TemplateChange> {
+    const { rows } = await this.db.query<TemplateChange>('SELECT * FROM monitor_template_changes WHERE id = $1', [id]);
+    if (!rows[0]) throw notFound('template change', 'TEMPLATE_CHANGE_NOT_FOUND');
+    return rows[0];
+  }
+
+  /** Changes waiting for a decision, oldest first. */
+  async pending(): Promise<TemplateChange[]> {
+    return (await this.db.query<TemplateChange>("SELECT * FROM monitor_template_changes WHERE state = 'pending' ORDER BY created_at, id LIMIT 1000")).rows;
+  }
+
+  /**
+   * A second operator's decision. Approval applies the content as requested, to the version it was
+   * requested against (a template changed meanwhile is 412 and the change stays pending, to be rejected).
+   */
+  async decide(id: string, approve: boolean, by: string, note: string | null): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
+    const change = await this.get(id);
+    if (change.state !== 'pending') throw new AppError('CHANGE_NOT_PENDING', 409, `the change is ${change.state} already`);
+    if (change.requested_by === by) throw new AppError('APPROVER_IS_REQUESTER', 403, 'a change must be approved by another operator than the one who asked for it');
+    // Claimed first so two approvers cannot both apply it; handed back if applying fails.
+    const claimed = await this.db.query("UPDATE monitor_template_changes SET state = $2, decided_by = $3, decided_at = now(), decision_note = $4 WHERE id = $1 AND state = 'pending'", [id, approve ? 'approved' : 'rejected', by, note]);
+    if (!claimed.rowCount) throw new AppError('CHANGE_NOT_PENDING', 409, 'the change was decided meanwhile');
+    let template: TemplateRecord | undefined;
+    if (approve) {
+      try {
+        template = change.template_id
+          ? await this.templates.update(change.template_id, change.base_version!, change.content)
+          : await this.templates.create(change.content, change.requested_by);
+      } catch (err) {
+        await this.db.query("UPDATE monitor_template_changes SET state = 'pending', decided_by = NULL, decided_at = NULL, decision_note = NULL WHERE id = $1", [id]);
+        throw err;
+      }
+    }
+    return { change: await this.get(id), template };
+  }
+}
