@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import uWS from 'uWebSockets.js';
 import { Redis } from 'ioredis';
 import { AgentDirectory } from './auth/agents.js';
-import { AuditTrail } from './auth/audit-trail.js';
+import { AuditTrail, agentEventRow } from './auth/audit-trail.js';
 import { bootstrapFirstAdmin, type FirstLogin } from './auth/bootstrap.js';
 import { createRequestGuard } from './auth/guard.js';
 import { loadServerIdentity } from './auth/server-identity.js';
@@ -115,6 +115,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     groupsOfHost: (hostId) => groupsOfHost(db, hostId),
   });
   const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
+  // Changes through the API and what agents say that changes records: one append-only trail.
+  const audit = new AuditTrail(db, log);
   // Built after the gateway (it sends through it); the gateway's hooks reach it through this binding.
   let tasks: TaskService | undefined;
   const gateway = new Gateway({
@@ -125,7 +127,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log,
     handlers: {
       hello: async (agent, hello) => {
-        await agents.recordHello(agent.agentId, hello);
+        const changed = await agents.recordHello(agent.agentId, hello);
+        if (Object.keys(changed).length) audit.append(agentEventRow(agent, 'agent.identity_changed', changed));
         await tasks?.onAgentOnline(agent.agentId);
       },
       inventory: (agent, report) => cmdb.onInventory(agent, report),
@@ -149,7 +152,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   // Its trouble is reported by the cluster's own connection (health, one log line per cause).
   redis?.on('error', () => undefined);
   const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses, uploadDir: files.incomingDir });
-  const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
   router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }), ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }),

@@ -13,6 +13,9 @@ export interface AgentCredentials {
   state: AgentState;
 }
 
+/** Fields of an agent's self-description that a hello changed. */
+export type IdentityChange = Partial<Record<'hostname' | 'agent_version' | 'os' | 'machine_id', { old: string; new: string }>>;
+
 export interface AgentRecord {
   id: string;
   host_id: string;
@@ -80,12 +83,23 @@ export class AgentDirectory {
     return out;
   }
 
-  /** What the agent said of itself in its hello. */
-  async recordHello(agentId: string, hello: { hostname: string; agentVersion: string; os?: string; machineId?: string }): Promise<void> {
-    await this.db.query(
-      'UPDATE agents SET hostname = $2, agent_version = $3, os = $4, machine_id = $5, last_seen_at = now() WHERE id = $1',
-      [agentId, hello.hostname, hello.agentVersion, hello.os ?? '', hello.machineId ?? ''],
+  /**
+   * What the agent said of itself in its hello. Returns the fields that changed, old and new (none on
+   * an ordinary reconnect), so a host renamed or an agent replaced leaves a record.
+   */
+  async recordHello(agentId: string, hello: { hostname: string; agentVersion: string; os?: string; machineId?: string }): Promise<IdentityChange> {
+    const next = { hostname: hello.hostname, agent_version: hello.agentVersion, os: hello.os ?? '', machine_id: hello.machineId ?? '' };
+    const { rows } = await this.db.query<typeof next>(
+      `UPDATE agents a SET hostname = $2, agent_version = $3, os = $4, machine_id = $5, last_seen_at = now()
+         FROM (SELECT id, hostname, agent_version, os, machine_id FROM agents WHERE id = $1 FOR UPDATE) old
+        WHERE a.id = old.id
+        RETURNING old.hostname, old.agent_version, old.os, old.machine_id`,
+      [agentId, next.hostname, next.agent_version, next.os, next.machine_id],
     );
+    const change: IdentityChange = {};
+    if (!rows[0]) return change;
+    for (const k of Object.keys(next) as Array<keyof typeof next>) if (rows[0][k] !== next[k]) change[k] = { old: rows[0][k], new: next[k] };
+    return change;
   }
 
   async get(agentId: string): Promise<AgentRecord> {

@@ -3,6 +3,7 @@
  * router tells it about every finished request; it keeps the ones that matter and writes them in
  * small batches (one insert for many rows), so a busy API costs the database little.
  */
+import { randomBytes } from 'node:crypto';
 import type { FinishedRequest, RequestObserver } from '../http/router.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
@@ -61,6 +62,17 @@ export function auditRow(done: FinishedRequest, at = new Date()): AuditRow {
     error_code: done.errorCode,
     remote_address: done.remoteAddress,
     duration_ms: Math.round(done.durationMs * 100) / 100,
+  };
+}
+
+/**
+ * A change an agent made by what it sent (not through the API): recorded with the agent as actor and
+ * `route` naming the event, so the trail answers "who changed this" for agent-side changes too.
+ */
+export function agentEventRow(agent: { agentId: string; remote: string }, event: string, detail: Record<string, unknown>, at = new Date()): AuditRow {
+  return {
+    at, request_id: randomBytes(9).toString('base64url'), actor_kind: 'agent', actor_id: agent.agentId, actor_name: null, method: 'WS', path: '/agent', route: event,
+    resource: { agent_id: agent.agentId }, detail, status: 200, error_code: null, remote_address: agent.remote, duration_ms: 0,
   };
 }
 

@@ -151,4 +151,18 @@ describe('gateway against hostile agents', () => {
     // Refused for rate: far fewer reached the handler than were sent.
     expect((after.PAYLOAD_INVALID ?? 0) - (before.PAYLOAD_INVALID ?? 0)).toBeLessThanOrEqual(500);
   });
+
+  it('records an agent changing its own description (hostname, version) in the audit trail', async () => {
+    const agent = await enrollAgent(t, 'before-rename');
+    (await connect(agent, 'before-rename')).link.close();
+    const renamed = await connect(agent, 'after-rename');
+    renamed.link.close();
+    const rows = async () =>
+      (await t.server.deps.db.query<{ actor_kind: string; route: string; detail: any }>(
+        "SELECT actor_kind, route, detail FROM audit_log WHERE actor_id = $1 AND route = 'agent.identity_changed'", [agent.agentId],
+      )).rows;
+    await until('the audit row', async () => (await rows()).some((r) => r.detail.hostname?.new === 'after-rename'));
+    const row = (await rows()).find((r) => r.detail.hostname?.new === 'after-rename')!;
+    expect(row).toMatchObject({ actor_kind: 'agent', detail: { hostname: { old: 'before-rename', new: 'after-rename' } } });
+  });
 });
