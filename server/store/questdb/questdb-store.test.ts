@@ -1,10 +1,11 @@
 /**
  * The QuestDB adapter against a real QuestDB (QUESTDB_URL=http://host:9000; reads on QUESTDB_PG_URL or
- * port 8812 of the same host). QuestDB cannot be installed on the build machine, so without QUESTDB_URL
- * these tests are skipped and say so. The same data goes to the Postgres store too: both must answer alike.
+ * port 8812 of the same host); `make test` starts ../shared/questdb and sets both. Without QUESTDB_URL
+ * these tests are skipped and say why. The same data goes to the Postgres store too: both must answer alike.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { needs } from '../../../test/support/requires.js';
 import { openTestDb, type TestDb } from '../../../test/support/test-db.js';
 import type { IngestBatch, MetricStore, SeriesQuery } from '../metric-store.js';
 import { PostgresMetricStore } from '../postgres/chunk-store.js';
@@ -12,11 +13,10 @@ import { parseTiers } from '../series/tiers.js';
 import { QuestDbMetricStore, questDbPgUrl } from './questdb-store.js';
 
 const url = process.env.QUESTDB_URL;
-if (!url) console.warn('QuestDB adapter tests SKIPPED: QUESTDB_URL is not set (see docs/questdb.md to run them against a QuestDB server)');
 
 const HOUR = 3_600_000;
 
-describe.skipIf(!url)(`QuestDB adapter${url ? '' : ' (skipped: QUESTDB_URL not set)'}`, () => {
+needs('questdb').describe('QuestDB adapter', () => {
   const tiers = parseTiers('raw:2d,1m:30d,1h:3y');
   let quest: QuestDbMetricStore;
   let postgres: PostgresMetricStore;
