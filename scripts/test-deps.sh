@@ -58,10 +58,11 @@ wait_for() { for _ in $(seq 1 30); do answers "$1" "$2" && return 0; sleep 1; do
 
 if [ -n "${DATABASE_URL:-}" ]; then
   read -r host port < <(endpoint "$DATABASE_URL" 5432)
-  if ! answers "$host" "$port" && is_local "$host" && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
-    say "starting the local Postgres"
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start >&2
-    wait_for "$host" "$port"
+  # A Debian cluster on that port that is down (pg_lsclusters: version name port status ...).
+  cluster=$(is_local "$host" && command -v pg_lsclusters >/dev/null && pg_lsclusters -h | awk -v p="$port" '$3 == p && $4 == "down" { print $1, $2; exit }')
+  if [ -n "$cluster" ] && ! answers "$host" "$port"; then
+    say "starting the local Postgres ($cluster)"
+    pg_ctlcluster --skip-systemctl-redirect $cluster start >&2 && wait_for "$host" "$port"
   fi
   answers "$host" "$port" || { say "DATABASE_URL names $host:$port, where no Postgres answers (unset it to test on the embedded PGlite)"; exit 1; }
 fi

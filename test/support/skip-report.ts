@@ -25,11 +25,7 @@ export default class SkipReport implements Reporter {
         lines.push(`  ${module.relativeModuleId} › ${skip.name} (${count(covered.length)}): ${skip.reason}`);
       }
       if (filtered) continue;
-      for (const t of skipped.filter((t) => !explained.has(t))) {
-        const result = t.result();
-        const note = result.state === 'skipped' ? result.note : undefined;
-        lines.push(`  ${module.relativeModuleId} › ${t.fullName}: ${note ?? `skipped (${t.options.mode}), no reason given`}`);
-      }
+      for (const t of skipped.filter((t) => !explained.has(t))) lines.push(`  ${module.relativeModuleId} › ${t.fullName}: ${why(t)}`);
     }
     const log = (s: string) => this.vitest.logger.log(s);
     if (lines.length === 0) return log('\nNothing skipped.\n');
@@ -37,6 +33,17 @@ export default class SkipReport implements Reporter {
     for (const line of lines) log(line);
     log('');
   }
+}
+
+/** Why a test with no recorded outside part was skipped. */
+function why(t: TestCase): string {
+  for (let p: TestCase['parent'] = t.parent; ; p = p.parent) {
+    if (p.errors().length > 0) return 'not run: its suite failed in set-up (the error is above)';
+    if (p.type === 'module') break;
+  }
+  const result = t.result();
+  if (result.state === 'skipped' && result.note) return result.note;
+  return t.options.mode === 'run' ? 'skipped while running, no reason given' : `marked ${t.options.mode} in the code, no reason given`;
 }
 
 const count = (n: number) => `${n} test${n === 1 ? '' : 's'}`;
