@@ -6,7 +6,7 @@
 #   ../shared/questdb). As root with apt-get it installs what is missing, quietly; otherwise it prints the
 #   command once, and the suites that need them are skipped with the reason (test/support/requires.ts).
 # - QuestDB: unless QUESTDB_URL is set, starts ../shared/questdb (when present) in .test-data/questdb, exports
-#   QUESTDB_URL and QUESTDB_PG_URL, and stops it when COMMAND ends.
+#   QUESTDB_URL and QUESTDB_PG_URL (and METRICS_STORE=postgres unless set), and stops it when COMMAND ends.
 # - Postgres and Redis only when DATABASE_URL / REDIS_URL name them: a local one that is down is started;
 #   one that cannot be reached stops the run here (the variable asked for it: no quiet fallback).
 # TEST_DEPS_REQUIRED=1 (CI) makes a Debian package or ../shared/questdb that cannot be had an error instead of
@@ -112,6 +112,9 @@ if [ -z "${QUESTDB_URL:-}" ] && [ -x "$questdb_dir/start.sh" ] && command -v jav
     export QUESTDB_PG_URL="postgres://admin:quest@127.0.0.1:$pg/qdb"
   fi
 fi
+# QUESTDB_URL alone makes a server pick the QuestDB store: the servers tests start from this environment
+# (restart, two nodes, fuzz) keep the default store unless METRICS_STORE says otherwise.
+[ -z "${QUESTDB_URL:-}" ] || export METRICS_STORE="${METRICS_STORE:-postgres}"
 
 if [ ${#missing[@]} -gt 0 ] && [ "${TEST_DEPS_REQUIRED:-}" = 1 ]; then
   say "TEST_DEPS_REQUIRED=1 and missing: ${missing[*]}"
