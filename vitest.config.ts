@@ -7,5 +7,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // The run ends with what was skipped and why (test/support/requires.ts records the reasons).
+    reporters: ['default', './test/support/skip-report.ts'],
   },
 });

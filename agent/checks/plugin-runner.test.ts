@@ -1,10 +1,11 @@
 /**
  * The plugin runner and the scheduler's check types against real programs: Debian's
- * monitoring-plugins (apt-get install monitoring-plugins-basic, done by .ci/run) and small shell
- * plugins written here, plus real sockets, HTTP and TLS servers.
+ * monitoring-plugins (apt-get install monitoring-plugins-basic, done by scripts/test-deps.sh) and small
+ * shell plugins written here, plus real sockets, HTTP and TLS servers. Without the Debian plugins (or
+ * openssl) only the suites that run them are skipped.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createTlsServer } from 'node:tls';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type Server } from 'node:net';
@@ -12,24 +13,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MONITORING_PLUGINS_DIR, needs } from '../../test/support/requires.js';
 import { CheckScheduler, type CheckItem } from './check-scheduler.js';
 import { PluginRunner } from './plugin-runner.js';
 
-const NAGIOS = '/usr/lib/nagios/plugins';
 const dir = mkdtempSync(join(tmpdir(), 'aw-plugins-'));
 const plugin = (name: string, body: string) => {
   writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
   chmodSync(join(dir, name), 0o755);
 };
 const log = pino({ level: 'silent' });
-const runner = new PluginRunner({ dirs: [dir, NAGIOS], maxConcurrent: 2, outputCapBytes: 1000 });
+const runner = new PluginRunner({ dirs: [dir, MONITORING_PLUGINS_DIR], maxConcurrent: 2, outputCapBytes: 1000 });
 const scheduler = new CheckScheduler({ runner, emit: () => undefined, log });
 const check = (item: Partial<CheckItem>) => scheduler.check({ key: 'k', type: 'plugin', intervalS: 10, timeoutS: 5, ...item } as CheckItem);
 
 let listener: Server;
 let port = 0;
 beforeAll(async () => {
-  if (!existsSync(join(NAGIOS, 'check_tcp'))) throw new Error('monitoring-plugins are not installed: apt-get install -y monitoring-plugins-basic');
   listener = createNetServer((s) => s.end());
   await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
   port = (listener.address() as { port: number }).port;
@@ -43,7 +43,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('Debian monitoring-plugins through the runner', () => {
+needs('monitoring-plugins').describe('Debian monitoring-plugins through the runner', () => {
   it('check_tcp: OK with a time metric while the port listens, CRITICAL when it is closed', async () => {
     const up = await check({ command: 'check_tcp', args: ['-H', '127.0.0.1', '-p', String(port)] });
     expect(up.status).toBe(0);
@@ -141,7 +141,7 @@ describe('built-in service checks', () => {
   });
 });
 
-describe('certificate expiry check', () => {
+needs('openssl').describe('certificate expiry check', () => {
   it('reads the days left of a real TLS server\'s certificate and grades them', async () => {
     // A self-signed certificate valid for 5 days (openssl, as the CI machine has it).
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '5', '-subj', '/CN=localhost'], { stdio: 'ignore' });

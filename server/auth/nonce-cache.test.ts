@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { needs } from '../../test/support/requires.js';
 import { MemoryNonceCache, RedisNonceCache } from './nonce-cache.js';
 
 describe('MemoryNonceCache', () => {
@@ -26,7 +27,7 @@ describe('MemoryNonceCache', () => {
 });
 
 describe('RedisNonceCache', () => {
-  it.runIf(!!process.env.REDIS_URL)('keeps each nonce in Redis with its ttl, shared by every cache on that Redis', async () => {
+  needs('redis').it('keeps each nonce in Redis with its ttl, shared by every cache on that Redis', async () => {
     const a = new Redis(process.env.REDIS_URL!);
     const b = new Redis(process.env.REDIS_URL!);
     try {

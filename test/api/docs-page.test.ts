@@ -1,22 +1,20 @@
 /**
  * The OpenAPI page (/api/v1/docs) in a real browser: its script runs under the page's strict CSP,
  * renders one entry for every registered route, and its "try it" form calls the API with a token.
- * Needs Chromium (apt-get install chromium); skipped when it is not installed.
+ * Needs Chromium (apt-get install chromium); skipped, with the reason, when it is not installed.
  */
-import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CHROMIUM_PATH, needs } from '../support/requires.js';
 import { startApiServer, type ApiServer } from './api-client.js';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/lib/chromium/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-
-describe.runIf(!!CHROMIUM)('the OpenAPI page', () => {
+needs('chromium').describe('the OpenAPI page', () => {
   let t: ApiServer;
   let browser: Browser;
   // Starting a server (migrations) can take over a minute on a loaded 2-core machine.
   beforeAll(async () => {
     t = await startApiServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

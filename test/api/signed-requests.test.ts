@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../server/auth/signing.js';
+import { needs } from '../support/requires.js';
 import { startApiServer, type ApiServer } from './api-client.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -193,7 +194,7 @@ describe('signed requests', () => {
     expect(forbidden.body.error.code).toBe('FORBIDDEN');
   });
 
-  it('the documented clients (docs/examples: curl + openssl, TypeScript) sign requests the server accepts, and docs/api.md shows them as they are', async () => {
+  needs('openssl', 'curl').it('the documented clients (docs/examples: curl + openssl, TypeScript) sign requests the server accepts, and docs/api.md shows them as they are', async () => {
     const { signedFetch } = await import('../../docs/examples/sign-request.js');
     const get = await signedFetch(t.http, key.id, key.secret, 'GET', '/api/v1/agents?limit=5');
     expect(get.status, await get.clone().text()).toBe(200);
@@ -214,7 +215,7 @@ describe('signed requests', () => {
     }
   });
 
-  it.runIf(!!process.env.REDIS_URL)('shares nonces between nodes through Redis: a replay on another node is refused', async () => {
+  needs('redis').it('shares nonces between nodes through Redis: a replay on another node is refused', async () => {
     let other: TestServer | undefined;
     try {
       // A second node on the same database.

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { httpBase } from '../../agent/enroll.js';
 import { AgentLink } from '../../agent/link.js';
 import { AgentRuntime } from '../../agent/runtime.js';
@@ -28,6 +28,7 @@ import { createLogger } from '../../server/log.js';
 import { CloseCode } from '../../server/protocol/close-codes.js';
 import { MessageType } from '../../server/protocol/messages.js';
 import { RELAXED } from '../api/api-client.js';
+import { needs } from '../support/requires.js';
 import { enrollAgent, freePort, type EnrolledAgent, type TestServer } from '../support/server.js';
 import { openTestDb, type TestDb } from '../support/test-db.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -36,7 +37,7 @@ import { until } from '../support/until.js';
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const log = pino({ level: process.env.AW_TEST_LOG ?? 'silent' });
 
-describe.runIf(!!process.env.DATABASE_URL && !!process.env.REDIS_URL)('two server nodes over Redis', () => {
+needs('postgres', 'redis').describe('two server nodes over Redis', () => {
   const cluster = `t${randomBytes(5).toString('hex')}`;
   const dataDirs: string[] = [];
   const runtimes: AgentRuntime[] = [];

@@ -1,14 +1,13 @@
 /**
- * Headless Chromium for the dashboard tests (playwright-core drives the system's /usr/bin/chromium;
- * `apt-get install -y chromium`), and the dashboard build the server serves: rebuilt when a source
+ * Headless Chromium for the dashboard tests (playwright-core drives the system's Chromium, found by
+ * test/support/requires.ts), and the dashboard build the server serves: rebuilt when a source
  * file is newer than the built index.html, so a test never runs against a stale build.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { PROJECT_ROOT, DASHBOARD_DIR } from '../../server/paths.js';
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { CHROMIUM_PATH } from '../support/requires.js';
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -31,7 +30,7 @@ export async function ensureDashboardBuilt(): Promise<void> {
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: CHROMIUM_PATH,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
   });
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { httpBase } from '../../agent/enroll.js';
 import { AgentRuntime } from '../../agent/runtime.js';
 import { SeenOrders } from '../../agent/tasks/seen-orders.js';
@@ -20,6 +20,7 @@ import { UserDirectory } from '../../server/auth/users.js';
 import { PROJECT_ROOT } from '../../server/paths.js';
 import type { MetricPoint } from '../../server/protocol/messages.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
+import { needs } from '../support/requires.js';
 import { enrollAgent, type EnrolledAgent } from '../support/server.js';
 import { DESKTOP, PHONE, ensureDashboardBuilt, launchChromium } from './browser.js';
 
@@ -44,7 +45,7 @@ function sample(k: number, t: number): MetricPoint[] {
   ];
 }
 
-describe('dashboard in Chromium', () => {
+needs('chromium').describe('dashboard in Chromium', () => {
   let t: ApiServer;
   let browser: Browser;
   let ctx: BrowserContext;
@@ -517,7 +518,7 @@ describe('dashboard in Chromium', () => {
 
   // A fleet of 50,000 runs on Postgres; the embedded PGlite (one wasm thread inside the server's
   // own event loop, meant for `make run` and small fleets) is not measured at that size.
-  it.skipIf(!process.env.DATABASE_URL)('loads the overview and the hosts list in under a second with 50,000 hosts', async () => {
+  needs('postgres').it('loads the overview and the hosts list in under a second with 50,000 hosts', async () => {
     const db = t.server.deps.db;
     const insertStarted = performance.now();
     await db.query(

@@ -5,12 +5,13 @@
  * database returns every acknowledged point is stored exactly once. Needs a Postgres server
  * (DATABASE_URL); with the embedded PGlite there is no connection to lose.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import type { AgentRuntime } from '../../agent/runtime.js';
 import { Spool } from '../../agent/spool.js';
 import { startServer, type RunningServer } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/log.js';
+import { needs } from '../support/requires.js';
 import { enrollAgent, freePort, type TestServer } from '../support/server.js';
 import { openTestDb, type TestDb } from '../support/test-db.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -23,7 +24,7 @@ import { testRuntime } from '../support/agent-runtime.js';
 const OUTAGE_MS = Number(process.env.AW_TEST_OUTAGE_MS ?? 8000);
 const AGENTS = 5;
 
-describe.runIf(!!process.env.DATABASE_URL)('Postgres outage under load', () => {
+needs('postgres').describe('Postgres outage under load', () => {
   let testDb: TestDb;
   let proxy: TcpProxy;
   let server: RunningServer | undefined;

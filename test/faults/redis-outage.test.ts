@@ -3,15 +3,16 @@
  * stored, the API answering), and says so in its health; when Redis returns it rejoins. The server
  * reaches the real Redis through a TCP relay the test cuts, so other test files keep theirs.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import type { AgentRuntime } from '../../agent/runtime.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
+import { needs } from '../support/requires.js';
 import { enrollAgent } from '../support/server.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { until } from '../support/until.js';
 import { testRuntime } from '../support/agent-runtime.js';
 
-describe.runIf(!!process.env.REDIS_URL)('Redis outage', () => {
+needs('redis').describe('Redis outage', () => {
   let t: ApiServer;
   let proxy: TcpProxy;
   let runtime: AgentRuntime | undefined;

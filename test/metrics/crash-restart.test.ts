@@ -8,12 +8,13 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { PostgresMetricStore } from '../../server/store/postgres/chunk-store.js';
 import { parseTiers } from '../../server/store/series/tiers.js';
+import { needs } from '../support/requires.js';
 import { openTestDb, type TestDb } from '../support/test-db.js';
 
-describe.runIf(!!process.env.DATABASE_URL)('metric store killed mid-write', () => {
+needs('postgres').describe('metric store killed mid-write', () => {
   let testDb: TestDb;
   afterAll(async () => {
     await testDb?.close();

@@ -11,10 +11,11 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createNetServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEnrollmentToken } from '../../server/auth/enrollment.js';
 import { PROJECT_ROOT } from '../../server/paths.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
+import { MONITORING_PLUGINS_DIR, needs } from '../support/requires.js';
 import { freePort } from '../support/server.js';
 
 const until = async <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> => {
@@ -35,7 +36,7 @@ interface Received {
 
 const UNREACHABLE_S = 3;
 
-describe('monitoring end to end', () => {
+needs('monitoring-plugins').describe('monitoring end to end', () => {
   let t: ApiServer;
   let agent: ChildProcess | undefined;
   let service: Server | undefined;
@@ -105,7 +106,7 @@ describe('monitoring end to end', () => {
 
     // A real agent process, enrolled with a token, running plugins from Debian's folder.
     const token = await createEnrollmentToken(t.server.deps.db, { createdBy: 'test', autoApprove: true });
-    agent = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--server', t.ws, '--token', token.token, '--state-dir', stateDir, '--interval', '5', '--hostname', 'mon-e2e', '--plugin-dir', '/usr/lib/nagios/plugins', '--log-level', 'warn'], {
+    agent = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--server', t.ws, '--token', token.token, '--state-dir', stateDir, '--interval', '5', '--hostname', 'mon-e2e', '--plugin-dir', MONITORING_PLUGINS_DIR, '--log-level', 'warn'], {
       cwd: PROJECT_ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
     });

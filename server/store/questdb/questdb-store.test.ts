@@ -1,12 +1,13 @@
 /**
  * The QuestDB adapter against a real QuestDB (QUESTDB_URL=http://host:9000; reads on QUESTDB_PG_URL or
- * port 8812 of the same host; CI starts ../shared/questdb). Without QUESTDB_URL these tests are skipped
- * and say so. The same data goes to the Postgres store too: both must answer alike. Each run has its own
- * table prefix and drops its tables at the end.
+ * port 8812 of the same host); `make test` starts ../shared/questdb and sets both. Without QUESTDB_URL
+ * these tests are skipped and say why. The same data goes to the Postgres store too: both must answer
+ * alike. Each run has its own table prefix and drops its tables at the end.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '../../../test/support/requires.js';
 import { openTestDb, type TestDb } from '../../../test/support/test-db.js';
 import type { IngestBatch, MetricStore, SeriesQuery } from '../metric-store.js';
 import { PostgresMetricStore } from '../postgres/chunk-store.js';
@@ -15,11 +16,10 @@ import { InvalidWriteError } from '../metric-store.js';
 import { partitioning, QuestDbMetricStore, questDbPgUrl } from './questdb-store.js';
 
 const url = process.env.QUESTDB_URL;
-if (!url) console.warn('QuestDB adapter tests SKIPPED: QUESTDB_URL is not set (see docs/questdb.md to run them against a QuestDB server)');
 
 const HOUR = 3_600_000;
 
-describe.skipIf(!url)(`QuestDB adapter${url ? '' : ' (skipped: QUESTDB_URL not set)'}`, () => {
+needs('questdb').describe('QuestDB adapter', () => {
   const tiers = parseTiers('raw:2d,1m:30d,1h:3y');
   let quest: QuestDbMetricStore;
   let postgres: PostgresMetricStore;
