@@ -6,7 +6,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -28,7 +28,9 @@ import { DESKTOP, PHONE, ensureDashboardBuilt, launchChromium } from './browser.
 declare const document: any;
 declare const localStorage: any;
 
-const SHOTS = join(PROJECT_ROOT, 'docs', 'screenshots');
+// Screenshots go to a temporary folder; `npm run screenshots` points them at docs/screenshots, so an
+// ordinary test run never rewrites tracked files.
+const SHOTS = process.env.AW_SCREENSHOTS_DIR ? resolve(PROJECT_ROOT, process.env.AW_SCREENSHOTS_DIR) : mkdtempSync(join(tmpdir(), 'aw-shots-'));
 const PASSWORD = 'correct horse battery';
 
 /** A plausible CPU/memory curve for host `k` at time t. */
@@ -514,6 +516,9 @@ needs('chromium').describe('dashboard in Chromium', () => {
     await lp.locator('input[name=username]').waitFor();
     await lp.screenshot({ path: join(SHOTS, 'login-phone.png') });
     await login.close();
+    // A page that failed to render is a near-empty image; every one here holds a whole page of content.
+    const shots = [...pages.flatMap(([name]) => [`${name}-desktop.png`, `${name}-phone.png`]), 'overview-dark.png', 'host-dark.png', 'login-phone.png'];
+    for (const shot of shots) expect(statSync(join(SHOTS, shot)).size, shot).toBeGreaterThan(8_000);
   });
 
   // A fleet of 50,000 runs on Postgres; the embedded PGlite (one wasm thread inside the server's
