@@ -50,6 +50,17 @@ export interface Actor {
   person: string;
 }
 
+/**
+ * The two-person rule: the same person asked. Where either side is not a known user (a key without
+ * an owner, a request older than `requester`) the same name counts too, as it did before people
+ * were compared, so such a key can approve nothing it could not before.
+ */
+export function isRequester(requester: { name: string; person: string | null }, approver: Actor): boolean {
+  if (requester.person === approver.person) return true;
+  const bothUsers = requester.person?.startsWith('user:') && approver.person.startsWith('user:');
+  return !bothUsers && requester.name === approver.name;
+}
+
 export interface NewTask {
   name?: string;
   spec: TaskSpec;
@@ -156,8 +167,7 @@ export class TaskService {
     const task = await this.mustGet(taskId);
     const change = await this.store.changeOf(taskId);
     if (!change || task.state !== 'awaiting_approval') throw new AppError('TASK_NOT_AWAITING_APPROVAL', 409, `task is ${task.state}, not awaiting approval`);
-    // The name still counts for requests older than `requester` that it could not fill in.
-    if (change.requester === actor.person || change.requested_by === by) {
+    if (isRequester({ name: change.requested_by, person: change.requester }, actor)) {
       throw new AppError('APPROVER_IS_REQUESTER', 403, 'a change must be decided by another person than the one who asked for it (an API key counts as its owner)', { requested_by: change.requested_by });
     }
     if (!(await this.store.decideChange(taskId, approve ? 'approved' : 'rejected', by, note))) throw new AppError('TASK_NOT_AWAITING_APPROVAL', 409, 'the change was decided meanwhile');
