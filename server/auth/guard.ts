@@ -6,9 +6,10 @@
  *                                                       (and optionally -Signature-Parts, which names what changed)
  * No credentials means anonymous (public routes only). Credentials that are present but wrong are
  * refused with their own code even on public routes, so a misconfigured client learns at once.
- * Everything is decided from the headers, before the router reads a byte of body: a stranger cannot
- * make the server store or buffer anything. A signed request's signature covers the body's hash as
- * X-AW-Content-SHA256 states it; only that the body matches the hash waits for the body (checkBody).
+ * Everything is decided from the headers, before the router reads the body: a stranger cannot make
+ * the server store anything, nor hold more than one socket read. A signed request's signature
+ * covers the body's hash as X-AW-Content-SHA256 states it; only that the body matches the hash
+ * waits for the body (checkBody).
  * Rate limits: every request counts against its remote address before anything else is looked at,
  * then against its caller once known; both answer 429 with Retry-After.
  */

@@ -19,7 +19,7 @@ export interface AbortState {
  * A request body held at the door. uWS hands body chunks only to a handler attached while the
  * request is being taken, so the router attaches this at once and pauses the socket: nothing more
  * is read until the router has decided, from the headers, that the caller may send this body. What
- * arrived before the pause (one socket read, some kB) waits in memory; nothing reaches the disk.
+ * arrived before the pause (one socket read, at most 512 KiB) waits in memory; nothing reaches the disk.
  */
 export class PendingBody {
   private held: Array<[Buffer, boolean]> = [];
@@ -68,15 +68,19 @@ export class PendingBody {
       const finish = (ok: boolean) => {
         if (done) return;
         done = true;
-        if (!ok) this.res.pause();
         resolve(ok);
       };
+      // The response is gone once aborted: nothing may touch it.
       aborted.onAbort = () => finish(false);
       if (aborted.value) return finish(false);
       this.stream((chunk, isLast) => {
+        if (done) return;
         size += chunk.byteLength;
         if (isLast) finish(true);
-        else if (size > limit) finish(false);
+        else if (size > limit) {
+          this.res.pause();
+          finish(false);
+        }
       });
     });
   }
