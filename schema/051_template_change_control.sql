@@ -11,6 +11,8 @@ CREATE TABLE monitor_template_changes (
   base_version  integer,
   content       jsonb NOT NULL,
   requested_by  text NOT NULL,
+  -- the person who asked (auth/person.ts): a session and the same user's API key are one person
+  requester     text,
   reason        text NOT NULL,
   risk          text NOT NULL CHECK (risk IN ('low', 'medium', 'high')),
   policy_ids    uuid[] NOT NULL,

@@ -1,7 +1,8 @@
 /**
  * Logging in and out, and the caller's own account. Failed logins are throttled per address and
  * per username (429 LOGIN_THROTTLED with Retry-After); every login, failed or not, is audited with
- * the username tried.
+ * the username tried. A password check takes its token before it runs and gives it back when the
+ * password was right: guesses sent in parallel each need a token of their own.
  */
 import { Type } from '@sinclair/typebox';
 import { RateLimiter, tooManyRequests } from '../auth/rate-limit.js';
@@ -26,9 +27,14 @@ export function sessionRoutes(deps: ApiDeps) {
   const { api } = deps.config;
   const failures = new RateLimiter(1 / api.loginRefillS, api.loginFailures);
 
-  const throttle = (keys: string[]) => {
+  /** Takes a token from every bucket of `keys`, or none (429) when one is empty. */
+  const takeAttempt = (keys: string[]) => {
     const wait = Math.max(...keys.map((k) => failures.peek(k)));
     if (wait) throw tooManyRequests(wait, 'LOGIN_THROTTLED', 'too many failed logins');
+    for (const k of keys) failures.take(k);
+  };
+  const giveBack = (keys: string[]) => {
+    for (const k of keys) failures.giveBack(k);
   };
   const startSession = async (user: UserRecord, remote: string) => {
     const s = await sessions.create(user.id, api.sessionTtlS, remote);
@@ -55,12 +61,10 @@ export function sessionRoutes(deps: ApiDeps) {
         const username = ctx.body.username.toLowerCase();
         ctx.audit({ username });
         const keys = [`addr:${ctx.remoteAddress}`, `user:${username}`];
-        throttle(keys);
+        takeAttempt(keys);
         const user = await users.verifyLogin(username, ctx.body.password);
-        if (!user) {
-          for (const k of keys) failures.take(k);
-          throw unauthenticated('LOGIN_FAILED', 'username or password is wrong');
-        }
+        if (!user) throw unauthenticated('LOGIN_FAILED', 'username or password is wrong');
+        giveBack(keys);
         ctx.audit({ user_id: user.id });
         return startSession(user, ctx.remoteAddress);
       },
@@ -134,12 +138,12 @@ export function sessionRoutes(deps: ApiDeps) {
         const user = await users.get(id);
         if (user.has_password) {
           const key = `user:${user.username}`;
-          throttle([key]);
+          takeAttempt([key]);
           const ok = await users.verifyLogin(user.username, ctx.body.current_password ?? '');
           if (!ok) {
-            failures.take(key);
             throw new AppError('CURRENT_PASSWORD_WRONG', 400, 'body.current_password is not your current password', { field: 'body.current_password' });
           }
+          giveBack([key]);
         }
         return userView(await users.setPassword(id, ctx.body.new_password, ctx.principal!.sessionId, 'body.new_password'));
       },

@@ -4,7 +4,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import { collection, finishPage, keyset, timestamp } from '../http/pagination.js';
-import { route } from '../http/route.js';
+import { actingAs } from '../auth/person.js';
+import { route, type Principal } from '../http/route.js';
 import type { TaskService } from '../tasks/task-service.js';
 import type { ChangeRequestRow, TaskHostRow, TaskRow } from '../tasks/task-store.js';
 import type { ApiDeps } from './deps.js';
@@ -156,7 +157,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
               output_cap_bytes: b.output_cap_bytes ?? cap, batch_size: b.batch_size, failure_threshold: b.failure_threshold,
             },
           },
-          actor(ctx.principal!),
+          actingAs(ctx.principal!),
         );
         ctx.audit({ task_id: task.id, kind: task.kind, summary: task.summary.slice(0, 200), state: task.state });
         ctx.setHeader('location', `/api/v1/tasks/${task.id}`);
@@ -234,14 +235,14 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
       route({
         method: 'POST',
         path: `/api/v1/tasks/:id/${verb}`,
-        summary: verb === 'approve' ? 'Approve a task held by change control (not by its requester)' : 'Reject a task held by change control',
+        summary: verb === 'approve' ? 'Approve a task held by change control (not by its requester, nor with their API key)' : 'Reject a task held by change control',
         tag: 'tasks',
         scope: 'tasks:approve',
         params: IdParams,
         body: Type.Object({ note: Type.Optional(Type.String({ maxLength: 4000 })) }),
         response: Task,
         handler: async (ctx) => {
-          const t = await tasks.decide(ctx.params.id, verb === 'approve', actor(ctx.principal!), ctx.body.note ?? null);
+          const t = await tasks.decide(ctx.params.id, verb === 'approve', actingAs(ctx.principal!), ctx.body.note ?? null);
           ctx.audit({ task_id: t.id, decision: verb });
           return taskView(t, { hosts: await tasks.store.counts(t.id), change: await tasks.store.changeOf(t.id) });
         },

@@ -2,6 +2,7 @@
  * Template changes held by change control (a task policy with `template_plugin_items`): requested
  * by one operator, applied when another approves. The domain is server/monitor/template-changes.ts.
  */
+import { actingAs } from '../auth/person.js';
 import { Type } from '@sinclair/typebox';
 import { route } from '../http/route.js';
 import type { TemplateItem, TemplateTrigger } from '../monitor/template-model.js';
@@ -33,7 +34,6 @@ const changeView = (c: TemplateChange) => ({
   ...c, decided_at: c.decided_at ? new Date(c.decided_at).toISOString() : null, created_at: new Date(c.created_at).toISOString(),
 });
 
-const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
 
 export function templateChangeRoutes(deps: ApiDeps) {
   const changes = () => monitorOf(deps).templateChanges;
@@ -59,7 +59,7 @@ export function templateChangeRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const b = ctx.body;
         const content = { ...b.template, items: b.template.items as TemplateItem[], triggers: b.template.triggers as TemplateTrigger[] };
-        const c = await changes().request({ template_id: b.template_id, version: b.version, content, reason: b.change.reason, risk: b.change.risk }, actor(ctx.principal!));
+        const c = await changes().request({ template_id: b.template_id, version: b.version, content, reason: b.change.reason, risk: b.change.risk }, actingAs(ctx.principal!));
         ctx.audit({ change_id: c.id, template_id: c.template_id });
         ctx.setHeader('Location', `/api/v1/template-changes/${c.id}`);
         return changeView(c);
@@ -95,7 +95,7 @@ export function templateChangeRoutes(deps: ApiDeps) {
         body: Type.Object({ note: Type.Optional(Type.String({ maxLength: 4000 })) }, { additionalProperties: false }),
         response: Change,
         handler: async (ctx) => {
-          const { change, template } = await changes().decide(ctx.params.id, verb === 'approve', actor(ctx.principal!), ctx.body.note ?? null);
+          const { change, template } = await changes().decide(ctx.params.id, verb === 'approve', actingAs(ctx.principal!), ctx.body.note ?? null);
           ctx.audit({ change_id: change.id, template_id: template?.id ?? change.template_id, decision: verb });
           if (template) await monitorOf(deps).templatesChanged([template.id]);
           return { ...changeView(change), ...(template ? { template: templateView(template) } : {}) };

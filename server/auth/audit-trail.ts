@@ -1,7 +1,10 @@
 /**
  * The audit trail: one append-only row per request that changes something, and per login. The
  * router tells it about every finished request; it keeps the ones that matter and writes them in
- * small batches (one insert for many rows), so a busy API costs the database little.
+ * small batches (one insert for many rows), so a busy API costs the database little. Refusals
+ * (401, 403, 429), reads included, are kept too, but counted rather than written one by one: the
+ * first from an address (for one caller, route and code) is written at once, the ones that follow
+ * within a minute become one row carrying their count, so a flood cannot fill the table.
  */
 import { randomBytes } from 'node:crypto';
 import type { FinishedRequest, RequestObserver } from '../http/router.js';
@@ -32,18 +35,33 @@ export interface AuditRecord extends AuditRow {
 }
 
 /**
- * Which requests leave a record: every request to a route that is not a read (POST, PUT, PATCH,
- * DELETE), whatever its outcome: a refused attempt to change something is worth knowing about too.
- * Not kept: reads, paths no route answers (nothing could change) and requests refused by a rate
- * limit (a flood must not turn into a flood of rows), and accepted metric intake.
+ * Which requests leave a record, and how: every request to a route that is not a read (POST, PUT,
+ * PATCH, DELETE) one row each, whatever its outcome; refusals (401, 403, 429 — failed and throttled
+ * logins, bad credentials, missing scopes, rate limits), reads included, counted per address
+ * ('refusal'). Not kept: other reads, paths no route answers, and accepted metric intake.
  */
-export function shouldAudit(done: Pick<FinishedRequest, 'method' | 'route' | 'status'>): boolean {
+export function auditKind(done: Pick<FinishedRequest, 'method' | 'route' | 'status'>): 'each' | 'refusal' | null {
+  if (done.route === undefined) return null;
+  if (REFUSALS.has(done.status)) return 'refusal';
   // Metric intake (Telegraf every few seconds) is data, not a change: only its refusals are kept.
-  if (done.route?.path === METRIC_INTAKE_ROUTE && done.status < 400) return false;
-  return done.method !== 'GET' && done.route !== undefined && done.status !== 429;
+  if (done.route.path === METRIC_INTAKE_ROUTE && done.status < 400) return null;
+  return done.method === 'GET' || done.method === 'HEAD' ? null : 'each';
 }
 
 const METRIC_INTAKE_ROUTE = '/api/v1/write';
+const REFUSALS: ReadonlySet<number> = new Set([401, 403, 429]);
+/** Refusals of one kind from one address within this long share a row after the first. */
+const REFUSAL_WINDOW_MS = 60_000;
+/** Open refusal counts kept at most; past it the oldest is written out early. */
+const MAX_TALLIES = 10_000;
+
+interface RefusalTally {
+  first: AuditRow;
+  last: AuditRow;
+  repeated: number;
+}
+
+const tallyKey = (r: AuditRow) => [r.remote_address, r.actor_kind, r.actor_id, r.method, r.route, r.status, r.error_code].join('\0');
 
 export function auditRow(done: FinishedRequest, at = new Date()): AuditRow {
   const p = done.principal;
@@ -96,6 +114,8 @@ export interface AuditFilter {
 export class AuditTrail {
   private queue: AuditRow[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly tallies = new Map<string, RefusalTally>();
+  private tallyTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -107,8 +127,42 @@ export class AuditTrail {
 
   /** Give this to router.observe(). */
   readonly observe: RequestObserver = (done) => {
-    if (shouldAudit(done)) this.append(auditRow(done));
+    const kind = auditKind(done);
+    if (kind === 'each') this.append(auditRow(done));
+    else if (kind === 'refusal') this.refused(auditRow(done));
   };
+
+  private refused(row: AuditRow): void {
+    const key = tallyKey(row);
+    const open = this.tallies.get(key);
+    if (open && row.at.getTime() - open.first.at.getTime() < REFUSAL_WINDOW_MS) {
+      open.repeated++;
+      open.last = row;
+      return;
+    }
+    if (open) this.closeTally(key, open);
+    if (this.tallies.size >= MAX_TALLIES) {
+      const [oldest, tally] = this.tallies.entries().next().value!;
+      this.closeTally(oldest, tally);
+    }
+    this.tallies.set(key, { first: row, last: row, repeated: 0 });
+    this.append(row);
+    this.tallyTimer ??= setTimeout(() => this.closeTallies(Date.now() - REFUSAL_WINDOW_MS), REFUSAL_WINDOW_MS);
+  }
+
+  /** The repeats of a refusal as one row: the last one's request, with their count and when they began. */
+  private closeTally(key: string, t: RefusalTally): void {
+    this.tallies.delete(key);
+    if (t.repeated) this.append({ ...t.last, detail: { ...t.last.detail, repeated: t.repeated, since: t.first.at.toISOString() } });
+  }
+
+  /** Writes out the counts of refusals whose window opened before `openedBefore` (all by default). */
+  private closeTallies(openedBefore = Infinity): void {
+    clearTimeout(this.tallyTimer);
+    this.tallyTimer = undefined;
+    for (const [key, t] of this.tallies) if (t.first.at.getTime() <= openedBefore) this.closeTally(key, t);
+    if (this.tallies.size && !this.closed) this.tallyTimer = setTimeout(() => this.closeTallies(Date.now() - REFUSAL_WINDOW_MS), REFUSAL_WINDOW_MS / 4);
+  }
 
   append(row: AuditRow): void {
     const max = this.opts.maxQueue ?? 50_000;
@@ -117,12 +171,21 @@ export class AuditTrail {
       this.log.error({ audit: this.queue.shift() }, 'audit queue full: record written to the log only');
     }
     this.queue.push(row);
-    if (this.queue.length >= (this.opts.batchRows ?? 200)) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.opts.flushMs ?? 100);
+    if (this.queue.length >= (this.opts.batchRows ?? 200)) void this.writeQueued();
+    else this.timer ??= setTimeout(() => void this.writeQueued(), this.opts.flushMs ?? 100);
+  }
+
+  /**
+   * Writes what is known, refusals still being counted included (a reader of the trail sees them
+   * now; a refusal after this opens a new count); resolves when it is stored (or logged as lost).
+   */
+  flush(): Promise<void> {
+    this.closeTallies();
+    return this.writeQueued();
   }
 
   /** Writes what is queued; resolves when every record queued before the call is stored (or logged as lost). */
-  flush(): Promise<void> {
+  private writeQueued(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const rows = this.queue;
@@ -163,7 +226,7 @@ export class AuditTrail {
     if (!this.closed && failed.length === rows.length && this.queue.length + failed.length <= max) {
       this.log.warn({ err: batchErr, rows: failed.length }, 'audit write failed; retrying in a second');
       this.queue.unshift(...failed);
-      this.timer ??= setTimeout(() => void this.flush(), 1000);
+      this.timer ??= setTimeout(() => void this.writeQueued(), 1000);
       return;
     }
     for (const audit of failed) this.log.error({ err: batchErr, audit }, 'audit write failed: record written to the log only');

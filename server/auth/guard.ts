@@ -6,12 +6,16 @@
  *                                                       (and optionally -Signature-Parts, which names what changed)
  * No credentials means anonymous (public routes only). Credentials that are present but wrong are
  * refused with their own code even on public routes, so a misconfigured client learns at once.
+ * Everything is decided from the headers, before the router reads the body: a stranger cannot make
+ * the server store anything, nor hold more than one socket read. A signed request's signature
+ * covers the body's hash as X-AW-Content-SHA256 states it; only that the body matches the hash
+ * waits for the body (checkBody).
  * Rate limits: every request counts against its remote address before anything else is looked at,
  * then against its caller once known; both answer 429 with Retry-After.
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import type { IncomingRequest, RequestGuard } from '../http/router.js';
+import type { Authentication, IncomingRequest, RequestGuard } from '../http/router.js';
 import type { Principal } from '../http/route.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
@@ -58,15 +62,17 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
   const keyPrincipal = (key: KeyCredentials, req: IncomingRequest): Principal => {
     checkKeyUsable(key, now());
     touch(key.id, () => keys.touch(key.id, req.remoteAddress));
-    return { kind: 'api_key', id: key.id, name: key.name, role: key.owner_role ?? undefined, scopes: effectiveKeyScopes(key.scopes, key.owner_role) };
+    return {
+      kind: 'api_key', id: key.id, name: key.name, role: key.owner_role ?? undefined, scopes: effectiveKeyScopes(key.scopes, key.owner_role),
+      userId: key.owner_id ?? undefined,
+    };
   };
 
   const unknownKey = () => unauthenticated('API_KEY_INVALID', 'API key id or secret is wrong');
 
-  async function signed(req: IncomingRequest): Promise<Principal> {
+  async function signed(req: IncomingRequest): Promise<Authentication> {
     const { parts, signature, partMacs } = readSignedRequest(req);
     checkTimestamp(parts.timestamp, now(), api.signatureSkewS);
-    checkBodyHash(parts, req.rawBody);
     const key = await keys.credentials(parts.keyId);
     if (!key) throw unknownKey();
     checkSignature(parts, signature, key.signing_key, partMacs);
@@ -75,7 +81,7 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
     if (!(await nonces.remember(`${key.id}:${parts.nonce}`, 2 * api.signatureSkewS))) {
       throw unauthenticated('NONCE_REUSED', 'X-AW-Nonce was used before: every signed request needs a fresh nonce', { nonce: parts.nonce });
     }
-    return principal;
+    return { principal, checkBody: (body) => checkBodyHash(parts, body) };
   }
 
   async function bearer(req: IncomingRequest, header: string): Promise<Principal> {
@@ -83,7 +89,7 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
     if (credential.kind === 'session') {
       const s = await sessions.resolve(credential.token);
       touch(s.sessionId, () => sessions.touch(s.sessionId));
-      return { kind: 'user', id: s.userId, name: s.username, role: s.role, scopes: ROLE_SCOPES[s.role], sessionId: s.sessionId };
+      return { kind: 'user', id: s.userId, name: s.username, role: s.role, scopes: ROLE_SCOPES[s.role], sessionId: s.sessionId, userId: s.userId };
     }
     const key = await keys.credentials(credential.keyId);
     if (!key || !secretMatches(key, credential.secret)) throw unknownKey();
@@ -102,8 +108,8 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
         if (header !== undefined) throw unauthenticated('CREDENTIALS_MALFORMED', 'send either Authorization or a signature (X-AW-*), not both');
         return signed(req);
       }
-      if (header !== undefined) return bearer(req, header);
-      return null;
+      if (header !== undefined) return { principal: await bearer(req, header) };
+      return { principal: null };
     },
     admit(_req, principal) {
       if (!principal) return;

@@ -55,6 +55,14 @@ export class RateLimiter {
     return b ? peekTokens(b, this.now(), this.ratePerS, this.burst) : 0;
   }
 
+  /** Puts back `cost` tokens taken for an attempt that turned out not to count (never above the burst). */
+  giveBack(key: string, cost = 1): void {
+    const b = this.buckets.get(key);
+    if (!b) return;
+    refill(b, this.now(), this.ratePerS, this.burst);
+    b.tokens = Math.min(this.burst, b.tokens + cost);
+  }
+
   get size(): number {
     return this.buckets.size;
   }

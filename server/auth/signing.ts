@@ -1,7 +1,7 @@
 /**
  * Signed requests (scheme AW1-HMAC-SHA256, described for clients in docs/api.md). A caller with an
  * API key signs the parts of a request that matter with a key derived from its secret; the secret
- * itself never travels. The canonical request is eight lines joined by "\n", no trailing newline:
+ * itself never travels. The canonical request is ten lines joined by "\n", no trailing newline:
  *
  *   AW1-HMAC-SHA256
  *   <key id>                   X-AW-Key
@@ -11,6 +11,8 @@
  *   <timestamp>                X-AW-Timestamp, unix seconds
  *   <nonce>                    X-AW-Nonce, 16-64 of [A-Za-z0-9_-], never reused
  *   <body sha256>              X-AW-Content-SHA256, lower-case hex of the body bytes
+ *   <content type>             Content-Type exactly as sent, '' when none
+ *   <if-match>                 If-Match exactly as sent, '' when none
  *
  *   signing key = HMAC-SHA256(key = secret, "aw1-request-signing")
  *   X-AW-Signature = lower-case hex HMAC-SHA256(key = signing key, canonical request)
@@ -20,11 +22,14 @@
  * parts that still verify prove the key was right, and the ones that do not name what changed on
  * the way (SIGNATURE_PATH_MISMATCH, _QUERY_, _METHOD_). Part MACs never let a request through.
  *
- * Signing what is on the wire, not a normalised form, leaves nothing for client and server to
- * disagree on. Everything here is pure; the guard does the I/O (key lookup, nonce cache).
+ * Content-Type decides how the body is read and If-Match which version a change applies to: a
+ * request whose signature left them out could be replayed within its window against another
+ * version, or have its body read as something else. Signing what is on the wire, not a normalised
+ * form, leaves nothing for client and server to disagree on. Everything here is pure; the guard does the I/O (key lookup, nonce cache).
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.js';
+import type { BodyDigest } from '../http/router.js';
 import { KEY_ID } from './tokens.js';
 
 export const SCHEME = 'AW1-HMAC-SHA256';
@@ -46,13 +51,17 @@ export interface SignedParts {
   timestamp: string;
   nonce: string;
   contentSha256: string;
+  /** '' when the request has none. */
+  contentType: string;
+  /** '' when the request has none. */
+  ifMatch: string;
 }
 
 export const deriveSigningKey = (secret: string): Buffer => createHmac('sha256', secret).update(SIGNING_LABEL).digest();
 export const bodySha256 = (body: Buffer | string): string => createHash('sha256').update(body).digest('hex');
 
 export function canonicalRequest(p: SignedParts): string {
-  return [SCHEME, p.keyId, p.method.toUpperCase(), p.path, p.query, p.timestamp, p.nonce, p.contentSha256].join('\n');
+  return [SCHEME, p.keyId, p.method.toUpperCase(), p.path, p.query, p.timestamp, p.nonce, p.contentSha256, p.contentType, p.ifMatch].join('\n');
 }
 
 export const signCanonical = (signingKey: Buffer, canonical: string): string => createHmac('sha256', signingKey).update(canonical).digest('hex');
@@ -70,7 +79,10 @@ export function signatureParts(signingKey: Buffer, p: SignedParts): string {
   return PART_NAMES.map((name) => `${name}=${partMac(signingKey, name, partValue(p, name))}`).join(';');
 }
 
-/** Client side: the six headers for a request. `query` is the text after '?' as it will be sent. */
+/**
+ * Client side: the six signature headers for a request, plus Content-Type and If-Match when given
+ * (they are signed, so they must be sent as they are). `query` is the text after '?' as it will be sent.
+ */
 export function signRequest(input: {
   keyId: string;
   secret: string;
@@ -78,6 +90,8 @@ export function signRequest(input: {
   path: string;
   query?: string;
   body?: Buffer | string;
+  contentType?: string;
+  ifMatch?: string;
   timestamp?: number;
   nonce?: string;
 }): Record<string, string> {
@@ -89,6 +103,8 @@ export function signRequest(input: {
     timestamp: String(input.timestamp ?? Math.floor(Date.now() / 1000)),
     nonce: input.nonce ?? randomBytes(16).toString('base64url'),
     contentSha256: bodySha256(input.body ?? ''),
+    contentType: input.contentType ?? '',
+    ifMatch: input.ifMatch ?? '',
   };
   const signingKey = deriveSigningKey(input.secret);
   return {
@@ -98,6 +114,8 @@ export function signRequest(input: {
     'X-AW-Content-SHA256': parts.contentSha256,
     'X-AW-Signature': signCanonical(signingKey, canonicalRequest(parts)),
     'X-AW-Signature-Parts': signatureParts(signingKey, parts),
+    ...(input.contentType !== undefined ? { 'Content-Type': input.contentType } : {}),
+    ...(input.ifMatch !== undefined ? { 'If-Match': input.ifMatch } : {}),
   };
 }
 
@@ -144,6 +162,8 @@ export function readSignedRequest(req: {
       timestamp: values.timestamp,
       nonce: values.nonce,
       contentSha256: values.contentSha256,
+      contentType: req.headers['content-type'] ?? '',
+      ifMatch: req.headers['if-match'] ?? '',
     },
     signature: values.signature,
   };
@@ -160,13 +180,12 @@ export function checkTimestamp(timestamp: string, nowMs: number, skewS: number):
   }
 }
 
-/** 401 BODY_HASH_MISMATCH when the body is not the one X-AW-Content-SHA256 names. */
-export function checkBodyHash(parts: SignedParts, body: Buffer): void {
-  const actual = bodySha256(body);
-  if (actual !== parts.contentSha256) {
+/** 401 BODY_HASH_MISMATCH when the body (read after the signature was checked) is not the one X-AW-Content-SHA256 names. */
+export function checkBodyHash(parts: SignedParts, body: BodyDigest): void {
+  if (body.sha256 !== parts.contentSha256) {
     throw new AppError('BODY_HASH_MISMATCH', 401, 'the body is not the one X-AW-Content-SHA256 describes (changed on the way, or hashed differently)', {
-      body_sha256: actual,
-      body_bytes: body.length,
+      body_sha256: body.sha256,
+      body_bytes: body.size,
     });
   }
 }

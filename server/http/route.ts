@@ -14,6 +14,8 @@ export interface Principal {
   scopes: ReadonlySet<string>;
   /** The session a user logged in with (session tokens only): logout ends it. */
   sessionId?: string;
+  /** The person behind the call: the user, or the user who owns the API key (none for a key made without an owner). */
+  userId?: string;
 }
 
 /** Scopes name a domain and an action; `admin` implies every scope. */

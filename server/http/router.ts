@@ -2,12 +2,14 @@
  * The REST router on uWebSockets.js. Every answer, success or failure, is the one envelope
  * `{ data, error, meta?, request_id }`; every failure has a stable code; every exception thrown by a
  * handler is caught, logged with the request id and answered 500 while the process keeps serving.
- * Order of checks: route → body size → authentication → scope → content type → schema → handler.
+ * Order of checks: route → authentication and rate limits → scope → body size → body hash (signed
+ * requests) → content type → schema → handler. Everything before the body is decided from the
+ * headers, so a caller who may not call a route never gets a byte of body stored or buffered.
  * Request schemas are closed: an object schema that does not say otherwise refuses unknown fields,
  * so every route answers a misspelt field with a 400 naming it. One log line per request carries
  * the request id, the route, the caller, the status and the time taken.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -15,7 +17,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { findUnstorable, jsonDepth, readBody, readBodyToFile, RequestAborted, type AbortState } from './body.js';
+import { findUnstorable, jsonDepth, PendingBody, readBody, readBodyToFile, RequestAborted, type AbortState } from './body.js';
 import { isUnavailableError } from '../store/unavailable.js';
 import type { Method, Principal, RequestContext, RequestMethod, ResponseStream, RouteSpec, UploadedBody } from './route.js';
 
@@ -23,10 +25,23 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 /** Inspects a request before its route runs: authentication, rate limits. */
 export interface RequestGuard {
-  /** Returns who is calling (null when anonymous) or throws AppError (bad credentials, 429). */
-  authenticate(req: IncomingRequest): Promise<Principal | null>;
-  /** Called after authentication; may throw AppError (429). */
+  /** From the headers alone (the body is not read yet): who is calling, or throws AppError (bad credentials, 429). */
+  authenticate(req: IncomingRequest): Promise<Authentication>;
+  /** Called after authentication, still before the body; may throw AppError (429). */
   admit?(req: IncomingRequest, principal: Principal | null): Promise<void> | void;
+}
+
+export interface Authentication {
+  /** Null when anonymous. */
+  principal: Principal | null;
+  /** Credentials that cover the body (a signature over its hash): called once the body is read; throws AppError. */
+  checkBody?(body: BodyDigest): void;
+}
+
+export interface BodyDigest {
+  size: number;
+  /** Lower-case hex. */
+  sha256: string;
 }
 
 /** Told about every finished request: audit records, metrics. */
@@ -172,20 +187,21 @@ export class Router {
       remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
       route: undefined,
     };
-    void this.process(res, incoming, aborted);
+    const declaresBody = (headers['content-length'] !== undefined && headers['content-length'] !== '0') || headers['transfer-encoding'] !== undefined;
+    void this.process(res, incoming, aborted, declaresBody ? new PendingBody(res) : undefined);
   }
 
-  private async process(res: HttpResponse, incoming: IncomingRequest, aborted: AbortState): Promise<void> {
+  private async process(res: HttpResponse, incoming: IncomingRequest, aborted: AbortState, body: PendingBody | undefined): Promise<void> {
     const started = performance.now();
     this.active++;
     try {
-      await this.answer(res, incoming, aborted, started);
+      await this.answer(res, incoming, aborted, started, body);
     } finally {
       this.active--;
     }
   }
 
-  private async answer(res: HttpResponse, incoming: IncomingRequest, aborted: AbortState, started: number): Promise<void> {
+  private async answer(res: HttpResponse, incoming: IncomingRequest, aborted: AbortState, started: number, body: PendingBody | undefined): Promise<void> {
     let principal: Principal | null = null;
     let params: Record<string, string> = {};
     const audit: AuditNote = { detail: null };
@@ -194,15 +210,17 @@ export class Router {
       const match = this.match(incoming.method, incoming.path);
       incoming.route = match.route.spec;
       params = match.params;
-      const hasBody = incoming.method !== 'GET' && incoming.method !== 'DELETE' && incoming.method !== 'HEAD';
-      if (hasBody && match.route.spec.bodyType === 'file') {
-        incoming.upload = await readBodyToFile(res, match.route.spec.bodyLimit ?? this.bodyLimit, this.opts.uploadDir ?? tmpdir(), aborted);
-      } else if (hasBody) {
-        incoming.rawBody = await readBody(res, match.route.spec.bodyLimit ?? this.bodyLimit, aborted);
-      }
-      principal = await this.opts.guard.authenticate(incoming);
+      const auth = await this.opts.guard.authenticate(incoming);
+      principal = auth.principal;
       await this.opts.guard.admit?.(incoming, principal);
       authorise(match.route.spec, principal);
+      const takesBody = incoming.method !== 'GET' && incoming.method !== 'DELETE' && incoming.method !== 'HEAD';
+      if (body && takesBody && match.route.spec.bodyType === 'file') {
+        incoming.upload = await readBodyToFile(body, match.route.spec.bodyLimit ?? this.bodyLimit, this.opts.uploadDir ?? tmpdir(), aborted);
+      } else if (body && takesBody) {
+        incoming.rawBody = await readBody(body, match.route.spec.bodyLimit ?? this.bodyLimit, aborted);
+      }
+      auth.checkBody?.(incoming.upload ?? digest(incoming.rawBody));
       answer = await this.run(match.route, incoming, params, principal, audit);
     } catch (err) {
       if (err instanceof RequestAborted) return;
@@ -211,9 +229,14 @@ export class Router {
       // Refused before the handler, or the handler did not keep it: an upload does not outlive its request.
       if (incoming.upload) rmSync(incoming.upload.path, { force: true });
     }
+    // A body refused unread (or cut at its limit) is still on its way. A short rest is read and dropped,
+    // so the client sees the answer and the connection serves on; past that the connection closes after the answer.
+    const unread = body !== undefined && !body.complete && !(await body.discard(DISCARD_LIMIT, aborted));
+    // A stream needs the socket running, which a long body nobody reads would hold paused.
+    if (answer.stream && unread) answer = this.failure(new AppError('BODY_NOT_ALLOWED', 400, `${incoming.method} ${incoming.path} takes no body`), incoming);
     if (!aborted.value) {
       if (answer.stream) this.openStream(res, incoming.requestId, answer, aborted);
-      else this.send(res, incoming.requestId, answer, incoming.method === 'HEAD');
+      else this.send(res, incoming.requestId, answer, incoming.method === 'HEAD', unread);
     }
     const finished: FinishedRequest = {
       ...incoming,
@@ -437,7 +460,7 @@ export class Router {
     answer.stream!(out);
   }
 
-  private send(res: HttpResponse, requestId: string, answer: Answer, head: boolean): void {
+  private send(res: HttpResponse, requestId: string, answer: Answer, head: boolean, close: boolean): void {
     // 204 and 304 carry no body by HTTP's rules; the request id still travels in X-Request-Id.
     const bodyless = answer.status === 204 || answer.status === 304;
     const payload = answer.raw ? answer.raw.payload : bodyless ? '' : JSON.stringify({ ...answer.body, request_id: requestId });
@@ -450,9 +473,9 @@ export class Router {
       res.writeHeader('cache-control', 'no-store');
       res.writeHeader('x-content-type-options', 'nosniff');
       for (const [k, v] of Object.entries(answer.headers)) res.writeHeader(k, v);
-      if (bodyless) res.endWithoutBody();
-      else if (headLength !== undefined) res.endWithoutBody(headLength);
-      else res.end(payload);
+      if (bodyless) res.endWithoutBody(undefined, close);
+      else if (headLength !== undefined) res.endWithoutBody(headLength, close);
+      else res.end(payload, close);
     });
   }
 }
@@ -472,6 +495,10 @@ interface AuditNote {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** How much of a refused body is read and dropped to keep its connection (Go's net/http drains 256 KiB). */
+const DISCARD_LIMIT = 256 * 1024;
+
+const digest = (body: Buffer): BodyDigest => ({ size: body.length, sha256: createHash('sha256').update(body).digest('hex') });
 
 function withFormats(ajv: Ajv): Ajv {
   addFormats(ajv);

@@ -6,6 +6,7 @@
  * not narrow this: a template can be linked to any host later.
  */
 import { randomUUID } from 'node:crypto';
+import { isRequester, type Actor } from '../auth/person.js';
 import { AppError, notFound } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { checkTemplateContent, type TemplateItem } from './template-model.js';
@@ -19,6 +20,7 @@ export interface TemplateChange {
   base_version: number | null;
   content: TemplateInput;
   requested_by: string;
+  requester: string | null;
   reason: string;
   risk: ChangeRisk;
   policy_ids: string[];
@@ -55,7 +57,7 @@ export class TemplateChanges {
   }
 
   /** Holds a change for approval; one that change control does not hold is refused (apply it directly). */
-  async request(input: { template_id?: string; version?: number; content: TemplateInput; reason: string; risk: ChangeRisk }, by: string): Promise<TemplateChange> {
+  async request(input: { template_id?: string; version?: number; content: TemplateInput; reason: string; risk: ChangeRisk }, by: Actor): Promise<TemplateChange> {
     let before: TemplateRecord | undefined;
     if (input.template_id) {
       before = await this.templates.get(input.template_id);
@@ -66,9 +68,9 @@ export class TemplateChanges {
     const policies = await this.policiesFor(before?.items ?? [], input.content.items);
     if (!policies.length) throw new AppError('CHANGE_NOT_HELD', 400, 'no change control holds this change (it adds or changes no plugin item, or no policy asks): apply it with POST/PUT /api/v1/templates');
     const { rows } = await this.db.query<TemplateChange>(
-      `INSERT INTO monitor_template_changes (id, template_id, base_version, content, requested_by, reason, risk, policy_ids, state)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending') RETURNING *`,
-      [randomUUID(), before?.id ?? null, before?.version ?? null, JSON.stringify(input.content), by, input.reason, input.risk, policies.map((p) => p.id)],
+      `INSERT INTO monitor_template_changes (id, template_id, base_version, content, requested_by, requester, reason, risk, policy_ids, state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending') RETURNING *`,
+      [randomUUID(), before?.id ?? null, before?.version ?? null, JSON.stringify(input.content), by.name, by.person, input.reason, input.risk, policies.map((p) => p.id)],
     );
     return rows[0];
   }
@@ -88,12 +90,14 @@ export class TemplateChanges {
    * A second operator's decision. Approval applies the content as requested, to the version it was
    * requested against (a template changed meanwhile is 412 and the change stays pending, to be rejected).
    */
-  async decide(id: string, approve: boolean, by: string, note: string | null): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
+  async decide(id: string, approve: boolean, by: Actor, note: string | null): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
     const change = await this.get(id);
     if (change.state !== 'pending') throw new AppError('CHANGE_NOT_PENDING', 409, `the change is ${change.state} already`);
-    if (change.requested_by === by) throw new AppError('APPROVER_IS_REQUESTER', 403, 'a change must be approved by another operator than the one who asked for it');
+    if (isRequester({ name: change.requested_by, person: change.requester }, by)) {
+      throw new AppError('APPROVER_IS_REQUESTER', 403, 'a change must be decided by another person than the one who asked for it (an API key counts as its owner)');
+    }
     // Claimed first so two approvers cannot both apply it; handed back if applying fails.
-    const claimed = await this.db.query("UPDATE monitor_template_changes SET state = $2, decided_by = $3, decided_at = now(), decision_note = $4 WHERE id = $1 AND state = 'pending'", [id, approve ? 'approved' : 'rejected', by, note]);
+    const claimed = await this.db.query("UPDATE monitor_template_changes SET state = $2, decided_by = $3, decided_at = now(), decision_note = $4 WHERE id = $1 AND state = 'pending'", [id, approve ? 'approved' : 'rejected', by.name, note]);
     if (!claimed.rowCount) throw new AppError('CHANGE_NOT_PENDING', 409, 'the change was decided meanwhile');
     let template: TemplateRecord | undefined;
     if (approve) {

@@ -8,6 +8,7 @@
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ServerIdentity } from '../auth/server-identity.js';
+import { isRequester, type Actor } from '../auth/person.js';
 import type { Config } from '../config.js';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -43,6 +44,7 @@ export interface TaskServiceDeps {
   /** Carries live output to watchers on other nodes. */
   bus?: EventBus;
 }
+
 
 export interface NewTask {
   name?: string;
@@ -95,7 +97,7 @@ export class TaskService {
 
   // --- creating and deciding --------------------------------------------------------------
 
-  async create(input: NewTask, requestedBy: string): Promise<TaskRow> {
+  async create(input: NewTask, requestedBy: Actor): Promise<TaskRow> {
     const spec = input.spec;
     checkAction(spec);
     let fileSha: string | null = null;
@@ -126,7 +128,7 @@ export class TaskService {
       spec,
       summary: summaryOf(spec),
       state: policies.length ? 'awaiting_approval' : 'running',
-      requested_by: requestedBy,
+      requested_by: requestedBy.name,
       expires_at: new Date(Date.now() + (input.expires_in_s ?? 24 * 3600) * 1000),
       batch_size: batchSize,
       max_concurrency: input.max_concurrency ?? batchSize,
@@ -137,19 +139,22 @@ export class TaskService {
       const agents = await this.store.agentsOf(q, hostIds);
       await this.store.insert(q, task, hostIds.map((h, i) => ({ hostId: h, agentId: agents.get(h) ?? null, wave: Math.floor(i / batchSize) })));
       if (policies.length) {
-        await this.store.insertChange(q, { id: randomUUID(), task_id: id, requested_by: requestedBy, reason: input.change!.reason, risk: input.change!.risk, policy_ids: policies.map((p) => p.id) });
+        await this.store.insertChange(q, { id: randomUUID(), task_id: id, requested_by: requestedBy.name, requester: requestedBy.person, reason: input.change!.reason, risk: input.change!.risk, policy_ids: policies.map((p) => p.id) });
       }
     });
     if (task.state === 'running') this.schedule(id);
     return (await this.store.get(id))!;
   }
 
-  /** Second-operator decision on a task held by change control. */
-  async decide(taskId: string, approve: boolean, by: string, note: string | null): Promise<TaskRow> {
+  /** Second-operator decision on a task held by change control: by another person than the one who asked, however each signed in. */
+  async decide(taskId: string, approve: boolean, actor: Actor, note: string | null): Promise<TaskRow> {
+    const by = actor.name;
     const task = await this.mustGet(taskId);
     const change = await this.store.changeOf(taskId);
     if (!change || task.state !== 'awaiting_approval') throw new AppError('TASK_NOT_AWAITING_APPROVAL', 409, `task is ${task.state}, not awaiting approval`);
-    if (change.requested_by === by) throw new AppError('APPROVER_IS_REQUESTER', 403, 'a change must be approved by another operator than the one who asked for it');
+    if (isRequester({ name: change.requested_by, person: change.requester }, actor)) {
+      throw new AppError('APPROVER_IS_REQUESTER', 403, 'a change must be decided by another person than the one who asked for it (an API key counts as its owner)', { requested_by: change.requested_by });
+    }
     if (!(await this.store.decideChange(taskId, approve ? 'approved' : 'rejected', by, note))) throw new AppError('TASK_NOT_AWAITING_APPROVAL', 409, 'the change was decided meanwhile');
     await this.store.transition(taskId, ['awaiting_approval'], approve ? 'running' : 'rejected', approve ? undefined : `rejected by ${by}`);
     if (!approve) await this.store.endHosts(taskId, ['queued'], 'cancelled', 'not run: the change was rejected');

@@ -75,6 +75,8 @@ export interface ChangeRequestRow {
   id: string;
   task_id: string;
   requested_by: string;
+  /** The person who asked (auth/person.ts); null for requests older than the column whose requester was not a user. */
+  requester: string | null;
   reason: string;
   risk: 'low' | 'medium' | 'high';
   policy_ids: string[];
@@ -269,8 +271,8 @@ export class TaskStore {
 
   async insertChange(q: Queryable, c: Omit<ChangeRequestRow, 'decided_by' | 'decided_at' | 'decision_note' | 'created_at' | 'state'>): Promise<void> {
     await q.query(
-      `INSERT INTO task_change_requests (id, task_id, requested_by, reason, risk, policy_ids, state) VALUES ($1, $2, $3, $4, $5, $6, 'pending')`,
-      [c.id, c.task_id, c.requested_by, c.reason, c.risk, c.policy_ids],
+      `INSERT INTO task_change_requests (id, task_id, requested_by, requester, reason, risk, policy_ids, state) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')`,
+      [c.id, c.task_id, c.requested_by, c.requester, c.reason, c.risk, c.policy_ids],
     );
   }
 

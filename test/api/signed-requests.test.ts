@@ -1,7 +1,8 @@
 /**
  * Signed requests against a running server: a good signature passes; a replayed nonce, a stale
- * time, one changed byte of body, path or query each fail with their own code. With REDIS_URL the
- * nonce cache is Redis and a replay on another node is refused too.
+ * time, one changed byte of body, path or query each fail with their own code, and so does a
+ * changed Content-Type or If-Match. With REDIS_URL the nonce cache is Redis and a replay on another
+ * node is refused too.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,22 +32,18 @@ describe('signed requests', () => {
     return { id: res.body.data.key.id, secret: res.body.data.secret };
   };
 
-  /** Signs (method, path, query, body) and sends (sent.*) — which may differ, as a tamperer would. */
+  /** Signs (method, path, query, body, If-Match; a body as JSON) and sends (sent.*) — which may differ, as a tamperer would. */
   const send = async (
     k: Key,
-    signed: { method: string; path: string; query?: string; body?: string; timestamp?: number; nonce?: string },
+    signed: { method: string; path: string; query?: string; body?: string; ifMatch?: string; timestamp?: number; nonce?: string },
     sent: { path?: string; query?: string; body?: string; headers?: Record<string, string> } = {},
     base = t.http,
   ) => {
-    const headers = signRequest({ keyId: k.id, secret: k.secret, ...signed });
+    const headers = signRequest({ keyId: k.id, secret: k.secret, ...(signed.body !== undefined ? { contentType: 'application/json' } : {}), ...signed });
     const path = sent.path ?? signed.path;
     const query = sent.query ?? signed.query ?? '';
     const body = sent.body ?? signed.body;
-    const res = await fetch(`${base}${path}${query ? `?${query}` : ''}`, {
-      method: signed.method,
-      headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...sent.headers },
-      body,
-    });
+    const res = await fetch(`${base}${path}${query ? `?${query}` : ''}`, { method: signed.method, headers: { ...headers, ...sent.headers }, body });
     return { status: res.status, body: (await res.json()) as any, headers };
   };
 
@@ -110,6 +107,29 @@ describe('signed requests', () => {
     );
     expect(rehashed.status).toBe(401);
     expect(rehashed.body.error.code).toBe('SIGNATURE_INVALID');
+  });
+
+  it('signs If-Match and Content-Type: a request with either changed on the way is refused and changes nothing', async () => {
+    const target = await makeKey({ scopes: ['agents:read'] });
+    const path = `/api/v1/api-keys/${target.id}`;
+    const version = async () => (await t.call('GET', path, { headers: t.admin.auth })).body.data.version as number;
+    const before = await version();
+    const body = JSON.stringify({ name: 'renamed' });
+    const ifMatch = `"${before}"`;
+
+    const retargeted = await send(key, { method: 'PATCH', path, body, ifMatch }, { headers: { 'If-Match': '*' } });
+    expect(retargeted.status, JSON.stringify(retargeted.body)).toBe(401);
+    expect(retargeted.body.error.code).toBe('SIGNATURE_INVALID');
+    const added = await send(key, { method: 'PATCH', path, body }, { headers: { 'If-Match': ifMatch } });
+    expect(added.body.error.code).toBe('SIGNATURE_INVALID');
+    const retyped = await send(key, { method: 'PATCH', path, body, ifMatch }, { headers: { 'Content-Type': 'text/plain' } });
+    expect(retyped.status).toBe(401);
+    expect(retyped.body.error.code).toBe('SIGNATURE_INVALID');
+    expect(await version()).toBe(before);
+
+    const signed = await send(key, { method: 'PATCH', path, body, ifMatch });
+    expect(signed.status, JSON.stringify(signed.body)).toBe(200);
+    expect(signed.body.data.name).toBe('renamed');
   });
 
   it('refuses one changed byte of path with SIGNATURE_PATH_MISMATCH, showing the canonical request it computed', async () => {
@@ -200,6 +220,10 @@ describe('signed requests', () => {
     expect(get.status, await get.clone().text()).toBe(200);
     const post = await signedFetch(t.http, key.id, key.secret, 'POST', '/api/v1/enrollment-tokens', { uses: 3 });
     expect(((await post.json()) as any).data.uses).toBe(3);
+    const target = await makeKey({ scopes: ['agents:read'] });
+    const keyPath = `/api/v1/api-keys/${target.id}`;
+    const patched = await signedFetch(t.http, key.id, key.secret, 'PATCH', keyPath, { name: 'from ts' }, '"1"');
+    expect(((await patched.json()) as any).data).toMatchObject({ name: 'from ts', version: 2 });
 
     const curl = async (...args: string[]) => {
       const { stdout } = await run('bash', ['docs/examples/signed-curl.sh', ...args], { env: { ...process.env, AW_URL: t.http, AW_KEY_ID: key.id, AW_SECRET: key.secret } });
@@ -208,6 +232,7 @@ describe('signed requests', () => {
     expect((await curl('GET', '/api/v1/agents', 'limit=5&state=active')).error).toBeNull();
     expect((await curl('POST', '/api/v1/enrollment-tokens', '', '{"uses":4,"note":"from curl"}')).data.uses).toBe(4);
     expect((await curl('GET', '/api/v1/me')).data).toMatchObject({ kind: 'api_key', id: key.id });
+    expect((await curl('PATCH', keyPath, '', '{"name":"from curl"}', '"2"')).data).toMatchObject({ name: 'from curl', version: 3 });
 
     const doc = readFileSync('docs/api.md', 'utf8');
     for (const file of ['docs/examples/signed-curl.sh', 'docs/examples/sign-request.ts']) {
