@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../../../test/support/test-db.js';
-import type { IngestBatch } from '../metric-store.js';
+import { InvalidWriteError, type IngestBatch } from '../metric-store.js';
 import { parseTiers } from '../series/tiers.js';
 import { PostgresMetricStore, type ChunkStoreOptions } from './chunk-store.js';
 
@@ -192,7 +192,9 @@ describe('PostgresMetricStore', () => {
     const store = await PostgresMetricStore.open(testDb.db, options({ maxSeriesPerHost: 3 }));
     const host = randomUUID();
     const points = ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name, t: T0, v: 1 }));
-    await store.write([batch(host, [...points, { name: '9bad name', t: T0, v: 1 }])]);
+    // An invalid name is refused as an invalid write (never dropped in silence); past the limit, dropped and counted.
+    await expect(store.write([batch(host, [{ name: '9bad name', t: T0, v: 1 }])])).rejects.toThrow(InvalidWriteError);
+    await store.write([batch(host, points)]);
     expect(await store.names(host)).toEqual(['a', 'b', 'c']);
     expect(store.rejections).toEqual({ overLimit: 2, invalid: 1 });
     // Still refused later, and a restarted store counts the host's series from the table.

@@ -1,13 +1,13 @@
 /**
  * The series model: (host, metric name, labels) -> series id, rows in metric_series, cached in memory.
- * Names and labels are checked again here (the gateway checks frames, but any writer goes through this),
- * and each host may hold at most `maxSeriesPerHost` series: points of a new series past the limit are
+ * Names and labels are checked again here (the gateway checks frames, but any writer goes through this):
+ * a bad one makes the write an InvalidWriteError. Each host may hold at most `maxSeriesPerHost` series: points of a new series past the limit are
  * rejected (id -1) and counted, and the log names the host and metric once per series, so a runaway label
  * (a request id, a timestamp) cannot grow the store without bound.
  */
 import type { Db } from '../db.js';
 import type { Labels } from '../../protocol/messages.js';
-import type { IngestBatch } from '../metric-store.js';
+import { InvalidWriteError, type IngestBatch } from '../metric-store.js';
 import { checkSeriesIdentity, seriesKey } from '../series/series-rules.js';
 import type { Logger } from '../../log.js';
 
@@ -16,14 +16,14 @@ export { seriesKey };
 export interface SeriesRejections {
   /** Points dropped because their series would pass the host's series limit. */
   overLimit: number;
-  /** Points dropped for a bad name or labels. */
+  /** Writes refused for a bad name or labels. */
   invalid: number;
 }
 
 export class SeriesIndex {
   private readonly ids = new Map<string, number>();
   private readonly perHost = new Map<string, number>();
-  private readonly refused = new Map<string, keyof SeriesRejections>();
+  private readonly refused = new Map<string, 'overLimit'>();
   readonly rejections: SeriesRejections = { overLimit: 0, invalid: 0 };
 
   constructor(
@@ -41,8 +41,12 @@ export class SeriesIndex {
         if (!this.ids.has(key) && !missing.has(key) && !this.refused.has(key)) {
           const problem = checkSeriesIdentity(p.name, p.labels);
           if (problem) {
-            this.refuse(key, 'invalid', b.hostId, p.name, `SERIES_INVALID: ${problem}`);
-          } else missing.set(key, { hostId: b.hostId, name: p.name, labels: p.labels ?? {} });
+            // Accepted points are never dropped in silence: the write is refused as invalid, and the
+            // pipeline refuses the batch at fault to its sender while storing the others.
+            this.rejections.invalid++;
+            throw new InvalidWriteError(`Postgres cannot store series ${JSON.stringify(p.name)}: ${problem}`);
+          }
+          missing.set(key, { hostId: b.hostId, name: p.name, labels: p.labels ?? {} });
         }
         return key;
       }),
@@ -58,8 +62,8 @@ export class SeriesIndex {
     );
   }
 
-  private refuse(key: string, kind: keyof SeriesRejections, hostId: string, name: string, reason: string): void {
-    this.refused.set(key, kind);
+  private refuse(key: string, hostId: string, name: string, reason: string): void {
+    this.refused.set(key, 'overLimit');
     this.log?.warn({ hostId, metric: name, reason }, 'metric series rejected; its points are dropped');
   }
 
@@ -86,7 +90,7 @@ export class SeriesIndex {
       const n = this.perHost.get(s.hostId)!;
       if (n >= this.maxSeriesPerHost) {
         this.refuse(
-          seriesKey(s.hostId, s.name, s.labels), 'overLimit', s.hostId, s.name,
+          seriesKey(s.hostId, s.name, s.labels), s.hostId, s.name,
           `SERIES_LIMIT: host already has ${n} series (limit ${this.maxSeriesPerHost}, AW_SERIES_PER_HOST)`,
         );
         return false;
