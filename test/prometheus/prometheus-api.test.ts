@@ -3,7 +3,11 @@
  * the real route, points written through the server's metric store, queries over HTTP with an API key.
  * Answers are checked against exact numbers and against GET /api/v1/series/query for the same data.
  */
+import { execFile, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../server/auth/api-keys.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
@@ -165,6 +169,12 @@ describe('Prometheus instant queries', () => {
     expect((await prom('/query_range', { query: 'cpu_usage_pct', start: '1', end: '1000000', step: '1s' })).body.error).toMatch(/11000 points/);
     const anon = await fetch(`${t.http}/prometheus/api/v1/query?query=up`);
     expect(anon.status).toBe(401);
+    // Basic auth carries an API key on /prometheus only, never a session token.
+    const basic = (secret: string) => ({ authorization: `Basic ${Buffer.from(`grafana:${secret}`).toString('base64')}` });
+    const key = auth.authorization.slice('Bearer '.length);
+    expect((await fetch(`${t.http}/prometheus/api/v1/query?query=1`, { headers: basic(key) })).status).toBe(200);
+    expect((await fetch(`${t.http}/prometheus/api/v1/query?query=1`, { headers: basic(t.admin.token) })).status).toBe(401);
+    expect((await t.call('GET', '/api/v1/series/query?host=' + web1 + '&metric=x', { headers: basic(key) })).body.error?.code).toBe('CREDENTIALS_MALFORMED');
   });
 });
 
@@ -243,3 +253,64 @@ describe('Prometheus series, labels and label values', () => {
     expect(info.body.data.version).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
+
+/** promtool (Debian's `prometheus` package) as a real Prometheus client, when the machine has it. */
+const promtoolHelp = (() => {
+  try {
+    return execFileSync('promtool', ['--help-long'], { encoding: 'utf8' });
+  } catch {
+    return undefined;
+  }
+})();
+if (!promtoolHelp) console.warn('SKIPPED: promtool tests: promtool is not installed (apt-get install prometheus ships it)');
+
+describe.skipIf(!promtoolHelp)('promtool against /prometheus', () => {
+  const run = async (...args: string[]) => {
+    const [cmd, ...rest] = args;
+    const config = withHttpConfig ? [`--http.config.file=${httpConfigFile()}`] : [];
+    const { stdout } = await promisify(execFile)('promtool', ['query', cmd, '-o', 'json', ...config, ...rest], { encoding: 'utf8' });
+    return JSON.parse(stdout);
+  };
+  // Newer promtool reads a Bearer credential from an HTTP config file; 2.42 (Debian 12) only takes
+  // credentials from the URL, sent as Basic auth: the API key as the password.
+  const withHttpConfig = promtoolHelp?.includes('--http.config.file');
+  const server = () => (withHttpConfig ? `${t.http}/prometheus` : `http://promtool:${auth.authorization.slice('Bearer '.length)}@${t.http.slice('http://'.length)}/prometheus`);
+
+  it('query range: the values of /api/v1/series/query, raw and 1-minute buckets', async () => {
+    const end = base + 59 * MINUTE;
+    const ref = await seriesQuery(web1, 'cpu.usage_pct', base, base + HOUR - 1, 60);
+    const out = await run('range', `--start=${base / 1000}`, `--end=${end / 1000}`, '--step=1m', server(), 'cpu_usage_pct{host="web-01"}');
+    expect(out).toEqual([{ metric: { __name__: 'cpu_usage_pct', host: 'web-01', host_id: web1, cpu: 'total' }, values: ref.points.map((p: any) => [p.t / 1000, String(p.avg)]) }]);
+    const max = await run('range', `--start=${base / 1000}`, `--end=${end / 1000}`, '--step=1m', server(), 'max_over_time(cpu_usage_pct{host="web-01"}[1m])');
+    expect(max[0].values).toEqual(ref.points.map((p: any) => [p.t / 1000, String(p.max)]));
+    const long = await seriesQuery(web1, 'mem.free', base - 30 * 24 * HOUR, base + HOUR - 1, 800);
+    const hourly = await run('range', `--start=${(base - 30 * 24 * HOUR) / 1000}`, `--end=${base / 1000}`, '--step=1h', server(), 'avg_over_time(mem_free[1h])');
+    expect(hourly[0].values).toEqual(long.points.map((p: any) => [p.t / 1000, String(p.avg)]));
+  });
+
+  it('query instant: the raw point /api/v1/series/query holds at that time', async () => {
+    const at = base + 20 * MINUTE;
+    const ref = await seriesQuery(web2, 'cpu.usage_pct', at - 10_000, at, 1000);
+    const out = await run('instant', `--time=${at / 1000}`, server(), 'cpu_usage_pct{host="web-02"}');
+    expect(out).toEqual([{ metric: { __name__: 'cpu_usage_pct', host: 'web-02', host_id: web2, cpu: 'total' }, value: [at / 1000, String(ref.points.at(-1).avg)] }]);
+    expect(await run('instant', `--time=${at / 1000}`, server(), 'sum(cpu_usage_pct)')).toEqual([{ metric: {}, value: [at / 1000, '140'] }]);
+  });
+
+  it('query series and labels', async () => {
+    const series = await run('series', '--match=cpu_usage_pct', server());
+    expect(series).toEqual([
+      { __name__: 'cpu_usage_pct', host: 'web-01', host_id: web1, cpu: 'total' },
+      { __name__: 'cpu_usage_pct', host: 'web-02', host_id: web2, cpu: 'total' },
+    ]);
+    expect(await run('labels', server(), 'host')).toEqual(['web-01', 'web-02']);
+  });
+});
+
+let configFile: string | undefined;
+function httpConfigFile(): string {
+  if (!configFile) {
+    configFile = join(t.dataDir, 'promtool-http.yml');
+    writeFileSync(configFile, `authorization:\n  type: Bearer\n  credentials: ${auth.authorization.slice('Bearer '.length)}\n`);
+  }
+  return configFile;
+}
