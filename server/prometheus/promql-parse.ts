@@ -108,6 +108,7 @@ class Reader {
     }
     const quoted = n.getChild('LabelMatchers')?.getChild('QuotedLabelName') ?? n.getChild('LabelMatchers')?.getChild('QuotedLabelMatcher');
     if (quoted) throw unsupported('quoted (UTF-8) label or metric names');
+    for (const m of matchers) if (m.op === '=~' || m.op === '!~') fullRegex(m.value);
     if (!matchers.some((m) => m.op === '=' || m.op === '=~' ? !matchesEmpty(m) : false)) {
       throw badData(`vector selector ${this.src(n)} must contain at least one matcher that does not match the empty string`);
     }
@@ -127,6 +128,7 @@ class Reader {
     const args = argsOf(n.getChild('FunctionCallBody')!);
     if (args.length !== 1) throw badData(`${fn}() takes one range vector argument, got ${args.length}`);
     const arg = args[0].name === 'ParenExpr' ? args[0].firstChild! : args[0];
+    if (arg.name === 'SubqueryExpr' || arg.name === 'OffsetExpr' || arg.name === 'StepInvariantExpr') throw unsupported(CONSTRUCT[arg.name]);
     if (arg.name !== 'MatrixSelector') throw badData(`${fn}() needs a range vector like ${fn}(metric[5m])`);
     const sel = arg.getChild('VectorSelector');
     if (!sel) throw unsupported(CONSTRUCT[arg.firstChild!.name] ?? this.src(arg));
