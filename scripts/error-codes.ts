@@ -31,6 +31,8 @@ const MEANING: Record<string, string> = {
   PRECONDITION_FAILED: 'If-Match no longer matches: someone changed the resource since you read it; details.current_etag',
   NOT_FOUND: 'the resource does not exist',
   USER_DISABLED: 'this user is disabled',
+  CREDENTIALS_MALFORMED: 'the Authorization header or signature headers are not in a form the server takes (see the message)',
+  PROMQL_BAD_DATA: 'the PromQL query or a parameter is malformed or outside the supported subset (docs/prometheus.md); answered in Prometheus\' shape, errorType bad_data',
 };
 
 const CODE = `'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{4,})'`;

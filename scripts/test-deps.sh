@@ -2,7 +2,8 @@
 # What the tests need from outside npm, in one place; `make test` (and so .ci/run) runs the suite through it:
 #   scripts/test-deps.sh COMMAND [ARG...]        e.g. scripts/test-deps.sh npx vitest run
 # - Debian packages: chromium (dashboard and API-page tests), monitoring-plugins-basic (plugin tests),
-#   openssl and curl (certificate check, the signed-request example), openjdk-17-jre-headless (only to run
+#   openssl and curl (certificate check, the signed-request example), prometheus (its promtool is the real
+#   client of the Prometheus-compatible API), openjdk-17-jre-headless (only to run
 #   ../shared/questdb). As root with apt-get it installs what is missing, quietly; otherwise it prints the
 #   command once, and the suites that need them are skipped with the reason (test/support/requires.ts).
 # - QuestDB: unless QUESTDB_URL is set, starts ../shared/questdb (when present) in .test-data/questdb, exports
@@ -27,6 +28,7 @@ absent_packages() {
   [ -n "${MONITORING_PLUGINS_DIR:-}" ] || [ -x /usr/lib/nagios/plugins/check_tcp ] || echo monitoring-plugins-basic
   command -v openssl >/dev/null || echo openssl
   command -v curl >/dev/null || echo curl
+  command -v promtool >/dev/null || echo prometheus
   if [ -z "${QUESTDB_URL:-}" ] && [ -x "$questdb_dir/start.sh" ] && ! command -v java >/dev/null; then
     echo openjdk-17-jre-headless
   fi

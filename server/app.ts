@@ -55,6 +55,7 @@ import { taskPolicyRoutes } from './api/task-policies.routes.js';
 import { templateChangeRoutes } from './api/template-changes.routes.js';
 import { cmdbResolver } from './tasks/targets.js';
 import { overviewRoutes } from './api/overview.routes.js';
+import { prometheusRoutes } from './api/prometheus.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -171,11 +172,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
   await monitor.start();
   router.add(...overviewRoutes(deps));
+  router.add(...prometheusRoutes(deps));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();
   gateway.attach(app, '/agent');
   router.mount(app, '/api/*');
+  router.mount(app, '/prometheus/*');
   deps.taskDownloads = serveTaskFiles(app, { tasks, files, maxDownloads: config.tasks.maxDownloads, log });
   serveDashboard(app, DASHBOARD_DIR);
   // Every other method and path gets the envelope's 404 / 405 rather than a connection closed unanswered.

@@ -99,6 +99,22 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
     return keyPrincipal(key, req);
   }
 
+  /**
+   * Prometheus clients that speak only Basic auth (promtool 2.42 takes credentials from the URL;
+   * Grafana has a Basic auth switch) send an API key as the password, any user name: on /prometheus
+   * only, and never a session token, so the rest of the API keeps Bearer alone.
+   */
+  function prometheusBasic(req: IncomingRequest, header: string): string | undefined {
+    const m = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header);
+    if (!m || !req.path.startsWith('/prometheus/')) return undefined;
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+    const password = decoded.slice(decoded.indexOf(':') + 1);
+    if (!decoded.includes(':') || !password.startsWith('awk_')) {
+      throw unauthenticated('CREDENTIALS_MALFORMED', 'Basic auth on /prometheus takes an API key (awk_<id>.<secret>) as the password');
+    }
+    return `Bearer ${password}`;
+  }
+
   return {
     async authenticate(req) {
       const wait = perAddress.take(req.remoteAddress);
@@ -108,7 +124,7 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
         if (header !== undefined) throw unauthenticated('CREDENTIALS_MALFORMED', 'send either Authorization or a signature (X-AW-*), not both');
         return signed(req);
       }
-      if (header !== undefined) return { principal: await bearer(req, header) };
+      if (header !== undefined) return { principal: await bearer(req, prometheusBasic(req, header) ?? header) };
       return { principal: null };
     },
     admit(_req, principal) {

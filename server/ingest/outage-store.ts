@@ -61,8 +61,13 @@ export class OutageTolerantStore implements MetricStore {
     return this.inner.query(q);
   }
 
-  names(hostId: string) {
+  names(hostId?: string) {
     return this.inner.names(hostId);
+  }
+
+  listSeries(names: readonly string[]) {
+    if (!this.inner.listSeries) throw new Error('the metric store underneath cannot list series');
+    return this.inner.listSeries(names);
   }
 
   retain(now: number) {

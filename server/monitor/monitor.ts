@@ -137,6 +137,7 @@ export class Monitor {
       },
       query: (q) => store.query(q),
       names: (hostId) => store.names(hostId),
+      listSeries: store.listSeries && ((names) => store.listSeries!(names)),
       close: () => store.close(),
     };
   }

@@ -33,6 +33,13 @@ export interface SeriesPoint {
   count: number;
 }
 
+/** Who a series is: its host, metric name and labels. */
+export interface SeriesIdentity {
+  hostId: string;
+  name: string;
+  labels: Labels;
+}
+
 export interface SeriesResult {
   name: string;
   labels: Labels;
@@ -62,8 +69,10 @@ export interface MetricStore {
    */
   write(batches: IngestBatch[]): Promise<void>;
   query(q: SeriesQuery): Promise<SeriesResult[]>;
-  /** Metric names known for a host, for pickers. */
-  names(hostId: string): Promise<string[]>;
+  /** Metric names known for a host (for pickers), or for every host when hostId is omitted. */
+  names(hostId?: string): Promise<string[]>;
+  /** Every series of these metric names, on every host (catalogues: the Prometheus API's /series). */
+  listSeries?(names: readonly string[]): Promise<SeriesIdentity[]>;
   /** Drops what each tier keeps no longer (run on a schedule, once per cluster). */
   retain?(now: number): Promise<RetentionReport>;
   close(): Promise<void>;

@@ -126,6 +126,12 @@ describe(`fuzz: ${COUNT} malformed requests at a running server (seed ${SEED})`,
         } catch {
           return fail(c, `JSON content type, but the body is not JSON: ${text.slice(0, 200)}`);
         }
+        // The Prometheus-compatible API answers in Prometheus' shape once past authentication.
+        if (c.bytes.toString('latin1', 0, 300).split(' ')[1]?.startsWith('/prometheus/') && 'status' in body) {
+          if ((out.status < 400) !== (body.status === 'success')) fail(c, `status ${out.status} with Prometheus status ${body.status}`);
+          if (out.status >= 400 && (typeof body.errorType !== 'string' || !body.error)) fail(c, `Prometheus error without errorType and error: ${text.slice(0, 200)}`);
+          return;
+        }
         if (body.request_id !== out.headers['x-request-id']) fail(c, `request_id ${body.request_id} is not X-Request-Id ${out.headers['x-request-id']}`);
         if (!('data' in body) || !('error' in body)) fail(c, `not the envelope: ${text.slice(0, 200)}`);
         const ok = out.status < 400;

@@ -114,6 +114,13 @@ for (const kind of stores) {
       await t?.close();
     });
 
+    it('lists metric names of every host and the series of given names (the Prometheus API\'s catalogue)', async () => {
+      expect(await t.store.names()).toEqual(expect.arrayContaining(['latency', 'net.tx']));
+      expect(await t.store.names(host)).toEqual(['latency', 'net.tx']);
+      expect(await t.store.listSeries!(['net.tx', 'absent'])).toEqual([{ hostId: host, name: 'net.tx', labels: {} }]);
+      expect(await t.store.listSeries!([])).toEqual([]);
+    });
+
     it('stores a resent batch once and keeps exact min/max/sum/count at 1 min and 1 h', async () => {
       const [hours] = await t.store.query({ hostId: host, name: 'latency', from: T0, to: T0 + 2 * HOUR - 1, maxPoints: 2 });
       expect(hours.tier).toBe('1h');

@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path';
 import { describe, it, TestRunner, type RunnerTestSuite, type TestFunction } from 'vitest';
 import { PROJECT_ROOT } from '../../server/paths.js';
 
-export type OutsidePart = 'chromium' | 'monitoring-plugins' | 'openssl' | 'curl' | 'questdb' | 'postgres' | 'redis';
+export type OutsidePart = 'chromium' | 'monitoring-plugins' | 'openssl' | 'curl' | 'promtool' | 'questdb' | 'postgres' | 'redis';
 
 export interface OutsideSkip {
   /** The suite or test skipped, as vitest names it (parent suites joined by ' > '). */
@@ -42,6 +42,8 @@ export function absence(part: OutsidePart): string | undefined {
     case 'openssl':
     case 'curl':
       return onPath(part) ? undefined : `${part} not found on PATH (apt-get install -y ${part})`;
+    case 'promtool':
+      return onPath(part) ? undefined : 'promtool not found on PATH (apt-get install -y prometheus)';
     case 'questdb':
       if (process.env.QUESTDB_URL) return undefined;
       if (!existsSync(join(SHARED_QUESTDB, 'start.sh'))) return 'QUESTDB_URL is not set and there is no ../shared/questdb to start (run QuestDB 9.3.5, set QUESTDB_URL)';

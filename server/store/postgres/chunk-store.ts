@@ -13,7 +13,7 @@
 import type { Db, Queryable } from '../db.js';
 import type { Labels } from '../../protocol/messages.js';
 import type { Logger } from '../../log.js';
-import { InvalidWriteError, type IngestBatch, type MetricStore, type RetentionReport, type SeriesQuery, type SeriesResult } from '../metric-store.js';
+import { InvalidWriteError, type IngestBatch, type MetricStore, type RetentionReport, type SeriesIdentity, type SeriesQuery, type SeriesResult } from '../metric-store.js';
 import { decodeXorChunk, XorChunkEncoder } from '../series/xor-chunk.js';
 import { decodeBuckets, encodeBuckets, type RollupBucket } from '../series/rollup.js';
 import { mergeBucketRuns, mergePoints, PendingPoints } from '../series/pending-points.js';
@@ -216,9 +216,19 @@ export class PostgresMetricStore implements MetricStore {
     });
   }
 
-  async names(hostId: string): Promise<string[]> {
-    const { rows } = await this.db.query<{ name: string }>('SELECT DISTINCT name FROM metric_series WHERE host_id = $1 ORDER BY name', [hostId]);
+  async names(hostId?: string): Promise<string[]> {
+    const { rows } = hostId === undefined
+      ? await this.db.query<{ name: string }>('SELECT DISTINCT name FROM metric_series ORDER BY name')
+      : await this.db.query<{ name: string }>('SELECT DISTINCT name FROM metric_series WHERE host_id = $1 ORDER BY name', [hostId]);
     return rows.map((r) => r.name);
+  }
+
+  async listSeries(names: readonly string[]): Promise<SeriesIdentity[]> {
+    const { rows } = await this.db.query<{ host_id: string; name: string; labels: Labels }>(
+      'SELECT host_id, name, labels FROM metric_series WHERE name = ANY($1::text[]) ORDER BY id',
+      [names],
+    );
+    return rows.map((r) => ({ hostId: r.host_id, name: r.name, labels: r.labels }));
   }
 
   async retain(now: number): Promise<RetentionReport> {

@@ -14,7 +14,7 @@ import { Sender } from '@questdb/nodejs-client';
 import pg from 'pg';
 import type { Labels } from '../../protocol/messages.js';
 import type { Logger } from '../../log.js';
-import { InvalidWriteError, type IngestBatch, type MetricStore, type RetentionReport, type SeriesQuery, type SeriesResult } from '../metric-store.js';
+import { InvalidWriteError, type IngestBatch, type MetricStore, type RetentionReport, type SeriesIdentity, type SeriesQuery, type SeriesResult } from '../metric-store.js';
 import { answerFromBuckets, answerFromPoints } from '../series/series-answer.js';
 import { checkSeriesIdentity, seriesKey } from '../series/series-rules.js';
 import { bucketStart, type RollupBucket } from '../series/rollup.js';
@@ -211,9 +211,22 @@ export class QuestDbMetricStore implements MetricStore {
     });
   }
 
-  async names(hostId: string): Promise<string[]> {
-    const { rows } = await this.pool.query<{ name: string }>(`SELECT DISTINCT name FROM ${this.seriesTable} WHERE host = $1 ORDER BY name`, [hostId]);
+  async names(hostId?: string): Promise<string[]> {
+    const { rows } = hostId === undefined
+      ? await this.pool.query<{ name: string }>(`SELECT DISTINCT name FROM ${this.seriesTable} ORDER BY name`)
+      : await this.pool.query<{ name: string }>(`SELECT DISTINCT name FROM ${this.seriesTable} WHERE host = $1 ORDER BY name`, [hostId]);
     return rows.map((r) => r.name);
+  }
+
+  async listSeries(names: readonly string[]): Promise<SeriesIdentity[]> {
+    if (!names.length) return [];
+    const inList = names.map((_, i) => `$${i + 1}`).join(', ');
+    // A series row is written again by every process that has not seen it yet: DISTINCT keeps one.
+    const { rows } = await this.pool.query<{ host: string; name: string; labels: string }>(
+      `SELECT DISTINCT host, name, labels FROM ${this.seriesTable} WHERE name IN (${inList})`,
+      [...names],
+    );
+    return rows.map((r) => ({ hostId: r.host, name: r.name, labels: JSON.parse(r.labels) as Labels }));
   }
 
   /** Nothing to delete by hand: TTLs drop partitions. Reports the horizons the TTLs keep. */
