@@ -58,6 +58,12 @@ export class AgentDirectory {
     return out;
   }
 
+  /** Every agent's key, for the gateway's keyring (one query at start). */
+  async allCredentials(): Promise<AgentCredentials[]> {
+    const { rows } = await this.db.query<{ id: string; host_id: string; secret: Uint8Array; state: AgentState }>('SELECT id, host_id, secret, state FROM agents');
+    return rows.map((r) => ({ id: r.id, hostId: r.host_id, secret: Buffer.from(r.secret), state: r.state }));
+  }
+
   /**
    * A keyset page (see http/pagination.ts), optionally only agents whose hostname contains `search`
    * (case-insensitive). The count runs with the same filters; both stay cheap at 50k agents.

@@ -17,8 +17,7 @@ import { CloseCode, closeCodeName } from '../protocol/close-codes.js';
 import { FrameError, decodePayload, encodeFrame, macPrefix, verifyFrame, type VerifiedFrame } from '../protocol/frame.js';
 import { MessageType, PROTOCOL_VERSION, messageTypeName, type ConfigMessage, type HelloMessage, type MessageTypeCode } from '../protocol/messages.js';
 import { PayloadError, checkAck, checkError, checkHeartbeat, checkHello, checkInventory, checkMetrics } from '../protocol/validate.js';
-import { CredentialCache } from './credential-cache.js';
-import { LookupBatcher } from './lookup-batcher.js';
+import { AgentKeyring } from './agent-keyring.js';
 import { RepeatLog } from './repeat-log.js';
 import { takeToken, type Bucket } from './token-bucket.js';
 
@@ -107,9 +106,9 @@ export interface GatewayDeps {
 export class Gateway {
   private readonly sessions = new Map<string, Ws>();
   private readonly unauthed = new Set<Ws>();
-  private readonly credentials: CredentialCache;
+  /** Every agent's key in memory: a connection storm never waits on the database to admit a known agent. */
+  readonly keys: AgentKeyring;
   private readonly repeats: RepeatLog;
-  private readonly lookups = new LookupBatcher<string, AgentCredentials>((ids) => this.deps.directory.credentialsOf(ids), { maxKeys: 500, maxWaitMs: 2 });
   private seen = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly configRetries = new Set<NodeJS.Timeout>();
@@ -118,8 +117,7 @@ export class Gateway {
   readonly stats: GatewayStats = { connections: 0, authenticated: 0, opened: 0, closed: 0, framesIn: 0, framesOut: 0, acks: 0, configRetries: 0, rejections: {} };
 
   constructor(private readonly deps: GatewayDeps) {
-    // Twice the agents a node holds: every connected agent's key stays, with room for churn.
-    this.credentials = new CredentialCache(deps.config.maxAgents * 2);
+    this.keys = new AgentKeyring(deps.directory, deps.bus);
     this.repeats = new RepeatLog(deps.log);
   }
 
@@ -138,15 +136,18 @@ export class Gateway {
     };
     app.ws<AgentSocket>(path, behavior);
     this.timers.push(setInterval(() => this.sweepHelloTimeouts(), 2_000).unref());
+    // Until the keys are in memory, agents are looked up in the database as they connect.
+    this.keys.load().then(
+      (n) => this.deps.log.info({ agents: n }, 'agent keys loaded'),
+      (err) => this.deps.log.warn({ err }, 'could not load agent keys; looking agents up as they connect'),
+    );
     this.timers.push(setInterval(() => void this.flushLastSeen(), LAST_SEEN_FLUSH_MS).unref());
     this.unsubscribe.push(
       this.deps.bus.on('agent.revoked', ({ agentId }) => {
-        this.credentials.delete(agentId);
         const ws = this.sessions.get(agentId);
         if (ws) this.reject(ws, CloseCode.AGENT_REVOKED, 'AGENT_REVOKED', 'agent was revoked');
       }),
       this.deps.bus.on('agent.approved', ({ agentId }) => {
-        this.credentials.delete(agentId);
         const ws = this.sessions.get(agentId);
         if (ws) {
           ws.getUserData().state = 'active';
@@ -197,6 +198,7 @@ export class Gateway {
     this.timers.forEach(clearInterval);
     this.configRetries.forEach(clearTimeout);
     this.unsubscribe.forEach((u) => u());
+    this.keys.stop();
     this.repeats.stop();
     await this.flushLastSeen();
   }
@@ -233,14 +235,6 @@ export class Gateway {
     res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
   }
 
-  private async lookup(agentId: string): Promise<AgentCredentials | null> {
-    const cached = this.credentials.get(agentId);
-    if (cached) return cached;
-    const cred = await this.lookups.get(agentId);
-    if (cred) this.credentials.set(agentId, cred);
-    return cred ?? null;
-  }
-
   private open(ws: Ws): void {
     const ud = ws.getUserData();
     this.stats.connections++;
@@ -251,25 +245,31 @@ export class Gateway {
     }
     // Until its hello, a socket is on the clock (sweepHelloTimeouts).
     this.unauthed.add(ws);
-    this.lookup(ud.agentId).then(
+    const known = this.keys.known(ud.agentId);
+    if (known) return this.welcome(ws, ud, known);
+    this.keys.lookup(ud.agentId).then(
       (cred) => {
         if (ud.closed) return;
         if (!cred) return this.reject(ws, CloseCode.AGENT_UNKNOWN, 'AGENT_UNKNOWN', 'unknown agent');
-        if (cred.state === 'revoked') return this.reject(ws, CloseCode.AGENT_REVOKED, 'AGENT_REVOKED', 'agent was revoked');
-        const session = randomBytes(16);
-        ud.hostId = cred.hostId;
-        ud.key = cred.secret;
-        ud.prefix = macPrefix(ud.agentId, session);
-        ud.state = cred.state;
-        // The welcome carries the session nonce every later tag covers, both directions.
-        this.send(ws, MessageType.welcome, { session, serverTime: Date.now(), protocol: PROTOCOL_VERSION });
-        ud.welcomedAt = Date.now();
+        this.welcome(ws, ud, cred);
       },
       (err) => {
         this.deps.log.error({ err, agent: ud.agentId }, 'agent lookup failed');
         if (!ud.closed) this.end(ws, CloseCode.SERVER_UNAVAILABLE, 'agent directory unavailable; retry later');
       },
     );
+  }
+
+  /** The agent's key is known: the welcome carries the session nonce every later tag covers, both directions. */
+  private welcome(ws: Ws, ud: AgentSocket, cred: AgentCredentials): void {
+    if (cred.state === 'revoked') return this.reject(ws, CloseCode.AGENT_REVOKED, 'AGENT_REVOKED', 'agent was revoked');
+    const session = randomBytes(16);
+    ud.hostId = cred.hostId;
+    ud.key = cred.secret;
+    ud.prefix = macPrefix(ud.agentId, session);
+    ud.state = cred.state;
+    this.send(ws, MessageType.welcome, { session, serverTime: Date.now(), protocol: PROTOCOL_VERSION });
+    ud.welcomedAt = Date.now();
   }
 
   private close(ws: Ws, code: number, message: ArrayBuffer): void {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { CredentialCache } from './credential-cache.js';
 import { RepeatLog } from './repeat-log.js';
 
 describe('RepeatLog', () => {
@@ -13,20 +12,5 @@ describe('RepeatLog', () => {
     expect(lines).toHaveLength(2);
     repeats.stop();
     expect(lines.map((l) => l.fields)).toEqual([{ agent: 'a' }, { agent: 'b' }, { agent: 'a', repeated: 19_999 }, { refusals: 1 }]);
-  });
-});
-
-describe('CredentialCache', () => {
-  it('holds at most its bound, dropping the least recently used', () => {
-    const cache = new CredentialCache(2);
-    const cred = (id: string) => ({ id, hostId: 'h', secret: Buffer.alloc(32), state: 'active' as const });
-    cache.set('a', cred('a'));
-    cache.set('b', cred('b'));
-    cache.get('a');
-    cache.set('c', cred('c'));
-    expect(cache.size).toBe(2);
-    expect(cache.get('b')).toBeUndefined();
-    expect(cache.get('a')?.id).toBe('a');
-    expect(cache.get('c')?.id).toBe('c');
   });
 });
