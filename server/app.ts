@@ -54,6 +54,8 @@ import { fileRoutes } from './api/files.routes.js';
 import { taskPolicyRoutes } from './api/task-policies.routes.js';
 import { cmdbResolver } from './tasks/targets.js';
 import { overviewRoutes } from './api/overview.routes.js';
+import { selfMetricRoutes } from './api/self-metrics.routes.js';
+import { SelfMetrics } from './telemetry/self-metrics.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -84,6 +86,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   if (applied.length) log.info({ applied }, 'schema migrated');
 
   const bus = new EventBus();
+  const self = new SelfMetrics();
   const identity = await loadServerIdentity(db);
   const agents = new AgentDirectory(db, bus);
   const cmdb = createCmdb(db);
@@ -99,6 +102,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           writer: `${hostname()}:${slot.dir}`,
           maxSeriesPerHost: config.metrics.seriesPerHost,
           log,
+          onCheckpoint: self.observeCheckpoint,
         }));
   const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
   // Accepted points outlive a metric store outage in a local queue.
@@ -113,7 +117,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     leader: () => monitorLease.held,
     groupsOfHost: (hostId) => groupsOfHost(db, hostId),
   });
-  const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
+  const pipeline = new IngestPipeline(monitor.observe(self.timeWrites(metrics)), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   // Built after the gateway (it sends through it); the gateway's hooks reach it through this binding.
   let tasks: TaskService | undefined;
   const gateway = new Gateway({
@@ -150,6 +154,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses, uploadDir: files.incomingDir });
   const audit = new AuditTrail(db, log);
   router.observe(audit.observe);
+  router.observe(self.observeRequest);
+  self.watch({ gateway, pipeline });
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
   router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }), ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }),
     ...taskPolicyRoutes({ db, resolveTargets }));
@@ -167,12 +173,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   retention.unref();
   router.add(...monitorRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
   await monitor.start();
-  router.add(...overviewRoutes(deps));
+  router.add(...overviewRoutes(deps), ...selfMetricRoutes(self));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
   const app = uWS.App();
   gateway.attach(app, '/agent');
   router.mount(app, '/api/*');
+  router.mount(app, '/metrics');
   deps.taskDownloads = serveTaskFiles(app, { tasks, files, maxDownloads: config.tasks.maxDownloads, log });
   serveDashboard(app, DASHBOARD_DIR);
   // Every other method and path gets the envelope's 404 / 405 rather than a connection closed unanswered.
