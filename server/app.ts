@@ -8,7 +8,7 @@ import uWS from 'uWebSockets.js';
 import { Redis } from 'ioredis';
 import { AgentDirectory } from './auth/agents.js';
 import { AuditTrail } from './auth/audit-trail.js';
-import { bootstrapFirstAdmin, type FirstLogin } from './auth/bootstrap.js';
+import { bootstrapFirstAdmin, dashboardUrl, type FirstLogin } from './auth/bootstrap.js';
 import { createRequestGuard } from './auth/guard.js';
 import { loadServerIdentity } from './auth/server-identity.js';
 import type { Config } from './config.js';
@@ -56,6 +56,8 @@ import { cmdbResolver } from './tasks/targets.js';
 import { overviewRoutes } from './api/overview.routes.js';
 import { selfMetricRoutes } from './api/self-metrics.routes.js';
 import { SelfMetrics } from './telemetry/self-metrics.js';
+import { adminSocketPath, serveAdminSocket } from './cli/admin-socket.js';
+import { runOnServer } from './cli/autowatch.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -190,12 +192,26 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   const port = (listenPort = uWS.us_socket_local_port(listenSocket));
   await cluster.start();
+  // The `autowatch` CLI sends its commands here while this server runs (the embedded database takes one process).
+  const serverUrl = dashboardUrl(config.api.publicUrl, config.host, port);
+  const adminPath = adminSocketPath(config.dataDir);
+  const adminSocket = await serveAdminSocket(adminPath, (req) => runOnServer(req, { config, db, serverUrl })).then(
+    (socket) => {
+      if (!socket) log.warn({ path: adminPath }, 'another server answers the admin socket of this DATA_DIR; the CLI reaches that one');
+      return socket;
+    },
+    (err) => {
+      log.warn({ err, path: adminPath }, 'cannot open the admin socket; the CLI works on an embedded database only while the server is stopped');
+      return null;
+    },
+  );
   log.info({ host: config.host, port, database: db.kind, metricStore: config.metricsStore }, 'autowatch listening');
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
       uWS.us_listen_socket_close(listenSocket);
+      await adminSocket?.close();
       clearInterval(retention);
       monitor.halt();
       // Write and acknowledge what was accepted before telling agents to go, so that a restart
