@@ -26,6 +26,8 @@ export interface AdminAnswer {
 
 /** A request is a command line and perhaps a password: anything longer is not one. */
 const MAX_REQUEST_BYTES = 64 * 1024;
+/** The CLI sends its request as soon as it connects. */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /** Reads one newline-ended line; rejects past `max` bytes or when the peer goes first. */
 function readLine(socket: Socket, max: number): Promise<string> {
@@ -38,6 +40,7 @@ function readLine(socket: Socket, max: number): Promise<string> {
         socket.off('data', onData);
         resolve(buffered.slice(0, end));
       } else if (buffered.length > max) {
+        socket.off('data', onData);
         reject(new Error('admin socket: message too long'));
       }
     };
@@ -60,9 +63,15 @@ export async function serveAdminSocket(path: string, run: (req: AdminRequest) =>
     if (await answers(path)) return null;
     unlinkSync(path);
   }
+  // Connections that have not sent their request yet: dropped at close, so none holds a stop up.
+  const waiting = new Set<Socket>();
   const server: Server = createServer((socket) => {
+    waiting.add(socket);
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
     readLine(socket, MAX_REQUEST_BYTES)
       .then((line) => {
+        waiting.delete(socket);
+        socket.setTimeout(0);
         const req = JSON.parse(line) as AdminRequest;
         if (!Array.isArray(req.argv) || !req.argv.every((a) => typeof a === 'string')) throw new Error('admin socket: argv must be a list of strings');
         return run(req);
@@ -70,6 +79,7 @@ export async function serveAdminSocket(path: string, run: (req: AdminRequest) =>
       .catch((err: Error): AdminAnswer => ({ code: 1, out: [], err: [err.message] }))
       .then((answer) => socket.end(`${JSON.stringify(answer)}\n`));
     socket.on('error', () => undefined);
+    socket.on('close', () => waiting.delete(socket));
   });
   // The socket is made 0600 at bind time, never briefly open to others.
   const umask = process.umask(0o177);
@@ -83,7 +93,11 @@ export async function serveAdminSocket(path: string, run: (req: AdminRequest) =>
   }
   chmodSync(path, 0o600);
   return {
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        for (const socket of waiting) socket.destroy();
+      }),
   };
 }
 
