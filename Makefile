@@ -14,9 +14,19 @@ node_modules/.installed: package-lock.json
 
 install: node_modules/.installed
 
-build: install
-	npx tsc -p .
+# Built only when a source changed (file targets), so a second `make run` starts at once.
+TS_SOURCES := tsconfig.json $(shell find server agent bench test scripts docs/examples -name '*.ts' 2>/dev/null)
+DASHBOARD_SOURCES := dashboard/index.html dashboard/tsconfig.json dashboard/vite.config.ts $(shell find dashboard/src -type f)
+
+dist/.built: node_modules/.installed $(TS_SOURCES)
+	npx tsc -p . --incremental --tsBuildInfoFile dist/.tsbuildinfo
+	touch $@
+
+dashboard/dist/index.html: node_modules/.installed $(DASHBOARD_SOURCES)
 	npm run build:dashboard
+	touch $@
+
+build: dist/.built dashboard/dist/index.html
 
 run: build
 	@HOST=$(HOST) PORT=$(PORT) DATA_DIR=$(DATA_DIR) bash scripts/run.sh

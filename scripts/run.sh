@@ -25,11 +25,14 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-for _ in $(seq 1 60); do
-  curl -fsS "http://$HOST:$PORT/api/v1/health" >/dev/null 2>&1 && break
+until curl -fsS "http://$HOST:$PORT/api/v1/health" >/dev/null 2>&1; do
   kill -0 "$server" 2>/dev/null || { echo "server exited" >&2; exit 1; }
   sleep 0.5
 done
+# On every start, not only the first (which also printed the one-time login link above).
+shown_host=$HOST
+[ "$HOST" = 0.0.0.0 ] && shown_host=127.0.0.1
+printf '\nAutoWatch dashboard: %s  (Ctrl-C stops the server and the local agent)\n\n' "${AW_PUBLIC_URL:-http://$shown_host:$PORT/}"
 
 node dist/agent/main.js --server "ws://$HOST:$PORT/agent" --state-dir "$agent_dir" "${token_args[@]}" &
 agent=$!

@@ -8,7 +8,7 @@ import uWS from 'uWebSockets.js';
 import { Redis } from 'ioredis';
 import { AgentDirectory } from './auth/agents.js';
 import { AuditTrail, agentEventRow } from './auth/audit-trail.js';
-import { bootstrapFirstAdmin, type FirstLogin } from './auth/bootstrap.js';
+import { bootstrapFirstAdmin, dashboardUrl, type FirstLogin } from './auth/bootstrap.js';
 import { createRequestGuard } from './auth/guard.js';
 import { loadServerIdentity } from './auth/server-identity.js';
 import type { Config } from './config.js';
@@ -56,6 +56,10 @@ import { templateChangeRoutes } from './api/template-changes.routes.js';
 import { cmdbResolver } from './tasks/targets.js';
 import { overviewRoutes } from './api/overview.routes.js';
 import { prometheusRoutes } from './api/prometheus.routes.js';
+import { selfMetricRoutes } from './api/self-metrics.routes.js';
+import { SelfMetrics } from './telemetry/self-metrics.js';
+import { adminSocketPath, serveAdminSocket } from './cli/admin-socket.js';
+import { runOnServer } from './cli/autowatch.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -86,6 +90,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   if (applied.length) log.info({ applied }, 'schema migrated');
 
   const bus = new EventBus();
+  const self = new SelfMetrics();
   const identity = await loadServerIdentity(db);
   const agents = new AgentDirectory(db, bus);
   const cmdb = createCmdb(db);
@@ -101,6 +106,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           writer: `${hostname()}:${slot.dir}`,
           maxSeriesPerHost: config.metrics.seriesPerHost,
           log,
+          onCheckpoint: self.observeCheckpoint,
         }));
   const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
   // Accepted points outlive a metric store outage in a local queue.
@@ -115,7 +121,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     leader: () => monitorLease.held,
     groupsOfHost: (hostId) => groupsOfHost(db, hostId),
   });
-  const pipeline = new IngestPipeline(monitor.observe(metrics), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
+  const pipeline = new IngestPipeline(monitor.observe(self.timeWrites(metrics)), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   // Changes through the API and what agents say that changes records: one append-only trail.
   const audit = new AuditTrail(db, log);
   // Built after the gateway (it sends through it); the gateway's hooks reach it through this binding.
@@ -154,6 +160,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   redis?.on('error', () => undefined);
   const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses, uploadDir: files.incomingDir });
   router.observe(audit.observe);
+  router.observe(self.observeRequest);
+  self.watch({ gateway, pipeline });
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
   router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }), ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }),
     ...taskPolicyRoutes({ db, resolveTargets }));
@@ -171,7 +179,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   retention.unref();
   router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
   await monitor.start();
-  router.add(...overviewRoutes(deps));
+  router.add(...overviewRoutes(deps), ...selfMetricRoutes(self));
   router.add(...prometheusRoutes(deps));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
@@ -179,6 +187,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   gateway.attach(app, '/agent');
   router.mount(app, '/api/*');
   router.mount(app, '/prometheus/*');
+  router.mount(app, '/metrics');
   deps.taskDownloads = serveTaskFiles(app, { tasks, files, maxDownloads: config.tasks.maxDownloads, log });
   serveDashboard(app, DASHBOARD_DIR);
   // Every other method and path gets the envelope's 404 / 405 rather than a connection closed unanswered.
@@ -189,12 +198,26 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   const port = (listenPort = uWS.us_socket_local_port(listenSocket));
   await cluster.start();
+  // The `autowatch` CLI sends its commands here while this server runs (the embedded database takes one process).
+  const serverUrl = dashboardUrl(config.api.publicUrl, config.host, port);
+  const adminPath = adminSocketPath(config.dataDir);
+  const adminSocket = await serveAdminSocket(adminPath, (req) => runOnServer(req, { config, db, serverUrl })).then(
+    (socket) => {
+      if (!socket) log.warn({ path: adminPath }, 'another server answers the admin socket of this DATA_DIR; the CLI reaches that one');
+      return socket;
+    },
+    (err) => {
+      log.warn({ err, path: adminPath }, 'cannot open the admin socket; the CLI works on an embedded database only while the server is stopped');
+      return null;
+    },
+  );
   log.info({ host: config.host, port, database: db.kind, metricStore: config.metricsStore }, 'autowatch listening');
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
       uWS.us_listen_socket_close(listenSocket);
+      await adminSocket?.close();
       clearInterval(retention);
       monitor.halt();
       // Write and acknowledge what was accepted before telling agents to go, so that a restart

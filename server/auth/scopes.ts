@@ -18,6 +18,7 @@ export const SCOPES = {
   'tasks:run': 'run commands and push files on hosts',
   'tasks:approve': 'approve tasks that change control requires',
   'audit:read': 'read the audit log',
+  'server:read': "scrape the server's own health at /metrics (Prometheus)",
   account: 'see yourself, change your password, end your session, manage your own API keys',
   admin: 'everything, including users and API keys',
 } as const;

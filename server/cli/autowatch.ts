@@ -1,6 +1,9 @@
 /**
- * `autowatch`: the admin command line. It works on the configured store directly (DATABASE_URL, or
- * the embedded database in DATA_DIR), so it can make the first admin when nobody can log in yet.
+ * `autowatch`: the admin command line. When a server runs on the same DATA_DIR, the command goes to
+ * it over its admin socket (admin-socket.ts) and runs there, on the server's own database: the
+ * embedded one takes one process only, and the server knows its real address for the links.
+ * Otherwise it works on the configured store directly (DATABASE_URL, or the embedded database in
+ * DATA_DIR), so it can make the first admin when nobody can log in yet.
  * Every change it makes is written to the audit trail as actor `system` / `cli:<os user>`.
  */
 import { existsSync } from 'node:fs';
@@ -20,8 +23,10 @@ import { collection, text, uuid } from '../http/pagination.js';
 import { createLogger } from '../log.js';
 import { openDb, type Db } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
+import { adminSocketPath, sendToAdminSocket, type AdminAnswer, type AdminRequest } from './admin-socket.js';
 
-export const USAGE = `autowatch: administer an AutoWatch store (DATABASE_URL, or the embedded one in DATA_DIR)
+export const USAGE = `autowatch: administer an AutoWatch store (DATABASE_URL, or the embedded one in DATA_DIR);
+a server running on that DATA_DIR runs the command itself (through DATA_DIR/admin.sock)
 
   autowatch admin create [--username admin] [--password-stdin]
       make an admin; without a password it prints a one-time login link
@@ -37,7 +42,7 @@ export const USAGE = `autowatch: administer an AutoWatch store (DATABASE_URL, or
       an agent enrollment token; --auto-approve admits its agents without waiting for approval
 
   --json          print JSON instead of text
-  --force         use the embedded store even though a server seems to have it open
+  --force         use the embedded store even though a server seems to have it open (no admin socket answered)
   --password-stdin reads the password from standard input (never put it on the command line)
 `;
 
@@ -46,8 +51,12 @@ export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
   readStdin: () => Promise<string>;
-  /** An open database (tests); otherwise opened from the config. */
+  /** An open database (the running server's, or a test's); otherwise opened from the config. */
   db?: Db;
+  /** The running server's config, when it runs the command (otherwise read from env). */
+  config?: Config;
+  /** The running server's dashboard address, for the links printed; otherwise made from HOST/PORT. */
+  serverUrl?: string;
 }
 
 const OPTIONS: ParseArgsConfig['options'] = {
@@ -93,14 +102,24 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.out(USAGE);
     return noun || flags.help ? 0 : 2;
   }
-  const config = loadConfig(io.env);
+  const config = io.config ?? loadConfig(io.env);
   let db = io.db;
   try {
     if (!db) {
+      // Read once: the server may turn out not to be running, and then the command runs here.
+      const stdin = flags['password-stdin'] ? await io.readStdin() : undefined;
+      io = { ...io, readStdin: async () => stdin ?? '' };
+      const answer = await sendToAdminSocket(adminSocketPath(config.dataDir), { argv, stdin });
+      if (answer) {
+        for (const line of answer.out) io.out(line);
+        for (const line of answer.err) io.err(line);
+        return answer.code;
+      }
       const pgDir = join(config.dataDir, 'pg');
       if (!config.databaseUrl && existsSync(join(pgDir, 'postmaster.pid')) && !flags.force) {
         throw new UsageError(
-          `the embedded database in ${pgDir} looks open by a running server (postmaster.pid). Stop the server first ` +
+          `the embedded database in ${pgDir} looks open by a running server (postmaster.pid), and no server answered ` +
+            `on ${adminSocketPath(config.dataDir)}. Stop the server first ` +
             '(two processes must not write it at once), or pass --force if it is not running.',
         );
       }
@@ -124,6 +143,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } finally {
     if (db && !io.db) await db.close();
   }
+}
+
+/** Runs a command the admin socket received, on the running server's database and address. */
+export async function runOnServer(req: AdminRequest, server: { config: Config; db: Db; serverUrl: string }): Promise<AdminAnswer> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(req.argv, {
+    env: {}, config: server.config, db: server.db, serverUrl: server.serverUrl,
+    out: (line) => out.push(line), err: (line) => err.push(line), readStdin: async () => req.stdin ?? '',
+  });
+  return { code, out, err };
 }
 
 interface Ctx {
@@ -162,7 +192,7 @@ async function command(name: string, positionals: string[], flags: Record<string
   };
   const link = async (user: UserRecord) => {
     const issued = await new SessionStore(ctx.db).createOneTime(user.id, ctx.config.api.oneTimeLoginTtlS);
-    const url = oneTimeLoginUrl(dashboardUrl(ctx.config.api.publicUrl, ctx.config.host, ctx.config.port), issued.token);
+    const url = oneTimeLoginUrl(ctx.io.serverUrl ?? dashboardUrl(ctx.config.api.publicUrl, ctx.config.host, ctx.config.port), issued.token);
     return { url, token: issued.token, expires_at: issued.expiresAt.toISOString() };
   };
   const makeUser = async (role: Role) => {

@@ -71,7 +71,7 @@ function operation(method, path, op) {
   return details;
 }
 
-fetch('/api/v1/openapi.json').then((r) => r.json()).then(({ data: doc }) => {
+fetch('/api/v1/openapi.json').then((r) => r.json()).then((doc) => {
   document.getElementById('title').textContent = doc.info.title + ' ' + doc.info.version;
   const main = document.getElementById('ops');
   main.textContent = '';

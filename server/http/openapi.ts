@@ -110,8 +110,9 @@ function operation(route: RouteSpec): Json {
     }
   }
   const ok = String(route.status ?? 200);
-  const success: Json = route.produces
-    ? { description: 'OK', content: { [route.produces.split(';')[0]]: { schema: { type: 'string' } } } }
+  const producedType = route.produces?.split(';')[0];
+  const success: Json = producedType
+    ? { description: 'OK', content: { [producedType]: { schema: producedType === 'application/json' ? plain(route.response) : { type: 'string' } } } }
     : {
         description: 'OK',
         content: {

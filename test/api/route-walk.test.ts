@@ -3,6 +3,7 @@
  * refuses an anonymous call (401) and a call whose credentials lack its scope (403), and that
  * each is in the OpenAPI document. A new public route must be added to PUBLIC below on purpose.
  */
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../server/auth/api-keys.js';
 import { SCOPES } from '../../server/auth/scopes.js';
@@ -82,11 +83,23 @@ describe('every registered route', () => {
     expect(checked).toBe(routes.filter((r) => r.scope !== 'public').length);
   });
 
-  it('lists every route in the OpenAPI document with its scope', async () => {
-    const res = await t.call('GET', '/api/v1/openapi.json');
+  it('serves the OpenAPI document plain, valid for OpenAPI tools, listing every route with its scope', async () => {
+    const res = await fetch(`${t.http}/api/v1/openapi.json`);
     expect(res.status).toBe(200);
-    const doc = res.body.data;
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    // Tools (Swagger UI, Redoc, openapi-generator) read the document itself: no envelope around it.
+    const doc: any = await res.json();
     expect(doc.openapi).toBe('3.1.0');
+    expect(doc.data).toBeUndefined();
+    // validate() dereferences in place: give it a copy, keep the original for the checks below.
+    await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeTruthy();
+    // What the validator checks for Swagger 2.0 only: unique operation ids, every path template param declared.
+    const ops = Object.entries<any>(doc.paths).flatMap(([path, methods]) => Object.values<any>(methods).map((op) => ({ path, op })));
+    expect(new Set(ops.map(({ op }) => op.operationId)).size).toBe(ops.length);
+    for (const { path, op } of ops) {
+      const declared = (op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => p.name).sort();
+      expect(declared, path).toEqual([...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort());
+    }
     const missing = routes.filter((r) => !doc.paths[openApiPath(r.path)]?.[r.method.toLowerCase()]);
     expect(missing.map((r) => `${r.method} ${r.path}`)).toEqual([]);
     for (const r of routes) expect(doc.paths[openApiPath(r.path)][r.method.toLowerCase()]['x-scope']).toBe(r.scope);

@@ -32,6 +32,8 @@ export interface ChunkStoreOptions {
   checkpointPoints: number;
   maxSeriesPerHost: number;
   log?: Logger;
+  /** Told how long each checkpoint that folded points took (self-monitoring). */
+  onCheckpoint?: (ms: number) => void;
 }
 
 /** A set of pending points and the write-ahead rows they came from. */
@@ -317,11 +319,14 @@ export class PostgresMetricStore implements MetricStore {
         this.active = this.newSet();
       }
     });
+    if (!this.folding.length) return;
+    const started = performance.now();
     while (this.folding.length) {
       const set = this.folding[0];
       await this.fold(set);
       this.folding.shift();
     }
+    this.opts.onCheckpoint?.(performance.now() - started);
   }
 
   /** Folds one set into chunk rows and deletes its write-ahead rows, in one transaction. */
