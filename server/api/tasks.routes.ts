@@ -22,7 +22,8 @@ const Action = Type.Union([
   Type.Object({
     kind: Type.Literal('file'), sha256: Sha256, path: Type.String({ pattern: '^/', maxLength: 4096 }),
     // Any number or text passes the schema so a bad mode is reported on its own field (parseFileMode), not as a failed union.
-    mode: Type.Union([Type.Number(), Type.String({ maxLength: 32 })], { default: 0o644, description: 'octal text ("0640", "640", "0o640") or a number (420 is 0644)' }),
+    // Optional, defaulted in the handler: schema defaults are not applied inside a union.
+    mode: Type.Optional(Type.Union([Type.Number(), Type.String({ maxLength: 32 })], { description: 'octal text ("0640", "640", "0o640") or a number (420 is 0644); 0644 when left out' })),
     owner: Type.Optional(Type.String({ maxLength: 64 })), group: Type.Optional(Type.String({ maxLength: 64 })),
     create_dirs: Type.Optional(Type.Boolean({ description: 'create missing parent folders (0755); without it a missing folder fails the host at once' })),
   }),
@@ -159,7 +160,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
             expires_in_s: b.expires_in_s,
             change: b.change,
             spec: {
-              action: b.action.kind === 'file' ? { ...b.action, mode: parseFileMode(b.action.mode, 'body.action.mode'), size: 0 } : (b.action as any),
+              action: b.action.kind === 'file' ? { ...b.action, mode: parseFileMode(b.action.mode ?? 0o644, 'body.action.mode'), size: 0 } : (b.action as any),
               targets: b.targets, timeout_s: b.timeout_s, run_as: b.run_as, cwd: b.cwd, env: b.env,
               output_cap_bytes: b.output_cap_bytes ?? cap, batch_size: b.batch_size, failure_threshold: b.failure_threshold,
             },

@@ -111,6 +111,12 @@ describe('tasks: outcomes, missing folders, octal modes', () => {
         expect(r.body.data.action.mode).toBe(0o640);
         await finishedHosts(t, r.body.data.id);
       }
+      const plain = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'file', sha256, path: join(dir, 'plain') }, targets: { host_ids: [hostIds[0]] } } });
+      expect(plain.status, JSON.stringify(plain.body)).toBe(201);
+      expect(plain.body.data.action.mode).toBe(0o644);
+      const [p] = await finishedHosts(t, plain.body.data.id);
+      expect(p.state, p.message).toBe('ok');
+      expect(statSync(join(dir, 'plain')).mode & 0o777).toBe(0o644);
       const before = (await t.call('GET', '/api/v1/tasks?limit=100', { headers: t.admin.auth })).body.data.length;
       for (const mode of ['0999', 'rw-r-----', 70000]) {
         const r = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'file', sha256, path: join(dir, 'bad'), mode }, targets: { host_ids: hostIds } } });
