@@ -24,6 +24,8 @@ export const partPath = (target: string, taskId: string) => join(dirname(target)
 
 export async function fetchFile(taskId: string, action: FileAction, token: string, signal: AbortSignal): Promise<FetchResult> {
   if (!action.path.startsWith('/')) return { state: 'failed', message: 'target path must be absolute', bytes: 0 };
+  const folder = await targetFolder(action.path, action.createDirs === true);
+  if (folder) return { state: 'failed', message: folder, bytes: 0 };
   const part = partPath(action.path, taskId);
   let lastError = '';
   // Broken downloads are retried (resuming) a few times; "server busy" answers are waited out
@@ -67,6 +69,25 @@ export async function fetchFile(taskId: string, action: FileAction, token: strin
   return { state: 'ok', message: `wrote ${size} bytes to ${action.path} (sha256 ${hash})`, bytes: size };
 }
 
+/**
+ * The part file is written beside the target, so its folder must exist before any download: a
+ * missing one is made when the order says createDirs, otherwise the push fails now, with the
+ * reason, rather than after retries no retry can mend. Answers the failure, or null.
+ */
+async function targetFolder(target: string, create: boolean): Promise<string | null> {
+  const dir = dirname(target);
+  const stat = await fs.stat(dir).catch((err: NodeJS.ErrnoException) => err);
+  if (!(stat instanceof Error)) return stat.isDirectory() ? null : `target folder ${dir} is not a folder`;
+  if (stat.code !== 'ENOENT') return `target folder ${dir} cannot be read: ${stat.code ?? stat.message}`;
+  if (!create) return `target folder ${dir} does not exist (set create_dirs to create it)`;
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    return null;
+  } catch (err) {
+    return `could not create target folder ${dir}: ${(err as Error).message}`;
+  }
+}
+
 async function downloadRest(url: string, token: string, part: string, size: number, signal: AbortSignal): Promise<void> {
   const have = await fs.stat(part).then((s) => s.size, () => -1);
   if (have === size) return;
@@ -85,7 +106,11 @@ async function downloadRest(url: string, token: string, part: string, size: numb
     throw Object.assign(new Error(`download refused: HTTP ${res.status} ${text.slice(0, 200)}`), { fatal: res.status === 401 || res.status === 403 || res.status === 404 });
   }
   // A 200 to a Range request is the whole file: start the part file again.
-  const fh = await fs.open(part, res.status === 206 ? 'a' : 'w', 0o600);
+  const fh = await fs.open(part, res.status === 206 ? 'a' : 'w', 0o600).catch(async (err: NodeJS.ErrnoException) => {
+    await res.body?.cancel();
+    // The folder vanished or cannot be written: the next attempt would fail the same way.
+    throw Object.assign(new Error(`cannot write ${part}: ${err.message}`), { fatal: true });
+  });
   try {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) await fh.write(chunk);
   } finally {

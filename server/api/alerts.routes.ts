@@ -26,9 +26,12 @@ const deliveriesPage = collection({ sorts: { created_at: timestamp('created_at')
 const maintenancePage = collection({ sorts: { starts_at: timestamp('starts_at') }, defaultSort: '-starts_at', id: uuid('id') });
 const Comment = Type.String({ maxLength: 4000 });
 
+const HostName = Nullable(Type.String({ description: 'the host’s current name' }));
+
 const Problem = Type.Object({
   id: Uuid,
   host_id: Uuid,
+  host_name: HostName,
   trigger_ref: Type.String(),
   template_id: Nullable(Uuid),
   name: Type.String(),
@@ -59,6 +62,7 @@ const Incident = Type.Object({
   id: Uuid,
   title: Type.String(),
   host_id: Nullable(Uuid),
+  host_name: HostName,
   severity: Severity,
   state: IncidentState,
   opened_at: Timestamp,
@@ -130,7 +134,7 @@ const entryView = (e: TimelineEntry) => {
 };
 
 const incidentView = (i: IncidentRecord) => ({
-  id: i.id, title: i.title, host_id: i.host_id, severity: i.severity, state: i.state, opened_at: new Date(i.opened_at).toISOString(),
+  id: i.id, title: i.title, host_id: i.host_id, host_name: i.host_name ?? null, severity: i.severity, state: i.state, opened_at: new Date(i.opened_at).toISOString(),
   updated_at: new Date(i.updated_at).toISOString(), resolved_at: iso(i.resolved_at), closed_at: iso(i.closed_at), version: i.version,
 });
 

@@ -7,6 +7,8 @@ import { collection, finishPage, keyset, timestamp } from '../http/pagination.js
 import { actingAs } from '../auth/person.js';
 import { route, type Principal } from '../http/route.js';
 import type { TaskService } from '../tasks/task-service.js';
+import { parseFileMode } from '../tasks/file-mode.js';
+import { hostCounts, taskOutcome, TASK_OUTCOMES } from '../tasks/task-outcome.js';
 import type { ChangeRequestRow, TaskHostRow, TaskRow } from '../tasks/task-store.js';
 import type { ApiDeps } from './deps.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
@@ -20,8 +22,11 @@ const Action = Type.Union([
   Type.Object({ kind: Type.Literal('script'), script: Type.String({ minLength: 1, maxLength: 1024 * 1024 }), interpreter: Type.String({ default: '/bin/sh', pattern: '^/', maxLength: 256 }) }),
   Type.Object({
     kind: Type.Literal('file'), sha256: Sha256, path: Type.String({ pattern: '^/', maxLength: 4096 }),
-    mode: Type.Integer({ minimum: 0, maximum: 0o7777, default: 0o644, description: 'as a number: 420 is 0644' }),
+    // Any number or text passes the schema so a bad mode is reported on its own field (parseFileMode), not as a failed union.
+    // Optional, defaulted in the handler: schema defaults are not applied inside a union.
+    mode: Type.Optional(Type.Union([Type.Number(), Type.String({ maxLength: 32 })], { description: 'octal text ("0640", "640", "0o640") or a number (420 is 0644); 0644 when left out' })),
     owner: Type.Optional(Type.String({ maxLength: 64 })), group: Type.Optional(Type.String({ maxLength: 64 })),
+    create_dirs: Type.Optional(Type.Boolean({ description: 'create missing parent folders (0755); without it a missing folder fails the host at once' })),
   }),
 ]);
 
@@ -31,8 +36,6 @@ const Targets = Type.Object({
   tags: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 })),
   selector: Type.Optional(Type.String({ maxLength: 4096 })),
 });
-
-const HostCounts = Type.Record(Type.String(), Type.Integer());
 
 const ChangeRequest = Type.Object({
   id: Uuid, requested_by: Type.String(), reason: Type.String(), risk: Type.String(), policy_ids: Type.Array(Uuid),
@@ -44,7 +47,11 @@ const Task = Type.Object({
   id: Uuid,
   name: Type.String(),
   kind: Type.String(),
-  state: Type.String({ description: 'awaiting_approval, running, done, stopped (failure threshold), cancelled, rejected' }),
+  state: Type.String({ description: 'the lifecycle: awaiting_approval, running, done, stopped (failure threshold), cancelled, rejected' }),
+  outcome: Type.Union(TASK_OUTCOMES.map((o) => Type.Literal(o)), {
+    description: 'what happened, from the hosts\' results: pending, running, ok, partly_failed, failed, timed_out, cancelled, rejected',
+  }),
+  host_counts: Type.Record(Type.String(), Type.Integer(), { description: 'hosts per state, every state present (zeros included)' }),
   action: Type.Any(),
   targets: Type.Any(),
   timeout_s: Type.Integer(),
@@ -61,7 +68,7 @@ const Task = Type.Object({
   created_at: Timestamp,
   expires_at: Timestamp,
   finished_at: Nullable(Timestamp),
-  hosts: Type.Optional(HostCounts),
+  hosts: Type.Optional(Type.Record(Type.String(), Type.Integer(), { description: 'older form of host_counts (only the states some host is in); detail and write answers only' })),
   change: Type.Optional(Nullable(ChangeRequest)),
 });
 
@@ -85,14 +92,16 @@ const HostResult = Type.Object({
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function taskView(t: TaskRow, extra: { hosts?: Record<string, number>; change?: ChangeRequestRow | null } = {}) {
+/** `counts`: hosts per state as the store counts them; `withHosts` also shows them in the older `hosts` field. */
+export function taskView(t: TaskRow, counts: Record<string, number>, extra: { withHosts?: boolean; change?: ChangeRequestRow | null } = {}) {
   const { action, targets, ...s } = t.spec;
+  const host_counts = hostCounts(counts);
   return {
-    id: t.id, name: t.name, kind: t.kind, state: t.state, action, targets, timeout_s: s.timeout_s, run_as: s.run_as ?? null, cwd: s.cwd ?? null,
+    id: t.id, name: t.name, kind: t.kind, state: t.state, outcome: taskOutcome(t.state, host_counts), host_counts, action, targets, timeout_s: s.timeout_s, run_as: s.run_as ?? null, cwd: s.cwd ?? null,
     env: s.env ?? {}, output_cap_bytes: s.output_cap_bytes, batch_size: t.batch_size, max_concurrency: t.max_concurrency,
     failure_limit: t.failure_limit, current_wave: t.current_wave, stop_reason: t.stop_reason, requested_by: t.requested_by,
     created_at: t.created_at.toISOString(), expires_at: t.expires_at.toISOString(), finished_at: iso(t.finished_at),
-    ...(extra.hosts ? { hosts: extra.hosts } : {}),
+    ...(extra.withHosts ? { hosts: counts } : {}),
     ...(extra.change !== undefined ? { change: extra.change && changeView(extra.change) } : {}),
   };
 }
@@ -152,7 +161,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
             expires_in_s: b.expires_in_s,
             change: b.change,
             spec: {
-              action: b.action.kind === 'file' ? { ...b.action, size: 0 } : (b.action as any),
+              action: b.action.kind === 'file' ? { ...b.action, mode: parseFileMode(b.action.mode ?? 0o644, 'body.action.mode'), size: 0 } : (b.action as any),
               targets: b.targets, timeout_s: b.timeout_s, run_as: b.run_as, cwd: b.cwd, env: b.env,
               output_cap_bytes: b.output_cap_bytes ?? cap, batch_size: b.batch_size, failure_threshold: b.failure_threshold,
             },
@@ -161,7 +170,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
         );
         ctx.audit({ task_id: task.id, kind: task.kind, summary: task.summary.slice(0, 200), state: task.state });
         ctx.setHeader('location', `/api/v1/tasks/${task.id}`);
-        return taskView(task, { hosts: await tasks.store.counts(task.id), change: await tasks.store.changeOf(task.id) });
+        return taskView(task, await tasks.store.counts(task.id), { withHosts: true, change: await tasks.store.changeOf(task.id) });
       },
     }),
     route({
@@ -187,7 +196,9 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
           AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM task_hosts y WHERE y.task_id = t.id AND y.host_id = $4))`;
         const ks = keyset(page, params);
         const { rows } = await db.query<TaskRow>(`SELECT t.* FROM tasks t WHERE ${where} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params);
-        return finishPage(ctx, rows, page, (t) => [t.created_at, t.id]).map((t) => taskView(t));
+        const shown = finishPage(ctx, rows, page, (t) => [t.created_at, t.id]);
+        const counts = await tasks.store.countsOf(shown.map((t) => t.id));
+        return shown.map((t) => taskView(t, counts.get(t.id)!));
       },
     }),
     route({
@@ -200,7 +211,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
       response: Task,
       handler: async (ctx) => {
         const t = await tasks.mustGet(ctx.params.id);
-        return taskView(t, { hosts: await tasks.store.counts(t.id), change: await tasks.store.changeOf(t.id) });
+        return taskView(t, await tasks.store.counts(t.id), { withHosts: true, change: await tasks.store.changeOf(t.id) });
       },
     }),
     route({
@@ -228,7 +239,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
       handler: async (ctx) => {
         const t = await tasks.cancel(ctx.params.id, actor(ctx.principal!));
         ctx.audit({ task_id: t.id });
-        return taskView(t, { hosts: await tasks.store.counts(t.id) });
+        return taskView(t, await tasks.store.counts(t.id), { withHosts: true });
       },
     }),
     ...(['approve', 'reject'] as const).map((verb) =>
@@ -244,7 +255,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
         handler: async (ctx) => {
           const t = await tasks.decide(ctx.params.id, verb === 'approve', actingAs(ctx.principal!), ctx.body.note ?? null);
           ctx.audit({ task_id: t.id, decision: verb });
-          return taskView(t, { hosts: await tasks.store.counts(t.id), change: await tasks.store.changeOf(t.id) });
+          return taskView(t, await tasks.store.counts(t.id), { withHosts: true, change: await tasks.store.changeOf(t.id) });
         },
       }),
     ),

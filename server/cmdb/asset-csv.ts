@@ -28,6 +28,8 @@ export interface ImportRow {
   /** given for new assets only: where the lifecycle starts */
   state?: AssetState;
   fields: Partial<AssetFields>;
+  /** Columns of this row that did not parse (the row is then only checked, never written). */
+  unreadable?: string[];
 }
 
 export function parseCsv(text: string): string[][] {
@@ -94,18 +96,19 @@ const checkRow = ajv.compile(
 );
 
 /**
- * Reads an import file into rows, or every problem found in it: an unknown column, a value that does
+ * Reads an import file into rows and every problem found in it: an unknown column, a value that does
  * not parse, a new asset without type or name. Checks that need the database (types, custom fields,
- * ids) come after, in the store.
+ * ids) come after, in the store; `partial` holds the rows with problems, reduced to the columns that
+ * parsed, so those checks can look at them too.
  */
-export function readImport(text: string, maxRows = 50_000): { rows: ImportRow[]; errors: RowError[] } {
+export function readImport(text: string, maxRows = 50_000): { rows: ImportRow[]; errors: RowError[]; partial: ImportRow[] } {
   let table: string[][];
   try {
     table = parseCsv(text);
   } catch (err) {
-    return { rows: [], errors: [{ row: 0, message: (err as Error).message }] };
+    return { rows: [], errors: [{ row: 0, message: (err as Error).message }], partial: [] };
   }
-  if (!table.length) return { rows: [], errors: [{ row: 1, message: 'the file is empty: a header line is needed' }] };
+  if (!table.length) return { rows: [], errors: [{ row: 1, message: 'the file is empty: a header line is needed' }], partial: [] };
   const header = table[0].map((h) => h.trim().toLowerCase());
   const errors: RowError[] = [];
   header.forEach((h) => {
@@ -113,9 +116,10 @@ export function readImport(text: string, maxRows = 50_000): { rows: ImportRow[];
   });
   if (new Set(header).size !== header.length) errors.push({ row: 1, message: 'a column is named twice' });
   if (table.length - 1 > maxRows) errors.push({ row: 0, message: `at most ${maxRows} rows in one import` });
-  if (errors.length) return { rows: [], errors };
+  if (errors.length) return { rows: [], errors, partial: [] };
 
   const rows: ImportRow[] = [];
+  const partial: ImportRow[] = [];
   for (let r = 1; r < table.length; r++) {
     const line = r + 1;
     const cells = table[r];
@@ -161,13 +165,16 @@ export function readImport(text: string, maxRows = 50_000): { rows: ImportRow[];
       if (!raw.name) rowErrors.push({ row: line, column: 'name', message: 'a new asset needs a name' });
       if (state && !INITIAL_STATES.includes(state as AssetState)) rowErrors.push({ row: line, column: 'state', message: `a new asset starts as ${INITIAL_STATES.join(', ')}` });
     }
+    const bad = new Set(rowErrors.map((e) => e.column));
+    const fields: Record<string, unknown> = {};
+    for (const f of EDITABLE_FIELDS) if (f in raw && !bad.has(f)) fields[f] = raw[f];
     if (rowErrors.length) {
       errors.push(...rowErrors);
+      // What did parse still goes to the database checks, so one answer lists every problem of the file.
+      partial.push({ row: line, id: bad.has('id') ? null : id, fields: fields as Partial<AssetFields>, unreadable: [...bad].filter((c): c is string => !!c) });
       continue;
     }
-    const fields: Record<string, unknown> = {};
-    for (const f of EDITABLE_FIELDS) if (f in raw) fields[f] = raw[f];
     rows.push({ row: line, id, state: !id && state ? (state as AssetState) : undefined, fields: fields as Partial<AssetFields> });
   }
-  return { rows, errors };
+  return { rows, errors, partial };
 }

@@ -6,7 +6,7 @@
 import { AppError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import type { Actor } from './asset-fields.js';
-import { readImport, type RowError } from './asset-csv.js';
+import { readImport, type ImportRow, type RowError } from './asset-csv.js';
 import type { AssetTypeRegistry } from './asset-types.js';
 import type { AssetStore } from './assets.js';
 
@@ -18,11 +18,39 @@ export interface ImportResult {
 }
 
 export async function importAssetsCsv(db: Db, assets: AssetStore, types: AssetTypeRegistry, text: string, actor: Actor, opts: { dryRun?: boolean } = {}): Promise<ImportResult> {
-  const { rows, errors } = readImport(text);
+  const { rows, errors, partial } = readImport(text);
   const fail = (errs: RowError[]) =>
     new AppError('IMPORT_REJECTED', 422, `nothing was imported: ${errs.length} problem(s), first on line ${errs[0].row}: ${errs[0].message}`, { errors: errs.slice(0, 1000) });
-  if (errors.length) throw fail(errors);
+  // A file-level problem (syntax, header): there are no rows to check further.
+  if (errors.length && !rows.length && !partial.length) throw fail(errors);
+  const dbErrors = await checkAgainstDatabase(db, types, [...rows, ...partial].sort((a, b) => a.row - b.row));
+  const all = [...errors, ...dbErrors].sort((a, b) => a.row - b.row);
+  if (all.length) throw fail(all);
+  if (opts.dryRun) return { created: rows.filter((r) => !r.id).length, updated: rows.filter((r) => r.id).length, ids: [] };
 
+  const importer: Actor = { ...actor, source: 'import' };
+  let current = 0;
+  try {
+    return await db.tx(async (q) => {
+      const fresh = rows.filter((r) => !r.id);
+      const newIds = await assets.createMany(q, fresh.map((r) => ({ fields: { ...r.fields, type: r.fields.type!, name: r.fields.name! }, state: r.state })), importer);
+      const idOf = new Map(fresh.map((r, i) => [r, newIds[i]]));
+      for (const r of rows) {
+        if (!r.id) continue;
+        current = r.row;
+        await assets.applyPatch(q, r.id, null, r.fields, importer, false);
+      }
+      return { created: fresh.length, updated: rows.length - fresh.length, ids: rows.map((r) => r.id ?? idOf.get(r)!) };
+    });
+  } catch (err) {
+    // What only the write could find (two rows linking one host): the line when known, and still nothing written.
+    if (err instanceof AppError && err.status < 500) throw fail([{ row: current, message: err.message }]);
+    throw err;
+  }
+}
+
+/** Ids, hosts, types and custom fields of the rows (in file order) against what the database holds. */
+async function checkAgainstDatabase(db: Db, types: AssetTypeRegistry, rows: ImportRow[]): Promise<RowError[]> {
   const ids = rows.map((r) => r.id).filter((x): x is string => !!x);
   const live = new Map(
     (await db.query<{ id: string; type: string; custom: Record<string, unknown>; deleted: boolean }>(
@@ -54,7 +82,9 @@ export async function importAssetsCsv(db: Db, assets: AssetStore, types: AssetTy
     if (host) hostRow.set(host, r.row);
     const existing = r.id ? live.get(r.id) : undefined;
     const type = r.fields.type ?? existing?.type;
-    if (type && (r.fields.custom !== undefined || r.fields.type !== undefined || !r.id)) {
+    // Custom fields cannot be judged when the row's custom, type or id did not parse: that error is already listed.
+    const judgeable = !r.unreadable?.some((c) => c === 'custom' || c === 'type' || c === 'id');
+    if (type && judgeable && (r.fields.custom !== undefined || r.fields.type !== undefined || !r.id)) {
       try {
         checkCustom(type, r.fields.custom ?? existing?.custom ?? {});
       } catch (err) {
@@ -62,26 +92,5 @@ export async function importAssetsCsv(db: Db, assets: AssetStore, types: AssetTy
       }
     }
   }
-  if (dbErrors.length) throw fail(dbErrors);
-  if (opts.dryRun) return { created: rows.filter((r) => !r.id).length, updated: rows.filter((r) => r.id).length, ids: [] };
-
-  const importer: Actor = { ...actor, source: 'import' };
-  let current = 0;
-  try {
-    return await db.tx(async (q) => {
-      const fresh = rows.filter((r) => !r.id);
-      const newIds = await assets.createMany(q, fresh.map((r) => ({ fields: { ...r.fields, type: r.fields.type!, name: r.fields.name! }, state: r.state })), importer);
-      const idOf = new Map(fresh.map((r, i) => [r, newIds[i]]));
-      for (const r of rows) {
-        if (!r.id) continue;
-        current = r.row;
-        await assets.applyPatch(q, r.id, null, r.fields, importer, false);
-      }
-      return { created: fresh.length, updated: rows.length - fresh.length, ids: rows.map((r) => r.id ?? idOf.get(r)!) };
-    });
-  } catch (err) {
-    // What only the write could find (two rows linking one host): the line when known, and still nothing written.
-    if (err instanceof AppError && err.status < 500) throw fail([{ row: current, message: err.message }]);
-    throw err;
-  }
+  return dbErrors;
 }

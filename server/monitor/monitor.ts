@@ -13,12 +13,14 @@ import type { IngestBatch, MetricStore } from '../store/metric-store.js';
 import { EgressPolicy } from './egress-policy.js';
 import { MaintenanceStore } from './maintenance.js';
 import { Notifier } from './notifier.js';
+import { expandMacros, macroValue } from './problem-macros.js';
 import { ProblemStore, type ProblemRecord } from './problem-store.js';
 import { agentMonitoring, compileTriggers, type CompiledTrigger } from './template-model.js';
 import { TemplateChanges } from './template-changes.js';
 import { TemplateStore, type GroupsOfHost } from './template-store.js';
 import { TriggerEngine } from './trigger-engine.js';
 import type { Severity, TriggerState } from './trigger-evaluate.js';
+import { selectorsOf, type TriggerExpr } from './trigger-expression.js';
 
 export interface MonitorDeps {
   db: Db;
@@ -189,11 +191,17 @@ export class Monitor {
 
   // --- problems ----------------------------------------------------------------------------
 
-  private async recordTransition(hostId: string, trigger: Pick<CompiledTrigger, 'ref' | 'templateId' | 'name' | 'severity' | 'expression'>, to: TriggerState, value: number | null): Promise<void> {
+  private async recordTransition(
+    hostId: string,
+    trigger: Pick<CompiledTrigger, 'ref' | 'templateId' | 'name' | 'severity' | 'expression'> & { problem?: TriggerExpr },
+    to: TriggerState,
+    value: number | null,
+  ): Promise<void> {
     if (to === 'problem') {
       const suppressed = await this.maintenance.active(hostId);
+      const name = await this.problemName(hostId, trigger, value);
       const p = await this.problems.open({
-        hostId, triggerRef: trigger.ref, templateId: trigger.templateId || null, name: trigger.name, severity: trigger.severity, expression: trigger.expression, value, suppressed,
+        hostId, triggerRef: trigger.ref, templateId: trigger.templateId || null, name, severity: trigger.severity, expression: trigger.expression, value, suppressed,
       });
       if (p) {
         this.deps.log.warn({ host: hostId, trigger: trigger.ref, severity: p.severity, suppressed }, `problem: ${p.name}`);
@@ -208,6 +216,20 @@ export class Monitor {
     }
   }
 
+  /** The trigger's name with its macros expanded (docs/monitoring.md lists them). */
+  private async problemName(hostId: string, trigger: { name: string; severity: Severity; problem?: TriggerExpr }, value: number | null): Promise<string> {
+    if (!trigger.name.includes('{')) return trigger.name;
+    const host = await this.deps.db.query<{ hostname: string }>('SELECT hostname FROM hosts WHERE id = $1', [hostId]);
+    return expandMacros(trigger.name, {
+      'HOST.NAME': host.rows[0]?.hostname ?? hostId,
+      'HOST.ID': hostId,
+      // The metric the trigger's first function reads, e.g. web_port.status.
+      'ITEM.KEY': trigger.problem ? (selectorsOf(trigger.problem)[0]?.sel.metric ?? '') : '',
+      'ITEM.VALUE': macroValue(value),
+      'TRIGGER.SEVERITY': trigger.severity,
+    });
+  }
+
   async acknowledge(problemId: string, actor: string, comment: string): Promise<ProblemRecord> {
     const p = await this.problems.acknowledge(problemId, actor, comment);
     if (!p.suppressed) await this.notify('acknowledge', p, { actor, comment });
@@ -215,12 +237,11 @@ export class Monitor {
   }
 
   private async notify(event: 'problem' | 'recovery' | 'acknowledge', p: ProblemRecord, extra: Record<string, unknown> = {}): Promise<void> {
-    const host = await this.deps.db.query<{ hostname: string }>('SELECT hostname FROM hosts WHERE id = $1', [p.host_id]);
     await this.notifier.enqueue({
       event,
       severity: p.severity,
       problemId: p.id,
-      body: { problem: problemView(p), host: { id: p.host_id, hostname: host.rows[0]?.hostname ?? null }, ...extra, sent_at: new Date().toISOString() },
+      body: { problem: problemView(p), host: { id: p.host_id, hostname: p.host_name }, ...extra, sent_at: new Date().toISOString() },
     });
   }
 
@@ -282,6 +303,7 @@ export function problemView(p: ProblemRecord) {
   return {
     id: p.id,
     host_id: p.host_id,
+    host_name: p.host_name ?? null,
     trigger_ref: p.trigger_ref,
     template_id: p.template_id,
     name: p.name,

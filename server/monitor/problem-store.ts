@@ -14,6 +14,8 @@ import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
 export interface ProblemRecord {
   id: string;
   host_id: string;
+  /** The host's current name, joined when read (not stored: a renamed host shows its new name). */
+  host_name: string | null;
   trigger_ref: string;
   template_id: string | null;
   name: string;
@@ -33,6 +35,7 @@ export interface IncidentRecord {
   id: string;
   title: string;
   host_id: string | null;
+  host_name: string | null;
   severity: Severity;
   state: IncidentState;
   opened_at: Date;
@@ -65,6 +68,11 @@ export interface NewProblem {
   suppressed: boolean;
 }
 
+/** The host's name beside a row's host_id: one primary-key lookup per returned row, so a page of 50 costs 50 index probes whatever the fleet's size. */
+const hostName = (table: string) => `(SELECT h.hostname FROM hosts h WHERE h.id = ${table}.host_id) AS host_name`;
+const PROBLEM = `monitor_problems.*, ${hostName('monitor_problems')}`;
+const INCIDENT = `monitor_incidents.*, ${hostName('monitor_incidents')}`;
+
 export const problemNotFound = () => notFound('problem', 'PROBLEM_NOT_FOUND');
 export const incidentNotFound = () => notFound('incident', 'INCIDENT_NOT_FOUND');
 
@@ -77,7 +85,7 @@ export class ProblemStore {
       const r = await q.query<ProblemRecord>(
         `INSERT INTO monitor_problems (id, host_id, trigger_ref, template_id, name, severity, expression, value, suppressed)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (host_id, trigger_ref) WHERE resolved_at IS NULL DO NOTHING RETURNING *`,
+         ON CONFLICT (host_id, trigger_ref) WHERE resolved_at IS NULL DO NOTHING RETURNING ${PROBLEM}`,
         [randomUUID(), p.hostId, p.triggerRef, p.templateId, p.name, p.severity, p.expression, p.value, p.suppressed],
       );
       const problem = r.rows[0];
@@ -106,7 +114,7 @@ export class ProblemStore {
   async recover(hostId: string, triggerRef: string, value: number | null): Promise<ProblemRecord | null> {
     return this.db.tx(async (q) => {
       const r = await q.query<ProblemRecord>(
-        `UPDATE monitor_problems SET resolved_at = now(), recovery_value = $3 WHERE host_id = $1 AND trigger_ref = $2 AND resolved_at IS NULL RETURNING *`,
+        `UPDATE monitor_problems SET resolved_at = now(), recovery_value = $3 WHERE host_id = $1 AND trigger_ref = $2 AND resolved_at IS NULL RETURNING ${PROBLEM}`,
         [hostId, triggerRef, value],
       );
       const problem = r.rows[0];
@@ -141,7 +149,7 @@ export class ProblemStore {
   }
 
   async get(id: string, q: Queryable = this.db): Promise<ProblemRecord> {
-    const r = await q.query<ProblemRecord>('SELECT * FROM monitor_problems WHERE id = $1', [id]);
+    const r = await q.query<ProblemRecord>(`SELECT ${PROBLEM} FROM monitor_problems WHERE id = $1`, [id]);
     if (!r.rows[0]) throw problemNotFound();
     return r.rows[0];
   }
@@ -156,7 +164,7 @@ export class ProblemStore {
     if (f.incidentId) where.push(`incident_id = $${params.push(f.incidentId)}`);
     if (f.before) where.push(`opened_at < $${params.push(f.before)}`);
     const ks = keyset(page, params);
-    return (await this.db.query<ProblemRecord>(`SELECT * FROM monitor_problems WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
+    return (await this.db.query<ProblemRecord>(`SELECT ${PROBLEM} FROM monitor_problems WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
   }
 
   /** Open problems per severity, counted in the database (the overview must stay right during a storm of thousands). */
@@ -168,7 +176,7 @@ export class ProblemStore {
   }
 
   async ofIncident(incidentId: string): Promise<ProblemRecord[]> {
-    return (await this.db.query<ProblemRecord>('SELECT * FROM monitor_problems WHERE incident_id = $1 ORDER BY opened_at DESC, id DESC', [incidentId])).rows;
+    return (await this.db.query<ProblemRecord>(`SELECT ${PROBLEM} FROM monitor_problems WHERE incident_id = $1 ORDER BY opened_at DESC, id DESC`, [incidentId])).rows;
   }
 
   async problemTimeline(id: string): Promise<TimelineEntry[]> {
@@ -181,7 +189,7 @@ export class ProblemStore {
       const problem = await this.get(id, q);
       await q.query(`INSERT INTO monitor_problem_events (problem_id, kind, actor, comment) VALUES ($1, 'acknowledge', $2, $3)`, [id, actor, comment]);
       const r = await q.query<ProblemRecord>(
-        `UPDATE monitor_problems SET acknowledged_at = COALESCE(acknowledged_at, now()), acknowledged_by = COALESCE(acknowledged_by, $2) WHERE id = $1 RETURNING *`,
+        `UPDATE monitor_problems SET acknowledged_at = COALESCE(acknowledged_at, now()), acknowledged_by = COALESCE(acknowledged_by, $2) WHERE id = $1 RETURNING ${PROBLEM}`,
         [id, actor],
       );
       if (problem.incident_id) {
@@ -201,7 +209,7 @@ export class ProblemStore {
   }
 
   async getIncident(id: string, q: Queryable = this.db): Promise<IncidentRecord> {
-    const r = await q.query<IncidentRecord>('SELECT * FROM monitor_incidents WHERE id = $1', [id]);
+    const r = await q.query<IncidentRecord>(`SELECT ${INCIDENT} FROM monitor_incidents WHERE id = $1`, [id]);
     if (!r.rows[0]) throw incidentNotFound();
     return r.rows[0];
   }
@@ -214,7 +222,7 @@ export class ProblemStore {
     if (f.hostId) where.push(`host_id = $${params.push(f.hostId)}`);
     if (f.before) where.push(`opened_at < $${params.push(f.before)}`);
     const ks = keyset(page, params);
-    return (await this.db.query<IncidentRecord>(`SELECT * FROM monitor_incidents WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
+    return (await this.db.query<IncidentRecord>(`SELECT ${INCIDENT} FROM monitor_incidents WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
   }
 
   async incidentTimeline(id: string): Promise<TimelineEntry[]> {
@@ -230,7 +238,7 @@ export class ProblemStore {
       if (change.version !== undefined && change.version !== current.version) throw new AppError('PRECONDITION_FAILED', 412, 'the incident changed since you read it');
       if (change.to === undefined) {
         await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, actor, comment) VALUES ($1, 'comment', $2, $3)`, [id, actor, change.comment]);
-        return (await q.query<IncidentRecord>('UPDATE monitor_incidents SET updated_at = now(), version = version + 1 WHERE id = $1 RETURNING *', [id])).rows[0];
+        return (await q.query<IncidentRecord>(`UPDATE monitor_incidents SET updated_at = now(), version = version + 1 WHERE id = $1 RETURNING ${INCIDENT}`, [id])).rows[0];
       }
       if (!canMove(current.state, change.to)) {
         throw new AppError('INCIDENT_BAD_TRANSITION', 409, `an incident that is ${current.state} cannot become ${change.to}`, { allowed: nextStates(current.state) });
@@ -239,7 +247,7 @@ export class ProblemStore {
         `UPDATE monitor_incidents SET state = $2, updated_at = now(), version = version + 1,
            resolved_at = CASE WHEN $2 = 'resolved' THEN now() WHEN $2 = 'open' THEN NULL ELSE resolved_at END,
            closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END
-         WHERE id = $1 RETURNING *`,
+         WHERE id = $1 RETURNING ${INCIDENT}`,
         [id, change.to],
       );
       await q.query(

@@ -18,7 +18,8 @@ export type TaskAction =
   | { kind: 'shell'; command: string }
   | { kind: 'argv'; argv: string[] }
   | { kind: 'script'; script: string; interpreter: string }
-  | { kind: 'file'; url: string; sha256: string; size: number; path: string; mode: number; owner?: string; group?: string }
+  /** createDirs: make missing parent folders (0755); without it a missing folder fails the push at once. */
+  | { kind: 'file'; url: string; sha256: string; size: number; path: string; mode: number; owner?: string; group?: string; createDirs?: boolean }
   /** Stop the run of `taskId` on this agent (kill its process group). */
   | { kind: 'cancel' };
 

@@ -322,7 +322,8 @@ export class TaskService {
   private actionOf(task: TaskRow): TaskAction {
     const a = task.spec.action;
     if (a.kind !== 'file') return a;
-    return { kind: 'file', url: '', sha256: a.sha256, size: a.size, path: a.path, mode: a.mode, owner: a.owner, group: a.group };
+    // createDirs only when asked, so orders without it stay as they were.
+    return { kind: 'file', url: '', sha256: a.sha256, size: a.size, path: a.path, mode: a.mode, owner: a.owner, group: a.group, ...(a.create_dirs ? { createDirs: true } : {}) };
   }
 
   private order(task: TaskRow, agentId: string, nonce: string, action: TaskAction, now: number): TaskOrder {

@@ -9,7 +9,7 @@ export interface TaskSpec {
     | { kind: 'shell'; command: string }
     | { kind: 'argv'; argv: string[] }
     | { kind: 'script'; script: string; interpreter: string }
-    | { kind: 'file'; sha256: string; size: number; path: string; mode: number; owner?: string; group?: string };
+    | { kind: 'file'; sha256: string; size: number; path: string; mode: number; owner?: string; group?: string; create_dirs?: boolean };
   timeout_s: number;
   run_as?: string;
   cwd?: string;
@@ -257,6 +257,17 @@ export class TaskStore {
   async counts(taskId: string): Promise<Record<string, number>> {
     const { rows } = await this.db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM task_hosts WHERE task_id = $1 GROUP BY state', [taskId]);
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
+  /** Host counts by state of each of these tasks (a page of history in one query). */
+  async countsOf(taskIds: string[]): Promise<Map<string, Record<string, number>>> {
+    const { rows } = await this.db.query<{ task_id: string; state: string; n: number }>(
+      'SELECT task_id, state, count(*)::int AS n FROM task_hosts WHERE task_id = ANY($1::uuid[]) GROUP BY task_id, state',
+      [taskIds],
+    );
+    const out = new Map<string, Record<string, number>>(taskIds.map((id) => [id, {}]));
+    for (const r of rows) out.get(r.task_id)![r.state] = r.n;
+    return out;
   }
 
   async activeAgentsOf(taskId: string): Promise<Array<{ host_id: string; agent_id: string }>> {

@@ -11,6 +11,7 @@ import { PageTitle } from '../ui/layout';
 import { LoadMore, usePagedList } from '../ui/paged-list';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
+import { groupChanges, type ChangeRecordView } from './change-groups';
 
 export interface Asset {
   id: string;
@@ -31,18 +32,6 @@ export interface Asset {
   [k: string]: unknown;
 }
 
-interface Change {
-  id: number;
-  action: string;
-  field: string;
-  old_value: unknown;
-  new_value: unknown;
-  actor_kind: string;
-  actor_id: string;
-  source: string;
-  reason: string | null;
-  at: string;
-}
 
 const STATES = ['procured', 'in_stock', 'online', 'maintenance', 'offline', 'retired', 'disposed'];
 /** The lifecycle (docs/cmdb.md); the server checks it again and answers 409 to anything else. */
@@ -283,7 +272,7 @@ export function AssetComponents({ assetId }: { assetId: string }) {
 
 export function AssetPage({ id }: { id: string }) {
   const asset = useResource<Asset>(`/api/v1/assets/${encodeURIComponent(id)}`);
-  const changes = usePagedList<Change>(`/api/v1/assets/${encodeURIComponent(id)}/changes?order=desc&limit=100`);
+  const changes = usePagedList<ChangeRecordView>(`/api/v1/assets/${encodeURIComponent(id)}/changes?order=desc&limit=100`);
   const refresh = () => {
     asset.reload();
     changes.reload();
@@ -313,10 +302,17 @@ export function AssetPage({ id }: { id: string }) {
               {(list) => (
                 <>
                   <ul class="list timeline" data-testid="asset-timeline">
-                    {list.map((c) => (
-                      <li>
+                    {groupChanges(list).map((c) => (
+                      <li key={c.id} data-action={c.action}>
                         <span class="muted small" title={when(c.at)}>{ago(c.at)}</span> <span class="badge">{c.action}</span>{' '}
-                        {c.action === 'create' ? 'created' : <><b>{c.field}</b>: {show(c.old_value)} → {show(c.new_value)}</>}
+                        {c.action === 'create' ? 'created: ' : null}
+                        {c.fields.map((f, i) => (
+                          <span class="change-field">
+                            {i ? ' · ' : null}
+                            <b>{f.field}</b>{' '}
+                            {c.action === 'create' ? show(f.new_value) : <>{show(f.old_value)} → {show(f.new_value)}</>}
+                          </span>
+                        ))}
                         <span class="muted small">
                           {' '}
                           · {c.actor_kind} {c.source !== 'api' ? `· ${c.source}` : ''}

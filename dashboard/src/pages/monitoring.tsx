@@ -17,6 +17,7 @@ export const SEVERITIES = ['info', 'warning', 'average', 'high', 'disaster'];
 export interface Problem {
   id: string;
   host_id: string;
+  host_name: string | null;
   trigger_ref: string;
   name: string;
   severity: string;
@@ -33,6 +34,8 @@ export interface Problem {
 interface Incident {
   id: string;
   title: string;
+  host_id: string | null;
+  host_name: string | null;
   severity: string;
   state: string;
   opened_at: string;
@@ -153,7 +156,9 @@ function ProblemRow({ p, onChange }: { p: Problem; onChange(): void }) {
         {error ? <ErrorNote error={error} /> : null}
       </td>
       <td class="hide-phone">
-        <a href={`#/hosts/${p.host_id}`}>host</a>
+        <a href={`#/hosts/${p.host_id}`} data-testid="problem-host">
+          {p.host_name ?? p.host_id.slice(0, 8)}
+        </a>
       </td>
       <td>{ago(p.opened_at)}</td>
       <td>
@@ -182,6 +187,12 @@ function Incidents() {
               {rows.map((i) => (
                 <li>
                   <span class={`sev sev-${i.severity}`}>{i.severity}</span> <b>{i.title}</b> <span class="badge">{i.state}</span>
+                  {i.host_id ? (
+                    <>
+                      {' '}
+                      <a href={`#/hosts/${i.host_id}`}>{i.host_name ?? i.host_id.slice(0, 8)}</a>
+                    </>
+                  ) : null}
                   <span class="muted small"> · opened {ago(i.opened_at)} · updated {ago(i.updated_at)}</span>
                 </li>
               ))}

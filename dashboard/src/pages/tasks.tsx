@@ -19,17 +19,30 @@ interface Task {
   name: string;
   kind: string;
   state: string;
+  outcome: string;
+  host_counts: Record<string, number>;
   action: { kind: string; command?: string; argv?: string[]; path?: string };
   requested_by: string;
   created_at: string;
   finished_at: string | null;
-  hosts?: Record<string, number>;
 }
 
 interface StoredFile {
   sha256: string;
   size: number;
   name: string;
+}
+
+const OUTCOME_CLASS: Record<string, string> = { ok: 'ok', partly_failed: 'warn', failed: 'bad', timed_out: 'bad', pending: 'pending', running: 'pending' };
+
+/** What the task came to, coloured; its hover lists the hosts per state. */
+function OutcomeBadge({ t }: { t: Task }) {
+  const counts = Object.entries(t.host_counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+  return (
+    <span class={`badge ${OUTCOME_CLASS[t.outcome] ?? ''}`} data-testid="task-outcome" data-outcome={t.outcome} title={counts}>
+      {t.outcome.replace('_', ' ')}
+    </span>
+  );
 }
 
 const summary = (t: Task) => t.action.command ?? t.action.argv?.join(' ') ?? (t.action.path ? `push to ${t.action.path}` : t.name ?? t.kind);
@@ -188,11 +201,12 @@ function TaskOutput({ id, onState }: { id: string; onState: (state: string | und
               <code>{summary(t)}</code>{' '}
               <span class={`badge ${(live.state ?? t.state) === 'done' ? 'ok' : ''}`} data-testid="task-state">
                 {live.state ?? t.state}
-              </span>
+              </span>{' '}
+              <OutcomeBadge t={t} />
             </h2>
             <p class="muted small">
               by {t.requested_by} · {ago(t.created_at)}
-              {t.hosts ? ` · ${Object.entries(t.hosts).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}
+              {` · ${Object.entries(t.host_counts).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`).join(', ')}`}
               {live.via === 'stream' && !TASK_FINISHED.has(live.state ?? t.state) ? ' · live' : ''}
             </p>
           </>
@@ -243,7 +257,7 @@ function History({ openState }: { openState: string | undefined }) {
                   <a href={`#/tasks?task=${t.id}`}>
                     <code>{summary(t)}</code>
                   </a>{' '}
-                  <span class="badge">{t.state}</span> <span class="muted small">· {t.requested_by} · {ago(t.created_at)}</span>
+                  <OutcomeBadge t={t} /> <span class="muted small">· {t.state} · {t.requested_by} · {ago(t.created_at)}</span>
                 </li>
               ))}
             </ul>
