@@ -2,6 +2,7 @@
 import { AppError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Db } from '../store/db.js';
+import { WriteBatcher } from '../store/write-batcher.js';
 import { keyset, type Page } from '../http/pagination.js';
 
 export type AgentState = 'pending' | 'active' | 'revoked';
@@ -35,7 +36,12 @@ export const isUuid = (s: string) => UUID.test(s);
 /** A LIKE pattern matching `s` literally. */
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
 
+const IDENTITY_FIELDS = ['hostname', 'agent_version', 'os', 'machine_id'] as const;
+type HelloRow = { id: string } & Record<(typeof IDENTITY_FIELDS)[number], string>;
+
 export class AgentDirectory {
+  private readonly hellos = new WriteBatcher<HelloRow, IdentityChange>((items) => this.writeHellos(items), { maxItems: 1000, maxWaitMs: 200 });
+
   constructor(private readonly db: Db, private readonly bus: EventBus) {}
 
   async credentials(agentId: string): Promise<AgentCredentials | null> {
@@ -91,21 +97,34 @@ export class AgentDirectory {
 
   /**
    * What the agent said of itself in its hello. Returns the fields that changed, old and new (none on
-   * an ordinary reconnect), so a host renamed or an agent replaced leaves a record.
+   * an ordinary reconnect), so a host renamed or an agent replaced leaves a record. Hellos are written
+   * in batches: a reconnect storm of 57,000 agents is a few dozen UPDATEs, not 57,000.
    */
-  async recordHello(agentId: string, hello: { hostname: string; agentVersion: string; os?: string; machineId?: string }): Promise<IdentityChange> {
-    const next = { hostname: hello.hostname, agent_version: hello.agentVersion, os: hello.os ?? '', machine_id: hello.machineId ?? '' };
-    const { rows } = await this.db.query<typeof next>(
-      `UPDATE agents a SET hostname = $2, agent_version = $3, os = $4, machine_id = $5, last_seen_at = now()
-         FROM (SELECT id, hostname, agent_version, os, machine_id FROM agents WHERE id = $1 FOR UPDATE) old
-        WHERE a.id = old.id
-        RETURNING old.hostname, old.agent_version, old.os, old.machine_id`,
-      [agentId, next.hostname, next.agent_version, next.os, next.machine_id],
+  recordHello(agentId: string, hello: { hostname: string; agentVersion: string; os?: string; machineId?: string }): Promise<IdentityChange> {
+    const next = { id: agentId, hostname: hello.hostname, agent_version: hello.agentVersion, os: hello.os ?? '', machine_id: hello.machineId ?? '' };
+    return this.hellos.add(next).then((change) => change ?? {});
+  }
+
+  private async writeHellos(items: HelloRow[]): Promise<IdentityChange[]> {
+    // One row per agent (the latest hello) so the UPDATE touches each once.
+    const latest = new Map(items.map((h) => [h.id, h]));
+    const rows = [...latest.values()];
+    const { rows: old } = await this.db.query<HelloRow>(
+      `UPDATE agents a SET hostname = u.hostname, agent_version = u.agent_version, os = u.os, machine_id = u.machine_id, last_seen_at = now()
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, hostname, agent_version, os, machine_id),
+              LATERAL (SELECT hostname, agent_version, os, machine_id FROM agents WHERE id = u.id) old
+        WHERE a.id = u.id
+        RETURNING a.id::text AS id, old.hostname, old.agent_version, old.os, old.machine_id`,
+      [rows.map((r) => r.id), rows.map((r) => r.hostname), rows.map((r) => r.agent_version), rows.map((r) => r.os), rows.map((r) => r.machine_id)],
     );
-    const change: IdentityChange = {};
-    if (!rows[0]) return change;
-    for (const k of Object.keys(next) as Array<keyof typeof next>) if (rows[0][k] !== next[k]) change[k] = { old: rows[0][k], new: next[k] };
-    return change;
+    const before = new Map(old.map((r) => [r.id, r]));
+    return items.map((item) => {
+      const change: IdentityChange = {};
+      const was = item === latest.get(item.id) ? before.get(item.id) : undefined;
+      if (!was) return change;
+      for (const k of IDENTITY_FIELDS) if (was[k] !== item[k]) change[k] = { old: was[k], new: item[k] };
+      return change;
+    });
   }
 
   async get(agentId: string): Promise<AgentRecord> {

@@ -22,7 +22,7 @@ import { LiveOutput } from './live-output.js';
 import { batchSizeOf, failureLimitOf, planStep } from './rollout.js';
 import { resolveHostIds, type TargetResolver } from './targets.js';
 import { TaskStore, type HostResult, type TaskRow, type TaskSpec } from './task-store.js';
-import { WriteBatcher } from './write-batcher.js';
+import { WriteBatcher } from '../store/write-batcher.js';
 
 /** What the service needs of the cluster: which agents are connected (to any node), and send to one. */
 export interface TaskGateway {
