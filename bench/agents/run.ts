@@ -28,7 +28,11 @@ interface Figures {
   ack_p50_ms: number | null;
   ack_p99_ms: number | null;
   server_rss_mb: number | null;
+  /** Server RSS (all processes, peak) ÷ agents connected at the window's end. */
+  rss_per_agent_kb: number | null;
   server_cpu_pct: number | null;
+  /** Seconds from the first connect until every agent held a configured session (null: never). */
+  connect_s: number | null;
   errors: Record<string, number>;
 }
 
@@ -149,6 +153,14 @@ async function run(opts: BenchOptions): Promise<Figures> {
     });
     say(`${opts.workers} worker(s): ramp ${opts.rampS} s, window ${opts.durationS} s, drain up to ${opts.drainS} s`);
 
+    // Counters arrive from the workers every second: connect_s is good to a second.
+    let allConnectedAt: number | undefined;
+    const connectWatch = setInterval(() => {
+      if (sumCounters(workers.map((w) => w.counters)).connected < opts.agents) return;
+      allConnectedAt = Date.now();
+      clearInterval(connectWatch);
+    }, 250);
+    cleanups.unshift(async () => clearInterval(connectWatch));
     const progress = setInterval(() => {
       const c = sumCounters(workers.map((w) => w.counters));
       const phase = Date.now() < windowStart ? 'ramp' : Date.now() < windowEnd ? 'window' : 'drain';
@@ -223,7 +235,9 @@ async function run(opts: BenchOptions): Promise<Figures> {
       ack_p50_ms: round(latency.quantile(0.5)),
       ack_p99_ms: round(latency.quantile(0.99)),
       server_rss_mb: server.rssMb,
+      rss_per_agent_kb: server.rssMb === null || !total.connectedAtWindowEnd ? null : round((server.rssMb * 1024) / total.connectedAtWindowEnd),
       server_cpu_pct: server.cpuPct,
+      connect_s: allConnectedAt === undefined ? null : round((allConnectedAt - startAt) / 1000),
       errors,
     };
   } finally {
