@@ -6,7 +6,7 @@
  * a bucket counts as a sample stamped at its start, as GET /api/v1/series/query shows it, with its
  * min, max, mean and count; a window shorter than one bucket is widened to one bucket.
  */
-import { counterIncrease } from '../store/series/counter-rate.js';
+import { counterIncrease, firstAfter } from '../store/series/counter-rate.js';
 import type { Labels } from '../protocol/messages.js';
 import { badData, COMPARISONS, type BinaryOp, type Expr } from './promql-parse.js';
 
@@ -53,18 +53,6 @@ export function evaluate(expr: Expr, at: number, data: LoadedData): Value {
     case 'binary':
       return binary(expr.op, expr.bool, evaluate(expr.lhs, at, data), evaluate(expr.rhs, at, data));
   }
-}
-
-/** First index whose timestamp is > x. */
-function firstAfter(t: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = t.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (t[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function latest(series: readonly LoadedSeries[], at: number): Sample[] {

@@ -25,7 +25,7 @@ export interface CounterIncrease {
 }
 
 /** First index whose timestamp is > x, in points sorted by time. */
-function firstAfter(t: ArrayLike<number>, x: number): number {
+export function firstAfter(t: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = t.length;
   while (lo < hi) {
