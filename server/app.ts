@@ -56,6 +56,9 @@ import { templateChangeRoutes } from './api/template-changes.routes.js';
 import { cmdbResolver } from './tasks/targets.js';
 import { overviewRoutes } from './api/overview.routes.js';
 import { prometheusRoutes } from './api/prometheus.routes.js';
+import { Itil } from './itil/itil.js';
+import { itilIncidentRoutes } from './api/itil-incidents.routes.js';
+import { knownErrorRoutes } from './api/known-errors.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -169,8 +172,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
   }, config.metrics.retentionMs);
   retention.unref();
+  const itil = new Itil({ db, log, monitor, leader: () => monitorLease.held, tickMs: config.monitor.nodataTickMs });
+  deps.itil = itil;
   router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
+  router.add(...itilIncidentRoutes({ itil }), ...knownErrorRoutes({ itil }));
   await monitor.start();
+  itil.start();
   router.add(...overviewRoutes(deps));
   router.add(...prometheusRoutes(deps));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
@@ -197,6 +204,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       uWS.us_listen_socket_close(listenSocket);
       clearInterval(retention);
       monitor.halt();
+      await itil.stop();
       // Write and acknowledge what was accepted before telling agents to go, so that a restart
       // makes them resend nothing that is already stored.
       gateway.stopAccepting();
