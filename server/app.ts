@@ -59,6 +59,7 @@ import { prometheusRoutes } from './api/prometheus.routes.js';
 import { Itil } from './itil/itil.js';
 import { itilIncidentRoutes } from './api/itil-incidents.routes.js';
 import { knownErrorRoutes } from './api/known-errors.routes.js';
+import { changeRoutes } from './api/changes.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -147,11 +148,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   // Jobs that run once per cluster: on the node holding their lease (always this one without Redis).
   const monitorLease = cluster.lease('monitor', 15_000);
 
+  const itil = new Itil({ db, log, monitor, leader: () => monitorLease.held, tickMs: config.monitor.nodataTickMs });
+
   const files = new FileStore(db, join(config.dataDir, 'files'));
   const resolveTargets = cmdbResolver(db);
-  tasks = new TaskService({ db, bus, gateway: cluster, identity, log, config: config.tasks, resolveTargets, fileSize: (sha) => files.size(sha) });
+  tasks = new TaskService({ db, bus, gateway: cluster, identity, log, config: config.tasks, resolveTargets, fileSize: (sha) => files.size(sha), changes: itil.changes });
   await tasks.start();
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, tasks, outage: tolerant && (() => tolerant.status()) };
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, tasks, itil, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   // Its trouble is reported by the cluster's own connection (health, one log line per cause).
   redis?.on('error', () => undefined);
@@ -172,10 +175,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
   }, config.metrics.retentionMs);
   retention.unref();
-  const itil = new Itil({ db, log, monitor, leader: () => monitorLease.held, tickMs: config.monitor.nodataTickMs });
-  deps.itil = itil;
   router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
-  router.add(...itilIncidentRoutes({ itil }), ...knownErrorRoutes({ itil }));
+  router.add(...itilIncidentRoutes({ itil }), ...knownErrorRoutes({ itil }), ...changeRoutes({ itil }));
   await monitor.start();
   itil.start();
   router.add(...overviewRoutes(deps));

@@ -1,6 +1,6 @@
 /**
  * The ITIL processes of one server node (docs/itil.md), built on the monitor's incidents, the
- * task service and the CMDB: incident management (priority, assignee, escalation) and problem management (known errors). The escalation
+ * task service and the CMDB: incident management (priority, assignee, escalation) problem management (known errors) and change management (change requests). The escalation
  * timer runs on the node holding the monitor lease.
  */
 import type { Logger } from '../log.js';
@@ -8,6 +8,7 @@ import type { Monitor } from '../monitor/monitor.js';
 import type { Db } from '../store/db.js';
 import { IncidentManagement } from './incident-management.js';
 import { KnownErrors } from './known-errors.js';
+import { ChangeRequests } from './changes.js';
 
 export interface ItilDeps {
   db: Db;
@@ -21,12 +22,14 @@ export interface ItilDeps {
 export class Itil {
   readonly incidents: IncidentManagement;
   readonly knownErrors: KnownErrors;
+  readonly changes: ChangeRequests;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
 
   constructor(private readonly deps: ItilDeps) {
     this.incidents = new IncidentManagement(deps.db, deps.log, deps.monitor.notifier);
     this.knownErrors = new KnownErrors(deps.db);
+    this.changes = new ChangeRequests(deps.db);
     deps.monitor.problemOpened.push((p) => this.incidents.onProblemOpened(p), (p) => this.knownErrors.onProblemOpened(p));
   }
 
