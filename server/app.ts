@@ -60,6 +60,7 @@ import { Itil } from './itil/itil.js';
 import { itilIncidentRoutes } from './api/itil-incidents.routes.js';
 import { knownErrorRoutes } from './api/known-errors.routes.js';
 import { changeRoutes } from './api/changes.routes.js';
+import { releaseRoutes } from './api/releases.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -148,9 +149,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   // Jobs that run once per cluster: on the node holding their lease (always this one without Redis).
   const monitorLease = cluster.lease('monitor', 15_000);
 
-  const itil = new Itil({ db, log, monitor, leader: () => monitorLease.held, tickMs: config.monitor.nodataTickMs });
-
   const files = new FileStore(db, join(config.dataDir, 'files'));
+  const itil = new Itil({ db, log, monitor, leader: () => monitorLease.held, tickMs: config.monitor.nodataTickMs, tasks: () => tasks!, fileSize: (sha) => files.size(sha) });
   const resolveTargets = cmdbResolver(db);
   tasks = new TaskService({ db, bus, gateway: cluster, identity, log, config: config.tasks, resolveTargets, fileSize: (sha) => files.size(sha), changes: itil.changes });
   await tasks.start();
@@ -176,9 +176,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }, config.metrics.retentionMs);
   retention.unref();
   router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
-  router.add(...itilIncidentRoutes({ itil }), ...knownErrorRoutes({ itil }), ...changeRoutes({ itil }));
+  router.add(...itilIncidentRoutes({ itil }), ...knownErrorRoutes({ itil }), ...changeRoutes({ itil }), ...releaseRoutes({ itil }));
   await monitor.start();
-  itil.start();
+  await itil.start();
   router.add(...overviewRoutes(deps));
   router.add(...prometheusRoutes(deps));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;

@@ -260,7 +260,8 @@ export function alertRoutes(deps: ApiDeps) {
       body: Type.Object({ to: IncidentState, comment: Type.Optional(Comment) }, { additionalProperties: false }),
       response: Incident,
       handler: async (ctx) => {
-        const version = ifMatchVersion(ctx, (await m().problems.getIncident(ctx.params.id)).version, { required: false }) as number;
+        // Without If-Match no precondition was asked for: a timeline entry written meanwhile (priority, known error) must not refuse the move.
+        const version = ctx.headers['if-match'] === undefined ? undefined : (ifMatchVersion(ctx, (await m().problems.getIncident(ctx.params.id)).version) as number);
         const i = await m().problems.updateIncident(ctx.params.id, actor(ctx.principal!), { to: ctx.body.to, comment: ctx.body.comment ?? '', version });
         ctx.audit({ incident_id: i.id, to: i.state });
         setEtag(ctx, i.version);
