@@ -60,6 +60,11 @@ import { selfMetricRoutes } from './api/self-metrics.routes.js';
 import { SelfMetrics } from './telemetry/self-metrics.js';
 import { adminSocketPath, serveAdminSocket } from './cli/admin-socket.js';
 import { runOnServer } from './cli/autowatch.js';
+import { Itil } from './itil/itil.js';
+import { itilIncidentRoutes } from './api/itil-incidents.routes.js';
+import { knownErrorRoutes } from './api/known-errors.routes.js';
+import { changeRoutes } from './api/changes.routes.js';
+import { releaseRoutes } from './api/releases.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
@@ -151,10 +156,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const monitorLease = cluster.lease('monitor', 15_000);
 
   const files = new FileStore(db, join(config.dataDir, 'files'));
+  const itil = new Itil({ db, log, monitor, leader: () => monitorLease.held, tickMs: config.monitor.nodataTickMs, tasks: () => tasks!, fileSize: (sha) => files.size(sha) });
   const resolveTargets = cmdbResolver(db);
-  tasks = new TaskService({ db, bus, gateway: cluster, identity, log, config: config.tasks, resolveTargets, fileSize: (sha) => files.size(sha) });
+  tasks = new TaskService({ db, bus, gateway: cluster, identity, log, config: config.tasks, resolveTargets, fileSize: (sha) => files.size(sha), changes: itil.changes });
   await tasks.start();
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, tasks, outage: tolerant && (() => tolerant.status()) };
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, tasks, itil, outage: tolerant && (() => tolerant.status()) };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   // Its trouble is reported by the cluster's own connection (health, one log line per cause).
   redis?.on('error', () => undefined);
@@ -178,7 +184,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }, config.metrics.retentionMs);
   retention.unref();
   router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
+  router.add(...itilIncidentRoutes({ itil }), ...knownErrorRoutes({ itil }), ...changeRoutes({ itil }), ...releaseRoutes({ itil }));
   await monitor.start();
+  await itil.start();
   router.add(...overviewRoutes(deps), ...selfMetricRoutes(self));
   router.add(...prometheusRoutes(deps));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
@@ -220,6 +228,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await adminSocket?.close();
       clearInterval(retention);
       monitor.halt();
+      await itil.stop();
       // Write and acknowledge what was accepted before telling agents to go, so that a restart
       // makes them resend nothing that is already stored.
       gateway.stopAccepting();

@@ -14,6 +14,8 @@ import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
 import { monitorOf } from './monitor.routes.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { Management, ManagedFields, managedView, managementOf } from './itil-incidents.routes.js';
+import type { ManagedIncident } from '../itil/incident-management.js';
 
 const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
 const IncidentState = Type.Union(INCIDENT_STATES.map((s) => Type.Literal(s)));
@@ -70,6 +72,7 @@ const Incident = Type.Object({
   resolved_at: Nullable(Timestamp),
   closed_at: Nullable(Timestamp),
   version: Type.Integer(),
+  ...ManagedFields,
 });
 
 const WebhookSettings = Type.Object({ url: Type.String({ pattern: '^https?://', maxLength: 2000 }) }, { additionalProperties: false });
@@ -134,6 +137,7 @@ const entryView = (e: TimelineEntry) => {
 };
 
 const incidentView = (i: IncidentRecord) => ({
+  ...managedView(i as ManagedIncident),
   id: i.id, title: i.title, host_id: i.host_id, host_name: i.host_name ?? null, severity: i.severity, state: i.state, opened_at: new Date(i.opened_at).toISOString(),
   updated_at: new Date(i.updated_at).toISOString(), resolved_at: iso(i.resolved_at), closed_at: iso(i.closed_at), version: i.version,
 });
@@ -237,16 +241,17 @@ export function alertRoutes(deps: ApiDeps) {
     route({
       method: 'GET',
       path: '/api/v1/incidents/:id',
-      summary: 'One incident with its problems and timeline',
+      summary: 'One incident with its problems, timeline, and (management) time to acknowledge and resolve against targets, escalations, known errors',
       tag: 'alerts',
       scope: 'monitor:read',
       params: IdParams,
-      response: Type.Object({ incident: Incident, problems: Type.Array(Problem), timeline: Type.Array(Entry) }),
+      response: Type.Object({ incident: Incident, problems: Type.Array(Problem), timeline: Type.Array(Entry), management: Type.Optional(Management) }),
       handler: async (ctx) => {
         const i = await m().problems.getIncident(ctx.params.id);
         setEtag(ctx, i.version);
         const problems = await m().problems.ofIncident(i.id);
-        return { incident: incidentView(i), problems: problems.map(problemView), timeline: (await m().problems.incidentTimeline(i.id)).map(entryView) };
+        const management = deps.itil && (await managementOf(deps.itil, i as ManagedIncident));
+        return { incident: incidentView(i), problems: problems.map(problemView), timeline: (await m().problems.incidentTimeline(i.id)).map(entryView), management };
       },
     }),
     route({
@@ -259,7 +264,8 @@ export function alertRoutes(deps: ApiDeps) {
       body: Type.Object({ to: IncidentState, comment: Type.Optional(Comment) }, { additionalProperties: false }),
       response: Incident,
       handler: async (ctx) => {
-        const version = ifMatchVersion(ctx, (await m().problems.getIncident(ctx.params.id)).version, { required: false }) as number;
+        // Without If-Match no precondition was asked for: a timeline entry written meanwhile (priority, known error) must not refuse the move.
+        const version = ctx.headers['if-match'] === undefined ? undefined : (ifMatchVersion(ctx, (await m().problems.getIncident(ctx.params.id)).version) as number);
         const i = await m().problems.updateIncident(ctx.params.id, actor(ctx.principal!), { to: ctx.body.to, comment: ctx.body.comment ?? '', version });
         ctx.audit({ incident_id: i.id, to: i.state });
         setEtag(ctx, i.version);

@@ -108,7 +108,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
     route({
       method: 'PATCH',
       path: '/api/v1/assets/:id',
-      summary: 'Change some fields; needs If-Match. State changes go through /transitions',
+      summary: 'Change some fields; needs If-Match. State changes go through /transitions. X-Change-Id: the approved change request it is made under (docs/itil.md)',
       tag: 'cmdb',
       scope: 'cmdb:write',
       params: IdParams,
@@ -116,8 +116,11 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       response: Asset,
       handler: async (ctx) => {
         const current = await store.get(ctx.params.id);
-        const a = await store.update(ctx.params.id, expectedVersion(ctx, current.version), ctx.body, actorOf(ctx));
-        ctx.audit({ tag: a.tag, fields: Object.keys(ctx.body) });
+        const version = expectedVersion(ctx, current.version);
+        const changeId = await deps.itil?.changes.gateEdit('asset', ctx.headers['x-change-id'], { assetId: current.id });
+        const a = await store.update(ctx.params.id, version, ctx.body, actorOf(ctx));
+        if (changeId) await deps.itil!.changes.link(changeId, 'asset', a.id, `${ctx.principal!.kind}:${ctx.principal!.name}`);
+        ctx.audit({ tag: a.tag, fields: Object.keys(ctx.body), change_id: changeId ?? undefined });
         setEtag(ctx, a.version);
         return assetView(a);
       },

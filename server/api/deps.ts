@@ -13,6 +13,7 @@ import type { Db } from '../store/db.js';
 import type { MetricStore } from '../store/metric-store.js';
 import type { Monitor } from '../monitor/monitor.js';
 import type { TaskService } from '../tasks/task-service.js';
+import type { Itil } from '../itil/itil.js';
 import type { DownloadStats } from '../tasks/file-downloads.js';
 
 export interface ApiDeps {
@@ -36,6 +37,8 @@ export interface ApiDeps {
   monitor?: Monitor;
   /** Batch tasks (server/tasks). */
   tasks?: TaskService;
+  /** Incident, problem and change management (server/itil). */
+  itil?: Itil;
   /** Task file downloads served by this node (GET /agent-files/...). */
   taskDownloads?: DownloadStats;
 }

@@ -164,7 +164,7 @@ export function monitorRoutes(deps: ApiDeps) {
     route({
       method: 'PUT',
       path: '/api/v1/templates/:id',
-      summary: 'Replace a template’s content; needs If-Match. Agents of linked hosts get the new configuration at once',
+      summary: 'Replace a template’s content; needs If-Match. Agents of linked hosts get the new configuration at once. X-Change-Id: the approved change request it is made under (docs/itil.md)',
       description: 'When a task policy sets template_plugin_items, a change adding or changing plugin items is CHANGE_REQUEST_REQUIRED: send it through POST /api/v1/template-changes.',
       tag: 'monitoring',
       scope: 'monitor:write',
@@ -175,8 +175,10 @@ export function monitorRoutes(deps: ApiDeps) {
         const current = await m().templates.get(ctx.params.id);
         const version = ifMatchVersion(ctx, current.version) as number;
         await m().templateChanges.guard(current.items, input(ctx.body).items);
+        const changeId = await deps.itil?.changes.gateEdit('template', ctx.headers['x-change-id']);
         const t = await m().templates.update(ctx.params.id, version, input(ctx.body));
-        ctx.audit({ template_id: t.id, name: t.name });
+        if (changeId) await deps.itil!.changes.link(changeId, 'template', t.id, `${ctx.principal!.kind}:${ctx.principal!.name}`);
+        ctx.audit({ template_id: t.id, name: t.name, change_id: changeId ?? undefined });
         await m().templatesChanged([t.id]);
         setEtag(ctx, t.version);
         return templateView(t);

@@ -150,6 +150,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
         max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
         expires_in_s: Type.Optional(Type.Integer({ minimum: 10, maximum: 30 * 86400, description: 'how long queued hosts wait for their agent; 24 h by default' })),
         change: Type.Optional(Type.Object({ reason: Type.String({ minLength: 3, maxLength: 4000 }), risk: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]) })),
+        change_id: Type.Optional(Type.String({ format: 'uuid', description: 'an approved change request (docs/itil.md) this task is made under: in its window, on its hosts; the task is linked to it and not held again' })),
       }),
       response: Task,
       handler: async (ctx) => {
@@ -160,6 +161,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
             max_concurrency: b.max_concurrency,
             expires_in_s: b.expires_in_s,
             change: b.change,
+            change_id: b.change_id,
             spec: {
               action: b.action.kind === 'file' ? { ...b.action, mode: parseFileMode(b.action.mode ?? 0o644, 'body.action.mode'), size: 0 } : (b.action as any),
               targets: b.targets, timeout_s: b.timeout_s, run_as: b.run_as, cwd: b.cwd, env: b.env,

@@ -57,6 +57,8 @@ export class Monitor {
   /** When this node last had a session of, or data from, each agent. */
   private readonly heard = new Map<string, number>();
   private readonly unreachable = new Map<string, boolean>();
+  /** Told of every problem opened, once it sits in its incident (incident management sets priorities, links known errors). */
+  readonly problemOpened: ((p: ProblemRecord) => Promise<void>)[] = [];
   /** Set by stop(): a long sweep (thousands of agents going unreachable at once) ends early rather than holding the shutdown. */
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
@@ -205,6 +207,9 @@ export class Monitor {
       });
       if (p) {
         this.deps.log.warn({ host: hostId, trigger: trigger.ref, severity: p.severity, suppressed }, `problem: ${p.name}`);
+        for (const listener of this.problemOpened) {
+          await listener(p).catch((err) => this.deps.log.error({ err, problem: p.id }, 'a problem listener failed'));
+        }
         if (!suppressed) await this.notify('problem', p);
       }
     } else {

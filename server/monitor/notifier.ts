@@ -15,7 +15,7 @@ import nodemailer from 'nodemailer';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import { keyset, type Page } from '../http/pagination.js';
-import type { Db } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
 import { describeDeliveryFailure, describeHttpStatus } from './delivery-failure.js';
 import { pinnedLookup, type EgressPolicy } from './egress-policy.js';
 import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
@@ -104,6 +104,12 @@ export class Notifier {
     );
     if (r.rowCount) this.kick();
     return r.rowCount;
+  }
+
+  /** Queues one event for one named channel (an escalation), whatever its severity floor; false when it is disabled or gone. */
+  async enqueueTo(channelId: string, event: string, body: Record<string, unknown>, q: Queryable = this.db): Promise<boolean> {
+    const r = await q.query(`INSERT INTO monitor_deliveries (channel_id, event, body) SELECT id, $2, $3 FROM monitor_channels WHERE id = $1 AND enabled`, [channelId, event, JSON.stringify(body)]);
+    return r.rowCount > 0;
   }
 
   /** Sends what is due now (and again if more became due meanwhile). */

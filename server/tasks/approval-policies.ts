@@ -14,6 +14,8 @@ export interface ApprovalPolicy {
   groups: string[];
   tags: string[];
   template_plugin_items: boolean;
+  /** Actions that need an approved change request (server/itil/changes.ts): 'task' on these hosts, any 'template' or 'asset' edit. */
+  require_change: ('task' | 'template' | 'asset')[];
   created_by: string;
   created_at: Date;
 }
@@ -23,10 +25,10 @@ export async function listPolicies(db: Db): Promise<ApprovalPolicy[]> {
   return rows;
 }
 
-export async function createPolicy(db: Db, p: { name: string; host_ids?: string[]; groups?: string[]; tags?: string[]; template_plugin_items?: boolean }, by: string): Promise<ApprovalPolicy> {
+export async function createPolicy(db: Db, p: { name: string; host_ids?: string[]; groups?: string[]; tags?: string[]; template_plugin_items?: boolean; require_change?: ApprovalPolicy['require_change'] }, by: string): Promise<ApprovalPolicy> {
   const { rows } = await db.query<ApprovalPolicy>(
-    'INSERT INTO task_approval_policies (id, name, host_ids, groups, tags, template_plugin_items, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
-    [randomUUID(), p.name, p.host_ids ?? [], p.groups ?? [], p.tags ?? [], p.template_plugin_items ?? false, by],
+    'INSERT INTO task_approval_policies (id, name, host_ids, groups, tags, template_plugin_items, require_change, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *',
+    [randomUUID(), p.name, p.host_ids ?? [], p.groups ?? [], p.tags ?? [], p.template_plugin_items ?? false, p.require_change ?? [], by],
   );
   return rows[0];
 }

@@ -15,7 +15,7 @@ import type { Logger } from '../log.js';
 import { MessageType, type MessageTypeCode } from '../protocol/messages.js';
 import { signOrder, type TaskAction, type TaskOrder } from '../protocol/task-order.js';
 import { checkTaskResult } from '../protocol/validate.js';
-import type { Db } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
 import { matchingPolicies } from './approval-policies.js';
 import type { EventBus } from '../events.js';
 import { LiveOutput } from './live-output.js';
@@ -30,6 +30,12 @@ export interface TaskGateway {
   sendToAgent(agentId: string, type: MessageTypeCode, message: unknown): Promise<'local' | 'relayed' | 'offline'>;
 }
 
+/** What tasks need of change management: admit a task under a change (or refuse it), and record it there. */
+export interface TaskChanges {
+  admit(changeId: string, kind: 'task', scope: { hostIds: string[] }): Promise<{ id: string }>;
+  link(changeId: string, kind: 'task', taskId: string, actor: string, q: Queryable): Promise<void>;
+}
+
 export interface TaskServiceDeps {
   db: Db;
   gateway: TaskGateway;
@@ -39,6 +45,8 @@ export interface TaskServiceDeps {
   resolveTargets: TargetResolver;
   /** Looks up an uploaded file (file pushes). */
   fileSize?(sha256: string): Promise<number | null>;
+  /** Change requests (server/itil/changes.ts): tasks made under an approved change are admitted and linked by it. */
+  changes?: TaskChanges;
   /** How often lost hosts are swept, ms. */
   sweepMs?: number;
   /** Carries live output to watchers on other nodes. */
@@ -52,6 +60,8 @@ export interface NewTask {
   max_concurrency?: number;
   expires_in_s?: number;
   change?: { reason: string; risk: 'low' | 'medium' | 'high' };
+  /** An approved change request this task is made under: it stands for the second operator. */
+  change_id?: string;
 }
 
 /** Orders are valid this long on the wire (the task itself may wait much longer for an agent). */
@@ -117,7 +127,19 @@ export class TaskService {
       throw new AppError('VALIDATION_FAILED', 400, (err as Error).message);
     }
     const policies = await matchingPolicies(this.deps.db, hostIds, this.deps.resolveTargets);
-    if (policies.length && !input.change) {
+    let changeId: string | null = null;
+    if (input.change_id) {
+      if (!this.deps.changes) throw new AppError('CHANGE_NOT_FOUND', 400, 'change requests are not available on this server', { field: 'body.change_id' });
+      changeId = (await this.deps.changes.admit(input.change_id, 'task', { hostIds })).id;
+    } else {
+      const needChange = policies.filter((p) => p.require_change?.includes('task'));
+      if (needChange.length) {
+        throw new AppError('APPROVED_CHANGE_REQUIRED', 400, `change control (${needChange.map((p) => p.name).join(', ')}) requires an approved change request for tasks on these hosts: give body.change_id`, { policies: needChange.map((p) => p.id) });
+      }
+    }
+    // An approved change request was approved by other people already: the task is not held again.
+    const held = policies.length > 0 && !changeId;
+    if (held && !input.change) {
       throw new AppError('CHANGE_REQUEST_REQUIRED', 400, `change control covers ${policies.length} of the targets' policies (${policies.map((p) => p.name).join(', ')}): give change.reason and change.risk; a second operator must approve`, { policies: policies.map((p) => p.id) });
     }
     const id = randomUUID();
@@ -127,7 +149,7 @@ export class TaskService {
       kind: spec.action.kind,
       spec,
       summary: summaryOf(spec),
-      state: policies.length ? 'awaiting_approval' : 'running',
+      state: held ? 'awaiting_approval' : 'running',
       requested_by: requestedBy.name,
       expires_at: new Date(Date.now() + (input.expires_in_s ?? 24 * 3600) * 1000),
       batch_size: batchSize,
@@ -138,7 +160,8 @@ export class TaskService {
     await this.deps.db.tx(async (q) => {
       const agents = await this.store.agentsOf(q, hostIds);
       await this.store.insert(q, task, hostIds.map((h, i) => ({ hostId: h, agentId: agents.get(h) ?? null, wave: Math.floor(i / batchSize) })));
-      if (policies.length) {
+      if (changeId) await this.deps.changes!.link(changeId, 'task', id, requestedBy.name, q);
+      if (held) {
         await this.store.insertChange(q, { id: randomUUID(), task_id: id, requested_by: requestedBy.name, requester: requestedBy.person, reason: input.change!.reason, risk: input.change!.risk, policy_ids: policies.map((p) => p.id) });
       }
     });

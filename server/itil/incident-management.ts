@@ -1,0 +1,206 @@
+/**
+ * Incident management on top of the monitor's incidents: a priority (impact x urgency, defaulted
+ * from the most severe trigger), an assignee, time to acknowledge and to resolve against the
+ * priority's targets, and escalation rules run on a timer by the holder of the monitor lease. Every
+ * step goes on the incident's timeline (monitor_incident_events) with who and when.
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError, notFound } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Notifier } from '../monitor/notifier.js';
+import { incidentNotFound, type IncidentRecord, type ProblemRecord } from '../monitor/problem-store.js';
+import type { Db, Queryable } from '../store/db.js';
+import { againstTarget, classify, DEFAULT_SETTINGS, priorityOf, raised, type ItilSettings, type Level, type Priority } from './priority.js';
+
+export interface ManagedIncident extends IncidentRecord {
+  impact: Level | null;
+  urgency: Level | null;
+  priority: Priority | null;
+  priority_manual: boolean;
+  assignee_id: string | null;
+  acknowledged_at: Date | null;
+}
+
+export interface EscalationRule {
+  id: string;
+  priority: Priority;
+  kind: 'acknowledge' | 'resolve';
+  after_s: number;
+  channel_id: string;
+  raise_priority: boolean;
+  created_at: Date;
+  created_by: string;
+}
+
+export const escalationRuleNotFound = () => notFound('escalation rule', 'ESCALATION_RULE_NOT_FOUND');
+
+/** Adds one entry to an incident's timeline and counts it as a change of the incident (its ETag). */
+export async function addTimeline(q: Queryable, incidentId: string, kind: string, actor: string, comment: string): Promise<void> {
+  await q.query('INSERT INTO monitor_incident_events (incident_id, kind, actor, comment) VALUES ($1, $2, $3, $4)', [incidentId, kind, actor, comment]);
+  await q.query('UPDATE monitor_incidents SET updated_at = now(), version = version + 1 WHERE id = $1', [incidentId]);
+}
+
+export class IncidentManagement {
+  private cached: { doc: ItilSettings; version: number } | undefined;
+
+  constructor(private readonly db: Db, private readonly log: Logger, private readonly notifier: Notifier) {}
+
+  // --- settings ------------------------------------------------------------------------------
+
+  async settings(): Promise<{ doc: ItilSettings; version: number }> {
+    if (this.cached) return this.cached;
+    const r = await this.db.query<{ doc: ItilSettings; version: number }>('SELECT doc, version FROM itil_settings WHERE id = 1');
+    return (this.cached = r.rows[0] ?? { doc: DEFAULT_SETTINGS, version: 0 });
+  }
+
+  async saveSettings(doc: ItilSettings, version: number | undefined, by: string): Promise<{ doc: ItilSettings; version: number }> {
+    const r = await this.db.query<{ doc: ItilSettings; version: number }>(
+      `INSERT INTO itil_settings (id, doc, updated_by) VALUES (1, $1, $2)
+       ON CONFLICT (id) DO UPDATE SET doc = $1, updated_by = $2, updated_at = now(), version = itil_settings.version + 1
+         WHERE $3::int IS NULL OR itil_settings.version = $3
+       RETURNING doc, version`,
+      [JSON.stringify(doc), by, version ?? null],
+    );
+    if (!r.rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the settings changed since you read them');
+    this.cached = undefined;
+    return r.rows[0];
+  }
+
+  // --- priority and assignee -------------------------------------------------------------------
+
+  async get(id: string, q: Queryable = this.db): Promise<ManagedIncident> {
+    const r = await q.query<ManagedIncident>('SELECT * FROM monitor_incidents WHERE id = $1', [id]);
+    if (!r.rows[0]) throw incidentNotFound();
+    return r.rows[0];
+  }
+
+  /** A problem opened (and joined or opened an incident): the priority follows its most severe trigger unless a person set it. */
+  async onProblemOpened(p: ProblemRecord): Promise<void> {
+    if (!p.incident_id) return;
+    const { doc } = await this.settings();
+    await this.db.tx(async (q) => {
+      const i = (await q.query<ManagedIncident>('SELECT * FROM monitor_incidents WHERE id = $1 FOR UPDATE', [p.incident_id])).rows[0];
+      if (!i || i.priority_manual) return;
+      const c = classify(doc, i.severity);
+      if (c.priority === i.priority && c.impact === i.impact && c.urgency === i.urgency) return;
+      await q.query('UPDATE monitor_incidents SET impact = $2, urgency = $3, priority = $4 WHERE id = $1', [i.id, c.impact, c.urgency, c.priority]);
+      await addTimeline(q, i.id, 'priority', 'system', `${c.priority} (impact ${c.impact}, urgency ${c.urgency}) from severity ${i.severity}`);
+    });
+  }
+
+  /** A person sets the priority: from impact and urgency through the matrix, or directly. */
+  async setPriority(id: string, set: { impact?: Level; urgency?: Level; priority?: Priority }, actor: string, comment: string): Promise<ManagedIncident> {
+    const { doc } = await this.settings();
+    return this.db.tx(async (q) => {
+      const i = (await q.query<ManagedIncident>('SELECT * FROM monitor_incidents WHERE id = $1 FOR UPDATE', [id])).rows[0];
+      if (!i) throw incidentNotFound();
+      const impact = set.impact ?? i.impact ?? classify(doc, i.severity).impact;
+      const urgency = set.urgency ?? i.urgency ?? classify(doc, i.severity).urgency;
+      const priority = set.priority ?? priorityOf(doc, impact, urgency);
+      await q.query('UPDATE monitor_incidents SET impact = $2, urgency = $3, priority = $4, priority_manual = true WHERE id = $1', [id, impact, urgency, priority]);
+      await addTimeline(q, id, 'priority', actor, `${i.priority ?? 'none'} -> ${priority} (impact ${impact}, urgency ${urgency})${comment ? `: ${comment}` : ''}`);
+      return this.get(id, q);
+    });
+  }
+
+  async assign(id: string, userId: string | null, actor: string): Promise<ManagedIncident> {
+    return this.db.tx(async (q) => {
+      let name = 'nobody';
+      if (userId) {
+        const u = await q.query<{ username: string }>('SELECT username FROM users WHERE id = $1 AND disabled_at IS NULL', [userId]);
+        if (!u.rows[0]) throw new AppError('ASSIGNEE_NOT_FOUND', 400, 'no active user has this id', { field: 'body.user_id' });
+        name = `user:${u.rows[0].username}`;
+      }
+      const r = await q.query('UPDATE monitor_incidents SET assignee_id = $2 WHERE id = $1', [id, userId]);
+      if (!r.rowCount) throw incidentNotFound();
+      await addTimeline(q, id, 'assigned', actor, `assigned to ${name}`);
+      return this.get(id, q);
+    });
+  }
+
+  /** Time to acknowledge and to resolve against the priority's targets (null without a priority). */
+  async measures(i: ManagedIncident, now = Date.now()) {
+    if (!i.priority) return null;
+    const t = (await this.settings()).doc.targets[i.priority];
+    const opened = new Date(i.opened_at).getTime();
+    return {
+      time_to_acknowledge: againstTarget(opened, i.acknowledged_at ? new Date(i.acknowledged_at).getTime() : null, t.acknowledge_s, now),
+      time_to_resolve: againstTarget(opened, i.resolved_at ? new Date(i.resolved_at).getTime() : null, t.resolve_s, now),
+    };
+  }
+
+  async escalationsOf(incidentId: string): Promise<{ rule_id: string; at: Date; kind: string; channel_id: string }[]> {
+    return (await this.db.query<{ rule_id: string; at: Date; kind: string; channel_id: string }>(
+      `SELECT e.rule_id, e.at, r.kind, r.channel_id FROM itil_escalations e JOIN itil_escalation_rules r ON r.id = e.rule_id WHERE e.incident_id = $1 ORDER BY e.at`,
+      [incidentId],
+    )).rows;
+  }
+
+  // --- escalation rules ------------------------------------------------------------------------
+
+  async listRules(): Promise<EscalationRule[]> {
+    return (await this.db.query<EscalationRule>('SELECT * FROM itil_escalation_rules ORDER BY priority, kind, after_s, id')).rows;
+  }
+
+  async createRule(r: Omit<EscalationRule, 'id' | 'created_at' | 'created_by'>, by: string): Promise<EscalationRule> {
+    const c = await this.db.query('SELECT 1 FROM monitor_channels WHERE id = $1', [r.channel_id]);
+    if (!c.rows.length) throw new AppError('CHANNEL_NOT_FOUND', 400, 'no notification channel has this id', { field: 'body.channel_id' });
+    return (await this.db.query<EscalationRule>(
+      'INSERT INTO itil_escalation_rules (id, priority, kind, after_s, channel_id, raise_priority, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
+      [randomUUID(), r.priority, r.kind, r.after_s, r.channel_id, r.raise_priority, by],
+    )).rows[0];
+  }
+
+  async deleteRule(id: string): Promise<void> {
+    const r = await this.db.query('DELETE FROM itil_escalation_rules WHERE id = $1', [id]);
+    if (!r.rowCount) throw escalationRuleNotFound();
+  }
+
+  // --- the escalation timer --------------------------------------------------------------------
+
+  /**
+   * Fires every rule whose time has come for an incident still not acknowledged (or not resolved):
+   * notifies the rule's channel, raises the priority if the rule says so, notes it on the timeline.
+   * Each rule fires once per incident (itil_escalations). Returns how many fired.
+   */
+  async escalate(): Promise<number> {
+    const due = await this.db.query<ManagedIncident & { rule_id: string; rule_kind: 'acknowledge' | 'resolve'; after_s: number; channel_id: string; raise_priority: boolean; channel_name: string; hostname: string | null }>(
+      `SELECT i.*, r.id AS rule_id, r.kind AS rule_kind, r.after_s, r.channel_id, r.raise_priority, c.name AS channel_name,
+              (SELECT hostname FROM hosts h WHERE h.id = i.host_id) AS hostname
+       FROM itil_escalation_rules r
+       JOIN monitor_incidents i ON i.priority = r.priority
+       JOIN monitor_channels c ON c.id = r.channel_id
+       WHERE ((r.kind = 'acknowledge' AND i.state = 'open' AND i.acknowledged_at IS NULL) OR (r.kind = 'resolve' AND i.state IN ('open', 'acknowledged')))
+         AND i.opened_at <= now() - make_interval(secs => r.after_s)
+         AND NOT EXISTS (SELECT 1 FROM itil_escalations e WHERE e.incident_id = i.id AND e.rule_id = r.id)
+       ORDER BY i.opened_at, r.after_s LIMIT 500`,
+    );
+    let fired = 0;
+    for (const d of due.rows) {
+      const done = await this.db.tx(async (q) => {
+        const claimed = await q.query('INSERT INTO itil_escalations (incident_id, rule_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [d.id, d.rule_id]);
+        if (!claimed.rowCount) return false; // another node (or tick) fired it
+        const what = d.rule_kind === 'acknowledge' ? 'acknowledged' : 'resolved';
+        const priority = d.raise_priority ? raised(d.priority!) : d.priority!;
+        if (priority !== d.priority) {
+          await q.query('UPDATE monitor_incidents SET priority = $2, priority_manual = true WHERE id = $1', [d.id, priority]);
+          await addTimeline(q, d.id, 'priority', 'system', `${d.priority} -> ${priority}: not ${what} within ${d.after_s} s`);
+        }
+        const sent = await this.notifier.enqueueTo(d.channel_id, 'escalation', {
+          incident: { id: d.id, title: d.title, priority, severity: d.severity, state: d.state, opened_at: new Date(d.opened_at).toISOString() },
+          escalation: { rule_id: d.rule_id, kind: d.rule_kind, after_s: d.after_s },
+          host: { id: d.host_id, hostname: d.hostname },
+          sent_at: new Date().toISOString(),
+        }, q);
+        await addTimeline(q, d.id, 'escalated', 'system', `not ${what} within ${d.after_s} s: ${sent ? 'notified' : 'channel disabled, not notified:'} ${d.channel_name}`);
+        return true;
+      });
+      if (done) fired++;
+    }
+    if (fired) {
+      this.notifier.kick();
+      this.log.warn({ fired }, 'incidents escalated');
+    }
+    return fired;
+  }
+}

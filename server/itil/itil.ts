@@ -1,0 +1,61 @@
+/**
+ * The ITIL processes of one server node (docs/itil.md), built on the monitor's incidents, the
+ * task service and the CMDB: incident management (priority, assignee, escalation) problem management (known errors) and change management (change requests) and release management. The escalation
+ * timer runs on the node holding the monitor lease.
+ */
+import type { Logger } from '../log.js';
+import type { Monitor } from '../monitor/monitor.js';
+import type { Db } from '../store/db.js';
+import { IncidentManagement } from './incident-management.js';
+import { KnownErrors } from './known-errors.js';
+import { ChangeRequests } from './changes.js';
+import { Releases } from './releases.js';
+import type { TaskService } from '../tasks/task-service.js';
+
+export interface ItilDeps {
+  db: Db;
+  log: Logger;
+  monitor: Monitor;
+  /** Does this node hold the monitor lease? Escalations fire on that node only. */
+  leader(): boolean;
+  tickMs: number;
+  /** The task service releases run through (built after this, hence a getter). */
+  tasks(): TaskService;
+  /** Size of an uploaded file of the task file store, null when absent. */
+  fileSize(sha256: string): Promise<number | null>;
+}
+
+export class Itil {
+  readonly incidents: IncidentManagement;
+  readonly knownErrors: KnownErrors;
+  readonly changes: ChangeRequests;
+  readonly releases: Releases;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+
+  constructor(private readonly deps: ItilDeps) {
+    this.incidents = new IncidentManagement(deps.db, deps.log, deps.monitor.notifier);
+    this.knownErrors = new KnownErrors(deps.db);
+    this.changes = new ChangeRequests(deps.db);
+    this.releases = new Releases(deps.db, deps.log, deps.tasks, deps.fileSize);
+    deps.monitor.problemOpened.push((p) => this.incidents.onProblemOpened(p), (p) => this.knownErrors.onProblemOpened(p));
+  }
+
+  async start(): Promise<void> {
+    await this.releases.start();
+    this.timer = setInterval(() => {
+      if (!this.deps.leader()) return;
+      this.ticking ??= this.incidents.escalate()
+        .then(() => undefined)
+        .catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'escalation timer failed; retrying at the next tick'))
+        .finally(() => (this.ticking = undefined));
+    }, this.deps.tickMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.releases.stop();
+    await this.ticking;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Problem management: known errors (a root cause shared by incidents) with their status
+ * (investigating -> known_error -> resolved, resolved may be reopened), suspected and confirmed
+ * cause, workaround and linked incidents. A known error with a rule (a trigger ref, optionally a
+ * host group) links each new incident whose problem comes from that trigger on a host of that group.
+ */
+import { randomUUID } from 'node:crypto';
+import { groupsOfHost } from '../cmdb/targets.js';
+import { AppError, notFound } from '../errors.js';
+import { incidentNotFound, type ProblemRecord } from '../monitor/problem-store.js';
+import type { Db, Queryable } from '../store/db.js';
+import { addTimeline } from './incident-management.js';
+
+export const KNOWN_ERROR_STATES = ['investigating', 'known_error', 'resolved'] as const;
+export type KnownErrorStatus = (typeof KNOWN_ERROR_STATES)[number];
+
+const NEXT: Record<KnownErrorStatus, readonly KnownErrorStatus[]> = {
+  investigating: ['known_error', 'resolved'],
+  known_error: ['resolved', 'investigating'],
+  resolved: ['investigating'],
+};
+export const canMoveKnownError = (from: KnownErrorStatus, to: KnownErrorStatus): boolean => from === to || NEXT[from].includes(to);
+
+export interface KnownError {
+  id: string;
+  title: string;
+  status: KnownErrorStatus;
+  suspected_cause: string;
+  root_cause: string;
+  workaround: string;
+  match_trigger_ref: string | null;
+  match_host_group_id: string | null;
+  created_at: Date;
+  created_by: string;
+  updated_at: Date;
+  resolved_at: Date | null;
+  version: number;
+}
+
+export interface KnownErrorFields {
+  title?: string;
+  status?: KnownErrorStatus;
+  suspected_cause?: string;
+  root_cause?: string;
+  workaround?: string;
+  match_trigger_ref?: string | null;
+  match_host_group_id?: string | null;
+}
+
+export const knownErrorNotFound = () => notFound('known error', 'KNOWN_ERROR_NOT_FOUND');
+
+export class KnownErrors {
+  constructor(private readonly db: Db) {}
+
+  async get(id: string, q: Queryable = this.db): Promise<KnownError> {
+    const r = await q.query<KnownError>('SELECT * FROM itil_known_errors WHERE id = $1', [id]);
+    if (!r.rows[0]) throw knownErrorNotFound();
+    return r.rows[0];
+  }
+
+  async list(f: { status?: KnownErrorStatus }): Promise<KnownError[]> {
+    return (await this.db.query<KnownError>('SELECT * FROM itil_known_errors WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id DESC LIMIT 1000', [f.status ?? null])).rows;
+  }
+
+  /** A new known error; `fromIncident` links that incident and, without a rule given, takes its first problem's trigger as the rule. */
+  async create(f: KnownErrorFields & { title: string }, fromIncident: string | undefined, by: string): Promise<KnownError> {
+    return this.db.tx(async (q) => {
+      let triggerRef = f.match_trigger_ref ?? null;
+      if (fromIncident) {
+        const first = await q.query<{ trigger_ref: string }>('SELECT trigger_ref FROM monitor_problems WHERE incident_id = $1 ORDER BY opened_at, id LIMIT 1', [fromIncident]);
+        if (!(await q.query('SELECT 1 FROM monitor_incidents WHERE id = $1', [fromIncident])).rows.length) {
+          throw new AppError('INCIDENT_NOT_FOUND', 400, 'no incident has this id', { field: 'body.from_incident_id' });
+        }
+        if (f.match_trigger_ref === undefined) triggerRef = first.rows[0]?.trigger_ref ?? null;
+      }
+      await this.checkGroup(q, f.match_host_group_id);
+      const id = randomUUID();
+      await q.query(
+        `INSERT INTO itil_known_errors (id, title, status, suspected_cause, root_cause, workaround, match_trigger_ref, match_host_group_id, created_by, resolved_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $3 = 'resolved' THEN now() END)`,
+        [id, f.title, f.status ?? 'investigating', f.suspected_cause ?? '', f.root_cause ?? '', f.workaround ?? '', triggerRef, f.match_host_group_id ?? null, by],
+      );
+      if (fromIncident) await this.linkIn(q, id, fromIncident, by);
+      return this.get(id, q);
+    });
+  }
+
+  async update(id: string, version: number | undefined, f: KnownErrorFields): Promise<KnownError> {
+    return this.db.tx(async (q) => {
+      const cur = (await q.query<KnownError>('SELECT * FROM itil_known_errors WHERE id = $1 FOR UPDATE', [id])).rows[0];
+      if (!cur) throw knownErrorNotFound();
+      if (version !== undefined && version !== cur.version) throw new AppError('PRECONDITION_FAILED', 412, 'the known error changed since you read it');
+      if (f.status && !canMoveKnownError(cur.status, f.status)) {
+        throw new AppError('KNOWN_ERROR_BAD_TRANSITION', 409, `a known error that is ${cur.status} cannot become ${f.status}`, { allowed: NEXT[cur.status] });
+      }
+      if (f.match_host_group_id !== undefined) await this.checkGroup(q, f.match_host_group_id);
+      const next = { ...cur, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) } as KnownError;
+      return (await q.query<KnownError>(
+        `UPDATE itil_known_errors SET title = $2, status = $3, suspected_cause = $4, root_cause = $5, workaround = $6, match_trigger_ref = $7,
+           match_host_group_id = $8, updated_at = now(), version = version + 1,
+           resolved_at = CASE WHEN $3 = 'resolved' THEN COALESCE(resolved_at, now()) ELSE NULL END
+         WHERE id = $1 RETURNING *`,
+        [id, next.title, next.status, next.suspected_cause, next.root_cause, next.workaround, next.match_trigger_ref, next.match_host_group_id],
+      )).rows[0];
+    });
+  }
+
+  async link(id: string, incidentId: string, by: string): Promise<void> {
+    await this.db.tx(async (q) => {
+      await this.get(id, q);
+      if (!(await q.query('SELECT 1 FROM monitor_incidents WHERE id = $1', [incidentId])).rows.length) throw incidentNotFound();
+      await this.linkIn(q, id, incidentId, by);
+    });
+  }
+
+  async unlink(id: string, incidentId: string, by: string): Promise<void> {
+    await this.db.tx(async (q) => {
+      const r = await q.query('DELETE FROM itil_known_error_incidents WHERE known_error_id = $1 AND incident_id = $2', [id, incidentId]);
+      if (!r.rowCount) throw new AppError('KNOWN_ERROR_LINK_NOT_FOUND', 404, 'this incident is not linked to this known error');
+      await addTimeline(q, incidentId, 'known_error_unlinked', by, id);
+    });
+  }
+
+  async incidentsOf(id: string): Promise<{ incident_id: string; title: string; state: string; opened_at: Date; linked_by: string; linked_at: Date }[]> {
+    return (await this.db.query<{ incident_id: string; title: string; state: string; opened_at: Date; linked_by: string; linked_at: Date }>(
+      `SELECT l.incident_id, i.title, i.state, i.opened_at, l.linked_by, l.linked_at FROM itil_known_error_incidents l
+       JOIN monitor_incidents i ON i.id = l.incident_id WHERE l.known_error_id = $1 ORDER BY i.opened_at DESC LIMIT 1000`,
+      [id],
+    )).rows;
+  }
+
+  async ofIncident(incidentId: string): Promise<(KnownError & { linked_by: string; linked_at: Date })[]> {
+    return (await this.db.query<KnownError & { linked_by: string; linked_at: Date }>(
+      `SELECT k.*, l.linked_by, l.linked_at FROM itil_known_error_incidents l JOIN itil_known_errors k ON k.id = l.known_error_id
+       WHERE l.incident_id = $1 ORDER BY l.linked_at`,
+      [incidentId],
+    )).rows;
+  }
+
+  /** The rule: a problem from a known error's trigger (on a host of its group, if it names one) links its incident. */
+  async onProblemOpened(p: ProblemRecord): Promise<void> {
+    if (!p.incident_id) return;
+    const candidates = (await this.db.query<KnownError>(`SELECT * FROM itil_known_errors WHERE status <> 'resolved' AND match_trigger_ref = $1`, [p.trigger_ref])).rows;
+    if (!candidates.length) return;
+    const groups = candidates.some((k) => k.match_host_group_id) ? new Set(await groupsOfHost(this.db, p.host_id)) : new Set<string>();
+    for (const k of candidates) {
+      if (k.match_host_group_id && !groups.has(k.match_host_group_id)) continue;
+      await this.db.tx((q) => this.linkIn(q, k.id, p.incident_id!, 'rule'));
+    }
+  }
+
+  private async linkIn(q: Queryable, id: string, incidentId: string, by: string): Promise<void> {
+    const r = await q.query('INSERT INTO itil_known_error_incidents (known_error_id, incident_id, linked_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [id, incidentId, by]);
+    if (r.rowCount) {
+      const k = await this.get(id, q);
+      await addTimeline(q, incidentId, 'known_error_linked', by === 'rule' ? 'system' : by, `${k.title}${k.workaround ? ` — workaround: ${k.workaround}` : ''}`);
+    }
+  }
+
+  private async checkGroup(q: Queryable, groupId: string | null | undefined): Promise<void> {
+    if (!groupId) return;
+    if (!(await q.query('SELECT 1 FROM host_groups WHERE id = $1', [groupId])).rows.length) {
+      throw new AppError('HOST_GROUP_NOT_FOUND', 400, 'no host group has this id', { field: 'body.match_host_group_id' });
+    }
+  }
+}
