@@ -43,9 +43,17 @@ interface Peer {
   send(body: string): Promise<void>;
   /** One 30-day range query for one series. */
   query(): Promise<void>;
-  /** Stops taking points and measures bytes at rest: [label, bytes][] (the first is the headline). */
-  atRest(): Promise<Array<[string, number]>>;
+  /** Stops taking points and measures bytes on disk at rest. */
+  atRest(): Promise<Sizes>;
   close(): Promise<void>;
+}
+
+interface Sizes {
+  /** The points themselves: the raw tier, VictoriaMetrics' data, QuestDB's points table. */
+  points: number;
+  /** Everything the store keeps for them (rollups, series, index, batch ids). */
+  everything: number;
+  detail: string;
 }
 
 interface Figures {
@@ -54,7 +62,7 @@ interface Figures {
   seconds: number;
   latencies: number[];
   queryMs: number[];
-  sizes: Array<[string, number]>;
+  sizes: Sizes;
 }
 
 const QUERY_RUNS = 50;
@@ -81,7 +89,9 @@ async function stopProcess(child: ChildProcess, ms = 30_000): Promise<void> {
   clearTimeout(timer);
 }
 
-const duBytes = (path: string) => (existsSync(path) ? Number(execFileSync('du', ['-sb', path], { encoding: 'utf8' }).split('\t')[0]) : 0);
+/** Bytes a folder takes on disk (blocks in use: QuestDB's column files are sparse, their apparent size is not what they take). */
+const duBytes = (path: string) => (existsSync(path) ? Number(execFileSync('du', ['-s', '--block-size=1', path], { encoding: 'utf8' }).split('\t')[0]) : 0);
+const perPoint = (bytes: number, points: number) => (bytes / points).toFixed(2);
 
 /** AutoWatch in this process on its own database, with an API key holding metrics:write and one enrolled host per Telegraf host. */
 async function autowatchPeer(name: string, set: TelegrafSet, env: Record<string, string>, databaseUrl: string | undefined, qdbDataDir?: string): Promise<Peer> {
@@ -151,8 +161,8 @@ async function autowatchPeer(name: string, set: TelegrafSet, env: Record<string,
         }, 300_000);
         const tables = execFileSync('ls', [join(qdbDataDir!, 'db')], { encoding: 'utf8' }).split('\n').filter((t) => t.startsWith('aw_'));
         const sized = tables.map((t) => [t.replace(/~\d+$/, ''), duBytes(join(qdbDataDir!, 'db', t))] as [string, number]);
-        const points = sized.filter(([t]) => t.startsWith('aw_points')).reduce((a, [, b]) => a + b, 0);
-        return [['aw_points', points], ['all aw_ tables', sized.reduce((a, [, b]) => a + b, 0)]];
+        const points = sized.filter(([t]) => t === 'aw_points').reduce((a, [, b]) => a + b, 0);
+        return { points, everything: sized.reduce((a, [, b]) => a + b, 0), detail: sized.map(([t, b]) => `${t} ${perPoint(b, set.points)}`).join(', ') };
       }
       const parts = ['metric_chunks_t0', 'metric_chunks_t60', 'metric_chunks_t3600'];
       await db.exec(`VACUUM FULL ${parts.join(', ')}, metric_series, ingest_batches, metric_wal, metric_checkpoints`);
@@ -161,13 +171,11 @@ async function autowatchPeer(name: string, set: TelegrafSet, env: Record<string,
         return Number(rows[0].b);
       };
       const { rows } = await db.query<{ b: string }>(`SELECT sum(octet_length(data))::bigint AS b FROM metric_chunks_t0`);
-      return [
-        ['raw tier', await size(['metric_chunks_t0'])],
-        ['raw encoded', Number(rows[0].b)],
-        ['1m tier', await size(['metric_chunks_t60'])],
-        ['1h tier', await size(['metric_chunks_t3600'])],
-        ['all metric tables', await size([...parts, 'metric_series', 'ingest_batches', 'metric_wal', 'metric_checkpoints'])],
-      ];
+      const raw = await size(['metric_chunks_t0']);
+      const others = ['metric_series', 'ingest_batches', 'metric_wal', 'metric_checkpoints'];
+      const detail = [`raw ${perPoint(raw, set.points)} (encoded ${perPoint(Number(rows[0].b), set.points)})`];
+      for (const rel of [...parts.slice(1), ...others]) detail.push(`${rel.replace('metric_chunks_t60', '1m').replace('metric_chunks_t3600', '1h')} ${perPoint(await size([rel]), set.points)}`);
+      return { points: raw, everything: await size([...parts, ...others]), detail: detail.join(', ') };
     },
     async close() {
       await stop();
@@ -179,7 +187,7 @@ async function autowatchPeer(name: string, set: TelegrafSet, env: Record<string,
 }
 
 /** VictoriaMetrics (Debian's victoria-metrics), loopback only, data in a temporary folder. */
-async function victoriaPeer(): Promise<Peer | undefined> {
+async function victoriaPeer(points: number): Promise<Peer | undefined> {
   const bin = ['/usr/bin/victoria-metrics', '/usr/bin/victoriametrics'].find(existsSync);
   if (!bin) {
     console.log('VictoriaMetrics skipped: not installed (apt-get install -y victoria-metrics).');
@@ -190,9 +198,9 @@ async function victoriaPeer(): Promise<Peer | undefined> {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(bin, [`-storageDataPath=${dir}`, `-httpListenAddr=127.0.0.1:${port}`, '-retentionPeriod=100y', '-loggerLevel=ERROR'], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor('VictoriaMetrics', async () => (await fetch(`${url}/health`)).ok, 30_000);
-  const version = await (await fetch(`${url}/metrics`)).text().then((t) => /vm_app_version\{version="([^"]+)"/.exec(t)?.[1] ?? '?');
+  const version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'victoria-metrics'], { encoding: 'utf8' }).split('+')[0];
   return {
-    name: `VictoriaMetrics (${version.replace(/^victoria-metrics-/, '').split('-')[0]})`,
+    name: `VictoriaMetrics ${version}`,
     async send(body) {
       const res = await fetch(`${url}/write`, { method: 'POST', body });
       if (res.status !== 204) throw new Error(`VictoriaMetrics /write answered ${res.status}: ${await res.text()}`);
@@ -217,7 +225,9 @@ async function victoriaPeer(): Promise<Peer | undefined> {
         if (!steady) await new Promise((r) => setTimeout(r, 2000));
         return steady;
       }, 300_000);
-      return [['data', duBytes(join(dir, 'data'))], ['data + index', duBytes(join(dir, 'data')) + duBytes(join(dir, 'indexdb'))]];
+      const data = duBytes(join(dir, 'data'));
+      const index = duBytes(join(dir, 'indexdb'));
+      return { points: data, everything: data + index, detail: `data ${perPoint(data, points)}, indexdb ${perPoint(index, points)}` };
     },
     async close() {
       await stopProcess(child);
@@ -227,7 +237,7 @@ async function victoriaPeer(): Promise<Peer | undefined> {
 }
 
 /** QuestDB 9.3.5 from ../shared/questdb on free ports with its data under /tmp, or undefined where absent. */
-async function startQuestDb(): Promise<{ url: string; dataDir: string; stop(): void } | undefined> {
+async function startQuestDb(): Promise<{ url: string; pgUrl: string; dataDir: string; stop(): void } | undefined> {
   const home = join(process.cwd(), '..', 'shared', 'questdb');
   if (!existsSync(join(home, 'start.sh'))) {
     console.log('QuestDB skipped: ../shared/questdb is not there.');
@@ -245,6 +255,7 @@ async function startQuestDb(): Promise<{ url: string; dataDir: string; stop(): v
   }
   return {
     url: `http://127.0.0.1:${http}`,
+    pgUrl: `postgres://admin:quest@127.0.0.1:${pgPort}/qdb`,
     dataDir,
     stop() {
       execFileSync(join(home, 'stop.sh'), [dataDir], { stdio: 'ignore', timeout: 60_000 });
@@ -297,13 +308,13 @@ export async function runPeers(opts: PeerOptions): Promise<void> {
       const qdb = await startQuestDb();
       if (qdb) {
         cleanups.push(() => qdb.stop());
-        const p = await autowatchPeer('AutoWatch on QuestDB', set, { METRICS_STORE: 'questdb', QUESTDB_URL: qdb.url }, opts.databaseUrl, qdb.dataDir);
+        const p = await autowatchPeer('AutoWatch on QuestDB', set, { METRICS_STORE: 'questdb', QUESTDB_URL: qdb.url, QUESTDB_PG_URL: qdb.pgUrl }, opts.databaseUrl, qdb.dataDir);
         peers.push(p);
         cleanups.push(() => p.close());
       }
     }
     if (stores.has('victoria')) {
-      const p = await victoriaPeer();
+      const p = await victoriaPeer(set.points);
       if (p) {
         peers.push(p);
         cleanups.push(() => p.close());
@@ -336,24 +347,15 @@ function printTable(figures: Figures[]): void {
   const rate = (f: Figures) => f.points / f.seconds;
   const vm = figures.find((f) => f.store.startsWith('VictoriaMetrics'));
   console.table(
-    figures.map((f) => {
-      const row: Record<string, string | number> = {
-        store: f.store,
-        'points/s acknowledged': Math.round(rate(f)),
-        'ack p50 ms': +quantile(f.latencies, 0.5).toFixed(1),
-        'ack p99 ms': +quantile(f.latencies, 0.99).toFixed(1),
-        '30-day query p99 ms': +quantile(f.queryMs, 0.99).toFixed(1),
-      };
-      for (const [label, bytes] of f.sizes) row[`${label} B/point`] = +(bytes / f.points).toFixed(3);
-      if (vm && f !== vm) row['rate / VictoriaMetrics'] = +(rate(f) / rate(vm)).toFixed(2);
-      return row;
-    }),
+    figures.map((f) => ({
+      store: f.store,
+      'points/s acknowledged': Math.round(rate(f)),
+      'ack p50 / p99 ms': `${quantile(f.latencies, 0.5).toFixed(0)} / ${quantile(f.latencies, 0.99).toFixed(0)}`,
+      'B/point at rest (points)': +(f.sizes.points / f.points).toFixed(3),
+      'B/point at rest (everything)': +(f.sizes.everything / f.points).toFixed(3),
+      '30-day query p99 ms': +quantile(f.queryMs, 0.99).toFixed(1),
+      ...(vm ? { 'vs VictoriaMetrics: bytes / rate': f === vm ? '1 / 1' : `${(f.sizes.points / vm.sizes.points).toFixed(2)} / ${(rate(f) / rate(vm)).toFixed(2)}` } : {}),
+    })),
   );
-  if (vm) {
-    const vmBytes = vm.sizes[0][1];
-    for (const f of figures) {
-      if (f === vm) continue;
-      console.log(`${f.store}: ${f.sizes[0][0]} ${(f.sizes[0][1] / vmBytes).toFixed(2)}x VictoriaMetrics' data bytes; intake ${((100 * rate(f)) / rate(vm)).toFixed(0)} % of its rate`);
-    }
-  }
+  for (const f of figures) console.log(`${f.store}, B/point at rest: ${f.sizes.detail}`);
 }
