@@ -41,6 +41,8 @@ interface Peer {
   name: string;
   /** Sends one body; resolves when the store acknowledged it. */
   send(body: string): Promise<void>;
+  /** Makes every acknowledged point searchable (VictoriaMetrics buffers the newest for about a second). */
+  ready?(): Promise<void>;
   /** One 30-day range query for one series. */
   query(): Promise<void>;
   /** Stops taking points and measures bytes on disk at rest. */
@@ -222,6 +224,9 @@ async function victoriaPeer(points: number): Promise<Peer | undefined> {
       const res = await resend(() => fetch(`${url}/write`, { method: 'POST', body }));
       if (res.status !== 204) throw new Error(`VictoriaMetrics /write answered ${res.status}: ${await res.text()}`);
     },
+    async ready() {
+      await fetch(`${url}/internal/force_flush`);
+    },
     async query() {
       const end = Math.floor(Date.now() / 1000);
       const q = encodeURIComponent('cpu_usage_idle{host="tg-0",cpu="cpu-total"}');
@@ -345,6 +350,7 @@ export async function runPeers(opts: PeerOptions): Promise<void> {
     const figures: Figures[] = [];
     for (const peer of peers) {
       const queryMs: number[] = [];
+      await peer.ready?.();
       await peer.query();
       for (let i = 0; i < QUERY_RUNS; i++) {
         const t0 = performance.now();
