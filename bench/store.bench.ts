@@ -10,8 +10,14 @@
  *   npm run bench:store                     PGlite only
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:store
  * BENCH_SERIES and BENCH_DAYS shrink or grow the write part.
+ *
+ * Then the stores side by side on a Telegraf-shaped set pushed through /api/v1/write (bench/store-peers.ts):
+ * AutoWatch on Postgres (DATABASE_URL, else PGlite), on QuestDB (../shared/questdb) and VictoriaMetrics.
+ *   npm run bench:store -- --peers-only --hosts 200 --hours 6     the issue's 21.6 M points
+ *   flags: --hosts 20 --hours 6 --stores postgres,questdb,victoria --concurrency 8 --steps-per-request 140
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Bench } from 'tinybench';
 import { openDb, type Db } from '../server/store/db.js';
@@ -20,6 +26,7 @@ import type { IngestBatch } from '../server/store/metric-store.js';
 import { PostgresMetricStore } from '../server/store/postgres/chunk-store.js';
 import { bytesCounter, constant, cpuPercent, DAY_OF_10S, memoryBytes, SAMPLE_START_MS, seededRandom } from '../server/store/series/sample-series.js';
 import { parseTiers } from '../server/store/series/tiers.js';
+import { runPeers, type PeerOptions } from './store-peers.js';
 
 const SERIES = Number(process.env.BENCH_SERIES ?? 1000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 1);
@@ -212,12 +219,32 @@ async function run(target: Target): Promise<void> {
   await qstore.close();
 }
 
-const measured = await targets();
+const { values: flags } = parseArgs({
+  options: {
+    'peers-only': { type: 'boolean', default: false },
+    hosts: { type: 'string', default: '20' },
+    hours: { type: 'string', default: '6' },
+    stores: { type: 'string', default: 'postgres,questdb,victoria' },
+    concurrency: { type: 'string', default: '8' },
+    'steps-per-request': { type: 'string', default: '140' },
+  },
+});
 console.log(`node ${process.version}; figures measured while the machine does whatever else it does: say so when quoting them.`);
-for (const target of measured) {
-  try {
-    await run(target);
-  } finally {
-    await target.close();
+if (!flags['peers-only']) {
+  const measured = await targets();
+  for (const target of measured) {
+    try {
+      await run(target);
+    } finally {
+      await target.close();
+    }
   }
 }
+await runPeers({
+  hosts: Number(flags.hosts),
+  hours: Number(flags.hours),
+  concurrency: Number(flags.concurrency),
+  stepsPerRequest: Number(flags['steps-per-request']),
+  databaseUrl: process.env.DATABASE_URL,
+  stores: flags.stores!.split(',') as PeerOptions['stores'],
+});

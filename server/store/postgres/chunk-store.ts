@@ -14,7 +14,7 @@ import type { Db, Queryable } from '../db.js';
 import type { Labels } from '../../protocol/messages.js';
 import type { Logger } from '../../log.js';
 import { InvalidWriteError, type IngestBatch, type MetricStore, type RetentionReport, type SeriesIdentity, type SeriesQuery, type SeriesResult } from '../metric-store.js';
-import { decodeXorChunk, XorChunkEncoder } from '../series/xor-chunk.js';
+import { decodeRawChunk, encodeRawChunk } from '../series/decimal-chunk.js';
 import { decodeBuckets, encodeBuckets, type RollupBucket } from '../series/rollup.js';
 import { mergeBucketRuns, mergePoints, PendingPoints } from '../series/pending-points.js';
 import { chooseTier, chunkStartOf, type Tier, type TierEstimate } from '../series/tiers.js';
@@ -206,7 +206,7 @@ export class PostgresMetricStore implements MetricStore {
     return series.map((s) => {
       const stored = chunks.get(s.id) ?? [];
       if (tier.widthMs === 0) {
-        let points: SeriesPoints = concatPoints(stored.map(decodeXorChunk));
+        let points: SeriesPoints = concatPoints(stored.map(decodeRawChunk));
         for (const set of read.sets) points = mergePoints(points, set.points.rawPoints(s.id));
         const a = answerFromPoints(points, q.from, q.to, read.choice.stepMs, q.fn);
         return { name: s.name, labels: s.labels, tier: tier.label, stepMs: a.stepMs, points: a.points };
@@ -351,10 +351,8 @@ export class PostgresMetricStore implements MetricStore {
             let encoded: Uint8Array;
             let count: number;
             if (key.tier === 0) {
-              const merged = mergePoints(old ? decodeXorChunk(old) : { t: [], v: [] }, rawAdd[i]!);
-              const enc = new XorChunkEncoder(merged.t.length);
-              for (let j = 0; j < merged.t.length; j++) enc.append(merged.t[j], merged.v[j]);
-              encoded = enc.bytes();
+              const merged = mergePoints(old ? decodeRawChunk(old) : { t: [], v: [] }, rawAdd[i]!);
+              encoded = encodeRawChunk(merged.t, merged.v);
               count = merged.t.length;
             } else {
               const merged = mergeBucketRuns(old ? decodeBuckets(old).buckets : [], bucketAdd[i]!);
