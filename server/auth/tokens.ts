@@ -43,7 +43,3 @@ export function parseBearer(header: string): BearerCredential {
   }
   throw malformed('the bearer token is not a session token or an API key');
 }
-
-export function isTokenOf(prefix: string, token: string): boolean {
-  return token.startsWith(prefix) && TOKEN_BODY.test(token.slice(prefix.length));
-}

@@ -141,11 +141,6 @@ export function finishPage<T>(
   return out;
 }
 
-/** Meta for a collection that pages by one key only (its own store query): next_cursor and total. */
-export function pageMeta(limit: number, next: unknown[] | null, total?: number): Record<string, unknown> {
-  return { limit, next_cursor: next ? encodeCursor(next) : null, ...(total === undefined ? {} : { total }) };
-}
-
 /** Cursors are opaque to callers: base64url of JSON { s: sort, k: key values }. */
 export function encodeCursor(key: unknown[], sort = ''): string {
   const values = key.map((v) => (v instanceof Date ? v.toISOString() : v));

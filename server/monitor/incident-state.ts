@@ -15,5 +15,3 @@ const NEXT: Record<IncidentState, readonly IncidentState[]> = {
 
 export const canMove = (from: IncidentState, to: IncidentState): boolean => NEXT[from].includes(to);
 export const nextStates = (from: IncidentState): readonly IncidentState[] => NEXT[from];
-/** States in which new problems of the same host join the incident rather than open another. */
-export const isActive = (s: IncidentState): boolean => s === 'open' || s === 'acknowledged';
