@@ -24,6 +24,9 @@ export interface BenchOptions {
   drainS: number;
   /** Seconds into the window at which the started servers get SIGTERM and are started again. */
   restartAtS: number | undefined;
+  /** Where the started servers keep metrics: the Postgres store, or QuestDB at `questdbUrl`. */
+  metricsStore: 'postgres' | 'questdb';
+  questdbUrl: string | undefined;
 }
 
 export const USAGE = `Usage: npm run bench:agents -- --agents N --duration S [options]
@@ -44,7 +47,10 @@ export const USAGE = `Usage: npm run bench:agents -- --agents N --duration S [op
   --drain S               wait at most S seconds for outstanding acks at the end (default 10)
   --restart-at S          S seconds into the window, restart the started servers (SIGTERM, then
                           start again on the same port); prints how long until every agent was back
-                          and compares the points stored with the points acknowledged`;
+                          and compares the points stored with the points acknowledged
+  --metrics-store STORE   postgres (default) or questdb: the metric store of the started servers
+  --questdb-url URL       QuestDB's HTTP address for --metrics-store questdb (default http://127.0.0.1:9000;
+                          reads use QUESTDB_PG_URL or port 8812 of that host)`;
 
 export const MAX_AGENTS_PER_WORKER = 15_000;
 const DEFAULT_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -98,6 +104,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       'agents-per-address': { type: 'string' },
       drain: { type: 'string' },
       'restart-at': { type: 'string' },
+      'metrics-store': { type: 'string' },
+      'questdb-url': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -136,8 +144,14 @@ export function parseOptions(argv: string[]): BenchOptions {
   const restartAtS = v['restart-at'] === undefined ? undefined : num(v['restart-at'], 'restart-at', undefined, (n) => n >= 0 && n < durationS, 'seconds within the window');
   if (restartAtS !== undefined && target) throw new UsageError('--restart-at restarts the servers the generator starts: not with --url');
   const port = v.port === undefined ? undefined : num(v.port, 'port', undefined, int(1, 65_535), 'a port number');
+  const metricsStore = v['metrics-store'] ?? 'postgres';
+  if (metricsStore !== 'postgres' && metricsStore !== 'questdb') throw new UsageError(`--metrics-store must be postgres or questdb, got "${metricsStore}"`);
+  if (metricsStore === 'questdb' && target) throw new UsageError('--metrics-store applies to the servers the generator starts: not with --url');
+  if (v['questdb-url'] !== undefined && metricsStore !== 'questdb') throw new UsageError('--questdb-url goes with --metrics-store questdb');
+  const questdbUrl = metricsStore === 'questdb' ? (v['questdb-url'] ?? 'http://127.0.0.1:9000') : undefined;
+  if (questdbUrl && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost)(:\d+)?\/?$/.test(questdbUrl)) throw new UsageError('--questdb-url must be an http:// URL on a loopback address');
   return {
-    agents, durationS, ratePerS, pointsPerFrame, rampS, workers, target, servers, serverPids, databaseUrl,
+    agents, durationS, ratePerS, pointsPerFrame, rampS, workers, target, servers, serverPids, databaseUrl, metricsStore, questdbUrl,
     token: v.token, port, agentsPerAddress, drainS, restartAtS,
   };
 }

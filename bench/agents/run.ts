@@ -120,6 +120,8 @@ async function run(opts: BenchOptions): Promise<Figures> {
       delete env.DATABASE_URL;
       delete env.REDIS_URL;
       if (db.url) env.DATABASE_URL = db.url;
+      env.METRICS_STORE = opts.metricsStore;
+      if (opts.questdbUrl) env.QUESTDB_URL = opts.questdbUrl;
       say(`starting ${opts.servers} server process${opts.servers > 1 ? 'es' : ''} on port ${port}`);
       restartFleet = () => startServers({ count: opts.servers, port, env, runDir, repoRoot: REPO_ROOT });
       fleet = await restartFleet();
@@ -216,7 +218,9 @@ async function run(opts: BenchOptions): Promise<Figures> {
       for (const e of summariseLogs(fleet.logFiles).slice(0, 15)) say(`server ${e.level} ×${e.count}: ${e.msg}`);
     }
     say(`generator workers peak RSS: ${workers.map((w) => w.final?.rssMb ?? '?').join(', ')} MB; resends ${total.resends}`);
-    if (restarted && runDb) {
+    if (restarted && runDb && opts.metricsStore === 'questdb') {
+      say(`restart: every agent back ${restarted.allBackMs === null ? 'NEVER (120 s)' : `${restarted.allBackMs} ms`} after SIGTERM; stored points are counted on the Postgres store only`);
+    } else if (restarted && runDb) {
       await fleet!.stop();
       const stored = await countStoredPoints(runDb);
       say(
