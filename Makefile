@@ -15,7 +15,7 @@ node_modules/.installed: package-lock.json
 install: node_modules/.installed
 
 # Built only when a source changed (file targets), so a second `make run` starts at once.
-TS_SOURCES := tsconfig.json $(shell find server agent bench test scripts docs/examples -name '*.ts' 2>/dev/null)
+TS_SOURCES := tsconfig.json $(shell find server agent protocol bench test scripts docs/examples -name '*.ts' 2>/dev/null)
 DASHBOARD_SOURCES := dashboard/index.html dashboard/tsconfig.json dashboard/vite.config.ts $(shell find dashboard/src -type f)
 
 dist/.built: node_modules/.installed $(TS_SOURCES)

@@ -19,9 +19,7 @@ import { Spool } from './spool.js';
 import { loadIdentity, saveIdentity } from './state.js';
 import { SeenOrders } from './tasks/seen-orders.js';
 import { TaskAgent } from './tasks/task-agent.js';
-import { PROJECT_ROOT } from '../server/paths.js';
-
-const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
+import { AGENT_VERSION as VERSION } from './version.js';
 
 const { values: args } = parseArgs({
   options: {

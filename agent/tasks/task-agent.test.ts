@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
-import { signOrder, type TaskOrder } from '../../server/protocol/task-order.js';
+import { signOrder, type TaskOrder } from '../../protocol/task-order.js';
 import { SeenOrders } from './seen-orders.js';
 import { TaskAgent } from './task-agent.js';
 import type { TaskPolicy } from './task-policy.js';
