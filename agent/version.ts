@@ -16,4 +16,5 @@ function checkoutVersion(): string {
   }
 }
 
-export const AGENT_VERSION: string = typeof AUTOWATCH_AGENT_VERSION === 'string' ? AUTOWATCH_AGENT_VERSION : checkoutVersion();
+export const BUNDLED = typeof AUTOWATCH_AGENT_VERSION === 'string';
+export const AGENT_VERSION: string = BUNDLED ? AUTOWATCH_AGENT_VERSION! : checkoutVersion();

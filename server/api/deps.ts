@@ -14,6 +14,7 @@ import type { MetricStore } from '../store/metric-store.js';
 import type { Monitor } from '../monitor/monitor.js';
 import type { TaskService } from '../tasks/task-service.js';
 import type { DownloadStats } from '../tasks/file-downloads.js';
+import type { AgentBundle } from '../http/agent-downloads.js';
 
 export interface ApiDeps {
   version: string;
@@ -36,6 +37,8 @@ export interface ApiDeps {
   monitor?: Monitor;
   /** Batch tasks (server/tasks). */
   tasks?: TaskService;
+  /** The agent bundle this node serves: hosts and agents lists mark agents on another version. */
+  agentBundle?: AgentBundle;
   /** Task file downloads served by this node (GET /agent-files/...). */
   taskDownloads?: DownloadStats;
 }
