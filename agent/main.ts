@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval S] [--plugin-dir DIR:DIR]
- *   [--refuse-remote-exec] [--allow-command LINE]... [--allow-plugin NAME]... [--version] (docs/agent.md)
+ *   [--refuse-remote-exec] [--allow-command LINE]... [--allow-plugin NAME]... [--enroll-only] [--version] (docs/agent.md)
  * Enrolls once (the token is needed only then), then runs until SIGINT/SIGTERM.
  */
 import { readFileSync, realpathSync } from 'node:fs';
@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     'allow-plugin': { type: 'string', multiple: true, default: process.env.AW_AGENT_ALLOW_PLUGINS?.split(',').filter(Boolean) ?? [] },
     help: { type: 'boolean', default: false },
     version: { type: 'boolean', default: false },
+    // install.sh enrolls before it starts the service, so the token never goes into the unit file.
+    'enroll-only': { type: 'boolean', default: false },
   },
 });
 
@@ -48,7 +50,7 @@ if (args.version) {
 }
 
 if (args.help || !args.server) {
-  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS] [--refuse-remote-exec] [--allow-command LINE]... [--allow-plugin NAME]...');
+  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS] [--refuse-remote-exec] [--allow-command LINE]... [--allow-plugin NAME]... [--enroll-only] [--version]');
   process.exit(args.help ? 0 : 2);
 }
 
@@ -75,6 +77,10 @@ if (!identity) {
   });
   saveIdentity(stateDir, identity);
   log.info({ agent: identity.agentId, stateDir }, 'enrolled');
+}
+if (args['enroll-only']) {
+  console.log(`enrolled as agent ${identity.agentId} (state in ${stateDir})`);
+  process.exit(0);
 }
 
 const localPolicy = { refuseRemoteExecution: args['refuse-remote-exec'], allowedCommands: args['allow-command'] };

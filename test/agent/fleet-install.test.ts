@@ -1,0 +1,162 @@
+/**
+ * The agent on a fleet, as an operator meets it (docs/agent.md): scripts/install.sh fetched from a
+ * running server and run by `sh` into a temporary prefix (--no-service), the bundle it installs run from
+ * an empty folder under /tmp (no node_modules above it) with only PATH and HOME set; the agent enrolls,
+ * comes online and its metrics arrive; a second install keeps its id; an agent-upgrade task moves it to
+ * a bundle of another version and it comes back reporting that version.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEnrollmentToken } from '../../server/auth/enrollment.js';
+import { PROJECT_ROOT } from '../../server/paths.js';
+import { buildAgent } from '../../scripts/build-agent.js';
+import { startApiServer, type ApiServer } from '../api/api-client.js';
+import { needs } from '../support/requires.js';
+import { until } from '../support/until.js';
+import { finishedHosts, runTask } from '../tasks/support.js';
+
+const INSTALL_SCRIPT = join(PROJECT_ROOT, 'scripts', 'install.sh');
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+needs('shellcheck').it('scripts/install.sh passes shellcheck', () => {
+  expect(() => execFileSync('shellcheck', ['--shell=sh', INSTALL_SCRIPT], { encoding: 'utf8' })).not.toThrow();
+});
+
+needs('curl').describe('the agent on a fleet: one-line install, run anywhere, upgrade by task', () => {
+  let t: ApiServer;
+  let work: string;
+  let served: string;
+  let token: string;
+  // Nothing of this process's environment: the installer and the agent get these two only.
+  const env = () => ({ PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: work });
+  const prefix = () => join(work, 'opt', 'autowatch-agent');
+  const stateDir = () => join(work, 'state');
+  let agent: ChildProcess | undefined;
+  let agentLog = '';
+
+  /** `curl … /downloads/install.sh | sh -s -- ARGS`, as the docs say; answers the printed command. */
+  const install = (...args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      const child = spawn('sh', ['-c', `curl -fsSL ${t.http}/downloads/install.sh | sh -s -- ${quoted}`], { cwd: work, env: env() });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  /** The printed command, run by `sh` from an empty folder in its own process group (an upgrade re-execs within it). */
+  const runAgent = (command: string) => {
+    const empty = mkdtempSync(join(work, 'run-'));
+    agentLog = '';
+    agent = spawn('sh', ['-c', command], { cwd: empty, env: env(), detached: true });
+    agent.stdout!.on('data', (d) => (agentLog += d));
+    agent.stderr!.on('data', (d) => (agentLog += d));
+  };
+  const stopAgent = async () => {
+    if (!agent?.pid) return;
+    try {
+      process.kill(-agent.pid, 'SIGTERM');
+    } catch {
+      return; // the group is gone already
+    }
+    await until('agent stopped', () => {
+      try {
+        process.kill(-agent!.pid!, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 10_000);
+  };
+  const agentView = async (id: string) => (await t.call('GET', `/api/v1/agents/${id}`, { headers: t.admin.auth })).body.data;
+  const identity = () => JSON.parse(readFileSync(join(stateDir(), 'identity.json'), 'utf8')) as { agentId: string; hostId: string };
+
+  beforeAll(async () => {
+    // Under /tmp, away from the checkout: no node_modules anywhere above the installed agent.
+    work = mkdtempSync('/tmp/aw-fleet-');
+    mkdirSync(join(work, 'served'));
+    served = (await buildAgent({ outfile: join(work, 'served', 'autowatch-agent.mjs'), version: '0.1.0-fleet.1' })).outfile;
+    t = await startApiServer({ AW_AGENT_BUNDLE: served });
+    token = (await createEnrollmentToken(t.server.deps.db, { createdBy: 'test', uses: 1, autoApprove: true })).token;
+  }, 120_000);
+  afterAll(async () => {
+    await stopAgent();
+    if (agentLog && process.env.AW_TEST_LOG) console.log(agentLog);
+    await t?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('serves the bundle, its SHA-256 and the script with its own address written in, without a login', async () => {
+    const bundle = await fetch(`${t.http}/downloads/autowatch-agent.mjs`);
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('x-autowatch-agent-version')).toBe('0.1.0-fleet.1');
+    expect(createHash('sha256').update(Buffer.from(await bundle.arrayBuffer())).digest('hex')).toBe(sha256(served));
+    expect(await (await fetch(`${t.http}/downloads/autowatch-agent.mjs.sha256`)).text()).toBe(`${sha256(served)}  autowatch-agent.mjs\n`);
+    const script = await (await fetch(`${t.http}/downloads/install.sh`)).text();
+    expect(script).toContain(`\nserver='${t.http}'\n`);
+    expect(script.replace(`server='${t.http}'`, "server=''")).toBe(readFileSync(INSTALL_SCRIPT, 'utf8'));
+  });
+
+  it('installs with --no-service; the bundle runs from an empty folder with PATH and HOME only, enrolls, comes online, sends metrics', async () => {
+    const first = await install('--no-service', '--prefix', prefix(), '--state-dir', stateDir(), '--token', token, '--agent-args', '--interval 1');
+    expect(first.code, first.stderr).toBe(0);
+    const installed = join(prefix(), 'autowatch-agent.mjs');
+    expect(sha256(installed)).toBe(sha256(served));
+    expect(statSync(stateDir()).mode & 0o777).toBe(0o700);
+    expect(execFileSync(process.execPath, [installed, '--version'], { env: env(), encoding: 'utf8' }).trim()).toBe('0.1.0-fleet.1');
+    const command = first.stdout.trim();
+    expect(command).toBe(`${process.execPath} ${installed} --server ${t.ws} --state-dir ${stateDir()} --token ${token} --interval 1`);
+    // No node_modules anywhere above the installed bundle.
+    for (let dir = prefix(); dir !== '/'; dir = dirname(dir)) expect(existsSync(join(dir, 'node_modules')), dir).toBe(false);
+
+    runAgent(command);
+    await until('enrolled', () => existsSync(join(stateDir(), 'identity.json')), 20_000);
+    const { agentId, hostId } = identity();
+    await until('agent online', async () => (await agentView(agentId))?.online === true, 20_000);
+    expect(await agentView(agentId)).toMatchObject({ state: 'active', version: '0.1.0-fleet.1', outdated: false });
+    await until('metrics arrive', async () => {
+      const series = await t.server.deps.metrics.query({ hostId, name: 'mem.total_bytes', from: 0, to: Date.now() + 60_000, maxPoints: 100 });
+      return (series[0]?.points.length ?? 0) >= 1;
+    }, 30_000);
+  });
+
+  it('a second install upgrades in place and keeps the identity', async () => {
+    const before = identity();
+    const again = await install('--no-service', '--prefix', prefix(), '--state-dir', stateDir(), '--agent-args', '--interval 1');
+    expect(again.code, again.stderr).toBe(0);
+    expect(identity()).toEqual(before);
+    // Enrolled already: the command needs no token any more.
+    expect(again.stdout).not.toContain('--token');
+    await stopAgent();
+    runAgent(again.stdout.trim());
+    await until('agent online again', async () => (await agentView(before.agentId))?.online === true, 20_000);
+    expect(identity().agentId).toBe(before.agentId);
+  });
+
+  it('an agent-upgrade task moves the running agent to the new bundle, and it comes back reporting its version', async () => {
+    const { agentId, hostId } = identity();
+    await buildAgent({ outfile: served, version: '0.1.0-fleet.2' });
+    const host = async () => (await t.call('GET', `/api/v1/hosts/${hostId}`, { headers: t.admin.auth })).body.data;
+    expect(await host()).toMatchObject({ agent_version: '0.1.0-fleet.1', agent_outdated: true });
+
+    const task = await runTask(t, { action: { kind: 'agent-upgrade' }, targets: { host_ids: [hostId] }, batch_size: 1 });
+    expect(task.action).toMatchObject({ kind: 'agent-upgrade', version: '0.1.0-fleet.2', sha256: sha256(served) });
+    const [h] = await finishedHosts(t, task.id, 30_000);
+    expect(h, agentLog).toMatchObject({ state: 'ok' });
+    expect(h.message).toMatch(/0\.1\.0-fleet\.2/);
+
+    await until('back online on the new version', async () => {
+      const a = await agentView(agentId);
+      return a?.online === true && a.version === '0.1.0-fleet.2';
+    }, 30_000);
+    expect(sha256(join(prefix(), 'autowatch-agent.mjs'))).toBe(sha256(served));
+    expect(await host()).toMatchObject({ agent_version: '0.1.0-fleet.2', agent_outdated: false });
+    // Without systemd the agent started the new file itself, in the same process group, and left.
+    expect(agentLog).toContain('starting the new agent in this one');
+  });
+});
