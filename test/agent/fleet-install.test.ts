@@ -160,3 +160,23 @@ needs('curl').describe('the agent on a fleet: one-line install, run anywhere, up
     expect(agentLog).toContain('starting the new agent in this one');
   });
 });
+
+describe('agent-upgrade without a bundle to serve', () => {
+  let t: ApiServer;
+  beforeAll(async () => {
+    t = await startApiServer({ AW_AGENT_BUNDLE: '/nonexistent/autowatch-agent.mjs' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('is refused with AGENT_BUNDLE_NOT_BUILT and makes no task; the downloads answer 404', async () => {
+    const host = (await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: 'no-bundle-host' } })).body.data;
+    const res = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'agent-upgrade' }, targets: { host_ids: [host.id] } } });
+    expect(res.status).toBe(409);
+    expect(res.body.error?.code).toBe('AGENT_BUNDLE_NOT_BUILT');
+    expect((await t.call('GET', '/api/v1/tasks', { headers: t.admin.auth })).body.data).toEqual([]);
+    expect((await fetch(`${t.http}/downloads/autowatch-agent.mjs`)).status).toBe(404);
+    expect((await fetch(`${t.http}/downloads/autowatch-agent.mjs.sha256`)).status).toBe(404);
+  });
+});
