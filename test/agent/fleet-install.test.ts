@@ -7,7 +7,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnrollmentToken } from '../../server/auth/enrollment.js';
@@ -158,6 +158,31 @@ needs('curl').describe('the agent on a fleet: one-line install, run anywhere, up
     expect(await host()).toMatchObject({ agent_version: '0.1.0-fleet.2', agent_outdated: false });
     // Without systemd the agent started the new file itself, in the same process group, and left.
     expect(agentLog).toContain('starting the new agent in this one');
+  });
+
+  it('stops with a clear message where Node.js >= 20 is missing, installing nothing', async () => {
+    const old = join(work, 'old-node');
+    mkdirSync(old);
+    writeFileSync(join(old, 'node'), '#!/bin/sh\necho 18.19.0\n', { mode: 0o755 });
+    const elsewhere = join(work, 'elsewhere');
+    for (const node of [join(old, 'node'), join(work, 'no-such-node')]) {
+      const r = await install('--no-service', '--node', node, '--prefix', elsewhere, '--state-dir', join(work, 'elsewhere-state'), '--token', token);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(node.endsWith('no-such-node') ? /Node\.js not found/ : /Node\.js 18\.19\.0 is too old: the agent needs 20 or later/);
+      expect(r.stderr).toContain('https://nodejs.org/en/download');
+      expect(existsSync(elsewhere)).toBe(false);
+    }
+  });
+
+  it('--uninstall removes the agent and keeps its identity; --purge removes that too', async () => {
+    await stopAgent();
+    const keep = await install('--uninstall', '--prefix', prefix(), '--state-dir', stateDir());
+    expect(keep.code, keep.stderr).toBe(0);
+    expect(existsSync(prefix())).toBe(false);
+    expect(existsSync(join(stateDir(), 'identity.json'))).toBe(true);
+    const purge = await install('--uninstall', '--purge', '--prefix', prefix(), '--state-dir', stateDir());
+    expect(purge.code, purge.stderr).toBe(0);
+    expect(existsSync(stateDir())).toBe(false);
   });
 });
 
