@@ -205,3 +205,66 @@ describe('agent-upgrade without a bundle to serve', () => {
     expect((await fetch(`${t.http}/downloads/autowatch-agent.mjs.sha256`)).status).toBe(404);
   });
 });
+
+/**
+ * install.sh's service path, in a mount namespace of its own: a private /etc/systemd/system and a
+ * systemctl that only records what it is asked. The unit's command is then run as systemd would run it.
+ */
+needs('curl', 'mount-namespace').describe('install.sh with a service: enroll, unit, restart on upgrade by exit 75', () => {
+  let t: ApiServer;
+  let work: string;
+  let served: string;
+  let agent: ChildProcess | undefined;
+  let agentLog = '';
+  beforeAll(async () => {
+    work = mkdtempSync('/tmp/aw-fleet-unit-');
+    mkdirSync(join(work, 'bin'));
+    writeFileSync(join(work, 'bin', 'systemctl'), `#!/bin/sh\necho "$*" >> ${join(work, 'systemctl.log')}\n`, { mode: 0o755 });
+    served = (await buildAgent({ outfile: join(work, 'autowatch-agent.mjs'), version: '0.2.0-unit.1' })).outfile;
+    t = await startApiServer({ AW_AGENT_BUNDLE: served });
+  }, 120_000);
+  afterAll(async () => {
+    if (agent?.exitCode === null) agent.kill('SIGTERM');
+    await t?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('enrolls before the service starts, writes the unit, and the agent exits 75 for systemd after an upgrade', async () => {
+    const token = (await createEnrollmentToken(t.server.deps.db, { createdBy: 'test', autoApprove: true })).token;
+    const prefix = join(work, 'opt');
+    const state = join(work, 'state');
+    const run = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
+      `mount -t tmpfs tmpfs /etc/systemd/system && curl -fsSL ${t.http}/downloads/install.sh | sh -s -- --prefix ${prefix} --state-dir ${state} --token ${token} --agent-args '--interval 1' && cat /etc/systemd/system/autowatch-agent.service`,
+    ], { env: { PATH: `${join(work, 'bin')}:${dirname(process.execPath)}:/usr/bin:/bin:/usr/sbin:/sbin`, HOME: work } });
+    let unit = '';
+    let stderr = '';
+    run.stdout.on('data', (d) => (unit += d));
+    run.stderr.on('data', (d) => (stderr += d));
+    expect(await new Promise((r) => run.on('close', r)), stderr).toBe(0);
+
+    // Enrolled by the installer (--enroll-only): the unit carries no token.
+    const { agentId } = JSON.parse(readFileSync(join(state, 'identity.json'), 'utf8'));
+    expect(unit).not.toContain(token);
+    const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1];
+    expect(execStart).toBe(`${process.execPath} ${prefix}/autowatch-agent.mjs --server ${t.ws} --state-dir ${state} --interval 1`);
+    for (const line of ['User=root', 'Environment=AW_AGENT_SUPERVISED=systemd', 'Restart=on-failure', 'RestartForceExitStatus=75', 'WantedBy=multi-user.target']) {
+      expect(unit).toContain(`\n${line}\n`);
+    }
+    expect(readFileSync(join(work, 'systemctl.log'), 'utf8')).toBe('daemon-reload\nenable autowatch-agent.service\nrestart autowatch-agent.service\n');
+
+    // As systemd runs it.
+    agent = spawn('sh', ['-c', execStart!], { env: { PATH: '/usr/bin:/bin', AW_AGENT_SUPERVISED: 'systemd' } });
+    agent.stdout!.on('data', (d) => (agentLog += d));
+    agent.stderr!.on('data', (d) => (agentLog += d));
+    const exited = new Promise<number | null>((r) => agent!.on('exit', (code) => r(code)));
+    const view = async () => (await t.call('GET', `/api/v1/agents/${agentId}`, { headers: t.admin.auth })).body.data;
+    await until('agent online', async () => (await view())?.online === true, 20_000);
+
+    await buildAgent({ outfile: served, version: '0.2.0-unit.2' });
+    const { hostId } = JSON.parse(readFileSync(join(state, 'identity.json'), 'utf8'));
+    const task = await runTask(t, { action: { kind: 'agent-upgrade' }, targets: { host_ids: [hostId] } });
+    expect((await finishedHosts(t, task.id, 30_000))[0], agentLog).toMatchObject({ state: 'ok' });
+    expect(await exited, agentLog).toBe(75);
+    expect(execFileSync(process.execPath, [join(prefix, 'autowatch-agent.mjs'), '--version'], { encoding: 'utf8' }).trim()).toBe('0.2.0-unit.2');
+  });
+});
