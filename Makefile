@@ -15,18 +15,24 @@ node_modules/.installed: package-lock.json
 install: node_modules/.installed
 
 # Built only when a source changed (file targets), so a second `make run` starts at once.
-TS_SOURCES := tsconfig.json $(shell find server agent bench test scripts docs/examples -name '*.ts' 2>/dev/null)
+TS_SOURCES := tsconfig.json $(shell find server agent protocol bench test scripts docs/examples -name '*.ts' 2>/dev/null)
+# The agent bundle needs only the agent's own code and the wire contract (and package.json's version).
+AGENT_SOURCES := package.json scripts/build-agent.ts $(shell find agent protocol -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 DASHBOARD_SOURCES := dashboard/index.html dashboard/tsconfig.json dashboard/vite.config.ts $(shell find dashboard/src -type f)
 
 dist/.built: node_modules/.installed $(TS_SOURCES)
 	npx tsc -p . --incremental --tsBuildInfoFile dist/.tsbuildinfo
 	touch $@
 
+# The one file hosts install (docs/agent.md); the server serves it at /downloads/autowatch-agent.mjs.
+dist/autowatch-agent.mjs: node_modules/.installed $(AGENT_SOURCES)
+	npm run build:agent
+
 dashboard/dist/index.html: node_modules/.installed $(DASHBOARD_SOURCES)
 	npm run build:dashboard
 	touch $@
 
-build: dist/.built dashboard/dist/index.html
+build: dist/.built dist/autowatch-agent.mjs dashboard/dist/index.html
 
 run: build
 	@HOST=$(HOST) PORT=$(PORT) DATA_DIR=$(DATA_DIR) bash scripts/run.sh

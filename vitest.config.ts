@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['server/**/*.test.ts', 'agent/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['server/**/*.test.ts', 'agent/**/*.test.ts', 'protocol/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['node_modules', 'dist'],
     pool: 'forks',
     testTimeout: 30_000,

@@ -3,7 +3,7 @@
  * own interval, all others together at the agent's default interval. Pure, so the runtime only
  * keeps one timer per round of the plan.
  */
-import { COLLECTORS, type CollectorName, type CollectorSchedule } from '../server/protocol/messages.js';
+import { COLLECTORS, type CollectorName, type CollectorSchedule } from '../protocol/messages.js';
 
 export interface CollectionRound {
   intervalS: number;

@@ -1,6 +1,6 @@
 /** Enrolling: trade a token for an id and a key, sealed for a box key made for this one exchange. */
 import nacl from 'tweetnacl';
-import { openSealedSecret } from '../server/auth/enrollment.js';
+import { openSealedSecret } from '../protocol/enrollment.js';
 import type { AgentIdentity } from './state.js';
 
 export interface EnrollInput {

@@ -6,8 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { FrameError, decodePayload, encodeFrame, macPrefix, readHeader, verifyFrame, HEADER_BYTES, SESSION_BYTES } from '../server/protocol/frame.js';
-import { MessageType, PROTOCOL_VERSION, type AckMessage, type ConfigMessage, type ErrorMessage, type HelloMessage, type MessageTypeCode } from '../server/protocol/messages.js';
+import { FrameError, decodePayload, encodeFrame, macPrefix, readHeader, verifyFrame, HEADER_BYTES, SESSION_BYTES } from '../protocol/frame.js';
+import { MessageType, PROTOCOL_VERSION, type AckMessage, type ConfigMessage, type ErrorMessage, type HelloMessage, type MessageTypeCode } from '../protocol/messages.js';
 
 export interface LinkCredentials {
   agentId: string;

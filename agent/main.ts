@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
  * autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval S] [--plugin-dir DIR:DIR]
- *   [--refuse-remote-exec] [--allow-command LINE]... [--allow-plugin NAME]...
+ *   [--refuse-remote-exec] [--allow-command LINE]... [--allow-plugin NAME]... [--enroll-only] [--version] (docs/agent.md)
  * Enrolls once (the token is needed only then), then runs until SIGINT/SIGTERM.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { hostname, platform, release, arch } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { CheckScheduler } from './checks/check-scheduler.js';
@@ -19,9 +20,8 @@ import { Spool } from './spool.js';
 import { loadIdentity, saveIdentity } from './state.js';
 import { SeenOrders } from './tasks/seen-orders.js';
 import { TaskAgent } from './tasks/task-agent.js';
-import { PROJECT_ROOT } from '../server/paths.js';
-
-const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
+import { restartAgent } from './restart.js';
+import { AGENT_VERSION as VERSION, BUNDLED } from './version.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,11 +38,19 @@ const { values: args } = parseArgs({
     // Plugins templates may run with any arguments, wrappers such as negate included.
     'allow-plugin': { type: 'string', multiple: true, default: process.env.AW_AGENT_ALLOW_PLUGINS?.split(',').filter(Boolean) ?? [] },
     help: { type: 'boolean', default: false },
+    version: { type: 'boolean', default: false },
+    // install.sh enrolls before it starts the service, so the token never goes into the unit file.
+    'enroll-only': { type: 'boolean', default: false },
   },
 });
 
+if (args.version) {
+  console.log(VERSION);
+  process.exit(0);
+}
+
 if (args.help || !args.server) {
-  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS] [--refuse-remote-exec] [--allow-command LINE]... [--allow-plugin NAME]...');
+  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS] [--refuse-remote-exec] [--allow-command LINE]... [--allow-plugin NAME]... [--enroll-only] [--version]');
   process.exit(args.help ? 0 : 2);
 }
 
@@ -70,6 +78,10 @@ if (!identity) {
   saveIdentity(stateDir, identity);
   log.info({ agent: identity.agentId, stateDir }, 'enrolled');
 }
+if (args['enroll-only']) {
+  console.log(`enrolled as agent ${identity.agentId} (state in ${stateDir})`);
+  process.exit(0);
+}
 
 const localPolicy = { refuseRemoteExecution: args['refuse-remote-exec'], allowedCommands: args['allow-command'] };
 const tasks = new TaskAgent({
@@ -79,6 +91,9 @@ const tasks = new TaskAgent({
   seen: new SeenOrders(join(stateDir, 'tasks-seen.json')),
   httpBase: httpBase(server.toString()),
   log,
+  // In the bundle this module is the bundle: the file an agent-upgrade replaces.
+  selfPath: BUNDLED ? realpathSync(fileURLToPath(import.meta.url)) : undefined,
+  restart: () => stopThen(() => restartAgent(log)),
 });
 const collector = createMetricCollector();
 // Monitoring plugins are looked up by name in these folders only, and run only as the local policy allows.
@@ -106,9 +121,10 @@ runtime.on('connected', () => log.info({ agent: identity!.agentId, server: serve
 runtime.on('fatal', () => process.exit(3));
 runtime.start();
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    checks?.stop();
-    void runtime.stop().then(() => process.exit(0));
-  });
+/** Stops checks and the connection (spooling what is unsent), then `next`. */
+function stopThen(next: () => void): void {
+  checks?.stop();
+  void runtime.stop().then(next);
 }
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stopThen(() => process.exit(0)));

@@ -1,5 +1,5 @@
 /** How long an agent waits before connecting again. Shared with the load generator's simulated agents. */
-import { CloseCode } from '../server/protocol/close-codes.js';
+import { CloseCode } from '../protocol/close-codes.js';
 
 /** Full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^attempt)]. */
 export const backoffDelay = (attempt: number, baseMs: number, capMs: number, random = Math.random) =>

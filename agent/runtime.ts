@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { FATAL_CLOSE_CODES, closeCodeName } from '../server/protocol/close-codes.js';
-import { CloseCode } from '../server/protocol/close-codes.js';
+import { FATAL_CLOSE_CODES, closeCodeName } from '../protocol/close-codes.js';
+import { CloseCode } from '../protocol/close-codes.js';
 import { reconnectDelay } from './reconnect-delay.js';
-import { MessageType, type CollectorName, type CollectorSchedule, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../server/protocol/messages.js';
+import { MessageType, type CollectorName, type CollectorSchedule, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../protocol/messages.js';
 import { collectionPlan, readCollectorSchedules, type CollectionRound } from './collection-plan.js';
 import { AgentLink } from './link.js';
 import { Spool } from './spool.js';

@@ -8,7 +8,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
-import type { MetricPoint } from '../server/protocol/messages.js';
+import type { MetricPoint } from '../protocol/messages.js';
 
 export interface SpooledBatch {
   batch: number;

@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Bench } from 'tinybench';
-import { checkMetrics } from '../server/protocol/validate.js';
-import { decodePayload, encodeFrame, macPrefix, verifyFrame } from '../server/protocol/frame.js';
-import { MessageType } from '../server/protocol/messages.js';
+import { checkMetrics } from '../protocol/validate.js';
+import { decodePayload, encodeFrame, macPrefix, verifyFrame } from '../protocol/frame.js';
+import { MessageType } from '../protocol/messages.js';
 
 const key = randomBytes(32);
 const prefix = macPrefix('3f0c8a52-3c0e-4b8e-9a53-0d6e1f3a7b21', randomBytes(16));

@@ -3,9 +3,10 @@
 #   scripts/test-deps.sh COMMAND [ARG...]        e.g. scripts/test-deps.sh npx vitest run
 # - Debian packages: chromium (dashboard and API-page tests), monitoring-plugins-basic (plugin tests),
 #   openssl and curl (certificate check, the signed-request example), prometheus (its promtool is the real
-#   client of the Prometheus-compatible API), openjdk-17-jre-headless (only to run
-#   ../shared/questdb). As root with apt-get it installs what is missing, quietly; otherwise it prints the
-#   command once, and the suites that need them are skipped with the reason (test/support/requires.ts).
+#   client of the Prometheus-compatible API), shellcheck (scripts/install.sh is checked with it),
+#   openjdk-17-jre-headless (only to run ../shared/questdb). As root with apt-get it installs what is
+#   missing, quietly; otherwise it prints the command once, and the suites that need them are skipped with
+#   the reason (test/support/requires.ts).
 # - QuestDB: unless QUESTDB_URL is set, starts ../shared/questdb (when present) in .test-data/questdb, exports
 #   QUESTDB_URL and QUESTDB_PG_URL (and METRICS_STORE=postgres unless set), and stops it when COMMAND ends.
 # - Postgres and Redis only when DATABASE_URL / REDIS_URL name them: a local one that is down is started;
@@ -29,6 +30,7 @@ absent_packages() {
   command -v openssl >/dev/null || echo openssl
   command -v curl >/dev/null || echo curl
   command -v promtool >/dev/null || echo prometheus
+  command -v shellcheck >/dev/null || echo shellcheck
   if [ -z "${QUESTDB_URL:-}" ] && [ -x "$questdb_dir/start.sh" ] && ! command -v java >/dev/null; then
     echo openjdk-17-jre-headless
   fi

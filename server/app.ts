@@ -17,9 +17,10 @@ import { EventBus } from './events.js';
 import { Gateway } from './gateway/gateway.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { createLogger, type Logger } from './log.js';
-import { PROJECT_ROOT, DASHBOARD_DIR } from './paths.js';
+import { PROJECT_ROOT, DASHBOARD_DIR, INSTALL_SCRIPT } from './paths.js';
 import { Router } from './http/router.js';
 import { serveDashboard } from './http/static.js';
+import { AgentBundle, serveAgentDownloads } from './http/agent-downloads.js';
 import { openDb, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import type { MetricStore } from './store/metric-store.js';
@@ -158,9 +159,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const files = new FileStore(db, join(config.dataDir, 'files'));
   const itil = new Itil({ db, log, monitor, leader: () => monitorLease.held, tickMs: config.monitor.nodataTickMs, tasks: () => tasks!, fileSize: (sha) => files.size(sha) });
   const resolveTargets = cmdbResolver(db);
-  tasks = new TaskService({ db, bus, gateway: cluster, identity, log, config: config.tasks, resolveTargets, fileSize: (sha) => files.size(sha), changes: itil.changes });
+  const agentBundle = new AgentBundle(config.tasks.agentBundlePath);
+  tasks = new TaskService({
+    db, bus, gateway: cluster, identity, log, config: config.tasks, resolveTargets, fileSize: (sha) => files.size(sha), changes: itil.changes,
+    agentBundle: () => agentBundle.current(),
+  });
   await tasks.start();
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, tasks, itil, outage: tolerant && (() => tolerant.status()) };
+  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, tasks, itil, outage: tolerant && (() => tolerant.status()), agentBundle };
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   // Its trouble is reported by the cluster's own connection (health, one log line per cause).
   redis?.on('error', () => undefined);
@@ -197,6 +202,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   router.mount(app, '/prometheus/*');
   router.mount(app, '/metrics');
   deps.taskDownloads = serveTaskFiles(app, { tasks, files, maxDownloads: config.tasks.maxDownloads, log });
+  serveAgentDownloads(app, { bundle: agentBundle, installScriptPath: INSTALL_SCRIPT, publicUrl: config.api.publicUrl, fallbackUrl: () => dashboardUrl(undefined, config.host, listenPort) });
   serveDashboard(app, DASHBOARD_DIR);
   // Every other method and path gets the envelope's 404 / 405 rather than a connection closed unanswered.
   router.mount(app, '/*');

@@ -1,5 +1,6 @@
 /** Every setting of the server: its env variable, its default, in one place. */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { PROJECT_ROOT } from './paths.js';
 import { parseNetworks, type Network } from './monitor/egress-policy.js';
 import { DEFAULT_TIERS_SPEC, parseDuration, parseTiers, type Tier } from './store/series/tiers.js';
 
@@ -95,6 +96,8 @@ export interface Config {
     maxDownloads: number;
     /** stdout and stderr of a task run are each kept up to this; the rest is cut and marked. */
     outputCapBytes: number;
+    /** The agent bundle served at /downloads/autowatch-agent.mjs and pushed by agent-upgrade tasks. */
+    agentBundlePath: string;
   };
 }
 
@@ -191,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
       fileMaxBytes: int(env, 'AW_TASK_FILE_MAX_MB', 1024, 1) * 2 ** 20,
       maxDownloads: int(env, 'AW_TASK_MAX_DOWNLOADS', 64, 1),
       // A final result carries both streams in one frame: each must stay under half of it.
+      agentBundlePath: resolve(env.AW_AGENT_BUNDLE || join(PROJECT_ROOT, 'dist', 'autowatch-agent.mjs')),
       outputCapBytes: Math.max(64, Math.min(int(env, 'AW_TASK_OUTPUT_CAP_BYTES', 256 * 1024, 64), Math.floor((int(env, 'AW_MAX_FRAME_BYTES', 1024 * 1024, 64) - 64 * 1024) / 2))),
     },
   };

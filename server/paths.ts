@@ -16,3 +16,5 @@ function findRoot(from: string): string {
 export const PROJECT_ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
 export const SCHEMA_DIR = join(PROJECT_ROOT, 'schema');
 export const DASHBOARD_DIR = join(PROJECT_ROOT, 'dashboard', 'dist');
+/** Served at /downloads/install.sh with the server's address written in. */
+export const INSTALL_SCRIPT = join(PROJECT_ROOT, 'scripts', 'install.sh');

@@ -6,7 +6,7 @@
  * - JSON: {"status": 0-3, "message": "...", "metrics": {"name": 1.5} or [{"name", "value", "labels"}]}.
  * Pure: no processes here.
  */
-import type { Labels, MetricPoint } from '../../server/protocol/messages.js';
+import type { Labels, MetricPoint } from '../../protocol/messages.js';
 import type { RefusalReason } from './plugin-policy.js';
 
 export type CheckStatus = 0 | 1 | 2 | 3;

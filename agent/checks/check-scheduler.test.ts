@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { MetricPoint } from '../../server/protocol/messages.js';
+import type { MetricPoint } from '../../protocol/messages.js';
 import { CheckScheduler } from './check-scheduler.js';
 import { PluginRunner } from './plugin-runner.js';
 

@@ -4,7 +4,7 @@
  * nothing restarts the agent. Results become points handed to `emit` (the agent's spool).
  */
 import type { Logger } from 'pino';
-import type { CheckItem, MetricPoint } from '../../server/protocol/messages.js';
+import type { CheckItem, MetricPoint } from '../../protocol/messages.js';
 import { parseJsonOutput, parseNagiosOutput, resultPoints, type CheckResult } from './check-output.js';
 import type { PluginRunner } from './plugin-runner.js';
 import { checkCertificate, checkHttp, checkProcess, checkTcp } from './service-checks.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MetricPoint } from '../../server/protocol/messages.js';
+import type { MetricPoint } from '../../protocol/messages.js';
 import { CheckScheduler, type CheckItem } from './check-scheduler.js';
 import { PluginRunner } from './plugin-runner.js';
 import type { PluginPolicy } from './plugin-policy.js';

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import type { TaskAction } from '../../server/protocol/task-order.js';
+import type { TaskAction } from '../../protocol/task-order.js';
 
 type FileAction = Extract<TaskAction, { kind: 'file' }>;
 

@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync, chownSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { MessageType, type MessageTypeCode, type TaskResultMessage } from '../../server/protocol/messages.js';
-import { OrderRefused, openOrder, type TaskOrder } from '../../server/protocol/task-order.js';
-import { fetchFile } from './file-fetch.js';
+import { MessageType, type MessageTypeCode, type TaskResultMessage } from '../../protocol/messages.js';
+import { OrderRefused, openOrder, type TaskAction, type TaskOrder } from '../../protocol/task-order.js';
+import { fetchFile, sha256File } from './file-fetch.js';
 import { runProcess, type ProcessResult } from './process-run.js';
 import type { SeenOrders } from './seen-orders.js';
 import { policyRefusal, type TaskPolicy } from './task-policy.js';
@@ -33,13 +33,21 @@ export interface TaskAgentOptions {
   httpBase: string;
   /** Live output is sent at most this often per task (coalesced), ms. */
   outputFlushMs?: number;
+  /** The bundle this agent runs from, which agent-upgrade replaces; none when run from the sources. */
+  selfPath?: string;
+  /** Starts the upgraded agent in this one's place (main.ts), once the server has the upgrade's result. */
+  restart?(): void;
 }
+
+/** After an upgrade the agent restarts on the server's ack of the result, or after this long without it. */
+const RESTART_ACK_WAIT_MS = 10_000;
 
 interface Run {
   cancel(): void;
 }
 
 const MAX_OUTPUT_FRAME = 64 * 1024;
+const NO_OUTPUT = { stdout: '', stderr: '', stdoutCut: false, stderrCut: false } as const;
 
 export class TaskAgent {
   private channel: TaskChannel | undefined;
@@ -47,6 +55,8 @@ export class TaskAgent {
   /** Final results and refusals waiting for the server's ack, by frame seq. */
   private readonly unacked = new Map<number, TaskResultMessage>();
   private readonly waiting: TaskResultMessage[] = [];
+  /** The task whose upgrade result, once acknowledged, restarts the agent. */
+  private restartAfter: string | undefined;
 
   constructor(private readonly opts: TaskAgentOptions) {}
 
@@ -62,6 +72,8 @@ export class TaskAgent {
   }
 
   onAck(seq: number): boolean {
+    const m = this.unacked.get(seq);
+    if (m && m.taskId === this.restartAfter) this.restartNow();
     return this.unacked.delete(seq);
   }
 
@@ -112,13 +124,41 @@ export class TaskAgent {
     this.report({ taskId: order.taskId, event: 'started' });
     let result: ProcessResult;
     try {
-      result = order.action.kind === 'file' ? await this.pushFile(order) : await this.runCommand(order);
+      const a = order.action;
+      result = a.kind === 'file' ? await this.pushFile(order, a)
+        : a.kind === 'agent-upgrade' ? await this.upgrade(order, a)
+        : await this.runCommand(order);
     } catch (err) {
       result = { state: 'failed', exitCode: null, stdout: '', stderr: '', stdoutCut: false, stderrCut: false, durationMs: 0, message: (err as Error).message };
     } finally {
       this.running.delete(order.taskId);
     }
     this.report({ taskId: order.taskId, event: 'done', ...result });
+  }
+
+  /**
+   * The bundle is a file push onto this agent's own file (downloaded beside it, checked against the
+   * signed SHA-256, renamed over it), then a restart once the server has the result.
+   */
+  private async upgrade(order: TaskOrder, a: Extract<TaskAction, { kind: 'agent-upgrade' }>): Promise<ProcessResult> {
+    const self = this.opts.selfPath;
+    if (!self) throw new Error('this agent runs from its sources, not from the bundle: update the checkout instead');
+    if ((await sha256File(self)) === a.sha256) {
+      return { ...NO_OUTPUT, state: 'ok', exitCode: 0, durationMs: 0, message: `already running ${a.version} (sha256 ${a.sha256})` };
+    }
+    const result = await this.pushFile(order, { kind: 'file', url: a.url, sha256: a.sha256, size: a.size, path: self, mode: 0o755 });
+    if (result.state === 'ok') {
+      result.message = `replaced ${self} with ${a.version} (sha256 ${a.sha256}); restarting`;
+      this.restartAfter = order.taskId;
+      setTimeout(() => this.restartNow(), RESTART_ACK_WAIT_MS).unref();
+    }
+    return result;
+  }
+
+  private restartNow(): void {
+    if (this.restartAfter === undefined) return;
+    this.restartAfter = undefined;
+    this.opts.restart?.();
   }
 
   private async runCommand(order: TaskOrder): Promise<ProcessResult> {
@@ -156,8 +196,7 @@ export class TaskAgent {
     }
   }
 
-  private async pushFile(order: TaskOrder): Promise<ProcessResult> {
-    const a = order.action as Extract<TaskOrder['action'], { kind: 'file' }>;
+  private async pushFile(order: TaskOrder, a: Extract<TaskAction, { kind: 'file' }>): Promise<ProcessResult> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), order.timeoutS * 1000);
     this.running.set(order.taskId, { cancel: () => abort.abort() });
@@ -165,10 +204,7 @@ export class TaskAgent {
     try {
       const r = await fetchFile(order.taskId, { ...a, url: new URL(a.url, this.opts.httpBase).toString() }, order.downloadToken ?? '', abort.signal);
       const timedOut = r.state === 'cancelled' && Date.now() - started >= order.timeoutS * 1000;
-      return {
-        state: timedOut ? 'timed_out' : r.state, exitCode: r.state === 'ok' ? 0 : null, stdout: '', stderr: '', stdoutCut: false, stderrCut: false,
-        durationMs: Date.now() - started, message: r.message,
-      };
+      return { ...NO_OUTPUT, state: timedOut ? 'timed_out' : r.state, exitCode: r.state === 'ok' ? 0 : null, durationMs: Date.now() - started, message: r.message };
     } finally {
       clearTimeout(timer);
     }

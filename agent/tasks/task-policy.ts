@@ -4,7 +4,7 @@
  * be one of the listed lines exactly and an argv task's argv joined by spaces must be; scripts and
  * file pushes are refused, since neither can be checked against a command list.
  */
-import type { TaskAction } from '../../server/protocol/task-order.js';
+import type { TaskAction } from '../../protocol/task-order.js';
 
 export interface TaskPolicy {
   refuseRemoteExecution?: boolean;

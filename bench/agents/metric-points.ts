@@ -3,7 +3,7 @@
  * systems, network, disks, load), then per-CPU and per-process series when a frame asks for more.
  * Label objects are shared between frames: only t and v change.
  */
-import type { Labels, MetricPoint } from '../../server/protocol/messages.js';
+import type { Labels, MetricPoint } from '../../protocol/messages.js';
 
 interface SeriesShape {
   name: string;

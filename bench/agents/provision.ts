@@ -12,7 +12,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import pg from 'pg';
-import { openSealedSecret } from '../../server/auth/enrollment.js';
+import { openSealedSecret } from '../../protocol/enrollment.js';
 import { openDb } from '../../server/store/db.js';
 import { migrate } from '../../server/store/migrate.js';
 

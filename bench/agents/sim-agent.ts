@@ -5,10 +5,10 @@
  * reconnects after an unexpected close with exponential backoff and full jitter.
  */
 import { AgentLink } from '../../agent/link.js';
-import { FATAL_CLOSE_CODES, closeCodeName } from '../../server/protocol/close-codes.js';
-import { CloseCode } from '../../server/protocol/close-codes.js';
+import { FATAL_CLOSE_CODES, closeCodeName } from '../../protocol/close-codes.js';
+import { CloseCode } from '../../protocol/close-codes.js';
 import { reconnectDelay } from '../../agent/reconnect-delay.js';
-import { MessageType, type ErrorMessage, type MetricPoint } from '../../server/protocol/messages.js';
+import { MessageType, type ErrorMessage, type MetricPoint } from '../../protocol/messages.js';
 import type { LatencyHistogram } from './histogram.js';
 import type { BenchAgent, WorkerCounters } from './ipc.js';
 import type { MetricFrameMaker } from './metric-points.js';

@@ -4,6 +4,7 @@ import { enrollAgent, createEnrollmentToken } from '../auth/enrollment.js';
 import { collection, finishPage, text, uuid } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { AgentRecord } from '../auth/agents.js';
+import { agentOutdated } from '../http/agent-downloads.js';
 import type { ApiDeps } from './deps.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
@@ -16,6 +17,7 @@ const Agent = Type.Object({
   online: Type.Boolean(),
   hostname: Type.String(),
   version: Type.String(),
+  outdated: Type.Boolean({ description: 'runs another version than the bundle this server serves; an agent-upgrade task brings it' }),
   os: Type.String(),
   enrolled_at: Timestamp,
   approved_at: Nullable(Timestamp),
@@ -26,13 +28,14 @@ const Agent = Type.Object({
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function agentRoutes(deps: ApiDeps) {
-  const view = (a: AgentRecord, online: ReadonlySet<string>) => ({
+  const view = (a: AgentRecord, online: ReadonlySet<string>, served: string | undefined) => ({
     id: a.id,
     host_id: a.host_id,
     state: a.state,
     online: online.has(a.id),
     hostname: a.hostname,
     version: a.agent_version,
+    outdated: agentOutdated(a.agent_version, served),
     os: a.os,
     enrolled_at: a.enrolled_at.toISOString(),
     approved_at: iso(a.approved_at),
@@ -42,7 +45,8 @@ export function agentRoutes(deps: ApiDeps) {
   // Online on any node of the cluster, not only this one: every node answers the same.
   const viewAll = async (list: AgentRecord[]) => {
     const online = await deps.cluster.onlineOf(list.map((a) => a.id));
-    return list.map((a) => view(a, online));
+    const served = deps.agentBundle?.current()?.version;
+    return list.map((a) => view(a, online, served));
   };
   const viewOne = async (a: AgentRecord) => (await viewAll([a]))[0];
   const actor = (ctx: { principal: { kind: string; id: string } | null }) => `${ctx.principal!.kind}:${ctx.principal!.id}`;

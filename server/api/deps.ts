@@ -15,6 +15,7 @@ import type { Monitor } from '../monitor/monitor.js';
 import type { TaskService } from '../tasks/task-service.js';
 import type { Itil } from '../itil/itil.js';
 import type { DownloadStats } from '../tasks/file-downloads.js';
+import type { AgentBundle } from '../http/agent-downloads.js';
 
 export interface ApiDeps {
   version: string;
@@ -39,6 +40,8 @@ export interface ApiDeps {
   tasks?: TaskService;
   /** Incident, problem and change management (server/itil). */
   itil?: Itil;
+  /** The agent bundle this node serves: hosts and agents lists mark agents on another version. */
+  agentBundle?: AgentBundle;
   /** Task file downloads served by this node (GET /agent-files/...). */
   taskDownloads?: DownloadStats;
 }

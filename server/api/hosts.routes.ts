@@ -8,6 +8,7 @@ import { RULE_OPS } from '../cmdb/host-rules.js';
 import type { HostGroupRecord, HostRecord } from '../cmdb/hosts.js';
 import { resolveTargets } from '../cmdb/targets.js';
 import type { ApiDeps } from './deps.js';
+import { agentOutdated } from '../http/agent-downloads.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 });
@@ -22,6 +23,8 @@ const Host = Type.Object({
   agent_id: Nullable(Uuid),
   agent_state: Nullable(Type.String()),
   online: Type.Boolean({ description: 'its agent is connected to a node of the cluster now' }),
+  agent_version: Nullable(Type.String({ description: 'the version its agent named in its last hello' })),
+  agent_outdated: Type.Boolean({ description: 'its agent runs another version than the bundle this server serves (GET /downloads/autowatch-agent.mjs); an agent-upgrade task brings it' }),
   last_seen_at: Nullable(Timestamp),
   asset_id: Nullable(Uuid),
   asset_tag: Nullable(Type.String()),
@@ -47,9 +50,10 @@ const HostGroup = Type.Object({
   version: Type.Integer(),
 });
 
-const hostView = (h: HostRecord, online: ReadonlySet<string>) => ({
+const hostView = (h: HostRecord, online: ReadonlySet<string>, served: string | undefined) => ({
   ...h,
   online: !!h.agent_id && online.has(h.agent_id),
+  agent_outdated: agentOutdated(h.agent_version, served),
   last_seen_at: h.last_seen_at ? h.last_seen_at.toISOString() : null,
   created_at: h.created_at.toISOString(),
   updated_at: h.updated_at.toISOString(),
@@ -64,7 +68,8 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
   // Online on any node of the cluster, asked once for the whole page.
   const viewAll = async (list: HostRecord[]) => {
     const online = await deps.cluster.onlineOf(list.flatMap((h) => (h.agent_id ? [h.agent_id] : [])));
-    return list.map((h) => hostView(h, online));
+    const served = deps.agentBundle?.current()?.version;
+    return list.map((h) => hostView(h, online, served));
   };
   const viewOne = async (h: HostRecord) => (await viewAll([h]))[0];
   return [

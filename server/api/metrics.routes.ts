@@ -5,7 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { route } from '../http/route.js';
-import { checkLabels, PayloadError } from '../protocol/validate.js';
+import { checkLabels, PayloadError } from '../../protocol/validate.js';
 import type { ApiDeps } from './deps.js';
 import { IdParams, Uuid } from './schemas.js';
 import type { SeriesQuery } from '../store/metric-store.js';

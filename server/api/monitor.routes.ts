@@ -5,7 +5,7 @@ import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage, text, uuid } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { Monitor } from '../monitor/monitor.js';
-import { COLLECTORS } from '../protocol/messages.js';
+import { COLLECTORS } from '../../protocol/messages.js';
 import { agentMonitoring, ITEM_TYPES, type TemplateItem, type TemplateTrigger } from '../monitor/template-model.js';
 import type { TemplateRecord } from '../monitor/template-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';

@@ -28,6 +28,7 @@ const Action = Type.Union([
     owner: Type.Optional(Type.String({ maxLength: 64 })), group: Type.Optional(Type.String({ maxLength: 64 })),
     create_dirs: Type.Optional(Type.Boolean({ description: 'create missing parent folders (0755); without it a missing folder fails the host at once' })),
   }),
+  Type.Object({ kind: Type.Literal('agent-upgrade') }, { description: 'the agents fetch the bundle this server serves (GET /downloads/autowatch-agent.mjs), check its SHA-256 and restart on it; the task shows the version and hash it pinned' }),
 ]);
 
 const Targets = Type.Object({

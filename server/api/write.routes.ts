@@ -11,8 +11,8 @@ import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { route } from '../http/route.js';
 import { LineProtocolError, parseLineProtocol, type Precision } from '../ingest/line-protocol.js';
-import type { MetricPoint } from '../protocol/messages.js';
-import { MAX_LABELS } from '../protocol/validate.js';
+import type { MetricPoint } from '../../protocol/messages.js';
+import { MAX_LABELS } from '../../protocol/validate.js';
 import type { ApiDeps } from './deps.js';
 import { Uuid } from './schemas.js';
 

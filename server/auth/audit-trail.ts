@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { FinishedRequest, RequestObserver } from '../http/router.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
-import { storable } from '../store/storable-text.js';
+import { storable } from '../../protocol/storable-text.js';
 import { keyset, type Page } from '../http/pagination.js';
 
 export interface AuditRow {

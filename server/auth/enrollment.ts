@@ -1,13 +1,14 @@
 /**
- * Agent enrollment. An admin makes a token; an agent presents it once with a fresh nacl box public
- * key and receives its id and HMAC key sealed in a box only it can open, so the key never crosses
- * the wire in clear even without TLS. (The token itself is a bearer secret: whoever holds it may
- * enroll, which is why tokens expire and have a use count.)
+ * Agent enrollment, the server's side. An admin makes a token; an agent presents it once with a fresh
+ * nacl box public key and receives its id and HMAC key sealed in a box only it can open
+ * (protocol/enrollment.ts), so the key never crosses the wire in clear even without TLS. (The token itself
+ * is a bearer secret: whoever holds it may enroll, which is why tokens expire and have a use count.)
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { AppError } from '../errors.js';
 import type { Db } from '../store/db.js';
+import type { EnrollmentRequest, EnrollmentResult } from '../../protocol/enrollment.js';
 
 export const TOKEN_PREFIX = 'awe_';
 
@@ -41,28 +42,6 @@ export async function createEnrollmentToken(db: Db, input: EnrollmentTokenInput)
     [id, hashToken(token), input.note ?? '', input.createdBy, expiresAt, uses, autoApprove],
   );
   return { id, token, expiresAt, uses, autoApprove };
-}
-
-export interface EnrollmentRequest {
-  token: string;
-  /** The agent's nacl box public key, 32 bytes, base64. */
-  publicKey: string;
-  hostname: string;
-  os?: string;
-  machineId?: string;
-  agentVersion?: string;
-}
-
-export interface EnrollmentResult {
-  agentId: string;
-  hostId: string;
-  state: 'pending' | 'active';
-  /** Ephemeral server box public key, nonce and sealed secret, base64. */
-  serverBoxPublicKey: string;
-  nonce: string;
-  sealedSecret: string;
-  /** ed25519 key tasks are signed with; the agent pins it. */
-  serverSignPublicKey: string;
 }
 
 export async function enrollAgent(
@@ -114,16 +93,4 @@ export async function enrollAgent(
     sealedSecret: Buffer.from(sealed).toString('base64'),
     serverSignPublicKey: Buffer.from(opts.serverSignPublicKey).toString('base64'),
   };
-}
-
-/** Agent side: open the sealed secret with the agent's box secret key. */
-export function openSealedSecret(result: EnrollmentResult, agentSecretKey: Uint8Array): Uint8Array {
-  const secret = nacl.box.open(
-    Buffer.from(result.sealedSecret, 'base64'),
-    Buffer.from(result.nonce, 'base64'),
-    Buffer.from(result.serverBoxPublicKey, 'base64'),
-    agentSecretKey,
-  );
-  if (!secret) throw new Error('enrollment answer could not be opened: wrong key or tampered');
-  return secret;
 }

@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import type { DomainEvents, EventBus } from '../events.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Logger } from '../log.js';
-import type { MessageTypeCode } from '../protocol/messages.js';
+import type { MessageTypeCode } from '../../protocol/messages.js';
 
 export type Delivery = 'local' | 'relayed' | 'offline';
 

@@ -8,7 +8,7 @@ import { AppError } from '../errors.js';
 import { staleEtag } from '../http/etag.js';
 import { keyset, type Page } from '../http/pagination.js';
 import type { Db, Queryable } from '../store/db.js';
-import type { InventoryReport } from '../../agent/collect/inventory/inventory-report.js';
+import type { InventoryReport } from '../../protocol/inventory-report.js';
 import type { Actor } from './asset-fields.js';
 import type { AssetStore } from './assets.js';
 import { guessAssetType, reportFields } from './inventory-diff.js';

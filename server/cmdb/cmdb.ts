@@ -5,7 +5,8 @@ import { AssetStore } from './assets.js';
 import { AssetTypeRegistry } from './asset-types.js';
 import { HostDirectory, HostGroups } from './hosts.js';
 import { InventoryIntake } from './inventory-intake.js';
-import { parseInventoryReport } from './inventory-report-schema.js';
+import { checkInventoryReport } from '../../protocol/inventory-report-schema.js';
+import { AppError } from '../errors.js';
 
 export interface Cmdb {
   types: AssetTypeRegistry;
@@ -31,7 +32,9 @@ export function createCmdb(db: Db): Cmdb {
     hosts: new HostDirectory(db),
     groups: new HostGroups(db),
     onInventory: async (agent, report) => {
-      await intake.intake(agent, parseInventoryReport(report));
+      const checked = checkInventoryReport(report);
+      if ('problem' in checked) throw new AppError('INVENTORY_INVALID', 400, checked.problem);
+      await intake.intake(agent, checked.report);
     },
   };
 }

@@ -19,6 +19,7 @@ export interface HostRecord {
   os: string | null;
   agent_id: string | null;
   agent_state: string | null;
+  agent_version: string | null;
   last_seen_at: Date | null;
   asset_id: string | null;
   asset_tag: string | null;
@@ -27,10 +28,10 @@ export interface HostRecord {
   version: number;
 }
 
-const HOST_SELECT = `SELECT h.id, h.hostname, h.tags, h.description, nullif(ag.os, '') AS os, ag.id AS agent_id, ag.state AS agent_state, ag.last_seen_at,
+const HOST_SELECT = `SELECT h.id, h.hostname, h.tags, h.description, nullif(ag.os, '') AS os, ag.id AS agent_id, ag.state AS agent_state, nullif(ag.agent_version, '') AS agent_version, ag.last_seen_at,
     a.id AS asset_id, a.tag AS asset_tag, h.created_at, h.updated_at, h.version
   FROM hosts h
-  LEFT JOIN LATERAL (SELECT g.id, g.os, g.state, g.last_seen_at FROM agents g WHERE g.host_id = h.id ORDER BY g.enrolled_at DESC LIMIT 1) ag ON true
+  LEFT JOIN LATERAL (SELECT g.id, g.os, g.state, g.agent_version, g.last_seen_at FROM agents g WHERE g.host_id = h.id ORDER BY g.enrolled_at DESC LIMIT 1) ag ON true
   LEFT JOIN assets a ON a.host_id = h.id AND a.deleted_at IS NULL`;
 
 export const hostNotFound = () => new AppError('HOST_NOT_FOUND', 404, 'host not found');

@@ -3,7 +3,7 @@
  * Fields the report leaves unknown (null) never erase what someone entered by hand; components the
  * agent reported before and no longer does are gone; components entered by hand stay.
  */
-import type { InventoryReport } from '../../agent/collect/inventory/inventory-report.js';
+import type { InventoryReport } from '../../protocol/inventory-report.js';
 import { fieldChanges, stableJson, type AssetFields, type FieldChange } from './asset-fields.js';
 import type { ComponentKind } from './assets.js';
 import { usableMachineId, usableSerial, usableUuid } from './machine-identifiers.js';

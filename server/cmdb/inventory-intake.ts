@@ -6,7 +6,7 @@
  * so a report and a hand edit of the same asset take turns.
  */
 import { randomUUID } from 'node:crypto';
-import type { InventoryReport } from '../../agent/collect/inventory/inventory-report.js';
+import type { InventoryReport } from '../../protocol/inventory-report.js';
 import type { Db, Queryable } from '../store/db.js';
 import type { Actor } from './asset-fields.js';
 import { componentField, refreshSearchText, type AssetStore } from './assets.js';

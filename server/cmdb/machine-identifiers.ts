@@ -1,9 +1,9 @@
 /**
  * The identifiers an inventory report offers for matching, with the placeholders firmware and OS
- * images ship removed. The agent's list of junk values (agent/collect/inventory/junk-identifier.ts) is
+ * images ship removed. The agent's list of junk values (protocol/junk-identifier.ts) is
  * the one source of truth; the server adds MAC addresses, which the agent does not judge.
  */
-import { isJunkIdentifier } from '../../agent/collect/inventory/junk-identifier.js';
+import { isJunkIdentifier } from '../../protocol/junk-identifier.js';
 
 export interface MachineIdentifiers {
   serial: string | null;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { HttpResponse } from 'uWebSockets.js';
 import type { UploadedBody } from './route.js';
 import { AppError } from '../errors.js';
-import { unstorable, type Unstorable } from '../store/storable-text.js';
+import { unstorable, type Unstorable } from '../../protocol/storable-text.js';
 
 export class RequestAborted extends Error {}
 

@@ -5,8 +5,8 @@
  * tags; string fields are skipped (metrics here are numbers). Escapes (\, \space \=) follow the
  * InfluxDB reference. Pure: the route decides hosts and writes.
  */
-import type { Labels } from '../protocol/messages.js';
-import { MAX_LABEL_VALUE, MAX_LABELS, METRIC_NAME } from '../protocol/validate.js';
+import type { Labels } from '../../protocol/messages.js';
+import { MAX_LABEL_VALUE, MAX_LABELS, METRIC_NAME } from '../../protocol/validate.js';
 
 export interface LinePoint {
   name: string;

@@ -7,7 +7,7 @@
 import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
-import type { ConfigMessage } from '../protocol/messages.js';
+import type { ConfigMessage } from '../../protocol/messages.js';
 import type { Db } from '../store/db.js';
 import type { IngestBatch, MetricStore } from '../store/metric-store.js';
 import { EgressPolicy } from './egress-policy.js';

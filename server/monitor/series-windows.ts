@@ -3,7 +3,7 @@
  * as the widest window asks (two points kept at least, for last() and change()). Memory stays
  * proportional to what triggers need, not to what agents send.
  */
-import type { Labels, MetricPoint } from '../protocol/messages.js';
+import type { Labels, MetricPoint } from '../../protocol/messages.js';
 import type { PointSource, SeriesWindow } from './trigger-evaluate.js';
 
 const labelKey = (labels: Labels | undefined): string => {

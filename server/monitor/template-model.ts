@@ -3,7 +3,7 @@
  * triggers. Pure: the store loads rows, this merges and checks them.
  */
 import { createHash } from 'node:crypto';
-import { CHECK_TYPES, COLLECTORS, type CheckItem, type CollectorName, type CollectorSchedule } from '../protocol/messages.js';
+import { CHECK_TYPES, COLLECTORS, type CheckItem, type CollectorName, type CollectorSchedule } from '../../protocol/messages.js';
 import { AppError } from '../errors.js';
 import { parseTriggerExpression, ExpressionError, type TriggerExpr } from './trigger-expression.js';
 import { SEVERITIES, type Severity } from './trigger-evaluate.js';

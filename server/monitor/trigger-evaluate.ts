@@ -3,7 +3,7 @@
  * undefined (not enough data to say), and a trigger's state moves on that. No I/O, no clock:
  * `now` comes in, so the same inputs always give the same answer.
  */
-import type { Labels } from '../protocol/messages.js';
+import type { Labels } from '../../protocol/messages.js';
 import type { CompareOp, Selector, TriggerExpr } from './trigger-expression.js';
 
 /** Recent points of one series, oldest first. */

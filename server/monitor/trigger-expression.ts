@@ -8,7 +8,7 @@
  * Functions: last, avg, min, max, count, change (over a window), nodata (true when the window holds no point).
  * Comparisons: > >= < <= = == != <>. Combined with and / or / parentheses.
  */
-import type { Labels } from '../protocol/messages.js';
+import type { Labels } from '../../protocol/messages.js';
 
 export type TriggerFn = 'last' | 'avg' | 'min' | 'max' | 'count' | 'change' | 'nodata';
 export type CompareOp = '>' | '>=' | '<' | '<=' | '==' | '!=';

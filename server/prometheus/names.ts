@@ -9,7 +9,7 @@
  * that would clash with those, with `aw_metric`, or use Prometheus' reserved `__` prefix is shown as
  * `exported_<name>`, as Prometheus itself does with clashing target labels.
  */
-import type { Labels } from '../protocol/messages.js';
+import type { Labels } from '../../protocol/messages.js';
 
 export const promMetricName = (name: string): string => name.replace(/[.-]/g, '_');
 

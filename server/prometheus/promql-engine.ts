@@ -6,7 +6,7 @@
  * (a 30-day graph at a 1 h step reads 1 h buckets) and raw points when they are no more numerous
  * than that; an instant query reads the finest tier that answers in at most MAX_POINTS per series.
  */
-import type { Labels } from '../protocol/messages.js';
+import type { Labels } from '../../protocol/messages.js';
 import type { MetricStore, SeriesResult } from '../store/metric-store.js';
 import { seriesKey } from '../store/series/series-rules.js';
 import { bucketsTouched, type Tier } from '../store/series/tiers.js';

@@ -7,7 +7,7 @@
  * min, max, mean and count; a window shorter than one bucket is widened to one bucket.
  */
 import { counterIncrease, firstAfter } from '../store/series/counter-rate.js';
-import type { Labels } from '../protocol/messages.js';
+import type { Labels } from '../../protocol/messages.js';
 import { badData, COMPARISONS, type BinaryOp, type Expr } from './promql-parse.js';
 
 /** How far back an instant selector looks for the latest sample (Prometheus' default). */

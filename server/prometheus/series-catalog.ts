@@ -5,7 +5,7 @@
  */
 import type { Queryable } from '../store/db.js';
 import type { MetricStore, SeriesIdentity } from '../store/metric-store.js';
-import type { Labels } from '../protocol/messages.js';
+import type { Labels } from '../../protocol/messages.js';
 import { badData, fullRegex, type Matcher } from './promql-parse.js';
 import { promLabels, promMetricName } from './names.js';
 

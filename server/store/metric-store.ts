@@ -2,7 +2,7 @@
  * What the ingest pipeline and the API need from a metric store. Postgres (compact chunk rows and
  * rollup tiers, postgres/chunk-store.ts) and QuestDB (questdb/) implement it; nothing else knows which.
  */
-import type { Labels, MetricPoint } from '../protocol/messages.js';
+import type { Labels, MetricPoint } from '../../protocol/messages.js';
 
 /** One agent batch, stored all or nothing, once: (agentId, batch) is the idempotency key. */
 export interface IngestBatch {

@@ -12,9 +12,9 @@ import { isRequester, type Actor } from '../auth/person.js';
 import type { Config } from '../config.js';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
-import { MessageType, type MessageTypeCode } from '../protocol/messages.js';
-import { signOrder, type TaskAction, type TaskOrder } from '../protocol/task-order.js';
-import { checkTaskResult } from '../protocol/validate.js';
+import { MessageType, type MessageTypeCode } from '../../protocol/messages.js';
+import { signOrder, type TaskAction, type TaskOrder } from '../../protocol/task-order.js';
+import { checkTaskResult } from '../../protocol/validate.js';
 import type { Db, Queryable } from '../store/db.js';
 import { matchingPolicies } from './approval-policies.js';
 import type { EventBus } from '../events.js';
@@ -47,6 +47,8 @@ export interface TaskServiceDeps {
   fileSize?(sha256: string): Promise<number | null>;
   /** Change requests (server/itil/changes.ts): tasks made under an approved change are admitted and linked by it. */
   changes?: TaskChanges;
+  /** The agent bundle this node serves (agent-upgrade tasks pin its version and hash when made). */
+  agentBundle?(): { version: string; sha256: string; size: number } | undefined;
   /** How often lost hosts are swept, ms. */
   sweepMs?: number;
   /** Carries live output to watchers on other nodes. */
@@ -64,6 +66,8 @@ export interface NewTask {
   change_id?: string;
 }
 
+/** Where agents fetch the bundle an agent-upgrade pins (server/http/agent-downloads.ts); the order signs its hash. */
+const AGENT_BUNDLE_URL = '/downloads/autowatch-agent.mjs';
 /** Orders are valid this long on the wire (the task itself may wait much longer for an agent). */
 const ORDER_TTL_MS = 5 * 60_000;
 /** A host sent a task is given up on this long after its timeout. */
@@ -116,6 +120,11 @@ export class TaskService {
       if (size === null || size === undefined) throw new AppError('FILE_NOT_FOUND', 400, `no uploaded file has sha256 ${spec.action.sha256}; upload it first (POST /api/v1/files)`);
       spec.action.size = size;
       fileSha = spec.action.sha256;
+    }
+    if (spec.action.kind === 'agent-upgrade') {
+      const bundle = this.deps.agentBundle?.();
+      if (!bundle) throw new AppError('AGENT_BUNDLE_NOT_BUILT', 409, 'this server serves no agent bundle to upgrade to (npm run build:agent, or set AW_AGENT_BUNDLE)');
+      spec.action = { kind: 'agent-upgrade', version: bundle.version, sha256: bundle.sha256, size: bundle.size };
     }
     const hostIds = await resolveHostIds(this.deps.db, spec.targets, this.deps.resolveTargets);
     let batchSize: number;
@@ -344,6 +353,7 @@ export class TaskService {
 
   private actionOf(task: TaskRow): TaskAction {
     const a = task.spec.action;
+    if (a.kind === 'agent-upgrade') return { kind: 'agent-upgrade', url: AGENT_BUNDLE_URL, sha256: a.sha256, size: a.size, version: a.version };
     if (a.kind !== 'file') return a;
     // createDirs only when asked, so orders without it stay as they were.
     return { kind: 'file', url: '', sha256: a.sha256, size: a.size, path: a.path, mode: a.mode, owner: a.owner, group: a.group, ...(a.create_dirs ? { createDirs: true } : {}) };
@@ -388,5 +398,6 @@ function summaryOf(spec: TaskSpec): string {
     case 'argv': return a.argv.join(' ');
     case 'script': return `${a.interpreter} script: ${a.script.slice(0, 2000)}`;
     case 'file': return `push ${a.sha256} to ${a.path}`;
+    case 'agent-upgrade': return `upgrade the agent to ${a.version} (sha256 ${a.sha256})`;
   }
 }

@@ -9,7 +9,9 @@ export interface TaskSpec {
     | { kind: 'shell'; command: string }
     | { kind: 'argv'; argv: string[] }
     | { kind: 'script'; script: string; interpreter: string }
-    | { kind: 'file'; sha256: string; size: number; path: string; mode: number; owner?: string; group?: string; create_dirs?: boolean };
+    | { kind: 'file'; sha256: string; size: number; path: string; mode: number; owner?: string; group?: string; create_dirs?: boolean }
+    /** The API takes only the kind; the server fills in the bundle it serves when the task is made. */
+    | { kind: 'agent-upgrade'; version: string; sha256: string; size: number };
   timeout_s: number;
   run_as?: string;
   cwd?: string;

@@ -18,7 +18,7 @@ import { Spool } from '../../agent/spool.js';
 import { SessionStore } from '../../server/auth/sessions.js';
 import { UserDirectory } from '../../server/auth/users.js';
 import { PROJECT_ROOT } from '../../server/paths.js';
-import type { MetricPoint } from '../../server/protocol/messages.js';
+import type { MetricPoint } from '../../protocol/messages.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
 import { needs } from '../support/requires.js';
 import { enrollAgent, type EnrolledAgent } from '../support/server.js';

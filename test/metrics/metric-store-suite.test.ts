@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestPipeline, type PendingBatch } from '../../server/ingest/pipeline.js';
-import type { Labels, MetricPoint } from '../../server/protocol/messages.js';
+import type { Labels, MetricPoint } from '../../protocol/messages.js';
 import type { IngestBatch, MetricStore, SeriesQuery } from '../../server/store/metric-store.js';
 import { PostgresMetricStore } from '../../server/store/postgres/chunk-store.js';
 import { QuestDbMetricStore, questDbPgUrl } from '../../server/store/questdb/questdb-store.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentLink } from '../../agent/link.js';
 import type { AgentRuntime } from '../../agent/runtime.js';
 import { createMetricCollector } from '../../agent/collect/metrics/metric-collector.js';
-import type { ConfigMessage } from '../../server/protocol/messages.js';
+import type { ConfigMessage } from '../../protocol/messages.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
 import { enrollAgent, type EnrolledAgent } from '../support/server.js';
 import { until } from '../support/until.js';

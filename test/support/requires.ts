@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path';
 import { describe, it, TestRunner, type RunnerTestSuite, type TestFunction } from 'vitest';
 import { PROJECT_ROOT } from '../../server/paths.js';
 
-export type OutsidePart = 'chromium' | 'monitoring-plugins' | 'openssl' | 'curl' | 'promtool' | 'questdb' | 'postgres' | 'redis';
+export type OutsidePart = 'chromium' | 'monitoring-plugins' | 'openssl' | 'curl' | 'promtool' | 'shellcheck' | 'mount-namespace' | 'questdb' | 'postgres' | 'redis';
 
 export interface OutsideSkip {
   /** The suite or test skipped, as vitest names it (parent suites joined by ' > '). */
@@ -44,6 +44,12 @@ export function absence(part: OutsidePart): string | undefined {
       return onPath(part) ? undefined : `${part} not found on PATH (apt-get install -y ${part})`;
     case 'promtool':
       return onPath(part) ? undefined : 'promtool not found on PATH (apt-get install -y prometheus)';
+    case 'shellcheck':
+      return onPath(part) ? undefined : 'shellcheck not found on PATH (apt-get install -y shellcheck)';
+    case 'mount-namespace':
+      // install.sh's service path writes /etc/systemd/system: the test gives it a private one.
+      if (process.getuid?.() !== 0) return 'needs root, to mount a private /etc/systemd/system for install.sh (unshare -m)';
+      return onPath('unshare') ? undefined : 'unshare not found on PATH (apt-get install -y util-linux)';
     case 'questdb':
       if (process.env.QUESTDB_URL) return undefined;
       if (!existsSync(join(SHARED_QUESTDB, 'start.sh'))) return 'QUESTDB_URL is not set and there is no ../shared/questdb to start (run QuestDB 9.3.5, set QUESTDB_URL)';

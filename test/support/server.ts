@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import { startServer, type RunningServer, type StartOptions } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
-import { createEnrollmentToken, openSealedSecret } from '../../server/auth/enrollment.js';
+import { createEnrollmentToken } from '../../server/auth/enrollment.js';
+import { openSealedSecret } from '../../protocol/enrollment.js';
 import { createLogger } from '../../server/log.js';
 import { openTestDb, type TestDb } from './test-db.js';
 

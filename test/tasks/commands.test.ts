@@ -3,8 +3,8 @@
  * orders signed by the server and checked by the agent against its pinned key.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MessageType } from '../../server/protocol/messages.js';
-import type { TaskMessage } from '../../server/protocol/task-order.js';
+import { MessageType } from '../../protocol/messages.js';
+import type { TaskMessage } from '../../protocol/task-order.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
 import { connectedAgent, finishedHosts, runTask, until, type TestAgent } from './support.js';
 

@@ -5,7 +5,7 @@ import { runCommand, usableOutput, type CommandRunner } from './command-runner.j
 import { cpusFromDmi, memoryModulesFromDmi, psusFromDmi, systemFromDmi } from './dmi-inventory.js';
 import { listDirectory, readTextFile, type DirectoryLister, type FileReader } from './host-files.js';
 import { addressesFromIpJson, addressesFromNodeInterfaces } from './interface-addresses.js';
-import type { Disk, InventoryReport, Nic, SystemIdentity } from './inventory-report.js';
+import type { Disk, InventoryReport, Nic, SystemIdentity } from '../../../protocol/inventory-report.js';
 import { buildNic } from './nic-inventory.js';
 import { cpusFromCpuinfo } from './parse-cpuinfo.js';
 import { parseDmidecode } from './parse-dmidecode.js';

@@ -1,4 +1,4 @@
-import type { DiskType } from './inventory-report.js';
+import type { DiskType } from '../../../protocol/inventory-report.js';
 
 /** Models hypervisors and clouds give their virtual disks. */
 const VIRTUAL_MODEL = /QEMU|VBOX|VMware|Virtual|Msft|Google PersistentDisk|Amazon Elastic Block Store|Xen|KVM/i;

@@ -1,4 +1,4 @@
-import type { CpuSocket, HardwareIdentity, MemoryModule, PowerSupply } from './inventory-report.js';
+import type { CpuSocket, HardwareIdentity, MemoryModule, PowerSupply } from '../../../protocol/inventory-report.js';
 import type { DmiRecord } from './parse-dmidecode.js';
 
 /** What dmidecode prints when the firmware left a string or value out; kept apart from vendor junk. */

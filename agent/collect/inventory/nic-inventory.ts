@@ -1,5 +1,5 @@
 import type { InterfaceAddresses } from './interface-addresses.js';
-import type { Nic } from './inventory-report.js';
+import type { Nic } from '../../../protocol/inventory-report.js';
 
 /** The /sys/class/net/<name> files read for one interface; undefined where the read failed. */
 export interface SysNetFiles {

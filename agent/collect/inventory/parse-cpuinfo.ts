@@ -1,4 +1,4 @@
-import type { CpuSocket } from './inventory-report.js';
+import type { CpuSocket } from '../../../protocol/inventory-report.js';
 
 /**
  * /proc/cpuinfo grouped into sockets by "physical id". Used when dmidecode cannot say (VMs without SMBIOS,

@@ -1,4 +1,4 @@
-import type { HardwareIdentity, MemoryModule } from './inventory-report.js';
+import type { HardwareIdentity, MemoryModule } from '../../../protocol/inventory-report.js';
 
 /** The subset of an lshw -json node this collector reads. */
 export interface LshwNode {

@@ -1,4 +1,4 @@
-import type { Gpu, RaidArray } from './inventory-report.js';
+import type { Gpu, RaidArray } from '../../../protocol/inventory-report.js';
 
 export interface PciDevice {
   slot: string;

@@ -1,4 +1,4 @@
-import type { RaidArray } from './inventory-report.js';
+import type { RaidArray } from '../../../protocol/inventory-report.js';
 
 /**
  * Software RAID arrays from /proc/mdstat. An array line reads

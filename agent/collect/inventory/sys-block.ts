@@ -1,5 +1,5 @@
 import { classifyDisk, isPseudoDisk } from './disk-type.js';
-import type { Disk } from './inventory-report.js';
+import type { Disk } from '../../../protocol/inventory-report.js';
 
 /** The /sys/block/<name> files read for one disk when lsblk is not installed. */
 export interface SysBlockFiles {

@@ -1,4 +1,4 @@
-import type { MetricPoint } from '../../../server/protocol/messages.js';
+import type { MetricPoint } from '../../../protocol/messages.js';
 import { metricPoint } from './metric-catalog.js';
 
 /** Cumulative clock ticks per state, as /proc/stat counts them since boot. */

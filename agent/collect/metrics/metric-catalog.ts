@@ -1,4 +1,4 @@
-import type { Labels, MetricPoint } from '../../../server/protocol/messages.js';
+import type { Labels, MetricPoint } from '../../../protocol/messages.js';
 
 export interface MetricSpec {
   unit: 'percent' | 'bytes' | 'bytes/s' | 'ops/s' | 'packets/s' | 'count' | 'seconds' | 'load';

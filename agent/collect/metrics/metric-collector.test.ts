@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MetricPoint } from '../../../server/protocol/messages.js';
+import type { MetricPoint } from '../../../protocol/messages.js';
 import { METRIC_CATALOG, type MetricName } from './metric-catalog.js';
 import { createMetricCollector } from './metric-collector.js';
 

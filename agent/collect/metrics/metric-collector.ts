@@ -1,6 +1,6 @@
 import { readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { COLLECTORS, type CollectorName, type MetricPoint } from '../../../server/protocol/messages.js';
+import { COLLECTORS, type CollectorName, type MetricPoint } from '../../../protocol/messages.js';
 import { cpuPoints, parseProcStat, type CpuTimes } from './cpu.js';
 import { diskIoPoints, parseDiskstats, selectMonitoredDisks, type DiskCounters } from './disk-io.js';
 import { filesystemPoints, parseMounts, selectMonitoredMounts, type FsUsage, type MountEntry } from './filesystems.js';

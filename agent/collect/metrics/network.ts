@@ -1,4 +1,4 @@
-import type { MetricPoint } from '../../../server/protocol/messages.js';
+import type { MetricPoint } from '../../../protocol/messages.js';
 import { counterRate } from './counter-rate.js';
 import { metricPoint, type MetricName } from './metric-catalog.js';
 

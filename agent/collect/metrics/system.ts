@@ -1,4 +1,4 @@
-import type { MetricPoint } from '../../../server/protocol/messages.js';
+import type { MetricPoint } from '../../../protocol/messages.js';
 import { metricPoint } from './metric-catalog.js';
 
 export interface LoadAverage {

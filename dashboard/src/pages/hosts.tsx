@@ -19,6 +19,9 @@ export interface Host {
   os: string | null;
   agent_id: string | null;
   agent_state: string | null;
+  agent_version: string | null;
+  /** Its agent runs another version than the one this server serves. */
+  agent_outdated: boolean;
   online: boolean;
   last_seen_at: string | null;
   asset_id: string | null;
@@ -86,6 +89,7 @@ export function HostsPage() {
                   <th>Host</th>
                   <th>Tags</th>
                   <th class="hide-phone">OS</th>
+                  <th class="hide-phone">Agent</th>
                   <th>Last seen</th>
                 </tr>
               </thead>
@@ -104,6 +108,10 @@ export function HostsPage() {
                       ))}
                     </td>
                     <td class="hide-phone">{h.os || '–'}</td>
+                    <td class="hide-phone" data-testid="agent-version">
+                      {h.agent_version ?? '–'}
+                      {h.agent_outdated ? <span class="badge warn" title="Not the version this server serves: an agent-upgrade task brings it"> outdated</span> : null}
+                    </td>
                     <td>{h.online ? 'now' : ago(h.last_seen_at)}</td>
                   </tr>
                 ))}

@@ -62,7 +62,7 @@ interface Template {
   version: number;
 }
 
-/** The agent's built-in collectors a template item can run (server/protocol/messages.ts COLLECTORS; the server checks). */
+/** The agent's built-in collectors a template item can run (protocol/messages.ts COLLECTORS; the server checks). */
 export const COLLECTORS = ['cpu', 'memory', 'load', 'uptime', 'disk', 'filesystem', 'network'];
 
 const TABS = ['problems', 'incidents', 'templates', 'channels', 'deliveries', 'maintenance'] as const;

@@ -76,7 +76,6 @@ function EnrollmentCard() {
   const [uses, setUses] = useState(10);
   const [autoApprove, setAutoApprove] = useState(false);
   const s = useSubmit<{ token: string; expires_at: string; uses: number }>();
-  const server = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/agent`;
   return (
     <section class="card">
       <h2>Add hosts</h2>
@@ -105,8 +104,12 @@ function EnrollmentCard() {
             Shown once. Valid for {s.result.uses} host(s) until {new Date(s.result.expires_at).toLocaleString()}:
           </p>
           <pre>
-            <code>{`autowatch-agent --server ${server} --token ${s.result.token} --state-dir /var/lib/autowatch-agent`}</code>
+            <code>{`curl -fsSL ${location.origin}/downloads/install.sh | sudo sh -s -- --token ${s.result.token}`}</code>
           </pre>
+          <p class="small muted">
+            Needs Node.js 20 or later on the host. Installs the agent in /opt/autowatch-agent and starts the autowatch-agent service (systemd); run it
+            again to upgrade. Without systemd, add <code>--no-service</code> and start the command it prints. More in docs/agent.md.
+          </p>
         </div>
       ) : null}
     </section>

@@ -11,7 +11,7 @@
  * Query: chunk rows plus the pending points the rows do not hold yet (see metric_checkpoints).
  */
 import type { Db, Queryable } from '../db.js';
-import type { Labels } from '../../protocol/messages.js';
+import type { Labels } from '../../../protocol/messages.js';
 import type { Logger } from '../../log.js';
 import { InvalidWriteError, type IngestBatch, type MetricStore, type RetentionReport, type SeriesIdentity, type SeriesQuery, type SeriesResult } from '../metric-store.js';
 import { decodeRawChunk, encodeRawChunk } from '../series/decimal-chunk.js';

@@ -6,7 +6,7 @@
  * (a request id, a timestamp) cannot grow the store without bound.
  */
 import type { Db } from '../db.js';
-import type { Labels } from '../../protocol/messages.js';
+import type { Labels } from '../../../protocol/messages.js';
 import { InvalidWriteError, type IngestBatch } from '../metric-store.js';
 import { checkSeriesIdentity, seriesKey } from '../series/series-rules.js';
 import type { Logger } from '../../log.js';

@@ -12,7 +12,7 @@
  */
 import { Sender } from '@questdb/nodejs-client';
 import pg from 'pg';
-import type { Labels } from '../../protocol/messages.js';
+import type { Labels } from '../../../protocol/messages.js';
 import type { Logger } from '../../log.js';
 import { InvalidWriteError, type IngestBatch, type MetricStore, type RetentionReport, type SeriesIdentity, type SeriesQuery, type SeriesResult } from '../metric-store.js';
 import { answerFromBuckets, answerFromPoints } from '../series/series-answer.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Labels } from '../../protocol/messages.js';
+import type { Labels } from '../../../protocol/messages.js';
 import { parseSeriesKey, seriesKey } from './series-rules.js';
 
 const HOST = '5f0c8a4e-2b7d-4c1e-9a3f-0d6b7e8f9a10';

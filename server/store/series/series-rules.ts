@@ -8,8 +8,8 @@
  * halves as `\uHHHH`. What remains is valid UTF-8 without NUL, CR or LF, which line protocol (QuestDB)
  * takes as a symbol and returns unchanged.
  */
-import type { Labels } from '../../protocol/messages.js';
-import { checkLabels, METRIC_NAME, PayloadError } from '../../protocol/validate.js';
+import type { Labels } from '../../../protocol/messages.js';
+import { checkLabels, METRIC_NAME, PayloadError } from '../../../protocol/validate.js';
 
 /** Why (name, labels) cannot name a series, or undefined when it can. */
 export function checkSeriesIdentity(name: unknown, labels: unknown): string | undefined {

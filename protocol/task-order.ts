@@ -20,6 +20,11 @@ export type TaskAction =
   | { kind: 'script'; script: string; interpreter: string }
   /** createDirs: make missing parent folders (0755); without it a missing folder fails the push at once. */
   | { kind: 'file'; url: string; sha256: string; size: number; path: string; mode: number; owner?: string; group?: string; createDirs?: boolean }
+  /**
+   * Replace the agent with the bundle at `url` (the server's /downloads/autowatch-agent.mjs) once its
+   * SHA-256 is the signed one, then restart; the next hello names `version` (docs/agent.md).
+   */
+  | { kind: 'agent-upgrade'; url: string; sha256: string; size: number; version: string }
   /** Stop the run of `taskId` on this agent (kill its process group). */
   | { kind: 'cancel' };
 
@@ -37,7 +42,7 @@ export interface TaskOrder {
   env?: Record<string, string>;
   /** stdout and stderr are each kept up to this many bytes; the rest is cut and marked. */
   outputCapBytes: number;
-  /** Bearer token for the file download of a file action (valid for this task only). */
+  /** Bearer token for the download of a file action (valid for this task only). */
   downloadToken?: string;
 }
 

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentLink } from '../../agent/link.js';
-import { enrollAgent, startTestServer, type EnrolledAgent, type TestServer } from '../../test/support/server.js';
-import { CloseCode } from '../protocol/close-codes.js';
-import { HEADER_BYTES, decodePayload, encodeFrame, macPrefix, sealFrame } from '../protocol/frame.js';
-import { MessageType, PROTOCOL_VERSION } from '../protocol/messages.js';
+import { enrollAgent, startTestServer, type EnrolledAgent, type TestServer } from '../support/server.js';
+import { CloseCode } from '../../protocol/close-codes.js';
+import { HEADER_BYTES, decodePayload, encodeFrame, macPrefix, sealFrame } from '../../protocol/frame.js';
+import { MessageType, PROTOCOL_VERSION } from '../../protocol/messages.js';
 
 let t: TestServer;
 const MAX_FRAME = 64 * 1024;

@@ -1,11 +1,10 @@
 /**
- * The inventory report as the server accepts it (agent/collect/inventory/inventory-report.ts is the
- * agent's type of it). A report that does not fit is refused whole: nothing of it is stored.
+ * The inventory report as the server accepts it (inventory-report.ts is its type, which the agent
+ * fills). A report that does not fit is refused whole: nothing of it is stored.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
-import { AppError } from '../errors.js';
-import type { InventoryReport } from '../../agent/collect/inventory/inventory-report.js';
+import type { InventoryReport } from './inventory-report.js';
 
 const Str = (max = 512) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
 const Num = Type.Union([Type.Number({ minimum: 0 }), Type.Null()]);
@@ -32,10 +31,9 @@ export const InventoryReportSchema = Type.Object({
 
 const check = new Ajv({ strict: false, allErrors: false }).compile<Static<typeof InventoryReportSchema>>(InventoryReportSchema);
 
-export function parseInventoryReport(value: unknown): InventoryReport {
-  if (!check(value)) {
-    const e = check.errors?.[0];
-    throw new AppError('INVENTORY_INVALID', 400, `inventory report${e ? `${e.instancePath.replace(/\//g, '.')} ${e.message}` : ' is not one'}`);
-  }
-  return value as unknown as InventoryReport;
+/** The report, or why it is not one (the server turns that into its own error). */
+export function checkInventoryReport(value: unknown): { report: InventoryReport } | { problem: string } {
+  if (check(value)) return { report: value as unknown as InventoryReport };
+  const e = check.errors?.[0];
+  return { problem: `inventory report${e ? `${e.instancePath.replace(/\//g, '.')} ${e.message}` : ' is not one'}` };
 }

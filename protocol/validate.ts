@@ -2,7 +2,7 @@
  * Shape checks for decoded payloads. Hand-written rather than schema-driven because metrics frames
  * are the hot path; each failure names the field so the agent's log says what it sent wrong.
  */
-import { storable, unstorable } from '../store/storable-text.js';
+import { storable, unstorable } from './storable-text.js';
 import type { HelloMessage, HeartbeatMessage, Labels, MetricsMessage, MetricPoint, InventoryMessage, ErrorMessage, AckMessage, TaskResultMessage } from './messages.js';
 
 export const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_.:-]{0,199}$/;

@@ -1,13 +1,13 @@
 /** The agent against a real server that goes away and comes back: nothing lost, nothing twice. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../server/app.js';
-import { loadConfig } from '../server/config.js';
-import { createLogger } from '../server/log.js';
-import { enrollAgent, startTestServer, type TestServer } from '../test/support/server.js';
-import { AFTER_SHUTDOWN_CAP_MS, backoffDelay, reconnectDelay, SHUTDOWN_SPREAD_MS } from './reconnect-delay.js';
-import { CloseCode } from '../server/protocol/close-codes.js';
-import { until } from '../test/support/until.js';
-import { testRuntime } from '../test/support/agent-runtime.js';
+import { startServer, type RunningServer } from '../../server/app.js';
+import { loadConfig } from '../../server/config.js';
+import { createLogger } from '../../server/log.js';
+import { enrollAgent, startTestServer, type TestServer } from '../support/server.js';
+import { AFTER_SHUTDOWN_CAP_MS, backoffDelay, reconnectDelay, SHUTDOWN_SPREAD_MS } from '../../agent/reconnect-delay.js';
+import { CloseCode } from '../../protocol/close-codes.js';
+import { until } from '../support/until.js';
+import { testRuntime } from '../support/agent-runtime.js';
 
 describe('backoff', () => {
   it('is full jitter: uniform below an exponentially growing cap', () => {
