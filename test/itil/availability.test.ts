@@ -78,7 +78,7 @@ describe('service availability', () => {
     serviceId = made.body.data.id;
     const dup = await t.call('POST', '/api/v1/services', { headers: t.admin.auth, body: { name: 'checkout API', host_ids: [hosts.web1], check_keys: ['x'], sla_target: 99 } });
     expect(dup.status).toBe(409);
-    expect(dup.body.error.code).toBe('SERVICE_EXISTS');
+    expect(dup.body.error?.code).toBe('SERVICE_EXISTS');
 
     const costly = await incident('web2', at(dayA, 10, 5), at(dayA, 10, 40));
     await incident('web1', at(dayA, 15, 0), at(dayA, 15, 10)); // while the service was up: cost nothing
@@ -131,12 +131,12 @@ describe('service availability', () => {
     const week = await availability('period=week');
     expect(week.body.data.periods).toHaveLength(12);
     expect(new Date(week.body.data.periods[0].start).getUTCDay()).toBe(1);
-    expect((await availability('period=year')).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await availability('period=year')).body.error?.code).toBe('VALIDATION_FAILED');
     expect((await availability(`period=day&from=2000-01-01T00:00:00Z`)).body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'query.from' } });
   });
 
   it('deletes a service', async () => {
     expect((await t.call('DELETE', `/api/v1/services/${serviceId}`, { headers: t.admin.auth })).status).toBe(204);
-    expect((await t.call('GET', `/api/v1/services/${serviceId}`, { headers: t.admin.auth })).body.error.code).toBe('SERVICE_NOT_FOUND');
+    expect((await t.call('GET', `/api/v1/services/${serviceId}`, { headers: t.admin.auth })).body.error?.code).toBe('SERVICE_NOT_FOUND');
   });
 });
