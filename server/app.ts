@@ -65,6 +65,8 @@ import { Itil } from './itil/itil.js';
 import { itilIncidentRoutes } from './api/itil-incidents.routes.js';
 import { knownErrorRoutes } from './api/known-errors.routes.js';
 import { changeRoutes } from './api/changes.routes.js';
+import { serviceRoutes } from './api/services.routes.js';
+import { itilReportRoutes } from './api/itil-reports.routes.js';
 import { releaseRoutes } from './api/releases.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
@@ -157,7 +159,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const monitorLease = cluster.lease('monitor', 15_000);
 
   const files = new FileStore(db, join(config.dataDir, 'files'));
-  const itil = new Itil({ db, log, monitor, leader: () => monitorLease.held, tickMs: config.monitor.nodataTickMs, tasks: () => tasks!, fileSize: (sha) => files.size(sha) });
+  const itil = new Itil({ db, log, monitor, leader: () => monitorLease.held, tickMs: config.monitor.nodataTickMs, metrics, tasks: () => tasks!, fileSize: (sha) => files.size(sha) });
   const resolveTargets = cmdbResolver(db);
   const agentBundle = new AgentBundle(config.tasks.agentBundlePath);
   tasks = new TaskService({
@@ -189,7 +191,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }, config.metrics.retentionMs);
   retention.unref();
   router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
-  router.add(...itilIncidentRoutes({ itil }), ...knownErrorRoutes({ itil }), ...changeRoutes({ itil }), ...releaseRoutes({ itil }));
+  router.add(...itilIncidentRoutes({ itil }), ...knownErrorRoutes({ itil }), ...changeRoutes({ itil }), ...releaseRoutes({ itil }),
+    ...serviceRoutes({ itil }), ...itilReportRoutes({ itil }));
   await monitor.start();
   await itil.start();
   router.add(...overviewRoutes(deps), ...selfMetricRoutes(self));

@@ -14,6 +14,7 @@ import { CmdbPage, AssetPage } from './pages/cmdb';
 import { MonitoringPage } from './pages/monitoring';
 import { TasksPage } from './pages/tasks';
 import { SettingsPage } from './pages/settings';
+import { ItilPage } from './pages/itil';
 import './styles.css';
 
 export interface Me {
@@ -45,6 +46,7 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path === '/monitoring') return <MonitoringPage />;
   if (path === '/tasks') return <TasksPage />;
   if (path === '/settings') return <SettingsPage me={me} />;
+  if (path === '/itil') return <ItilPage me={me} />;
   return (
     <div class="state empty">
       No page at <code>{path}</code>. <a href="#/">Go to the overview</a>.

@@ -57,7 +57,7 @@ export function parseCsv(text: string): string[][] {
 }
 
 /** Cells a spreadsheet would run as a formula get a leading apostrophe (CSV injection). */
-function cellText(v: string): string {
+export function cellText(v: string): string {
   const safe = /^[=+@\t\r]/.test(v) || (/^-/.test(v) && !/^-\d/.test(v)) ? `'${v}` : v;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

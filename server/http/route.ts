@@ -45,6 +45,11 @@ export interface RequestContext<P = any, Q = any, B = any> {
    * the handler returns, the router sends the status and headers and hands the response to `open`.
    */
   stream(open: (out: ResponseStream) => void): void;
+  /**
+   * Answer this request with the handler's text as is, of this content type, instead of the JSON
+   * envelope (a route offering JSON or CSV by Accept or ?format=). Errors are still the envelope.
+   */
+  answerRaw(type: string): void;
   /** Add to this request's audit record (the username tried at login, the id of what was made). Never secrets. */
   audit(detail: Record<string, unknown>): void;
 }

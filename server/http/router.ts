@@ -314,6 +314,7 @@ export class Router {
     const headers: Record<string, string> = {};
     let meta: Record<string, unknown> | undefined;
     let stream: ((out: ResponseStream) => void) | undefined;
+    let rawType = spec.produces;
     const ctx: RequestContext = {
       requestId: incoming.requestId,
       method: spec.method,
@@ -341,11 +342,14 @@ export class Router {
       stream: (open) => {
         stream = open;
       },
+      answerRaw: (type) => {
+        rawType = type;
+      },
     };
     const data = await spec.handler(ctx);
     if (stream) return { status, headers, body: { data: null, error: null }, stream, raw: { type: spec.produces ?? 'text/event-stream', payload: '' } };
-    if (spec.produces) {
-      return { status, headers, body: { data: null, error: null }, raw: { type: spec.produces, payload: data as string | Buffer } };
+    if (rawType) {
+      return { status, headers, body: { data: null, error: null }, raw: { type: rawType, payload: data as string | Buffer } };
     }
     if (route.response && !route.response(data)) {
       this.opts.log.error({ req_id: incoming.requestId, errors: route.response.errors }, 'response does not match its schema');

@@ -1,6 +1,7 @@
 /**
  * The ITIL processes of one server node (docs/itil.md), built on the monitor's incidents, the
- * task service and the CMDB: incident management (priority, assignee, escalation) problem management (known errors) and change management (change requests) and release management. The escalation
+ * task service and the CMDB: incident management (priority, assignee, escalation) problem management (known errors), change management (change requests), release management,
+ * service availability and the reports. The escalation
  * timer runs on the node holding the monitor lease.
  */
 import type { Logger } from '../log.js';
@@ -10,6 +11,9 @@ import { IncidentManagement } from './incident-management.js';
 import { KnownErrors } from './known-errors.js';
 import { ChangeRequests } from './changes.js';
 import { Releases } from './releases.js';
+import { Reports } from './reports.js';
+import { Services } from './services.js';
+import type { MetricStore } from '../store/metric-store.js';
 import type { TaskService } from '../tasks/task-service.js';
 
 export interface ItilDeps {
@@ -19,6 +23,8 @@ export interface ItilDeps {
   /** Does this node hold the monitor lease? Escalations fire on that node only. */
   leader(): boolean;
   tickMs: number;
+  /** Where the checks' status history is read from (service availability). */
+  metrics: MetricStore;
   /** The task service releases run through (built after this, hence a getter). */
   tasks(): TaskService;
   /** Size of an uploaded file of the task file store, null when absent. */
@@ -30,6 +36,8 @@ export class Itil {
   readonly knownErrors: KnownErrors;
   readonly changes: ChangeRequests;
   readonly releases: Releases;
+  readonly services: Services;
+  readonly reports: Reports;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
 
@@ -38,6 +46,8 @@ export class Itil {
     this.knownErrors = new KnownErrors(deps.db);
     this.changes = new ChangeRequests(deps.db);
     this.releases = new Releases(deps.db, deps.log, deps.tasks, deps.fileSize);
+    this.services = new Services(deps.db, deps.metrics);
+    this.reports = new Reports(deps.db);
     deps.monitor.problemOpened.push((p) => this.incidents.onProblemOpened(p), (p) => this.knownErrors.onProblemOpened(p));
   }
 

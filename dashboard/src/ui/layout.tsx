@@ -8,6 +8,7 @@ const NAV: [string, string][] = [
   ['/cmdb', 'CMDB'],
   ['/monitoring', 'Monitoring'],
   ['/tasks', 'Tasks'],
+  ['/itil', 'Service mgmt'],
   ['/settings', 'Settings'],
 ];
 
