@@ -231,7 +231,9 @@ needs('chromium').describe('dashboard in Chromium', () => {
     });
     for (const h of hosts) {
       const out = page.locator(`.host-result[data-host="${h.name}"] pre[data-stream=stdout]`);
-      await out.waitFor();
+      await out.waitFor().catch(async (err) => {
+        throw new Error(`no output shown for ${h.name}: ${err.message}\n${(await page.evaluate(() => document.querySelector('main')?.innerText).catch(() => ''))?.slice(0, 1500)}`);
+      });
       expect(await out.textContent()).toContain('done-42');
     }
   }, 60_000);
