@@ -8,6 +8,7 @@ import { PageTitle } from '../ui/layout';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
 import { AssetComponents } from './cmdb';
+import { HostTags } from './host-tags';
 import { OnlineDot, type Host } from './hosts';
 import type { Problem } from './monitoring';
 
@@ -96,9 +97,7 @@ export function HostPage({ hostId }: { hostId: string }) {
             <span>{h.os || 'OS unknown'}</span>
             <span>last seen {h.online ? 'now' : ago(h.last_seen_at)}</span>
             {agent.data ? <span>enrolled {when(agent.data.enrolled_at)}</span> : null}
-            {h.tags.map((t) => (
-              <a class="badge tag" href={`#/hosts?tag=${encodeURIComponent(t)}`}>{t}</a>
-            ))}
+            <HostTags h={h} onSaved={host.reload} />
           </div>
           <div class="toolbar">
             <select aria-label="Time range" value={range[0]} onChange={(e) => navigate(`/hosts/${hostId}${qs({ range: e.currentTarget.value })}`, true)}>
