@@ -254,6 +254,13 @@ function CsvTransfer({ filters, onImported }: { filters: Record<string, string>;
   );
 }
 
+/** A component attribute as people read it: sizes in bytes as GiB/TiB, speeds with their unit. */
+export function attrText(k: string, v: unknown): string {
+  const name = k.replace(/_/g, ' ');
+  if (typeof v === 'number' && /bytes|size/.test(k)) return `${name.replace(/ bytes$/, '')}: ${bytes(v)}`;
+  return `${name}: ${v}`;
+}
+
 /** An asset's components (CPUs, memory, disks, NICs …), a few attributes each. */
 export function AssetComponents({ assetId }: { assetId: string }) {
   const parts = useResource<{ kind: string; slot: string; attrs: Record<string, unknown> }[]>(`/api/v1/assets/${encodeURIComponent(assetId)}/components`);
@@ -264,7 +271,7 @@ export function AssetComponents({ assetId }: { assetId: string }) {
           {list.map((c) => (
             <li>
               <b>{c.kind}</b> <span class="muted small">{c.slot}</span>{' '}
-              <span class="small">{Object.entries(c.attrs).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${k}: ${v}`).join(' · ')}</span>
+              <span class="small">{Object.entries(c.attrs).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => attrText(k, v)).join(' · ')}</span>
             </li>
           ))}
         </ul>
