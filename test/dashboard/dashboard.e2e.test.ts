@@ -489,8 +489,10 @@ needs('chromium').describe('dashboard in Chromium', () => {
     const pages: [string, string][] = [
       ['overview', '/'],
       ['hosts', '/hosts'],
+      ['host-groups', '/hosts?view=groups'],
       ['host', `/hosts/${web}`],
       ['cmdb', '/cmdb'],
+      ['approvals', '/cmdb?tab=approvals'],
       ['monitoring', '/monitoring'],
       ['tasks', '/tasks'],
       ['settings', '/settings'],

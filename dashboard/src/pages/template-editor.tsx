@@ -194,7 +194,8 @@ function Picker({ label, options, busy, action, onPick }: { label: string; optio
   );
 }
 
-function ItemForm({ busy, onAdd }: { busy: boolean; onAdd(i: TemplateItem): void }) {
+/** The forms keep what was typed until the API has taken it: a refusal leaves it there to fix. */
+function ItemForm({ busy, onAdd }: { busy: boolean; onAdd(i: TemplateItem): Promise<boolean> }) {
   const blank: ItemDraft = { type: 'plugin', key: '', interval_s: '60', timeout_s: '', collector: 'cpu', command: '', args: '', output: 'auto' };
   const [d, setD] = useState<ItemDraft>(blank);
   const set = (k: string) => (e: Event) => setD({ ...d, [k]: (e.currentTarget as HTMLInputElement).value });
@@ -203,9 +204,8 @@ function ItemForm({ busy, onAdd }: { busy: boolean; onAdd(i: TemplateItem): void
     <form
       class="form-grid"
       data-testid="item-form"
-      onSubmit={onSubmit(() => {
-        onAdd(itemFromDraft(collector ? { ...d, key: d.collector } : d));
-        setD({ ...blank, type: d.type });
+      onSubmit={onSubmit(async () => {
+        if (await onAdd(itemFromDraft(collector ? { ...d, key: d.collector } : d))) setD({ ...blank, type: d.type });
       })}
     >
       <label>
@@ -276,7 +276,7 @@ function ItemForm({ busy, onAdd }: { busy: boolean; onAdd(i: TemplateItem): void
   );
 }
 
-function TriggerForm({ busy, items, onAdd }: { busy: boolean; items: TemplateItem[]; onAdd(t: TemplateTrigger): void }) {
+function TriggerForm({ busy, items, onAdd }: { busy: boolean; items: TemplateItem[]; onAdd(t: TemplateTrigger): Promise<boolean> }) {
   const blank = { key: '', name: '', severity: 'average', expression: '', recovery: '' };
   const [d, setD] = useState(blank);
   const set = (k: keyof typeof blank) => (e: Event) => setD({ ...d, [k]: (e.currentTarget as HTMLInputElement).value });
@@ -285,9 +285,8 @@ function TriggerForm({ busy, items, onAdd }: { busy: boolean; items: TemplateIte
     <form
       class="form-grid"
       data-testid="trigger-form"
-      onSubmit={onSubmit(() => {
-        onAdd({ key: d.key, name: d.name, severity: d.severity, expression: d.expression, ...(d.recovery ? { recovery: d.recovery } : {}) });
-        setD(blank);
+      onSubmit={onSubmit(async () => {
+        if (await onAdd({ key: d.key, name: d.name, severity: d.severity, expression: d.expression, ...(d.recovery ? { recovery: d.recovery } : {}) })) setD(blank);
       })}
     >
       <label>
