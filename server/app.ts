@@ -16,6 +16,8 @@ import { Cluster } from './cluster/cluster.js';
 import { EventBus } from './events.js';
 import { Gateway } from './gateway/gateway.js';
 import { IngestPipeline } from './ingest/pipeline.js';
+import { FleetUsage } from './ingest/fleet-usage.js';
+import { IngestHistory } from './ingest/ingest-history.js';
 import { createLogger, type Logger } from './log.js';
 import { PROJECT_ROOT, DASHBOARD_DIR, INSTALL_SCRIPT } from './paths.js';
 import { Router } from './http/router.js';
@@ -129,7 +131,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     leader: () => monitorLease.held,
     groupsOfHost: (hostId) => groupsOfHost(db, hostId),
   });
-  const pipeline = new IngestPipeline(monitor.observe(self.timeWrites(metrics)), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
+  // The overview's busiest hosts and ingest graph come from what passes here, not from queries.
+  const usage = new FleetUsage();
+  const pipeline = new IngestPipeline(usage.watch(monitor.observe(self.timeWrites(metrics))), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
+  const ingestHistory = new IngestHistory(() => pipeline.snapshot().committedPoints);
+  ingestHistory.start();
   // Changes through the API and what agents say that changes records: one append-only trail.
   const audit = new AuditTrail(db, log);
   // Built after the gateway (it sends through it); the gateway's hooks reach it through this binding.
@@ -195,7 +201,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ...serviceRoutes({ itil }), ...itilReportRoutes({ itil }));
   await monitor.start();
   await itil.start();
-  router.add(...overviewRoutes(deps), ...selfMetricRoutes(self));
+  router.add(...overviewRoutes({ ...deps, usage, ingestHistory }), ...selfMetricRoutes(self));
   router.add(...prometheusRoutes(deps));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
@@ -236,6 +242,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       uWS.us_listen_socket_close(listenSocket);
       await adminSocket?.close();
       clearInterval(retention);
+      ingestHistory.stop();
       monitor.halt();
       await itil.stop();
       // Write and acknowledge what was accepted before telling agents to go, so that a restart

@@ -8,7 +8,7 @@ import { route } from '../http/route.js';
 import { INCIDENT_STATES } from '../monitor/incident-state.js';
 import type { MaintenanceRecord } from '../monitor/maintenance.js';
 import { problemView } from '../monitor/monitor.js';
-import type { ChannelRecord, DeliveryRecord } from '../monitor/notifier.js';
+import { channelNotFound, type ChannelRecord, type DeliveryRecord } from '../monitor/notifier.js';
 import type { IncidentRecord, TimelineEntry } from '../monitor/problem-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
@@ -365,6 +365,23 @@ export function alertRoutes(deps: ApiDeps) {
         ctx.audit({ channel_id: c.id, changed: Object.keys(ctx.body) });
         setEtag(ctx, c.version);
         return channelView(c);
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/notification-channels/:id/test',
+      summary: 'Send a test notification through a channel (enabled or not); its outcome shows in the delivery log',
+      tag: 'alerts',
+      scope: 'monitor:write',
+      status: 202,
+      params: IdParams,
+      response: Type.Object({ delivery_id: Type.Integer({ description: 'see GET /api/v1/notification-deliveries?channel_id=' }) }),
+      handler: async (ctx) => {
+        const p = ctx.principal!;
+        const id = await m().notifier.enqueueTest(ctx.params.id, `${p.kind}:${p.name}`);
+        if (id === null) throw channelNotFound();
+        ctx.audit({ channel_id: ctx.params.id, delivery_id: String(id) });
+        return { delivery_id: id };
       },
     }),
     route({

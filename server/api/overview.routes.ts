@@ -1,13 +1,20 @@
 /**
- * The fleet at a glance for the dashboard's overview: agent counts by state and online, and the
- * ingest counters the dashboard turns into a rate. One cheap call: a GROUP BY over agents and
- * the nodes' session counts, whatever the fleet's size.
+ * The fleet at a glance for the dashboard's overview: agent counts by state and online, inventory
+ * waiting for approval, the busiest hosts by CPU, memory and disk, and the ingest counters and the
+ * last hour's rate. One cheap call whatever the fleet's size: a GROUP BY over agents, an index count
+ * of pending approvals, the nodes' session counts, and in-memory figures (FleetUsage,
+ * IngestHistory) with one lookup of the few top hosts' names.
  */
 import { Type } from '@sinclair/typebox';
 import { route } from '../http/route.js';
+import type { FleetUsage, UsageKind } from '../ingest/fleet-usage.js';
+import type { IngestHistory } from '../ingest/ingest-history.js';
 import type { ApiDeps } from './deps.js';
 
-export function overviewRoutes(deps: ApiDeps) {
+const TOP = 5;
+const Busy = Type.Array(Type.Object({ host_id: Type.String(), hostname: Type.String(), value: Type.Number({ description: 'percent used' }), at: Type.Number() }));
+
+export function overviewRoutes(deps: ApiDeps & { usage: FleetUsage; ingestHistory: IngestHistory }) {
   return [
     route({
       method: 'GET',
@@ -15,7 +22,9 @@ export function overviewRoutes(deps: ApiDeps) {
       summary: 'Agents by state and online now, and this node\'s ingest counters',
       description:
         'online counts agents connected to any node of the cluster; offline is active agents not connected (pending ones count as pending). ' +
-        'ingest.committed_points only grows: the rate is its difference between two calls over the difference of `at`.',
+        'ingest.committed_points only grows: the rate is its difference between two calls over the difference of `at`; ingest.history is ' +
+        'the rate every 10 s over the last hour. busiest: the hosts with the highest latest CPU, memory and (fullest filesystem) disk use this node ' +
+        'ingested in the last 10 minutes. inventory_pending: machines whose inventory waits in the CMDB approval queue.',
       tag: 'agents',
       scope: 'agents:read',
       response: Type.Object({
@@ -24,13 +33,26 @@ export function overviewRoutes(deps: ApiDeps) {
           total: Type.Integer(), pending: Type.Integer(), active: Type.Integer(), revoked: Type.Integer(),
           online: Type.Integer(), offline: Type.Integer(),
         }),
-        ingest: Type.Object({ committed_points: Type.Integer(), committed_batches: Type.Integer(), refused_batches: Type.Integer(), queued_points: Type.Integer() }),
+        inventory_pending: Type.Integer(),
+        busiest: Type.Object({ cpu: Busy, memory: Busy, disk: Busy }),
+        ingest: Type.Object({
+          committed_points: Type.Integer(), committed_batches: Type.Integer(), refused_batches: Type.Integer(), queued_points: Type.Integer(),
+          history: Type.Array(Type.Object({ t: Type.Number(), points_per_s: Type.Number() })),
+        }),
       }),
       handler: async () => {
         const byState = await deps.agents.countByState();
         // Every node's count of its sessions: the cluster's online agents (this node alone without Redis).
         const online = (await deps.cluster.nodes()).reduce((n, node) => n + node.agents, 0);
         const ingest = deps.pipeline.snapshot();
+        const pending = await deps.db.query<{ n: string }>(`SELECT count(*) AS n FROM asset_approvals WHERE state = 'pending'`);
+        const tops = (['cpu', 'memory', 'disk'] as UsageKind[]).map((k) => deps.usage.top(k, TOP));
+        const ids = [...new Set(tops.flat().map((e) => e.host_id))];
+        const names = new Map(
+          ids.length ? (await deps.db.query<{ id: string; hostname: string }>('SELECT id, hostname FROM hosts WHERE id = ANY($1)', [ids])).rows.map((r) => [r.id, r.hostname]) : [],
+        );
+        // A host deleted since its last point drops out.
+        const named = (list: (typeof tops)[number]) => list.flatMap((e) => (names.has(e.host_id) ? [{ ...e, hostname: names.get(e.host_id)! }] : []));
         return {
           at: Date.now(),
           agents: {
@@ -39,9 +61,12 @@ export function overviewRoutes(deps: ApiDeps) {
             online,
             offline: Math.max(0, byState.active - online),
           },
+          inventory_pending: Number(pending.rows[0].n),
+          busiest: { cpu: named(tops[0]), memory: named(tops[1]), disk: named(tops[2]) },
           ingest: {
             committed_points: ingest.committedPoints, committed_batches: ingest.committedBatches,
             refused_batches: ingest.refusedBatches, queued_points: ingest.queuedPoints,
+            history: deps.ingestHistory.history(),
           },
         };
       },

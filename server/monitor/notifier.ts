@@ -112,6 +112,19 @@ export class Notifier {
     return r.rowCount > 0;
   }
 
+  /**
+   * Queues a test notification for one channel, enabled or not (so a channel can be tried before it
+   * is switched on); the delivery log shows whether it arrived. The delivery's id, or null when the
+   * channel is gone.
+   */
+  async enqueueTest(channelId: string, requestedBy: string): Promise<number | null> {
+    const body = { test: true, requested_by: requestedBy, message: 'AutoWatch test notification: this channel works.', problem: { name: 'Test notification', severity: 'info' }, host: { hostname: 'autowatch' } };
+    const r = await this.db.query<{ id: string }>(`INSERT INTO monitor_deliveries (channel_id, event, body) SELECT id, 'test', $2 FROM monitor_channels WHERE id = $1 RETURNING id`, [channelId, JSON.stringify(body)]);
+    if (!r.rows.length) return null;
+    this.kick();
+    return Number(r.rows[0].id);
+  }
+
   /** Sends what is due now (and again if more became due meanwhile). */
   kick(): void {
     if (this.stopped) return;

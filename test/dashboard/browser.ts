@@ -35,5 +35,5 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-export const DESKTOP = { width: 1280, height: 860 };
-export const PHONE = { width: 375, height: 812 };
+export const DESKTOP = { width: 1440, height: 900 };
+export const PHONE = { width: 390, height: 844 };

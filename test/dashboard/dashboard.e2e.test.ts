@@ -385,7 +385,7 @@ needs('chromium').describe('dashboard in Chromium', () => {
     expect(problems.body.data[0]).toMatchObject({ name: 'Web service down', acknowledged_by: expect.stringContaining('ops') });
   });
 
-  it('creates a template with a collector item, adds another, shows a refused one as the API error, and the host lists them', async () => {
+  it('creates a template with a collector item, adds another in its item form, shows a refused one as the API error, and the host lists them', async () => {
     await page.goto(`${t.http}/#/monitoring`);
     await page.locator('[data-tab=templates]').click();
     const create = page.locator('[data-testid=template-create]');
@@ -397,9 +397,13 @@ needs('chromium').describe('dashboard in Chromium', () => {
     const card = page.locator('[data-template="collectors fast"]');
     await card.locator('li[data-item=load]', { hasText: 'every 5 s' }).waitFor();
 
-    await card.locator('select[name=collector]').selectOption('cpu');
-    await card.locator('input[name=interval_s]').fill('2');
-    await card.locator('button', { hasText: 'Add collector' }).click();
+    // Another collector through the card's item form (every item kind is added there).
+    await card.locator('summary', { hasText: 'Add an item' }).click();
+    const form = card.locator('[data-testid=item-form]');
+    await form.locator('select[name=type]').selectOption('collector');
+    await form.locator('select[name=collector]').selectOption('cpu');
+    await form.locator('input[name=interval_s]').fill('2');
+    await form.locator('button', { hasText: 'Add item' }).click();
     await card.locator('li[data-item=cpu]', { hasText: 'every 2 s' }).waitFor();
     const stored = async () => ((await t.call('GET', '/api/v1/templates?limit=1000', { headers: t.admin.auth })).body.data as any[]).find((x) => x.name === 'collectors fast');
     expect((await stored()).items).toEqual([
@@ -408,8 +412,10 @@ needs('chromium').describe('dashboard in Chromium', () => {
     ]);
 
     // cpu again: the API refuses the second item with that key; the card shows its message and request id.
-    await card.locator('input[name=interval_s]').fill('10');
-    await card.locator('button', { hasText: 'Add collector' }).click();
+    await form.locator('select[name=type]').selectOption('collector');
+    await form.locator('select[name=collector]').selectOption('cpu');
+    await form.locator('input[name=interval_s]').fill('10');
+    await form.locator('button', { hasText: 'Add item' }).click();
     const err = card.locator('.state.error');
     await err.waitFor();
     expect(await err.textContent()).toMatch(/key cpu is used twice.*VALIDATION_FAILED · HTTP 400/);
@@ -485,8 +491,10 @@ needs('chromium').describe('dashboard in Chromium', () => {
     const pages: [string, string][] = [
       ['overview', '/'],
       ['hosts', '/hosts'],
+      ['host-groups', '/hosts?view=groups'],
       ['host', `/hosts/${web}`],
       ['cmdb', '/cmdb'],
+      ['approvals', '/cmdb?tab=approvals'],
       ['monitoring', '/monitoring'],
       ['tasks', '/tasks'],
       ['settings', '/settings'],

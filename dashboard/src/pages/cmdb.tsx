@@ -1,12 +1,13 @@
 /**
  * CMDB: the asset table (search, type and state filters), create; an asset's page with its fields
  * (edited with If-Match, so two people cannot overwrite each other), lifecycle moves, components
- * and the change timeline; the discovery approval queue.
+ * (custom fields of its type, tags, warranty, rack position) and the change timeline; the approval
+ * queue of agents and inventory.
  */
 import { useState } from 'preact/hooks';
 import { ApiError, RawBody, call, download, qs } from '../api';
 import { navigate, useLocation } from '../router';
-import { ago, when } from '../ui/format';
+import { ago, bytes, when } from '../ui/format';
 import { PageTitle } from '../ui/layout';
 import { LoadMore, usePagedList } from '../ui/paged-list';
 import { ErrorNote, Show } from '../ui/states';
@@ -44,8 +45,10 @@ const NEXT: Record<string, string[]> = {
   retired: ['disposed'],
   disposed: [],
 };
-/** Fields a person edits on the asset page. */
-const EDITABLE = ['name', 'hostname', 'vendor', 'model', 'serial', 'owner', 'business_unit', 'idc', 'rack'] as const;
+/** Fields a person edits on the asset page: text, numbers, dates (YYYY-MM-DD). */
+const EDITABLE = ['name', 'hostname', 'vendor', 'model', 'serial', 'owner', 'business_unit', 'idc', 'rack', 'supplier', 'contract'] as const;
+const NUMBERS = ['rack_unit'] as const;
+const DATES = ['purchase_date', 'warranty_until'] as const;
 
 const show = (v: unknown) => (v === null || v === undefined || v === '' ? '–' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
@@ -251,6 +254,13 @@ function CsvTransfer({ filters, onImported }: { filters: Record<string, string>;
   );
 }
 
+/** A component attribute as people read it: sizes in bytes as GiB/TiB, speeds with their unit. */
+export function attrText(k: string, v: unknown): string {
+  const name = k.replace(/_/g, ' ');
+  if (typeof v === 'number' && /bytes|size/.test(k)) return `${name.replace(/ bytes$/, '')}: ${bytes(v)}`;
+  return `${name}: ${v}`;
+}
+
 /** An asset's components (CPUs, memory, disks, NICs …), a few attributes each. */
 export function AssetComponents({ assetId }: { assetId: string }) {
   const parts = useResource<{ kind: string; slot: string; attrs: Record<string, unknown> }[]>(`/api/v1/assets/${encodeURIComponent(assetId)}/components`);
@@ -261,7 +271,7 @@ export function AssetComponents({ assetId }: { assetId: string }) {
           {list.map((c) => (
             <li>
               <b>{c.kind}</b> <span class="muted small">{c.slot}</span>{' '}
-              <span class="small">{Object.entries(c.attrs).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${k}: ${v}`).join(' · ')}</span>
+              <span class="small">{Object.entries(c.attrs).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => attrText(k, v)).join(' · ')}</span>
             </li>
           ))}
         </ul>
@@ -332,22 +342,62 @@ export function AssetPage({ id }: { id: string }) {
   );
 }
 
+/** A custom field as the type's schema describes it: its JSON type picks the input and how the text is sent. */
+interface FieldSpec {
+  type?: string;
+  title?: string;
+  description?: string;
+  enum?: string[];
+}
+
+/** The form's text as the API's value: "" clears the field (null), numbers and booleans as such. */
+function customValue(text: string, spec: FieldSpec | undefined): unknown {
+  if (text === '') return null;
+  if (spec?.type === 'integer' || spec?.type === 'number') return Number(text);
+  if (spec?.type === 'boolean') return text === 'true';
+  return text;
+}
+
 function AssetFields({ a, onSaved }: { a: Asset; onSaved(): void }) {
+  const type = useResource<{ fields_schema: { properties?: Record<string, FieldSpec> } }>(`/api/v1/asset-types/${encodeURIComponent(a.type)}`);
+  const specs = type.data?.fields_schema?.properties ?? {};
+  const custom = (a.custom ?? {}) as Record<string, unknown>;
+  const customNames = [...new Set([...Object.keys(specs), ...Object.keys(custom)])];
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState<Record<string, string>>({});
+  const [newField, setNewField] = useState({ name: '', value: '' });
   const [error, setError] = useState<ApiError>();
+  const text = (v: unknown) => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join(', ') : String(v));
   const start = () => {
-    setDraft(Object.fromEntries(EDITABLE.map((f) => [f, (a[f] as string | null) ?? ''])));
+    setDraft({
+      ...Object.fromEntries([...EDITABLE, ...NUMBERS, ...DATES].map((f) => [f, text(a[f])])),
+      tags: text(a.tags),
+      ...Object.fromEntries(customNames.map((n) => [`custom.${n}`, text(custom[n])])),
+    });
+    setNewField({ name: '', value: '' });
     setEditing(true);
   };
   const save = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
-    const patch: Record<string, string | null> = {};
-    for (const f of EDITABLE) {
-      const before = (a[f] as string | null) ?? '';
-      if (draft[f] !== before) patch[f] = draft[f] === '' && f !== 'name' ? null : draft[f];
+    const patch: Record<string, unknown> = {};
+    for (const f of [...EDITABLE, ...DATES]) if (draft[f] !== text(a[f])) patch[f] = draft[f] === '' && f !== 'name' ? null : draft[f];
+    for (const f of NUMBERS) if (draft[f] !== text(a[f])) patch[f] = draft[f] === '' ? null : Number(draft[f]);
+    if (draft.tags !== text(a.tags)) patch.tags = draft.tags.split(',').map((t) => t.trim()).filter(Boolean);
+    const nextCustom: Record<string, unknown> = { ...custom };
+    let customChanged = false;
+    for (const n of customNames) {
+      if (draft[`custom.${n}`] === text(custom[n])) continue;
+      const v = customValue(draft[`custom.${n}`], specs[n]);
+      if (v === null) delete nextCustom[n];
+      else nextCustom[n] = v;
+      customChanged = true;
     }
+    if (newField.name.trim()) {
+      nextCustom[newField.name.trim()] = customValue(newField.value, specs[newField.name.trim()]);
+      customChanged = true;
+    }
+    if (customChanged) patch.custom = nextCustom;
     try {
       if (Object.keys(patch).length) await call('PATCH', `/api/v1/assets/${a.id}`, patch, { 'if-match': `"${a.version}"` });
       setEditing(false);
@@ -356,18 +406,56 @@ function AssetFields({ a, onSaved }: { a: Asset; onSaved(): void }) {
       setError(err as ApiError);
     }
   };
+  const set = (k: string) => (e: Event) => setDraft({ ...draft, [k]: (e.currentTarget as HTMLInputElement).value });
   return (
     <section class="card">
       <h2>Fields</h2>
       {error ? <ErrorNote error={error} /> : null}
       {editing ? (
-        <form onSubmit={save} class="edit-form">
+        <form onSubmit={save} class="edit-form" data-testid="asset-edit">
           {EDITABLE.map((f) => (
             <label>
               {f.replace('_', ' ')}
-              <input name={f} value={draft[f]} onInput={(e) => setDraft({ ...draft, [f]: e.currentTarget.value })} />
+              <input name={f} required={f === 'name'} maxLength={f === 'hostname' ? 253 : 200} value={draft[f]} onInput={set(f)} />
             </label>
           ))}
+          <label>
+            rack unit
+            <input name="rack_unit" type="number" min={0} max={100} value={draft.rack_unit} onInput={set('rack_unit')} />
+          </label>
+          {DATES.map((f) => (
+            <label>
+              {f.replace('_', ' ')}
+              <input name={f} type="date" value={draft[f]} onInput={set(f)} />
+            </label>
+          ))}
+          <label>
+            tags (comma separated)
+            <input name="tags" value={draft.tags} onInput={set('tags')} />
+          </label>
+          {customNames.map((n) => (
+            <label>
+              {specs[n]?.title ?? n} <span class="muted small">custom</span>
+              {specs[n]?.enum ? (
+                <select name={`custom.${n}`} value={draft[`custom.${n}`]} onChange={set(`custom.${n}`)}>
+                  <option value="">–</option>
+                  {specs[n].enum!.map((o) => (
+                    <option value={o}>{o}</option>
+                  ))}
+                </select>
+              ) : (
+                <input name={`custom.${n}`} type={(specs[n]?.type === 'integer' || specs[n]?.type === 'number' ? 'number' : 'text') as 'text'} value={draft[`custom.${n}`]} onInput={set(`custom.${n}`)} />
+              )}
+            </label>
+          ))}
+          <label>
+            new custom field
+            <input name="new_custom_name" placeholder="name" value={newField.name} onInput={(e) => setNewField({ ...newField, name: e.currentTarget.value })} />
+          </label>
+          <label>
+            its value
+            <input name="new_custom_value" value={newField.value} onInput={(e) => setNewField({ ...newField, value: e.currentTarget.value })} />
+          </label>
           <div class="form-row">
             <button class="btn primary">Save</button>
             <button type="button" class="btn" onClick={() => setEditing(false)}>
@@ -378,10 +466,20 @@ function AssetFields({ a, onSaved }: { a: Asset; onSaved(): void }) {
       ) : (
         <>
           <dl class="kv">
-            {['type', ...EDITABLE, 'os_name', 'os_version', 'arch', 'memory_bytes'].map((f) => (
+            {['type', ...EDITABLE, 'rack_unit', ...DATES, 'os_name', 'os_version', 'arch'].map((f) => (
               <>
                 <dt>{f.replace('_', ' ')}</dt>
                 <dd data-field={f}>{show(a[f])}</dd>
+              </>
+            ))}
+            <dt>memory</dt>
+            <dd data-field="memory_bytes">{typeof a.memory_bytes === 'number' ? bytes(a.memory_bytes) : '–'}</dd>
+            <dt>tags</dt>
+            <dd data-field="tags">{(a.tags as string[] | undefined)?.length ? (a.tags as string[]).map((t) => <span class="badge tag">{t}</span>) : '–'}</dd>
+            {customNames.map((n) => (
+              <>
+                <dt>{specs[n]?.title ?? n}</dt>
+                <dd data-field={`custom.${n}`}>{show(custom[n])}</dd>
               </>
             ))}
           </dl>
@@ -437,7 +535,21 @@ interface Approval {
   version: number;
 }
 
+interface PendingAgent {
+  id: string;
+  host_id: string;
+  hostname: string;
+  os: string | null;
+  version: string;
+  enrolled_at: string;
+}
+
+/**
+ * One queue for everything waiting on a person: agents that enrolled without auto-approve (their
+ * metrics are refused until approved) and machines whose inventory matched no asset.
+ */
 function Approvals() {
+  const agents = usePagedList<PendingAgent>('/api/v1/agents?state=pending&limit=100', { pollMs: 15_000 });
   const r = usePagedList<Approval>('/api/v1/approvals?state=pending&limit=100', { pollMs: 15_000 });
   const [error, setError] = useState<ApiError>();
   const decide = async (p: Approval, what: 'approve' | 'reject') => {
@@ -449,32 +561,72 @@ function Approvals() {
       setError(err as ApiError);
     }
   };
+  const decideAgent = async (a: PendingAgent, what: 'approve' | 'revoke') => {
+    if (what === 'revoke' && !confirm(`Refuse agent ${a.hostname}? It is disconnected and refused from now on.`)) return;
+    setError(undefined);
+    try {
+      await call('POST', `/api/v1/agents/${a.id}/${what}`);
+      agents.reload();
+      r.reload();
+    } catch (err) {
+      setError(err as ApiError);
+    }
+  };
   return (
-    <section class="card">
-      <p class="muted small">Machines whose inventory matched no asset wait here: approve to make an asset of each.</p>
+    <>
       {error ? <ErrorNote error={error} /> : null}
-      <Show r={r} what="Approvals" emptyText="Nothing waits for approval.">
-        {(list) => (
-          <>
-            <ul class="list">
-              {list.map((p) => (
-                <li>
-                  <b>{p.hostname}</b> <span class="muted small">serial {p.serial ?? '–'} · {p.match_note} · {p.reports} report(s) · {ago(p.created_at)}</span>
-                  <div class="form-row" style="margin-top:6px">
-                    <button class="btn primary small" onClick={() => decide(p, 'approve')}>
-                      Approve
-                    </button>
-                    <button class="btn small danger" onClick={() => decide(p, 'reject')}>
-                      Reject
-                    </button>
-                  </div>
-                </li>
-              ))}
-            </ul>
-            <LoadMore list={r} what="machines" />
-          </>
-        )}
-      </Show>
-    </section>
+      <section class="card">
+        <h2>Agents</h2>
+        <p class="muted small">Agents that enrolled without auto-approve: their metrics are refused until approved.</p>
+        <Show r={agents} what="Pending agents" emptyText="No agent waits for approval.">
+          {(list) => (
+            <>
+              <ul class="list" data-testid="pending-agents">
+                {list.map((a) => (
+                  <li data-agent={a.hostname}>
+                    <a href={`#/hosts/${a.host_id}`}><b>{a.hostname}</b></a> <span class="muted small">{a.os ?? ''} · agent {a.version} · enrolled {ago(a.enrolled_at)}</span>
+                    <div class="form-row" style="margin-top:6px">
+                      <button class="btn primary small" onClick={() => decideAgent(a, 'approve')}>
+                        Approve agent
+                      </button>
+                      <button class="btn small danger" onClick={() => decideAgent(a, 'revoke')}>
+                        Refuse
+                      </button>
+                    </div>
+                  </li>
+                ))}
+              </ul>
+              <LoadMore list={agents} what="agents" />
+            </>
+          )}
+        </Show>
+      </section>
+      <section class="card">
+        <h2>Inventory</h2>
+        <p class="muted small">Machines whose inventory matched no asset wait here: approve to make an asset of each.</p>
+        <Show r={r} what="Approvals" emptyText="No inventory waits for approval.">
+          {(list) => (
+            <>
+              <ul class="list" data-testid="pending-inventory">
+                {list.map((p) => (
+                  <li data-approval={p.hostname}>
+                    <b>{p.hostname}</b> <span class="muted small">serial {p.serial ?? '–'} · {p.match_note} · {p.reports} report(s) · {ago(p.created_at)}</span>
+                    <div class="form-row" style="margin-top:6px">
+                      <button class="btn primary small" onClick={() => decide(p, 'approve')}>
+                        Approve
+                      </button>
+                      <button class="btn small danger" onClick={() => decide(p, 'reject')}>
+                        Reject
+                      </button>
+                    </div>
+                  </li>
+                ))}
+              </ul>
+              <LoadMore list={r} what="machines" />
+            </>
+          )}
+        </Show>
+      </section>
+    </>
   );
 }

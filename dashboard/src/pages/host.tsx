@@ -1,13 +1,20 @@
-/** One host: state and actions, metric graphs over a picked range, inventory, monitoring (collectors, triggers), recent tasks. */
+/**
+ * One host: state, tags and actions; graphs over a picked range (CPU, memory, disks, network in and
+ * out per active interface) with each range's min / max / mean shown; a metric browser for every
+ * series the host sends; its asset and approval state; monitoring; recent problems and tasks.
+ */
 import { useState } from 'preact/hooks';
 import { ApiError, call, qs } from '../api';
 import { navigate, useLocation } from '../router';
-import { BandChart, type BandPoint } from '../ui/band-chart';
-import { ago, when } from '../ui/format';
+import { BandChart, Chart, type BandPoint } from '../ui/band-chart';
+import { MetricBrowser } from './metric-browser';
+import { OutcomeBadge, type Task } from './tasks';
+import { ago, bytes, when } from '../ui/format';
 import { PageTitle } from '../ui/layout';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
 import { AssetComponents } from './cmdb';
+import { HostTags } from './host-tags';
 import { OnlineDot, type Host } from './hosts';
 import type { Problem } from './monitoring';
 
@@ -24,7 +31,6 @@ const GRAPHS: { name: string; labels?: Record<string, string>; unit: string; tit
   { name: 'cpu.usage_pct', labels: { cpu: 'total' }, unit: '%', title: 'CPU' },
   { name: 'mem.used_pct', unit: '%', title: 'Memory used' },
   { name: 'fs.used_pct', unit: '%', title: 'Disk used' },
-  { name: 'net.rx_bytes_per_s', unit: 'B/s', title: 'Network in' },
 ];
 
 interface MetricAnswer {
@@ -96,9 +102,7 @@ export function HostPage({ hostId }: { hostId: string }) {
             <span>{h.os || 'OS unknown'}</span>
             <span>last seen {h.online ? 'now' : ago(h.last_seen_at)}</span>
             {agent.data ? <span>enrolled {when(agent.data.enrolled_at)}</span> : null}
-            {h.tags.map((t) => (
-              <a class="badge tag" href={`#/hosts?tag=${encodeURIComponent(t)}`}>{t}</a>
-            ))}
+            <HostTags h={h} onSaved={host.reload} />
           </div>
           <div class="toolbar">
             <select aria-label="Time range" value={range[0]} onChange={(e) => navigate(`/hosts/${hostId}${qs({ range: e.currentTarget.value })}`, true)}>
@@ -111,21 +115,29 @@ export function HostPage({ hostId }: { hostId: string }) {
             {GRAPHS.map((g) => (
               <HostGraph hostId={h.id} graph={g} rangeMs={range[2]} rangeKey={range[0]} />
             ))}
+            <NetworkGraphs hostId={h.id} rangeMs={range[2]} rangeKey={range[0]} />
           </div>
+          <MetricBrowser hostId={h.id} rangeKey={range[0]} />
           <div class="grid2">
             <section class="card">
               <h2>Inventory</h2>
-              <Inventory assetId={h.asset_id} />
+              <Inventory assetId={h.asset_id} hostId={h.id} />
             </section>
             <section class="card">
               <h2>Monitoring</h2>
               <HostMonitoring hostId={h.id} />
             </section>
           </div>
-          <section class="card">
-            <h2>Recent tasks</h2>
-            <HostTasks hostId={h.id} />
-          </section>
+          <div class="grid2">
+            <section class="card">
+              <h2>Recent problems</h2>
+              <HostProblems hostId={h.id} />
+            </section>
+            <section class="card">
+              <h2>Recent tasks</h2>
+              <HostTasks hostId={h.id} />
+            </section>
+          </div>
         </>
       )}
     </Show>
@@ -151,19 +163,88 @@ function HostGraph({ hostId, graph, rangeMs, rangeKey }: { hostId: string; graph
   );
 }
 
-/** Inventory is the host's CMDB asset: its fields and components (CPUs, memory, disks, NICs). */
-function Inventory({ assetId }: { assetId: string | null }) {
+/** Inventory is the host's CMDB asset: its fields and components; without one, whether its inventory waits for approval. */
+function Inventory({ assetId, hostId }: { assetId: string | null; hostId: string }) {
   const asset = useResource<Record<string, unknown>>(assetId ? `/api/v1/assets/${assetId}` : null);
-  if (!assetId) return <p class="state empty">No asset is linked to this host yet; the agent's inventory report makes one.</p>;
+  // The queue is short (people work it down); its first page is enough to find this host in it.
+  const queued = useResource<{ id: string; host_id: string | null; match_note: string; created_at: string }[]>(assetId ? null : '/api/v1/approvals?state=pending&limit=100');
+  if (!assetId) {
+    const mine = queued.data?.find((q) => q.host_id === hostId);
+    if (mine) {
+      return (
+        <p data-testid="asset-approval">
+          <span class="badge pending">waiting for approval</span> The agent's inventory matched no asset ({mine.match_note || 'no candidate'}), {ago(mine.created_at)}.{' '}
+          <a href="#/cmdb?tab=approvals">Approve it in the CMDB queue</a> to make its asset.
+        </p>
+      );
+    }
+    return <p class="state empty" data-testid="asset-approval">No asset is linked to this host, and no inventory waits for approval: an agent's first inventory report makes one (or queues it), or link one from the CMDB.</p>;
+  }
   return (
     <Show r={asset} what="Inventory" empty={() => false}>
       {(a) => (
         <>
-          <p>
-            <a href={`#/cmdb/${assetId}`}>{String(a.tag ?? a.name)}</a> <span class="muted small">{String(a.vendor ?? '')} {String(a.model ?? '')}</span>
+          <p data-testid="asset-approval">
+            <a href={`#/cmdb/${assetId}`}>{String(a.tag ?? a.name)}</a> <span class="badge ok">approved</span> <span class="badge">{String(a.state ?? '').replace('_', ' ')}</span>{' '}
+            <span class="muted small">{String(a.vendor ?? '')} {String(a.model ?? '')}{typeof a.memory_bytes === 'number' ? ` · ${bytes(a.memory_bytes)} memory` : ''}</span>
           </p>
           <AssetComponents assetId={assetId} />
         </>
+      )}
+    </Show>
+  );
+}
+
+/** Network in and out, one chart per interface that moved any bytes in the range (idle ones like ifb0 are left out). */
+function NetworkGraphs({ hostId, rangeMs, rangeKey }: { hostId: string; rangeMs: number; rangeKey: string }) {
+  const pollMs = rangeMs <= 3_600_000 ? 10_000 : 60_000;
+  const q = (name: string) => `/api/v1/hosts/${hostId}/metrics${qs({ name, from: `-${rangeKey}`, max_points: 240 })}`;
+  const rx = useResource<MetricAnswer>(q('net.rx_bytes_per_s'), { pollMs });
+  const tx = useResource<MetricAnswer>(q('net.tx_bytes_per_s'), { pollMs });
+  if (!rx.data && !tx.data) return null;
+  const ifaces = new Map<string, { in?: BandPoint[]; out?: BandPoint[] }>();
+  for (const [dir, r] of [['in', rx], ['out', tx]] as const) {
+    for (const s of r.data?.series ?? []) {
+      const name = s.labels.iface ?? s.labels.interface ?? 'all';
+      const e = ifaces.get(name) ?? {};
+      e[dir] = s.points;
+      ifaces.set(name, e);
+    }
+  }
+  const active = [...ifaces].filter(([, e]) => [...(e.in ?? []), ...(e.out ?? [])].some((p) => p.max > 0));
+  const range = rx.data ?? tx.data!;
+  if (!active.length) return <section class="card chart-card" data-graph="network"><p class="muted"><b>Network</b>: no traffic on any interface in this range.</p></section>;
+  return (
+    <>
+      {active.map(([name, e]) => (
+        <section class="card chart-card" data-graph="network" data-iface={name}>
+          <Chart
+            title={`Network ${name}`}
+            unit="B/s"
+            from={range.from}
+            to={range.to}
+            series={[...(e.in ? [{ label: 'in', points: e.in }] : []), ...(e.out ? [{ label: 'out', points: e.out }] : [])]}
+          />
+        </section>
+      ))}
+    </>
+  );
+}
+
+function HostProblems({ hostId }: { hostId: string }) {
+  const p = useResource<Problem[]>(`/api/v1/problems${qs({ host_id: hostId, limit: 10 })}`, { pollMs: 10_000 });
+  return (
+    <Show r={p} what="Problems" emptyText="No problems on this host.">
+      {(list) => (
+        <ul class="list" data-testid="host-problems">
+          {list.map((x) => (
+            <li>
+              <span class={`sev sev-${x.severity}`}>{x.severity}</span> {x.name}{' '}
+              {x.resolved_at ? <span class="badge ok">recovered {ago(x.resolved_at)}</span> : x.acknowledged_at ? <span class="badge warn">acknowledged</span> : <span class="badge bad">open</span>}
+              <span class="muted small"> · since {ago(x.opened_at)}</span>
+            </li>
+          ))}
+        </ul>
       )}
     </Show>
   );
@@ -222,14 +303,15 @@ function HostMonitoring({ hostId }: { hostId: string }) {
 }
 
 function HostTasks({ hostId }: { hostId: string }) {
-  const t = useResource<{ id: string; command?: string; state?: string; status?: string; created_at: string }[]>(`/api/v1/tasks${qs({ host_id: hostId, limit: 10 })}`, { pollMs: 15_000 });
+  const t = useResource<Task[]>(`/api/v1/tasks${qs({ host_id: hostId, limit: 10 })}`, { pollMs: 15_000 });
   return (
     <Show r={t} what="Tasks" emptyText="No tasks have run on this host.">
       {(list) => (
-        <ul class="list">
+        <ul class="list" data-testid="host-tasks">
           {list.map((x) => (
             <li>
-              <a href={`#/tasks?task=${x.id}`}><code>{x.command ?? x.id}</code></a> <span class="muted small">· {x.state ?? x.status} · {ago(x.created_at)}</span>
+              <OutcomeBadge t={x} /> <a href={`#/tasks?task=${x.id}`}><code>{x.action.command ?? x.action.argv?.join(' ') ?? (x.action.path ? `push to ${x.action.path}` : x.name || x.id.slice(0, 8))}</code></a>{' '}
+              <span class="muted small">· {ago(x.created_at)}</span>
             </li>
           ))}
         </ul>

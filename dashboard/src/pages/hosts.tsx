@@ -10,6 +10,7 @@ import { ago, count } from '../ui/format';
 import { PageTitle } from '../ui/layout';
 import { Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
+import { HostGroups } from './host-groups';
 
 export interface Host {
   id: string;
@@ -43,6 +44,25 @@ export function OnlineDot({ online, state }: { online: boolean; state: string | 
 
 export function HostsPage() {
   const loc = useLocation();
+  const groupsView = loc.query.get('view') === 'groups';
+  return (
+    <>
+      <PageTitle>Hosts</PageTitle>
+      <div class="tabs" role="tablist">
+        <button role="tab" data-tab="hosts" aria-selected={!groupsView} class={groupsView ? '' : 'active'} onClick={() => navigate('/hosts', true)}>
+          Hosts
+        </button>
+        <button role="tab" data-tab="groups" aria-selected={groupsView} class={groupsView ? 'active' : ''} onClick={() => navigate('/hosts?view=groups', true)}>
+          Groups
+        </button>
+      </div>
+      {groupsView ? <HostGroups /> : <HostList />}
+    </>
+  );
+}
+
+function HostList() {
+  const loc = useLocation();
   const q = loc.query.get('q') ?? '';
   const group = loc.query.get('group') ?? '';
   const tag = loc.query.get('tag') ?? '';
@@ -65,7 +85,6 @@ export function HostsPage() {
 
   return (
     <>
-      <PageTitle>Hosts</PageTitle>
       <div class="toolbar">
         <input class="search" type="search" placeholder="Search hostnames" aria-label="Search hostnames" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
         <select aria-label="Host group" value={group} onChange={(e) => go({ group: e.currentTarget.value })}>

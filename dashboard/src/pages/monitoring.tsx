@@ -1,15 +1,17 @@
 /**
- * Monitoring: open problems (acknowledge with a comment), incidents, templates (their items, collector
- * items added here, triggers), notification channels and deliveries, maintenance windows. Every list
- * pages with "Load more".
+ * Monitoring: open problems (acknowledge with a comment), incidents (moved along with comments),
+ * templates (items of every kind, triggers, includes, links to hosts and groups), notification
+ * channels (with a test send) and deliveries, maintenance windows. Every list pages with "Load more".
  */
 import { useState } from 'preact/hooks';
 import { ApiError, call, qs } from '../api';
 import { useLocation } from '../router';
-import { ago, when } from '../ui/format';
+import { ago } from '../ui/format';
 import { PageTitle } from '../ui/layout';
 import { LoadMore, usePagedList } from '../ui/paged-list';
 import { ErrorNote, Show } from '../ui/states';
+import { Channels, IncidentRow, MaintenanceWindows, type Incident } from './alerting';
+import { TemplateCard, type Template, type TemplateItem } from './template-editor';
 
 /** Lowest first, as the server ranks them. */
 export const SEVERITIES = ['info', 'warning', 'average', 'high', 'disaster'];
@@ -29,37 +31,6 @@ export interface Problem {
   acknowledged_at: string | null;
   acknowledged_by: string | null;
   incident_id: string | null;
-}
-
-interface Incident {
-  id: string;
-  title: string;
-  host_id: string | null;
-  host_name: string | null;
-  severity: string;
-  state: string;
-  opened_at: string;
-  updated_at: string;
-}
-
-interface TemplateItem {
-  key: string;
-  type: string;
-  interval_s: number;
-  collector?: string;
-  [field: string]: unknown;
-}
-
-interface Template {
-  id: string;
-  name: string;
-  description: string;
-  items: TemplateItem[];
-  triggers: { key: string; name: string; severity: string; expression: string }[];
-  includes: string[];
-  host_ids: string[];
-  host_group_ids: string[];
-  version: number;
 }
 
 /** The agent's built-in collectors a template item can run (protocol/messages.ts COLLECTORS; the server checks). */
@@ -163,8 +134,9 @@ function ProblemRow({ p, onChange }: { p: Problem; onChange(): void }) {
       <td>{ago(p.opened_at)}</td>
       <td>
         {p.acknowledged_at ? (
-          <span class="badge ok" data-testid="acked" title={`by ${p.acknowledged_by}`}>
-            acknowledged
+          <span class="badge ok" data-testid="acked" title={`acknowledged by ${p.acknowledged_by}`}>
+            <span class="hide-phone">acknowledged</span>
+            <span class="phone-only">ack'd</span>
           </span>
         ) : (
           <button class="btn small" onClick={() => setOpen(!open)}>
@@ -185,16 +157,7 @@ function Incidents() {
           <>
             <ul class="list" data-testid="incidents-list">
               {rows.map((i) => (
-                <li>
-                  <span class={`sev sev-${i.severity}`}>{i.severity}</span> <b>{i.title}</b> <span class="badge">{i.state}</span>
-                  {i.host_id ? (
-                    <>
-                      {' '}
-                      <a href={`#/hosts/${i.host_id}`}>{i.host_name ?? i.host_id.slice(0, 8)}</a>
-                    </>
-                  ) : null}
-                  <span class="muted small"> · opened {ago(i.opened_at)} · updated {ago(i.updated_at)}</span>
-                </li>
+                <IncidentRow key={i.id} i={i} onChange={list.reload} />
               ))}
             </ul>
             <LoadMore list={list} what="incidents" />
@@ -213,11 +176,11 @@ function Templates() {
   return (
     <>
       <NewTemplate onCreated={list.reload} />
-      <Show r={list} what="Templates" emptyText="No templates yet. Make one above; triggers are added through the API (POST /api/v1/templates, docs/monitoring.md).">
+      <Show r={list} what="Templates" emptyText="No templates yet. Make one above, then add its items and triggers and link it to hosts.">
         {(rows) => (
           <>
             {rows.map((t) => (
-              <TemplateCard key={t.id} t={t} onChange={list.reload} />
+              <TemplateCard key={t.id} t={t} all={rows} onChange={list.reload} />
             ))}
             <LoadMore list={list} what="templates" />
           </>
@@ -283,102 +246,10 @@ function NewTemplate({ onCreated }: { onCreated(): void }) {
       </form>
       {created ? (
         <p class="muted small" data-testid="template-created">
-          Created template <b>{created}</b>. Link it to hosts with PUT /api/v1/templates/:id/hosts/:host_id.
+          Created template <b>{created}</b>. Add its items and triggers and link it to hosts or groups on its card below.
         </p>
       ) : null}
       {error ? <ErrorNote error={error} /> : null}
-    </section>
-  );
-}
-
-function TemplateCard({ t, onChange }: { t: Template; onChange(): void }) {
-  const [choice, setChoice] = useState<CollectorChoice>({ collector: 'cpu', interval: '30' });
-  const [error, setError] = useState<ApiError>();
-  // The whole content goes back with the item added; If-Match refuses it if someone changed the template meanwhile.
-  const add = async (e: Event) => {
-    e.preventDefault();
-    setError(undefined);
-    try {
-      const body = { name: t.name, description: t.description, items: [...t.items, collectorItem(choice)], triggers: t.triggers, includes: t.includes };
-      await call('PUT', `/api/v1/templates/${t.id}`, body, { 'if-match': `"${t.version}"` });
-      onChange();
-    } catch (err) {
-      setError(err as ApiError);
-    }
-  };
-  return (
-    <section class="card" data-template={t.name}>
-      <h2>{t.name}</h2>
-      {t.description ? <p class="muted">{t.description}</p> : null}
-      <p class="muted small">
-        {t.items.length} item(s) · {t.triggers.length} trigger(s) · linked to {t.host_ids.length} host(s) and {t.host_group_ids.length} group(s)
-      </p>
-      {t.items.length ? (
-        <ul class="list" data-testid="template-items">
-          {t.items.map((i) => (
-            <li data-item={i.key}>
-              {i.type === 'collector' ? (
-                <>
-                  <span class="badge">collector</span> <b>{i.collector}</b> <span class="muted small">every {i.interval_s} s</span>
-                </>
-              ) : (
-                <>
-                  <span class="badge">{i.type}</span> <code>{i.key}</code> <span class="muted small">every {i.interval_s} s</span>
-                </>
-              )}
-            </li>
-          ))}
-        </ul>
-      ) : null}
-      {t.triggers.length ? (
-        <ul class="list">
-          {t.triggers.map((x) => (
-            <li>
-              <span class={`sev sev-${x.severity}`}>{x.severity}</span> {x.name} <code class="small muted">{x.expression}</code>
-            </li>
-          ))}
-        </ul>
-      ) : null}
-      <form class="form-row add-collector" onSubmit={add} data-testid="add-collector">
-        <CollectorPicker value={choice} onChange={setChoice} />
-        <button class="btn small">Add collector</button>
-      </form>
-      {error ? <ErrorNote error={error} /> : null}
-    </section>
-  );
-}
-
-interface Channel {
-  id: string;
-  name: string;
-  kind: string;
-  min_severity: string;
-  enabled: boolean;
-  created_at: string;
-}
-
-function Channels() {
-  const list = usePagedList<Channel>('/api/v1/notification-channels?limit=50');
-  return (
-    <section class="card">
-      <Show r={list} what="Notification channels" emptyText="No notification channels. Add a webhook or email channel with POST /api/v1/notification-channels (docs/monitoring.md).">
-        {(rows) => (
-          <>
-            <ul class="list" data-testid="channels-list">
-              {rows.map((c) => (
-                <li>
-                  <b>{c.name}</b> <span class="badge">{c.kind}</span> {c.enabled ? null : <span class="badge">disabled</span>}
-                  <span class="muted small">
-                    {' '}
-                    · <span class={`sev sev-${c.min_severity}`}>{c.min_severity}</span> and above · added {ago(c.created_at)}
-                  </span>
-                </li>
-              ))}
-            </ul>
-            <LoadMore list={list} what="channels" />
-          </>
-        )}
-      </Show>
     </section>
   );
 }
@@ -428,38 +299,6 @@ function Deliveries() {
               </tbody>
             </table>
             <LoadMore list={list} what="deliveries" />
-          </>
-        )}
-      </Show>
-    </section>
-  );
-}
-
-interface MaintenanceWindow {
-  id: string;
-  name: string;
-  host_id: string | null;
-  host_group_id: string | null;
-  starts_at: string;
-  ends_at: string;
-}
-
-function MaintenanceWindows() {
-  const list = usePagedList<MaintenanceWindow>('/api/v1/maintenance-windows?limit=50');
-  return (
-    <section class="card">
-      <Show r={list} what="Maintenance windows" emptyText="No maintenance windows. Add one with POST /api/v1/maintenance-windows (docs/monitoring.md).">
-        {(rows) => (
-          <>
-            <ul class="list" data-testid="maintenance-list">
-              {rows.map((w) => (
-                <li>
-                  <b>{w.name}</b> <span class="muted small">· {when(w.starts_at)} – {when(w.ends_at)} · </span>
-                  {w.host_id ? <a href={`#/hosts/${w.host_id}`}>host</a> : <span class="muted small">host group</span>}
-                </li>
-              ))}
-            </ul>
-            <LoadMore list={list} what="windows" />
           </>
         )}
       </Show>

@@ -1,45 +1,31 @@
 /** Settings: your password; users, API keys and enrollment tokens with the one-line agent install command. */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
 import type { Me } from '../main';
 import { ago } from '../ui/format';
 import { PageTitle } from '../ui/layout';
 import { LoadMore, usePagedList } from '../ui/paged-list';
 import { ErrorNote, Show } from '../ui/states';
-
-/** A form's submit: busy flag, the API's error, and the answer shown once (secrets, links). */
-function useSubmit<T>() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError>();
-  const [result, setResult] = useState<T>();
-  const run = async (f: () => Promise<T>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      setResult(await f());
-    } catch (e) {
-      setError(e as ApiError);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, error, result, run, clear: () => setResult(undefined) };
-}
+import { useSubmit } from '../ui/use-submit';
 
 export function SettingsPage({ me }: { me: Me }) {
   const admin = me.scopes.includes('admin') || me.role === 'admin';
+  // Bumped when your password is saved: the users list shows "no password" from the server, so it reads again.
+  const [passwordSaves, setPasswordSaves] = useState(0);
   return (
     <>
       <PageTitle>Settings</PageTitle>
-      {me.user ? <PasswordCard hasPassword={me.user.has_password} /> : null}
+      {me.user ? <PasswordCard hasPassword={me.user.has_password} onSaved={() => setPasswordSaves((n) => n + 1)} /> : null}
       {me.scopes.includes('agents:write') ? <EnrollmentCard /> : null}
       <ApiKeysCard />
-      {admin ? <UsersCard /> : null}
+      {admin ? <UsersCard refresh={passwordSaves} /> : null}
     </>
   );
 }
 
-function PasswordCard({ hasPassword }: { hasPassword: boolean }) {
+function PasswordCard({ hasPassword: hadPassword, onSaved }: { hasPassword: boolean; onSaved(): void }) {
+  // /me was read when the app started; once a password is saved here, this session has one.
+  const [hasPassword, setHasPassword] = useState(hadPassword);
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const s = useSubmit<boolean>();
@@ -56,6 +42,8 @@ function PasswordCard({ hasPassword }: { hasPassword: boolean }) {
             await call('PUT', '/api/v1/me/password', { ...(hasPassword ? { current_password: current } : {}), new_password: next });
             setCurrent('');
             setNext('');
+            setHasPassword(true);
+            onSaved();
             return true;
           });
         }}
@@ -223,8 +211,11 @@ interface User {
   last_login_at: string | null;
 }
 
-function UsersCard() {
+function UsersCard({ refresh }: { refresh: number }) {
   const users = usePagedList<User>('/api/v1/users?limit=100');
+  useEffect(() => {
+    if (refresh) users.reload();
+  }, [refresh]);
   const [username, setUsername] = useState('');
   const [role, setRole] = useState('viewer');
   const s = useSubmit<{ user: User; one_time_login?: { url: string } }>();
@@ -278,7 +269,7 @@ function UsersCard() {
                   <tr>
                     <td>
                       {u.username} {u.disabled ? <span class="badge revoked">disabled</span> : null}
-                      {!u.has_password ? <span class="muted small"> · no password</span> : null}
+                      {!u.has_password ? <span class="muted small" data-testid="no-password"> · no password</span> : null}
                     </td>
                     <td>{u.role}</td>
                     <td class="hide-phone">{ago(u.last_login_at)}</td>

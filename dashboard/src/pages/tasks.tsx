@@ -14,7 +14,7 @@ import { useResource } from '../ui/use-resource';
 import type { Host } from './hosts';
 import { HOST_FINISHED, TASK_FINISHED, useTaskLive } from './task-live';
 
-interface Task {
+export interface Task {
   id: string;
   name: string;
   kind: string;
@@ -36,7 +36,7 @@ interface StoredFile {
 const OUTCOME_CLASS: Record<string, string> = { ok: 'ok', partly_failed: 'warn', failed: 'bad', timed_out: 'bad', pending: 'pending', running: 'pending' };
 
 /** What the task came to, coloured; its hover lists the hosts per state. */
-function OutcomeBadge({ t }: { t: Task }) {
+export function OutcomeBadge({ t }: { t: Task }) {
   const counts = Object.entries(t.host_counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
   return (
     <span class={`badge ${OUTCOME_CLASS[t.outcome] ?? ''}`} data-testid="task-outcome" data-outcome={t.outcome} title={counts}>

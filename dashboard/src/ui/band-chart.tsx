@@ -1,11 +1,14 @@
 /**
- * A metric over time with uPlot: the mean as the line and the min–max of each bucket as a shaded
- * band behind it, so a spike averaged away in a long range still shows. Redrawn on resize and when
- * the theme changes (colours come from CSS variables).
+ * Metrics over time with uPlot. One series: the mean as the line and the min–max of each bucket as a
+ * shaded band behind it, so a spike averaged away in a long range still shows. Several series (the
+ * metric browser, network in and out): one line each. Under the chart, each series' min, max and
+ * mean over the whole range, in its unit, always shown (not only while hovering). Redrawn on resize
+ * and when the theme changes (colours come from CSS variables).
  */
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { inUnit } from './format';
 
 export interface BandPoint {
   t: number;
@@ -13,6 +16,11 @@ export interface BandPoint {
   max: number;
   avg: number;
   count: number;
+}
+
+export interface ChartSeries {
+  label: string;
+  points: BandPoint[];
 }
 
 /** uPlot's columnar data: seconds, then min, max, mean. */
@@ -27,6 +35,32 @@ export function toColumns(points: BandPoint[]): [number[], number[], number[], n
   return [t, lo, hi, mean];
 }
 
+/** Several series on one time axis: the union of their times, a gap where one has no bucket. */
+export function alignSeries(series: ChartSeries[]): (number | null)[][] {
+  const times = [...new Set(series.flatMap((s) => s.points.map((p) => p.t)))].sort((a, b) => a - b);
+  const at = new Map(times.map((t, i) => [t, i]));
+  const cols = series.map((s) => {
+    const col: (number | null)[] = new Array(times.length).fill(null);
+    for (const p of s.points) col[at.get(p.t)!] = p.avg;
+    return col;
+  });
+  return [times.map((t) => t / 1000), ...cols];
+}
+
+/** Min, max and count-weighted mean of a range of buckets. */
+export function rangeStats(points: BandPoint[]): { min: number; max: number; mean: number } | null {
+  if (!points.length) return null;
+  let min = Infinity, max = -Infinity, sum = 0, n = 0;
+  for (const p of points) {
+    min = Math.min(min, p.min);
+    max = Math.max(max, p.max);
+    const w = p.count || 1;
+    sum += p.avg * w;
+    n += w;
+  }
+  return { min, max, mean: sum / n };
+}
+
 /** Axis numbers short enough for a phone: 1.2k, 3.4M. */
 export function compact(v: number): string {
   const a = Math.abs(v);
@@ -37,49 +71,83 @@ export function compact(v: number): string {
 }
 
 const css = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+const PALETTE = ['--accent', '#e8590c', '#2f9e44', '#9c36b5', '#1098ad', '#f08c00'];
+const colour = (i: number) => (i === 0 ? css('--accent') || '#2563eb' : PALETTE[i % PALETTE.length]);
 
 export function BandChart({ points, unit, title, from, to, height = 180 }: { points: BandPoint[]; unit?: string; title: string; from: number; to: number; height?: number }) {
+  return <Chart series={[{ label: title, points }]} unit={unit} title={title} from={from} to={to} height={height} />;
+}
+
+export function Chart({ series, unit, title, from, to, height = 180 }: { series: ChartSeries[]; unit?: string; title: string; from: number; to: number; height?: number }) {
   const box = useRef<HTMLDivElement>(null);
   const theme = document.documentElement.dataset.theme;
+  const band = series.length === 1;
 
   useEffect(() => {
     const el = box.current!;
-    const line = css('--accent') || '#2563eb';
-    const band = css('--band') || 'rgba(37,99,235,.18)';
     const axis = css('--muted') || '#666';
     const grid = css('--grid') || 'rgba(0,0,0,.08)';
-    const fmt = (v: number | null) => (v === null || v === undefined ? '–' : `${compact(v)}${unit ? ` ${unit}` : ''}`);
-    const opts: uPlot.Options = {
-      width: el.clientWidth || 300,
-      height,
-      scales: { x: { time: true, range: () => [from / 1000, to / 1000] } },
-      legend: { show: true, live: true },
-      cursor: { drag: { x: false, y: false } },
-      series: [
-        {},
-        { label: 'min', stroke: 'transparent', value: (_u, v) => fmt(v), points: { show: false } },
-        { label: 'max', stroke: 'transparent', value: (_u, v) => fmt(v), points: { show: false } },
-        { label: 'mean', stroke: line, width: 1.5, value: (_u, v) => fmt(v), points: { show: false } },
-      ],
-      bands: [{ series: [2, 1], fill: band }],
-      axes: [
-        { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
-        { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 48, values: (_u, vals) => vals.map(compact) },
-      ],
-    };
-    const plot = new uPlot(opts, toColumns(points) as uPlot.AlignedData, el);
+    const axes: uPlot.Axis[] = [
+      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 56, values: (_u, vals) => vals.map((v) => (unit ? inUnit(v, unit) : compact(v))) },
+    ];
+    const opts: uPlot.Options = band
+      ? {
+          width: el.clientWidth || 300,
+          height,
+          scales: { x: { time: true, range: () => [from / 1000, to / 1000] } },
+          legend: { show: false },
+          cursor: { drag: { x: false, y: false } },
+          series: [{}, { stroke: 'transparent', points: { show: false } }, { stroke: 'transparent', points: { show: false } }, { stroke: colour(0), width: 1.5, points: { show: false } }],
+          bands: [{ series: [2, 1], fill: css('--band') || 'rgba(37,99,235,.18)' }],
+          axes,
+        }
+      : {
+          width: el.clientWidth || 300,
+          height,
+          scales: { x: { time: true, range: () => [from / 1000, to / 1000] } },
+          legend: { show: false },
+          cursor: { drag: { x: false, y: false } },
+          series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: colour(i), width: 1.5, spanGaps: true, points: { show: false } }))],
+          axes,
+        };
+    const data = band ? toColumns(series[0].points) : alignSeries(series);
+    const plot = new uPlot(opts, data as uPlot.AlignedData, el);
     const resize = new ResizeObserver(() => plot.setSize({ width: el.clientWidth, height }));
     resize.observe(el);
     return () => {
       resize.disconnect();
       plot.destroy();
     };
-  }, [points, unit, from, to, height, theme]);
+  }, [series, unit, from, to, height, theme]);
 
+  const points = series.reduce((n, s) => n + s.points.length, 0);
   return (
-    <figure class="chart" data-points={points.length} aria-label={`${title}: ${points.length} points`}>
-      <figcaption>{title}{unit ? <span class="muted"> ({unit})</span> : null}</figcaption>
+    <figure class="chart" data-points={points} aria-label={`${title}: ${points} points`}>
+      <figcaption>{title}</figcaption>
       <div ref={box} class="chart-box" />
+      {series.map((s, i) => {
+        const st = rangeStats(s.points);
+        return (
+          <div class="legend-stats" data-testid="legend" data-series={s.label}>
+            {series.length > 1 ? (
+              <span>
+                <span class="swatch" style={`background:${colour(i)}`} />
+                {s.label}
+              </span>
+            ) : null}
+            <span>
+              min <b>{st ? inUnit(st.min, unit) : '–'}</b>
+            </span>
+            <span>
+              max <b>{st ? inUnit(st.max, unit) : '–'}</b>
+            </span>
+            <span>
+              mean <b>{st ? inUnit(st.mean, unit) : '–'}</b>
+            </span>
+          </div>
+        );
+      })}
     </figure>
   );
 }

@@ -25,10 +25,33 @@ export function rate(perS: number | null): string {
 }
 
 export function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
+  if (Math.abs(n) < 1024) return `${Number(n.toFixed(1))} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024;
   let i = 0;
   for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+export const pct = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)}%`;
+
+/** A value in a unit, short: bytes as KiB…, byte rates as KiB/s…, percent, counts per second, plain numbers. */
+export function inUnit(v: number, unit?: string): string {
+  if (!Number.isFinite(v)) return '–';
+  if (unit === 'B') return bytes(v);
+  if (unit === 'B/s') return `${bytes(v)}/s`;
+  if (unit === '%') return pct(v);
+  if (unit === '/s') return rate(v);
+  const a = Math.abs(v);
+  const n = a >= 1e9 ? `${Number((v / 1e9).toFixed(2))}G` : a >= 1e6 ? `${Number((v / 1e6).toFixed(2))}M` : a >= 1e4 ? `${Number((v / 1e3).toFixed(1))}k` : `${Number(v.toFixed(2))}`;
+  return unit ? `${n} ${unit}` : n;
+}
+
+/** The unit a metric's name implies (docs/metrics.md naming: _pct, _bytes, _bytes_per_s, _per_s). */
+export function unitOf(name: string): string | undefined {
+  if (/_pct$|\.pct$|percent/.test(name)) return '%';
+  if (/bytes_per_s$/.test(name)) return 'B/s';
+  if (/_per_s$/.test(name)) return '/s';
+  if (/bytes$/.test(name)) return 'B';
+  return undefined;
 }
