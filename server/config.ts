@@ -38,7 +38,6 @@ export interface Config {
     /** Bounded queue between gateway and store, in points. */
     queuePoints: number;
     batchPoints: number;
-    batchMs: number;
     /** Store write attempts before the frames are refused and left for the agent to resend. */
     writeAttempts: number;
     /** Local disk for accepted batches while the metric store is unreachable; 0 turns it off. */
@@ -152,7 +151,6 @@ export function loadConfig(env: Env = process.env): Config {
     ingest: {
       queuePoints: int(env, 'AW_INGEST_QUEUE_POINTS', 1_000_000, 1),
       batchPoints: int(env, 'AW_BATCH_POINTS', 20_000, 1),
-      batchMs: int(env, 'AW_BATCH_MS', 200, 1),
       writeAttempts: int(env, 'AW_WRITE_ATTEMPTS', 3, 1),
       outageQueueBytes: int(env, 'AW_OUTAGE_QUEUE_MB', 1024, 0) * 2 ** 20,
     },
