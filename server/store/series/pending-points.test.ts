@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { mergeBucketRuns, mergePoints, PendingPoints, sortUnique } from './pending-points.js';
 import { rollPoints } from './rollup.js';
+import { RAW_CHUNK_MS } from './tiers.js';
 
 const col = (p: { t: ArrayLike<number>; v: ArrayLike<number> }) => Array.from(p.t, (t, i) => [t, p.v[i]]);
 
 describe('PendingPoints', () => {
   it('folds points into the finest tier as they arrive, in any order, and rolls coarser tiers from it', () => {
-    const p = new PendingPoints(60_000);
+    const p = new PendingPoints(RAW_CHUNK_MS);
     const points: Array<[number, number]> = [];
     for (let i = 0; i < 720; i++) points.push([i * 10_000, (i * 7) % 13]);
     // Arrival order shuffled (a resent older batch lands after newer points).
