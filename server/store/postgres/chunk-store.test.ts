@@ -249,6 +249,29 @@ describe('PostgresMetricStore', () => {
     await second.close();
   });
 
+  it('in a cluster, writes the open heads that got points at every checkpoint, each point counted once', async () => {
+    const host = randomUUID();
+    const store = await PostgresMetricStore.open(testDb.db, options({ writeOpenHeads: true, now: () => T0 + 30 * 60_000 }));
+    const rows = async () =>
+      (await testDb.db.query<{ name: string; xmin: string }>(
+        'SELECT s.name, c.xmin::text AS xmin FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.host_id = $1 AND c.tier = 0 ORDER BY 1',
+        [host],
+      )).rows;
+    await store.write([batch(host, [...series('a', T0, 60_000, 10_000, () => 1), ...series('b', T0, 60_000, 10_000, () => 1)])]);
+    await store.checkpoint();
+    const first = await rows();
+    expect(first.map((r) => r.name)).toEqual(['a', 'b']);
+    // Only the series that got points since is rewritten; nothing is counted twice.
+    await store.write([batch(host, series('a', T0 + 60_000, 60_000, 10_000, () => 1))]);
+    await store.checkpoint();
+    const second = await rows();
+    expect(second[0].xmin).not.toBe(first[0].xmin);
+    expect(second[1].xmin).toBe(first[1].xmin);
+    const [a] = await store.query({ hostId: host, name: 'a', from: T0, to: T0 + HOUR - 1, maxPoints: 1 });
+    expect(a.points[0].count).toBe(12);
+    await store.close();
+  });
+
   it('rejects series past the per-host limit and invalid names, keeping the rest', async () => {
     const store = await PostgresMetricStore.open(testDb.db, options({ maxSeriesPerHost: 3 }));
     const host = randomUUID();

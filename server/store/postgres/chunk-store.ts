@@ -170,7 +170,7 @@ export class PostgresMetricStore implements MetricStore {
 
   /** Writes the closed heads and snapshots the open ones now (also run on a timer and by close). */
   checkpoint(): Promise<void> {
-    this.checkpointRun ??= this.runCheckpoint().finally(() => (this.checkpointRun = undefined));
+    this.checkpointRun ??= this.runCheckpoint(this.closed || !!this.opts.writeOpenHeads).finally(() => (this.checkpointRun = undefined));
     return this.checkpointRun;
   }
 
@@ -254,7 +254,10 @@ export class PostgresMetricStore implements MetricStore {
     return report;
   }
 
-  /** Clean stop: write the closed heads and snapshot the open ones, so the next start replays only those. */
+  /**
+   * Clean stop: write every head, open ones too, so the rows hold every point and the next start has
+   * nothing to replay (the slot may never be taken again; later points of those chunks are merged in).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.timer);
@@ -262,6 +265,8 @@ export class PostgresMetricStore implements MetricStore {
       this.closed = true;
     });
     try {
+      // A checkpoint already running leaves the open heads; the one after it writes them.
+      await this.checkpointRun?.catch(() => undefined);
       await this.checkpoint();
     } catch (err) {
       // The write-ahead rows are still there; the next start replays them.
@@ -347,28 +352,31 @@ export class PostgresMetricStore implements MetricStore {
     this.checkpoint().catch((err) => this.opts.log?.warn({ err }, 'metric store checkpoint failed; will retry'));
   }
 
-  private async runCheckpoint(): Promise<void> {
-    // A checkpoint that failed is retried as it was: its snapshot matches the rows it deletes.
-    if (!this.folding) {
-      await this.exclusive(async () => {
-        if (this.suspect) await this.reconcile();
-        const chunkMs = this.opts.tiers[0].chunkMs;
-        const closedBefore = this.opts.writeOpenHeads ? Infinity : chunkStartOf((this.opts.now ?? Date.now)() - HEAD_GRACE_MS, chunkMs);
-        const closed = this.active.points.detach(closedBefore);
-        if (!closed.size && !this.loggedPoints) return;
-        this.folding = {
-          generation: this.active.generation,
-          points: closed,
-          seqs: this.active.seqs,
-          snapshot: this.active.points.snapshot(SNAPSHOT_PART_BYTES),
-        };
-        this.active.generation = ++this.generation;
-        this.active.seqs = [];
-        this.loggedPoints = 0;
-      });
-    }
-    if (!this.folding) return;
-    const snapshotSeqs = await this.fold(this.folding);
+  /** @param everyHead write the open heads too (a cluster, or a clean stop). */
+  private async runCheckpoint(everyHead: boolean): Promise<void> {
+    // A checkpoint that failed is retried first, as it was: its snapshot matches the rows it deletes.
+    if (this.folding) await this.foldPending();
+    await this.exclusive(async () => {
+      if (this.suspect) await this.reconcile();
+      const chunkMs = this.opts.tiers[0].chunkMs;
+      const closedBefore = everyHead ? Infinity : chunkStartOf((this.opts.now ?? Date.now)() - HEAD_GRACE_MS, chunkMs);
+      const closed = this.active.points.detach(closedBefore);
+      if (!closed.size && !this.loggedPoints) return;
+      this.folding = {
+        generation: this.active.generation,
+        points: closed,
+        seqs: this.active.seqs,
+        snapshot: this.active.points.snapshot(SNAPSHOT_PART_BYTES),
+      };
+      this.active.generation = ++this.generation;
+      this.active.seqs = [];
+      this.loggedPoints = 0;
+    });
+    if (this.folding) await this.foldPending();
+  }
+
+  private async foldPending(): Promise<void> {
+    const snapshotSeqs = await this.fold(this.folding!);
     // The next checkpoint's snapshot replaces this one.
     this.active.seqs.push(...snapshotSeqs);
     this.folding = undefined;
