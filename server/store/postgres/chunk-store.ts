@@ -73,6 +73,10 @@ export class PostgresMetricStore implements MetricStore {
   private active!: PendingSet;
   /** Taken out of `active` by a checkpoint that has not committed yet (retried by the next one). */
   private folding: FoldSet | undefined;
+  /** The set the last checkpoint wrote, kept while queries run: one that read its rows before the commit needs it. */
+  private lastFolded: PendingSet | undefined;
+  /** Queries reading chunk rows now. */
+  private readers = 0;
   /** Points in write-ahead rows since the last checkpoint took its snapshot. */
   private loggedPoints = 0;
   private generation = 0;
@@ -192,15 +196,13 @@ export class PostgresMetricStore implements MetricStore {
     const ids = series.map((s) => s.id);
     const tiers = this.opts.tiers;
     const horizons = await this.horizons();
-    // Memory first, then the database: a set folded after this line is skipped by its generation.
-    const pending = this.folding ? [this.folding, this.active] : [this.active];
     const est: TierEstimate[] = tiers.map((t) => ({ count: 0, droppedBefore: horizons.get(t.id) ?? 0 }));
     if (skipRaw) est[0].count = Infinity;
-    else if (est[0].droppedBefore <= q.from) est[0].count = await this.rawEstimate(ids, q.from, q.to, pending);
+    else if (est[0].droppedBefore <= q.from) est[0].count = await this.rawEstimate(ids, q.from, q.to, this.inMemory());
     const choice = chooseTier(tiers, est, q.from, q.to, q.maxPoints);
     const tier = tiers[choice.tier];
     // One statement, so one snapshot: the chunks, and the last checkpoint generation they hold.
-    const { rows } = await this.db.query<{ series_id: number | null; data: string | null; generation: number | null }>(
+    const read = () => this.db.query<{ series_id: number | null; data: string | null; generation: number | null }>(
       `SELECT series_id, chunk_start, encode(data, 'base64') AS data, NULL::bigint AS generation FROM metric_chunks
         WHERE tier = $1 AND series_id = ANY($2::bigint[]) AND chunk_start > $3::bigint - $5::bigint AND chunk_start <= $4
        UNION ALL
@@ -208,8 +210,22 @@ export class PostgresMetricStore implements MetricStore {
        ORDER BY 1, 2`,
       [tier.id, ids, q.from, q.to, tier.chunkMs, this.opts.writer],
     );
-    const folded = Number(rows.find((r) => r.generation !== null)?.generation ?? 0);
-    const read = { choice, sets: pending.filter((s) => s.generation > folded) };
+    let rows: Awaited<ReturnType<typeof read>>['rows'];
+    let sets: PendingSet[];
+    let folded: number;
+    this.readers++;
+    try {
+      do {
+        ({ rows } = await read());
+        folded = Number(rows.find((r) => r.generation !== null)?.generation ?? 0);
+        // Memory is taken after the rows (a checkpoint moves heads out of the active set): every set the
+        // rows do not hold yet must still be here. Two checkpoints committed meanwhile: read again.
+        sets = this.inMemory().filter((s) => s.generation > folded);
+        // (Checkpoint generations follow one another: a gap means a set written and dropped meanwhile.)
+      } while (this.lastFolded !== undefined && this.lastFolded.generation > folded + 1);
+    } finally {
+      if (--this.readers === 0) this.lastFolded = undefined;
+    }
     const chunks = new Map<number, Uint8Array[]>();
     for (const r of rows) {
       if (r.series_id === null) continue;
@@ -217,18 +233,18 @@ export class PostgresMetricStore implements MetricStore {
       if (!list) chunks.set(r.series_id, (list = []));
       list.push(fromBase64(r.data!));
     }
-    const tierIndex = read.choice.tier;
+    const tierIndex = choice.tier;
     return series.map((s) => {
       const stored = chunks.get(s.id) ?? [];
       if (tier.widthMs === 0) {
         let points: SeriesPoints = concatPoints(stored.map(decodeXorChunk));
-        for (const set of read.sets) points = mergePoints(points, set.points.rawPoints(s.id));
-        const a = answerFromPoints(points, q.from, q.to, read.choice.stepMs, q.fn);
+        for (const set of sets) points = mergePoints(points, set.points.rawPoints(s.id));
+        const a = answerFromPoints(points, q.from, q.to, choice.stepMs, q.fn);
         return { name: s.name, labels: s.labels, tier: tier.label, stepMs: a.stepMs, points: a.points };
       }
       let buckets: RollupBucket[] = stored.flatMap((d) => decodeBuckets(d).buckets);
-      for (const set of read.sets) buckets = mergeBucketRuns(buckets, set.points.buckets(s.id, this.rollupWidths.slice(0, tierIndex)));
-      const a = answerFromBuckets(buckets, q.from, q.to, tier.widthMs, read.choice.stepMs, q.fn);
+      for (const set of sets) buckets = mergeBucketRuns(buckets, set.points.buckets(s.id, this.rollupWidths.slice(0, tierIndex)));
+      const a = answerFromBuckets(buckets, q.from, q.to, tier.widthMs, choice.stepMs, q.fn);
       return { name: s.name, labels: s.labels, tier: tier.label, stepMs: a.stepMs, points: a.points };
     });
   }
@@ -285,6 +301,11 @@ export class PostgresMetricStore implements MetricStore {
 
   private newSet(): PendingSet {
     return { generation: ++this.generation, points: new PendingPoints(this.opts.tiers[0].chunkMs), seqs: [] };
+  }
+
+  /** Sets of points held in memory, oldest first; each holds points of generations the rows may lack. */
+  private inMemory(): PendingSet[] {
+    return [this.lastFolded, this.folding, this.active].filter((s): s is PendingSet => s !== undefined);
   }
 
   /** Runs fn after every earlier exclusive section: writes, replays and set swaps never interleave. */
@@ -379,6 +400,7 @@ export class PostgresMetricStore implements MetricStore {
     const snapshotSeqs = await this.fold(this.folding!);
     // The next checkpoint's snapshot replaces this one.
     this.active.seqs.push(...snapshotSeqs);
+    this.lastFolded = this.readers ? this.folding : undefined;
     this.folding = undefined;
   }
 
