@@ -249,6 +249,39 @@ describe('PostgresMetricStore', () => {
     await second.close();
   });
 
+  it('answers every acknowledged point while checkpoints write closing chunks meanwhile', async () => {
+    const host = randomUUID();
+    let clock = T0;
+    const store = await PostgresMetricStore.open(testDb.db, options({ now: () => clock }));
+    let acked = 0;
+    let writing = true;
+    // Points every 10 min; the clock follows, so a chunk closes every 12 points and checkpoints write it.
+    const writer = (async () => {
+      for (let i = 0; i < 120; i++) {
+        await store.write([batch(host, [{ name: 'x', t: T0 + i * 600_000, v: i }])]);
+        acked = i + 1;
+        clock = T0 + i * 600_000;
+        if (i % 3 === 0) void store.checkpoint();
+      }
+      writing = false;
+    })();
+    const answers: number[] = [];
+    while (writing) {
+      const before = acked;
+      const [x] = await store.query({ hostId: host, name: 'x', from: T0, to: T0 + DAY, maxPoints: 10_000 });
+      const n = x?.points.length ?? 0;
+      // Never fewer than were acknowledged before the query began, never more than exist.
+      expect(n).toBeGreaterThanOrEqual(before);
+      expect(n).toBeLessThanOrEqual(acked);
+      answers.push(n);
+    }
+    await writer;
+    await store.checkpoint();
+    expect((await store.query({ hostId: host, name: 'x', from: T0, to: T0 + DAY, maxPoints: 10_000 }))[0].points).toHaveLength(120);
+    expect(answers.length).toBeGreaterThan(10);
+    await store.close();
+  });
+
   it('in a cluster, writes the open heads that got points at every checkpoint, each point counted once', async () => {
     const host = randomUUID();
     const store = await PostgresMetricStore.open(testDb.db, options({ writeOpenHeads: true, now: () => T0 + 30 * 60_000 }));
