@@ -1,7 +1,8 @@
 /**
- * Memory (JS heap plus array buffers) per point held in memory between checkpoints (server/store/series/pending-points.ts):
+ * Memory (JS heap plus array buffers) per point held between checkpoints (server/store/series/pending-points.ts):
  * 100,000 series x 30 points at 10 s (5 minutes of a 5,000-agent fleet), values like the store bench's
- * mix (gauges with one decimal, byte counts, constants, counters). Run with
+ * mix (gauges with one decimal, byte counts, constants, counters); then the size and time of the
+ * checkpoint's snapshot of those heads. Run with
  * `node --expose-gc --import tsx bench/pending-memory.bench.ts [series] [points]`.
  */
 import { PendingPoints } from '../server/store/series/pending-points.js';
@@ -34,5 +35,20 @@ for (let i = 0; i < perSeries; i++) {
 gc();
 const used = held() - before;
 const points = series * perSeries;
-console.log(JSON.stringify({ series, points_per_series: perSeries, points, memory_mb: +(used / 2 ** 20).toFixed(1), bytes_per_point: +(used / points).toFixed(1), bytes_per_series: Math.round(used / series) }));
+// What a checkpoint re-logs: every open head, compactly, 2,000 series a row (as the store takes it).
+const ids = [...pending.seriesIds()];
+let longestSliceMs = 0;
+const parts: Uint8Array[] = [];
+const started = performance.now();
+for (let i = 0; i < ids.length; i += 2000) {
+  const sliceStart = performance.now();
+  parts.push(pending.snapshot(ids.slice(i, i + 2000)));
+  longestSliceMs = Math.max(longestSliceMs, performance.now() - sliceStart);
+}
+const snapshotMs = performance.now() - started;
+const snapshotBytes = parts.reduce((n, p) => n + p.length, 0);
+console.log(JSON.stringify({
+  series, points_per_series: perSeries, points, memory_mb: +(used / 2 ** 20).toFixed(1), bytes_per_point: +(used / points).toFixed(1), bytes_per_series: Math.round(used / series),
+  snapshot_mb: +(snapshotBytes / 2 ** 20).toFixed(1), snapshot_bytes_per_point: +(snapshotBytes / points).toFixed(2), snapshot_ms: Math.round(snapshotMs), longest_slice_ms: +longestSliceMs.toFixed(1),
+}));
 if (pending.size !== points) throw new Error(`held ${pending.size} points, expected ${points}`);

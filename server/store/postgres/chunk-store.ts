@@ -51,13 +51,16 @@ interface PendingSet {
 
 /** What a checkpoint writes: closed heads, and the snapshot of the open ones that replaces `seqs`. */
 interface FoldSet extends PendingSet {
-  snapshot: Uint8Array[];
+  /** Series whose heads were open at the cut. */
+  openSeries: number[];
+  /** Their heads, taken after the cut (so perhaps with later points too: replay keeps a point once). */
+  snapshot?: Uint8Array[];
 }
 
 /** A chunk span closes this long after its end: points a little late still join the head. */
 export const HEAD_GRACE_MS = 10 * 60_000;
-/** Snapshot rows are cut at about this size. */
-const SNAPSHOT_PART_BYTES = 4 * 2 ** 20;
+/** Series per snapshot row, taken between two turns of the event loop. */
+const SNAPSHOT_SLICE = 2000;
 /** Write-ahead rows read at a time while replaying. */
 const REPLAY_PAGE_ROWS = 64;
 
@@ -387,7 +390,7 @@ export class PostgresMetricStore implements MetricStore {
         generation: this.active.generation,
         points: closed,
         seqs: this.active.seqs,
-        snapshot: this.active.points.snapshot(SNAPSHOT_PART_BYTES),
+        openSeries: [...this.active.points.seriesIds()],
       };
       this.active.generation = ++this.generation;
       this.active.seqs = [];
@@ -397,7 +400,18 @@ export class PostgresMetricStore implements MetricStore {
   }
 
   private async foldPending(): Promise<void> {
-    const snapshotSeqs = await this.fold(this.folding!);
+    const set = this.folding!;
+    // Heads only grow until the next checkpoint detaches them: taken now, in slices while writes go on,
+    // they hold every point of the rows the fold deletes.
+    if (!set.snapshot) {
+      const parts: Uint8Array[] = [];
+      for (let i = 0; i < set.openSeries.length; i += SNAPSHOT_SLICE) {
+        if (i > 0) await nextTurn();
+        parts.push(this.active.points.snapshot(set.openSeries.slice(i, i + SNAPSHOT_SLICE)));
+      }
+      set.snapshot = parts;
+    }
+    const snapshotSeqs = await this.fold(set);
     // The next checkpoint's snapshot replaces this one.
     this.active.seqs.push(...snapshotSeqs);
     this.lastFolded = this.readers ? this.folding : undefined;
@@ -466,10 +480,10 @@ export class PostgresMetricStore implements MetricStore {
             // Another node made one of these chunks meanwhile: start over, reading it this time.
             if (inserted.rowCount !== isNew.filter(Boolean).length) throw new ChunkRace();
           }
-          const snapshot = set.snapshot.length
+          const snapshot = set.snapshot?.length
             ? await q.query<{ seq: number }>(
               `INSERT INTO metric_wal (writer, data) SELECT $1, decode(d, 'base64') FROM unnest($2::text[]) AS d RETURNING seq`,
-              [this.opts.writer, set.snapshot.map(base64)],
+              [this.opts.writer, set.snapshot!.map(base64)],
             )
             : { rows: [] };
           await q.query('DELETE FROM metric_wal WHERE writer = $1 AND seq = ANY($2::bigint[])', [this.opts.writer, set.seqs]);

@@ -42,13 +42,13 @@ class Head {
     return this.lateT ? mergePoints(coded, sortUnique(this.lateT, this.lateV!)) : coded;
   }
 
-  /** The head as one XOR chunk. */
-  bytes(): Uint8Array {
-    if (!this.lateT) return this.coded.bytes();
+  /** The head as one XOR chunk: the coded points, or with the late ones merged in. */
+  chunk(): XorChunkEncoder {
+    if (!this.lateT) return this.coded;
     const p = this.points();
     const enc = new XorChunkEncoder(p.t.length);
     for (let i = 0; i < p.t.length; i++) enc.append(p.t[i], p.v[i]);
-    return enc.bytes();
+    return enc;
   }
 }
 
@@ -69,6 +69,7 @@ export class PendingPoints {
   /** @param chunkMs span of a raw chunk row: a head holds the points of one span. */
   constructor(private readonly chunkMs: number) {}
 
+  /** Points held; a late point given twice counts twice until its head is read (an upper bound). */
   get size(): number {
     return this.points;
   }
@@ -116,8 +117,8 @@ export class PendingPoints {
   detach(closedBefore: number): PendingPoints {
     const out = new PendingPoints(this.chunkMs);
     for (const [id, heads] of this.series) {
+      if (!heads.some((h) => h.chunkStart < closedBefore)) continue;
       const closed = heads.filter((h) => h.chunkStart < closedBefore);
-      if (!closed.length) continue;
       const open = heads.filter((h) => h.chunkStart >= closedBefore);
       if (open.length) this.series.set(id, open);
       else this.series.delete(id);
@@ -131,29 +132,31 @@ export class PendingPoints {
   }
 
   /**
-   * Every head, compactly (per head: uvarint series id, uvarint length, the head as an XOR chunk), in
-   * parts of about maxBytes, each starting with SNAPSHOT_MAGIC: what `restore` reads back.
+   * The heads of these series, compactly, as one snapshot part: SNAPSHOT_MAGIC, then per head uvarint
+   * series id, uvarint length, the head as an XOR chunk. What `restore` reads back.
    */
-  snapshot(maxBytes: number): Uint8Array[] {
-    const parts: Uint8Array[] = [];
-    let pieces: Uint8Array[] = [SNAPSHOT_MAGIC];
+  snapshot(seriesIds: readonly number[]): Uint8Array {
+    // Sized first, then written in place: one array a part, not a few per head.
+    const chunks: XorChunkEncoder[] = [];
+    const ids: number[] = [];
     let size = SNAPSHOT_MAGIC.length;
-    for (const [id, heads] of this.series) {
-      for (const h of heads) {
-        const chunk = h.bytes();
-        const prefix = new Uint8Array(uvarintSize(id) + uvarintSize(chunk.length));
-        putUvarint(prefix, putUvarint(prefix, 0, id), chunk.length);
-        pieces.push(prefix, chunk);
-        size += prefix.length + chunk.length;
-        if (size >= maxBytes) {
-          parts.push(Buffer.concat(pieces));
-          pieces = [SNAPSHOT_MAGIC];
-          size = SNAPSHOT_MAGIC.length;
-        }
+    for (const id of seriesIds) {
+      for (const h of this.series.get(id) ?? []) {
+        const c = h.chunk();
+        chunks.push(c);
+        ids.push(id);
+        size += uvarintSize(id) + uvarintSize(c.byteLength) + c.byteLength;
       }
     }
-    if (pieces.length > 1) parts.push(Buffer.concat(pieces));
-    return parts;
+    const out = new Uint8Array(size);
+    out.set(SNAPSHOT_MAGIC);
+    let k = SNAPSHOT_MAGIC.length;
+    for (let i = 0; i < chunks.length; i++) {
+      k = putUvarint(out, k, ids[i]);
+      k = putUvarint(out, k, chunks[i].byteLength);
+      k = chunks[i].writeTo(out, k);
+    }
+    return out;
   }
 
   /** Adds the points of a snapshot part. */
