@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../../../test/support/test-db.js';
 import { InvalidWriteError, type IngestBatch } from '../metric-store.js';
 import { parseTiers } from '../series/tiers.js';
-import { HEAD_GRACE_MS, PostgresMetricStore, type ChunkStoreOptions } from './chunk-store.js';
+import { HEAD_GRACE_MS, pointsInWriteAheadRows, PostgresMetricStore, type ChunkStoreOptions } from './chunk-store.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -221,6 +221,8 @@ describe('PostgresMetricStore', () => {
 
     // The process dies; the next one replays the snapshot and answers every point, raw and rolled up.
     first.abandon();
+    // (Every other test's store closed, so these are the only points held in write-ahead rows.)
+    expect(await pointsInWriteAheadRows(testDb.db)).toBe(names.length * 60);
     const second = await PostgresMetricStore.open(testDb.db, opts);
     const raw = await second.query({ hostId: host, name: 's7', from: T0, to: T0 + HOUR, maxPoints: 10_000 });
     expect(raw[0].points.map((p) => p.max)).toEqual(Array.from({ length: 60 }, (_, i) => T0 / 1000 + i * 10));
