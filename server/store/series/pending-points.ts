@@ -56,10 +56,11 @@ class Head {
 const HEAD_FIRST_POINTS = 16;
 
 /**
- * First 8 bytes of a snapshot row: a NaN, which a write-ahead row of (series id, t, v) float64 triples
- * can never start with (series ids are positive integers).
+ * First 8 bytes of a snapshot row: a NaN as a little-endian float64 (payload "AWHEAD"), which a
+ * write-ahead row of (series id, t, v) float64 triples can never start with (series ids are positive
+ * integers).
  */
-const SNAPSHOT_MAGIC = Uint8Array.of(0x7f, 0xf8, 0x41, 0x57, 0x48, 0x45, 0x41, 0x44);
+const SNAPSHOT_MAGIC = Uint8Array.of(0x41, 0x57, 0x48, 0x45, 0x41, 0x44, 0xf8, 0x7f);
 
 export class PendingPoints {
   /** Heads per series; nearly always one, two around a chunk boundary. */
