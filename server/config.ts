@@ -39,7 +39,6 @@ export interface Config {
     /** Bounded queue between gateway and store, in points. */
     queuePoints: number;
     batchPoints: number;
-    batchMs: number;
     /** Store write attempts before the frames are refused and left for the agent to resend. */
     writeAttempts: number;
     /** Local disk for accepted batches while the metric store is unreachable; 0 turns it off. */
@@ -48,9 +47,11 @@ export interface Config {
   metrics: {
     /** Raw points and rollup tiers with their retention, finest first (AW_METRICS_TIERS). */
     tiers: Tier[];
-    /** Pending points are folded into chunk rows this often, or once this many are pending. */
+    /** Closed chunks are written and open ones snapshotted this often, or once this many points were logged. */
     checkpointMs: number;
     checkpointPoints: number;
+    /** A cluster: every checkpoint also writes the open chunks, so other nodes read recent points. */
+    writeOpenHeads: boolean;
     /** New series past this many per host are rejected. */
     seriesPerHost: number;
     /** How often retention runs. */
@@ -155,17 +156,17 @@ export function loadConfig(env: Env = process.env): Config {
     ingest: {
       queuePoints: int(env, 'AW_INGEST_QUEUE_POINTS', 1_000_000, 1),
       batchPoints: int(env, 'AW_BATCH_POINTS', 20_000, 1),
-      batchMs: int(env, 'AW_BATCH_MS', 200, 1),
       writeAttempts: int(env, 'AW_WRITE_ATTEMPTS', 3, 1),
       outageQueueBytes: int(env, 'AW_OUTAGE_QUEUE_MB', 1024, 0) * 2 ** 20,
     },
     metrics: {
       tiers: parseTiers(env.AW_METRICS_TIERS || DEFAULT_TIERS_SPEC),
-      // A checkpoint rewrites the open chunks of every series that got points: alone, a node does it
-      // rarely (its queries see its pending points). Other nodes read a node's newest points from its
-      // chunk rows: in a cluster, checkpoint often, at that price.
+      // Alone, a node writes a chunk once, when its span closes (its queries see the open heads in
+      // memory). Other nodes read a node's newest points from its chunk rows: in a cluster, every
+      // checkpoint also rewrites the open chunks that got points, so checkpoint often, at that price.
       checkpointMs: int(env, 'AW_METRICS_CHECKPOINT_S', env.REDIS_URL ? 10 : 300, 1) * 1000,
       checkpointPoints: int(env, 'AW_METRICS_CHECKPOINT_POINTS', 3_000_000, 1),
+      writeOpenHeads: Boolean(env.REDIS_URL),
       seriesPerHost: int(env, 'AW_SERIES_PER_HOST', 10_000, 1),
       retentionMs: parseDuration(env.AW_RETENTION_EVERY || '1h', 'AW_RETENTION_EVERY'),
     },

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { openSealedSecret } from '../../protocol/enrollment.js';
 import { openDb } from '../../server/store/db.js';
 import { migrate } from '../../server/store/migrate.js';
+import { pointsInWriteAheadRows } from '../../server/store/postgres/chunk-store.js';
 
 export interface Credentials {
   agentId: string;
@@ -85,13 +86,10 @@ export async function createRunDatabase(opts: { count: number; postgresUrl: stri
 export async function countStoredPoints(run: RunDatabase): Promise<number> {
   const db = await openDb(run.url ? { databaseUrl: run.url } : { dataDir: join(run.dataDir, 'pg') });
   try {
-    // Raw tier (0) chunk rows count their points; write-ahead rows (points acknowledged but not yet
-    // folded into chunks, 24 bytes each) are stored too, and replayed by the next start.
-    const { rows } = await db.query<{ n: string }>(
-      `SELECT ((SELECT coalesce(sum(n), 0) FROM metric_chunks WHERE tier = 0)
-             + (SELECT coalesce(sum(octet_length(data)), 0) / 24 FROM metric_wal))::text AS n`,
-    );
-    return Number(rows[0].n);
+    // Raw tier (0) chunk rows count their points; write-ahead rows (points acknowledged but not yet in
+    // a chunk row: open chunk heads, replayed by the next start) are stored too.
+    const { rows } = await db.query<{ n: string }>('SELECT coalesce(sum(n), 0)::text AS n FROM metric_chunks WHERE tier = 0');
+    return Number(rows[0].n) + (await pointsInWriteAheadRows(db));
   } finally {
     await db.close();
   }

@@ -1,8 +1,10 @@
 /**
  * Producer/consumer between the gateway and the metric store. The gateway offers batches to a
  * queue bounded in points (a full queue refuses, and the agent is told to retry later: memory
- * never grows without bound); writers take up to `batchPoints` at a time, or whatever has waited
- * `batchMs`, and write them in one transaction. Each batch's owner hears `committed` only after the
+ * never grows without bound). Group commit: an idle writer takes what is queued at once (up to
+ * `batchPoints`, offers of the same turn of the event loop together) and writes it in one transaction;
+ * what arrives while every writer is busy gathers in the queue and goes in the next write. There is no
+ * batch timer: an acknowledgement waits for the commit, not for a clock. Each batch's owner hears `committed` only after the
  * write is durable, and `refused` when the store kept failing, so the agent can send it again.
  * Poison versus outage: a write the store refuses as invalid (InvalidWriteError) is not retried but split
  * in halves until the batches at fault are alone; those are refused for good (`invalid`), every other
@@ -29,7 +31,6 @@ export interface WriteFailure {
 export interface PipelineOptions {
   queuePoints: number;
   batchPoints: number;
-  batchMs: number;
   writeAttempts: number;
   /** Concurrent writers; 1 for the embedded store, which has one connection. */
   writers: number;
@@ -54,7 +55,8 @@ export class IngestPipeline {
   private head = 0;
   private queuedPoints = 0;
   private activeWriters = 0;
-  private timer: NodeJS.Timeout | undefined;
+  /** A pump is queued for the end of this turn, so the turn's offers go in one write. */
+  private pumpQueued = false;
   private stopping = false;
   private idleWaiters: Array<() => void> = [];
   private failing: WriteFailure | undefined;
@@ -85,9 +87,7 @@ export class IngestPipeline {
   /** Stop taking batches and write everything already taken. */
   async drain(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.pump(true);
+    this.pump();
     while (this.queue.length > this.head || this.activeWriters > 0) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
@@ -105,27 +105,22 @@ export class IngestPipeline {
   }
 
   private schedule(): void {
-    if (this.queuedPoints >= this.opts.batchPoints) {
-      this.pump(false);
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.pump(true);
-      }, this.opts.batchMs);
-    }
+    if (this.pumpQueued || this.activeWriters >= this.opts.writers) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
   }
 
-  private pump(evenIfSmall: boolean): void {
+  private pump(): void {
     while (this.activeWriters < this.opts.writers && this.queue.length > this.head) {
-      if (!evenIfSmall && this.queuedPoints < this.opts.batchPoints) break;
       const taken = this.take();
       this.activeWriters++;
       void this.write(taken).finally(() => {
         this.activeWriters--;
-        if (this.queue.length > this.head) {
-          if (this.stopping) this.pump(true);
-          else this.schedule();
-        }
+        // What gathered during this write goes now, in one write.
+        this.pump();
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
         for (const wake of waiters) wake();

@@ -11,7 +11,7 @@ import { until } from '../support/until.js';
 describe('overview', () => {
   let t: ApiServer;
   beforeAll(async () => {
-    t = await startApiServer({ AW_BATCH_MS: '20' });
+    t = await startApiServer();
   });
   afterAll(async () => {
     await t?.close();

@@ -27,7 +27,7 @@ describe('GET /metrics', () => {
 
   beforeAll(async () => {
     // A checkpoint every second, so the checkpoint histogram gets observations during the test.
-    t = await startApiServer({ AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1', AW_BATCH_MS: '20', AW_METRICS_CHECKPOINT_S: '1' });
+    t = await startApiServer({ AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1', AW_METRICS_CHECKPOINT_S: '1' });
     const keys = new ApiKeyStore(t.server.deps.db);
     const scrape = await keys.create({ name: 'prometheus', scopes: ['server:read'], ownerId: null, expiresAt: null, createdBy: 'test' });
     scrapeKey = `${scrape.key.id}.${scrape.secret}`;

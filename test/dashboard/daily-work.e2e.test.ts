@@ -24,7 +24,7 @@ needs('chromium').describe('daily work in the dashboard', () => {
 
   beforeAll(async () => {
     await ensureDashboardBuilt();
-    t = await startApiServer({ AW_BATCH_MS: '20' });
+    t = await startApiServer();
     for (const name of ['shop-01', 'shop-02', 'db-09']) {
       const h = await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: name } });
       expect(h.status, JSON.stringify(h.body)).toBe(201);

@@ -82,7 +82,7 @@ needs('chromium').describe('dashboard in Chromium', () => {
 
   beforeAll(async () => {
     await ensureDashboardBuilt();
-    t = await startApiServer({ AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1', AW_BATCH_MS: '20', AW_NOTIFY_ALLOW_NETWORKS: '127.0.0.0/8' });
+    t = await startApiServer({ AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1', AW_NOTIFY_ALLOW_NETWORKS: '127.0.0.0/8' });
     const ops = await new UserDirectory(t.server.deps.db).create({ username: 'ops', role: 'admin', password: PASSWORD, createdBy: 'test' });
     const now = Date.now();
     for (const [k, name] of ['web-01', 'db-01'].entries()) {

@@ -20,7 +20,7 @@ describe('dashboard: host names, task outcomes, grouped timeline', () => {
 
   beforeAll(async () => {
     await ensureDashboardBuilt();
-    t = await startApiServer({ AW_BATCH_MS: '20' });
+    t = await startApiServer();
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));

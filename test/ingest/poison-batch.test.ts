@@ -26,8 +26,7 @@ const stored = async (hostId: string, name: string) =>
 
 describe('a batch the metric store refuses as invalid', () => {
   it('is refused to its own agent once with PAYLOAD_INVALID; every other point is stored', async () => {
-    // Batches of both agents wait 300 ms, so they are written together.
-    t = await startTestServer({ AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1', AW_BATCH_MS: '300' });
+    t = await startTestServer({ AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1' });
     const honest = await enrollAgent(t, 'honest');
     const poisoner = await enrollAgent(t, 'poisoner');
     let honestN = 0;
@@ -74,7 +73,7 @@ describe('a metric store that keeps failing', () => {
       names: (hostId) => inner.names(hostId),
       close: () => inner.close(),
     });
-    t = await startTestServer({ AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1', AW_WRITE_ATTEMPTS: '1', AW_BATCH_MS: '20' }, { wrapMetrics: wrap });
+    t = await startTestServer({ AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1', AW_WRITE_ATTEMPTS: '1' }, { wrapMetrics: wrap });
     const agent = await enrollAgent(t);
     let n = 0;
     const r = testRuntime(t.ws, agent, { collect: async (now) => [{ name: 'm', t: now, v: ++n }] });

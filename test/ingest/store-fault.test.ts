@@ -48,7 +48,7 @@ describe('metric store failing mid-flush', () => {
     let store: FaultyStore | undefined;
     t = await startTestServer(
       // One write attempt: a failure goes straight back to the agent as a refusal to resend.
-      { AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1', AW_WRITE_ATTEMPTS: '1', AW_BATCH_MS: '20' },
+      { AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1', AW_WRITE_ATTEMPTS: '1' },
       { wrapMetrics: (inner) => (store = new FaultyStore(inner, new Map([[3, 'after-commit'], [5, 'before-write'], [6, 'after-commit']]))) },
     );
     const enrolled = await enrollAgent(t);

@@ -195,7 +195,7 @@ for (const kind of stores) {
 
     it('refuses a batch the store finds invalid to its own agent, once, and stores every other', async () => {
       const log = pino({ level: 'silent' });
-      const pipeline = new IngestPipeline(t.store, { queuePoints: 1e6, batchPoints: 1e6, batchMs: 5, writeAttempts: 3, writers: 1 }, log);
+      const pipeline = new IngestPipeline(t.store, { queuePoints: 1e6, batchPoints: 1e6, writeAttempts: 3, writers: 1 }, log);
       const outcome = new Map<string, string[]>();
       const offer = (agentId: string, batch: number, points: MetricPoint[]) => {
         const say = (what: string) => outcome.set(`${agentId}/${batch}`, [...(outcome.get(`${agentId}/${batch}`) ?? []), what]);

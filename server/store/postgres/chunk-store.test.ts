@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../../../test/support/test-db.js';
 import { InvalidWriteError, type IngestBatch } from '../metric-store.js';
 import { parseTiers } from '../series/tiers.js';
-import { PostgresMetricStore, type ChunkStoreOptions } from './chunk-store.js';
+import { HEAD_GRACE_MS, pointsInWriteAheadRows, PostgresMetricStore, type ChunkStoreOptions } from './chunk-store.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -185,6 +185,125 @@ describe('PostgresMetricStore', () => {
     expect(raw[0].points.map((p) => [p.t - T0, p.max])).toEqual([[0, 1], [5_000, 9], [10_000, 1], [20_000, 1]]);
     const minute = await store.query({ hostId: host, name: 'disk', from: T0, to: T0 + 59_999, maxPoints: 1 });
     expect(minute[0].points[0]).toMatchObject({ max: 9, count: 7 });
+    await store.close();
+  });
+
+  it('writes each chunk once, when its span closes: checkpoints before write no chunk row, and a restart restores the open heads', async () => {
+    const host = randomUUID();
+    const names = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    let clock = T0 + 30 * 60_000;
+    const opts = options({ now: () => clock });
+    /** Points of every series, every 10 s over [from, from + spanMs). */
+    const writeAll = async (store: PostgresMetricStore, from: number, spanMs: number) => {
+      for (let at = from; at < from + spanMs; at += 60_000) {
+        await store.write([batch(host, names.flatMap((name) => series(name, at, Math.min(60_000, from + spanMs - at), 10_000, (t) => t / 1000)))]);
+      }
+    };
+    const chunkRows = async () =>
+      (await testDb.db.query<{ tier: number; name: string; xmin: string }>(
+        'SELECT c.tier, s.name, c.xmin::text AS xmin FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.host_id = $1 ORDER BY 1, 2',
+        [host],
+      )).rows;
+    const walRows = async () =>
+      (await testDb.db.query<{ bytes: number }>('SELECT length(data) AS bytes FROM metric_wal WHERE writer = $1', [opts.writer])).rows;
+
+    const first = await PostgresMetricStore.open(testDb.db, opts);
+    await writeAll(first, T0, 5 * 60_000);
+    await first.checkpoint();
+    await writeAll(first, T0 + 5 * 60_000, 5 * 60_000);
+    await first.checkpoint();
+    // The chunk span [T0, T0 + 2 h) is open: no chunk row was written, by either checkpoint.
+    expect(await chunkRows()).toEqual([]);
+    // The write-ahead rows are one snapshot of the open heads, far smaller than the 24 B a point logged.
+    const wal = await walRows();
+    expect(wal).toHaveLength(1);
+    expect(wal[0].bytes).toBeLessThan((names.length * 60 * 24) / 4);
+
+    // The process dies; the next one replays the snapshot and answers every point, raw and rolled up.
+    first.abandon();
+    // (Every other test's store closed, so these are the only points held in write-ahead rows.)
+    expect(await pointsInWriteAheadRows(testDb.db)).toBe(names.length * 60);
+    const second = await PostgresMetricStore.open(testDb.db, opts);
+    const raw = await second.query({ hostId: host, name: 's7', from: T0, to: T0 + HOUR, maxPoints: 10_000 });
+    expect(raw[0].points.map((p) => p.max)).toEqual(Array.from({ length: 60 }, (_, i) => T0 / 1000 + i * 10));
+    const minutes = await second.query({ hostId: host, name: 's7', from: T0, to: T0 + 10 * 60_000 - 1, maxPoints: 10 });
+    expect(minutes[0]).toMatchObject({ tier: '1m' });
+    expect(minutes[0].points.map((p) => p.count)).toEqual(Array(10).fill(6));
+
+    // Past the span's end and its grace: the next checkpoint writes the chunk, one row per series and tier.
+    clock = T0 + 2 * HOUR + HEAD_GRACE_MS + 60_000;
+    await writeAll(second, T0 + 2 * HOUR, 5 * 60_000);
+    await second.checkpoint();
+    const written = await chunkRows();
+    expect(written).toHaveLength(3 * names.length);
+    expect(new Set(written.map((r) => r.tier))).toEqual(new Set([0, 60, 3600]));
+    // Later checkpoints, with points in the new open span, leave those rows alone.
+    await writeAll(second, T0 + 2 * HOUR + 5 * 60_000, 5 * 60_000);
+    await second.checkpoint();
+    clock += 10 * 60_000;
+    await second.checkpoint();
+    expect(await chunkRows()).toEqual(written);
+
+    const all = await second.query({ hostId: host, name: 's7', from: T0, to: T0 + 3 * HOUR, maxPoints: 10_000 });
+    expect(all[0].points).toHaveLength(120);
+    const hours = await second.query({ hostId: host, name: 's7', from: T0, to: T0 + 3 * HOUR - 1, maxPoints: 3 });
+    expect(hours[0].points.map((p) => p.count)).toEqual([60, 60]);
+    await second.close();
+  });
+
+  it('answers every acknowledged point while checkpoints write closing chunks meanwhile', async () => {
+    const host = randomUUID();
+    let clock = T0;
+    const store = await PostgresMetricStore.open(testDb.db, options({ now: () => clock }));
+    let acked = 0;
+    let writing = true;
+    // Points every 10 min; the clock follows, so a chunk closes every 12 points and checkpoints write it.
+    const writer = (async () => {
+      for (let i = 0; i < 120; i++) {
+        await store.write([batch(host, [{ name: 'x', t: T0 + i * 600_000, v: i }])]);
+        acked = i + 1;
+        clock = T0 + i * 600_000;
+        if (i % 3 === 0) void store.checkpoint();
+      }
+      writing = false;
+    })();
+    const answers: number[] = [];
+    while (writing) {
+      const before = acked;
+      const [x] = await store.query({ hostId: host, name: 'x', from: T0, to: T0 + DAY, maxPoints: 10_000 });
+      const n = x?.points.length ?? 0;
+      // Never fewer than were acknowledged before the query began, never more than exist.
+      expect(n).toBeGreaterThanOrEqual(before);
+      expect(n).toBeLessThanOrEqual(acked);
+      answers.push(n);
+    }
+    await writer;
+    await store.checkpoint();
+    expect((await store.query({ hostId: host, name: 'x', from: T0, to: T0 + DAY, maxPoints: 10_000 }))[0].points).toHaveLength(120);
+    expect(answers.length).toBeGreaterThan(10);
+    await store.close();
+  });
+
+  it('in a cluster, writes the open heads that got points at every checkpoint, each point counted once', async () => {
+    const host = randomUUID();
+    const store = await PostgresMetricStore.open(testDb.db, options({ writeOpenHeads: true, now: () => T0 + 30 * 60_000 }));
+    const rows = async () =>
+      (await testDb.db.query<{ name: string; xmin: string }>(
+        'SELECT s.name, c.xmin::text AS xmin FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.host_id = $1 AND c.tier = 0 ORDER BY 1',
+        [host],
+      )).rows;
+    await store.write([batch(host, [...series('a', T0, 60_000, 10_000, () => 1), ...series('b', T0, 60_000, 10_000, () => 1)])]);
+    await store.checkpoint();
+    const first = await rows();
+    expect(first.map((r) => r.name)).toEqual(['a', 'b']);
+    // Only the series that got points since is rewritten; nothing is counted twice.
+    await store.write([batch(host, series('a', T0 + 60_000, 60_000, 10_000, () => 1))]);
+    await store.checkpoint();
+    const second = await rows();
+    expect(second[0].xmin).not.toBe(first[0].xmin);
+    expect(second[1].xmin).toBe(first[1].xmin);
+    const [a] = await store.query({ hostId: host, name: 'a', from: T0, to: T0 + HOUR - 1, maxPoints: 1 });
+    expect(a.points[0].count).toBe(12);
     await store.close();
   });
 

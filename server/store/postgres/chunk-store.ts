@@ -2,22 +2,26 @@
  * The Postgres metric store: compact chunk rows, rollup tiers computed as points arrive, durable acks.
  *
  * Write: each batch's id goes into ingest_batches and the points of the batches not seen before go into
- * one write-ahead row (metric_wal), in one transaction; only after COMMIT are they added to the pending
- * points in memory (raw, and folded into the finest rollup tier's buckets) and the write resolves, so
- * an acknowledged point is on disk and a resent batch is never counted twice.
- * Checkpoint (every checkpointMs, or when enough points are pending): pending points are folded into the
- * chunk rows (read, merge, encode, upsert) and their write-ahead rows deleted, in one transaction.
- * Start: write-ahead rows left by a process that died are replayed into memory.
- * Query: chunk rows plus the pending points the rows do not hold yet (see metric_checkpoints).
+ * one write-ahead row (metric_wal), in one transaction; only after COMMIT are they appended to their
+ * series' open raw chunk in memory (a Gorilla-coded head, series/pending-points.ts) and the write
+ * resolves, so an acknowledged point is on disk and a resent batch is never counted twice.
+ * Checkpoint (every checkpointMs, or when enough points were logged since the last one): the heads whose
+ * chunk span has closed (its end plus HEAD_GRACE_MS has passed) are written, each chunk once, with their
+ * rollup buckets merged into the rollup rows; the open heads are re-logged compactly as snapshot rows in
+ * metric_wal and the write-ahead rows before them deleted; all in one transaction. Points for a chunk
+ * already written (late ones) are merged into its row the same way. In a cluster (writeOpenHeads) every
+ * head is written at every checkpoint, so other nodes read recent points from the rows.
+ * Start: write-ahead rows (snapshots and writes since) are replayed into memory.
+ * Query: chunk rows plus the heads the rows do not hold yet (see metric_checkpoints).
  */
 import type { Db, Queryable } from '../db.js';
 import type { Labels } from '../../../protocol/messages.js';
 import type { Logger } from '../../log.js';
 import { InvalidWriteError, type IngestBatch, type MetricStore, type RetentionReport, type SeriesIdentity, type SeriesQuery, type SeriesResult } from '../metric-store.js';
 import { decodeRawChunk, encodeRawChunk } from '../series/decimal-chunk.js';
-import { decodeBuckets, encodeBuckets, type RollupBucket } from '../series/rollup.js';
-import { mergeBucketRuns, mergePoints, PendingPoints } from '../series/pending-points.js';
-import { chooseTier, chunkStartOf, type Tier, type TierEstimate } from '../series/tiers.js';
+import { decodeBuckets, encodeBuckets, rollBuckets, rollPoints, type RollupBucket } from '../series/rollup.js';
+import { isSnapshot, mergeBucketRuns, mergePoints, PendingPoints } from '../series/pending-points.js';
+import { chooseTier, chunkStartOf, RAW_CHUNK_MS, type Tier, type TierEstimate } from '../series/tiers.js';
 import { answerFromBuckets, answerFromPoints } from '../series/series-answer.js';
 import type { SeriesPoints } from '../series/points.js';
 import { SeriesIndex, type SeriesRejections } from './series-index.js';
@@ -28,20 +32,39 @@ export interface ChunkStoreOptions {
   /** Names this process's write-ahead rows; a restarted process with the same name replays them. */
   writer: string;
   checkpointMs: number;
-  /** Checkpoint early once this many points are pending. */
+  /** Checkpoint early once this many points were logged since the last checkpoint. */
   checkpointPoints: number;
   maxSeriesPerHost: number;
+  /** Write every head at every checkpoint, open ones too (a cluster: other nodes read the rows). */
+  writeOpenHeads?: boolean;
+  /** The clock that decides when a chunk span has closed (tests set it). */
+  now?: () => number;
   log?: Logger;
   /** Told how long each checkpoint that folded points took (self-monitoring). */
   onCheckpoint?: (ms: number) => void;
 }
 
-/** A set of pending points and the write-ahead rows they came from. */
+/** Points in memory and the write-ahead rows they came from. */
 interface PendingSet {
   generation: number;
   points: PendingPoints;
   seqs: number[];
 }
+
+/** What a checkpoint writes: closed heads, and the snapshot of the open ones that replaces `seqs`. */
+interface FoldSet extends PendingSet {
+  /** Series whose heads were open at the cut. */
+  openSeries: number[];
+  /** Their heads, taken after the cut (so perhaps with later points too: replay keeps a point once). */
+  snapshot?: Uint8Array[];
+}
+
+/** A chunk span closes this long after its end: points a little late still join the head. */
+export const HEAD_GRACE_MS = 10 * 60_000;
+/** Series per snapshot row, taken between two turns of the event loop. */
+const SNAPSHOT_SLICE = 2000;
+/** Write-ahead rows read at a time while replaying. */
+const REPLAY_PAGE_ROWS = 64;
 
 interface ChunkKey {
   tier: number;
@@ -53,8 +76,14 @@ export class PostgresMetricStore implements MetricStore {
   private readonly series: SeriesIndex;
   private readonly rollupWidths: number[];
   private active!: PendingSet;
-  /** Sets taken out of `active` by a checkpoint that has not committed yet, oldest first. */
-  private folding: PendingSet[] = [];
+  /** Taken out of `active` by a checkpoint that has not committed yet (retried by the next one). */
+  private folding: FoldSet | undefined;
+  /** The set the last checkpoint wrote, kept while queries run: one that read its rows before the commit needs it. */
+  private lastFolded: PendingSet | undefined;
+  /** Queries reading chunk rows now. */
+  private readers = 0;
+  /** Points in write-ahead rows since the last checkpoint took its snapshot. */
+  private loggedPoints = 0;
   private generation = 0;
   private serial: Promise<unknown> = Promise.resolve();
   private checkpointRun: Promise<void> | undefined;
@@ -79,8 +108,8 @@ export class PostgresMetricStore implements MetricStore {
     const { rows } = await db.query<{ generation: number }>('SELECT generation FROM metric_checkpoints WHERE writer = $1', [opts.writer]);
     store.generation = rows[0]?.generation ?? 0;
     store.active = store.newSet();
-    const replayed = await store.applyWal(await store.walRows([]));
-    if (replayed) opts.log?.warn({ writeAheadRows: replayed }, 'metric store: replayed points acknowledged before an unclean stop');
+    const replayed = await store.replay();
+    if (replayed) opts.log?.info({ writeAheadRows: replayed, points: store.active.points.size }, 'metric store: replayed the write-ahead rows');
     store.timer = setInterval(() => store.checkpointSoon(), opts.checkpointMs);
     store.timer.unref();
     return store;
@@ -88,11 +117,6 @@ export class PostgresMetricStore implements MetricStore {
 
   get rejections(): SeriesRejections {
     return this.series.rejections;
-  }
-
-  /** Points acknowledged but not yet folded into chunk rows. */
-  get pendingPoints(): number {
-    return this.active.points.size + this.folding.reduce((n, s) => n + s.points.size, 0);
   }
 
   async write(batches: IngestBatch[]): Promise<void> {
@@ -146,16 +170,16 @@ export class PostgresMetricStore implements MetricStore {
         throw err;
       }
     });
-    if (this.active.points.size >= this.opts.checkpointPoints) {
-      // Far behind: make the writer wait rather than let memory grow without bound.
-      if (this.active.points.size >= 4 * this.opts.checkpointPoints) await this.checkpoint();
+    if (this.loggedPoints >= this.opts.checkpointPoints) {
+      // Far behind: make the writer wait rather than let the write-ahead rows grow without bound.
+      if (this.loggedPoints >= 4 * this.opts.checkpointPoints) await this.checkpoint();
       else this.checkpointSoon();
     }
   }
 
-  /** Folds every pending point into chunk rows now (also run on a timer and by close). */
+  /** Writes the closed heads and snapshots the open ones now (also run on a timer and by close). */
   checkpoint(): Promise<void> {
-    this.checkpointRun ??= this.runCheckpoint().finally(() => (this.checkpointRun = undefined));
+    this.checkpointRun ??= this.runCheckpoint(this.closed || !!this.opts.writeOpenHeads).finally(() => (this.checkpointRun = undefined));
     return this.checkpointRun;
   }
 
@@ -177,15 +201,13 @@ export class PostgresMetricStore implements MetricStore {
     const ids = series.map((s) => s.id);
     const tiers = this.opts.tiers;
     const horizons = await this.horizons();
-    // Memory first, then the database: a set folded after this line is skipped by its generation.
-    const pending = [...this.folding, this.active];
     const est: TierEstimate[] = tiers.map((t) => ({ count: 0, droppedBefore: horizons.get(t.id) ?? 0 }));
     if (skipRaw) est[0].count = Infinity;
-    else if (est[0].droppedBefore <= q.from) est[0].count = await this.rawEstimate(ids, q.from, q.to, pending);
+    else if (est[0].droppedBefore <= q.from) est[0].count = await this.rawEstimate(ids, q.from, q.to, this.inMemory());
     const choice = chooseTier(tiers, est, q.from, q.to, q.maxPoints);
     const tier = tiers[choice.tier];
     // One statement, so one snapshot: the chunks, and the last checkpoint generation they hold.
-    const { rows } = await this.db.query<{ series_id: number | null; data: string | null; generation: number | null }>(
+    const read = () => this.db.query<{ series_id: number | null; data: string | null; generation: number | null }>(
       `SELECT series_id, chunk_start, encode(data, 'base64') AS data, NULL::bigint AS generation FROM metric_chunks
         WHERE tier = $1 AND series_id = ANY($2::bigint[]) AND chunk_start > $3::bigint - $5::bigint AND chunk_start <= $4
        UNION ALL
@@ -193,8 +215,22 @@ export class PostgresMetricStore implements MetricStore {
        ORDER BY 1, 2`,
       [tier.id, ids, q.from, q.to, tier.chunkMs, this.opts.writer],
     );
-    const folded = Number(rows.find((r) => r.generation !== null)?.generation ?? 0);
-    const read = { choice, sets: pending.filter((s) => s.generation > folded) };
+    let rows: Awaited<ReturnType<typeof read>>['rows'];
+    let sets: PendingSet[];
+    let folded: number;
+    this.readers++;
+    try {
+      do {
+        ({ rows } = await read());
+        folded = Number(rows.find((r) => r.generation !== null)?.generation ?? 0);
+        // Memory is taken after the rows (a checkpoint moves heads out of the active set): every set the
+        // rows do not hold yet must still be here. Two checkpoints committed meanwhile: read again.
+        sets = this.inMemory().filter((s) => s.generation > folded);
+        // (Checkpoint generations follow one another: a gap means a set written and dropped meanwhile.)
+      } while (this.lastFolded !== undefined && this.lastFolded.generation > folded + 1);
+    } finally {
+      if (--this.readers === 0) this.lastFolded = undefined;
+    }
     const chunks = new Map<number, Uint8Array[]>();
     for (const r of rows) {
       if (r.series_id === null) continue;
@@ -202,18 +238,18 @@ export class PostgresMetricStore implements MetricStore {
       if (!list) chunks.set(r.series_id, (list = []));
       list.push(fromBase64(r.data!));
     }
-    const tierIndex = read.choice.tier;
+    const tierIndex = choice.tier;
     return series.map((s) => {
       const stored = chunks.get(s.id) ?? [];
       if (tier.widthMs === 0) {
         let points: SeriesPoints = concatPoints(stored.map(decodeRawChunk));
-        for (const set of read.sets) points = mergePoints(points, set.points.rawPoints(s.id));
-        const a = answerFromPoints(points, q.from, q.to, read.choice.stepMs, q.fn);
+        for (const set of sets) points = mergePoints(points, set.points.rawPoints(s.id));
+        const a = answerFromPoints(points, q.from, q.to, choice.stepMs, q.fn);
         return { name: s.name, labels: s.labels, tier: tier.label, stepMs: a.stepMs, points: a.points };
       }
       let buckets: RollupBucket[] = stored.flatMap((d) => decodeBuckets(d).buckets);
-      for (const set of read.sets) buckets = mergeBucketRuns(buckets, set.points.buckets(s.id, this.rollupWidths.slice(0, tierIndex)));
-      const a = answerFromBuckets(buckets, q.from, q.to, tier.widthMs, read.choice.stepMs, q.fn);
+      for (const set of sets) buckets = mergeBucketRuns(buckets, set.points.buckets(s.id, this.rollupWidths.slice(0, tierIndex)));
+      const a = answerFromBuckets(buckets, q.from, q.to, tier.widthMs, choice.stepMs, q.fn);
       return { name: s.name, labels: s.labels, tier: tier.label, stepMs: a.stepMs, points: a.points };
     });
   }
@@ -239,7 +275,10 @@ export class PostgresMetricStore implements MetricStore {
     return report;
   }
 
-  /** Clean stop: fold everything pending so the next start has nothing to replay. */
+  /**
+   * Clean stop: write every head, open ones too, so the rows hold every point and the next start has
+   * nothing to replay (the slot may never be taken again; later points of those chunks are merged in).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.timer);
@@ -247,6 +286,8 @@ export class PostgresMetricStore implements MetricStore {
       this.closed = true;
     });
     try {
+      // A checkpoint already running leaves the open heads; the one after it writes them.
+      await this.checkpointRun?.catch(() => undefined);
       await this.checkpoint();
     } catch (err) {
       // The write-ahead rows are still there; the next start replays them.
@@ -264,7 +305,12 @@ export class PostgresMetricStore implements MetricStore {
   }
 
   private newSet(): PendingSet {
-    return { generation: ++this.generation, points: new PendingPoints(this.rollupWidths[0] ?? 0), seqs: [] };
+    return { generation: ++this.generation, points: new PendingPoints(this.opts.tiers[0].chunkMs), seqs: [] };
+  }
+
+  /** Sets of points held in memory, oldest first; each holds points of generations the rows may lack. */
+  private inMemory(): PendingSet[] {
+    return [this.lastFolded, this.folding, this.active].filter((s): s is PendingSet => s !== undefined);
   }
 
   /** Runs fn after every earlier exclusive section: writes, replays and set swaps never interleave. */
@@ -278,6 +324,22 @@ export class PostgresMetricStore implements MetricStore {
     const p = this.active.points;
     for (let k = 0; k < data.length; k += 3) p.add(data[k], data[k + 1], data[k + 2]);
     this.active.seqs.push(seq);
+    this.loggedPoints += data.length / 3;
+  }
+
+  /** Reads this writer's write-ahead rows into memory, page by page. Returns how many there were. */
+  private async replay(): Promise<number> {
+    let after = 0;
+    let n = 0;
+    for (;;) {
+      const { rows } = await this.db.query<{ seq: number; data: string }>(
+        `SELECT seq, encode(data, 'base64') AS data FROM metric_wal WHERE writer = $1 AND seq > $2 ORDER BY seq LIMIT ${REPLAY_PAGE_ROWS}`,
+        [this.opts.writer, after],
+      );
+      if (!rows.length) return n;
+      n += await this.applyWal(rows.map((r) => ({ seq: Number(r.seq), data: fromBase64(r.data) })));
+      after = Number(rows[rows.length - 1].seq);
+    }
   }
 
   /** This writer's write-ahead rows other than `known`, in commit order. */
@@ -291,51 +353,80 @@ export class PostgresMetricStore implements MetricStore {
 
   private async applyWal(rows: Array<{ seq: number; data: Uint8Array }>): Promise<number> {
     for (const r of rows) {
-      // Copy: the driver's buffer may not be 8-byte aligned for a Float64Array view.
-      const bytes = Uint8Array.from(r.data);
-      this.apply(r.seq, new Float64Array(bytes.buffer, 0, bytes.byteLength / 8));
+      this.loggedPoints += addWalRow(this.active.points, r.data);
+      this.active.seqs.push(r.seq);
     }
     return rows.length;
   }
 
   /** After a write whose outcome is unknown: take in write-ahead rows that committed without being applied. */
   private async reconcile(): Promise<void> {
-    const known = [...this.folding, this.active].flatMap((s) => s.seqs);
+    const known = [...(this.folding?.seqs ?? []), ...this.active.seqs];
     const missed = await this.applyWal(await this.walRows(known));
     if (missed) this.opts.log?.warn({ writeAheadRows: missed }, 'metric store: took in writes that committed while their answer was lost');
     this.suspect = false;
   }
 
   private checkpointSoon(): void {
-    if (this.closed && !this.active.points.size) return;
+    if (this.closed && !this.loggedPoints) return;
     this.checkpoint().catch((err) => this.opts.log?.warn({ err }, 'metric store checkpoint failed; will retry'));
   }
 
-  private async runCheckpoint(): Promise<void> {
+  /** @param everyHead write the open heads too (a cluster, or a clean stop). */
+  private async runCheckpoint(everyHead: boolean): Promise<void> {
+    // A checkpoint that failed is retried first, as it was: its snapshot matches the rows it deletes.
+    if (this.folding) await this.foldPending();
     await this.exclusive(async () => {
       if (this.suspect) await this.reconcile();
-      if (this.active.seqs.length) {
-        this.folding.push(this.active);
-        this.active = this.newSet();
-      }
+      const chunkMs = this.opts.tiers[0].chunkMs;
+      const closedBefore = everyHead ? Infinity : chunkStartOf((this.opts.now ?? Date.now)() - HEAD_GRACE_MS, chunkMs);
+      const closed = this.active.points.detach(closedBefore);
+      if (!closed.size && !this.loggedPoints) return;
+      this.folding = {
+        generation: this.active.generation,
+        points: closed,
+        seqs: this.active.seqs,
+        openSeries: [...this.active.points.seriesIds()],
+      };
+      this.active.generation = ++this.generation;
+      this.active.seqs = [];
+      this.loggedPoints = 0;
     });
-    if (!this.folding.length) return;
+    if (!this.folding) return;
     const started = performance.now();
-    while (this.folding.length) {
-      const set = this.folding[0];
-      await this.fold(set);
-      this.folding.shift();
-    }
+    await this.foldPending();
     this.opts.onCheckpoint?.(performance.now() - started);
   }
 
-  /** Folds one set into chunk rows and deletes its write-ahead rows, in one transaction. */
-  private async fold(set: PendingSet): Promise<void> {
+  private async foldPending(): Promise<void> {
+    const set = this.folding!;
+    // Heads only grow until the next checkpoint detaches them: taken now, in slices while writes go on,
+    // they hold every point of the rows the fold deletes.
+    if (!set.snapshot) {
+      const parts: Uint8Array[] = [];
+      for (let i = 0; i < set.openSeries.length; i += SNAPSHOT_SLICE) {
+        if (i > 0) await nextTurn();
+        parts.push(this.active.points.snapshot(set.openSeries.slice(i, i + SNAPSHOT_SLICE)));
+      }
+      set.snapshot = parts;
+    }
+    const snapshotSeqs = await this.fold(set);
+    // The next checkpoint's snapshot replaces this one.
+    this.active.seqs.push(...snapshotSeqs);
+    this.lastFolded = this.readers ? this.folding : undefined;
+    this.folding = undefined;
+  }
+
+  /**
+   * Writes a set's closed heads into chunk rows (merged with what a row already holds), inserts its
+   * snapshot rows and deletes the write-ahead rows they replace, in one transaction. Returns the snapshot rows' seqs.
+   */
+  private async fold(set: FoldSet): Promise<number[]> {
     const { keys, rawAdd, bucketAdd } = await this.chunkWork(set.points);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.db.tx(async (q) => {
-          const stored = await loadChunks(q, keys);
+        return await this.db.tx(async (q) => {
+          const stored = keys.length ? await loadChunks(q, keys) : new Map<string, Uint8Array>();
           const tier: number[] = [];
           const sid: number[] = [];
           const start: number[] = [];
@@ -386,14 +477,20 @@ export class PostgresMetricStore implements MetricStore {
             // Another node made one of these chunks meanwhile: start over, reading it this time.
             if (inserted.rowCount !== isNew.filter(Boolean).length) throw new ChunkRace();
           }
+          const snapshot = set.snapshot?.length
+            ? await q.query<{ seq: number }>(
+              `INSERT INTO metric_wal (writer, data) SELECT $1, decode(d, 'base64') FROM unnest($2::text[]) AS d RETURNING seq`,
+              [this.opts.writer, set.snapshot!.map(base64)],
+            )
+            : { rows: [] };
           await q.query('DELETE FROM metric_wal WHERE writer = $1 AND seq = ANY($2::bigint[])', [this.opts.writer, set.seqs]);
           await q.query(
             `INSERT INTO metric_checkpoints (writer, generation) VALUES ($1, $2)
              ON CONFLICT (writer) DO UPDATE SET generation = EXCLUDED.generation`,
             [this.opts.writer, set.generation],
           );
+          return snapshot.rows.map((r) => Number(r.seq));
         });
-        return;
       } catch (err) {
         if (!(err instanceof ChunkRace) || attempt >= 5) throw err;
       }
@@ -416,8 +513,9 @@ export class PostgresMetricStore implements MetricStore {
         rawAdd.push({ t: (raw.t as Float64Array).subarray(from, to), v: (raw.v as Float64Array).subarray(from, to) });
         bucketAdd.push(undefined);
       }
+      let buckets: RollupBucket[] = [];
       for (let i = 1; i < tiers.length; i++) {
-        const buckets = points.buckets(seriesId, this.rollupWidths.slice(0, i));
+        buckets = i === 1 ? rollPoints(raw, tiers[1].widthMs) : rollBuckets(buckets, tiers[i].widthMs);
         for (const [chunkStart, from, to] of splitByChunk(buckets.map((b) => b.start), tiers[i].chunkMs)) {
           keys.push({ tier: tiers[i].id, seriesId, chunkStart });
           rawAdd.push(undefined);
@@ -479,6 +577,35 @@ function base64(bytes: Uint8Array): string {
 /** Reading goes the same way (encode(data, 'base64') in SQL), for the same reason. */
 function fromBase64(text: string): Uint8Array {
   return Buffer.from(text, 'base64');
+}
+
+/** Adds a write-ahead row's points (a snapshot part, or (series id, t, v) triples); returns how many triples it held. */
+function addWalRow(points: PendingPoints, data: Uint8Array): number {
+  if (isSnapshot(data)) {
+    points.restore(data);
+    return 0;
+  }
+  // Copy: the driver's buffer may not be 8-byte aligned for a Float64Array view.
+  const triples = new Float64Array(Uint8Array.from(data).buffer);
+  for (let k = 0; k < triples.length; k += 3) points.add(triples[k], triples[k + 1], triples[k + 2]);
+  return triples.length / 3;
+}
+
+/**
+ * Points held only in write-ahead rows (acknowledged, not yet in a chunk row), every writer's, each
+ * once: what the next start of each writer replays. For counting (bench:agents' stored points).
+ */
+export async function pointsInWriteAheadRows(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ writer: string; data: string }>(`SELECT writer, encode(data, 'base64') AS data FROM metric_wal ORDER BY writer, seq`);
+  const byWriter = new Map<string, PendingPoints>();
+  for (const r of rows) {
+    let points = byWriter.get(r.writer);
+    if (!points) byWriter.set(r.writer, (points = new PendingPoints(RAW_CHUNK_MS)));
+    addWalRow(points, fromBase64(r.data));
+  }
+  let n = 0;
+  for (const points of byWriter.values()) for (const id of points.seriesIds()) n += points.rawPoints(id).t.length;
+  return n;
 }
 
 const keyString = (k: ChunkKey) => `${k.tier}/${k.seriesId}/${k.chunkStart}`;

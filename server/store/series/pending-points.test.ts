@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { mergeBucketRuns, mergePoints, PendingPoints, sortUnique } from './pending-points.js';
+import { isSnapshot, mergeBucketRuns, mergePoints, PendingPoints, sortUnique } from './pending-points.js';
 import { rollPoints } from './rollup.js';
+import { RAW_CHUNK_MS } from './tiers.js';
 
 const col = (p: { t: ArrayLike<number>; v: ArrayLike<number> }) => Array.from(p.t, (t, i) => [t, p.v[i]]);
 
 describe('PendingPoints', () => {
   it('folds points into the finest tier as they arrive, in any order, and rolls coarser tiers from it', () => {
-    const p = new PendingPoints(60_000);
+    const p = new PendingPoints(RAW_CHUNK_MS);
     const points: Array<[number, number]> = [];
     for (let i = 0; i < 720; i++) points.push([i * 10_000, (i * 7) % 13]);
     // Arrival order shuffled (a resent older batch lands after newer points).
@@ -20,6 +21,39 @@ describe('PendingPoints', () => {
     expect(hours).toEqual(rollPoints({ t: points.map((x) => x[0]), v: points.map((x) => x[1]) }, 3_600_000));
     expect(col(p.rawPoints(5))).toEqual(points);
     expect(p.buckets(6, [60_000])).toEqual([]);
+  });
+});
+
+describe('PendingPoints heads', () => {
+  it('keeps one point per timestamp (the first), late points included, and detaches closed spans', () => {
+    const p = new PendingPoints(RAW_CHUNK_MS);
+    p.add(1, 20_000, 2);
+    p.add(1, 30_000, 3);
+    p.add(1, 30_000, 99); // the same timestamp again
+    p.add(1, 10_000, 1); // late, beside the coded points
+    p.add(1, 10_000, 98);
+    p.add(1, RAW_CHUNK_MS + 5, 4); // the next span: a second head
+    expect(col(p.rawPoints(1))).toEqual([[10_000, 1], [20_000, 2], [30_000, 3], [RAW_CHUNK_MS + 5, 4]]);
+    const closed = p.detach(RAW_CHUNK_MS);
+    expect(col(closed.rawPoints(1))).toEqual([[10_000, 1], [20_000, 2], [30_000, 3]]);
+    expect(col(p.rawPoints(1))).toEqual([[RAW_CHUNK_MS + 5, 4]]);
+    expect(p.size).toBe(1);
+  });
+
+  it('restores a snapshot to the same points, and a point given twice (snapshot and a later row) once', () => {
+    const p = new PendingPoints(RAW_CHUNK_MS);
+    for (let i = 0; i < 100; i++) p.add(i % 7, 1_000_000 + i * 1000, i % 3 === 0 ? NaN : i / 10);
+    p.add(3, 1_000_500, -0); // late
+    const part = p.snapshot([...p.seriesIds()]);
+    expect(isSnapshot(part)).toBe(true);
+    expect(isSnapshot(new Uint8Array(new Float64Array([5, 1000, 1]).buffer))).toBe(false);
+    const q = new PendingPoints(RAW_CHUNK_MS);
+    q.restore(part);
+    q.add(3, 1_000_500, 7); // replayed again from its write-ahead row
+    for (let id = 0; id < 7; id++) {
+      expect(col(q.rawPoints(id))).toEqual(col(p.rawPoints(id)));
+      expect(q.buckets(id, [60_000])).toEqual(p.buckets(id, [60_000]));
+    }
   });
 });
 

@@ -1,26 +1,76 @@
 /**
- * Points acknowledged since the last checkpoint, per series, in memory: the raw points as they came, and
- * their finest rollup tier folded bucket by bucket as each point arrives (coarser tiers are rolled from it
- * with rollBuckets). Queries merge these with the stored chunks; a checkpoint folds them into the chunks.
- * Pure: the store decides when to add and when to drop.
+ * Points acknowledged but not yet in a chunk row, per series, in memory: each series' open raw chunks
+ * ("heads", as Prometheus keeps them: tsdb/head_append.go) Gorilla-coded as points arrive (about 2 B a
+ * point, xor-chunk.ts), so memory grows with series rather than points. A point older than its head's
+ * last one waits beside it, uncoded, and is merged in when the head is read. Rollup buckets are rolled
+ * from a head's points when they are read. Queries merge these with the stored chunks; a checkpoint
+ * takes the heads whose chunk span has closed (`detach`) and writes them once, and re-logs the open ones
+ * compactly (`snapshot`, read back by `restore`) so the write-ahead rows behind them can go.
+ * Pure: the store decides when to add, detach and snapshot.
  */
-import { addPoint, bucketStart, emptyBucket, mergeBuckets, rollBuckets, type RollupBucket } from './rollup.js';
+import { decodeXorChunk, XorChunkEncoder } from './xor-chunk.js';
+import { mergeBuckets, rollBuckets, rollPoints, type RollupBucket } from './rollup.js';
+import { chunkStartOf } from './tiers.js';
+import { putUvarint, uvarintSize } from './bitstream.js';
 import type { SeriesPoints } from './points.js';
 
-class PendingSeries {
-  t: number[] = [];
-  v: number[] = [];
-  /** Finest rollup tier, by bucket start. */
-  readonly buckets = new Map<number, RollupBucket>();
+/** The open part of one raw chunk of one series. */
+class Head {
+  readonly coded = new XorChunkEncoder(HEAD_FIRST_POINTS);
+  /** Points older than the coded ones' last, in arrival order. */
+  lateT: number[] | undefined;
+  lateV: number[] | undefined;
+
+  constructor(readonly chunkStart: number) {}
+
+  add(t: number, v: number): void {
+    const last = this.coded.lastT;
+    if (!(t <= last)) this.coded.append(t, v);
+    // The same timestamp again: the first point stays (as mergePoints keeps the stored one).
+    else if (t !== last) {
+      (this.lateT ??= []).push(t);
+      (this.lateV ??= []).push(v);
+    }
+  }
+
+  get size(): number {
+    return this.coded.count + (this.lateT?.length ?? 0);
+  }
+
+  points(): SeriesPoints {
+    const coded = decodeXorChunk(this.coded.bytes());
+    return this.lateT ? mergePoints(coded, sortUnique(this.lateT, this.lateV!)) : coded;
+  }
+
+  /** The head as one XOR chunk: the coded points, or with the late ones merged in. */
+  chunk(): XorChunkEncoder {
+    if (!this.lateT) return this.coded;
+    const p = this.points();
+    const enc = new XorChunkEncoder(p.t.length);
+    for (let i = 0; i < p.t.length; i++) enc.append(p.t[i], p.v[i]);
+    return enc;
+  }
 }
 
+/** A head starts with room for this many points (about 2 B each) and doubles as it fills. */
+const HEAD_FIRST_POINTS = 16;
+
+/**
+ * First 8 bytes of a snapshot row: a NaN as a little-endian float64 (payload "AWHEAD"), which a
+ * write-ahead row of (series id, t, v) float64 triples can never start with (series ids are positive
+ * integers).
+ */
+const SNAPSHOT_MAGIC = Uint8Array.of(0x41, 0x57, 0x48, 0x45, 0x41, 0x44, 0xf8, 0x7f);
+
 export class PendingPoints {
-  private readonly series = new Map<number, PendingSeries>();
+  /** Heads per series; nearly always one, two around a chunk boundary. */
+  private readonly series = new Map<number, Head[]>();
   private points = 0;
 
-  /** @param finestWidthMs width of the finest rollup tier; 0 when only raw points are kept. */
-  constructor(private readonly finestWidthMs: number) {}
+  /** @param chunkMs span of a raw chunk row: a head holds the points of one span. */
+  constructor(private readonly chunkMs: number) {}
 
+  /** Points held; a late point given twice counts twice until its head is read (an upper bound). */
   get size(): number {
     return this.points;
   }
@@ -34,44 +84,108 @@ export class PendingPoints {
   }
 
   add(seriesId: number, t: number, v: number): void {
-    let s = this.series.get(seriesId);
-    if (s === undefined) {
-      s = new PendingSeries();
-      this.series.set(seriesId, s);
-    }
-    s.t.push(t);
-    s.v.push(v);
-    this.points++;
-    const w = this.finestWidthMs;
-    if (w > 0) {
-      const start = bucketStart(t, w);
-      let b = s.buckets.get(start);
-      if (b === undefined) {
-        b = emptyBucket(start);
-        s.buckets.set(start, b);
-      }
-      addPoint(b, t, v);
-    }
+    const start = chunkStartOf(t, this.chunkMs);
+    let heads = this.series.get(seriesId);
+    if (heads === undefined) this.series.set(seriesId, (heads = []));
+    let head: Head | undefined;
+    for (const h of heads) if (h.chunkStart === start) head = h;
+    if (head === undefined) heads.push((head = new Head(start)));
+    const before = head.size;
+    head.add(t, v);
+    this.points += head.size - before;
   }
 
-  /** The series' pending raw points sorted by time, duplicates of one timestamp kept once (the first). */
+  /** The series' pending raw points sorted by time, one per timestamp (the first that came). */
   rawPoints(seriesId: number): SeriesPoints {
-    const s = this.series.get(seriesId);
-    if (s === undefined) return { t: [], v: [] };
-    return sortUnique(s.t, s.v);
+    const heads = this.series.get(seriesId);
+    if (heads === undefined) return { t: [], v: [] };
+    if (heads.length === 1) return heads[0].points();
+    return [...heads].sort((a, b) => a.chunkStart - b.chunkStart).map((h) => h.points()).reduce(mergePoints);
   }
 
   /**
-   * The series' pending buckets of a rollup tier, sorted by start: the finest tier as folded, coarser
-   * tiers rolled from it (widths: every rollup tier's width, finest first, up to the one wanted).
+   * The series' pending buckets of a rollup tier, sorted by start, rolled from its raw points (widths:
+   * every rollup tier's width, finest first, up to the one wanted).
    */
   buckets(seriesId: number, widths: readonly number[]): RollupBucket[] {
-    const s = this.series.get(seriesId);
-    if (s === undefined) return [];
-    let out = [...s.buckets.values()].sort((a, b) => a.start - b.start).map((b) => ({ ...b }));
+    if (!widths.length || !this.series.has(seriesId)) return [];
+    let out = rollPoints(this.rawPoints(seriesId), widths[0]);
     for (let i = 1; i < widths.length; i++) out = rollBuckets(out, widths[i]);
     return out;
   }
+
+  /** Moves the heads of chunks starting before `closedBefore` into a set of their own, and returns it. */
+  detach(closedBefore: number): PendingPoints {
+    const out = new PendingPoints(this.chunkMs);
+    for (const [id, heads] of this.series) {
+      if (!heads.some((h) => h.chunkStart < closedBefore)) continue;
+      const closed = heads.filter((h) => h.chunkStart < closedBefore);
+      const open = heads.filter((h) => h.chunkStart >= closedBefore);
+      if (open.length) this.series.set(id, open);
+      else this.series.delete(id);
+      out.series.set(id, closed);
+      for (const h of closed) {
+        this.points -= h.size;
+        out.points += h.size;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The heads of these series, compactly, as one snapshot part: SNAPSHOT_MAGIC, then per head uvarint
+   * series id, uvarint length, the head as an XOR chunk. What `restore` reads back.
+   */
+  snapshot(seriesIds: readonly number[]): Uint8Array {
+    // Sized first, then written in place: one array a part, not a few per head.
+    const chunks: XorChunkEncoder[] = [];
+    const ids: number[] = [];
+    let size = SNAPSHOT_MAGIC.length;
+    for (const id of seriesIds) {
+      for (const h of this.series.get(id) ?? []) {
+        const c = h.chunk();
+        chunks.push(c);
+        ids.push(id);
+        size += uvarintSize(id) + uvarintSize(c.byteLength) + c.byteLength;
+      }
+    }
+    const out = new Uint8Array(size);
+    out.set(SNAPSHOT_MAGIC);
+    let k = SNAPSHOT_MAGIC.length;
+    for (let i = 0; i < chunks.length; i++) {
+      k = putUvarint(out, k, ids[i]);
+      k = putUvarint(out, k, chunks[i].byteLength);
+      k = chunks[i].writeTo(out, k);
+    }
+    return out;
+  }
+
+  /** Adds the points of a snapshot part. */
+  restore(part: Uint8Array): void {
+    let k = SNAPSHOT_MAGIC.length;
+    const uvarint = () => {
+      let x = 0;
+      for (let shift = 1; ; shift *= 128) {
+        const b = part[k++];
+        x += (b & 0x7f) * shift;
+        if (b < 0x80) return x;
+      }
+    };
+    while (k < part.length) {
+      const id = uvarint();
+      const length = uvarint();
+      const p = decodeXorChunk(part.subarray(k, k + length));
+      k += length;
+      for (let i = 0; i < p.t.length; i++) this.add(id, p.t[i], p.v[i]);
+    }
+  }
+}
+
+/** Whether a write-ahead row is a snapshot part rather than (series id, t, v) triples. */
+export function isSnapshot(row: Uint8Array): boolean {
+  if (row.length < SNAPSHOT_MAGIC.length) return false;
+  for (let i = 0; i < SNAPSHOT_MAGIC.length; i++) if (row[i] !== SNAPSHOT_MAGIC[i]) return false;
+  return true;
 }
 
 /** Points sorted by time, keeping the first of several at one timestamp (arrival order decides). */

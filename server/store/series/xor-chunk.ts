@@ -98,12 +98,20 @@ export class XorChunkEncoder {
 
   /** The chunk as stored: header plus bit stream. A fresh array each call. */
   bytes(): Uint8Array {
-    const head = 1 + uvarintSize(this.n);
-    const out = new Uint8Array(head + this.w.byteLength);
-    out[0] = XOR_CHUNK_FORMAT;
-    putUvarint(out, 1, this.n);
-    this.w.writeTo(out, head);
+    const out = new Uint8Array(this.byteLength);
+    this.writeTo(out, 0);
     return out;
+  }
+
+  /** Size of the chunk as stored. */
+  get byteLength(): number {
+    return 1 + uvarintSize(this.n) + this.w.byteLength;
+  }
+
+  /** Writes the chunk as stored at out[offset..]; returns the offset after it. */
+  writeTo(out: Uint8Array, offset: number): number {
+    out[offset] = XOR_CHUNK_FORMAT;
+    return this.w.writeTo(out, putUvarint(out, offset + 1, this.n));
   }
 
   private writeDeltaOfDelta(dod: number): void {
