@@ -4,9 +4,9 @@ import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage, text, uuid } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
-import { RULE_OPS } from '../cmdb/host-rules.js';
+import { RULE_OPS, type HostRule } from '../cmdb/host-rules.js';
 import type { HostGroupRecord, HostRecord } from '../cmdb/hosts.js';
-import { resolveTargets } from '../cmdb/targets.js';
+import { previewGroup, resolveTargets } from '../cmdb/targets.js';
 import type { ApiDeps } from './deps.js';
 import { agentOutdated } from '../http/agent-downloads.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
@@ -222,6 +222,19 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         ctx.audit({ name: current.name });
         return groupView(await groups.delete(ctx.params.id, ifMatchVersion(ctx, current.version) as number));
       },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/host-groups/preview',
+      summary: 'The members a group with these rules and static hosts would have, before saving it: the count and the first 20 by hostname',
+      tag: 'hosts',
+      scope: 'hosts:read',
+      body: Type.Object({
+        rules: Type.Optional(Type.Array(Rule, { maxItems: 32 })),
+        host_ids: Type.Optional(Type.Array(Uuid, { maxItems: 10_000 })),
+      }),
+      response: Type.Object({ total: Type.Integer(), hosts: Type.Array(Type.Object({ id: Uuid, hostname: Type.String() })) }),
+      handler: async (ctx) => previewGroup(deps.db, (ctx.body.rules ?? []) as HostRule[], ctx.body.host_ids ?? []),
     }),
     route({
       method: 'POST',

@@ -4,6 +4,7 @@
  * database (host_rule_matches in schema/031_cmdb_hosts.sql) over each host's facts (host_facts view).
  */
 import type { Queryable } from '../store/db.js';
+import { checkRules, type HostRule } from './host-rules.js';
 
 export interface TargetSelector {
   /** these hosts */
@@ -43,4 +44,23 @@ export async function groupsOfHost(db: Queryable, hostId: string): Promise<strin
     [hostId],
   );
   return rows.map((r) => r.id);
+}
+
+/**
+ * Who a group with these rules and static members would hold, before it is saved: the count and the
+ * first `limit` by hostname. The same SQL rule evaluation as a saved group's, so the preview cannot differ.
+ */
+export async function previewGroup(db: Queryable, rules: readonly HostRule[], hostIds: readonly string[], limit = 20): Promise<{ total: number; hosts: Array<{ id: string; hostname: string }> }> {
+  const checked = checkRules(rules);
+  const { rows } = await db.query<{ id: string; hostname: string; total: number }>(
+    `WITH m AS (
+       SELECT f.host_id FROM host_facts f
+        WHERE f.host_id = ANY($2::uuid[])
+           OR (jsonb_array_length($1::jsonb) > 0
+               AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements($1::jsonb) r WHERE NOT host_rule_matches(f.doc, r))))
+     SELECT h.id, h.hostname, (SELECT count(*)::int FROM m) AS total
+       FROM m JOIN hosts h ON h.id = m.host_id ORDER BY h.hostname, h.id LIMIT $3`,
+    [JSON.stringify(checked), [...hostIds], limit],
+  );
+  return { total: rows[0]?.total ?? 0, hosts: rows.map((r) => ({ id: r.id, hostname: r.hostname })) };
 }

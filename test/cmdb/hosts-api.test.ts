@@ -66,6 +66,12 @@ describe('hosts and host groups', () => {
     expect((await as('POST', '/api/v1/host-groups', { name: 'bad3', host_ids: ['3f1e5c52-8a4e-4c4b-9d55-0c1f7e4b2a10'] })).status).toBe(400);
     expect((await as('POST', '/api/v1/host-groups', { name: 'bj' })).body.error.code).toBe('HOST_GROUP_EXISTS');
 
+    // A preview answers who a group would hold before it is saved, by the same rules
+    const preview = await as('POST', '/api/v1/host-groups/preview', { rules: [{ field: 'asset.idc', op: 'eq', value: 'sh2' }], host_ids: [sw1] });
+    expect(preview.body.data).toEqual({ total: 2, hosts: [{ id: sw1, hostname: 'sw1.bj' }, { id: web1, hostname: 'web1.sh' }] });
+    expect((await as('POST', '/api/v1/host-groups/preview', { rules: [{ field: 'asset.nope', op: 'eq', value: 'x' }] })).status).toBe(400);
+    expect((await as('POST', '/api/v1/host-groups/preview', {})).body.data).toEqual({ total: 0, hosts: [] });
+
     // resolveTargets: the union of hosts, groups and tags, each host once
     const ids = await resolveTargets(t.server.deps.db, { hostIds: [db1], groupIds: [mixed], tags: ['web'] });
     expect(ids).toEqual([db1, sw1, web1].sort());

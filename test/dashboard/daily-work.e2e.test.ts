@@ -153,6 +153,9 @@ needs('chromium').describe('daily work in the dashboard', () => {
     await form.locator('input[aria-label="Rule field"]').fill('hostname');
     await form.locator('select[aria-label="Rule operator"]').selectOption('prefix');
     await form.locator('input[aria-label="Rule value"]').fill('shop-');
+    // Before saving, the form says whom the rules would hold.
+    await page.waitForFunction(() => document.querySelector('[data-testid=group-create] [data-testid=group-preview]')?.textContent?.includes('shop-02'));
+    expect(await form.locator('[data-testid=group-preview]').textContent()).toBe('Would hold 2 hosts: shop-01, shop-02');
     await form.locator('button', { hasText: 'Create group' }).click();
     const card = page.locator('[data-group="shop hosts"]');
     await card.locator('[data-testid=group-members] li[data-member=shop-02]').waitFor();

@@ -3,8 +3,8 @@
  * its members as the server resolves them (GET /api/v1/hosts?group_id=, rules included) so the
  * effect of a rule shows at once. Edits go with If-Match.
  */
-import { useState } from 'preact/hooks';
-import { call, qs } from '../api';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call, qs } from '../api';
 import { count } from '../ui/format';
 import { LoadMore, usePagedList } from '../ui/paged-list';
 import { ErrorNote, Show } from '../ui/states';
@@ -126,8 +126,42 @@ function GroupForm({ g, onSaved, onCancel }: { g?: HostGroup; onSaved(): void; o
           </button>
         ) : null}
       </div>
+      <RulePreview rules={rules} hostIds={g?.host_ids ?? []} />
       {s.error ? <ErrorNote error={s.error} /> : null}
     </form>
+  );
+}
+
+interface Preview {
+  total: number;
+  hosts: Array<{ id: string; hostname: string }>;
+}
+
+/** Who the rules being edited would match, asked of the server a moment after each change (the same SQL as a saved group). */
+function RulePreview({ rules, hostIds }: { rules: RuleDraft[]; hostIds: string[] }) {
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const body = JSON.stringify({ rules: rules.filter((r) => r.field.trim() && (r.op === 'exists' || r.value.trim())).map(ruleFromDraft), host_ids: hostIds });
+  useEffect(() => {
+    let live = true;
+    const timer = setTimeout(() => {
+      call<Preview>('POST', '/api/v1/host-groups/preview', JSON.parse(body)).then(
+        (r) => live && (setPreview(r.data), setError(null)),
+        (err) => live && (setPreview(null), setError(err instanceof ApiError ? err : null)),
+      );
+    }, 300);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [body]);
+  if (error) return <p class="muted small" data-testid="group-preview">Preview: {error.message} ({error.code})</p>;
+  if (!preview) return null;
+  return (
+    <p class="muted small" data-testid="group-preview">
+      Would hold {count(preview.total)} host{preview.total === 1 ? '' : 's'}
+      {preview.hosts.length ? `: ${preview.hosts.map((h) => h.hostname).join(', ')}${preview.total > preview.hosts.length ? ', …' : ''}` : ''}
+    </p>
   );
 }
 
