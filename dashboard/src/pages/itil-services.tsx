@@ -4,6 +4,7 @@ import { ApiError, call, download, qs } from '../api';
 import { navigate } from '../router';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
+import { useHostPicker } from './host-picker';
 import { duration } from './itil';
 import { BarChart } from './itil-charts';
 import { PriorityBadge } from './itil-incidents';
@@ -32,11 +33,6 @@ interface Availability {
   periods: PeriodAvailability[];
   total: { availability_pct: number | null; met: boolean | null; down_s: number; unknown_s: number };
 }
-interface Host {
-  id: string;
-  hostname: string;
-}
-
 const KEY = '[a-zA-Z_][a-zA-Z0-9_]{0,63}';
 const pct = (v: number | null) => (v === null ? '–' : `${Number(v.toFixed(3))} %`);
 
@@ -77,17 +73,9 @@ function ServiceForm({ onDone }: { onDone(): void }) {
   const [keys, setKeys] = useState('');
   const [target, setTarget] = useState('99.9');
   const [upWhen, setUpWhen] = useState('all');
-  const [q, setQ] = useState('');
-  const [picked, setPicked] = useState<Map<string, string>>(new Map());
+  const { q, setQ, picked, toggle, hosts } = useHostPicker();
   const [error, setError] = useState<ApiError>();
   const [problem, setProblem] = useState('');
-  const hosts = useResource<Host[]>(`/api/v1/hosts${qs({ q, limit: 20 })}`);
-  const toggle = (h: Host) => {
-    const next = new Map(picked);
-    if (next.has(h.id)) next.delete(h.id);
-    else next.set(h.id, h.hostname);
-    setPicked(next);
-  };
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(undefined);

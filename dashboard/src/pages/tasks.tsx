@@ -11,7 +11,7 @@ import { PageTitle } from '../ui/layout';
 import { LoadMore, usePagedList } from '../ui/paged-list';
 import { Empty, ErrorNote, Loading, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
-import type { Host } from './hosts';
+import { useHostPicker } from './host-picker';
 import { HOST_FINISHED, TASK_FINISHED, useTaskLive } from './task-live';
 
 export interface Task {
@@ -67,8 +67,7 @@ type Doing = 'command' | 'file';
 /** Pick hosts, then either a command or a file push for them. */
 function StartForm() {
   const [doing, setDoing] = useState<Doing>('command');
-  const [q, setQ] = useState('');
-  const [picked, setPicked] = useState<Map<string, string>>(new Map());
+  const { q, setQ, picked, toggle, hosts } = useHostPicker();
   const [command, setCommand] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const [path, setPath] = useState('');
@@ -78,13 +77,6 @@ function StartForm() {
   const [batch, setBatch] = useState('');
   const [error, setError] = useState<ApiError>();
   const [busy, setBusy] = useState('');
-  const hosts = useResource<Host[]>(`/api/v1/hosts${qs({ q, limit: 20 })}`);
-  const toggle = (h: Host) => {
-    const next = new Map(picked);
-    if (next.has(h.id)) next.delete(h.id);
-    else next.set(h.id, h.hostname);
-    setPicked(next);
-  };
   const start = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
