@@ -44,10 +44,6 @@ export class AgentDirectory {
 
   constructor(private readonly db: Db, private readonly bus: EventBus) {}
 
-  async credentials(agentId: string): Promise<AgentCredentials | null> {
-    return (await this.credentialsOf([agentId])).get(agentId.toLowerCase()) ?? null;
-  }
-
   /**
    * Keys of many agents in one query (the gateway batches connection storms); unknown ids are absent.
    * Answered under the canonical (lower-case) id, the only spelling the gateway asks with.

@@ -37,8 +37,7 @@ export interface AgentSocket {
   /** When the welcome went out: from then on the agent has HELLO_TIMEOUT_MS to answer with its hello. */
   welcomedAt: number;
   /** Token bucket for metrics frames (the store's budget). */
-  tokens: number;
-  tokensAt: number;
+  metrics: Bucket;
   /** Token bucket for every other frame: heartbeats, inventory, task results, acks, errors. */
   control: Bucket;
   /** Frames refused for rate since `floodSince`; an agent that ignores retryAfterMs is closed (4013). */
@@ -218,7 +217,7 @@ export class Gateway {
     const agentId = (req.getHeader('x-aw-agent') || new URLSearchParams(req.getQuery() ?? '').get('agent') || '').toLowerCase();
     const data: AgentSocket = {
       agentId, hostId: '', key: EMPTY, prefix: EMPTY, state: 'pending', reject: 0, rejectReason: '', authed: false,
-      recvSeq: 0, sendSeq: 0, openedAt: now, welcomedAt: 0, tokens: burst, tokensAt: now,
+      recvSeq: 0, sendSeq: 0, openedAt: now, welcomedAt: 0, metrics: { tokens: burst, tokensAt: now },
       control: { tokens: burst * CONTROL_RATE_FACTOR, tokensAt: now }, floodCount: 0, floodSince: now, closed: false, configVersion: undefined,
       remote: Buffer.from(res.getRemoteAddressAsText()).toString(),
     };
@@ -411,7 +410,7 @@ export class Gateway {
 
   private onMetrics(ws: Ws, ud: AgentSocket, seq: number, body: unknown): void {
     if (ud.state !== 'active') return this.refuse(ws, seq, 'AGENT_PENDING', 'agent waits for approval; metrics are not accepted yet', 30_000);
-    const wait = takeToken(ud, Date.now(), this.deps.config.rateFramesPerS, this.deps.config.rateBurst);
+    const wait = takeToken(ud.metrics, Date.now(), this.deps.config.rateFramesPerS, this.deps.config.rateBurst);
     if (wait) {
       if (!this.flooding(ws, ud)) this.refuse(ws, seq, 'RATE_LIMITED', 'agent sends frames faster than its rate limit', wait);
       return;

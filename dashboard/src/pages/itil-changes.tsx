@@ -5,6 +5,7 @@ import { navigate } from '../router';
 import { when } from '../ui/format';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
+import { useSubmit } from '../ui/use-submit';
 import type { Me } from '../main';
 import { fromLocalInput, toLocalInput } from './itil';
 
@@ -130,18 +131,15 @@ function ChangeCard({ id, me, onChange }: { id: string; me: Me; onChange(): void
   const r = useResource<ChangeDetail>(`/api/v1/changes/${id}`);
   const [note, setNote] = useState('');
   const [outcome, setOutcome] = useState('succeeded');
-  const [error, setError] = useState<ApiError>();
-  const act = async (path: string, body: unknown) => {
-    setError(undefined);
-    try {
+  const submit = useSubmit();
+  const error = submit.error;
+  const act = (path: string, body: unknown) =>
+    submit.run(async () => {
       await call('POST', path, body);
       setNote('');
       r.reload();
       onChange();
-    } catch (err) {
-      setError(err as ApiError);
-    }
-  };
+    });
   return (
     <section class="card highlight" data-testid="change-card">
       <Show r={r} what="Change request">

@@ -8,6 +8,7 @@ import { navigate } from '../router';
 import { ago, when } from '../ui/format';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
+import { useSubmit } from '../ui/use-submit';
 import type { Me } from '../main';
 import { duration } from './itil';
 
@@ -116,19 +117,16 @@ const raised = (p: string | null) => (p === 'P4' ? 'P3' : p === 'P3' ? 'P2' : 'P
 
 function IncidentCard({ id, me, onChange }: { id: string; me: Me; onChange(): void }) {
   const r = useResource<IncidentDetail>(`/api/v1/incidents/${id}`);
-  const [error, setError] = useState<ApiError>();
+  const submit = useSubmit();
+  const error = submit.error;
   const [impact, setImpact] = useState('');
   const [urgency, setUrgency] = useState('');
-  const act = async (method: string, path: string, body: unknown) => {
-    setError(undefined);
-    try {
+  const act = (method: string, path: string, body: unknown) =>
+    submit.run(async () => {
       await call(method, path, body);
       r.reload();
       onChange();
-    } catch (err) {
-      setError(err as ApiError);
-    }
-  };
+    });
   return (
     <section class="card highlight" data-testid="incident-card">
       <Show r={r} what="Incident">
