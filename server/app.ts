@@ -41,7 +41,8 @@ import { OutageQueue, claimQueueDir } from './ingest/outage-queue.js';
 import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
 import { createCmdb } from './cmdb/cmdb.js';
-import { groupsOfHost } from './cmdb/targets.js';
+import { groupsOfHosts } from './cmdb/targets.js';
+import { LookupBatcher } from './store/lookup-batcher.js';
 import { cmdbRoutes } from './api/cmdb.routes.js';
 import { Monitor } from './monitor/monitor.js';
 import { monitorRoutes } from './api/monitor.routes.js';
@@ -124,12 +125,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: slot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: slot.dir })
     : undefined;
   const metrics: MetricStore = tolerant ?? storeMetrics;
+  // Asked once per host as agents connect: thousands at once after a restart, so in batches.
+  const hostGroups = new LookupBatcher((ids: string[]) => groupsOfHosts(db, ids), { maxKeys: 500, maxWaitMs: 5 });
   const monitor: Monitor = new Monitor({
     db, bus, log, config,
     onlineOf: (ids: string[]): Promise<Set<string>> => cluster.onlineOf(ids),
     heldHere: (id) => gateway.isOnline(id),
     leader: () => monitorLease.held,
-    groupsOfHost: (hostId) => groupsOfHost(db, hostId),
+    groupsOfHost: async (hostId) => (await hostGroups.get(hostId)) ?? [],
   });
   // The overview's busiest hosts and ingest graph come from what passes here, not from queries.
   const usage = new FleetUsage();

@@ -215,7 +215,7 @@ async function run(opts: BenchOptions): Promise<Figures> {
     if (interrupted) errors.interrupted = 1;
     const server = sampler.figures();
     if (fleet) {
-      for (const e of summariseLogs(fleet.logFiles).slice(0, 15)) say(`server ${e.level} ×${e.count}: ${e.msg}`);
+      for (const e of summariseLogs(fleet.logFiles).slice(0, 15)) say(`server ${e.level} ×${e.count}: ${e.msg}${e.example ? ` (first: ${e.example})` : ''}`);
     }
     say(`generator workers peak RSS: ${workers.map((w) => w.final?.rssMb ?? '?').join(', ')} MB; resends ${total.resends}`);
     if (restarted && runDb && opts.metricsStore === 'questdb') {

@@ -129,8 +129,8 @@ export async function startServers(opts: { count: number; port: number; env: Nod
 }
 
 /** Warnings and errors in the servers' logs (pino JSON lines), by message, most frequent first. */
-export function summariseLogs(files: string[]): Array<{ level: string; msg: string; count: number }> {
-  const counts = new Map<string, { level: string; msg: string; count: number }>();
+export function summariseLogs(files: string[]): Array<{ level: string; msg: string; count: number; example?: string }> {
+  const counts = new Map<string, { level: string; msg: string; count: number; example?: string }>();
   const levels: Record<number, string> = { 40: 'warn', 50: 'error', 60: 'fatal' };
   for (const file of files) {
     let text = '';
@@ -143,16 +143,20 @@ export function summariseLogs(files: string[]): Array<{ level: string; msg: stri
       if (!line) continue;
       let level = 'stderr';
       let msg = line.slice(0, 160);
+      let example: string | undefined;
       try {
-        const rec = JSON.parse(line) as { level?: number; msg?: string; code?: string };
+        const rec = JSON.parse(line) as { level?: number; msg?: string; code?: string; err?: { message?: string } };
         level = levels[rec.level ?? 0] ?? 'info';
         msg = `${rec.msg ?? ''}${rec.code ? ` [${rec.code}]` : ''}`;
+        example = rec.err?.message?.slice(0, 160);
       } catch {
         // not a pino line: a crash trace or a tsx message
       }
       const key = `${level}\u0000${msg}`;
       const entry = counts.get(key) ?? counts.set(key, { level, msg, count: 0 }).get(key)!;
       entry.count++;
+      // The first error's own message says why (a pool timeout, a lock, a refused write).
+      entry.example ??= example;
     }
   }
   return [...counts.values()].filter((e) => e.level !== 'info').sort((a, b) => b.count - a.count);

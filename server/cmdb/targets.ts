@@ -34,16 +34,27 @@ export async function resolveTargets(db: Queryable, sel: TargetSelector): Promis
   return rows.map((r) => r.host_id);
 }
 
-/** The reverse: the groups a host is in (a static member, or every rule holds), sorted. Monitoring picks templates by it. */
-export async function groupsOfHost(db: Queryable, hostId: string): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT g.id FROM host_groups g JOIN host_facts f ON f.host_id = $1
-     WHERE EXISTS (SELECT 1 FROM host_group_members m WHERE m.group_id = g.id AND m.host_id = $1)
-        OR (jsonb_array_length(g.rules) > 0 AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(g.rules) r WHERE NOT host_rule_matches(f.doc, r)))
-     ORDER BY g.id`,
-    [hostId],
+/**
+ * The reverse: the groups each host is in (a static member, or every rule holds), sorted; one query for
+ * all of them (a connection storm asks for thousands of hosts at once). Monitoring picks templates by it.
+ */
+export async function groupsOfHosts(db: Queryable, hostIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>(hostIds.map((id) => [id, []]));
+  if (!hostIds.length) return out;
+  const { rows } = await db.query<{ host_id: string; id: string }>(
+    `SELECT f.host_id::text AS host_id, g.id::text AS id FROM host_facts f JOIN host_groups g
+       ON EXISTS (SELECT 1 FROM host_group_members m WHERE m.group_id = g.id AND m.host_id = f.host_id)
+       OR (jsonb_array_length(g.rules) > 0 AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(g.rules) r WHERE NOT host_rule_matches(f.doc, r)))
+     WHERE f.host_id = ANY($1::uuid[])
+     ORDER BY f.host_id, g.id`,
+    [[...hostIds]],
   );
-  return rows.map((r) => r.id);
+  for (const r of rows) out.get(r.host_id)?.push(r.id);
+  return out;
+}
+
+export async function groupsOfHost(db: Queryable, hostId: string): Promise<string[]> {
+  return (await groupsOfHosts(db, [hostId])).get(hostId) ?? [];
 }
 
 /**

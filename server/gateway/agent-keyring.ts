@@ -7,7 +7,7 @@
  */
 import type { AgentCredentials, AgentDirectory } from '../auth/agents.js';
 import type { EventBus } from '../events.js';
-import { LookupBatcher } from './lookup-batcher.js';
+import { LookupBatcher } from '../store/lookup-batcher.js';
 
 const UNKNOWN_TTL_MS = 30_000;
 const MAX_UNKNOWN = 100_000;

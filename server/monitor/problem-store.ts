@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../errors.js';
 import { keyset, type Page } from '../http/pagination.js';
 import type { Db, Queryable } from '../store/db.js';
+import { LookupBatcher } from '../store/lookup-batcher.js';
 import { canMove, nextStates, type IncidentState } from './incident-state.js';
 import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
 
@@ -143,10 +144,20 @@ export class ProblemStore {
   }
 
   /** Open problems of a host as trigger refs (what the evaluator starts from after a restart). */
+  /** The refs of a host's open problems; asked per host as agents connect, so answered in batches. */
   async openRefs(hostId: string): Promise<Set<string>> {
-    const r = await this.db.query<{ trigger_ref: string }>('SELECT trigger_ref FROM monitor_problems WHERE host_id = $1 AND resolved_at IS NULL', [hostId]);
-    return new Set(r.rows.map((x) => x.trigger_ref));
+    return new Set((await this.openRefLookups.get(hostId)) ?? []);
   }
+
+  private readonly openRefLookups = new LookupBatcher(async (hostIds: string[]) => {
+    const r = await this.db.query<{ host_id: string; trigger_ref: string }>(
+      'SELECT host_id::text AS host_id, trigger_ref FROM monitor_problems WHERE host_id = ANY($1::uuid[]) AND resolved_at IS NULL',
+      [hostIds],
+    );
+    const out = new Map<string, string[]>();
+    for (const x of r.rows) (out.get(x.host_id) ?? out.set(x.host_id, []).get(x.host_id)!).push(x.trigger_ref);
+    return out;
+  }, { maxKeys: 500, maxWaitMs: 5 });
 
   async get(id: string, q: Queryable = this.db): Promise<ProblemRecord> {
     const r = await q.query<ProblemRecord>(`SELECT ${PROBLEM} FROM monitor_problems WHERE id = $1`, [id]);

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../errors.js';
 import { keyset, type Page } from '../http/pagination.js';
+import { LookupBatcher } from '../store/lookup-batcher.js';
 import type { Db, Queryable } from '../store/db.js';
 import { checkTemplateContent, includeCycle, type TemplateItem, type TemplateRow, type TemplateTrigger } from './template-model.js';
 
@@ -47,7 +48,32 @@ interface Catalogue {
 export class TemplateStore {
   private cache: Promise<Catalogue> | undefined;
 
+  /** Host id -> the ids of the templates linked to it or its groups, by name: in batches, as agents connect in thousands. */
+  private readonly linked = new LookupBatcher((hostIds: string[]) => this.linkedTemplates(hostIds), { maxKeys: 500, maxWaitMs: 5 });
+
   constructor(private readonly db: Db, private readonly groupsOfHost: GroupsOfHost = async () => []) {}
+
+  private async linkedTemplates(hostIds: string[]): Promise<Map<string, string[]>> {
+    const { groupLinks } = await this.catalogue();
+    const pairs: Array<[string, string]> = [];
+    if (groupLinks) {
+      const groups = await Promise.all(hostIds.map((h) => this.groupsOfHost(h)));
+      hostIds.forEach((h, i) => groups[i].forEach((g) => pairs.push([h, g])));
+    }
+    const { rows } = await this.db.query<{ host_id: string; id: string }>(
+      `SELECT x.host_id::text AS host_id, t.id::text AS id FROM (
+         SELECT host_id, template_id FROM monitor_template_hosts WHERE host_id = ANY($1::uuid[])
+         UNION
+         SELECT hg.host_id, l.template_id FROM unnest($2::uuid[], $3::uuid[]) AS hg(host_id, group_id)
+           JOIN monitor_template_host_groups l ON l.host_group_id = hg.group_id
+       ) x JOIN monitor_templates t ON t.id = x.template_id
+       ORDER BY x.host_id, t.name`,
+      [hostIds, pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+    );
+    const out = new Map<string, string[]>(hostIds.map((h) => [h, []]));
+    for (const r of rows) out.get(r.host_id)?.push(r.id);
+    return out;
+  }
 
   /** Templates changed (here or on another node): read them again on the next resolution. */
   invalidate(): void {
@@ -171,17 +197,10 @@ export class TemplateStore {
    * in a stable order (direct links first, by name; includes after the template including them).
    */
   async forHost(hostId: string): Promise<TemplateRow[]> {
-    const { byId, groupLinks } = await this.catalogue();
+    const { byId } = await this.catalogue();
     if (!byId.size) return [];
-    const groups = groupLinks ? await this.groupsOfHost(hostId) : [];
-    const direct = await this.db.query<{ id: string }>(
-      `SELECT t.id::text AS id FROM monitor_templates t
-       WHERE t.id IN (SELECT template_id FROM monitor_template_hosts WHERE host_id = $1)
-          OR t.id IN (SELECT template_id FROM monitor_template_host_groups WHERE host_group_id = ANY($2::uuid[]))
-       ORDER BY t.name`,
-      [hostId, groups],
-    );
-    if (!direct.rows.length) return [];
+    const direct = (await this.linked.get(hostId)) ?? [];
+    if (!direct.length) return [];
     const out: TemplateRow[] = [];
     const seen = new Set<string>();
     const visit = (id: string) => {
@@ -191,7 +210,7 @@ export class TemplateStore {
       out.push({ id: t.id, name: t.name, items: t.items, triggers: t.triggers });
       for (const inc of t.includes) visit(inc);
     };
-    for (const r of direct.rows) visit(r.id);
+    for (const id of direct) visit(id);
     return out;
   }
 

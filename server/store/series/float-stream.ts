@@ -159,8 +159,10 @@ export class FloatStreamEncoder extends FloatStreamState {
       this.started = true;
       w.writeBits(hi, 32);
       w.writeBits(lo, 32);
-      this.prevHi = hi;
-      this.prevLo = lo;
+      // Kept as signed 32-bit (XOR is the same): small integers stay unboxed in the object, where
+      // uint32 above 2^31 would each take a heap number (one encoder per open series, 10^5-10^6 of them).
+      this.prevHi = hi | 0;
+      this.prevLo = lo | 0;
       this.settle(hi, lo, v);
       return;
     }
@@ -170,8 +172,8 @@ export class FloatStreamEncoder extends FloatStreamState {
       w.writeBits(0, 1);
       return;
     }
-    this.prevHi = hi;
-    this.prevLo = lo;
+    this.prevHi = hi | 0;
+    this.prevLo = lo | 0;
 
     let decimalCost = Infinity;
     let u = 0;

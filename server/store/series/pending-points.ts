@@ -14,18 +14,23 @@ import { chunkStartOf } from './tiers.js';
 import { putUvarint, uvarintSize } from './bitstream.js';
 import type { SeriesPoints } from './points.js';
 
-/** The open part of one raw chunk of one series. */
-class Head {
-  readonly coded = new XorChunkEncoder(HEAD_FIRST_POINTS);
-  /** Points older than the coded ones' last, in arrival order. */
+/**
+ * The open part of one raw chunk of one series: the coded points, plus points older than the coded ones'
+ * last, uncoded, in arrival order. One object per open series (10^5-10^6 of them): it is the encoder
+ * itself, and a second span's head (around a chunk boundary) hangs off `next` rather than in an array.
+ */
+class Head extends XorChunkEncoder {
   lateT: number[] | undefined;
   lateV: number[] | undefined;
+  next: Head | undefined;
 
-  constructor(readonly chunkStart: number) {}
+  constructor(readonly chunkStart: number) {
+    super(HEAD_FIRST_POINTS);
+  }
 
   add(t: number, v: number): void {
-    const last = this.coded.lastT;
-    if (!(t <= last)) this.coded.append(t, v);
+    const last = this.lastT;
+    if (!(t <= last)) this.append(t, v);
     // The same timestamp again: the first point stays (as mergePoints keeps the stored one).
     else if (t !== last) {
       (this.lateT ??= []).push(t);
@@ -34,22 +39,35 @@ class Head {
   }
 
   get size(): number {
-    return this.coded.count + (this.lateT?.length ?? 0);
+    return this.count + (this.lateT?.length ?? 0);
   }
 
   points(): SeriesPoints {
-    const coded = decodeXorChunk(this.coded.bytes());
+    const coded = decodeXorChunk(this.bytes());
     return this.lateT ? mergePoints(coded, sortUnique(this.lateT, this.lateV!)) : coded;
   }
 
   /** The head as one XOR chunk: the coded points, or with the late ones merged in. */
   chunk(): XorChunkEncoder {
-    if (!this.lateT) return this.coded;
+    if (!this.lateT) return this;
     const p = this.points();
     const enc = new XorChunkEncoder(p.t.length);
     for (let i = 0; i < p.t.length; i++) enc.append(p.t[i], p.v[i]);
     return enc;
   }
+}
+
+/** A series' heads as a list (rare paths: reads, checkpoints). */
+function headsOf(first: Head | undefined): Head[] {
+  const out: Head[] = [];
+  for (let h = first; h; h = h.next) out.push(h);
+  return out;
+}
+
+/** Heads chained again, in the given order. */
+function chain(heads: Head[]): Head | undefined {
+  for (let i = 0; i < heads.length; i++) heads[i].next = heads[i + 1];
+  return heads[0];
 }
 
 /** A head starts with room for this many points (about 2 B each) and doubles as it fills. */
@@ -63,8 +81,8 @@ const HEAD_FIRST_POINTS = 16;
 const SNAPSHOT_MAGIC = Uint8Array.of(0x41, 0x57, 0x48, 0x45, 0x41, 0x44, 0xf8, 0x7f);
 
 export class PendingPoints {
-  /** Heads per series; nearly always one, two around a chunk boundary. */
-  private readonly series = new Map<number, Head[]>();
+  /** First head per series; nearly always the only one, two around a chunk boundary. */
+  private readonly series = new Map<number, Head>();
   private points = 0;
 
   /** @param chunkMs span of a raw chunk row: a head holds the points of one span. */
@@ -85,11 +103,18 @@ export class PendingPoints {
 
   add(seriesId: number, t: number, v: number): void {
     const start = chunkStartOf(t, this.chunkMs);
-    let heads = this.series.get(seriesId);
-    if (heads === undefined) this.series.set(seriesId, (heads = []));
-    let head: Head | undefined;
-    for (const h of heads) if (h.chunkStart === start) head = h;
-    if (head === undefined) heads.push((head = new Head(start)));
+    const first = this.series.get(seriesId);
+    let head = first;
+    while (head !== undefined && head.chunkStart !== start) head = head.next;
+    if (head === undefined) {
+      head = new Head(start);
+      if (first === undefined) this.series.set(seriesId, head);
+      else {
+        let last = first;
+        while (last.next) last = last.next;
+        last.next = head;
+      }
+    }
     const before = head.size;
     head.add(t, v);
     this.points += head.size - before;
@@ -97,10 +122,10 @@ export class PendingPoints {
 
   /** The series' pending raw points sorted by time, one per timestamp (the first that came). */
   rawPoints(seriesId: number): SeriesPoints {
-    const heads = this.series.get(seriesId);
-    if (heads === undefined) return { t: [], v: [] };
-    if (heads.length === 1) return heads[0].points();
-    return [...heads].sort((a, b) => a.chunkStart - b.chunkStart).map((h) => h.points()).reduce(mergePoints);
+    const first = this.series.get(seriesId);
+    if (first === undefined) return { t: [], v: [] };
+    if (first.next === undefined) return first.points();
+    return headsOf(first).sort((a, b) => a.chunkStart - b.chunkStart).map((h) => h.points()).reduce(mergePoints);
   }
 
   /**
@@ -117,13 +142,15 @@ export class PendingPoints {
   /** Moves the heads of chunks starting before `closedBefore` into a set of their own, and returns it. */
   detach(closedBefore: number): PendingPoints {
     const out = new PendingPoints(this.chunkMs);
-    for (const [id, heads] of this.series) {
-      if (!heads.some((h) => h.chunkStart < closedBefore)) continue;
+    for (const [id, first] of this.series) {
+      if (first.chunkStart >= closedBefore && first.next === undefined) continue;
+      const heads = headsOf(first);
       const closed = heads.filter((h) => h.chunkStart < closedBefore);
-      const open = heads.filter((h) => h.chunkStart >= closedBefore);
-      if (open.length) this.series.set(id, open);
+      if (!closed.length) continue;
+      const open = chain(heads.filter((h) => h.chunkStart >= closedBefore));
+      if (open) this.series.set(id, open);
       else this.series.delete(id);
-      out.series.set(id, closed);
+      out.series.set(id, chain(closed)!);
       for (const h of closed) {
         this.points -= h.size;
         out.points += h.size;
@@ -142,7 +169,7 @@ export class PendingPoints {
     const ids: number[] = [];
     let size = SNAPSHOT_MAGIC.length;
     for (const id of seriesIds) {
-      for (const h of this.series.get(id) ?? []) {
+      for (let h = this.series.get(id); h; h = h.next) {
         const c = h.chunk();
         chunks.push(c);
         ids.push(id);

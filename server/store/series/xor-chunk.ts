@@ -47,11 +47,13 @@ function outOfOrder(t: number, prevT: number): AppError {
   );
 }
 
+/** Scratch for one 64-bit split at a time (shared: one object per encoder would be 10^5-10^6 objects). */
+const INT64 = { hi: 0, lo: 0 };
+
 /** Builds one chunk point by point; `bytes()` may be called at any time and appending may continue after. */
 export class XorChunkEncoder {
   private readonly w: BitWriter;
   private readonly values = new FloatStreamEncoder();
-  private readonly int64 = { hi: 0, lo: 0 };
   private n = 0;
   private first = NaN;
   private prevT = NaN;
@@ -129,8 +131,8 @@ export class XorChunkEncoder {
       w.writeBits(dod, 20);
     } else {
       w.writeBits(0b1111, 4);
-      splitInt64(dod, this.int64);
-      w.writeBits64(this.int64.hi, this.int64.lo, 64);
+      splitInt64(dod, INT64);
+      w.writeBits64(INT64.hi, INT64.lo, 64);
     }
   }
 }
