@@ -146,12 +146,27 @@ export class IncidentManagement {
   }
 
   async createRule(r: Omit<EscalationRule, 'id' | 'created_at' | 'created_by'>, by: string): Promise<EscalationRule> {
-    const c = await this.db.query('SELECT 1 FROM monitor_channels WHERE id = $1', [r.channel_id]);
-    if (!c.rows.length) throw new AppError('CHANNEL_NOT_FOUND', 400, 'no notification channel has this id', { field: 'body.channel_id' });
+    await this.mustHaveChannel(r.channel_id);
     return (await this.db.query<EscalationRule>(
       'INSERT INTO itil_escalation_rules (id, priority, kind, after_s, channel_id, raise_priority, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
       [randomUUID(), r.priority, r.kind, r.after_s, r.channel_id, r.raise_priority, by],
     )).rows[0];
+  }
+
+  /** Changes a rule in place: incidents it fired for already are not notified again (it fires once per incident). */
+  async updateRule(id: string, r: Omit<EscalationRule, 'id' | 'created_at' | 'created_by'>): Promise<EscalationRule> {
+    await this.mustHaveChannel(r.channel_id);
+    const u = await this.db.query<EscalationRule>(
+      'UPDATE itil_escalation_rules SET priority = $2, kind = $3, after_s = $4, channel_id = $5, raise_priority = $6 WHERE id = $1 RETURNING *',
+      [id, r.priority, r.kind, r.after_s, r.channel_id, r.raise_priority],
+    );
+    if (!u.rows[0]) throw escalationRuleNotFound();
+    return u.rows[0];
+  }
+
+  private async mustHaveChannel(channelId: string): Promise<void> {
+    const c = await this.db.query('SELECT 1 FROM monitor_channels WHERE id = $1', [channelId]);
+    if (!c.rows.length) throw new AppError('CHANNEL_NOT_FOUND', 400, 'no notification channel has this id', { field: 'body.channel_id' });
   }
 
   async deleteRule(id: string): Promise<void> {

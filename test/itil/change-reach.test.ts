@@ -120,7 +120,7 @@ describe('change management reaches assets, held template changes and agent upgr
     const refused = await upgrade(hostId);
     expect(refused.status).toBe(400);
     expect(refused.body.error).toMatchObject({ code: 'APPROVED_CHANGE_REQUIRED', details: { policies: [policy.body.data.id] } });
-    expect(refused.body.error.message).toContain('agent upgrades');
+    expect(refused.body.error!.message).toContain('agent upgrades');
 
     const tasksOnly = await approvedChange(['task']);
     expect((await upgrade(hostId, { change_id: tasksOnly })).body.error?.code).toBe('CHANGE_NOT_USABLE');
