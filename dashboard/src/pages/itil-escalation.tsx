@@ -229,7 +229,7 @@ function RuleForm({ rule, channels, onDone, onCancel }: { rule?: Rule; channels:
           <option value="acknowledge">not acknowledged</option>
           <option value="resolve">not resolved</option>
         </select>
-        <label class="inline">after <input type="number" aria-label="After, minutes" min={1} step={1} value={after} onInput={(e) => setAfter(e.currentTarget.value)} /> min</label>
+        <label class="inline">after <input type="number" aria-label="After, minutes" value={after} onInput={(e) => setAfter(e.currentTarget.value)} /> min</label>
         <select aria-label="Channel" value={channel} onChange={(e) => setChannel(e.currentTarget.value)}>
           <option value="">notify…</option>
           {channels.map((c) => <option value={c.id}>{c.name}{c.enabled ? '' : ' (disabled)'}</option>)}

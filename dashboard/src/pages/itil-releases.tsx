@@ -56,7 +56,7 @@ const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boo
 
 export function ReleasesTab({ open }: { open: string | null }) {
   const list = useResource<Release[]>('/api/v1/releases');
-  const versions = useResource<HostVersion[]>('/api/v1/release-versions');
+  const versions = useResource<HostVersion[]>('/api/v1/release-versions', { pollMs: 5000 });
   const hosts = useResource<Array<{ id: string; hostname: string }>>('/api/v1/hosts?limit=500');
   const name = (id: string) => hosts.data?.find((h) => h.id === id)?.hostname ?? id.slice(0, 8);
   return (
