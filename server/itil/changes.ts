@@ -2,7 +2,8 @@
  * Change management: a change request says what (kinds), why, the risk, a schedule window and the
  * hosts and assets it touches. It is approved by `approvals_required` people, none of them the
  * requester (auth/person.ts: a person, whatever credential they use); one rejection rejects it. While
- * approved and inside its window it admits the tasks and edits made under it, each linked to it;
+ * approved and inside its window it admits the tasks, agent upgrades, release rollouts and template
+ * and asset edits made under it, each linked to it with what it did;
  * a post-implementation review (succeeded, failed, rolled back, notes) closes it. Change control
  * policies (task_approval_policies.require_change) decide which actions need an approved change.
  */

@@ -135,7 +135,7 @@ function ReleaseCard({ id, name, onChange }: { id: string; name(id: string): str
             <h3>Rollouts</h3>
             {rollouts.length ? (
               <div class="form-row">
-                <ChangePicker value={rollbackChange} onChange={setRollbackChange} label="Change for a rollback" />
+                <label class="inline">roll back under <ChangePicker value={rollbackChange} onChange={setRollbackChange} label="Change for a rollback" /></label>
               </div>
             ) : <p class="muted">Not rolled out yet.</p>}
             {error ? <ErrorNote error={error} /> : null}
