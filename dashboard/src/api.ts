@@ -52,6 +52,8 @@ export interface Answer<T> {
   data: T;
   meta: PageMeta;
   requestId: string | null;
+  /** The member's ETag, to send back in If-Match. */
+  etag: string | null;
 }
 
 /** A body sent as it is (a picked file, CSV text) instead of as JSON. */
@@ -93,7 +95,7 @@ export async function call<T = unknown>(method: string, path: string, body?: unk
   const res = await send(method, path, body, headers);
   const parsed = await jsonOf(res);
   if (!res.ok || parsed?.error) throw failure(res, parsed, path);
-  return { data: parsed?.data as T, meta: parsed?.meta ?? {}, requestId: parsed?.request_id ?? res.headers.get('x-request-id') };
+  return { data: parsed?.data as T, meta: parsed?.meta ?? {}, requestId: parsed?.request_id ?? res.headers.get('x-request-id'), etag: res.headers.get('etag') };
 }
 
 /** An answer that is not the JSON envelope (an event stream, a CSV file): the Response, or the API's error. */

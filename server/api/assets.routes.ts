@@ -27,6 +27,20 @@ function expectedVersion(ctx: Pick<RequestContext, 'headers'>, current: number, 
 
 export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
   const store = deps.cmdb.assets;
+  /**
+   * Every asset edit may be made under an approved change request (X-Change-Id, docs/itil.md) and
+   * must be when a policy requires it: admitted before the edit, linked after it with what it did.
+   */
+  const underChange = async (ctx: RequestContext, assetId: string) => {
+    const changeId = await deps.itil?.changes.gateEdit('asset', ctx.headers['x-change-id'], { assetId });
+    return {
+      changeId: changeId ?? undefined,
+      link: async (what: string) => {
+        if (changeId) await deps.itil!.changes.link(changeId, 'asset', assetId, `${ctx.principal!.kind}:${ctx.principal!.name}`, what);
+      },
+    };
+  };
+  const CHANGE_HEADER = ' X-Change-Id: the approved change request it is made under (docs/itil.md)';
   return [
     route({
       method: 'GET',
@@ -91,7 +105,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
     route({
       method: 'PUT',
       path: '/api/v1/assets/:id',
-      summary: 'Replace every editable field (what the body leaves out is emptied); needs If-Match',
+      summary: 'Replace every editable field (what the body leaves out is emptied); needs If-Match.' + CHANGE_HEADER,
       tag: 'cmdb',
       scope: 'cmdb:write',
       params: IdParams,
@@ -99,8 +113,11 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       response: Asset,
       handler: async (ctx) => {
         const current = await store.get(ctx.params.id);
-        const a = await store.update(ctx.params.id, expectedVersion(ctx, current.version), ctx.body, actorOf(ctx), { replace: true });
-        ctx.audit({ tag: a.tag });
+        const version = expectedVersion(ctx, current.version);
+        const change = await underChange(ctx, current.id);
+        const a = await store.update(ctx.params.id, version, ctx.body, actorOf(ctx), { replace: true });
+        await change.link('replaced');
+        ctx.audit({ tag: a.tag, change_id: change.changeId });
         setEtag(ctx, a.version);
         return assetView(a);
       },
@@ -108,7 +125,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
     route({
       method: 'PATCH',
       path: '/api/v1/assets/:id',
-      summary: 'Change some fields; needs If-Match. State changes go through /transitions. X-Change-Id: the approved change request it is made under (docs/itil.md)',
+      summary: 'Change some fields; needs If-Match. State changes go through /transitions.' + CHANGE_HEADER,
       tag: 'cmdb',
       scope: 'cmdb:write',
       params: IdParams,
@@ -117,10 +134,10 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await store.get(ctx.params.id);
         const version = expectedVersion(ctx, current.version);
-        const changeId = await deps.itil?.changes.gateEdit('asset', ctx.headers['x-change-id'], { assetId: current.id });
+        const change = await underChange(ctx, current.id);
         const a = await store.update(ctx.params.id, version, ctx.body, actorOf(ctx));
-        if (changeId) await deps.itil!.changes.link(changeId, 'asset', a.id, `${ctx.principal!.kind}:${ctx.principal!.name}`);
-        ctx.audit({ tag: a.tag, fields: Object.keys(ctx.body), change_id: changeId ?? undefined });
+        await change.link(`edited ${Object.keys(ctx.body).join(', ')}`);
+        ctx.audit({ tag: a.tag, fields: Object.keys(ctx.body), change_id: change.changeId });
         setEtag(ctx, a.version);
         return assetView(a);
       },
@@ -128,22 +145,25 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
     route({
       method: 'DELETE',
       path: '/api/v1/assets/:id',
-      summary: 'Delete an asset; needs If-Match. Its tag is never reused and its history stays readable',
+      summary: 'Delete an asset; needs If-Match. Its tag is never reused and its history stays readable.' + CHANGE_HEADER,
       tag: 'cmdb',
       scope: 'cmdb:write',
       params: IdParams,
       response: Asset,
       handler: async (ctx) => {
         const current = await store.get(ctx.params.id);
-        const a = await store.delete(ctx.params.id, expectedVersion(ctx, current.version) as number, actorOf(ctx));
-        ctx.audit({ tag: a.tag });
+        const version = expectedVersion(ctx, current.version) as number;
+        const change = await underChange(ctx, current.id);
+        const a = await store.delete(ctx.params.id, version, actorOf(ctx));
+        await change.link('deleted');
+        ctx.audit({ tag: a.tag, change_id: change.changeId });
         return assetView(a);
       },
     }),
     route({
       method: 'POST',
       path: '/api/v1/assets/:id/transitions',
-      summary: 'Move an asset along its lifecycle (docs/cmdb.md); a forbidden move is 409 ASSET_TRANSITION_FORBIDDEN',
+      summary: 'Move an asset along its lifecycle (docs/cmdb.md); a forbidden move is 409 ASSET_TRANSITION_FORBIDDEN.' + CHANGE_HEADER,
       description: 'If-Match is optional here: without it the transition applies to whatever version is current.',
       tag: 'cmdb',
       scope: 'cmdb:write',
@@ -153,8 +173,10 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       response: Asset,
       handler: async (ctx) => {
         const current = await store.get(ctx.params.id);
-        ctx.audit({ tag: current.tag, from: current.state, to: ctx.body.to });
+        const change = await underChange(ctx, current.id);
+        ctx.audit({ tag: current.tag, from: current.state, to: ctx.body.to, change_id: change.changeId });
         const a = await store.transition(ctx.params.id, expectedVersion(ctx, current.version, false), ctx.body.to, ctx.body.reason, actorOf(ctx));
+        await change.link(`transition ${current.state} -> ${a.state}`);
         setEtag(ctx, a.version);
         return assetView(a);
       },
@@ -176,7 +198,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
     route({
       method: 'POST',
       path: '/api/v1/assets/:id/components',
-      summary: 'Add a component by hand (If-Match optional)',
+      summary: 'Add a component by hand (If-Match optional).' + CHANGE_HEADER,
       tag: 'cmdb',
       scope: 'cmdb:write',
       status: 201,
@@ -185,23 +207,27 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       response: Component,
       handler: async (ctx) => {
         const current = await store.get(ctx.params.id);
+        const change = await underChange(ctx, current.id);
         const c = await store.addComponent(ctx.params.id, expectedVersion(ctx, current.version, false), ctx.body, actorOf(ctx));
-        ctx.audit({ tag: current.tag, component_id: c.id });
+        await change.link(`added ${c.kind} ${c.slot}`);
+        ctx.audit({ tag: current.tag, component_id: c.id, change_id: change.changeId });
         return componentView(c);
       },
     }),
     route({
       method: 'DELETE',
       path: '/api/v1/assets/:id/components/:componentId',
-      summary: 'Remove a component (If-Match optional)',
+      summary: 'Remove a component (If-Match optional).' + CHANGE_HEADER,
       tag: 'cmdb',
       scope: 'cmdb:write',
       params: Type.Object({ id: Uuid, componentId: Uuid }),
       response: Component,
       handler: async (ctx) => {
         const current = await store.get(ctx.params.id);
+        const change = await underChange(ctx, current.id);
         const c = await store.removeComponent(ctx.params.id, expectedVersion(ctx, current.version, false), ctx.params.componentId, actorOf(ctx));
-        ctx.audit({ tag: current.tag, component_id: c.id });
+        await change.link(`removed ${c.kind} ${c.slot}`);
+        ctx.audit({ tag: current.tag, component_id: c.id, change_id: change.changeId });
         return componentView(c);
       },
     }),

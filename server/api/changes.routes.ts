@@ -40,7 +40,10 @@ const view = (c: ChangeRequest) => ({
 const Detail = Type.Object({
   change: Change,
   decisions: Type.Array(Type.Object({ name: Type.String(), decision: Type.String(), note: Type.String(), at: Timestamp })),
-  links: Type.Array(Type.Object({ kind: Type.String(), object_id: Uuid, actor: Type.String(), at: Timestamp })),
+  links: Type.Array(Type.Object({
+    kind: Type.String({ description: 'task, agent_upgrade (a task), template, asset, release (object_id is the rollout)' }),
+    object_id: Uuid, actor: Type.String(), note: Type.String({ description: 'what was done, in words' }), at: Timestamp,
+  })),
 });
 const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
 
@@ -101,7 +104,7 @@ export function changeRoutes(deps: { itil: Itil }) {
     route({
       method: 'GET',
       path: '/api/v1/changes/:id',
-      summary: 'One change request with its decisions and the tasks and edits made under it',
+      summary: 'One change request with its decisions and its implementation: the tasks, agent upgrades, release rollouts, template and asset edits made under it',
       tag: 'itil',
       scope: 'tasks:read',
       params: IdParams,

@@ -23,6 +23,16 @@ const Settings = Type.Object(
   { additionalProperties: false, description: 'matrix[impact][urgency] = priority; severity_defaults: what a trigger severity gives; targets in seconds' },
 );
 
+const RuleBody = Type.Object(
+  {
+    priority: PriorityName,
+    kind: Type.Union([Type.Literal('acknowledge'), Type.Literal('resolve')]),
+    after_s: Type.Integer({ minimum: 1, maximum: 30 * 86400 }),
+    channel_id: Uuid,
+    raise_priority: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
 const Rule = Type.Object({
   id: Uuid,
   priority: PriorityName,
@@ -125,21 +135,28 @@ export function itilIncidentRoutes(deps: { itil: Itil }) {
       tag: 'itil',
       scope: 'monitor:write',
       status: 201,
-      body: Type.Object(
-        {
-          priority: PriorityName,
-          kind: Type.Union([Type.Literal('acknowledge'), Type.Literal('resolve')]),
-          after_s: Type.Integer({ minimum: 1, maximum: 30 * 86400 }),
-          channel_id: Uuid,
-          raise_priority: Type.Optional(Type.Boolean()),
-        },
-        { additionalProperties: false },
-      ),
+      body: RuleBody,
       response: Rule,
       handler: async (ctx) => {
         const b = ctx.body;
         const r = await im.createRule({ priority: b.priority, kind: b.kind, after_s: b.after_s, channel_id: b.channel_id, raise_priority: b.raise_priority ?? false }, actor(ctx.principal!));
         ctx.audit({ rule_id: r.id });
+        return ruleView(r);
+      },
+    }),
+    route({
+      method: 'PUT',
+      path: '/api/v1/escalation-rules/:id',
+      summary: 'Replace an escalation rule; incidents it fired for already are not notified again',
+      tag: 'itil',
+      scope: 'monitor:write',
+      params: IdParams,
+      body: RuleBody,
+      response: Rule,
+      handler: async (ctx) => {
+        const b = ctx.body;
+        const r = await im.updateRule(ctx.params.id, { priority: b.priority, kind: b.kind, after_s: b.after_s, channel_id: b.channel_id, raise_priority: b.raise_priority ?? false });
+        ctx.audit({ rule_id: r.id, priority: r.priority, kind: r.kind, after_s: r.after_s });
         return ruleView(r);
       },
     }),

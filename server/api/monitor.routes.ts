@@ -177,7 +177,7 @@ export function monitorRoutes(deps: ApiDeps) {
         await m().templateChanges.guard(current.items, input(ctx.body).items);
         const changeId = await deps.itil?.changes.gateEdit('template', ctx.headers['x-change-id']);
         const t = await m().templates.update(ctx.params.id, version, input(ctx.body));
-        if (changeId) await deps.itil!.changes.link(changeId, 'template', t.id, `${ctx.principal!.kind}:${ctx.principal!.name}`);
+        if (changeId) await deps.itil!.changes.link(changeId, 'template', t.id, `${ctx.principal!.kind}:${ctx.principal!.name}`, `${t.name}: edited`);
         ctx.audit({ template_id: t.id, name: t.name, change_id: changeId ?? undefined });
         await m().templatesChanged([t.id]);
         setEtag(ctx, t.version);

@@ -31,6 +31,7 @@ const RolloutSchema = Type.Object({
   release_id: Uuid,
   kind: Type.Union([Type.Literal('deploy'), Type.Literal('rollback')]),
   undoes: Nullable(Uuid),
+  change_id: Nullable(Uuid),
   host_ids: Type.Array(Uuid),
   batch_size: Type.Integer(),
   state: Type.Union([Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('stopped'), Type.Literal('failed')]),
@@ -48,6 +49,7 @@ const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 const releaseView = (r: Release) => ({ ...r, created_at: iso(r.created_at)! });
 const rolloutView = (r: Rollout) => ({ ...r, created_at: iso(r.created_at)!, finished_at: iso(r.finished_at) });
 const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
+const ChangeId = Type.String({ format: 'uuid', description: 'an approved change request covering releases (docs/itil.md), in its window and on its hosts; each step task carries it. Required when a change-control policy covering the hosts requires one for releases or tasks' });
 
 export function releaseRoutes(deps: { itil: Itil }) {
   const rel = deps.itil.releases;
@@ -94,11 +96,14 @@ export function releaseRoutes(deps: { itil: Itil }) {
       scope: 'tasks:run',
       status: 201,
       params: IdParams,
-      body: Type.Object({ host_ids: Type.Array(Uuid, { minItems: 1, maxItems: 10_000 }), batch_size: Type.Integer({ minimum: 1, maximum: 10_000 }) }, { additionalProperties: false }),
+      body: Type.Object(
+        { host_ids: Type.Array(Uuid, { minItems: 1, maxItems: 10_000 }), batch_size: Type.Integer({ minimum: 1, maximum: 10_000 }), change_id: Type.Optional(ChangeId) },
+        { additionalProperties: false },
+      ),
       response: RolloutSchema,
       handler: async (ctx) => {
-        const r = await rel.deploy(ctx.params.id, ctx.body.host_ids, ctx.body.batch_size, actingAs(ctx.principal!));
-        ctx.audit({ rollout_id: r.id, release_id: r.release_id });
+        const r = await rel.deploy(ctx.params.id, ctx.body.host_ids, ctx.body.batch_size, actingAs(ctx.principal!), ctx.body.change_id);
+        ctx.audit({ rollout_id: r.id, release_id: r.release_id, change_id: r.change_id ?? undefined });
         return rolloutView(r);
       },
     }),
@@ -115,10 +120,11 @@ export function releaseRoutes(deps: { itil: Itil }) {
       scope: 'tasks:run',
       status: 201,
       params: IdParams,
+      body: Type.Object({ change_id: Type.Optional(ChangeId) }, { additionalProperties: false }),
       response: Type.Array(RolloutSchema),
       handler: async (ctx) => {
-        const rs = await rel.rollback(ctx.params.id, actingAs(ctx.principal!));
-        ctx.audit({ rollout_id: ctx.params.id, rollbacks: rs.map((r) => r.id) });
+        const rs = await rel.rollback(ctx.params.id, actingAs(ctx.principal!), ctx.body.change_id);
+        ctx.audit({ rollout_id: ctx.params.id, rollbacks: rs.map((r) => r.id), change_id: ctx.body.change_id });
         return rs.map(rolloutView);
       },
     }),

@@ -10,7 +10,7 @@ import { resolveHostIds, type TargetResolver } from '../tasks/targets.js';
 import type { Db } from '../store/db.js';
 import { IdParams, Timestamp, Uuid } from './schemas.js';
 
-const ChangeAction = Type.Union([Type.Literal('task'), Type.Literal('template'), Type.Literal('asset')]);
+const ChangeAction = Type.Union([Type.Literal('task'), Type.Literal('template'), Type.Literal('asset'), Type.Literal('release'), Type.Literal('agent_upgrade')]);
 
 const Policy = Type.Object({
   id: Uuid, name: Type.String(), host_ids: Type.Array(Uuid), groups: Type.Array(Type.String()), tags: Type.Array(Type.String()),
@@ -44,14 +44,14 @@ export function taskPolicyRoutes(deps: { db: Db; resolveTargets: TargetResolver 
         groups: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 })),
         tags: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 })),
         template_plugin_items: Type.Optional(Type.Boolean({ description: 'template changes adding or changing plugin items (on any host) wait for approval too' })),
-        require_change: Type.Optional(Type.Array(ChangeAction, { uniqueItems: true, description: 'these actions need an approved change request (docs/itil.md): tasks on the covered hosts, any template edit, any asset edit' })),
+        require_change: Type.Optional(Type.Array(ChangeAction, { uniqueItems: true, description: 'these actions need an approved change request (docs/itil.md): on the covered hosts tasks (all of them), agent upgrades, release rollouts; anywhere, any template edit, any asset edit' })),
       }),
       response: Policy,
       handler: async (ctx) => {
         // Checked the way tasks will be: unknown hosts and unresolvable groups are refused now, not at run time.
-        // A policy only for templates may name no hosts.
+        // A policy only for templates (or asset edits) may name no hosts.
         const b = ctx.body;
-        const templatesOnly = (b.template_plugin_items || b.require_change?.some((a) => a !== 'task')) && !b.host_ids?.length && !b.groups?.length && !b.tags?.length;
+        const templatesOnly = (b.template_plugin_items || b.require_change?.some((a) => a === 'template' || a === 'asset')) && !b.host_ids?.length && !b.groups?.length && !b.tags?.length;
         if (!templatesOnly) await resolveHostIds(deps.db, { host_ids: b.host_ids, groups: b.groups, tags: b.tags }, deps.resolveTargets);
         const p = await createPolicy(deps.db, ctx.body, `${ctx.principal!.kind}:${ctx.principal!.name}`);
         ctx.audit({ policy_id: p.id });

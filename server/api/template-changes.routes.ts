@@ -26,6 +26,7 @@ const Change = Type.Object({
   decided_by: Nullable(Type.String()),
   decided_at: Nullable(Timestamp),
   decision_note: Nullable(Type.String()),
+  change_id: Nullable(Uuid),
   created_at: Timestamp,
   template: Type.Optional(Template),
 });
@@ -41,8 +42,10 @@ export function templateChangeRoutes(deps: ApiDeps) {
     route({
       method: 'POST',
       path: '/api/v1/template-changes',
-      summary: 'Ask for a template change that change control holds (it adds or changes plugin items); a second operator approves it',
-      description: 'Without template_id the change creates a template; with it, it replaces that template\'s content at `version`. Refused (CHANGE_NOT_HELD) when no policy holds it: apply it with POST/PUT /api/v1/templates.',
+      summary: 'Ask for a template change that change control holds (it adds or changes plugin items); a second operator approves it. X-Change-Id: an approved change request it is made under, which applies it at once',
+      description: 'Without template_id the change creates a template; with it, it replaces that template\'s content at `version`. Refused (CHANGE_NOT_HELD) when no policy holds it: apply it with POST/PUT /api/v1/templates. ' +
+        'Under an approved change request covering templates (X-Change-Id, docs/itil.md) it is applied at once (state approved, decided_by change:<id>) and linked to the change; ' +
+        'when a policy requires an approved change for template edits, a request without one is 400 APPROVED_CHANGE_REQUIRED.',
       tag: 'monitoring',
       scope: 'monitor:write',
       status: 201,
@@ -59,10 +62,16 @@ export function templateChangeRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const b = ctx.body;
         const content = { ...b.template, items: b.template.items as TemplateItem[], triggers: b.template.triggers as TemplateTrigger[] };
-        const c = await changes().request({ template_id: b.template_id, version: b.version, content, reason: b.change.reason, risk: b.change.risk }, actingAs(ctx.principal!));
-        ctx.audit({ change_id: c.id, template_id: c.template_id });
+        const underChange = (await deps.itil?.changes.gateEdit('template', ctx.headers['x-change-id'])) ?? undefined;
+        const by = actingAs(ctx.principal!);
+        const { change: c, template } = await changes().request({ template_id: b.template_id, version: b.version, content, reason: b.change.reason, risk: b.change.risk }, by, underChange);
+        if (underChange && template) {
+          await deps.itil!.changes.link(underChange, 'template', template.id, `${ctx.principal!.kind}:${ctx.principal!.name}`, `${template.name}: plugin items (template change ${c.id})`);
+          await monitorOf(deps).templatesChanged([template.id]);
+        }
+        ctx.audit({ change_id: c.id, template_id: c.template_id, change_request_id: underChange });
         ctx.setHeader('Location', `/api/v1/template-changes/${c.id}`);
-        return changeView(c);
+        return { ...changeView(c), ...(template ? { template: templateView(template) } : {}) };
       },
     }),
     route({

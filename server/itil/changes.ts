@@ -2,7 +2,8 @@
  * Change management: a change request says what (kinds), why, the risk, a schedule window and the
  * hosts and assets it touches. It is approved by `approvals_required` people, none of them the
  * requester (auth/person.ts: a person, whatever credential they use); one rejection rejects it. While
- * approved and inside its window it admits the tasks and edits made under it, each linked to it;
+ * approved and inside its window it admits the tasks, agent upgrades, release rollouts and template
+ * and asset edits made under it, each linked to it with what it did;
  * a post-implementation review (succeeded, failed, rolled back, notes) closes it. Change control
  * policies (task_approval_policies.require_change) decide which actions need an approved change.
  */
@@ -11,9 +12,10 @@ import { isRequester, type Actor } from '../auth/person.js';
 import { AppError, notFound } from '../errors.js';
 import type { Db, Queryable } from '../store/db.js';
 
-export const CHANGE_KINDS = ['task', 'template', 'asset', 'agent_upgrade', 'other'] as const;
+export const CHANGE_KINDS = ['task', 'template', 'asset', 'release', 'agent_upgrade', 'other'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
-export type LinkKind = 'task' | 'template' | 'asset';
+/** What is done under a change: the kinds it may cover, 'other' aside (a release's object is its rollout). */
+export type LinkKind = Exclude<ChangeKind, 'other'>;
 export const OUTCOMES = ['succeeded', 'failed', 'rolled_back'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -50,17 +52,16 @@ export interface ChangeLink {
   kind: LinkKind;
   object_id: string;
   actor: string;
+  /** What was done, in words ("transition online -> maintenance", "shop 2.0 to 3 hosts"). */
+  note: string;
   at: Date;
 }
 
 export const changeNotFound = () => notFound('change request', 'CHANGE_NOT_FOUND');
 
-/** Policies that ask for an approved change for this action (tasks: those covering any of its hosts, as given). */
-export async function changeRequiredBy(db: Queryable, kind: LinkKind, policyIds?: string[]): Promise<string[]> {
-  const { rows } = await db.query<{ name: string }>(
-    `SELECT name FROM task_approval_policies WHERE $1 = ANY(require_change) AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[])) ORDER BY name`,
-    [kind, policyIds ?? null],
-  );
+/** Policies that ask for an approved change for every edit of this kind (the host-scoped kinds are the task service's: matchingPolicies). */
+export async function changeRequiredBy(db: Queryable, kind: 'template' | 'asset'): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(`SELECT name FROM task_approval_policies WHERE $1 = ANY(require_change) ORDER BY name`, [kind]);
   return rows.map((r) => r.name);
 }
 
@@ -114,7 +115,7 @@ export class ChangeRequests {
   }
 
   async links(id: string): Promise<ChangeLink[]> {
-    return (await this.db.query<ChangeLink>('SELECT kind, object_id, actor, at FROM itil_change_links WHERE change_id = $1 ORDER BY id', [id])).rows;
+    return (await this.db.query<ChangeLink>('SELECT kind, object_id, actor, note, at FROM itil_change_links WHERE change_id = $1 ORDER BY id', [id])).rows;
   }
 
   /** One person's decision; the change is approved once enough people approved, rejected by any one rejection. */
@@ -167,8 +168,8 @@ export class ChangeRequests {
     return c;
   }
 
-  async link(id: string, kind: LinkKind, objectId: string, actor: string, q: Queryable = this.db): Promise<void> {
-    await q.query('INSERT INTO itil_change_links (change_id, kind, object_id, actor) VALUES ($1, $2, $3, $4)', [id, kind, objectId, actor]);
+  async link(id: string, kind: LinkKind, objectId: string, actor: string, note = '', q: Queryable = this.db): Promise<void> {
+    await q.query('INSERT INTO itil_change_links (change_id, kind, object_id, actor, note) VALUES ($1, $2, $3, $4, $5)', [id, kind, objectId, actor, note]);
   }
 
   /**

@@ -2,11 +2,14 @@
  * Incident management on top of the monitor's incidents: a priority (impact x urgency, defaulted
  * from the most severe trigger), an assignee, time to acknowledge and to resolve against the
  * priority's targets, and escalation rules run on a timer by the holder of the monitor lease. Every
- * step goes on the incident's timeline (monitor_incident_events) with who and when.
+ * step goes on the incident's timeline (monitor_incident_events) with who and when. An incident
+ * whose hosts are all in a maintenance window does not escalate while they are (said once per rule
+ * on its timeline); a rule held so fires once the window is over, if the incident still qualifies.
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { MaintenanceStore } from '../monitor/maintenance.js';
 import type { Notifier } from '../monitor/notifier.js';
 import { incidentNotFound, type IncidentRecord, type ProblemRecord } from '../monitor/problem-store.js';
 import type { Db, Queryable } from '../store/db.js';
@@ -43,7 +46,7 @@ export async function addTimeline(q: Queryable, incidentId: string, kind: string
 export class IncidentManagement {
   private cached: { doc: ItilSettings; version: number } | undefined;
 
-  constructor(private readonly db: Db, private readonly log: Logger, private readonly notifier: Notifier) {}
+  constructor(private readonly db: Db, private readonly log: Logger, private readonly notifier: Notifier, private readonly maintenance: Pick<MaintenanceStore, 'active'>) {}
 
   // --- settings ------------------------------------------------------------------------------
 
@@ -143,12 +146,27 @@ export class IncidentManagement {
   }
 
   async createRule(r: Omit<EscalationRule, 'id' | 'created_at' | 'created_by'>, by: string): Promise<EscalationRule> {
-    const c = await this.db.query('SELECT 1 FROM monitor_channels WHERE id = $1', [r.channel_id]);
-    if (!c.rows.length) throw new AppError('CHANNEL_NOT_FOUND', 400, 'no notification channel has this id', { field: 'body.channel_id' });
+    await this.mustHaveChannel(r.channel_id);
     return (await this.db.query<EscalationRule>(
       'INSERT INTO itil_escalation_rules (id, priority, kind, after_s, channel_id, raise_priority, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
       [randomUUID(), r.priority, r.kind, r.after_s, r.channel_id, r.raise_priority, by],
     )).rows[0];
+  }
+
+  /** Changes a rule in place: incidents it fired for already are not notified again (it fires once per incident). */
+  async updateRule(id: string, r: Omit<EscalationRule, 'id' | 'created_at' | 'created_by'>): Promise<EscalationRule> {
+    await this.mustHaveChannel(r.channel_id);
+    const u = await this.db.query<EscalationRule>(
+      'UPDATE itil_escalation_rules SET priority = $2, kind = $3, after_s = $4, channel_id = $5, raise_priority = $6 WHERE id = $1 RETURNING *',
+      [id, r.priority, r.kind, r.after_s, r.channel_id, r.raise_priority],
+    );
+    if (!u.rows[0]) throw escalationRuleNotFound();
+    return u.rows[0];
+  }
+
+  private async mustHaveChannel(channelId: string): Promise<void> {
+    const c = await this.db.query('SELECT 1 FROM monitor_channels WHERE id = $1', [channelId]);
+    if (!c.rows.length) throw new AppError('CHANNEL_NOT_FOUND', 400, 'no notification channel has this id', { field: 'body.channel_id' });
   }
 
   async deleteRule(id: string): Promise<void> {
@@ -176,7 +194,13 @@ export class IncidentManagement {
        ORDER BY i.opened_at, r.after_s LIMIT 500`,
     );
     let fired = 0;
+    const inMaintenance = new Map<string, boolean>();
     for (const d of due.rows) {
+      if (!inMaintenance.has(d.id)) inMaintenance.set(d.id, await this.allHostsInMaintenance(d));
+      if (inMaintenance.get(d.id)) {
+        await this.hold(d);
+        continue;
+      }
       const done = await this.db.tx(async (q) => {
         const claimed = await q.query('INSERT INTO itil_escalations (incident_id, rule_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [d.id, d.rule_id]);
         if (!claimed.rowCount) return false; // another node (or tick) fired it
@@ -202,5 +226,25 @@ export class IncidentManagement {
       this.log.warn({ fired }, 'incidents escalated');
     }
     return fired;
+  }
+
+  /** The incident's hosts (its own and its problems') are all in an active maintenance window; false for an incident without hosts. */
+  private async allHostsInMaintenance(i: ManagedIncident): Promise<boolean> {
+    const r = await this.db.query<{ host_id: string }>(
+      'SELECT host_id FROM monitor_problems WHERE incident_id = $1 UNION SELECT host_id FROM monitor_incidents WHERE id = $1 AND host_id IS NOT NULL', [i.id],
+    );
+    if (!r.rows.length) return false;
+    for (const { host_id } of r.rows) if (!(await this.maintenance.active(host_id))) return false;
+    return true;
+  }
+
+  /** A rule due for an incident in maintenance: not fired; the timeline says so once per rule. */
+  private async hold(d: ManagedIncident & { rule_id: string; rule_kind: 'acknowledge' | 'resolve'; after_s: number; channel_name: string }): Promise<void> {
+    await this.db.tx(async (q) => {
+      const first = await q.query('INSERT INTO itil_escalation_holds (incident_id, rule_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [d.id, d.rule_id]);
+      if (!first.rowCount) return;
+      const what = d.rule_kind === 'acknowledge' ? 'acknowledged' : 'resolved';
+      await addTimeline(q, d.id, 'escalation_held', 'system', `not ${what} within ${d.after_s} s, but every host is in a maintenance window: not escalated to ${d.channel_name} while it lasts`);
+    });
   }
 }

@@ -42,10 +42,10 @@ export class Itil {
   private ticking: Promise<void> | undefined;
 
   constructor(private readonly deps: ItilDeps) {
-    this.incidents = new IncidentManagement(deps.db, deps.log, deps.monitor.notifier);
+    this.incidents = new IncidentManagement(deps.db, deps.log, deps.monitor.notifier, deps.monitor.maintenance);
     this.knownErrors = new KnownErrors(deps.db);
     this.changes = new ChangeRequests(deps.db);
-    this.releases = new Releases(deps.db, deps.log, deps.tasks, deps.fileSize);
+    this.releases = new Releases(deps.db, deps.log, deps.tasks, this.changes, deps.fileSize);
     this.services = new Services(deps.db, deps.metrics);
     this.reports = new Reports(deps.db);
     deps.monitor.problemOpened.push((p) => this.incidents.onProblemOpened(p), (p) => this.knownErrors.onProblemOpened(p));

@@ -4,7 +4,9 @@
  * the task service (file pushes, then the commands); after each wave the health gate looks at the
  * wave's hosts (open problems at or above a severity, and the health check commands, run as tasks)
  * and decides to go on or stop. Each host that got the release records it as the version it runs,
- * with the one before, so a rollback deploys the previous release to exactly those hosts.
+ * with the one before, so a rollback deploys the previous release to exactly those hosts. A rollout
+ * (deploy or rollback) may be made under an approved change request covering releases, which its
+ * step tasks then carry; change control may require one for the hosts.
  */
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../auth/person.js';
@@ -13,6 +15,7 @@ import type { Logger } from '../log.js';
 import { SEVERITIES, severityRank, type Severity } from '../monitor/trigger-evaluate.js';
 import type { Db } from '../store/db.js';
 import type { TaskService } from '../tasks/task-service.js';
+import type { ChangeRequests } from './changes.js';
 
 export interface ReleaseFile {
   sha256: string;
@@ -44,6 +47,8 @@ export interface Rollout {
   release_id: string;
   kind: 'deploy' | 'rollback';
   undoes: string | null;
+  /** The approved change request it is made under. */
+  change_id: string | null;
   host_ids: string[];
   batch_size: number;
   state: 'running' | 'succeeded' | 'stopped' | 'failed';
@@ -68,6 +73,7 @@ export class Releases {
     private readonly db: Db,
     private readonly log: Logger,
     private readonly tasks: () => TaskService,
+    private readonly changes: ChangeRequests,
     private readonly fileSize: (sha256: string) => Promise<number | null>,
     private readonly pollMs = 200,
   ) {}
@@ -126,18 +132,22 @@ export class Releases {
     )).rows;
   }
 
-  /** Starts deploying a release to these hosts (in this order), batch_size hosts a wave. */
-  async deploy(releaseId: string, hostIds: string[], batchSize: number, actor: Actor): Promise<Rollout> {
+  /** Starts deploying a release to these hosts (in this order), batch_size hosts a wave, under an approved change when given. */
+  async deploy(releaseId: string, hostIds: string[], batchSize: number, actor: Actor, changeId?: string): Promise<Rollout> {
     const release = await this.get(releaseId);
     const known = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM hosts WHERE id = ANY($1::uuid[])', [hostIds]);
     if (Number(known.rows[0].n) !== new Set(hostIds).size || new Set(hostIds).size !== hostIds.length) {
       throw new AppError('HOST_NOT_FOUND', 400, 'body.host_ids names a host that does not exist (or one twice)', { field: 'body.host_ids' });
     }
-    return this.begin(release, 'deploy', null, hostIds, batchSize, actor);
+    await this.admit(changeId, hostIds);
+    return this.begin(release, 'deploy', null, hostIds, batchSize, actor, changeId ?? null);
   }
 
-  /** Deploys the previous release to the hosts this rollout gave its release to (those whose previous release is known). */
-  async rollback(rolloutId: string, actor: Actor): Promise<Rollout[]> {
+  /**
+   * Deploys the previous release to the hosts this rollout gave its release to (those whose
+   * previous release is known), under an approved change when given (the same rules as a deploy).
+   */
+  async rollback(rolloutId: string, actor: Actor, changeId?: string): Promise<Rollout[]> {
     const undone = await this.rollout(rolloutId);
     if (undone.state === 'running') throw new AppError('ROLLOUT_RUNNING', 409, 'the rollout is still running; wait for it to stop');
     const hosts = (await this.db.query<{ host_id: string; previous_release_id: string | null }>(
@@ -146,9 +156,16 @@ export class Releases {
     const byPrevious = new Map<string, string[]>();
     for (const h of hosts) if (h.previous_release_id) byPrevious.set(h.previous_release_id, [...(byPrevious.get(h.previous_release_id) ?? []), h.host_id]);
     if (!byPrevious.size) throw new AppError('NOTHING_TO_ROLL_BACK', 409, 'no host of this rollout runs its release over a previous one');
+    await this.admit(changeId, [...byPrevious.values()].flat());
     const out: Rollout[] = [];
-    for (const [previous, hostIds] of byPrevious) out.push(await this.begin(await this.get(previous), 'rollback', rolloutId, hostIds, hostIds.length, actor));
+    for (const [previous, hostIds] of byPrevious) out.push(await this.begin(await this.get(previous), 'rollback', rolloutId, hostIds, hostIds.length, actor, changeId ?? null));
     return out;
+  }
+
+  /** A rollout to these hosts under this change (CHANGE_NOT_USABLE otherwise), or without one unless change control requires it. */
+  private async admit(changeId: string | undefined, hostIds: string[]): Promise<void> {
+    if (changeId) await this.changes.admit(changeId, 'release', { hostIds });
+    else await this.tasks().requireChangeFor(hostIds, 'release');
   }
 
   /** Resolves when the rollout's driver has finished (tests, shutdown). */
@@ -156,11 +173,15 @@ export class Releases {
     await this.running.get(rolloutId);
   }
 
-  private async begin(release: Release, kind: Rollout['kind'], undoes: string | null, hostIds: string[], batchSize: number, actor: Actor): Promise<Rollout> {
-    const r = (await this.db.query<Rollout>(
-      'INSERT INTO itil_release_rollouts (id, release_id, kind, undoes, host_ids, batch_size, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
-      [randomUUID(), release.id, kind, undoes, hostIds, batchSize, actor.name],
-    )).rows[0];
+  private async begin(release: Release, kind: Rollout['kind'], undoes: string | null, hostIds: string[], batchSize: number, actor: Actor, changeId: string | null): Promise<Rollout> {
+    const r = await this.db.tx(async (q) => {
+      const row = (await q.query<Rollout>(
+        'INSERT INTO itil_release_rollouts (id, release_id, kind, undoes, host_ids, batch_size, created_by, change_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *',
+        [randomUUID(), release.id, kind, undoes, hostIds, batchSize, actor.name, changeId],
+      )).rows[0];
+      if (changeId) await this.changes.link(changeId, 'release', row.id, actor.name, `${kind} ${release.name} ${release.version} to ${hostIds.length} host(s)`, q);
+      return row;
+    });
     const run = this.drive(release, r, actor)
       .catch(async (err) => {
         this.log.error({ err, rollout: r.id }, 'release rollout failed');
@@ -229,7 +250,10 @@ export class Releases {
   /** One signed task on one host, waited for; true when the host ended ok. */
   private async runStep(name: string, action: any, hostId: string, r: Rollout, actor: Actor, record: WaveRecord): Promise<boolean> {
     const tasks = this.tasks();
-    const task = await tasks.create({ name: name.slice(0, 200), spec: { action, targets: { host_ids: [hostId] }, timeout_s: 300, output_cap_bytes: 64 * 1024 } }, actor);
+    const task = await tasks.create({
+      name: name.slice(0, 200), spec: { action, targets: { host_ids: [hostId] }, timeout_s: 300, output_cap_bytes: 64 * 1024 },
+      ...(r.change_id ? { change_id: r.change_id, release_step: true } : {}),
+    }, actor);
     record.tasks.push(task.id);
     await this.db.query('UPDATE itil_release_rollouts SET waves = jsonb_set(waves, $2, $3) WHERE id = $1', [r.id, `{${record.wave},tasks}`, JSON.stringify(record.tasks)]).catch(() => undefined);
     for (;;) {

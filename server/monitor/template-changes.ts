@@ -3,7 +3,9 @@
  * (now or once linked), so when a task policy sets `template_plugin_items`, a template change that
  * adds a plugin item or changes one's command or arguments is not applied directly: it is held as
  * a change request and applied as given when another operator approves it. The policy's hosts do
- * not narrow this: a template can be linked to any host later.
+ * not narrow this: a template can be linked to any host later. A change made under an approved
+ * change request (docs/itil.md) is applied at once: the request's approvers stood for the second
+ * operator; it is recorded as approved by the change.
  */
 import { randomUUID } from 'node:crypto';
 import { isRequester, type Actor } from '../auth/person.js';
@@ -28,6 +30,8 @@ export interface TemplateChange {
   decided_by: string | null;
   decided_at: Date | null;
   decision_note: string | null;
+  /** The approved change request it was applied under (server/itil/changes.ts), if any. */
+  change_id: string | null;
   created_at: Date;
 }
 
@@ -56,8 +60,12 @@ export class TemplateChanges {
     }
   }
 
-  /** Holds a change for approval; one that change control does not hold is refused (apply it directly). */
-  async request(input: { template_id?: string; version?: number; content: TemplateInput; reason: string; risk: ChangeRisk }, by: Actor): Promise<TemplateChange> {
+  /**
+   * Holds a change for approval; one that change control does not hold is refused (apply it
+   * directly). Under an approved change request (`underChange`, admitted by the caller) it is applied
+   * at once and recorded as approved by that change.
+   */
+  async request(input: { template_id?: string; version?: number; content: TemplateInput; reason: string; risk: ChangeRisk }, by: Actor, underChange?: string): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
     let before: TemplateRecord | undefined;
     if (input.template_id) {
       before = await this.templates.get(input.template_id);
@@ -67,12 +75,19 @@ export class TemplateChanges {
     checkTemplateContent(input.content.items, input.content.triggers);
     const policies = await this.policiesFor(before?.items ?? [], input.content.items);
     if (!policies.length) throw new AppError('CHANGE_NOT_HELD', 400, 'no change control holds this change (it adds or changes no plugin item, or no policy asks): apply it with POST/PUT /api/v1/templates');
+    // Applied first: a change that cannot be applied is not recorded as approved.
+    const template = underChange ? await this.apply(before?.id ?? null, before?.version ?? null, input.content, by.name) : undefined;
     const { rows } = await this.db.query<TemplateChange>(
-      `INSERT INTO monitor_template_changes (id, template_id, base_version, content, requested_by, requester, reason, risk, policy_ids, state)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending') RETURNING *`,
-      [randomUUID(), before?.id ?? null, before?.version ?? null, JSON.stringify(input.content), by.name, by.person, input.reason, input.risk, policies.map((p) => p.id)],
+      `INSERT INTO monitor_template_changes (id, template_id, base_version, content, requested_by, requester, reason, risk, policy_ids, state, decided_by, decided_at, change_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $11::text IS NULL THEN NULL ELSE now() END, $12) RETURNING *`,
+      [randomUUID(), template?.id ?? before?.id ?? null, before?.version ?? null, JSON.stringify(input.content), by.name, by.person, input.reason, input.risk, policies.map((p) => p.id),
+        underChange ? 'approved' : 'pending', underChange ? `change:${underChange}` : null, underChange ?? null],
     );
-    return rows[0];
+    return { change: rows[0], template };
+  }
+
+  private apply(templateId: string | null, baseVersion: number | null, content: TemplateInput, requestedBy: string): Promise<TemplateRecord> {
+    return templateId ? this.templates.update(templateId, baseVersion!, content) : this.templates.create(content, requestedBy);
   }
 
   async get(id: string): Promise<TemplateChange> {
@@ -102,9 +117,7 @@ export class TemplateChanges {
     let template: TemplateRecord | undefined;
     if (approve) {
       try {
-        template = change.template_id
-          ? await this.templates.update(change.template_id, change.base_version!, change.content)
-          : await this.templates.create(change.content, change.requested_by);
+        template = await this.apply(change.template_id, change.base_version, change.content, change.requested_by);
       } catch (err) {
         await this.db.query("UPDATE monitor_template_changes SET state = 'pending', decided_by = NULL, decided_at = NULL, decision_note = NULL WHERE id = $1", [id]);
         throw err;

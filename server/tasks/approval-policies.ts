@@ -14,8 +14,12 @@ export interface ApprovalPolicy {
   groups: string[];
   tags: string[];
   template_plugin_items: boolean;
-  /** Actions that need an approved change request (server/itil/changes.ts): 'task' on these hosts, any 'template' or 'asset' edit. */
-  require_change: ('task' | 'template' | 'asset')[];
+  /**
+   * Actions that need an approved change request (server/itil/changes.ts): on these hosts 'task'
+   * (any task, agent upgrades and release steps included), 'agent_upgrade', 'release' (rollouts);
+   * anywhere, any 'template' or 'asset' edit.
+   */
+  require_change: ('task' | 'template' | 'asset' | 'release' | 'agent_upgrade')[];
   created_by: string;
   created_at: Date;
 }
@@ -49,3 +53,10 @@ export async function matchingPolicies(db: Db, hostIds: string[], resolve: Targe
   }
   return out;
 }
+
+/** Host-scoped actions a policy may require an approved change for. */
+export type HostAction = 'task' | 'agent_upgrade' | 'release';
+
+/** Does this policy (covering the hosts) require an approved change for this action? 'task' covers every task, whatever it is part of. */
+export const requiresChange = (p: Pick<ApprovalPolicy, 'require_change'>, action: HostAction): boolean =>
+  p.require_change.includes('task') || p.require_change.includes(action);

@@ -16,7 +16,7 @@ import { MessageType, type MessageTypeCode } from '../../protocol/messages.js';
 import { signOrder, type TaskAction, type TaskOrder } from '../../protocol/task-order.js';
 import { checkTaskResult } from '../../protocol/validate.js';
 import type { Db, Queryable } from '../store/db.js';
-import { matchingPolicies } from './approval-policies.js';
+import { matchingPolicies, requiresChange, type ApprovalPolicy, type HostAction } from './approval-policies.js';
 import type { EventBus } from '../events.js';
 import { LiveOutput } from './live-output.js';
 import { batchSizeOf, failureLimitOf, planStep } from './rollout.js';
@@ -32,8 +32,8 @@ export interface TaskGateway {
 
 /** What tasks need of change management: admit a task under a change (or refuse it), and record it there. */
 export interface TaskChanges {
-  admit(changeId: string, kind: 'task', scope: { hostIds: string[] }): Promise<{ id: string }>;
-  link(changeId: string, kind: 'task', taskId: string, actor: string, q: Queryable): Promise<void>;
+  admit(changeId: string, kind: HostAction, scope: { hostIds: string[] }): Promise<{ id: string }>;
+  link(changeId: string, kind: 'task' | 'agent_upgrade', taskId: string, actor: string, note: string, q: Queryable): Promise<void>;
 }
 
 export interface TaskServiceDeps {
@@ -64,6 +64,21 @@ export interface NewTask {
   change?: { reason: string; risk: 'low' | 'medium' | 'high' };
   /** An approved change request this task is made under: it stands for the second operator. */
   change_id?: string;
+  /**
+   * A step of a release rollout (server/itil/releases.ts): admitted under change_id as a release
+   * (the change covers releases), and not linked on its own: the change links the rollout.
+   */
+  release_step?: boolean;
+}
+
+const ACTION_WORDS: Record<HostAction, string> = { task: 'tasks', agent_upgrade: 'agent upgrades', release: 'release rollouts' };
+
+/** APPROVED_CHANGE_REQUIRED when a policy covering the hosts requires an approved change for this action. */
+function refuseWithoutChange(policies: ApprovalPolicy[], action: HostAction): void {
+  const need = policies.filter((p) => requiresChange(p, action));
+  if (need.length) {
+    throw new AppError('APPROVED_CHANGE_REQUIRED', 400, `change control (${need.map((p) => p.name).join(', ')}) requires an approved change request for ${ACTION_WORDS[action]} on these hosts: give body.change_id`, { policies: need.map((p) => p.id) });
+  }
 }
 
 /** Where agents fetch the bundle an agent-upgrade pins (server/http/agent-downloads.ts); the order signs its hash. */
@@ -136,15 +151,13 @@ export class TaskService {
       throw new AppError('VALIDATION_FAILED', 400, (err as Error).message);
     }
     const policies = await matchingPolicies(this.deps.db, hostIds, this.deps.resolveTargets);
+    const changeAction: HostAction = input.release_step ? 'release' : spec.action.kind === 'agent-upgrade' ? 'agent_upgrade' : 'task';
     let changeId: string | null = null;
     if (input.change_id) {
       if (!this.deps.changes) throw new AppError('CHANGE_NOT_FOUND', 400, 'change requests are not available on this server', { field: 'body.change_id' });
-      changeId = (await this.deps.changes.admit(input.change_id, 'task', { hostIds })).id;
+      changeId = (await this.deps.changes.admit(input.change_id, changeAction, { hostIds })).id;
     } else {
-      const needChange = policies.filter((p) => p.require_change?.includes('task'));
-      if (needChange.length) {
-        throw new AppError('APPROVED_CHANGE_REQUIRED', 400, `change control (${needChange.map((p) => p.name).join(', ')}) requires an approved change request for tasks on these hosts: give body.change_id`, { policies: needChange.map((p) => p.id) });
-      }
+      refuseWithoutChange(policies, changeAction);
     }
     // An approved change request was approved by other people already: the task is not held again.
     const held = policies.length > 0 && !changeId;
@@ -169,7 +182,7 @@ export class TaskService {
     await this.deps.db.tx(async (q) => {
       const agents = await this.store.agentsOf(q, hostIds);
       await this.store.insert(q, task, hostIds.map((h, i) => ({ hostId: h, agentId: agents.get(h) ?? null, wave: Math.floor(i / batchSize) })));
-      if (changeId) await this.deps.changes!.link(changeId, 'task', id, requestedBy.name, q);
+      if (changeId && changeAction !== 'release') await this.deps.changes!.link(changeId, changeAction, id, requestedBy.name, task.summary.slice(0, 200), q);
       if (held) {
         await this.store.insertChange(q, { id: randomUUID(), task_id: id, requested_by: requestedBy.name, requester: requestedBy.person, reason: input.change!.reason, risk: input.change!.risk, policy_ids: policies.map((p) => p.id) });
       }
@@ -211,6 +224,11 @@ export class TaskService {
     }
     this.live.publish(taskId, { type: 'task', state: 'cancelled' });
     return (await this.store.get(taskId))!;
+  }
+
+  /** Refuses an action on these hosts (a release rollout) that change control says needs an approved change. */
+  async requireChangeFor(hostIds: string[], action: HostAction): Promise<void> {
+    refuseWithoutChange(await matchingPolicies(this.deps.db, hostIds, this.deps.resolveTargets), action);
   }
 
   async mustGet(taskId: string): Promise<TaskRow> {

@@ -2,9 +2,11 @@
  * Service management screens in real headless Chromium against a real server: a change request made
  * in the form by one user cannot be approved by them (the API's error and request id show) and is
  * approved by another; an incident shows its priority and is escalated; a service shows its
- * availability per day against the SLA line.
+ * availability per day against the SLA line; a release is made in the form (files uploaded), rolled
+ * out in waves to real agents, under the change a policy requires, shows each host's version and is
+ * rolled back; the priority matrix, targets and escalation rules are edited on their tab.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -13,6 +15,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../server/paths.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
 import { needs } from '../support/requires.js';
+import { connectedAgent, type TestAgent } from '../tasks/support.js';
 import { DESKTOP, ensureDashboardBuilt, launchChromium } from './browser.js';
 
 declare const localStorage: any;
@@ -24,8 +27,9 @@ needs('chromium').describe('dashboard: service management', () => {
   let t: ApiServer;
   let browser: Browser;
   let page: Page;
-  let alice: { token: string };
-  let bob: { token: string };
+  let alice: { token: string; auth: Record<string, string> };
+  let bob: { token: string; auth: Record<string, string> };
+  const agents: TestAgent[] = [];
   const pageErrors: string[] = [];
   const signIn = async (token: string, path: string) => {
     await page.evaluate((tk: string) => localStorage.setItem('aw.session', tk), token);
@@ -35,7 +39,8 @@ needs('chromium').describe('dashboard: service management', () => {
 
   beforeAll(async () => {
     await ensureDashboardBuilt();
-    t = await startApiServer();
+    // Agents enroll without an approval step; webhooks may point at this machine.
+    t = await startApiServer({ AW_AUTO_APPROVE: 'true', AW_NOTIFY_ALLOW_NETWORKS: '127.0.0.0/8' });
     alice = await t.userSession('admin', 'alice');
     bob = await t.userSession('admin', 'bob');
     browser = await launchChromium();
@@ -44,6 +49,7 @@ needs('chromium').describe('dashboard: service management', () => {
     await page.goto(t.http);
   }, 120_000);
   afterAll(async () => {
+    for (const a of agents) await a.runtime.stop();
     await browser?.close();
     await t?.close();
   }, 60_000);
@@ -122,6 +128,158 @@ needs('chromium').describe('dashboard: service management', () => {
     await page.locator('[data-testid=report-changes]').waitFor({ timeout: 15_000 });
     expect(JSON.parse((await page.locator('[data-testid=report-changes]').getAttribute('data-values'))!)).toEqual([[1]]);
     await page.screenshot({ path: join(SHOTS, 'itil-reports-desktop.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a release made in the form rolls out in waves to real agents under the change a policy requires, shows each host\'s version and rolls back', { timeout: 150_000 }, async () => {
+    for (const name of ['rel-a', 'rel-b']) agents.push(await connectedAgent(t, {}, name));
+    const dir = mkdtempSync(join(tmpdir(), 'aw-e2e-release-'));
+    for (const a of agents) mkdirSync(join(dir, a.hostId));
+    const conf = (a: TestAgent) => readFileSync(join(dir, a.hostId, 'app.conf'), 'utf8');
+    const release = async (version: string) => {
+      await page.goto(`${t.http}/#/itil?tab=releases`);
+      const form = page.locator('[data-testid=release-form]');
+      await form.waitFor({ timeout: 15_000 });
+      await form.getByLabel('Release name').fill('web');
+      await form.getByLabel('Version').fill(version);
+      await form.getByLabel('File 1').setInputFiles({ name: 'app.conf', mimeType: 'text/plain', buffer: Buffer.from(`version=${version}\n`) });
+      await form.getByLabel('Path 1').fill(`${dir}/{host_id}/app.conf`);
+      await form.getByLabel('Mode 1').fill('640');
+      await form.getByLabel('Commands').fill(`echo ${version} > ${dir}/{host_id}/ver`);
+      await form.getByLabel('Health checks').fill(`grep -q version= ${dir}/{host_id}/app.conf`);
+      await form.getByLabel('Max severity open').selectOption('');
+      await form.getByRole('button', { name: 'Create release' }).click();
+      return form;
+    };
+    const rollOut = async (change?: string) => {
+      const form = page.locator('[data-testid=rollout-form]');
+      await form.waitFor({ timeout: 15_000 });
+      await form.getByLabel('Find hosts').fill('rel-');
+      for (const h of ['rel-a', 'rel-b']) await form.locator(`[data-host="${h}"]`).check();
+      await form.getByLabel('Hosts a wave').fill('1');
+      if (change) await form.getByLabel('Change request').selectOption(change);
+      await form.getByRole('button', { name: 'Start rollout' }).click();
+      return form;
+    };
+    const stateOfFirstRollout = (want: string) =>
+      page.waitForFunction((w) => (globalThis as any).document.querySelector('[data-testid=rollout] [data-testid=rollout-state]')?.textContent === w, want, { timeout: 60_000 });
+
+    await signIn(alice.token, '/itil?tab=releases');
+    // Checked before sending: a version the API would refuse.
+    await page.locator('[data-testid=release-form]').waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid=release-form]').getByLabel('Version').fill('-1');
+    await page.locator('[data-testid=release-form]').getByLabel('Release name').fill('web');
+    await page.locator('[data-testid=release-form]').getByRole('button', { name: 'Create release' }).click();
+    expect(await page.locator('[data-testid=form-problem]').textContent()).toContain('Version');
+    expect((await t.call('GET', '/api/v1/releases', { headers: t.admin.auth })).body.data).toEqual([]);
+
+    await release('1.0');
+    await page.locator('[data-testid=release-card]').waitFor({ timeout: 15_000 });
+    const [v1] = (await t.call('GET', '/api/v1/releases', { headers: t.admin.auth })).body.data;
+    expect(v1).toMatchObject({ name: 'web', version: '1.0', commands: [`echo 1.0 > ${dir}/{host_id}/ver`], health: { max_severity_open: null } });
+    expect(v1.files).toEqual([{ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), path: `${dir}/{host_id}/app.conf`, mode: 0o640 }]);
+    await rollOut();
+    await stateOfFirstRollout('succeeded');
+    expect(await page.locator('[data-testid=rollout] .itil-waves li').count()).toBe(2); // one host a wave
+    expect(agents.map(conf)).toEqual(['version=1.0\n', 'version=1.0\n']);
+
+    // The same version again: the API's code and request id show.
+    const again = await release('1.0');
+    const note = page.locator('[data-testid=release-form] ~ .state.error');
+    await note.waitFor({ timeout: 10_000 });
+    expect(await note.textContent()).toContain('RELEASE_EXISTS');
+    expect(await note.locator('.request-id').textContent()).toMatch(/\S{8,}/);
+    await again.getByLabel('Version').fill('2.0');
+    await again.getByLabel('File 1').setInputFiles({ name: 'app.conf', mimeType: 'text/plain', buffer: Buffer.from('version=2.0\n') });
+    await again.getByRole('button', { name: 'Create release' }).click();
+    await page.locator('[data-testid=release-card]').waitFor({ timeout: 15_000 });
+
+    // Change control now requires an approved change for releases on these hosts.
+    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'web releases', host_ids: agents.map((a) => a.hostId), require_change: ['release'] } });
+    expect(policy.status).toBe(201);
+    const refused = await rollOut();
+    const refusal = refused.locator('.state.error');
+    await refusal.waitFor({ timeout: 10_000 });
+    expect(await refusal.textContent()).toContain('APPROVED_CHANGE_REQUIRED');
+    expect(await refusal.locator('.request-id').textContent()).toMatch(/\S{8,}/);
+    const change = await t.call('POST', '/api/v1/changes', {
+      headers: alice.auth,
+      body: { title: 'web 2.0', kinds: ['release'], reason: 'new build', risk: 'low', window_start: new Date(Date.now() - 60_000).toISOString(), window_end: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    await t.call('POST', `/api/v1/changes/${change.body.data.id}/approve`, { headers: bob.auth, body: {} });
+    await page.reload();
+    await rollOut(change.body.data.id);
+    await stateOfFirstRollout('succeeded');
+    expect(agents.map(conf)).toEqual(['version=2.0\n', 'version=2.0\n']);
+    const versions = page.locator('[data-testid=release-versions]');
+    await page.waitForFunction(() => [...(globalThis as any).document.querySelectorAll('[data-testid=release-versions] [data-testid=host-version]')].map((e: any) => e.textContent).join() === '2.0,2.0', undefined, { timeout: 15_000 });
+    expect(await versions.locator('tr[data-host="rel-a"]').textContent()).toContain('1.0'); // the version before
+    await page.screenshot({ path: join(SHOTS, 'itil-release-desktop.png'), fullPage: true });
+
+    // Roll back under the same change: 1.0 again on both hosts.
+    await page.locator('[data-testid=release-card]').getByLabel('Change for a rollback').selectOption(change.body.data.id);
+    await page.locator('[data-testid=rollout] [data-testid=rollback]').first().click();
+    await page.waitForFunction(() => [...(globalThis as any).document.querySelectorAll('[data-testid=release-versions] [data-testid=host-version]')].map((e: any) => e.textContent).join() === '1.0,1.0', undefined, { timeout: 60_000 });
+    expect(agents.map(conf)).toEqual(['version=1.0\n', 'version=1.0\n']);
+    const links = (await t.call('GET', `/api/v1/changes/${change.body.data.id}`, { headers: t.admin.auth })).body.data.links;
+    expect(links.map((l: any) => [l.kind, l.note])).toEqual([['release', 'deploy web 2.0 to 2 host(s)'], ['release', 'rollback web 1.0 to 2 host(s)']]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('the priority matrix, targets and escalation rules are edited on their tab', { timeout: 90_000 }, async () => {
+    const channel = await t.call('POST', '/api/v1/notification-channels', { headers: t.admin.auth, body: { name: 'duty manager', kind: 'webhook', settings: { url: 'http://127.0.0.1:9/duty' } } });
+    expect(channel.status, JSON.stringify(channel.body)).toBe(201);
+    await signIn(alice.token, '/itil?tab=escalation');
+    const settings = page.locator('[data-testid=settings-form]');
+    await settings.waitFor({ timeout: 15_000 });
+    expect(await settings.getByLabel('Priority for impact high, urgency medium').inputValue()).toBe('P2');
+    await settings.getByLabel('Priority for impact high, urgency medium').selectOption('P1');
+    expect(await page.locator('[data-testid=severity-priority-high]').textContent()).toBe('P1'); // the severity default follows the matrix
+    await settings.getByLabel('P1 acknowledge target, minutes').fill('10');
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await page.locator('[data-testid=settings-saved]').waitFor({ timeout: 10_000 });
+    const saved = (await t.call('GET', '/api/v1/itil/settings', { headers: t.admin.auth })).body.data;
+    expect(saved.matrix.high.medium).toBe('P1');
+    expect(saved.targets.P1.acknowledge_s).toBe(600);
+
+    // Someone else changed them meanwhile: saving again is refused (If-Match), with the code and request id.
+    expect((await t.call('PUT', '/api/v1/itil/settings', { headers: t.admin.auth, body: { ...saved, matrix: { ...saved.matrix, low: { ...saved.matrix.low, low: 'P3' } } } })).status).toBe(200);
+    await settings.getByLabel('Priority for impact medium, urgency low').selectOption('P3');
+    await settings.getByRole('button', { name: 'Save' }).click();
+    const conflict = page.locator('[data-testid=settings-form] ~ .state.error');
+    await conflict.waitFor({ timeout: 10_000 });
+    expect(await conflict.textContent()).toContain('PRECONDITION_FAILED');
+    expect(await conflict.locator('.request-id').textContent()).toMatch(/\S{8,}/);
+    expect((await t.call('GET', '/api/v1/itil/settings', { headers: t.admin.auth })).body.data.matrix.medium.low).toBe('P4');
+
+    const form = page.locator('[data-testid=rule-form]');
+    await form.getByLabel('Priority', { exact: true }).selectOption('P2');
+    await form.getByLabel('After, minutes').fill('0');
+    await form.getByRole('button', { name: 'Add' }).click();
+    expect(await form.locator('[data-testid=form-problem]').textContent()).toContain('minutes');
+    await form.getByLabel('After, minutes').fill('30');
+    await form.getByLabel('Channel').selectOption(channel.body.data.channel.id);
+    await form.getByLabel('Raise priority').check();
+    await form.getByRole('button', { name: 'Add' }).click();
+    const rows = page.locator('[data-testid=escalation-rules] tbody tr');
+    await rows.first().waitFor({ timeout: 10_000 });
+    expect(await rows.first().locator('[data-testid=rule-after]').textContent()).toBe('30 min');
+    expect(await rows.first().locator('[data-testid=rule-channel]').textContent()).toBe('duty manager');
+    const [rule] = (await t.call('GET', '/api/v1/escalation-rules', { headers: t.admin.auth })).body.data;
+    expect(rule).toMatchObject({ priority: 'P2', kind: 'acknowledge', after_s: 1800, channel_id: channel.body.data.channel.id, raise_priority: true });
+
+    await rows.first().getByRole('button', { name: 'Edit' }).click();
+    const edit = page.locator('[data-testid=rule-edit-form]');
+    await edit.getByLabel('After, minutes').fill('45');
+    await edit.getByLabel('When').selectOption('resolve');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid=escalation-rules] [data-testid=rule-after]')?.textContent === '45 min', undefined, { timeout: 10_000 });
+    expect((await t.call('GET', '/api/v1/escalation-rules', { headers: t.admin.auth })).body.data).toEqual([expect.objectContaining({ id: rule.id, kind: 'resolve', after_s: 2700 })]);
+    await page.screenshot({ path: join(SHOTS, 'itil-escalation-desktop.png'), fullPage: true });
+
+    await rows.first().getByRole('button', { name: 'Remove' }).click();
+    await page.locator('[data-testid=escalation-rules]').waitFor({ state: 'detached', timeout: 10_000 });
+    expect((await t.call('GET', '/api/v1/escalation-rules', { headers: t.admin.auth })).body.data).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });

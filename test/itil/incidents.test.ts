@@ -3,7 +3,8 @@
  * write API fire a real trigger, the incident gets its priority from the (configured) matrix, an
  * unacknowledged P1 escalates to a second webhook channel on 127.0.0.1 after its timer while an
  * acknowledged one does not, and a known error recorded from one incident is linked by its rule
- * to the next incident of the same trigger, whose answer shows the workaround.
+ * to the next incident of the same trigger, whose answer shows the workaround. An incident whose
+ * host is in a maintenance window does not escalate (its timeline says so once) until the window ends.
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,5 +162,35 @@ describe('incident and problem management', () => {
     expect(done.body.data.resolved_at).not.toBeNull();
     const back = await t.call('PATCH', `/api/v1/known-errors/${ke.body.data.id}`, { headers: t.admin.auth, body: { status: 'known_error' } });
     expect(back.body.error?.code).toBe('KNOWN_ERROR_BAD_TRANSITION');
+  });
+
+  it('an incident whose hosts are all in a maintenance window does not escalate, and says so once; it does when the window ends', async () => {
+    const host = (await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: 'web3' } })).body.data.id;
+    hosts.web3 = host;
+    expect((await t.call('PUT', `/api/v1/templates/${templateId}/hosts/${host}`, { headers: t.admin.auth })).status).toBe(200);
+    const w = await t.call('POST', '/api/v1/maintenance-windows', {
+      headers: t.admin.auth,
+      body: { name: 'kernel update', host_id: host, starts_at: new Date(Date.now() - 60_000).toISOString(), ends_at: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    expect(w.status).toBe(201);
+    expect((await write('web3', 95)).status).toBe(204);
+    await until('the incident', async () => !!(await incidentOf('web3')), 10_000);
+    const i = await incidentOf('web3');
+    expect(i.priority).toBe('P1');
+    // The P1 rule (2 s) is due; many ticks pass: held, said once, nobody notified.
+    await until('the hold on the timeline', async () => (await detail(i.id)).timeline.some((e: any) => e.kind === 'escalation_held'), 10_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const d = await detail(i.id);
+    expect(d.timeline.filter((e: any) => e.kind === 'escalation_held')).toEqual([
+      expect.objectContaining({ actor: 'system', comment: expect.stringContaining('maintenance window') }),
+    ]);
+    expect(d.timeline.some((e: any) => e.kind === 'escalated')).toBe(false);
+    expect(d.management.escalations).toEqual([]);
+    expect(received.filter((h) => h.channel === 'second' && h.body.incident.id === i.id)).toEqual([]);
+
+    // The window is over: the rule fires at the next tick.
+    expect((await t.call('DELETE', `/api/v1/maintenance-windows/${w.body.data.id}`, { headers: t.admin.auth })).status).toBe(200);
+    await until('the escalation after the window', async () => received.some((h) => h.channel === 'second' && h.body.incident.id === i.id), 10_000);
+    expect((await detail(i.id)).timeline.some((e: any) => e.kind === 'escalated')).toBe(true);
   });
 });

@@ -2,6 +2,8 @@
  * Release management with real agents: v1 is deployed to three hosts in waves of one; v2's health
  * check fails on the second host, so its rollout stops after wave 2 (the third host keeps v1), and
  * rolling it back puts v1's files back on the hosts of waves 1 and 2. Every step ran as a signed task.
+ * Where change control requires an approved change for releases, a rollout (and its rollback) is
+ * refused without one and runs under one covering releases, which lists it as its implementation.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,5 +105,45 @@ describe('release management', () => {
     expect(agents.map(conf)).toEqual(['version=1\n', 'version=1\n', 'version=1\n']);
     expect(existsSync(join(dir, agents[0].hostId, 'restarted')) && readFileSync(join(dir, agents[0].hostId, 'restarted'), 'utf8')).toBe('1.0\n');
     expect([await v(agents[0]), await v(agents[1]), await v(agents[2])]).toEqual(['1.0', '1.0', '1.0']);
+  });
+
+  it('a policy requiring a change for releases refuses a rollout without one; under one it runs and is linked, and so is its rollback', async () => {
+    const alice = await t.userSession('admin', 'alice');
+    const bob = await t.userSession('admin', 'bob');
+    const host = agents[0].hostId;
+    await define('3.0', 'version=3\n');
+    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'shop releases', host_ids: [host], require_change: ['release'] } });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(201);
+    const deploy = (extra: Record<string, unknown> = {}) =>
+      t.call('POST', `/api/v1/releases/${releases['3.0']}/rollouts`, { headers: alice.auth, body: { host_ids: [host], batch_size: 1, ...extra } });
+    const refused = await deploy();
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'APPROVED_CHANGE_REQUIRED', details: { policies: [policy.body.data.id] } });
+
+    const change = await t.call('POST', '/api/v1/changes', {
+      headers: alice.auth,
+      body: { title: 'shop 3.0', kinds: ['release'], reason: 'new checkout', risk: 'medium', host_ids: [host], window_start: new Date(Date.now() - 60_000).toISOString(), window_end: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    const changeId = change.body.data.id;
+    expect((await deploy({ change_id: changeId })).body.error?.code).toBe('CHANGE_NOT_USABLE'); // not approved yet
+    expect((await t.call('POST', `/api/v1/changes/${changeId}/approve`, { headers: bob.auth, body: {} })).body.data.change.state).toBe('approved');
+    const r = await deploy({ change_id: changeId });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.data.change_id).toBe(changeId);
+    const done = await settled(r.body.data.id);
+    expect(done.state, done.stop_reason).toBe('succeeded');
+    expect(conf(agents[0])).toBe('version=3\n');
+
+    expect((await t.call('POST', `/api/v1/release-rollouts/${r.body.data.id}/rollback`, { headers: alice.auth })).body.error?.code).toBe('APPROVED_CHANGE_REQUIRED');
+    const back = await t.call('POST', `/api/v1/release-rollouts/${r.body.data.id}/rollback`, { headers: alice.auth, body: { change_id: changeId } });
+    expect(back.status, JSON.stringify(back.body)).toBe(201);
+    expect((await settled(back.body.data[0].id)).state).toBe('succeeded');
+    expect(conf(agents[0])).toBe('version=1\n');
+
+    const links = (await t.call('GET', `/api/v1/changes/${changeId}`, { headers: t.admin.auth })).body.data.links;
+    expect(links.map((l: any) => [l.kind, l.object_id, l.note])).toEqual([
+      ['release', r.body.data.id, 'deploy shop 3.0 to 1 host(s)'],
+      ['release', back.body.data[0].id, 'rollback shop 1.0 to 1 host(s)'],
+    ]);
   });
 });

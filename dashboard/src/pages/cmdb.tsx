@@ -306,6 +306,7 @@ export function AssetPage({ id }: { id: string }) {
               <AssetComponents assetId={id} />
             </section>
           </div>
+          <AssetChangeRequests assetId={id} />
           <section class="card">
             <h2>Change timeline</h2>
             <Show r={changes} what="Changes" emptyText="No changes recorded.">
@@ -339,6 +340,38 @@ export function AssetPage({ id }: { id: string }) {
         </>
       )}
     </Show>
+  );
+}
+
+interface AssetChangeRequest {
+  id: string;
+  title: string;
+  state: string;
+  outcome: string | null;
+  window_start: string;
+  window_end: string;
+  requested_by: string;
+}
+
+/** The change requests that name this asset or under which it was edited (docs/itil.md). */
+function AssetChangeRequests({ assetId }: { assetId: string }) {
+  const r = useResource<AssetChangeRequest[]>(`/api/v1/assets/${encodeURIComponent(assetId)}/change-requests`);
+  return (
+    <section class="card">
+      <h2>Change requests</h2>
+      <Show r={r} what="Change requests" emptyText="No change request names this asset or touched it.">
+        {(rows) => (
+          <ul class="list" data-testid="asset-change-requests">
+            {rows.map((c) => (
+              <li data-id={c.id}>
+                <a href={`#/itil?tab=changes&id=${c.id}`}>{c.title}</a> <span class="badge">{c.outcome ?? c.state}</span>{' '}
+                <span class="muted small">{when(c.window_start)} – {when(c.window_end)} · {c.requested_by}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Show>
+    </section>
   );
 }
 

@@ -27,10 +27,16 @@ interface Change {
 interface ChangeDetail {
   change: Change;
   decisions: Array<{ name: string; decision: string; note: string; at: string }>;
-  links: Array<{ kind: string; object_id: string; actor: string; at: string }>;
+  links: Array<{ kind: string; object_id: string; actor: string; note: string; at: string }>;
 }
 
-const KINDS = ['task', 'template', 'asset', 'agent_upgrade', 'other'];
+const KINDS = ['task', 'template', 'asset', 'release', 'agent_upgrade', 'other'];
+/** Where what was done under a change is shown (a release's object is its rollout, shown on the Releases tab's list). */
+const LINK_HREF: Record<string, (id: string) => string> = {
+  task: (id) => `#/tasks?task=${id}`,
+  agent_upgrade: (id) => `#/tasks?task=${id}`,
+  asset: (id) => `#/cmdb/${id}`,
+};
 const STATE_CLASS: Record<string, string> = { requested: 'pending', approved: 'ok', rejected: 'bad', reviewed: '' };
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -162,7 +168,19 @@ function ChangeCard({ id, me, onChange }: { id: string; me: Me; onChange(): void
                 {decisions.map((d) => <div class="small">{d.decision} by {d.name} {d.note ? `: ${d.note}` : ''}</div>)}
               </dd>
               {c.outcome ? <><dt>Review</dt><dd>{c.outcome}: {c.review_notes}</dd></> : null}
-              {links.length ? <><dt>Done under it</dt><dd>{links.map((l) => <div class="small">{l.kind} <code>{l.object_id}</code> by {l.actor}</div>)}</dd></> : null}
+              {links.length ? (
+                <>
+                  <dt>Done under it</dt>
+                  <dd data-testid="change-links">
+                    {links.map((l) => (
+                      <div class="small" data-kind={l.kind}>
+                        {l.kind.replace('_', ' ')} {LINK_HREF[l.kind] ? <a href={LINK_HREF[l.kind](l.object_id)}><code>{l.object_id.slice(0, 8)}</code></a> : <code>{l.object_id.slice(0, 8)}</code>}
+                        {l.note ? `: ${l.note}` : ''} · {l.actor}, {when(l.at)}
+                      </div>
+                    ))}
+                  </dd>
+                </>
+              ) : null}
             </dl>
             {c.state === 'requested' ? (
               <div class="form-row itil-actions">

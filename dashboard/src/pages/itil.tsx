@@ -1,10 +1,12 @@
 /**
- * Service management (docs/itil.md): incidents with priority and escalation, known errors, change
- * requests, releases, services with their availability, and the reports; one tab each (?tab=).
+ * Service management (docs/itil.md): incidents, the priority matrix and escalation rules, known
+ * errors, change requests, releases, services with their availability, and the reports; one tab
+ * each (?tab=).
  */
 import { navigate, useLocation } from '../router';
 import { PageTitle } from '../ui/layout';
 import { ChangesTab } from './itil-changes';
+import { EscalationTab } from './itil-escalation';
 import { IncidentsTab, KnownErrorsTab } from './itil-incidents';
 import { ReleasesTab } from './itil-releases';
 import { ReportsTab, ServicesTab } from './itil-services';
@@ -13,6 +15,7 @@ import './itil.css';
 
 const TABS = [
   ['incidents', 'Incidents'],
+  ['escalation', 'Priority & escalation'],
   ['known-errors', 'Known errors'],
   ['changes', 'Changes'],
   ['releases', 'Releases'],
@@ -35,6 +38,7 @@ export function ItilPage({ me }: { me: Me }) {
         ))}
       </div>
       {tab === 'incidents' ? <IncidentsTab open={open} me={me} /> : null}
+      {tab === 'escalation' ? <EscalationTab /> : null}
       {tab === 'known-errors' ? <KnownErrorsTab /> : null}
       {tab === 'changes' ? <ChangesTab open={open} me={me} /> : null}
       {tab === 'releases' ? <ReleasesTab open={open} /> : null}

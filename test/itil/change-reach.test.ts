@@ -1,0 +1,134 @@
+/**
+ * Change management reaches every action a change may name, against a real server and Postgres:
+ * with policies requiring an approved change, asset transitions, replacements and component edits,
+ * held template changes (/api/v1/template-changes) and agent upgrades are refused without one
+ * (APPROVED_CHANGE_REQUIRED) and admitted under one of their kind, which lists them as its
+ * implementation with what each did; the asset lists the changes that touched it. (Release
+ * rollouts under a change run on real agents: test/itil/releases.test.ts.)
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiServer, type ApiServer } from '../api/api-client.js';
+
+const hour = 3_600_000;
+const plugin = { key: 'load', type: 'plugin', interval_s: 60, command: 'check_load', args: ['-w', '5', '-c', '10'] };
+
+describe('change management reaches assets, held template changes and agent upgrades', () => {
+  let t: ApiServer;
+  let alice: { auth: Record<string, string> };
+  let bob: { auth: Record<string, string> };
+  let hostId = '';
+  let otherHost = '';
+  let assetId = '';
+
+  /** A change requested by alice and approved by bob, its window around now. */
+  const approvedChange = async (kinds: string[], extra: Record<string, unknown> = {}) => {
+    const c = await t.call('POST', '/api/v1/changes', {
+      headers: alice.auth,
+      body: { title: `${kinds.join('+')} work`, kinds, reason: 'planned work', risk: 'low', window_start: new Date(Date.now() - hour).toISOString(), window_end: new Date(Date.now() + hour).toISOString(), ...extra },
+    });
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
+    expect((await t.call('POST', `/api/v1/changes/${c.body.data.id}/approve`, { headers: bob.auth, body: {} })).body.data.change.state).toBe('approved');
+    return c.body.data.id as string;
+  };
+  const links = async (changeId: string) => (await t.call('GET', `/api/v1/changes/${changeId}`, { headers: t.admin.auth })).body.data.links.map((l: any) => [l.kind, l.object_id, l.note]);
+
+  beforeAll(async () => {
+    // An agent bundle to upgrade to: only its version line and hash matter here (no agent runs it).
+    const bundle = join(mkdtempSync(join(tmpdir(), 'aw-bundle-')), 'autowatch-agent.mjs');
+    writeFileSync(bundle, '// autowatch-agent 9.9.9\nexport {};\n');
+    t = await startApiServer({ AW_AGENT_BUNDLE: bundle });
+    alice = await t.userSession('admin', 'alice');
+    bob = await t.userSession('admin', 'bob');
+    hostId = (await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: 'db1' } })).body.data.id;
+    otherHost = (await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: 'db2' } })).body.data.id;
+    assetId = (await t.call('POST', '/api/v1/assets', { headers: t.admin.auth, body: { type: 'server', name: 'db1-chassis', state: 'online' } })).body.data.id;
+  });
+  afterAll(() => t?.close());
+
+  it('asset transitions, replacements and component edits need the approved change a policy requires, and are linked to it', async () => {
+    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'cmdb', require_change: ['asset'] } });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(201);
+    const move = (headers: Record<string, string> = {}) =>
+      t.call('POST', `/api/v1/assets/${assetId}/transitions`, { headers: { ...alice.auth, ...headers }, body: { to: 'maintenance', reason: 'PSU swap' } });
+    const refused = await move();
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'APPROVED_CHANGE_REQUIRED', details: { policies: ['cmdb'] } });
+    expect((await t.call('GET', `/api/v1/assets/${assetId}`, { headers: t.admin.auth })).body.data.state).toBe('online');
+
+    // A change for tasks only does not cover an asset edit.
+    const tasksOnly = await approvedChange(['task']);
+    expect((await move({ 'x-change-id': tasksOnly })).body.error?.code).toBe('CHANGE_NOT_USABLE');
+
+    const changeId = await approvedChange(['asset'], { asset_ids: [assetId] });
+    const moved = await move({ 'x-change-id': changeId });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(201);
+    expect(moved.body.data.state).toBe('maintenance');
+
+    const component = { kind: 'psu', slot: 'PSU2', attrs: { watts: 800 } };
+    expect((await t.call('POST', `/api/v1/assets/${assetId}/components`, { headers: alice.auth, body: component })).body.error?.code).toBe('APPROVED_CHANGE_REQUIRED');
+    const added = await t.call('POST', `/api/v1/assets/${assetId}/components`, { headers: { ...alice.auth, 'x-change-id': changeId }, body: component });
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    const replace = (headers: Record<string, string>) =>
+      t.call('PUT', `/api/v1/assets/${assetId}`, { headers: { ...alice.auth, 'if-match': '*', ...headers }, body: { type: 'server', name: 'db1-chassis', notes: 'PSU2 replaced' } });
+    expect((await replace({})).body.error?.code).toBe('APPROVED_CHANGE_REQUIRED');
+    expect((await replace({ 'x-change-id': changeId })).status).toBe(200);
+
+    expect(await links(changeId)).toEqual([
+      ['asset', assetId, 'transition online -> maintenance'],
+      ['asset', assetId, 'added psu PSU2'],
+      ['asset', assetId, 'replaced'],
+    ]);
+    const onAsset = await t.call('GET', `/api/v1/assets/${assetId}/change-requests`, { headers: t.admin.auth });
+    expect(onAsset.body.data.map((c: any) => c.id)).toEqual([changeId]);
+    await t.call('DELETE', `/api/v1/task-policies/${policy.body.data.id}`, { headers: t.admin.auth });
+  });
+
+  it('a held template change is refused without the approved change a policy requires, and applied at once under one', async () => {
+    const made = await t.call('POST', '/api/v1/templates', { headers: alice.auth, body: { name: 'db base', items: [], triggers: [] } });
+    expect(made.status).toBe(201);
+    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'templates', template_plugin_items: true, require_change: ['template'] } });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(201);
+    const ask = (headers: Record<string, string> = {}) =>
+      t.call('POST', '/api/v1/template-changes', {
+        headers: { ...alice.auth, ...headers },
+        body: { template_id: made.body.data.id, version: made.body.data.version, template: { name: 'db base', items: [plugin], triggers: [] }, change: { reason: 'load check', risk: 'low' } },
+      });
+    const refused = await ask();
+    expect(refused.status).toBe(400);
+    expect(refused.body.error?.code).toBe('APPROVED_CHANGE_REQUIRED');
+    expect((await t.call('GET', '/api/v1/template-changes', { headers: t.admin.auth })).body.data).toEqual([]);
+
+    const changeId = await approvedChange(['template']);
+    const applied = await ask({ 'x-change-id': changeId });
+    expect(applied.status, JSON.stringify(applied.body)).toBe(201);
+    expect(applied.body.data).toMatchObject({ state: 'approved', decided_by: `change:${changeId}`, change_id: changeId, template: { version: made.body.data.version + 1 } });
+    const tpl = (await t.call('GET', `/api/v1/templates/${made.body.data.id}`, { headers: t.admin.auth })).body.data;
+    expect(tpl.items.map((i: any) => i.key)).toEqual(['load']);
+    expect((await t.call('GET', '/api/v1/template-changes', { headers: t.admin.auth })).body.data).toEqual([]); // nothing left waiting
+    expect(await links(changeId)).toEqual([['template', made.body.data.id, `db base: plugin items (template change ${applied.body.data.id})`]]);
+    await t.call('DELETE', `/api/v1/task-policies/${policy.body.data.id}`, { headers: t.admin.auth });
+  });
+
+  it('agent upgrades on hosts whose policy requires it need an approved change for agent upgrades, and are linked to it', async () => {
+    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'fleet', host_ids: [hostId], require_change: ['agent_upgrade'] } });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(201);
+    const upgrade = (host: string, extra: Record<string, unknown> = {}) =>
+      t.call('POST', '/api/v1/tasks', { headers: alice.auth, body: { action: { kind: 'agent-upgrade' }, targets: { host_ids: [host] }, ...extra } });
+    const refused = await upgrade(hostId);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'APPROVED_CHANGE_REQUIRED', details: { policies: [policy.body.data.id] } });
+    expect(refused.body.error!.message).toContain('agent upgrades');
+
+    const tasksOnly = await approvedChange(['task']);
+    expect((await upgrade(hostId, { change_id: tasksOnly })).body.error?.code).toBe('CHANGE_NOT_USABLE');
+    const changeId = await approvedChange(['agent_upgrade'], { host_ids: [hostId] });
+    expect((await upgrade(otherHost, { change_id: changeId })).body.error?.code).toBe('CHANGE_NOT_USABLE');
+    const under = await upgrade(hostId, { change_id: changeId });
+    expect(under.status, JSON.stringify(under.body)).toBe(201);
+    expect(under.body.data).toMatchObject({ state: 'running', action: { kind: 'agent-upgrade', version: '9.9.9' } });
+    expect(await links(changeId)).toEqual([['agent_upgrade', under.body.data.id, expect.stringContaining('9.9.9')]]);
+  });
+});
