@@ -42,6 +42,7 @@ import { OutageTolerantStore } from './ingest/outage-store.js';
 import { userRoutes } from './api/users.routes.js';
 import { createCmdb } from './cmdb/cmdb.js';
 import { groupsOfHost } from './cmdb/targets.js';
+import { objectChangeRoutes } from './api/object-changes.routes.js';
 import { cmdbRoutes } from './api/cmdb.routes.js';
 import { Monitor } from './monitor/monitor.js';
 import { monitorRoutes } from './api/monitor.routes.js';
@@ -185,7 +186,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }), ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }),
     ...taskPolicyRoutes({ db, resolveTargets }));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
-  router.add(...cmdbRoutes({ ...deps, cmdb }));
+  router.add(...cmdbRoutes({ ...deps, cmdb }), ...objectChangeRoutes({ db }));
   // Retention on a timer, run by one node of a cluster: the holder of its lease.
   const retentionLease = cluster.lease('metric-retention', 60_000);
   const retention = setInterval(() => {

@@ -8,6 +8,7 @@ import { route } from '../http/route.js';
 import type { TemplateItem, TemplateTrigger } from '../monitor/template-model.js';
 import type { TemplateChange } from '../monitor/template-changes.js';
 import type { ApiDeps } from './deps.js';
+import { changedBy } from './object-changes.routes.js';
 import { monitorOf, Template, TemplateBody, templateView } from './monitor.routes.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
@@ -95,7 +96,7 @@ export function templateChangeRoutes(deps: ApiDeps) {
         body: Type.Object({ note: Type.Optional(Type.String({ maxLength: 4000 })) }, { additionalProperties: false }),
         response: Change,
         handler: async (ctx) => {
-          const { change, template } = await changes().decide(ctx.params.id, verb === 'approve', actingAs(ctx.principal!), ctx.body.note ?? null);
+          const { change, template } = await changes().decide(ctx.params.id, verb === 'approve', actingAs(ctx.principal!), ctx.body.note ?? null, changedBy(ctx));
           ctx.audit({ change_id: change.id, template_id: template?.id ?? change.template_id, decision: verb });
           if (template) await monitorOf(deps).templatesChanged([template.id]);
           return { ...changeView(change), ...(template ? { template: templateView(template) } : {}) };

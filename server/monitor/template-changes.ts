@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { isRequester, type Actor } from '../auth/person.js';
 import { AppError, notFound } from '../errors.js';
+import type { ChangeActor } from '../history/object-changes.js';
 import type { Db } from '../store/db.js';
 import { checkTemplateContent, type TemplateItem } from './template-model.js';
 import type { TemplateInput, TemplateRecord, TemplateStore } from './template-store.js';
@@ -90,7 +91,8 @@ export class TemplateChanges {
    * A second operator's decision. Approval applies the content as requested, to the version it was
    * requested against (a template changed meanwhile is 412 and the change stays pending, to be rejected).
    */
-  async decide(id: string, approve: boolean, by: Actor, note: string | null): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
+  /** `changedBy`: whom the template's change rows name (the approver, in the approving request). */
+  async decide(id: string, approve: boolean, by: Actor, note: string | null, changedBy: ChangeActor): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
     const change = await this.get(id);
     if (change.state !== 'pending') throw new AppError('CHANGE_NOT_PENDING', 409, `the change is ${change.state} already`);
     if (isRequester({ name: change.requested_by, person: change.requester }, by)) {
@@ -103,8 +105,8 @@ export class TemplateChanges {
     if (approve) {
       try {
         template = change.template_id
-          ? await this.templates.update(change.template_id, change.base_version!, change.content)
-          : await this.templates.create(change.content, change.requested_by);
+          ? await this.templates.update(change.template_id, change.base_version!, change.content, changedBy)
+          : await this.templates.create(change.content, change.requested_by, changedBy);
       } catch (err) {
         await this.db.query("UPDATE monitor_template_changes SET state = 'pending', decided_by = NULL, decided_at = NULL, decision_note = NULL WHERE id = $1", [id]);
         throw err;
