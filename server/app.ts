@@ -197,12 +197,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
   }, config.metrics.retentionMs);
   retention.unref();
-  router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
+  router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes({ ...deps, cmdb }));
   router.add(...itilIncidentRoutes({ itil }), ...knownErrorRoutes({ itil }), ...changeRoutes({ itil }), ...releaseRoutes({ itil }),
     ...serviceRoutes({ itil }), ...itilReportRoutes({ itil }));
   await monitor.start();
   await itil.start();
-  router.add(...overviewRoutes({ ...deps, usage, ingestHistory }), ...selfMetricRoutes(self));
+  router.add(...overviewRoutes({ ...deps, cmdb, usage, ingestHistory }), ...selfMetricRoutes(self));
   router.add(...prometheusRoutes(deps));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 

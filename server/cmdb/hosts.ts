@@ -42,6 +42,15 @@ export const groupNotFound = () => new AppError('HOST_GROUP_NOT_FOUND', 404, 'ho
 const hostSnapshot = (h: HostRecord) => ({ id: h.id, hostname: h.hostname, tags: h.tags, description: h.description });
 const groupSnapshot = (g: HostGroupRecord) => ({ id: g.id, name: g.name, description: g.description, rules: g.rules, host_ids: g.host_ids });
 
+/** How many distinct hosts of these ids exist (other modules check the hosts they are given). */
+export async function countHosts(q: Queryable, ids: readonly string[]): Promise<number> {
+  return (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM hosts WHERE id = ANY($1::uuid[])', [ids])).rows[0].n;
+}
+
+export async function hostGroupExists(q: Queryable, id: string): Promise<boolean> {
+  return (await q.query('SELECT 1 FROM host_groups WHERE id = $1', [id])).rows.length > 0;
+}
+
 /** The host an enrolling agent brings, in the enrollment's transaction. */
 export async function addAgentHost(q: Queryable, id: string, hostname: string, actor: ChangeActor): Promise<void> {
   await q.query('INSERT INTO hosts (id, hostname) VALUES ($1, $2)', [id, hostname]);
@@ -86,6 +95,26 @@ export class HostDirectory {
     const { rows } = await q.query<HostRecord>(`${HOST_SELECT} WHERE h.id = $1`, [id]);
     if (!rows[0]) throw hostNotFound();
     return rows[0];
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.db.query('SELECT 1 FROM hosts WHERE id = $1', [id])).rows.length > 0;
+  }
+
+  /** Hostname to id, for these hostnames; where two hosts share one, the older. */
+  async idsByHostname(hostnames: string[]): Promise<Map<string, string>> {
+    const { rows } = await this.db.query<{ id: string; hostname: string }>(
+      'SELECT DISTINCT ON (hostname) id::text AS id, hostname FROM hosts WHERE hostname = ANY($1) ORDER BY hostname, created_at',
+      [hostnames],
+    );
+    return new Map(rows.map((h) => [h.hostname, h.id]));
+  }
+
+  /** Id to hostname, for the hosts of these ids that exist. */
+  async hostnames(ids: string[]): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const { rows } = await this.db.query<{ id: string; hostname: string }>('SELECT id, hostname FROM hosts WHERE id = ANY($1)', [ids]);
+    return new Map(rows.map((h) => [h.id, h.hostname]));
   }
 
   /** A host added by hand (a machine without an agent, e.g. a switch monitored over SNMP). */

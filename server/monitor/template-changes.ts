@@ -10,6 +10,7 @@ import { isRequester, type Actor } from '../auth/person.js';
 import { AppError, notFound } from '../errors.js';
 import type { ChangeActor } from '../history/object-changes.js';
 import type { Db } from '../store/db.js';
+import { listPolicies } from '../tasks/approval-policies.js';
 import { checkTemplateContent, type TemplateItem } from './template-model.js';
 import type { TemplateInput, TemplateRecord, TemplateStore } from './template-store.js';
 
@@ -46,7 +47,7 @@ export class TemplateChanges {
   /** The policies asking for approval of this change's plugin items; none when it adds none. */
   async policiesFor(before: TemplateItem[], after: TemplateItem[]): Promise<{ id: string; name: string }[]> {
     if (!newPluginItems(before, after).length) return [];
-    return (await this.db.query<{ id: string; name: string }>('SELECT id, name FROM task_approval_policies WHERE template_plugin_items ORDER BY created_at, id')).rows;
+    return (await listPolicies(this.db)).filter((p) => p.template_plugin_items).map((p) => ({ id: p.id, name: p.name }));
   }
 
   /** Refuses a direct change that change control holds (the API's POST/PUT of a template). */

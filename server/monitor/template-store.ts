@@ -1,5 +1,6 @@
 /** Templates, their includes and their links to hosts and host groups, in Postgres. */
 import { randomUUID } from 'node:crypto';
+import { countHosts } from '../cmdb/hosts.js';
 import { AppError, notFound } from '../errors.js';
 import { keyset, type Page } from '../http/pagination.js';
 import { changeOf, partChanges, recordObjectChanges, type ChangeActor, type ObjectChange } from '../history/object-changes.js';
@@ -169,8 +170,7 @@ export class TemplateStore {
   async linkHost(templateId: string, hostId: string, actor: ChangeActor): Promise<void> {
     await this.changeLinks(templateId, actor, async (q, template) => {
       if (!template) throw templateNotFound();
-      const host = await q.query('SELECT 1 FROM hosts WHERE id = $1', [hostId]);
-      if (!host.rows.length) throw notFound('host', 'HOST_NOT_FOUND');
+      if (!(await countHosts(q, [hostId]))) throw notFound('host', 'HOST_NOT_FOUND');
       await q.query('INSERT INTO monitor_template_hosts (template_id, host_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [templateId, hostId]);
     });
   }

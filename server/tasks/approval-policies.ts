@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
-import type { Db } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
 import type { TargetResolver } from './targets.js';
 
 export interface ApprovalPolicy {
@@ -48,6 +48,15 @@ export async function deletePolicy(db: Db, id: string, actor: ChangeActor): Prom
     if (rows[0]) await recordObjectChanges(q, actor, [changeOf('task_policy', id, rows[0], null)]);
     return rows.length > 0;
   });
+}
+
+/** Names of the policies asking for an approved change for this action (tasks: those covering any of its hosts, as given). */
+export async function changeRequiredBy(q: Queryable, kind: 'task' | 'template' | 'asset', policyIds?: string[]): Promise<string[]> {
+  const { rows } = await q.query<{ name: string }>(
+    `SELECT name FROM task_approval_policies WHERE $1 = ANY(require_change) AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[])) ORDER BY name`,
+    [kind, policyIds ?? null],
+  );
+  return rows.map((r) => r.name);
 }
 
 /** The policies that cover any of these hosts. */
