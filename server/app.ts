@@ -43,6 +43,7 @@ import { userRoutes } from './api/users.routes.js';
 import { createCmdb } from './cmdb/cmdb.js';
 import { groupsOfHosts } from './cmdb/targets.js';
 import { LookupBatcher } from './store/lookup-batcher.js';
+import { objectChangeRoutes } from './api/object-changes.routes.js';
 import { cmdbRoutes } from './api/cmdb.routes.js';
 import { Monitor } from './monitor/monitor.js';
 import { monitorRoutes } from './api/monitor.routes.js';
@@ -188,7 +189,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }), ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }),
     ...taskPolicyRoutes({ db, resolveTargets }));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
-  router.add(...cmdbRoutes({ ...deps, cmdb }));
+  router.add(...cmdbRoutes({ ...deps, cmdb }), ...objectChangeRoutes({ db }));
   // Retention on a timer, run by one node of a cluster: the holder of its lease.
   const retentionLease = cluster.lease('metric-retention', 60_000);
   const retention = setInterval(() => {
@@ -199,12 +200,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
   }, config.metrics.retentionMs);
   retention.unref();
-  router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes(deps));
+  router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes({ ...deps, cmdb }));
   router.add(...itilIncidentRoutes({ itil }), ...knownErrorRoutes({ itil }), ...changeRoutes({ itil }), ...releaseRoutes({ itil }),
     ...serviceRoutes({ itil }), ...itilReportRoutes({ itil }));
   await monitor.start();
   await itil.start();
-  router.add(...overviewRoutes({ ...deps, usage, ingestHistory }), ...selfMetricRoutes(self));
+  router.add(...overviewRoutes({ ...deps, cmdb, usage, ingestHistory }), ...selfMetricRoutes(self));
   router.add(...prometheusRoutes(deps));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 

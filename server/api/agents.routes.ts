@@ -163,7 +163,7 @@ export function agentRoutes(deps: ApiDeps) {
             token: ctx.body.token, publicKey: ctx.body.public_key, hostname: ctx.body.hostname,
             os: ctx.body.os, machineId: ctx.body.machine_id, agentVersion: ctx.body.agent_version,
           },
-          { autoApprove: deps.config.autoApprove, serverSignPublicKey: deps.identity.signPublicKey },
+          { autoApprove: deps.config.autoApprove, serverSignPublicKey: deps.identity.signPublicKey, requestId: ctx.requestId },
         );
         deps.log.info({ agent: r.agentId, host: r.hostId, state: r.state, remote: ctx.remoteAddress }, 'agent enrolled');
         return {

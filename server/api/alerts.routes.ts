@@ -12,6 +12,7 @@ import { channelNotFound, type ChannelRecord, type DeliveryRecord } from '../mon
 import type { IncidentRecord, TimelineEntry } from '../monitor/problem-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
+import { changedBy } from './object-changes.routes.js';
 import { monitorOf } from './monitor.routes.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 import { Management, ManagedFields, managedView, managementOf } from './itil-incidents.routes.js';
@@ -332,7 +333,7 @@ export function alertRoutes(deps: ApiDeps) {
         if (isWebhook !== 'url' in b.settings) throw new AppError('VALIDATION_FAILED', 400, `body.settings do not fit a ${b.kind} channel`, { field: 'body.settings' });
         const secret = b.secret ?? (isWebhook ? randomBytes(24).toString('base64url') : '');
         const p = ctx.principal!;
-        const c = await m().notifier.createChannel({ name: b.name, kind: b.kind, settings: b.settings, secret, minSeverity: b.min_severity ?? 'info', enabled: b.enabled ?? true }, `${p.kind}:${p.id}`);
+        const c = await m().notifier.createChannel({ name: b.name, kind: b.kind, settings: b.settings, secret, minSeverity: b.min_severity ?? 'info', enabled: b.enabled ?? true }, `${p.kind}:${p.id}`, changedBy(ctx));
         ctx.audit({ channel_id: c.id, kind: c.kind });
         setEtag(ctx, c.version);
         return { channel: channelView(c), secret: isWebhook ? secret : null };
@@ -361,7 +362,7 @@ export function alertRoutes(deps: ApiDeps) {
         if (ctx.body.settings && (current.kind === 'webhook') !== 'url' in ctx.body.settings) {
           throw new AppError('VALIDATION_FAILED', 400, `body.settings do not fit a ${current.kind} channel`, { field: 'body.settings' });
         }
-        const c = await m().notifier.updateChannel(ctx.params.id, version, { enabled: ctx.body.enabled, minSeverity: ctx.body.min_severity, settings: ctx.body.settings, secret: ctx.body.secret });
+        const c = await m().notifier.updateChannel(ctx.params.id, version, { enabled: ctx.body.enabled, minSeverity: ctx.body.min_severity, settings: ctx.body.settings, secret: ctx.body.secret }, changedBy(ctx));
         ctx.audit({ channel_id: c.id, changed: Object.keys(ctx.body) });
         setEtag(ctx, c.version);
         return channelView(c);
@@ -393,7 +394,7 @@ export function alertRoutes(deps: ApiDeps) {
       params: IdParams,
       response: Type.Object({ id: Uuid }),
       handler: async (ctx) => {
-        await m().notifier.deleteChannel(ctx.params.id);
+        await m().notifier.deleteChannel(ctx.params.id, changedBy(ctx));
         ctx.audit({ channel_id: ctx.params.id });
         return { id: ctx.params.id };
       },
@@ -453,7 +454,7 @@ export function alertRoutes(deps: ApiDeps) {
         const endsAt = new Date(b.ends_at);
         if (endsAt <= startsAt) throw new AppError('VALIDATION_FAILED', 400, 'body.ends_at must be after body.starts_at', { field: 'body.ends_at' });
         const p = ctx.principal!;
-        const w = await m().maintenance.create({ name: b.name, hostId: b.host_id, hostGroupId: b.host_group_id, startsAt, endsAt }, `${p.kind}:${p.id}`);
+        const w = await m().maintenance.create({ name: b.name, hostId: b.host_id, hostGroupId: b.host_group_id, startsAt, endsAt }, `${p.kind}:${p.id}`, changedBy(ctx));
         ctx.audit({ maintenance_id: w.id });
         return maintenanceView(w);
       },
@@ -467,7 +468,7 @@ export function alertRoutes(deps: ApiDeps) {
       params: IdParams,
       response: Maintenance,
       handler: async (ctx) => {
-        const w = await m().maintenance.remove(ctx.params.id);
+        const w = await m().maintenance.remove(ctx.params.id, changedBy(ctx));
         ctx.audit({ maintenance_id: w.id });
         return maintenanceView(w);
       },

@@ -5,6 +5,7 @@ import { route } from '../http/route.js';
 import type { AssetType } from '../cmdb/asset-types.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
+import { changedBy } from './object-changes.routes.js';
 import { Timestamp } from './schemas.js';
 
 const Name = Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$', description: 'a-z, 0-9 and _, 2-40 characters' });
@@ -44,7 +45,7 @@ export function assetTypeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       response: AssetTypeView,
       handler: async (ctx) => {
         ctx.audit({ name: ctx.body.name });
-        const t = await types.create(ctx.body);
+        const t = await types.create(ctx.body, changedBy(ctx));
         setEtag(ctx, t.version);
         return view(t);
       },
@@ -75,7 +76,7 @@ export function assetTypeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await types.get(ctx.params.name);
         ctx.audit({ name: current.name });
-        const t = await types.update(current.name, ifMatchVersion(ctx, current.version) as number, ctx.body);
+        const t = await types.update(current.name, ifMatchVersion(ctx, current.version) as number, ctx.body, changedBy(ctx));
         setEtag(ctx, t.version);
         return view(t);
       },
@@ -91,7 +92,7 @@ export function assetTypeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await types.get(ctx.params.name);
         ctx.audit({ name: current.name });
-        return view(await types.delete(current.name, ifMatchVersion(ctx, current.version) as number));
+        return view(await types.delete(current.name, ifMatchVersion(ctx, current.version) as number, changedBy(ctx)));
       },
     }),
   ];

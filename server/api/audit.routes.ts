@@ -70,9 +70,9 @@ export function auditRoutes(deps: ApiDeps, trail: AuditTrail) {
       params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }),
       response: AuditEntry,
       handler: async (ctx) => {
-        const { rows } = await deps.db.query<AuditRecord>('SELECT * FROM audit_log WHERE id = $1', [ctx.params.id]);
-        if (!rows[0]) throw new AppError('AUDIT_RECORD_NOT_FOUND', 404, 'audit record not found');
-        return view(rows[0]);
+        const record = await trail.get(ctx.params.id);
+        if (!record) throw new AppError('AUDIT_RECORD_NOT_FOUND', 404, 'audit record not found');
+        return view(record);
       },
     }),
   ];

@@ -5,6 +5,7 @@ import type { Actor, AssetRecord } from '../cmdb/asset-fields.js';
 import { ASSET_STATES } from '../cmdb/asset-states.js';
 import { COMPONENT_KINDS, type ComponentRecord } from '../cmdb/assets.js';
 import type { ChangeRecord } from '../cmdb/change-log.js';
+import { changedBy } from './object-changes.routes.js';
 import { Nullable, Timestamp, Uuid } from './schemas.js';
 
 export const AssetState = Type.Union(ASSET_STATES.map((s) => Type.Literal(s)));
@@ -100,6 +101,6 @@ export const changeView = (c: ChangeRecord) => ({ ...c, at: c.at.toISOString() }
  * "api", agents "agent".
  */
 export function actorOf(ctx: Pick<RequestContext, 'principal' | 'requestId'>, source?: Actor['source']): Actor {
-  const p = ctx.principal!;
-  return { kind: p.kind, id: p.id, source: source ?? (p.kind === 'api_key' ? 'api' : p.kind === 'agent' ? 'agent' : 'manual'), requestId: ctx.requestId };
+  const kind = ctx.principal!.kind;
+  return { ...changedBy(ctx), source: source ?? (kind === 'api_key' ? 'api' : kind === 'agent' ? 'agent' : 'manual') };
 }

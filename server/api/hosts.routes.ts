@@ -9,6 +9,7 @@ import type { HostGroupRecord, HostRecord } from '../cmdb/hosts.js';
 import { previewGroup, resolveTargets } from '../cmdb/targets.js';
 import type { ApiDeps } from './deps.js';
 import { agentOutdated } from '../http/agent-downloads.js';
+import { changedBy } from './object-changes.routes.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 });
@@ -102,7 +103,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       body: Type.Object({ hostname: Hostname, tags: Type.Optional(Tags), description: Type.Optional(Type.String({ maxLength: 2000 })) }),
       response: Host,
       handler: async (ctx) => {
-        const h = await hosts.create(ctx.body);
+        const h = await hosts.create(ctx.body, changedBy(ctx));
         ctx.audit({ host_id: h.id, hostname: h.hostname });
         setEtag(ctx, h.version);
         return viewOne(h);
@@ -134,7 +135,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await hosts.get(ctx.params.id);
         ctx.audit({ hostname: current.hostname, changes: ctx.body });
-        const h = await hosts.update(ctx.params.id, ifMatchVersion(ctx, current.version) as number, ctx.body);
+        const h = await hosts.update(ctx.params.id, ifMatchVersion(ctx, current.version) as number, ctx.body, changedBy(ctx));
         setEtag(ctx, h.version);
         return viewOne(h);
       },
@@ -167,7 +168,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       }),
       response: HostGroup,
       handler: async (ctx) => {
-        const g = await groups.create(ctx.body);
+        const g = await groups.create(ctx.body, changedBy(ctx));
         ctx.audit({ group_id: g.id, name: g.name });
         setEtag(ctx, g.version);
         return groupView(g);
@@ -204,7 +205,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await groups.get(ctx.params.id);
         ctx.audit({ name: current.name });
-        const g = await groups.update(ctx.params.id, ifMatchVersion(ctx, current.version) as number, ctx.body);
+        const g = await groups.update(ctx.params.id, ifMatchVersion(ctx, current.version) as number, ctx.body, changedBy(ctx));
         setEtag(ctx, g.version);
         return groupView(g);
       },
@@ -220,7 +221,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await groups.get(ctx.params.id);
         ctx.audit({ name: current.name });
-        return groupView(await groups.delete(ctx.params.id, ifMatchVersion(ctx, current.version) as number));
+        return groupView(await groups.delete(ctx.params.id, ifMatchVersion(ctx, current.version) as number, changedBy(ctx)));
       },
     }),
     route({

@@ -10,6 +10,7 @@ import { agentMonitoring, ITEM_TYPES, type TemplateItem, type TemplateTrigger } 
 import type { TemplateRecord } from '../monitor/template-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
+import { changedBy } from './object-changes.routes.js';
 import { IdParams, Timestamp, Uuid } from './schemas.js';
 
 const Key = Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]{0,63}$' });
@@ -139,7 +140,7 @@ export function monitorRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const p = ctx.principal!;
         await m().templateChanges.guard([], input(ctx.body).items);
-        const t = await m().templates.create(input(ctx.body), `${p.kind}:${p.id}`);
+        const t = await m().templates.create(input(ctx.body), `${p.kind}:${p.id}`, changedBy(ctx));
         ctx.audit({ template_id: t.id, name: t.name });
         ctx.setHeader('Location', `/api/v1/templates/${t.id}`);
         setEtag(ctx, t.version);
@@ -176,7 +177,7 @@ export function monitorRoutes(deps: ApiDeps) {
         const version = ifMatchVersion(ctx, current.version) as number;
         await m().templateChanges.guard(current.items, input(ctx.body).items);
         const changeId = await deps.itil?.changes.gateEdit('template', ctx.headers['x-change-id']);
-        const t = await m().templates.update(ctx.params.id, version, input(ctx.body));
+        const t = await m().templates.update(ctx.params.id, version, input(ctx.body), changedBy(ctx));
         if (changeId) await deps.itil!.changes.link(changeId, 'template', t.id, `${ctx.principal!.kind}:${ctx.principal!.name}`, `${t.name}: edited`);
         ctx.audit({ template_id: t.id, name: t.name, change_id: changeId ?? undefined });
         await m().templatesChanged([t.id]);
@@ -194,7 +195,7 @@ export function monitorRoutes(deps: ApiDeps) {
       response: Type.Object({ id: Uuid }),
       handler: async (ctx) => {
         const { hostIds, groups } = await m().templates.affectedHosts([ctx.params.id]);
-        await m().templates.remove(ctx.params.id);
+        await m().templates.remove(ctx.params.id, changedBy(ctx));
         ctx.audit({ template_id: ctx.params.id });
         await m().hostsChanged(hostIds, groups);
         return { id: ctx.params.id };
@@ -209,7 +210,7 @@ export function monitorRoutes(deps: ApiDeps) {
       params: LinkParams,
       response: Type.Object({ template_id: Uuid, host_id: Uuid }),
       handler: async (ctx) => {
-        await m().templates.linkHost(ctx.params.id, ctx.params.host_id);
+        await m().templates.linkHost(ctx.params.id, ctx.params.host_id, changedBy(ctx));
         ctx.audit({ template_id: ctx.params.id, host_id: ctx.params.host_id });
         await m().hostsChanged([ctx.params.host_id], false);
         return { template_id: ctx.params.id, host_id: ctx.params.host_id };
@@ -224,7 +225,7 @@ export function monitorRoutes(deps: ApiDeps) {
       params: LinkParams,
       response: Type.Object({ template_id: Uuid, host_id: Uuid }),
       handler: async (ctx) => {
-        await m().templates.unlinkHost(ctx.params.id, ctx.params.host_id);
+        await m().templates.unlinkHost(ctx.params.id, ctx.params.host_id, changedBy(ctx));
         ctx.audit({ template_id: ctx.params.id, host_id: ctx.params.host_id });
         await m().hostsChanged([ctx.params.host_id], false);
         return { template_id: ctx.params.id, host_id: ctx.params.host_id };
@@ -239,7 +240,7 @@ export function monitorRoutes(deps: ApiDeps) {
       params: GroupLinkParams,
       response: Type.Object({ template_id: Uuid, host_group_id: Uuid }),
       handler: async (ctx) => {
-        await m().templates.linkGroup(ctx.params.id, ctx.params.group_id);
+        await m().templates.linkGroup(ctx.params.id, ctx.params.group_id, changedBy(ctx));
         ctx.audit({ template_id: ctx.params.id, host_group_id: ctx.params.group_id });
         await m().hostsChanged([], true);
         return { template_id: ctx.params.id, host_group_id: ctx.params.group_id };
@@ -254,7 +255,7 @@ export function monitorRoutes(deps: ApiDeps) {
       params: GroupLinkParams,
       response: Type.Object({ template_id: Uuid, host_group_id: Uuid }),
       handler: async (ctx) => {
-        await m().templates.unlinkGroup(ctx.params.id, ctx.params.group_id);
+        await m().templates.unlinkGroup(ctx.params.id, ctx.params.group_id, changedBy(ctx));
         ctx.audit({ template_id: ctx.params.id, host_group_id: ctx.params.group_id });
         await m().hostsChanged([], true);
         return { template_id: ctx.params.id, host_group_id: ctx.params.group_id };

@@ -9,12 +9,13 @@ import { Type } from '@sinclair/typebox';
 import { route } from '../http/route.js';
 import type { FleetUsage, UsageKind } from '../ingest/fleet-usage.js';
 import type { IngestHistory } from '../ingest/ingest-history.js';
+import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
 
 const TOP = 5;
 const Busy = Type.Array(Type.Object({ host_id: Type.String(), hostname: Type.String(), value: Type.Number({ description: 'percent used' }), at: Type.Number() }));
 
-export function overviewRoutes(deps: ApiDeps & { usage: FleetUsage; ingestHistory: IngestHistory }) {
+export function overviewRoutes(deps: ApiDeps & { cmdb: Cmdb; usage: FleetUsage; ingestHistory: IngestHistory }) {
   return [
     route({
       method: 'GET',
@@ -45,12 +46,10 @@ export function overviewRoutes(deps: ApiDeps & { usage: FleetUsage; ingestHistor
         // Every node's count of its sessions: the cluster's online agents (this node alone without Redis).
         const online = (await deps.cluster.nodes()).reduce((n, node) => n + node.agents, 0);
         const ingest = deps.pipeline.snapshot();
-        const pending = await deps.db.query<{ n: string }>(`SELECT count(*) AS n FROM asset_approvals WHERE state = 'pending'`);
+        const pending = await deps.cmdb.approvals.pendingCount();
         const tops = (['cpu', 'memory', 'disk'] as UsageKind[]).map((k) => deps.usage.top(k, TOP));
         const ids = [...new Set(tops.flat().map((e) => e.host_id))];
-        const names = new Map(
-          ids.length ? (await deps.db.query<{ id: string; hostname: string }>('SELECT id, hostname FROM hosts WHERE id = ANY($1)', [ids])).rows.map((r) => [r.id, r.hostname]) : [],
-        );
+        const names = await deps.cmdb.hosts.hostnames(ids);
         // A host deleted since its last point drops out.
         const named = (list: (typeof tops)[number]) => list.flatMap((e) => (names.has(e.host_id) ? [{ ...e, hostname: names.get(e.host_id)! }] : []));
         return {
@@ -61,7 +60,7 @@ export function overviewRoutes(deps: ApiDeps & { usage: FleetUsage; ingestHistor
             online,
             offline: Math.max(0, byState.active - online),
           },
-          inventory_pending: Number(pending.rows[0].n),
+          inventory_pending: pending,
           busiest: { cpu: named(tops[0]), memory: named(tops[1]), disk: named(tops[2]) },
           ingest: {
             committed_points: ingest.committedPoints, committed_batches: ingest.committedBatches,

@@ -8,6 +8,7 @@ import { route } from '../http/route.js';
 import { createPolicy, deletePolicy, listPolicies, type ApprovalPolicy } from '../tasks/approval-policies.js';
 import { resolveHostIds, type TargetResolver } from '../tasks/targets.js';
 import type { Db } from '../store/db.js';
+import { changedBy } from './object-changes.routes.js';
 import { IdParams, Timestamp, Uuid } from './schemas.js';
 
 const ChangeAction = Type.Union([Type.Literal('task'), Type.Literal('template'), Type.Literal('asset'), Type.Literal('release'), Type.Literal('agent_upgrade')]);
@@ -53,7 +54,7 @@ export function taskPolicyRoutes(deps: { db: Db; resolveTargets: TargetResolver 
         const b = ctx.body;
         const templatesOnly = (b.template_plugin_items || b.require_change?.some((a) => a === 'template' || a === 'asset')) && !b.host_ids?.length && !b.groups?.length && !b.tags?.length;
         if (!templatesOnly) await resolveHostIds(deps.db, { host_ids: b.host_ids, groups: b.groups, tags: b.tags }, deps.resolveTargets);
-        const p = await createPolicy(deps.db, ctx.body, `${ctx.principal!.kind}:${ctx.principal!.name}`);
+        const p = await createPolicy(deps.db, ctx.body, `${ctx.principal!.kind}:${ctx.principal!.name}`, changedBy(ctx));
         ctx.audit({ policy_id: p.id });
         return view(p);
       },
@@ -68,7 +69,7 @@ export function taskPolicyRoutes(deps: { db: Db; resolveTargets: TargetResolver 
       status: 204,
       response: Type.Null(),
       handler: async (ctx) => {
-        if (!(await deletePolicy(deps.db, ctx.params.id))) throw notFound('task policy', 'TASK_POLICY_NOT_FOUND');
+        if (!(await deletePolicy(deps.db, ctx.params.id, changedBy(ctx)))) throw notFound('task policy', 'TASK_POLICY_NOT_FOUND');
         return null;
       },
     }),

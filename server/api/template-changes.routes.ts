@@ -8,6 +8,7 @@ import { route } from '../http/route.js';
 import type { TemplateItem, TemplateTrigger } from '../monitor/template-model.js';
 import type { TemplateChange } from '../monitor/template-changes.js';
 import type { ApiDeps } from './deps.js';
+import { changedBy } from './object-changes.routes.js';
 import { monitorOf, Template, TemplateBody, templateView } from './monitor.routes.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
@@ -64,7 +65,7 @@ export function templateChangeRoutes(deps: ApiDeps) {
         const content = { ...b.template, items: b.template.items as TemplateItem[], triggers: b.template.triggers as TemplateTrigger[] };
         const underChange = (await deps.itil?.changes.gateEdit('template', ctx.headers['x-change-id'])) ?? undefined;
         const by = actingAs(ctx.principal!);
-        const { change: c, template } = await changes().request({ template_id: b.template_id, version: b.version, content, reason: b.change.reason, risk: b.change.risk }, by, underChange);
+        const { change: c, template } = await changes().request({ template_id: b.template_id, version: b.version, content, reason: b.change.reason, risk: b.change.risk }, by, changedBy(ctx), underChange);
         if (underChange && template) {
           await deps.itil!.changes.link(underChange, 'template', template.id, `${ctx.principal!.kind}:${ctx.principal!.name}`, `${template.name}: plugin items (template change ${c.id})`);
           await monitorOf(deps).templatesChanged([template.id]);
@@ -104,7 +105,7 @@ export function templateChangeRoutes(deps: ApiDeps) {
         body: Type.Object({ note: Type.Optional(Type.String({ maxLength: 4000 })) }, { additionalProperties: false }),
         response: Change,
         handler: async (ctx) => {
-          const { change, template } = await changes().decide(ctx.params.id, verb === 'approve', actingAs(ctx.principal!), ctx.body.note ?? null);
+          const { change, template } = await changes().decide(ctx.params.id, verb === 'approve', actingAs(ctx.principal!), ctx.body.note ?? null, changedBy(ctx));
           ctx.audit({ change_id: change.id, template_id: template?.id ?? change.template_id, decision: verb });
           if (template) await monitorOf(deps).templatesChanged([template.id]);
           return { ...changeView(change), ...(template ? { template: templateView(template) } : {}) };

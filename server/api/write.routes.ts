@@ -13,6 +13,7 @@ import { route } from '../http/route.js';
 import { LineProtocolError, parseLineProtocol, type Precision } from '../ingest/line-protocol.js';
 import type { MetricPoint } from '../../protocol/messages.js';
 import { MAX_LABELS } from '../../protocol/validate.js';
+import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
 import { Uuid } from './schemas.js';
 
@@ -28,7 +29,7 @@ const sourceId = (principal: string): string => {
 let lastBatch = 0;
 const nextBatch = () => (lastBatch = Math.max(lastBatch + 1, Date.now() * 1000));
 
-export function writeRoutes(deps: ApiDeps) {
+export function writeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
   return [
     route({
       method: 'POST',
@@ -73,13 +74,11 @@ export function writeRoutes(deps: ApiDeps) {
         const byHost = new Map<string, MetricPoint[]>();
         const hostnames = new Set<string>();
         if (!ctx.query.host_id) for (const p of points) if (p.labels.host) hostnames.add(p.labels.host);
-        const known = new Map<string, string>();
+        let known = new Map<string, string>();
         if (ctx.query.host_id) {
-          const r = await deps.db.query('SELECT 1 FROM hosts WHERE id = $1', [ctx.query.host_id]);
-          if (!r.rows.length) throw new AppError('HOST_NOT_FOUND', 404, 'host not found', { field: 'query.host_id' });
+          if (!(await deps.cmdb.hosts.exists(ctx.query.host_id))) throw new AppError('HOST_NOT_FOUND', 404, 'host not found', { field: 'query.host_id' });
         } else if (hostnames.size) {
-          const r = await deps.db.query<{ id: string; hostname: string }>('SELECT DISTINCT ON (hostname) id::text AS id, hostname FROM hosts WHERE hostname = ANY($1) ORDER BY hostname, created_at', [[...hostnames]]);
-          for (const h of r.rows) known.set(h.hostname, h.id);
+          known = await deps.cmdb.hosts.idsByHostname([...hostnames]);
         }
         for (const [i, p] of points.entries()) {
           const { host, ...labels } = p.labels;

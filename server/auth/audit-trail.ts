@@ -245,6 +245,10 @@ export class AuditTrail {
     await this.db.query(`INSERT INTO audit_log (${FIELDS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
   }
 
+  async get(id: number): Promise<AuditRecord | undefined> {
+    return (await this.db.query<AuditRecord>('SELECT * FROM audit_log WHERE id = $1', [id])).rows[0];
+  }
+
   async list(page: Page, f: AuditFilter): Promise<AuditRecord[]> {
     const params: unknown[] = [
       f.actorKind ?? null, f.actorId ?? null, f.method ?? null, f.route ?? null, f.status ?? null, f.errorCode ?? null,

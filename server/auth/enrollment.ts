@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import nacl from 'tweetnacl';
+import { addAgentHost } from '../cmdb/hosts.js';
 import { AppError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import type { EnrollmentRequest, EnrollmentResult } from '../../protocol/enrollment.js';
@@ -47,7 +48,7 @@ export async function createEnrollmentToken(db: Db, input: EnrollmentTokenInput)
 export async function enrollAgent(
   db: Db,
   req: EnrollmentRequest,
-  opts: { autoApprove: boolean; serverSignPublicKey: Uint8Array },
+  opts: { autoApprove: boolean; serverSignPublicKey: Uint8Array; requestId?: string },
 ): Promise<EnrollmentResult> {
   const agentPublic = Buffer.from(req.publicKey, 'base64');
   if (agentPublic.length !== nacl.box.publicKeyLength) {
@@ -69,7 +70,7 @@ export async function enrollAgent(
     }
     const approved = opts.autoApprove || used.rows[0].auto_approve;
     const state = approved ? 'active' : 'pending';
-    await q.query('INSERT INTO hosts (id, hostname) VALUES ($1, $2)', [hostId, req.hostname]);
+    await addAgentHost(q, hostId, req.hostname, { kind: 'agent', id: agentId, requestId: opts.requestId });
     await q.query(
       `INSERT INTO agents (id, host_id, secret, state, hostname, agent_version, os, machine_id, token_id, approved_at, approved_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,

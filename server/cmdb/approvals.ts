@@ -62,6 +62,11 @@ export class ApprovalQueue {
     )).rows;
   }
 
+  /** Machines whose inventory waits for a decision (the overview's figure). */
+  async pendingCount(): Promise<number> {
+    return (await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM asset_approvals WHERE state = 'pending'`)).rows[0].n;
+  }
+
   async get(id: string, q: Queryable = this.db, lock = false): Promise<ApprovalRecord> {
     const { rows } = await q.query<ApprovalRecord>(`SELECT ${COLUMNS} FROM asset_approvals p WHERE p.id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
     if (!rows[0]) throw approvalNotFound();

@@ -5,6 +5,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { AppError } from '../errors.js';
+import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
 import type { Db, Queryable } from '../store/db.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -22,6 +23,8 @@ export interface AssetType {
 const COLUMNS = 'name, label, builtin, fields_schema, created_at, updated_at, version';
 const MAX_SCHEMA_BYTES = 64 * 1024;
 
+const snapshot = (t: AssetType) => ({ name: t.name, label: t.label, builtin: t.builtin, fields_schema: t.fields_schema });
+
 export const assetTypeNotFound = (name: string) => new AppError('ASSET_TYPE_NOT_FOUND', 404, `asset type "${name}" not found`);
 
 export class AssetTypeRegistry {
@@ -35,44 +38,55 @@ export class AssetTypeRegistry {
     return (await this.db.query<AssetType>(`SELECT ${COLUMNS} FROM asset_types ORDER BY name`)).rows;
   }
 
-  async get(name: string, q: Queryable = this.db): Promise<AssetType> {
-    const { rows } = await q.query<AssetType>(`SELECT ${COLUMNS} FROM asset_types WHERE name = $1`, [name]);
+  /** `lock`: held until the caller's transaction ends (a change reads what it replaces). */
+  async get(name: string, q: Queryable = this.db, lock = false): Promise<AssetType> {
+    const { rows } = await q.query<AssetType>(`SELECT ${COLUMNS} FROM asset_types WHERE name = $1${lock ? ' FOR UPDATE' : ''}`, [name]);
     if (!rows[0]) throw assetTypeNotFound(name);
     return rows[0];
   }
 
-  async create(input: { name: string; label: string; fields_schema?: Record<string, unknown> }): Promise<AssetType> {
+  async create(input: { name: string; label: string; fields_schema?: Record<string, unknown> }, actor: ChangeActor): Promise<AssetType> {
     const schema = input.fields_schema ?? { type: 'object' };
     this.compile(schema);
-    const { rows } = await this.db.query<AssetType>(
-      `INSERT INTO asset_types (name, label, fields_schema) VALUES ($1, $2, $3::jsonb) ON CONFLICT (name) DO NOTHING RETURNING ${COLUMNS}`,
-      [input.name, input.label, JSON.stringify(schema)],
-    );
-    if (!rows[0]) throw new AppError('ASSET_TYPE_EXISTS', 409, `asset type "${input.name}" exists already`, { field: 'body.name' });
-    return rows[0];
+    return this.db.tx(async (q) => {
+      const { rows } = await q.query<AssetType>(
+        `INSERT INTO asset_types (name, label, fields_schema) VALUES ($1, $2, $3::jsonb) ON CONFLICT (name) DO NOTHING RETURNING ${COLUMNS}`,
+        [input.name, input.label, JSON.stringify(schema)],
+      );
+      if (!rows[0]) throw new AppError('ASSET_TYPE_EXISTS', 409, `asset type "${input.name}" exists already`, { field: 'body.name' });
+      await recordObjectChanges(q, actor, [changeOf('asset_type', rows[0].name, null, snapshot(rows[0]))]);
+      return rows[0];
+    });
   }
 
   /** A new schema applies to later writes; assets stored under the old one are not re-checked. */
-  async update(name: string, version: number, patch: { label?: string; fields_schema?: Record<string, unknown> }): Promise<AssetType> {
+  async update(name: string, version: number, patch: { label?: string; fields_schema?: Record<string, unknown> }, actor: ChangeActor): Promise<AssetType> {
     if (patch.fields_schema) this.compile(patch.fields_schema);
-    const { rows } = await this.db.query<AssetType>(
-      `UPDATE asset_types SET label = coalesce($3, label), fields_schema = coalesce($4::jsonb, fields_schema), updated_at = now(), version = version + 1
-       WHERE name = $1 AND version = $2 RETURNING ${COLUMNS}`,
-      [name, version, patch.label ?? null, patch.fields_schema ? JSON.stringify(patch.fields_schema) : null],
-    );
-    if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the asset type changed since you read it');
-    return rows[0];
+    return this.db.tx(async (q) => {
+      const before = await this.get(name, q, true);
+      const { rows } = await q.query<AssetType>(
+        `UPDATE asset_types SET label = coalesce($3, label), fields_schema = coalesce($4::jsonb, fields_schema), updated_at = now(), version = version + 1
+         WHERE name = $1 AND version = $2 RETURNING ${COLUMNS}`,
+        [name, version, patch.label ?? null, patch.fields_schema ? JSON.stringify(patch.fields_schema) : null],
+      );
+      if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the asset type changed since you read it');
+      await recordObjectChanges(q, actor, [changeOf('asset_type', name, snapshot(before), snapshot(rows[0]))]);
+      return rows[0];
+    });
   }
 
-  async delete(name: string, version: number): Promise<AssetType> {
-    const type = await this.get(name);
-    if (type.builtin) throw new AppError('ASSET_TYPE_BUILTIN', 409, `"${name}" is built in and stays`);
-    // Deleted assets count too: their history names the type.
-    const used = await this.db.query('SELECT 1 FROM assets WHERE type = $1 LIMIT 1', [name]);
-    if (used.rows.length) throw new AppError('ASSET_TYPE_IN_USE', 409, `assets of type "${name}" exist; it stays while they do`);
-    const { rows } = await this.db.query<AssetType>(`DELETE FROM asset_types WHERE name = $1 AND version = $2 RETURNING ${COLUMNS}`, [name, version]);
-    if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the asset type changed since you read it');
-    return rows[0];
+  async delete(name: string, version: number, actor: ChangeActor): Promise<AssetType> {
+    return this.db.tx(async (q) => {
+      const type = await this.get(name, q, true);
+      if (type.builtin) throw new AppError('ASSET_TYPE_BUILTIN', 409, `"${name}" is built in and stays`);
+      // Deleted assets count too: their history names the type.
+      const used = await q.query('SELECT 1 FROM assets WHERE type = $1 LIMIT 1', [name]);
+      if (used.rows.length) throw new AppError('ASSET_TYPE_IN_USE', 409, `assets of type "${name}" exist; it stays while they do`);
+      const { rows } = await q.query<AssetType>(`DELETE FROM asset_types WHERE name = $1 AND version = $2 RETURNING ${COLUMNS}`, [name, version]);
+      if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the asset type changed since you read it');
+      await recordObjectChanges(q, actor, [changeOf('asset_type', name, snapshot(rows[0]), null)]);
+      return rows[0];
+    });
   }
 
   /**

@@ -55,6 +55,11 @@ export async function refreshSearchText(q: Queryable, assetIds: string[]): Promi
   );
 }
 
+/** How many distinct assets of these ids exist, deleted ones included (a change request names them). */
+export async function countAssets(q: Queryable, ids: readonly string[]): Promise<number> {
+  return (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM assets WHERE id = ANY($1::uuid[])', [ids])).rows[0].n;
+}
+
 export const assetNotFound = () => new AppError('ASSET_NOT_FOUND', 404, 'asset not found');
 const assetDeleted = (id: string) => new AppError('ASSET_DELETED', 410, 'the asset was deleted; its history stays at /changes', { asset_id: id });
 

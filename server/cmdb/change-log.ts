@@ -1,8 +1,11 @@
 /**
- * The asset change log: one row per changed field, append-only (the table's triggers refuse UPDATE,
- * DELETE and TRUNCATE). Writers call `recordChanges` inside the transaction that made the change, so
- * a change and its record commit or vanish together.
+ * The asset change log, one case of the object change log (server/history/object-changes.ts): each
+ * statement that changes an asset is one object change whose before/after hold the fields it changed,
+ * and its field rows here (append-only: the table's triggers refuse UPDATE, DELETE and TRUNCATE) name
+ * that change. Writers call `recordChanges` inside the transaction that made the change, so a change
+ * and its records commit or vanish together.
  */
+import { changeOf, recordObjectChanges } from '../history/object-changes.js';
 import type { Queryable } from '../store/db.js';
 import type { Actor, FieldChange } from './asset-fields.js';
 
@@ -33,15 +36,30 @@ export async function recordChanges(q: Queryable, assetId: string, actor: Actor,
   await recordChangesOf(q, actor, rows.map((r) => ({ ...r, assetId })), reason);
 }
 
-/** Inserts the rows, of any number of assets, in one statement (an import writes tens of thousands). */
+/** Inserts the rows, of any number of assets, in two statements (an import writes tens of thousands). */
 export async function recordChangesOf(q: Queryable, actor: Actor, rows: readonly (ChangeRow & { assetId: string })[], reason: string | null = null): Promise<void> {
   if (!rows.length) return;
-  const payload = rows.map((r) => ({ s: r.assetId, c: r.componentId ?? null, a: r.action, f: r.field, o: r.old ?? null, n: r.new ?? null }));
+  const byAsset = new Map<string, (ChangeRow & { assetId: string })[]>();
+  for (const r of rows) byAsset.set(r.assetId, [...(byAsset.get(r.assetId) ?? []), r]);
+  const assetIds = [...byAsset.keys()];
+  const changeIds = await recordObjectChanges(q, actor, assetIds.map((id) => assetChange(id, byAsset.get(id)!)));
+  const changeOfAsset = new Map(assetIds.map((id, i) => [id, changeIds[i]]));
+  const payload = rows.map((r) => ({ k: changeOfAsset.get(r.assetId), s: r.assetId, c: r.componentId ?? null, a: r.action, f: r.field, o: r.old ?? null, n: r.new ?? null }));
   await q.query(
-    `INSERT INTO asset_changes (asset_id, component_id, action, field, old_value, new_value, actor_kind, actor_id, source, reason, request_id)
-     SELECT t.s, t.c, t.a, t.f, t.o, t.n, $2, $3, $4, $5, $6 FROM jsonb_to_recordset($1::jsonb) AS t(s uuid, c uuid, a text, f text, o jsonb, n jsonb)`,
+    `INSERT INTO asset_changes (change_id, asset_id, component_id, action, field, old_value, new_value, actor_kind, actor_id, source, reason, request_id)
+     SELECT t.k, t.s, t.c, t.a, t.f, t.o, t.n, $2, $3, $4, $5, $6 FROM jsonb_to_recordset($1::jsonb) AS t(k bigint, s uuid, c uuid, a text, f text, o jsonb, n jsonb)`,
     [JSON.stringify(payload), actor.kind, actor.id, actor.source, reason, actor.requestId ?? null],
   );
+}
+
+/**
+ * One statement's field rows as an object change: the asset's own create or delete is one, anything
+ * else (fields, a transition, a component added or removed) an update; before/after hold the fields.
+ */
+function assetChange(assetId: string, rows: readonly ChangeRow[]) {
+  const own = (action: ChangeAction) => rows.some((r) => r.action === action && !r.componentId);
+  const fields = (side: 'old' | 'new') => Object.fromEntries(rows.map((r) => [r.field, r[side] ?? null]));
+  return changeOf('asset', assetId, own('create') ? null : fields('old'), own('delete') ? null : fields('new'));
 }
 
 /** One asset's timeline, oldest first, paged by change id. Deleted assets keep theirs. */

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { staleEtag } from '../http/etag.js';
 import { keyset, type Page } from '../http/pagination.js';
+import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
 import type { Db, Queryable } from '../store/db.js';
 import { normalTags } from './asset-fields.js';
 import { checkRules, type HostRule } from './host-rules.js';
@@ -36,6 +37,25 @@ const HOST_SELECT = `SELECT h.id, h.hostname, h.tags, h.description, nullif(ag.o
 
 export const hostNotFound = () => new AppError('HOST_NOT_FOUND', 404, 'host not found');
 export const groupNotFound = () => new AppError('HOST_GROUP_NOT_FOUND', 404, 'host group not found');
+
+/** What a host's change rows hold: its own fields, not its agent's or asset's. */
+const hostSnapshot = (h: HostRecord) => ({ id: h.id, hostname: h.hostname, tags: h.tags, description: h.description });
+const groupSnapshot = (g: HostGroupRecord) => ({ id: g.id, name: g.name, description: g.description, rules: g.rules, host_ids: g.host_ids });
+
+/** How many distinct hosts of these ids exist (other modules check the hosts they are given). */
+export async function countHosts(q: Queryable, ids: readonly string[]): Promise<number> {
+  return (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM hosts WHERE id = ANY($1::uuid[])', [ids])).rows[0].n;
+}
+
+export async function hostGroupExists(q: Queryable, id: string): Promise<boolean> {
+  return (await q.query('SELECT 1 FROM host_groups WHERE id = $1', [id])).rows.length > 0;
+}
+
+/** The host an enrolling agent brings, in the enrollment's transaction. */
+export async function addAgentHost(q: Queryable, id: string, hostname: string, actor: ChangeActor): Promise<void> {
+  await q.query('INSERT INTO hosts (id, hostname) VALUES ($1, $2)', [id, hostname]);
+  await recordObjectChanges(q, actor, [changeOf('host', id, null, { id, hostname, tags: [], description: '' })]);
+}
 
 export interface HostFilters {
   tag?: string[];
@@ -77,21 +97,52 @@ export class HostDirectory {
     return rows[0];
   }
 
-  /** A host added by hand (a machine without an agent, e.g. a switch monitored over SNMP). */
-  async create(input: { hostname: string; tags?: string[]; description?: string }): Promise<HostRecord> {
-    const id = randomUUID();
-    await this.db.query('INSERT INTO hosts (id, hostname, tags, description) VALUES ($1, $2, $3::text[], $4)', [id, input.hostname, normalTags(input.tags ?? []), input.description ?? '']);
-    return this.get(id);
+  async exists(id: string): Promise<boolean> {
+    return (await this.db.query('SELECT 1 FROM hosts WHERE id = $1', [id])).rows.length > 0;
   }
 
-  async update(id: string, expected: number, patch: { hostname?: string; tags?: string[]; description?: string }): Promise<HostRecord> {
-    const { rowCount } = await this.db.query(
-      `UPDATE hosts SET hostname = coalesce($3, hostname), tags = coalesce($4::text[], tags), description = coalesce($5, description),
-         updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2`,
-      [id, expected, patch.hostname ?? null, patch.tags ? normalTags(patch.tags) : null, patch.description ?? null],
+  /** Hostname to id, for these hostnames; where two hosts share one, the older. */
+  async idsByHostname(hostnames: string[]): Promise<Map<string, string>> {
+    const { rows } = await this.db.query<{ id: string; hostname: string }>(
+      'SELECT DISTINCT ON (hostname) id::text AS id, hostname FROM hosts WHERE hostname = ANY($1) ORDER BY hostname, created_at',
+      [hostnames],
     );
-    if (!rowCount) throw staleEtag((await this.get(id)).version);
-    return this.get(id);
+    return new Map(rows.map((h) => [h.hostname, h.id]));
+  }
+
+  /** Id to hostname, for the hosts of these ids that exist. */
+  async hostnames(ids: string[]): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const { rows } = await this.db.query<{ id: string; hostname: string }>('SELECT id, hostname FROM hosts WHERE id = ANY($1)', [ids]);
+    return new Map(rows.map((h) => [h.id, h.hostname]));
+  }
+
+  /** A host added by hand (a machine without an agent, e.g. a switch monitored over SNMP). */
+  async create(input: { hostname: string; tags?: string[]; description?: string }, actor: ChangeActor): Promise<HostRecord> {
+    const id = randomUUID();
+    return this.db.tx(async (q) => {
+      await q.query('INSERT INTO hosts (id, hostname, tags, description) VALUES ($1, $2, $3::text[], $4)', [id, input.hostname, normalTags(input.tags ?? []), input.description ?? '']);
+      const h = await this.get(id, q);
+      await recordObjectChanges(q, actor, [changeOf('host', id, null, hostSnapshot(h))]);
+      return h;
+    });
+  }
+
+  async update(id: string, expected: number, patch: { hostname?: string; tags?: string[]; description?: string }, actor: ChangeActor): Promise<HostRecord> {
+    return this.db.tx(async (q) => {
+      // Locked first, so `before` is the version the update replaces.
+      await q.query('SELECT 1 FROM hosts WHERE id = $1 FOR UPDATE', [id]);
+      const before = await this.get(id, q);
+      const { rowCount } = await q.query(
+        `UPDATE hosts SET hostname = coalesce($3, hostname), tags = coalesce($4::text[], tags), description = coalesce($5, description),
+           updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2`,
+        [id, expected, patch.hostname ?? null, patch.tags ? normalTags(patch.tags) : null, patch.description ?? null],
+      );
+      if (!rowCount) throw staleEtag(before.version);
+      const h = await this.get(id, q);
+      await recordObjectChanges(q, actor, [changeOf('host', id, hostSnapshot(before), hostSnapshot(h))]);
+      return h;
+    });
   }
 }
 
@@ -124,7 +175,7 @@ export class HostGroups {
     return rows[0];
   }
 
-  async create(input: { name: string; description?: string; rules?: HostRule[]; host_ids?: string[] }): Promise<HostGroupRecord> {
+  async create(input: { name: string; description?: string; rules?: HostRule[]; host_ids?: string[] }, actor: ChangeActor): Promise<HostGroupRecord> {
     const rules = checkRules(input.rules ?? []);
     return this.db.tx(async (q) => {
       const id = randomUUID();
@@ -134,14 +185,18 @@ export class HostGroups {
       );
       if (!rows[0]) throw new AppError('HOST_GROUP_EXISTS', 409, `a host group named "${input.name}" exists already`, { field: 'body.name' });
       await this.setMembers(q, id, input.host_ids ?? []);
-      return this.get(id, q);
+      const g = await this.get(id, q);
+      await recordObjectChanges(q, actor, [changeOf('host_group', id, null, groupSnapshot(g))]);
+      return g;
     });
   }
 
   /** host_ids, when given, replaces the static members. */
-  async update(id: string, expected: number, patch: { name?: string; description?: string; rules?: HostRule[]; host_ids?: string[] }): Promise<HostGroupRecord> {
+  async update(id: string, expected: number, patch: { name?: string; description?: string; rules?: HostRule[]; host_ids?: string[] }, actor: ChangeActor): Promise<HostGroupRecord> {
     const rules = patch.rules ? checkRules(patch.rules) : null;
     return this.db.tx(async (q) => {
+      await q.query('SELECT 1 FROM host_groups WHERE id = $1 FOR UPDATE', [id]);
+      const before = await this.get(id, q);
       const { rowCount } = await q.query(
         `UPDATE host_groups SET name = coalesce($3, name), description = coalesce($4, description), rules = coalesce($5::jsonb, rules),
            updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2`,
@@ -150,17 +205,21 @@ export class HostGroups {
         if (err?.code === '23505') throw new AppError('HOST_GROUP_EXISTS', 409, `a host group named "${patch.name}" exists already`, { field: 'body.name' });
         throw err;
       });
-      if (!rowCount) throw staleEtag((await this.get(id, q)).version);
+      if (!rowCount) throw staleEtag(before.version);
       if (patch.host_ids) await this.setMembers(q, id, patch.host_ids);
-      return this.get(id, q);
+      const g = await this.get(id, q);
+      await recordObjectChanges(q, actor, [changeOf('host_group', id, groupSnapshot(before), groupSnapshot(g))]);
+      return g;
     });
   }
 
-  async delete(id: string, expected: number): Promise<HostGroupRecord> {
+  async delete(id: string, expected: number, actor: ChangeActor): Promise<HostGroupRecord> {
     return this.db.tx(async (q) => {
+      await q.query('SELECT 1 FROM host_groups WHERE id = $1 FOR UPDATE', [id]);
       const g = await this.get(id, q);
       if (g.version !== expected) throw staleEtag(g.version);
       await q.query('DELETE FROM host_groups WHERE id = $1', [id]);
+      await recordObjectChanges(q, actor, [changeOf('host_group', id, groupSnapshot(g), null)]);
       return g;
     });
   }

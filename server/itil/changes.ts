@@ -10,7 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import { isRequester, type Actor } from '../auth/person.js';
 import { AppError, notFound } from '../errors.js';
+import { countAssets } from '../cmdb/assets.js';
+import { countHosts } from '../cmdb/hosts.js';
 import type { Db, Queryable } from '../store/db.js';
+import { changeRequiredBy } from '../tasks/approval-policies.js';
 
 export const CHANGE_KINDS = ['task', 'template', 'asset', 'release', 'agent_upgrade', 'other'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
@@ -59,12 +62,6 @@ export interface ChangeLink {
 
 export const changeNotFound = () => notFound('change request', 'CHANGE_NOT_FOUND');
 
-/** Policies that ask for an approved change for every edit of this kind (the host-scoped kinds are the task service's: matchingPolicies). */
-export async function changeRequiredBy(db: Queryable, kind: 'template' | 'asset'): Promise<string[]> {
-  const { rows } = await db.query<{ name: string }>(`SELECT name FROM task_approval_policies WHERE $1 = ANY(require_change) ORDER BY name`, [kind]);
-  return rows.map((r) => r.name);
-}
-
 export class ChangeRequests {
   constructor(private readonly db: Db) {}
 
@@ -78,12 +75,10 @@ export class ChangeRequests {
     if (c.window_end <= c.window_start) throw new AppError('VALIDATION_FAILED', 400, 'body.window_end must be after body.window_start', { field: 'body.window_end' });
     return this.db.tx(async (q) => {
       if (c.host_ids.length) {
-        const known = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM hosts WHERE id = ANY($1::uuid[])', [c.host_ids]);
-        if (Number(known.rows[0].n) !== new Set(c.host_ids).size) throw new AppError('HOST_NOT_FOUND', 400, 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
+        if ((await countHosts(q, c.host_ids)) !== new Set(c.host_ids).size) throw new AppError('HOST_NOT_FOUND', 400, 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
       }
       if (c.asset_ids.length) {
-        const known = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM assets WHERE id = ANY($1::uuid[])', [c.asset_ids]);
-        if (Number(known.rows[0].n) !== new Set(c.asset_ids).size) throw new AppError('ASSET_NOT_FOUND', 400, 'body.asset_ids names an asset that does not exist', { field: 'body.asset_ids' });
+        if ((await countAssets(q, c.asset_ids)) !== new Set(c.asset_ids).size) throw new AppError('ASSET_NOT_FOUND', 400, 'body.asset_ids names an asset that does not exist', { field: 'body.asset_ids' });
       }
       return (await q.query<ChangeRequest>(
         `INSERT INTO itil_changes (id, title, kinds, reason, risk, window_start, window_end, host_ids, asset_ids, approvals_required, requested_by, requester)

@@ -11,7 +11,7 @@ import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MaintenanceStore } from '../monitor/maintenance.js';
 import type { Notifier } from '../monitor/notifier.js';
-import { incidentNotFound, type IncidentRecord, type ProblemRecord } from '../monitor/problem-store.js';
+import { addTimeline, incidentNotFound, setIncidentAssignee, setIncidentPriority, type IncidentRecord, type ProblemRecord } from '../monitor/problem-store.js';
 import type { Db, Queryable } from '../store/db.js';
 import { againstTarget, classify, DEFAULT_SETTINGS, priorityOf, raised, type ItilSettings, type Level, type Priority } from './priority.js';
 
@@ -36,12 +36,6 @@ export interface EscalationRule {
 }
 
 export const escalationRuleNotFound = () => notFound('escalation rule', 'ESCALATION_RULE_NOT_FOUND');
-
-/** Adds one entry to an incident's timeline and counts it as a change of the incident (its ETag). */
-export async function addTimeline(q: Queryable, incidentId: string, kind: string, actor: string, comment: string): Promise<void> {
-  await q.query('INSERT INTO monitor_incident_events (incident_id, kind, actor, comment) VALUES ($1, $2, $3, $4)', [incidentId, kind, actor, comment]);
-  await q.query('UPDATE monitor_incidents SET updated_at = now(), version = version + 1 WHERE id = $1', [incidentId]);
-}
 
 export class IncidentManagement {
   private cached: { doc: ItilSettings; version: number } | undefined;
@@ -86,7 +80,7 @@ export class IncidentManagement {
       if (!i || i.priority_manual) return;
       const c = classify(doc, i.severity);
       if (c.priority === i.priority && c.impact === i.impact && c.urgency === i.urgency) return;
-      await q.query('UPDATE monitor_incidents SET impact = $2, urgency = $3, priority = $4 WHERE id = $1', [i.id, c.impact, c.urgency, c.priority]);
+      await setIncidentPriority(q, i.id, { ...c, manual: false });
       await addTimeline(q, i.id, 'priority', 'system', `${c.priority} (impact ${c.impact}, urgency ${c.urgency}) from severity ${i.severity}`);
     });
   }
@@ -100,7 +94,7 @@ export class IncidentManagement {
       const impact = set.impact ?? i.impact ?? classify(doc, i.severity).impact;
       const urgency = set.urgency ?? i.urgency ?? classify(doc, i.severity).urgency;
       const priority = set.priority ?? priorityOf(doc, impact, urgency);
-      await q.query('UPDATE monitor_incidents SET impact = $2, urgency = $3, priority = $4, priority_manual = true WHERE id = $1', [id, impact, urgency, priority]);
+      await setIncidentPriority(q, id, { impact, urgency, priority, manual: true });
       await addTimeline(q, id, 'priority', actor, `${i.priority ?? 'none'} -> ${priority} (impact ${impact}, urgency ${urgency})${comment ? `: ${comment}` : ''}`);
       return this.get(id, q);
     });
@@ -114,8 +108,7 @@ export class IncidentManagement {
         if (!u.rows[0]) throw new AppError('ASSIGNEE_NOT_FOUND', 400, 'no active user has this id', { field: 'body.user_id' });
         name = `user:${u.rows[0].username}`;
       }
-      const r = await q.query('UPDATE monitor_incidents SET assignee_id = $2 WHERE id = $1', [id, userId]);
-      if (!r.rowCount) throw incidentNotFound();
+      if (!(await setIncidentAssignee(q, id, userId))) throw incidentNotFound();
       await addTimeline(q, id, 'assigned', actor, `assigned to ${name}`);
       return this.get(id, q);
     });
@@ -207,7 +200,7 @@ export class IncidentManagement {
         const what = d.rule_kind === 'acknowledge' ? 'acknowledged' : 'resolved';
         const priority = d.raise_priority ? raised(d.priority!) : d.priority!;
         if (priority !== d.priority) {
-          await q.query('UPDATE monitor_incidents SET priority = $2, priority_manual = true WHERE id = $1', [d.id, priority]);
+          await setIncidentPriority(q, d.id, { priority, manual: true });
           await addTimeline(q, d.id, 'priority', 'system', `${d.priority} -> ${priority}: not ${what} within ${d.after_s} s`);
         }
         const sent = await this.notifier.enqueueTo(d.channel_id, 'escalation', {

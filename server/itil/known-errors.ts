@@ -9,7 +9,8 @@ import { groupsOfHost } from '../cmdb/targets.js';
 import { AppError, notFound } from '../errors.js';
 import { incidentNotFound, type ProblemRecord } from '../monitor/problem-store.js';
 import type { Db, Queryable } from '../store/db.js';
-import { addTimeline } from './incident-management.js';
+import { hostGroupExists } from '../cmdb/hosts.js';
+import { addTimeline } from '../monitor/problem-store.js';
 
 export const KNOWN_ERROR_STATES = ['investigating', 'known_error', 'resolved'] as const;
 export type KnownErrorStatus = (typeof KNOWN_ERROR_STATES)[number];
@@ -159,7 +160,7 @@ export class KnownErrors {
 
   private async checkGroup(q: Queryable, groupId: string | null | undefined): Promise<void> {
     if (!groupId) return;
-    if (!(await q.query('SELECT 1 FROM host_groups WHERE id = $1', [groupId])).rows.length) {
+    if (!(await hostGroupExists(q, groupId))) {
       throw new AppError('HOST_GROUP_NOT_FOUND', 400, 'no host group has this id', { field: 'body.match_host_group_id' });
     }
   }

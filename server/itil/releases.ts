@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../auth/person.js';
+import { countHosts } from '../cmdb/hosts.js';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SEVERITIES, severityRank, type Severity } from '../monitor/trigger-evaluate.js';
@@ -135,8 +136,7 @@ export class Releases {
   /** Starts deploying a release to these hosts (in this order), batch_size hosts a wave, under an approved change when given. */
   async deploy(releaseId: string, hostIds: string[], batchSize: number, actor: Actor, changeId?: string): Promise<Rollout> {
     const release = await this.get(releaseId);
-    const known = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM hosts WHERE id = ANY($1::uuid[])', [hostIds]);
-    if (Number(known.rows[0].n) !== new Set(hostIds).size || new Set(hostIds).size !== hostIds.length) {
+    if ((await countHosts(this.db, hostIds)) !== new Set(hostIds).size || new Set(hostIds).size !== hostIds.length) {
       throw new AppError('HOST_NOT_FOUND', 400, 'body.host_ids names a host that does not exist (or one twice)', { field: 'body.host_ids' });
     }
     await this.admit(changeId, hostIds);

@@ -5,6 +5,7 @@
  * that overlap the time it was down.
  */
 import { randomUUID } from 'node:crypto';
+import { countHosts } from '../cmdb/hosts.js';
 import { AppError, notFound } from '../errors.js';
 import type { Db, Queryable } from '../store/db.js';
 import type { MetricStore } from '../store/metric-store.js';
@@ -168,8 +169,7 @@ async function checkFields(q: Queryable, f: ServiceFields, id?: string): Promise
   if (members > MAX_MEMBERS) {
     throw new AppError('VALIDATION_FAILED', 400, `${members} checks (hosts x check keys); a service has at most ${MAX_MEMBERS}`, { field: 'body.check_keys' });
   }
-  const known = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM hosts WHERE id = ANY($1::uuid[])', [f.host_ids]);
-  if (Number(known.rows[0].n) !== new Set(f.host_ids).size) throw new AppError('HOST_NOT_FOUND', 400, 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
+  if ((await countHosts(q, f.host_ids)) !== new Set(f.host_ids).size) throw new AppError('HOST_NOT_FOUND', 400, 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
   const taken = await q.query('SELECT 1 FROM itil_services WHERE name = $1 AND id IS DISTINCT FROM $2', [f.name, id ?? null]);
   if (taken.rowCount) throw new AppError('SERVICE_EXISTS', 409, `a service named "${f.name}" exists already`);
 }

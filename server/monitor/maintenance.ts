@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { notFound } from '../errors.js';
 import { keyset, type Page } from '../http/pagination.js';
+import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
 import type { Db } from '../store/db.js';
 import type { GroupsOfHost } from './template-store.js';
 
@@ -35,17 +36,23 @@ export class MaintenanceStore {
     return (await this.db.query<MaintenanceRecord>(`SELECT * FROM monitor_maintenance WHERE ${current ? 'ends_at > now()' : 'true'} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
   }
 
-  async create(w: { name: string; hostId?: string; hostGroupId?: string; startsAt: Date; endsAt: Date }, createdBy: string): Promise<MaintenanceRecord> {
-    const r = await this.db.query<MaintenanceRecord>(
-      'INSERT INTO monitor_maintenance (id, name, host_id, host_group_id, starts_at, ends_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
-      [randomUUID(), w.name, w.hostId ?? null, w.hostGroupId ?? null, w.startsAt, w.endsAt, createdBy],
-    );
-    return r.rows[0];
+  async create(w: { name: string; hostId?: string; hostGroupId?: string; startsAt: Date; endsAt: Date }, createdBy: string, actor: ChangeActor): Promise<MaintenanceRecord> {
+    return this.db.tx(async (q) => {
+      const r = await q.query<MaintenanceRecord>(
+        'INSERT INTO monitor_maintenance (id, name, host_id, host_group_id, starts_at, ends_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
+        [randomUUID(), w.name, w.hostId ?? null, w.hostGroupId ?? null, w.startsAt, w.endsAt, createdBy],
+      );
+      await recordObjectChanges(q, actor, [changeOf('maintenance_window', r.rows[0].id, null, r.rows[0])]);
+      return r.rows[0];
+    });
   }
 
-  async remove(id: string): Promise<MaintenanceRecord> {
-    const r = await this.db.query<MaintenanceRecord>('DELETE FROM monitor_maintenance WHERE id = $1 RETURNING *', [id]);
-    if (!r.rows[0]) throw notFound('maintenance window', 'MAINTENANCE_NOT_FOUND');
-    return r.rows[0];
+  async remove(id: string, actor: ChangeActor): Promise<MaintenanceRecord> {
+    return this.db.tx(async (q) => {
+      const r = await q.query<MaintenanceRecord>('DELETE FROM monitor_maintenance WHERE id = $1 RETURNING *', [id]);
+      if (!r.rows[0]) throw notFound('maintenance window', 'MAINTENANCE_NOT_FOUND');
+      await recordObjectChanges(q, actor, [changeOf('maintenance_window', id, r.rows[0], null)]);
+      return r.rows[0];
+    });
   }
 }

@@ -15,6 +15,7 @@ import nodemailer from 'nodemailer';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import { keyset, type Page } from '../http/pagination.js';
+import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
 import type { Db, Queryable } from '../store/db.js';
 import { describeDeliveryFailure, describeHttpStatus } from './delivery-failure.js';
 import { pinnedLookup, type EgressPolicy } from './egress-policy.js';
@@ -32,6 +33,9 @@ export interface ChannelRecord {
   created_by: string;
   version: number;
 }
+
+/** A channel as its change rows hold it: the secret (signing key or SMTP password) is never written there. */
+const channelSnapshot = ({ secret: _, ...c }: ChannelRecord) => c;
 
 export interface DeliveryRecord {
   id: number;
@@ -277,38 +281,44 @@ export class Notifier {
     }
   }
 
-  async createChannel(c: { name: string; kind: 'webhook' | 'email'; settings: Record<string, unknown>; secret: string; minSeverity: Severity; enabled: boolean }, createdBy: string): Promise<ChannelRecord> {
+  async createChannel(c: { name: string; kind: 'webhook' | 'email'; settings: Record<string, unknown>; secret: string; minSeverity: Severity; enabled: boolean }, createdBy: string, actor: ChangeActor): Promise<ChannelRecord> {
     this.checkTarget(c.settings);
-    try {
-      const r = await this.db.query<ChannelRecord>(
+    return this.db.tx(async (q) => {
+      const r = await q.query<ChannelRecord>(
         `INSERT INTO monitor_channels (id, name, kind, settings, secret, min_severity, enabled, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
         [randomUUID(), c.name, c.kind, JSON.stringify(c.settings), c.secret, c.minSeverity, c.enabled, createdBy],
-      );
+      ).catch((err) => {
+        if (err?.code === '23505') throw new AppError('CHANNEL_NAME_TAKEN', 409, `a channel named ${c.name} exists`, { field: 'body.name' });
+        throw err;
+      });
+      await recordObjectChanges(q, actor, [changeOf('notification_channel', r.rows[0].id, null, channelSnapshot(r.rows[0]))]);
       return r.rows[0];
-    } catch (err: any) {
-      if (err?.code === '23505') throw new AppError('CHANNEL_NAME_TAKEN', 409, `a channel named ${c.name} exists`, { field: 'body.name' });
-      throw err;
-    }
+    });
   }
 
-  async updateChannel(id: string, version: number, c: { enabled?: boolean; minSeverity?: Severity; settings?: Record<string, unknown>; secret?: string }): Promise<ChannelRecord> {
+  async updateChannel(id: string, version: number, c: { enabled?: boolean; minSeverity?: Severity; settings?: Record<string, unknown>; secret?: string }, actor: ChangeActor): Promise<ChannelRecord> {
     if (c.settings) this.checkTarget(c.settings);
-    const r = await this.db.query<ChannelRecord>(
-      `UPDATE monitor_channels SET enabled = COALESCE($3, enabled), min_severity = COALESCE($4, min_severity),
-         settings = COALESCE($5, settings), secret = COALESCE($6, secret), version = version + 1
-       WHERE id = $1 AND version = $2 RETURNING *`,
-      [id, version, c.enabled ?? null, c.minSeverity ?? null, c.settings ? JSON.stringify(c.settings) : null, c.secret ?? null],
-    );
-    if (!r.rows[0]) {
-      await this.getChannel(id);
-      throw new AppError('PRECONDITION_FAILED', 412, 'the channel changed since you read it');
-    }
-    return r.rows[0];
+    return this.db.tx(async (q) => {
+      const before = (await q.query<ChannelRecord>('SELECT * FROM monitor_channels WHERE id = $1 FOR UPDATE', [id])).rows[0];
+      if (!before) throw channelNotFound();
+      const r = await q.query<ChannelRecord>(
+        `UPDATE monitor_channels SET enabled = COALESCE($3, enabled), min_severity = COALESCE($4, min_severity),
+           settings = COALESCE($5, settings), secret = COALESCE($6, secret), version = version + 1
+         WHERE id = $1 AND version = $2 RETURNING *`,
+        [id, version, c.enabled ?? null, c.minSeverity ?? null, c.settings ? JSON.stringify(c.settings) : null, c.secret ?? null],
+      );
+      if (!r.rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the channel changed since you read it');
+      await recordObjectChanges(q, actor, [changeOf('notification_channel', id, channelSnapshot(before), channelSnapshot(r.rows[0]))]);
+      return r.rows[0];
+    });
   }
 
-  async deleteChannel(id: string): Promise<void> {
-    const r = await this.db.query('DELETE FROM monitor_channels WHERE id = $1', [id]);
-    if (!r.rowCount) throw channelNotFound();
+  async deleteChannel(id: string, actor: ChangeActor): Promise<void> {
+    await this.db.tx(async (q) => {
+      const r = await q.query<ChannelRecord>('DELETE FROM monitor_channels WHERE id = $1 RETURNING *', [id]);
+      if (!r.rows[0]) throw channelNotFound();
+      await recordObjectChanges(q, actor, [changeOf('notification_channel', id, channelSnapshot(r.rows[0]), null)]);
+    });
   }
 
   /** One page of the delivery log (keyset on `page`, one row more than its limit). */

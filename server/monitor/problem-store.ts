@@ -77,6 +77,29 @@ const INCIDENT = `monitor_incidents.*, ${hostName('monitor_incidents')}`;
 export const problemNotFound = () => notFound('problem', 'PROBLEM_NOT_FOUND');
 export const incidentNotFound = () => notFound('incident', 'INCIDENT_NOT_FOUND');
 
+/**
+ * Incident management (server/itil) keeps its priority, impact, urgency and assignee on the incident
+ * and notes each step on its timeline; it writes them through these, the incident tables' owner.
+ */
+export async function addTimeline(q: Queryable, incidentId: string, kind: string, actor: string, comment: string): Promise<void> {
+  await q.query('INSERT INTO monitor_incident_events (incident_id, kind, actor, comment) VALUES ($1, $2, $3, $4)', [incidentId, kind, actor, comment]);
+  // A timeline entry counts as a change of the incident (its ETag).
+  await q.query('UPDATE monitor_incidents SET updated_at = now(), version = version + 1 WHERE id = $1', [incidentId]);
+}
+
+/** `manual`: a person (or an escalation) set it, so the severity no longer decides it. Impact and urgency stay when not given. */
+export async function setIncidentPriority(q: Queryable, id: string, p: { impact?: string; urgency?: string; priority: string; manual: boolean }): Promise<void> {
+  await q.query(
+    'UPDATE monitor_incidents SET impact = coalesce($2, impact), urgency = coalesce($3, urgency), priority = $4, priority_manual = priority_manual OR $5 WHERE id = $1',
+    [id, p.impact ?? null, p.urgency ?? null, p.priority, p.manual],
+  );
+}
+
+/** False when there is no such incident. */
+export async function setIncidentAssignee(q: Queryable, id: string, userId: string | null): Promise<boolean> {
+  return (await q.query('UPDATE monitor_incidents SET assignee_id = $2 WHERE id = $1', [id, userId])).rowCount > 0;
+}
+
 export class ProblemStore {
   constructor(private readonly db: Db) {}
 

@@ -10,7 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { isRequester, type Actor } from '../auth/person.js';
 import { AppError, notFound } from '../errors.js';
+import type { ChangeActor } from '../history/object-changes.js';
 import type { Db } from '../store/db.js';
+import { listPolicies } from '../tasks/approval-policies.js';
 import { checkTemplateContent, type TemplateItem } from './template-model.js';
 import type { TemplateInput, TemplateRecord, TemplateStore } from './template-store.js';
 
@@ -49,7 +51,7 @@ export class TemplateChanges {
   /** The policies asking for approval of this change's plugin items; none when it adds none. */
   async policiesFor(before: TemplateItem[], after: TemplateItem[]): Promise<{ id: string; name: string }[]> {
     if (!newPluginItems(before, after).length) return [];
-    return (await this.db.query<{ id: string; name: string }>('SELECT id, name FROM task_approval_policies WHERE template_plugin_items ORDER BY created_at, id')).rows;
+    return (await listPolicies(this.db)).filter((p) => p.template_plugin_items).map((p) => ({ id: p.id, name: p.name }));
   }
 
   /** Refuses a direct change that change control holds (the API's POST/PUT of a template). */
@@ -65,7 +67,7 @@ export class TemplateChanges {
    * directly). Under an approved change request (`underChange`, admitted by the caller) it is applied
    * at once and recorded as approved by that change.
    */
-  async request(input: { template_id?: string; version?: number; content: TemplateInput; reason: string; risk: ChangeRisk }, by: Actor, underChange?: string): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
+  async request(input: { template_id?: string; version?: number; content: TemplateInput; reason: string; risk: ChangeRisk }, by: Actor, changedBy: ChangeActor, underChange?: string): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
     let before: TemplateRecord | undefined;
     if (input.template_id) {
       before = await this.templates.get(input.template_id);
@@ -76,7 +78,7 @@ export class TemplateChanges {
     const policies = await this.policiesFor(before?.items ?? [], input.content.items);
     if (!policies.length) throw new AppError('CHANGE_NOT_HELD', 400, 'no change control holds this change (it adds or changes no plugin item, or no policy asks): apply it with POST/PUT /api/v1/templates');
     // Applied first: a change that cannot be applied is not recorded as approved.
-    const template = underChange ? await this.apply(before?.id ?? null, before?.version ?? null, input.content, by.name) : undefined;
+    const template = underChange ? await this.apply(before?.id ?? null, before?.version ?? null, input.content, by.name, changedBy) : undefined;
     const { rows } = await this.db.query<TemplateChange>(
       `INSERT INTO monitor_template_changes (id, template_id, base_version, content, requested_by, requester, reason, risk, policy_ids, state, decided_by, decided_at, change_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $11::text IS NULL THEN NULL ELSE now() END, $12) RETURNING *`,
@@ -86,8 +88,8 @@ export class TemplateChanges {
     return { change: rows[0], template };
   }
 
-  private apply(templateId: string | null, baseVersion: number | null, content: TemplateInput, requestedBy: string): Promise<TemplateRecord> {
-    return templateId ? this.templates.update(templateId, baseVersion!, content) : this.templates.create(content, requestedBy);
+  private apply(templateId: string | null, baseVersion: number | null, content: TemplateInput, requestedBy: string, changedBy: ChangeActor): Promise<TemplateRecord> {
+    return templateId ? this.templates.update(templateId, baseVersion!, content, changedBy) : this.templates.create(content, requestedBy, changedBy);
   }
 
   async get(id: string): Promise<TemplateChange> {
@@ -105,7 +107,8 @@ export class TemplateChanges {
    * A second operator's decision. Approval applies the content as requested, to the version it was
    * requested against (a template changed meanwhile is 412 and the change stays pending, to be rejected).
    */
-  async decide(id: string, approve: boolean, by: Actor, note: string | null): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
+  /** `changedBy`: whom the template's change rows name (the approver, in the approving request). */
+  async decide(id: string, approve: boolean, by: Actor, note: string | null, changedBy: ChangeActor): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
     const change = await this.get(id);
     if (change.state !== 'pending') throw new AppError('CHANGE_NOT_PENDING', 409, `the change is ${change.state} already`);
     if (isRequester({ name: change.requested_by, person: change.requester }, by)) {
@@ -117,7 +120,7 @@ export class TemplateChanges {
     let template: TemplateRecord | undefined;
     if (approve) {
       try {
-        template = await this.apply(change.template_id, change.base_version, change.content, change.requested_by);
+        template = await this.apply(change.template_id, change.base_version, change.content, change.requested_by, changedBy);
       } catch (err) {
         await this.db.query("UPDATE monitor_template_changes SET state = 'pending', decided_by = NULL, decided_at = NULL, decision_note = NULL WHERE id = $1", [id]);
         throw err;

@@ -1,8 +1,10 @@
 /** Templates, their includes and their links to hosts and host groups, in Postgres. */
 import { randomUUID } from 'node:crypto';
+import { countHosts } from '../cmdb/hosts.js';
 import { AppError, notFound } from '../errors.js';
 import { keyset, type Page } from '../http/pagination.js';
 import { LookupBatcher } from '../store/lookup-batcher.js';
+import { changeOf, partChanges, recordObjectChanges, type ChangeActor, type ObjectChange } from '../history/object-changes.js';
 import type { Db, Queryable } from '../store/db.js';
 import { checkTemplateContent, includeCycle, type TemplateItem, type TemplateRow, type TemplateTrigger } from './template-model.js';
 
@@ -35,6 +37,21 @@ const SELECT = `SELECT t.*,
   FROM monitor_templates t`;
 
 export const templateNotFound = () => notFound('template', 'TEMPLATE_NOT_FOUND');
+
+/**
+ * A template's change rows: its own fields and links in one, each item and trigger in its own
+ * (object id `<template id>:<key>`, as trigger refs name them). An own row only when those changed.
+ */
+export function templateChanges(id: string, before: TemplateRecord | null, after: TemplateRecord | null): ObjectChange[] {
+  const own = (t: TemplateRecord | null) => t && { id: t.id, name: t.name, description: t.description, includes: t.includes, host_ids: t.host_ids, host_group_ids: t.host_group_ids };
+  const partId = (key: string) => `${id}:${key}`;
+  const changes = JSON.stringify(own(before)) === JSON.stringify(own(after)) ? [] : [changeOf('template', id, own(before), own(after))];
+  return [
+    ...changes,
+    ...partChanges('template_item', partId, before?.items ?? [], after?.items ?? []),
+    ...partChanges('trigger', partId, before?.triggers ?? [], after?.triggers ?? []),
+  ];
+}
 
 type TemplateWithIncludes = TemplateRow & { includes: string[] };
 
@@ -103,13 +120,14 @@ export class TemplateStore {
     return (await this.db.query<TemplateRecord>(`${SELECT} WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
   }
 
-  async get(id: string, q: Queryable = this.db): Promise<TemplateRecord> {
-    const r = await q.query<TemplateRecord>(`${SELECT} WHERE t.id = $1`, [id]);
+  /** `lock`: held until the caller's transaction ends (a change reads what it replaces). */
+  async get(id: string, q: Queryable = this.db, lock = false): Promise<TemplateRecord> {
+    const r = await q.query<TemplateRecord>(`${SELECT} WHERE t.id = $1${lock ? ' FOR UPDATE OF t' : ''}`, [id]);
     if (!r.rows[0]) throw templateNotFound();
     return r.rows[0];
   }
 
-  async create(input: TemplateInput, createdBy: string): Promise<TemplateRecord> {
+  async create(input: TemplateInput, createdBy: string, actor: ChangeActor): Promise<TemplateRecord> {
     checkTemplateContent(input.items, input.triggers);
     const id = randomUUID();
     return this.db.tx(async (q) => {
@@ -121,13 +139,16 @@ export class TemplateStore {
         if (!r.rowCount) throw new AppError('TEMPLATE_NAME_TAKEN', 409, `a template named ${input.name} exists`, { field: 'body.name' });
       });
       await this.setIncludes(q, id, input.includes ?? []);
-      return this.get(id, q);
+      const t = await this.get(id, q);
+      await recordObjectChanges(q, actor, templateChanges(id, null, t));
+      return t;
     });
   }
 
-  async update(id: string, version: number, input: TemplateInput): Promise<TemplateRecord> {
+  async update(id: string, version: number, input: TemplateInput, actor: ChangeActor): Promise<TemplateRecord> {
     checkTemplateContent(input.items, input.triggers);
     return this.db.tx(async (q) => {
+      const before = await this.get(id, q, true);
       const r = await q.query(
         `UPDATE monitor_templates SET name = $3, description = $4, items = $5, triggers = $6, updated_at = now(), version = version + 1
          WHERE id = $1 AND version = $2`,
@@ -136,25 +157,27 @@ export class TemplateStore {
         if (err?.code === '23505') throw new AppError('TEMPLATE_NAME_TAKEN', 409, `a template named ${input.name} exists`, { field: 'body.name' });
         throw err;
       });
-      if (!r.rowCount) {
-        await this.get(id, q);
-        throw new AppError('PRECONDITION_FAILED', 412, 'the template changed since you read it');
-      }
+      if (!r.rowCount) throw new AppError('PRECONDITION_FAILED', 412, 'the template changed since you read it');
       await q.query('DELETE FROM monitor_template_includes WHERE template_id = $1', [id]);
       await this.setIncludes(q, id, input.includes ?? []);
-      return this.get(id, q);
+      const after = await this.get(id, q);
+      await recordObjectChanges(q, actor, templateChanges(id, before, after));
+      return after;
     });
   }
 
-  async remove(id: string): Promise<void> {
-    await this.get(id);
-    try {
-      await this.db.query('DELETE FROM monitor_templates WHERE id = $1', [id]);
-    } catch (err: any) {
-      // 23001 restrict_violation (ON DELETE RESTRICT), 23503 foreign_key_violation
-      if (err?.code === '23001' || err?.code === '23503') throw new AppError('TEMPLATE_INCLUDED', 409, 'another template includes this one; remove the include first');
-      throw err;
-    }
+  async remove(id: string, actor: ChangeActor): Promise<void> {
+    await this.db.tx(async (q) => {
+      const before = await this.get(id, q, true);
+      try {
+        await q.query('DELETE FROM monitor_templates WHERE id = $1', [id]);
+      } catch (err: any) {
+        // 23001 restrict_violation (ON DELETE RESTRICT), 23503 foreign_key_violation
+        if (err?.code === '23001' || err?.code === '23503') throw new AppError('TEMPLATE_INCLUDED', 409, 'another template includes this one; remove the include first');
+        throw err;
+      }
+      await recordObjectChanges(q, actor, templateChanges(id, before, null));
+    });
   }
 
   private async setIncludes(q: Queryable, id: string, includes: string[]): Promise<void> {
@@ -170,26 +193,42 @@ export class TemplateStore {
     for (const inc of includes) await q.query('INSERT INTO monitor_template_includes (template_id, included_id) VALUES ($1, $2)', [id, inc]);
   }
 
-  async linkHost(templateId: string, hostId: string): Promise<void> {
-    await this.get(templateId);
-    const host = await this.db.query('SELECT 1 FROM hosts WHERE id = $1', [hostId]);
-    if (!host.rows.length) throw notFound('host', 'HOST_NOT_FOUND');
-    await this.db.query('INSERT INTO monitor_template_hosts (template_id, host_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [templateId, hostId]);
+  async linkHost(templateId: string, hostId: string, actor: ChangeActor): Promise<void> {
+    await this.changeLinks(templateId, actor, async (q, template) => {
+      if (!template) throw templateNotFound();
+      if (!(await countHosts(q, [hostId]))) throw notFound('host', 'HOST_NOT_FOUND');
+      await q.query('INSERT INTO monitor_template_hosts (template_id, host_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [templateId, hostId]);
+    });
   }
 
-  async unlinkHost(templateId: string, hostId: string): Promise<void> {
-    const r = await this.db.query('DELETE FROM monitor_template_hosts WHERE template_id = $1 AND host_id = $2', [templateId, hostId]);
-    if (!r.rowCount) throw notFound('template link', 'TEMPLATE_LINK_NOT_FOUND');
+  async unlinkHost(templateId: string, hostId: string, actor: ChangeActor): Promise<void> {
+    await this.changeLinks(templateId, actor, async (q) => {
+      const r = await q.query('DELETE FROM monitor_template_hosts WHERE template_id = $1 AND host_id = $2', [templateId, hostId]);
+      if (!r.rowCount) throw notFound('template link', 'TEMPLATE_LINK_NOT_FOUND');
+    });
   }
 
-  async linkGroup(templateId: string, groupId: string): Promise<void> {
-    await this.get(templateId);
-    await this.db.query('INSERT INTO monitor_template_host_groups (template_id, host_group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [templateId, groupId]);
+  async linkGroup(templateId: string, groupId: string, actor: ChangeActor): Promise<void> {
+    await this.changeLinks(templateId, actor, async (q, template) => {
+      if (!template) throw templateNotFound();
+      await q.query('INSERT INTO monitor_template_host_groups (template_id, host_group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [templateId, groupId]);
+    });
   }
 
-  async unlinkGroup(templateId: string, groupId: string): Promise<void> {
-    const r = await this.db.query('DELETE FROM monitor_template_host_groups WHERE template_id = $1 AND host_group_id = $2', [templateId, groupId]);
-    if (!r.rowCount) throw notFound('template link', 'TEMPLATE_LINK_NOT_FOUND');
+  async unlinkGroup(templateId: string, groupId: string, actor: ChangeActor): Promise<void> {
+    await this.changeLinks(templateId, actor, async (q) => {
+      const r = await q.query('DELETE FROM monitor_template_host_groups WHERE template_id = $1 AND host_group_id = $2', [templateId, groupId]);
+      if (!r.rowCount) throw notFound('template link', 'TEMPLATE_LINK_NOT_FOUND');
+    });
+  }
+
+  /** A link added or removed is a change of its template (a link already there changes nothing). */
+  private async changeLinks(templateId: string, actor: ChangeActor, change: (q: Queryable, template: TemplateRecord | undefined) => Promise<void>): Promise<void> {
+    await this.db.tx(async (q) => {
+      const before = (await q.query<TemplateRecord>(`${SELECT} WHERE t.id = $1 FOR UPDATE OF t`, [templateId])).rows[0];
+      await change(q, before);
+      await recordObjectChanges(q, actor, templateChanges(templateId, before ?? null, await this.get(templateId, q)));
+    });
   }
 
   /**

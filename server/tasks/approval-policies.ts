@@ -4,7 +4,8 @@
  * holds template changes that add or change plugin items (server/monitor/template-changes.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../store/db.js';
+import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
+import type { Db, Queryable } from '../store/db.js';
 import type { TargetResolver } from './targets.js';
 
 export interface ApprovalPolicy {
@@ -29,17 +30,37 @@ export async function listPolicies(db: Db): Promise<ApprovalPolicy[]> {
   return rows;
 }
 
-export async function createPolicy(db: Db, p: { name: string; host_ids?: string[]; groups?: string[]; tags?: string[]; template_plugin_items?: boolean; require_change?: ApprovalPolicy['require_change'] }, by: string): Promise<ApprovalPolicy> {
-  const { rows } = await db.query<ApprovalPolicy>(
-    'INSERT INTO task_approval_policies (id, name, host_ids, groups, tags, template_plugin_items, require_change, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *',
-    [randomUUID(), p.name, p.host_ids ?? [], p.groups ?? [], p.tags ?? [], p.template_plugin_items ?? false, p.require_change ?? [], by],
-  );
-  return rows[0];
+export async function createPolicy(
+  db: Db,
+  p: { name: string; host_ids?: string[]; groups?: string[]; tags?: string[]; template_plugin_items?: boolean; require_change?: ApprovalPolicy['require_change'] },
+  by: string,
+  actor: ChangeActor,
+): Promise<ApprovalPolicy> {
+  return db.tx(async (q) => {
+    const { rows } = await q.query<ApprovalPolicy>(
+      'INSERT INTO task_approval_policies (id, name, host_ids, groups, tags, template_plugin_items, require_change, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *',
+      [randomUUID(), p.name, p.host_ids ?? [], p.groups ?? [], p.tags ?? [], p.template_plugin_items ?? false, p.require_change ?? [], by],
+    );
+    await recordObjectChanges(q, actor, [changeOf('task_policy', rows[0].id, null, rows[0])]);
+    return rows[0];
+  });
 }
 
-export async function deletePolicy(db: Db, id: string): Promise<boolean> {
-  const { rowCount } = await db.query('DELETE FROM task_approval_policies WHERE id = $1', [id]);
-  return rowCount > 0;
+export async function deletePolicy(db: Db, id: string, actor: ChangeActor): Promise<boolean> {
+  return db.tx(async (q) => {
+    const { rows } = await q.query<ApprovalPolicy>('DELETE FROM task_approval_policies WHERE id = $1 RETURNING *', [id]);
+    if (rows[0]) await recordObjectChanges(q, actor, [changeOf('task_policy', id, rows[0], null)]);
+    return rows.length > 0;
+  });
+}
+
+/** Names of the policies asking for an approved change for this action (tasks: those covering any of its hosts, as given). */
+export async function changeRequiredBy(q: Queryable, kind: 'task' | 'template' | 'asset', policyIds?: string[]): Promise<string[]> {
+  const { rows } = await q.query<{ name: string }>(
+    `SELECT name FROM task_approval_policies WHERE $1 = ANY(require_change) AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[])) ORDER BY name`,
+    [kind, policyIds ?? null],
+  );
+  return rows.map((r) => r.name);
 }
 
 /** The policies that cover any of these hosts. */

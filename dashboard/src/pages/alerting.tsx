@@ -13,6 +13,7 @@ import { useResource } from '../ui/use-resource';
 import { onSubmit, useSubmit } from '../ui/use-submit';
 import type { Host } from './hosts';
 import { SEVERITIES } from './monitoring';
+import { ObjectHistory } from '../ui/object-history';
 
 interface Channel {
   id: string;
@@ -184,6 +185,7 @@ function ChannelRow({ c, onChange }: { c: Channel; onChange(): void }) {
       </div>
       {s.result ? <p class="ok-text small" data-testid="channel-tested">{s.result}</p> : null}
       {s.error ? <ErrorNote error={s.error} /> : null}
+      <ObjectHistory type="notification_channel" id={c.id} version={c.version} />
     </li>
   );
 }

@@ -11,6 +11,7 @@ import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
 import { onSubmit, useSubmit } from '../ui/use-submit';
 import { OnlineDot, type Host } from './hosts';
+import { ObjectHistory } from '../ui/object-history';
 
 export interface Rule {
   field: string;
@@ -210,6 +211,7 @@ function GroupCard({ g, onChange }: { g: HostGroup; onChange(): void }) {
         </>
       )}
       <GroupMembers key={g.version} groupId={g.id} />
+      <ObjectHistory type="host_group" id={g.id} version={g.version} />
     </section>
   );
 }

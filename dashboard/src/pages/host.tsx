@@ -17,6 +17,7 @@ import { AssetComponents } from './cmdb';
 import { HostTags } from './host-tags';
 import { OnlineDot, type Host } from './hosts';
 import type { Problem } from './monitoring';
+import { ObjectHistory } from '../ui/object-history';
 
 const RANGES: [string, string, number][] = [
   ['15m', 'Last 15 minutes', 15 * 60_000],
@@ -104,6 +105,7 @@ export function HostPage({ hostId }: { hostId: string }) {
             {agent.data ? <span>enrolled {when(agent.data.enrolled_at)}</span> : null}
             <HostTags h={h} onSaved={host.reload} />
           </div>
+          <ObjectHistory type="host" id={h.id} version={h.version} />
           <div class="toolbar">
             <select aria-label="Time range" value={range[0]} onChange={(e) => navigate(`/hosts/${hostId}${qs({ range: e.currentTarget.value })}`, true)}>
               {RANGES.map(([k, label]) => (

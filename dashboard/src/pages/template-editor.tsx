@@ -12,6 +12,7 @@ import { onSubmit, useSubmit } from '../ui/use-submit';
 import { useResource } from '../ui/use-resource';
 import type { Host } from './hosts';
 import { COLLECTORS, SEVERITIES } from './monitoring';
+import { ObjectHistory } from '../ui/object-history';
 
 export interface TemplateItem {
   key: string;
@@ -173,6 +174,7 @@ export function TemplateCard({ t, all, onChange }: { t: Template; all: Template[
         <HostSearch exclude={t.host_ids} busy={s.busy} onPick={(id) => link(`hosts/${id}`, 'PUT')} />
         <LinkedGroups ids={t.host_group_ids} busy={s.busy} onLink={(id) => link(`host-groups/${id}`, 'PUT')} onUnlink={(id) => link(`host-groups/${id}`, 'DELETE')} />
       </details>
+      <ObjectHistory type="template" id={t.id} version={t.version} />
     </section>
   );
 }

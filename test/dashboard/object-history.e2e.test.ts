@@ -1,0 +1,75 @@
+/**
+ * An object's change history on its page, in real headless Chromium against a real server: a host's
+ * tags changed over the API show on the host page as the fields they changed and who changed them;
+ * a host group's and a channel's history show on their cards.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { startApiServer, type ApiServer } from '../api/api-client.js';
+import { needs } from '../support/requires.js';
+import { DESKTOP, ensureDashboardBuilt, launchChromium } from './browser.js';
+
+declare const localStorage: any;
+
+needs('chromium').describe('object history in the dashboard', () => {
+  let t: ApiServer;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const as = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => t.call(method, path, { body, headers: { ...t.admin.auth, ...headers } });
+
+  beforeAll(async () => {
+    await ensureDashboardBuilt();
+    t = await startApiServer();
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(t.http);
+    await page.evaluate((token: string) => localStorage.setItem('aw.session', token), t.admin.token);
+    await page.reload();
+  }, 90_000);
+
+  afterEach(() => {
+    expect(pageErrors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it("shows a host's changes on its page, newest first", async () => {
+    const made = await as('POST', '/api/v1/hosts', { hostname: 'edge-01', tags: ['edge'] });
+    const changed = await as('PATCH', `/api/v1/hosts/${made.body.data.id}`, { tags: ['edge', 'canary'], description: 'lab' }, { 'if-match': made.headers.get('etag')! });
+    expect(changed.status).toBe(200);
+    await page.goto(`${t.http}/#/hosts/${made.body.data.id}`);
+    const history = page.locator('[data-testid=object-history]');
+    await history.locator('summary').click();
+    const rows = history.locator('li');
+    await rows.nth(1).waitFor();
+    expect(await rows.evaluateAll((els: any[]) => els.map((e) => e.dataset.action))).toEqual(['update', 'create']);
+    const update = (await rows.nth(0).innerText()).replace(/\s+/g, ' ');
+    expect(update).toContain('tags ["edge"] → ["canary","edge"]');
+    expect(update).toContain('description → lab');
+    expect(update).toContain('user');
+  });
+
+  it("shows a host group's and a channel's history on their cards", async () => {
+    const group = await as('POST', '/api/v1/host-groups', { name: 'edges' });
+    await as('PATCH', `/api/v1/host-groups/${group.body.data.id}`, { description: 'edge boxes' }, { 'if-match': group.headers.get('etag')! });
+    await page.goto(`${t.http}/#/hosts?view=groups`);
+    const card = page.locator('[data-group=edges]');
+    await card.locator('[data-testid=object-history] summary').click();
+    await card.locator('[data-testid=object-history] li[data-action=update]').waitFor();
+    expect(await card.locator('[data-testid=object-history] li[data-action=update]').innerText()).toContain('edge boxes');
+
+    const channel = await as('POST', '/api/v1/notification-channels', { name: 'ops', kind: 'webhook', settings: { url: 'https://hooks.example.com/ops' } });
+    await as('PATCH', `/api/v1/notification-channels/${channel.body.data.channel.id}`, { enabled: false }, { 'if-match': channel.headers.get('etag')! });
+    await page.goto(`${t.http}/#/monitoring`);
+    await page.locator('[data-tab=channels]').click();
+    const row = page.locator('[data-channel=ops]');
+    await row.locator('[data-testid=object-history] summary').click();
+    await row.locator('[data-testid=object-history] li[data-action=update]').waitFor();
+    expect((await row.locator('[data-testid=object-history] li[data-action=update]').innerText()).replace(/\s+/g, ' ')).toContain('enabled true → false');
+  });
+});
