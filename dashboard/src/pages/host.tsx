@@ -166,10 +166,10 @@ function HostGraph({ hostId, graph, rangeMs, rangeKey }: { hostId: string; graph
 /** Inventory is the host's CMDB asset: its fields and components; without one, whether its inventory waits for approval. */
 function Inventory({ assetId, hostId }: { assetId: string | null; hostId: string }) {
   const asset = useResource<Record<string, unknown>>(assetId ? `/api/v1/assets/${assetId}` : null);
-  // The queue is short (people work it down); its first page is enough to find this host in it.
-  const queued = useResource<{ id: string; host_id: string | null; match_note: string; created_at: string }[]>(assetId ? null : '/api/v1/approvals?state=pending&limit=100');
+  // Asked by host, so it is found whatever the queue's length.
+  const queued = useResource<{ id: string; match_note: string; created_at: string }[]>(assetId ? null : `/api/v1/approvals${qs({ state: 'pending', host_id: hostId, limit: 1 })}`);
   if (!assetId) {
-    const mine = queued.data?.find((q) => q.host_id === hostId);
+    const mine = queued.data?.[0];
     if (mine) {
       return (
         <p data-testid="asset-approval">
