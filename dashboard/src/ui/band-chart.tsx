@@ -70,6 +70,12 @@ export function compact(v: number): string {
   return `${Number(v.toFixed(2))}`;
 }
 
+/**
+ * The y axis as wide as its widest label (uPlot's fixed default cut "293 KiB/s" to "3 KiB/s"):
+ * about 7 px a character at the axis font, plus the tick and a gap.
+ */
+const axisWidth = (_u: uPlot, labels: string[] | null) => 18 + 7 * Math.max(3, ...(labels ?? []).map((l) => l.length));
+
 const css = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 const PALETTE = ['--accent', '#e8590c', '#2f9e44', '#9c36b5', '#1098ad', '#f08c00'];
 const colour = (i: number) => (i === 0 ? css('--accent') || '#2563eb' : PALETTE[i % PALETTE.length]);
@@ -89,7 +95,7 @@ export function Chart({ series, unit, title, from, to, height = 180 }: { series:
     const grid = css('--grid') || 'rgba(0,0,0,.08)';
     const axes: uPlot.Axis[] = [
       { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
-      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 56, values: (_u, vals) => vals.map((v) => (unit ? inUnit(v, unit) : compact(v))) },
+      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: axisWidth, values: (_u, vals) => vals.map((v) => (unit ? inUnit(v, unit) : compact(v))) },
     ];
     const opts: uPlot.Options = band
       ? {
