@@ -18,6 +18,7 @@ import { Gateway } from './gateway/gateway.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { FleetUsage } from './ingest/fleet-usage.js';
 import { IngestHistory } from './ingest/ingest-history.js';
+import { FleetFigures } from './ingest/fleet-figures.js';
 import { createLogger, type Logger } from './log.js';
 import { PROJECT_ROOT, DASHBOARD_DIR, INSTALL_SCRIPT } from './paths.js';
 import { Router } from './http/router.js';
@@ -139,7 +140,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const usage = new FleetUsage();
   const pipeline = new IngestPipeline(usage.watch(monitor.observe(self.timeWrites(metrics))), { ...config.ingest, writers: db.kind === 'pglite' ? 1 : 2 }, log);
   const ingestHistory = new IngestHistory(() => pipeline.snapshot().committedPoints);
-  ingestHistory.start();
   // Changes through the API and what agents say that changes records: one append-only trail.
   const audit = new AuditTrail(db, log);
   // Built after the gateway (it sends through it); the gateway's hooks reach it through this binding.
@@ -167,6 +167,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const cluster = new Cluster({ redisUrl: config.redisUrl, clusterName: config.clusterName, gateway, bus, log, port: () => listenPort });
   // Jobs that run once per cluster: on the node holding their lease (always this one without Redis).
   const monitorLease = cluster.lease('monitor', 15_000);
+  // The overview's busiest hosts and ingest rate for the whole cluster: each node publishes its own.
+  const figures = new FleetFigures(usage, ingestHistory, cluster);
+  figures.start();
 
   const files = new FileStore(db, join(config.dataDir, 'files'));
   const itil = new Itil({ db, log, monitor, leader: () => monitorLease.held, tickMs: config.monitor.nodataTickMs, metrics, tasks: () => tasks!, fileSize: (sha) => files.size(sha) });
@@ -205,7 +208,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ...serviceRoutes({ itil }), ...itilReportRoutes({ itil }));
   await monitor.start();
   await itil.start();
-  router.add(...overviewRoutes({ ...deps, cmdb, usage, ingestHistory }), ...selfMetricRoutes(self));
+  router.add(...overviewRoutes({ ...deps, cmdb, figures }), ...selfMetricRoutes(self));
   router.add(...prometheusRoutes(deps));
   const firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
 
@@ -246,7 +249,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       uWS.us_listen_socket_close(listenSocket);
       await adminSocket?.close();
       clearInterval(retention);
-      ingestHistory.stop();
+      figures.stop();
       monitor.halt();
       await itil.stop();
       // Write and acknowledge what was accepted before telling agents to go, so that a restart

@@ -53,14 +53,14 @@ export function approvalRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
     route({
       method: 'GET',
       path: '/api/v1/approvals',
-      summary: 'Inventory reports waiting for approval (?state=pending), and the decided ones',
+      summary: 'Inventory reports waiting for approval (?state=pending), and the decided ones; ?host_id= a host\'s own',
       tag: 'cmdb',
       scope: 'cmdb:read',
-      query: Type.Object({ ...approvals.query, state: Type.Optional(ApprovalState) }),
+      query: Type.Object({ ...approvals.query, state: Type.Optional(ApprovalState), host_id: Type.Optional(Uuid) }),
       response: Type.Array(Approval),
       handler: async (ctx) => {
         const page = approvals.read(ctx.query);
-        return finishPage(ctx, await queue.list(page, ctx.query.state), page, (p) => [p.created_at, p.id]).map(view);
+        return finishPage(ctx, await queue.list(page, { state: ctx.query.state, hostId: ctx.query.host_id }), page, (p) => [p.created_at, p.id]).map(view);
       },
     }),
     route({

@@ -2,30 +2,28 @@
  * The fleet at a glance for the dashboard's overview: agent counts by state and online, inventory
  * waiting for approval, the busiest hosts by CPU, memory and disk, and the ingest counters and the
  * last hour's rate. One cheap call whatever the fleet's size: a GROUP BY over agents, an index count
- * of pending approvals, the nodes' session counts, and in-memory figures (FleetUsage,
- * IngestHistory) with one lookup of the few top hosts' names.
+ * of pending approvals, the nodes' session counts, and the nodes' in-memory figures (FleetFigures:
+ * this node's, and the others' from Redis) with one lookup of the few top hosts' names.
  */
 import { Type } from '@sinclair/typebox';
 import { route } from '../http/route.js';
-import type { FleetUsage, UsageKind } from '../ingest/fleet-usage.js';
-import type { IngestHistory } from '../ingest/ingest-history.js';
+import type { FleetFigures } from '../ingest/fleet-figures.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
 
-const TOP = 5;
 const Busy = Type.Array(Type.Object({ host_id: Type.String(), hostname: Type.String(), value: Type.Number({ description: 'percent used' }), at: Type.Number() }));
 
-export function overviewRoutes(deps: ApiDeps & { cmdb: Cmdb; usage: FleetUsage; ingestHistory: IngestHistory }) {
+export function overviewRoutes(deps: ApiDeps & { cmdb: Cmdb; figures: FleetFigures }) {
   return [
     route({
       method: 'GET',
       path: '/api/v1/overview',
-      summary: 'Agents by state and online now, and this node\'s ingest counters',
+      summary: 'Agents by state and online now, the busiest hosts, and the ingest rate',
       description:
         'online counts agents connected to any node of the cluster; offline is active agents not connected (pending ones count as pending). ' +
-        'ingest.committed_points only grows: the rate is its difference between two calls over the difference of `at`; ingest.history is ' +
-        'the rate every 10 s over the last hour. busiest: the hosts with the highest latest CPU, memory and (fullest filesystem) disk use this node ' +
-        'ingested in the last 10 minutes. inventory_pending: machines whose inventory waits in the CMDB approval queue.',
+        'ingest.committed_points and the other counters are this node\'s and only grow; ingest.history is the whole cluster\'s rate every 10 s ' +
+        'over the last hour (each node\'s summed). busiest: the hosts with the highest latest CPU, memory and (fullest filesystem) disk use ' +
+        'any node ingested in the last 10 minutes. inventory_pending: machines whose inventory waits in the CMDB approval queue.',
       tag: 'agents',
       scope: 'agents:read',
       response: Type.Object({
@@ -47,7 +45,8 @@ export function overviewRoutes(deps: ApiDeps & { cmdb: Cmdb; usage: FleetUsage; 
         const online = (await deps.cluster.nodes()).reduce((n, node) => n + node.agents, 0);
         const ingest = deps.pipeline.snapshot();
         const pending = await deps.cmdb.approvals.pendingCount();
-        const tops = (['cpu', 'memory', 'disk'] as UsageKind[]).map((k) => deps.usage.top(k, TOP));
+        const fleet = await deps.figures.fleet();
+        const tops = [fleet.busiest.cpu, fleet.busiest.memory, fleet.busiest.disk];
         const ids = [...new Set(tops.flat().map((e) => e.host_id))];
         const names = await deps.cmdb.hosts.hostnames(ids);
         // A host deleted since its last point drops out.
@@ -65,7 +64,7 @@ export function overviewRoutes(deps: ApiDeps & { cmdb: Cmdb; usage: FleetUsage; 
           ingest: {
             committed_points: ingest.committedPoints, committed_batches: ingest.committedBatches,
             refused_batches: ingest.refusedBatches, queued_points: ingest.queuedPoints,
-            history: deps.ingestHistory.history(),
+            history: fleet.history,
           },
         };
       },

@@ -6,7 +6,9 @@
  *  - relay: a message for an agent held elsewhere is published on that node's channel
  *    `node:<id>`, and domain events (a revoke, a config change) on `events` reach every node;
  *  - registry: `nodes:<id>` describes each live node (expiring, refreshed);
- *  - leases: jobs that must run once per cluster (retention, nodata) run on the lease holder.
+ *  - leases: jobs that must run once per cluster (retention, nodata) run on the lease holder;
+ *  - shared figures: `shared:<topic>` holds each node's latest figure of a kind (the overview's busiest
+ *    hosts and ingest rate), so any node can answer for the fleet.
  * Without Redis the node is a cluster of one: everything is local and every lease is held.
  * When Redis is unreachable a node keeps serving its own agents and says so in `status()`.
  */
@@ -96,6 +98,7 @@ export class Cluster {
   private readonly nodeKey = (id: string) => `${this.prefix}nodes:${id}`;
   private readonly nodeChannel = (id: string) => `${this.prefix}node:${id}`;
   private readonly leaseKey = (name: string) => `${this.prefix}lease:${name}`;
+  private readonly sharedKey = (topic: string) => `${this.prefix}shared:${topic}`;
   private get eventsChannel() {
     return `${this.prefix}events`;
   }
@@ -180,6 +183,34 @@ export class Cluster {
     const values = await this.call(() => this.redis!.mget(keys));
     const found = (values ?? []).filter((v): v is string => !!v).map((v) => JSON.parse(v) as NodeInfo);
     return found.some((n) => n.id === this.nodeId) ? found : [...found, self];
+  }
+
+  /**
+   * Publishes this node's figure for `topic`. Readers take it for `ttlMs` after it was published, so
+   * a node that stopped still counts for what it did in that time.
+   */
+  async share(topic: string, value: unknown, ttlMs: number): Promise<void> {
+    if (!this.redis) return;
+    const key = this.sharedKey(topic);
+    await this.call(() => this.redis!.multi().hset(key, this.nodeId, JSON.stringify({ at: Date.now(), value })).pexpire(key, ttlMs).exec());
+  }
+
+  /** The other nodes' figures for `topic` published in the last `maxAgeMs` (none without Redis). */
+  async sharedByOthers<T>(topic: string, maxAgeMs: number): Promise<T[]> {
+    if (!this.redis) return [];
+    const key = this.sharedKey(topic);
+    const all = await this.call(() => this.redis!.hgetall(key));
+    const out: T[] = [];
+    const stale: string[] = [];
+    for (const [node, raw] of Object.entries(all ?? {})) {
+      if (node === this.nodeId) continue;
+      const { at, value } = JSON.parse(raw) as { at: number; value: T };
+      if (Date.now() - at > maxAgeMs) stale.push(node);
+      else out.push(value);
+    }
+    // Each restart is a new node id: forget the old ones' entries once they no longer count.
+    if (stale.length) void this.call(() => this.redis!.hdel(key, ...stale));
+    return out;
   }
 
   /** A lease named `name`, renewed every ttl/3 while this node lives. */

@@ -53,11 +53,12 @@ export class ApprovalQueue {
     private readonly intake: InventoryIntake,
   ) {}
 
-  async list(page: Page, state?: ApprovalState): Promise<ApprovalRecord[]> {
-    const params: unknown[] = [state ?? null];
+  /** A page of the queue, by state and/or host (a host page finds its own entry however long the queue). */
+  async list(page: Page, filter: { state?: ApprovalState; hostId?: string } = {}): Promise<ApprovalRecord[]> {
+    const params: unknown[] = [filter.state ?? null, filter.hostId ?? null];
     const ks = keyset(page, params);
     return (await this.db.query<ApprovalRecord>(
-      `SELECT ${COLUMNS} FROM asset_approvals p WHERE ($1::text IS NULL OR p.state = $1) AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+      `SELECT ${COLUMNS} FROM asset_approvals p WHERE ($1::text IS NULL OR p.state = $1) AND ($2::uuid IS NULL OR p.host_id = $2) AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
       params,
     )).rows;
   }

@@ -2,7 +2,8 @@
  * The latest CPU, memory and disk use of every host, in memory, as points pass into the store: the
  * overview's "busiest hosts" without reading the metric store (a query per host would not stay fast
  * with 50,000 hosts). A host's disk use is its fullest filesystem. Only what this node ingested: in a
- * cluster each node knows its own agents' hosts. Pure apart from the clock passed in.
+ * cluster each node knows its own agents' hosts, and FleetFigures merges the nodes' rankings. Pure
+ * apart from the clock passed in.
  */
 import type { IngestBatch, MetricStore } from '../store/metric-store.js';
 
@@ -23,7 +24,7 @@ export interface UsageEntry {
 }
 
 /** Hosts silent for longer than this drop out of the ranking: an old figure is no longer "use". */
-const STALE_MS = 10 * 60_000;
+export const STALE_MS = 10 * 60_000;
 
 export class FleetUsage {
   private readonly hosts = new Map<string, HostUsage>();

@@ -1,8 +1,9 @@
 /**
  * Two server nodes sharing Postgres and Redis, behind a failover TCP balancer (test/support/tcp-proxy):
  * agents land on node A (a child process); calls made on node B (in this process) reach them through
- * Redis; a task's live output from an agent on A reaches a watcher on B; killing node A (SIGKILL, no
- * goodbye) moves its agents to node B within 30 s. Needs both a
+ * Redis; a task's live output from an agent on A reaches a watcher on B; B's overview ranks the busiest
+ * hosts and graphs the ingest rate of both nodes; killing node A (SIGKILL, no goodbye) moves its agents
+ * to node B within 30 s. Needs both a
  * Postgres server (DATABASE_URL; the embedded PGlite cannot be shared by two processes) and Redis.
  */
 import { randomBytes } from 'node:crypto';
@@ -186,6 +187,23 @@ needs('postgres', 'redis').describe('two server nodes over Redis', () => {
     expect(all.endsWith(live) && live.includes('line-4\nline-5\n'), live).toBe(true);
     expect(events.find((e) => e.event === 'result')?.data).toMatchObject({ host_id: enrolled.hostId, state: 'ok', exit_code: 0, stdout: all });
     expect(events.at(-1)).toEqual({ event: 'end', data: { state: 'done' } });
+  }, 60_000);
+
+  it('answers the overview for both nodes: busiest hosts and the ingest rate of what node A took in', async () => {
+    for (const name of ['busy-on-a', 'calm-on-b']) expect((await api('POST', '/api/v1/hosts', { hostname: name })).status).toBe(201);
+    const write = (base: string, lines: string[]) => fetch(`${base}/api/v1/write`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: lines.join('\n') });
+    // 600 points through node A in one go: at least 60 points/s over A's 10 s sample, which node B alone never takes in here.
+    const onA = [`cpu,host=busy-on-a,cpu=total usage_pct=97`, ...Array.from({ length: 599 }, (_, i) => `burst,host=busy-on-a,n=${i} v=1`)];
+    expect((await write(nodeA.http, onA)).status).toBe(204);
+    expect((await write(b.http, ['cpu,host=calm-on-b,cpu=total usage_pct=12'])).status).toBe(204);
+    let o: any;
+    await until('node B\'s overview to show node A\'s host and rate', async () => {
+      o = (await api('GET', '/api/v1/overview')).body.data;
+      return o.busiest.cpu.length === 2 && o.ingest.history.some((p: { points_per_s: number }) => p.points_per_s >= 60);
+    }, 30_000).catch((err) => {
+      throw new Error(`${err.message}: ${JSON.stringify({ busiest: o?.busiest.cpu, history: o?.ingest.history })}`);
+    });
+    expect(o.busiest.cpu.map((e: any) => `${e.hostname}:${e.value}`)).toEqual(['busy-on-a:97', 'calm-on-b:12']);
   }, 60_000);
 
   it('moves node A\'s agents to node B within 30 s when node A is killed', async () => {

@@ -78,6 +78,8 @@ export const SENTENCES: Record<string, Part[]> = {
   'PATCH /api/v1/users/:id': ['changed user', ['user', 'id']],
   'POST /api/v1/api-keys': ['made an API key'],
   'DELETE /api/v1/api-keys/:id': ['revoked an API key'],
+  // What agents report over their WebSocket that changes records (route: the event's name).
+  'WS agent.identity_changed': ['of', ['agent', 'agent_id'], 'reported a new hostname or OS'],
 };
 
 /** Writes that are not changes of the fleet: logging in and out, your own password, probes. */
@@ -90,6 +92,7 @@ export const isChange = (e: AuditEntry): boolean =>
 export function sentenceOf(e: AuditEntry): Part[] {
   const known = SENTENCES[`${e.method} ${e.route}`];
   if (known) return known;
+  if (e.method === 'WS') return [`reported ${(e.route ?? 'an event').replace(/^agent\./, '').replace(/[._]/g, ' ')}`];
   const noun = (e.route ?? e.path).replace('/api/v1/', '').split('/').filter((s) => !s.startsWith(':'));
   const what = noun.join(' ').replace(/-/g, ' ');
   const verb = e.method === 'POST' ? (noun.length > 1 ? 'did' : 'made a') : e.method === 'DELETE' ? 'deleted a' : 'changed a';

@@ -560,6 +560,7 @@ function Transition({ a, onDone }: { a: Asset; onDone(): void }) {
 
 interface Approval {
   id: string;
+  host_id: string | null;
   hostname: string;
   serial: string | null;
   match_note: string;
@@ -643,7 +644,8 @@ function Approvals() {
               <ul class="list" data-testid="pending-inventory">
                 {list.map((p) => (
                   <li data-approval={p.hostname}>
-                    <b>{p.hostname}</b> <span class="muted small">serial {p.serial ?? '–'} · {p.match_note} · {p.reports} report(s) · {ago(p.created_at)}</span>
+                    {p.host_id ? <a href={`#/hosts/${p.host_id}`}><b>{p.hostname}</b></a> : <b>{p.hostname}</b>}{' '}
+                    <span class="muted small">serial {p.serial ?? '–'}{p.match_note ? ` · ${p.match_note}` : ''} · {p.reports} report(s) · {ago(p.created_at)}</span>
                     <div class="form-row" style="margin-top:6px">
                       <button class="btn primary small" onClick={() => decide(p, 'approve')}>
                         Approve

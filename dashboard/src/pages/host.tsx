@@ -127,7 +127,7 @@ export function HostPage({ hostId }: { hostId: string }) {
             </section>
             <section class="card">
               <h2>Monitoring</h2>
-              <HostMonitoring hostId={h.id} />
+              <HostMonitoring host={h} />
             </section>
           </div>
           <div class="grid2">
@@ -168,10 +168,10 @@ function HostGraph({ hostId, graph, rangeMs, rangeKey }: { hostId: string; graph
 /** Inventory is the host's CMDB asset: its fields and components; without one, whether its inventory waits for approval. */
 function Inventory({ assetId, hostId }: { assetId: string | null; hostId: string }) {
   const asset = useResource<Record<string, unknown>>(assetId ? `/api/v1/assets/${assetId}` : null);
-  // The queue is short (people work it down); its first page is enough to find this host in it.
-  const queued = useResource<{ id: string; host_id: string | null; match_note: string; created_at: string }[]>(assetId ? null : '/api/v1/approvals?state=pending&limit=100');
+  // Asked by host, so it is found whatever the queue's length.
+  const queued = useResource<{ id: string; match_note: string; created_at: string }[]>(assetId ? null : `/api/v1/approvals${qs({ state: 'pending', host_id: hostId, limit: 1 })}`);
   if (!assetId) {
-    const mine = queued.data?.find((q) => q.host_id === hostId);
+    const mine = queued.data?.[0];
     if (mine) {
       return (
         <p data-testid="asset-approval">
@@ -267,8 +267,14 @@ export function KeyValues({ value }: { value: Record<string, unknown> }) {
   );
 }
 
-/** What the host is monitored with: built-in collectors its templates run at their own interval, triggers and their state. */
-function HostMonitoring({ hostId }: { hostId: string }) {
+/**
+ * What the host is monitored with: built-in collectors its templates run at their own interval, triggers
+ * and their state. A trigger reads as its open problem's name, else with this host's macros filled in
+ * (the item's value is known only once a problem opens).
+ */
+function HostMonitoring({ host }: { host: Host }) {
+  const hostId = host.id;
+  const named = (name: string) => name.replace(/\{HOST\.NAME\}/g, host.hostname).replace(/\{HOST\.ID\}/g, host.id);
   const mon = useResource<HostMonitoringConfig>(`/api/v1/hosts/${hostId}/monitoring`);
   const problems = useResource<Problem[]>(`/api/v1/problems${qs({ host_id: hostId, open: true, limit: 50 })}`, { pollMs: 5000 });
   const open = new Map((problems.data ?? []).map((p) => [p.trigger_ref, p]));
@@ -292,7 +298,7 @@ function HostMonitoring({ hostId }: { hostId: string }) {
           <ul class="list">
             {m.triggers.map((x) => (
               <li>
-                <span class={`sev sev-${x.severity}`}>{x.severity}</span> {x.name}{' '}
+                <span class={`sev sev-${x.severity}`}>{x.severity}</span> <span data-testid="trigger-name">{open.get(x.ref)?.name ?? named(x.name)}</span>{' '}
                 {open.has(x.ref) ? <span class="badge bad">problem</span> : <span class="badge ok">ok</span>}
                 <div class="muted small"><code>{x.expression}</code></div>
               </li>

@@ -117,6 +117,9 @@ function ProblemRow({ p, onChange }: { p: Problem; onChange(): void }) {
       <td>
         {p.name}
         {p.value !== null ? <span class="muted small"> · value {Number(p.value.toFixed(3))}</span> : null}
+        <span class="phone-only muted small">
+          {' '}on <a href={`#/hosts/${p.host_id}`} data-testid="problem-host-phone">{p.host_name ?? p.host_id.slice(0, 8)}</a>
+        </span>
         {p.suppressed ? <span class="badge"> maintenance</span> : null}
         {open ? (
           <form class="form-row ack-form" onSubmit={ack}>

@@ -36,8 +36,11 @@ interface StoredFile {
 const OUTCOME_CLASS: Record<string, string> = { ok: 'ok', partly_failed: 'warn', failed: 'bad', timed_out: 'bad', pending: 'pending', running: 'pending' };
 
 /** What the task came to, coloured; its hover lists the hosts per state. */
+/** "2 failed, 1 ok": how many hosts ended in each state. */
+export const hostCounts = (t: Task) => Object.entries(t.host_counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+
 export function OutcomeBadge({ t }: { t: Task }) {
-  const counts = Object.entries(t.host_counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+  const counts = hostCounts(t);
   return (
     <span class={`badge ${OUTCOME_CLASS[t.outcome] ?? ''}`} data-testid="task-outcome" data-outcome={t.outcome} title={counts}>
       {t.outcome.replace('_', ' ')}
@@ -198,7 +201,7 @@ function TaskOutput({ id, onState }: { id: string; onState: (state: string | und
             </h2>
             <p class="muted small">
               by {t.requested_by} · {ago(t.created_at)}
-              {` · ${Object.entries(t.host_counts).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`).join(', ')}`}
+              {` · ${hostCounts(t)}`}
               {live.via === 'stream' && !TASK_FINISHED.has(live.state ?? t.state) ? ' · live' : ''}
             </p>
           </>
@@ -249,7 +252,7 @@ function History({ openState }: { openState: string | undefined }) {
                   <a href={`#/tasks?task=${t.id}`}>
                     <code>{summary(t)}</code>
                   </a>{' '}
-                  <OutcomeBadge t={t} /> <span class="muted small">· {t.state} · {t.requested_by} · {ago(t.created_at)}</span>
+                  <OutcomeBadge t={t} /> <span class="muted small" data-testid="task-counts">· {hostCounts(t) || t.state} · {t.requested_by} · {ago(t.created_at)}</span>
                 </li>
               ))}
             </ul>

@@ -70,6 +70,18 @@ export function compact(v: number): string {
   return `${Number(v.toFixed(2))}`;
 }
 
+/** uPlot's default axis font, named so the y axis can be sized to it. */
+const AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif';
+const measure = document.createElement('canvas').getContext('2d')!;
+/**
+ * The y axis as wide as its widest label, measured in the axis font, plus the tick (10 px) and gaps:
+ * uPlot's fixed default cut "293 KiB/s" to "3 KiB/s".
+ */
+function axisWidth(_u: uPlot, labels: string[] | null): number {
+  measure.font = AXIS_FONT;
+  return 20 + Math.max(24, ...(labels ?? []).map((l) => measure.measureText(l).width));
+}
+
 const css = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 const PALETTE = ['--accent', '#e8590c', '#2f9e44', '#9c36b5', '#1098ad', '#f08c00'];
 const colour = (i: number) => (i === 0 ? css('--accent') || '#2563eb' : PALETTE[i % PALETTE.length]);
@@ -89,7 +101,7 @@ export function Chart({ series, unit, title, from, to, height = 180 }: { series:
     const grid = css('--grid') || 'rgba(0,0,0,.08)';
     const axes: uPlot.Axis[] = [
       { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
-      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 56, values: (_u, vals) => vals.map((v) => (unit ? inUnit(v, unit) : compact(v))) },
+      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, font: AXIS_FONT, size: axisWidth, values: (_u, vals) => vals.map((v) => (unit ? inUnit(v, unit) : compact(v))) },
     ];
     const opts: uPlot.Options = band
       ? {
