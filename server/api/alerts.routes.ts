@@ -329,7 +329,7 @@ export function alertRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const b = ctx.body;
         const isWebhook = b.kind === 'webhook';
-        if (isWebhook !== 'url' in b.settings) throw new AppError('VALIDATION_FAILED', 400, `body.settings do not fit a ${b.kind} channel`, { field: 'body.settings' });
+        if (isWebhook !== 'url' in b.settings) throw new AppError('VALIDATION_FAILED', 'invalid', `body.settings do not fit a ${b.kind} channel`, { field: 'body.settings' });
         const secret = b.secret ?? (isWebhook ? randomBytes(24).toString('base64url') : '');
         const p = ctx.principal!;
         const c = await m().notifier.createChannel({ name: b.name, kind: b.kind, settings: b.settings, secret, minSeverity: b.min_severity ?? 'info', enabled: b.enabled ?? true }, `${p.kind}:${p.id}`);
@@ -359,7 +359,7 @@ export function alertRoutes(deps: ApiDeps) {
         const current = await m().notifier.getChannel(ctx.params.id);
         const version = ifMatchVersion(ctx, current.version) as number;
         if (ctx.body.settings && (current.kind === 'webhook') !== 'url' in ctx.body.settings) {
-          throw new AppError('VALIDATION_FAILED', 400, `body.settings do not fit a ${current.kind} channel`, { field: 'body.settings' });
+          throw new AppError('VALIDATION_FAILED', 'invalid', `body.settings do not fit a ${current.kind} channel`, { field: 'body.settings' });
         }
         const c = await m().notifier.updateChannel(ctx.params.id, version, { enabled: ctx.body.enabled, minSeverity: ctx.body.min_severity, settings: ctx.body.settings, secret: ctx.body.secret });
         ctx.audit({ channel_id: c.id, changed: Object.keys(ctx.body) });
@@ -448,10 +448,10 @@ export function alertRoutes(deps: ApiDeps) {
       response: Maintenance,
       handler: async (ctx) => {
         const b = ctx.body;
-        if ((b.host_id === undefined) === (b.host_group_id === undefined)) throw new AppError('VALIDATION_FAILED', 400, 'give exactly one of body.host_id and body.host_group_id', { field: 'body.host_id' });
+        if ((b.host_id === undefined) === (b.host_group_id === undefined)) throw new AppError('VALIDATION_FAILED', 'invalid', 'give exactly one of body.host_id and body.host_group_id', { field: 'body.host_id' });
         const startsAt = new Date(b.starts_at);
         const endsAt = new Date(b.ends_at);
-        if (endsAt <= startsAt) throw new AppError('VALIDATION_FAILED', 400, 'body.ends_at must be after body.starts_at', { field: 'body.ends_at' });
+        if (endsAt <= startsAt) throw new AppError('VALIDATION_FAILED', 'invalid', 'body.ends_at must be after body.starts_at', { field: 'body.ends_at' });
         const p = ctx.principal!;
         const w = await m().maintenance.create({ name: b.name, hostId: b.host_id, hostGroupId: b.host_group_id, startsAt, endsAt }, `${p.kind}:${p.id}`);
         ctx.audit({ maintenance_id: w.id });

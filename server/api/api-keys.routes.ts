@@ -124,7 +124,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
         const p = ctx.principal!;
         let ownerId = await ownerOf(p);
         if (ctx.body.owner_id !== undefined && ctx.body.owner_id !== ownerId) {
-          if (!isAdmin(p)) throw new AppError('FORBIDDEN', 403, 'only admins make keys for other users', { field: 'body.owner_id', needed_scope: 'admin' });
+          if (!isAdmin(p)) throw new AppError('FORBIDDEN', 'forbidden', 'only admins make keys for other users', { field: 'body.owner_id', needed_scope: 'admin' });
           ownerId = (await users.get(ctx.body.owner_id)).id;
         }
         checkGrantable(ctx.body.scopes, p.scopes);

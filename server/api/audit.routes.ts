@@ -71,7 +71,7 @@ export function auditRoutes(deps: ApiDeps, trail: AuditTrail) {
       response: AuditEntry,
       handler: async (ctx) => {
         const { rows } = await deps.db.query<AuditRecord>('SELECT * FROM audit_log WHERE id = $1', [ctx.params.id]);
-        if (!rows[0]) throw new AppError('AUDIT_RECORD_NOT_FOUND', 404, 'audit record not found');
+        if (!rows[0]) throw new AppError('AUDIT_RECORD_NOT_FOUND', 'not_found', 'audit record not found');
         return view(rows[0]);
       },
     }),

@@ -98,7 +98,7 @@ export function templateView(t: TemplateRecord) {
 }
 
 export const monitorOf = (deps: ApiDeps): Monitor => {
-  if (!deps.monitor) throw new AppError('NOT_AVAILABLE', 503, 'monitoring is not running on this server');
+  if (!deps.monitor) throw new AppError('NOT_AVAILABLE', 'unavailable', 'monitoring is not running on this server');
   return deps.monitor;
 };
 

@@ -189,7 +189,7 @@ export function userRoutes(deps: ApiDeps) {
       response: OneTimeLogin,
       handler: async (ctx) => {
         const user = await directory.get(ctx.params.id);
-        if (user.disabled_at) throw new AppError('USER_DISABLED', 409, 'enable the user first');
+        if (user.disabled_at) throw new AppError('USER_DISABLED', 'conflict', 'enable the user first');
         return loginLink(user.id, ctx.headers.host);
       },
     }),

@@ -59,14 +59,14 @@ export function writeRoutes(deps: ApiDeps) {
           try {
             raw = gunzipSync(raw, { maxOutputLength: MAX_INFLATED });
           } catch {
-            throw new AppError('VALIDATION_FAILED', 400, `body is not gzip, or inflates past ${MAX_INFLATED} bytes`, { field: 'body' });
+            throw new AppError('VALIDATION_FAILED', 'invalid', `body is not gzip, or inflates past ${MAX_INFLATED} bytes`, { field: 'body' });
           }
         }
         let points;
         try {
           points = parseLineProtocol(raw.toString('utf8'), Date.now(), (ctx.query.precision ?? 'ns') as Precision);
         } catch (err) {
-          if (err instanceof LineProtocolError) throw new AppError('VALIDATION_FAILED', 400, `body ${err.message}; nothing was written`, { field: 'body', line: err.line });
+          if (err instanceof LineProtocolError) throw new AppError('VALIDATION_FAILED', 'invalid', `body ${err.message}; nothing was written`, { field: 'body', line: err.line });
           throw err;
         }
         // Points by host: ?host_id= for all, else each point's host tag.
@@ -76,7 +76,7 @@ export function writeRoutes(deps: ApiDeps) {
         const known = new Map<string, string>();
         if (ctx.query.host_id) {
           const r = await deps.db.query('SELECT 1 FROM hosts WHERE id = $1', [ctx.query.host_id]);
-          if (!r.rows.length) throw new AppError('HOST_NOT_FOUND', 404, 'host not found', { field: 'query.host_id' });
+          if (!r.rows.length) throw new AppError('HOST_NOT_FOUND', 'not_found', 'host not found', { field: 'query.host_id' });
         } else if (hostnames.size) {
           const r = await deps.db.query<{ id: string; hostname: string }>('SELECT DISTINCT ON (hostname) id::text AS id, hostname FROM hosts WHERE hostname = ANY($1) ORDER BY hostname, created_at', [[...hostnames]]);
           for (const h of r.rows) known.set(h.hostname, h.id);
@@ -85,9 +85,9 @@ export function writeRoutes(deps: ApiDeps) {
           const { host, ...labels } = p.labels;
           const hostId = ctx.query.host_id ?? (host !== undefined ? known.get(host) : undefined);
           if (!hostId) {
-            throw new AppError('HOST_NOT_FOUND', 400, host === undefined ? `point ${i + 1} (${p.name}) has no host tag and no ?host_id= was given; nothing was written` : `no host is named ${host}; nothing was written`, { field: 'body', host: host ?? null });
+            throw new AppError('HOST_NOT_FOUND', 'invalid', host === undefined ? `point ${i + 1} (${p.name}) has no host tag and no ?host_id= was given; nothing was written` : `no host is named ${host}; nothing was written`, { field: 'body', host: host ?? null });
           }
-          if (Object.keys(labels).length > MAX_LABELS) throw new AppError('VALIDATION_FAILED', 400, `point ${i + 1} (${p.name}) has more than ${MAX_LABELS} tags besides host`, { field: 'body' });
+          if (Object.keys(labels).length > MAX_LABELS) throw new AppError('VALIDATION_FAILED', 'invalid', `point ${i + 1} (${p.name}) has more than ${MAX_LABELS} tags besides host`, { field: 'body' });
           const list = byHost.get(hostId) ?? [];
           list.push(Object.keys(labels).length ? { name: p.name, labels, t: p.t, v: p.v } : { name: p.name, t: p.t, v: p.v });
           byHost.set(hostId, list);
@@ -99,10 +99,10 @@ export function writeRoutes(deps: ApiDeps) {
               new Promise<void>((resolve, reject) => {
                 const refused = (retryAfterMs: number) => {
                   ctx.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
-                  reject(new AppError('INGEST_BUSY', 503, 'the metric store did not take the points; send them again later'));
+                  reject(new AppError('INGEST_BUSY', 'unavailable', 'the metric store did not take the points; send them again later'));
                 };
                 const invalid = (reason: string) =>
-                  reject(new AppError('VALIDATION_FAILED', 400, `the metric store refused the points of one host as invalid: ${reason}`, { field: 'body', reason: 'store_refused' }));
+                  reject(new AppError('VALIDATION_FAILED', 'invalid', `the metric store refused the points of one host as invalid: ${reason}`, { field: 'body', reason: 'store_refused' }));
                 const accepted = deps.pipeline.offer({ agentId, hostId, batch: nextBatch(), points: hostPoints, committed: resolve, refused, invalid });
                 if (!accepted) refused(1000);
               }),

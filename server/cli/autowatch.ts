@@ -230,8 +230,8 @@ async function command(name: string, positionals: string[], flags: Record<string
     }
     case 'user login-link': {
       const user = await users.findByUsername(need(flags, 'username'));
-      if (!user) throw new AppError('USER_NOT_FOUND', 404, `no user named "${flags.username}"`);
-      if (user.disabled_at) throw new AppError('USER_DISABLED', 409, `"${user.username}" is disabled`);
+      if (!user) throw new AppError('USER_NOT_FOUND', 'not_found', `no user named "${flags.username}"`);
+      if (user.disabled_at) throw new AppError('USER_DISABLED', 'conflict', `"${user.username}" is disabled`);
       const login = await link(user);
       await record('user login-link', { user_id: user.id, username: user.username });
       return { text: `one-time login link for "${user.username}" (valid until ${login.expires_at}):\n  ${login.url}`, json: login };
@@ -242,7 +242,7 @@ async function command(name: string, positionals: string[], flags: Record<string
       let ownerId: string | null = null;
       if (flags.owner !== undefined) {
         const owner = await users.findByUsername(need(flags, 'owner'));
-        if (!owner) throw new AppError('USER_NOT_FOUND', 404, `no user named "${flags.owner}"`);
+        if (!owner) throw new AppError('USER_NOT_FOUND', 'not_found', `no user named "${flags.owner}"`);
         ownerId = owner.id;
       }
       const ttl = flags['expires-in'] === undefined ? null : parseDuration(flags['expires-in'] as string, '--expires-in');

@@ -4,8 +4,7 @@
  * operator approves one (the report joins the asset it matched, or one they name, or else a new asset is
  * made from it) or rejects it (later reports of that agent are kept on the rejected entry and queue nothing).
  */
-import { AppError } from '../errors.js';
-import { staleEtag } from '../http/etag.js';
+import { AppError, staleVersion } from '../errors.js';
 import { keyset, type Page } from '../http/pagination.js';
 import type { Db, Queryable } from '../store/db.js';
 import type { InventoryReport } from '../../protocol/inventory-report.js';
@@ -44,7 +43,7 @@ export interface ApprovalRecord {
 const COLUMNS = `p.id, p.agent_id, p.host_id, p.state, p.hostname, p.serial, p.system_uuid, p.machine_id, p.report, p.match_note, p.queue_reasons, p.proposed_asset_id, p.reports,
   p.created_at, p.updated_at, p.decided_at, p.decided_by, p.reason, p.asset_id, p.version`;
 
-export const approvalNotFound = () => new AppError('APPROVAL_NOT_FOUND', 404, 'approval not found');
+export const approvalNotFound = () => new AppError('APPROVAL_NOT_FOUND', 'not_found', 'approval not found');
 
 export class ApprovalQueue {
   constructor(
@@ -109,8 +108,8 @@ export class ApprovalQueue {
 
   private async pending(q: Queryable, id: string, expected: number): Promise<ApprovalRecord> {
     const p = await this.get(id, q, true);
-    if (p.version !== expected) throw staleEtag(p.version);
-    if (p.state !== 'pending') throw new AppError('APPROVAL_DECIDED', 409, `the approval was ${p.state} already`);
+    if (p.version !== expected) throw staleVersion(p.version);
+    if (p.state !== 'pending') throw new AppError('APPROVAL_DECIDED', 'conflict', `the approval was ${p.state} already`);
     return p;
   }
 }

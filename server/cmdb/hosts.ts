@@ -3,8 +3,7 @@
  * host groups with static members and dynamic rules (host-rules.ts, resolved by targets.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../errors.js';
-import { staleEtag } from '../http/etag.js';
+import { AppError, staleVersion } from '../errors.js';
 import { keyset, type Page } from '../http/pagination.js';
 import type { Db, Queryable } from '../store/db.js';
 import { normalTags } from './asset-fields.js';
@@ -34,8 +33,8 @@ const HOST_SELECT = `SELECT h.id, h.hostname, h.tags, h.description, nullif(ag.o
   LEFT JOIN LATERAL (SELECT g.id, g.os, g.state, g.agent_version, g.last_seen_at FROM agents g WHERE g.host_id = h.id ORDER BY g.enrolled_at DESC LIMIT 1) ag ON true
   LEFT JOIN assets a ON a.host_id = h.id AND a.deleted_at IS NULL`;
 
-export const hostNotFound = () => new AppError('HOST_NOT_FOUND', 404, 'host not found');
-export const groupNotFound = () => new AppError('HOST_GROUP_NOT_FOUND', 404, 'host group not found');
+export const hostNotFound = () => new AppError('HOST_NOT_FOUND', 'not_found', 'host not found');
+export const groupNotFound = () => new AppError('HOST_GROUP_NOT_FOUND', 'not_found', 'host group not found');
 
 export interface HostFilters {
   tag?: string[];
@@ -90,7 +89,7 @@ export class HostDirectory {
          updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2`,
       [id, expected, patch.hostname ?? null, patch.tags ? normalTags(patch.tags) : null, patch.description ?? null],
     );
-    if (!rowCount) throw staleEtag((await this.get(id)).version);
+    if (!rowCount) throw staleVersion((await this.get(id)).version);
     return this.get(id);
   }
 }
@@ -132,7 +131,7 @@ export class HostGroups {
         'INSERT INTO host_groups (id, name, description, rules) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (name) DO NOTHING RETURNING id',
         [id, input.name, input.description ?? '', JSON.stringify(rules)],
       );
-      if (!rows[0]) throw new AppError('HOST_GROUP_EXISTS', 409, `a host group named "${input.name}" exists already`, { field: 'body.name' });
+      if (!rows[0]) throw new AppError('HOST_GROUP_EXISTS', 'conflict', `a host group named "${input.name}" exists already`, { field: 'body.name' });
       await this.setMembers(q, id, input.host_ids ?? []);
       return this.get(id, q);
     });
@@ -147,10 +146,10 @@ export class HostGroups {
            updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2`,
         [id, expected, patch.name ?? null, patch.description ?? null, rules ? JSON.stringify(rules) : null],
       ).catch((err) => {
-        if (err?.code === '23505') throw new AppError('HOST_GROUP_EXISTS', 409, `a host group named "${patch.name}" exists already`, { field: 'body.name' });
+        if (err?.code === '23505') throw new AppError('HOST_GROUP_EXISTS', 'conflict', `a host group named "${patch.name}" exists already`, { field: 'body.name' });
         throw err;
       });
-      if (!rowCount) throw staleEtag((await this.get(id, q)).version);
+      if (!rowCount) throw staleVersion((await this.get(id, q)).version);
       if (patch.host_ids) await this.setMembers(q, id, patch.host_ids);
       return this.get(id, q);
     });
@@ -159,7 +158,7 @@ export class HostGroups {
   async delete(id: string, expected: number): Promise<HostGroupRecord> {
     return this.db.tx(async (q) => {
       const g = await this.get(id, q);
-      if (g.version !== expected) throw staleEtag(g.version);
+      if (g.version !== expected) throw staleVersion(g.version);
       await q.query('DELETE FROM host_groups WHERE id = $1', [id]);
       return g;
     });
@@ -172,7 +171,7 @@ export class HostGroups {
     const { rows } = await q.query<{ id: string }>('SELECT id FROM hosts WHERE id = ANY($1::uuid[])', [unique]);
     if (rows.length !== unique.length) {
       const known = new Set(rows.map((r) => r.id));
-      throw new AppError('VALIDATION_FAILED', 400, `body.host_ids names hosts that do not exist: ${unique.filter((h) => !known.has(h)).join(', ')}`, { field: 'body.host_ids' });
+      throw new AppError('VALIDATION_FAILED', 'invalid', `body.host_ids names hosts that do not exist: ${unique.filter((h) => !known.has(h)).join(', ')}`, { field: 'body.host_ids' });
     }
     await q.query('INSERT INTO host_group_members (group_id, host_id) SELECT $1, unnest($2::uuid[])', [id, unique]);
   }

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import { isUuid, type AgentCredentials, type AgentDirectory, type AgentState } from '../auth/agents.js';
 import type { Config } from '../config.js';
-import { AppError } from '../errors.js';
+import { AppError, isServerFault } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { Logger } from '../log.js';
@@ -440,7 +440,7 @@ export class Gateway {
         // Anything else is the server's trouble: the agent keeps the message and retries; the
         // details stay in the server's log, never in the agent's.
         if (err instanceof PayloadError) return this.refuse(ws, seq, 'PAYLOAD_INVALID', err.message);
-        if (err instanceof AppError && err.status < 500) {
+        if (err instanceof AppError && !isServerFault(err)) {
           this.repeats.warn(`${ud.agentId}:${err.code}`, { agent: ud.agentId, code: err.code, reason: err.message }, 'agent message refused');
           return this.refuse(ws, seq, err.code, err.message);
         }

@@ -96,7 +96,7 @@ export function collection<F extends string>(spec: CollectionSpec<F>): Collectio
       const desc = sort.startsWith('-');
       const field = (desc ? sort.slice(1) : sort) as F;
       const key = spec.sorts[field];
-      if (!key) throw new AppError('VALIDATION_FAILED', 400, `query.sort must be one of ${sortValues.join(', ')}`, { field: 'query.sort' });
+      if (!key) throw new AppError('VALIDATION_FAILED', 'invalid', `query.sort must be one of ${sortValues.join(', ')}`, { field: 'query.sort' });
       const page: Page = { limit: query.limit ?? defaultLimit, sort, key, id: spec.id, desc };
       if (query.cursor) page.after = decodeCursor(query.cursor, [key.type, spec.id.type], sort) as [unknown, unknown];
       return page;
@@ -149,7 +149,7 @@ export function encodeCursor(key: unknown[], sort = ''): string {
 
 /** Decodes a cursor this API gave out, checking each value against its type; 400 BAD_CURSOR otherwise. */
 export function decodeCursor(cursor: string, types: KeyType[], sort = ''): unknown[] {
-  const bad = (why: string) => new AppError('BAD_CURSOR', 400, `cursor is not one this API gave out for this query (${why}); start again without it`, { field: 'query.cursor' });
+  const bad = (why: string) => new AppError('BAD_CURSOR', 'invalid', `cursor is not one this API gave out for this query (${why}); start again without it`, { field: 'query.cursor' });
   if (cursor.length > CURSOR_MAX || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad('not base64url');
   let parsed: unknown;
   try {
@@ -192,7 +192,7 @@ export function parseInstant(value: string | undefined, field: string): Date | n
   const t = /^\d{1,15}$/.test(value) ? Number(value) : Date.parse(value);
   const d = new Date(t);
   if (Number.isNaN(d.getTime())) {
-    throw new AppError('VALIDATION_FAILED', 400, `query.${field} must be ISO 8601 or ms since the epoch`, { field: `query.${field}` });
+    throw new AppError('VALIDATION_FAILED', 'invalid', `query.${field} must be ISO 8601 or ms since the epoch`, { field: `query.${field}` });
   }
   return d;
 }

@@ -61,7 +61,7 @@ export class IncidentManagement {
        RETURNING doc, version`,
       [JSON.stringify(doc), by, version ?? null],
     );
-    if (!r.rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the settings changed since you read them');
+    if (!r.rows[0]) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the settings changed since you read them');
     this.cached = undefined;
     return r.rows[0];
   }
@@ -108,7 +108,7 @@ export class IncidentManagement {
       let name = 'nobody';
       if (userId) {
         const u = await q.query<{ username: string }>('SELECT username FROM users WHERE id = $1 AND disabled_at IS NULL', [userId]);
-        if (!u.rows[0]) throw new AppError('ASSIGNEE_NOT_FOUND', 400, 'no active user has this id', { field: 'body.user_id' });
+        if (!u.rows[0]) throw new AppError('ASSIGNEE_NOT_FOUND', 'invalid', 'no active user has this id', { field: 'body.user_id' });
         name = `user:${u.rows[0].username}`;
       }
       const r = await q.query('UPDATE monitor_incidents SET assignee_id = $2 WHERE id = $1', [id, userId]);
@@ -144,7 +144,7 @@ export class IncidentManagement {
 
   async createRule(r: Omit<EscalationRule, 'id' | 'created_at' | 'created_by'>, by: string): Promise<EscalationRule> {
     const c = await this.db.query('SELECT 1 FROM monitor_channels WHERE id = $1', [r.channel_id]);
-    if (!c.rows.length) throw new AppError('CHANNEL_NOT_FOUND', 400, 'no notification channel has this id', { field: 'body.channel_id' });
+    if (!c.rows.length) throw new AppError('CHANNEL_NOT_FOUND', 'invalid', 'no notification channel has this id', { field: 'body.channel_id' });
     return (await this.db.query<EscalationRule>(
       'INSERT INTO itil_escalation_rules (id, priority, kind, after_s, channel_id, raise_priority, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
       [randomUUID(), r.priority, r.kind, r.after_s, r.channel_id, r.raise_priority, by],

@@ -269,11 +269,11 @@ export class Notifier {
       try {
         host = new URL(String(settings.url)).hostname;
       } catch {
-        throw new AppError('VALIDATION_FAILED', 400, 'body.settings.url is not a URL', { field });
+        throw new AppError('VALIDATION_FAILED', 'invalid', 'body.settings.url is not a URL', { field });
       }
     }
     if (this.opts.egress.refusesOutright(host)) {
-      throw new AppError('CHANNEL_TARGET_FORBIDDEN', 400, `${host} is an internal address; notifications may not reach it unless an admin allow-lists its network (AW_NOTIFY_ALLOW_NETWORKS)`, { field });
+      throw new AppError('CHANNEL_TARGET_FORBIDDEN', 'invalid', `${host} is an internal address; notifications may not reach it unless an admin allow-lists its network (AW_NOTIFY_ALLOW_NETWORKS)`, { field });
     }
   }
 
@@ -286,7 +286,7 @@ export class Notifier {
       );
       return r.rows[0];
     } catch (err: any) {
-      if (err?.code === '23505') throw new AppError('CHANNEL_NAME_TAKEN', 409, `a channel named ${c.name} exists`, { field: 'body.name' });
+      if (err?.code === '23505') throw new AppError('CHANNEL_NAME_TAKEN', 'conflict', `a channel named ${c.name} exists`, { field: 'body.name' });
       throw err;
     }
   }
@@ -301,7 +301,7 @@ export class Notifier {
     );
     if (!r.rows[0]) {
       await this.getChannel(id);
-      throw new AppError('PRECONDITION_FAILED', 412, 'the channel changed since you read it');
+      throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the channel changed since you read it');
     }
     return r.rows[0];
   }

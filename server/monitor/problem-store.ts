@@ -235,13 +235,13 @@ export class ProblemStore {
       const r = await q.query<IncidentRecord>('SELECT * FROM monitor_incidents WHERE id = $1 FOR UPDATE', [id]);
       const current = r.rows[0];
       if (!current) throw incidentNotFound();
-      if (change.version !== undefined && change.version !== current.version) throw new AppError('PRECONDITION_FAILED', 412, 'the incident changed since you read it');
+      if (change.version !== undefined && change.version !== current.version) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the incident changed since you read it');
       if (change.to === undefined) {
         await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, actor, comment) VALUES ($1, 'comment', $2, $3)`, [id, actor, change.comment]);
         return (await q.query<IncidentRecord>(`UPDATE monitor_incidents SET updated_at = now(), version = version + 1 WHERE id = $1 RETURNING ${INCIDENT}`, [id])).rows[0];
       }
       if (!canMove(current.state, change.to)) {
-        throw new AppError('INCIDENT_BAD_TRANSITION', 409, `an incident that is ${current.state} cannot become ${change.to}`, { allowed: nextStates(current.state) });
+        throw new AppError('INCIDENT_BAD_TRANSITION', 'conflict', `an incident that is ${current.state} cannot become ${change.to}`, { allowed: nextStates(current.state) });
       }
       const updated = await q.query<IncidentRecord>(
         `UPDATE monitor_incidents SET state = $2, updated_at = now(), version = version + 1,
