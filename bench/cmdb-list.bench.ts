@@ -7,8 +7,8 @@
  */
 import { Bench } from 'tinybench';
 import { importAssetsCsv } from '../server/cmdb/asset-import.js';
-import { refreshSearchText } from '../server/cmdb/assets.js';
-import { collection, text, uuid } from '../server/http/pagination.js';
+import { ASSET_ORDER, refreshSearchText } from '../server/cmdb/assets.js';
+import { pageOf } from '../server/keyset.js';
 import { SessionStore } from '../server/auth/sessions.js';
 import { UserDirectory } from '../server/auth/users.js';
 import { RELAXED } from '../test/api/api-client.js';
@@ -97,9 +97,9 @@ for (const [name, path] of Object.entries(queries)) {
 bench.add('baseline: GET /api/v1/asset-types (HTTP + auth, no list)', async () => {
   await get('/api/v1/asset-types');
 });
-const listPage = collection({ sorts: { tag: text('a.tag') }, defaultSort: 'tag', id: uuid('a.id') });
+
 bench.add('store only, no HTTP: type + idc, 50 a page', async () => {
-  await cmdb.assets.list(listPage.read({ limit: 50 }), { type: 'server', idc: 'idc-3' });
+  await cmdb.assets.list(pageOf(ASSET_ORDER, { limit: 50, sort: 'tag' }), { type: 'server', idc: 'idc-3' });
 });
 await bench.run();
 

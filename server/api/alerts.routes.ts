@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
-import { collection, finishPage, int, text, timestamp, uuid } from '../http/pagination.js';
+import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import { INCIDENT_STATES } from '../monitor/incident-state.js';
-import type { MaintenanceRecord } from '../monitor/maintenance.js';
+import { MAINTENANCE_ORDER, type MaintenanceRecord } from '../monitor/maintenance.js';
 import { problemView } from '../monitor/monitor.js';
-import { channelNotFound, type ChannelRecord, type DeliveryRecord } from '../monitor/notifier.js';
-import type { IncidentRecord, TimelineEntry } from '../monitor/problem-store.js';
+import { CHANNEL_ORDER, channelNotFound, DELIVERY_ORDER, type ChannelRecord, type DeliveryRecord } from '../monitor/notifier.js';
+import { INCIDENT_ORDER, PROBLEM_ORDER, type IncidentRecord, type TimelineEntry } from '../monitor/problem-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
 import { monitorOf } from './monitor.routes.js';
@@ -22,10 +22,11 @@ const IncidentState = Type.Union(INCIDENT_STATES.map((s) => Type.Literal(s)));
 const Before = Type.Optional(Type.String({ format: 'date-time', description: 'only those opened before this time' }));
 
 /** Problems and incidents alike: newest opened first. */
-const openedPage = collection({ sorts: { opened_at: timestamp('opened_at') }, defaultSort: '-opened_at', id: uuid('id') });
-const channelsPage = collection({ sorts: { name: text('name') }, defaultSort: 'name', id: uuid('id') });
-const deliveriesPage = collection({ sorts: { created_at: timestamp('created_at') }, defaultSort: '-created_at', id: int('id') });
-const maintenancePage = collection({ sorts: { starts_at: timestamp('starts_at') }, defaultSort: '-starts_at', id: uuid('id') });
+const problemsPage = collection(PROBLEM_ORDER);
+const incidentsPage = collection(INCIDENT_ORDER);
+const channelsPage = collection(CHANNEL_ORDER);
+const deliveriesPage = collection(DELIVERY_ORDER);
+const maintenancePage = collection(MAINTENANCE_ORDER);
 const Comment = Type.String({ maxLength: 4000 });
 
 const HostName = Nullable(Type.String({ description: 'the host’s current name' }));
@@ -171,13 +172,13 @@ export function alertRoutes(deps: ApiDeps) {
       tag: 'alerts',
       scope: 'monitor:read',
       query: Type.Object(
-        { ...openedPage.query, open: Type.Optional(Type.Boolean()), host_id: Type.Optional(Uuid), severity: Type.Optional(Severity), incident_id: Type.Optional(Uuid), before: Before },
+        { ...problemsPage.query, open: Type.Optional(Type.Boolean()), host_id: Type.Optional(Uuid), severity: Type.Optional(Severity), incident_id: Type.Optional(Uuid), before: Before },
         { additionalProperties: false },
       ),
       response: Type.Array(Problem),
       handler: async (ctx) => {
         const q = ctx.query;
-        const page = openedPage.read(q);
+        const page = problemsPage.read(q);
         const rows = await m().problems.list(page, { open: q.open, hostId: q.host_id, severity: q.severity, incidentId: q.incident_id, before: q.before ? new Date(q.before) : undefined });
         return finishPage(ctx, rows, page, (p) => [p.opened_at, p.id]).map(problemView);
       },
@@ -229,11 +230,11 @@ export function alertRoutes(deps: ApiDeps) {
       summary: 'Incidents, newest first',
       tag: 'alerts',
       scope: 'monitor:read',
-      query: Type.Object({ ...openedPage.query, state: Type.Optional(IncidentState), host_id: Type.Optional(Uuid), before: Before }, { additionalProperties: false }),
+      query: Type.Object({ ...incidentsPage.query, state: Type.Optional(IncidentState), host_id: Type.Optional(Uuid), before: Before }, { additionalProperties: false }),
       response: Type.Array(Incident),
       handler: async (ctx) => {
         const q = ctx.query;
-        const page = openedPage.read(q);
+        const page = incidentsPage.read(q);
         const rows = await m().problems.listIncidents(page, { state: q.state, hostId: q.host_id, before: q.before ? new Date(q.before) : undefined });
         return finishPage(ctx, rows, page, (i) => [i.opened_at, i.id]).map(incidentView);
       },

@@ -1,8 +1,8 @@
 /** The audit trail, for admins (scope audit:read): who changed what, when, from where, with what result. */
 import { Type } from '@sinclair/typebox';
-import type { AuditRecord, AuditTrail } from '../auth/audit-trail.js';
+import { AUDIT_ORDER, type AuditRecord, type AuditTrail } from '../auth/audit-trail.js';
 import { AppError } from '../errors.js';
-import { collection, finishPage, int, parseInstant, timestamp, TimeRangeQuery } from '../http/pagination.js';
+import { collection, finishPage, parseInstant, TimeRangeQuery } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { ApiDeps } from './deps.js';
 import { Nullable, Timestamp } from './schemas.js';
@@ -27,7 +27,7 @@ const AuditEntry = Type.Object({
 
 const view = (r: AuditRecord) => ({ ...r, id: Number(r.id), at: r.at.toISOString(), duration_ms: Number(r.duration_ms) });
 
-const entries = collection({ sorts: { at: timestamp('at') }, defaultSort: '-at', id: int('id') });
+const entries = collection(AUDIT_ORDER);
 
 export function auditRoutes(deps: ApiDeps, trail: AuditTrail) {
   return [

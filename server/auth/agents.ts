@@ -3,7 +3,10 @@ import { AppError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Db } from '../store/db.js';
 import { WriteBatcher } from '../store/write-batcher.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, text, uuid, type Page } from '../keyset.js';
+
+/** The orders agents can be listed in (keyset pages). */
+export const AGENT_ORDER = keyOrder({ sorts: { id: uuid('id'), hostname: text('hostname') }, defaultSort: 'id', id: uuid('id') });
 
 export type AgentState = 'pending' | 'active' | 'revoked';
 

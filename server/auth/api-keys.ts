@@ -7,11 +7,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.js';
 import type { Db } from '../store/db.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, text, timestamp, type Page } from '../keyset.js';
 import { ROLE_SCOPES, SCOPES, type Role } from './scopes.js';
 import { unauthenticated } from './sessions.js';
 import { deriveSigningKey } from './signing.js';
 import { KEY_ID, newApiKeyId, newApiKeySecret, sha256 } from './tokens.js';
+
+/** The orders the keys list can be listed in (keyset pages). */
+export const API_KEY_ORDER = keyOrder({ sorts: { created_at: timestamp('k.created_at'), name: text('k.name') }, defaultSort: '-created_at', id: text('k.id') });
 
 export interface ApiKeyRecord {
   id: string;

@@ -29,7 +29,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.js';
-import type { BodyDigest } from '../http/router.js';
+import type { BodyDigest } from './request-guard.js';
 import { KEY_ID } from './tokens.js';
 
 export const SCHEME = 'AW1-HMAC-SHA256';

@@ -6,9 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import type { Db, Queryable } from '../store/db.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, text, timestamp, uuid, type Page } from '../keyset.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.js';
 import { ROLE_SCOPES, type Role } from './scopes.js';
+
+/** The orders users can be listed in (keyset pages). */
+export const USER_ORDER = keyOrder({ sorts: { username: text('username'), created_at: timestamp('created_at') }, defaultSort: 'username', id: uuid('id') });
 
 export const ROLES = Object.keys(ROLE_SCOPES) as Role[];
 export const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;

@@ -14,12 +14,12 @@ import { ApiKeyStore, checkGrantable } from '../auth/api-keys.js';
 import { AuditTrail } from '../auth/audit-trail.js';
 import { dashboardUrl, oneTimeLoginUrl } from '../auth/bootstrap.js';
 import { createEnrollmentToken } from '../auth/enrollment.js';
-import { ROLES, UserDirectory, type UserRecord } from '../auth/users.js';
+import { ROLES, USER_ORDER, UserDirectory, type UserRecord } from '../auth/users.js';
 import { SessionStore } from '../auth/sessions.js';
 import type { Role } from '../auth/scopes.js';
 import { loadConfig, type Config } from '../config.js';
 import { AppError } from '../errors.js';
-import { collection, text, uuid } from '../http/pagination.js';
+import { pageOf } from '../keyset.js';
 import { createLogger } from '../log.js';
 import { openDb, type Db } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
@@ -216,8 +216,7 @@ async function command(name: string, positionals: string[], flags: Record<string
     }
     case 'user list': {
       const all: UserRecord[] = [];
-      const list = collection({ sorts: { username: text('username') }, defaultSort: 'username', id: uuid('id') });
-      let page = list.read({ limit: 1000 });
+      let page = pageOf(USER_ORDER, { limit: 1000, sort: 'username' });
       for (;;) {
         const { rows } = await users.list(page, {});
         all.push(...rows.slice(0, page.limit));

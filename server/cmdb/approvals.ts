@@ -5,7 +5,7 @@
  * made from it) or rejects it (later reports of that agent are kept on the rejected entry and queue nothing).
  */
 import { AppError, staleVersion } from '../errors.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, timestamp, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable } from '../store/db.js';
 import type { InventoryReport } from '../../protocol/inventory-report.js';
 import type { Actor } from './asset-fields.js';
@@ -13,6 +13,9 @@ import type { AssetStore } from './assets.js';
 import { guessAssetType, reportFields } from './inventory-diff.js';
 import type { InventoryIntake } from './inventory-intake.js';
 import type { QueueReason } from './inventory-match.js';
+
+/** The orders approvals can be listed in (keyset pages). */
+export const APPROVAL_ORDER = keyOrder({ sorts: { created_at: timestamp('p.created_at') }, defaultSort: 'created_at', id: uuid('p.id') });
 
 export type ApprovalState = 'pending' | 'approved' | 'rejected';
 

@@ -5,12 +5,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, staleVersion } from '../errors.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, text, timestamp, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable } from '../store/db.js';
 import { EDITABLE_FIELDS, emptyFields, fieldChanges, type FieldChange, normalTags, normalText, TEXT_FIELDS, type Actor, type AssetFields, type AssetRecord } from './asset-fields.js';
 import { checkTransition, INITIAL_STATES, type AssetState } from './asset-states.js';
 import type { AssetTypeRegistry } from './asset-types.js';
 import { recordChanges, recordChangesOf, type ChangeRow } from './change-log.js';
+
+/** The orders assets can be listed in (keyset pages). */
+export const ASSET_ORDER = keyOrder({
+  sorts: { tag: text('a.tag'), name: text('a.name'), created_at: timestamp('a.created_at'), updated_at: timestamp('a.updated_at') },
+  defaultSort: 'tag',
+  id: uuid('a.id'),
+});
 
 export const COMPONENT_KINDS = ['cpu', 'memory', 'disk', 'nic', 'raid', 'psu', 'gpu'] as const;
 export type ComponentKind = (typeof COMPONENT_KINDS)[number];

@@ -4,11 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, staleVersion } from '../errors.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, text, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable } from '../store/db.js';
 import { normalTags } from './asset-fields.js';
 import { checkRules, type HostRule } from './host-rules.js';
 import { resolveTargets } from './targets.js';
+
+/** The orders hosts can be listed in (keyset pages). */
+export const HOST_ORDER = keyOrder({ sorts: { hostname: text('h.hostname') }, defaultSort: 'hostname', id: uuid('h.id') });
+
+/** The orders host groups can be listed in (keyset pages). */
+export const HOST_GROUP_ORDER = keyOrder({ sorts: { name: text('g.name') }, defaultSort: 'name', id: uuid('g.id') });
 
 export interface HostRecord {
   id: string;

@@ -19,30 +19,11 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { findUnstorable, jsonDepth, PendingBody, readBody, readBodyToFile, RequestAborted, type AbortState } from './body.js';
 import { headersOf, statusOf } from './error-answer.js';
-import type { Method, Principal, RequestContext, RequestMethod, ResponseStream, RouteSpec, UploadedBody } from './route.js';
+import type { Principal } from '../auth/principal.js';
+import type { BodyDigest, RequestGuard } from '../auth/request-guard.js';
+import type { Method, RequestContext, RequestMethod, ResponseStream, RouteSpec, UploadedBody } from './route.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-
-/** Inspects a request before its route runs: authentication, rate limits. */
-export interface RequestGuard {
-  /** From the headers alone (the body is not read yet): who is calling, or throws AppError (bad credentials, 429). */
-  authenticate(req: IncomingRequest): Promise<Authentication>;
-  /** Called after authentication, still before the body; may throw AppError (429). */
-  admit?(req: IncomingRequest, principal: Principal | null): Promise<void> | void;
-}
-
-export interface Authentication {
-  /** Null when anonymous. */
-  principal: Principal | null;
-  /** Credentials that cover the body (a signature over its hash): called once the body is read; throws AppError. */
-  checkBody?(body: BodyDigest): void;
-}
-
-export interface BodyDigest {
-  size: number;
-  /** Lower-case hex. */
-  sha256: string;
-}
 
 /** Told about every finished request: audit records, metrics. */
 export type RequestObserver = (done: FinishedRequest) => void;

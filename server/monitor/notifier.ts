@@ -14,11 +14,17 @@ import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, int, text, timestamp, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable } from '../store/db.js';
 import { describeDeliveryFailure, describeHttpStatus } from './delivery-failure.js';
 import { pinnedLookup, type EgressPolicy } from './egress-policy.js';
 import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
+
+/** The orders channels can be listed in (keyset pages). */
+export const CHANNEL_ORDER = keyOrder({ sorts: { name: text('name') }, defaultSort: 'name', id: uuid('id') });
+
+/** The orders deliveries can be listed in (keyset pages). */
+export const DELIVERY_ORDER = keyOrder({ sorts: { created_at: timestamp('created_at') }, defaultSort: '-created_at', id: int('id') });
 
 export interface ChannelRecord {
   id: string;

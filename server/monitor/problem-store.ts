@@ -6,10 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../errors.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, timestamp, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable } from '../store/db.js';
 import { canMove, nextStates, type IncidentState } from './incident-state.js';
 import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
+
+/** The orders problems can be listed in (keyset pages). */
+export const PROBLEM_ORDER = keyOrder({ sorts: { opened_at: timestamp('opened_at') }, defaultSort: '-opened_at', id: uuid('id') });
+
+/** The orders incidents can be listed in (keyset pages). */
+export const INCIDENT_ORDER = keyOrder({ sorts: { opened_at: timestamp('opened_at') }, defaultSort: '-opened_at', id: uuid('id') });
 
 export interface ProblemRecord {
   id: string;

@@ -1,9 +1,12 @@
 /** Templates, their includes and their links to hosts and host groups, in Postgres. */
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../errors.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, text, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable } from '../store/db.js';
 import { checkTemplateContent, includeCycle, type TemplateItem, type TemplateRow, type TemplateTrigger } from './template-model.js';
+
+/** The orders templates can be listed in (keyset pages). */
+export const TEMPLATE_ORDER = keyOrder({ sorts: { name: text('t.name') }, defaultSort: 'name', id: uuid('t.id') });
 
 export interface TemplateRecord extends TemplateRow {
   description: string;
