@@ -11,15 +11,14 @@ import { ASSET_ORDER, refreshSearchText } from '../server/cmdb/assets.js';
 import { pageOf } from '../server/keyset.js';
 import { SessionStore } from '../server/auth/sessions.js';
 import { UserDirectory } from '../server/auth/users.js';
-import { RELAXED } from '../test/api/api-client.js';
-import { startTestServer } from '../test/support/server.js';
+import { startBenchServer } from './bench-server.js';
 
 const N = Number(process.env.CMDB_BENCH_ASSETS ?? 10_000);
 const TARGET_P99_MS = 50;
 
 // As in production: answers are not re-validated against their schemas (tests turn that on).
-const t = await startTestServer(RELAXED, { validateResponses: false });
-const db = t.server.deps.db;
+const t = await startBenchServer({}, { validateResponses: false });
+const db = t.db;
 const admin = await new UserDirectory(db).create({ username: 'bench', role: 'admin', createdBy: 'bench' });
 const auth = { authorization: `Bearer ${(await new SessionStore(db).create(admin.id, 3600)).token}` };
 const cmdb = t.server.deps.cmdb!;

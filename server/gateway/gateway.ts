@@ -15,7 +15,7 @@ import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { Logger } from '../log.js';
 import { CloseCode, closeCodeName } from '../../protocol/close-codes.js';
 import { FrameError, decodePayload, encodeFrame, macPrefix, verifyFrame, type VerifiedFrame } from '../../protocol/frame.js';
-import { MessageType, PROTOCOL_VERSION, messageTypeName, type ConfigMessage, type HelloMessage, type MessageTypeCode } from '../../protocol/messages.js';
+import { MessageType, PROTOCOL_VERSION, messageTypeName, type ConfigMessage, type HelloMessage, type MessageTypeCode, type WelcomeMessage } from '../../protocol/messages.js';
 import { PayloadError, checkAck, checkError, checkHeartbeat, checkHello, checkInventory, checkMetrics } from '../../protocol/validate.js';
 import { AgentKeyring } from './agent-keyring.js';
 import { RepeatLog } from './repeat-log.js';
@@ -267,7 +267,8 @@ export class Gateway {
     ud.key = cred.secret;
     ud.prefix = macPrefix(ud.agentId, session);
     ud.state = cred.state;
-    this.send(ws, MessageType.welcome, { session, serverTime: Date.now(), protocol: PROTOCOL_VERSION });
+    const welcome: WelcomeMessage = { session, serverTime: Date.now(), protocol: PROTOCOL_VERSION };
+    this.send(ws, MessageType.welcome, welcome);
     ud.welcomedAt = Date.now();
   }
 

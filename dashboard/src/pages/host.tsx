@@ -250,21 +250,6 @@ function HostProblems({ hostId }: { hostId: string }) {
   );
 }
 
-export function KeyValues({ value }: { value: Record<string, unknown> }) {
-  const entries = Object.entries(value ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
-  if (!entries.length) return <p class="muted">Nothing recorded.</p>;
-  return (
-    <dl class="kv">
-      {entries.map(([k, v]) => (
-        <>
-          <dt>{k.replace(/_/g, ' ')}</dt>
-          <dd>{typeof v === 'object' ? <code class="small">{JSON.stringify(v)}</code> : String(v)}</dd>
-        </>
-      ))}
-    </dl>
-  );
-}
-
 /** What the host is monitored with: built-in collectors its templates run at their own interval, triggers and their state. */
 function HostMonitoring({ hostId }: { hostId: string }) {
   const mon = useResource<HostMonitoringConfig>(`/api/v1/hosts/${hostId}/monitoring`);
