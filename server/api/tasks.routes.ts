@@ -5,7 +5,6 @@
 import { Type } from '@sinclair/typebox';
 import { collection, finishPage } from '../http/pagination.js';
 import { actingAs } from '../auth/person.js';
-import type { Principal } from '../auth/principal.js';
 import { route } from '../http/route.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { parseFileMode } from '../tasks/file-mode.js';

@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { route } from '../http/route.js';
-import { LineProtocolError, parseLineProtocol, type Precision } from '../ingest/line-protocol.js';
+import { LineProtocolError, parseLineProtocol, type LinePoint, type Precision } from '../ingest/line-protocol.js';
 import type { MetricPoint } from '../../protocol/messages.js';
 import { MAX_LABELS } from '../../protocol/validate.js';
 import type { ApiDeps } from './deps.js';
@@ -62,7 +62,7 @@ export function writeRoutes(deps: ApiDeps) {
             throw new AppError('VALIDATION_FAILED', 'invalid', `body is not gzip, or inflates past ${MAX_INFLATED} bytes`, { field: 'body' });
           }
         }
-        let points;
+        let points: LinePoint[];
         try {
           points = parseLineProtocol(raw.toString('utf8'), Date.now(), (ctx.query.precision ?? 'ns') as Precision);
         } catch (err) {

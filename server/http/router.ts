@@ -21,7 +21,7 @@ import { findUnstorable, jsonDepth, PendingBody, readBody, readBodyToFile, Reque
 import { headersOf, statusOf } from './error-answer.js';
 import type { Principal } from '../auth/principal.js';
 import type { BodyDigest, RequestGuard } from '../auth/request-guard.js';
-import type { Method, RequestContext, RequestMethod, ResponseStream, RouteSpec, UploadedBody } from './route.js';
+import type { RequestContext, RequestMethod, ResponseStream, RouteSpec, UploadedBody } from './route.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 

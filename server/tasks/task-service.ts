@@ -277,7 +277,7 @@ export class TaskService {
     const got = Buffer.from(token);
     if (want.length !== got.length || !timingSafeEqual(want, got)) throw new AppError('DOWNLOAD_TOKEN_INVALID', 'unauthenticated', 'download token is not valid for this task and agent');
     const task = await this.store.get(taskId);
-    if (!task || task.spec.action.kind !== 'file') throw notFound('task file', 'TASK_NOT_FOUND');
+    if (task?.spec.action.kind !== 'file') throw notFound('task file', 'TASK_NOT_FOUND');
     const { rows } = await this.deps.db.query('SELECT 1 FROM task_hosts WHERE task_id = $1 AND agent_id = $2 AND state IN ($3, $4)', [taskId, agentId, 'sent', 'running']);
     if (!rows.length) throw new AppError('TASK_NOT_RUNNING_HERE', 'gone', 'this agent has no running file push for this task');
     return { sha256: task.spec.action.sha256, size: task.spec.action.size };
@@ -309,7 +309,7 @@ export class TaskService {
 
   private async step(taskId: string): Promise<void> {
     const task = await this.store.get(taskId);
-    if (!task || task.state !== 'running') return;
+    if (task?.state !== 'running') return;
     const rows = await this.store.planRows(taskId);
     const expired = task.expires_at.getTime() <= Date.now();
     const queued = rows.filter((r) => r.state === 'queued' && r.active && r.agent_id).map((r) => r.agent_id!);

@@ -4,7 +4,7 @@
  * series the host sends; its asset and approval state; monitoring; recent problems and tasks.
  */
 import { useState } from 'preact/hooks';
-import { ApiError, call, qs } from '../api';
+import { type ApiError, call, qs } from '../api';
 import { navigate, useLocation } from '../router';
 import { BandChart, Chart, type BandPoint } from '../ui/band-chart';
 import { MetricBrowser } from './metric-browser';

@@ -1,6 +1,6 @@
 /** Releases: their rollouts in waves with each wave's health gate, the version each host runs, rollback. */
 import { useState } from 'preact/hooks';
-import { ApiError, call } from '../api';
+import { type ApiError, call } from '../api';
 import { navigate } from '../router';
 import { ago, when } from '../ui/format';
 import { ErrorNote, Show } from '../ui/states';
