@@ -41,6 +41,7 @@ run: build
 # a suite whose part is absent is skipped, and the run ends with the list of skips and why.
 test: install
 	npx tsc -p . --noEmit
+	npm run lint
 	npm run build:dashboard
 	bash scripts/test-deps.sh npx vitest run
 

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { FrameError, decodePayload, encodeFrame, macPrefix, readHeader, verifyFrame, HEADER_BYTES, SESSION_BYTES } from '../protocol/frame.js';
-import { MessageType, PROTOCOL_VERSION, type AckMessage, type ConfigMessage, type ErrorMessage, type HelloMessage, type MessageTypeCode } from '../protocol/messages.js';
+import { MessageType, PROTOCOL_VERSION, type AckMessage, type ConfigMessage, type ErrorMessage, type HelloMessage, type MessageTypeCode, type WelcomeMessage } from '../protocol/messages.js';
 
 export interface LinkCredentials {
   agentId: string;
@@ -115,7 +115,7 @@ export class AgentLink extends EventEmitter<LinkEvents> {
   private onWelcome(data: Buffer): void {
     const header = readHeader(data);
     if (header.type !== MessageType.welcome) throw new FrameError(4000, 'PROTOCOL_VIOLATION', 'expected welcome');
-    const body = decodePayload(data.subarray(HEADER_BYTES)) as { session?: Uint8Array };
+    const body = decodePayload(data.subarray(HEADER_BYTES)) as Partial<WelcomeMessage>;
     if (!(body.session instanceof Uint8Array) || body.session.length !== SESSION_BYTES) {
       throw new FrameError(4000, 'PROTOCOL_VIOLATION', 'welcome without a session nonce');
     }

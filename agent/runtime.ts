@@ -12,7 +12,7 @@ import { reconnectDelay } from './reconnect-delay.js';
 import { MessageType, type CollectorName, type CollectorSchedule, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../protocol/messages.js';
 import { collectionPlan, readCollectorSchedules, type CollectionRound } from './collection-plan.js';
 import { AgentLink } from './link.js';
-import { Spool } from './spool.js';
+import type { Spool } from './spool.js';
 import type { TaskAgent } from './tasks/task-agent.js';
 
 export interface AgentRuntimeOptions {

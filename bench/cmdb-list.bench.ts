@@ -7,19 +7,18 @@
  */
 import { Bench } from 'tinybench';
 import { importAssetsCsv } from '../server/cmdb/asset-import.js';
-import { refreshSearchText } from '../server/cmdb/assets.js';
-import { collection, text, uuid } from '../server/http/pagination.js';
+import { ASSET_ORDER, refreshSearchText } from '../server/cmdb/assets.js';
+import { pageOf } from '../server/keyset.js';
 import { SessionStore } from '../server/auth/sessions.js';
 import { UserDirectory } from '../server/auth/users.js';
-import { RELAXED } from '../test/api/api-client.js';
-import { startTestServer } from '../test/support/server.js';
+import { startBenchServer } from './bench-server.js';
 
 const N = Number(process.env.CMDB_BENCH_ASSETS ?? 10_000);
 const TARGET_P99_MS = 50;
 
 // As in production: answers are not re-validated against their schemas (tests turn that on).
-const t = await startTestServer(RELAXED, { validateResponses: false });
-const db = t.server.deps.db;
+const t = await startBenchServer({}, { validateResponses: false });
+const db = t.db;
 const admin = await new UserDirectory(db).create({ username: 'bench', role: 'admin', createdBy: 'bench' });
 const auth = { authorization: `Bearer ${(await new SessionStore(db).create(admin.id, 3600)).token}` };
 const cmdb = t.server.deps.cmdb!;
@@ -97,9 +96,9 @@ for (const [name, path] of Object.entries(queries)) {
 bench.add('baseline: GET /api/v1/asset-types (HTTP + auth, no list)', async () => {
   await get('/api/v1/asset-types');
 });
-const listPage = collection({ sorts: { tag: text('a.tag') }, defaultSort: 'tag', id: uuid('a.id') });
+
 bench.add('store only, no HTTP: type + idc, 50 a page', async () => {
-  await cmdb.assets.list(listPage.read({ limit: 50 }), { type: 'server', idc: 'idc-3' });
+  await cmdb.assets.list(pageOf(ASSET_ORDER, { limit: 50, sort: 'tag' }), { type: 'server', idc: 'idc-3' });
 });
 await bench.run();
 

@@ -10,10 +10,11 @@
 import { existsSync } from 'node:fs';
 import { SessionStore } from '../server/auth/sessions.js';
 import { UserDirectory } from '../server/auth/users.js';
-import { RELAXED } from '../test/api/api-client.js';
-import { DESKTOP, ensureDashboardBuilt, launchChromium } from '../test/dashboard/browser.js';
-import { CHROMIUM_PATH } from '../test/support/requires.js';
-import { startTestServer } from '../test/support/server.js';
+import { chromium } from 'playwright-core';
+import { startBenchServer } from './bench-server.js';
+
+const CHROMIUM_PATH = '/usr/bin/chromium';
+const DASHBOARD_INDEX = new URL('../dashboard/dist/index.html', import.meta.url);
 
 // Runs in the page (page.waitForFunction); the server's tsconfig has no DOM types.
 declare const document: any;
@@ -22,8 +23,8 @@ declare const localStorage: any;
 const N = Number(process.env.FLEET_BENCH_HOSTS ?? 50_000);
 if (!process.env.DATABASE_URL) throw new Error('DATABASE_URL must name a Postgres server: the figure is for Postgres');
 
-const t = await startTestServer(RELAXED, { validateResponses: false });
-const db = t.server.deps.db;
+const t = await startBenchServer({}, { validateResponses: false });
+const db = t.db;
 try {
   const admin = await new UserDirectory(db).create({ username: 'bench', role: 'admin', createdBy: 'bench' });
   const token = (await new SessionStore(db).create(admin.id, 3600)).token;
@@ -63,10 +64,10 @@ try {
   for (const [name, r] of Object.entries(api)) console.log(`api ${name}: p50 ${r.p50} ms, p99 ${r.p99} ms`);
 
   let browser: Record<string, number> | null = null;
-  if (existsSync(CHROMIUM_PATH)) {
-    await ensureDashboardBuilt();
-    const chromium = await launchChromium();
-    const page = await (await chromium.newContext({ viewport: DESKTOP })).newPage();
+  if (!existsSync(DASHBOARD_INDEX)) console.log('browser figures skipped: build the dashboard first (npm run build:dashboard)');
+  else if (existsSync(CHROMIUM_PATH)) {
+    const browserProcess = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const page = await (await browserProcess.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
     await page.goto(t.http);
     await page.evaluate((tk: string) => localStorage.setItem('aw.session', tk), token);
     const load = async (path: string, ready: () => boolean) => {
@@ -83,7 +84,7 @@ try {
       overview: await load('/', () => (document.querySelector('[data-testid=tile-offline]')?.textContent ?? '0') !== '0'),
       hosts: await load('/hosts', () => document.querySelectorAll('[data-testid=hosts-table] tbody tr').length === 50),
     };
-    await chromium.close();
+    await browserProcess.close();
     console.log(`browser (navigation to data shown): overview ${browser.overview} ms, hosts list ${browser.hosts} ms`);
   }
   console.log(JSON.stringify({ hosts: N, api, browser }));

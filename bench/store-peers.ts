@@ -11,19 +11,17 @@
  * a temporary folder, and is stopped at the end (bounded waits, then SIGKILL).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { startServer, type RunningServer } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/log.js';
-import { openDb, type Db } from '../server/store/db.js';
 import { SessionStore } from '../server/auth/sessions.js';
 import { UserDirectory } from '../server/auth/users.js';
 import { SERIES_PER_HOST, telegrafSet, type TelegrafSet } from '../server/store/series/telegraf-set.js';
-import { enrollAgent, freePort } from '../test/support/server.js';
+import { freePort } from './agents/servers.js';
+import { BENCH_ENV, benchDatabase, enrollHost } from './bench-server.js';
 
 export interface PeerOptions {
   hosts: number;
@@ -114,31 +112,12 @@ const perPoint = (bytes: number, points: number) => (bytes / points).toFixed(2);
 
 /** AutoWatch in this process on its own database, with an API key holding metrics:write and one enrolled host per Telegraf host. */
 async function autowatchPeer(name: string, set: TelegrafSet, env: Record<string, string>, databaseUrl: string | undefined, qdbDataDir?: string): Promise<Peer> {
-  let db: Db;
-  let dropDb = async () => {};
-  if (databaseUrl && env.METRICS_STORE !== 'questdb') {
-    const dbName = `aw_bench_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: databaseUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const u = new URL(databaseUrl);
-    u.pathname = `/${dbName}`;
-    db = await openDb({ databaseUrl: u.toString() });
-    dropDb = async () => {
-      const c = new pg.Client({ connectionString: databaseUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await c.end();
-    };
-  } else {
-    db = await openDb({});
-  }
+  // Runs on QuestDB keep the relational side in PGlite.
+  const database = await benchDatabase(env.METRICS_STORE === 'questdb' ? undefined : databaseUrl);
+  const db = database.db;
   const dataDir = mkdtempSync(join(tmpdir(), 'aw-bench-'));
   const config = loadConfig({
-    PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'warn', AW_BOOTSTRAP_ADMIN: 'false',
-    AW_RATE_ADDRESS_PER_S: '1000000', AW_RATE_ADDRESS_BURST: '1000000', AW_RATE_CALLER_PER_S: '1000000', AW_RATE_CALLER_BURST: '1000000',
-    ...env,
+    PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...BENCH_ENV, ...env,
   });
   const server: RunningServer = await startServer(config, { db, log: createLogger('warn') });
   const http = `http://127.0.0.1:${server.port}`;
@@ -151,7 +130,7 @@ async function autowatchPeer(name: string, set: TelegrafSet, env: Record<string,
   });
   const key = ((await keyRes.json()) as any).data.bearer as string;
   const hostIds: string[] = [];
-  for (const h of set.hostNames) hostIds.push((await enrollAgent({ server, http } as any, h)).hostId);
+  for (const h of set.hostNames) hostIds.push(await enrollHost(db, http, h));
   const auth = { authorization: `Bearer ${key}` };
   let stopped = false;
   const stop = async () => {
@@ -198,8 +177,7 @@ async function autowatchPeer(name: string, set: TelegrafSet, env: Record<string,
     },
     async close() {
       await stop();
-      await db.close();
-      await dropDb();
+      await database.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

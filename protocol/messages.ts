@@ -126,9 +126,6 @@ export interface ErrorMessage {
   retryAfterMs?: number;
 }
 
-/** How a task run on one host ended (or stands). */
-export type TaskRunState = 'running' | 'ok' | 'failed' | 'timed_out' | 'cancelled' | 'refused';
-
 /**
  * agent → server, message type 8. `output` frames stream a run's output as it comes (live view);
  * `done` carries the final result with each stream capped at `outputCapBytes` (cut marked);

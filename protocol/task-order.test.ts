@@ -1,6 +1,6 @@
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
-import { OrderRefused, openOrder, signOrder, type TaskOrder } from './task-order.js';
+import { type OrderRefused, openOrder, signOrder, type TaskOrder } from './task-order.js';
 
 const keys = nacl.sign.keyPair();
 const AGENT = '11111111-1111-4111-8111-111111111111';

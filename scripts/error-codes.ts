@@ -1,12 +1,14 @@
 /**
  * The error catalogue of docs/api.md, made from the source: every stable `code` the server can
- * answer, its HTTP status and the message it is thrown with. `npx tsx scripts/error-codes.ts`
+ * answer, its HTTP status (its kind as server/http/error-answer.ts maps it) and the message it is thrown with. `npx tsx scripts/error-codes.ts`
  * rewrites the table between the error-codes markers in docs/api.md; test/api/error-catalogue.test.ts
  * fails when a code in the source is missing from the document.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ErrorKind } from '../server/errors.js';
+import { STATUS_OF } from '../server/http/error-answer.js';
 
 export interface ErrorCode {
   code: string;
@@ -37,9 +39,9 @@ const MEANING: Record<string, string> = {
 
 const CODE = `'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{4,})'`;
 const MESSAGE = '\\s*(?:\'([^\']*)\'|`([^`]*)`|"([^"]*)")?';
-/** [pattern, fixed status or null when the pattern captures it]: the ways the source throws a coded error. */
+/** [pattern, fixed status or null when the pattern captures the kind]: the ways the source throws a coded error. */
 const PATTERNS: Array<[RegExp, number | null]> = [
-  [new RegExp(`new AppError\\(\\s*${CODE},\\s*(\\d{3}),${MESSAGE}`, 'g'), null],
+  [new RegExp(`new AppError\\(\\s*${CODE},\\s*'([a-z_]+)',${MESSAGE}`, 'g'), null],
   [new RegExp(`unauthenticated\\(\\s*${CODE},${MESSAGE}`, 'g'), 401],
   [new RegExp(`tooManyRequests\\([^,]+,\\s*${CODE},${MESSAGE}`, 'g'), 429],
   [new RegExp(`conflict\\(\\s*${CODE},${MESSAGE}`, 'g'), 409],
@@ -75,7 +77,7 @@ export function scanErrorCodes(root: string): ErrorCode[] {
         } else if (pattern.source.startsWith('badRequest')) {
           add(groups[3], 400, groups[0] ?? groups[1] ?? groups[2] ?? '', rel);
         } else if (fixed === null) {
-          add(groups[0], Number(groups[1]), groups[2] ?? groups[3] ?? groups[4] ?? '', rel);
+          add(groups[0], STATUS_OF[groups[1] as ErrorKind], groups[2] ?? groups[3] ?? groups[4] ?? '', rel);
         } else {
           add(groups[0], fixed, groups[1] ?? groups[2] ?? groups[3] ?? '', rel);
         }

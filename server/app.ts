@@ -26,6 +26,7 @@ import { serveDashboard } from './http/static.js';
 import { AgentBundle, serveAgentDownloads } from './http/agent-downloads.js';
 import { openDb, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
+import { isUnavailableError } from './store/unavailable.js';
 import type { MetricStore } from './store/metric-store.js';
 import { PostgresMetricStore } from './store/postgres/chunk-store.js';
 import { hostname } from 'node:os';
@@ -55,7 +56,7 @@ import { taskRoutes } from './api/tasks.routes.js';
 import { taskOutputRoutes } from './api/task-output.routes.js';
 import { TaskService } from './tasks/task-service.js';
 import { FileStore } from './tasks/file-store.js';
-import { serveTaskFiles } from './tasks/file-downloads.js';
+import { serveTaskFiles } from './http/task-files.js';
 import { fileRoutes } from './api/files.routes.js';
 import { taskPolicyRoutes } from './api/task-policies.routes.js';
 import { templateChangeRoutes } from './api/template-changes.routes.js';
@@ -184,14 +185,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   // Its trouble is reported by the cluster's own connection (health, one log line per cause).
   redis?.on('error', () => undefined);
-  const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses, uploadDir: files.incomingDir });
+  const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses, uploadDir: files.incomingDir, isUnavailable: isUnavailableError });
   router.observe(audit.observe);
   router.observe(self.observeRequest);
   self.watch({ gateway, pipeline });
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
   router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }), ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }),
     ...taskPolicyRoutes({ db, resolveTargets }));
-  router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(deps, audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
+  router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
   router.add(...cmdbRoutes({ ...deps, cmdb }), ...objectChangeRoutes({ db }));
   // Retention on a timer, run by one node of a cluster: the holder of its lease.
   const retentionLease = cluster.lease('metric-retention', 60_000);

@@ -1,14 +1,14 @@
 /** Agents: enrollment, the list with online state, approval and revocation. */
 import { Type } from '@sinclair/typebox';
 import { enrollAgent, createEnrollmentToken } from '../auth/enrollment.js';
-import { collection, finishPage, text, uuid } from '../http/pagination.js';
+import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
-import type { AgentRecord } from '../auth/agents.js';
+import { AGENT_ORDER, type AgentRecord } from '../auth/agents.js';
 import { agentOutdated } from '../http/agent-downloads.js';
 import type { ApiDeps } from './deps.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
-const agentPages = collection({ sorts: { id: uuid('id'), hostname: text('hostname') }, defaultSort: 'id', id: uuid('id') });
+const agentPages = collection(AGENT_ORDER);
 
 const Agent = Type.Object({
   id: Uuid,

@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
-import { collection, finishPage, int, text, timestamp, uuid } from '../http/pagination.js';
+import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import { INCIDENT_STATES } from '../monitor/incident-state.js';
-import type { MaintenanceRecord } from '../monitor/maintenance.js';
+import { MAINTENANCE_ORDER, type MaintenanceRecord } from '../monitor/maintenance.js';
 import { problemView } from '../monitor/monitor.js';
-import { channelNotFound, type ChannelRecord, type DeliveryRecord } from '../monitor/notifier.js';
-import type { IncidentRecord, TimelineEntry } from '../monitor/problem-store.js';
+import { CHANNEL_ORDER, channelNotFound, DELIVERY_ORDER, type ChannelRecord, type DeliveryRecord } from '../monitor/notifier.js';
+import { INCIDENT_ORDER, PROBLEM_ORDER, type IncidentRecord, type TimelineEntry } from '../monitor/problem-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
 import { changedBy } from './object-changes.routes.js';
@@ -23,10 +23,11 @@ const IncidentState = Type.Union(INCIDENT_STATES.map((s) => Type.Literal(s)));
 const Before = Type.Optional(Type.String({ format: 'date-time', description: 'only those opened before this time' }));
 
 /** Problems and incidents alike: newest opened first. */
-const openedPage = collection({ sorts: { opened_at: timestamp('opened_at') }, defaultSort: '-opened_at', id: uuid('id') });
-const channelsPage = collection({ sorts: { name: text('name') }, defaultSort: 'name', id: uuid('id') });
-const deliveriesPage = collection({ sorts: { created_at: timestamp('created_at') }, defaultSort: '-created_at', id: int('id') });
-const maintenancePage = collection({ sorts: { starts_at: timestamp('starts_at') }, defaultSort: '-starts_at', id: uuid('id') });
+const problemsPage = collection(PROBLEM_ORDER);
+const incidentsPage = collection(INCIDENT_ORDER);
+const channelsPage = collection(CHANNEL_ORDER);
+const deliveriesPage = collection(DELIVERY_ORDER);
+const maintenancePage = collection(MAINTENANCE_ORDER);
 const Comment = Type.String({ maxLength: 4000 });
 
 const HostName = Nullable(Type.String({ description: 'the host’s current name' }));
@@ -172,13 +173,13 @@ export function alertRoutes(deps: ApiDeps) {
       tag: 'alerts',
       scope: 'monitor:read',
       query: Type.Object(
-        { ...openedPage.query, open: Type.Optional(Type.Boolean()), host_id: Type.Optional(Uuid), severity: Type.Optional(Severity), incident_id: Type.Optional(Uuid), before: Before },
+        { ...problemsPage.query, open: Type.Optional(Type.Boolean()), host_id: Type.Optional(Uuid), severity: Type.Optional(Severity), incident_id: Type.Optional(Uuid), before: Before },
         { additionalProperties: false },
       ),
       response: Type.Array(Problem),
       handler: async (ctx) => {
         const q = ctx.query;
-        const page = openedPage.read(q);
+        const page = problemsPage.read(q);
         const rows = await m().problems.list(page, { open: q.open, hostId: q.host_id, severity: q.severity, incidentId: q.incident_id, before: q.before ? new Date(q.before) : undefined });
         return finishPage(ctx, rows, page, (p) => [p.opened_at, p.id]).map(problemView);
       },
@@ -230,11 +231,11 @@ export function alertRoutes(deps: ApiDeps) {
       summary: 'Incidents, newest first',
       tag: 'alerts',
       scope: 'monitor:read',
-      query: Type.Object({ ...openedPage.query, state: Type.Optional(IncidentState), host_id: Type.Optional(Uuid), before: Before }, { additionalProperties: false }),
+      query: Type.Object({ ...incidentsPage.query, state: Type.Optional(IncidentState), host_id: Type.Optional(Uuid), before: Before }, { additionalProperties: false }),
       response: Type.Array(Incident),
       handler: async (ctx) => {
         const q = ctx.query;
-        const page = openedPage.read(q);
+        const page = incidentsPage.read(q);
         const rows = await m().problems.listIncidents(page, { state: q.state, hostId: q.host_id, before: q.before ? new Date(q.before) : undefined });
         return finishPage(ctx, rows, page, (i) => [i.opened_at, i.id]).map(incidentView);
       },
@@ -330,7 +331,7 @@ export function alertRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const b = ctx.body;
         const isWebhook = b.kind === 'webhook';
-        if (isWebhook !== 'url' in b.settings) throw new AppError('VALIDATION_FAILED', 400, `body.settings do not fit a ${b.kind} channel`, { field: 'body.settings' });
+        if (isWebhook !== 'url' in b.settings) throw new AppError('VALIDATION_FAILED', 'invalid', `body.settings do not fit a ${b.kind} channel`, { field: 'body.settings' });
         const secret = b.secret ?? (isWebhook ? randomBytes(24).toString('base64url') : '');
         const p = ctx.principal!;
         const c = await m().notifier.createChannel({ name: b.name, kind: b.kind, settings: b.settings, secret, minSeverity: b.min_severity ?? 'info', enabled: b.enabled ?? true }, `${p.kind}:${p.id}`, changedBy(ctx));
@@ -360,7 +361,7 @@ export function alertRoutes(deps: ApiDeps) {
         const current = await m().notifier.getChannel(ctx.params.id);
         const version = ifMatchVersion(ctx, current.version) as number;
         if (ctx.body.settings && (current.kind === 'webhook') !== 'url' in ctx.body.settings) {
-          throw new AppError('VALIDATION_FAILED', 400, `body.settings do not fit a ${current.kind} channel`, { field: 'body.settings' });
+          throw new AppError('VALIDATION_FAILED', 'invalid', `body.settings do not fit a ${current.kind} channel`, { field: 'body.settings' });
         }
         const c = await m().notifier.updateChannel(ctx.params.id, version, { enabled: ctx.body.enabled, minSeverity: ctx.body.min_severity, settings: ctx.body.settings, secret: ctx.body.secret }, changedBy(ctx));
         ctx.audit({ channel_id: c.id, changed: Object.keys(ctx.body) });
@@ -449,10 +450,10 @@ export function alertRoutes(deps: ApiDeps) {
       response: Maintenance,
       handler: async (ctx) => {
         const b = ctx.body;
-        if ((b.host_id === undefined) === (b.host_group_id === undefined)) throw new AppError('VALIDATION_FAILED', 400, 'give exactly one of body.host_id and body.host_group_id', { field: 'body.host_id' });
+        if ((b.host_id === undefined) === (b.host_group_id === undefined)) throw new AppError('VALIDATION_FAILED', 'invalid', 'give exactly one of body.host_id and body.host_group_id', { field: 'body.host_id' });
         const startsAt = new Date(b.starts_at);
         const endsAt = new Date(b.ends_at);
-        if (endsAt <= startsAt) throw new AppError('VALIDATION_FAILED', 400, 'body.ends_at must be after body.starts_at', { field: 'body.ends_at' });
+        if (endsAt <= startsAt) throw new AppError('VALIDATION_FAILED', 'invalid', 'body.ends_at must be after body.starts_at', { field: 'body.ends_at' });
         const p = ctx.principal!;
         const w = await m().maintenance.create({ name: b.name, hostId: b.host_id, hostGroupId: b.host_group_id, startsAt, endsAt }, `${p.kind}:${p.id}`, changedBy(ctx));
         ctx.audit({ maintenance_id: w.id });

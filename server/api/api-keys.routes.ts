@@ -4,12 +4,13 @@
  * than 403 so its existence is not told.
  */
 import { Type } from '@sinclair/typebox';
-import { ApiKeyStore, checkGrantable, keyNotFound, type ApiKeyRecord } from '../auth/api-keys.js';
+import { API_KEY_ORDER, ApiKeyStore, checkGrantable, keyNotFound, type ApiKeyRecord } from '../auth/api-keys.js';
 import { UserDirectory } from '../auth/users.js';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
-import { collection, finishPage, text, timestamp } from '../http/pagination.js';
-import { route, type Principal } from '../http/route.js';
+import { collection, finishPage } from '../http/pagination.js';
+import type { Principal } from '../auth/principal.js';
+import { route } from '../http/route.js';
 import type { ApiDeps } from './deps.js';
 import { Nullable, Timestamp, Uuid } from './schemas.js';
 
@@ -53,11 +54,7 @@ function keyView(k: ApiKeyRecord) {
   };
 }
 
-const keysCollection = collection({
-  sorts: { created_at: timestamp('k.created_at'), name: text('k.name') },
-  defaultSort: '-created_at',
-  id: text('k.id'),
-});
+const keysCollection = collection(API_KEY_ORDER);
 
 const MAX_TTL_S = 5 * 365 * 86400;
 
@@ -124,7 +121,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
         const p = ctx.principal!;
         let ownerId = await ownerOf(p);
         if (ctx.body.owner_id !== undefined && ctx.body.owner_id !== ownerId) {
-          if (!isAdmin(p)) throw new AppError('FORBIDDEN', 403, 'only admins make keys for other users', { field: 'body.owner_id', needed_scope: 'admin' });
+          if (!isAdmin(p)) throw new AppError('FORBIDDEN', 'forbidden', 'only admins make keys for other users', { field: 'body.owner_id', needed_scope: 'admin' });
           ownerId = (await users.get(ctx.body.owner_id)).id;
         }
         checkGrantable(ctx.body.scopes, p.scopes);

@@ -1,9 +1,9 @@
 /** The approval queue: inventory reports that may not change an asset without an operator (see cmdb/approvals.ts). */
 import { Type } from '@sinclair/typebox';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
-import { collection, finishPage, timestamp, uuid } from '../http/pagination.js';
+import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
-import type { ApprovalRecord } from '../cmdb/approvals.js';
+import { APPROVAL_ORDER, type ApprovalRecord } from '../cmdb/approvals.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
 import { actorOf } from './cmdb-schemas.js';
@@ -45,7 +45,7 @@ const view = (p: ApprovalRecord) => ({
   decided_at: p.decided_at ? p.decided_at.toISOString() : null,
 });
 
-const approvals = collection({ sorts: { created_at: timestamp('p.created_at') }, defaultSort: 'created_at', id: uuid('p.id') });
+const approvals = collection(APPROVAL_ORDER);
 
 export function approvalRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
   const queue = deps.cmdb.approvals;

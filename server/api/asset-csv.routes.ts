@@ -1,10 +1,11 @@
 /** CSV import (all or nothing, per-row errors) and export of assets. Registered before /assets/:id. */
 import { Type } from '@sinclair/typebox';
-import { text, uuid, type Page } from '../http/pagination.js';
+import { pageOf } from '../keyset.js';
 import { route } from '../http/route.js';
 import { assetsToCsv } from '../cmdb/asset-csv.js';
 import { importAssetsCsv } from '../cmdb/asset-import.js';
 import type { AssetRecord } from '../cmdb/asset-fields.js';
+import { ASSET_ORDER } from '../cmdb/assets.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
 import { actorOf, AssetState } from './cmdb-schemas.js';
@@ -35,7 +36,7 @@ export function assetCsvRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       produces: 'text/csv; charset=utf-8',
       handler: async (ctx) => {
         const all: AssetRecord[] = [];
-        const page: Page = { limit: 5000, sort: 'tag', key: text('a.tag'), id: uuid('a.id'), desc: false };
+        const page = pageOf(ASSET_ORDER, { limit: 5000, sort: 'tag' });
         for (;;) {
           const { rows } = await assets.list(page, ctx.query);
           all.push(...rows.slice(0, page.limit));

@@ -1,19 +1,17 @@
 /** Assets: the collection (filters, search, sort, cursor pages), members with If-Match, components, history, transitions. */
 import { Type } from '@sinclair/typebox';
 import { ifMatchVersion, parseIfMatch, setEtag } from '../http/etag.js';
-import { collection, decodeCursor, encodeCursor, finishPage, text, timestamp, uuid } from '../http/pagination.js';
+import { collection, finishPage } from '../http/pagination.js';
+import { decodeCursor, encodeCursor } from '../keyset.js';
 import { route, type RequestContext } from '../http/route.js';
+import { ASSET_ORDER } from '../cmdb/assets.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import { listChanges } from '../cmdb/change-log.js';
 import type { ApiDeps } from './deps.js';
 import { Asset, AssetState, Change, Component, ComponentKind, actorOf, assetFieldSchemas, assetView, changeView, componentView } from './cmdb-schemas.js';
 import { IdParams, Uuid } from './schemas.js';
 
-const assets = collection({
-  sorts: { tag: text('a.tag'), name: text('a.name'), created_at: timestamp('a.created_at'), updated_at: timestamp('a.updated_at') },
-  defaultSort: 'tag',
-  id: uuid('a.id'),
-});
+const assets = collection(ASSET_ORDER);
 
 const { type, name, ...optionalFields } = assetFieldSchemas;
 const AssetBody = Type.Object({ type, name, ...Type.Partial(Type.Object(optionalFields)).properties });

@@ -1,10 +1,9 @@
 /** The audit trail, for admins (scope audit:read): who changed what, when, from where, with what result. */
 import { Type } from '@sinclair/typebox';
-import type { AuditRecord, AuditTrail } from '../auth/audit-trail.js';
+import { AUDIT_ORDER, type AuditRecord, type AuditTrail } from '../auth/audit-trail.js';
 import { AppError } from '../errors.js';
-import { collection, finishPage, int, parseInstant, timestamp, TimeRangeQuery } from '../http/pagination.js';
+import { collection, finishPage, parseInstant, TimeRangeQuery } from '../http/pagination.js';
 import { route } from '../http/route.js';
-import type { ApiDeps } from './deps.js';
 import { Nullable, Timestamp } from './schemas.js';
 
 const AuditEntry = Type.Object({
@@ -27,9 +26,9 @@ const AuditEntry = Type.Object({
 
 const view = (r: AuditRecord) => ({ ...r, id: Number(r.id), at: r.at.toISOString(), duration_ms: Number(r.duration_ms) });
 
-const entries = collection({ sorts: { at: timestamp('at') }, defaultSort: '-at', id: int('id') });
+const entries = collection(AUDIT_ORDER);
 
-export function auditRoutes(deps: ApiDeps, trail: AuditTrail) {
+export function auditRoutes(trail: AuditTrail) {
   return [
     route({
       method: 'GET',
@@ -71,7 +70,7 @@ export function auditRoutes(deps: ApiDeps, trail: AuditTrail) {
       response: AuditEntry,
       handler: async (ctx) => {
         const record = await trail.get(ctx.params.id);
-        if (!record) throw new AppError('AUDIT_RECORD_NOT_FOUND', 404, 'audit record not found');
+        if (!record) throw new AppError('AUDIT_RECORD_NOT_FOUND', 'not_found', 'audit record not found');
         return view(record);
       },
     }),

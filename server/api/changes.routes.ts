@@ -162,8 +162,8 @@ export function changeRoutes(deps: { itil: Itil }) {
       handler: async (ctx) => {
         const from = new Date(ctx.query.from);
         const to = new Date(ctx.query.to);
-        if (to <= from) throw new AppError('VALIDATION_FAILED', 400, 'query.to must be after query.from', { field: 'query.to' });
-        if (to.getTime() - from.getTime() > 366 * 86_400_000) throw new AppError('VALIDATION_FAILED', 400, 'the calendar spans at most a year', { field: 'query.to' });
+        if (to <= from) throw new AppError('VALIDATION_FAILED', 'invalid', 'query.to must be after query.from', { field: 'query.to' });
+        if (to.getTime() - from.getTime() > 366 * 86_400_000) throw new AppError('VALIDATION_FAILED', 'invalid', 'the calendar spans at most a year', { field: 'query.to' });
         return (await cr.calendar(from, to)).map(view);
       },
     }),

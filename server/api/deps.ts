@@ -14,7 +14,7 @@ import type { MetricStore } from '../store/metric-store.js';
 import type { Monitor } from '../monitor/monitor.js';
 import type { TaskService } from '../tasks/task-service.js';
 import type { Itil } from '../itil/itil.js';
-import type { DownloadStats } from '../tasks/file-downloads.js';
+import type { DownloadStats } from '../http/task-files.js';
 import type { AgentBundle } from '../http/agent-downloads.js';
 
 export interface ApiDeps {

@@ -24,7 +24,7 @@ export function fileRoutes(deps: { files: FileStore; maxBytes: number }) {
       query: Type.Object({ name: Type.Optional(Type.String({ maxLength: 255 })) }),
       response: Type.Object({ file: File, created: Type.Boolean() }),
       handler: async (ctx) => {
-        if (!ctx.upload) throw new AppError('BODY_REQUIRED', 400, 'send the file as the request body');
+        if (!ctx.upload) throw new AppError('BODY_REQUIRED', 'invalid', 'send the file as the request body');
         const p = ctx.principal!;
         const { file, created } = await deps.files.put(ctx.upload, ctx.query.name ?? '', `${p.kind}:${p.name}`);
         if (!created) ctx.setStatus(200);

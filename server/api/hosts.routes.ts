@@ -1,11 +1,11 @@
 /** Hosts and host groups (static members + dynamic rules); what monitoring and tasks target. */
 import { Type } from '@sinclair/typebox';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
-import { collection, finishPage, text, uuid } from '../http/pagination.js';
+import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import { RULE_OPS, type HostRule } from '../cmdb/host-rules.js';
-import type { HostGroupRecord, HostRecord } from '../cmdb/hosts.js';
+import { HOST_GROUP_ORDER, HOST_ORDER, type HostGroupRecord, type HostRecord } from '../cmdb/hosts.js';
 import { previewGroup, resolveTargets } from '../cmdb/targets.js';
 import type { ApiDeps } from './deps.js';
 import { agentOutdated } from '../http/agent-downloads.js';
@@ -61,8 +61,8 @@ const hostView = (h: HostRecord, online: ReadonlySet<string>, served: string | u
 });
 const groupView = (g: HostGroupRecord) => ({ ...g, created_at: g.created_at.toISOString(), updated_at: g.updated_at.toISOString() });
 
-const hostsPage = collection({ sorts: { hostname: text('h.hostname') }, defaultSort: 'hostname', id: uuid('h.id') });
-const groupsPage = collection({ sorts: { name: text('g.name') }, defaultSort: 'name', id: uuid('g.id') });
+const hostsPage = collection(HOST_ORDER);
+const groupsPage = collection(HOST_GROUP_ORDER);
 
 export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
   const { hosts, groups } = deps.cmdb;

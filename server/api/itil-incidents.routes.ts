@@ -188,7 +188,7 @@ export function itilIncidentRoutes(deps: { itil: Itil }) {
       response: IncidentPriority,
       handler: async (ctx) => {
         const b = ctx.body;
-        if (!b.impact && !b.urgency && !b.priority) throw new AppError('VALIDATION_FAILED', 400, 'give body.impact, body.urgency or body.priority', { field: 'body' });
+        if (!b.impact && !b.urgency && !b.priority) throw new AppError('VALIDATION_FAILED', 'invalid', 'give body.impact, body.urgency or body.priority', { field: 'body' });
         const i = await im.setPriority(ctx.params.id, { impact: b.impact, urgency: b.urgency, priority: b.priority }, actor(ctx.principal!), b.comment ?? '');
         ctx.audit({ incident_id: i.id, priority: i.priority });
         setEtag(ctx, i.version);

@@ -47,8 +47,8 @@ const REPORTS: Array<{ name: string; summary: string; row: TSchema; run: (r: Rep
 function range(q: { from?: string; to?: string }): [Date, Date] {
   const to = q.to ? new Date(q.to) : new Date();
   const from = q.from ? new Date(q.from) : new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() - 11, 1));
-  if (to <= from) throw new AppError('VALIDATION_FAILED', 400, 'query.to must be after query.from', { field: 'query.to' });
-  if (to.getTime() - from.getTime() > 10 * 366 * 86_400_000) throw new AppError('VALIDATION_FAILED', 400, 'a report spans at most 10 years', { field: 'query.from' });
+  if (to <= from) throw new AppError('VALIDATION_FAILED', 'invalid', 'query.to must be after query.from', { field: 'query.to' });
+  if (to.getTime() - from.getTime() > 10 * 366 * 86_400_000) throw new AppError('VALIDATION_FAILED', 'invalid', 'a report spans at most 10 years', { field: 'query.from' });
   return [from, to];
 }
 

@@ -20,7 +20,7 @@ export function parseTime(value: string | undefined, now: number, fallback: numb
   const rel = /^-(\d+)(s|m|h|d)$/.exec(value);
   if (rel) return now - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: DAY }[rel[2] as 's' | 'm' | 'h' | 'd'];
   const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new AppError('VALIDATION_FAILED', 400, `query.${field} must be ms since the epoch, ISO 8601 or like -1h`, { field: `query.${field}` });
+  if (Number.isNaN(t)) throw new AppError('VALIDATION_FAILED', 'invalid', `query.${field} must be ms since the epoch, ISO 8601 or like -1h`, { field: `query.${field}` });
   return t;
 }
 
@@ -30,7 +30,7 @@ function parseLabels(text: string | undefined): Record<string, string> | undefin
     return checkLabels(JSON.parse(text), 'labels');
   } catch (err) {
     const msg = err instanceof PayloadError ? err.message : 'labels must be a JSON map of strings';
-    throw new AppError('VALIDATION_FAILED', 400, `query.${msg}`, { field: 'query.labels' });
+    throw new AppError('VALIDATION_FAILED', 'invalid', `query.${msg}`, { field: 'query.labels' });
   }
 }
 
@@ -39,7 +39,7 @@ function timeRange(q: { from?: string; to?: string }): { from: number; to: numbe
   const now = Date.now();
   const to = parseTime(q.to, now, now, 'to');
   const from = parseTime(q.from, now, to - 3_600_000, 'from');
-  if (from >= to) throw new AppError('VALIDATION_FAILED', 400, 'query.from must be before query.to', { field: 'query.from' });
+  if (from >= to) throw new AppError('VALIDATION_FAILED', 'invalid', 'query.from must be before query.to', { field: 'query.from' });
   return { from, to };
 }
 

@@ -2,12 +2,12 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
-import { collection, finishPage, text, uuid } from '../http/pagination.js';
+import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { Monitor } from '../monitor/monitor.js';
 import { COLLECTORS } from '../../protocol/messages.js';
 import { agentMonitoring, ITEM_TYPES, type TemplateItem, type TemplateTrigger } from '../monitor/template-model.js';
-import type { TemplateRecord } from '../monitor/template-store.js';
+import { TEMPLATE_ORDER, type TemplateRecord } from '../monitor/template-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
 import { changedBy } from './object-changes.routes.js';
@@ -99,11 +99,11 @@ export function templateView(t: TemplateRecord) {
 }
 
 export const monitorOf = (deps: ApiDeps): Monitor => {
-  if (!deps.monitor) throw new AppError('NOT_AVAILABLE', 503, 'monitoring is not running on this server');
+  if (!deps.monitor) throw new AppError('NOT_AVAILABLE', 'unavailable', 'monitoring is not running on this server');
   return deps.monitor;
 };
 
-const templatesPage = collection({ sorts: { name: text('t.name') }, defaultSort: 'name', id: uuid('t.id') });
+const templatesPage = collection(TEMPLATE_ORDER);
 
 const LinkParams = Type.Object({ id: Uuid, host_id: Uuid }, { additionalProperties: false });
 const GroupLinkParams = Type.Object({ id: Uuid, group_id: Uuid }, { additionalProperties: false });

@@ -3,7 +3,7 @@
  * objects it shows (a key that may not see templates may not see their history either).
  */
 import { Type } from '@sinclair/typebox';
-import { decodeCursor, encodeCursor } from '../http/pagination.js';
+import { decodeCursor, encodeCursor } from '../keyset.js';
 import { route, type RequestContext } from '../http/route.js';
 import { listObjectChanges, OBJECT_TYPES, type ChangeActor, type ObjectChangeRecord, type ObjectType } from '../history/object-changes.js';
 import type { Db } from '../store/db.js';

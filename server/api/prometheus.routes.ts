@@ -6,7 +6,8 @@
  * from the query string or, for POST, a form body, as Prometheus takes them. See docs/prometheus.md.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { AppError } from '../errors.js';
+import { AppError, isServerFault } from '../errors.js';
+import { statusOf } from '../http/error-answer.js';
 import type { RequestContext } from '../http/route.js';
 import { route } from '../http/route.js';
 import { instantQuery, rangeQuery, type EngineDeps } from '../prometheus/promql-engine.js';
@@ -115,8 +116,8 @@ export function prometheusRoutes(deps: ApiDeps) {
             return JSON.stringify({ status: 'success', data });
           } catch (err) {
             if (!(err instanceof AppError)) throw err;
-            ctx.setStatus(err.status);
-            return JSON.stringify({ status: 'error', errorType: err.status >= 500 ? 'internal' : 'bad_data', error: err.message });
+            ctx.setStatus(statusOf(err));
+            return JSON.stringify({ status: 'error', errorType: isServerFault(err) ? 'internal' : 'bad_data', error: err.message });
           }
         },
       }),

@@ -168,7 +168,7 @@ export function serviceRoutes(deps: { itil: Itil }) {
         const to = ctx.query.to ? Date.parse(ctx.query.to) : now;
         let from = ctx.query.from ? Date.parse(ctx.query.from) : periodStart(period, now);
         if (!ctx.query.from) for (let i = 1; i < DEFAULT_SPAN[period]; i++) from = periodStart(period, from - 1);
-        if (to <= from) throw new AppError('VALIDATION_FAILED', 400, 'query.to must be after query.from', { field: 'query.to' });
+        if (to <= from) throw new AppError('VALIDATION_FAILED', 'invalid', 'query.to must be after query.from', { field: 'query.to' });
         const periods = await svc.availability(s, period, from, to, now);
         const sum = (k: 'up_s' | 'down_s' | 'unknown_s') => periods.reduce((a, p) => a + p[k], 0);
         const up = sum('up_s');

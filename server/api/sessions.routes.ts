@@ -42,7 +42,7 @@ export function sessionRoutes(deps: ApiDeps) {
     return { token: s.token, expires_at: s.expiresAt.toISOString(), user: userView(user) };
   };
   const userOf = (ctx: { principal: { kind: string; id: string } | null }) => {
-    if (ctx.principal?.kind !== 'user') throw new AppError('USER_SESSION_REQUIRED', 403, 'only a logged-in user can do this, not an API key');
+    if (ctx.principal?.kind !== 'user') throw new AppError('USER_SESSION_REQUIRED', 'forbidden', 'only a logged-in user can do this, not an API key');
     return ctx.principal.id;
   };
 
@@ -96,7 +96,7 @@ export function sessionRoutes(deps: ApiDeps) {
       response: Type.Object({ ended: Type.Boolean() }),
       handler: async (ctx) => {
         userOf(ctx);
-        if (!ctx.principal!.sessionId) throw new AppError('USER_SESSION_REQUIRED', 403, 'this request was not made with a session token');
+        if (!ctx.principal!.sessionId) throw new AppError('USER_SESSION_REQUIRED', 'forbidden', 'this request was not made with a session token');
         await sessions.revoke(ctx.principal!.sessionId);
         return { ended: true };
       },
@@ -141,7 +141,7 @@ export function sessionRoutes(deps: ApiDeps) {
           takeAttempt([key]);
           const ok = await users.verifyLogin(user.username, ctx.body.current_password ?? '');
           if (!ok) {
-            throw new AppError('CURRENT_PASSWORD_WRONG', 400, 'body.current_password is not your current password', { field: 'body.current_password' });
+            throw new AppError('CURRENT_PASSWORD_WRONG', 'invalid', 'body.current_password is not your current password', { field: 'body.current_password' });
           }
           giveBack([key]);
         }

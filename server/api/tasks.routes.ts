@@ -3,13 +3,13 @@
  * output live; cancel; approve under change control. The domain is server/tasks/.
  */
 import { Type } from '@sinclair/typebox';
-import { collection, finishPage, keyset, timestamp } from '../http/pagination.js';
+import { collection, finishPage } from '../http/pagination.js';
 import { actingAs } from '../auth/person.js';
-import { route, type Principal } from '../http/route.js';
+import { route } from '../http/route.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { parseFileMode } from '../tasks/file-mode.js';
 import { hostCounts, taskOutcome, TASK_OUTCOMES } from '../tasks/task-outcome.js';
-import type { ChangeRequestRow, TaskHostRow, TaskRow } from '../tasks/task-store.js';
+import { TASK_ORDER, type ChangeRequestRow, type TaskHostRow, type TaskRow } from '../tasks/task-store.js';
 import type { ApiDeps } from './deps.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
@@ -118,12 +118,12 @@ export const hostResultView = (h: TaskHostRow) => ({
   sent_at: iso(h.sent_at), finished_at: iso(h.finished_at),
 });
 
-const tasksCollection = collection({ sorts: { created_at: timestamp('t.created_at') }, defaultSort: '-created_at', id: { column: 't.id', type: 'uuid' } });
+const tasksCollection = collection(TASK_ORDER);
 
 const actor = (p: { kind: string; id: string; name: string }) => `${p.kind}:${p.name}`;
 
 export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
-  const { tasks, db } = deps;
+  const { tasks } = deps;
   const cap = deps.config.tasks.outputCapBytes;
   return [
     route({
@@ -192,13 +192,8 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
       response: Type.Array(Task),
       handler: async (ctx) => {
         const page = tasksCollection.read(ctx.query);
-        const like = ctx.query.q ? `%${ctx.query.q.replace(/[\\%_]/g, (c) => '\\' + c)}%` : null;
-        const params: unknown[] = [ctx.query.state ?? null, ctx.query.requested_by ?? null, like, ctx.query.host_id ?? null];
-        const where = `($1::text IS NULL OR t.state = $1) AND ($2::text IS NULL OR t.requested_by = $2)
-          AND ($3::text IS NULL OR t.summary ILIKE $3 OR t.name ILIKE $3 OR EXISTS (SELECT 1 FROM task_hosts x WHERE x.task_id = t.id AND (x.stdout ILIKE $3 OR x.stderr ILIKE $3)))
-          AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM task_hosts y WHERE y.task_id = t.id AND y.host_id = $4))`;
-        const ks = keyset(page, params);
-        const { rows } = await db.query<TaskRow>(`SELECT t.* FROM tasks t WHERE ${where} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params);
+        const { q, state, requested_by: requestedBy, host_id: hostId } = ctx.query;
+        const rows = await tasks.store.list(page, { q, state, requestedBy, hostId });
         const shown = finishPage(ctx, rows, page, (t) => [t.created_at, t.id]);
         const counts = await tasks.store.countsOf(shown.map((t) => t.id));
         return shown.map((t) => taskView(t, counts.get(t.id)!));

@@ -2,10 +2,10 @@
 import { Type } from '@sinclair/typebox';
 import { dashboardUrl, oneTimeLoginUrl } from '../auth/bootstrap.js';
 import { SessionStore } from '../auth/sessions.js';
-import { ROLES, UserDirectory, type UserRecord } from '../auth/users.js';
+import { ROLES, USER_ORDER, UserDirectory, type UserRecord } from '../auth/users.js';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
-import { collection, finishPage, text, timestamp, uuid } from '../http/pagination.js';
+import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { ApiDeps } from './deps.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
@@ -53,11 +53,7 @@ const Password = Type.String({ minLength: 1, maxLength: 256, description: 'at le
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/;
 
-const users = collection({
-  sorts: { username: text('username'), created_at: timestamp('created_at') },
-  defaultSort: 'username',
-  id: uuid('id'),
-});
+const users = collection(USER_ORDER);
 
 export function userRoutes(deps: ApiDeps) {
   const directory = new UserDirectory(deps.db);
@@ -189,7 +185,7 @@ export function userRoutes(deps: ApiDeps) {
       response: OneTimeLogin,
       handler: async (ctx) => {
         const user = await directory.get(ctx.params.id);
-        if (user.disabled_at) throw new AppError('USER_DISABLED', 409, 'enable the user first');
+        if (user.disabled_at) throw new AppError('USER_DISABLED', 'conflict', 'enable the user first');
         return loginLink(user.id, ctx.headers.host);
       },
     }),

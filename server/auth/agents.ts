@@ -3,7 +3,10 @@ import { AppError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Db } from '../store/db.js';
 import { WriteBatcher } from '../store/write-batcher.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, text, uuid, type Page } from '../keyset.js';
+
+/** The orders agents can be listed in (keyset pages). */
+export const AGENT_ORDER = keyOrder({ sorts: { id: uuid('id'), hostname: text('hostname') }, defaultSort: 'id', id: uuid('id') });
 
 export type AgentState = 'pending' | 'active' | 'revoked';
 
@@ -124,20 +127,20 @@ export class AgentDirectory {
   }
 
   async get(agentId: string): Promise<AgentRecord> {
-    if (!isUuid(agentId)) throw new AppError('AGENT_NOT_FOUND', 404, 'agent not found');
+    if (!isUuid(agentId)) throw new AppError('AGENT_NOT_FOUND', 'not_found', 'agent not found');
     const { rows } = await this.db.query<AgentRecord>(
       `SELECT id, host_id, state, hostname, agent_version, os, machine_id, enrolled_at, approved_at, revoked_at, last_seen_at
          FROM agents WHERE id = $1`,
       [agentId],
     );
-    if (!rows[0]) throw new AppError('AGENT_NOT_FOUND', 404, 'agent not found');
+    if (!rows[0]) throw new AppError('AGENT_NOT_FOUND', 'not_found', 'agent not found');
     return rows[0];
   }
 
   async approve(agentId: string, by: string): Promise<AgentRecord> {
     const agent = await this.get(agentId);
     if (agent.state !== 'pending') {
-      throw new AppError('AGENT_NOT_PENDING', 409, `agent is ${agent.state}, only a pending agent can be approved`);
+      throw new AppError('AGENT_NOT_PENDING', 'conflict', `agent is ${agent.state}, only a pending agent can be approved`);
     }
     await this.db.query(
       "UPDATE agents SET state = 'active', approved_at = now(), approved_by = $2 WHERE id = $1 AND state = 'pending'",
@@ -149,7 +152,7 @@ export class AgentDirectory {
 
   async revoke(agentId: string, by: string): Promise<AgentRecord> {
     const agent = await this.get(agentId);
-    if (agent.state === 'revoked') throw new AppError('AGENT_ALREADY_REVOKED', 409, 'agent is already revoked');
+    if (agent.state === 'revoked') throw new AppError('AGENT_ALREADY_REVOKED', 'conflict', 'agent is already revoked');
     await this.db.query("UPDATE agents SET state = 'revoked', revoked_at = now(), revoked_by = $2 WHERE id = $1", [agentId, by]);
     this.bus.emit('agent.revoked', { agentId });
     return this.get(agentId);

@@ -7,11 +7,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.js';
 import type { Db } from '../store/db.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, text, timestamp, type Page } from '../keyset.js';
 import { ROLE_SCOPES, SCOPES, type Role } from './scopes.js';
 import { unauthenticated } from './sessions.js';
 import { deriveSigningKey } from './signing.js';
 import { KEY_ID, newApiKeyId, newApiKeySecret, sha256 } from './tokens.js';
+
+/** The orders the keys list can be listed in (keyset pages). */
+export const API_KEY_ORDER = keyOrder({ sorts: { created_at: timestamp('k.created_at'), name: text('k.name') }, defaultSort: '-created_at', id: text('k.id') });
 
 export interface ApiKeyRecord {
   id: string;
@@ -42,7 +45,7 @@ const COLUMNS = `k.id, k.name, k.owner_id, u.username AS owner_username, k.scope
   k.expires_at, k.last_used_at, k.last_used_from, k.revoked_at, k.revoked_by, k.version`;
 const FROM = 'api_keys k LEFT JOIN users u ON u.id = k.owner_id';
 
-export const keyNotFound = () => new AppError('API_KEY_NOT_FOUND', 404, 'API key not found');
+export const keyNotFound = () => new AppError('API_KEY_NOT_FOUND', 'not_found', 'API key not found');
 
 /** The scopes a key holds now: its own, cut down to what its owner's role holds. */
 export function effectiveKeyScopes(keyScopes: readonly string[], ownerRole: Role | null): Set<string> {
@@ -54,9 +57,9 @@ export function effectiveKeyScopes(keyScopes: readonly string[], ownerRole: Role
 /** 400 unless every scope is known and `holder` (the scopes of whoever makes the key) holds it. */
 export function checkGrantable(scopes: readonly string[], holder: ReadonlySet<string>, field = 'body.scopes'): void {
   for (const s of scopes) {
-    if (!(s in SCOPES)) throw new AppError('SCOPE_UNKNOWN', 400, `${field}: "${s}" is not a scope; see GET /api/v1/scopes`, { field, scope: s });
+    if (!(s in SCOPES)) throw new AppError('SCOPE_UNKNOWN', 'invalid', `${field}: "${s}" is not a scope; see GET /api/v1/scopes`, { field, scope: s });
     if (!holder.has('admin') && !holder.has(s)) {
-      throw new AppError('SCOPE_NOT_HELD', 403, `${field}: you cannot grant "${s}", which you do not hold`, { field, scope: s });
+      throw new AppError('SCOPE_NOT_HELD', 'forbidden', `${field}: you cannot grant "${s}", which you do not hold`, { field, scope: s });
     }
   }
 }
@@ -117,8 +120,8 @@ export class ApiKeyStore {
     );
     const key = await this.get(id);
     if (!rowCount) {
-      if (key.revoked_at) throw new AppError('API_KEY_REVOKED', 409, 'a revoked key cannot change');
-      throw new AppError('PRECONDITION_FAILED', 412, 'the key changed since you read it: read it again', { current_etag: `"${key.version}"` });
+      if (key.revoked_at) throw new AppError('API_KEY_REVOKED', 'conflict', 'a revoked key cannot change');
+      throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the key changed since you read it: read it again', { current_etag: `"${key.version}"` });
     }
     return key;
   }

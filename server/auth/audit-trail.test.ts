@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { auditKind } from './audit-trail.js';
-import type { RouteSpec } from '../http/route.js';
 
-const route = (path: string) => ({ path }) as RouteSpec;
+const route = (path: string) => ({ path });
 
 describe('which requests leave an audit record', () => {
   it('keeps changes and refused changes one by one; not reads, unknown paths or accepted metric intake', () => {

@@ -7,11 +7,14 @@
  * within a minute become one row carrying their count, so a flood cannot fill the table.
  */
 import { randomBytes } from 'node:crypto';
-import type { FinishedRequest, RequestObserver } from '../http/router.js';
 import type { Logger } from '../log.js';
+import type { Principal } from './principal.js';
 import type { Db } from '../store/db.js';
 import { storable } from '../../protocol/storable-text.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, int, timestamp, type Page } from '../keyset.js';
+
+/** The orders audit records can be listed in (keyset pages). */
+export const AUDIT_ORDER = keyOrder({ sorts: { at: timestamp('at') }, defaultSort: '-at', id: int('id') });
 
 export interface AuditRow {
   at: Date;
@@ -34,13 +37,31 @@ export interface AuditRecord extends AuditRow {
   id: number;
 }
 
+/** What the trail keeps of a finished API request (the router's FinishedRequest is one). */
+export interface AuditedRequest {
+  requestId: string;
+  method: string;
+  path: string;
+  /** The matched route's template, none when no route answered. */
+  route: { path: string } | undefined;
+  /** Params of the matched route (resource ids). */
+  params: Record<string, string>;
+  principal: Principal | null;
+  remoteAddress: string;
+  status: number;
+  errorCode: string | null;
+  durationMs: number;
+  /** What the handler added with ctx.audit(). */
+  detail: Record<string, unknown> | null;
+}
+
 /**
  * Which requests leave a record, and how: every request to a route that is not a read (POST, PUT,
  * PATCH, DELETE) one row each, whatever its outcome; refusals (401, 403, 429 — failed and throttled
  * logins, bad credentials, missing scopes, rate limits), reads included, counted per address
  * ('refusal'). Not kept: other reads, paths no route answers, and accepted metric intake.
  */
-export function auditKind(done: Pick<FinishedRequest, 'method' | 'route' | 'status'>): 'each' | 'refusal' | null {
+export function auditKind(done: Pick<AuditedRequest, 'method' | 'route' | 'status'>): 'each' | 'refusal' | null {
   if (done.route === undefined) return null;
   if (REFUSALS.has(done.status)) return 'refusal';
   // Metric intake (Telegraf every few seconds) is data, not a change: only its refusals are kept.
@@ -63,7 +84,7 @@ interface RefusalTally {
 
 const tallyKey = (r: AuditRow) => [r.remote_address, r.actor_kind, r.actor_id, r.method, r.route, r.status, r.error_code].join('\0');
 
-export function auditRow(done: FinishedRequest, at = new Date()): AuditRow {
+export function auditRow(done: AuditedRequest, at = new Date()): AuditRow {
   const p = done.principal;
   return {
     at,
@@ -126,7 +147,7 @@ export class AuditTrail {
   ) {}
 
   /** Give this to router.observe(). */
-  readonly observe: RequestObserver = (done) => {
+  readonly observe = (done: AuditedRequest): void => {
     const kind = auditKind(done);
     if (kind === 'each') this.append(auditRow(done));
     else if (kind === 'refusal') this.refused(auditRow(done));

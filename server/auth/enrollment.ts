@@ -52,7 +52,7 @@ export async function enrollAgent(
 ): Promise<EnrollmentResult> {
   const agentPublic = Buffer.from(req.publicKey, 'base64');
   if (agentPublic.length !== nacl.box.publicKeyLength) {
-    throw new AppError('ENROLL_BAD_KEY', 400, 'publicKey must be a 32-byte nacl box public key in base64');
+    throw new AppError('ENROLL_BAD_KEY', 'invalid', 'publicKey must be a 32-byte nacl box public key in base64');
   }
   const secret = randomBytes(32);
   const agentId = randomUUID();
@@ -66,7 +66,7 @@ export async function enrollAgent(
       [hashToken(req.token)],
     );
     if (!used.rows.length) {
-      throw new AppError('ENROLL_TOKEN_INVALID', 401, 'enrollment token is unknown, expired, revoked or used up');
+      throw new AppError('ENROLL_TOKEN_INVALID', 'unauthenticated', 'enrollment token is unknown, expired, revoked or used up');
     }
     const approved = opts.autoApprove || used.rows[0].auto_approve;
     const state = approved ? 'active' : 'pending';

@@ -15,8 +15,6 @@
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import type { Authentication, IncomingRequest, RequestGuard } from '../http/router.js';
-import type { Principal } from '../http/route.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { ApiKeyStore, checkKeyUsable, effectiveKeyScopes, secretMatches, type KeyCredentials } from './api-keys.js';
@@ -25,6 +23,8 @@ import { RateLimiter, tooManyRequests } from './rate-limit.js';
 import { ROLE_SCOPES } from './scopes.js';
 import { SessionStore, unauthenticated } from './sessions.js';
 import { checkBodyHash, checkSignature, checkTimestamp, looksSigned, readSignedRequest } from './signing.js';
+import type { Principal } from './principal.js';
+import type { Authentication, GuardedRequest, RequestGuard } from './request-guard.js';
 import { parseBearer } from './tokens.js';
 
 export interface GuardDeps {
@@ -59,7 +59,7 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
     write().catch((err) => deps.log.warn({ err, id }, 'could not record last use'));
   };
 
-  const keyPrincipal = (key: KeyCredentials, req: IncomingRequest): Principal => {
+  const keyPrincipal = (key: KeyCredentials, req: GuardedRequest): Principal => {
     checkKeyUsable(key, now());
     touch(key.id, () => keys.touch(key.id, req.remoteAddress));
     return {
@@ -70,7 +70,7 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
 
   const unknownKey = () => unauthenticated('API_KEY_INVALID', 'API key id or secret is wrong');
 
-  async function signed(req: IncomingRequest): Promise<Authentication> {
+  async function signed(req: GuardedRequest): Promise<Authentication> {
     const { parts, signature, partMacs } = readSignedRequest(req);
     checkTimestamp(parts.timestamp, now(), api.signatureSkewS);
     const key = await keys.credentials(parts.keyId);
@@ -84,7 +84,7 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
     return { principal, checkBody: (body) => checkBodyHash(parts, body) };
   }
 
-  async function bearer(req: IncomingRequest, header: string): Promise<Principal> {
+  async function bearer(req: GuardedRequest, header: string): Promise<Principal> {
     const credential = parseBearer(header);
     if (credential.kind === 'session') {
       const s = await sessions.resolve(credential.token);
@@ -104,7 +104,7 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
    * Grafana has a Basic auth switch) send an API key as the password, any user name: on /prometheus
    * only, and never a session token, so the rest of the API keeps Bearer alone.
    */
-  function prometheusBasic(req: IncomingRequest, header: string): string | undefined {
+  function prometheusBasic(req: GuardedRequest, header: string): string | undefined {
     const m = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header);
     if (!m || !req.path.startsWith('/prometheus/')) return undefined;
     const decoded = Buffer.from(m[1], 'base64').toString('utf8');

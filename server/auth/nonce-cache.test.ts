@@ -19,7 +19,7 @@ describe('MemoryNonceCache', () => {
     const cache = new MemoryNonceCache(2, () => now);
     await cache.remember('a', 600);
     await cache.remember('b', 600);
-    await expect(cache.remember('c', 600)).rejects.toMatchObject({ code: 'NONCE_CACHE_FULL', status: 503 });
+    await expect(cache.remember('c', 600)).rejects.toMatchObject({ code: 'NONCE_CACHE_FULL', kind: 'unavailable' });
     now += 600_001;
     expect(await cache.remember('c', 600)).toBe(true);
     expect(cache.size).toBe(1);
@@ -51,7 +51,7 @@ describe('RedisNonceCache', () => {
     const redis = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
     redis.on('error', () => {});
     try {
-      await expect(new RedisNonceCache(redis).remember('n', 30)).rejects.toMatchObject({ code: 'NONCE_STORE_UNAVAILABLE', status: 503 });
+      await expect(new RedisNonceCache(redis).remember('n', 30)).rejects.toMatchObject({ code: 'NONCE_STORE_UNAVAILABLE', kind: 'unavailable' });
     } finally {
       redis.disconnect();
     }

@@ -34,7 +34,7 @@ export class MemoryNonceCache implements NonceCache {
     const expires = this.seen.get(nonce);
     if (expires !== undefined && expires > now) return false;
     if (this.seen.size >= this.maxEntries) {
-      throw new AppError('NONCE_CACHE_FULL', 503, 'too many signed requests in the replay window; retry shortly', undefined, { 'Retry-After': '5' });
+      throw new AppError('NONCE_CACHE_FULL', 'unavailable', 'too many signed requests in the replay window; retry shortly', undefined, { retryAfterS: 5 });
     }
     this.seen.set(nonce, now + ttlS * 1000);
     return true;
@@ -53,9 +53,7 @@ export class RedisNonceCache implements NonceCache {
       reply = await this.redis.set(this.prefix + nonce, '1', 'EX', ttlS, 'NX');
     } catch (err) {
       // Without the cache a replay cannot be told from a first request: refuse rather than guess.
-      throw new AppError('NONCE_STORE_UNAVAILABLE', 503, `the replay cache is unreachable (${(err as Error).message}); retry shortly`, undefined, {
-        'Retry-After': '5',
-      });
+      throw new AppError('NONCE_STORE_UNAVAILABLE', 'unavailable', `the replay cache is unreachable (${(err as Error).message}); retry shortly`, undefined, { retryAfterS: 5 });
     }
     return reply === 'OK';
   }

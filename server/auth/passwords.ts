@@ -52,9 +52,9 @@ export async function verifyPassword(password: string, stored: string | null): P
 /** Length only: long passphrases beat composition rules. */
 export function checkPasswordPolicy(password: string, field = 'body.password'): void {
   if ([...password].length < PASSWORD_MIN) {
-    throw new AppError('PASSWORD_TOO_SHORT', 400, `${field} needs at least ${PASSWORD_MIN} characters`, { field });
+    throw new AppError('PASSWORD_TOO_SHORT', 'invalid', `${field} needs at least ${PASSWORD_MIN} characters`, { field });
   }
   if (password.length > PASSWORD_MAX) {
-    throw new AppError('VALIDATION_FAILED', 400, `${field} may have at most ${PASSWORD_MAX} characters`, { field });
+    throw new AppError('VALIDATION_FAILED', 'invalid', `${field} may have at most ${PASSWORD_MAX} characters`, { field });
   }
 }

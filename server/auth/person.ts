@@ -4,7 +4,7 @@
  * person. A key without an owner (made with the CLI) stands for itself: it is nobody else, so it can
  * approve no more than before, and never what it asked for.
  */
-import type { Principal } from '../http/route.js';
+import type { Principal } from './principal.js';
 
 export const personOf = (p: Principal): string => (p.userId ? `user:${p.userId}` : `${p.kind}:${p.id}`);
 

@@ -81,8 +81,8 @@ export class RateLimiter {
   }
 }
 
-/** 429 with Retry-After in whole seconds (at least 1). */
+/** A rate limit's refusal, with the wait in whole seconds (at least 1). */
 export function tooManyRequests(waitMs: number, code: string, what: string): AppError {
   const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
-  return new AppError(code, 429, `${what}; retry in ${retryAfter} s`, { retry_after_s: retryAfter }, { 'Retry-After': String(retryAfter) });
+  return new AppError(code, 'too_many', `${what}; retry in ${retryAfter} s`, { retry_after_s: retryAfter }, { retryAfterS: retryAfter });
 }

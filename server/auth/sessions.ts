@@ -66,7 +66,7 @@ export class SessionStore {
         RETURNING user_id`,
       [sha256(token)],
     );
-    if (!rows[0]) throw new AppError('ONE_TIME_TOKEN_INVALID', 401, 'this login link is unknown, used, expired or replaced by a newer one; ask an admin for a new one');
+    if (!rows[0]) throw new AppError('ONE_TIME_TOKEN_INVALID', 'unauthenticated', 'this login link is unknown, used, expired or replaced by a newer one; ask an admin for a new one');
     return rows[0].user_id;
   }
 
@@ -98,5 +98,5 @@ export class SessionStore {
 }
 
 export function unauthenticated(code: string, message: string, details?: Record<string, unknown>): AppError {
-  return new AppError(code, 401, message, details, { 'WWW-Authenticate': 'Bearer realm="autowatch"' });
+  return new AppError(code, 'unauthenticated', message, details, { challenge: 'bearer' });
 }

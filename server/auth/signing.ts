@@ -29,7 +29,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.js';
-import type { BodyDigest } from '../http/router.js';
+import type { BodyDigest } from './request-guard.js';
 import { KEY_ID } from './tokens.js';
 
 export const SCHEME = 'AW1-HMAC-SHA256';
@@ -144,13 +144,13 @@ export function readSignedRequest(req: {
     const value = req.headers[header];
     const [format, says] = FORMATS[name];
     if (value === undefined || !format.test(value)) {
-      throw new AppError('SIGNATURE_MALFORMED', 401, `${header} is ${value === undefined ? 'missing' : 'malformed'}: ${says}`, { header });
+      throw new AppError('SIGNATURE_MALFORMED', 'unauthenticated', `${header} is ${value === undefined ? 'missing' : 'malformed'}: ${says}`, { header });
     }
     values[name] = value;
   }
   const partMacs = req.headers[SIGNATURE_PARTS_HEADER];
   if (partMacs !== undefined && !PARTS_FORMAT.test(partMacs)) {
-    throw new AppError('SIGNATURE_MALFORMED', 401, `${SIGNATURE_PARTS_HEADER} is malformed: method=<32 hex>;path=<32 hex>;query=<32 hex>`, { header: SIGNATURE_PARTS_HEADER });
+    throw new AppError('SIGNATURE_MALFORMED', 'unauthenticated', `${SIGNATURE_PARTS_HEADER} is malformed: method=<32 hex>;path=<32 hex>;query=<32 hex>`, { header: SIGNATURE_PARTS_HEADER });
   }
   return {
     partMacs,
@@ -173,7 +173,7 @@ export function readSignedRequest(req: {
 export function checkTimestamp(timestamp: string, nowMs: number, skewS: number): void {
   const offset = Number(timestamp) - Math.floor(nowMs / 1000);
   if (Math.abs(offset) > skewS) {
-    throw new AppError('SIGNATURE_STALE', 401, `X-AW-Timestamp is ${Math.abs(offset)} s ${offset < 0 ? 'behind' : 'ahead of'} the server clock; at most ${skewS} s is accepted`, {
+    throw new AppError('SIGNATURE_STALE', 'unauthenticated', `X-AW-Timestamp is ${Math.abs(offset)} s ${offset < 0 ? 'behind' : 'ahead of'} the server clock; at most ${skewS} s is accepted`, {
       server_time: Math.floor(nowMs / 1000),
       max_skew_s: skewS,
     });
@@ -183,7 +183,7 @@ export function checkTimestamp(timestamp: string, nowMs: number, skewS: number):
 /** 401 BODY_HASH_MISMATCH when the body (read after the signature was checked) is not the one X-AW-Content-SHA256 names. */
 export function checkBodyHash(parts: SignedParts, body: BodyDigest): void {
   if (body.sha256 !== parts.contentSha256) {
-    throw new AppError('BODY_HASH_MISMATCH', 401, 'the body is not the one X-AW-Content-SHA256 describes (changed on the way, or hashed differently)', {
+    throw new AppError('BODY_HASH_MISMATCH', 'unauthenticated', 'the body is not the one X-AW-Content-SHA256 describes (changed on the way, or hashed differently)', {
       body_sha256: body.sha256,
       body_bytes: body.size,
     });
@@ -205,13 +205,13 @@ export function checkSignature(parts: SignedParts, signature: string, signingKey
   const changed = partMacs ? changedParts(parts, partMacs, signingKey) : [];
   if (changed.length) {
     const name = changed[0];
-    throw new AppError(`SIGNATURE_${name.toUpperCase()}_MISMATCH`, 401, `the request's ${name} is not the one that was signed (changed on the way, or signed differently)`, {
+    throw new AppError(`SIGNATURE_${name.toUpperCase()}_MISMATCH`, 'unauthenticated', `the request's ${name} is not the one that was signed (changed on the way, or signed differently)`, {
       changed: changed,
       [name]: partValue(parts, name),
       canonical_request: canonical,
     });
   }
-  throw new AppError('SIGNATURE_INVALID', 401, 'X-AW-Signature does not sign this request; compare your canonical request with details.canonical_request', {
+  throw new AppError('SIGNATURE_INVALID', 'unauthenticated', 'X-AW-Signature does not sign this request; compare your canonical request with details.canonical_request', {
     canonical_request: canonical,
   });
 }

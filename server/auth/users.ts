@@ -6,9 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import type { Db, Queryable } from '../store/db.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, text, timestamp, uuid, type Page } from '../keyset.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.js';
 import { ROLE_SCOPES, type Role } from './scopes.js';
+
+/** The orders users can be listed in (keyset pages). */
+export const USER_ORDER = keyOrder({ sorts: { username: text('username'), created_at: timestamp('created_at') }, defaultSort: 'username', id: uuid('id') });
 
 export const ROLES = Object.keys(ROLE_SCOPES) as Role[];
 export const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
@@ -32,7 +35,7 @@ const COLUMNS = `id, username, display_name, role, disabled_at, created_at, crea
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export const userNotFound = () => new AppError('USER_NOT_FOUND', 404, 'user not found');
+export const userNotFound = () => new AppError('USER_NOT_FOUND', 'not_found', 'user not found');
 
 export interface UserPatch {
   display_name?: string;
@@ -46,7 +49,7 @@ export class UserDirectory {
   async create(input: { username: string; role: Role; displayName?: string; password?: string; createdBy: string }): Promise<UserRecord> {
     const username = input.username.toLowerCase();
     if (!USERNAME.test(username)) {
-      throw new AppError('VALIDATION_FAILED', 400, 'body.username must be 2-64 of a-z 0-9 . _ - and start with a letter or digit', { field: 'body.username' });
+      throw new AppError('VALIDATION_FAILED', 'invalid', 'body.username must be 2-64 of a-z 0-9 . _ - and start with a letter or digit', { field: 'body.username' });
     }
     if (input.password !== undefined) checkPasswordPolicy(input.password);
     const hash = input.password === undefined ? null : await hashPassword(input.password);
@@ -55,7 +58,7 @@ export class UserDirectory {
        ON CONFLICT (username) DO NOTHING RETURNING ${COLUMNS}`,
       [randomUUID(), username, input.displayName ?? '', input.role, hash, input.createdBy],
     );
-    if (!rows[0]) throw new AppError('USERNAME_TAKEN', 409, `a user named "${username}" exists already`, { field: 'body.username' });
+    if (!rows[0]) throw new AppError('USERNAME_TAKEN', 'conflict', `a user named "${username}" exists already`, { field: 'body.username' });
     return rows[0];
   }
 
@@ -98,7 +101,7 @@ export class UserDirectory {
          WHERE id = $1 AND version = $2 RETURNING ${COLUMNS}`,
         [id, version, patch.display_name ?? null, patch.role ?? null, patch.disabled ?? null],
       );
-      if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the user changed since you read it: read it again', { current_etag: `"${current.version}"` });
+      if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the user changed since you read it: read it again', { current_etag: `"${current.version}"` });
       // A disabled user's sessions end now rather than at their expiry.
       if (patch.disabled) await q.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [id]);
       return rows[0];
@@ -128,7 +131,7 @@ export class UserDirectory {
       const current = await this.get(id, q);
       if (current.role === 'admin' && !current.disabled_at) await assertAnotherAdmin(q, id);
       const { rowCount } = await q.query('DELETE FROM users WHERE id = $1 AND version = $2', [id, version]);
-      if (!rowCount) throw new AppError('PRECONDITION_FAILED', 412, 'the user changed since you read it: read it again', { current_etag: `"${current.version}"` });
+      if (!rowCount) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the user changed since you read it: read it again', { current_etag: `"${current.version}"` });
       return current;
     });
   }
@@ -155,6 +158,6 @@ async function assertAnotherAdmin(q: Queryable, except: string): Promise<void> {
   // Locking every enabled admin row makes two admins demoting each other take turns.
   const { rows } = await q.query<{ id: string }>("SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE");
   if (!rows.some((r) => r.id !== except)) {
-    throw new AppError('LAST_ADMIN', 409, 'this is the last enabled admin: make another admin first');
+    throw new AppError('LAST_ADMIN', 'conflict', 'this is the last enabled admin: make another admin first');
   }
 }

@@ -14,12 +14,12 @@ import { ApiKeyStore, checkGrantable } from '../auth/api-keys.js';
 import { AuditTrail } from '../auth/audit-trail.js';
 import { dashboardUrl, oneTimeLoginUrl } from '../auth/bootstrap.js';
 import { createEnrollmentToken } from '../auth/enrollment.js';
-import { ROLES, UserDirectory, type UserRecord } from '../auth/users.js';
+import { ROLES, USER_ORDER, UserDirectory, type UserRecord } from '../auth/users.js';
 import { SessionStore } from '../auth/sessions.js';
 import type { Role } from '../auth/scopes.js';
 import { loadConfig, type Config } from '../config.js';
 import { AppError } from '../errors.js';
-import { collection, text, uuid } from '../http/pagination.js';
+import { pageOf } from '../keyset.js';
 import { createLogger } from '../log.js';
 import { openDb, type Db } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
@@ -216,8 +216,7 @@ async function command(name: string, positionals: string[], flags: Record<string
     }
     case 'user list': {
       const all: UserRecord[] = [];
-      const list = collection({ sorts: { username: text('username') }, defaultSort: 'username', id: uuid('id') });
-      let page = list.read({ limit: 1000 });
+      let page = pageOf(USER_ORDER, { limit: 1000, sort: 'username' });
       for (;;) {
         const { rows } = await users.list(page, {});
         all.push(...rows.slice(0, page.limit));
@@ -230,8 +229,8 @@ async function command(name: string, positionals: string[], flags: Record<string
     }
     case 'user login-link': {
       const user = await users.findByUsername(need(flags, 'username'));
-      if (!user) throw new AppError('USER_NOT_FOUND', 404, `no user named "${flags.username}"`);
-      if (user.disabled_at) throw new AppError('USER_DISABLED', 409, `"${user.username}" is disabled`);
+      if (!user) throw new AppError('USER_NOT_FOUND', 'not_found', `no user named "${flags.username}"`);
+      if (user.disabled_at) throw new AppError('USER_DISABLED', 'conflict', `"${user.username}" is disabled`);
       const login = await link(user);
       await record('user login-link', { user_id: user.id, username: user.username });
       return { text: `one-time login link for "${user.username}" (valid until ${login.expires_at}):\n  ${login.url}`, json: login };
@@ -242,7 +241,7 @@ async function command(name: string, positionals: string[], flags: Record<string
       let ownerId: string | null = null;
       if (flags.owner !== undefined) {
         const owner = await users.findByUsername(need(flags, 'owner'));
-        if (!owner) throw new AppError('USER_NOT_FOUND', 404, `no user named "${flags.owner}"`);
+        if (!owner) throw new AppError('USER_NOT_FOUND', 'not_found', `no user named "${flags.owner}"`);
         ownerId = owner.id;
       }
       const ttl = flags['expires-in'] === undefined ? null : parseDuration(flags['expires-in'] as string, '--expires-in');

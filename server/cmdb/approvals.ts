@@ -4,9 +4,8 @@
  * operator approves one (the report joins the asset it matched, or one they name, or else a new asset is
  * made from it) or rejects it (later reports of that agent are kept on the rejected entry and queue nothing).
  */
-import { AppError } from '../errors.js';
-import { staleEtag } from '../http/etag.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { AppError, staleVersion } from '../errors.js';
+import { keyOrder, keyset, timestamp, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable } from '../store/db.js';
 import type { InventoryReport } from '../../protocol/inventory-report.js';
 import type { Actor } from './asset-fields.js';
@@ -14,6 +13,9 @@ import type { AssetStore } from './assets.js';
 import { guessAssetType, reportFields } from './inventory-diff.js';
 import type { InventoryIntake } from './inventory-intake.js';
 import type { QueueReason } from './inventory-match.js';
+
+/** The orders approvals can be listed in (keyset pages). */
+export const APPROVAL_ORDER = keyOrder({ sorts: { created_at: timestamp('p.created_at') }, defaultSort: 'created_at', id: uuid('p.id') });
 
 export type ApprovalState = 'pending' | 'approved' | 'rejected';
 
@@ -44,7 +46,7 @@ export interface ApprovalRecord {
 const COLUMNS = `p.id, p.agent_id, p.host_id, p.state, p.hostname, p.serial, p.system_uuid, p.machine_id, p.report, p.match_note, p.queue_reasons, p.proposed_asset_id, p.reports,
   p.created_at, p.updated_at, p.decided_at, p.decided_by, p.reason, p.asset_id, p.version`;
 
-export const approvalNotFound = () => new AppError('APPROVAL_NOT_FOUND', 404, 'approval not found');
+export const approvalNotFound = () => new AppError('APPROVAL_NOT_FOUND', 'not_found', 'approval not found');
 
 export class ApprovalQueue {
   constructor(
@@ -115,8 +117,8 @@ export class ApprovalQueue {
 
   private async pending(q: Queryable, id: string, expected: number): Promise<ApprovalRecord> {
     const p = await this.get(id, q, true);
-    if (p.version !== expected) throw staleEtag(p.version);
-    if (p.state !== 'pending') throw new AppError('APPROVAL_DECIDED', 409, `the approval was ${p.state} already`);
+    if (p.version !== expected) throw staleVersion(p.version);
+    if (p.state !== 'pending') throw new AppError('APPROVAL_DECIDED', 'conflict', `the approval was ${p.state} already`);
     return p;
   }
 }

@@ -3,7 +3,7 @@
  * ids and hosts against the database); any problem answers the full list of row errors and writes
  * nothing. Then every row is written in one transaction, each with its change records (source import).
  */
-import { AppError } from '../errors.js';
+import { AppError, isServerFault } from '../errors.js';
 import type { Db } from '../store/db.js';
 import type { Actor } from './asset-fields.js';
 import { readImport, type ImportRow, type RowError } from './asset-csv.js';
@@ -20,7 +20,7 @@ export interface ImportResult {
 export async function importAssetsCsv(db: Db, assets: AssetStore, types: AssetTypeRegistry, text: string, actor: Actor, opts: { dryRun?: boolean } = {}): Promise<ImportResult> {
   const { rows, errors, partial } = readImport(text);
   const fail = (errs: RowError[]) =>
-    new AppError('IMPORT_REJECTED', 422, `nothing was imported: ${errs.length} problem(s), first on line ${errs[0].row}: ${errs[0].message}`, { errors: errs.slice(0, 1000) });
+    new AppError('IMPORT_REJECTED', 'unprocessable', `nothing was imported: ${errs.length} problem(s), first on line ${errs[0].row}: ${errs[0].message}`, { errors: errs.slice(0, 1000) });
   // A file-level problem (syntax, header): there are no rows to check further.
   if (errors.length && !rows.length && !partial.length) throw fail(errors);
   const dbErrors = await checkAgainstDatabase(db, types, [...rows, ...partial].sort((a, b) => a.row - b.row));
@@ -44,7 +44,7 @@ export async function importAssetsCsv(db: Db, assets: AssetStore, types: AssetTy
     });
   } catch (err) {
     // What only the write could find (two rows linking one host): the line when known, and still nothing written.
-    if (err instanceof AppError && err.status < 500) throw fail([{ row: current, message: err.message }]);
+    if (err instanceof AppError && !isServerFault(err)) throw fail([{ row: current, message: err.message }]);
     throw err;
   }
 }

@@ -7,9 +7,9 @@ describe('asset state machine', () => {
     for (let i = 1; i < path.length; i++) expect(canTransition(path[i - 1], path[i]), `${path[i - 1]} -> ${path[i]}`).toBe(true);
   });
 
-  it('refuses shortcuts and leaving the final state with 409 and its own code', () => {
+  it('refuses shortcuts and leaving the final state as a conflict with its own code', () => {
     for (const [from, to] of [['procured', 'online'], ['online', 'retired'], ['disposed', 'in_stock'], ['retired', 'online'], ['online', 'online']] as const) {
-      expect(() => checkTransition(from, to)).toThrow(expect.objectContaining({ code: 'ASSET_TRANSITION_FORBIDDEN', status: 409 }));
+      expect(() => checkTransition(from, to)).toThrow(expect.objectContaining({ code: 'ASSET_TRANSITION_FORBIDDEN', kind: 'conflict' }));
     }
     expect(() => checkTransition('online', 'retired')).toThrow(
       expect.objectContaining({ details: { from: 'online', to: 'retired', allowed: ['maintenance', 'offline'] } }),

@@ -35,7 +35,7 @@ export function checkTransition(from: AssetState, to: AssetState): void {
   const allowed = TRANSITIONS[from];
   throw new AppError(
     'ASSET_TRANSITION_FORBIDDEN',
-    409,
+    'conflict',
     from === to
       ? `the asset is ${from} already`
       : `an asset cannot go from ${from} to ${to}; from ${from} it can go to ${allowed.length ? allowed.join(', ') : 'nowhere (final state)'}`,

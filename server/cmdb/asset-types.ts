@@ -25,7 +25,7 @@ const MAX_SCHEMA_BYTES = 64 * 1024;
 
 const snapshot = (t: AssetType) => ({ name: t.name, label: t.label, builtin: t.builtin, fields_schema: t.fields_schema });
 
-export const assetTypeNotFound = (name: string) => new AppError('ASSET_TYPE_NOT_FOUND', 404, `asset type "${name}" not found`);
+export const assetTypeNotFound = (name: string) => new AppError('ASSET_TYPE_NOT_FOUND', 'not_found', `asset type "${name}" not found`);
 
 export class AssetTypeRegistry {
   // allErrors: an import row names every bad custom field at once
@@ -53,7 +53,7 @@ export class AssetTypeRegistry {
         `INSERT INTO asset_types (name, label, fields_schema) VALUES ($1, $2, $3::jsonb) ON CONFLICT (name) DO NOTHING RETURNING ${COLUMNS}`,
         [input.name, input.label, JSON.stringify(schema)],
       );
-      if (!rows[0]) throw new AppError('ASSET_TYPE_EXISTS', 409, `asset type "${input.name}" exists already`, { field: 'body.name' });
+      if (!rows[0]) throw new AppError('ASSET_TYPE_EXISTS', 'conflict', `asset type "${input.name}" exists already`, { field: 'body.name' });
       await recordObjectChanges(q, actor, [changeOf('asset_type', rows[0].name, null, snapshot(rows[0]))]);
       return rows[0];
     });
@@ -69,7 +69,7 @@ export class AssetTypeRegistry {
          WHERE name = $1 AND version = $2 RETURNING ${COLUMNS}`,
         [name, version, patch.label ?? null, patch.fields_schema ? JSON.stringify(patch.fields_schema) : null],
       );
-      if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the asset type changed since you read it');
+      if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the asset type changed since you read it');
       await recordObjectChanges(q, actor, [changeOf('asset_type', name, snapshot(before), snapshot(rows[0]))]);
       return rows[0];
     });
@@ -78,12 +78,12 @@ export class AssetTypeRegistry {
   async delete(name: string, version: number, actor: ChangeActor): Promise<AssetType> {
     return this.db.tx(async (q) => {
       const type = await this.get(name, q, true);
-      if (type.builtin) throw new AppError('ASSET_TYPE_BUILTIN', 409, `"${name}" is built in and stays`);
+      if (type.builtin) throw new AppError('ASSET_TYPE_BUILTIN', 'conflict', `"${name}" is built in and stays`);
       // Deleted assets count too: their history names the type.
       const used = await q.query('SELECT 1 FROM assets WHERE type = $1 LIMIT 1', [name]);
-      if (used.rows.length) throw new AppError('ASSET_TYPE_IN_USE', 409, `assets of type "${name}" exist; it stays while they do`);
+      if (used.rows.length) throw new AppError('ASSET_TYPE_IN_USE', 'conflict', `assets of type "${name}" exist; it stays while they do`);
       const { rows } = await q.query<AssetType>(`DELETE FROM asset_types WHERE name = $1 AND version = $2 RETURNING ${COLUMNS}`, [name, version]);
-      if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the asset type changed since you read it');
+      if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the asset type changed since you read it');
       await recordObjectChanges(q, actor, [changeOf('asset_type', name, snapshot(rows[0]), null)]);
       return rows[0];
     });
@@ -98,7 +98,7 @@ export class AssetTypeRegistry {
       'SELECT version, fields_schema FROM asset_types WHERE name = $1',
       [typeName],
     );
-    if (!rows[0]) throw new AppError('ASSET_TYPE_UNKNOWN', 400, `there is no asset type "${typeName}"`, { field: 'body.type' });
+    if (!rows[0]) throw new AppError('ASSET_TYPE_UNKNOWN', 'invalid', `there is no asset type "${typeName}"`, { field: 'body.type' });
     this.validate({ name: typeName, ...rows[0] }, custom);
   }
 
@@ -107,7 +107,7 @@ export class AssetTypeRegistry {
     const all = new Map((await q.query<{ name: string; version: number; fields_schema: Record<string, unknown> }>('SELECT name, version, fields_schema FROM asset_types')).rows.map((t) => [t.name, t]));
     return (typeName, custom) => {
       const t = all.get(typeName);
-      if (!t) throw new AppError('ASSET_TYPE_UNKNOWN', 400, `there is no asset type "${typeName}"`, { field: 'body.type' });
+      if (!t) throw new AppError('ASSET_TYPE_UNKNOWN', 'invalid', `there is no asset type "${typeName}"`, { field: 'body.type' });
       this.validate(t, custom);
     };
   }
@@ -120,19 +120,19 @@ export class AssetTypeRegistry {
     }
     if (!cached.validate(custom)) {
       const errors = (cached.validate.errors ?? []).map((e) => `custom${e.instancePath.replace(/\//g, '.')} ${e.message}`);
-      throw new AppError('CUSTOM_FIELDS_INVALID', 400, `custom fields do not fit type "${t.name}": ${errors.join('; ')}`, { field: 'body.custom', errors });
+      throw new AppError('CUSTOM_FIELDS_INVALID', 'invalid', `custom fields do not fit type "${t.name}": ${errors.join('; ')}`, { field: 'body.custom', errors });
     }
   }
 
   private compile(schema: Record<string, unknown>): ValidateFunction {
-    if (JSON.stringify(schema).length > MAX_SCHEMA_BYTES) throw new AppError('FIELDS_SCHEMA_INVALID', 400, 'fields_schema is larger than 64 KiB');
-    if (schema.type !== 'object') throw new AppError('FIELDS_SCHEMA_INVALID', 400, 'fields_schema must describe an object ("type": "object")');
+    if (JSON.stringify(schema).length > MAX_SCHEMA_BYTES) throw new AppError('FIELDS_SCHEMA_INVALID', 'invalid', 'fields_schema is larger than 64 KiB');
+    if (schema.type !== 'object') throw new AppError('FIELDS_SCHEMA_INVALID', 'invalid', 'fields_schema must describe an object ("type": "object")');
     // An $id would make ajv keep the schema under that name and refuse the next version of it.
     const { $id: _id, ...anonymous } = schema;
     try {
       return this.ajv.compile(anonymous);
     } catch (err) {
-      throw new AppError('FIELDS_SCHEMA_INVALID', 400, `fields_schema is not a usable JSON schema: ${(err as Error).message}`, { field: 'body.fields_schema' });
+      throw new AppError('FIELDS_SCHEMA_INVALID', 'invalid', `fields_schema is not a usable JSON schema: ${(err as Error).message}`, { field: 'body.fields_schema' });
     }
   }
 }

@@ -4,14 +4,20 @@
  * the version they read; the row is locked, the version compared, and a stale one is a 412.
  */
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../errors.js';
-import { staleEtag } from '../http/etag.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { AppError, staleVersion } from '../errors.js';
+import { keyOrder, keyset, text, timestamp, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable } from '../store/db.js';
 import { EDITABLE_FIELDS, emptyFields, fieldChanges, type FieldChange, normalTags, normalText, TEXT_FIELDS, type Actor, type AssetFields, type AssetRecord } from './asset-fields.js';
 import { checkTransition, INITIAL_STATES, type AssetState } from './asset-states.js';
 import type { AssetTypeRegistry } from './asset-types.js';
 import { recordChanges, recordChangesOf, type ChangeRow } from './change-log.js';
+
+/** The orders assets can be listed in (keyset pages). */
+export const ASSET_ORDER = keyOrder({
+  sorts: { tag: text('a.tag'), name: text('a.name'), created_at: timestamp('a.created_at'), updated_at: timestamp('a.updated_at') },
+  defaultSort: 'tag',
+  id: uuid('a.id'),
+});
 
 export const COMPONENT_KINDS = ['cpu', 'memory', 'disk', 'nic', 'raid', 'psu', 'gpu'] as const;
 export type ComponentKind = (typeof COMPONENT_KINDS)[number];
@@ -60,8 +66,8 @@ export async function countAssets(q: Queryable, ids: readonly string[]): Promise
   return (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM assets WHERE id = ANY($1::uuid[])', [ids])).rows[0].n;
 }
 
-export const assetNotFound = () => new AppError('ASSET_NOT_FOUND', 404, 'asset not found');
-const assetDeleted = (id: string) => new AppError('ASSET_DELETED', 410, 'the asset was deleted; its history stays at /changes', { asset_id: id });
+export const assetNotFound = () => new AppError('ASSET_NOT_FOUND', 'not_found', 'asset not found');
+const assetDeleted = (id: string) => new AppError('ASSET_DELETED', 'gone', 'the asset was deleted; its history stays at /changes', { asset_id: id });
 
 export interface AssetFilters {
   type?: string;
@@ -85,7 +91,7 @@ export function normalFields(f: AssetFields): AssetFields {
   for (const t of TEXT_FIELDS) out[t] = normalText(out[t]);
   if (out.system_uuid) out.system_uuid = out.system_uuid.toLowerCase();
   if (out.machine_id) out.machine_id = out.machine_id.toLowerCase();
-  if (!out.name) throw new AppError('VALIDATION_FAILED', 400, 'body.name must not be blank', { field: 'body.name' });
+  if (!out.name) throw new AppError('VALIDATION_FAILED', 'invalid', 'body.name must not be blank', { field: 'body.name' });
   return out;
 }
 
@@ -107,7 +113,7 @@ export class AssetStore {
   private async createIn(q: Queryable, input: Partial<AssetFields> & { type: string; name: string }, actor: Actor, opts: { state?: AssetState; agentId?: string | null }): Promise<AssetRecord> {
     const state = opts.state ?? 'procured';
     if (!INITIAL_STATES.includes(state)) {
-      throw new AppError('VALIDATION_FAILED', 400, `a new asset starts as ${INITIAL_STATES.join(', ')}`, { field: 'body.state' });
+      throw new AppError('VALIDATION_FAILED', 'invalid', `a new asset starts as ${INITIAL_STATES.join(', ')}`, { field: 'body.state' });
     }
     const fields = normalFields({ ...emptyFields(input.type, input.name), ...stripUndefined(input) });
     await this.types.checkCustom(fields.type, fields.custom, q);
@@ -278,7 +284,7 @@ export class AssetStore {
          ON CONFLICT (asset_id, kind, slot) DO NOTHING RETURNING id, asset_id, kind, slot, attrs, source, created_at, updated_at`,
         [randomUUID(), id, c.kind, c.slot, JSON.stringify(c.attrs), actor.source],
       );
-      if (!rows[0]) throw new AppError('COMPONENT_EXISTS', 409, `the asset has a ${c.kind} in slot "${c.slot}" already`, { field: 'body.slot' });
+      if (!rows[0]) throw new AppError('COMPONENT_EXISTS', 'conflict', `the asset has a ${c.kind} in slot "${c.slot}" already`, { field: 'body.slot' });
       await this.touch(q, id);
       await recordChanges(q, id, actor, [{ action: 'create', componentId: rows[0].id, field: componentField(c.kind, c.slot), old: null, new: c.attrs }]);
       if (c.kind === 'nic') await refreshSearchText(q, [id]);
@@ -293,7 +299,7 @@ export class AssetStore {
         'DELETE FROM asset_components WHERE id = $1 AND asset_id = $2 RETURNING id, asset_id, kind, slot, attrs, source, created_at, updated_at',
         [componentId, id],
       );
-      if (!rows[0]) throw new AppError('COMPONENT_NOT_FOUND', 404, 'the asset has no such component');
+      if (!rows[0]) throw new AppError('COMPONENT_NOT_FOUND', 'not_found', 'the asset has no such component');
       await this.touch(q, id);
       await recordChanges(q, id, actor, [{ action: 'delete', componentId, field: componentField(rows[0].kind, rows[0].slot), old: rows[0].attrs, new: null }]);
       if (rows[0].kind === 'nic') await refreshSearchText(q, [id]);
@@ -310,7 +316,7 @@ export class AssetStore {
   async lockLive(q: Queryable, id: string, expected: number | null): Promise<AssetRecord> {
     const current = await this.read(q, id, true);
     if (current.deleted_at) throw assetDeleted(id);
-    if (expected !== null && current.version !== expected) throw staleEtag(current.version);
+    if (expected !== null && current.version !== expected) throw staleVersion(current.version);
     return current;
   }
 }
@@ -330,11 +336,11 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 
 /** Foreign keys and value ranges the schema checks, as the caller's mistake rather than a 500. */
 function rethrowConstraint(err: any): never {
-  if (err?.code === '23503') throw new AppError('VALIDATION_FAILED', 400, 'body.host_id names no host', { field: 'body.host_id' });
+  if (err?.code === '23503') throw new AppError('VALIDATION_FAILED', 'invalid', 'body.host_id names no host', { field: 'body.host_id' });
   if (err?.code === '23505' && String(err?.constraint ?? err?.message).includes('assets_host')) {
-    throw new AppError('HOST_HAS_ASSET', 409, 'another asset is linked to that host already', { field: 'body.host_id' });
+    throw new AppError('HOST_HAS_ASSET', 'conflict', 'another asset is linked to that host already', { field: 'body.host_id' });
   }
-  if (err?.code === '22008' || err?.code === '22007') throw new AppError('VALIDATION_FAILED', 400, 'a date is not a real date (YYYY-MM-DD)');
-  if (err?.code === '22003') throw new AppError('VALIDATION_FAILED', 400, 'a number is out of range');
+  if (err?.code === '22008' || err?.code === '22007') throw new AppError('VALIDATION_FAILED', 'invalid', 'a date is not a real date (YYYY-MM-DD)');
+  if (err?.code === '22003') throw new AppError('VALIDATION_FAILED', 'invalid', 'a number is out of range');
   throw err;
 }

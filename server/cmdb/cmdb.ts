@@ -33,7 +33,7 @@ export function createCmdb(db: Db): Cmdb {
     groups: new HostGroups(db),
     onInventory: async (agent, report) => {
       const checked = checkInventoryReport(report);
-      if ('problem' in checked) throw new AppError('INVENTORY_INVALID', 400, checked.problem);
+      if ('problem' in checked) throw new AppError('INVENTORY_INVALID', 'invalid', checked.problem);
       await intake.intake(agent, checked.report);
     },
   };

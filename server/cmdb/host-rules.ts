@@ -23,7 +23,7 @@ const TOP_FIELDS = new Set(['asset', 'hostname', 'tags', 'os', 'agent_state', 't
 export function checkRules(rules: readonly HostRule[]): HostRule[] {
   return rules.map((r, i) => {
     const where = `body.rules[${i}]`;
-    const bad = (msg: string) => new AppError('VALIDATION_FAILED', 400, `${where}: ${msg}`, { field: where });
+    const bad = (msg: string) => new AppError('VALIDATION_FAILED', 'invalid', `${where}: ${msg}`, { field: where });
     const parts = r.field.split('.');
     const known = TOP_FIELDS.has(r.field) || (parts[0] === 'asset' && ASSET_COLUMNS_FOR_RULES.has(parts[1]) && (parts.length === 2 || parts[1] === 'custom'));
     if (!known || parts.some((p) => !p)) throw bad(`no field "${r.field}" (see docs/cmdb.md: hostname, tags, os, type, idc, ... or asset.<column>, asset.custom.<name>)`);

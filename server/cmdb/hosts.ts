@@ -3,14 +3,19 @@
  * host groups with static members and dynamic rules (host-rules.ts, resolved by targets.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../errors.js';
-import { staleEtag } from '../http/etag.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { AppError, staleVersion } from '../errors.js';
+import { keyOrder, keyset, text, uuid, type Page } from '../keyset.js';
 import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
 import type { Db, Queryable } from '../store/db.js';
 import { normalTags } from './asset-fields.js';
 import { checkRules, type HostRule } from './host-rules.js';
 import { resolveTargets } from './targets.js';
+
+/** The orders hosts can be listed in (keyset pages). */
+export const HOST_ORDER = keyOrder({ sorts: { hostname: text('h.hostname') }, defaultSort: 'hostname', id: uuid('h.id') });
+
+/** The orders host groups can be listed in (keyset pages). */
+export const HOST_GROUP_ORDER = keyOrder({ sorts: { name: text('g.name') }, defaultSort: 'name', id: uuid('g.id') });
 
 export interface HostRecord {
   id: string;
@@ -35,8 +40,8 @@ const HOST_SELECT = `SELECT h.id, h.hostname, h.tags, h.description, nullif(ag.o
   LEFT JOIN LATERAL (SELECT g.id, g.os, g.state, g.agent_version, g.last_seen_at FROM agents g WHERE g.host_id = h.id ORDER BY g.enrolled_at DESC LIMIT 1) ag ON true
   LEFT JOIN assets a ON a.host_id = h.id AND a.deleted_at IS NULL`;
 
-export const hostNotFound = () => new AppError('HOST_NOT_FOUND', 404, 'host not found');
-export const groupNotFound = () => new AppError('HOST_GROUP_NOT_FOUND', 404, 'host group not found');
+export const hostNotFound = () => new AppError('HOST_NOT_FOUND', 'not_found', 'host not found');
+export const groupNotFound = () => new AppError('HOST_GROUP_NOT_FOUND', 'not_found', 'host group not found');
 
 /** What a host's change rows hold: its own fields, not its agent's or asset's. */
 const hostSnapshot = (h: HostRecord) => ({ id: h.id, hostname: h.hostname, tags: h.tags, description: h.description });
@@ -138,7 +143,7 @@ export class HostDirectory {
            updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2`,
         [id, expected, patch.hostname ?? null, patch.tags ? normalTags(patch.tags) : null, patch.description ?? null],
       );
-      if (!rowCount) throw staleEtag(before.version);
+      if (!rowCount) throw staleVersion(before.version);
       const h = await this.get(id, q);
       await recordObjectChanges(q, actor, [changeOf('host', id, hostSnapshot(before), hostSnapshot(h))]);
       return h;
@@ -183,7 +188,7 @@ export class HostGroups {
         'INSERT INTO host_groups (id, name, description, rules) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (name) DO NOTHING RETURNING id',
         [id, input.name, input.description ?? '', JSON.stringify(rules)],
       );
-      if (!rows[0]) throw new AppError('HOST_GROUP_EXISTS', 409, `a host group named "${input.name}" exists already`, { field: 'body.name' });
+      if (!rows[0]) throw new AppError('HOST_GROUP_EXISTS', 'conflict', `a host group named "${input.name}" exists already`, { field: 'body.name' });
       await this.setMembers(q, id, input.host_ids ?? []);
       const g = await this.get(id, q);
       await recordObjectChanges(q, actor, [changeOf('host_group', id, null, groupSnapshot(g))]);
@@ -202,10 +207,10 @@ export class HostGroups {
            updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2`,
         [id, expected, patch.name ?? null, patch.description ?? null, rules ? JSON.stringify(rules) : null],
       ).catch((err) => {
-        if (err?.code === '23505') throw new AppError('HOST_GROUP_EXISTS', 409, `a host group named "${patch.name}" exists already`, { field: 'body.name' });
+        if (err?.code === '23505') throw new AppError('HOST_GROUP_EXISTS', 'conflict', `a host group named "${patch.name}" exists already`, { field: 'body.name' });
         throw err;
       });
-      if (!rowCount) throw staleEtag(before.version);
+      if (!rowCount) throw staleVersion(before.version);
       if (patch.host_ids) await this.setMembers(q, id, patch.host_ids);
       const g = await this.get(id, q);
       await recordObjectChanges(q, actor, [changeOf('host_group', id, groupSnapshot(before), groupSnapshot(g))]);
@@ -217,7 +222,7 @@ export class HostGroups {
     return this.db.tx(async (q) => {
       await q.query('SELECT 1 FROM host_groups WHERE id = $1 FOR UPDATE', [id]);
       const g = await this.get(id, q);
-      if (g.version !== expected) throw staleEtag(g.version);
+      if (g.version !== expected) throw staleVersion(g.version);
       await q.query('DELETE FROM host_groups WHERE id = $1', [id]);
       await recordObjectChanges(q, actor, [changeOf('host_group', id, groupSnapshot(g), null)]);
       return g;
@@ -231,7 +236,7 @@ export class HostGroups {
     const { rows } = await q.query<{ id: string }>('SELECT id FROM hosts WHERE id = ANY($1::uuid[])', [unique]);
     if (rows.length !== unique.length) {
       const known = new Set(rows.map((r) => r.id));
-      throw new AppError('VALIDATION_FAILED', 400, `body.host_ids names hosts that do not exist: ${unique.filter((h) => !known.has(h)).join(', ')}`, { field: 'body.host_ids' });
+      throw new AppError('VALIDATION_FAILED', 'invalid', `body.host_ids names hosts that do not exist: ${unique.filter((h) => !known.has(h)).join(', ')}`, { field: 'body.host_ids' });
     }
     await q.query('INSERT INTO host_group_members (group_id, host_id) SELECT $1, unnest($2::uuid[])', [id, unique]);
   }

@@ -9,13 +9,13 @@ import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import { isUuid, type AgentCredentials, type AgentDirectory, type AgentState } from '../auth/agents.js';
 import type { Config } from '../config.js';
-import { AppError } from '../errors.js';
+import { AppError, isServerFault } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { Logger } from '../log.js';
 import { CloseCode, closeCodeName } from '../../protocol/close-codes.js';
 import { FrameError, decodePayload, encodeFrame, macPrefix, verifyFrame, type VerifiedFrame } from '../../protocol/frame.js';
-import { MessageType, PROTOCOL_VERSION, messageTypeName, type ConfigMessage, type HelloMessage, type MessageTypeCode } from '../../protocol/messages.js';
+import { MessageType, PROTOCOL_VERSION, messageTypeName, type ConfigMessage, type HelloMessage, type MessageTypeCode, type WelcomeMessage } from '../../protocol/messages.js';
 import { PayloadError, checkAck, checkError, checkHeartbeat, checkHello, checkInventory, checkMetrics } from '../../protocol/validate.js';
 import { AgentKeyring } from './agent-keyring.js';
 import { RepeatLog } from './repeat-log.js';
@@ -267,7 +267,8 @@ export class Gateway {
     ud.key = cred.secret;
     ud.prefix = macPrefix(ud.agentId, session);
     ud.state = cred.state;
-    this.send(ws, MessageType.welcome, { session, serverTime: Date.now(), protocol: PROTOCOL_VERSION });
+    const welcome: WelcomeMessage = { session, serverTime: Date.now(), protocol: PROTOCOL_VERSION };
+    this.send(ws, MessageType.welcome, welcome);
     ud.welcomedAt = Date.now();
   }
 
@@ -440,7 +441,7 @@ export class Gateway {
         // Anything else is the server's trouble: the agent keeps the message and retries; the
         // details stay in the server's log, never in the agent's.
         if (err instanceof PayloadError) return this.refuse(ws, seq, 'PAYLOAD_INVALID', err.message);
-        if (err instanceof AppError && err.status < 500) {
+        if (err instanceof AppError && !isServerFault(err)) {
           this.repeats.warn(`${ud.agentId}:${err.code}`, { agent: ud.agentId, code: err.code, reason: err.message }, 'agent message refused');
           return this.refuse(ws, seq, err.code, err.message);
         }

@@ -113,7 +113,7 @@ export function readBody(body: PendingBody, limit: number, aborted: AbortState):
       if (size > limit) {
         done = true;
         chunks.length = 0;
-        reject(new AppError('BODY_TOO_LARGE', 413, `request body exceeds ${limit} bytes`));
+        reject(new AppError('BODY_TOO_LARGE', 'too_large', `request body exceeds ${limit} bytes`));
         return;
       }
       chunks.push(chunk);
@@ -150,7 +150,7 @@ export function readBodyToFile(body: PendingBody, limit: number, dir: string, ab
     body.stream((chunk, isLast) => {
       if (done) return;
       size += chunk.byteLength;
-      if (size > limit) return fail(new AppError('BODY_TOO_LARGE', 413, `request body exceeds ${limit} bytes`));
+      if (size > limit) return fail(new AppError('BODY_TOO_LARGE', 'too_large', `request body exceeds ${limit} bytes`));
       hash.update(chunk);
       if (!out.write(chunk) && !isLast) {
         body.pause();

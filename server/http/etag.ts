@@ -8,10 +8,10 @@
  * update itself can say `WHERE id = $1 AND version = $2`: two writers that both passed the check
  * cannot both win. In a route:
  *   const expected = ifMatchVersion(ctx, current.version);      // 428 / 412, else the version to match
- *   UPDATE ... SET ..., version = version + 1 WHERE id = $1 AND version = $2  -- 0 rows: staleEtag()
+ *   UPDATE ... SET ..., version = version + 1 WHERE id = $1 AND version = $2  -- 0 rows: staleVersion()
  *   setEtag(ctx, updated.version);
  */
-import { AppError } from '../errors.js';
+import { AppError, staleVersion } from '../errors.js';
 import type { RequestContext } from './route.js';
 
 export const etagOf = (version: number | string): string => `"${version}"`;
@@ -29,15 +29,6 @@ export function parseIfMatch(header: string | undefined): '*' | string[] | undef
   return tags.filter((t) => !t.startsWith('W/'));
 }
 
-export function staleEtag(current?: number | string): AppError {
-  return new AppError(
-    'PRECONDITION_FAILED',
-    412,
-    'the resource changed since you read it: read it again, re-apply your change and send its new ETag in If-Match',
-    current === undefined ? undefined : { current_etag: etagOf(current) },
-  );
-}
-
 /**
  * Checks If-Match against the resource's current version. Returns the version the update must
  * still find. `required: false` lets a caller that sends no If-Match overwrite blindly.
@@ -50,11 +41,11 @@ export function ifMatchVersion(
   const tags = parseIfMatch(ctx.headers['if-match']);
   if (tags === undefined) {
     if (opts.required === false) return current;
-    throw new AppError('PRECONDITION_REQUIRED', 428, 'send the ETag you read in If-Match (or If-Match: * to overwrite whatever is there)', {
+    throw new AppError('PRECONDITION_REQUIRED', 'precondition_required', 'send the ETag you read in If-Match (or If-Match: * to overwrite whatever is there)', {
       header: 'If-Match',
       current_etag: etagOf(current),
     });
   }
   if (tags === '*' || tags.includes(etagOf(current))) return current;
-  throw staleEtag(current);
+  throw staleVersion(current);
 }

@@ -1,22 +1,10 @@
 /** What a route declares: the one way to add an API route. */
 import type { TSchema, Static } from '@sinclair/typebox';
+import type { Principal } from '../auth/principal.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** What a request may carry: a route's method, or HEAD (answered as GET without the body). */
 export type RequestMethod = Method | 'HEAD';
-
-/** Who is calling, once authenticated. */
-export interface Principal {
-  kind: 'user' | 'api_key' | 'agent';
-  id: string;
-  name: string;
-  role?: string;
-  scopes: ReadonlySet<string>;
-  /** The session a user logged in with (session tokens only): logout ends it. */
-  sessionId?: string;
-  /** The person behind the call: the user, or the user who owns the API key (none for a key made without an owner). */
-  userId?: string;
-}
 
 /** Scopes name a domain and an action; `admin` implies every scope. */
 export type Scope = string;

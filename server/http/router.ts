@@ -13,36 +13,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { AppError } from '../errors.js';
+import { AppError, isServerFault } from '../errors.js';
 import type { Logger } from '../log.js';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { findUnstorable, jsonDepth, PendingBody, readBody, readBodyToFile, RequestAborted, type AbortState } from './body.js';
-import { isUnavailableError } from '../store/unavailable.js';
-import type { Method, Principal, RequestContext, RequestMethod, ResponseStream, RouteSpec, UploadedBody } from './route.js';
+import { headersOf, statusOf } from './error-answer.js';
+import type { Principal } from '../auth/principal.js';
+import type { BodyDigest, RequestGuard } from '../auth/request-guard.js';
+import type { RequestContext, RequestMethod, ResponseStream, RouteSpec, UploadedBody } from './route.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-
-/** Inspects a request before its route runs: authentication, rate limits. */
-export interface RequestGuard {
-  /** From the headers alone (the body is not read yet): who is calling, or throws AppError (bad credentials, 429). */
-  authenticate(req: IncomingRequest): Promise<Authentication>;
-  /** Called after authentication, still before the body; may throw AppError (429). */
-  admit?(req: IncomingRequest, principal: Principal | null): Promise<void> | void;
-}
-
-export interface Authentication {
-  /** Null when anonymous. */
-  principal: Principal | null;
-  /** Credentials that cover the body (a signature over its hash): called once the body is read; throws AppError. */
-  checkBody?(body: BodyDigest): void;
-}
-
-export interface BodyDigest {
-  size: number;
-  /** Lower-case hex. */
-  sha256: string;
-}
 
 /** Told about every finished request: audit records, metrics. */
 export type RequestObserver = (done: FinishedRequest) => void;
@@ -81,6 +62,8 @@ export interface RouterOptions {
   validateResponses?: boolean;
   /** Where 'file' bodies are streamed to (the same filesystem as their final place, so they can be renamed). */
   uploadDir?: string;
+  /** Is this error a store being unreachable (answered 503 DATABASE_UNAVAILABLE)? The store knows its own failures. */
+  isUnavailable: (err: unknown) => boolean;
 }
 
 interface CompiledRoute {
@@ -233,7 +216,7 @@ export class Router {
     // so the client sees the answer and the connection serves on; past that the connection closes after the answer.
     const unread = body !== undefined && !body.complete && !(await body.discard(DISCARD_LIMIT, aborted));
     // A stream needs the socket running, which a long body nobody reads would hold paused.
-    if (answer.stream && unread) answer = this.failure(new AppError('BODY_NOT_ALLOWED', 400, `${incoming.method} ${incoming.path} takes no body`), incoming);
+    if (answer.stream && unread) answer = this.failure(new AppError('BODY_NOT_ALLOWED', 'invalid', `${incoming.method} ${incoming.path} takes no body`), incoming);
     if (!aborted.value) {
       if (answer.stream) this.openStream(res, incoming.requestId, answer, aborted);
       else this.send(res, incoming.requestId, answer, incoming.method === 'HEAD', unread);
@@ -281,17 +264,15 @@ export class Router {
         try {
           params[route.paramNames[i]] = decodeURIComponent(m[i + 1]);
         } catch {
-          throw new AppError('BAD_PATH', 400, `path segment for "${route.paramNames[i]}" is not valid percent-encoding`);
+          throw new AppError('BAD_PATH', 'invalid', `path segment for "${route.paramNames[i]}" is not valid percent-encoding`);
         }
       }
       return { route, params };
     }
     if (pathMatched || !METHODS.has(method)) {
-      throw new AppError('METHOD_NOT_ALLOWED', 405, `${asked} is not allowed on ${path}`, undefined, {
-        Allow: allowed.join(', '),
-      });
+      throw new AppError('METHOD_NOT_ALLOWED', 'not_supported', `${asked} is not allowed on ${path}`, undefined, { allowed });
     }
-    throw new AppError('ROUTE_NOT_FOUND', 404, `no route ${method} ${path}`);
+    throw new AppError('ROUTE_NOT_FOUND', 'not_found', `no route ${method} ${path}`);
   }
 
   private async run(
@@ -353,7 +334,7 @@ export class Router {
     }
     if (route.response && !route.response(data)) {
       this.opts.log.error({ req_id: incoming.requestId, errors: route.response.errors }, 'response does not match its schema');
-      throw new AppError('RESPONSE_INVALID', 500, 'the server built an answer that does not match its own schema');
+      throw new AppError('RESPONSE_INVALID', 'internal', 'the server built an answer that does not match its own schema');
     }
     return { status, headers, body: { data: data ?? null, error: null, ...(meta ? { meta } : {}) } };
   }
@@ -363,7 +344,7 @@ export class Router {
     const raw = incoming.rawBody;
     if (!spec.body) {
       if (raw.length && spec.bodyType !== 'text' && spec.bodyType !== 'raw' && spec.bodyType !== 'file') {
-        throw new AppError('BODY_NOT_ALLOWED', 400, `${spec.method} ${spec.path} takes no body`);
+        throw new AppError('BODY_NOT_ALLOWED', 'invalid', `${spec.method} ${spec.path} takes no body`);
       }
       return spec.bodyType === 'text' ? raw.toString('utf8') : undefined;
     }
@@ -375,16 +356,16 @@ export class Router {
     }
     const type = (incoming.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') {
-      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'send the body as application/json', { content_type: type || null });
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'unsupported_format', 'send the body as application/json', { content_type: type || null });
     }
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch (err) {
-      throw new AppError('BODY_NOT_JSON', 400, `body is not valid JSON: ${(err as Error).message}`);
+      throw new AppError('BODY_NOT_JSON', 'invalid', `body is not valid JSON: ${(err as Error).message}`);
     }
     if (jsonDepth(body, this.maxJsonDepth) > this.maxJsonDepth) {
-      throw new AppError('BODY_TOO_DEEP', 400, `body nests deeper than ${this.maxJsonDepth} levels`);
+      throw new AppError('BODY_TOO_DEEP', 'invalid', `body nests deeper than ${this.maxJsonDepth} levels`);
     }
     refuseUnstorable(body, 'body');
     check(route.body!, body, 'body');
@@ -393,17 +374,17 @@ export class Router {
 
   private failure(err: unknown, incoming: IncomingRequest): Answer {
     if (err instanceof AppError) {
-      if (err.status >= 500) this.opts.log.error({ req_id: incoming.requestId, code: err.code, err }, err.message);
+      if (isServerFault(err)) this.opts.log.error({ req_id: incoming.requestId, code: err.code, err }, err.message);
       return {
-        status: err.status,
-        headers: err.headers ?? {},
+        status: statusOf(err),
+        headers: headersOf(err),
         body: {
           data: null,
           error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
         },
       };
     }
-    if (isUnavailableError(err)) {
+    if (this.opts.isUnavailable(err)) {
       this.opts.log.warn({ req_id: incoming.requestId, method: incoming.method, path: incoming.path, err: (err as Error).message }, 'database unreachable');
       return {
         status: 503,
@@ -517,7 +498,7 @@ function refuseUnstorable(value: unknown, where: string): void {
   if (found !== null) {
     const field = [where, found.path].filter(Boolean).join('.');
     const what = found.reason === 'nul' ? 'a NUL character' : 'half of a UTF-16 surrogate pair (not text)';
-    throw new AppError('VALIDATION_FAILED', 400, `${field} contains ${what}`, { field, reason: found.reason });
+    throw new AppError('VALIDATION_FAILED', 'invalid', `${field} contains ${what}`, { field, reason: found.reason });
   }
 }
 
@@ -542,12 +523,10 @@ export function closeObjects<T>(schema: T): T {
 function authorise(spec: RouteSpec, principal: Principal | null): void {
   if (spec.scope === 'public') return;
   if (!principal) {
-    throw new AppError('UNAUTHENTICATED', 401, 'this route needs a session token or an API key', undefined, {
-      'WWW-Authenticate': 'Bearer realm="autowatch"',
-    });
+    throw new AppError('UNAUTHENTICATED', 'unauthenticated', 'this route needs a session token or an API key', undefined, { challenge: 'bearer' });
   }
   if (!hasScope(principal, spec.scope)) {
-    throw new AppError('FORBIDDEN', 403, `this route needs scope "${spec.scope}"`, { needed_scope: spec.scope });
+    throw new AppError('FORBIDDEN', 'forbidden', `this route needs scope "${spec.scope}"`, { needed_scope: spec.scope });
   }
 }
 
@@ -562,13 +541,13 @@ function parseQuery(raw: string): Record<string, string | string[]> {
 }
 
 function unknownField(where: string, name: string): AppError {
-  return new AppError('VALIDATION_FAILED', 400, `${where}.${name} is not a known field`, { field: `${where}.${name}` });
+  return new AppError('VALIDATION_FAILED', 'invalid', `${where}.${name} is not a known field`, { field: `${where}.${name}` });
 }
 
 function check(validate: ValidateFunction, value: unknown, where: string): void {
   if (validate(value)) return;
   const e = validate.errors![0];
-  throw new AppError('VALIDATION_FAILED', 400, describe(e, where), { field: fieldOf(e, where), reason: e.keyword });
+  throw new AppError('VALIDATION_FAILED', 'invalid', describe(e, where), { field: fieldOf(e, where), reason: e.keyword });
 }
 
 function fieldOf(e: ErrorObject, where: string): string {

@@ -45,7 +45,7 @@ function splitUnescaped(s: string, sep: string, max = Infinity): string[] {
   return out;
 }
 
-const unescape = (s: string) => s.replace(/\\([,= \\"])/g, '$1');
+const unescapeText = (s: string) => s.replace(/\\([,= \\"])/g, '$1');
 const namePart = (s: string) => s.replace(/[^a-zA-Z0-9_.:-]/g, '_');
 const labelKey = (s: string) => {
   const k = s.replace(/[^a-zA-Z0-9_]/g, '_');
@@ -80,13 +80,13 @@ export function parseLineProtocol(body: string, now: number, precision: Precisio
     const [series, fields, ts, ...extra] = parts.filter((p) => p !== '');
     if (!series || !fields || extra.length) throw new LineProtocolError(n + 1, 'expected: measurement[,tags] fields [timestamp]');
     const [measurementRaw, ...tagParts] = splitUnescaped(series, ',');
-    const measurement = namePart(unescape(measurementRaw));
+    const measurement = namePart(unescapeText(measurementRaw));
     if (!measurement) throw new LineProtocolError(n + 1, 'measurement is empty');
     const labels: Labels = {};
     for (const tp of tagParts) {
       const [k, v] = splitUnescaped(tp, '=', 2);
       if (!k || v === undefined || v === '') throw new LineProtocolError(n + 1, `bad tag "${tp}"`);
-      labels[labelKey(unescape(k))] = unescape(v).slice(0, MAX_LABEL_VALUE);
+      labels[labelKey(unescapeText(k))] = unescapeText(v).slice(0, MAX_LABEL_VALUE);
     }
     if (Object.keys(labels).length > MAX_LABELS + 1) throw new LineProtocolError(n + 1, `more than ${MAX_LABELS} tags`);
     let t = now;
@@ -100,8 +100,8 @@ export function parseLineProtocol(body: string, now: number, precision: Precisio
       if (!k || raw === undefined) throw new LineProtocolError(n + 1, `bad field "${fp}"`);
       const v = fieldValue(raw);
       if (v === undefined) continue;
-      if (Number.isNaN(v)) throw new LineProtocolError(n + 1, `field ${unescape(k)} has a bad value "${raw}"`);
-      const name = `${measurement}.${namePart(unescape(k))}`.slice(0, 200);
+      if (Number.isNaN(v)) throw new LineProtocolError(n + 1, `field ${unescapeText(k)} has a bad value "${raw}"`);
+      const name = `${measurement}.${namePart(unescapeText(k))}`.slice(0, 200);
       if (!METRIC_NAME.test(name)) throw new LineProtocolError(n + 1, `cannot make a metric name of ${name}`);
       out.push({ name, labels, t, v });
     }

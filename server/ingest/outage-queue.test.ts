@@ -75,7 +75,7 @@ describe('OutageQueue', () => {
         q.append(batch(appended + 1));
         appended++;
       }
-    }).toThrow(expect.objectContaining({ code: 'OUTAGE_QUEUE_FULL', status: 503 }));
+    }).toThrow(expect.objectContaining({ code: 'OUTAGE_QUEUE_FULL', kind: 'unavailable' }));
     expect(appended).toBeGreaterThan(0);
     expect(drain(q)).toEqual(Array.from({ length: appended }, (_, i) => i + 1));
   });

@@ -77,7 +77,7 @@ export class OutageQueue {
     record.writeUInt32LE(crc32(body), 4);
     body.copy(record, HEADER);
     if (this.bytes + record.length > this.opts.maxBytes) {
-      throw new AppError('OUTAGE_QUEUE_FULL', 503, 'the metric store is unreachable and the local outage queue is full', undefined, { 'retry-after': '10' });
+      throw new AppError('OUTAGE_QUEUE_FULL', 'unavailable', 'the metric store is unreachable and the local outage queue is full', undefined, { retryAfterS: 10 });
     }
     let tail = this.segments[this.segments.length - 1];
     if (!tail || this.writeFd === undefined || tail.bytes >= (this.opts.segmentBytes ?? 64 * 2 ** 20)) {

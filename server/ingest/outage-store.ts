@@ -11,7 +11,7 @@ import { pack } from 'msgpackr';
 import type { Logger } from '../log.js';
 import type { IngestBatch, MetricStore, SeriesQuery } from '../store/metric-store.js';
 import { isUnavailableError } from '../store/unavailable.js';
-import { OutageQueue } from './outage-queue.js';
+import type { OutageQueue } from './outage-queue.js';
 
 export interface OutageStatus {
   /** The store underneath is failing (since `since`). */

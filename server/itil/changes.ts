@@ -72,13 +72,13 @@ export class ChangeRequests {
   }
 
   async create(c: Pick<ChangeRequest, 'title' | 'kinds' | 'reason' | 'risk' | 'window_start' | 'window_end' | 'host_ids' | 'asset_ids' | 'approvals_required'>, by: Actor): Promise<ChangeRequest> {
-    if (c.window_end <= c.window_start) throw new AppError('VALIDATION_FAILED', 400, 'body.window_end must be after body.window_start', { field: 'body.window_end' });
+    if (c.window_end <= c.window_start) throw new AppError('VALIDATION_FAILED', 'invalid', 'body.window_end must be after body.window_start', { field: 'body.window_end' });
     return this.db.tx(async (q) => {
       if (c.host_ids.length) {
-        if ((await countHosts(q, c.host_ids)) !== new Set(c.host_ids).size) throw new AppError('HOST_NOT_FOUND', 400, 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
+        if ((await countHosts(q, c.host_ids)) !== new Set(c.host_ids).size) throw new AppError('HOST_NOT_FOUND', 'invalid', 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
       }
       if (c.asset_ids.length) {
-        if ((await countAssets(q, c.asset_ids)) !== new Set(c.asset_ids).size) throw new AppError('ASSET_NOT_FOUND', 400, 'body.asset_ids names an asset that does not exist', { field: 'body.asset_ids' });
+        if ((await countAssets(q, c.asset_ids)) !== new Set(c.asset_ids).size) throw new AppError('ASSET_NOT_FOUND', 'invalid', 'body.asset_ids names an asset that does not exist', { field: 'body.asset_ids' });
       }
       return (await q.query<ChangeRequest>(
         `INSERT INTO itil_changes (id, title, kinds, reason, risk, window_start, window_end, host_ids, asset_ids, approvals_required, requested_by, requester)
@@ -118,14 +118,14 @@ export class ChangeRequests {
     return this.db.tx(async (q) => {
       const c = (await q.query<ChangeRequest>('SELECT * FROM itil_changes WHERE id = $1 FOR UPDATE', [id])).rows[0];
       if (!c) throw changeNotFound();
-      if (c.state !== 'requested') throw new AppError('CHANGE_NOT_AWAITING_APPROVAL', 409, `the change is ${c.state}, not awaiting approval`);
+      if (c.state !== 'requested') throw new AppError('CHANGE_NOT_AWAITING_APPROVAL', 'conflict', `the change is ${c.state}, not awaiting approval`);
       if (isRequester({ name: c.requested_by, person: c.requester }, actor)) {
-        throw new AppError('APPROVER_IS_REQUESTER', 403, 'a change must be decided by another person than the one who asked for it (an API key counts as its owner)', { requested_by: c.requested_by });
+        throw new AppError('APPROVER_IS_REQUESTER', 'forbidden', 'a change must be decided by another person than the one who asked for it (an API key counts as its owner)', { requested_by: c.requested_by });
       }
       const r = await q.query('INSERT INTO itil_change_decisions (change_id, person, name, decision, note) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
         id, actor.person, actor.name, approve ? 'approved' : 'rejected', note,
       ]);
-      if (!r.rowCount) throw new AppError('CHANGE_ALREADY_DECIDED', 409, 'you decided on this change already; another person must approve it');
+      if (!r.rowCount) throw new AppError('CHANGE_ALREADY_DECIDED', 'conflict', 'you decided on this change already; another person must approve it');
       const approvals = Number((await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM itil_change_decisions WHERE change_id = $1 AND decision = 'approved'`, [id])).rows[0].n);
       const state = !approve ? 'rejected' : approvals >= c.approvals_required ? 'approved' : 'requested';
       return (await q.query<ChangeRequest>('UPDATE itil_changes SET state = $2, version = version + 1 WHERE id = $1 RETURNING *', [id, state])).rows[0];
@@ -140,7 +140,7 @@ export class ChangeRequests {
     );
     if (!r.rows[0]) {
       const c = await this.get(id);
-      throw new AppError('CHANGE_NOT_APPROVED', 409, `only an approved change can be reviewed; this one is ${c.state}`);
+      throw new AppError('CHANGE_NOT_APPROVED', 'conflict', `only an approved change can be reviewed; this one is ${c.state}`);
     }
     return r.rows[0];
   }
@@ -152,8 +152,8 @@ export class ChangeRequests {
   async admit(id: string, kind: LinkKind, scope: { hostIds?: string[]; assetId?: string }, now = new Date()): Promise<ChangeRequest> {
     const r = await this.db.query<ChangeRequest>('SELECT * FROM itil_changes WHERE id = $1', [id]);
     const c = r.rows[0];
-    const refuse = (why: string) => new AppError('CHANGE_NOT_USABLE', 409, `change ${id} does not cover this: ${why}`, { change_id: id });
-    if (!c) throw new AppError('CHANGE_NOT_FOUND', 400, 'no change request has this id', { field: 'change_id' });
+    const refuse = (why: string) => new AppError('CHANGE_NOT_USABLE', 'conflict', `change ${id} does not cover this: ${why}`, { change_id: id });
+    if (!c) throw new AppError('CHANGE_NOT_FOUND', 'invalid', 'no change request has this id', { field: 'change_id' });
     if (c.state !== 'approved') throw refuse(`it is ${c.state}, not approved`);
     if (now < c.window_start || now >= c.window_end) throw refuse(`its window is ${c.window_start.toISOString()} to ${c.window_end.toISOString()}`);
     if (!c.kinds.includes(kind)) throw refuse(`it is for ${c.kinds.join(', ')}, not ${kind}`);
@@ -175,7 +175,7 @@ export class ChangeRequests {
     if (changeId) return (await this.admit(changeId, kind, scope)).id;
     const policies = await changeRequiredBy(this.db, kind);
     if (policies.length) {
-      throw new AppError('APPROVED_CHANGE_REQUIRED', 400, `change control (${policies.join(', ')}) requires an approved change request for ${kind} edits: send its id in the X-Change-Id header`, { policies });
+      throw new AppError('APPROVED_CHANGE_REQUIRED', 'invalid', `change control (${policies.join(', ')}) requires an approved change request for ${kind} edits: send its id in the X-Change-Id header`, { policies });
     }
     return null;
   }

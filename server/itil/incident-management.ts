@@ -58,7 +58,7 @@ export class IncidentManagement {
        RETURNING doc, version`,
       [JSON.stringify(doc), by, version ?? null],
     );
-    if (!r.rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the settings changed since you read them');
+    if (!r.rows[0]) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the settings changed since you read them');
     this.cached = undefined;
     return r.rows[0];
   }
@@ -105,7 +105,7 @@ export class IncidentManagement {
       let name = 'nobody';
       if (userId) {
         const u = await q.query<{ username: string }>('SELECT username FROM users WHERE id = $1 AND disabled_at IS NULL', [userId]);
-        if (!u.rows[0]) throw new AppError('ASSIGNEE_NOT_FOUND', 400, 'no active user has this id', { field: 'body.user_id' });
+        if (!u.rows[0]) throw new AppError('ASSIGNEE_NOT_FOUND', 'invalid', 'no active user has this id', { field: 'body.user_id' });
         name = `user:${u.rows[0].username}`;
       }
       if (!(await setIncidentAssignee(q, id, userId))) throw incidentNotFound();
@@ -159,7 +159,7 @@ export class IncidentManagement {
 
   private async mustHaveChannel(channelId: string): Promise<void> {
     const c = await this.db.query('SELECT 1 FROM monitor_channels WHERE id = $1', [channelId]);
-    if (!c.rows.length) throw new AppError('CHANNEL_NOT_FOUND', 400, 'no notification channel has this id', { field: 'body.channel_id' });
+    if (!c.rows.length) throw new AppError('CHANNEL_NOT_FOUND', 'invalid', 'no notification channel has this id', { field: 'body.channel_id' });
   }
 
   async deleteRule(id: string): Promise<void> {

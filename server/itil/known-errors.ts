@@ -70,7 +70,7 @@ export class KnownErrors {
       if (fromIncident) {
         const first = await q.query<{ trigger_ref: string }>('SELECT trigger_ref FROM monitor_problems WHERE incident_id = $1 ORDER BY opened_at, id LIMIT 1', [fromIncident]);
         if (!(await q.query('SELECT 1 FROM monitor_incidents WHERE id = $1', [fromIncident])).rows.length) {
-          throw new AppError('INCIDENT_NOT_FOUND', 400, 'no incident has this id', { field: 'body.from_incident_id' });
+          throw new AppError('INCIDENT_NOT_FOUND', 'invalid', 'no incident has this id', { field: 'body.from_incident_id' });
         }
         if (f.match_trigger_ref === undefined) triggerRef = first.rows[0]?.trigger_ref ?? null;
       }
@@ -90,9 +90,9 @@ export class KnownErrors {
     return this.db.tx(async (q) => {
       const cur = (await q.query<KnownError>('SELECT * FROM itil_known_errors WHERE id = $1 FOR UPDATE', [id])).rows[0];
       if (!cur) throw knownErrorNotFound();
-      if (version !== undefined && version !== cur.version) throw new AppError('PRECONDITION_FAILED', 412, 'the known error changed since you read it');
+      if (version !== undefined && version !== cur.version) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the known error changed since you read it');
       if (f.status && !canMoveKnownError(cur.status, f.status)) {
-        throw new AppError('KNOWN_ERROR_BAD_TRANSITION', 409, `a known error that is ${cur.status} cannot become ${f.status}`, { allowed: NEXT[cur.status] });
+        throw new AppError('KNOWN_ERROR_BAD_TRANSITION', 'conflict', `a known error that is ${cur.status} cannot become ${f.status}`, { allowed: NEXT[cur.status] });
       }
       if (f.match_host_group_id !== undefined) await this.checkGroup(q, f.match_host_group_id);
       const next = { ...cur, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) } as KnownError;
@@ -117,7 +117,7 @@ export class KnownErrors {
   async unlink(id: string, incidentId: string, by: string): Promise<void> {
     await this.db.tx(async (q) => {
       const r = await q.query('DELETE FROM itil_known_error_incidents WHERE known_error_id = $1 AND incident_id = $2', [id, incidentId]);
-      if (!r.rowCount) throw new AppError('KNOWN_ERROR_LINK_NOT_FOUND', 404, 'this incident is not linked to this known error');
+      if (!r.rowCount) throw new AppError('KNOWN_ERROR_LINK_NOT_FOUND', 'not_found', 'this incident is not linked to this known error');
       await addTimeline(q, incidentId, 'known_error_unlinked', by, id);
     });
   }
@@ -161,7 +161,7 @@ export class KnownErrors {
   private async checkGroup(q: Queryable, groupId: string | null | undefined): Promise<void> {
     if (!groupId) return;
     if (!(await hostGroupExists(q, groupId))) {
-      throw new AppError('HOST_GROUP_NOT_FOUND', 400, 'no host group has this id', { field: 'body.match_host_group_id' });
+      throw new AppError('HOST_GROUP_NOT_FOUND', 'invalid', 'no host group has this id', { field: 'body.match_host_group_id' });
     }
   }
 }

@@ -91,7 +91,7 @@ export class Releases {
 
   async create(r: Pick<Release, 'name' | 'version' | 'files' | 'commands' | 'health'>, by: string): Promise<Release> {
     for (const [i, f] of r.files.entries()) {
-      if ((await this.fileSize(f.sha256)) === null) throw new AppError('FILE_NOT_FOUND', 400, `no uploaded file has sha256 ${f.sha256}; upload it first (POST /api/v1/files)`, { field: `body.files[${i}].sha256` });
+      if ((await this.fileSize(f.sha256)) === null) throw new AppError('FILE_NOT_FOUND', 'invalid', `no uploaded file has sha256 ${f.sha256}; upload it first (POST /api/v1/files)`, { field: `body.files[${i}].sha256` });
     }
     try {
       return (await this.db.query<Release>(
@@ -99,7 +99,7 @@ export class Releases {
         [randomUUID(), r.name, r.version, JSON.stringify(r.files), JSON.stringify(r.commands), JSON.stringify(r.health), by],
       )).rows[0];
     } catch (err: any) {
-      if (err?.code === '23505') throw new AppError('RELEASE_EXISTS', 409, `release ${r.name} ${r.version} exists; releases are immutable, make a new version`);
+      if (err?.code === '23505') throw new AppError('RELEASE_EXISTS', 'conflict', `release ${r.name} ${r.version} exists; releases are immutable, make a new version`);
       throw err;
     }
   }
@@ -137,7 +137,7 @@ export class Releases {
   async deploy(releaseId: string, hostIds: string[], batchSize: number, actor: Actor, changeId?: string): Promise<Rollout> {
     const release = await this.get(releaseId);
     if ((await countHosts(this.db, hostIds)) !== new Set(hostIds).size || new Set(hostIds).size !== hostIds.length) {
-      throw new AppError('HOST_NOT_FOUND', 400, 'body.host_ids names a host that does not exist (or one twice)', { field: 'body.host_ids' });
+      throw new AppError('HOST_NOT_FOUND', 'invalid', 'body.host_ids names a host that does not exist (or one twice)', { field: 'body.host_ids' });
     }
     await this.admit(changeId, hostIds);
     return this.begin(release, 'deploy', null, hostIds, batchSize, actor, changeId ?? null);
@@ -149,13 +149,13 @@ export class Releases {
    */
   async rollback(rolloutId: string, actor: Actor, changeId?: string): Promise<Rollout[]> {
     const undone = await this.rollout(rolloutId);
-    if (undone.state === 'running') throw new AppError('ROLLOUT_RUNNING', 409, 'the rollout is still running; wait for it to stop');
+    if (undone.state === 'running') throw new AppError('ROLLOUT_RUNNING', 'conflict', 'the rollout is still running; wait for it to stop');
     const hosts = (await this.db.query<{ host_id: string; previous_release_id: string | null }>(
       'SELECT host_id, previous_release_id FROM itil_host_releases WHERE rollout_id = $1 ORDER BY host_id', [rolloutId],
     )).rows;
     const byPrevious = new Map<string, string[]>();
     for (const h of hosts) if (h.previous_release_id) byPrevious.set(h.previous_release_id, [...(byPrevious.get(h.previous_release_id) ?? []), h.host_id]);
-    if (!byPrevious.size) throw new AppError('NOTHING_TO_ROLL_BACK', 409, 'no host of this rollout runs its release over a previous one');
+    if (!byPrevious.size) throw new AppError('NOTHING_TO_ROLL_BACK', 'conflict', 'no host of this rollout runs its release over a previous one');
     await this.admit(changeId, [...byPrevious.values()].flat());
     const out: Rollout[] = [];
     for (const [previous, hostIds] of byPrevious) out.push(await this.begin(await this.get(previous), 'rollback', rolloutId, hostIds, hostIds.length, actor, changeId ?? null));

@@ -96,7 +96,7 @@ export class Services {
     return this.db.tx(async (q) => {
       const cur = (await q.query<{ version: number }>('SELECT version FROM itil_services WHERE id = $1 FOR UPDATE', [id])).rows[0];
       if (!cur) throw serviceNotFound();
-      if (version !== undefined && cur.version !== version) throw new AppError('PRECONDITION_FAILED', 412, 'the service changed since you read it');
+      if (version !== undefined && cur.version !== version) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the service changed since you read it');
       await checkFields(q, f, id);
       return (await q.query<Service>(
         `UPDATE itil_services SET name = $2, description = $3, host_ids = $4, check_keys = $5, up_when = $6, sla_target = $7,
@@ -115,7 +115,7 @@ export class Services {
   async availability(s: Service, period: Period, from: number, to: number, now = Date.now()): Promise<PeriodAvailability[]> {
     const periods = periodsBetween(period, from, to).filter(([start]) => start < now);
     if (periods.length > MAX_PERIODS) {
-      throw new AppError('VALIDATION_FAILED', 400, `the range spans ${periods.length} ${period}s; at most ${MAX_PERIODS}`, { field: 'query.from' });
+      throw new AppError('VALIDATION_FAILED', 'invalid', `the range spans ${periods.length} ${period}s; at most ${MAX_PERIODS}`, { field: 'query.from' });
     }
     const members = s.host_ids.flatMap((hostId) => s.check_keys.map((key) => ({ hostId, name: `${key}.status` })));
     const out: PeriodAvailability[] = [];
@@ -167,9 +167,9 @@ export class Services {
 async function checkFields(q: Queryable, f: ServiceFields, id?: string): Promise<void> {
   const members = new Set(f.host_ids).size * new Set(f.check_keys).size;
   if (members > MAX_MEMBERS) {
-    throw new AppError('VALIDATION_FAILED', 400, `${members} checks (hosts x check keys); a service has at most ${MAX_MEMBERS}`, { field: 'body.check_keys' });
+    throw new AppError('VALIDATION_FAILED', 'invalid', `${members} checks (hosts x check keys); a service has at most ${MAX_MEMBERS}`, { field: 'body.check_keys' });
   }
-  if ((await countHosts(q, f.host_ids)) !== new Set(f.host_ids).size) throw new AppError('HOST_NOT_FOUND', 400, 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
+  if ((await countHosts(q, f.host_ids)) !== new Set(f.host_ids).size) throw new AppError('HOST_NOT_FOUND', 'invalid', 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
   const taken = await q.query('SELECT 1 FROM itil_services WHERE name = $1 AND id IS DISTINCT FROM $2', [f.name, id ?? null]);
-  if (taken.rowCount) throw new AppError('SERVICE_EXISTS', 409, `a service named "${f.name}" exists already`);
+  if (taken.rowCount) throw new AppError('SERVICE_EXISTS', 'conflict', `a service named "${f.name}" exists already`);
 }

@@ -1,10 +1,13 @@
 /** Maintenance windows: while one covers a host (directly or through a host group), its problems are recorded but nobody is notified. */
 import { randomUUID } from 'node:crypto';
 import { notFound } from '../errors.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, timestamp, uuid, type Page } from '../keyset.js';
 import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
 import type { Db } from '../store/db.js';
 import type { GroupsOfHost } from './template-store.js';
+
+/** The orders maintenance windows can be listed in (keyset pages). */
+export const MAINTENANCE_ORDER = keyOrder({ sorts: { starts_at: timestamp('starts_at') }, defaultSort: '-starts_at', id: uuid('id') });
 
 export interface MaintenanceRecord {
   id: string;

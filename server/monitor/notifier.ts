@@ -14,12 +14,18 @@ import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, int, text, timestamp, uuid, type Page } from '../keyset.js';
 import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
 import type { Db, Queryable } from '../store/db.js';
 import { describeDeliveryFailure, describeHttpStatus } from './delivery-failure.js';
 import { pinnedLookup, type EgressPolicy } from './egress-policy.js';
 import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
+
+/** The orders channels can be listed in (keyset pages). */
+export const CHANNEL_ORDER = keyOrder({ sorts: { name: text('name') }, defaultSort: 'name', id: uuid('id') });
+
+/** The orders deliveries can be listed in (keyset pages). */
+export const DELIVERY_ORDER = keyOrder({ sorts: { created_at: timestamp('created_at') }, defaultSort: '-created_at', id: int('id') });
 
 export interface ChannelRecord {
   id: string;
@@ -273,11 +279,11 @@ export class Notifier {
       try {
         host = new URL(String(settings.url)).hostname;
       } catch {
-        throw new AppError('VALIDATION_FAILED', 400, 'body.settings.url is not a URL', { field });
+        throw new AppError('VALIDATION_FAILED', 'invalid', 'body.settings.url is not a URL', { field });
       }
     }
     if (this.opts.egress.refusesOutright(host)) {
-      throw new AppError('CHANNEL_TARGET_FORBIDDEN', 400, `${host} is an internal address; notifications may not reach it unless an admin allow-lists its network (AW_NOTIFY_ALLOW_NETWORKS)`, { field });
+      throw new AppError('CHANNEL_TARGET_FORBIDDEN', 'invalid', `${host} is an internal address; notifications may not reach it unless an admin allow-lists its network (AW_NOTIFY_ALLOW_NETWORKS)`, { field });
     }
   }
 
@@ -288,7 +294,7 @@ export class Notifier {
         `INSERT INTO monitor_channels (id, name, kind, settings, secret, min_severity, enabled, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
         [randomUUID(), c.name, c.kind, JSON.stringify(c.settings), c.secret, c.minSeverity, c.enabled, createdBy],
       ).catch((err) => {
-        if (err?.code === '23505') throw new AppError('CHANNEL_NAME_TAKEN', 409, `a channel named ${c.name} exists`, { field: 'body.name' });
+        if (err?.code === '23505') throw new AppError('CHANNEL_NAME_TAKEN', 'conflict', `a channel named ${c.name} exists`, { field: 'body.name' });
         throw err;
       });
       await recordObjectChanges(q, actor, [changeOf('notification_channel', r.rows[0].id, null, channelSnapshot(r.rows[0]))]);
@@ -307,7 +313,7 @@ export class Notifier {
          WHERE id = $1 AND version = $2 RETURNING *`,
         [id, version, c.enabled ?? null, c.minSeverity ?? null, c.settings ? JSON.stringify(c.settings) : null, c.secret ?? null],
       );
-      if (!r.rows[0]) throw new AppError('PRECONDITION_FAILED', 412, 'the channel changed since you read it');
+      if (!r.rows[0]) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the channel changed since you read it');
       await recordObjectChanges(q, actor, [changeOf('notification_channel', id, channelSnapshot(before), channelSnapshot(r.rows[0]))]);
       return r.rows[0];
     });

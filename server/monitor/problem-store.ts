@@ -6,11 +6,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../errors.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, timestamp, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable } from '../store/db.js';
 import { LookupBatcher } from '../store/lookup-batcher.js';
 import { canMove, nextStates, type IncidentState } from './incident-state.js';
 import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
+
+/** The orders problems can be listed in (keyset pages). */
+export const PROBLEM_ORDER = keyOrder({ sorts: { opened_at: timestamp('opened_at') }, defaultSort: '-opened_at', id: uuid('id') });
+
+/** The orders incidents can be listed in (keyset pages). */
+export const INCIDENT_ORDER = keyOrder({ sorts: { opened_at: timestamp('opened_at') }, defaultSort: '-opened_at', id: uuid('id') });
 
 export interface ProblemRecord {
   id: string;
@@ -269,13 +275,13 @@ export class ProblemStore {
       const r = await q.query<IncidentRecord>('SELECT * FROM monitor_incidents WHERE id = $1 FOR UPDATE', [id]);
       const current = r.rows[0];
       if (!current) throw incidentNotFound();
-      if (change.version !== undefined && change.version !== current.version) throw new AppError('PRECONDITION_FAILED', 412, 'the incident changed since you read it');
+      if (change.version !== undefined && change.version !== current.version) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the incident changed since you read it');
       if (change.to === undefined) {
         await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, actor, comment) VALUES ($1, 'comment', $2, $3)`, [id, actor, change.comment]);
         return (await q.query<IncidentRecord>(`UPDATE monitor_incidents SET updated_at = now(), version = version + 1 WHERE id = $1 RETURNING ${INCIDENT}`, [id])).rows[0];
       }
       if (!canMove(current.state, change.to)) {
-        throw new AppError('INCIDENT_BAD_TRANSITION', 409, `an incident that is ${current.state} cannot become ${change.to}`, { allowed: nextStates(current.state) });
+        throw new AppError('INCIDENT_BAD_TRANSITION', 'conflict', `an incident that is ${current.state} cannot become ${change.to}`, { allowed: nextStates(current.state) });
       }
       const updated = await q.query<IncidentRecord>(
         `UPDATE monitor_incidents SET state = $2, updated_at = now(), version = version + 1,

@@ -58,7 +58,7 @@ export class TemplateChanges {
   async guard(before: TemplateItem[], after: TemplateItem[]): Promise<void> {
     const policies = await this.policiesFor(before, after);
     if (policies.length) {
-      throw new AppError('CHANGE_REQUEST_REQUIRED', 400, `change control (${policies.map((p) => p.name).join(', ')}) holds template changes that add or change plugin items: send it as POST /api/v1/template-changes with change.reason and change.risk; a second operator must approve`, { policies: policies.map((p) => p.id) });
+      throw new AppError('CHANGE_REQUEST_REQUIRED', 'invalid', `change control (${policies.map((p) => p.name).join(', ')}) holds template changes that add or change plugin items: send it as POST /api/v1/template-changes with change.reason and change.risk; a second operator must approve`, { policies: policies.map((p) => p.id) });
     }
   }
 
@@ -71,12 +71,12 @@ export class TemplateChanges {
     let before: TemplateRecord | undefined;
     if (input.template_id) {
       before = await this.templates.get(input.template_id);
-      if (input.version === undefined) throw new AppError('VALIDATION_FAILED', 400, 'a change of a template names the version it changes', { field: 'body.version' });
-      if (input.version !== before.version) throw new AppError('PRECONDITION_FAILED', 412, 'the template changed since you read it');
+      if (input.version === undefined) throw new AppError('VALIDATION_FAILED', 'invalid', 'a change of a template names the version it changes', { field: 'body.version' });
+      if (input.version !== before.version) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the template changed since you read it');
     }
     checkTemplateContent(input.content.items, input.content.triggers);
     const policies = await this.policiesFor(before?.items ?? [], input.content.items);
-    if (!policies.length) throw new AppError('CHANGE_NOT_HELD', 400, 'no change control holds this change (it adds or changes no plugin item, or no policy asks): apply it with POST/PUT /api/v1/templates');
+    if (!policies.length) throw new AppError('CHANGE_NOT_HELD', 'invalid', 'no change control holds this change (it adds or changes no plugin item, or no policy asks): apply it with POST/PUT /api/v1/templates');
     // Applied first: a change that cannot be applied is not recorded as approved.
     const template = underChange ? await this.apply(before?.id ?? null, before?.version ?? null, input.content, by.name, changedBy) : undefined;
     const { rows } = await this.db.query<TemplateChange>(
@@ -110,13 +110,13 @@ export class TemplateChanges {
   /** `changedBy`: whom the template's change rows name (the approver, in the approving request). */
   async decide(id: string, approve: boolean, by: Actor, note: string | null, changedBy: ChangeActor): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
     const change = await this.get(id);
-    if (change.state !== 'pending') throw new AppError('CHANGE_NOT_PENDING', 409, `the change is ${change.state} already`);
+    if (change.state !== 'pending') throw new AppError('CHANGE_NOT_PENDING', 'conflict', `the change is ${change.state} already`);
     if (isRequester({ name: change.requested_by, person: change.requester }, by)) {
-      throw new AppError('APPROVER_IS_REQUESTER', 403, 'a change must be decided by another person than the one who asked for it (an API key counts as its owner)');
+      throw new AppError('APPROVER_IS_REQUESTER', 'forbidden', 'a change must be decided by another person than the one who asked for it (an API key counts as its owner)');
     }
     // Claimed first so two approvers cannot both apply it; handed back if applying fails.
     const claimed = await this.db.query("UPDATE monitor_template_changes SET state = $2, decided_by = $3, decided_at = now(), decision_note = $4 WHERE id = $1 AND state = 'pending'", [id, approve ? 'approved' : 'rejected', by.name, note]);
-    if (!claimed.rowCount) throw new AppError('CHANGE_NOT_PENDING', 409, 'the change was decided meanwhile');
+    if (!claimed.rowCount) throw new AppError('CHANGE_NOT_PENDING', 'conflict', 'the change was decided meanwhile');
     let template: TemplateRecord | undefined;
     if (approve) {
       try {

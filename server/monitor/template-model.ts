@@ -73,7 +73,7 @@ const KEY = /^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
 const COMMAND = /^[a-zA-Z0-9_.+-]{1,128}$/;
 const DEFAULT_TIMEOUT_S = 10;
 
-const invalid = (field: string, message: string) => new AppError('VALIDATION_FAILED', 400, `${field}: ${message}`, { field });
+const invalid = (field: string, message: string) => new AppError('VALIDATION_FAILED', 'invalid', `${field}: ${message}`, { field });
 
 function requireParam(item: TemplateItem, field: string, name: string, kind: 'string' | 'number'): void {
   const v = item.params?.[name];

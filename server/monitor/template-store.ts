@@ -2,11 +2,14 @@
 import { randomUUID } from 'node:crypto';
 import { countHosts } from '../cmdb/hosts.js';
 import { AppError, notFound } from '../errors.js';
-import { keyset, type Page } from '../http/pagination.js';
+import { keyOrder, keyset, text, uuid, type Page } from '../keyset.js';
 import { LookupBatcher } from '../store/lookup-batcher.js';
 import { changeOf, partChanges, recordObjectChanges, type ChangeActor, type ObjectChange } from '../history/object-changes.js';
 import type { Db, Queryable } from '../store/db.js';
 import { checkTemplateContent, includeCycle, type TemplateItem, type TemplateRow, type TemplateTrigger } from './template-model.js';
+
+/** The orders templates can be listed in (keyset pages). */
+export const TEMPLATE_ORDER = keyOrder({ sorts: { name: text('t.name') }, defaultSort: 'name', id: uuid('t.id') });
 
 export interface TemplateRecord extends TemplateRow {
   description: string;
@@ -136,7 +139,7 @@ export class TemplateStore {
          ON CONFLICT (name) DO NOTHING`,
         [id, input.name, input.description ?? '', JSON.stringify(input.items), JSON.stringify(input.triggers), createdBy],
       ).then((r) => {
-        if (!r.rowCount) throw new AppError('TEMPLATE_NAME_TAKEN', 409, `a template named ${input.name} exists`, { field: 'body.name' });
+        if (!r.rowCount) throw new AppError('TEMPLATE_NAME_TAKEN', 'conflict', `a template named ${input.name} exists`, { field: 'body.name' });
       });
       await this.setIncludes(q, id, input.includes ?? []);
       const t = await this.get(id, q);
@@ -154,10 +157,10 @@ export class TemplateStore {
          WHERE id = $1 AND version = $2`,
         [id, version, input.name, input.description ?? '', JSON.stringify(input.items), JSON.stringify(input.triggers)],
       ).catch((err) => {
-        if (err?.code === '23505') throw new AppError('TEMPLATE_NAME_TAKEN', 409, `a template named ${input.name} exists`, { field: 'body.name' });
+        if (err?.code === '23505') throw new AppError('TEMPLATE_NAME_TAKEN', 'conflict', `a template named ${input.name} exists`, { field: 'body.name' });
         throw err;
       });
-      if (!r.rowCount) throw new AppError('PRECONDITION_FAILED', 412, 'the template changed since you read it');
+      if (!r.rowCount) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the template changed since you read it');
       await q.query('DELETE FROM monitor_template_includes WHERE template_id = $1', [id]);
       await this.setIncludes(q, id, input.includes ?? []);
       const after = await this.get(id, q);
@@ -173,7 +176,7 @@ export class TemplateStore {
         await q.query('DELETE FROM monitor_templates WHERE id = $1', [id]);
       } catch (err: any) {
         // 23001 restrict_violation (ON DELETE RESTRICT), 23503 foreign_key_violation
-        if (err?.code === '23001' || err?.code === '23503') throw new AppError('TEMPLATE_INCLUDED', 409, 'another template includes this one; remove the include first');
+        if (err?.code === '23001' || err?.code === '23503') throw new AppError('TEMPLATE_INCLUDED', 'conflict', 'another template includes this one; remove the include first');
         throw err;
       }
       await recordObjectChanges(q, actor, templateChanges(id, before, null));
@@ -184,12 +187,12 @@ export class TemplateStore {
     if (!includes.length) return;
     const found = await q.query<{ id: string }>('SELECT id::text AS id FROM monitor_templates WHERE id = ANY($1::uuid[])', [includes]);
     const missing = includes.filter((i) => !found.rows.some((r) => r.id === i));
-    if (missing.length) throw new AppError('TEMPLATE_NOT_FOUND', 400, `included template ${missing[0]} does not exist`, { field: 'body.includes' });
+    if (missing.length) throw new AppError('TEMPLATE_NOT_FOUND', 'invalid', `included template ${missing[0]} does not exist`, { field: 'body.includes' });
     const edges = new Map<string, string[]>();
     for (const e of (await q.query<{ a: string; b: string }>('SELECT template_id::text AS a, included_id::text AS b FROM monitor_template_includes')).rows) {
       edges.set(e.a, [...(edges.get(e.a) ?? []), e.b]);
     }
-    if (includeCycle(edges, id, includes)) throw new AppError('TEMPLATE_INCLUDE_CYCLE', 400, 'these includes would make a template include itself', { field: 'body.includes' });
+    if (includeCycle(edges, id, includes)) throw new AppError('TEMPLATE_INCLUDE_CYCLE', 'invalid', 'these includes would make a template include itself', { field: 'body.includes' });
     for (const inc of includes) await q.query('INSERT INTO monitor_template_includes (template_id, included_id) VALUES ($1, $2)', [id, inc]);
   }
 

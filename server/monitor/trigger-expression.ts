@@ -85,7 +85,7 @@ export function parseTriggerExpression(src: string): TriggerExpr {
 
   const selector = (): Selector => {
     const t = tokens[k];
-    if (!t || t.type !== 'ident') throw new ExpressionError('expected a metric name', t?.pos ?? endPos);
+    if (t?.type !== 'ident') throw new ExpressionError('expected a metric name', t?.pos ?? endPos);
     k++;
     const sel: Selector = { metric: t.text };
     if (peek()?.text === '{') {
@@ -93,11 +93,11 @@ export function parseTriggerExpression(src: string): TriggerExpr {
       const labels: Labels = {};
       while (peek()?.text !== '}') {
         const key = tokens[k];
-        if (!key || key.type !== 'ident' || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key.text)) throw new ExpressionError('expected a label name', key?.pos ?? endPos);
+        if (key?.type !== 'ident' || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key.text)) throw new ExpressionError('expected a label name', key?.pos ?? endPos);
         k++;
         expect('=');
         const val = tokens[k];
-        if (!val || val.type !== 'str') throw new ExpressionError('expected a quoted label value', val?.pos ?? endPos);
+        if (val?.type !== 'str') throw new ExpressionError('expected a quoted label value', val?.pos ?? endPos);
         k++;
         labels[key.text] = val.text;
         if (peek()?.text === ',') k++;
@@ -133,10 +133,10 @@ export function parseTriggerExpression(src: string): TriggerExpr {
     expect(')');
     if (fn === 'nodata') return { kind: 'nodata', sel, windowMs };
     const opTok = tokens[k];
-    if (!opTok || opTok.type !== 'op') throw new ExpressionError('expected a comparison (> >= < <= = !=)', opTok?.pos ?? endPos);
+    if (opTok?.type !== 'op') throw new ExpressionError('expected a comparison (> >= < <= = !=)', opTok?.pos ?? endPos);
     k++;
     const num = tokens[k];
-    if (!num || num.type !== 'num' || /[smhd]$/.test(num.text)) throw new ExpressionError('expected a number', num?.pos ?? endPos);
+    if (num?.type !== 'num' || /[smhd]$/.test(num.text)) throw new ExpressionError('expected a number', num?.pos ?? endPos);
     k++;
     const op = ({ '=': '==', '<>': '!=' } as Record<string, CompareOp>)[opTok.text] ?? (opTok.text as CompareOp);
     return { kind: 'cmp', fn, sel, windowMs, op, threshold: Number(num.text) };

@@ -36,7 +36,7 @@ export type Expr =
   | { kind: 'binary'; op: BinaryOp; bool: boolean; lhs: Expr; rhs: Expr }
   | { kind: 'negate'; expr: Expr };
 
-export const badData = (message: string) => new AppError('PROMQL_BAD_DATA', 400, message);
+export const badData = (message: string) => new AppError('PROMQL_BAD_DATA', 'invalid', message);
 const unsupported = (what: string) => badData(`unsupported PromQL: ${what} (see docs/prometheus.md for the supported subset)`);
 
 /** Node names of the grammar turned into what a person reading the error recognises. */

@@ -20,9 +20,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Groups (by id) and tags through the CMDB's host groups; selectors are not supported yet. */
 export const cmdbResolver = (db: Db): TargetResolver => async (sel) => {
-  if (sel.selector) throw new AppError('TARGETS_UNSUPPORTED', 400, 'selectors are not supported yet; name host_ids, groups (host group ids) or tags');
+  if (sel.selector) throw new AppError('TARGETS_UNSUPPORTED', 'invalid', 'selectors are not supported yet; name host_ids, groups (host group ids) or tags');
   const bad = (sel.groups ?? []).filter((g) => !UUID.test(g));
-  if (bad.length) throw new AppError('BAD_REQUEST', 400, `groups are host group ids (uuid): ${bad.slice(0, 5).join(', ')}`, { field: 'groups' });
+  if (bad.length) throw new AppError('BAD_REQUEST', 'invalid', `groups are host group ids (uuid): ${bad.slice(0, 5).join(', ')}`, { field: 'groups' });
   return resolveTargets(db, { groupIds: sel.groups, tags: sel.tags });
 };
 
@@ -30,10 +30,10 @@ export const cmdbResolver = (db: Db): TargetResolver => async (sel) => {
 export async function resolveHostIds(db: Db, sel: TargetSelector, resolver: TargetResolver): Promise<string[]> {
   const fromGroups = await resolver({ groups: sel.groups, tags: sel.tags, selector: sel.selector });
   const ids = [...new Set([...(sel.host_ids ?? []), ...fromGroups])];
-  if (!ids.length) throw new AppError('TARGETS_EMPTY', 400, 'the task names no hosts');
+  if (!ids.length) throw new AppError('TARGETS_EMPTY', 'invalid', 'the task names no hosts');
   const { rows } = await db.query<{ id: string }>('SELECT id FROM hosts WHERE id = ANY($1::uuid[])', [ids]);
   const known = new Set(rows.map((r) => r.id));
   const missing = ids.filter((id) => !known.has(id));
-  if (missing.length) throw new AppError('HOST_NOT_FOUND', 400, `unknown host ids: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ' …' : ''}`, { missing: missing.slice(0, 50) });
+  if (missing.length) throw new AppError('HOST_NOT_FOUND', 'invalid', `unknown host ids: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ' …' : ''}`, { missing: missing.slice(0, 50) });
   return ids;
 }

@@ -77,7 +77,7 @@ const ACTION_WORDS: Record<HostAction, string> = { task: 'tasks', agent_upgrade:
 function refuseWithoutChange(policies: ApprovalPolicy[], action: HostAction): void {
   const need = policies.filter((p) => requiresChange(p, action));
   if (need.length) {
-    throw new AppError('APPROVED_CHANGE_REQUIRED', 400, `change control (${need.map((p) => p.name).join(', ')}) requires an approved change request for ${ACTION_WORDS[action]} on these hosts: give body.change_id`, { policies: need.map((p) => p.id) });
+    throw new AppError('APPROVED_CHANGE_REQUIRED', 'invalid', `change control (${need.map((p) => p.name).join(', ')}) requires an approved change request for ${ACTION_WORDS[action]} on these hosts: give body.change_id`, { policies: need.map((p) => p.id) });
   }
 }
 
@@ -132,13 +132,13 @@ export class TaskService {
     let fileSha: string | null = null;
     if (spec.action.kind === 'file') {
       const size = await this.deps.fileSize?.(spec.action.sha256);
-      if (size === null || size === undefined) throw new AppError('FILE_NOT_FOUND', 400, `no uploaded file has sha256 ${spec.action.sha256}; upload it first (POST /api/v1/files)`);
+      if (size === null || size === undefined) throw new AppError('FILE_NOT_FOUND', 'invalid', `no uploaded file has sha256 ${spec.action.sha256}; upload it first (POST /api/v1/files)`);
       spec.action.size = size;
       fileSha = spec.action.sha256;
     }
     if (spec.action.kind === 'agent-upgrade') {
       const bundle = this.deps.agentBundle?.();
-      if (!bundle) throw new AppError('AGENT_BUNDLE_NOT_BUILT', 409, 'this server serves no agent bundle to upgrade to (npm run build:agent, or set AW_AGENT_BUNDLE)');
+      if (!bundle) throw new AppError('AGENT_BUNDLE_NOT_BUILT', 'conflict', 'this server serves no agent bundle to upgrade to (npm run build:agent, or set AW_AGENT_BUNDLE)');
       spec.action = { kind: 'agent-upgrade', version: bundle.version, sha256: bundle.sha256, size: bundle.size };
     }
     const hostIds = await resolveHostIds(this.deps.db, spec.targets, this.deps.resolveTargets);
@@ -148,13 +148,13 @@ export class TaskService {
       batchSize = batchSizeOf(spec.batch_size, hostIds.length);
       failureLimit = failureLimitOf(spec.failure_threshold, hostIds.length);
     } catch (err) {
-      throw new AppError('VALIDATION_FAILED', 400, (err as Error).message);
+      throw new AppError('VALIDATION_FAILED', 'invalid', (err as Error).message);
     }
     const policies = await matchingPolicies(this.deps.db, hostIds, this.deps.resolveTargets);
     const changeAction: HostAction = input.release_step ? 'release' : spec.action.kind === 'agent-upgrade' ? 'agent_upgrade' : 'task';
     let changeId: string | null = null;
     if (input.change_id) {
-      if (!this.deps.changes) throw new AppError('CHANGE_NOT_FOUND', 400, 'change requests are not available on this server', { field: 'body.change_id' });
+      if (!this.deps.changes) throw new AppError('CHANGE_NOT_FOUND', 'invalid', 'change requests are not available on this server', { field: 'body.change_id' });
       changeId = (await this.deps.changes.admit(input.change_id, changeAction, { hostIds })).id;
     } else {
       refuseWithoutChange(policies, changeAction);
@@ -162,7 +162,7 @@ export class TaskService {
     // An approved change request was approved by other people already: the task is not held again.
     const held = policies.length > 0 && !changeId;
     if (held && !input.change) {
-      throw new AppError('CHANGE_REQUEST_REQUIRED', 400, `change control covers ${policies.length} of the targets' policies (${policies.map((p) => p.name).join(', ')}): give change.reason and change.risk; a second operator must approve`, { policies: policies.map((p) => p.id) });
+      throw new AppError('CHANGE_REQUEST_REQUIRED', 'invalid', `change control covers ${policies.length} of the targets' policies (${policies.map((p) => p.name).join(', ')}): give change.reason and change.risk; a second operator must approve`, { policies: policies.map((p) => p.id) });
     }
     const id = randomUUID();
     const task: Omit<TaskRow, 'created_at' | 'finished_at' | 'current_wave' | 'stop_reason'> = {
@@ -196,11 +196,11 @@ export class TaskService {
     const by = actor.name;
     const task = await this.mustGet(taskId);
     const change = await this.store.changeOf(taskId);
-    if (!change || task.state !== 'awaiting_approval') throw new AppError('TASK_NOT_AWAITING_APPROVAL', 409, `task is ${task.state}, not awaiting approval`);
+    if (!change || task.state !== 'awaiting_approval') throw new AppError('TASK_NOT_AWAITING_APPROVAL', 'conflict', `task is ${task.state}, not awaiting approval`);
     if (isRequester({ name: change.requested_by, person: change.requester }, actor)) {
-      throw new AppError('APPROVER_IS_REQUESTER', 403, 'a change must be decided by another person than the one who asked for it (an API key counts as its owner)', { requested_by: change.requested_by });
+      throw new AppError('APPROVER_IS_REQUESTER', 'forbidden', 'a change must be decided by another person than the one who asked for it (an API key counts as its owner)', { requested_by: change.requested_by });
     }
-    if (!(await this.store.decideChange(taskId, approve ? 'approved' : 'rejected', by, note))) throw new AppError('TASK_NOT_AWAITING_APPROVAL', 409, 'the change was decided meanwhile');
+    if (!(await this.store.decideChange(taskId, approve ? 'approved' : 'rejected', by, note))) throw new AppError('TASK_NOT_AWAITING_APPROVAL', 'conflict', 'the change was decided meanwhile');
     await this.store.transition(taskId, ['awaiting_approval'], approve ? 'running' : 'rejected', approve ? undefined : `rejected by ${by}`);
     if (!approve) await this.store.endHosts(taskId, ['queued'], 'cancelled', 'not run: the change was rejected');
     else this.schedule(taskId);
@@ -212,7 +212,7 @@ export class TaskService {
   async cancel(taskId: string, by: string): Promise<TaskRow> {
     const task = await this.mustGet(taskId);
     if (!(await this.store.transition(taskId, ['running', 'awaiting_approval'], 'cancelled', `cancelled by ${by}`))) {
-      throw new AppError('TASK_FINISHED', 409, `task is ${task.state} already`);
+      throw new AppError('TASK_FINISHED', 'conflict', `task is ${task.state} already`);
     }
     for (const h of await this.store.endHosts(taskId, ['queued'], 'cancelled', `cancelled by ${by} before it was sent`)) {
       this.live.publish(taskId, { type: 'host', host_id: h, state: 'cancelled', exit_code: null, message: 'cancelled before it was sent' });
@@ -293,11 +293,11 @@ export class TaskService {
   async downloadable(taskId: string, agentId: string, token: string): Promise<{ sha256: string; size: number }> {
     const want = Buffer.from(this.downloadToken(taskId, agentId));
     const got = Buffer.from(token);
-    if (want.length !== got.length || !timingSafeEqual(want, got)) throw new AppError('DOWNLOAD_TOKEN_INVALID', 401, 'download token is not valid for this task and agent');
+    if (want.length !== got.length || !timingSafeEqual(want, got)) throw new AppError('DOWNLOAD_TOKEN_INVALID', 'unauthenticated', 'download token is not valid for this task and agent');
     const task = await this.store.get(taskId);
-    if (!task || task.spec.action.kind !== 'file') throw notFound('task file', 'TASK_NOT_FOUND');
+    if (task?.spec.action.kind !== 'file') throw notFound('task file', 'TASK_NOT_FOUND');
     const { rows } = await this.deps.db.query('SELECT 1 FROM task_hosts WHERE task_id = $1 AND agent_id = $2 AND state IN ($3, $4)', [taskId, agentId, 'sent', 'running']);
-    if (!rows.length) throw new AppError('TASK_NOT_RUNNING_HERE', 410, 'this agent has no running file push for this task');
+    if (!rows.length) throw new AppError('TASK_NOT_RUNNING_HERE', 'gone', 'this agent has no running file push for this task');
     return { sha256: task.spec.action.sha256, size: task.spec.action.size };
   }
 
@@ -327,7 +327,7 @@ export class TaskService {
 
   private async step(taskId: string): Promise<void> {
     const task = await this.store.get(taskId);
-    if (!task || task.state !== 'running') return;
+    if (task?.state !== 'running') return;
     const rows = await this.store.planRows(taskId);
     const expired = task.expires_at.getTime() <= Date.now();
     const queued = rows.filter((r) => r.state === 'queued' && r.active && r.agent_id).map((r) => r.agent_id!);
@@ -404,9 +404,9 @@ export class TaskService {
 
 function checkAction(spec: TaskSpec): void {
   const a = spec.action;
-  if (a.kind === 'argv' && !a.argv.length) throw new AppError('VALIDATION_FAILED', 400, 'argv needs at least the program');
-  if (a.kind === 'file' && !a.path.startsWith('/')) throw new AppError('VALIDATION_FAILED', 400, 'file path must be absolute');
-  if (spec.cwd && !spec.cwd.startsWith('/')) throw new AppError('VALIDATION_FAILED', 400, 'cwd must be absolute');
+  if (a.kind === 'argv' && !a.argv.length) throw new AppError('VALIDATION_FAILED', 'invalid', 'argv needs at least the program');
+  if (a.kind === 'file' && !a.path.startsWith('/')) throw new AppError('VALIDATION_FAILED', 'invalid', 'file path must be absolute');
+  if (spec.cwd && !spec.cwd.startsWith('/')) throw new AppError('VALIDATION_FAILED', 'invalid', 'cwd must be absolute');
 }
 
 function summaryOf(spec: TaskSpec): string {

@@ -1,4 +1,5 @@
 /** Tasks, their hosts and change requests in Postgres: the whole queue lives here, so a restart loses nothing. */
+import { keyOrder, keyset, timestamp, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable } from '../store/db.js';
 import type { HostRunState } from './rollout.js';
 
@@ -102,8 +103,31 @@ function answerEach(items: Array<{ taskId: string; agentId: string }>, rows: Arr
   });
 }
 
+/** The orders tasks can be listed in (keyset pages). */
+export const TASK_ORDER = keyOrder({ sorts: { created_at: timestamp('t.created_at') }, defaultSort: '-created_at', id: uuid('t.id') });
+
+export interface TaskFilter {
+  /** Text in the command, script or path, or in any host's output. */
+  q?: string;
+  state?: string;
+  requestedBy?: string;
+  hostId?: string;
+}
+
 export class TaskStore {
   constructor(private readonly db: Db) {}
+
+  /** A keyset page of tasks, the extra row included (see keyset.ts). */
+  async list(page: Page, filter: TaskFilter): Promise<TaskRow[]> {
+    const like = filter.q ? `%${filter.q.replace(/[\\%_]/g, (c) => '\\' + c)}%` : null;
+    const params: unknown[] = [filter.state ?? null, filter.requestedBy ?? null, like, filter.hostId ?? null];
+    const where = `($1::text IS NULL OR t.state = $1) AND ($2::text IS NULL OR t.requested_by = $2)
+      AND ($3::text IS NULL OR t.summary ILIKE $3 OR t.name ILIKE $3 OR EXISTS (SELECT 1 FROM task_hosts x WHERE x.task_id = t.id AND (x.stdout ILIKE $3 OR x.stderr ILIKE $3)))
+      AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM task_hosts y WHERE y.task_id = t.id AND y.host_id = $4))`;
+    const ks = keyset(page, params);
+    const { rows } = await this.db.query<TaskRow>(`SELECT t.* FROM tasks t WHERE ${where} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params);
+    return rows;
+  }
 
   async insert(
     q: Queryable,

@@ -9,7 +9,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatewayStats } from '../gateway/gateway.js';
 import type { PipelineStats } from '../ingest/pipeline.js';
-import type { FinishedRequest } from '../http/router.js';
 import type { MetricStore } from '../store/metric-store.js';
 
 export interface SelfMetricSources {
@@ -66,7 +65,7 @@ export class SelfMetrics {
   }
 
   /** A router observer. Routes are templates (`/api/v1/hosts/:id`), so labels stay few. */
-  readonly observeRequest = (done: FinishedRequest): void => {
+  readonly observeRequest = (done: { method: string; route: { path: string } | undefined; status: number }): void => {
     this.httpRequests.inc({ method: done.method, route: done.route?.path ?? 'unmatched', status: String(done.status) });
   };
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../server/auth/signing.js';
 import { needs } from '../support/requires.js';
 import { startApiServer, type ApiServer } from './api-client.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 
 // Asynchronous: the server runs in this process and must go on answering while curl waits.
 const run = promisify(execFile);

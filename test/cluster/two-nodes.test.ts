@@ -13,7 +13,6 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { httpBase } from '../../agent/enroll.js';
 import { AgentLink } from '../../agent/link.js';
 import { AgentRuntime } from '../../agent/runtime.js';
 import { Spool } from '../../agent/spool.js';

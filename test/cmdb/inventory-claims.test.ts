@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentRuntime } from '../../agent/runtime.js';
 import { collectInventory } from '../../agent/collect/inventory/collect-inventory.js';
-import { physicalServerFixture } from '../../agent/collect/inventory/fixture-host.js';
+import { physicalServerFixture } from '../support/fixture-host.js';
 import type { InventoryReport } from '../../protocol/inventory-report.js';
 import { enrollAgent, type EnrolledAgent } from '../support/server.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';

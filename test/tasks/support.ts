@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { httpBase } from '../../agent/enroll.js';
-import { AgentRuntime } from '../../agent/runtime.js';
+import type { AgentRuntime } from '../../agent/runtime.js';
 import { SeenOrders } from '../../agent/tasks/seen-orders.js';
 import { TaskAgent } from '../../agent/tasks/task-agent.js';
 import type { TaskPolicy } from '../../agent/tasks/task-policy.js';

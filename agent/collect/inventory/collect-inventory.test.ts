@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { collectInventory } from './collect-inventory.js';
-import { fixedHost, fixtureFiles, fixtureRunner, fixtureText, physicalServerFixture, succeeded } from './fixture-host.js';
+import { fixedHost, fixtureFiles, fixtureRunner, fixtureText, physicalServerFixture, succeeded } from '../../../test/support/fixture-host.js';
 
 const GiB = 2 ** 30;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cpusFromDmi, dmiSizeBytes, memoryModulesFromDmi, psusFromDmi, systemFromDmi } from './dmi-inventory.js';
-import { fixtureText } from './fixture-host.js';
+import { fixtureText } from '../../../test/support/fixture-host.js';
 import { parseDmidecode } from './parse-dmidecode.js';
 
 const GiB = 2 ** 30;

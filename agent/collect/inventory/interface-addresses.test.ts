@@ -1,6 +1,6 @@
 import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { fixtureText } from './fixture-host.js';
+import { fixtureText } from '../../../test/support/fixture-host.js';
 import { addressesFromIpJson, addressesFromNodeInterfaces } from './interface-addresses.js';
 
 describe('addressesFromIpJson', () => {

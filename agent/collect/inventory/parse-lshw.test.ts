@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fixtureText } from './fixture-host.js';
+import { fixtureText } from '../../../test/support/fixture-host.js';
 import { memoryModulesFromLshw, memoryTotalFromLshw, parseLshw, systemFromLshw, type LshwNode } from './parse-lshw.js';
 
 describe('lshw on this VM', () => {

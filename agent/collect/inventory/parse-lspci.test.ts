@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fixtureText } from './fixture-host.js';
+import { fixtureText } from '../../../test/support/fixture-host.js';
 import { gpusFromPci, parseLspciMachine, raidControllersFromPci } from './parse-lspci.js';
 
 describe('parseLspciMachine', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { cpuPoints, parseProcStat } from './cpu.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');
-const valueOf = (points: ReturnType<typeof cpuPoints>, name: string, cpu: string) =>
+const pointValue = (points: ReturnType<typeof cpuPoints>, name: string, cpu: string) =>
   points.find((p) => p.name === name && p.labels?.cpu === cpu)?.v;
 
 describe('parseProcStat', () => {
@@ -28,13 +28,13 @@ describe('cpuPoints', () => {
   it('turns two real readings into shares of the elapsed ticks', () => {
     const points = cpuPoints(before, after, 1000);
     // total: user 558, system 35, idle 265, iowait 47, softirq 1 → 906 ticks.
-    expect(valueOf(points, 'cpu.usage_pct', 'total')).toBeCloseTo((594 / 906) * 100, 10);
-    expect(valueOf(points, 'cpu.user_pct', 'total')).toBeCloseTo((558 / 906) * 100, 10);
-    expect(valueOf(points, 'cpu.system_pct', 'total')).toBeCloseTo((36 / 906) * 100, 10);
-    expect(valueOf(points, 'cpu.iowait_pct', 'total')).toBeCloseTo((47 / 906) * 100, 10);
-    expect(valueOf(points, 'cpu.steal_pct', 'total')).toBe(0);
+    expect(pointValue(points, 'cpu.usage_pct', 'total')).toBeCloseTo((594 / 906) * 100, 10);
+    expect(pointValue(points, 'cpu.user_pct', 'total')).toBeCloseTo((558 / 906) * 100, 10);
+    expect(pointValue(points, 'cpu.system_pct', 'total')).toBeCloseTo((36 / 906) * 100, 10);
+    expect(pointValue(points, 'cpu.iowait_pct', 'total')).toBeCloseTo((47 / 906) * 100, 10);
+    expect(pointValue(points, 'cpu.steal_pct', 'total')).toBe(0);
     // cpu0: user 259, system 21, idle 175 → 455 ticks.
-    expect(valueOf(points, 'cpu.usage_pct', '0')).toBeCloseTo((280 / 455) * 100, 10);
+    expect(pointValue(points, 'cpu.usage_pct', '0')).toBeCloseTo((280 / 455) * 100, 10);
     expect(points).toHaveLength(3 * 5);
     expect(points.every((p) => p.t === 1000)).toBe(true);
   });
@@ -43,10 +43,10 @@ describe('cpuPoints', () => {
     const prev = parseProcStat('cpu  0 0 0 0 0 0 0 0\n');
     const cur = parseProcStat('cpu  10 10 10 40 10 5 5 10\n');
     const points = cpuPoints(prev, cur, 0);
-    expect(valueOf(points, 'cpu.user_pct', 'total')).toBe(20);
-    expect(valueOf(points, 'cpu.system_pct', 'total')).toBe(20);
-    expect(valueOf(points, 'cpu.steal_pct', 'total')).toBe(10);
-    expect(valueOf(points, 'cpu.usage_pct', 'total')).toBe(50);
+    expect(pointValue(points, 'cpu.user_pct', 'total')).toBe(20);
+    expect(pointValue(points, 'cpu.system_pct', 'total')).toBe(20);
+    expect(pointValue(points, 'cpu.steal_pct', 'total')).toBe(10);
+    expect(pointValue(points, 'cpu.usage_pct', 'total')).toBe(50);
   });
 
   it('skips a cpu whose counters went backwards instead of reporting negative shares', () => {

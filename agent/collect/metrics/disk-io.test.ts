@@ -34,26 +34,26 @@ describe('selectMonitoredDisks', () => {
 });
 
 describe('diskIoPoints', () => {
-  const valueOf = (points: ReturnType<typeof diskIoPoints>, name: string) => points.find((p) => p.name === name)?.v;
+  const pointValue = (points: ReturnType<typeof diskIoPoints>, name: string) => points.find((p) => p.name === name)?.v;
 
   it('turns two real readings 4.59 s apart into rates (300 MiB written then read)', () => {
     const before = selectMonitoredDisks(parseDiskstats(fixture('vm/proc/diskstats')));
     const after = selectMonitoredDisks(parseDiskstats(fixture('vm-later/proc/diskstats')));
     const points = diskIoPoints(before, after, 4.59, 2);
     expect(points.every((p) => p.labels?.device === 'vda' && p.t === 2)).toBe(true);
-    expect(valueOf(points, 'disk.reads_per_s')).toBeCloseTo(393 / 4.59, 10);
-    expect(valueOf(points, 'disk.writes_per_s')).toBeCloseTo(301 / 4.59, 10);
-    expect(valueOf(points, 'disk.read_bytes_per_s')).toBeCloseTo((615728 * 512) / 4.59, 6);
-    expect(valueOf(points, 'disk.write_bytes_per_s')).toBeCloseTo((614408 * 512) / 4.59, 6);
-    expect(valueOf(points, 'disk.util_pct')).toBeCloseTo((540 / 4590) * 100, 10);
+    expect(pointValue(points, 'disk.reads_per_s')).toBeCloseTo(393 / 4.59, 10);
+    expect(pointValue(points, 'disk.writes_per_s')).toBeCloseTo(301 / 4.59, 10);
+    expect(pointValue(points, 'disk.read_bytes_per_s')).toBeCloseTo((615728 * 512) / 4.59, 6);
+    expect(pointValue(points, 'disk.write_bytes_per_s')).toBeCloseTo((614408 * 512) / 4.59, 6);
+    expect(pointValue(points, 'disk.util_pct')).toBeCloseTo((540 / 4590) * 100, 10);
   });
 
   it('skips only the counter that went backwards', () => {
     const prev = new Map([['sda', counters({ reads: 2 ** 32 - 5, writes: 10 })]]);
     const cur = new Map([['sda', counters({ reads: 3, writes: 20 })]]);
     const points = diskIoPoints(prev, cur, 1, 0);
-    expect(valueOf(points, 'disk.reads_per_s')).toBeUndefined();
-    expect(valueOf(points, 'disk.writes_per_s')).toBe(10);
+    expect(pointValue(points, 'disk.reads_per_s')).toBeUndefined();
+    expect(pointValue(points, 'disk.writes_per_s')).toBe(10);
     expect(points.every((p) => p.v >= 0)).toBe(true);
   });
 
@@ -61,7 +61,7 @@ describe('diskIoPoints', () => {
     const prev = new Map([['sda', counters({ ioTicksMs: 0 })]]);
     const cur = new Map([['sda', counters({ ioTicksMs: 1010 })], ['sdb', counters({ ioTicksMs: 5 })]]);
     const points = diskIoPoints(prev, cur, 1, 0);
-    expect(valueOf(points, 'disk.util_pct')).toBe(100);
+    expect(pointValue(points, 'disk.util_pct')).toBe(100);
     expect(points.some((p) => p.labels?.device === 'sdb')).toBe(false);
   });
 });

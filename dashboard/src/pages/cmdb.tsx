@@ -5,7 +5,7 @@
  * queue of agents and inventory.
  */
 import { useState } from 'preact/hooks';
-import { ApiError, RawBody, call, download, qs } from '../api';
+import { type ApiError, RawBody, call, download, qs } from '../api';
 import { navigate, useLocation } from '../router';
 import { ago, bytes, when } from '../ui/format';
 import { PageTitle } from '../ui/layout';
@@ -467,6 +467,7 @@ function AssetFields({ a, onSaved }: { a: Asset; onSaved(): void }) {
             <input name="tags" value={draft.tags} onInput={set('tags')} />
           </label>
           {customNames.map((n) => (
+            // biome-ignore lint/a11y/noLabelWithoutControl: either branch below puts a select or an input in the label
             <label>
               {specs[n]?.title ?? n} <span class="muted small">custom</span>
               {specs[n]?.enum ? (

@@ -4,7 +4,7 @@
  * series the host sends; its asset and approval state; monitoring; recent problems and tasks.
  */
 import { useState } from 'preact/hooks';
-import { ApiError, call, qs } from '../api';
+import { type ApiError, call, qs } from '../api';
 import { navigate, useLocation } from '../router';
 import { BandChart, Chart, type BandPoint } from '../ui/band-chart';
 import { MetricBrowser } from './metric-browser';
@@ -249,21 +249,6 @@ function HostProblems({ hostId }: { hostId: string }) {
         </ul>
       )}
     </Show>
-  );
-}
-
-export function KeyValues({ value }: { value: Record<string, unknown> }) {
-  const entries = Object.entries(value ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
-  if (!entries.length) return <p class="muted">Nothing recorded.</p>;
-  return (
-    <dl class="kv">
-      {entries.map(([k, v]) => (
-        <>
-          <dt>{k.replace(/_/g, ' ')}</dt>
-          <dd>{typeof v === 'object' ? <code class="small">{JSON.stringify(v)}</code> : String(v)}</dd>
-        </>
-      ))}
-    </dl>
   );
 }
 

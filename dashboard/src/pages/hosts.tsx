@@ -39,7 +39,7 @@ const PAGE = 50;
 
 export function OnlineDot({ online, state }: { online: boolean; state: string | null }) {
   const label = state === 'revoked' ? 'revoked' : online ? 'online' : state ? 'offline' : 'no agent';
-  return <span class={`dot ${label === 'online' || label === 'revoked' ? label : ''}`} title={label} aria-label={label} data-online={String(online)} />;
+  return <span class={`dot ${label === 'online' || label === 'revoked' ? label : ''}`} title={label} role="img" aria-label={label} data-online={String(online)} />;
 }
 
 export function HostsPage() {

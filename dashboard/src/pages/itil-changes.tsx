@@ -1,6 +1,6 @@
 /** Change requests: request one, approve or reject (not your own), review it, and the calendar of windows. */
 import { useState } from 'preact/hooks';
-import { ApiError, call, qs } from '../api';
+import { type ApiError, call, qs } from '../api';
 import { navigate } from '../router';
 import { when } from '../ui/format';
 import { ErrorNote, Show } from '../ui/states';

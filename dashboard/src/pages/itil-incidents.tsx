@@ -3,7 +3,7 @@
  * against targets, escalations, known errors and their workaround, the timeline) and the known errors.
  */
 import { useState } from 'preact/hooks';
-import { ApiError, call, qs } from '../api';
+import { type ApiError, call, qs } from '../api';
 import { navigate } from '../router';
 import { ago, when } from '../ui/format';
 import { ErrorNote, Show } from '../ui/states';

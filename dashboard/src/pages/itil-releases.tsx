@@ -135,7 +135,7 @@ function ReleaseCard({ id, name, onChange }: { id: string; name(id: string): str
             <h3>Rollouts</h3>
             {rollouts.length ? (
               <div class="form-row">
-                <label class="inline">roll back under <ChangePicker value={rollbackChange} onChange={setRollbackChange} label="Change for a rollback" /></label>
+                <span class="inline">roll back under <ChangePicker value={rollbackChange} onChange={setRollbackChange} label="Change for a rollback" /></span>
               </div>
             ) : <p class="muted">Not rolled out yet.</p>}
             {error ? <ErrorNote error={error} /> : null}

@@ -1,6 +1,6 @@
 /** Services with their availability per day against the SLA line, and the service management reports. */
 import { useMemo, useState } from 'preact/hooks';
-import { ApiError, call, download, qs } from '../api';
+import { type ApiError, call, download, qs } from '../api';
 import { navigate } from '../router';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';

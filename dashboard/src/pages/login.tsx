@@ -1,6 +1,6 @@
 /** Log in with a password, or with the one-time link `make run` prints (#/login?one_time=awo_...). */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call, session } from '../api';
+import { type ApiError, call, session } from '../api';
 import { ErrorNote, Loading } from '../ui/states';
 
 interface SessionAnswer {

@@ -4,7 +4,7 @@
  * channels (with a test send) and deliveries, maintenance windows. Every list pages with "Load more".
  */
 import { useState } from 'preact/hooks';
-import { ApiError, call, qs } from '../api';
+import { type ApiError, call, qs } from '../api';
 import { useLocation } from '../router';
 import { ago } from '../ui/format';
 import { PageTitle } from '../ui/layout';

@@ -1,6 +1,6 @@
 /** Settings: your password; users, API keys and enrollment tokens with the one-line agent install command. */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call } from '../api';
+import { type ApiError, call } from '../api';
 import type { Me } from '../main';
 import { ago } from '../ui/format';
 import { PageTitle } from '../ui/layout';

@@ -4,7 +4,7 @@
  * below.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, RawBody, call, qs } from '../api';
+import { type ApiError, RawBody, call, qs } from '../api';
 import { navigate, useLocation } from '../router';
 import { ago, bytes } from '../ui/format';
 import { PageTitle } from '../ui/layout';

@@ -12,7 +12,7 @@ const TWO_32 = 4294967296;
 
 /** Thrown when a stream ends early or holds an impossible value: stored bytes are damaged or not ours. */
 export function corruptSeries(message: string): AppError {
-  return new AppError('SERIES_DATA_CORRUPT', 500, message);
+  return new AppError('SERIES_DATA_CORRUPT', 'internal', message);
 }
 
 /** Growable MSB-first bit writer. Bits collect in a 32-bit accumulator and land in the buffer a word at a time. */

@@ -49,7 +49,7 @@ export interface RollupBucket {
 }
 
 function badBucket(message: string): AppError {
-  return new AppError('SERIES_BAD_BUCKET', 400, message);
+  return new AppError('SERIES_BAD_BUCKET', 'invalid', message);
 }
 
 // Messages are built in these helpers, not at the throw sites: template literals inside the loops below

@@ -122,7 +122,7 @@ describe('XorChunkEncoder / decodeXorChunk', () => {
     const enc = new XorChunkEncoder();
     enc.append(1000, 1);
     enc.append(2000, 2);
-    expect(() => enc.append(2000, 3)).toThrow(expect.objectContaining({ code: 'SERIES_OUT_OF_ORDER', status: 400 }));
+    expect(() => enc.append(2000, 3)).toThrow(expect.objectContaining({ code: 'SERIES_OUT_OF_ORDER', kind: 'invalid' }));
     expect(() => enc.append(1500, 3)).toThrow(expect.objectContaining({ code: 'SERIES_OUT_OF_ORDER' }));
     for (const bad of [NaN, 2500.5, -1, Infinity, 2 ** 53]) {
       expect(() => enc.append(bad, 3)).toThrow(expect.objectContaining({ code: 'SERIES_BAD_TIMESTAMP' }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRange } from './file-downloads.js';
+import { parseRange } from './task-files.js';
 
 describe('parseRange', () => {
   it('reads one byte range, open or closed, clamped to the file', () => {

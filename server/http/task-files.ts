@@ -9,9 +9,10 @@
 import { createReadStream } from 'node:fs';
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { AppError } from '../errors.js';
+import { statusOf } from './error-answer.js';
 import type { Logger } from '../log.js';
-import type { FileStore } from './file-store.js';
-import type { TaskService } from './task-service.js';
+import type { FileStore } from '../tasks/file-store.js';
+import type { TaskService } from '../tasks/task-service.js';
 
 export interface DownloadStats {
   active: number;
@@ -88,7 +89,7 @@ export function serveTaskFiles(app: TemplatedApp, deps: { tasks: TaskService; fi
       (err) => {
         release();
         if (aborted) return;
-        if (err instanceof AppError) return answer(res, err.status, {}, `${err.code}: ${err.message}`);
+        if (err instanceof AppError) return answer(res, statusOf(err), {}, `${err.code}: ${err.message}`);
         deps.log.error({ err, task: taskId }, 'task file download failed');
         answer(res, 500, {}, 'internal error');
       },

@@ -1,12 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CommandResult, CommandRunner } from './command-runner.js';
-import type { HostFacts } from './collect-inventory.js';
-import type { DirectoryLister, FileReader } from './host-files.js';
+import type { CommandResult, CommandRunner } from '../../agent/collect/inventory/command-runner.js';
+import type { HostFacts } from '../../agent/collect/inventory/collect-inventory.js';
+import type { DirectoryLister, FileReader } from '../../agent/collect/inventory/host-files.js';
 
-/** Test support: serves captured files and command outputs as if they were a live host. */
-export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+/** Serves captured files and command outputs as if they were a live host. */
+export const FIXTURES = fileURLToPath(new URL('../../agent/collect/fixtures/', import.meta.url));
 
 export const fixtureText = (path: string) => readFile(join(FIXTURES, path), 'utf8');
 
