@@ -394,7 +394,8 @@ export class Gateway {
       throw new FrameError(CloseCode.PROTOCOL_UNSUPPORTED, 'PROTOCOL_UNSUPPORTED', `agent speaks protocol ${hello.protocol}, server ${PROTOCOL_VERSION}`);
     }
     ud.authed = true;
-    ud.configVersion = hello.configVersion;
+    // A copy: the decoder's string is a slice of the whole frame's text, which it would keep alive per agent.
+    ud.configVersion = hello.configVersion === undefined ? undefined : Buffer.from(hello.configVersion).toString();
     this.unauthed.delete(ws);
     this.stats.authenticated++;
     // Only now, with the key proven, may a connection take over from an older one.

@@ -63,6 +63,9 @@ export class TriggerEngine {
       else byHost.set(b.hostId, [b]);
     }
     for (const [hostId, list] of byHost) {
+      const known = this.hosts.get(hostId);
+      // Nothing to evaluate on a host whose current templates hold no trigger: no work queued per batch.
+      if (known && known.gen === this.gen && known.triggers.length === 0) continue;
       void this.enqueue(hostId, async (h) => {
         let added = false;
         for (const b of list) for (const p of b.points) if (h.series.add(p)) added = true;

@@ -8,7 +8,7 @@
 import type { Db } from '../db.js';
 import type { Labels } from '../../../protocol/messages.js';
 import { InvalidWriteError, type IngestBatch } from '../metric-store.js';
-import { checkSeriesIdentity, seriesKey } from '../series/series-rules.js';
+import { checkSeriesIdentity, hostSeriesKey, seriesKey } from '../series/series-rules.js';
 import type { Logger } from '../../log.js';
 
 export { seriesKey };
@@ -21,7 +21,8 @@ export interface SeriesRejections {
 }
 
 export class SeriesIndex {
-  private readonly ids = new Map<string, number>();
+  /** Host id -> (hostSeriesKey -> series id): the per-point lookup builds no host-qualified string. */
+  private readonly ids = new Map<string, Map<string, number>>();
   private readonly perHost = new Map<string, number>();
   private readonly refused = new Map<string, 'overLimit'>();
   readonly rejections: SeriesRejections = { overLimit: 0, invalid: 0 };
@@ -34,32 +35,61 @@ export class SeriesIndex {
 
   /** Ids for every point of every batch (same shape as the input), creating series as needed; -1 = rejected. */
   async resolve(batches: IngestBatch[]): Promise<number[][]> {
+    const out: number[][] = new Array(batches.length);
+    // Known series first (nearly every point): no key outside the host's own map, no promise.
+    let misses: Array<[number, number]> | undefined;
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i];
+      const known = this.ids.get(b.hostId);
+      const ids = (out[i] = new Array<number>(b.points.length));
+      for (let j = 0; j < b.points.length; j++) {
+        const p = b.points[j];
+        const id = known?.get(hostSeriesKey(p.name, p.labels));
+        if (id !== undefined) ids[j] = id;
+        else (misses ??= []).push([i, j]);
+      }
+    }
+    if (misses) await this.resolveMisses(batches, misses, out);
+    return out;
+  }
+
+  private async resolveMisses(batches: IngestBatch[], misses: Array<[number, number]>, out: number[][]): Promise<void> {
     const missing = new Map<string, { hostId: string; name: string; labels: Labels }>();
-    const keys = batches.map((b) =>
-      b.points.map((p) => {
-        const key = seriesKey(b.hostId, p.name, p.labels);
-        if (!this.ids.has(key) && !missing.has(key) && !this.refused.has(key)) {
-          const problem = checkSeriesIdentity(p.name, p.labels);
-          if (problem) {
-            // Accepted points are never dropped in silence: the write is refused as invalid, and the
-            // pipeline refuses the batch at fault to its sender while storing the others.
-            this.rejections.invalid++;
-            throw new InvalidWriteError(`Postgres cannot store series ${JSON.stringify(p.name)}: ${problem}`);
-          }
-          missing.set(key, { hostId: b.hostId, name: p.name, labels: p.labels ?? {} });
-        }
-        return key;
-      }),
-    );
+    for (const [i, j] of misses) {
+      const b = batches[i];
+      const p = b.points[j];
+      const key = seriesKey(b.hostId, p.name, p.labels);
+      if (missing.has(key) || this.refused.has(key)) continue;
+      const problem = checkSeriesIdentity(p.name, p.labels);
+      if (problem) {
+        // Accepted points are never dropped in silence: the write is refused as invalid, and the
+        // pipeline refuses the batch at fault to its sender while storing the others.
+        this.rejections.invalid++;
+        throw new InvalidWriteError(`Postgres cannot store series ${JSON.stringify(p.name)}: ${problem}`);
+      }
+      missing.set(key, { hostId: b.hostId, name: p.name, labels: p.labels ?? {} });
+    }
     if (missing.size) await this.create([...missing.values()]);
-    return keys.map((ks) =>
-      ks.map((k) => {
-        const id = this.ids.get(k);
-        if (id !== undefined) return id;
-        this.rejections[this.refused.get(k)!]++;
-        return -1;
-      }),
-    );
+    for (const [i, j] of misses) {
+      const b = batches[i];
+      const p = b.points[j];
+      const id = this.idOf(b.hostId, p.name, p.labels);
+      if (id !== undefined) out[i][j] = id;
+      else {
+        this.rejections[this.refused.get(seriesKey(b.hostId, p.name, p.labels))!]++;
+        out[i][j] = -1;
+      }
+    }
+  }
+
+  private idOf(hostId: string, name: string, labels: Labels | undefined): number | undefined {
+    return this.ids.get(hostId)?.get(hostSeriesKey(name, labels));
+  }
+
+  private remember(hostId: string, name: string, labels: Labels | undefined, id: number): void {
+    let known = this.ids.get(hostId);
+    if (!known) this.ids.set(hostId, (known = new Map()));
+    known.set(hostSeriesKey(name, labels), id);
   }
 
   private refuse(key: string, hostId: string, name: string, reason: string): void {
@@ -74,8 +104,8 @@ export class SeriesIndex {
          JOIN unnest($1::uuid[], $2::text[], $3::jsonb[]) AS u(h, n, l) ON s.host_id = u.h AND s.name = u.n AND s.labels = u.l`,
       [series.map((s) => s.hostId), series.map((s) => s.name), series.map((s) => JSON.stringify(s.labels))],
     );
-    for (const r of existing.rows) this.ids.set(seriesKey(r.host_id, r.name, r.labels), r.id);
-    const fresh = series.filter((s) => !this.ids.has(seriesKey(s.hostId, s.name, s.labels)));
+    for (const r of existing.rows) this.remember(r.host_id, r.name, r.labels, r.id);
+    const fresh = series.filter((s) => this.idOf(s.hostId, s.name, s.labels) === undefined);
     if (!fresh.length) return;
     const hosts = [...new Set(fresh.map((s) => s.hostId))].filter((h) => !this.perHost.has(h));
     if (hosts.length) {
@@ -113,6 +143,6 @@ export class SeriesIndex {
       for (const s of allowed) this.perHost.set(s.hostId, this.perHost.get(s.hostId)! - 1);
       throw err;
     });
-    for (const r of rows) this.ids.set(seriesKey(r.host_id, r.name, r.labels), r.id);
+    for (const r of rows) this.remember(r.host_id, r.name, r.labels, r.id);
   }
 }

@@ -52,15 +52,27 @@ function unicodeEscape(c: number): string {
 
 /** Canonical key: labels sorted so {a,b} and {b,a} are one series. */
 export function seriesKey(hostId: string, name: string, labels: Labels | undefined): string {
-  let out = `${escapeKeyPart(hostId)}/${escapeKeyPart(name)}{`;
-  if (labels) {
-    const keys = Object.keys(labels);
-    if (keys.length > 1) keys.sort();
-    for (let i = 0; i < keys.length; i++) {
-      out += `${i ? ',' : ''}${escapeKeyPart(keys[i])}=${escapeKeyPart(labels[keys[i]])}`;
-    }
-  }
-  return out + '}';
+  return `${escapeKeyPart(hostId)}/${escapeKeyPart(name)}{${labelsKey(labels)}}`;
+}
+
+/**
+ * One host's key of a series, for its in-memory index: the escaped name alone when there are no labels
+ * (the name itself, no new string: it runs per point), else `name{k=v,...}`. Unambiguous, as an escaped
+ * name never holds a bare `{`.
+ */
+export function hostSeriesKey(name: string, labels: Labels | undefined): string {
+  const ls = labelsKey(labels);
+  return ls ? `${escapeKeyPart(name)}{${ls}}` : escapeKeyPart(name);
+}
+
+/** `k=v,k=v`, sorted by label name, escaped; '' without labels. */
+function labelsKey(labels: Labels | undefined): string {
+  if (!labels) return '';
+  const keys = Object.keys(labels);
+  if (keys.length > 1) keys.sort();
+  let out = '';
+  for (let i = 0; i < keys.length; i++) out += `${i ? ',' : ''}${escapeKeyPart(keys[i])}=${escapeKeyPart(labels[keys[i]])}`;
+  return out;
 }
 
 /** The host, name and labels a key was made from (the inverse of seriesKey). */
