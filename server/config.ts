@@ -1,4 +1,5 @@
 /** Every setting of the server: its env variable, its default, in one place. */
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PROJECT_ROOT } from './paths.js';
 import { parseNetworks, type Network } from './monitor/egress-policy.js';
@@ -104,6 +105,23 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
+/** Files a process keeps for itself beyond agent sockets: database pools, Redis, logs, API clients, task files. */
+const RESERVED_FILES = 500;
+
+/**
+ * Agents one process holds by default: its open-file limit less a reserve, since every agent is a socket
+ * and at the limit accept() fails with EMFILE (uWS then spins). 18,000 where the limit cannot be read.
+ */
+function defaultMaxAgents(): number {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) return Math.max(100, Number(m[1]) - RESERVED_FILES);
+  } catch {
+    // not Linux: no /proc
+  }
+  return 18_000;
+}
+
 function int(env: Env, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -148,7 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
       idleTimeoutS: int(env, 'AW_IDLE_TIMEOUT_S', 120, 8),
       rateFramesPerS: int(env, 'AW_AGENT_RATE', 20, 1),
       rateBurst: int(env, 'AW_AGENT_BURST', 100, 1),
-      maxAgents: int(env, 'AW_MAX_AGENTS', 18_000, 1),
+      maxAgents: int(env, 'AW_MAX_AGENTS', defaultMaxAgents(), 1),
       maxBufferedBytes: int(env, 'AW_MAX_BUFFERED_BYTES', 512 * 1024, 1024),
       agentIntervalS: int(env, 'AW_AGENT_INTERVAL_S', 10, 1),
       agentHeartbeatS: int(env, 'AW_AGENT_HEARTBEAT_S', 30, 1),
