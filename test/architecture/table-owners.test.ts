@@ -22,8 +22,6 @@ const READ_EXCEPTIONS: Record<string, string> = {
   'monitor_incidents <- itil': 'ITIL incident management reads the incidents it manages (writes go through monitor/problem-store.ts)',
   'monitor_problems <- itil': 'known errors and releases read problems to match and to judge a rollout wave',
   'monitor_channels <- itil': "an escalation rule's channel name, joined in the escalation query",
-  'tasks <- api': 'the task list route builds its own keyset query; moves into TaskStore with the paging rework',
-  'task_hosts <- api': 'the same task list query searches task output',
 };
 
 function serverSources() {
