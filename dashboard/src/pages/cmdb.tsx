@@ -316,7 +316,8 @@ export function AssetPage({ id }: { id: string }) {
               <AssetComponents assetId={id} />
             </section>
           </div>
-          <AssetChangeRequests assetId={id} />
+          {/* Keyed by version: an edit under a change adds that change here. */}
+          <AssetChangeRequests key={a.version} assetId={id} />
           <section class="card">
             <h2>Change timeline</h2>
             <Show r={changes} what="Changes" emptyText="No changes recorded.">
