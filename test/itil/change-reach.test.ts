@@ -136,6 +136,7 @@ describe('change management reaches assets, held template changes and agent upgr
     // A link insert cannot fail from outside (a change is never deleted), so this suite's own database
     // refuses every link while the trigger is there: each edit must then roll back with its link.
     const db = t.server.deps.db;
+    let holdPolicy = '';
     await db.exec(`CREATE FUNCTION refuse_link() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'link refused by the test'; END $$;
       CREATE TRIGGER refuse_link BEFORE INSERT ON itil_change_links FOR EACH ROW EXECUTE FUNCTION refuse_link();`);
     try {
@@ -160,9 +161,20 @@ describe('change management reaches assets, held template changes and agent upgr
       expect((await t.call('GET', `/api/v1/templates/${tpl.id}`, { headers: t.admin.auth })).body.data).toMatchObject({ name: 'kept as is', version: tpl.version });
       const names = (await t.call('GET', '/api/v1/templates', { headers: t.admin.auth })).body.data.map((x: any) => x.name);
       expect(names).not.toContain('never made');
+      // A held template change applied under the change: the template's write carries the link too.
+      const hold = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'held', template_plugin_items: true } });
+      expect(hold.status, JSON.stringify(hold.body)).toBe(201);
+      holdPolicy = hold.body.data.id;
+      const held = await t.call('POST', '/api/v1/template-changes', {
+        headers: under(templateChange),
+        body: { template_id: tpl.id, version: tpl.version, template: { name: 'kept as is', items: [plugin], triggers: [] }, change: { reason: 'load check', risk: 'low' } },
+      });
+      expect(held.status).toBe(500);
+      expect((await t.call('GET', `/api/v1/templates/${tpl.id}`, { headers: t.admin.auth })).body.data).toMatchObject({ items: [], version: tpl.version });
       expect([...(await links(assetChange)), ...(await links(templateChange))]).toEqual([]);
     } finally {
       await db.exec('DROP TRIGGER refuse_link ON itil_change_links; DROP FUNCTION refuse_link();');
+      if (holdPolicy) await t.call('DELETE', `/api/v1/task-policies/${holdPolicy}`, { headers: t.admin.auth });
     }
   });
 
