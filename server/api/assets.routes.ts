@@ -8,6 +8,7 @@ import { ASSET_ORDER } from '../cmdb/assets.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import { listChanges } from '../cmdb/change-log.js';
 import type { ApiDeps } from './deps.js';
+import { editUnderChange } from './edit-under-change.js';
 import { Asset, AssetState, Change, Component, ComponentKind, actorOf, assetFieldSchemas, assetView, changeView, componentView } from './cmdb-schemas.js';
 import { IdParams, Uuid } from './schemas.js';
 
@@ -25,19 +26,8 @@ function expectedVersion(ctx: Pick<RequestContext, 'headers'>, current: number, 
 
 export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
   const store = deps.cmdb.assets;
-  /**
-   * Every asset edit may be made under an approved change request (X-Change-Id, docs/itil.md) and
-   * must be when a policy requires it: admitted before the edit, linked after it with what it did.
-   */
-  const underChange = async (ctx: RequestContext, assetId: string) => {
-    const changeId = await deps.itil?.changes.gateEdit('asset', ctx.headers['x-change-id'], { assetId });
-    return {
-      changeId: changeId ?? undefined,
-      link: async (what: string) => {
-        if (changeId) await deps.itil!.changes.link(changeId, 'asset', assetId, `${ctx.principal!.kind}:${ctx.principal!.name}`, what);
-      },
-    };
-  };
+  /** Every asset edit, registering one too, may be made under an approved change request (./edit-under-change.ts). */
+  const underChange = (ctx: RequestContext, assetId?: string) => editUnderChange(deps.itil?.changes, ctx, 'asset', { assetId });
   const CHANGE_HEADER = ' X-Change-Id: the approved change request it is made under (docs/itil.md)';
   return [
     route({
@@ -71,7 +61,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
     route({
       method: 'POST',
       path: '/api/v1/assets',
-      summary: 'Register an asset by hand; it gets an id and an asset tag that never change',
+      summary: 'Register an asset by hand; it gets an id and an asset tag that never change.' + CHANGE_HEADER,
       tag: 'cmdb',
       scope: 'cmdb:write',
       status: 201,
@@ -79,8 +69,9 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       response: Asset,
       handler: async (ctx) => {
         const { state, ...fields } = ctx.body;
-        const a = await store.create(fields, actorOf(ctx), { state });
-        ctx.audit({ asset_id: a.id, tag: a.tag });
+        const change = await underChange(ctx);
+        const a = await store.create(fields, actorOf(ctx), { state, step: change.link((made) => `registered ${made.tag}`) });
+        ctx.audit({ asset_id: a.id, tag: a.tag, change_id: change.changeId });
         ctx.setHeader('Location', `/api/v1/assets/${a.id}`);
         setEtag(ctx, a.version);
         return assetView(a);
@@ -113,8 +104,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         const current = await store.get(ctx.params.id);
         const version = expectedVersion(ctx, current.version);
         const change = await underChange(ctx, current.id);
-        const a = await store.update(ctx.params.id, version, ctx.body, actorOf(ctx), { replace: true });
-        await change.link('replaced');
+        const a = await store.update(ctx.params.id, version, ctx.body, actorOf(ctx), { replace: true, step: change.link(() => 'replaced') });
         ctx.audit({ tag: a.tag, change_id: change.changeId });
         setEtag(ctx, a.version);
         return assetView(a);
@@ -133,8 +123,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         const current = await store.get(ctx.params.id);
         const version = expectedVersion(ctx, current.version);
         const change = await underChange(ctx, current.id);
-        const a = await store.update(ctx.params.id, version, ctx.body, actorOf(ctx));
-        await change.link(`edited ${Object.keys(ctx.body).join(', ')}`);
+        const a = await store.update(ctx.params.id, version, ctx.body, actorOf(ctx), { step: change.link(() => `edited ${Object.keys(ctx.body).join(', ')}`) });
         ctx.audit({ tag: a.tag, fields: Object.keys(ctx.body), change_id: change.changeId });
         setEtag(ctx, a.version);
         return assetView(a);
@@ -152,8 +141,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         const current = await store.get(ctx.params.id);
         const version = expectedVersion(ctx, current.version) as number;
         const change = await underChange(ctx, current.id);
-        const a = await store.delete(ctx.params.id, version, actorOf(ctx));
-        await change.link('deleted');
+        const a = await store.delete(ctx.params.id, version, actorOf(ctx), null, change.link(() => 'deleted'));
         ctx.audit({ tag: a.tag, change_id: change.changeId });
         return assetView(a);
       },
@@ -173,8 +161,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         const current = await store.get(ctx.params.id);
         const change = await underChange(ctx, current.id);
         ctx.audit({ tag: current.tag, from: current.state, to: ctx.body.to, change_id: change.changeId });
-        const a = await store.transition(ctx.params.id, expectedVersion(ctx, current.version, false), ctx.body.to, ctx.body.reason, actorOf(ctx));
-        await change.link(`transition ${current.state} -> ${a.state}`);
+        const a = await store.transition(ctx.params.id, expectedVersion(ctx, current.version, false), ctx.body.to, ctx.body.reason, actorOf(ctx), change.link((moved) => `transition ${current.state} -> ${moved.state}`));
         setEtag(ctx, a.version);
         return assetView(a);
       },
@@ -206,8 +193,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await store.get(ctx.params.id);
         const change = await underChange(ctx, current.id);
-        const c = await store.addComponent(ctx.params.id, expectedVersion(ctx, current.version, false), ctx.body, actorOf(ctx));
-        await change.link(`added ${c.kind} ${c.slot}`);
+        const c = await store.addComponent(ctx.params.id, expectedVersion(ctx, current.version, false), ctx.body, actorOf(ctx), change.link((added) => `added ${added.kind} ${added.slot}`, current.id));
         ctx.audit({ tag: current.tag, component_id: c.id, change_id: change.changeId });
         return componentView(c);
       },
@@ -223,8 +209,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await store.get(ctx.params.id);
         const change = await underChange(ctx, current.id);
-        const c = await store.removeComponent(ctx.params.id, expectedVersion(ctx, current.version, false), ctx.params.componentId, actorOf(ctx));
-        await change.link(`removed ${c.kind} ${c.slot}`);
+        const c = await store.removeComponent(ctx.params.id, expectedVersion(ctx, current.version, false), ctx.params.componentId, actorOf(ctx), change.link((removed) => `removed ${removed.kind} ${removed.slot}`, current.id));
         ctx.audit({ tag: current.tag, component_id: c.id, change_id: change.changeId });
         return componentView(c);
       },

@@ -3,13 +3,14 @@ import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
-import { route } from '../http/route.js';
+import { route, type RequestContext } from '../http/route.js';
 import type { Monitor } from '../monitor/monitor.js';
 import { COLLECTORS } from '../../protocol/messages.js';
 import { agentMonitoring, ITEM_TYPES, type TemplateItem, type TemplateTrigger } from '../monitor/template-model.js';
 import { TEMPLATE_ORDER, type TemplateRecord } from '../monitor/template-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
+import { editUnderChange } from './edit-under-change.js';
 import { changedBy } from './object-changes.routes.js';
 import { IdParams, Timestamp, Uuid } from './schemas.js';
 
@@ -108,8 +109,12 @@ const templatesPage = collection(TEMPLATE_ORDER);
 const LinkParams = Type.Object({ id: Uuid, host_id: Uuid }, { additionalProperties: false });
 const GroupLinkParams = Type.Object({ id: Uuid, group_id: Uuid }, { additionalProperties: false });
 
+const CHANGE_HEADER = ' X-Change-Id: the approved change request it is made under (docs/itil.md)';
+
 export function monitorRoutes(deps: ApiDeps) {
   const m = () => monitorOf(deps);
+  /** Making, editing and deleting a template may be done under an approved change request (./edit-under-change.ts). */
+  const underChange = (ctx: RequestContext) => editUnderChange(deps.itil?.changes, ctx, 'template');
   const input = (b: { name: string; description?: string; items: unknown[]; triggers: unknown[]; includes?: string[] }) => ({
     name: b.name, description: b.description, items: b.items as TemplateItem[], triggers: b.triggers as TemplateTrigger[], includes: b.includes,
   });
@@ -130,7 +135,7 @@ export function monitorRoutes(deps: ApiDeps) {
     route({
       method: 'POST',
       path: '/api/v1/templates',
-      summary: 'Make a template: items the agent checks and triggers on their results',
+      summary: 'Make a template: items the agent checks and triggers on their results.' + CHANGE_HEADER,
       description: 'Item results arrive as metrics <key>.status (0-3), <key>.duration_ms and <key>.<perfdata label>; triggers read them (docs/monitoring.md).',
       tag: 'monitoring',
       scope: 'monitor:write',
@@ -140,8 +145,9 @@ export function monitorRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const p = ctx.principal!;
         await m().templateChanges.guard([], input(ctx.body).items);
-        const t = await m().templates.create(input(ctx.body), `${p.kind}:${p.id}`, changedBy(ctx));
-        ctx.audit({ template_id: t.id, name: t.name });
+        const change = await underChange(ctx);
+        const t = await m().templates.create(input(ctx.body), `${p.kind}:${p.id}`, changedBy(ctx), change.link((made) => `${made.name}: created`));
+        ctx.audit({ template_id: t.id, name: t.name, change_id: change.changeId });
         ctx.setHeader('Location', `/api/v1/templates/${t.id}`);
         setEtag(ctx, t.version);
         if (t.includes.length) await m().templatesChanged([t.id]);
@@ -165,7 +171,7 @@ export function monitorRoutes(deps: ApiDeps) {
     route({
       method: 'PUT',
       path: '/api/v1/templates/:id',
-      summary: 'Replace a template’s content; needs If-Match. Agents of linked hosts get the new configuration at once. X-Change-Id: the approved change request it is made under (docs/itil.md)',
+      summary: 'Replace a template’s content; needs If-Match. Agents of linked hosts get the new configuration at once.' + CHANGE_HEADER,
       description: 'When a task policy sets template_plugin_items, a change adding or changing plugin items is CHANGE_REQUEST_REQUIRED: send it through POST /api/v1/template-changes.',
       tag: 'monitoring',
       scope: 'monitor:write',
@@ -176,10 +182,9 @@ export function monitorRoutes(deps: ApiDeps) {
         const current = await m().templates.get(ctx.params.id);
         const version = ifMatchVersion(ctx, current.version) as number;
         await m().templateChanges.guard(current.items, input(ctx.body).items);
-        const changeId = await deps.itil?.changes.gateEdit('template', ctx.headers['x-change-id']);
-        const t = await m().templates.update(ctx.params.id, version, input(ctx.body), changedBy(ctx));
-        if (changeId) await deps.itil!.changes.link(changeId, 'template', t.id, `${ctx.principal!.kind}:${ctx.principal!.name}`, `${t.name}: edited`);
-        ctx.audit({ template_id: t.id, name: t.name, change_id: changeId ?? undefined });
+        const change = await underChange(ctx);
+        const t = await m().templates.update(ctx.params.id, version, input(ctx.body), changedBy(ctx), change.link((edited) => `${edited.name}: edited`));
+        ctx.audit({ template_id: t.id, name: t.name, change_id: change.changeId });
         await m().templatesChanged([t.id]);
         setEtag(ctx, t.version);
         return templateView(t);
@@ -188,15 +193,16 @@ export function monitorRoutes(deps: ApiDeps) {
     route({
       method: 'DELETE',
       path: '/api/v1/templates/:id',
-      summary: 'Delete a template (refused while another includes it); its open problems recover',
+      summary: 'Delete a template (refused while another includes it); its open problems recover.' + CHANGE_HEADER,
       tag: 'monitoring',
       scope: 'monitor:write',
       params: IdParams,
       response: Type.Object({ id: Uuid }),
       handler: async (ctx) => {
         const { hostIds, groups } = await m().templates.affectedHosts([ctx.params.id]);
-        await m().templates.remove(ctx.params.id, changedBy(ctx));
-        ctx.audit({ template_id: ctx.params.id });
+        const change = await underChange(ctx);
+        await m().templates.remove(ctx.params.id, changedBy(ctx), change.link((gone) => `${gone.name}: deleted`));
+        ctx.audit({ template_id: ctx.params.id, change_id: change.changeId });
         await m().hostsChanged(hostIds, groups);
         return { id: ctx.params.id };
       },

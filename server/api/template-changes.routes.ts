@@ -7,7 +7,9 @@ import { Type } from '@sinclair/typebox';
 import { route } from '../http/route.js';
 import type { TemplateItem, TemplateTrigger } from '../monitor/template-model.js';
 import type { TemplateChange } from '../monitor/template-changes.js';
+import type { TemplateRecord } from '../monitor/template-store.js';
 import type { ApiDeps } from './deps.js';
+import { editUnderChange } from './edit-under-change.js';
 import { changedBy } from './object-changes.routes.js';
 import { monitorOf, Template, TemplateBody, templateView } from './monitor.routes.js';
 import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
@@ -63,14 +65,14 @@ export function templateChangeRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const b = ctx.body;
         const content = { ...b.template, items: b.template.items as TemplateItem[], triggers: b.template.triggers as TemplateTrigger[] };
-        const underChange = (await deps.itil?.changes.gateEdit('template', ctx.headers['x-change-id'])) ?? undefined;
+        const edit = await editUnderChange(deps.itil?.changes, ctx, 'template');
+        const underChange = edit.changeId
+          ? { id: edit.changeId, link: (templateChangeId: string) => edit.link((t: TemplateRecord) => `${t.name}: plugin items (template change ${templateChangeId})`) }
+          : undefined;
         const by = actingAs(ctx.principal!);
         const { change: c, template } = await changes().request({ template_id: b.template_id, version: b.version, content, reason: b.change.reason, risk: b.change.risk }, by, changedBy(ctx), underChange);
-        if (underChange && template) {
-          await deps.itil!.changes.link(underChange, 'template', template.id, `${ctx.principal!.kind}:${ctx.principal!.name}`, `${template.name}: plugin items (template change ${c.id})`);
-          await monitorOf(deps).templatesChanged([template.id]);
-        }
-        ctx.audit({ change_id: c.id, template_id: c.template_id, change_request_id: underChange });
+        if (template) await monitorOf(deps).templatesChanged([template.id]);
+        ctx.audit({ change_id: c.id, template_id: c.template_id, change_request_id: edit.changeId });
         ctx.setHeader('Location', `/api/v1/template-changes/${c.id}`);
         return { ...changeView(c), ...(template ? { template: templateView(template) } : {}) };
       },

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, staleVersion } from '../errors.js';
 import { keyOrder, keyset, text, timestamp, uuid, type Page } from '../keyset.js';
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable, TxStep } from '../store/db.js';
 import { EDITABLE_FIELDS, emptyFields, fieldChanges, type FieldChange, normalTags, normalText, TEXT_FIELDS, type Actor, type AssetFields, type AssetRecord } from './asset-fields.js';
 import { checkTransition, INITIAL_STATES, type AssetState } from './asset-states.js';
 import type { AssetTypeRegistry } from './asset-types.js';
@@ -104,9 +104,9 @@ export class AssetStore {
   async create(
     input: Partial<AssetFields> & { type: string; name: string },
     actor: Actor,
-    opts: { state?: AssetState; agentId?: string | null; q?: Queryable } = {},
+    opts: { state?: AssetState; agentId?: string | null; q?: Queryable; step?: TxStep<AssetRecord> } = {},
   ): Promise<AssetRecord> {
-    const run = (q: Queryable) => this.createIn(q, input, actor, opts);
+    const run = async (q: Queryable) => this.stepped(q, await this.createIn(q, input, actor, opts), opts.step);
     return opts.q ? run(opts.q) : this.db.tx(run);
   }
 
@@ -223,8 +223,8 @@ export class AssetStore {
    * Changes editable fields. `replace` (PUT) empties what `patch` leaves out; otherwise (PATCH) it
    * stays. `expected` null skips the version check (the agent's intake and transitions without If-Match).
    */
-  async update(id: string, expected: number | null, patch: Partial<AssetFields>, actor: Actor, opts: { replace?: boolean } = {}): Promise<AssetRecord> {
-    return this.db.tx(async (q) => (await this.applyPatch(q, id, expected, patch, actor, opts.replace ?? false)).record);
+  async update(id: string, expected: number | null, patch: Partial<AssetFields>, actor: Actor, opts: { replace?: boolean; step?: TxStep<AssetRecord> } = {}): Promise<AssetRecord> {
+    return this.db.tx(async (q) => this.stepped(q, (await this.applyPatch(q, id, expected, patch, actor, opts.replace ?? false)).record, opts.step));
   }
 
   /** update() inside the caller's transaction, also answering the field changes it recorded. */
@@ -244,18 +244,18 @@ export class AssetStore {
     return { record: await this.read(q, id), changes };
   }
 
-  async transition(id: string, expected: number | null, to: AssetState, reason: string, actor: Actor): Promise<AssetRecord> {
+  async transition(id: string, expected: number | null, to: AssetState, reason: string, actor: Actor, step?: TxStep<AssetRecord>): Promise<AssetRecord> {
     return this.db.tx(async (q) => {
       const current = await this.lockLive(q, id, expected);
       checkTransition(current.state as AssetState, to);
       await q.query('UPDATE assets SET state = $2, updated_at = now(), version = version + 1 WHERE id = $1', [id, to]);
       await recordChanges(q, id, actor, [{ action: 'transition', field: 'state', old: current.state, new: to }], reason);
-      return this.read(q, id);
+      return this.stepped(q, await this.read(q, id), step);
     });
   }
 
   /** Marks the asset deleted: its id and tag are never handed out again and its history stays. */
-  async delete(id: string, expected: number, actor: Actor, reason: string | null = null): Promise<AssetRecord> {
+  async delete(id: string, expected: number, actor: Actor, reason: string | null = null, step?: TxStep<AssetRecord>): Promise<AssetRecord> {
     return this.db.tx(async (q) => {
       const current = await this.lockLive(q, id, expected);
       await q.query('UPDATE assets SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1', [id]);
@@ -264,7 +264,7 @@ export class AssetStore {
         ...fieldChanges(pickFields(current), null, EDITABLE_FIELDS).map((c) => ({ ...c, action: 'delete' as const })),
       ];
       await recordChanges(q, id, actor, rows, reason);
-      return this.read(q, id);
+      return this.stepped(q, await this.read(q, id), step);
     });
   }
 
@@ -276,7 +276,7 @@ export class AssetStore {
     )).rows;
   }
 
-  async addComponent(id: string, expected: number | null, c: { kind: ComponentKind; slot: string; attrs: Record<string, unknown> }, actor: Actor): Promise<ComponentRecord> {
+  async addComponent(id: string, expected: number | null, c: { kind: ComponentKind; slot: string; attrs: Record<string, unknown> }, actor: Actor, step?: TxStep<ComponentRecord>): Promise<ComponentRecord> {
     return this.db.tx(async (q) => {
       await this.lockLive(q, id, expected);
       const { rows } = await q.query<ComponentRecord>(
@@ -288,11 +288,11 @@ export class AssetStore {
       await this.touch(q, id);
       await recordChanges(q, id, actor, [{ action: 'create', componentId: rows[0].id, field: componentField(c.kind, c.slot), old: null, new: c.attrs }]);
       if (c.kind === 'nic') await refreshSearchText(q, [id]);
-      return rows[0];
+      return this.stepped(q, rows[0], step);
     });
   }
 
-  async removeComponent(id: string, expected: number | null, componentId: string, actor: Actor): Promise<ComponentRecord> {
+  async removeComponent(id: string, expected: number | null, componentId: string, actor: Actor, step?: TxStep<ComponentRecord>): Promise<ComponentRecord> {
     return this.db.tx(async (q) => {
       await this.lockLive(q, id, expected);
       const { rows } = await q.query<ComponentRecord>(
@@ -303,8 +303,14 @@ export class AssetStore {
       await this.touch(q, id);
       await recordChanges(q, id, actor, [{ action: 'delete', componentId, field: componentField(rows[0].kind, rows[0].slot), old: rows[0].attrs, new: null }]);
       if (rows[0].kind === 'nic') await refreshSearchText(q, [id]);
-      return rows[0];
+      return this.stepped(q, rows[0], step);
     });
+  }
+
+  /** Runs the caller's step (server/store/db.ts) in the write's transaction and answers what was written. */
+  private async stepped<T>(q: Queryable, done: T, step: TxStep<T> | undefined): Promise<T> {
+    await step?.(q, done);
+    return done;
   }
 
   /** A component change is a change of its asset: a new version, so If-Match sees it. */

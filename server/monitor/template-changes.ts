@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { isRequester, type Actor } from '../auth/person.js';
 import { AppError, notFound } from '../errors.js';
 import type { ChangeActor } from '../history/object-changes.js';
-import type { Db } from '../store/db.js';
+import type { Db, TxStep } from '../store/db.js';
 import { listPolicies } from '../tasks/approval-policies.js';
 import { checkTemplateContent, type TemplateItem } from './template-model.js';
 import type { TemplateInput, TemplateRecord, TemplateStore } from './template-store.js';
@@ -65,9 +65,15 @@ export class TemplateChanges {
   /**
    * Holds a change for approval; one that change control does not hold is refused (apply it
    * directly). Under an approved change request (`underChange`, admitted by the caller) it is applied
-   * at once and recorded as approved by that change.
+   * at once and recorded as approved by that change; `underChange.link` is the caller's step of the
+   * template's transaction (its link to the change request), given this template change's id.
    */
-  async request(input: { template_id?: string; version?: number; content: TemplateInput; reason: string; risk: ChangeRisk }, by: Actor, changedBy: ChangeActor, underChange?: string): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
+  async request(
+    input: { template_id?: string; version?: number; content: TemplateInput; reason: string; risk: ChangeRisk },
+    by: Actor,
+    changedBy: ChangeActor,
+    underChange?: { id: string; link(templateChangeId: string): TxStep<TemplateRecord> | undefined },
+  ): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
     let before: TemplateRecord | undefined;
     if (input.template_id) {
       before = await this.templates.get(input.template_id);
@@ -78,18 +84,19 @@ export class TemplateChanges {
     const policies = await this.policiesFor(before?.items ?? [], input.content.items);
     if (!policies.length) throw new AppError('CHANGE_NOT_HELD', 'invalid', 'no change control holds this change (it adds or changes no plugin item, or no policy asks): apply it with POST/PUT /api/v1/templates');
     // Applied first: a change that cannot be applied is not recorded as approved.
-    const template = underChange ? await this.apply(before?.id ?? null, before?.version ?? null, input.content, by.name, changedBy) : undefined;
+    const id = randomUUID();
+    const template = underChange ? await this.apply(before?.id ?? null, before?.version ?? null, input.content, by.name, changedBy, underChange.link(id)) : undefined;
     const { rows } = await this.db.query<TemplateChange>(
       `INSERT INTO monitor_template_changes (id, template_id, base_version, content, requested_by, requester, reason, risk, policy_ids, state, decided_by, decided_at, change_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $11::text IS NULL THEN NULL ELSE now() END, $12) RETURNING *`,
-      [randomUUID(), template?.id ?? before?.id ?? null, before?.version ?? null, JSON.stringify(input.content), by.name, by.person, input.reason, input.risk, policies.map((p) => p.id),
-        underChange ? 'approved' : 'pending', underChange ? `change:${underChange}` : null, underChange ?? null],
+      [id, template?.id ?? before?.id ?? null, before?.version ?? null, JSON.stringify(input.content), by.name, by.person, input.reason, input.risk, policies.map((p) => p.id),
+        underChange ? 'approved' : 'pending', underChange ? `change:${underChange.id}` : null, underChange?.id ?? null],
     );
     return { change: rows[0], template };
   }
 
-  private apply(templateId: string | null, baseVersion: number | null, content: TemplateInput, requestedBy: string, changedBy: ChangeActor): Promise<TemplateRecord> {
-    return templateId ? this.templates.update(templateId, baseVersion!, content, changedBy) : this.templates.create(content, requestedBy, changedBy);
+  private apply(templateId: string | null, baseVersion: number | null, content: TemplateInput, requestedBy: string, changedBy: ChangeActor, step?: TxStep<TemplateRecord>): Promise<TemplateRecord> {
+    return templateId ? this.templates.update(templateId, baseVersion!, content, changedBy, step) : this.templates.create(content, requestedBy, changedBy, step);
   }
 
   async get(id: string): Promise<TemplateChange> {

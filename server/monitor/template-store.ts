@@ -5,7 +5,7 @@ import { AppError, notFound } from '../errors.js';
 import { keyOrder, keyset, text, uuid, type Page } from '../keyset.js';
 import { LookupBatcher } from '../store/lookup-batcher.js';
 import { changeOf, partChanges, recordObjectChanges, type ChangeActor, type ObjectChange } from '../history/object-changes.js';
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable, TxStep } from '../store/db.js';
 import { checkTemplateContent, includeCycle, type TemplateItem, type TemplateRow, type TemplateTrigger } from './template-model.js';
 
 /** The orders templates can be listed in (keyset pages). */
@@ -130,7 +130,8 @@ export class TemplateStore {
     return r.rows[0];
   }
 
-  async create(input: TemplateInput, createdBy: string, actor: ChangeActor): Promise<TemplateRecord> {
+  /** `step`: the caller's part of the same transaction (server/store/db.ts), given the new template. */
+  async create(input: TemplateInput, createdBy: string, actor: ChangeActor, step?: TxStep<TemplateRecord>): Promise<TemplateRecord> {
     checkTemplateContent(input.items, input.triggers);
     const id = randomUUID();
     return this.db.tx(async (q) => {
@@ -144,11 +145,12 @@ export class TemplateStore {
       await this.setIncludes(q, id, input.includes ?? []);
       const t = await this.get(id, q);
       await recordObjectChanges(q, actor, templateChanges(id, null, t));
+      await step?.(q, t);
       return t;
     });
   }
 
-  async update(id: string, version: number, input: TemplateInput, actor: ChangeActor): Promise<TemplateRecord> {
+  async update(id: string, version: number, input: TemplateInput, actor: ChangeActor, step?: TxStep<TemplateRecord>): Promise<TemplateRecord> {
     checkTemplateContent(input.items, input.triggers);
     return this.db.tx(async (q) => {
       const before = await this.get(id, q, true);
@@ -165,11 +167,13 @@ export class TemplateStore {
       await this.setIncludes(q, id, input.includes ?? []);
       const after = await this.get(id, q);
       await recordObjectChanges(q, actor, templateChanges(id, before, after));
+      await step?.(q, after);
       return after;
     });
   }
 
-  async remove(id: string, actor: ChangeActor): Promise<void> {
+  /** `step` is given the template as it was. */
+  async remove(id: string, actor: ChangeActor, step?: TxStep<TemplateRecord>): Promise<void> {
     await this.db.tx(async (q) => {
       const before = await this.get(id, q, true);
       try {
@@ -180,6 +184,7 @@ export class TemplateStore {
         throw err;
       }
       await recordObjectChanges(q, actor, templateChanges(id, before, null));
+      await step?.(q, before);
     });
   }
 

@@ -22,6 +22,13 @@ export interface Transaction extends Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/**
+ * A caller's step that a store runs inside its own transaction, after its write, given what it wrote:
+ * it commits or rolls back with the write. It writes through its own table's owner (an edit's link
+ * to the change request it was made under), so no store writes another's tables.
+ */
+export type TxStep<T> = (q: Queryable, done: T) => Promise<void>;
+
 export interface Db extends Transaction {
   readonly kind: 'postgres' | 'pglite';
   /** Run fn in one transaction; it commits when fn resolves and rolls back when it throws. */

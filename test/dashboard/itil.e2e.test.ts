@@ -4,7 +4,8 @@
  * approved by another; an incident shows its priority and is escalated; a service shows its
  * availability per day against the SLA line; a release is made in the form (files uploaded), rolled
  * out in waves to real agents, under the change a policy requires, shows each host's version and is
- * rolled back; the priority matrix, targets and escalation rules are edited on their tab.
+ * rolled back; the priority matrix, targets and escalation rules are edited on their tab; template
+ * and asset edits are made under a change picked on their screens, which say when a policy requires one.
  */
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -281,5 +282,69 @@ needs('chromium').describe('dashboard: service management', () => {
     await page.locator('[data-testid=escalation-rules]').waitFor({ state: 'detached', timeout: 10_000 });
     expect((await t.call('GET', '/api/v1/escalation-rules', { headers: t.admin.auth })).body.data).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('template and asset edits are made under a change picked on their screens, which say when a policy requires one', { timeout: 90_000 }, async () => {
+    const tpl = (await t.call('POST', '/api/v1/templates', { headers: t.admin.auth, body: { name: 'web checks', items: [{ key: 'cpu', type: 'collector', collector: 'cpu', interval_s: 30 }], triggers: [] } })).body.data;
+    const asset = (await t.call('POST', '/api/v1/assets', { headers: t.admin.auth, body: { type: 'server', name: 'rack7-web', state: 'online' } })).body.data;
+    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'cmdb and templates', require_change: ['template', 'asset'] } });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(201);
+    const made = await t.call('POST', '/api/v1/changes', {
+      headers: alice.auth,
+      body: { title: 'Rack 7 rework', kinds: ['template', 'asset'], reason: 'new web rack', risk: 'low', window_start: new Date(Date.now() - 3_600_000).toISOString(), window_end: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    const changeId = made.body.data.id as string;
+    expect((await t.call('POST', `/api/v1/changes/${changeId}/approve`, { headers: bob.auth, body: {} })).body.data.change.state).toBe('approved');
+    const pick = async (label: string) => {
+      const select = page.getByLabel(label);
+      await select.locator(`option[value="${changeId}"]`).waitFor({ state: 'attached', timeout: 10_000 });
+      await select.selectOption(changeId);
+    };
+
+    await signIn(alice.token, '/monitoring');
+    await page.locator('[data-tab=templates]').click();
+    const required = page.locator('[data-testid=template-change] [data-testid=change-required]');
+    await required.waitFor({ timeout: 15_000 });
+    expect(await required.textContent()).toContain('Change control (cmdb and templates) requires an approved change request for every template edit: pick one above');
+    // Without a change the API refuses, and the form shows why.
+    const create = page.locator('[data-testid=template-create]');
+    await create.getByLabel('New template name').fill('web extras');
+    await create.getByRole('button', { name: 'Create template' }).click();
+    await page.locator('.card .state.error').waitFor({ timeout: 10_000 });
+    expect(await page.locator('.card .state.error').textContent()).toContain('APPROVED_CHANGE_REQUIRED');
+    await pick('Change request for template edits');
+    expect(await required.textContent()).not.toContain('pick one above');
+    await create.getByRole('button', { name: 'Create template' }).click();
+    await page.locator('[data-testid=template-created]').waitFor({ timeout: 10_000 });
+    await page.locator('[data-template="web checks"]').getByRole('button', { name: 'Remove item cpu' }).click();
+    await page.waitForFunction(() => !(globalThis as any).document.querySelector('[data-template="web checks"] [data-item=cpu]'), undefined, { timeout: 10_000 });
+    await page.screenshot({ path: join(SHOTS, 'itil-template-change-desktop.png'), fullPage: true });
+
+    await signIn(alice.token, `/cmdb/${asset.id}`);
+    await page.locator('[data-testid=asset-change] [data-testid=change-required]').waitFor({ timeout: 15_000 });
+    const move = async () => {
+      await page.getByLabel('Move to').selectOption('maintenance');
+      await page.getByLabel('Reason').fill('rack move');
+      await page.getByRole('button', { name: 'Move' }).click();
+    };
+    await move();
+    await page.locator('.state.error').waitFor({ timeout: 10_000 });
+    expect(await page.locator('.state.error').textContent()).toContain('APPROVED_CHANGE_REQUIRED');
+    await pick('Change request for asset edits');
+    await move();
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid=asset-state]')?.textContent === 'maintenance', undefined, { timeout: 10_000 });
+    // The asset's change requests now list the change it was edited under.
+    await page.locator(`[data-testid=asset-change-requests] li[data-id="${changeId}"]`).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(SHOTS, 'itil-asset-change-desktop.png'), fullPage: true });
+
+    const extras = (await t.call('GET', '/api/v1/templates', { headers: t.admin.auth })).body.data.find((x: any) => x.name === 'web extras');
+    const links = (await t.call('GET', `/api/v1/changes/${changeId}`, { headers: t.admin.auth })).body.data.links.map((l: any) => [l.kind, l.object_id, l.note]);
+    expect(links).toEqual([
+      ['template', extras.id, 'web extras: created'],
+      ['template', tpl.id, 'web checks: edited'],
+      ['asset', asset.id, 'transition online -> maintenance'],
+    ]);
+    expect(pageErrors).toEqual([]);
+    await t.call('DELETE', `/api/v1/task-policies/${policy.body.data.id}`, { headers: t.admin.auth });
   });
 });

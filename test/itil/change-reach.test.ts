@@ -1,10 +1,11 @@
 /**
  * Change management reaches every action a change may name, against a real server and Postgres:
- * with policies requiring an approved change, asset transitions, replacements and component edits,
- * held template changes (/api/v1/template-changes) and agent upgrades are refused without one
- * (APPROVED_CHANGE_REQUIRED) and admitted under one of their kind, which lists them as its
- * implementation with what each did; the asset lists the changes that touched it. (Release
- * rollouts under a change run on real agents: test/itil/releases.test.ts.)
+ * with policies requiring an approved change, asset registration, transitions, replacements and
+ * component edits, making and deleting templates, held template changes (/api/v1/template-changes)
+ * and agent upgrades are refused without one (APPROVED_CHANGE_REQUIRED) and admitted under one of
+ * their kind, which lists them as its implementation with what each did; the asset lists the changes
+ * that touched it. An edit whose link cannot be written does not happen. (Release rollouts under a
+ * change run on real agents: test/itil/releases.test.ts.)
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,6 +85,97 @@ describe('change management reaches assets, held template changes and agent upgr
     const onAsset = await t.call('GET', `/api/v1/assets/${assetId}/change-requests`, { headers: t.admin.auth });
     expect(onAsset.body.data.map((c: any) => c.id)).toEqual([changeId]);
     await t.call('DELETE', `/api/v1/task-policies/${policy.body.data.id}`, { headers: t.admin.auth });
+  });
+
+  it('registering an asset needs the approved change a policy requires, and is linked to it', async () => {
+    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'cmdb-new', require_change: ['asset'] } });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(201);
+    const register = (headers: Record<string, string> = {}) =>
+      t.call('POST', '/api/v1/assets', { headers: { ...alice.auth, ...headers }, body: { type: 'server', name: 'db3-chassis' } });
+    const refused = await register();
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'APPROVED_CHANGE_REQUIRED', details: { policies: ['cmdb-new'] } });
+    expect((await t.call('GET', '/api/v1/assets?q=db3-chassis', { headers: t.admin.auth })).body.data).toEqual([]);
+    expect((await register({ 'x-change-id': await approvedChange(['template']) })).body.error?.code).toBe('CHANGE_NOT_USABLE');
+
+    const changeId = await approvedChange(['asset']);
+    const made = await register({ 'x-change-id': changeId });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(await links(changeId)).toEqual([['asset', made.body.data.id, `registered ${made.body.data.tag}`]]);
+    await t.call('DELETE', `/api/v1/task-policies/${policy.body.data.id}`, { headers: t.admin.auth });
+  });
+
+  it('making and deleting a template need the approved change a policy requires, and are linked to it', async () => {
+    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'tpl', require_change: ['template'] } });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(201);
+    const make = (headers: Record<string, string> = {}) =>
+      t.call('POST', '/api/v1/templates', { headers: { ...alice.auth, ...headers }, body: { name: 'web base', items: [], triggers: [] } });
+    const refused = await make();
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'APPROVED_CHANGE_REQUIRED', details: { policies: ['tpl'] } });
+    const names = async () => (await t.call('GET', '/api/v1/templates', { headers: t.admin.auth })).body.data.map((x: any) => x.name);
+    expect(await names()).not.toContain('web base');
+
+    const changeId = await approvedChange(['template']);
+    const made = await make({ 'x-change-id': changeId });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const remove = (headers: Record<string, string> = {}) => t.call('DELETE', `/api/v1/templates/${made.body.data.id}`, { headers: { ...alice.auth, ...headers } });
+    expect((await remove()).body.error?.code).toBe('APPROVED_CHANGE_REQUIRED');
+    expect(await names()).toContain('web base');
+    expect((await remove({ 'x-change-id': await approvedChange(['asset']) })).body.error?.code).toBe('CHANGE_NOT_USABLE');
+    expect((await remove({ 'x-change-id': changeId })).status).toBe(200);
+    expect(await names()).not.toContain('web base');
+    expect(await links(changeId)).toEqual([
+      ['template', made.body.data.id, 'web base: created'],
+      ['template', made.body.data.id, 'web base: deleted'],
+    ]);
+    await t.call('DELETE', `/api/v1/task-policies/${policy.body.data.id}`, { headers: t.admin.auth });
+  });
+
+  it('an edit under a change whose link cannot be written does not happen: the link is part of its transaction', async () => {
+    // A link insert cannot fail from outside (a change is never deleted), so this suite's own database
+    // refuses every link while the trigger is there: each edit must then roll back with its link.
+    const db = t.server.deps.db;
+    let holdPolicy = '';
+    await db.exec(`CREATE FUNCTION refuse_link() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'link refused by the test'; END $$;
+      CREATE TRIGGER refuse_link BEFORE INSERT ON itil_change_links FOR EACH ROW EXECUTE FUNCTION refuse_link();`);
+    try {
+      const assetChange = await approvedChange(['asset']);
+      const templateChange = await approvedChange(['template']);
+      const under = (changeId: string) => ({ ...alice.auth, 'x-change-id': changeId });
+      const before = (await t.call('GET', `/api/v1/assets/${assetId}`, { headers: t.admin.auth })).body.data;
+
+      const patched = await t.call('PATCH', `/api/v1/assets/${assetId}`, { headers: { ...under(assetChange), 'if-match': `"${before.version}"` }, body: { notes: 'never saved' } });
+      expect(patched.status).toBe(500);
+      const moved = await t.call('POST', `/api/v1/assets/${assetId}/transitions`, { headers: under(assetChange), body: { to: 'retired', reason: 'never moved' } });
+      expect(moved.status).toBe(500);
+      const after = (await t.call('GET', `/api/v1/assets/${assetId}`, { headers: t.admin.auth })).body.data;
+      expect({ version: after.version, notes: after.notes, state: after.state }).toEqual({ version: before.version, notes: before.notes, state: before.state });
+      expect((await t.call('POST', '/api/v1/assets', { headers: under(assetChange), body: { type: 'server', name: 'never-registered' } })).status).toBe(500);
+      expect((await t.call('GET', '/api/v1/assets?q=never-registered', { headers: t.admin.auth })).body.data).toEqual([]);
+
+      expect((await t.call('POST', '/api/v1/templates', { headers: under(templateChange), body: { name: 'never made', items: [], triggers: [] } })).status).toBe(500);
+      const tpl = (await t.call('POST', '/api/v1/templates', { headers: alice.auth, body: { name: 'kept as is', items: [], triggers: [] } })).body.data;
+      const edited = await t.call('PUT', `/api/v1/templates/${tpl.id}`, { headers: { ...under(templateChange), 'if-match': `"${tpl.version}"` }, body: { name: 'renamed', items: [], triggers: [] } });
+      expect(edited.status).toBe(500);
+      expect((await t.call('GET', `/api/v1/templates/${tpl.id}`, { headers: t.admin.auth })).body.data).toMatchObject({ name: 'kept as is', version: tpl.version });
+      const names = (await t.call('GET', '/api/v1/templates', { headers: t.admin.auth })).body.data.map((x: any) => x.name);
+      expect(names).not.toContain('never made');
+      // A held template change applied under the change: the template's write carries the link too.
+      const hold = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'held', template_plugin_items: true } });
+      expect(hold.status, JSON.stringify(hold.body)).toBe(201);
+      holdPolicy = hold.body.data.id;
+      const held = await t.call('POST', '/api/v1/template-changes', {
+        headers: under(templateChange),
+        body: { template_id: tpl.id, version: tpl.version, template: { name: 'kept as is', items: [plugin], triggers: [] }, change: { reason: 'load check', risk: 'low' } },
+      });
+      expect(held.status).toBe(500);
+      expect((await t.call('GET', `/api/v1/templates/${tpl.id}`, { headers: t.admin.auth })).body.data).toMatchObject({ items: [], version: tpl.version });
+      expect([...(await links(assetChange)), ...(await links(templateChange))]).toEqual([]);
+    } finally {
+      await db.exec('DROP TRIGGER refuse_link ON itil_change_links; DROP FUNCTION refuse_link();');
+      if (holdPolicy) await t.call('DELETE', `/api/v1/task-policies/${holdPolicy}`, { headers: t.admin.auth });
+    }
   });
 
   it('a held template change is refused without the approved change a policy requires, and applied at once under one', async () => {

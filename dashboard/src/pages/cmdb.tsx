@@ -12,6 +12,7 @@ import { PageTitle } from '../ui/layout';
 import { LoadMore, usePagedList } from '../ui/paged-list';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
+import { EditChange, changeHeader } from './change-picker';
 import { groupChanges, type ChangeRecordView } from './change-groups';
 
 export interface Asset {
@@ -79,12 +80,13 @@ function Assets() {
   const assets = usePagedList<Asset>(`/api/v1/assets${qs({ q, type, state, limit: 100, sort: '-updated_at' })}`);
   const [name, setName] = useState('');
   const [newType, setNewType] = useState('server');
+  const [change, setChange] = useState('');
   const [error, setError] = useState<ApiError>();
   const create = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
     try {
-      const a = await call<Asset>('POST', '/api/v1/assets', { name, type: newType });
+      const a = await call<Asset>('POST', '/api/v1/assets', { name, type: newType }, changeHeader(change));
       navigate(`/cmdb/${a.data.id}`);
     } catch (err) {
       setError(err as ApiError);
@@ -92,7 +94,9 @@ function Assets() {
   };
   return (
     <>
-      <form class="form-row card" onSubmit={create} data-testid="asset-create">
+      <form class="card" onSubmit={create} data-testid="asset-create">
+        <EditChange kind="asset" value={change} onChange={setChange} />
+        <div class="form-row">
         <input placeholder="New asset name" aria-label="New asset name" value={name} onInput={(e) => setName(e.currentTarget.value)} required />
         <select aria-label="New asset type" value={newType} onChange={(e) => setNewType(e.currentTarget.value)}>
           {(types.data ?? [{ name: 'server', label: 'Server' }]).map((t) => (
@@ -100,6 +104,7 @@ function Assets() {
           ))}
         </select>
         <button class="btn primary">Create asset</button>
+        </div>
       </form>
       {error ? <ErrorNote error={error} /> : null}
       <CsvTransfer filters={{ q, type, state }} onImported={assets.reload} />
@@ -282,6 +287,8 @@ export function AssetComponents({ assetId }: { assetId: string }) {
 
 export function AssetPage({ id }: { id: string }) {
   const asset = useResource<Asset>(`/api/v1/assets/${encodeURIComponent(id)}`);
+  // One change request for every edit on the page: fields and lifecycle moves alike.
+  const [change, setChange] = useState('');
   const changes = usePagedList<ChangeRecordView>(`/api/v1/assets/${encodeURIComponent(id)}/changes?order=desc&limit=100`);
   const refresh = () => {
     asset.reload();
@@ -294,19 +301,23 @@ export function AssetPage({ id }: { id: string }) {
           <PageTitle>
             <a href="#/cmdb" class="muted">CMDB</a> / {a.tag} · {a.name}
           </PageTitle>
+          <section class="card">
+            <EditChange kind="asset" value={change} onChange={setChange} assetId={a.id} />
+          </section>
           <div class="grid2">
-            <AssetFields a={a} onSaved={refresh} />
+            <AssetFields a={a} change={change} onSaved={refresh} />
             <section class="card">
               <h2>Lifecycle</h2>
               <p>
                 State <span class="badge" data-testid="asset-state">{a.state.replace('_', ' ')}</span>
               </p>
-              <Transition a={a} onDone={refresh} />
+              <Transition a={a} change={change} onDone={refresh} />
               <h2 style="margin-top:16px">Components</h2>
               <AssetComponents assetId={id} />
             </section>
           </div>
-          <AssetChangeRequests assetId={id} />
+          {/* Keyed by version: an edit under a change adds that change here. */}
+          <AssetChangeRequests key={a.version} assetId={id} />
           <section class="card">
             <h2>Change timeline</h2>
             <Show r={changes} what="Changes" emptyText="No changes recorded.">
@@ -391,7 +402,7 @@ function customValue(text: string, spec: FieldSpec | undefined): unknown {
   return text;
 }
 
-function AssetFields({ a, onSaved }: { a: Asset; onSaved(): void }) {
+function AssetFields({ a, change, onSaved }: { a: Asset; change: string; onSaved(): void }) {
   const type = useResource<{ fields_schema: { properties?: Record<string, FieldSpec> } }>(`/api/v1/asset-types/${encodeURIComponent(a.type)}`);
   const specs = type.data?.fields_schema?.properties ?? {};
   const custom = (a.custom ?? {}) as Record<string, unknown>;
@@ -432,7 +443,7 @@ function AssetFields({ a, onSaved }: { a: Asset; onSaved(): void }) {
     }
     if (customChanged) patch.custom = nextCustom;
     try {
-      if (Object.keys(patch).length) await call('PATCH', `/api/v1/assets/${a.id}`, patch, { 'if-match': `"${a.version}"` });
+      if (Object.keys(patch).length) await call('PATCH', `/api/v1/assets/${a.id}`, patch, { 'if-match': `"${a.version}"`, ...changeHeader(change) });
       setEditing(false);
       onSaved();
     } catch (err) {
@@ -526,7 +537,7 @@ function AssetFields({ a, onSaved }: { a: Asset; onSaved(): void }) {
   );
 }
 
-function Transition({ a, onDone }: { a: Asset; onDone(): void }) {
+function Transition({ a, change, onDone }: { a: Asset; change: string; onDone(): void }) {
   const [to, setTo] = useState('');
   const [reason, setReason] = useState('');
   const [error, setError] = useState<ApiError>();
@@ -536,7 +547,7 @@ function Transition({ a, onDone }: { a: Asset; onDone(): void }) {
     e.preventDefault();
     setError(undefined);
     try {
-      await call('POST', `/api/v1/assets/${a.id}/transitions`, { to, reason }, { 'if-match': `"${a.version}"` });
+      await call('POST', `/api/v1/assets/${a.id}/transitions`, { to, reason }, { 'if-match': `"${a.version}"`, ...changeHeader(change) });
       setTo('');
       setReason('');
       onDone();

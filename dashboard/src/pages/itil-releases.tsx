@@ -10,6 +10,7 @@ import { ago, when } from '../ui/format';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
 import { onSubmit, useSubmit } from '../ui/use-submit';
+import { ChangePicker } from './change-picker';
 import { useHostPicker } from './host-picker';
 
 interface Release {
@@ -39,13 +40,6 @@ interface HostVersion {
   version: string;
   previous_release_id: string | null;
   at: string;
-}
-
-interface ApprovedChange {
-  id: string;
-  title: string;
-  kinds: string[];
-  window_end: string;
 }
 
 const STATE_CLASS: Record<string, string> = { running: 'pending', succeeded: 'ok', stopped: 'warn', failed: 'bad' };
@@ -135,7 +129,7 @@ function ReleaseCard({ id, name, onChange }: { id: string; name(id: string): str
             <h3>Rollouts</h3>
             {rollouts.length ? (
               <div class="form-row">
-                <span class="inline">roll back under <ChangePicker value={rollbackChange} onChange={setRollbackChange} label="Change for a rollback" /></span>
+                <span class="inline">roll back under <ChangePicker kind="release" value={rollbackChange} onChange={setRollbackChange} label="Change for a rollback" /></span>
               </div>
             ) : <p class="muted">Not rolled out yet.</p>}
             {error ? <ErrorNote error={error} /> : null}
@@ -167,18 +161,6 @@ function ReleaseCard({ id, name, onChange }: { id: string; name(id: string): str
         )}
       </Show>
     </section>
-  );
-}
-
-/** Approved changes covering releases whose window is still open: what a rollout may be made under. */
-function ChangePicker({ value, onChange, label }: { value: string; onChange(id: string): void; label: string }) {
-  const changes = useResource<ApprovedChange[]>(`/api/v1/changes${qs({ state: 'approved' })}`);
-  const usable = (changes.data ?? []).filter((c) => c.kinds.includes('release') && Date.parse(c.window_end) > Date.now());
-  return (
-    <select aria-label={label} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
-      <option value="">no change request</option>
-      {usable.map((c) => <option value={c.id}>{c.title} (until {when(c.window_end)})</option>)}
-    </select>
   );
 }
 
@@ -301,7 +283,7 @@ function RolloutForm({ release, onDone }: { release: Release; onDone(): void }) 
       </Show>
       <div class="form-row">
         <label class="inline">hosts a wave <input type="number" aria-label="Hosts a wave" min={1} value={batch} onInput={(e) => setBatch(e.currentTarget.value)} /></label>
-        <ChangePicker value={change} onChange={setChange} label="Change request" />
+        <ChangePicker kind="release" value={change} onChange={setChange} label="Change request" />
         <button class="btn primary" disabled={submit.busy}>Start rollout</button>
       </div>
       {problem ? <div class="state error" role="alert" data-testid="form-problem">{problem}</div> : null}

@@ -10,6 +10,7 @@ import { ago } from '../ui/format';
 import { PageTitle } from '../ui/layout';
 import { LoadMore, usePagedList } from '../ui/paged-list';
 import { ErrorNote, Show } from '../ui/states';
+import { EditChange, changeHeader } from './change-picker';
 import { Channels, IncidentRow, MaintenanceWindows, type Incident } from './alerting';
 import { TemplateCard, type Template, type TemplateItem } from './template-editor';
 
@@ -174,16 +175,18 @@ function Incidents() {
 /** Templates are cards: a page of them is already a long scroll. */
 const TEMPLATES_PAGE = 25;
 
+/** One change request for every template edit on the tab: templates are edited a click at a time. */
 function Templates() {
   const list = usePagedList<Template>(`/api/v1/templates${qs({ limit: TEMPLATES_PAGE })}`);
+  const [change, setChange] = useState('');
   return (
     <>
-      <NewTemplate onCreated={list.reload} />
+      <NewTemplate change={change} onChange={setChange} onCreated={list.reload} />
       <Show r={list} what="Templates" emptyText="No templates yet. Make one above, then add its items and triggers and link it to hosts.">
         {(rows) => (
           <>
             {rows.map((t) => (
-              <TemplateCard key={t.id} t={t} all={rows} onChange={list.reload} />
+              <TemplateCard key={t.id} t={t} all={rows} change={change} onChange={list.reload} />
             ))}
             <LoadMore list={list} what="templates" />
           </>
@@ -222,7 +225,7 @@ function CollectorPicker({ value, onChange, allowNone }: { value: CollectorChoic
 /** A collector item: its key is the collector's name, so a template names each collector once. */
 const collectorItem = (c: CollectorChoice): TemplateItem => ({ key: c.collector, type: 'collector', collector: c.collector, interval_s: Number(c.interval) });
 
-function NewTemplate({ onCreated }: { onCreated(): void }) {
+function NewTemplate({ change, onChange, onCreated }: { change: string; onChange(id: string): void; onCreated(): void }) {
   const [name, setName] = useState('');
   const [choice, setChoice] = useState<CollectorChoice>({ collector: 'cpu', interval: '30' });
   const [error, setError] = useState<ApiError>();
@@ -232,7 +235,7 @@ function NewTemplate({ onCreated }: { onCreated(): void }) {
     setError(undefined);
     setCreated(undefined);
     try {
-      const t = await call<Template>('POST', '/api/v1/templates', { name, items: choice.collector ? [collectorItem(choice)] : [], triggers: [] });
+      const t = await call<Template>('POST', '/api/v1/templates', { name, items: choice.collector ? [collectorItem(choice)] : [], triggers: [] }, changeHeader(change));
       setCreated(t.data.name);
       setName('');
       onCreated();
@@ -242,6 +245,7 @@ function NewTemplate({ onCreated }: { onCreated(): void }) {
   };
   return (
     <section class="card">
+      <EditChange kind="template" value={change} onChange={onChange} />
       <form class="form-row" onSubmit={create} data-testid="template-create">
         <input placeholder="New template name" aria-label="New template name" value={name} onInput={(e) => setName(e.currentTarget.value)} required />
         <CollectorPicker value={choice} onChange={setChoice} allowNone />

@@ -13,6 +13,7 @@ import { useResource } from '../ui/use-resource';
 import type { Host } from './hosts';
 import { COLLECTORS, SEVERITIES } from './monitoring';
 import { ObjectHistory } from '../ui/object-history';
+import { changeHeader } from './change-picker';
 
 export interface TemplateItem {
   key: string;
@@ -92,12 +93,13 @@ const describeItem = (i: TemplateItem): string => {
   return Object.entries(i.params ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
 };
 
-export function TemplateCard({ t, all, onChange }: { t: Template; all: Template[]; onChange(): void }) {
+/** `change`: the approved change request edits are made under (chosen once on the templates tab), or ''. */
+export function TemplateCard({ t, all, change, onChange }: { t: Template; all: Template[]; change: string; onChange(): void }) {
   const s = useSubmit();
   const save = (patch: Partial<Pick<Template, 'items' | 'triggers' | 'includes'>>) =>
     s.run(async () => {
       const body = { name: t.name, description: t.description, items: t.items, triggers: t.triggers, includes: t.includes, ...patch };
-      await call('PUT', `/api/v1/templates/${t.id}`, body, { 'if-match': `"${t.version}"` });
+      await call('PUT', `/api/v1/templates/${t.id}`, body, { 'if-match': `"${t.version}"`, ...changeHeader(change) });
       onChange();
     });
   const link = (path: string, method: 'PUT' | 'DELETE') =>
