@@ -109,10 +109,13 @@ export class AgentDirectory {
     const latest = new Map(items.map((h) => [h.id, h]));
     const rows = [...latest.values()];
     const { rows: old } = await this.db.query<HelloRow>(
-      `UPDATE agents a SET hostname = u.hostname, agent_version = u.agent_version, os = u.os, machine_id = u.machine_id, last_seen_at = now()
+      // Rows locked in id order first: this batch and the last-seen flush (touch) lock the same rows,
+      // and in different orders they deadlocked under a reconnect storm of 57,000 agents.
+      `WITH locked AS (SELECT id FROM agents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
+       UPDATE agents a SET hostname = u.hostname, agent_version = u.agent_version, os = u.os, machine_id = u.machine_id, last_seen_at = now()
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, hostname, agent_version, os, machine_id),
               LATERAL (SELECT hostname, agent_version, os, machine_id FROM agents WHERE id = u.id) old
-        WHERE a.id = u.id
+        WHERE a.id = u.id AND a.id IN (SELECT id FROM locked)
         RETURNING a.id::text AS id, old.hostname, old.agent_version, old.os, old.machine_id`,
       [rows.map((r) => r.id), rows.map((r) => r.hostname), rows.map((r) => r.agent_version), rows.map((r) => r.os), rows.map((r) => r.machine_id)],
     );
@@ -161,6 +164,10 @@ export class AgentDirectory {
   /** Record when agents were last heard from; called in batches by the gateway. */
   async touch(agentIds: string[], at: Date): Promise<void> {
     if (!agentIds.length) return;
-    await this.db.query('UPDATE agents SET last_seen_at = $2 WHERE id = ANY($1::uuid[])', [agentIds, at]);
+    // Locked in id order, as writeHellos does (see there).
+    await this.db.query(
+      'WITH locked AS (SELECT id FROM agents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE) UPDATE agents SET last_seen_at = $2 WHERE id IN (SELECT id FROM locked)',
+      [agentIds, at],
+    );
   }
 }
