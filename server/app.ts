@@ -11,7 +11,14 @@ import { Redis } from 'ioredis';
 import { AgentDirectory } from './auth/agents.js';
 import { AuditTrail, agentEventRow } from './auth/audit-trail.js';
 import { bootstrapFirstAdmin, dashboardUrl, type FirstLogin } from './auth/bootstrap.js';
+import { ApiKeyStore } from './auth/api-keys.js';
+import { Enrollment } from './auth/enrollment.js';
 import { createRequestGuard } from './auth/guard.js';
+import { SessionStore } from './auth/sessions.js';
+import { UserDirectory } from './auth/users.js';
+import { ObjectChangeLog } from './history/object-changes.js';
+import { SeriesCatalog } from './prometheus/series-catalog.js';
+import { ApprovalPolicies } from './tasks/approval-policies.js';
 import { loadServerIdentity } from './auth/server-identity.js';
 import type { Config } from './config.js';
 import { Cluster } from './cluster/cluster.js';
@@ -81,9 +88,12 @@ import { releaseRoutes } from './api/releases.routes.js';
 
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
+/** Everything one node is built of: what its routes get, plus what they never see (tests and tools reach in). */
+export type ServerModules = ApiDeps & { db: Db; gateway: Gateway; pipeline: IngestPipeline; metrics: MetricStore };
+
 export interface RunningServer {
   port: number;
-  deps: ApiDeps;
+  deps: ServerModules;
   router: Router;
   /** Set when no admin has logged in yet: the one-time login link main.ts prints. */
   firstLogin: FirstLogin | null;
@@ -241,17 +251,20 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   // Every other method and path gets the envelope's 404 / 405 rather than a connection closed unanswered.
   router.mount(app, '/*');
 
-  const deps: ApiDeps = { version: VERSION, config, db, log, bus, agents, identity, gateway, cluster, pipeline, metrics, cmdb, monitor, tasks, itil, outage: tolerant && (() => tolerant.status()), agentBundle, taskDownloads };
+  const deps: ApiDeps = {
+    version: VERSION, config, log, agents, identity, enrollment: new Enrollment(db), users: new UserDirectory(db), sessions: new SessionStore(db), apiKeys: new ApiKeyStore(db),
+    pingDatabase: () => db.query('SELECT 1'), gateway, cluster, ingest: pipeline, metrics, cmdb, monitor, tasks, itil, outage: tolerant && (() => tolerant.status()), agentBundle, taskDownloads,
+  };
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
   router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }), ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }),
-    ...taskPolicyRoutes({ db, resolveTargets }));
+    ...taskPolicyRoutes({ policies: new ApprovalPolicies(db, resolveTargets) }));
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
-  router.add(...cmdbRoutes({ ...deps, cmdb }), ...objectChangeRoutes({ db }));
+  router.add(...cmdbRoutes({ ...deps, cmdb }), ...objectChangeRoutes({ changes: new ObjectChangeLog(db) }));
   router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes({ ...deps, cmdb }));
   router.add(...itilIncidentRoutes({ itil }), ...knownErrorRoutes({ itil }), ...changeRoutes({ itil }), ...releaseRoutes({ itil }),
     ...serviceRoutes({ itil }), ...itilReportRoutes({ itil }));
   router.add(...overviewRoutes({ ...deps, cmdb, figures }), ...selfMetricRoutes(self));
-  router.add(...prometheusRoutes(deps));
+  router.add(...prometheusRoutes({ ...deps, catalog: new SeriesCatalog(metrics, db) }));
 
   let firstLogin: FirstLogin | null = null;
   let adminSocket: AdminSocket | null = null;
@@ -321,5 +334,5 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const stopServer = () =>
     (stopped ??= stop().then(() => log.info('autowatch stopped')));
 
-  return { port: listening.port, deps, router, firstLogin, stop: stopServer };
+  return { port: listening.port, deps: { ...deps, db, gateway, pipeline, metrics }, router, firstLogin, stop: stopServer };
 }

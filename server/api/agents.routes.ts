@@ -1,6 +1,5 @@
 /** Agents: enrollment, the list with online state, approval and revocation. */
 import { Type } from '@sinclair/typebox';
-import { enrollAgent, createEnrollmentToken } from '../auth/enrollment.js';
 import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import { AGENT_ORDER, type AgentRecord } from '../auth/agents.js';
@@ -122,7 +121,7 @@ export function agentRoutes(deps: ApiDeps) {
       ),
       response: Type.Object({ id: Type.String(), token: Type.String(), expires_at: Timestamp, uses: Type.Integer(), auto_approve: Type.Boolean() }),
       handler: async (ctx) => {
-        const t = await createEnrollmentToken(deps.db, {
+        const t = await deps.enrollment.createToken({
           createdBy: actor(ctx), ttlSeconds: ctx.body.ttl_seconds, uses: ctx.body.uses, note: ctx.body.note, autoApprove: ctx.body.auto_approve,
         });
         return { id: t.id, token: t.token, expires_at: t.expiresAt.toISOString(), uses: t.uses, auto_approve: t.autoApprove };
@@ -157,8 +156,7 @@ export function agentRoutes(deps: ApiDeps) {
         server_sign_public_key: Type.String(),
       }),
       handler: async (ctx) => {
-        const r = await enrollAgent(
-          deps.db,
+        const r = await deps.enrollment.enroll(
           {
             token: ctx.body.token, publicKey: ctx.body.public_key, hostname: ctx.body.hostname,
             os: ctx.body.os, machineId: ctx.body.machine_id, agentVersion: ctx.body.agent_version,

@@ -4,8 +4,7 @@
  * than 403 so its existence is not told.
  */
 import { Type } from '@sinclair/typebox';
-import { API_KEY_ORDER, ApiKeyStore, checkGrantable, keyNotFound, type ApiKeyRecord } from '../auth/api-keys.js';
-import { UserDirectory } from '../auth/users.js';
+import { API_KEY_ORDER, checkGrantable, keyNotFound, type ApiKeyRecord } from '../auth/api-keys.js';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
@@ -59,8 +58,7 @@ const keysCollection = collection(API_KEY_ORDER);
 const MAX_TTL_S = 5 * 365 * 86400;
 
 export function apiKeyRoutes(deps: ApiDeps) {
-  const keys = new ApiKeyStore(deps.db);
-  const users = new UserDirectory(deps.db);
+  const { apiKeys: keys, users } = deps;
   const isAdmin = (p: Principal) => p.scopes.has('admin');
 
   /** The user a caller acts for: themselves, or the owner of the key they call with (null: an unowned key). */

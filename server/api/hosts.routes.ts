@@ -6,7 +6,6 @@ import { route } from '../http/route.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import { RULE_OPS, type HostRule } from '../cmdb/host-rules.js';
 import { HOST_GROUP_ORDER, HOST_ORDER, type HostGroupRecord, type HostRecord } from '../cmdb/hosts.js';
-import { previewGroup, resolveTargets } from '../cmdb/targets.js';
 import type { ApiDeps } from './deps.js';
 import { agentOutdated } from '../http/agent-downloads.js';
 import { changedBy } from './object-changes.routes.js';
@@ -235,7 +234,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         host_ids: Type.Optional(Type.Array(Uuid, { maxItems: 10_000 })),
       }),
       response: Type.Object({ total: Type.Integer(), hosts: Type.Array(Type.Object({ id: Uuid, hostname: Type.String() })) }),
-      handler: async (ctx) => previewGroup(deps.db, (ctx.body.rules ?? []) as HostRule[], ctx.body.host_ids ?? []),
+      handler: async (ctx) => deps.cmdb.previewGroup((ctx.body.rules ?? []) as HostRule[], ctx.body.host_ids ?? []),
     }),
     route({
       method: 'POST',
@@ -249,7 +248,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
       }),
       response: Type.Object({ host_ids: Type.Array(Uuid) }),
-      handler: async (ctx) => ({ host_ids: await resolveTargets(deps.db, { hostIds: ctx.body.host_ids, groupIds: ctx.body.group_ids, tags: ctx.body.tags }) }),
+      handler: async (ctx) => ({ host_ids: await deps.cmdb.resolveTargets({ hostIds: ctx.body.host_ids, groupIds: ctx.body.group_ids, tags: ctx.body.tags }) }),
     }),
   ];
 }

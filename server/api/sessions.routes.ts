@@ -7,8 +7,8 @@
 import { Type } from '@sinclair/typebox';
 import { RateLimiter, tooManyRequests } from '../auth/rate-limit.js';
 import { ROLE_SCOPES, SCOPES } from '../auth/scopes.js';
-import { SessionStore, unauthenticated } from '../auth/sessions.js';
-import { UserDirectory, type UserRecord } from '../auth/users.js';
+import { unauthenticated } from '../auth/sessions.js';
+import type { UserRecord } from '../auth/users.js';
 import { AppError } from '../errors.js';
 import { route } from '../http/route.js';
 import type { ApiDeps } from './deps.js';
@@ -22,8 +22,7 @@ const SessionAnswer = Type.Object({
 });
 
 export function sessionRoutes(deps: ApiDeps) {
-  const users = new UserDirectory(deps.db);
-  const sessions = new SessionStore(deps.db);
+  const { users, sessions } = deps;
   const { api } = deps.config;
   const failures = new RateLimiter(1 / api.loginRefillS, api.loginFailures);
 

@@ -1,8 +1,7 @@
 /** Users (admins only): the collection, members with ETag / If-Match, passwords and login links. */
 import { Type } from '@sinclair/typebox';
 import { dashboardUrl, oneTimeLoginUrl } from '../auth/bootstrap.js';
-import { SessionStore } from '../auth/sessions.js';
-import { ROLES, USER_ORDER, UserDirectory, type UserRecord } from '../auth/users.js';
+import { ROLES, USER_ORDER, type UserRecord } from '../auth/users.js';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
@@ -56,8 +55,7 @@ const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/;
 const users = collection(USER_ORDER);
 
 export function userRoutes(deps: ApiDeps) {
-  const directory = new UserDirectory(deps.db);
-  const sessions = new SessionStore(deps.db);
+  const { users: directory, sessions } = deps;
   const actor = (ctx: { principal: { kind: string; id: string } | null }) => `${ctx.principal!.kind}:${ctx.principal!.id}`;
   // The link points where the admin reached this server, unless a public URL is configured.
   const loginLink = async (userId: string, host: string | undefined) => {
