@@ -5,7 +5,7 @@ import { route } from '../http/route.js';
 import { AGENT_ORDER, type AgentRecord } from '../auth/agents.js';
 import { agentOutdated } from '../http/agent-downloads.js';
 import type { ApiDeps } from './deps.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const agentPages = collection(AGENT_ORDER);
 
@@ -24,8 +24,6 @@ const Agent = Type.Object({
   last_seen_at: Nullable(Timestamp),
 });
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
 export function agentRoutes(deps: ApiDeps) {
   const view = (a: AgentRecord, online: ReadonlySet<string>, served: string | undefined) => ({
     id: a.id,
@@ -36,7 +34,7 @@ export function agentRoutes(deps: ApiDeps) {
     version: a.agent_version,
     outdated: agentOutdated(a.agent_version, served),
     os: a.os,
-    enrolled_at: a.enrolled_at.toISOString(),
+    enrolled_at: iso(a.enrolled_at),
     approved_at: iso(a.approved_at),
     revoked_at: iso(a.revoked_at),
     last_seen_at: iso(a.last_seen_at),
@@ -124,7 +122,7 @@ export function agentRoutes(deps: ApiDeps) {
         const t = await deps.enrollment.createToken({
           createdBy: actor(ctx), ttlSeconds: ctx.body.ttl_seconds, uses: ctx.body.uses, note: ctx.body.note, autoApprove: ctx.body.auto_approve,
         });
-        return { id: t.id, token: t.token, expires_at: t.expiresAt.toISOString(), uses: t.uses, auto_approve: t.autoApprove };
+        return { id: t.id, token: t.token, expires_at: iso(t.expiresAt), uses: t.uses, auto_approve: t.autoApprove };
       },
     }),
     route({

@@ -11,7 +11,7 @@ import { collection, finishPage } from '../http/pagination.js';
 import type { Principal } from '../auth/principal.js';
 import { route } from '../http/route.js';
 import type { ApiDeps } from './deps.js';
-import { Nullable, Timestamp, Uuid } from './schemas.js';
+import { iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const KeyId = Type.String({ pattern: '^awk_[0-9a-f]{16}$', description: 'awk_ and 16 hex digits' });
 const KeyParams = Type.Object({ id: KeyId });
@@ -33,8 +33,6 @@ const ApiKey = Type.Object({
   version: Type.Integer(),
 });
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
 function keyView(k: ApiKeyRecord) {
   return {
     id: k.id,
@@ -43,7 +41,7 @@ function keyView(k: ApiKeyRecord) {
     owner_username: k.owner_username,
     scopes: k.scopes,
     require_signature: k.require_signature,
-    created_at: k.created_at.toISOString(),
+    created_at: iso(k.created_at),
     created_by: k.created_by,
     expires_at: iso(k.expires_at),
     last_used_at: iso(k.last_used_at),

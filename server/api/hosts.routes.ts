@@ -9,7 +9,7 @@ import { HOST_GROUP_ORDER, HOST_ORDER, type HostGroupRecord, type HostRecord } f
 import type { ApiDeps } from './deps.js';
 import { agentOutdated } from '../http/agent-downloads.js';
 import { changedBy } from './object-changes.routes.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 });
 const Hostname = Type.String({ minLength: 1, maxLength: 253 });
@@ -54,11 +54,11 @@ const hostView = (h: HostRecord, online: ReadonlySet<string>, served: string | u
   ...h,
   online: !!h.agent_id && online.has(h.agent_id),
   agent_outdated: agentOutdated(h.agent_version, served),
-  last_seen_at: h.last_seen_at ? h.last_seen_at.toISOString() : null,
-  created_at: h.created_at.toISOString(),
-  updated_at: h.updated_at.toISOString(),
+  last_seen_at: iso(h.last_seen_at),
+  created_at: iso(h.created_at),
+  updated_at: iso(h.updated_at),
 });
-const groupView = (g: HostGroupRecord) => ({ ...g, created_at: g.created_at.toISOString(), updated_at: g.updated_at.toISOString() });
+const groupView = (g: HostGroupRecord) => ({ ...g, created_at: iso(g.created_at), updated_at: iso(g.updated_at) });
 
 const hostsPage = collection(HOST_ORDER);
 const groupsPage = collection(HOST_GROUP_ORDER);

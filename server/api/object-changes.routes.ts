@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { decodeCursor, encodeCursor } from '../keyset.js';
 import { route, type RequestContext } from '../http/route.js';
 import { OBJECT_TYPES, type ChangeActor, type ObjectChangeLog, type ObjectChangeRecord, type ObjectType } from '../history/object-changes.js';
-import { Nullable, Timestamp } from './schemas.js';
+import { iso, Nullable, Timestamp } from './schemas.js';
 
 const READ_SCOPE: Record<ObjectType, string> = {
   host: 'hosts:read',
@@ -34,7 +34,7 @@ const ObjectChange = Type.Object({
   at: Timestamp,
 });
 
-const view = (c: ObjectChangeRecord) => ({ ...c, at: c.at.toISOString() });
+const view = (c: ObjectChangeRecord) => ({ ...c, at: iso(c.at) });
 
 /** Whom a change row names: the caller and the request it made the change in. */
 export const changedBy = (ctx: Pick<RequestContext, 'principal' | 'requestId'>): ChangeActor => ({

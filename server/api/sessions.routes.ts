@@ -12,7 +12,7 @@ import type { UserRecord } from '../auth/users.js';
 import { AppError } from '../errors.js';
 import { route } from '../http/route.js';
 import type { ApiDeps } from './deps.js';
-import { Nullable, Timestamp } from './schemas.js';
+import { iso, Nullable, Timestamp } from './schemas.js';
 import { User, userView } from './users.routes.js';
 
 const SessionAnswer = Type.Object({
@@ -38,7 +38,7 @@ export function sessionRoutes(deps: ApiDeps) {
   const startSession = async (user: UserRecord, remote: string) => {
     const s = await sessions.create(user.id, api.sessionTtlS, remote);
     await users.recordLogin(user.id);
-    return { token: s.token, expires_at: s.expiresAt.toISOString(), user: userView(user) };
+    return { token: s.token, expires_at: iso(s.expiresAt), user: userView(user) };
   };
   const userOf = (ctx: { principal: { kind: string; id: string } | null }) => {
     if (ctx.principal?.kind !== 'user') throw new AppError('USER_SESSION_REQUIRED', 'forbidden', 'only a logged-in user can do this, not an API key');

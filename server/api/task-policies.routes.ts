@@ -7,7 +7,7 @@ import { notFound } from '../errors.js';
 import { route } from '../http/route.js';
 import type { ApprovalPolicies, ApprovalPolicy } from '../tasks/approval-policies.js';
 import { changedBy } from './object-changes.routes.js';
-import { IdParams, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Timestamp, Uuid } from './schemas.js';
 
 const ChangeAction = Type.Union([Type.Literal('task'), Type.Literal('template'), Type.Literal('asset'), Type.Literal('release'), Type.Literal('agent_upgrade')]);
 
@@ -17,7 +17,7 @@ const Policy = Type.Object({
   require_change: Type.Array(ChangeAction),
   created_by: Type.String(), created_at: Timestamp,
 });
-const view = (p: ApprovalPolicy) => ({ ...p, created_at: p.created_at.toISOString() });
+const view = (p: ApprovalPolicy) => ({ ...p, created_at: iso(p.created_at) });
 
 export function taskPolicyRoutes(deps: { policies: ApprovalPolicies }) {
   return [

@@ -7,7 +7,7 @@ import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { ApiDeps } from './deps.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 export const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
 
@@ -39,10 +39,10 @@ export function userView(u: UserRecord) {
     role: u.role,
     disabled: u.disabled_at !== null,
     has_password: u.has_password,
-    created_at: u.created_at.toISOString(),
+    created_at: iso(u.created_at),
     created_by: u.created_by,
-    updated_at: u.updated_at.toISOString(),
-    last_login_at: u.last_login_at ? u.last_login_at.toISOString() : null,
+    updated_at: iso(u.updated_at),
+    last_login_at: iso(u.last_login_at),
     version: u.version,
   };
 }
@@ -61,7 +61,7 @@ export function userRoutes(deps: ApiDeps) {
   const loginLink = async (userId: string, host: string | undefined) => {
     const link = await sessions.createOneTime(userId, deps.config.api.oneTimeLoginTtlS);
     const base = deps.config.api.publicUrl || !host || !HOST.test(host) ? dashboardUrl(deps.config.api.publicUrl, deps.config.host, deps.config.port) : `http://${host}/`;
-    return { token: link.token, url: oneTimeLoginUrl(base, link.token), expires_at: link.expiresAt.toISOString() };
+    return { token: link.token, url: oneTimeLoginUrl(base, link.token), expires_at: iso(link.expiresAt) };
   };
 
   return [
