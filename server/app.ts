@@ -25,6 +25,7 @@ import { Cluster } from './cluster/cluster.js';
 import { ChangeRequests } from './itil/changes.js';
 import { MetricRetention } from './ingest/metric-retention.js';
 import { EventBus } from './events.js';
+import { startParts } from './parts.js';
 import { Gateway } from './gateway/gateway.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { FleetUsage } from './ingest/fleet-usage.js';
@@ -109,36 +110,6 @@ export interface StartOptions {
   /** Decorates the metric store (fault-injection tests wrap the real one). */
   wrapMetrics?: (store: MetricStore) => MetricStore;
   validateResponses?: boolean;
-}
-
-/**
- * A piece of the running node. Parts start in the order they are listed and stop in reverse, so a
- * part is stopped before anything it uses. A part with only `stop` marks where in the shutdown a
- * module built earlier takes its next step (the gateway stops taking frames, then drains, then closes).
- */
-interface Part {
-  name: string;
-  start?(): unknown;
-  stop?(): unknown;
-}
-
-async function startParts(parts: readonly Part[], log: Logger): Promise<() => Promise<void>> {
-  const started: Part[] = [];
-  const stop = async () => {
-    for (const part of started.reverse()) await part.stop?.();
-    started.length = 0;
-  };
-  for (const part of parts) {
-    try {
-      await part.start?.();
-    } catch (err) {
-      log.error({ err, part: part.name }, 'start failed; stopping what started');
-      await stop().catch((e) => log.error({ err: e }, 'stop after a failed start failed'));
-      throw err;
-    }
-    started.push(part);
-  }
-  return stop;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
