@@ -239,6 +239,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   let firstLogin: FirstLogin | null = null;
   let adminSocket: AdminSocket | null = null;
+  // Listed in start order; the node stops bottom-up: admin socket and listener first, then the timers,
+  // the intake, the drain, the sessions, and the stores, the database last.
   const stop = await startParts(
     [
       { name: 'database', stop: () => (opts.db ? undefined : db.close()) },
@@ -253,19 +255,25 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       { name: 'agent sessions', stop: () => gateway.closeAll() },
       // Write and acknowledge what was accepted before telling agents to go, so that a restart
       // makes them resend nothing that is already stored.
-      { name: 'ingest', stop: async () => {
-        await pipeline.drain();
-        await new Promise((r) => setImmediate(r));
-      } },
+      {
+        name: 'ingest',
+        stop: async () => {
+          await pipeline.drain();
+          await new Promise((r) => setImmediate(r));
+        },
+      },
       { name: 'tasks', start: () => tasks.start(), stop: () => tasks.stop() },
       { name: 'agent intake', stop: () => gateway.stopAccepting() },
       { name: 'itil', start: () => itil.start(), stop: () => itil.stop() },
       { name: 'monitor', start: () => monitor.start(), stop: () => monitor.halt() },
       { name: 'fleet figures', start: () => figures.start(), stop: () => figures.stop() },
       { name: 'metric retention', start: () => retention.start(), stop: () => retention.stop() },
-      { name: 'first admin', start: async () => {
-        firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
-      } },
+      {
+        name: 'first admin',
+        start: async () => {
+          firstLogin = config.api.bootstrapAdmin ? await bootstrapFirstAdmin(db, config.api, log) : null;
+        },
+      },
       {
         name: 'listener',
         start: async () => {
