@@ -1,12 +1,11 @@
 /** Agents: enrollment, the list with online state, approval and revocation. */
 import { Type } from '@sinclair/typebox';
-import { enrollAgent, createEnrollmentToken } from '../auth/enrollment.js';
 import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import { AGENT_ORDER, type AgentRecord } from '../auth/agents.js';
 import { agentOutdated } from '../http/agent-downloads.js';
 import type { ApiDeps } from './deps.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const agentPages = collection(AGENT_ORDER);
 
@@ -25,8 +24,6 @@ const Agent = Type.Object({
   last_seen_at: Nullable(Timestamp),
 });
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
 export function agentRoutes(deps: ApiDeps) {
   const view = (a: AgentRecord, online: ReadonlySet<string>, served: string | undefined) => ({
     id: a.id,
@@ -37,7 +34,7 @@ export function agentRoutes(deps: ApiDeps) {
     version: a.agent_version,
     outdated: agentOutdated(a.agent_version, served),
     os: a.os,
-    enrolled_at: a.enrolled_at.toISOString(),
+    enrolled_at: iso(a.enrolled_at),
     approved_at: iso(a.approved_at),
     revoked_at: iso(a.revoked_at),
     last_seen_at: iso(a.last_seen_at),
@@ -122,10 +119,10 @@ export function agentRoutes(deps: ApiDeps) {
       ),
       response: Type.Object({ id: Type.String(), token: Type.String(), expires_at: Timestamp, uses: Type.Integer(), auto_approve: Type.Boolean() }),
       handler: async (ctx) => {
-        const t = await createEnrollmentToken(deps.db, {
+        const t = await deps.enrollment.createToken({
           createdBy: actor(ctx), ttlSeconds: ctx.body.ttl_seconds, uses: ctx.body.uses, note: ctx.body.note, autoApprove: ctx.body.auto_approve,
         });
-        return { id: t.id, token: t.token, expires_at: t.expiresAt.toISOString(), uses: t.uses, auto_approve: t.autoApprove };
+        return { id: t.id, token: t.token, expires_at: iso(t.expiresAt), uses: t.uses, auto_approve: t.autoApprove };
       },
     }),
     route({
@@ -157,8 +154,7 @@ export function agentRoutes(deps: ApiDeps) {
         server_sign_public_key: Type.String(),
       }),
       handler: async (ctx) => {
-        const r = await enrollAgent(
-          deps.db,
+        const r = await deps.enrollment.enroll(
           {
             token: ctx.body.token, publicKey: ctx.body.public_key, hostname: ctx.body.hostname,
             os: ctx.body.os, machineId: ctx.body.machine_id, agentVersion: ctx.body.agent_version,

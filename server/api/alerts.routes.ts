@@ -14,7 +14,7 @@ import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
 import { changedBy } from './object-changes.routes.js';
 import { monitorOf } from './monitor.routes.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 import { Management, ManagedFields, managedView, managementOf } from './itil-incidents.routes.js';
 import type { ManagedIncident } from '../itil/incident-management.js';
 
@@ -127,10 +127,8 @@ const Maintenance = Type.Object({
   created_by: Type.String(),
 });
 
-const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
-
 const entryView = (e: TimelineEntry) => {
-  const out: Record<string, unknown> = { at: new Date(e.at).toISOString(), kind: e.kind, actor: e.actor, comment: e.comment };
+  const out: Record<string, unknown> = { at: iso(e.at), kind: e.kind, actor: e.actor, comment: e.comment };
   if (e.from_state !== undefined) out.from_state = e.from_state;
   if (e.to_state !== undefined) out.to_state = e.to_state;
   if (e.problem_id !== undefined) out.problem_id = e.problem_id;
@@ -140,25 +138,25 @@ const entryView = (e: TimelineEntry) => {
 
 const incidentView = (i: IncidentRecord) => ({
   ...managedView(i as ManagedIncident),
-  id: i.id, title: i.title, host_id: i.host_id, host_name: i.host_name ?? null, severity: i.severity, state: i.state, opened_at: new Date(i.opened_at).toISOString(),
-  updated_at: new Date(i.updated_at).toISOString(), resolved_at: iso(i.resolved_at), closed_at: iso(i.closed_at), version: i.version,
+  id: i.id, title: i.title, host_id: i.host_id, host_name: i.host_name ?? null, severity: i.severity, state: i.state, opened_at: iso(i.opened_at),
+  updated_at: iso(i.updated_at), resolved_at: iso(i.resolved_at), closed_at: iso(i.closed_at), version: i.version,
 });
 
 /** Secrets (webhook key, SMTP password) are never shown. */
 const channelView = (c: ChannelRecord) => ({
   id: c.id, name: c.name, kind: c.kind, settings: c.settings, min_severity: c.min_severity, enabled: c.enabled,
-  created_at: new Date(c.created_at).toISOString(), created_by: c.created_by, version: c.version,
+  created_at: iso(c.created_at), created_by: c.created_by, version: c.version,
 });
 
 const deliveryView = (d: DeliveryRecord) => ({
   id: d.id, channel_id: d.channel_id, problem_id: d.problem_id, event: d.event, state: d.state, attempts: d.attempts,
-  next_attempt_at: new Date(d.next_attempt_at).toISOString(), last_status: d.last_status, last_error: d.last_error,
-  created_at: new Date(d.created_at).toISOString(), delivered_at: iso(d.delivered_at),
+  next_attempt_at: iso(d.next_attempt_at), last_status: d.last_status, last_error: d.last_error,
+  created_at: iso(d.created_at), delivered_at: iso(d.delivered_at),
 });
 
 const maintenanceView = (w: MaintenanceRecord) => ({
-  id: w.id, name: w.name, host_id: w.host_id, host_group_id: w.host_group_id, starts_at: new Date(w.starts_at).toISOString(),
-  ends_at: new Date(w.ends_at).toISOString(), created_at: new Date(w.created_at).toISOString(), created_by: w.created_by,
+  id: w.id, name: w.name, host_id: w.host_id, host_group_id: w.host_group_id, starts_at: iso(w.starts_at),
+  ends_at: iso(w.ends_at), created_at: iso(w.created_at), created_by: w.created_by,
 });
 
 export function alertRoutes(deps: ApiDeps) {

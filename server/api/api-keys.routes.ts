@@ -4,15 +4,14 @@
  * than 403 so its existence is not told.
  */
 import { Type } from '@sinclair/typebox';
-import { API_KEY_ORDER, ApiKeyStore, checkGrantable, keyNotFound, type ApiKeyRecord } from '../auth/api-keys.js';
-import { UserDirectory } from '../auth/users.js';
+import { API_KEY_ORDER, checkGrantable, keyNotFound, type ApiKeyRecord } from '../auth/api-keys.js';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
 import type { Principal } from '../auth/principal.js';
 import { route } from '../http/route.js';
 import type { ApiDeps } from './deps.js';
-import { Nullable, Timestamp, Uuid } from './schemas.js';
+import { iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const KeyId = Type.String({ pattern: '^awk_[0-9a-f]{16}$', description: 'awk_ and 16 hex digits' });
 const KeyParams = Type.Object({ id: KeyId });
@@ -34,8 +33,6 @@ const ApiKey = Type.Object({
   version: Type.Integer(),
 });
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
 function keyView(k: ApiKeyRecord) {
   return {
     id: k.id,
@@ -44,7 +41,7 @@ function keyView(k: ApiKeyRecord) {
     owner_username: k.owner_username,
     scopes: k.scopes,
     require_signature: k.require_signature,
-    created_at: k.created_at.toISOString(),
+    created_at: iso(k.created_at),
     created_by: k.created_by,
     expires_at: iso(k.expires_at),
     last_used_at: iso(k.last_used_at),
@@ -59,8 +56,7 @@ const keysCollection = collection(API_KEY_ORDER);
 const MAX_TTL_S = 5 * 365 * 86400;
 
 export function apiKeyRoutes(deps: ApiDeps) {
-  const keys = new ApiKeyStore(deps.db);
-  const users = new UserDirectory(deps.db);
+  const { apiKeys: keys, users } = deps;
   const isAdmin = (p: Principal) => p.scopes.has('admin');
 
   /** The user a caller acts for: themselves, or the owner of the key they call with (null: an unowned key). */

@@ -7,7 +7,7 @@ import { APPROVAL_ORDER, type ApprovalRecord } from '../cmdb/approvals.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
 import { actorOf } from './cmdb-schemas.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const ApprovalState = Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')]);
 const QueueReason = Type.Union([Type.Literal('no_match'), Type.Literal('agent_pending'), Type.Literal('claims_asset_of_other_agent')]);
@@ -40,9 +40,9 @@ const Approval = Type.Object({
 const view = (p: ApprovalRecord) => ({
   ...p,
   report: p.report as unknown as Record<string, unknown>,
-  created_at: p.created_at.toISOString(),
-  updated_at: p.updated_at.toISOString(),
-  decided_at: p.decided_at ? p.decided_at.toISOString() : null,
+  created_at: iso(p.created_at),
+  updated_at: iso(p.updated_at),
+  decided_at: iso(p.decided_at),
 });
 
 const approvals = collection(APPROVAL_ORDER);

@@ -3,7 +3,6 @@ import { Type } from '@sinclair/typebox';
 import { pageOf } from '../keyset.js';
 import { route } from '../http/route.js';
 import { assetsToCsv } from '../cmdb/asset-csv.js';
-import { importAssetsCsv } from '../cmdb/asset-import.js';
 import type { AssetRecord } from '../cmdb/asset-fields.js';
 import { ASSET_ORDER } from '../cmdb/assets.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
@@ -14,7 +13,7 @@ import { Uuid } from './schemas.js';
 const EXPORT_MAX = 200_000;
 
 export function assetCsvRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
-  const { assets, types } = deps.cmdb;
+  const { assets } = deps.cmdb;
   return [
     route({
       method: 'GET',
@@ -60,7 +59,7 @@ export function assetCsvRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       query: Type.Object({ dry_run: Type.Optional(Type.Boolean()) }),
       response: Type.Object({ created: Type.Integer(), updated: Type.Integer(), ids: Type.Array(Uuid), dry_run: Type.Boolean() }),
       handler: async (ctx) => {
-        const r = await importAssetsCsv(deps.db, assets, types, ctx.body as string, actorOf(ctx), { dryRun: ctx.query.dry_run });
+        const r = await deps.cmdb.importCsv(ctx.body as string, actorOf(ctx), { dryRun: ctx.query.dry_run });
         ctx.audit({ created: r.created, updated: r.updated, dry_run: !!ctx.query.dry_run });
         return { ...r, dry_run: !!ctx.query.dry_run };
       },

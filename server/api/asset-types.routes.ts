@@ -6,7 +6,7 @@ import type { AssetType } from '../cmdb/asset-types.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
 import { changedBy } from './object-changes.routes.js';
-import { Timestamp } from './schemas.js';
+import { iso, Timestamp } from './schemas.js';
 
 const Name = Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$', description: 'a-z, 0-9 and _, 2-40 characters' });
 const FieldsSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'a JSON schema with "type": "object"' });
@@ -19,7 +19,7 @@ const AssetTypeView = Type.Object({
   updated_at: Timestamp,
   version: Type.Integer(),
 });
-const view = (t: AssetType) => ({ ...t, created_at: t.created_at.toISOString(), updated_at: t.updated_at.toISOString() });
+const view = (t: AssetType) => ({ ...t, created_at: iso(t.created_at), updated_at: iso(t.updated_at) });
 const NameParams = Type.Object({ name: Name });
 
 export function assetTypeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {

@@ -6,7 +6,6 @@ import { decodeCursor, encodeCursor } from '../keyset.js';
 import { route, type RequestContext } from '../http/route.js';
 import { ASSET_ORDER } from '../cmdb/assets.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
-import { listChanges } from '../cmdb/change-log.js';
 import type { ApiDeps } from './deps.js';
 import { editUnderChange } from './edit-under-change.js';
 import { Asset, AssetState, Change, Component, ComponentKind, actorOf, assetFieldSchemas, assetView, changeView, componentView } from './cmdb-schemas.js';
@@ -228,10 +227,9 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       }),
       response: Type.Array(Change),
       handler: async (ctx) => {
-        await store.read(deps.db, ctx.params.id);
         const limit = ctx.query.limit ?? 100;
         const afterId = ctx.query.cursor ? (decodeCursor(ctx.query.cursor, ['int'], ctx.query.order ?? 'asc')[0] as number) : undefined;
-        const rows = await listChanges(deps.db, ctx.params.id, { afterId, limit, desc: ctx.query.order === 'desc' });
+        const rows = await store.changes(ctx.params.id, { afterId, limit, desc: ctx.query.order === 'desc' });
         const page = rows.slice(0, limit);
         const next = rows.length > limit ? page[page.length - 1].id : null;
         ctx.setMeta({ limit, next_cursor: next === null ? null : encodeCursor([next], ctx.query.order ?? 'asc') });

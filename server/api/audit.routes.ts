@@ -4,7 +4,7 @@ import { AUDIT_ORDER, type AuditRecord, type AuditTrail } from '../auth/audit-tr
 import { AppError } from '../errors.js';
 import { collection, finishPage, parseInstant, TimeRangeQuery } from '../http/pagination.js';
 import { route } from '../http/route.js';
-import { Nullable, Timestamp } from './schemas.js';
+import { iso, Nullable, Timestamp } from './schemas.js';
 
 const AuditEntry = Type.Object({
   id: Type.Integer(),
@@ -24,7 +24,7 @@ const AuditEntry = Type.Object({
   duration_ms: Type.Number(),
 });
 
-const view = (r: AuditRecord) => ({ ...r, id: Number(r.id), at: r.at.toISOString(), duration_ms: Number(r.duration_ms) });
+const view = (r: AuditRecord) => ({ ...r, id: Number(r.id), at: iso(r.at), duration_ms: Number(r.duration_ms) });
 
 const entries = collection(AUDIT_ORDER);
 

@@ -6,7 +6,7 @@ import { setEtag } from '../http/etag.js';
 import { route } from '../http/route.js';
 import { CHANGE_KINDS, OUTCOMES, type ChangeRequest } from '../itil/changes.js';
 import type { Itil } from '../itil/itil.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Risk = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]);
 const State = Type.Union([Type.Literal('requested'), Type.Literal('approved'), Type.Literal('rejected'), Type.Literal('reviewed')]);
@@ -31,11 +31,10 @@ const Change = Type.Object({
   created_at: Timestamp,
   version: Type.Integer(),
 });
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 const view = (c: ChangeRequest) => ({
-  id: c.id, title: c.title, kinds: c.kinds, reason: c.reason, risk: c.risk, window_start: iso(c.window_start)!, window_end: iso(c.window_end)!,
+  id: c.id, title: c.title, kinds: c.kinds, reason: c.reason, risk: c.risk, window_start: iso(c.window_start), window_end: iso(c.window_end),
   host_ids: c.host_ids, asset_ids: c.asset_ids, approvals_required: c.approvals_required, state: c.state, requested_by: c.requested_by,
-  outcome: c.outcome, review_notes: c.review_notes, reviewed_by: c.reviewed_by, reviewed_at: iso(c.reviewed_at), created_at: iso(c.created_at)!, version: c.version,
+  outcome: c.outcome, review_notes: c.review_notes, reviewed_by: c.reviewed_by, reviewed_at: iso(c.reviewed_at), created_at: iso(c.created_at), version: c.version,
 });
 const Detail = Type.Object({
   change: Change,
@@ -51,8 +50,8 @@ export function changeRoutes(deps: { itil: Itil }) {
   const cr = deps.itil.changes;
   const detail = async (c: ChangeRequest) => ({
     change: view(c),
-    decisions: (await cr.decisions(c.id)).map((d) => ({ ...d, at: iso(d.at)! })),
-    links: (await cr.links(c.id)).map((l) => ({ ...l, at: iso(l.at)! })),
+    decisions: (await cr.decisions(c.id)).map((d) => ({ ...d, at: iso(d.at) })),
+    links: (await cr.links(c.id)).map((l) => ({ ...l, at: iso(l.at) })),
   });
   return [
     route({

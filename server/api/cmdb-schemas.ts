@@ -6,7 +6,7 @@ import { ASSET_STATES } from '../cmdb/asset-states.js';
 import { COMPONENT_KINDS, type ComponentRecord } from '../cmdb/assets.js';
 import type { ChangeRecord } from '../cmdb/change-log.js';
 import { changedBy } from './object-changes.routes.js';
-import { Nullable, Timestamp, Uuid } from './schemas.js';
+import { iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 export const AssetState = Type.Union(ASSET_STATES.map((s) => Type.Literal(s)));
 export const ComponentKind = Type.Union(COMPONENT_KINDS.map((k) => Type.Literal(k)));
@@ -87,14 +87,14 @@ export function assetView(a: AssetRecord) {
   return {
     ...a,
     memory_bytes: a.memory_bytes === null ? null : Number(a.memory_bytes),
-    created_at: a.created_at.toISOString(),
-    updated_at: a.updated_at.toISOString(),
-    deleted_at: a.deleted_at ? a.deleted_at.toISOString() : null,
+    created_at: iso(a.created_at),
+    updated_at: iso(a.updated_at),
+    deleted_at: iso(a.deleted_at),
   } as any;
 }
 
-export const componentView = (c: ComponentRecord) => ({ ...c, created_at: c.created_at.toISOString(), updated_at: c.updated_at.toISOString() });
-export const changeView = (c: ChangeRecord) => ({ ...c, at: c.at.toISOString() });
+export const componentView = (c: ComponentRecord) => ({ ...c, created_at: iso(c.created_at), updated_at: iso(c.updated_at) });
+export const changeView = (c: ChangeRecord) => ({ ...c, at: iso(c.at) });
 
 /**
  * Who the change records name: users write by hand (dashboard or API with a session), API keys are

@@ -1,16 +1,18 @@
-/** What route modules are built from: the domain objects of one server node. */
+/** What route modules are built from: the services of one server node, never its database. */
 import type { AgentDirectory } from '../auth/agents.js';
+import type { ApiKeyStore } from '../auth/api-keys.js';
+import type { Enrollment } from '../auth/enrollment.js';
+import type { SessionStore } from '../auth/sessions.js';
+import type { UserDirectory } from '../auth/users.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ServerIdentity } from '../auth/server-identity.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
-import type { EventBus } from '../events.js';
 import type { Gateway } from '../gateway/gateway.js';
+import type { MetricReader } from '../ingest/metric-reader.js';
 import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { OutageStatus } from '../ingest/outage-store.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
-import type { MetricStore } from '../store/metric-store.js';
 import type { Monitor } from '../monitor/monitor.js';
 import type { TaskService } from '../tasks/task-service.js';
 import type { Itil } from '../itil/itil.js';
@@ -20,16 +22,22 @@ import type { AgentBundle } from '../http/agent-downloads.js';
 export interface ApiDeps {
   version: string;
   config: Config;
-  db: Db;
   log: Logger;
-  bus: EventBus;
   agents: AgentDirectory;
   identity: ServerIdentity;
-  gateway: Gateway;
+  enrollment: Enrollment;
+  users: UserDirectory;
+  sessions: SessionStore;
+  apiKeys: ApiKeyStore;
+  /** Answers once the database does (health). */
+  pingDatabase(): Promise<unknown>;
+  /** This node's agent connections, as figures. */
+  gateway: Pick<Gateway, 'stats'>;
   /** Presence and delivery across server nodes (a cluster of one without Redis). */
   cluster: Cluster;
-  pipeline: IngestPipeline;
-  metrics: MetricStore;
+  /** Points pushed over HTTP go in here; its figures and write failures are read here. */
+  ingest: Pick<IngestPipeline, 'offer' | 'snapshot' | 'writeFailure'>;
+  metrics: MetricReader;
   /** Assets, types, inventory intake, approvals, hosts and host groups. */
   cmdb?: Cmdb;
   /** The ingest outage queue's state, when it is on. */

@@ -3,10 +3,10 @@ import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { route } from '../http/route.js';
 import type { FileStore, StoredFile } from '../tasks/file-store.js';
-import { Timestamp } from './schemas.js';
+import { iso, Timestamp } from './schemas.js';
 
 const File = Type.Object({ sha256: Type.String(), size: Type.Integer(), name: Type.String(), created_by: Type.String(), created_at: Timestamp });
-const view = (f: StoredFile) => ({ sha256: f.sha256, size: Number(f.size), name: f.name, created_by: f.created_by, created_at: f.created_at.toISOString() });
+const view = (f: StoredFile) => ({ sha256: f.sha256, size: Number(f.size), name: f.name, created_by: f.created_by, created_at: iso(f.created_at) });
 
 export function fileRoutes(deps: { files: FileStore; maxBytes: number }) {
   return [

@@ -20,7 +20,7 @@ export function healthRoutes(deps: ApiDeps) {
       handler: async () => {
         const checks: Record<string, { ok: boolean; detail?: string }> = {};
         try {
-          await deps.db.query('SELECT 1');
+          await deps.pingDatabase();
           checks.database = { ok: true };
         } catch (err) {
           checks.database = { ok: false, detail: (err as Error).message };
@@ -31,7 +31,7 @@ export function healthRoutes(deps: ApiDeps) {
             ? { ok: false, detail: `unreachable since ${outage.since} (${outage.lastError}); ${outage.queuedRecords} accepted batches queued locally (${outage.queuedBytes} bytes), replayed when it returns` }
             : { ok: true, ...(outage.queuedRecords ? { detail: `replaying ${outage.queuedRecords} queued batches` } : {}) };
         }
-        const failing = deps.pipeline.writeFailure;
+        const failing = deps.ingest.writeFailure;
         if (failing) checks.metric_store = { ok: false, detail: `writes failing since ${failing.since}: ${failing.reason}` };
         const cluster = deps.cluster.status();
         if (cluster.mode === 'redis') checks.cluster = cluster.redis === 'up' ? { ok: true, detail: `node ${cluster.nodeId}` } : { ok: false, detail: cluster.detail };
@@ -56,7 +56,7 @@ export function healthRoutes(deps: ApiDeps) {
           refusedBatches: Type.Integer(), invalidBatches: Type.Integer(), writeFailures: Type.Integer(), flushes: Type.Integer(),
         }),
       }),
-      handler: () => ({ gateway: deps.gateway.stats, ingest: deps.pipeline.snapshot() }),
+      handler: () => ({ gateway: deps.gateway.stats, ingest: deps.ingest.snapshot() }),
     }),
   ];
 }

@@ -6,11 +6,10 @@ import { route } from '../http/route.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import { RULE_OPS, type HostRule } from '../cmdb/host-rules.js';
 import { HOST_GROUP_ORDER, HOST_ORDER, type HostGroupRecord, type HostRecord } from '../cmdb/hosts.js';
-import { previewGroup, resolveTargets } from '../cmdb/targets.js';
 import type { ApiDeps } from './deps.js';
 import { agentOutdated } from '../http/agent-downloads.js';
 import { changedBy } from './object-changes.routes.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 });
 const Hostname = Type.String({ minLength: 1, maxLength: 253 });
@@ -55,11 +54,11 @@ const hostView = (h: HostRecord, online: ReadonlySet<string>, served: string | u
   ...h,
   online: !!h.agent_id && online.has(h.agent_id),
   agent_outdated: agentOutdated(h.agent_version, served),
-  last_seen_at: h.last_seen_at ? h.last_seen_at.toISOString() : null,
-  created_at: h.created_at.toISOString(),
-  updated_at: h.updated_at.toISOString(),
+  last_seen_at: iso(h.last_seen_at),
+  created_at: iso(h.created_at),
+  updated_at: iso(h.updated_at),
 });
-const groupView = (g: HostGroupRecord) => ({ ...g, created_at: g.created_at.toISOString(), updated_at: g.updated_at.toISOString() });
+const groupView = (g: HostGroupRecord) => ({ ...g, created_at: iso(g.created_at), updated_at: iso(g.updated_at) });
 
 const hostsPage = collection(HOST_ORDER);
 const groupsPage = collection(HOST_GROUP_ORDER);
@@ -235,7 +234,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         host_ids: Type.Optional(Type.Array(Uuid, { maxItems: 10_000 })),
       }),
       response: Type.Object({ total: Type.Integer(), hosts: Type.Array(Type.Object({ id: Uuid, hostname: Type.String() })) }),
-      handler: async (ctx) => previewGroup(deps.db, (ctx.body.rules ?? []) as HostRule[], ctx.body.host_ids ?? []),
+      handler: async (ctx) => deps.cmdb.previewGroup((ctx.body.rules ?? []) as HostRule[], ctx.body.host_ids ?? []),
     }),
     route({
       method: 'POST',
@@ -249,7 +248,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
       }),
       response: Type.Object({ host_ids: Type.Array(Uuid) }),
-      handler: async (ctx) => ({ host_ids: await resolveTargets(deps.db, { hostIds: ctx.body.host_ids, groupIds: ctx.body.group_ids, tags: ctx.body.tags }) }),
+      handler: async (ctx) => ({ host_ids: await deps.cmdb.resolveTargets({ hostIds: ctx.body.host_ids, groupIds: ctx.body.group_ids, tags: ctx.body.tags }) }),
     }),
   ];
 }

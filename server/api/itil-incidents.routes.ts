@@ -7,7 +7,7 @@ import type { EscalationRule, ManagedIncident } from '../itil/incident-managemen
 import type { Itil } from '../itil/itil.js';
 import { LEVELS, PRIORITIES } from '../itil/priority.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 export const Level = Type.Union(LEVELS.map((l) => Type.Literal(l)));
 export const PriorityName = Type.Union(PRIORITIES.map((p) => Type.Literal(p)));
@@ -64,8 +64,6 @@ export const ManagedFields = {
   acknowledged_at: Nullable(Timestamp),
 };
 
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
-
 export const managedView = (i: ManagedIncident) => ({
   impact: i.impact ?? null, urgency: i.urgency ?? null, priority: i.priority ?? null, priority_manual: !!i.priority_manual,
   assignee_id: i.assignee_id ?? null, acknowledged_at: iso(i.acknowledged_at ?? null),
@@ -76,15 +74,15 @@ export async function managementOf(itil: Itil, i: ManagedIncident) {
   return {
     time_to_acknowledge: m?.time_to_acknowledge ?? null,
     time_to_resolve: m?.time_to_resolve ?? null,
-    escalations: (await itil.incidents.escalationsOf(i.id)).map((e) => ({ rule_id: e.rule_id, kind: e.kind, channel_id: e.channel_id, at: new Date(e.at).toISOString() })),
+    escalations: (await itil.incidents.escalationsOf(i.id)).map((e) => ({ rule_id: e.rule_id, kind: e.kind, channel_id: e.channel_id, at: iso(e.at) })),
     known_errors: (await itil.knownErrors.ofIncident(i.id)).map((k) => ({
-      id: k.id, title: k.title, status: k.status, workaround: k.workaround, root_cause: k.root_cause || k.suspected_cause, linked_by: k.linked_by, linked_at: new Date(k.linked_at).toISOString(),
+      id: k.id, title: k.title, status: k.status, workaround: k.workaround, root_cause: k.root_cause || k.suspected_cause, linked_by: k.linked_by, linked_at: iso(k.linked_at),
     })),
   };
 }
 
 const IncidentPriority = Type.Object({ id: Uuid, version: Type.Integer(), ...ManagedFields });
-const ruleView = (r: EscalationRule) => ({ ...r, created_at: new Date(r.created_at).toISOString() });
+const ruleView = (r: EscalationRule) => ({ ...r, created_at: iso(r.created_at) });
 const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
 
 export function itilIncidentRoutes(deps: { itil: Itil }) {

@@ -4,7 +4,7 @@ import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { route } from '../http/route.js';
 import type { Itil } from '../itil/itil.js';
 import { KNOWN_ERROR_STATES, type KnownError } from '../itil/known-errors.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Status = Type.Union(KNOWN_ERROR_STATES.map((s) => Type.Literal(s)));
 const Text = Type.String({ maxLength: 20_000 });
@@ -31,11 +31,10 @@ const Fields = {
   match_trigger_ref: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 500, description: 'new incidents from this trigger are linked ("<template id>:<trigger key>")' }))),
   match_host_group_id: Type.Optional(Nullable(Uuid)),
 };
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 const view = (k: KnownError) => ({
   id: k.id, title: k.title, status: k.status, suspected_cause: k.suspected_cause, root_cause: k.root_cause, workaround: k.workaround,
-  match_trigger_ref: k.match_trigger_ref, match_host_group_id: k.match_host_group_id, created_at: iso(k.created_at)!, created_by: k.created_by,
-  updated_at: iso(k.updated_at)!, resolved_at: iso(k.resolved_at), version: k.version,
+  match_trigger_ref: k.match_trigger_ref, match_host_group_id: k.match_host_group_id, created_at: iso(k.created_at), created_by: k.created_by,
+  updated_at: iso(k.updated_at), resolved_at: iso(k.resolved_at), version: k.version,
 });
 const LinkedIncident = Type.Object({ incident_id: Uuid, title: Type.String(), state: Type.String(), opened_at: Timestamp, linked_by: Type.String(), linked_at: Timestamp });
 const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
@@ -81,7 +80,7 @@ export function knownErrorRoutes(deps: { itil: Itil }) {
       handler: async (ctx) => {
         const k = await ke.get(ctx.params.id);
         setEtag(ctx, k.version);
-        const incidents = (await ke.incidentsOf(k.id)).map((i) => ({ ...i, opened_at: iso(i.opened_at)!, linked_at: iso(i.linked_at)! }));
+        const incidents = (await ke.incidentsOf(k.id)).map((i) => ({ ...i, opened_at: iso(i.opened_at), linked_at: iso(i.linked_at) }));
         return { known_error: view(k), incidents };
       },
     }),

@@ -8,7 +8,7 @@ import { route } from '../http/route.js';
 import { checkLabels, PayloadError } from '../../protocol/validate.js';
 import type { ApiDeps } from './deps.js';
 import { IdParams, Uuid } from './schemas.js';
-import type { SeriesQuery } from '../store/metric-store.js';
+import type { SeriesQuery } from '../ingest/metric-reader.js';
 
 const SeriesPoint = Type.Object({ t: Type.Number(), min: Type.Number(), max: Type.Number(), avg: Type.Number(), count: Type.Integer() });
 const DAY = 86_400_000;

@@ -12,7 +12,7 @@ import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
 import { editUnderChange } from './edit-under-change.js';
 import { changedBy } from './object-changes.routes.js';
-import { IdParams, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Timestamp, Uuid } from './schemas.js';
 
 const Key = Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]{0,63}$' });
 const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
@@ -92,9 +92,9 @@ export function templateView(t: TemplateRecord) {
     includes: t.includes,
     host_ids: t.host_ids,
     host_group_ids: t.host_group_ids,
-    created_at: new Date(t.created_at).toISOString(),
+    created_at: iso(t.created_at),
     created_by: t.created_by,
-    updated_at: new Date(t.updated_at).toISOString(),
+    updated_at: iso(t.updated_at),
     version: t.version,
   };
 }

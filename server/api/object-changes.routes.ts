@@ -5,9 +5,8 @@
 import { Type } from '@sinclair/typebox';
 import { decodeCursor, encodeCursor } from '../keyset.js';
 import { route, type RequestContext } from '../http/route.js';
-import { listObjectChanges, OBJECT_TYPES, type ChangeActor, type ObjectChangeRecord, type ObjectType } from '../history/object-changes.js';
-import type { Db } from '../store/db.js';
-import { Nullable, Timestamp } from './schemas.js';
+import { OBJECT_TYPES, type ChangeActor, type ObjectChangeLog, type ObjectChangeRecord, type ObjectType } from '../history/object-changes.js';
+import { iso, Nullable, Timestamp } from './schemas.js';
 
 const READ_SCOPE: Record<ObjectType, string> = {
   host: 'hosts:read',
@@ -35,7 +34,7 @@ const ObjectChange = Type.Object({
   at: Timestamp,
 });
 
-const view = (c: ObjectChangeRecord) => ({ ...c, at: c.at.toISOString() });
+const view = (c: ObjectChangeRecord) => ({ ...c, at: iso(c.at) });
 
 /** Whom a change row names: the caller and the request it made the change in. */
 export const changedBy = (ctx: Pick<RequestContext, 'principal' | 'requestId'>): ChangeActor => ({
@@ -44,7 +43,7 @@ export const changedBy = (ctx: Pick<RequestContext, 'principal' | 'requestId'>):
   requestId: ctx.requestId,
 });
 
-export function objectChangeRoutes(deps: { db: Db }) {
+export function objectChangeRoutes(deps: { changes: ObjectChangeLog }) {
   return OBJECT_TYPES.map((type) =>
     route({
       method: 'GET',
@@ -66,7 +65,7 @@ export function objectChangeRoutes(deps: { db: Db }) {
         const limit = ctx.query.limit ?? 100;
         const order = ctx.query.order ?? 'asc';
         const afterId = ctx.query.cursor ? (decodeCursor(ctx.query.cursor, ['int'], order)[0] as number) : undefined;
-        const rows = await listObjectChanges(deps.db, { type, objectId: ctx.query.object_id }, { afterId, limit, desc: order === 'desc' });
+        const rows = await deps.changes.list({ type, objectId: ctx.query.object_id }, { afterId, limit, desc: order === 'desc' });
         const page = rows.slice(0, limit);
         ctx.setMeta({ limit, next_cursor: rows.length > limit ? encodeCursor([page[page.length - 1].id], order) : null });
         return page.map(view);

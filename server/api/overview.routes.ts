@@ -43,7 +43,7 @@ export function overviewRoutes(deps: ApiDeps & { cmdb: Cmdb; figures: FleetFigur
         const byState = await deps.agents.countByState();
         // Every node's count of its sessions: the cluster's online agents (this node alone without Redis).
         const online = (await deps.cluster.nodes()).reduce((n, node) => n + node.agents, 0);
-        const ingest = deps.pipeline.snapshot();
+        const ingest = deps.ingest.snapshot();
         const pending = await deps.cmdb.approvals.pendingCount();
         const fleet = await deps.figures.fleet();
         const tops = [fleet.busiest.cpu, fleet.busiest.memory, fleet.busiest.disk];

@@ -13,7 +13,7 @@ import { route } from '../http/route.js';
 import { instantQuery, rangeQuery, type EngineDeps } from '../prometheus/promql-engine.js';
 import { badData, parseDurationText, parsePromQL, type Matcher } from '../prometheus/promql-parse.js';
 import { promMetricName } from '../prometheus/names.js';
-import { SeriesCatalog, type CatalogSeries } from '../prometheus/series-catalog.js';
+import type { CatalogSeries, SeriesCatalog } from '../prometheus/series-catalog.js';
 import type { ApiDeps } from './deps.js';
 
 const BASE = '/prometheus/api/v1';
@@ -29,8 +29,8 @@ const TIME_RANGE = { start: param('RFC 3339 or unix seconds (ignored: the whole 
 /** Query schemas stay open: Prometheus clients send parameters AutoWatch has no use for (timeout, limit, stats). */
 const open = (props: Record<string, TSchema>) => Type.Object(props, { additionalProperties: true });
 
-export function prometheusRoutes(deps: ApiDeps) {
-  const engine: EngineDeps = { metrics: deps.metrics, catalog: new SeriesCatalog(deps.metrics, deps.db), tiers: deps.config.metrics.tiers };
+export function prometheusRoutes(deps: ApiDeps & { catalog: SeriesCatalog }) {
+  const engine: EngineDeps = { metrics: deps.metrics, catalog: deps.catalog, tiers: deps.config.metrics.tiers };
 
   const endpoints: Array<{ path: string; summary: string; query: TSchema; answer: (p: Params, ctx: RequestContext) => Promise<unknown> | unknown }> = [
     {

@@ -5,7 +5,7 @@ import { route } from '../http/route.js';
 import type { Itil } from '../itil/itil.js';
 import type { Release, Rollout } from '../itil/releases.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Sha = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Health = Type.Object(
@@ -45,9 +45,8 @@ const RolloutSchema = Type.Object({
   created_by: Type.String(),
   finished_at: Nullable(Timestamp),
 });
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
-const releaseView = (r: Release) => ({ ...r, created_at: iso(r.created_at)! });
-const rolloutView = (r: Rollout) => ({ ...r, created_at: iso(r.created_at)!, finished_at: iso(r.finished_at) });
+const releaseView = (r: Release) => ({ ...r, created_at: iso(r.created_at) });
+const rolloutView = (r: Rollout) => ({ ...r, created_at: iso(r.created_at), finished_at: iso(r.finished_at) });
 const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
 const ChangeId = Type.String({ format: 'uuid', description: 'an approved change request covering releases (docs/itil.md), in its window and on its hosts; each step task carries it. Required when a change-control policy covering the hosts requires one for releases or tasks' });
 
@@ -136,7 +135,7 @@ export function releaseRoutes(deps: { itil: Itil }) {
       scope: 'tasks:read',
       query: Type.Object({ host_id: Type.Optional(Uuid) }, { additionalProperties: false }),
       response: Type.Array(Type.Object({ host_id: Uuid, name: Type.String(), version: Type.String(), release_id: Uuid, previous_release_id: Nullable(Uuid), rollout_id: Uuid, at: Timestamp })),
-      handler: async (ctx) => (await rel.hostVersions(ctx.query.host_id)).map((v) => ({ ...v, at: iso(v.at)! })),
+      handler: async (ctx) => (await rel.hostVersions(ctx.query.host_id)).map((v) => ({ ...v, at: iso(v.at) })),
     }),
   ];
 }

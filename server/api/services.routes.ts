@@ -7,7 +7,7 @@ import type { Itil } from '../itil/itil.js';
 import type { Period } from '../itil/availability.js';
 import { availabilityPct, periodStart } from '../itil/availability.js';
 import type { PeriodAvailability, Service } from '../itil/services.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const UpWhen = Type.Union([Type.Literal('all'), Type.Literal('any')]);
 const ServiceSchema = Type.Object({
@@ -36,10 +36,9 @@ const Body = Type.Object(
   },
   { additionalProperties: false },
 );
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 const view = (s: Service) => ({
   id: s.id, name: s.name, description: s.description, host_ids: s.host_ids, check_keys: s.check_keys, up_when: s.up_when, sla_target: s.sla_target,
-  created_at: iso(s.created_at)!, created_by: s.created_by, updated_at: iso(s.updated_at)!, version: s.version,
+  created_at: iso(s.created_at), created_by: s.created_by, updated_at: iso(s.updated_at), version: s.version,
 });
 const fields = (b: { name: string; description?: string; host_ids: string[]; check_keys: string[]; up_when?: 'all' | 'any'; sla_target: number }) => ({
   name: b.name, description: b.description ?? '', host_ids: b.host_ids, check_keys: b.check_keys, up_when: b.up_when ?? ('all' as const), sla_target: b.sla_target,
@@ -61,9 +60,9 @@ const PeriodSchema = Type.Object({
   })),
 });
 const periodView = (p: PeriodAvailability) => ({
-  ...p, start: iso(p.start)!, end: iso(p.end)!,
-  down: p.down.map((d) => ({ start: iso(d.start)!, end: iso(d.end)! })),
-  incidents: p.incidents.map((i) => ({ ...i, opened_at: iso(i.opened_at)!, resolved_at: iso(i.resolved_at) })),
+  ...p, start: iso(p.start), end: iso(p.end),
+  down: p.down.map((d) => ({ start: iso(d.start), end: iso(d.end) })),
+  incidents: p.incidents.map((i) => ({ ...i, opened_at: iso(i.opened_at), resolved_at: iso(i.resolved_at) })),
 });
 /** Periods answered when `from` is not given. */
 const DEFAULT_SPAN: Record<Period, number> = { day: 30, week: 12, month: 12 };

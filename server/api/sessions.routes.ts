@@ -7,12 +7,12 @@
 import { Type } from '@sinclair/typebox';
 import { RateLimiter, tooManyRequests } from '../auth/rate-limit.js';
 import { ROLE_SCOPES, SCOPES } from '../auth/scopes.js';
-import { SessionStore, unauthenticated } from '../auth/sessions.js';
-import { UserDirectory, type UserRecord } from '../auth/users.js';
+import { unauthenticated } from '../auth/sessions.js';
+import type { UserRecord } from '../auth/users.js';
 import { AppError } from '../errors.js';
 import { route } from '../http/route.js';
 import type { ApiDeps } from './deps.js';
-import { Nullable, Timestamp } from './schemas.js';
+import { iso, Nullable, Timestamp } from './schemas.js';
 import { User, userView } from './users.routes.js';
 
 const SessionAnswer = Type.Object({
@@ -22,8 +22,7 @@ const SessionAnswer = Type.Object({
 });
 
 export function sessionRoutes(deps: ApiDeps) {
-  const users = new UserDirectory(deps.db);
-  const sessions = new SessionStore(deps.db);
+  const { users, sessions } = deps;
   const { api } = deps.config;
   const failures = new RateLimiter(1 / api.loginRefillS, api.loginFailures);
 
@@ -39,7 +38,7 @@ export function sessionRoutes(deps: ApiDeps) {
   const startSession = async (user: UserRecord, remote: string) => {
     const s = await sessions.create(user.id, api.sessionTtlS, remote);
     await users.recordLogin(user.id);
-    return { token: s.token, expires_at: s.expiresAt.toISOString(), user: userView(user) };
+    return { token: s.token, expires_at: iso(s.expiresAt), user: userView(user) };
   };
   const userOf = (ctx: { principal: { kind: string; id: string } | null }) => {
     if (ctx.principal?.kind !== 'user') throw new AppError('USER_SESSION_REQUIRED', 'forbidden', 'only a logged-in user can do this, not an API key');

@@ -5,11 +5,9 @@
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../errors.js';
 import { route } from '../http/route.js';
-import { createPolicy, deletePolicy, listPolicies, type ApprovalPolicy } from '../tasks/approval-policies.js';
-import { resolveHostIds, type TargetResolver } from '../tasks/targets.js';
-import type { Db } from '../store/db.js';
+import type { ApprovalPolicies, ApprovalPolicy } from '../tasks/approval-policies.js';
 import { changedBy } from './object-changes.routes.js';
-import { IdParams, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Timestamp, Uuid } from './schemas.js';
 
 const ChangeAction = Type.Union([Type.Literal('task'), Type.Literal('template'), Type.Literal('asset'), Type.Literal('release'), Type.Literal('agent_upgrade')]);
 
@@ -19,9 +17,9 @@ const Policy = Type.Object({
   require_change: Type.Array(ChangeAction),
   created_by: Type.String(), created_at: Timestamp,
 });
-const view = (p: ApprovalPolicy) => ({ ...p, created_at: p.created_at.toISOString() });
+const view = (p: ApprovalPolicy) => ({ ...p, created_at: iso(p.created_at) });
 
-export function taskPolicyRoutes(deps: { db: Db; resolveTargets: TargetResolver }) {
+export function taskPolicyRoutes(deps: { policies: ApprovalPolicies }) {
   return [
     route({
       method: 'GET',
@@ -30,7 +28,7 @@ export function taskPolicyRoutes(deps: { db: Db; resolveTargets: TargetResolver 
       tag: 'tasks',
       scope: 'tasks:read',
       response: Type.Array(Policy),
-      handler: async () => (await listPolicies(deps.db)).map(view),
+      handler: async () => (await deps.policies.list()).map(view),
     }),
     route({
       method: 'POST',
@@ -49,12 +47,11 @@ export function taskPolicyRoutes(deps: { db: Db; resolveTargets: TargetResolver 
       }),
       response: Policy,
       handler: async (ctx) => {
-        // Checked the way tasks will be: unknown hosts and unresolvable groups are refused now, not at run time.
         // A policy only for templates (or asset edits) may name no hosts.
         const b = ctx.body;
         const templatesOnly = (b.template_plugin_items || b.require_change?.some((a) => a === 'template' || a === 'asset')) && !b.host_ids?.length && !b.groups?.length && !b.tags?.length;
-        if (!templatesOnly) await resolveHostIds(deps.db, { host_ids: b.host_ids, groups: b.groups, tags: b.tags }, deps.resolveTargets);
-        const p = await createPolicy(deps.db, ctx.body, `${ctx.principal!.kind}:${ctx.principal!.name}`, changedBy(ctx));
+        if (!templatesOnly) await deps.policies.checkTargets({ host_ids: b.host_ids, groups: b.groups, tags: b.tags });
+        const p = await deps.policies.create(ctx.body, `${ctx.principal!.kind}:${ctx.principal!.name}`, changedBy(ctx));
         ctx.audit({ policy_id: p.id });
         return view(p);
       },
@@ -69,7 +66,7 @@ export function taskPolicyRoutes(deps: { db: Db; resolveTargets: TargetResolver 
       status: 204,
       response: Type.Null(),
       handler: async (ctx) => {
-        if (!(await deletePolicy(deps.db, ctx.params.id, changedBy(ctx)))) throw notFound('task policy', 'TASK_POLICY_NOT_FOUND');
+        if (!(await deps.policies.delete(ctx.params.id, changedBy(ctx)))) throw notFound('task policy', 'TASK_POLICY_NOT_FOUND');
         return null;
       },
     }),

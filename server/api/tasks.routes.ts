@@ -11,7 +11,7 @@ import { parseFileMode } from '../tasks/file-mode.js';
 import { hostCounts, taskOutcome, TASK_OUTCOMES } from '../tasks/task-outcome.js';
 import { TASK_ORDER, type ChangeRequestRow, type TaskHostRow, type TaskRow } from '../tasks/task-store.js';
 import type { ApiDeps } from './deps.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const CountOrPercent = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^\\d{1,3}(\\.\\d+)?%$' })]);
@@ -91,8 +91,6 @@ const HostResult = Type.Object({
   finished_at: Nullable(Timestamp),
 });
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
 /** `counts`: hosts per state as the store counts them; `withHosts` also shows them in the older `hosts` field. */
 export function taskView(t: TaskRow, counts: Record<string, number>, extra: { withHosts?: boolean; change?: ChangeRequestRow | null } = {}) {
   const { action, targets, ...s } = t.spec;
@@ -101,7 +99,7 @@ export function taskView(t: TaskRow, counts: Record<string, number>, extra: { wi
     id: t.id, name: t.name, kind: t.kind, state: t.state, outcome: taskOutcome(t.state, host_counts), host_counts, action, targets, timeout_s: s.timeout_s, run_as: s.run_as ?? null, cwd: s.cwd ?? null,
     env: s.env ?? {}, output_cap_bytes: s.output_cap_bytes, batch_size: t.batch_size, max_concurrency: t.max_concurrency,
     failure_limit: t.failure_limit, current_wave: t.current_wave, stop_reason: t.stop_reason, requested_by: t.requested_by,
-    created_at: t.created_at.toISOString(), expires_at: t.expires_at.toISOString(), finished_at: iso(t.finished_at),
+    created_at: iso(t.created_at), expires_at: iso(t.expires_at), finished_at: iso(t.finished_at),
     ...(extra.withHosts ? { hosts: counts } : {}),
     ...(extra.change !== undefined ? { change: extra.change && changeView(extra.change) } : {}),
   };
@@ -109,7 +107,7 @@ export function taskView(t: TaskRow, counts: Record<string, number>, extra: { wi
 
 const changeView = (c: ChangeRequestRow) => ({
   id: c.id, requested_by: c.requested_by, reason: c.reason, risk: c.risk, policy_ids: c.policy_ids, state: c.state,
-  decided_by: c.decided_by, decided_at: iso(c.decided_at), decision_note: c.decision_note, created_at: c.created_at.toISOString(),
+  decided_by: c.decided_by, decided_at: iso(c.decided_at), decision_note: c.decision_note, created_at: iso(c.created_at),
 });
 
 export const hostResultView = (h: TaskHostRow) => ({

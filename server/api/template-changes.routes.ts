@@ -12,7 +12,7 @@ import type { ApiDeps } from './deps.js';
 import { editUnderChange } from './edit-under-change.js';
 import { changedBy } from './object-changes.routes.js';
 import { monitorOf, Template, TemplateBody, templateView } from './monitor.routes.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Risk = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]);
 
@@ -35,7 +35,7 @@ const Change = Type.Object({
 });
 
 const changeView = (c: TemplateChange) => ({
-  ...c, decided_at: c.decided_at ? new Date(c.decided_at).toISOString() : null, created_at: new Date(c.created_at).toISOString(),
+  ...c, decided_at: iso(c.decided_at), created_at: iso(c.created_at),
 });
 
 

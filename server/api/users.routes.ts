@@ -1,14 +1,13 @@
 /** Users (admins only): the collection, members with ETag / If-Match, passwords and login links. */
 import { Type } from '@sinclair/typebox';
 import { dashboardUrl, oneTimeLoginUrl } from '../auth/bootstrap.js';
-import { SessionStore } from '../auth/sessions.js';
-import { ROLES, USER_ORDER, UserDirectory, type UserRecord } from '../auth/users.js';
+import { ROLES, USER_ORDER, type UserRecord } from '../auth/users.js';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { ApiDeps } from './deps.js';
-import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 
 export const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
 
@@ -40,10 +39,10 @@ export function userView(u: UserRecord) {
     role: u.role,
     disabled: u.disabled_at !== null,
     has_password: u.has_password,
-    created_at: u.created_at.toISOString(),
+    created_at: iso(u.created_at),
     created_by: u.created_by,
-    updated_at: u.updated_at.toISOString(),
-    last_login_at: u.last_login_at ? u.last_login_at.toISOString() : null,
+    updated_at: iso(u.updated_at),
+    last_login_at: iso(u.last_login_at),
     version: u.version,
   };
 }
@@ -56,14 +55,13 @@ const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/;
 const users = collection(USER_ORDER);
 
 export function userRoutes(deps: ApiDeps) {
-  const directory = new UserDirectory(deps.db);
-  const sessions = new SessionStore(deps.db);
+  const { users: directory, sessions } = deps;
   const actor = (ctx: { principal: { kind: string; id: string } | null }) => `${ctx.principal!.kind}:${ctx.principal!.id}`;
   // The link points where the admin reached this server, unless a public URL is configured.
   const loginLink = async (userId: string, host: string | undefined) => {
     const link = await sessions.createOneTime(userId, deps.config.api.oneTimeLoginTtlS);
     const base = deps.config.api.publicUrl || !host || !HOST.test(host) ? dashboardUrl(deps.config.api.publicUrl, deps.config.host, deps.config.port) : `http://${host}/`;
-    return { token: link.token, url: oneTimeLoginUrl(base, link.token), expires_at: link.expiresAt.toISOString() };
+    return { token: link.token, url: oneTimeLoginUrl(base, link.token), expires_at: iso(link.expiresAt) };
   };
 
   return [

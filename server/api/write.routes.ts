@@ -102,7 +102,7 @@ export function writeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
                 };
                 const invalid = (reason: string) =>
                   reject(new AppError('VALIDATION_FAILED', 'invalid', `the metric store refused the points of one host as invalid: ${reason}`, { field: 'body', reason: 'store_refused' }));
-                const accepted = deps.pipeline.offer({ agentId, hostId, batch: nextBatch(), points: hostPoints, committed: resolve, refused, invalid });
+                const accepted = deps.ingest.offer({ agentId, hostId, batch: nextBatch(), points: hostPoints, committed: resolve, refused, invalid });
                 if (!accepted) refused(1000);
               }),
           ),

@@ -95,3 +95,16 @@ export async function enrollAgent(
     serverSignPublicKey: Buffer.from(opts.serverSignPublicKey).toString('base64'),
   };
 }
+
+/** Enrollment for the routes: tokens made and spent on this node's database. */
+export class Enrollment {
+  constructor(private readonly db: Db) {}
+
+  createToken(input: EnrollmentTokenInput): Promise<EnrollmentToken> {
+    return createEnrollmentToken(this.db, input);
+  }
+
+  enroll(req: EnrollmentRequest, opts: { autoApprove: boolean; serverSignPublicKey: Uint8Array; requestId?: string }): Promise<EnrollmentResult> {
+    return enrollAgent(this.db, req, opts);
+  }
+}

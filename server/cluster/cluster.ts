@@ -16,9 +16,9 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { DomainEvents, EventBus } from '../events.js';
-import type { Gateway } from '../gateway/gateway.js';
 import type { Logger } from '../log.js';
 import type { MessageTypeCode } from '../../protocol/messages.js';
+import type { Presence } from './presence.js';
 
 export type Delivery = 'local' | 'relayed' | 'offline';
 
@@ -27,6 +27,15 @@ export interface ClusterStatus {
   nodeId: string;
   redis: 'up' | 'down' | 'none';
   detail?: string;
+}
+
+/** This node's agent sessions (the gateway's), which the cluster delivers to and announces. */
+export interface LocalSessions {
+  readonly stats: { authenticated: number };
+  sendTo(agentId: string, type: MessageTypeCode, message: unknown): boolean;
+  isOnline(agentId: string): boolean;
+  onlineAgentIds(): Iterable<string>;
+  dropSession(agentId: string, reason: string, replacedAt: number): void;
 }
 
 export interface NodeInfo {
@@ -84,8 +93,11 @@ export class Lease {
   }
 }
 
-export class Cluster {
+export class Cluster implements Presence {
   readonly nodeId: string;
+  /** Known once the node listens (start): until then it holds no sessions. */
+  private sessions: LocalSessions | undefined;
+  private port = 0;
   private readonly redis: Redis | undefined;
   private readonly sub: Redis | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -104,7 +116,7 @@ export class Cluster {
   }
 
   constructor(
-    private readonly deps: { redisUrl?: string; clusterName: string; gateway: Gateway; bus: EventBus; log: Logger; port: () => number; nodeId?: string },
+    private readonly deps: { redisUrl?: string; clusterName: string; bus: EventBus; log: Logger; nodeId?: string },
   ) {
     this.nodeId = deps.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.prefix = `aw:${deps.clusterName}:`;
@@ -130,7 +142,10 @@ export class Cluster {
     return this.redis ? 'redis' : 'single';
   }
 
-  async start(): Promise<void> {
+  /** Joins the cluster as the node serving these sessions on this port (it listens by now). */
+  async start(node: { sessions: LocalSessions; port: number }): Promise<void> {
+    this.sessions = node.sessions;
+    this.port = node.port;
     if (!this.redis || !this.sub) return;
     this.sub.on('message', (channel, raw) => this.onMessage(channel, raw));
     // Subscriptions are re-made by ioredis after a reconnect.
@@ -151,7 +166,7 @@ export class Cluster {
 
   /** Sends to an agent on whichever node holds it. */
   async sendToAgent(agentId: string, type: MessageTypeCode, message: unknown): Promise<Delivery> {
-    if (this.deps.gateway.sendTo(agentId, type, message)) return 'local';
+    if (this.sessions?.sendTo(agentId, type, message)) return 'local';
     if (!this.redis) return 'offline';
     const owner = await this.call(() => this.redis!.get(this.agentKey(agentId)));
     if (!owner || owner === this.nodeId) return 'offline';
@@ -161,7 +176,7 @@ export class Cluster {
 
   /** Which of these agents are connected to some node. */
   async onlineOf(agentIds: string[]): Promise<Set<string>> {
-    const out = new Set(agentIds.filter((id) => this.deps.gateway.isOnline(id)));
+    const out = new Set(agentIds.filter((id) => this.heldHere(id)));
     const rest = agentIds.filter((id) => !out.has(id));
     if (!this.redis || !rest.length) return out;
     const owners = await this.call(() => this.redis!.mget(rest.map(this.agentKey)));
@@ -173,6 +188,10 @@ export class Cluster {
     const live = new Set(nodes.filter((_, i) => alive?.[i]));
     owners.forEach((owner, i) => owner && live.has(owner) && out.add(rest[i]));
     return out;
+  }
+
+  heldHere(agentId: string): boolean {
+    return this.sessions?.isOnline(agentId) ?? false;
   }
 
   async nodes(): Promise<NodeInfo[]> {
@@ -220,7 +239,6 @@ export class Cluster {
     return lease;
   }
 
-  /** The gateway calls these as sessions start and end. */
   agentOnline(agentId: string): void {
     if (!this.redis) return;
     void this.call(async () => {
@@ -259,7 +277,7 @@ export class Cluster {
     if (!this.redis) return;
     await this.call(async () => {
       const pipeline = this.redis!.pipeline().del(this.nodeKey(this.nodeId));
-      for (const id of this.deps.gateway.onlineAgentIds()) pipeline.eval(DEL_IF_OWNER, 1, this.agentKey(id), this.nodeId);
+      for (const id of this.sessions?.onlineAgentIds() ?? []) pipeline.eval(DEL_IF_OWNER, 1, this.agentKey(id), this.nodeId);
       await pipeline.exec();
     });
     this.sub!.disconnect();
@@ -267,7 +285,7 @@ export class Cluster {
   }
 
   private describe(): NodeInfo {
-    return { id: this.nodeId, host: hostname(), pid: process.pid, port: this.deps.port(), startedAt: this.startedAt, agents: this.deps.gateway.stats.authenticated };
+    return { id: this.nodeId, host: hostname(), pid: process.pid, port: this.port, startedAt: this.startedAt, agents: this.sessions?.stats.authenticated ?? 0 };
   }
 
   private async registerNode(): Promise<void> {
@@ -275,7 +293,7 @@ export class Cluster {
   }
 
   private async refreshPresence(): Promise<void> {
-    const ids = [...this.deps.gateway.onlineAgentIds()];
+    const ids = [...(this.sessions?.onlineAgentIds() ?? [])];
     for (let at = 0; at < ids.length; at += 1000) {
       const pipeline = this.redis!.pipeline();
       for (const id of ids.slice(at, at + 1000)) pipeline.set(this.agentKey(id), this.nodeId, 'EX', PRESENCE_TTL_S);
@@ -295,8 +313,8 @@ export class Cluster {
         return;
       }
       const m = JSON.parse(raw) as Relay;
-      if (m.kind === 'send') this.deps.gateway.sendTo(m.agentId, m.type!, m.message);
-      else if (m.kind === 'replaced') this.deps.gateway.dropSession(m.agentId, 'the agent connected to another node', m.at ?? 0);
+      if (m.kind === 'send') this.sessions?.sendTo(m.agentId, m.type!, m.message);
+      else if (m.kind === 'replaced') this.sessions?.dropSession(m.agentId, 'the agent connected to another node', m.at ?? 0);
     } catch (err) {
       this.deps.log.warn({ err, channel }, 'bad cluster message ignored');
     }

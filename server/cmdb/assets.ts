@@ -10,7 +10,7 @@ import type { Db, Queryable, TxStep } from '../store/db.js';
 import { EDITABLE_FIELDS, emptyFields, fieldChanges, type FieldChange, normalTags, normalText, TEXT_FIELDS, type Actor, type AssetFields, type AssetRecord } from './asset-fields.js';
 import { checkTransition, INITIAL_STATES, type AssetState } from './asset-states.js';
 import type { AssetTypeRegistry } from './asset-types.js';
-import { recordChanges, recordChangesOf, type ChangeRow } from './change-log.js';
+import { listChanges, recordChanges, recordChangesOf, type ChangeRecord, type ChangeRow } from './change-log.js';
 
 /** The orders assets can be listed in (keyset pages). */
 export const ASSET_ORDER = keyOrder({
@@ -180,6 +180,12 @@ export class AssetStore {
     const { rows } = await q.query<AssetRecord>(`SELECT ${ASSET_COLUMNS} FROM assets a WHERE a.id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
     if (!rows[0]) throw assetNotFound();
     return rows[0];
+  }
+
+  /** One asset's change timeline (deleted assets keep theirs), `limit + 1` rows; 404 for an asset that never was. */
+  async changes(id: string, page: { afterId?: number; limit: number; desc?: boolean }): Promise<ChangeRecord[]> {
+    await this.read(this.db, id);
+    return listChanges(this.db, id, page);
   }
 
   async list(page: Page, f: AssetFilters): Promise<{ rows: AssetRecord[]; total: number }> {

@@ -13,6 +13,7 @@ import { AppError, isServerFault } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { Logger } from '../log.js';
+import type { Presence } from '../cluster/presence.js';
 import { CloseCode, closeCodeName } from '../../protocol/close-codes.js';
 import { FrameError, decodePayload, encodeFrame, macPrefix, verifyFrame, type VerifiedFrame } from '../../protocol/frame.js';
 import { MessageType, PROTOCOL_VERSION, messageTypeName, type ConfigMessage, type HelloMessage, type MessageTypeCode, type WelcomeMessage } from '../../protocol/messages.js';
@@ -99,7 +100,7 @@ export interface GatewayDeps {
   log: Logger;
   handlers?: FrameHandlers;
   /** Told when an agent's session starts and ends here (cluster presence). */
-  presence?: { online(agentId: string): void; offline(agentId: string): void };
+  presence?: Pick<Presence, 'agentOnline' | 'agentOffline'>;
 }
 
 export class Gateway {
@@ -285,7 +286,7 @@ export class Gateway {
       this.stats.authenticated--;
       if (this.sessions.get(ud.agentId) === ws) {
         this.sessions.delete(ud.agentId);
-        this.deps.presence?.offline(ud.agentId);
+        this.deps.presence?.agentOffline(ud.agentId);
       }
       this.seen.add(ud.agentId);
     }
@@ -402,7 +403,7 @@ export class Gateway {
     const previous = this.sessions.get(ud.agentId);
     if (previous && previous !== ws) this.reject(previous, CloseCode.REPLACED, 'REPLACED', 'a newer connection of this agent took over');
     this.sessions.set(ud.agentId, ws);
-    this.deps.presence?.online(ud.agentId);
+    this.deps.presence?.agentOnline(ud.agentId);
     this.seen.add(ud.agentId);
     this.ack(ws, seq);
     const recorded = this.deps.handlers?.hello?.(ud, hello) ?? Promise.resolve();

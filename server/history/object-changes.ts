@@ -92,3 +92,12 @@ export async function listObjectChanges(
   );
   return rows;
 }
+
+/** The object change log as the routes read it. */
+export class ObjectChangeLog {
+  constructor(private readonly db: Queryable) {}
+
+  list(filter: { type: ObjectType; objectId?: string }, page: { afterId?: number; limit: number; desc?: boolean }): Promise<ObjectChangeRecord[]> {
+    return listObjectChanges(this.db, filter, page);
+  }
+}

@@ -1,11 +1,11 @@
 /**
- * The latest CPU, memory and disk use of every host, in memory, as points pass into the store: the
+ * The latest CPU, memory and disk use of every host, in memory, as the ingest pipeline stores points: the
  * overview's "busiest hosts" without reading the metric store (a query per host would not stay fast
  * with 50,000 hosts). A host's disk use is its fullest filesystem. Only what this node ingested: in a
  * cluster each node knows its own agents' hosts, and FleetFigures merges the nodes' rankings. Pure
  * apart from the clock passed in.
  */
-import type { IngestBatch, MetricStore } from '../store/metric-store.js';
+import type { IngestBatch } from '../store/metric-store.js';
 
 export type UsageKind = 'cpu' | 'memory' | 'disk';
 
@@ -56,21 +56,6 @@ export class FleetUsage {
       if (best.length > n) best.pop();
     }
     return best;
-  }
-
-  /** A store that tells this tracker what it stored. */
-  watch(store: MetricStore): MetricStore {
-    return {
-      write: async (batches) => {
-        await store.write(batches);
-        this.observe(batches);
-      },
-      query: (q) => store.query(q),
-      names: (hostId) => store.names(hostId),
-      listSeries: store.listSeries && ((names) => store.listSeries!(names)),
-      retain: store.retain && ((now) => store.retain!(now)),
-      close: () => store.close(),
-    };
   }
 
   private entry(hostId: string): HostUsage {

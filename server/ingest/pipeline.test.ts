@@ -77,4 +77,51 @@ describe('IngestPipeline group commit', () => {
     expect(stored.points.map((p) => p.max)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     await store.close();
   });
+
+  it('tells its write listeners of each write as it ends, committed before the batches are acknowledged, failed ones too', async () => {
+    let failNext = true;
+    const stored: IngestBatch[] = [];
+    const flaky: MetricStore = {
+      write: async (batches: IngestBatch[]) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('store unreachable');
+        }
+        stored.push(...batches);
+      },
+      query: async () => [],
+      names: async () => [],
+      close: async () => undefined,
+    };
+    const pipeline = new IngestPipeline(flaky, { queuePoints: 1e6, batchPoints: 1e6, writeAttempts: 2, writers: 1 }, pino({ level: 'silent' }));
+    const heard: { batches: number[]; committed: boolean; acknowledged: boolean }[] = [];
+    let acknowledged = false;
+    const unsubscribe = pipeline.onWrite((w) => heard.push({ batches: w.batches.map((b) => b.batch), committed: w.committed, acknowledged }));
+    pipeline.onWrite(() => {
+      throw new Error('a broken listener');
+    });
+    const host = randomUUID();
+    await new Promise<void>((resolve, reject) => {
+      pipeline.offer({
+        agentId: host, hostId: host, batch: 7, points: [{ name: 'm', t: 1, v: 1 }],
+        committed: () => {
+          acknowledged = true;
+          resolve();
+        },
+        refused: () => reject(new Error('refused')),
+        invalid: (reason) => reject(new Error(reason)),
+      });
+    });
+    expect(heard).toEqual([
+      { batches: [7], committed: false, acknowledged: false },
+      { batches: [7], committed: true, acknowledged: false },
+    ]);
+    // A listener that throws changes nothing for the batches: stored once, acknowledged once.
+    expect(stored.map((b) => b.batch)).toEqual([7]);
+    unsubscribe();
+    await new Promise<void>((resolve) => {
+      pipeline.offer({ agentId: host, hostId: host, batch: 8, points: [{ name: 'm', t: 2, v: 2 }], committed: resolve, refused: () => undefined, invalid: () => undefined });
+    });
+    expect(heard).toHaveLength(2);
+  });
 });

@@ -9,7 +9,8 @@
  * Poison versus outage: a write the store refuses as invalid (InvalidWriteError) is not retried but split
  * in halves until the batches at fault are alone; those are refused for good (`invalid`), every other
  * batch is stored and acknowledged. Anything else (unreachable, 5xx, timeout) is retried, then refused
- * for a resend later.
+ * for a resend later. Whoever needs the points as they are stored (triggers, the overview's usage, write
+ * timings) subscribes with onWrite; the store itself is never wrapped for that.
  */
 import type { Logger } from '../log.js';
 import { InvalidWriteError, type IngestBatch, type MetricStore } from '../store/metric-store.js';
@@ -48,6 +49,13 @@ export interface PipelineStats {
   flushes: number;
 }
 
+/** One write to the store as it ended: committed (stored, about to be acknowledged) or failed. */
+export interface StoreWrite {
+  batches: readonly IngestBatch[];
+  committed: boolean;
+  ms: number;
+}
+
 const RETRY_AFTER_MS = 2000;
 
 export class IngestPipeline {
@@ -60,6 +68,7 @@ export class IngestPipeline {
   private stopping = false;
   private idleWaiters: Array<() => void> = [];
   private failing: WriteFailure | undefined;
+  private readonly writeListeners: Array<(w: StoreWrite) => void> = [];
   readonly stats: PipelineStats = {
     queuedPoints: 0, queuedBatches: 0, committedPoints: 0, committedBatches: 0, refusedBatches: 0, invalidBatches: 0, writeFailures: 0, flushes: 0,
   };
@@ -97,6 +106,15 @@ export class IngestPipeline {
     this.stats.queuedPoints = this.queuedPoints;
     this.stats.queuedBatches = this.queue.length - this.head;
     return { ...this.stats };
+  }
+
+  /** Told of every store write once it ends, before its batches are acknowledged. Returns the unsubscribe. */
+  onWrite(listener: (w: StoreWrite) => void): () => void {
+    this.writeListeners.push(listener);
+    return () => {
+      const i = this.writeListeners.indexOf(listener);
+      if (i >= 0) this.writeListeners.splice(i, 1);
+    };
   }
 
   /** Set while the last write stored none of its batches (for /api/v1/health). */
@@ -153,8 +171,10 @@ export class IngestPipeline {
   /** Writes the batches, retrying outages; on an invalid write, each half on its own. Returns how many committed. */
   private async writeSplittingPoison(batches: PendingBatch[]): Promise<number> {
     for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
       try {
         await this.store.write(batches);
+        this.published(batches, true, started);
         this.stats.flushes++;
         for (const b of batches) {
           this.stats.committedBatches++;
@@ -163,6 +183,7 @@ export class IngestPipeline {
         }
         return batches.length;
       } catch (err) {
+        this.published(batches, false, started);
         this.stats.writeFailures++;
         if (err instanceof InvalidWriteError) {
           if (batches.length > 1) {
@@ -187,6 +208,18 @@ export class IngestPipeline {
         }
         this.log.warn({ err, attempt }, 'metric store write failed; retrying');
         await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** A listener's failure is its own: the batches are stored either way, so it is logged, never retried. */
+  private published(batches: readonly IngestBatch[], committed: boolean, started: number): void {
+    const w: StoreWrite = { batches, committed, ms: performance.now() - started };
+    for (const listener of this.writeListeners) {
+      try {
+        listener(w);
+      } catch (err) {
+        this.log.error({ err }, 'a store write listener failed');
       }
     }
   }

@@ -9,7 +9,7 @@ import type { Monitor } from '../monitor/monitor.js';
 import type { Db } from '../store/db.js';
 import { IncidentManagement } from './incident-management.js';
 import { KnownErrors } from './known-errors.js';
-import { ChangeRequests } from './changes.js';
+import type { ChangeRequests } from './changes.js';
 import { Releases } from './releases.js';
 import { Reports } from './reports.js';
 import { Services } from './services.js';
@@ -25,8 +25,10 @@ export interface ItilDeps {
   tickMs: number;
   /** Where the checks' status history is read from (service availability). */
   metrics: MetricStore;
-  /** The task service releases run through (built after this, hence a getter). */
-  tasks(): TaskService;
+  /** Change requests, built before the task service (which admits tasks under them). */
+  changes: ChangeRequests;
+  /** The task service releases run through. */
+  tasks: TaskService;
   /** Size of an uploaded file of the task file store, null when absent. */
   fileSize(sha256: string): Promise<number | null>;
 }
@@ -44,7 +46,7 @@ export class Itil {
   constructor(private readonly deps: ItilDeps) {
     this.incidents = new IncidentManagement(deps.db, deps.log, deps.monitor.notifier, deps.monitor.maintenance);
     this.knownErrors = new KnownErrors(deps.db);
-    this.changes = new ChangeRequests(deps.db);
+    this.changes = deps.changes;
     this.releases = new Releases(deps.db, deps.log, deps.tasks, this.changes, deps.fileSize);
     this.services = new Services(deps.db, deps.metrics);
     this.reports = new Reports(deps.db);

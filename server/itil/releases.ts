@@ -73,7 +73,7 @@ export class Releases {
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
-    private readonly tasks: () => TaskService,
+    private readonly tasks: TaskService,
     private readonly changes: ChangeRequests,
     private readonly fileSize: (sha256: string) => Promise<number | null>,
     private readonly pollMs = 200,
@@ -165,7 +165,7 @@ export class Releases {
   /** A rollout to these hosts under this change (CHANGE_NOT_USABLE otherwise), or without one unless change control requires it. */
   private async admit(changeId: string | undefined, hostIds: string[]): Promise<void> {
     if (changeId) await this.changes.admit(changeId, 'release', { hostIds });
-    else await this.tasks().requireChangeFor(hostIds, 'release');
+    else await this.tasks.requireChangeFor(hostIds, 'release');
   }
 
   /** Resolves when the rollout's driver has finished (tests, shutdown). */
@@ -249,7 +249,7 @@ export class Releases {
 
   /** One signed task on one host, waited for; true when the host ended ok. */
   private async runStep(name: string, action: any, hostId: string, r: Rollout, actor: Actor, record: WaveRecord): Promise<boolean> {
-    const tasks = this.tasks();
+    const tasks = this.tasks;
     const task = await tasks.create({
       name: name.slice(0, 200), spec: { action, targets: { host_ids: [hostId] }, timeout_s: 300, output_cap_bytes: 64 * 1024 },
       ...(r.change_id ? { change_id: r.change_id, release_step: true } : {}),

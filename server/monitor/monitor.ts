@@ -8,8 +8,9 @@ import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { ConfigMessage } from '../../protocol/messages.js';
+import type { Presence } from '../cluster/presence.js';
 import type { Db } from '../store/db.js';
-import type { IngestBatch, MetricStore } from '../store/metric-store.js';
+import type { IngestBatch } from '../store/metric-store.js';
 import { EgressPolicy } from './egress-policy.js';
 import { MaintenanceStore } from './maintenance.js';
 import { Notifier } from './notifier.js';
@@ -27,10 +28,8 @@ export interface MonitorDeps {
   bus: EventBus;
   log: Logger;
   config: Config;
-  /** Which of these agents have a live session on some node (the cluster's presence). */
-  onlineOf(agentIds: string[]): Promise<Set<string>>;
-  /** Is this agent's session on this node? Its data arrives here, so its nodata triggers are ours. */
-  heldHere?(agentId: string): boolean;
+  /** Which agents have a live session, here (their data arrives here, so their nodata triggers are ours) or on any node. */
+  presence: Pick<Presence, 'onlineOf' | 'heldHere'>;
   /** Does this node hold the cluster's monitor lease (hosts no node holds, unreachable agents)? */
   leader?(): boolean;
   groupsOfHost?: GroupsOfHost;
@@ -130,21 +129,12 @@ export class Monitor {
     await this.notifier.stop();
   }
 
-  /** Wraps the metric store: points the store took are evaluated against triggers. */
-  observe(store: MetricStore): MetricStore {
-    return {
-      write: async (batches: IngestBatch[]) => {
-        await store.write(batches);
-        const now = Date.now();
-        for (const b of batches) this.heard.set(b.agentId, now);
-        this.engine.onBatches(batches);
-      },
-      query: (q) => store.query(q),
-      names: (hostId) => store.names(hostId),
-      listSeries: store.listSeries && ((names) => store.listSeries!(names)),
-      close: () => store.close(),
-    };
-  }
+  /** Points just stored (the ingest pipeline's committed writes) are evaluated against triggers. */
+  readonly stored = (batches: readonly IngestBatch[]): void => {
+    const now = Date.now();
+    for (const b of batches) this.heard.set(b.agentId, now);
+    this.engine.onBatches(batches);
+  };
 
   // --- agent configuration -----------------------------------------------------------------
 
@@ -261,12 +251,12 @@ export class Monitor {
     const agents = await this.deps.db.query<AgentRow>(
       `SELECT id::text AS id, host_id::text AS host_id, hostname, last_seen_at FROM agents WHERE state = 'active'`,
     );
-    const online = await this.deps.onlineOf(agents.rows.map((a) => a.id));
+    const online = await this.deps.presence.onlineOf(agents.rows.map((a) => a.id));
     const leader = this.deps.leader?.() ?? true;
     const here = new Set<string>();
     const elsewhere = new Set<string>();
     for (const a of agents.rows) {
-      if (this.deps.heldHere?.(a.id) ?? online.has(a.id)) here.add(a.host_id);
+      if (this.deps.presence.heldHere(a.id)) here.add(a.host_id);
       else if (online.has(a.id)) elsewhere.add(a.host_id);
     }
     await this.engine.tick((hostId) => here.has(hostId) || (leader && !elsewhere.has(hostId)));

@@ -55,7 +55,7 @@ export class TriggerEngine {
     return this.enqueue(hostId, async () => undefined);
   }
 
-  onBatches(batches: IngestBatch[]): void {
+  onBatches(batches: readonly IngestBatch[]): void {
     const byHost = new Map<string, IngestBatch[]>();
     for (const b of batches) {
       const list = byHost.get(b.hostId);

@@ -7,7 +7,8 @@
  * than that; an instant query reads the finest tier that answers in at most MAX_POINTS per series.
  */
 import type { Labels } from '../../protocol/messages.js';
-import type { MetricStore, SeriesResult } from '../store/metric-store.js';
+import type { MetricReader } from '../ingest/metric-reader.js';
+import type { SeriesResult } from '../store/metric-store.js';
 import { seriesKey } from '../store/series/series-rules.js';
 import { bucketsTouched, type Tier } from '../store/series/tiers.js';
 import { badData, parsePromQL, type Expr } from './promql-parse.js';
@@ -20,7 +21,7 @@ export const MAX_POINTS = 50_000;
 export const MAX_STEPS = 11_000;
 
 export interface EngineDeps {
-  metrics: MetricStore;
+  metrics: MetricReader;
   catalog: SeriesCatalog;
   tiers: readonly Tier[];
 }
@@ -99,7 +100,7 @@ export function maxPoints(tiers: readonly Tier[], from: number, to: number, step
   return Math.min(MAX_POINTS, bucketsTouched(from, to, fitting[fitting.length - 1].widthMs));
 }
 
-async function loadSeries(store: MetricStore, selected: CatalogSeries[], from: number, to: number, maxPoints: number, counter: boolean): Promise<LoadedSeries[]> {
+async function loadSeries(store: MetricReader, selected: CatalogSeries[], from: number, to: number, maxPoints: number, counter: boolean): Promise<LoadedSeries[]> {
   // One store query per (host, metric name); the answer's series are then matched to the selected ones.
   const groups = new Map<string, CatalogSeries[]>();
   for (const s of selected) {

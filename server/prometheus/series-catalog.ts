@@ -4,7 +4,8 @@
  * the Prometheus labels, so `{host="web-01"}` and `{host_id=~"…"}` filter like any other label.
  */
 import type { Queryable } from '../store/db.js';
-import type { MetricStore, SeriesIdentity } from '../store/metric-store.js';
+import type { MetricReader } from '../ingest/metric-reader.js';
+import type { SeriesIdentity } from '../store/metric-store.js';
 import type { Labels } from '../../protocol/messages.js';
 import { badData, fullRegex, type Matcher } from './promql-parse.js';
 import { promLabels, promMetricName } from './names.js';
@@ -37,7 +38,7 @@ export function matcherTest(m: Matcher): (value: string) => boolean {
 
 export class SeriesCatalog {
   constructor(
-    private readonly store: MetricStore,
+    private readonly store: MetricReader,
     private readonly db: Queryable,
   ) {}
 

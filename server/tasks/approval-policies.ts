@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
 import type { Db, Queryable } from '../store/db.js';
-import type { TargetResolver } from './targets.js';
+import { resolveHostIds, type TargetResolver } from './targets.js';
+import type { TaskTargets } from './task-store.js';
 
 export interface ApprovalPolicy {
   id: string;
@@ -69,7 +70,7 @@ export async function matchingPolicies(db: Db, hostIds: string[], resolve: Targe
   const out: ApprovalPolicy[] = [];
   for (const p of await listPolicies(db)) {
     let covered = p.host_ids.filter((h) => targets.has(h));
-    if (!covered.length && (p.groups.length || p.tags.length)) covered = (await resolve({ groups: p.groups, tags: p.tags })).filter((h) => targets.has(h));
+    if (!covered.length && (p.groups.length || p.tags.length)) covered = (await resolve({ groupIds: p.groups, tags: p.tags })).filter((h) => targets.has(h));
     if (covered.length) out.push(p);
   }
   return out;
@@ -81,3 +82,28 @@ export type HostAction = 'task' | 'agent_upgrade' | 'release';
 /** Does this policy (covering the hosts) require an approved change for this action? 'task' covers every task, whatever it is part of. */
 export const requiresChange = (p: Pick<ApprovalPolicy, 'require_change'>, action: HostAction): boolean =>
   p.require_change.includes('task') || p.require_change.includes(action);
+
+/** The policies as a service for the routes: listed, made (their targets checked the way tasks' are) and removed. */
+export class ApprovalPolicies {
+  constructor(
+    private readonly db: Db,
+    private readonly resolveTargets: TargetResolver,
+  ) {}
+
+  list(): Promise<ApprovalPolicy[]> {
+    return listPolicies(this.db);
+  }
+
+  /** Unknown hosts and unresolvable groups are refused now, not when a task meets the policy. */
+  async checkTargets(targets: TaskTargets): Promise<void> {
+    await resolveHostIds(this.db, targets, this.resolveTargets);
+  }
+
+  create(p: Parameters<typeof createPolicy>[1], by: string, actor: ChangeActor): Promise<ApprovalPolicy> {
+    return createPolicy(this.db, p, by, actor);
+  }
+
+  delete(id: string, actor: ChangeActor): Promise<boolean> {
+    return deletePolicy(this.db, id, actor);
+  }
+}

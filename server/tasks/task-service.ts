@@ -12,6 +12,7 @@ import { isRequester, type Actor } from '../auth/person.js';
 import type { Config } from '../config.js';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Presence } from '../cluster/presence.js';
 import { MessageType, type MessageTypeCode } from '../../protocol/messages.js';
 import { signOrder, type TaskAction, type TaskOrder } from '../../protocol/task-order.js';
 import { checkTaskResult } from '../../protocol/validate.js';
@@ -25,8 +26,8 @@ import { TaskStore, type HostResult, type TaskRow, type TaskSpec } from './task-
 import { WriteBatcher } from '../store/write-batcher.js';
 
 /** What the service needs of the cluster: which agents are connected (to any node), and send to one. */
-export interface TaskGateway {
-  onlineOf(agentIds: string[]): Promise<Set<string>>;
+/** Delivery to an agent on whichever node holds it, and presence (the cluster). */
+export interface TaskGateway extends Pick<Presence, 'onlineOf'> {
   sendToAgent(agentId: string, type: MessageTypeCode, message: unknown): Promise<'local' | 'relayed' | 'offline'>;
 }
 

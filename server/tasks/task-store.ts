@@ -5,6 +5,18 @@ import type { HostRunState } from './rollout.js';
 
 export type TaskState = 'awaiting_approval' | 'running' | 'done' | 'stopped' | 'cancelled' | 'rejected';
 
+/**
+ * A task's targets as the API takes them and the spec stores them (snake_case, like the rest of the
+ * stored spec); resolved through the CMDB's TargetSelector (resolveHostIds).
+ */
+export interface TaskTargets {
+  host_ids?: string[];
+  /** host group ids */
+  groups?: string[];
+  tags?: string[];
+  selector?: string;
+}
+
 export interface TaskSpec {
   action:
     | { kind: 'shell'; command: string }
@@ -18,7 +30,7 @@ export interface TaskSpec {
   cwd?: string;
   env?: Record<string, string>;
   output_cap_bytes: number;
-  targets: { host_ids?: string[]; groups?: string[]; tags?: string[]; selector?: string };
+  targets: TaskTargets;
   batch_size?: number | string;
   failure_threshold?: number | string;
 }

@@ -9,7 +9,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatewayStats } from '../gateway/gateway.js';
 import type { PipelineStats } from '../ingest/pipeline.js';
-import type { MetricStore } from '../store/metric-store.js';
 
 export interface SelfMetricSources {
   gateway: { readonly stats: GatewayStats };
@@ -74,24 +73,10 @@ export class SelfMetrics {
     this.checkpoints.observe(ms / 1000);
   };
 
-  /** The store with its writes timed (failed writes too: a slow failure is what to see). */
-  timeWrites(store: MetricStore): MetricStore {
-    const histogram = this.storeWrites;
-    return {
-      async write(batches) {
-        const end = histogram.startTimer();
-        try {
-          await store.write(batches);
-        } finally {
-          end();
-        }
-      },
-      query: (q) => store.query(q),
-      names: (hostId) => store.names(hostId),
-      ...(store.retain ? { retain: (now: number) => store.retain!(now) } : {}),
-      close: () => store.close(),
-    };
-  }
+  /** An ingest pipeline listener: every store write timed (failed writes too: a slow failure is what to see). */
+  readonly observeWrite = (w: { ms: number }): void => {
+    this.storeWrites.observe(w.ms / 1000);
+  };
 
   text(): Promise<string> {
     return this.registry.metrics();
