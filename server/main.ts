@@ -1,4 +1,5 @@
 /** The server process: read config, start, stop cleanly on SIGINT/SIGTERM. */
+import './heap-policy.js';
 import { startServer } from './app.js';
 import { dashboardUrl, oneTimeLoginUrl } from './auth/bootstrap.js';
 import { loadConfig } from './config.js';
