@@ -41,7 +41,15 @@ export async function enroll(input: EnrollInput): Promise<AgentIdentity> {
   }
   const d = body.data;
   const secret = openSealedSecret(
-    { agentId: d.agent_id, hostId: d.host_id, state: d.state, serverBoxPublicKey: d.server_box_public_key, nonce: d.nonce, sealedSecret: d.sealed_secret, serverSignPublicKey: d.server_sign_public_key },
+    {
+      agentId: d.agent_id,
+      hostId: d.host_id,
+      state: d.state,
+      serverBoxPublicKey: d.server_box_public_key,
+      nonce: d.nonce,
+      sealedSecret: d.sealed_secret,
+      serverSignPublicKey: d.server_sign_public_key,
+    },
     box.secretKey,
   );
   return {

@@ -7,7 +7,16 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { FrameError, decodePayload, encodeFrame, macPrefix, readHeader, verifyFrame, HEADER_BYTES, SESSION_BYTES } from '../protocol/frame.js';
-import { MessageType, PROTOCOL_VERSION, type AckMessage, type ConfigMessage, type ErrorMessage, type HelloMessage, type MessageTypeCode, type WelcomeMessage } from '../protocol/messages.js';
+import {
+  MessageType,
+  PROTOCOL_VERSION,
+  type AckMessage,
+  type ConfigMessage,
+  type ErrorMessage,
+  type HelloMessage,
+  type MessageTypeCode,
+  type WelcomeMessage,
+} from '../protocol/messages.js';
 
 export interface LinkCredentials {
   agentId: string;
@@ -93,17 +102,25 @@ export class AgentLink extends EventEmitter<LinkEvents> {
     try {
       if (!this.prefix) return this.onWelcome(data);
       const frame = verifyFrame(data, {
-        key: this.opts.credentials.secret, prefix: this.prefix, lastSeq: this.recvSeq, now: Date.now(),
+        key: this.opts.credentials.secret,
+        prefix: this.prefix,
+        lastSeq: this.recvSeq,
+        now: Date.now(),
         clockSkewMs: this.opts.clockSkewMs ?? 300_000,
       });
       this.recvSeq = frame.seq;
       const body = decodePayload(frame.payload) as any;
       switch (frame.type) {
-        case MessageType.ack: return void this.emit('ack', body as AckMessage);
-        case MessageType.error: return void this.emit('refused', body as ErrorMessage);
-        case MessageType.config: return void this.emit('config', body as ConfigMessage);
-        case MessageType.task: return void this.emit('task', body);
-        default: return;
+        case MessageType.ack:
+          return void this.emit('ack', body as AckMessage);
+        case MessageType.error:
+          return void this.emit('refused', body as ErrorMessage);
+        case MessageType.config:
+          return void this.emit('config', body as ConfigMessage);
+        case MessageType.task:
+          return void this.emit('task', body);
+        default:
+          return;
       }
     } catch (err) {
       // A server frame that does not verify: do not trust this connection any further.

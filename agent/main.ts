@@ -50,7 +50,9 @@ if (args.version) {
 }
 
 if (args.help || !args.server) {
-  console.error('usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS] [--refuse-remote-exec] [--allow-command LINE]... [--allow-plugin NAME]... [--enroll-only] [--version]');
+  console.error(
+    'usage: autowatch-agent --server ws://HOST:PORT/agent --token TOKEN [--state-dir DIR] [--interval SECONDS] [--refuse-remote-exec] [--allow-command LINE]... [--allow-plugin NAME]... [--enroll-only] [--version]',
+  );
   process.exit(args.help ? 0 : 2);
 }
 
@@ -73,7 +75,12 @@ if (!identity) {
     process.exit(2);
   }
   identity = await enroll({
-    server: server.toString(), token: args.token!, hostname: args.hostname!, os: `${platform()} ${release()}`, machineId, agentVersion: VERSION,
+    server: server.toString(),
+    token: args.token!,
+    hostname: args.hostname!,
+    os: `${platform()} ${release()}`,
+    machineId,
+    agentVersion: VERSION,
   });
   saveIdentity(stateDir, identity);
   log.info({ agent: identity.agentId, stateDir }, 'enrolled');
@@ -98,7 +105,9 @@ const tasks = new TaskAgent({
 const collector = createMetricCollector();
 // Monitoring plugins are looked up by name in these folders only, and run only as the local policy allows.
 const plugins = new PluginRunner({
-  dirs: args['plugin-dir']!.split(':').filter(Boolean), maxConcurrent: 4, outputCapBytes: 64 * 1024,
+  dirs: args['plugin-dir']!.split(':').filter(Boolean),
+  maxConcurrent: 4,
+  outputCapBytes: 64 * 1024,
   policy: { ...localPolicy, allowedPlugins: args['allow-plugin'] },
 });
 let checks: CheckScheduler | undefined;

@@ -15,7 +15,7 @@ export function restartAgent(log: Logger): void {
     log.info({ exitCode: RESTART_EXIT_CODE }, 'upgraded: exiting for systemd to start the new agent');
     process.exit(RESTART_EXIT_CODE);
   }
-  log.info('upgraded: starting the new agent in this one\'s place');
+  log.info("upgraded: starting the new agent in this one's place");
   const next = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
   next.once('spawn', () => process.exit(0));
   next.once('error', (err) => {

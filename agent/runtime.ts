@@ -9,7 +9,15 @@ import type { Logger } from 'pino';
 import { FATAL_CLOSE_CODES, closeCodeName } from '../protocol/close-codes.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { reconnectDelay } from './reconnect-delay.js';
-import { MessageType, type CollectorName, type CollectorSchedule, type ConfigMessage, type ErrorMessage, type HelloMessage, type MetricPoint } from '../protocol/messages.js';
+import {
+  MessageType,
+  type CollectorName,
+  type CollectorSchedule,
+  type ConfigMessage,
+  type ErrorMessage,
+  type HelloMessage,
+  type MetricPoint,
+} from '../protocol/messages.js';
 import { collectionPlan, readCollectorSchedules, type CollectionRound } from './collection-plan.js';
 import { AgentLink } from './link.js';
 import type { Spool } from './spool.js';
@@ -144,7 +152,10 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
     if (config.heartbeatS !== this.heartbeatS || !this.heartbeatTimer) {
       this.heartbeatS = config.heartbeatS;
       clearInterval(this.heartbeatTimer);
-      this.heartbeatTimer = setInterval(() => this.link?.send(MessageType.heartbeat, { uptimeS: Math.round(process.uptime()), spooled: this.opts.spool.size }), this.heartbeatS * 1000);
+      this.heartbeatTimer = setInterval(
+        () => this.link?.send(MessageType.heartbeat, { uptimeS: Math.round(process.uptime()), spooled: this.opts.spool.size }),
+        this.heartbeatS * 1000,
+      );
     }
     this.opts.log.info({ state: config.state, intervalS: config.intervalS, version: config.version }, 'configuration from server');
     this.opts.onConfig?.(config);
@@ -231,11 +242,14 @@ export class AgentRuntime extends EventEmitter<{ connected: []; disconnected: [n
   private scheduleRound(round: CollectionRound, slot: number, generation: number): void {
     // Aligned to the interval so samples of a fleet land in the same buckets.
     const ms = round.intervalS * 1000;
-    this.collectTimers[slot] = setTimeout(() => {
-      void this.collectOnce(round.only).finally(() => {
-        if (generation === this.planGeneration && !this.stopped) this.scheduleRound(round, slot, generation);
-      });
-    }, ms - (Date.now() % ms));
+    this.collectTimers[slot] = setTimeout(
+      () => {
+        void this.collectOnce(round.only).finally(() => {
+          if (generation === this.planGeneration && !this.stopped) this.scheduleRound(round, slot, generation);
+        });
+      },
+      ms - (Date.now() % ms),
+    );
   }
 
   private async collectOnce(only: CollectorName[] | undefined): Promise<void> {

@@ -40,7 +40,9 @@ export class Spool {
   constructor(private readonly opts: SpoolOptions) {
     if (opts.dir) {
       mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-      for (const name of readdirSync(opts.dir).filter((f) => /^spool-\d+\.bin$/.test(f)).sort()) {
+      for (const name of readdirSync(opts.dir)
+        .filter((f) => /^spool-\d+\.bin$/.test(f))
+        .sort()) {
         const file = join(opts.dir, name);
         try {
           const batches = unpack(readFileSync(file)) as SpooledBatch[];

@@ -6,23 +6,8 @@
  */
 import { Bench } from 'tinybench';
 import { XorChunkEncoder, decodeXorChunk } from '../server/store/series/xor-chunk.js';
-import {
-  HOUR_MS,
-  MINUTE_MS,
-  decodeBuckets,
-  encodeBuckets,
-  rollBuckets,
-  rollPoints,
-} from '../server/store/series/rollup.js';
-import {
-  DAY_OF_10S,
-  bytesCounter,
-  constant,
-  cpuPercent,
-  memoryBytes,
-  rawRatio,
-  regularTimes,
-} from '../server/store/series/sample-series.js';
+import { HOUR_MS, MINUTE_MS, decodeBuckets, encodeBuckets, rollBuckets, rollPoints } from '../server/store/series/rollup.js';
+import { DAY_OF_10S, bytesCounter, constant, cpuPercent, memoryBytes, rawRatio, regularTimes } from '../server/store/series/sample-series.js';
 
 const n = DAY_OF_10S;
 const t = regularTimes(n);

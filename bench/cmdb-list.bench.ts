@@ -32,9 +32,21 @@ for (let i = 0; i < N; i++) {
   const idc = `idc-${i % 10}`;
   lines.push(
     [
-      TYPES[i % TYPES.length], `node-${String(i).padStart(5, '0')}`, STATES[i % STATES.length], i % 2 ? 'Dell' : 'Supermicro', `M${i % 7}`,
-      `SN${(i * 7919).toString(36).toUpperCase()}${i}`, idc, `${idc}-R${i % 40}`, String(i % 42), `owner${i % 50}`, BUS[i % BUS.length],
-      [TAGS[i % 8], TAGS[(i * 3) % 8]].join(';'), `202${i % 5}-0${1 + (i % 9)}-1${i % 9}`, `202${6 + (i % 4)}-12-31`, String(2 ** (34 + (i % 4))),
+      TYPES[i % TYPES.length],
+      `node-${String(i).padStart(5, '0')}`,
+      STATES[i % STATES.length],
+      i % 2 ? 'Dell' : 'Supermicro',
+      `M${i % 7}`,
+      `SN${(i * 7919).toString(36).toUpperCase()}${i}`,
+      idc,
+      `${idc}-R${i % 40}`,
+      String(i % 42),
+      `owner${i % 50}`,
+      BUS[i % BUS.length],
+      [TAGS[i % 8], TAGS[(i * 3) % 8]].join(';'),
+      `202${i % 5}-0${1 + (i % 9)}-1${i % 9}`,
+      `202${6 + (i % 4)}-12-31`,
+      String(2 ** (34 + (i % 4))),
     ].join(','),
   );
 }
@@ -62,9 +74,11 @@ await db.query(`
 await refreshSearchText(db, imported.ids);
 await db.query('ANALYZE');
 const componentsMs = performance.now() - t0;
-const counts = (await db.query<{ assets: number; components: number; changes: number }>(
-  `SELECT (SELECT count(*)::int FROM assets) AS assets, (SELECT count(*)::int FROM asset_components) AS components, (SELECT count(*)::int FROM asset_changes) AS changes`,
-)).rows[0];
+const counts = (
+  await db.query<{ assets: number; components: number; changes: number }>(
+    `SELECT (SELECT count(*)::int FROM assets) AS assets, (SELECT count(*)::int FROM asset_components) AS components, (SELECT count(*)::int FROM asset_changes) AS changes`,
+  )
+).rows[0];
 
 const get = async (path: string) => {
   const res = await fetch(t.http + path, { headers: auth });
@@ -75,7 +89,9 @@ const get = async (path: string) => {
 // A page deep into a filtered listing: follow the cursor four pages first.
 let deep = '/api/v1/assets?type=server&limit=50';
 for (let i = 0; i < 4; i++) deep = `/api/v1/assets?type=server&limit=50&cursor=${(await get(deep)).meta.next_cursor}`;
-const someIp = (await db.query<{ ip: string }>(`SELECT attrs->'ips'->>0 AS ip FROM asset_components WHERE kind = 'nic' LIMIT 1 OFFSET 777`)).rows[0].ip.split('/')[0];
+const someIp = (await db.query<{ ip: string }>(`SELECT attrs->'ips'->>0 AS ip FROM asset_components WHERE kind = 'nic' LIMIT 1 OFFSET 777`)).rows[0].ip.split(
+  '/',
+)[0];
 
 const queries: Record<string, string> = {
   'type + idc, 50 a page': '/api/v1/assets?type=server&idc=idc-3&limit=50',
@@ -103,7 +119,9 @@ bench.add('store only, no HTTP: type + idc, 50 a page', async () => {
 await bench.run();
 
 console.log(`\n${db.kind}: ${counts.assets} assets, ${counts.components} components, ${counts.changes} change records`);
-console.log(`CSV import of ${N} assets: ${(importMs / 1000).toFixed(1)} s (${Math.round(N / (importMs / 1000))} assets/s); components + search index: ${(componentsMs / 1000).toFixed(1)} s\n`);
+console.log(
+  `CSV import of ${N} assets: ${(importMs / 1000).toFixed(1)} s (${Math.round(N / (importMs / 1000))} assets/s); components + search index: ${(componentsMs / 1000).toFixed(1)} s\n`,
+);
 let worst = 0;
 console.table(
   bench.tasks.map((task) => {
@@ -114,5 +132,7 @@ console.table(
     return { 'GET /api/v1/assets': task.name, samples: r?.latency?.samplesCount, 'p50 ms': +p50.toFixed(2), 'p99 ms': +p99.toFixed(2) };
   }),
 );
-console.log(`worst list-route p99 ${worst.toFixed(1)} ms (load average ${(await import('node:os')).loadavg()[0].toFixed(1)}): target < ${TARGET_P99_MS} ms ${worst < TARGET_P99_MS ? 'met' : 'NOT met'}`);
+console.log(
+  `worst list-route p99 ${worst.toFixed(1)} ms (load average ${(await import('node:os')).loadavg()[0].toFixed(1)}): target < ${TARGET_P99_MS} ms ${worst < TARGET_P99_MS ? 'met' : 'NOT met'}`,
+);
 await t.close();

@@ -66,7 +66,10 @@ try {
   let browser: Record<string, number> | null = null;
   if (!existsSync(DASHBOARD_INDEX)) console.log('browser figures skipped: build the dashboard first (npm run build:dashboard)');
   else if (existsSync(CHROMIUM_PATH)) {
-    const browserProcess = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browserProcess = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     const page = await (await browserProcess.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
     await page.goto(t.http);
     await page.evaluate((tk: string) => localStorage.setItem('aw.session', tk), token);

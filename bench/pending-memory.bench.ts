@@ -16,16 +16,29 @@ const start = Date.UTC(2026, 0, 5, 0, 30);
 
 const value = (id: number, i: number): number => {
   switch (id % 10) {
-    case 0: case 1: case 2: case 3: return Math.round(Math.abs(Math.sin(id + i / 7)) * 1000) / 10;
-    case 4: case 5: case 6: return 2 ** 30 + ((id * 7919 + i * 4096) % 2 ** 20);
-    case 7: case 8: return 4096;
-    default: return id * 1000 + i * 1234;
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+      return Math.round(Math.abs(Math.sin(id + i / 7)) * 1000) / 10;
+    case 4:
+    case 5:
+    case 6:
+      return 2 ** 30 + ((id * 7919 + i * 4096) % 2 ** 20);
+    case 7:
+    case 8:
+      return 4096;
+    default:
+      return id * 1000 + i * 1234;
   }
 };
 
 gc();
 // Typed arrays keep their bytes outside the JS heap: count both.
-const held = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+const held = () => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
 const before = held();
 const pending = new PendingPoints(RAW_CHUNK_MS);
 // Agents send every series of a host each interval: points arrive interval by interval.
@@ -47,8 +60,18 @@ for (let i = 0; i < ids.length; i += 2000) {
 }
 const snapshotMs = performance.now() - started;
 const snapshotBytes = parts.reduce((n, p) => n + p.length, 0);
-console.log(JSON.stringify({
-  series, points_per_series: perSeries, points, memory_mb: +(used / 2 ** 20).toFixed(1), bytes_per_point: +(used / points).toFixed(1), bytes_per_series: Math.round(used / series),
-  snapshot_mb: +(snapshotBytes / 2 ** 20).toFixed(1), snapshot_bytes_per_point: +(snapshotBytes / points).toFixed(2), snapshot_ms: Math.round(snapshotMs), longest_slice_ms: +longestSliceMs.toFixed(1),
-}));
+console.log(
+  JSON.stringify({
+    series,
+    points_per_series: perSeries,
+    points,
+    memory_mb: +(used / 2 ** 20).toFixed(1),
+    bytes_per_point: +(used / points).toFixed(1),
+    bytes_per_series: Math.round(used / series),
+    snapshot_mb: +(snapshotBytes / 2 ** 20).toFixed(1),
+    snapshot_bytes_per_point: +(snapshotBytes / points).toFixed(2),
+    snapshot_ms: Math.round(snapshotMs),
+    longest_slice_ms: +longestSliceMs.toFixed(1),
+  }),
+);
 if (pending.size !== points) throw new Error(`held ${pending.size} points, expected ${points}`);

@@ -117,7 +117,11 @@ async function autowatchPeer(name: string, set: TelegrafSet, env: Record<string,
   const db = database.db;
   const dataDir = mkdtempSync(join(tmpdir(), 'aw-bench-'));
   const config = loadConfig({
-    PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...BENCH_ENV, ...env,
+    PORT: String(await freePort()),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    ...BENCH_ENV,
+    ...env,
   });
   const server: RunningServer = await startServer(config, { db, log: createLogger('warn') });
   const http = `http://127.0.0.1:${server.port}`;
@@ -145,19 +149,28 @@ async function autowatchPeer(name: string, set: TelegrafSet, env: Record<string,
     },
     async query() {
       const labels = encodeURIComponent('{"cpu":"cpu-total"}');
-      const res = await fetch(`${http}/api/v1/series/query?host=${hostIds[0]}&metric=cpu.usage_idle&labels=${labels}&from=-30d&max_points=1000`, { headers: auth });
+      const res = await fetch(`${http}/api/v1/series/query?host=${hostIds[0]}&metric=cpu.usage_idle&labels=${labels}&from=-30d&max_points=1000`, {
+        headers: auth,
+      });
       const body = (await res.json()) as any;
-      if (res.status !== 200 || !body.data.series[0]?.points.length) throw new Error(`${name}: query answered ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+      if (res.status !== 200 || !body.data.series[0]?.points.length)
+        throw new Error(`${name}: query answered ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
     },
     async atRest() {
       await stop();
       if (env.METRICS_STORE === 'questdb') {
         // The adapter's tables: aw_points (raw), its views and the series list, with the WAL applied.
-        await waitFor('QuestDB WAL apply', async () => {
-          const r = await fetch(`${env.QUESTDB_URL}/exec?query=${encodeURIComponent('select sum(sequencerTxn - writerTxn) from wal_tables()')}`);
-          return ((await r.json()) as any).dataset[0][0] === 0;
-        }, 300_000);
-        const tables = execFileSync('ls', [join(qdbDataDir!, 'db')], { encoding: 'utf8' }).split('\n').filter((t) => t.startsWith('aw_') && !t.endsWith('.lock'));
+        await waitFor(
+          'QuestDB WAL apply',
+          async () => {
+            const r = await fetch(`${env.QUESTDB_URL}/exec?query=${encodeURIComponent('select sum(sequencerTxn - writerTxn) from wal_tables()')}`);
+            return ((await r.json()) as any).dataset[0][0] === 0;
+          },
+          300_000,
+        );
+        const tables = execFileSync('ls', [join(qdbDataDir!, 'db')], { encoding: 'utf8' })
+          .split('\n')
+          .filter((t) => t.startsWith('aw_') && !t.endsWith('.lock'));
         const sized = tables.map((t) => [t.replace(/~\d+$/, ''), duBytes(join(qdbDataDir!, 'db', t))] as [string, number]);
         const points = sized.filter(([t]) => t === 'aw_points').reduce((a, [, b]) => a + b, 0);
         return { points, everything: sized.reduce((a, [, b]) => a + b, 0), detail: sized.map(([t, b]) => `${t} ${perPoint(b, set.points)}`).join(', ') };
@@ -172,7 +185,8 @@ async function autowatchPeer(name: string, set: TelegrafSet, env: Record<string,
       const raw = await size(['metric_chunks_t0']);
       const others = ['metric_series', 'ingest_batches', 'metric_wal', 'metric_checkpoints'];
       const detail = [`raw ${perPoint(raw, set.points)} (encoded ${perPoint(Number(rows[0].b), set.points)})`];
-      for (const rel of [...parts.slice(1), ...others]) detail.push(`${rel.replace('metric_chunks_t60', '1m').replace('metric_chunks_t3600', '1h')} ${perPoint(await size([rel]), set.points)}`);
+      for (const rel of [...parts.slice(1), ...others])
+        detail.push(`${rel.replace('metric_chunks_t60', '1m').replace('metric_chunks_t3600', '1h')} ${perPoint(await size([rel]), set.points)}`);
       return { points: raw, everything: await size([...parts, ...others]), detail: detail.join(', ') };
     },
     async close() {
@@ -193,7 +207,9 @@ async function victoriaPeer(points: number): Promise<Peer | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'vm-bench-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, [`-storageDataPath=${dir}`, `-httpListenAddr=127.0.0.1:${port}`, '-retentionPeriod=100y', '-loggerLevel=ERROR'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(bin, [`-storageDataPath=${dir}`, `-httpListenAddr=127.0.0.1:${port}`, '-retentionPeriod=100y', '-loggerLevel=ERROR'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   await waitFor('VictoriaMetrics', async () => (await fetch(`${url}/health`)).ok, 30_000);
   const version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'victoria-metrics'], { encoding: 'utf8' }).split('+')[0];
   return {
@@ -218,13 +234,17 @@ async function victoriaPeer(points: number): Promise<Peer | undefined> {
       const month = new Date().toISOString().slice(0, 7).replace('-', '_');
       await fetch(`${url}/internal/force_merge?partition_prefix=${month}`);
       let last = -1;
-      await waitFor('VictoriaMetrics merges', async () => {
-        const now = duBytes(join(dir, 'data'));
-        const steady = now === last;
-        last = now;
-        if (!steady) await new Promise((r) => setTimeout(r, 2000));
-        return steady;
-      }, 300_000);
+      await waitFor(
+        'VictoriaMetrics merges',
+        async () => {
+          const now = duBytes(join(dir, 'data'));
+          const steady = now === last;
+          last = now;
+          if (!steady) await new Promise((r) => setTimeout(r, 2000));
+          return steady;
+        },
+        300_000,
+      );
       const data = duBytes(join(dir, 'data'));
       const index = duBytes(join(dir, 'indexdb'));
       return { points: data, everything: data + index, detail: `data ${perPoint(data, points)}, indexdb ${perPoint(index, points)}` };
@@ -308,7 +328,13 @@ export async function runPeers(opts: PeerOptions): Promise<void> {
       const qdb = await startQuestDb();
       if (qdb) {
         cleanups.push(() => qdb.stop());
-        const p = await autowatchPeer('AutoWatch on QuestDB', set, { METRICS_STORE: 'questdb', QUESTDB_URL: qdb.url, QUESTDB_PG_URL: qdb.pgUrl }, opts.databaseUrl, qdb.dataDir);
+        const p = await autowatchPeer(
+          'AutoWatch on QuestDB',
+          set,
+          { METRICS_STORE: 'questdb', QUESTDB_URL: qdb.url, QUESTDB_PG_URL: qdb.pgUrl },
+          opts.databaseUrl,
+          qdb.dataDir,
+        );
         peers.push(p);
         cleanups.push(() => p.close());
       }
@@ -355,7 +381,9 @@ function printTable(figures: Figures[]): void {
       'B/point at rest (points)': +(f.sizes.points / f.points).toFixed(3),
       'B/point at rest (everything)': +(f.sizes.everything / f.points).toFixed(3),
       '30-day query p99 ms': +quantile(f.queryMs, 0.99).toFixed(1),
-      ...(vm ? { 'vs VictoriaMetrics: bytes / rate': f === vm ? '1 / 1' : `${(f.sizes.points / vm.sizes.points).toFixed(2)} / ${(rate(f) / rate(vm)).toFixed(2)}` } : {}),
+      ...(vm
+        ? { 'vs VictoriaMetrics: bytes / rate': f === vm ? '1 / 1' : `${(f.sizes.points / vm.sizes.points).toFixed(2)} / ${(rate(f) / rate(vm)).toFixed(2)}` }
+        : {}),
     })),
   );
   for (const f of figures) console.log(`${f.store}, B/point at rest: ${f.sizes.detail}`);

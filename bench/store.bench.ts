@@ -142,8 +142,12 @@ async function steadyState(db: Db, load: Awaited<ReturnType<typeof tierSizes>>, 
     const r = { rows: rows[0].rows, items: Number(rows[0].items), encoded: Number(rows[0].encoded) };
     const overhead = (load[i].bytes - load[i].encoded) / load[i].rows;
     out.push({
-      tier: t.label, 'chunk rows': r.rows, [t.widthMs ? 'buckets' : 'points']: r.items, 'items per row': Math.round(r.items / r.rows),
-      'row overhead B': Math.round(overhead), 'B per point/bucket': +((r.encoded + overhead * r.rows) / r.items).toFixed(3),
+      tier: t.label,
+      'chunk rows': r.rows,
+      [t.widthMs ? 'buckets' : 'points']: r.items,
+      'items per row': Math.round(r.items / r.rows),
+      'row overhead B': Math.round(overhead),
+      'B per point/bucket': +((r.encoded + overhead * r.rows) / r.items).toFixed(3),
     });
   }
   return out;
@@ -194,14 +198,19 @@ async function run(target: Target): Promise<void> {
   const qseries = 10;
   await writeSeries(qstore, qseries, QUERY_SERIES_DAYS, qstart, (i) => `month.s${i}`);
   await qstore.checkpoint();
-  console.log(`\n${qseries} series x ${QUERY_SERIES_DAYS} d (rows as full as a month makes them): bytes per item = encoded data + the row overhead measured above`);
+  console.log(
+    `\n${qseries} series x ${QUERY_SERIES_DAYS} d (rows as full as a month makes them): bytes per item = encoded data + the row overhead measured above`,
+  );
   console.table(await steadyState(db, after, qstart));
   const { rows } = await db.query<{ host_id: string }>(`SELECT host_id FROM metric_series WHERE name = 'month.s0'`);
   const hostId = rows[0].host_id;
   const from = qstart;
   const to = qstart + QUERY_SERIES_DAYS * 86_400_000 - 1;
   const bench = new Bench({ time: 2000, warmupTime: 300 });
-  const shapes: Array<[string, number]> = [['max_points=1000 (1 h tier)', 1000], ['max_points=50000 (1 min tier)', 50_000]];
+  const shapes: Array<[string, number]> = [
+    ['max_points=1000 (1 h tier)', 1000],
+    ['max_points=50000 (1 min tier)', 50_000],
+  ];
   const answered = new Map<string, string>();
   for (const [label, maxPoints] of shapes) {
     bench.add(`30-day query, ${label}`, async () => {
@@ -213,7 +222,13 @@ async function run(target: Target): Promise<void> {
   console.table(
     bench.tasks.map((task) => {
       const r = task.result as any;
-      return { query: task.name, answer: answered.get(task.name.replace('30-day query, ', '')), 'mean ms': +r.latency.mean.toFixed(3), 'p99 ms': +r.latency.p99.toFixed(3), samples: r.latency.samplesCount ?? r.latency.samples?.length };
+      return {
+        query: task.name,
+        answer: answered.get(task.name.replace('30-day query, ', '')),
+        'mean ms': +r.latency.mean.toFixed(3),
+        'p99 ms': +r.latency.p99.toFixed(3),
+        samples: r.latency.samplesCount ?? r.latency.samples?.length,
+      };
     }),
   );
   await qstore.close();

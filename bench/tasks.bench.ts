@@ -51,10 +51,19 @@ class TaskSimAgent {
   downloaded = 0;
   resumed = 0;
 
-  constructor(private readonly cred: Credentials, private readonly ws: string, private readonly http: string, private readonly serverKey: Uint8Array) {}
+  constructor(
+    private readonly cred: Credentials,
+    private readonly ws: string,
+    private readonly http: string,
+    private readonly serverKey: Uint8Array,
+  ) {}
 
   start(): void {
-    const link = new AgentLink({ url: this.ws, credentials: { agentId: this.cred.agentId, secret: Buffer.from(this.cred.secret, 'hex') }, hello: { agentVersion: 'bench', hostname: this.cred.hostname } });
+    const link = new AgentLink({
+      url: this.ws,
+      credentials: { agentId: this.cred.agentId, secret: Buffer.from(this.cred.secret, 'hex') },
+      hello: { agentVersion: 'bench', hostname: this.cred.hostname },
+    });
     this.link = link;
     link.on('ack', () => (this.ready = true));
     link.on('task', (m) => void this.onTask(m));
@@ -102,7 +111,17 @@ class TaskSimAgent {
       }
       stdout = h.digest('hex') === order.action.sha256 ? 'verified\n' : 'HASH MISMATCH\n';
     }
-    this.send({ taskId: order.taskId, event: 'done', state: 'ok', exitCode: 0, stdout, stderr: '', stdoutCut: false, stderrCut: false, durationMs: Date.now() - started });
+    this.send({
+      taskId: order.taskId,
+      event: 'done',
+      state: 'ok',
+      exitCode: 0,
+      stdout,
+      stderr: '',
+      stdoutCut: false,
+      stderrCut: false,
+      durationMs: Date.now() - started,
+    });
   }
 }
 
@@ -118,18 +137,36 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   const fleet = await startServers({
-    count: 1, port, runDir, repoRoot: PROJECT_ROOT,
+    count: 1,
+    port,
+    runDir,
+    repoRoot: PROJECT_ROOT,
     env: {
-      ...process.env, DATA_DIR: db.dataDir, DATABASE_URL: db.url ?? '', LOG_LEVEL: 'warn', AW_BOOTSTRAP_ADMIN: 'false', AW_OUTAGE_QUEUE_MB: '0',
-      AW_RATE_ADDRESS_PER_S: '100000', AW_RATE_ADDRESS_BURST: '100000', AW_RATE_CALLER_PER_S: '100000', AW_RATE_CALLER_BURST: '100000',
-      AW_TASK_MAX_DOWNLOADS: args['max-downloads'], AW_TASK_FILE_MAX_MB: String(Math.max(1, Math.ceil(FILE_BYTES / 2 ** 20))),
+      ...process.env,
+      DATA_DIR: db.dataDir,
+      DATABASE_URL: db.url ?? '',
+      LOG_LEVEL: 'warn',
+      AW_BOOTSTRAP_ADMIN: 'false',
+      AW_OUTAGE_QUEUE_MB: '0',
+      AW_RATE_ADDRESS_PER_S: '100000',
+      AW_RATE_ADDRESS_BURST: '100000',
+      AW_RATE_CALLER_PER_S: '100000',
+      AW_RATE_CALLER_BURST: '100000',
+      AW_TASK_MAX_DOWNLOADS: args['max-downloads'],
+      AW_TASK_FILE_MAX_MB: String(Math.max(1, Math.ceil(FILE_BYTES / 2 ** 20))),
     },
   });
   const sampler = new ServerSampler(fleet.pids);
   sampler.start();
   const auth = { authorization: `Bearer ${token}` };
   const agents = db.agents.map((c) => new TaskSimAgent(c, fleet.ws, fleet.http, identity.signPublicKey));
-  const out: Record<string, unknown> = { agents: N, batch: BATCH, file_agents: FILE_AGENTS, file_mb: FILE_BYTES / 2 ** 20, store: db.url ? 'postgres' : 'pglite' };
+  const out: Record<string, unknown> = {
+    agents: N,
+    batch: BATCH,
+    file_agents: FILE_AGENTS,
+    file_mb: FILE_BYTES / 2 ** 20,
+    store: db.url ? 'postgres' : 'pglite',
+  };
   try {
     const t0 = performance.now();
     for (let i = 0; i < agents.length; i++) {
@@ -142,7 +179,11 @@ async function main(): Promise<void> {
 
     const run = async (body: Record<string, unknown>) => {
       const started = performance.now();
-      const res = await fetch(`${fleet.http}/api/v1/tasks`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${fleet.http}/api/v1/tasks`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const created = (await res.json()) as any;
       if (res.status !== 201) throw new Error(`task refused: ${JSON.stringify(created.error)}`);
       let task: any;
@@ -159,10 +200,18 @@ async function main(): Promise<void> {
 
     const file = randomBytes(FILE_BYTES);
     const up0 = performance.now();
-    const up = await fetch(`${fleet.http}/api/v1/files?name=bench.bin`, { method: 'POST', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: file });
+    const up = await fetch(`${fleet.http}/api/v1/files?name=bench.bin`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/octet-stream' },
+      body: file,
+    });
     const sha = ((await up.json()) as any).data.file.sha256;
     out.upload_s = round((performance.now() - up0) / 1000);
-    out.file = await run({ action: { kind: 'file', sha256: sha, path: '/tmp/aw-bench-target', mode: 0o644 }, targets: { host_ids: hostIds.slice(0, FILE_AGENTS) }, timeout_s: 3600 });
+    out.file = await run({
+      action: { kind: 'file', sha256: sha, path: '/tmp/aw-bench-target', mode: 0o644 },
+      targets: { host_ids: hostIds.slice(0, FILE_AGENTS) },
+      timeout_s: 3600,
+    });
     const bytes = agents.reduce((s, a) => s + a.downloaded, 0);
     (out.file as any).downloaded_gib = round(bytes / 2 ** 30);
     (out.file as any).throughput_mib_s = round(bytes / 2 ** 20 / (out.file as any).wall_s);

@@ -61,5 +61,7 @@ for (const t of bench.tasks) {
   const r = t.result as any;
   const hz = r?.throughput?.mean ?? r?.hz;
   const meanMs = r?.latency?.mean ?? r?.mean;
-  console.table([{ task: t.name, 'rounds/s': Math.round(hz), 'mean ms per round': +meanMs.toFixed(2), 'trigger evaluations/s': Math.round(hz * HOSTS * TRIGGERS_PER_HOST) }]);
+  console.table([
+    { task: t.name, 'rounds/s': Math.round(hz), 'mean ms per round': +meanMs.toFixed(2), 'trigger evaluations/s': Math.round(hz * HOSTS * TRIGGERS_PER_HOST) },
+  ]);
 }

@@ -27,7 +27,11 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: '
 
 /** A frame refused; `closeCode` is what the connection is closed with. */
 export class FrameError extends Error {
-  constructor(readonly closeCode: number, readonly code: string, message: string) {
+  constructor(
+    readonly closeCode: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'FrameError';
   }
@@ -50,9 +54,7 @@ export function encodePayload(message: unknown): Buffer {
 }
 
 /** Builds a signed frame around an already encoded payload. */
-export function sealFrame(
-  key: Buffer, prefix: Buffer, type: MessageTypeCode, seq: number, time: number, payload: Uint8Array,
-): Buffer {
+export function sealFrame(key: Buffer, prefix: Buffer, type: MessageTypeCode, seq: number, time: number, payload: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
   frame[0] = PROTOCOL_VERSION;
   frame[1] = type;
@@ -63,9 +65,7 @@ export function sealFrame(
   return frame;
 }
 
-export function encodeFrame(
-  key: Buffer, prefix: Buffer, type: MessageTypeCode, seq: number, time: number, message: unknown,
-): Buffer {
+export function encodeFrame(key: Buffer, prefix: Buffer, type: MessageTypeCode, seq: number, time: number, message: unknown): Buffer {
   return sealFrame(key, prefix, type, seq, time, encodePayload(message));
 }
 
@@ -109,7 +109,11 @@ export function verifyFrame(frame: Uint8Array, ctx: VerifyContext): VerifiedFram
   if (!ctx.key.length) throw new FrameError(CloseCode.PROTOCOL_VIOLATION, 'PROTOCOL_VIOLATION', 'no key to verify the frame with');
   const header = readHeader(frame);
   if (header.version !== PROTOCOL_VERSION) {
-    throw new FrameError(CloseCode.PROTOCOL_UNSUPPORTED, 'PROTOCOL_UNSUPPORTED', `protocol version ${header.version} is not supported (want ${PROTOCOL_VERSION})`);
+    throw new FrameError(
+      CloseCode.PROTOCOL_UNSUPPORTED,
+      'PROTOCOL_UNSUPPORTED',
+      `protocol version ${header.version} is not supported (want ${PROTOCOL_VERSION})`,
+    );
   }
   const payload = frame.subarray(HEADER_BYTES);
   const expected = tag(ctx.key, ctx.prefix, frame.subarray(0, TAG_OFFSET), payload);

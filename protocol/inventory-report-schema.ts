@@ -17,14 +17,45 @@ export const InventoryReportSchema = Type.Object({
   cpus: List(Type.Object({ socket: Type.String({ maxLength: 128 }), model: Str(), cores: Num, threads: Num, mhz: Num })),
   memory: Type.Object({
     totalBytes: Num,
-    modules: List(Type.Object({ slot: Type.String({ maxLength: 128 }), sizeBytes: Type.Number({ minimum: 0 }), type: Str(), speedMts: Num, vendor: Str(), serial: Str(), partNumber: Str() })),
+    modules: List(
+      Type.Object({
+        slot: Type.String({ maxLength: 128 }),
+        sizeBytes: Type.Number({ minimum: 0 }),
+        type: Str(),
+        speedMts: Num,
+        vendor: Str(),
+        serial: Str(),
+        partNumber: Str(),
+      }),
+    ),
   }),
-  disks: List(Type.Object({ name: Type.String({ maxLength: 128 }), model: Str(), serial: Str(), sizeBytes: Type.Number({ minimum: 0 }), type: Type.String({ maxLength: 16 }), rotational: Type.Union([Type.Boolean(), Type.Null()]), wwn: Str() })),
+  disks: List(
+    Type.Object({
+      name: Type.String({ maxLength: 128 }),
+      model: Str(),
+      serial: Str(),
+      sizeBytes: Type.Number({ minimum: 0 }),
+      type: Type.String({ maxLength: 16 }),
+      rotational: Type.Union([Type.Boolean(), Type.Null()]),
+      wwn: Str(),
+    }),
+  ),
   nics: List(Type.Object({ name: Type.String({ maxLength: 128 }), mac: Str(64), ips: List(Type.String({ maxLength: 64 })), speedMbps: Num, driver: Str() })),
-  raid: Type.Optional(List(Type.Union([
-    Type.Object({ kind: Type.Literal('software'), name: Type.String({ maxLength: 128 }), level: Str(), members: List(Type.String({ maxLength: 128 })), state: Type.String({ maxLength: 16 }), sizeBytes: Num }),
-    Type.Object({ kind: Type.Literal('hardware'), pciSlot: Type.String({ maxLength: 64 }), vendor: Str(), model: Str() }),
-  ]))),
+  raid: Type.Optional(
+    List(
+      Type.Union([
+        Type.Object({
+          kind: Type.Literal('software'),
+          name: Type.String({ maxLength: 128 }),
+          level: Str(),
+          members: List(Type.String({ maxLength: 128 })),
+          state: Type.String({ maxLength: 16 }),
+          sizeBytes: Num,
+        }),
+        Type.Object({ kind: Type.Literal('hardware'), pciSlot: Type.String({ maxLength: 64 }), vendor: Str(), model: Str() }),
+      ]),
+    ),
+  ),
   gpus: Type.Optional(List(Type.Object({ pciSlot: Type.String({ maxLength: 64 }), vendor: Str(), model: Str() }))),
   psus: Type.Optional(List(Type.Object({ name: Str(128), vendor: Str(), model: Str(), serial: Str(), maxWatts: Num, status: Str() }))),
 });

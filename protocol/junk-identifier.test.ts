@@ -3,19 +3,29 @@ import { isJunkIdentifier } from './junk-identifier.js';
 
 describe('isJunkIdentifier', () => {
   it.each([
-    'Default string', 'To Be Filled By O.E.M.', 'To be filled by O.E.M.', '0123456789', '123456789',
-    'System Serial Number', 'Not Specified', 'None', 'N/A', 'Chassis Serial Number', '000000000000',
-    'XXXXXXXXXX', '........', '  ', '', 'Type2 - Board Serial Number',
+    'Default string',
+    'To Be Filled By O.E.M.',
+    'To be filled by O.E.M.',
+    '0123456789',
+    '123456789',
+    'System Serial Number',
+    'Not Specified',
+    'None',
+    'N/A',
+    'Chassis Serial Number',
+    '000000000000',
+    'XXXXXXXXXX',
+    '........',
+    '  ',
+    '',
+    'Type2 - Board Serial Number',
   ])('rejects the placeholder serial %j', (serial) => {
     expect(isJunkIdentifier('serial', serial)).toBe(true);
   });
 
-  it.each(['S292395X0A17654', '7XK2QM2', 'VMware-56 4d 2e 7b 1c 9a 3f 01-8e 3d 6a 0c 11 7e 4b 2f', 'CZ2104058K'])(
-    'accepts the real serial %j',
-    (serial) => {
-      expect(isJunkIdentifier('serial', serial)).toBe(false);
-    },
-  );
+  it.each(['S292395X0A17654', '7XK2QM2', 'VMware-56 4d 2e 7b 1c 9a 3f 01-8e 3d 6a 0c 11 7e 4b 2f', 'CZ2104058K'])('accepts the real serial %j', (serial) => {
+    expect(isJunkIdentifier('serial', serial)).toBe(false);
+  });
 
   it('rejects missing values of every kind', () => {
     for (const kind of ['serial', 'uuid', 'machineId'] as const) {
@@ -25,11 +35,17 @@ describe('isJunkIdentifier', () => {
   });
 
   it.each([
-    '00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
-    '03000200-0400-0500-0006-000700080009', '00020003-0004-0005-0006-000700080009',
-    '12345678-1234-5678-90AB-CDDEEFAABBCC', 'FEFEFEFE-FEFE-FEFE-FEFE-FEFEFEFEFEFE',
-    '{03000200-0400-0500-0006-000700080009}', '03000200040005000006000700080009',
-    '4C4C4544-0000-2010-8020-80C04F202020', 'Not Settable', 'Not Present',
+    '00000000-0000-0000-0000-000000000000',
+    'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+    '03000200-0400-0500-0006-000700080009',
+    '00020003-0004-0005-0006-000700080009',
+    '12345678-1234-5678-90AB-CDDEEFAABBCC',
+    'FEFEFEFE-FEFE-FEFE-FEFE-FEFEFEFEFEFE',
+    '{03000200-0400-0500-0006-000700080009}',
+    '03000200040005000006000700080009',
+    '4C4C4544-0000-2010-8020-80C04F202020',
+    'Not Settable',
+    'Not Present',
   ])('rejects the placeholder uuid %j', (uuid) => {
     expect(isJunkIdentifier('uuid', uuid)).toBe(true);
   });

@@ -28,9 +28,7 @@ export const MessageType = {
 export type MessageTypeName = keyof typeof MessageType;
 export type MessageTypeCode = (typeof MessageType)[MessageTypeName];
 
-const NAMES = new Map<number, MessageTypeName>(
-  Object.entries(MessageType).map(([name, code]) => [code, name as MessageTypeName]),
-);
+const NAMES = new Map<number, MessageTypeName>(Object.entries(MessageType).map(([name, code]) => [code, name as MessageTypeName]));
 export const messageTypeName = (code: number): MessageTypeName | undefined => NAMES.get(code);
 
 /** Metric labels: small string maps, e.g. { cpu: "total" } or { mount: "/", device: "sda1" }. */
@@ -135,8 +133,16 @@ export type TaskResultMessage =
   | { taskId: string; event: 'started' }
   | { taskId: string; event: 'output'; stream: 'stdout' | 'stderr'; data: string }
   | {
-      taskId: string; event: 'done'; state: 'ok' | 'failed' | 'timed_out' | 'cancelled';
-      exitCode: number | null; signal?: string; stdout: string; stderr: string;
-      stdoutCut: boolean; stderrCut: boolean; durationMs: number; message?: string;
+      taskId: string;
+      event: 'done';
+      state: 'ok' | 'failed' | 'timed_out' | 'cancelled';
+      exitCode: number | null;
+      signal?: string;
+      stdout: string;
+      stderr: string;
+      stdoutCut: boolean;
+      stderrCut: boolean;
+      durationMs: number;
+      message?: string;
     }
   | { taskId: string; event: 'refused'; code: string; message: string };

@@ -4,7 +4,16 @@ import { type OrderRefused, openOrder, signOrder, type TaskOrder } from './task-
 
 const keys = nacl.sign.keyPair();
 const AGENT = '11111111-1111-4111-8111-111111111111';
-const order: TaskOrder = { taskId: '22222222-2222-4222-8222-222222222222', nonce: 'n', agentId: AGENT, issuedAt: 1, expiresAt: 2_000_000_000_000, action: { kind: 'shell', command: 'uptime' }, timeoutS: 5, outputCapBytes: 100 };
+const order: TaskOrder = {
+  taskId: '22222222-2222-4222-8222-222222222222',
+  nonce: 'n',
+  agentId: AGENT,
+  issuedAt: 1,
+  expiresAt: 2_000_000_000_000,
+  action: { kind: 'shell', command: 'uptime' },
+  timeoutS: 5,
+  outputCapBytes: 100,
+};
 const signed = (text: string) => Buffer.concat([Buffer.from('autowatch-task-v1\n'), Buffer.from(text, 'utf8')]);
 
 describe('task orders', () => {

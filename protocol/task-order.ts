@@ -65,7 +65,8 @@ const publicKeys = new WeakMap<Uint8Array, KeyObject>();
 /** A tweetnacl secret key (seed ‖ public key, 64 bytes) as a Node key. */
 function privateKeyOf(secretKey: Uint8Array): KeyObject {
   let key = privateKeys.get(secretKey);
-  if (!key) privateKeys.set(secretKey, (key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secretKey.subarray(0, 32)]), format: 'der', type: 'pkcs8' })));
+  if (!key)
+    privateKeys.set(secretKey, (key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secretKey.subarray(0, 32)]), format: 'der', type: 'pkcs8' })));
   return key;
 }
 
@@ -82,7 +83,11 @@ export function signOrder(order: TaskOrder, secretKey: Uint8Array): TaskMessage 
 }
 
 export class OrderRefused extends Error {
-  constructor(readonly code: string, message: string, readonly taskId?: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly taskId?: string,
+  ) {
     super(message);
     this.name = 'OrderRefused';
   }

@@ -3,7 +3,17 @@
  * are the hot path; each failure names the field so the agent's log says what it sent wrong.
  */
 import { storable, unstorable } from './storable-text.js';
-import type { HelloMessage, HeartbeatMessage, Labels, MetricsMessage, MetricPoint, InventoryMessage, ErrorMessage, AckMessage, TaskResultMessage } from './messages.js';
+import type {
+  HelloMessage,
+  HeartbeatMessage,
+  Labels,
+  MetricsMessage,
+  MetricPoint,
+  InventoryMessage,
+  ErrorMessage,
+  AckMessage,
+  TaskResultMessage,
+} from './messages.js';
 
 export const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_.:-]{0,199}$/;
 export const LABEL_KEY = /^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
@@ -12,7 +22,10 @@ export const MAX_LABEL_VALUE = 256;
 export const MAX_POINTS_PER_FRAME = 50_000;
 
 export class PayloadError extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(`${field}: ${message}`);
     this.name = 'PayloadError';
   }
@@ -69,7 +82,8 @@ export function checkLabels(v: unknown, field: string): Labels | undefined {
     const k = keys[i];
     if (!LABEL_KEY.test(k)) throw new PayloadError(`${field} (label ${i + 1})`, 'label name must match [a-zA-Z_][a-zA-Z0-9_]{0,63}');
     const val = v[k];
-    if (typeof val !== 'string' || val.length > MAX_LABEL_VALUE) throw new PayloadError(`${field}.${k}`, `must be a string of at most ${MAX_LABEL_VALUE} characters`);
+    if (typeof val !== 'string' || val.length > MAX_LABEL_VALUE)
+      throw new PayloadError(`${field}.${k}`, `must be a string of at most ${MAX_LABEL_VALUE} characters`);
     storableText(val, `${field}.${k}`);
   }
   return v as Labels;
@@ -80,7 +94,8 @@ export function checkMetrics(v: unknown): MetricsMessage {
   const batch = v.batch;
   if (typeof batch !== 'number' || !Number.isSafeInteger(batch) || batch < 0) throw new PayloadError('batch', 'must be a non-negative integer');
   const points = v.points;
-  if (!Array.isArray(points) || points.length > MAX_POINTS_PER_FRAME) throw new PayloadError('points', `must be a list of at most ${MAX_POINTS_PER_FRAME} points`);
+  if (!Array.isArray(points) || points.length > MAX_POINTS_PER_FRAME)
+    throw new PayloadError('points', `must be a list of at most ${MAX_POINTS_PER_FRAME} points`);
   for (let i = 0; i < points.length; i++) {
     const p = points[i] as MetricPoint;
     if (!isObject(p)) throw new PayloadError(`points[${i}]`, 'must be a map');
@@ -155,13 +170,23 @@ export function checkTaskResult(v: unknown): TaskResultMessage {
       if (v.stream !== 'stdout' && v.stream !== 'stderr') throw new PayloadError('stream', 'must be stdout or stderr');
       return { taskId: v.taskId, event: 'output', stream: v.stream, data: outputText(v, 'data') };
     case 'done': {
-      if (!['ok', 'failed', 'timed_out', 'cancelled'].includes(v.state as string)) throw new PayloadError('state', 'must be ok, failed, timed_out or cancelled');
-      if (v.exitCode !== null && (typeof v.exitCode !== 'number' || !Number.isInteger(v.exitCode))) throw new PayloadError('exitCode', 'must be an integer or null');
+      if (!['ok', 'failed', 'timed_out', 'cancelled'].includes(v.state as string))
+        throw new PayloadError('state', 'must be ok, failed, timed_out or cancelled');
+      if (v.exitCode !== null && (typeof v.exitCode !== 'number' || !Number.isInteger(v.exitCode)))
+        throw new PayloadError('exitCode', 'must be an integer or null');
       if (typeof v.durationMs !== 'number' || v.durationMs < 0) throw new PayloadError('durationMs', 'must be a non-negative number');
       return {
-        taskId: v.taskId, event: 'done', state: v.state as 'ok', exitCode: v.exitCode as number | null,
-        signal: str(v, 'signal', 16, false), stdout: outputText(v, 'stdout'), stderr: outputText(v, 'stderr'),
-        stdoutCut: v.stdoutCut === true, stderrCut: v.stderrCut === true, durationMs: Math.round(v.durationMs), message: str(v, 'message', 1024, false),
+        taskId: v.taskId,
+        event: 'done',
+        state: v.state as 'ok',
+        exitCode: v.exitCode as number | null,
+        signal: str(v, 'signal', 16, false),
+        stdout: outputText(v, 'stdout'),
+        stderr: outputText(v, 'stderr'),
+        stdoutCut: v.stdoutCut === true,
+        stderrCut: v.stderrCut === true,
+        durationMs: Math.round(v.durationMs),
+        message: str(v, 'message', 1024, false),
       };
     }
     case 'refused':

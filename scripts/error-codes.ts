@@ -28,13 +28,14 @@ const DYNAMIC: Array<[string, number, string, string]> = [
 
 /** What the generic codes mean, said once rather than by whichever message the scan met first. */
 const MEANING: Record<string, string> = {
-  VALIDATION_FAILED: 'the request does not fit the route\'s schema: details.field names the field (body.x, query.y, path.z), details.reason the rule',
+  VALIDATION_FAILED: "the request does not fit the route's schema: details.field names the field (body.x, query.y, path.z), details.reason the rule",
   FORBIDDEN: 'the caller is known but lacks the scope: details.needed_scope',
   PRECONDITION_FAILED: 'If-Match no longer matches: someone changed the resource since you read it; details.current_etag',
   NOT_FOUND: 'the resource does not exist',
   USER_DISABLED: 'this user is disabled',
   CREDENTIALS_MALFORMED: 'the Authorization header or signature headers are not in a form the server takes (see the message)',
-  PROMQL_BAD_DATA: 'the PromQL query or a parameter is malformed or outside the supported subset (docs/prometheus.md); answered in Prometheus\' shape, errorType bad_data',
+  PROMQL_BAD_DATA:
+    "the PromQL query or a parameter is malformed or outside the supported subset (docs/prometheus.md); answered in Prometheus' shape, errorType bad_data",
 };
 
 const CODE = `'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{4,})'`;
@@ -62,7 +63,11 @@ export function scanErrorCodes(root: string): ErrorCode[] {
   const add = (code: string, status: number, message: string, file: string) => {
     const e = found.get(code) ?? { code, statuses: [], message: '', files: [] };
     if (!e.statuses.includes(status)) e.statuses.push(status);
-    if (!e.message && message) e.message = message.replace(/\$\{[^}]*\}/g, '…').replace(/\s+/g, ' ').trim();
+    if (!e.message && message)
+      e.message = message
+        .replace(/\$\{[^}]*\}/g, '…')
+        .replace(/\s+/g, ' ')
+        .trim();
     if (!e.files.includes(file)) e.files.push(file);
     found.set(code, e);
   };
@@ -92,7 +97,10 @@ export function scanErrorCodes(root: string): ErrorCode[] {
 }
 
 export function renderCatalogue(codes: ErrorCode[]): string {
-  const rows = codes.map((c) => `| \`${c.code}\` | ${c.statuses.sort().join(', ')} | ${c.message.replace(/\|/g, '\\|')} | ${c.files.map((f) => f.replace(/^server\//, '')).join(', ')} |`);
+  const rows = codes.map(
+    (c) =>
+      `| \`${c.code}\` | ${c.statuses.sort().join(', ')} | ${c.message.replace(/\|/g, '\\|')} | ${c.files.map((f) => f.replace(/^server\//, '')).join(', ')} |`,
+  );
   return ['| code | status | message (as thrown; … is filled in) | where |', '|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -144,9 +144,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         }));
   const storeMetrics = opts.wrapMetrics ? opts.wrapMetrics(baseMetrics) : baseMetrics;
   // Accepted points outlive a metric store outage in a local queue.
-  const tolerant = config.ingest.outageQueueBytes > 0
-    ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: slot.dir, maxBytes: config.ingest.outageQueueBytes }), log, { retryMs: 1000, deadLetterDir: slot.dir })
-    : undefined;
+  const tolerant =
+    config.ingest.outageQueueBytes > 0
+      ? new OutageTolerantStore(storeMetrics, new OutageQueue({ dir: slot.dir, maxBytes: config.ingest.outageQueueBytes }), log, {
+          retryMs: 1000,
+          deadLetterDir: slot.dir,
+        })
+      : undefined;
   const metrics: MetricStore = tolerant ?? storeMetrics;
 
   // Presence, relay and leases; it learns this node's sessions and port when it joins (after listening).
@@ -164,7 +168,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   // Asked once per host as agents connect: thousands at once after a restart, so in batches.
   const hostGroups = new LookupBatcher((ids: string[]) => groupsOfHosts(db, ids), { maxKeys: 500, maxWaitMs: 5 });
   const monitor = new Monitor({
-    db, bus, log, config,
+    db,
+    bus,
+    log,
+    config,
     presence: cluster,
     leader: () => monitorLease.held,
     groupsOfHost: async (hostId) => (await hostGroups.get(hostId)) ?? [],
@@ -181,10 +188,28 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const resolveTargets = cmdbResolver(db);
   const agentBundle = new AgentBundle(config.tasks.agentBundlePath);
   const tasks = new TaskService({
-    db, bus, gateway: cluster, identity, log, config: config.tasks, resolveTargets, fileSize: (sha) => files.size(sha), changes,
+    db,
+    bus,
+    gateway: cluster,
+    identity,
+    log,
+    config: config.tasks,
+    resolveTargets,
+    fileSize: (sha) => files.size(sha),
+    changes,
     agentBundle: () => agentBundle.current(),
   });
-  const itil = new Itil({ db, log, monitor, leader: () => monitorLease.held, tickMs: config.monitor.nodataTickMs, metrics, changes, tasks, fileSize: (sha) => files.size(sha) });
+  const itil = new Itil({
+    db,
+    log,
+    monitor,
+    leader: () => monitorLease.held,
+    tickMs: config.monitor.nodataTickMs,
+    metrics,
+    changes,
+    tasks,
+    fileSize: (sha) => files.size(sha),
+  });
 
   const gateway = new Gateway({
     config: config.gateway,
@@ -207,7 +232,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   self.watch({ gateway, pipeline });
 
   const app = uWS.App();
-  const router = new Router({ log, guard: createRequestGuard({ db, config, log, redis }), validateResponses: opts.validateResponses, uploadDir: files.incomingDir, isUnavailable: isUnavailableError });
+  const router = new Router({
+    log,
+    guard: createRequestGuard({ db, config, log, redis }),
+    validateResponses: opts.validateResponses,
+    uploadDir: files.incomingDir,
+    isUnavailable: isUnavailableError,
+  });
   router.observe(audit.observe);
   router.observe(self.observeRequest);
   // Known once listening (PORT=0 picks a free port).
@@ -217,23 +248,57 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   router.mount(app, '/prometheus/*');
   router.mount(app, '/metrics');
   const taskDownloads = serveTaskFiles(app, { tasks, files, maxDownloads: config.tasks.maxDownloads, log });
-  serveAgentDownloads(app, { bundle: agentBundle, installScriptPath: INSTALL_SCRIPT, publicUrl: config.api.publicUrl, fallbackUrl: () => dashboardUrl(undefined, config.host, listening.port) });
+  serveAgentDownloads(app, {
+    bundle: agentBundle,
+    installScriptPath: INSTALL_SCRIPT,
+    publicUrl: config.api.publicUrl,
+    fallbackUrl: () => dashboardUrl(undefined, config.host, listening.port),
+  });
   serveDashboard(app, DASHBOARD_DIR);
   // Every other method and path gets the envelope's 404 / 405 rather than a connection closed unanswered.
   router.mount(app, '/*');
 
   const deps: ApiDeps = {
-    version: VERSION, config, log, agents, identity, enrollment: new Enrollment(db), users: new UserDirectory(db), sessions: new SessionStore(db), apiKeys: new ApiKeyStore(db),
-    pingDatabase: () => db.query('SELECT 1'), gateway, cluster, ingest: pipeline, metrics, cmdb, monitor, tasks, itil, outage: tolerant && (() => tolerant.status()), agentBundle, taskDownloads,
+    version: VERSION,
+    config,
+    log,
+    agents,
+    identity,
+    enrollment: new Enrollment(db),
+    users: new UserDirectory(db),
+    sessions: new SessionStore(db),
+    apiKeys: new ApiKeyStore(db),
+    pingDatabase: () => db.query('SELECT 1'),
+    gateway,
+    cluster,
+    ingest: pipeline,
+    metrics,
+    cmdb,
+    monitor,
+    tasks,
+    itil,
+    outage: tolerant && (() => tolerant.status()),
+    agentBundle,
+    taskDownloads,
   };
   router.add(...healthRoutes(deps), ...agentRoutes(deps), ...metricRoutes(deps));
-  router.add(...taskRoutes({ ...deps, tasks }), ...taskOutputRoutes({ tasks }), ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }),
-    ...taskPolicyRoutes({ policies: new ApprovalPolicies(db, resolveTargets) }));
+  router.add(
+    ...taskRoutes({ ...deps, tasks }),
+    ...taskOutputRoutes({ tasks }),
+    ...fileRoutes({ files, maxBytes: config.tasks.fileMaxBytes }),
+    ...taskPolicyRoutes({ policies: new ApprovalPolicies(db, resolveTargets) }),
+  );
   router.add(...sessionRoutes(deps), ...userRoutes(deps), ...apiKeyRoutes(deps), ...auditRoutes(audit), ...clusterRoutes(deps), ...openApiRoutes(deps, router));
   router.add(...cmdbRoutes({ ...deps, cmdb }), ...objectChangeRoutes({ changes: new ObjectChangeLog(db) }));
   router.add(...monitorRoutes(deps), ...templateChangeRoutes(deps), ...alertRoutes(deps), ...writeRoutes({ ...deps, cmdb }));
-  router.add(...itilIncidentRoutes({ itil }), ...knownErrorRoutes({ itil }), ...changeRoutes({ itil }), ...releaseRoutes({ itil }),
-    ...serviceRoutes({ itil }), ...itilReportRoutes({ itil }));
+  router.add(
+    ...itilIncidentRoutes({ itil }),
+    ...knownErrorRoutes({ itil }),
+    ...changeRoutes({ itil }),
+    ...releaseRoutes({ itil }),
+    ...serviceRoutes({ itil }),
+    ...itilReportRoutes({ itil }),
+  );
   router.add(...overviewRoutes({ ...deps, cmdb, figures }), ...selfMetricRoutes(self));
   router.add(...prometheusRoutes({ ...deps, catalog: new SeriesCatalog(metrics, db) }));
 
@@ -310,8 +375,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   log.info({ host: config.host, port: listening.port, database: db.kind, metricStore: config.metricsStore }, 'autowatch listening');
 
   let stopped: Promise<void> | undefined;
-  const stopServer = () =>
-    (stopped ??= stop().then(() => log.info('autowatch stopped')));
+  const stopServer = () => (stopped ??= stop().then(() => log.info('autowatch stopped')));
 
   return { port: listening.port, deps: { ...deps, db, gateway, pipeline, metrics }, router, firstLogin, stop: stopServer };
 }

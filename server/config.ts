@@ -214,7 +214,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxDownloads: int(env, 'AW_TASK_MAX_DOWNLOADS', 64, 1),
       // A final result carries both streams in one frame: each must stay under half of it.
       agentBundlePath: resolve(env.AW_AGENT_BUNDLE || join(PROJECT_ROOT, 'dist', 'autowatch-agent.mjs')),
-      outputCapBytes: Math.max(64, Math.min(int(env, 'AW_TASK_OUTPUT_CAP_BYTES', 256 * 1024, 64), Math.floor((int(env, 'AW_MAX_FRAME_BYTES', 1024 * 1024, 64) - 64 * 1024) / 2))),
+      outputCapBytes: Math.max(
+        64,
+        Math.min(int(env, 'AW_TASK_OUTPUT_CAP_BYTES', 256 * 1024, 64), Math.floor((int(env, 'AW_MAX_FRAME_BYTES', 1024 * 1024, 64) - 64 * 1024) / 2)),
+      ),
     },
   };
 }

@@ -60,8 +60,7 @@ export class AppError extends Error {
 export const isServerFault = (err: AppError): boolean => err.kind === 'internal' || err.kind === 'unavailable';
 
 export const notFound = (what: string, code = 'NOT_FOUND') => new AppError(code, 'not_found', `${what} not found`);
-export const badRequest = (message: string, details?: Record<string, unknown>, code = 'BAD_REQUEST') =>
-  new AppError(code, 'invalid', message, details);
+export const badRequest = (message: string, details?: Record<string, unknown>, code = 'BAD_REQUEST') => new AppError(code, 'invalid', message, details);
 export const conflict = (code: string, message: string) => new AppError(code, 'conflict', message);
 
 /** The caller's version is stale: `current` is the version it should read again. */

@@ -17,7 +17,10 @@ describe('startParts', () => {
 
   it('starts in the order listed and stops in reverse, once', async () => {
     const seen: string[] = [];
-    const stop = await startParts([...recording(['db', 'cluster'], seen), { name: 'drain point', stop: () => void seen.push('stop drain point') }, ...recording(['listener'], seen)], log);
+    const stop = await startParts(
+      [...recording(['db', 'cluster'], seen), { name: 'drain point', stop: () => void seen.push('stop drain point') }, ...recording(['listener'], seen)],
+      log,
+    );
     expect(seen).toEqual(['start db', 'start cluster', 'start listener']);
     await stop();
     await stop();

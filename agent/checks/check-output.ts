@@ -137,12 +137,16 @@ export function parseJsonOutput(stdout: string, exitCode: number | null): CheckR
   if (Array.isArray(v.metrics)) {
     for (const m of v.metrics) {
       if (m && typeof m.name === 'string' && typeof m.value === 'number' && Number.isFinite(m.value)) {
-        const labels = m.labels && typeof m.labels === 'object' ? Object.fromEntries(Object.entries(m.labels).filter(([, x]) => typeof x === 'string')) as Labels : undefined;
+        const labels =
+          m.labels && typeof m.labels === 'object'
+            ? (Object.fromEntries(Object.entries(m.labels).filter(([, x]) => typeof x === 'string')) as Labels)
+            : undefined;
         metrics.push(labels ? { name: metricPart(m.name), value: m.value, labels } : { name: metricPart(m.name), value: m.value });
       }
     }
   } else if (v.metrics && typeof v.metrics === 'object') {
-    for (const [name, value] of Object.entries(v.metrics)) if (typeof value === 'number' && Number.isFinite(value)) metrics.push({ name: metricPart(name), value });
+    for (const [name, value] of Object.entries(v.metrics))
+      if (typeof value === 'number' && Number.isFinite(value)) metrics.push({ name: metricPart(name), value });
   }
   return { status, message: typeof v.message === 'string' ? v.message.slice(0, 4096) : STATUS_NAMES[status], metrics };
 }
@@ -157,6 +161,7 @@ export function resultPoints(key: string, r: CheckResult, durationMs: number, t:
     { name: `${key}.duration_ms`, t, v: Math.round(durationMs * 1000) / 1000 },
   ];
   if (r.refused) points.push({ name: `${key}.refused`, labels: { reason: r.refused }, t, v: 1 });
-  for (const m of r.metrics) points.push(m.labels ? { name: `${key}.${m.name}`, labels: m.labels, t, v: m.value } : { name: `${key}.${m.name}`, t, v: m.value });
+  for (const m of r.metrics)
+    points.push(m.labels ? { name: `${key}.${m.name}`, labels: m.labels, t, v: m.value } : { name: `${key}.${m.name}`, t, v: m.value });
   return points;
 }

@@ -22,7 +22,10 @@ let n = 0;
 /** A plugin item whose plugin would create a fresh file if it ran; the file's path comes back with it. */
 function shellThrough(command: string, extra: string[] = []): { item: CheckItem; marker: string } {
   const marker = join(dir, `ran-${++n}`);
-  return { marker, item: { key: `k${n}`, type: 'plugin', intervalS: 10, timeoutS: 5, command, args: [...extra, '/bin/sh', '-c', `touch ${marker}`] } as CheckItem };
+  return {
+    marker,
+    item: { key: `k${n}`, type: 'plugin', intervalS: 10, timeoutS: 5, command, args: [...extra, '/bin/sh', '-c', `touch ${marker}`] } as CheckItem,
+  };
 }
 const schedulerWith = (policy?: PluginPolicy, emit: (p: MetricPoint[]) => void = () => undefined) =>
   new CheckScheduler({ runner: new PluginRunner({ dirs: [own, NAGIOS], policy }), emit, log });
@@ -51,7 +54,7 @@ describe('wrapper plugins', () => {
     }
   });
 
-  it('run when the agent\'s owner allow-lists them', async () => {
+  it("run when the agent's owner allow-lists them", async () => {
     const { item, marker } = shellThrough('negate');
     const r = await schedulerWith({ allowedPlugins: ['negate'] }).check(item);
     expect(existsSync(marker)).toBe(true);
@@ -100,7 +103,18 @@ describe('the local policy covers plugin items as it covers tasks', () => {
     const { item, marker } = shellThrough('negate');
     expect((await s.check(item)).refused).toBe('remote_exec_refused');
     expect(existsSync(marker)).toBe(false);
-    expect((await s.check({ key: 'l', type: 'plugin', intervalS: 10, timeoutS: 5, command: 'check_load', args: ['-w', '1000,1000,1000', '-c', '2000,2000,2000'] } as CheckItem)).status).toBe(0);
+    expect(
+      (
+        await s.check({
+          key: 'l',
+          type: 'plugin',
+          intervalS: 10,
+          timeoutS: 5,
+          command: 'check_load',
+          args: ['-w', '1000,1000,1000', '-c', '2000,2000,2000'],
+        } as CheckItem)
+      ).status,
+    ).toBe(0);
     expect((await s.check({ key: 'p', type: 'process', intervalS: 10, timeoutS: 5, params: { pattern: 'node' } } as CheckItem)).status).toBe(0);
   });
 

@@ -22,7 +22,8 @@ export const WRAPPER_PLUGINS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Programs that run their arguments as code: a plugin name resolving to one of these is a wrapper too. */
-const INTERPRETER = /^(?:sh|bash|dash|zsh|ksh|mksh|csh|tcsh|fish|busybox|env|sudo|su|doas|xargs|nohup|nice|ionice|timeout|setsid|stdbuf|chroot|python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|php[0-9.]*|lua[0-9.]*|tclsh[0-9.]*|awk|gawk|mawk|nawk)$/;
+const INTERPRETER =
+  /^(?:sh|bash|dash|zsh|ksh|mksh|csh|tcsh|fish|busybox|env|sudo|su|doas|xargs|nohup|nice|ionice|timeout|setsid|stdbuf|chroot|python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|php[0-9.]*|lua[0-9.]*|tclsh[0-9.]*|awk|gawk|mawk|nawk)$/;
 
 export interface PluginPolicy {
   /** Plugin names the owner trusts with any arguments (overrides the wrapper list and the task policy). */
@@ -50,8 +51,12 @@ export function pluginRefusal(policy: PluginPolicy, command: string, args: strin
     return { reason: 'remote_exec_refused', message: `this agent is set to refuse remote execution; plugin ${command} is not allow-listed (--allow-plugin)` };
   }
   const target = basename(resolvedPath);
-  const why = WRAPPER_PLUGINS.get(command) ?? WRAPPER_PLUGINS.get(target) ?? (INTERPRETER.test(target) ? `resolves to ${resolvedPath}, which runs its arguments` : undefined);
-  if (why) return { reason: 'wrapper_plugin', message: `plugin ${command} ${why}; refused unless this agent's owner allow-lists it (--allow-plugin ${command})` };
+  const why =
+    WRAPPER_PLUGINS.get(command) ??
+    WRAPPER_PLUGINS.get(target) ??
+    (INTERPRETER.test(target) ? `resolves to ${resolvedPath}, which runs its arguments` : undefined);
+  if (why)
+    return { reason: 'wrapper_plugin', message: `plugin ${command} ${why}; refused unless this agent's owner allow-lists it (--allow-plugin ${command})` };
   if (policy.allowedCommands && !policy.allowedCommands.includes([command, ...args].join(' '))) {
     return { reason: 'command_not_allowed', message: `plugin ${command} with these arguments is not on this agent's list of allowed commands` };
   }

@@ -142,9 +142,13 @@ describe('built-in service checks', () => {
 });
 
 needs('openssl').describe('certificate expiry check', () => {
-  it('reads the days left of a real TLS server\'s certificate and grades them', async () => {
+  it("reads the days left of a real TLS server's certificate and grades them", async () => {
     // A self-signed certificate valid for 5 days (openssl, as the CI machine has it).
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '5', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '5', '-subj', '/CN=localhost'],
+      { stdio: 'ignore' },
+    );
     const tls = createTlsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (s) => s.end());
     await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
     const p = (tls.address() as { port: number }).port;

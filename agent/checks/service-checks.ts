@@ -45,7 +45,10 @@ export async function checkHttp(params: Params, timeoutMs: number): Promise<Chec
     return {
       status,
       message: `HTTP ${ok ? 'OK' : 'CRITICAL'} - ${url} answered ${res.status}${expect && !ok ? ` (expected ${expect})` : ''} in ${s.toFixed(3)} s`,
-      metrics: [{ name: 'time', value: s }, { name: 'http_status', value: res.status }],
+      metrics: [
+        { name: 'time', value: s },
+        { name: 'http_status', value: res.status },
+      ],
     };
   } catch (err: any) {
     const reason = err?.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err?.cause?.message ?? err?.message ?? String(err));
@@ -72,7 +75,11 @@ export function checkProcess(params: Params, procDir = '/proc'): CheckResult {
   }
   const what = name || `/${params.pattern}/`;
   const status: CheckStatus = count < min || count > max ? 2 : 0;
-  return { status, message: `PROCS ${status ? 'CRITICAL' : 'OK'} - ${count} process${count === 1 ? '' : 'es'} matching ${what}`, metrics: [{ name: 'count', value: count }] };
+  return {
+    status,
+    message: `PROCS ${status ? 'CRITICAL' : 'OK'} - ${count} process${count === 1 ? '' : 'es'} matching ${what}`,
+    metrics: [{ name: 'count', value: count }],
+  };
 }
 
 export function checkCertificate(params: Params, timeoutMs: number, now = Date.now()): Promise<CheckResult> {
@@ -94,7 +101,11 @@ export function checkCertificate(params: Params, timeoutMs: number, now = Date.n
       const days = (Date.parse(cert.valid_to) - now) / 86_400_000;
       const status: CheckStatus = days <= critDays ? 2 : days <= warnDays ? 1 : 0;
       const label = ['OK', 'WARNING', 'CRITICAL'][status];
-      done({ status, message: `CERT ${label} - ${host}:${port} certificate expires in ${days.toFixed(1)} days (${cert.valid_to})`, metrics: [{ name: 'days_left', value: Math.round(days * 100) / 100 }] });
+      done({
+        status,
+        message: `CERT ${label} - ${host}:${port} certificate expires in ${days.toFixed(1)} days (${cert.valid_to})`,
+        metrics: [{ name: 'days_left', value: Math.round(days * 100) / 100 }],
+      });
     });
     socket.once('error', (e) => done({ status: 2, message: `CERT CRITICAL - ${host}:${port}: ${e.message}`, metrics: [] }));
   });

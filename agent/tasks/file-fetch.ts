@@ -48,12 +48,24 @@ export async function fetchFile(taskId: string, action: FileAction, token: strin
     await fs.rm(part, { force: true });
     return { state: 'cancelled', message: 'cancelled during download', bytes: 0 };
   }
-  const size = await fs.stat(part).then((s) => s.size, () => -1);
-  if (size !== action.size) return { state: 'failed', message: `download incomplete after ${ATTEMPTS} attempts (${size} of ${action.size} bytes): ${lastError}`, bytes: Math.max(size, 0) };
+  const size = await fs.stat(part).then(
+    (s) => s.size,
+    () => -1,
+  );
+  if (size !== action.size)
+    return {
+      state: 'failed',
+      message: `download incomplete after ${ATTEMPTS} attempts (${size} of ${action.size} bytes): ${lastError}`,
+      bytes: Math.max(size, 0),
+    };
   const hash = await sha256File(part);
   if (hash !== action.sha256) {
     await fs.rm(part, { force: true });
-    return { state: 'failed', message: `FILE_HASH_MISMATCH: downloaded file has sha256 ${hash}, the task says ${action.sha256}; target left as it was`, bytes: size };
+    return {
+      state: 'failed',
+      message: `FILE_HASH_MISMATCH: downloaded file has sha256 ${hash}, the task says ${action.sha256}; target left as it was`,
+      bytes: size,
+    };
   }
   try {
     await fs.chmod(part, action.mode);
@@ -89,7 +101,10 @@ async function targetFolder(target: string, create: boolean): Promise<string | n
 }
 
 async function downloadRest(url: string, token: string, part: string, size: number, signal: AbortSignal): Promise<void> {
-  const have = await fs.stat(part).then((s) => s.size, () => -1);
+  const have = await fs.stat(part).then(
+    (s) => s.size,
+    () => -1,
+  );
   if (have === size) return;
   if (have > size) await fs.truncate(part, 0);
   const from = have > size ? 0 : Math.max(have, 0);
@@ -103,7 +118,9 @@ async function downloadRest(url: string, token: string, part: string, size: numb
   }
   if (res.status !== 200 && res.status !== 206) {
     const text = await res.text().catch(() => '');
-    throw Object.assign(new Error(`download refused: HTTP ${res.status} ${text.slice(0, 200)}`), { fatal: res.status === 401 || res.status === 403 || res.status === 404 });
+    throw Object.assign(new Error(`download refused: HTTP ${res.status} ${text.slice(0, 200)}`), {
+      fatal: res.status === 401 || res.status === 403 || res.status === 404,
+    });
   }
   // A 200 to a Range request is the whole file: start the part file again.
   const fh = await fs.open(part, res.status === 206 ? 'a' : 'w', 0o600).catch(async (err: NodeJS.ErrnoException) => {
@@ -127,7 +144,10 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
-    createReadStream(path).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
+    createReadStream(path)
+      .on('data', (d) => h.update(d))
+      .on('end', () => resolve(h.digest('hex')))
+      .on('error', reject);
   });
 }
 

@@ -87,10 +87,21 @@ export function runProcess(spec: ProcessSpec, onOutput: (stream: 'stdout' | 'std
       if (ending) killGroup('SIGKILL');
       const state = ending ?? (exitCode === 0 ? 'ok' : 'failed');
       resolve({
-        state, exitCode, signal: signal ?? undefined,
-        stdout: stdout.text(), stderr: stderr.text(), stdoutCut: stdout.cut, stderrCut: stderr.cut,
+        state,
+        exitCode,
+        signal: signal ?? undefined,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        stdoutCut: stdout.cut,
+        stderrCut: stderr.cut,
         durationMs: Date.now() - started,
-        message: message ?? (ending === 'timed_out' ? `killed the process group after the ${spec.timeoutMs / 1000} s timeout` : ending === 'cancelled' ? 'cancelled: process group killed' : undefined),
+        message:
+          message ??
+          (ending === 'timed_out'
+            ? `killed the process group after the ${spec.timeoutMs / 1000} s timeout`
+            : ending === 'cancelled'
+              ? 'cancelled: process group killed'
+              : undefined),
       });
     };
     child.once('error', (err) => finish(null, null, `could not start ${spec.file}: ${err.message}`));

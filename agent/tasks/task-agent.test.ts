@@ -18,12 +18,29 @@ const AGENT = '11111111-1111-4111-8111-111111111111';
 const TASK = '22222222-2222-4222-8222-222222222222';
 
 function order(over: Partial<TaskOrder> = {}): TaskOrder {
-  return { taskId: TASK, nonce: 'n1', agentId: AGENT, issuedAt: Date.now(), expiresAt: Date.now() + 60_000, action: { kind: 'shell', command: 'echo ran' }, timeoutS: 10, outputCapBytes: 1000, ...over };
+  return {
+    taskId: TASK,
+    nonce: 'n1',
+    agentId: AGENT,
+    issuedAt: Date.now(),
+    expiresAt: Date.now() + 60_000,
+    action: { kind: 'shell', command: 'echo ran' },
+    timeoutS: 10,
+    outputCapBytes: 1000,
+    ...over,
+  };
 }
 
 function agent(policy: TaskPolicy = {}, seenFile?: string) {
   const sent: any[] = [];
-  const a = new TaskAgent({ agentId: AGENT, serverPublicKey: server.publicKey, policy, seen: new SeenOrders(seenFile), log: pino({ level: 'silent' }), httpBase: 'http://127.0.0.1:1' });
+  const a = new TaskAgent({
+    agentId: AGENT,
+    serverPublicKey: server.publicKey,
+    policy,
+    seen: new SeenOrders(seenFile),
+    log: pino({ level: 'silent' }),
+    httpBase: 'http://127.0.0.1:1',
+  });
   let seq = 0;
   a.attach({ send: (_type, m) => (sent.push(m), ++seq) });
   const settled = async () => {
@@ -43,10 +60,14 @@ describe('TaskAgent', () => {
   it.each([
     ['no signature', () => ({ order: signOrder(order(), server.secretKey).order }), 'TASK_UNSIGNED'],
     ['a signature by another key', () => signOrder(order(), nacl.sign.keyPair().secretKey), 'TASK_BAD_SIGNATURE'],
-    ['an altered order', () => {
-      const m = signOrder(order(), server.secretKey);
-      return { ...m, order: m.order.replace('echo ran', 'echo pwn') };
-    }, 'TASK_BAD_SIGNATURE'],
+    [
+      'an altered order',
+      () => {
+        const m = signOrder(order(), server.secretKey);
+        return { ...m, order: m.order.replace('echo ran', 'echo pwn') };
+      },
+      'TASK_BAD_SIGNATURE',
+    ],
     ['an expired order', () => signOrder(order({ expiresAt: Date.now() - 1000 }), server.secretKey), 'TASK_EXPIRED'],
     ['an order for another agent', () => signOrder(order({ agentId: '33333333-3333-4333-8333-333333333333' }), server.secretKey), 'TASK_WRONG_AGENT'],
   ])('refuses %s and reports it', async (_name, make, code) => {
@@ -96,8 +117,14 @@ describe('TaskAgent: agent-upgrade', () => {
     const sent: { seq: number; m: any }[] = [];
     let restarts = 0;
     const a = new TaskAgent({
-      agentId: AGENT, serverPublicKey: server.publicKey, policy: over.policy ?? {}, seen: new SeenOrders(), log: pino({ level: 'silent' }), httpBase: base,
-      selfPath: over.selfPath, restart: () => restarts++,
+      agentId: AGENT,
+      serverPublicKey: server.publicKey,
+      policy: over.policy ?? {},
+      seen: new SeenOrders(),
+      log: pino({ level: 'silent' }),
+      httpBase: base,
+      selfPath: over.selfPath,
+      restart: () => restarts++,
     });
     let seq = 0;
     a.attach({ send: (_type, m) => (sent.push({ seq: ++seq, m }), seq) });
@@ -107,7 +134,8 @@ describe('TaskAgent: agent-upgrade', () => {
     };
     return { a, settled, restarts: () => restarts };
   }
-  const upgradeOrder = (sha256: string) => order({ action: { kind: 'agent-upgrade', url: '/downloads/autowatch-agent.mjs', sha256, size: NEW_BUNDLE.length, version: '9.9.9' } });
+  const upgradeOrder = (sha256: string) =>
+    order({ action: { kind: 'agent-upgrade', url: '/downloads/autowatch-agent.mjs', sha256, size: NEW_BUNDLE.length, version: '9.9.9' } });
   const selfFile = () => {
     const path = join(mkdtempSync(join(tmpdir(), 'aw-self-')), 'autowatch-agent.mjs');
     writeFileSync(path, '// the running agent\n', { mode: 0o755 });

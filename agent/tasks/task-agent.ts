@@ -125,9 +125,7 @@ export class TaskAgent {
     let result: ProcessResult;
     try {
       const a = order.action;
-      result = a.kind === 'file' ? await this.pushFile(order, a)
-        : a.kind === 'agent-upgrade' ? await this.upgrade(order, a)
-        : await this.runCommand(order);
+      result = a.kind === 'file' ? await this.pushFile(order, a) : a.kind === 'agent-upgrade' ? await this.upgrade(order, a) : await this.runCommand(order);
     } catch (err) {
       result = { state: 'failed', exitCode: null, stdout: '', stderr: '', stdoutCut: false, stderrCut: false, durationMs: 0, message: (err as Error).message };
     } finally {
@@ -182,7 +180,13 @@ export class TaskAgent {
     const out = this.outputStream(order.taskId);
     const proc = runProcess(
       {
-        file, args, cwd: order.cwd, uid: ids.uid, gid: ids.gid, timeoutMs: order.timeoutS * 1000, capBytes: order.outputCapBytes,
+        file,
+        args,
+        cwd: order.cwd,
+        uid: ids.uid,
+        gid: ids.gid,
+        timeoutMs: order.timeoutS * 1000,
+        capBytes: order.outputCapBytes,
         env: { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ...order.env },
       },
       out.push,
@@ -204,7 +208,13 @@ export class TaskAgent {
     try {
       const r = await fetchFile(order.taskId, { ...a, url: new URL(a.url, this.opts.httpBase).toString() }, order.downloadToken ?? '', abort.signal);
       const timedOut = r.state === 'cancelled' && Date.now() - started >= order.timeoutS * 1000;
-      return { ...NO_OUTPUT, state: timedOut ? 'timed_out' : r.state, exitCode: r.state === 'ok' ? 0 : null, durationMs: Date.now() - started, message: r.message };
+      return {
+        ...NO_OUTPUT,
+        state: timedOut ? 'timed_out' : r.state,
+        exitCode: r.state === 'ok' ? 0 : null,
+        durationMs: Date.now() - started,
+        message: r.message,
+      };
     } finally {
       clearTimeout(timer);
     }

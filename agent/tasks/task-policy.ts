@@ -19,5 +19,5 @@ export function policyRefusal(policy: TaskPolicy, action: TaskAction): string | 
   if (!allowed) return null;
   const line = action.kind === 'shell' ? action.command : action.kind === 'argv' ? action.argv.join(' ') : null;
   if (line === null) return `this agent runs only listed commands; a ${action.kind} task cannot be listed`;
-  return allowed.includes(line) ? null : 'command is not on this agent\'s list of allowed commands';
+  return allowed.includes(line) ? null : "command is not on this agent's list of allowed commands";
 }

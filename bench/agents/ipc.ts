@@ -81,8 +81,16 @@ export type WorkerMessage = WorkerReady | WorkerProgress | WorkerFinal | WorkerF
 
 export function emptyCounters(): WorkerCounters {
   return {
-    connected: 0, connectedAtWindowEnd: 0, dropped: 0, framesSent: 0, framesAcked: 0, resends: 0, outstanding: 0,
-    pointsAcked: 0, pointsAckedInWindow: 0, errors: {},
+    connected: 0,
+    connectedAtWindowEnd: 0,
+    dropped: 0,
+    framesSent: 0,
+    framesAcked: 0,
+    resends: 0,
+    outstanding: 0,
+    pointsAcked: 0,
+    pointsAckedInWindow: 0,
+    errors: {},
   };
 }
 

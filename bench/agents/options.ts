@@ -67,7 +67,10 @@ function num(raw: string | undefined, name: string, fallback: number | undefined
   return n;
 }
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => (n: number) => Number.isInteger(n) && n >= min && n <= max;
+const int =
+  (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (n: number) =>
+    Number.isInteger(n) && n >= min && n <= max;
 
 function loopback(raw: string): { ws: string; http: string } {
   let url: URL;
@@ -141,7 +144,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (databaseUrl && !/^postgres(ql)?:\/\/[^/]*(127\.\d+\.\d+\.\d+|localhost)(:\d+)?(\/|$)/.test(databaseUrl)) {
     throw new UsageError('--database-url must be a postgres:// URL on a loopback address');
   }
-  const restartAtS = v['restart-at'] === undefined ? undefined : num(v['restart-at'], 'restart-at', undefined, (n) => n >= 0 && n < durationS, 'seconds within the window');
+  const restartAtS =
+    v['restart-at'] === undefined ? undefined : num(v['restart-at'], 'restart-at', undefined, (n) => n >= 0 && n < durationS, 'seconds within the window');
   if (restartAtS !== undefined && target) throw new UsageError('--restart-at restarts the servers the generator starts: not with --url');
   const port = v.port === undefined ? undefined : num(v.port, 'port', undefined, int(1, 65_535), 'a port number');
   const metricsStore = v['metrics-store'] ?? 'postgres';
@@ -149,10 +153,26 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (metricsStore === 'questdb' && target) throw new UsageError('--metrics-store applies to the servers the generator starts: not with --url');
   if (v['questdb-url'] !== undefined && metricsStore !== 'questdb') throw new UsageError('--questdb-url goes with --metrics-store questdb');
   const questdbUrl = metricsStore === 'questdb' ? (v['questdb-url'] ?? 'http://127.0.0.1:9000') : undefined;
-  if (questdbUrl && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost)(:\d+)?\/?$/.test(questdbUrl)) throw new UsageError('--questdb-url must be an http:// URL on a loopback address');
+  if (questdbUrl && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost)(:\d+)?\/?$/.test(questdbUrl))
+    throw new UsageError('--questdb-url must be an http:// URL on a loopback address');
   return {
-    agents, durationS, ratePerS, pointsPerFrame, rampS, workers, target, servers, serverPids, databaseUrl, metricsStore, questdbUrl,
-    token: v.token, port, agentsPerAddress, drainS, restartAtS,
+    agents,
+    durationS,
+    ratePerS,
+    pointsPerFrame,
+    rampS,
+    workers,
+    target,
+    servers,
+    serverPids,
+    databaseUrl,
+    metricsStore,
+    questdbUrl,
+    token: v.token,
+    port,
+    agentsPerAddress,
+    drainS,
+    restartAtS,
   };
 }
 

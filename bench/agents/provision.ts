@@ -54,7 +54,12 @@ export async function createRunDatabase(opts: { count: number; postgresUrl: stri
     const db = await openDb(url ? { databaseUrl: url } : { dataDir: join(dataDir, 'pg') });
     try {
       await migrate(db);
-      const agents = Array.from({ length: opts.count }, (_, i) => ({ agentId: randomUUID(), hostId: randomUUID(), secret: randomBytes(32).toString('hex'), hostname: benchHostname(i) }));
+      const agents = Array.from({ length: opts.count }, (_, i) => ({
+        agentId: randomUUID(),
+        hostId: randomUUID(),
+        secret: randomBytes(32).toString('hex'),
+        hostname: benchHostname(i),
+      }));
       const hostIds = agents.map((a) => a.hostId);
       for (let at = 0; at < agents.length; at += INSERT_CHUNK) {
         const part = agents.slice(at, at + INSERT_CHUNK);
@@ -163,13 +168,31 @@ export async function enrollOverHttp(opts: {
     const hostname = benchHostname(i);
     const addr = opts.sourceAddress(i);
     for (let attempt = 1; ; attempt++) {
-      const res = await post(opts.http, '/api/v1/agents/enroll', {
-        token: opts.token, public_key: Buffer.from(box.publicKey).toString('base64'), hostname, agent_version: 'bench-0.1.0', os: 'linux',
-      }, addr, agentFor(addr));
+      const res = await post(
+        opts.http,
+        '/api/v1/agents/enroll',
+        {
+          token: opts.token,
+          public_key: Buffer.from(box.publicKey).toString('base64'),
+          hostname,
+          agent_version: 'bench-0.1.0',
+          os: 'linux',
+        },
+        addr,
+        agentFor(addr),
+      );
       if (res.status === 201) {
         const d = res.body.data;
         const secret = openSealedSecret(
-          { agentId: d.agent_id, hostId: d.host_id, state: d.state, serverBoxPublicKey: d.server_box_public_key, nonce: d.nonce, sealedSecret: d.sealed_secret, serverSignPublicKey: d.server_sign_public_key },
+          {
+            agentId: d.agent_id,
+            hostId: d.host_id,
+            state: d.state,
+            serverBoxPublicKey: d.server_box_public_key,
+            nonce: d.nonce,
+            sealedSecret: d.sealed_secret,
+            serverSignPublicKey: d.server_sign_public_key,
+          },
           box.secretKey,
         );
         out[i] = { agentId: d.agent_id, hostId: d.host_id, secret: Buffer.from(secret).toString('hex'), hostname };

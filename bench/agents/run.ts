@@ -72,17 +72,21 @@ function forkWorker(): WorkerHandle {
     });
     child.once('exit', (code) => fail(new Error(`worker exited (${code}) before it was ready`)));
   });
-  h.done = new Promise<void>((ok) => child.once('exit', (code, signal) => {
-    if (!h.final && !h.failure) h.failure = `worker exited (${code ?? signal}) without figures`;
-    ok();
-  }));
+  h.done = new Promise<void>((ok) =>
+    child.once('exit', (code, signal) => {
+      if (!h.final && !h.failure) h.failure = `worker exited (${code ?? signal}) without figures`;
+      ok();
+    }),
+  );
   h.ready.catch(() => undefined);
   return h;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, fail) => (timer = setTimeout(() => fail(new Error(`${what} took longer than ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([p, new Promise<T>((_, fail) => (timer = setTimeout(() => fail(new Error(`${what} took longer than ${ms / 1000} s`)), ms)))]).finally(
+    () => clearTimeout(timer),
+  );
 }
 
 async function run(opts: BenchOptions): Promise<Figures> {
@@ -107,7 +111,10 @@ async function run(opts: BenchOptions): Promise<Figures> {
     if (target) {
       say(`enrolling ${opts.agents} agents on ${target.http}`);
       creds = await enrollOverHttp({
-        http: target.http, token: opts.token!, count: opts.agents, sourceAddress: (i) => sourceAddress(i, opts.agentsPerAddress),
+        http: target.http,
+        token: opts.token!,
+        count: opts.agents,
+        sourceAddress: (i) => sourceAddress(i, opts.agentsPerAddress),
         onProgress: (n) => say(`enrolled ${n}`),
       });
     } else {
@@ -116,7 +123,13 @@ async function run(opts: BenchOptions): Promise<Figures> {
       cleanups.unshift(() => db.drop());
       creds = db.agents;
       const port = opts.port ?? (await freePort());
-      const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', DATA_DIR: db.dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', AW_BOOTSTRAP_ADMIN: 'false' };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        HOST: '127.0.0.1',
+        DATA_DIR: db.dataDir,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+        AW_BOOTSTRAP_ADMIN: 'false',
+      };
       delete env.DATABASE_URL;
       delete env.REDIS_URL;
       if (db.url) env.DATABASE_URL = db.url;
@@ -150,8 +163,16 @@ async function run(opts: BenchOptions): Promise<Figures> {
     const drainMs = opts.drainS * 1000;
     workers.forEach((w, k) => {
       const start: WorkerStart = {
-        type: 'start', url: target!.ws, agents: agents.slice(k * per, (k + 1) * per), ratePerS: opts.ratePerS, points: opts.pointsPerFrame,
-        startAt, rampMs, windowStart, windowEnd, drainMs,
+        type: 'start',
+        url: target!.ws,
+        agents: agents.slice(k * per, (k + 1) * per),
+        ratePerS: opts.ratePerS,
+        points: opts.pointsPerFrame,
+        startAt,
+        rampMs,
+        windowStart,
+        windowEnd,
+        drainMs,
       };
       w.child.send(start);
     });
@@ -168,7 +189,9 @@ async function run(opts: BenchOptions): Promise<Figures> {
     const progress = setInterval(() => {
       const c = sumCounters(workers.map((w) => w.counters));
       const phase = Date.now() < windowStart ? 'ramp' : Date.now() < windowEnd ? 'window' : 'drain';
-      say(`${phase}: connected ${c.connected}/${opts.agents}, frames sent ${c.framesSent}, acked ${c.framesAcked}, dropped ${c.dropped}, errors ${JSON.stringify(c.errors)}`);
+      say(
+        `${phase}: connected ${c.connected}/${opts.agents}, frames sent ${c.framesSent}, acked ${c.framesAcked}, dropped ${c.dropped}, errors ${JSON.stringify(c.errors)}`,
+      );
     }, 5000);
     cleanups.unshift(async () => clearInterval(progress));
     const windowTimers = [
@@ -221,7 +244,9 @@ async function run(opts: BenchOptions): Promise<Figures> {
     }
     say(`generator workers peak RSS: ${workers.map((w) => w.final?.rssMb ?? '?').join(', ')} MB; resends ${total.resends}`);
     if (restarted && runDb && opts.metricsStore === 'questdb') {
-      say(`restart: every agent back ${restarted.allBackMs === null ? 'NEVER (120 s)' : `${restarted.allBackMs} ms`} after SIGTERM; stored points are counted on the Postgres store only`);
+      say(
+        `restart: every agent back ${restarted.allBackMs === null ? 'NEVER (120 s)' : `${restarted.allBackMs} ms`} after SIGTERM; stored points are counted on the Postgres store only`,
+      );
     } else if (restarted && runDb) {
       await fleet!.stop();
       const stored = await countStoredPoints(runDb);

@@ -84,7 +84,10 @@ const exited = (child: ChildProcess) => child.exitCode !== null || child.signalC
 
 /** Compiles the server into dist/ when a source changed since the last build (tsc's incremental build). */
 export function buildServer(repoRoot: string): void {
-  execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', '.', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'], { cwd: repoRoot, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', '.', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
 }
 
 export async function startServers(opts: { count: number; port: number; env: NodeJS.ProcessEnv; runDir: string; repoRoot: string }): Promise<ServerFleet> {
@@ -119,13 +122,17 @@ export async function startServers(opts: { count: number; port: number; env: Nod
     for (const [k, child] of children.entries()) {
       while (!listensOn(child.pid!, opts.port)) {
         if (exited(child)) throw new Error(`server ${k + 1} exited (${child.exitCode ?? child.signalCode}) before listening; its log:\n${tail(logFiles[k])}`);
-        if (Date.now() > deadline) throw new Error(`server ${k + 1} did not listen on port ${opts.port} within ${READY_TIMEOUT_MS / 1000} s; its log:\n${tail(logFiles[k])}`);
+        if (Date.now() > deadline)
+          throw new Error(`server ${k + 1} did not listen on port ${opts.port} within ${READY_TIMEOUT_MS / 1000} s; its log:\n${tail(logFiles[k])}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }
     const http = `http://127.0.0.1:${opts.port}`;
     while (true) {
-      const ok = await fetch(`${http}/api/v1/health`).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`${http}/api/v1/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error(`GET /api/v1/health did not answer 200 within ${READY_TIMEOUT_MS / 1000} s`);
       await new Promise((r) => setTimeout(r, 200));

@@ -63,7 +63,10 @@ export class SimAgent {
   private closing = false;
   private droppedCounted = false;
 
-  constructor(private readonly agent: BenchAgent, private readonly ctx: AgentContext) {}
+  constructor(
+    private readonly agent: BenchAgent,
+    private readonly ctx: AgentContext,
+  ) {}
 
   get isOpen(): boolean {
     return this.link !== undefined;
@@ -164,7 +167,13 @@ export class SimAgent {
       countError(this.ctx.counters, 'spool_overflow');
     }
     const batch: Batch = {
-      id: this.nextBatchId++, points: this.ctx.frames.points(Date.now()), seq: -1, sentAt: 0, everSent: false, inWindow: false, retry: undefined,
+      id: this.nextBatchId++,
+      points: this.ctx.frames.points(Date.now()),
+      seq: -1,
+      sentAt: 0,
+      everSent: false,
+      inWindow: false,
+      retry: undefined,
     };
     this.spool.set(batch.id, batch);
     if (this.configured) this.transmit(batch);

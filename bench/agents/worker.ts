@@ -75,7 +75,7 @@ process.on('message', (m: WorkerParentMessage) => {
   run(m).then(
     () => process.exit(0),
     async (err: unknown) => {
-      await send({ type: 'failed', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+      await send({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
       process.exit(1);
     },
   );

@@ -58,7 +58,10 @@ export interface Answer<T> {
 
 /** A body sent as it is (a picked file, CSV text) instead of as JSON. */
 export class RawBody {
-  constructor(readonly data: Blob | string, readonly type: string) {}
+  constructor(
+    readonly data: Blob | string,
+    readonly type: string,
+  ) {}
 }
 
 /** Sends a request with the session's token; only a network failure throws here. */
@@ -86,7 +89,13 @@ function failure(res: Response, parsed: any, path: string): ApiError {
   const e = parsed?.error;
   // A session that ended (expired, logged out elsewhere, user disabled) sends the person to log in.
   if (res.status === 401 && token && !path.startsWith('/api/v1/sessions')) session.set(null);
-  return new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? res.statusText ?? 'request failed', parsed?.request_id ?? res.headers.get('x-request-id'), e?.details);
+  return new ApiError(
+    res.status,
+    e?.code ?? `HTTP_${res.status}`,
+    e?.message ?? res.statusText ?? 'request failed',
+    parsed?.request_id ?? res.headers.get('x-request-id'),
+    e?.details,
+  );
 }
 
 const jsonOf = (res: Response): Promise<any> => res.json().catch(() => null); // a proxy's HTML error page, or an empty body

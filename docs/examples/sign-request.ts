@@ -6,7 +6,15 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 
-export async function signedFetch(baseUrl: string, keyId: string, secret: string, method: string, pathAndQuery: string, body?: unknown, ifMatch?: string): Promise<Response> {
+export async function signedFetch(
+  baseUrl: string,
+  keyId: string,
+  secret: string,
+  method: string,
+  pathAndQuery: string,
+  body?: unknown,
+  ifMatch?: string,
+): Promise<Response> {
   const at = pathAndQuery.indexOf('?');
   const path = at < 0 ? pathAndQuery : pathAndQuery.slice(0, at);
   const query = at < 0 ? '' : pathAndQuery.slice(at + 1);

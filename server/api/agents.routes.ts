@@ -120,7 +120,11 @@ export function agentRoutes(deps: ApiDeps) {
       response: Type.Object({ id: Type.String(), token: Type.String(), expires_at: Timestamp, uses: Type.Integer(), auto_approve: Type.Boolean() }),
       handler: async (ctx) => {
         const t = await deps.enrollment.createToken({
-          createdBy: actor(ctx), ttlSeconds: ctx.body.ttl_seconds, uses: ctx.body.uses, note: ctx.body.note, autoApprove: ctx.body.auto_approve,
+          createdBy: actor(ctx),
+          ttlSeconds: ctx.body.ttl_seconds,
+          uses: ctx.body.uses,
+          note: ctx.body.note,
+          autoApprove: ctx.body.auto_approve,
         });
         return { id: t.id, token: t.token, expires_at: iso(t.expiresAt), uses: t.uses, auto_approve: t.autoApprove };
       },
@@ -156,18 +160,26 @@ export function agentRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const r = await deps.enrollment.enroll(
           {
-            token: ctx.body.token, publicKey: ctx.body.public_key, hostname: ctx.body.hostname,
-            os: ctx.body.os, machineId: ctx.body.machine_id, agentVersion: ctx.body.agent_version,
+            token: ctx.body.token,
+            publicKey: ctx.body.public_key,
+            hostname: ctx.body.hostname,
+            os: ctx.body.os,
+            machineId: ctx.body.machine_id,
+            agentVersion: ctx.body.agent_version,
           },
           { autoApprove: deps.config.autoApprove, serverSignPublicKey: deps.identity.signPublicKey, requestId: ctx.requestId },
         );
         deps.log.info({ agent: r.agentId, host: r.hostId, state: r.state, remote: ctx.remoteAddress }, 'agent enrolled');
         return {
-          agent_id: r.agentId, host_id: r.hostId, state: r.state, server_box_public_key: r.serverBoxPublicKey,
-          nonce: r.nonce, sealed_secret: r.sealedSecret, server_sign_public_key: r.serverSignPublicKey,
+          agent_id: r.agentId,
+          host_id: r.hostId,
+          state: r.state,
+          server_box_public_key: r.serverBoxPublicKey,
+          nonce: r.nonce,
+          sealed_secret: r.sealedSecret,
+          server_sign_public_key: r.serverSignPublicKey,
         };
       },
     }),
   ];
 }
-

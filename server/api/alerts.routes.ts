@@ -138,25 +138,55 @@ const entryView = (e: TimelineEntry) => {
 
 const incidentView = (i: IncidentRecord) => ({
   ...managedView(i as ManagedIncident),
-  id: i.id, title: i.title, host_id: i.host_id, host_name: i.host_name ?? null, severity: i.severity, state: i.state, opened_at: iso(i.opened_at),
-  updated_at: iso(i.updated_at), resolved_at: iso(i.resolved_at), closed_at: iso(i.closed_at), version: i.version,
+  id: i.id,
+  title: i.title,
+  host_id: i.host_id,
+  host_name: i.host_name ?? null,
+  severity: i.severity,
+  state: i.state,
+  opened_at: iso(i.opened_at),
+  updated_at: iso(i.updated_at),
+  resolved_at: iso(i.resolved_at),
+  closed_at: iso(i.closed_at),
+  version: i.version,
 });
 
 /** Secrets (webhook key, SMTP password) are never shown. */
 const channelView = (c: ChannelRecord) => ({
-  id: c.id, name: c.name, kind: c.kind, settings: c.settings, min_severity: c.min_severity, enabled: c.enabled,
-  created_at: iso(c.created_at), created_by: c.created_by, version: c.version,
+  id: c.id,
+  name: c.name,
+  kind: c.kind,
+  settings: c.settings,
+  min_severity: c.min_severity,
+  enabled: c.enabled,
+  created_at: iso(c.created_at),
+  created_by: c.created_by,
+  version: c.version,
 });
 
 const deliveryView = (d: DeliveryRecord) => ({
-  id: d.id, channel_id: d.channel_id, problem_id: d.problem_id, event: d.event, state: d.state, attempts: d.attempts,
-  next_attempt_at: iso(d.next_attempt_at), last_status: d.last_status, last_error: d.last_error,
-  created_at: iso(d.created_at), delivered_at: iso(d.delivered_at),
+  id: d.id,
+  channel_id: d.channel_id,
+  problem_id: d.problem_id,
+  event: d.event,
+  state: d.state,
+  attempts: d.attempts,
+  next_attempt_at: iso(d.next_attempt_at),
+  last_status: d.last_status,
+  last_error: d.last_error,
+  created_at: iso(d.created_at),
+  delivered_at: iso(d.delivered_at),
 });
 
 const maintenanceView = (w: MaintenanceRecord) => ({
-  id: w.id, name: w.name, host_id: w.host_id, host_group_id: w.host_group_id, starts_at: iso(w.starts_at),
-  ends_at: iso(w.ends_at), created_at: iso(w.created_at), created_by: w.created_by,
+  id: w.id,
+  name: w.name,
+  host_id: w.host_id,
+  host_group_id: w.host_group_id,
+  starts_at: iso(w.starts_at),
+  ends_at: iso(w.ends_at),
+  created_at: iso(w.created_at),
+  created_by: w.created_by,
 });
 
 export function alertRoutes(deps: ApiDeps) {
@@ -171,14 +201,27 @@ export function alertRoutes(deps: ApiDeps) {
       tag: 'alerts',
       scope: 'monitor:read',
       query: Type.Object(
-        { ...problemsPage.query, open: Type.Optional(Type.Boolean()), host_id: Type.Optional(Uuid), severity: Type.Optional(Severity), incident_id: Type.Optional(Uuid), before: Before },
+        {
+          ...problemsPage.query,
+          open: Type.Optional(Type.Boolean()),
+          host_id: Type.Optional(Uuid),
+          severity: Type.Optional(Severity),
+          incident_id: Type.Optional(Uuid),
+          before: Before,
+        },
         { additionalProperties: false },
       ),
       response: Type.Array(Problem),
       handler: async (ctx) => {
         const q = ctx.query;
         const page = problemsPage.read(q);
-        const rows = await m().problems.list(page, { open: q.open, hostId: q.host_id, severity: q.severity, incidentId: q.incident_id, before: q.before ? new Date(q.before) : undefined });
+        const rows = await m().problems.list(page, {
+          open: q.open,
+          hostId: q.host_id,
+          severity: q.severity,
+          incidentId: q.incident_id,
+          before: q.before ? new Date(q.before) : undefined,
+        });
         return finishPage(ctx, rows, page, (p) => [p.opened_at, p.id]).map(problemView);
       },
     }),
@@ -229,7 +272,10 @@ export function alertRoutes(deps: ApiDeps) {
       summary: 'Incidents, newest first',
       tag: 'alerts',
       scope: 'monitor:read',
-      query: Type.Object({ ...incidentsPage.query, state: Type.Optional(IncidentState), host_id: Type.Optional(Uuid), before: Before }, { additionalProperties: false }),
+      query: Type.Object(
+        { ...incidentsPage.query, state: Type.Optional(IncidentState), host_id: Type.Optional(Uuid), before: Before },
+        { additionalProperties: false },
+      ),
       response: Type.Array(Incident),
       handler: async (ctx) => {
         const q = ctx.query;
@@ -251,7 +297,12 @@ export function alertRoutes(deps: ApiDeps) {
         setEtag(ctx, i.version);
         const problems = await m().problems.ofIncident(i.id);
         const management = deps.itil && (await managementOf(deps.itil, i as ManagedIncident));
-        return { incident: incidentView(i), problems: problems.map(problemView), timeline: (await m().problems.incidentTimeline(i.id)).map(entryView), management };
+        return {
+          incident: incidentView(i),
+          problems: problems.map(problemView),
+          timeline: (await m().problems.incidentTimeline(i.id)).map(entryView),
+          management,
+        };
       },
     }),
     route({
@@ -265,7 +316,8 @@ export function alertRoutes(deps: ApiDeps) {
       response: Incident,
       handler: async (ctx) => {
         // Without If-Match no precondition was asked for: a timeline entry written meanwhile (priority, known error) must not refuse the move.
-        const version = ctx.headers['if-match'] === undefined ? undefined : (ifMatchVersion(ctx, (await m().problems.getIncident(ctx.params.id)).version) as number);
+        const version =
+          ctx.headers['if-match'] === undefined ? undefined : (ifMatchVersion(ctx, (await m().problems.getIncident(ctx.params.id)).version) as number);
         const i = await m().problems.updateIncident(ctx.params.id, actor(ctx.principal!), { to: ctx.body.to, comment: ctx.body.comment ?? '', version });
         ctx.audit({ incident_id: i.id, to: i.state });
         setEtag(ctx, i.version);
@@ -319,7 +371,9 @@ export function alertRoutes(deps: ApiDeps) {
           name: Type.String({ minLength: 1, maxLength: 100 }),
           kind: Type.Union([Type.Literal('webhook'), Type.Literal('email')]),
           settings: Type.Union([WebhookSettings, EmailSettings]),
-          secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200, description: 'webhook: signing key (made for you when absent); email: SMTP password' })),
+          secret: Type.Optional(
+            Type.String({ minLength: 16, maxLength: 200, description: 'webhook: signing key (made for you when absent); email: SMTP password' }),
+          ),
           min_severity: Type.Optional(Severity),
           enabled: Type.Optional(Type.Boolean()),
         },
@@ -329,10 +383,15 @@ export function alertRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const b = ctx.body;
         const isWebhook = b.kind === 'webhook';
-        if (isWebhook !== 'url' in b.settings) throw new AppError('VALIDATION_FAILED', 'invalid', `body.settings do not fit a ${b.kind} channel`, { field: 'body.settings' });
+        if (isWebhook !== 'url' in b.settings)
+          throw new AppError('VALIDATION_FAILED', 'invalid', `body.settings do not fit a ${b.kind} channel`, { field: 'body.settings' });
         const secret = b.secret ?? (isWebhook ? randomBytes(24).toString('base64url') : '');
         const p = ctx.principal!;
-        const c = await m().notifier.createChannel({ name: b.name, kind: b.kind, settings: b.settings, secret, minSeverity: b.min_severity ?? 'info', enabled: b.enabled ?? true }, `${p.kind}:${p.id}`, changedBy(ctx));
+        const c = await m().notifier.createChannel(
+          { name: b.name, kind: b.kind, settings: b.settings, secret, minSeverity: b.min_severity ?? 'info', enabled: b.enabled ?? true },
+          `${p.kind}:${p.id}`,
+          changedBy(ctx),
+        );
         ctx.audit({ channel_id: c.id, kind: c.kind });
         setEtag(ctx, c.version);
         return { channel: channelView(c), secret: isWebhook ? secret : null };
@@ -361,7 +420,12 @@ export function alertRoutes(deps: ApiDeps) {
         if (ctx.body.settings && (current.kind === 'webhook') !== 'url' in ctx.body.settings) {
           throw new AppError('VALIDATION_FAILED', 'invalid', `body.settings do not fit a ${current.kind} channel`, { field: 'body.settings' });
         }
-        const c = await m().notifier.updateChannel(ctx.params.id, version, { enabled: ctx.body.enabled, minSeverity: ctx.body.min_severity, settings: ctx.body.settings, secret: ctx.body.secret }, changedBy(ctx));
+        const c = await m().notifier.updateChannel(
+          ctx.params.id,
+          version,
+          { enabled: ctx.body.enabled, minSeverity: ctx.body.min_severity, settings: ctx.body.settings, secret: ctx.body.secret },
+          changedBy(ctx),
+        );
         ctx.audit({ channel_id: c.id, changed: Object.keys(ctx.body) });
         setEtag(ctx, c.version);
         return channelView(c);
@@ -442,18 +506,29 @@ export function alertRoutes(deps: ApiDeps) {
       scope: 'monitor:write',
       status: 201,
       body: Type.Object(
-        { name: Type.String({ minLength: 1, maxLength: 200 }), host_id: Type.Optional(Uuid), host_group_id: Type.Optional(Uuid), starts_at: Timestamp, ends_at: Timestamp },
+        {
+          name: Type.String({ minLength: 1, maxLength: 200 }),
+          host_id: Type.Optional(Uuid),
+          host_group_id: Type.Optional(Uuid),
+          starts_at: Timestamp,
+          ends_at: Timestamp,
+        },
         { additionalProperties: false },
       ),
       response: Maintenance,
       handler: async (ctx) => {
         const b = ctx.body;
-        if ((b.host_id === undefined) === (b.host_group_id === undefined)) throw new AppError('VALIDATION_FAILED', 'invalid', 'give exactly one of body.host_id and body.host_group_id', { field: 'body.host_id' });
+        if ((b.host_id === undefined) === (b.host_group_id === undefined))
+          throw new AppError('VALIDATION_FAILED', 'invalid', 'give exactly one of body.host_id and body.host_group_id', { field: 'body.host_id' });
         const startsAt = new Date(b.starts_at);
         const endsAt = new Date(b.ends_at);
         if (endsAt <= startsAt) throw new AppError('VALIDATION_FAILED', 'invalid', 'body.ends_at must be after body.starts_at', { field: 'body.ends_at' });
         const p = ctx.principal!;
-        const w = await m().maintenance.create({ name: b.name, hostId: b.host_id, hostGroupId: b.host_group_id, startsAt, endsAt }, `${p.kind}:${p.id}`, changedBy(ctx));
+        const w = await m().maintenance.create(
+          { name: b.name, hostId: b.host_id, hostGroupId: b.host_group_id, startsAt, endsAt },
+          `${p.kind}:${p.id}`,
+          changedBy(ctx),
+        );
         ctx.audit({ maintenance_id: w.id });
         return maintenanceView(w);
       },

@@ -117,13 +117,19 @@ export function apiKeyRoutes(deps: ApiDeps) {
         const p = ctx.principal!;
         let ownerId = await ownerOf(p);
         if (ctx.body.owner_id !== undefined && ctx.body.owner_id !== ownerId) {
-          if (!isAdmin(p)) throw new AppError('FORBIDDEN', 'forbidden', 'only admins make keys for other users', { field: 'body.owner_id', needed_scope: 'admin' });
+          if (!isAdmin(p))
+            throw new AppError('FORBIDDEN', 'forbidden', 'only admins make keys for other users', { field: 'body.owner_id', needed_scope: 'admin' });
           ownerId = (await users.get(ctx.body.owner_id)).id;
         }
         checkGrantable(ctx.body.scopes, p.scopes);
         const expiresAt = ctx.body.expires_in_s ? new Date(Date.now() + ctx.body.expires_in_s * 1000) : null;
         const { key, secret } = await keys.create({
-          name: ctx.body.name, scopes: ctx.body.scopes, ownerId, expiresAt, requireSignature: ctx.body.require_signature, createdBy: `${p.kind}:${p.id}`,
+          name: ctx.body.name,
+          scopes: ctx.body.scopes,
+          ownerId,
+          expiresAt,
+          requireSignature: ctx.body.require_signature,
+          createdBy: `${p.kind}:${p.id}`,
         });
         ctx.audit({ key_id: key.id, scopes: key.scopes, owner_id: ownerId });
         ctx.setHeader('Location', `/api/v1/api-keys/${key.id}`);
@@ -167,7 +173,10 @@ export function apiKeyRoutes(deps: ApiDeps) {
         ctx.audit({ changes: ctx.body });
         const expiresAt = ctx.body.expires_at === undefined ? undefined : ctx.body.expires_at === null ? null : new Date(ctx.body.expires_at);
         const key = await keys.update(ctx.params.id, version, {
-          name: ctx.body.name, scopes: ctx.body.scopes, expiresAt, requireSignature: ctx.body.require_signature,
+          name: ctx.body.name,
+          scopes: ctx.body.scopes,
+          expiresAt,
+          requireSignature: ctx.body.require_signature,
         });
         setEtag(ctx, key.version);
         return keyView(key);

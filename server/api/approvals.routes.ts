@@ -23,7 +23,8 @@ const Approval = Type.Object({
   report: Type.Record(Type.String(), Type.Unknown(), { description: "the machine's latest inventory report" }),
   match_note: Type.String({ description: 'which asset the report matched and why, or why none did' }),
   queue_reasons: Type.Array(QueueReason, {
-    description: 'why the report waits: no_match (no asset, or several equally), agent_pending (the agent is not approved), ' +
+    description:
+      'why the report waits: no_match (no asset, or several equally), agent_pending (the agent is not approved), ' +
       'claims_asset_of_other_agent (the matched asset is linked to another agent: approving moves the link)',
   }),
   proposed_asset_id: Type.Union([Uuid, Type.Null()], { description: 'the asset the report matched, which approving joins it to unless asset_id is given' }),
@@ -53,7 +54,7 @@ export function approvalRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
     route({
       method: 'GET',
       path: '/api/v1/approvals',
-      summary: 'Inventory reports waiting for approval (?state=pending), and the decided ones; ?host_id= a host\'s own',
+      summary: "Inventory reports waiting for approval (?state=pending), and the decided ones; ?host_id= a host's own",
       tag: 'cmdb',
       scope: 'cmdb:read',
       query: Type.Object({ ...approvals.query, state: Type.Optional(ApprovalState), host_id: Type.Optional(Uuid) }),
@@ -80,7 +81,8 @@ export function approvalRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
     route({
       method: 'POST',
       path: '/api/v1/approvals/:id/approve',
-      summary: 'Approve: join the report to asset_id, else to proposed_asset_id (linking the agent to it), else make an asset from it (online, linked to its agent and host)',
+      summary:
+        'Approve: join the report to asset_id, else to proposed_asset_id (linking the agent to it), else make an asset from it (online, linked to its agent and host)',
       description: 'If-Match optional (the approval’s ETag: a newer report since you read it is a 412).',
       tag: 'cmdb',
       scope: 'cmdb:approve',

@@ -64,7 +64,10 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       tag: 'cmdb',
       scope: 'cmdb:write',
       status: 201,
-      body: Type.Object({ ...AssetBody.properties, state: Type.Optional(Type.Union([Type.Literal('procured'), Type.Literal('in_stock'), Type.Literal('online')])) }),
+      body: Type.Object({
+        ...AssetBody.properties,
+        state: Type.Optional(Type.Union([Type.Literal('procured'), Type.Literal('in_stock'), Type.Literal('online')])),
+      }),
       response: Asset,
       handler: async (ctx) => {
         const { state, ...fields } = ctx.body;
@@ -140,7 +143,13 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         const current = await store.get(ctx.params.id);
         const version = expectedVersion(ctx, current.version) as number;
         const change = await underChange(ctx, current.id);
-        const a = await store.delete(ctx.params.id, version, actorOf(ctx), null, change.link(() => 'deleted'));
+        const a = await store.delete(
+          ctx.params.id,
+          version,
+          actorOf(ctx),
+          null,
+          change.link(() => 'deleted'),
+        );
         ctx.audit({ tag: a.tag, change_id: change.changeId });
         return assetView(a);
       },
@@ -160,7 +169,14 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         const current = await store.get(ctx.params.id);
         const change = await underChange(ctx, current.id);
         ctx.audit({ tag: current.tag, from: current.state, to: ctx.body.to, change_id: change.changeId });
-        const a = await store.transition(ctx.params.id, expectedVersion(ctx, current.version, false), ctx.body.to, ctx.body.reason, actorOf(ctx), change.link((moved) => `transition ${current.state} -> ${moved.state}`));
+        const a = await store.transition(
+          ctx.params.id,
+          expectedVersion(ctx, current.version, false),
+          ctx.body.to,
+          ctx.body.reason,
+          actorOf(ctx),
+          change.link((moved) => `transition ${current.state} -> ${moved.state}`),
+        );
         setEtag(ctx, a.version);
         return assetView(a);
       },
@@ -192,7 +208,13 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await store.get(ctx.params.id);
         const change = await underChange(ctx, current.id);
-        const c = await store.addComponent(ctx.params.id, expectedVersion(ctx, current.version, false), ctx.body, actorOf(ctx), change.link((added) => `added ${added.kind} ${added.slot}`, current.id));
+        const c = await store.addComponent(
+          ctx.params.id,
+          expectedVersion(ctx, current.version, false),
+          ctx.body,
+          actorOf(ctx),
+          change.link((added) => `added ${added.kind} ${added.slot}`, current.id),
+        );
         ctx.audit({ tag: current.tag, component_id: c.id, change_id: change.changeId });
         return componentView(c);
       },
@@ -208,7 +230,13 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await store.get(ctx.params.id);
         const change = await underChange(ctx, current.id);
-        const c = await store.removeComponent(ctx.params.id, expectedVersion(ctx, current.version, false), ctx.params.componentId, actorOf(ctx), change.link((removed) => `removed ${removed.kind} ${removed.slot}`, current.id));
+        const c = await store.removeComponent(
+          ctx.params.id,
+          expectedVersion(ctx, current.version, false),
+          ctx.params.componentId,
+          actorOf(ctx),
+          change.link((removed) => `removed ${removed.kind} ${removed.slot}`, current.id),
+        );
         ctx.audit({ tag: current.tag, component_id: c.id, change_id: change.changeId });
         return componentView(c);
       },

@@ -54,8 +54,15 @@ export function auditRoutes(trail: AuditTrail) {
         // Records of this node still in the write queue belong in the answer.
         await trail.flush();
         const rows = await trail.list(page, {
-          actorKind: q.actor_kind, actorId: q.actor_id, method: q.method, route: q.route, status: q.status, errorCode: q.error_code,
-          requestId: q.request_id, since: parseInstant(q.since, 'since'), until: parseInstant(q.until, 'until'),
+          actorKind: q.actor_kind,
+          actorId: q.actor_id,
+          method: q.method,
+          route: q.route,
+          status: q.status,
+          errorCode: q.error_code,
+          requestId: q.request_id,
+          since: parseInstant(q.since, 'since'),
+          until: parseInstant(q.until, 'until'),
         });
         return finishPage(ctx, rows, page, (r) => [r.at, Number(r.id)]).map(view);
       },

@@ -32,17 +32,37 @@ const Change = Type.Object({
   version: Type.Integer(),
 });
 const view = (c: ChangeRequest) => ({
-  id: c.id, title: c.title, kinds: c.kinds, reason: c.reason, risk: c.risk, window_start: iso(c.window_start), window_end: iso(c.window_end),
-  host_ids: c.host_ids, asset_ids: c.asset_ids, approvals_required: c.approvals_required, state: c.state, requested_by: c.requested_by,
-  outcome: c.outcome, review_notes: c.review_notes, reviewed_by: c.reviewed_by, reviewed_at: iso(c.reviewed_at), created_at: iso(c.created_at), version: c.version,
+  id: c.id,
+  title: c.title,
+  kinds: c.kinds,
+  reason: c.reason,
+  risk: c.risk,
+  window_start: iso(c.window_start),
+  window_end: iso(c.window_end),
+  host_ids: c.host_ids,
+  asset_ids: c.asset_ids,
+  approvals_required: c.approvals_required,
+  state: c.state,
+  requested_by: c.requested_by,
+  outcome: c.outcome,
+  review_notes: c.review_notes,
+  reviewed_by: c.reviewed_by,
+  reviewed_at: iso(c.reviewed_at),
+  created_at: iso(c.created_at),
+  version: c.version,
 });
 const Detail = Type.Object({
   change: Change,
   decisions: Type.Array(Type.Object({ name: Type.String(), decision: Type.String(), note: Type.String(), at: Timestamp })),
-  links: Type.Array(Type.Object({
-    kind: Type.String({ description: 'task, agent_upgrade (a task), template, asset, release (object_id is the rollout)' }),
-    object_id: Uuid, actor: Type.String(), note: Type.String({ description: 'what was done, in words' }), at: Timestamp,
-  })),
+  links: Type.Array(
+    Type.Object({
+      kind: Type.String({ description: 'task, agent_upgrade (a task), template, asset, release (object_id is the rollout)' }),
+      object_id: Uuid,
+      actor: Type.String(),
+      note: Type.String({ description: 'what was done, in words' }),
+      at: Timestamp,
+    }),
+  ),
 });
 const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
 
@@ -90,8 +110,15 @@ export function changeRoutes(deps: { itil: Itil }) {
         const b = ctx.body;
         const c = await cr.create(
           {
-            title: b.title, kinds: b.kinds, reason: b.reason, risk: b.risk, window_start: new Date(b.window_start), window_end: new Date(b.window_end),
-            host_ids: b.host_ids ?? [], asset_ids: b.asset_ids ?? [], approvals_required: b.approvals_required ?? 1,
+            title: b.title,
+            kinds: b.kinds,
+            reason: b.reason,
+            risk: b.risk,
+            window_start: new Date(b.window_start),
+            window_end: new Date(b.window_end),
+            host_ids: b.host_ids ?? [],
+            asset_ids: b.asset_ids ?? [],
+            approvals_required: b.approvals_required ?? 1,
           },
           actingAs(ctx.principal!),
         );
@@ -103,7 +130,8 @@ export function changeRoutes(deps: { itil: Itil }) {
     route({
       method: 'GET',
       path: '/api/v1/changes/:id',
-      summary: 'One change request with its decisions and its implementation: the tasks, agent upgrades, release rollouts, template and asset edits made under it',
+      summary:
+        'One change request with its decisions and its implementation: the tasks, agent upgrades, release rollouts, template and asset edits made under it',
       tag: 'itil',
       scope: 'tasks:read',
       params: IdParams,
@@ -118,9 +146,10 @@ export function changeRoutes(deps: { itil: Itil }) {
       route({
         method: 'POST',
         path: `/api/v1/changes/:id/${verb}`,
-        summary: verb === 'approve'
-          ? 'Approve a change request: not by its requester, whatever credential (session or their API key); approved once enough people approved'
-          : 'Reject a change request (one rejection rejects it); not by its requester',
+        summary:
+          verb === 'approve'
+            ? 'Approve a change request: not by its requester, whatever credential (session or their API key); approved once enough people approved'
+            : 'Reject a change request (one rejection rejects it); not by its requester',
         tag: 'itil',
         scope: 'tasks:approve',
         params: IdParams,
@@ -162,7 +191,8 @@ export function changeRoutes(deps: { itil: Itil }) {
         const from = new Date(ctx.query.from);
         const to = new Date(ctx.query.to);
         if (to <= from) throw new AppError('VALIDATION_FAILED', 'invalid', 'query.to must be after query.from', { field: 'query.to' });
-        if (to.getTime() - from.getTime() > 366 * 86_400_000) throw new AppError('VALIDATION_FAILED', 'invalid', 'the calendar spans at most a year', { field: 'query.to' });
+        if (to.getTime() - from.getTime() > 366 * 86_400_000)
+          throw new AppError('VALIDATION_FAILED', 'invalid', 'the calendar spans at most a year', { field: 'query.to' });
         return (await cr.calendar(from, to)).map(view);
       },
     }),

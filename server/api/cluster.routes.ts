@@ -25,7 +25,13 @@ export function clusterRoutes(deps: ApiDeps) {
       response: Type.Array(Node),
       handler: async () =>
         (await deps.cluster.nodes()).map((n) => ({
-          id: n.id, host: n.host, pid: n.pid, port: n.port, started_at: n.startedAt, agents: n.agents, self: n.id === deps.cluster.nodeId,
+          id: n.id,
+          host: n.host,
+          pid: n.pid,
+          port: n.port,
+          started_at: n.startedAt,
+          agents: n.agents,
+          self: n.id === deps.cluster.nodeId,
         })),
     }),
   ];

@@ -14,7 +14,8 @@ export function fileRoutes(deps: { files: FileStore; maxBytes: number }) {
       method: 'POST',
       path: '/api/v1/files',
       summary: 'Upload a file for file pushes (the raw body, streamed to disk); stored once by sha256',
-      description: `Send the file as the request body (any content type), at most ${deps.maxBytes} bytes (AW_TASK_FILE_MAX_MB). ` +
+      description:
+        `Send the file as the request body (any content type), at most ${deps.maxBytes} bytes (AW_TASK_FILE_MAX_MB). ` +
         'The answer names its sha256, which a file-push task refers to; the same content uploaded again is not stored twice (created: false).',
       tag: 'tasks',
       scope: 'tasks:run',

@@ -28,13 +28,17 @@ export function healthRoutes(deps: ApiDeps) {
         const outage = deps.outage?.();
         if (outage) {
           checks.metric_store = outage.down
-            ? { ok: false, detail: `unreachable since ${outage.since} (${outage.lastError}); ${outage.queuedRecords} accepted batches queued locally (${outage.queuedBytes} bytes), replayed when it returns` }
+            ? {
+                ok: false,
+                detail: `unreachable since ${outage.since} (${outage.lastError}); ${outage.queuedRecords} accepted batches queued locally (${outage.queuedBytes} bytes), replayed when it returns`,
+              }
             : { ok: true, ...(outage.queuedRecords ? { detail: `replaying ${outage.queuedRecords} queued batches` } : {}) };
         }
         const failing = deps.ingest.writeFailure;
         if (failing) checks.metric_store = { ok: false, detail: `writes failing since ${failing.since}: ${failing.reason}` };
         const cluster = deps.cluster.status();
-        if (cluster.mode === 'redis') checks.cluster = cluster.redis === 'up' ? { ok: true, detail: `node ${cluster.nodeId}` } : { ok: false, detail: cluster.detail };
+        if (cluster.mode === 'redis')
+          checks.cluster = cluster.redis === 'up' ? { ok: true, detail: `node ${cluster.nodeId}` } : { ok: false, detail: cluster.detail };
         const ok = Object.values(checks).every((c) => c.ok);
         return { status: ok ? ('ok' as const) : ('degraded' as const), version: deps.version, uptime_s: Math.round(process.uptime()), checks };
       },
@@ -47,13 +51,25 @@ export function healthRoutes(deps: ApiDeps) {
       scope: 'agents:read',
       response: Type.Object({
         gateway: Type.Object({
-          connections: Type.Integer(), authenticated: Type.Integer(), opened: Type.Integer(), closed: Type.Integer(),
-          framesIn: Type.Integer(), framesOut: Type.Integer(), acks: Type.Integer(), configRetries: Type.Integer(),
+          connections: Type.Integer(),
+          authenticated: Type.Integer(),
+          opened: Type.Integer(),
+          closed: Type.Integer(),
+          framesIn: Type.Integer(),
+          framesOut: Type.Integer(),
+          acks: Type.Integer(),
+          configRetries: Type.Integer(),
           rejections: Type.Record(Type.String(), Type.Integer()),
         }),
         ingest: Type.Object({
-          queuedPoints: Type.Integer(), queuedBatches: Type.Integer(), committedPoints: Type.Integer(), committedBatches: Type.Integer(),
-          refusedBatches: Type.Integer(), invalidBatches: Type.Integer(), writeFailures: Type.Integer(), flushes: Type.Integer(),
+          queuedPoints: Type.Integer(),
+          queuedBatches: Type.Integer(),
+          committedPoints: Type.Integer(),
+          committedBatches: Type.Integer(),
+          refusedBatches: Type.Integer(),
+          invalidBatches: Type.Integer(),
+          writeFailures: Type.Integer(),
+          flushes: Type.Integer(),
         }),
       }),
       handler: () => ({ gateway: deps.gateway.stats, ingest: deps.ingest.snapshot() }),

@@ -24,7 +24,9 @@ const Host = Type.Object({
   agent_state: Nullable(Type.String()),
   online: Type.Boolean({ description: 'its agent is connected to a node of the cluster now' }),
   agent_version: Nullable(Type.String({ description: 'the version its agent named in its last hello' })),
-  agent_outdated: Type.Boolean({ description: 'its agent runs another version than the bundle this server serves (GET /downloads/autowatch-agent.mjs); an agent-upgrade task brings it' }),
+  agent_outdated: Type.Boolean({
+    description: 'its agent runs another version than the bundle this server serves (GET /downloads/autowatch-agent.mjs); an agent-upgrade task brings it',
+  }),
   last_seen_at: Nullable(Timestamp),
   asset_id: Nullable(Uuid),
   asset_tag: Nullable(Type.String()),
@@ -34,7 +36,11 @@ const Host = Type.Object({
 });
 
 const Rule = Type.Object({
-  field: Type.String({ minLength: 1, maxLength: 200, description: 'hostname, tags, os, agent_state, type, state, idc, rack, owner, business_unit, asset.<column>, asset.custom.<name>' }),
+  field: Type.String({
+    minLength: 1,
+    maxLength: 200,
+    description: 'hostname, tags, os, agent_state, type, state, idc, rack, owner, business_unit, asset.<column>, asset.custom.<name>',
+  }),
   op: Type.Union(RULE_OPS.map((o) => Type.Literal(o))),
   value: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Array(Type.String({ maxLength: 500 }), { maxItems: 500 })])),
 });

@@ -18,7 +18,10 @@ const Settings = Type.Object(
   {
     matrix: each(LEVELS, each(LEVELS, PriorityName)),
     severity_defaults: each(SEVERITIES, Type.Object({ impact: Level, urgency: Level }, { additionalProperties: false })),
-    targets: each(PRIORITIES, Type.Object({ acknowledge_s: Type.Integer({ minimum: 1 }), resolve_s: Type.Integer({ minimum: 1 }) }, { additionalProperties: false })),
+    targets: each(
+      PRIORITIES,
+      Type.Object({ acknowledge_s: Type.Integer({ minimum: 1 }), resolve_s: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+    ),
   },
   { additionalProperties: false, description: 'matrix[impact][urgency] = priority; severity_defaults: what a trigger severity gives; targets in seconds' },
 );
@@ -51,7 +54,17 @@ export const Management = Type.Object({
   time_to_acknowledge: Nullable(Measure),
   time_to_resolve: Nullable(Measure),
   escalations: Type.Array(Type.Object({ rule_id: Uuid, kind: Type.String(), channel_id: Uuid, at: Timestamp })),
-  known_errors: Type.Array(Type.Object({ id: Uuid, title: Type.String(), status: Type.String(), workaround: Type.String(), root_cause: Type.String(), linked_by: Type.String(), linked_at: Timestamp })),
+  known_errors: Type.Array(
+    Type.Object({
+      id: Uuid,
+      title: Type.String(),
+      status: Type.String(),
+      workaround: Type.String(),
+      root_cause: Type.String(),
+      linked_by: Type.String(),
+      linked_at: Timestamp,
+    }),
+  ),
 });
 
 /** The incident fields incident management adds (alerts.routes.ts's Incident carries them). */
@@ -65,8 +78,12 @@ export const ManagedFields = {
 };
 
 export const managedView = (i: ManagedIncident) => ({
-  impact: i.impact ?? null, urgency: i.urgency ?? null, priority: i.priority ?? null, priority_manual: !!i.priority_manual,
-  assignee_id: i.assignee_id ?? null, acknowledged_at: iso(i.acknowledged_at ?? null),
+  impact: i.impact ?? null,
+  urgency: i.urgency ?? null,
+  priority: i.priority ?? null,
+  priority_manual: !!i.priority_manual,
+  assignee_id: i.assignee_id ?? null,
+  acknowledged_at: iso(i.acknowledged_at ?? null),
 });
 
 export async function managementOf(itil: Itil, i: ManagedIncident) {
@@ -76,7 +93,13 @@ export async function managementOf(itil: Itil, i: ManagedIncident) {
     time_to_resolve: m?.time_to_resolve ?? null,
     escalations: (await itil.incidents.escalationsOf(i.id)).map((e) => ({ rule_id: e.rule_id, kind: e.kind, channel_id: e.channel_id, at: iso(e.at) })),
     known_errors: (await itil.knownErrors.ofIncident(i.id)).map((k) => ({
-      id: k.id, title: k.title, status: k.status, workaround: k.workaround, root_cause: k.root_cause || k.suspected_cause, linked_by: k.linked_by, linked_at: iso(k.linked_at),
+      id: k.id,
+      title: k.title,
+      status: k.status,
+      workaround: k.workaround,
+      root_cause: k.root_cause || k.suspected_cause,
+      linked_by: k.linked_by,
+      linked_at: iso(k.linked_at),
     })),
   };
 }
@@ -137,7 +160,10 @@ export function itilIncidentRoutes(deps: { itil: Itil }) {
       response: Rule,
       handler: async (ctx) => {
         const b = ctx.body;
-        const r = await im.createRule({ priority: b.priority, kind: b.kind, after_s: b.after_s, channel_id: b.channel_id, raise_priority: b.raise_priority ?? false }, actor(ctx.principal!));
+        const r = await im.createRule(
+          { priority: b.priority, kind: b.kind, after_s: b.after_s, channel_id: b.channel_id, raise_priority: b.raise_priority ?? false },
+          actor(ctx.principal!),
+        );
         ctx.audit({ rule_id: r.id });
         return ruleView(r);
       },
@@ -153,7 +179,13 @@ export function itilIncidentRoutes(deps: { itil: Itil }) {
       response: Rule,
       handler: async (ctx) => {
         const b = ctx.body;
-        const r = await im.updateRule(ctx.params.id, { priority: b.priority, kind: b.kind, after_s: b.after_s, channel_id: b.channel_id, raise_priority: b.raise_priority ?? false });
+        const r = await im.updateRule(ctx.params.id, {
+          priority: b.priority,
+          kind: b.kind,
+          after_s: b.after_s,
+          channel_id: b.channel_id,
+          raise_priority: b.raise_priority ?? false,
+        });
         ctx.audit({ rule_id: r.id, priority: r.priority, kind: r.kind, after_s: r.after_s });
         return ruleView(r);
       },
@@ -180,13 +212,19 @@ export function itilIncidentRoutes(deps: { itil: Itil }) {
       scope: 'monitor:write',
       params: IdParams,
       body: Type.Object(
-        { impact: Type.Optional(Level), urgency: Type.Optional(Level), priority: Type.Optional(PriorityName), comment: Type.Optional(Type.String({ maxLength: 4000 })) },
+        {
+          impact: Type.Optional(Level),
+          urgency: Type.Optional(Level),
+          priority: Type.Optional(PriorityName),
+          comment: Type.Optional(Type.String({ maxLength: 4000 })),
+        },
         { additionalProperties: false },
       ),
       response: IncidentPriority,
       handler: async (ctx) => {
         const b = ctx.body;
-        if (!b.impact && !b.urgency && !b.priority) throw new AppError('VALIDATION_FAILED', 'invalid', 'give body.impact, body.urgency or body.priority', { field: 'body' });
+        if (!b.impact && !b.urgency && !b.priority)
+          throw new AppError('VALIDATION_FAILED', 'invalid', 'give body.impact, body.urgency or body.priority', { field: 'body' });
         const i = await im.setPriority(ctx.params.id, { impact: b.impact, urgency: b.urgency, priority: b.priority }, actor(ctx.principal!), b.comment ?? '');
         ctx.audit({ incident_id: i.id, priority: i.priority });
         setEtag(ctx, i.version);

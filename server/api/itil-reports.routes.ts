@@ -25,7 +25,7 @@ const REPORTS: Array<{ name: string; summary: string; row: TSchema; run: (r: Rep
   },
   {
     name: 'incidents-per-service',
-    summary: 'Incidents opened on each service\'s hosts, by priority',
+    summary: "Incidents opened on each service's hosts, by priority",
     row: Type.Object({ service_id: Type.String(), service: Type.String(), incidents: Int, p1: Int, p2: Int, p3: Int, p4: Int }),
     run: (r, from, to) => r.incidentsPerService(from, to),
   },
@@ -48,7 +48,8 @@ function range(q: { from?: string; to?: string }): [Date, Date] {
   const to = q.to ? new Date(q.to) : new Date();
   const from = q.from ? new Date(q.from) : new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() - 11, 1));
   if (to <= from) throw new AppError('VALIDATION_FAILED', 'invalid', 'query.to must be after query.from', { field: 'query.to' });
-  if (to.getTime() - from.getTime() > 10 * 366 * 86_400_000) throw new AppError('VALIDATION_FAILED', 'invalid', 'a report spans at most 10 years', { field: 'query.from' });
+  if (to.getTime() - from.getTime() > 10 * 366 * 86_400_000)
+    throw new AppError('VALIDATION_FAILED', 'invalid', 'a report spans at most 10 years', { field: 'query.from' });
   return [from, to];
 }
 

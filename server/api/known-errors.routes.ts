@@ -28,15 +28,34 @@ const Fields = {
   suspected_cause: Type.Optional(Text),
   root_cause: Type.Optional(Text),
   workaround: Type.Optional(Text),
-  match_trigger_ref: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 500, description: 'new incidents from this trigger are linked ("<template id>:<trigger key>")' }))),
+  match_trigger_ref: Type.Optional(
+    Nullable(Type.String({ minLength: 1, maxLength: 500, description: 'new incidents from this trigger are linked ("<template id>:<trigger key>")' })),
+  ),
   match_host_group_id: Type.Optional(Nullable(Uuid)),
 };
 const view = (k: KnownError) => ({
-  id: k.id, title: k.title, status: k.status, suspected_cause: k.suspected_cause, root_cause: k.root_cause, workaround: k.workaround,
-  match_trigger_ref: k.match_trigger_ref, match_host_group_id: k.match_host_group_id, created_at: iso(k.created_at), created_by: k.created_by,
-  updated_at: iso(k.updated_at), resolved_at: iso(k.resolved_at), version: k.version,
+  id: k.id,
+  title: k.title,
+  status: k.status,
+  suspected_cause: k.suspected_cause,
+  root_cause: k.root_cause,
+  workaround: k.workaround,
+  match_trigger_ref: k.match_trigger_ref,
+  match_host_group_id: k.match_host_group_id,
+  created_at: iso(k.created_at),
+  created_by: k.created_by,
+  updated_at: iso(k.updated_at),
+  resolved_at: iso(k.resolved_at),
+  version: k.version,
 });
-const LinkedIncident = Type.Object({ incident_id: Uuid, title: Type.String(), state: Type.String(), opened_at: Timestamp, linked_by: Type.String(), linked_at: Timestamp });
+const LinkedIncident = Type.Object({
+  incident_id: Uuid,
+  title: Type.String(),
+  state: Type.String(),
+  opened_at: Timestamp,
+  linked_by: Type.String(),
+  linked_at: Timestamp,
+});
 const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
 
 export function knownErrorRoutes(deps: { itil: Itil }) {
@@ -59,7 +78,10 @@ export function knownErrorRoutes(deps: { itil: Itil }) {
       tag: 'itil',
       scope: 'monitor:write',
       status: 201,
-      body: Type.Object({ title: Type.String({ minLength: 1, maxLength: 500 }), from_incident_id: Type.Optional(Uuid), ...Fields }, { additionalProperties: false }),
+      body: Type.Object(
+        { title: Type.String({ minLength: 1, maxLength: 500 }), from_incident_id: Type.Optional(Uuid), ...Fields },
+        { additionalProperties: false },
+      ),
       response: KnownErrorSchema,
       handler: async (ctx) => {
         const { from_incident_id, ...fields } = ctx.body;

@@ -20,7 +20,8 @@ export function parseTime(value: string | undefined, now: number, fallback: numb
   const rel = /^-(\d+)(s|m|h|d)$/.exec(value);
   if (rel) return now - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: DAY }[rel[2] as 's' | 'm' | 'h' | 'd'];
   const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new AppError('VALIDATION_FAILED', 'invalid', `query.${field} must be ms since the epoch, ISO 8601 or like -1h`, { field: `query.${field}` });
+  if (Number.isNaN(t))
+    throw new AppError('VALIDATION_FAILED', 'invalid', `query.${field} must be ms since the epoch, ISO 8601 or like -1h`, { field: `query.${field}` });
   return t;
 }
 

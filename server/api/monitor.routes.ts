@@ -24,7 +24,9 @@ const Item = Type.Object(
     type: Type.Union(ITEM_TYPES.map((t) => Type.Literal(t))),
     interval_s: Type.Integer({ minimum: 1, maximum: 86_400 }),
     timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
-    collector: Type.Optional(Type.String({ maxLength: 64, description: `collector item: the agent’s built-in collector to run every interval_s, one of ${COLLECTORS.join(', ')}` })),
+    collector: Type.Optional(
+      Type.String({ maxLength: 64, description: `collector item: the agent’s built-in collector to run every interval_s, one of ${COLLECTORS.join(', ')}` }),
+    ),
     command: Type.Optional(Type.String({ maxLength: 128, description: 'plugin file name in the agent’s plugin folders' })),
     args: Type.Optional(Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 64 })),
     output: Type.Optional(Type.Union([Type.Literal('nagios'), Type.Literal('json'), Type.Literal('auto')])),
@@ -116,7 +118,11 @@ export function monitorRoutes(deps: ApiDeps) {
   /** Making, editing and deleting a template may be done under an approved change request (./edit-under-change.ts). */
   const underChange = (ctx: RequestContext) => editUnderChange(deps.itil?.changes, ctx, 'template');
   const input = (b: { name: string; description?: string; items: unknown[]; triggers: unknown[]; includes?: string[] }) => ({
-    name: b.name, description: b.description, items: b.items as TemplateItem[], triggers: b.triggers as TemplateTrigger[], includes: b.includes,
+    name: b.name,
+    description: b.description,
+    items: b.items as TemplateItem[],
+    triggers: b.triggers as TemplateTrigger[],
+    includes: b.includes,
   });
   return [
     route({
@@ -146,7 +152,12 @@ export function monitorRoutes(deps: ApiDeps) {
         const p = ctx.principal!;
         await m().templateChanges.guard([], input(ctx.body).items);
         const change = await underChange(ctx);
-        const t = await m().templates.create(input(ctx.body), `${p.kind}:${p.id}`, changedBy(ctx), change.link((made) => `${made.name}: created`));
+        const t = await m().templates.create(
+          input(ctx.body),
+          `${p.kind}:${p.id}`,
+          changedBy(ctx),
+          change.link((made) => `${made.name}: created`),
+        );
         ctx.audit({ template_id: t.id, name: t.name, change_id: change.changeId });
         ctx.setHeader('Location', `/api/v1/templates/${t.id}`);
         setEtag(ctx, t.version);
@@ -172,7 +183,8 @@ export function monitorRoutes(deps: ApiDeps) {
       method: 'PUT',
       path: '/api/v1/templates/:id',
       summary: 'Replace a template’s content; needs If-Match. Agents of linked hosts get the new configuration at once.' + CHANGE_HEADER,
-      description: 'When a task policy sets template_plugin_items, a change adding or changing plugin items is CHANGE_REQUEST_REQUIRED: send it through POST /api/v1/template-changes.',
+      description:
+        'When a task policy sets template_plugin_items, a change adding or changing plugin items is CHANGE_REQUEST_REQUIRED: send it through POST /api/v1/template-changes.',
       tag: 'monitoring',
       scope: 'monitor:write',
       params: IdParams,
@@ -183,7 +195,13 @@ export function monitorRoutes(deps: ApiDeps) {
         const version = ifMatchVersion(ctx, current.version) as number;
         await m().templateChanges.guard(current.items, input(ctx.body).items);
         const change = await underChange(ctx);
-        const t = await m().templates.update(ctx.params.id, version, input(ctx.body), changedBy(ctx), change.link((edited) => `${edited.name}: edited`));
+        const t = await m().templates.update(
+          ctx.params.id,
+          version,
+          input(ctx.body),
+          changedBy(ctx),
+          change.link((edited) => `${edited.name}: edited`),
+        );
         ctx.audit({ template_id: t.id, name: t.name, change_id: change.changeId });
         await m().templatesChanged([t.id]);
         setEtag(ctx, t.version);
@@ -201,7 +219,11 @@ export function monitorRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const { hostIds, groups } = await m().templates.affectedHosts([ctx.params.id]);
         const change = await underChange(ctx);
-        await m().templates.remove(ctx.params.id, changedBy(ctx), change.link((gone) => `${gone.name}: deleted`));
+        await m().templates.remove(
+          ctx.params.id,
+          changedBy(ctx),
+          change.link((gone) => `${gone.name}: deleted`),
+        );
         ctx.audit({ template_id: ctx.params.id, change_id: change.changeId });
         await m().hostsChanged(hostIds, groups);
         return { id: ctx.params.id };
@@ -279,8 +301,18 @@ export function monitorRoutes(deps: ApiDeps) {
         version: Type.String(),
         templates: Type.Array(Type.Object({ id: Uuid, name: Type.String() })),
         items: Type.Array(AgentItem),
-        collectors: Type.Array(Type.Object({ name: Type.String(), intervalS: Type.Integer() }), { description: 'built-in collectors run at their own interval (shortest any template asks for); the others run at the agent’s default interval' }),
-        triggers: Type.Array(Type.Object({ ref: Type.String(), name: Type.String(), severity: Severity, expression: Type.String(), recovery: Type.Union([Type.String(), Type.Null()]) })),
+        collectors: Type.Array(Type.Object({ name: Type.String(), intervalS: Type.Integer() }), {
+          description: 'built-in collectors run at their own interval (shortest any template asks for); the others run at the agent’s default interval',
+        }),
+        triggers: Type.Array(
+          Type.Object({
+            ref: Type.String(),
+            name: Type.String(),
+            severity: Severity,
+            expression: Type.String(),
+            recovery: Type.Union([Type.String(), Type.Null()]),
+          }),
+        ),
       }),
       handler: async (ctx) => {
         const templates = await m().templates.forHost(ctx.params.id);
@@ -291,7 +323,15 @@ export function monitorRoutes(deps: ApiDeps) {
           templates: templates.map((t) => ({ id: t.id, name: t.name })),
           items: monitoring.items,
           collectors: monitoring.collectors ?? [],
-          triggers: templates.flatMap((t) => t.triggers.map((tr) => ({ ref: `${t.id}:${tr.key}`, name: tr.name, severity: tr.severity, expression: tr.expression, recovery: tr.recovery ?? null }))),
+          triggers: templates.flatMap((t) =>
+            t.triggers.map((tr) => ({
+              ref: `${t.id}:${tr.key}`,
+              name: tr.name,
+              severity: tr.severity,
+              expression: tr.expression,
+              recovery: tr.recovery ?? null,
+            })),
+          ),
         };
       },
     }),

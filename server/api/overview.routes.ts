@@ -11,7 +11,9 @@ import type { FleetFigures } from '../ingest/fleet-figures.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
 
-const Busy = Type.Array(Type.Object({ host_id: Type.String(), hostname: Type.String(), value: Type.Number({ description: 'percent used' }), at: Type.Number() }));
+const Busy = Type.Array(
+  Type.Object({ host_id: Type.String(), hostname: Type.String(), value: Type.Number({ description: 'percent used' }), at: Type.Number() }),
+);
 
 export function overviewRoutes(deps: ApiDeps & { cmdb: Cmdb; figures: FleetFigures }) {
   return [
@@ -21,21 +23,28 @@ export function overviewRoutes(deps: ApiDeps & { cmdb: Cmdb; figures: FleetFigur
       summary: 'Agents by state and online now, the busiest hosts, and the ingest rate',
       description:
         'online counts agents connected to any node of the cluster; offline is active agents not connected (pending ones count as pending). ' +
-        'ingest.committed_points and the other counters are this node\'s and only grow; ingest.history is the whole cluster\'s rate every 10 s ' +
-        'over the last hour (each node\'s summed). busiest: the hosts with the highest latest CPU, memory and (fullest filesystem) disk use ' +
+        "ingest.committed_points and the other counters are this node's and only grow; ingest.history is the whole cluster's rate every 10 s " +
+        "over the last hour (each node's summed). busiest: the hosts with the highest latest CPU, memory and (fullest filesystem) disk use " +
         'any node ingested in the last 10 minutes. inventory_pending: machines whose inventory waits in the CMDB approval queue.',
       tag: 'agents',
       scope: 'agents:read',
       response: Type.Object({
         at: Type.Number({ description: 'ms since the epoch when counted' }),
         agents: Type.Object({
-          total: Type.Integer(), pending: Type.Integer(), active: Type.Integer(), revoked: Type.Integer(),
-          online: Type.Integer(), offline: Type.Integer(),
+          total: Type.Integer(),
+          pending: Type.Integer(),
+          active: Type.Integer(),
+          revoked: Type.Integer(),
+          online: Type.Integer(),
+          offline: Type.Integer(),
         }),
         inventory_pending: Type.Integer(),
         busiest: Type.Object({ cpu: Busy, memory: Busy, disk: Busy }),
         ingest: Type.Object({
-          committed_points: Type.Integer(), committed_batches: Type.Integer(), refused_batches: Type.Integer(), queued_points: Type.Integer(),
+          committed_points: Type.Integer(),
+          committed_batches: Type.Integer(),
+          refused_batches: Type.Integer(),
+          queued_points: Type.Integer(),
           history: Type.Array(Type.Object({ t: Type.Number(), points_per_s: Type.Number() })),
         }),
       }),
@@ -62,8 +71,10 @@ export function overviewRoutes(deps: ApiDeps & { cmdb: Cmdb; figures: FleetFigur
           inventory_pending: pending,
           busiest: { cpu: named(tops[0]), memory: named(tops[1]), disk: named(tops[2]) },
           ingest: {
-            committed_points: ingest.committedPoints, committed_batches: ingest.committedBatches,
-            refused_batches: ingest.refusedBatches, queued_points: ingest.queuedPoints,
+            committed_points: ingest.committedPoints,
+            committed_batches: ingest.committedBatches,
+            refused_batches: ingest.refusedBatches,
+            queued_points: ingest.queuedPoints,
             history: fleet.history,
           },
         };

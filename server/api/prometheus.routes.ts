@@ -42,7 +42,12 @@ export function prometheusRoutes(deps: ApiDeps & { catalog: SeriesCatalog }) {
     {
       path: `${BASE}/query_range`,
       summary: 'Prometheus range query: the PromQL subset evaluated at start, start+step, ... end, from the rollup tier that fits the step',
-      query: open({ query: param('PromQL expression'), start: param('RFC 3339 or unix seconds'), end: param('RFC 3339 or unix seconds'), step: param('duration (15s, 1h) or seconds') }),
+      query: open({
+        query: param('PromQL expression'),
+        start: param('RFC 3339 or unix seconds'),
+        end: param('RFC 3339 or unix seconds'),
+        step: param('duration (15s, 1h) or seconds'),
+      }),
       answer: (p) => {
         const start = time(p, 'start');
         const end = time(p, 'end');
@@ -101,7 +106,8 @@ export function prometheusRoutes(deps: ApiDeps & { catalog: SeriesCatalog }) {
         method,
         path: e.path,
         summary: e.summary,
-        description: 'Answers in Prometheus\' JSON: `{status:"success",data}`, errors `{status:"error",errorType:"bad_data",error}` (400). ' +
+        description:
+          'Answers in Prometheus\' JSON: `{status:"success",data}`, errors `{status:"error",errorType:"bad_data",error}` (400). ' +
           (method === 'POST' ? 'Parameters in the query string or an application/x-www-form-urlencoded body.' : ''),
         tag: 'prometheus',
         scope: 'metrics:read',

@@ -10,8 +10,16 @@ import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
 const Sha = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Health = Type.Object(
   {
-    checks: Type.Array(Type.String({ minLength: 1, maxLength: 8000 }), { maxItems: 20, description: 'shell commands run on each host of a wave after it; any non-zero exit stops the rollout' }),
-    max_severity_open: Nullable(Type.Union(SEVERITIES.map((s) => Type.Literal(s)), { description: 'an open problem above this severity on a wave host stops the rollout; null: problems are not looked at' })),
+    checks: Type.Array(Type.String({ minLength: 1, maxLength: 8000 }), {
+      maxItems: 20,
+      description: 'shell commands run on each host of a wave after it; any non-zero exit stops the rollout',
+    }),
+    max_severity_open: Nullable(
+      Type.Union(
+        SEVERITIES.map((s) => Type.Literal(s)),
+        { description: 'an open problem above this severity on a wave host stops the rollout; null: problems are not looked at' },
+      ),
+    ),
     settle_s: Type.Integer({ minimum: 0, maximum: 3600, description: 'wait this long after a wave before the gate looks' }),
   },
   { additionalProperties: false },
@@ -37,10 +45,15 @@ const RolloutSchema = Type.Object({
   state: Type.Union([Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('stopped'), Type.Literal('failed')]),
   current_wave: Type.Integer(),
   stop_reason: Nullable(Type.String()),
-  waves: Type.Array(Type.Object({
-    wave: Type.Integer(), host_ids: Type.Array(Uuid), tasks: Type.Array(Uuid), failed_hosts: Type.Array(Uuid),
-    gate: Nullable(Type.Object({ passed: Type.Boolean(), problems: Type.Integer(), failed_checks: Type.Array(Type.String()) })),
-  })),
+  waves: Type.Array(
+    Type.Object({
+      wave: Type.Integer(),
+      host_ids: Type.Array(Uuid),
+      tasks: Type.Array(Uuid),
+      failed_hosts: Type.Array(Uuid),
+      gate: Nullable(Type.Object({ passed: Type.Boolean(), problems: Type.Integer(), failed_checks: Type.Array(Type.String()) })),
+    }),
+  ),
   created_at: Timestamp,
   created_by: Type.String(),
   finished_at: Nullable(Timestamp),
@@ -48,13 +61,21 @@ const RolloutSchema = Type.Object({
 const releaseView = (r: Release) => ({ ...r, created_at: iso(r.created_at) });
 const rolloutView = (r: Rollout) => ({ ...r, created_at: iso(r.created_at), finished_at: iso(r.finished_at) });
 const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
-const ChangeId = Type.String({ format: 'uuid', description: 'an approved change request covering releases (docs/itil.md), in its window and on its hosts; each step task carries it. Required when a change-control policy covering the hosts requires one for releases or tasks' });
+const ChangeId = Type.String({
+  format: 'uuid',
+  description:
+    'an approved change request covering releases (docs/itil.md), in its window and on its hosts; each step task carries it. Required when a change-control policy covering the hosts requires one for releases or tasks',
+});
 
 export function releaseRoutes(deps: { itil: Itil }) {
   const rel = deps.itil.releases;
   return [
     route({
-      method: 'GET', path: '/api/v1/releases', summary: 'Releases by name, newest version first', tag: 'itil', scope: 'tasks:read',
+      method: 'GET',
+      path: '/api/v1/releases',
+      summary: 'Releases by name, newest version first',
+      tag: 'itil',
+      scope: 'tasks:read',
       response: Type.Array(ReleaseSchema),
       handler: async () => (await rel.list()).map(releaseView),
     }),
@@ -69,7 +90,13 @@ export function releaseRoutes(deps: { itil: Itil }) {
         {
           name: Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$' }),
           version: Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9.+_-]{0,63}$' }),
-          files: Type.Array(Type.Object({ sha256: Sha, path: Type.String({ pattern: '^/', maxLength: 4096 }), mode: Type.Integer({ minimum: 0, maximum: 0o7777 }) }, { additionalProperties: false }), { maxItems: 100 }),
+          files: Type.Array(
+            Type.Object(
+              { sha256: Sha, path: Type.String({ pattern: '^/', maxLength: 4096 }), mode: Type.Integer({ minimum: 0, maximum: 0o7777 }) },
+              { additionalProperties: false },
+            ),
+            { maxItems: 100 },
+          ),
           commands: Type.Array(Type.String({ minLength: 1, maxLength: 8000 }), { maxItems: 20 }),
           health: Health,
         },
@@ -83,7 +110,12 @@ export function releaseRoutes(deps: { itil: Itil }) {
       },
     }),
     route({
-      method: 'GET', path: '/api/v1/releases/:id', summary: 'One release with its rollouts', tag: 'itil', scope: 'tasks:read', params: IdParams,
+      method: 'GET',
+      path: '/api/v1/releases/:id',
+      summary: 'One release with its rollouts',
+      tag: 'itil',
+      scope: 'tasks:read',
+      params: IdParams,
       response: Type.Object({ release: ReleaseSchema, rollouts: Type.Array(RolloutSchema) }),
       handler: async (ctx) => ({ release: releaseView(await rel.get(ctx.params.id)), rollouts: (await rel.rolloutsOf(ctx.params.id)).map(rolloutView) }),
     }),
@@ -96,7 +128,11 @@ export function releaseRoutes(deps: { itil: Itil }) {
       status: 201,
       params: IdParams,
       body: Type.Object(
-        { host_ids: Type.Array(Uuid, { minItems: 1, maxItems: 10_000 }), batch_size: Type.Integer({ minimum: 1, maximum: 10_000 }), change_id: Type.Optional(ChangeId) },
+        {
+          host_ids: Type.Array(Uuid, { minItems: 1, maxItems: 10_000 }),
+          batch_size: Type.Integer({ minimum: 1, maximum: 10_000 }),
+          change_id: Type.Optional(ChangeId),
+        },
         { additionalProperties: false },
       ),
       response: RolloutSchema,
@@ -107,7 +143,12 @@ export function releaseRoutes(deps: { itil: Itil }) {
       },
     }),
     route({
-      method: 'GET', path: '/api/v1/release-rollouts/:id', summary: 'One rollout: its waves, their tasks and health gates', tag: 'itil', scope: 'tasks:read', params: IdParams,
+      method: 'GET',
+      path: '/api/v1/release-rollouts/:id',
+      summary: 'One rollout: its waves, their tasks and health gates',
+      tag: 'itil',
+      scope: 'tasks:read',
+      params: IdParams,
       response: RolloutSchema,
       handler: async (ctx) => rolloutView(await rel.rollout(ctx.params.id)),
     }),
@@ -134,7 +175,17 @@ export function releaseRoutes(deps: { itil: Itil }) {
       tag: 'itil',
       scope: 'tasks:read',
       query: Type.Object({ host_id: Type.Optional(Uuid) }, { additionalProperties: false }),
-      response: Type.Array(Type.Object({ host_id: Uuid, name: Type.String(), version: Type.String(), release_id: Uuid, previous_release_id: Nullable(Uuid), rollout_id: Uuid, at: Timestamp })),
+      response: Type.Array(
+        Type.Object({
+          host_id: Uuid,
+          name: Type.String(),
+          version: Type.String(),
+          release_id: Uuid,
+          previous_release_id: Nullable(Uuid),
+          rollout_id: Uuid,
+          at: Timestamp,
+        }),
+      ),
       handler: async (ctx) => (await rel.hostVersions(ctx.query.host_id)).map((v) => ({ ...v, at: iso(v.at) })),
     }),
   ];

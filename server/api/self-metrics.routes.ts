@@ -9,7 +9,8 @@ export function selfMetricRoutes(self: SelfMetrics) {
       method: 'GET',
       path: '/metrics',
       summary: "This server's own health in the Prometheus text format, for Prometheus to scrape",
-      description: 'Agents, frames, points, ingest queue, store write and checkpoint times, refusals by code, HTTP requests, event-loop lag. See docs/self-monitoring.md.',
+      description:
+        'Agents, frames, points, ingest queue, store write and checkpoint times, refusals by code, HTTP requests, event-loop lag. See docs/self-monitoring.md.',
       tag: 'system',
       scope: 'server:read',
       produces: self.contentType,

@@ -29,7 +29,9 @@ const Body = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 4000 })),
     host_ids: Type.Array(Uuid, { minItems: 1, maxItems: 200, uniqueItems: true }),
     check_keys: Type.Array(Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]{0,63}$', description: 'an item key: its status is the metric <key>.status' }), {
-      minItems: 1, maxItems: 50, uniqueItems: true,
+      minItems: 1,
+      maxItems: 50,
+      uniqueItems: true,
     }),
     up_when: Type.Optional(UpWhen),
     sla_target: Type.Number({ exclusiveMinimum: 0, maximum: 100, description: 'percent of the known time, e.g. 99.9 (kept to 3 decimals)' }),
@@ -37,11 +39,25 @@ const Body = Type.Object(
   { additionalProperties: false },
 );
 const view = (s: Service) => ({
-  id: s.id, name: s.name, description: s.description, host_ids: s.host_ids, check_keys: s.check_keys, up_when: s.up_when, sla_target: s.sla_target,
-  created_at: iso(s.created_at), created_by: s.created_by, updated_at: iso(s.updated_at), version: s.version,
+  id: s.id,
+  name: s.name,
+  description: s.description,
+  host_ids: s.host_ids,
+  check_keys: s.check_keys,
+  up_when: s.up_when,
+  sla_target: s.sla_target,
+  created_at: iso(s.created_at),
+  created_by: s.created_by,
+  updated_at: iso(s.updated_at),
+  version: s.version,
 });
 const fields = (b: { name: string; description?: string; host_ids: string[]; check_keys: string[]; up_when?: 'all' | 'any'; sla_target: number }) => ({
-  name: b.name, description: b.description ?? '', host_ids: b.host_ids, check_keys: b.check_keys, up_when: b.up_when ?? ('all' as const), sla_target: b.sla_target,
+  name: b.name,
+  description: b.description ?? '',
+  host_ids: b.host_ids,
+  check_keys: b.check_keys,
+  up_when: b.up_when ?? ('all' as const),
+  sla_target: b.sla_target,
 });
 
 const PeriodSchema = Type.Object({
@@ -54,13 +70,23 @@ const PeriodSchema = Type.Object({
   met: Nullable(Type.Boolean()),
   resolution_s: Type.Number(),
   down: Type.Array(Type.Object({ start: Timestamp, end: Timestamp })),
-  incidents: Type.Array(Type.Object({
-    id: Uuid, title: Type.String(), host_id: Uuid, priority: Nullable(Type.String()), state: Type.String(),
-    opened_at: Timestamp, resolved_at: Nullable(Timestamp), down_overlap_s: Type.Number(),
-  })),
+  incidents: Type.Array(
+    Type.Object({
+      id: Uuid,
+      title: Type.String(),
+      host_id: Uuid,
+      priority: Nullable(Type.String()),
+      state: Type.String(),
+      opened_at: Timestamp,
+      resolved_at: Nullable(Timestamp),
+      down_overlap_s: Type.Number(),
+    }),
+  ),
 });
 const periodView = (p: PeriodAvailability) => ({
-  ...p, start: iso(p.start), end: iso(p.end),
+  ...p,
+  start: iso(p.start),
+  end: iso(p.end),
   down: p.down.map((d) => ({ start: iso(d.start), end: iso(d.end) })),
   incidents: p.incidents.map((i) => ({ ...i, opened_at: iso(i.opened_at), resolved_at: iso(i.resolved_at) })),
 });
@@ -145,20 +171,30 @@ export function serviceRoutes(deps: { itil: Itil }) {
     route({
       method: 'GET',
       path: '/api/v1/services/:id/availability',
-      summary: 'Availability per UTC day, ISO week or month from the checks\' status history, against the SLA target, with the incidents that cost it',
+      summary: "Availability per UTC day, ISO week or month from the checks' status history, against the SLA target, with the incidents that cost it",
       description: 'from defaults to 30 days, 12 weeks or 12 months back; to to now. Whole periods touching [from, to) are answered, up to now.',
       tag: 'itil',
       scope: 'monitor:read',
       params: IdParams,
       query: Type.Object(
-        { period: Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')]), from: Type.Optional(Timestamp), to: Type.Optional(Timestamp) },
+        {
+          period: Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')]),
+          from: Type.Optional(Timestamp),
+          to: Type.Optional(Timestamp),
+        },
         { additionalProperties: false },
       ),
       response: Type.Object({
         service: ServiceSchema,
         period: Type.String(),
         periods: Type.Array(PeriodSchema),
-        total: Type.Object({ up_s: Type.Number(), down_s: Type.Number(), unknown_s: Type.Number(), availability_pct: Nullable(Type.Number()), met: Nullable(Type.Boolean()) }),
+        total: Type.Object({
+          up_s: Type.Number(),
+          down_s: Type.Number(),
+          unknown_s: Type.Number(),
+          availability_pct: Nullable(Type.Number()),
+          met: Nullable(Type.Boolean()),
+        }),
       }),
       handler: async (ctx) => {
         const s = await svc.get(ctx.params.id);
@@ -174,7 +210,9 @@ export function serviceRoutes(deps: { itil: Itil }) {
         const down = sum('down_s');
         const pct = availabilityPct({ up_ms: up, down_ms: down });
         return {
-          service: view(s), period, periods: periods.map(periodView),
+          service: view(s),
+          period,
+          periods: periods.map(periodView),
           total: { up_s: up, down_s: down, unknown_s: sum('unknown_s'), availability_pct: pct, met: pct === null ? null : pct >= s.sla_target },
         };
       },

@@ -42,7 +42,15 @@ export function taskOutputRoutes(deps: { tasks: TaskService }) {
       }
     };
     const deliver = (e: LiveEvent) => {
-      sse(out, e.type, e.type === 'output' ? { host_id: e.host_id, stream: e.stream, data: e.data } : e.type === 'host' ? { host_id: e.host_id, state: e.state, exit_code: e.exit_code, message: e.message } : { state: e.state });
+      sse(
+        out,
+        e.type,
+        e.type === 'output'
+          ? { host_id: e.host_id, stream: e.stream, data: e.data }
+          : e.type === 'host'
+            ? { host_id: e.host_id, state: e.state, exit_code: e.exit_code, message: e.message }
+            : { state: e.state },
+      );
       if (e.type === 'host' && FINISHED.has(e.state as never)) {
         void tasks.store.hostsOf(taskId).then((rows) => {
           const row = rows.find((r) => r.host_id === e.host_id);
@@ -62,7 +70,11 @@ export function taskOutputRoutes(deps: { tasks: TaskService }) {
       const task = await tasks.mustGet(taskId);
       sse(out, 'task', { state: task.state });
       for (const row of await tasks.store.hostsOf(taskId)) {
-        sse(out, FINISHED.has(row.state) ? 'result' : 'host', FINISHED.has(row.state) ? hostResultView(row) : { host_id: row.host_id, state: row.state, exit_code: null, message: row.message });
+        sse(
+          out,
+          FINISHED.has(row.state) ? 'result' : 'host',
+          FINISHED.has(row.state) ? hostResultView(row) : { host_id: row.host_id, state: row.state, exit_code: null, message: row.message },
+        );
       }
       ready = true;
       for (const e of early.splice(0)) deliver(e);
@@ -77,7 +89,8 @@ export function taskOutputRoutes(deps: { tasks: TaskService }) {
       method: 'GET',
       path: '/api/v1/tasks/:id/output/stream',
       summary: 'Live output and results of a task as server-sent events (text/event-stream)',
-      description: 'Events: output {host_id, stream, data}; host {host_id, state, exit_code, message}; result (a host\'s final result); task {state}; end. Stored results come first, so a late watcher misses nothing but live chunks of hosts that already finished (their result carries the output).',
+      description:
+        "Events: output {host_id, stream, data}; host {host_id, state, exit_code, message}; result (a host's final result); task {state}; end. Stored results come first, so a late watcher misses nothing but live chunks of hosts that already finished (their result carries the output).",
       tag: 'tasks',
       scope: 'tasks:read',
       params: IdParams,

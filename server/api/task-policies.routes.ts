@@ -9,13 +9,24 @@ import type { ApprovalPolicies, ApprovalPolicy } from '../tasks/approval-policie
 import { changedBy } from './object-changes.routes.js';
 import { IdParams, iso, Timestamp, Uuid } from './schemas.js';
 
-const ChangeAction = Type.Union([Type.Literal('task'), Type.Literal('template'), Type.Literal('asset'), Type.Literal('release'), Type.Literal('agent_upgrade')]);
+const ChangeAction = Type.Union([
+  Type.Literal('task'),
+  Type.Literal('template'),
+  Type.Literal('asset'),
+  Type.Literal('release'),
+  Type.Literal('agent_upgrade'),
+]);
 
 const Policy = Type.Object({
-  id: Uuid, name: Type.String(), host_ids: Type.Array(Uuid), groups: Type.Array(Type.String()), tags: Type.Array(Type.String()),
+  id: Uuid,
+  name: Type.String(),
+  host_ids: Type.Array(Uuid),
+  groups: Type.Array(Type.String()),
+  tags: Type.Array(Type.String()),
   template_plugin_items: Type.Boolean(),
   require_change: Type.Array(ChangeAction),
-  created_by: Type.String(), created_at: Timestamp,
+  created_by: Type.String(),
+  created_at: Timestamp,
 });
 const view = (p: ApprovalPolicy) => ({ ...p, created_at: iso(p.created_at) });
 
@@ -33,7 +44,8 @@ export function taskPolicyRoutes(deps: { policies: ApprovalPolicies }) {
     route({
       method: 'POST',
       path: '/api/v1/task-policies',
-      summary: 'Require a second operator\'s approval for tasks on these hosts, groups or tags (and, with template_plugin_items, for template changes adding plugin items)',
+      summary:
+        "Require a second operator's approval for tasks on these hosts, groups or tags (and, with template_plugin_items, for template changes adding plugin items)",
       tag: 'tasks',
       scope: 'admin',
       status: 201,
@@ -42,14 +54,26 @@ export function taskPolicyRoutes(deps: { policies: ApprovalPolicies }) {
         host_ids: Type.Optional(Type.Array(Uuid, { maxItems: 100_000 })),
         groups: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 })),
         tags: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 })),
-        template_plugin_items: Type.Optional(Type.Boolean({ description: 'template changes adding or changing plugin items (on any host) wait for approval too' })),
-        require_change: Type.Optional(Type.Array(ChangeAction, { uniqueItems: true, description: 'these actions need an approved change request (docs/itil.md): on the covered hosts tasks (all of them), agent upgrades, release rollouts; anywhere, any template edit, any asset edit' })),
+        template_plugin_items: Type.Optional(
+          Type.Boolean({ description: 'template changes adding or changing plugin items (on any host) wait for approval too' }),
+        ),
+        require_change: Type.Optional(
+          Type.Array(ChangeAction, {
+            uniqueItems: true,
+            description:
+              'these actions need an approved change request (docs/itil.md): on the covered hosts tasks (all of them), agent upgrades, release rollouts; anywhere, any template edit, any asset edit',
+          }),
+        ),
       }),
       response: Policy,
       handler: async (ctx) => {
         // A policy only for templates (or asset edits) may name no hosts.
         const b = ctx.body;
-        const templatesOnly = (b.template_plugin_items || b.require_change?.some((a) => a === 'template' || a === 'asset')) && !b.host_ids?.length && !b.groups?.length && !b.tags?.length;
+        const templatesOnly =
+          (b.template_plugin_items || b.require_change?.some((a) => a === 'template' || a === 'asset')) &&
+          !b.host_ids?.length &&
+          !b.groups?.length &&
+          !b.tags?.length;
         if (!templatesOnly) await deps.policies.checkTargets({ host_ids: b.host_ids, groups: b.groups, tags: b.tags });
         const p = await deps.policies.create(ctx.body, `${ctx.principal!.kind}:${ctx.principal!.name}`, changedBy(ctx));
         ctx.audit({ policy_id: p.id });

@@ -19,16 +19,33 @@ const CountOrPercent = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ p
 const Action = Type.Union([
   Type.Object({ kind: Type.Literal('shell'), command: Type.String({ minLength: 1, maxLength: 65536 }) }),
   Type.Object({ kind: Type.Literal('argv'), argv: Type.Array(Type.String({ maxLength: 65536 }), { minItems: 1, maxItems: 1024 }) }),
-  Type.Object({ kind: Type.Literal('script'), script: Type.String({ minLength: 1, maxLength: 1024 * 1024 }), interpreter: Type.String({ default: '/bin/sh', pattern: '^/', maxLength: 256 }) }),
   Type.Object({
-    kind: Type.Literal('file'), sha256: Sha256, path: Type.String({ pattern: '^/', maxLength: 4096 }),
+    kind: Type.Literal('script'),
+    script: Type.String({ minLength: 1, maxLength: 1024 * 1024 }),
+    interpreter: Type.String({ default: '/bin/sh', pattern: '^/', maxLength: 256 }),
+  }),
+  Type.Object({
+    kind: Type.Literal('file'),
+    sha256: Sha256,
+    path: Type.String({ pattern: '^/', maxLength: 4096 }),
     // Any number or text passes the schema so a bad mode is reported on its own field (parseFileMode), not as a failed union.
     // Optional, defaulted in the handler: schema defaults are not applied inside a union.
-    mode: Type.Optional(Type.Union([Type.Number(), Type.String({ maxLength: 32 })], { description: 'octal text ("0640", "640", "0o640") or a number (420 is 0644); 0644 when left out' })),
-    owner: Type.Optional(Type.String({ maxLength: 64 })), group: Type.Optional(Type.String({ maxLength: 64 })),
+    mode: Type.Optional(
+      Type.Union([Type.Number(), Type.String({ maxLength: 32 })], {
+        description: 'octal text ("0640", "640", "0o640") or a number (420 is 0644); 0644 when left out',
+      }),
+    ),
+    owner: Type.Optional(Type.String({ maxLength: 64 })),
+    group: Type.Optional(Type.String({ maxLength: 64 })),
     create_dirs: Type.Optional(Type.Boolean({ description: 'create missing parent folders (0755); without it a missing folder fails the host at once' })),
   }),
-  Type.Object({ kind: Type.Literal('agent-upgrade') }, { description: 'the agents fetch the bundle this server serves (GET /downloads/autowatch-agent.mjs), check its SHA-256 and restart on it; the task shows the version and hash it pinned' }),
+  Type.Object(
+    { kind: Type.Literal('agent-upgrade') },
+    {
+      description:
+        'the agents fetch the bundle this server serves (GET /downloads/autowatch-agent.mjs), check its SHA-256 and restart on it; the task shows the version and hash it pinned',
+    },
+  ),
 ]);
 
 const Targets = Type.Object({
@@ -39,8 +56,15 @@ const Targets = Type.Object({
 });
 
 const ChangeRequest = Type.Object({
-  id: Uuid, requested_by: Type.String(), reason: Type.String(), risk: Type.String(), policy_ids: Type.Array(Uuid),
-  state: Type.String(), decided_by: Nullable(Type.String()), decided_at: Nullable(Timestamp), decision_note: Nullable(Type.String()),
+  id: Uuid,
+  requested_by: Type.String(),
+  reason: Type.String(),
+  risk: Type.String(),
+  policy_ids: Type.Array(Uuid),
+  state: Type.String(),
+  decided_by: Nullable(Type.String()),
+  decided_at: Nullable(Timestamp),
+  decision_note: Nullable(Type.String()),
   created_at: Timestamp,
 });
 
@@ -49,9 +73,12 @@ const Task = Type.Object({
   name: Type.String(),
   kind: Type.String(),
   state: Type.String({ description: 'the lifecycle: awaiting_approval, running, done, stopped (failure threshold), cancelled, rejected' }),
-  outcome: Type.Union(TASK_OUTCOMES.map((o) => Type.Literal(o)), {
-    description: 'what happened, from the hosts\' results: pending, running, ok, partly_failed, failed, timed_out, cancelled, rejected',
-  }),
+  outcome: Type.Union(
+    TASK_OUTCOMES.map((o) => Type.Literal(o)),
+    {
+      description: "what happened, from the hosts' results: pending, running, ok, partly_failed, failed, timed_out, cancelled, rejected",
+    },
+  ),
   host_counts: Type.Record(Type.String(), Type.Integer(), { description: 'hosts per state, every state present (zeros included)' }),
   action: Type.Any(),
   targets: Type.Any(),
@@ -69,7 +96,9 @@ const Task = Type.Object({
   created_at: Timestamp,
   expires_at: Timestamp,
   finished_at: Nullable(Timestamp),
-  hosts: Type.Optional(Type.Record(Type.String(), Type.Integer(), { description: 'older form of host_counts (only the states some host is in); detail and write answers only' })),
+  hosts: Type.Optional(
+    Type.Record(Type.String(), Type.Integer(), { description: 'older form of host_counts (only the states some host is in); detail and write answers only' }),
+  ),
   change: Type.Optional(Nullable(ChangeRequest)),
 });
 
@@ -96,24 +125,62 @@ export function taskView(t: TaskRow, counts: Record<string, number>, extra: { wi
   const { action, targets, ...s } = t.spec;
   const host_counts = hostCounts(counts);
   return {
-    id: t.id, name: t.name, kind: t.kind, state: t.state, outcome: taskOutcome(t.state, host_counts), host_counts, action, targets, timeout_s: s.timeout_s, run_as: s.run_as ?? null, cwd: s.cwd ?? null,
-    env: s.env ?? {}, output_cap_bytes: s.output_cap_bytes, batch_size: t.batch_size, max_concurrency: t.max_concurrency,
-    failure_limit: t.failure_limit, current_wave: t.current_wave, stop_reason: t.stop_reason, requested_by: t.requested_by,
-    created_at: iso(t.created_at), expires_at: iso(t.expires_at), finished_at: iso(t.finished_at),
+    id: t.id,
+    name: t.name,
+    kind: t.kind,
+    state: t.state,
+    outcome: taskOutcome(t.state, host_counts),
+    host_counts,
+    action,
+    targets,
+    timeout_s: s.timeout_s,
+    run_as: s.run_as ?? null,
+    cwd: s.cwd ?? null,
+    env: s.env ?? {},
+    output_cap_bytes: s.output_cap_bytes,
+    batch_size: t.batch_size,
+    max_concurrency: t.max_concurrency,
+    failure_limit: t.failure_limit,
+    current_wave: t.current_wave,
+    stop_reason: t.stop_reason,
+    requested_by: t.requested_by,
+    created_at: iso(t.created_at),
+    expires_at: iso(t.expires_at),
+    finished_at: iso(t.finished_at),
     ...(extra.withHosts ? { hosts: counts } : {}),
     ...(extra.change !== undefined ? { change: extra.change && changeView(extra.change) } : {}),
   };
 }
 
 const changeView = (c: ChangeRequestRow) => ({
-  id: c.id, requested_by: c.requested_by, reason: c.reason, risk: c.risk, policy_ids: c.policy_ids, state: c.state,
-  decided_by: c.decided_by, decided_at: iso(c.decided_at), decision_note: c.decision_note, created_at: iso(c.created_at),
+  id: c.id,
+  requested_by: c.requested_by,
+  reason: c.reason,
+  risk: c.risk,
+  policy_ids: c.policy_ids,
+  state: c.state,
+  decided_by: c.decided_by,
+  decided_at: iso(c.decided_at),
+  decision_note: c.decision_note,
+  created_at: iso(c.created_at),
 });
 
 export const hostResultView = (h: TaskHostRow) => ({
-  host_id: h.host_id, hostname: h.hostname, agent_id: h.agent_id, wave: h.wave, state: h.state, exit_code: h.exit_code, signal: h.signal,
-  stdout: h.stdout, stderr: h.stderr, stdout_cut: h.stdout_cut, stderr_cut: h.stderr_cut, duration_ms: h.duration_ms, message: h.message,
-  sent_at: iso(h.sent_at), finished_at: iso(h.finished_at),
+  host_id: h.host_id,
+  hostname: h.hostname,
+  agent_id: h.agent_id,
+  wave: h.wave,
+  state: h.state,
+  exit_code: h.exit_code,
+  signal: h.signal,
+  stdout: h.stdout,
+  stderr: h.stderr,
+  stdout_cut: h.stdout_cut,
+  stderr_cut: h.stderr_cut,
+  duration_ms: h.duration_ms,
+  message: h.message,
+  sent_at: iso(h.sent_at),
+  finished_at: iso(h.finished_at),
 });
 
 const tasksCollection = collection(TASK_ORDER);
@@ -147,9 +214,22 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
         batch_size: Type.Optional(CountOrPercent),
         failure_threshold: Type.Optional(CountOrPercent),
         max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
-        expires_in_s: Type.Optional(Type.Integer({ minimum: 10, maximum: 30 * 86400, description: 'how long queued hosts wait for their agent; 24 h by default' })),
-        change: Type.Optional(Type.Object({ reason: Type.String({ minLength: 3, maxLength: 4000 }), risk: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]) })),
-        change_id: Type.Optional(Type.String({ format: 'uuid', description: 'an approved change request (docs/itil.md) this task is made under: in its window, on its hosts; the task is linked to it and not held again' })),
+        expires_in_s: Type.Optional(
+          Type.Integer({ minimum: 10, maximum: 30 * 86400, description: 'how long queued hosts wait for their agent; 24 h by default' }),
+        ),
+        change: Type.Optional(
+          Type.Object({
+            reason: Type.String({ minLength: 3, maxLength: 4000 }),
+            risk: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
+          }),
+        ),
+        change_id: Type.Optional(
+          Type.String({
+            format: 'uuid',
+            description:
+              'an approved change request (docs/itil.md) this task is made under: in its window, on its hosts; the task is linked to it and not held again',
+          }),
+        ),
       }),
       response: Task,
       handler: async (ctx) => {
@@ -163,8 +243,14 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
             change_id: b.change_id,
             spec: {
               action: b.action.kind === 'file' ? { ...b.action, mode: parseFileMode(b.action.mode ?? 0o644, 'body.action.mode'), size: 0 } : (b.action as any),
-              targets: b.targets, timeout_s: b.timeout_s, run_as: b.run_as, cwd: b.cwd, env: b.env,
-              output_cap_bytes: b.output_cap_bytes ?? cap, batch_size: b.batch_size, failure_threshold: b.failure_threshold,
+              targets: b.targets,
+              timeout_s: b.timeout_s,
+              run_as: b.run_as,
+              cwd: b.cwd,
+              env: b.env,
+              output_cap_bytes: b.output_cap_bytes ?? cap,
+              batch_size: b.batch_size,
+              failure_threshold: b.failure_threshold,
             },
           },
           actingAs(ctx.principal!),
@@ -182,7 +268,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
       scope: 'tasks:read',
       query: Type.Object({
         ...tasksCollection.query,
-        q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'text in the command/script/path or in any host\'s output' })),
+        q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "text in the command/script/path or in any host's output" })),
         state: Type.Optional(Type.String({ maxLength: 32 })),
         requested_by: Type.Optional(Type.String({ maxLength: 200 })),
         host_id: Type.Optional(Uuid),
@@ -242,7 +328,8 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
       route({
         method: 'POST',
         path: `/api/v1/tasks/:id/${verb}`,
-        summary: verb === 'approve' ? 'Approve a task held by change control (not by its requester, nor with their API key)' : 'Reject a task held by change control',
+        summary:
+          verb === 'approve' ? 'Approve a task held by change control (not by its requester, nor with their API key)' : 'Reject a task held by change control',
         tag: 'tasks',
         scope: 'tasks:approve',
         params: IdParams,

@@ -35,9 +35,10 @@ const Change = Type.Object({
 });
 
 const changeView = (c: TemplateChange) => ({
-  ...c, decided_at: iso(c.decided_at), created_at: iso(c.created_at),
+  ...c,
+  decided_at: iso(c.decided_at),
+  created_at: iso(c.created_at),
 });
-
 
 export function templateChangeRoutes(deps: ApiDeps) {
   const changes = () => monitorOf(deps).templateChanges;
@@ -45,8 +46,10 @@ export function templateChangeRoutes(deps: ApiDeps) {
     route({
       method: 'POST',
       path: '/api/v1/template-changes',
-      summary: 'Ask for a template change that change control holds (it adds or changes plugin items); a second operator approves it. X-Change-Id: an approved change request it is made under, which applies it at once',
-      description: 'Without template_id the change creates a template; with it, it replaces that template\'s content at `version`. Refused (CHANGE_NOT_HELD) when no policy holds it: apply it with POST/PUT /api/v1/templates. ' +
+      summary:
+        'Ask for a template change that change control holds (it adds or changes plugin items); a second operator approves it. X-Change-Id: an approved change request it is made under, which applies it at once',
+      description:
+        "Without template_id the change creates a template; with it, it replaces that template's content at `version`. Refused (CHANGE_NOT_HELD) when no policy holds it: apply it with POST/PUT /api/v1/templates. " +
         'Under an approved change request covering templates (X-Change-Id, docs/itil.md) it is applied at once (state approved, decided_by change:<id>) and linked to the change; ' +
         'when a policy requires an approved change for template edits, a request without one is 400 APPROVED_CHANGE_REQUIRED.',
       tag: 'monitoring',
@@ -67,10 +70,18 @@ export function templateChangeRoutes(deps: ApiDeps) {
         const content = { ...b.template, items: b.template.items as TemplateItem[], triggers: b.template.triggers as TemplateTrigger[] };
         const edit = await editUnderChange(deps.itil?.changes, ctx, 'template');
         const underChange = edit.changeId
-          ? { id: edit.changeId, link: (templateChangeId: string) => edit.link((t: TemplateRecord) => `${t.name}: plugin items (template change ${templateChangeId})`) }
+          ? {
+              id: edit.changeId,
+              link: (templateChangeId: string) => edit.link((t: TemplateRecord) => `${t.name}: plugin items (template change ${templateChangeId})`),
+            }
           : undefined;
         const by = actingAs(ctx.principal!);
-        const { change: c, template } = await changes().request({ template_id: b.template_id, version: b.version, content, reason: b.change.reason, risk: b.change.risk }, by, changedBy(ctx), underChange);
+        const { change: c, template } = await changes().request(
+          { template_id: b.template_id, version: b.version, content, reason: b.change.reason, risk: b.change.risk },
+          by,
+          changedBy(ctx),
+          underChange,
+        );
         if (template) await monitorOf(deps).templatesChanged([template.id]);
         ctx.audit({ change_id: c.id, template_id: c.template_id, change_request_id: edit.changeId });
         ctx.setHeader('Location', `/api/v1/template-changes/${c.id}`);
@@ -107,7 +118,13 @@ export function templateChangeRoutes(deps: ApiDeps) {
         body: Type.Object({ note: Type.Optional(Type.String({ maxLength: 4000 })) }, { additionalProperties: false }),
         response: Change,
         handler: async (ctx) => {
-          const { change, template } = await changes().decide(ctx.params.id, verb === 'approve', actingAs(ctx.principal!), ctx.body.note ?? null, changedBy(ctx));
+          const { change, template } = await changes().decide(
+            ctx.params.id,
+            verb === 'approve',
+            actingAs(ctx.principal!),
+            ctx.body.note ?? null,
+            changedBy(ctx),
+          );
           ctx.audit({ change_id: change.id, template_id: template?.id ?? change.template_id, decision: verb });
           if (template) await monitorOf(deps).templatesChanged([template.id]);
           return { ...changeView(change), ...(template ? { template: templateView(template) } : {}) };

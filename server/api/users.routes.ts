@@ -60,7 +60,8 @@ export function userRoutes(deps: ApiDeps) {
   // The link points where the admin reached this server, unless a public URL is configured.
   const loginLink = async (userId: string, host: string | undefined) => {
     const link = await sessions.createOneTime(userId, deps.config.api.oneTimeLoginTtlS);
-    const base = deps.config.api.publicUrl || !host || !HOST.test(host) ? dashboardUrl(deps.config.api.publicUrl, deps.config.host, deps.config.port) : `http://${host}/`;
+    const base =
+      deps.config.api.publicUrl || !host || !HOST.test(host) ? dashboardUrl(deps.config.api.publicUrl, deps.config.host, deps.config.port) : `http://${host}/`;
     return { token: link.token, url: oneTimeLoginUrl(base, link.token), expires_at: iso(link.expiresAt) };
   };
 
@@ -96,7 +97,11 @@ export function userRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         ctx.audit({ username: ctx.body.username.toLowerCase(), role: ctx.body.role });
         const user = await directory.create({
-          username: ctx.body.username, role: ctx.body.role, displayName: ctx.body.display_name, password: ctx.body.password, createdBy: actor(ctx),
+          username: ctx.body.username,
+          role: ctx.body.role,
+          displayName: ctx.body.display_name,
+          password: ctx.body.password,
+          createdBy: actor(ctx),
         });
         ctx.audit({ user_id: user.id });
         ctx.setHeader('Location', `/api/v1/users/${user.id}`);

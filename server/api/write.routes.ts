@@ -67,7 +67,8 @@ export function writeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         try {
           points = parseLineProtocol(raw.toString('utf8'), Date.now(), (ctx.query.precision ?? 'ns') as Precision);
         } catch (err) {
-          if (err instanceof LineProtocolError) throw new AppError('VALIDATION_FAILED', 'invalid', `body ${err.message}; nothing was written`, { field: 'body', line: err.line });
+          if (err instanceof LineProtocolError)
+            throw new AppError('VALIDATION_FAILED', 'invalid', `body ${err.message}; nothing was written`, { field: 'body', line: err.line });
           throw err;
         }
         // Points by host: ?host_id= for all, else each point's host tag.
@@ -76,7 +77,8 @@ export function writeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         if (!ctx.query.host_id) for (const p of points) if (p.labels.host) hostnames.add(p.labels.host);
         let known = new Map<string, string>();
         if (ctx.query.host_id) {
-          if (!(await deps.cmdb.hosts.exists(ctx.query.host_id))) throw new AppError('HOST_NOT_FOUND', 'not_found', 'host not found', { field: 'query.host_id' });
+          if (!(await deps.cmdb.hosts.exists(ctx.query.host_id)))
+            throw new AppError('HOST_NOT_FOUND', 'not_found', 'host not found', { field: 'query.host_id' });
         } else if (hostnames.size) {
           known = await deps.cmdb.hosts.idsByHostname([...hostnames]);
         }
@@ -84,9 +86,17 @@ export function writeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
           const { host, ...labels } = p.labels;
           const hostId = ctx.query.host_id ?? (host !== undefined ? known.get(host) : undefined);
           if (!hostId) {
-            throw new AppError('HOST_NOT_FOUND', 'invalid', host === undefined ? `point ${i + 1} (${p.name}) has no host tag and no ?host_id= was given; nothing was written` : `no host is named ${host}; nothing was written`, { field: 'body', host: host ?? null });
+            throw new AppError(
+              'HOST_NOT_FOUND',
+              'invalid',
+              host === undefined
+                ? `point ${i + 1} (${p.name}) has no host tag and no ?host_id= was given; nothing was written`
+                : `no host is named ${host}; nothing was written`,
+              { field: 'body', host: host ?? null },
+            );
           }
-          if (Object.keys(labels).length > MAX_LABELS) throw new AppError('VALIDATION_FAILED', 'invalid', `point ${i + 1} (${p.name}) has more than ${MAX_LABELS} tags besides host`, { field: 'body' });
+          if (Object.keys(labels).length > MAX_LABELS)
+            throw new AppError('VALIDATION_FAILED', 'invalid', `point ${i + 1} (${p.name}) has more than ${MAX_LABELS} tags besides host`, { field: 'body' });
           const list = byHost.get(hostId) ?? [];
           list.push(Object.keys(labels).length ? { name: p.name, labels, t: p.t, v: p.v } : { name: p.name, t: p.t, v: p.v });
           byHost.set(hostId, list);
@@ -101,7 +111,12 @@ export function writeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
                   reject(new AppError('INGEST_BUSY', 'unavailable', 'the metric store did not take the points; send them again later'));
                 };
                 const invalid = (reason: string) =>
-                  reject(new AppError('VALIDATION_FAILED', 'invalid', `the metric store refused the points of one host as invalid: ${reason}`, { field: 'body', reason: 'store_refused' }));
+                  reject(
+                    new AppError('VALIDATION_FAILED', 'invalid', `the metric store refused the points of one host as invalid: ${reason}`, {
+                      field: 'body',
+                      reason: 'store_refused',
+                    }),
+                  );
                 const accepted = deps.ingest.offer({ agentId, hostId, batch: nextBatch(), points: hostPoints, committed: resolve, refused, invalid });
                 if (!accepted) refused(1000);
               }),

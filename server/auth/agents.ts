@@ -45,7 +45,10 @@ type HelloRow = { id: string } & Record<(typeof IDENTITY_FIELDS)[number], string
 export class AgentDirectory {
   private readonly hellos = new WriteBatcher<HelloRow, IdentityChange>((items) => this.writeHellos(items), { maxItems: 1000, maxWaitMs: 200 });
 
-  constructor(private readonly db: Db, private readonly bus: EventBus) {}
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+  ) {}
 
   /**
    * Keys of many agents in one query (the gateway batches connection storms); unknown ids are absent.
@@ -65,7 +68,9 @@ export class AgentDirectory {
 
   /** Every agent's key, for the gateway's keyring (one query at start). */
   async allCredentials(): Promise<AgentCredentials[]> {
-    const { rows } = await this.db.query<{ id: string; host_id: string; secret: Uint8Array; state: AgentState }>('SELECT id, host_id, secret, state FROM agents');
+    const { rows } = await this.db.query<{ id: string; host_id: string; secret: Uint8Array; state: AgentState }>(
+      'SELECT id, host_id, secret, state FROM agents',
+    );
     return rows.map((r) => ({ id: r.id, hostId: r.host_id, secret: Buffer.from(r.secret), state: r.state }));
   }
 
@@ -145,10 +150,7 @@ export class AgentDirectory {
     if (agent.state !== 'pending') {
       throw new AppError('AGENT_NOT_PENDING', 'conflict', `agent is ${agent.state}, only a pending agent can be approved`);
     }
-    await this.db.query(
-      "UPDATE agents SET state = 'active', approved_at = now(), approved_by = $2 WHERE id = $1 AND state = 'pending'",
-      [agentId, by],
-    );
+    await this.db.query("UPDATE agents SET state = 'active', approved_at = now(), approved_by = $2 WHERE id = $1 AND state = 'pending'", [agentId, by]);
     this.bus.emit('agent.approved', { agentId });
     return this.get(agentId);
   }

@@ -80,7 +80,17 @@ export class ApiKeyStore {
     await this.db.query(
       `INSERT INTO api_keys (id, name, owner_id, scopes, secret_hash, signing_key, require_signature, created_by, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [id, input.name, input.ownerId, [...new Set(input.scopes)], sha256(secret), deriveSigningKey(secret), input.requireSignature ?? false, input.createdBy, input.expiresAt],
+      [
+        id,
+        input.name,
+        input.ownerId,
+        [...new Set(input.scopes)],
+        sha256(secret),
+        deriveSigningKey(secret),
+        input.requireSignature ?? false,
+        input.createdBy,
+        input.expiresAt,
+      ],
     );
     return { key: await this.get(id), secret };
   }
@@ -104,7 +114,11 @@ export class ApiKeyStore {
     return { rows, total: total.rows[0].n };
   }
 
-  async update(id: string, version: number, patch: { name?: string; scopes?: string[]; expiresAt?: Date | null; requireSignature?: boolean }): Promise<ApiKeyRecord> {
+  async update(
+    id: string,
+    version: number,
+    patch: { name?: string; scopes?: string[]; expiresAt?: Date | null; requireSignature?: boolean },
+  ): Promise<ApiKeyRecord> {
     const { rowCount } = await this.db.query(
       `UPDATE api_keys SET
          name = COALESCE($3, name),
@@ -114,24 +128,28 @@ export class ApiKeyStore {
          version = version + 1
        WHERE id = $1 AND version = $2 AND revoked_at IS NULL`,
       [
-        id, version, patch.name ?? null, patch.scopes ? [...new Set(patch.scopes)] : null,
-        patch.expiresAt !== undefined, patch.expiresAt ?? null, patch.requireSignature ?? null,
+        id,
+        version,
+        patch.name ?? null,
+        patch.scopes ? [...new Set(patch.scopes)] : null,
+        patch.expiresAt !== undefined,
+        patch.expiresAt ?? null,
+        patch.requireSignature ?? null,
       ],
     );
     const key = await this.get(id);
     if (!rowCount) {
       if (key.revoked_at) throw new AppError('API_KEY_REVOKED', 'conflict', 'a revoked key cannot change');
-      throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the key changed since you read it: read it again', { current_etag: `"${key.version}"` });
+      throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the key changed since you read it: read it again', {
+        current_etag: `"${key.version}"`,
+      });
     }
     return key;
   }
 
   /** Revokes the key (kept for the record); revoking a revoked key changes nothing. */
   async revoke(id: string, by: string): Promise<ApiKeyRecord> {
-    await this.db.query(
-      'UPDATE api_keys SET revoked_at = now(), revoked_by = $2, version = version + 1 WHERE id = $1 AND revoked_at IS NULL',
-      [id, by],
-    );
+    await this.db.query('UPDATE api_keys SET revoked_at = now(), revoked_by = $2, version = version + 1 WHERE id = $1 AND revoked_at IS NULL', [id, by]);
     return this.get(id);
   }
 

@@ -110,14 +110,38 @@ export function auditRow(done: AuditedRequest, at = new Date()): AuditRow {
  */
 export function agentEventRow(agent: { agentId: string; remote: string }, event: string, detail: Record<string, unknown>, at = new Date()): AuditRow {
   return {
-    at, request_id: randomBytes(9).toString('base64url'), actor_kind: 'agent', actor_id: agent.agentId, actor_name: null, method: 'WS', path: '/agent', route: event,
-    resource: { agent_id: agent.agentId }, detail, status: 200, error_code: null, remote_address: agent.remote, duration_ms: 0,
+    at,
+    request_id: randomBytes(9).toString('base64url'),
+    actor_kind: 'agent',
+    actor_id: agent.agentId,
+    actor_name: null,
+    method: 'WS',
+    path: '/agent',
+    route: event,
+    resource: { agent_id: agent.agentId },
+    detail,
+    status: 200,
+    error_code: null,
+    remote_address: agent.remote,
+    duration_ms: 0,
   };
 }
 
 const FIELDS = [
-  'at', 'request_id', 'actor_kind', 'actor_id', 'actor_name', 'method', 'path', 'route', 'resource', 'detail',
-  'status', 'error_code', 'remote_address', 'duration_ms',
+  'at',
+  'request_id',
+  'actor_kind',
+  'actor_id',
+  'actor_name',
+  'method',
+  'path',
+  'route',
+  'resource',
+  'detail',
+  'status',
+  'error_code',
+  'remote_address',
+  'duration_ms',
 ] as const;
 
 export interface AuditFilter {
@@ -272,8 +296,15 @@ export class AuditTrail {
 
   async list(page: Page, f: AuditFilter): Promise<AuditRecord[]> {
     const params: unknown[] = [
-      f.actorKind ?? null, f.actorId ?? null, f.method ?? null, f.route ?? null, f.status ?? null, f.errorCode ?? null,
-      f.requestId ?? null, f.since ?? null, f.until ?? null,
+      f.actorKind ?? null,
+      f.actorId ?? null,
+      f.method ?? null,
+      f.route ?? null,
+      f.status ?? null,
+      f.errorCode ?? null,
+      f.requestId ?? null,
+      f.since ?? null,
+      f.until ?? null,
     ];
     const ks = keyset(page, params);
     const { rows } = await this.db.query<AuditRecord>(

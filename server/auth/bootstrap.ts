@@ -49,4 +49,3 @@ export function dashboardUrl(publicUrl: string | undefined, host: string, port: 
  * or proxies, and the dashboard exchanges it at POST /api/v1/sessions/one-time.
  */
 export const oneTimeLoginUrl = (base: string, token: string): string => `${base}#/login?one_time=${token}`;
-

@@ -38,10 +38,15 @@ export async function createEnrollmentToken(db: Db, input: EnrollmentTokenInput)
   const uses = input.uses ?? 1;
   const expiresAt = new Date(Date.now() + (input.ttlSeconds ?? 24 * 3600) * 1000);
   const autoApprove = input.autoApprove ?? false;
-  await db.query(
-    'INSERT INTO enrollment_tokens (id, token_hash, note, created_by, expires_at, uses_left, auto_approve) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-    [id, hashToken(token), input.note ?? '', input.createdBy, expiresAt, uses, autoApprove],
-  );
+  await db.query('INSERT INTO enrollment_tokens (id, token_hash, note, created_by, expires_at, uses_left, auto_approve) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+    id,
+    hashToken(token),
+    input.note ?? '',
+    input.createdBy,
+    expiresAt,
+    uses,
+    autoApprove,
+  ]);
   return { id, token, expiresAt, uses, autoApprove };
 }
 
@@ -75,8 +80,17 @@ export async function enrollAgent(
       `INSERT INTO agents (id, host_id, secret, state, hostname, agent_version, os, machine_id, token_id, approved_at, approved_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [
-        agentId, hostId, secret, state, req.hostname, req.agentVersion ?? '', req.os ?? '', req.machineId ?? '',
-        used.rows[0].id, approved ? new Date() : null, approved ? `token:${used.rows[0].id}` : null,
+        agentId,
+        hostId,
+        secret,
+        state,
+        req.hostname,
+        req.agentVersion ?? '',
+        req.os ?? '',
+        req.machineId ?? '',
+        used.rows[0].id,
+        approved ? new Date() : null,
+        approved ? `token:${used.rows[0].id}` : null,
       ],
     );
     return state;

@@ -63,7 +63,11 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
     checkKeyUsable(key, now());
     touch(key.id, () => keys.touch(key.id, req.remoteAddress));
     return {
-      kind: 'api_key', id: key.id, name: key.name, role: key.owner_role ?? undefined, scopes: effectiveKeyScopes(key.scopes, key.owner_role),
+      kind: 'api_key',
+      id: key.id,
+      name: key.name,
+      role: key.owner_role ?? undefined,
+      scopes: effectiveKeyScopes(key.scopes, key.owner_role),
       userId: key.owner_id ?? undefined,
     };
   };
@@ -134,4 +138,3 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
     },
   };
 }
-

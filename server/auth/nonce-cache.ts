@@ -53,7 +53,9 @@ export class RedisNonceCache implements NonceCache {
       reply = await this.redis.set(this.prefix + nonce, '1', 'EX', ttlS, 'NX');
     } catch (err) {
       // Without the cache a replay cannot be told from a first request: refuse rather than guess.
-      throw new AppError('NONCE_STORE_UNAVAILABLE', 'unavailable', `the replay cache is unreachable (${(err as Error).message}); retry shortly`, undefined, { retryAfterS: 5 });
+      throw new AppError('NONCE_STORE_UNAVAILABLE', 'unavailable', `the replay cache is unreachable (${(err as Error).message}); retry shortly`, undefined, {
+        retryAfterS: 5,
+      });
     }
     return reply === 'OK';
   }

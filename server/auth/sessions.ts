@@ -32,10 +32,13 @@ export class SessionStore {
     const token = newToken(SESSION_PREFIX);
     const id = newId('ses_');
     const expiresAt = new Date(Date.now() + ttlS * 1000);
-    await this.db.query(
-      `INSERT INTO sessions (id, token_hash, kind, user_id, expires_at, remote_address) VALUES ($1, $2, 'session', $3, $4, $5)`,
-      [id, sha256(token), userId, expiresAt, remoteAddress],
-    );
+    await this.db.query(`INSERT INTO sessions (id, token_hash, kind, user_id, expires_at, remote_address) VALUES ($1, $2, 'session', $3, $4, $5)`, [
+      id,
+      sha256(token),
+      userId,
+      expiresAt,
+      remoteAddress,
+    ]);
     // Housekeeping where it costs nothing noticeable: logins are rare.
     await this.db.query("DELETE FROM sessions WHERE expires_at < now() - interval '7 days'");
     return { id, token, expiresAt };
@@ -66,15 +69,26 @@ export class SessionStore {
         RETURNING user_id`,
       [sha256(token)],
     );
-    if (!rows[0]) throw new AppError('ONE_TIME_TOKEN_INVALID', 'unauthenticated', 'this login link is unknown, used, expired or replaced by a newer one; ask an admin for a new one');
+    if (!rows[0])
+      throw new AppError(
+        'ONE_TIME_TOKEN_INVALID',
+        'unauthenticated',
+        'this login link is unknown, used, expired or replaced by a newer one; ask an admin for a new one',
+      );
     return rows[0].user_id;
   }
 
   /** Who a session token belongs to; 401 SESSION_INVALID / SESSION_EXPIRED / USER_DISABLED otherwise. */
   async resolve(token: string): Promise<ResolvedSession> {
     const { rows } = await this.db.query<{
-      id: string; user_id: string; expires_at: Date; revoked_at: Date | null; last_used_at: Date | null;
-      username: string; role: Role; disabled_at: Date | null;
+      id: string;
+      user_id: string;
+      expires_at: Date;
+      revoked_at: Date | null;
+      last_used_at: Date | null;
+      username: string;
+      role: Role;
+      disabled_at: Date | null;
     }>(
       `SELECT s.id, s.user_id, s.expires_at, s.revoked_at, s.last_used_at, u.username, u.role, u.disabled_at
          FROM sessions s JOIN users u ON u.id = s.user_id

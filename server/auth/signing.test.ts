@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors.js';
 import {
-  bodySha256, canonicalRequest, checkBodyHash, checkSignature, checkTimestamp, deriveSigningKey, readSignedRequest, signRequest, type SignedParts,
+  bodySha256,
+  canonicalRequest,
+  checkBodyHash,
+  checkSignature,
+  checkTimestamp,
+  deriveSigningKey,
+  readSignedRequest,
+  signRequest,
+  type SignedParts,
 } from './signing.js';
 
 const KEY = 'awk_0123456789abcdef';
@@ -22,18 +30,46 @@ function received(
   signed: { method: string; path: string; query?: string; contentType?: string; ifMatch?: string },
   sent: Partial<{ method: string; path: string; query: string; headers: Record<string, string> }> = {},
 ) {
-  const headers = Object.fromEntries(Object.entries(signRequest({ keyId: KEY, secret: SECRET, timestamp: 1_800_000_000, nonce: 'n'.repeat(16), ...signed })).map(([k, v]) => [k.toLowerCase(), v]));
-  return readSignedRequest({ method: sent.method ?? signed.method, path: sent.path ?? signed.path, rawQuery: sent.query ?? signed.query ?? '', headers: { ...headers, ...sent.headers } });
+  const headers = Object.fromEntries(
+    Object.entries(signRequest({ keyId: KEY, secret: SECRET, timestamp: 1_800_000_000, nonce: 'n'.repeat(16), ...signed })).map(([k, v]) => [
+      k.toLowerCase(),
+      v,
+    ]),
+  );
+  return readSignedRequest({
+    method: sent.method ?? signed.method,
+    path: sent.path ?? signed.path,
+    rawQuery: sent.query ?? signed.query ?? '',
+    headers: { ...headers, ...sent.headers },
+  });
 }
 const digest = (body: string) => ({ size: Buffer.byteLength(body), sha256: bodySha256(body) });
 
 describe('request signing', () => {
   it('builds the ten-line canonical request', () => {
     const parts: SignedParts = {
-      keyId: KEY, method: 'post', path: '/api/v1/x', query: 'b=2&a=1', timestamp: '1800000000', nonce: 'n'.repeat(16), contentSha256: bodySha256('{}'),
-      contentType: 'application/json', ifMatch: '"3"',
+      keyId: KEY,
+      method: 'post',
+      path: '/api/v1/x',
+      query: 'b=2&a=1',
+      timestamp: '1800000000',
+      nonce: 'n'.repeat(16),
+      contentSha256: bodySha256('{}'),
+      contentType: 'application/json',
+      ifMatch: '"3"',
     };
-    expect(canonicalRequest(parts).split('\n')).toEqual(['AW1-HMAC-SHA256', KEY, 'POST', '/api/v1/x', 'b=2&a=1', '1800000000', 'n'.repeat(16), bodySha256('{}'), 'application/json', '"3"']);
+    expect(canonicalRequest(parts).split('\n')).toEqual([
+      'AW1-HMAC-SHA256',
+      KEY,
+      'POST',
+      '/api/v1/x',
+      'b=2&a=1',
+      '1800000000',
+      'n'.repeat(16),
+      bodySha256('{}'),
+      'application/json',
+      '"3"',
+    ]);
   });
 
   it('signs Content-Type and If-Match: changing, adding or dropping either breaks the signature', () => {

@@ -133,12 +133,11 @@ export function looksSigned(headers: Readonly<Record<string, string>>): boolean 
 }
 
 /** The signed parts and the signature from a request; 401 SIGNATURE_MALFORMED naming the header at fault. */
-export function readSignedRequest(req: {
-  method: string;
-  path: string;
-  rawQuery: string;
-  headers: Readonly<Record<string, string>>;
-}): { parts: SignedParts; signature: string; partMacs?: string } {
+export function readSignedRequest(req: { method: string; path: string; rawQuery: string; headers: Readonly<Record<string, string>> }): {
+  parts: SignedParts;
+  signature: string;
+  partMacs?: string;
+} {
   const values = {} as Record<keyof typeof SIGNATURE_HEADERS, string>;
   for (const [name, header] of Object.entries(SIGNATURE_HEADERS) as [keyof typeof SIGNATURE_HEADERS, string][]) {
     const value = req.headers[header];
@@ -150,7 +149,9 @@ export function readSignedRequest(req: {
   }
   const partMacs = req.headers[SIGNATURE_PARTS_HEADER];
   if (partMacs !== undefined && !PARTS_FORMAT.test(partMacs)) {
-    throw new AppError('SIGNATURE_MALFORMED', 'unauthenticated', `${SIGNATURE_PARTS_HEADER} is malformed: method=<32 hex>;path=<32 hex>;query=<32 hex>`, { header: SIGNATURE_PARTS_HEADER });
+    throw new AppError('SIGNATURE_MALFORMED', 'unauthenticated', `${SIGNATURE_PARTS_HEADER} is malformed: method=<32 hex>;path=<32 hex>;query=<32 hex>`, {
+      header: SIGNATURE_PARTS_HEADER,
+    });
   }
   return {
     partMacs,
@@ -173,20 +174,30 @@ export function readSignedRequest(req: {
 export function checkTimestamp(timestamp: string, nowMs: number, skewS: number): void {
   const offset = Number(timestamp) - Math.floor(nowMs / 1000);
   if (Math.abs(offset) > skewS) {
-    throw new AppError('SIGNATURE_STALE', 'unauthenticated', `X-AW-Timestamp is ${Math.abs(offset)} s ${offset < 0 ? 'behind' : 'ahead of'} the server clock; at most ${skewS} s is accepted`, {
-      server_time: Math.floor(nowMs / 1000),
-      max_skew_s: skewS,
-    });
+    throw new AppError(
+      'SIGNATURE_STALE',
+      'unauthenticated',
+      `X-AW-Timestamp is ${Math.abs(offset)} s ${offset < 0 ? 'behind' : 'ahead of'} the server clock; at most ${skewS} s is accepted`,
+      {
+        server_time: Math.floor(nowMs / 1000),
+        max_skew_s: skewS,
+      },
+    );
   }
 }
 
 /** 401 BODY_HASH_MISMATCH when the body (read after the signature was checked) is not the one X-AW-Content-SHA256 names. */
 export function checkBodyHash(parts: SignedParts, body: BodyDigest): void {
   if (body.sha256 !== parts.contentSha256) {
-    throw new AppError('BODY_HASH_MISMATCH', 'unauthenticated', 'the body is not the one X-AW-Content-SHA256 describes (changed on the way, or hashed differently)', {
-      body_sha256: body.sha256,
-      body_bytes: body.size,
-    });
+    throw new AppError(
+      'BODY_HASH_MISMATCH',
+      'unauthenticated',
+      'the body is not the one X-AW-Content-SHA256 describes (changed on the way, or hashed differently)',
+      {
+        body_sha256: body.sha256,
+        body_bytes: body.size,
+      },
+    );
   }
 }
 
@@ -205,15 +216,25 @@ export function checkSignature(parts: SignedParts, signature: string, signingKey
   const changed = partMacs ? changedParts(parts, partMacs, signingKey) : [];
   if (changed.length) {
     const name = changed[0];
-    throw new AppError(`SIGNATURE_${name.toUpperCase()}_MISMATCH`, 'unauthenticated', `the request's ${name} is not the one that was signed (changed on the way, or signed differently)`, {
-      changed: changed,
-      [name]: partValue(parts, name),
-      canonical_request: canonical,
-    });
+    throw new AppError(
+      `SIGNATURE_${name.toUpperCase()}_MISMATCH`,
+      'unauthenticated',
+      `the request's ${name} is not the one that was signed (changed on the way, or signed differently)`,
+      {
+        changed: changed,
+        [name]: partValue(parts, name),
+        canonical_request: canonical,
+      },
+    );
   }
-  throw new AppError('SIGNATURE_INVALID', 'unauthenticated', 'X-AW-Signature does not sign this request; compare your canonical request with details.canonical_request', {
-    canonical_request: canonical,
-  });
+  throw new AppError(
+    'SIGNATURE_INVALID',
+    'unauthenticated',
+    'X-AW-Signature does not sign this request; compare your canonical request with details.canonical_request',
+    {
+      canonical_request: canonical,
+    },
+  );
 }
 
 /** Parts whose MAC fails while another part's verifies (so the key is right); [] when none or all fail. */

@@ -25,7 +25,13 @@ export const newId = (prefix: string): string => prefix + randomBytes(8).toStrin
 export type BearerCredential = { kind: 'session'; token: string } | { kind: 'api_key'; keyId: string; secret: string };
 
 const malformed = (what: string) =>
-  new AppError('CREDENTIALS_MALFORMED', 'unauthenticated', `${what}; send "Authorization: Bearer aws_..." (session) or "Bearer awk_<id>.<secret>" (API key)`, undefined, { challenge: 'bearer_invalid_token' });
+  new AppError(
+    'CREDENTIALS_MALFORMED',
+    'unauthenticated',
+    `${what}; send "Authorization: Bearer aws_..." (session) or "Bearer awk_<id>.<secret>" (API key)`,
+    undefined,
+    { challenge: 'bearer_invalid_token' },
+  );
 
 /** Reads an Authorization header; throws 401 CREDENTIALS_MALFORMED when it is not one of ours. */
 export function parseBearer(header: string): BearerCredential {

@@ -49,7 +49,9 @@ export class UserDirectory {
   async create(input: { username: string; role: Role; displayName?: string; password?: string; createdBy: string }): Promise<UserRecord> {
     const username = input.username.toLowerCase();
     if (!USERNAME.test(username)) {
-      throw new AppError('VALIDATION_FAILED', 'invalid', 'body.username must be 2-64 of a-z 0-9 . _ - and start with a letter or digit', { field: 'body.username' });
+      throw new AppError('VALIDATION_FAILED', 'invalid', 'body.username must be 2-64 of a-z 0-9 . _ - and start with a letter or digit', {
+        field: 'body.username',
+      });
     }
     if (input.password !== undefined) checkPasswordPolicy(input.password);
     const hash = input.password === undefined ? null : await hashPassword(input.password);
@@ -101,7 +103,10 @@ export class UserDirectory {
          WHERE id = $1 AND version = $2 RETURNING ${COLUMNS}`,
         [id, version, patch.display_name ?? null, patch.role ?? null, patch.disabled ?? null],
       );
-      if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the user changed since you read it: read it again', { current_etag: `"${current.version}"` });
+      if (!rows[0])
+        throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the user changed since you read it: read it again', {
+          current_etag: `"${current.version}"`,
+        });
       // A disabled user's sessions end now rather than at their expiry.
       if (patch.disabled) await q.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [id]);
       return rows[0];
@@ -118,10 +123,10 @@ export class UserDirectory {
         [id, hash],
       );
       if (!rows[0]) throw userNotFound();
-      await q.query(
-        `UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR id <> $2)`,
-        [id, keepSession ?? null],
-      );
+      await q.query(`UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR id <> $2)`, [
+        id,
+        keepSession ?? null,
+      ]);
       return rows[0];
     });
   }
@@ -131,17 +136,19 @@ export class UserDirectory {
       const current = await this.get(id, q);
       if (current.role === 'admin' && !current.disabled_at) await assertAnotherAdmin(q, id);
       const { rowCount } = await q.query('DELETE FROM users WHERE id = $1 AND version = $2', [id, version]);
-      if (!rowCount) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the user changed since you read it: read it again', { current_etag: `"${current.version}"` });
+      if (!rowCount)
+        throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the user changed since you read it: read it again', {
+          current_etag: `"${current.version}"`,
+        });
       return current;
     });
   }
 
   /** The user when `password` is theirs and they may log in; null otherwise (same time either way). */
   async verifyLogin(username: string, password: string): Promise<UserRecord | null> {
-    const { rows } = await this.db.query<UserRecord & { password_hash: string | null }>(
-      `SELECT ${COLUMNS}, password_hash FROM users WHERE username = $1`,
-      [username.toLowerCase()],
-    );
+    const { rows } = await this.db.query<UserRecord & { password_hash: string | null }>(`SELECT ${COLUMNS}, password_hash FROM users WHERE username = $1`, [
+      username.toLowerCase(),
+    ]);
     const user = rows[0];
     const ok = await verifyPassword(password, user?.password_hash ?? null);
     if (!ok || !user || user.disabled_at) return null;

@@ -150,8 +150,13 @@ export async function runOnServer(req: AdminRequest, server: { config: Config; d
   const out: string[] = [];
   const err: string[] = [];
   const code = await runCli(req.argv, {
-    env: {}, config: server.config, db: server.db, serverUrl: server.serverUrl,
-    out: (line) => out.push(line), err: (line) => err.push(line), readStdin: async () => req.stdin ?? '',
+    env: {},
+    config: server.config,
+    db: server.db,
+    serverUrl: server.serverUrl,
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    readStdin: async () => req.stdin ?? '',
   });
   return { code, out, err };
 }
@@ -179,8 +184,20 @@ async function command(name: string, positionals: string[], flags: Record<string
   const audit = new AuditTrail(ctx.db, createLogger('silent'));
   const record = async (what: string, detail: Record<string, unknown>) => {
     audit.append({
-      at: new Date(), request_id: `cli-${Date.now().toString(36)}`, actor_kind: 'system', actor_id: actor, actor_name: actor,
-      method: 'CLI', path: `autowatch ${what}`, route: null, resource: {}, detail, status: 0, error_code: null, remote_address: 'local', duration_ms: 0,
+      at: new Date(),
+      request_id: `cli-${Date.now().toString(36)}`,
+      actor_kind: 'system',
+      actor_id: actor,
+      actor_name: actor,
+      method: 'CLI',
+      path: `autowatch ${what}`,
+      route: null,
+      resource: {},
+      detail,
+      status: 0,
+      error_code: null,
+      remote_address: 'local',
+      duration_ms: 0,
     });
     await audit.close();
   };
@@ -225,7 +242,10 @@ async function command(name: string, positionals: string[], flags: Record<string
         page = { ...page, after: [last.username, last.id] };
       }
       const view = all.map((u) => ({ id: u.id, username: u.username, role: u.role, disabled: !!u.disabled_at, has_password: u.has_password }));
-      return { text: view.map((u) => `${u.username.padEnd(24)} ${u.role.padEnd(9)} ${u.disabled ? 'disabled' : 'enabled '} ${u.id}`).join('\n') || '(no users)', json: view };
+      return {
+        text: view.map((u) => `${u.username.padEnd(24)} ${u.role.padEnd(9)} ${u.disabled ? 'disabled' : 'enabled '} ${u.id}`).join('\n') || '(no users)',
+        json: view,
+      };
     }
     case 'user login-link': {
       const user = await users.findByUsername(need(flags, 'username'));
@@ -236,7 +256,10 @@ async function command(name: string, positionals: string[], flags: Record<string
       return { text: `one-time login link for "${user.username}" (valid until ${login.expires_at}):\n  ${login.url}`, json: login };
     }
     case 'apikey create': {
-      const scopes = need(flags, 'scopes').split(',').map((s) => s.trim()).filter(Boolean);
+      const scopes = need(flags, 'scopes')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       checkGrantable(scopes, new Set(['admin']), '--scopes');
       let ownerId: string | null = null;
       if (flags.owner !== undefined) {
@@ -246,8 +269,12 @@ async function command(name: string, positionals: string[], flags: Record<string
       }
       const ttl = flags['expires-in'] === undefined ? null : parseDuration(flags['expires-in'] as string, '--expires-in');
       const { key, secret } = await new ApiKeyStore(ctx.db).create({
-        name: need(flags, 'name'), scopes, ownerId, expiresAt: ttl ? new Date(Date.now() + ttl * 1000) : null,
-        requireSignature: !!flags['require-signature'], createdBy: actor,
+        name: need(flags, 'name'),
+        scopes,
+        ownerId,
+        expiresAt: ttl ? new Date(Date.now() + ttl * 1000) : null,
+        requireSignature: !!flags['require-signature'],
+        createdBy: actor,
       });
       await record('apikey create', { key_id: key.id, scopes: key.scopes, owner_id: ownerId });
       const bearer = `${key.id}.${secret}`;
@@ -262,13 +289,23 @@ async function command(name: string, positionals: string[], flags: Record<string
       };
     }
     case 'apikey list': {
-      const { rows } = await ctx.db.query<{ id: string; name: string; scopes: string[]; owner: string | null; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null }>(
+      const { rows } = await ctx.db.query<{
+        id: string;
+        name: string;
+        scopes: string[];
+        owner: string | null;
+        expires_at: Date | null;
+        revoked_at: Date | null;
+        last_used_at: Date | null;
+      }>(
         `SELECT k.id, k.name, k.scopes, u.username AS owner, k.expires_at, k.revoked_at, k.last_used_at
            FROM api_keys k LEFT JOIN users u ON u.id = k.owner_id ORDER BY k.created_at, k.id`,
       );
       const state = (k: (typeof rows)[number]) => (k.revoked_at ? 'revoked' : k.expires_at && k.expires_at.getTime() < Date.now() ? 'expired' : 'active');
       return {
-        text: rows.map((k) => `${k.id}  ${state(k).padEnd(7)}  ${k.name.padEnd(24)} ${(k.owner ?? '-').padEnd(16)} ${k.scopes.join(',')}`).join('\n') || '(no API keys)',
+        text:
+          rows.map((k) => `${k.id}  ${state(k).padEnd(7)}  ${k.name.padEnd(24)} ${(k.owner ?? '-').padEnd(16)} ${k.scopes.join(',')}`).join('\n') ||
+          '(no API keys)',
         json: rows.map((k) => ({ ...k, state: state(k) })),
       };
     }
@@ -283,7 +320,10 @@ async function command(name: string, positionals: string[], flags: Record<string
       const uses = flags.uses === undefined ? 1 : Number(flags.uses);
       if (!Number.isInteger(uses) || uses < 1) throw new UsageError('--uses must be a whole number >= 1');
       const t = await createEnrollmentToken(ctx.db, {
-        createdBy: actor, ttlSeconds: flags.ttl === undefined ? undefined : parseDuration(flags.ttl as string, '--ttl'), uses, note: flags.note as string | undefined,
+        createdBy: actor,
+        ttlSeconds: flags.ttl === undefined ? undefined : parseDuration(flags.ttl as string, '--ttl'),
+        uses,
+        note: flags.note as string | undefined,
         autoApprove: flags['auto-approve'] === true,
       });
       await record('token create', { token_id: t.id, uses: t.uses, auto_approve: t.autoApprove });

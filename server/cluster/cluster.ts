@@ -69,7 +69,11 @@ export class Lease {
   private holding = false;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly cluster: Cluster, readonly name: string, private readonly ttlMs: number) {}
+  constructor(
+    private readonly cluster: Cluster,
+    readonly name: string,
+    private readonly ttlMs: number,
+  ) {}
 
   /** Does this node hold the lease right now? Jobs check it each time they would run. */
   get held(): boolean {
@@ -115,23 +119,24 @@ export class Cluster implements Presence {
     return `${this.prefix}events`;
   }
 
-  constructor(
-    private readonly deps: { redisUrl?: string; clusterName: string; bus: EventBus; log: Logger; nodeId?: string },
-  ) {
+  constructor(private readonly deps: { redisUrl?: string; clusterName: string; bus: EventBus; log: Logger; nodeId?: string }) {
     this.nodeId = deps.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.prefix = `aw:${deps.clusterName}:`;
     if (!deps.redisUrl) return;
     const options = { maxRetriesPerRequest: 1, commandTimeout: 2000, enableOfflineQueue: false, lazyConnect: true };
     this.redis = new Redis(deps.redisUrl, options);
     this.sub = new Redis(deps.redisUrl, { ...options, commandTimeout: undefined });
-    for (const [name, client] of [['commands', this.redis], ['subscriber', this.sub]] as const) {
+    for (const [name, client] of [
+      ['commands', this.redis],
+      ['subscriber', this.sub],
+    ] as const) {
       client.on('ready', () => {
         if (name === 'commands') this.redisUp = true;
         deps.log.info({ node: this.nodeId, client: name }, 'redis connected');
       });
       client.on('error', (err) => {
         if (name === 'commands') this.redisUp = false;
-        if (err.message !== this.lastRedisError) deps.log.warn({ err: err.message, client: name }, 'redis unreachable: serving this node\'s own agents');
+        if (err.message !== this.lastRedisError) deps.log.warn({ err: err.message, client: name }, "redis unreachable: serving this node's own agents");
         this.lastRedisError = err.message;
       });
       client.on('end', () => name === 'commands' && (this.redisUp = false));
@@ -150,7 +155,9 @@ export class Cluster implements Presence {
     this.sub.on('message', (channel, raw) => this.onMessage(channel, raw));
     // Subscriptions are re-made by ioredis after a reconnect.
     await Promise.allSettled([this.redis.connect(), this.sub.connect()]);
-    await this.sub.subscribe(this.nodeChannel(this.nodeId), this.eventsChannel).catch((err) => this.deps.log.warn({ err: err.message }, 'redis subscribe failed'));
+    await this.sub
+      .subscribe(this.nodeChannel(this.nodeId), this.eventsChannel)
+      .catch((err) => this.deps.log.warn({ err: err.message }, 'redis subscribe failed'));
     this.deps.bus.relay((name, payload) => this.publishEvent(name, payload));
     this.timers.push(setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS).unref());
     this.timers.push(setInterval(() => void this.registerNode(), NODE_REFRESH_MS).unref());
@@ -161,7 +168,12 @@ export class Cluster implements Presence {
     if (!this.redis) return { mode: 'single', nodeId: this.nodeId, redis: 'none' };
     return this.redisUp
       ? { mode: 'redis', nodeId: this.nodeId, redis: 'up' }
-      : { mode: 'redis', nodeId: this.nodeId, redis: 'down', detail: `redis unreachable (${this.lastRedisError || 'connecting'}): this node serves its own agents only` };
+      : {
+          mode: 'redis',
+          nodeId: this.nodeId,
+          redis: 'down',
+          detail: `redis unreachable (${this.lastRedisError || 'connecting'}): this node serves its own agents only`,
+        };
   }
 
   /** Sends to an agent on whichever node holds it. */
@@ -170,7 +182,9 @@ export class Cluster implements Presence {
     if (!this.redis) return 'offline';
     const owner = await this.call(() => this.redis!.get(this.agentKey(agentId)));
     if (!owner || owner === this.nodeId) return 'offline';
-    const receivers = await this.call(() => this.redis!.publish(this.nodeChannel(owner), JSON.stringify({ kind: 'send', agentId, type, message } satisfies Relay)));
+    const receivers = await this.call(() =>
+      this.redis!.publish(this.nodeChannel(owner), JSON.stringify({ kind: 'send', agentId, type, message } satisfies Relay)),
+    );
     return receivers ? 'relayed' : 'offline';
   }
 
@@ -211,7 +225,12 @@ export class Cluster implements Presence {
   async share(topic: string, value: unknown, ttlMs: number): Promise<void> {
     if (!this.redis) return;
     const key = this.sharedKey(topic);
-    await this.call(() => this.redis!.multi().hset(key, this.nodeId, JSON.stringify({ at: Date.now(), value })).pexpire(key, ttlMs).exec());
+    await this.call(() =>
+      this.redis!.multi()
+        .hset(key, this.nodeId, JSON.stringify({ at: Date.now(), value }))
+        .pexpire(key, ttlMs)
+        .exec(),
+    );
   }
 
   /** The other nodes' figures for `topic` published in the last `maxAgeMs` (none without Redis). */

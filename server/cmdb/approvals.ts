@@ -59,10 +59,12 @@ export class ApprovalQueue {
   async list(page: Page, filter: { state?: ApprovalState; hostId?: string } = {}): Promise<ApprovalRecord[]> {
     const params: unknown[] = [filter.state ?? null, filter.hostId ?? null];
     const ks = keyset(page, params);
-    return (await this.db.query<ApprovalRecord>(
-      `SELECT ${COLUMNS} FROM asset_approvals p WHERE ($1::text IS NULL OR p.state = $1) AND ($2::uuid IS NULL OR p.host_id = $2) AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
-      params,
-    )).rows;
+    return (
+      await this.db.query<ApprovalRecord>(
+        `SELECT ${COLUMNS} FROM asset_approvals p WHERE ($1::text IS NULL OR p.state = $1) AND ($2::uuid IS NULL OR p.host_id = $2) AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+        params,
+      )
+    ).rows;
   }
 
   /** Machines whose inventory waits for a decision (the overview's figure). */
@@ -89,7 +91,12 @@ export class ApprovalQueue {
       if (!assetId) {
         const hostFree = p.host_id && !(await q.query('SELECT 1 FROM assets WHERE host_id = $1 AND deleted_at IS NULL', [p.host_id])).rows.length;
         const created = await this.assets.create(
-          { ...reportFields(p.report), type: opts.type ?? guessAssetType(p.report), name: opts.name ?? (p.hostname || p.report.system.serial || 'discovered'), host_id: hostFree ? p.host_id : null },
+          {
+            ...reportFields(p.report),
+            type: opts.type ?? guessAssetType(p.report),
+            name: opts.name ?? (p.hostname || p.report.system.serial || 'discovered'),
+            host_id: hostFree ? p.host_id : null,
+          },
           fromReport,
           { state: 'online', agentId: p.agent_id, q },
         );

@@ -3,7 +3,10 @@ import { assetsToCsv, parseCsv, readImport } from './asset-csv.js';
 
 describe('CSV', () => {
   it('parses quotes, escaped quotes, commas and newlines in cells, CRLF and a BOM', () => {
-    expect(parseCsv('\ufeffa,b\r\n"x,1","say ""hi""\nthere"\n')).toEqual([['a', 'b'], ['x,1', 'say "hi"\nthere']]);
+    expect(parseCsv('\ufeffa,b\r\n"x,1","say ""hi""\nthere"\n')).toEqual([
+      ['a', 'b'],
+      ['x,1', 'say "hi"\nthere'],
+    ]);
     expect(() => parseCsv('"open')).toThrow();
   });
 
@@ -14,15 +17,29 @@ describe('CSV', () => {
         'server,,,x,2024-02-30,{bad,online\n' +
         ',vm1,,,,,retired\n',
     );
-    expect(rows).toEqual([{ row: 2, id: null, state: 'in_stock', fields: { type: 'server', name: 'db01', tags: ['a', 'b'], memory_bytes: 1024, purchase_date: '2024-02-29', custom: { k: 1 } } }]);
+    expect(rows).toEqual([
+      {
+        row: 2,
+        id: null,
+        state: 'in_stock',
+        fields: { type: 'server', name: 'db01', tags: ['a', 'b'], memory_bytes: 1024, purchase_date: '2024-02-29', custom: { k: 1 } },
+      },
+    ]);
     expect(errors.map((e) => [e.row, e.column])).toEqual([
-      [3, 'custom'], [3, 'memory_bytes'], [3, 'purchase_date'], [3, 'name'], [4, 'type'], [4, 'state'],
+      [3, 'custom'],
+      [3, 'memory_bytes'],
+      [3, 'purchase_date'],
+      [3, 'name'],
+      [4, 'type'],
+      [4, 'state'],
     ]);
     expect(readImport('type,nam\n').errors[0]).toMatchObject({ row: 1, column: 'nam' });
   });
 
   it('exports what it imports and defuses formulas', () => {
-    const csv = assetsToCsv([{ id: 'i', tag: 'AW-000001', state: 'online', type: 'server', name: '=cmd|x', tags: ['a', 'b'], custom: { k: 'v,w' }, notes: '' } as any]);
+    const csv = assetsToCsv([
+      { id: 'i', tag: 'AW-000001', state: 'online', type: 'server', name: '=cmd|x', tags: ['a', 'b'], custom: { k: 'v,w' }, notes: '' } as any,
+    ]);
     const [header, row] = parseCsv(csv);
     const cell = (c: string) => row[header.indexOf(c)];
     expect(cell('name')).toBe("'=cmd|x");

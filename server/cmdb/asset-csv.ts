@@ -132,7 +132,13 @@ export function readImport(text: string, maxRows = 50_000): { rows: ImportRow[];
     header.forEach((col, i) => {
       const v = cells[i].trim();
       if (col === 'tag') return; // tags are handed out, never imported
-      if (col === 'tags') raw.tags = v ? v.split(';').map((t) => t.trim()).filter(Boolean) : [];
+      if (col === 'tags')
+        raw.tags = v
+          ? v
+              .split(';')
+              .map((t) => t.trim())
+              .filter(Boolean)
+          : [];
       else if (col === 'custom') {
         try {
           raw.custom = v ? JSON.parse(v) : {};
@@ -159,11 +165,13 @@ export function readImport(text: string, maxRows = 50_000): { rows: ImportRow[];
     }
     const id = (raw.id as string | null | undefined) ?? null;
     const state = raw.state as string | null | undefined;
-    if (state && !(ASSET_STATES as readonly string[]).includes(state)) rowErrors.push({ row: line, column: 'state', message: `state must be one of ${ASSET_STATES.join(', ')}` });
+    if (state && !(ASSET_STATES as readonly string[]).includes(state))
+      rowErrors.push({ row: line, column: 'state', message: `state must be one of ${ASSET_STATES.join(', ')}` });
     if (!id) {
       if (!raw.type) rowErrors.push({ row: line, column: 'type', message: 'a new asset needs a type' });
       if (!raw.name) rowErrors.push({ row: line, column: 'name', message: 'a new asset needs a name' });
-      if (state && !INITIAL_STATES.includes(state as AssetState)) rowErrors.push({ row: line, column: 'state', message: `a new asset starts as ${INITIAL_STATES.join(', ')}` });
+      if (state && !INITIAL_STATES.includes(state as AssetState))
+        rowErrors.push({ row: line, column: 'state', message: `a new asset starts as ${INITIAL_STATES.join(', ')}` });
     }
     const bad = new Set(rowErrors.map((e) => e.column));
     const fields: Record<string, unknown> = {};

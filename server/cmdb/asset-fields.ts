@@ -15,9 +15,32 @@ export interface Actor {
 
 /** Fields a person (or the API, the import, the agent) may set; id, tag, state and version are not among them. */
 export const EDITABLE_FIELDS = [
-  'type', 'name', 'vendor', 'model', 'serial', 'system_uuid', 'machine_id', 'hostname', 'os_name', 'os_version', 'kernel', 'arch',
-  'memory_bytes', 'idc', 'rack', 'rack_unit', 'owner', 'business_unit', 'supplier', 'contract', 'purchase_date', 'warranty_until',
-  'tags', 'custom', 'notes', 'host_id',
+  'type',
+  'name',
+  'vendor',
+  'model',
+  'serial',
+  'system_uuid',
+  'machine_id',
+  'hostname',
+  'os_name',
+  'os_version',
+  'kernel',
+  'arch',
+  'memory_bytes',
+  'idc',
+  'rack',
+  'rack_unit',
+  'owner',
+  'business_unit',
+  'supplier',
+  'contract',
+  'purchase_date',
+  'warranty_until',
+  'tags',
+  'custom',
+  'notes',
+  'host_id',
 ] as const;
 export type EditableField = (typeof EDITABLE_FIELDS)[number];
 
@@ -25,8 +48,22 @@ export type EditableField = (typeof EDITABLE_FIELDS)[number];
 export const ASSET_COLUMNS_FOR_RULES: ReadonlySet<string> = new Set([...EDITABLE_FIELDS, 'id', 'tag', 'state', 'agent_id']);
 
 export const TEXT_FIELDS = [
-  'vendor', 'model', 'serial', 'system_uuid', 'machine_id', 'hostname', 'os_name', 'os_version', 'kernel', 'arch', 'idc', 'rack', 'owner',
-  'business_unit', 'supplier', 'contract',
+  'vendor',
+  'model',
+  'serial',
+  'system_uuid',
+  'machine_id',
+  'hostname',
+  'os_name',
+  'os_version',
+  'kernel',
+  'arch',
+  'idc',
+  'rack',
+  'owner',
+  'business_unit',
+  'supplier',
+  'contract',
 ] as const;
 
 export interface AssetFields {
@@ -97,7 +134,13 @@ export interface FieldChange {
 /** JSON with object keys sorted: equal values compare equal whatever order their keys came in. */
 export function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, val) =>
-    val && typeof val === 'object' && !Array.isArray(val) ? Object.fromEntries(Object.keys(val).sort().map((k) => [k, val[k]])) : val,
+    val && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(
+          Object.keys(val)
+            .sort()
+            .map((k) => [k, val[k]]),
+        )
+      : val,
   );
 }
 

@@ -17,13 +17,26 @@ export interface ImportResult {
   ids: string[];
 }
 
-export async function importAssetsCsv(db: Db, assets: AssetStore, types: AssetTypeRegistry, text: string, actor: Actor, opts: { dryRun?: boolean } = {}): Promise<ImportResult> {
+export async function importAssetsCsv(
+  db: Db,
+  assets: AssetStore,
+  types: AssetTypeRegistry,
+  text: string,
+  actor: Actor,
+  opts: { dryRun?: boolean } = {},
+): Promise<ImportResult> {
   const { rows, errors, partial } = readImport(text);
   const fail = (errs: RowError[]) =>
-    new AppError('IMPORT_REJECTED', 'unprocessable', `nothing was imported: ${errs.length} problem(s), first on line ${errs[0].row}: ${errs[0].message}`, { errors: errs.slice(0, 1000) });
+    new AppError('IMPORT_REJECTED', 'unprocessable', `nothing was imported: ${errs.length} problem(s), first on line ${errs[0].row}: ${errs[0].message}`, {
+      errors: errs.slice(0, 1000),
+    });
   // A file-level problem (syntax, header): there are no rows to check further.
   if (errors.length && !rows.length && !partial.length) throw fail(errors);
-  const dbErrors = await checkAgainstDatabase(db, types, [...rows, ...partial].sort((a, b) => a.row - b.row));
+  const dbErrors = await checkAgainstDatabase(
+    db,
+    types,
+    [...rows, ...partial].sort((a, b) => a.row - b.row),
+  );
   const all = [...errors, ...dbErrors].sort((a, b) => a.row - b.row);
   if (all.length) throw fail(all);
   if (opts.dryRun) return { created: rows.filter((r) => !r.id).length, updated: rows.filter((r) => r.id).length, ids: [] };
@@ -33,7 +46,11 @@ export async function importAssetsCsv(db: Db, assets: AssetStore, types: AssetTy
   try {
     return await db.tx(async (q) => {
       const fresh = rows.filter((r) => !r.id);
-      const newIds = await assets.createMany(q, fresh.map((r) => ({ fields: { ...r.fields, type: r.fields.type!, name: r.fields.name! }, state: r.state })), importer);
+      const newIds = await assets.createMany(
+        q,
+        fresh.map((r) => ({ fields: { ...r.fields, type: r.fields.type!, name: r.fields.name! }, state: r.state })),
+        importer,
+      );
       const idOf = new Map(fresh.map((r, i) => [r, newIds[i]]));
       for (const r of rows) {
         if (!r.id) continue;
@@ -53,15 +70,19 @@ export async function importAssetsCsv(db: Db, assets: AssetStore, types: AssetTy
 async function checkAgainstDatabase(db: Db, types: AssetTypeRegistry, rows: ImportRow[]): Promise<RowError[]> {
   const ids = rows.map((r) => r.id).filter((x): x is string => !!x);
   const live = new Map(
-    (await db.query<{ id: string; type: string; custom: Record<string, unknown>; deleted: boolean }>(
-      'SELECT id, type, custom, deleted_at IS NOT NULL AS deleted FROM assets WHERE id = ANY($1::uuid[])',
-      [ids],
-    )).rows.map((r) => [r.id, r]),
+    (
+      await db.query<{ id: string; type: string; custom: Record<string, unknown>; deleted: boolean }>(
+        'SELECT id, type, custom, deleted_at IS NOT NULL AS deleted FROM assets WHERE id = ANY($1::uuid[])',
+        [ids],
+      )
+    ).rows.map((r) => [r.id, r]),
   );
   const hostIds = [...new Set(rows.map((r) => r.fields.host_id).filter((x): x is string => !!x))];
   const hosts = new Set((await db.query<{ id: string }>('SELECT id FROM hosts WHERE id = ANY($1::uuid[])', [hostIds])).rows.map((r) => r.id));
   const linked = new Map(
-    (await db.query<{ host_id: string; id: string }>('SELECT host_id, id FROM assets WHERE host_id = ANY($1::uuid[]) AND deleted_at IS NULL', [hostIds])).rows.map((r) => [r.host_id, r.id]),
+    (
+      await db.query<{ host_id: string; id: string }>('SELECT host_id, id FROM assets WHERE host_id = ANY($1::uuid[]) AND deleted_at IS NULL', [hostIds])
+    ).rows.map((r) => [r.host_id, r.id]),
   );
   const hostRow = new Map<string, number>();
   const checkCustom = await types.customChecker();
@@ -77,7 +98,8 @@ async function checkAgainstDatabase(db: Db, types: AssetTypeRegistry, rows: Impo
     }
     const host = r.fields.host_id;
     if (host && !hosts.has(host)) dbErrors.push({ row: r.row, column: 'host_id', message: 'no host has this id' });
-    else if (host && linked.has(host) && linked.get(host) !== r.id) dbErrors.push({ row: r.row, column: 'host_id', message: `the host belongs to asset ${linked.get(host)}` });
+    else if (host && linked.has(host) && linked.get(host) !== r.id)
+      dbErrors.push({ row: r.row, column: 'host_id', message: `the host belongs to asset ${linked.get(host)}` });
     else if (host && hostRow.has(host)) dbErrors.push({ row: r.row, column: 'host_id', message: `line ${hostRow.get(host)} links the same host` });
     if (host) hostRow.set(host, r.row);
     const existing = r.id ? live.get(r.id) : undefined;

@@ -8,7 +8,13 @@ describe('asset state machine', () => {
   });
 
   it('refuses shortcuts and leaving the final state as a conflict with its own code', () => {
-    for (const [from, to] of [['procured', 'online'], ['online', 'retired'], ['disposed', 'in_stock'], ['retired', 'online'], ['online', 'online']] as const) {
+    for (const [from, to] of [
+      ['procured', 'online'],
+      ['online', 'retired'],
+      ['disposed', 'in_stock'],
+      ['retired', 'online'],
+      ['online', 'online'],
+    ] as const) {
       expect(() => checkTransition(from, to)).toThrow(expect.objectContaining({ code: 'ASSET_TRANSITION_FORBIDDEN', kind: 'conflict' }));
     }
     expect(() => checkTransition('online', 'retired')).toThrow(
@@ -19,7 +25,7 @@ describe('asset state machine', () => {
   it('every state is reachable from an initial state and every state but disposed leads somewhere', () => {
     const seen = new Set<string>(INITIAL_STATES);
     const todo = [...INITIAL_STATES];
-    while (todo.length) for (const next of TRANSITIONS[todo.pop()!]) if (!seen.has(next)) (seen.add(next), todo.push(next));
+    while (todo.length) for (const next of TRANSITIONS[todo.pop()!]) if (!seen.has(next)) seen.add(next), todo.push(next);
     expect([...seen].sort()).toEqual([...ASSET_STATES].sort());
     for (const s of ASSET_STATES) expect(TRANSITIONS[s].length === 0).toBe(s === 'disposed');
   });

@@ -104,7 +104,11 @@ export class AssetTypeRegistry {
 
   /** checkCustom for many assets at once (an import): the types are read once. */
   async customChecker(q: Queryable = this.db): Promise<(typeName: string, custom: Record<string, unknown>) => void> {
-    const all = new Map((await q.query<{ name: string; version: number; fields_schema: Record<string, unknown> }>('SELECT name, version, fields_schema FROM asset_types')).rows.map((t) => [t.name, t]));
+    const all = new Map(
+      (
+        await q.query<{ name: string; version: number; fields_schema: Record<string, unknown> }>('SELECT name, version, fields_schema FROM asset_types')
+      ).rows.map((t) => [t.name, t]),
+    );
     return (typeName, custom) => {
       const t = all.get(typeName);
       if (!t) throw new AppError('ASSET_TYPE_UNKNOWN', 'invalid', `there is no asset type "${typeName}"`, { field: 'body.type' });
@@ -120,7 +124,10 @@ export class AssetTypeRegistry {
     }
     if (!cached.validate(custom)) {
       const errors = (cached.validate.errors ?? []).map((e) => `custom${e.instancePath.replace(/\//g, '.')} ${e.message}`);
-      throw new AppError('CUSTOM_FIELDS_INVALID', 'invalid', `custom fields do not fit type "${t.name}": ${errors.join('; ')}`, { field: 'body.custom', errors });
+      throw new AppError('CUSTOM_FIELDS_INVALID', 'invalid', `custom fields do not fit type "${t.name}": ${errors.join('; ')}`, {
+        field: 'body.custom',
+        errors,
+      });
     }
   }
 
@@ -132,7 +139,9 @@ export class AssetTypeRegistry {
     try {
       return this.ajv.compile(anonymous);
     } catch (err) {
-      throw new AppError('FIELDS_SCHEMA_INVALID', 'invalid', `fields_schema is not a usable JSON schema: ${(err as Error).message}`, { field: 'body.fields_schema' });
+      throw new AppError('FIELDS_SCHEMA_INVALID', 'invalid', `fields_schema is not a usable JSON schema: ${(err as Error).message}`, {
+        field: 'body.fields_schema',
+      });
     }
   }
 }

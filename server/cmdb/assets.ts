@@ -7,7 +7,18 @@ import { randomUUID } from 'node:crypto';
 import { AppError, staleVersion } from '../errors.js';
 import { keyOrder, keyset, text, timestamp, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable, TxStep } from '../store/db.js';
-import { EDITABLE_FIELDS, emptyFields, fieldChanges, type FieldChange, normalTags, normalText, TEXT_FIELDS, type Actor, type AssetFields, type AssetRecord } from './asset-fields.js';
+import {
+  EDITABLE_FIELDS,
+  emptyFields,
+  fieldChanges,
+  type FieldChange,
+  normalTags,
+  normalText,
+  TEXT_FIELDS,
+  type Actor,
+  type AssetFields,
+  type AssetRecord,
+} from './asset-fields.js';
 import { checkTransition, INITIAL_STATES, type AssetState } from './asset-states.js';
 import type { AssetTypeRegistry } from './asset-types.js';
 import { listChanges, recordChanges, recordChangesOf, type ChangeRecord, type ChangeRow } from './change-log.js';
@@ -39,7 +50,13 @@ export const ASSET_COLUMNS = `a.id, a.tag, a.type, a.name, a.state, a.vendor, a.
   a.created_at, a.updated_at, a.deleted_at, a.version`;
 
 const CAST: Partial<Record<keyof AssetFields, string>> = {
-  memory_bytes: 'bigint', rack_unit: 'integer', purchase_date: 'date', warranty_until: 'date', tags: 'text[]', custom: 'jsonb', host_id: 'uuid',
+  memory_bytes: 'bigint',
+  rack_unit: 'integer',
+  purchase_date: 'date',
+  warranty_until: 'date',
+  tags: 'text[]',
+  custom: 'jsonb',
+  host_id: 'uuid',
 };
 const castOf = (f: keyof AssetFields) => CAST[f] ?? 'text';
 const paramOf = (fields: AssetFields, f: keyof AssetFields): unknown => (f === 'custom' ? JSON.stringify(fields.custom) : fields[f]);
@@ -110,7 +127,12 @@ export class AssetStore {
     return opts.q ? run(opts.q) : this.db.tx(run);
   }
 
-  private async createIn(q: Queryable, input: Partial<AssetFields> & { type: string; name: string }, actor: Actor, opts: { state?: AssetState; agentId?: string | null }): Promise<AssetRecord> {
+  private async createIn(
+    q: Queryable,
+    input: Partial<AssetFields> & { type: string; name: string },
+    actor: Actor,
+    opts: { state?: AssetState; agentId?: string | null },
+  ): Promise<AssetRecord> {
     const state = opts.state ?? 'procured';
     if (!INITIAL_STATES.includes(state)) {
       throw new AppError('VALIDATION_FAILED', 'invalid', `a new asset starts as ${INITIAL_STATES.join(', ')}`, { field: 'body.state' });
@@ -118,12 +140,14 @@ export class AssetStore {
     const fields = normalFields({ ...emptyFields(input.type, input.name), ...stripUndefined(input) });
     await this.types.checkCustom(fields.type, fields.custom, q);
     const id = randomUUID();
-    const { rows } = await q.query<{ id: string }>(
-      `INSERT INTO assets (id, tag, state, agent_id, ${INSERT_COLUMNS})
+    const { rows } = await q
+      .query<{ id: string }>(
+        `INSERT INTO assets (id, tag, state, agent_id, ${INSERT_COLUMNS})
        VALUES ($1, 'AW-' || lpad(nextval('asset_tag_seq')::text, 6, '0'), $2, $3, ${INSERT_VALUES})
        RETURNING id`,
-      [id, state, opts.agentId ?? null, ...EDITABLE_FIELDS.map((f) => paramOf(fields, f))],
-    ).catch(rethrowConstraint);
+        [id, state, opts.agentId ?? null, ...EDITABLE_FIELDS.map((f) => paramOf(fields, f))],
+      )
+      .catch(rethrowConstraint);
     const created = await this.read(q, rows[0].id);
     const changes: ChangeRow[] = [
       { action: 'create', field: 'tag', old: null, new: created.tag },
@@ -139,7 +163,11 @@ export class AssetStore {
    * Many new assets in a few statements (the CSV import): custom fields must have been checked by the
    * caller. Tags are handed out in input order. Returns the new ids in input order.
    */
-  async createMany(q: Queryable, inputs: readonly { fields: Partial<AssetFields> & { type: string; name: string }; state?: AssetState }[], actor: Actor): Promise<string[]> {
+  async createMany(
+    q: Queryable,
+    inputs: readonly { fields: Partial<AssetFields> & { type: string; name: string }; state?: AssetState }[],
+    actor: Actor,
+  ): Promise<string[]> {
     const ids: string[] = [];
     for (let start = 0; start < inputs.length; start += 2000) {
       const chunk = inputs.slice(start, start + 2000).map((input) => {
@@ -147,14 +175,16 @@ export class AssetStore {
         return { id: randomUUID(), state: input.state ?? 'procured', fields };
       });
       const columns = EDITABLE_FIELDS.map((f) => `${f} ${castOf(f)}`).join(', ');
-      const { rows } = await q.query<{ id: string; tag: string }>(
-        `INSERT INTO assets (id, tag, state, ${INSERT_COLUMNS})
+      const { rows } = await q
+        .query<{ id: string; tag: string }>(
+          `INSERT INTO assets (id, tag, state, ${INSERT_COLUMNS})
          SELECT t.id, 'AW-' || lpad(nextval('asset_tag_seq')::text, 6, '0'), t.state, ${EDITABLE_FIELDS.map((f) => `t.${f}`).join(', ')}
          FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, state text, ${columns})) WITH ORDINALITY AS t
          ORDER BY t.ordinality
          RETURNING id, tag`,
-        [JSON.stringify(chunk.map((c) => ({ id: c.id, state: c.state, ...c.fields })))],
-      ).catch(rethrowConstraint);
+          [JSON.stringify(chunk.map((c) => ({ id: c.id, state: c.state, ...c.fields })))],
+        )
+        .catch(rethrowConstraint);
       const tagOf = new Map(rows.map((r) => [r.id, r.tag]));
       const changes = chunk.flatMap((c) => [
         { assetId: c.id, action: 'create' as const, field: 'tag', old: null, new: tagOf.get(c.id) },
@@ -162,7 +192,10 @@ export class AssetStore {
         ...fieldChanges(null, c.fields, EDITABLE_FIELDS).map((f) => ({ ...f, assetId: c.id, action: 'create' as const })),
       ]);
       await recordChangesOf(q, actor, changes);
-      await refreshSearchText(q, chunk.map((c) => c.id));
+      await refreshSearchText(
+        q,
+        chunk.map((c) => c.id),
+      );
       ids.push(...chunk.map((c) => c.id));
     }
     return ids;
@@ -219,7 +252,10 @@ export class AssetStore {
     const filterParams = [...params];
     const ks = keyset(page, params);
     const [list, count] = await Promise.all([
-      this.db.query<AssetRecord>(`SELECT ${ASSET_COLUMNS} FROM assets a WHERE ${where.join(' AND ')} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params),
+      this.db.query<AssetRecord>(
+        `SELECT ${ASSET_COLUMNS} FROM assets a WHERE ${where.join(' AND ')} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+        params,
+      ),
       this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM assets a WHERE ${where.join(' AND ')}`, filterParams),
     ]);
     return { rows: list.rows, total: count.rows[0].n };
@@ -229,23 +265,40 @@ export class AssetStore {
    * Changes editable fields. `replace` (PUT) empties what `patch` leaves out; otherwise (PATCH) it
    * stays. `expected` null skips the version check (the agent's intake and transitions without If-Match).
    */
-  async update(id: string, expected: number | null, patch: Partial<AssetFields>, actor: Actor, opts: { replace?: boolean; step?: TxStep<AssetRecord> } = {}): Promise<AssetRecord> {
+  async update(
+    id: string,
+    expected: number | null,
+    patch: Partial<AssetFields>,
+    actor: Actor,
+    opts: { replace?: boolean; step?: TxStep<AssetRecord> } = {},
+  ): Promise<AssetRecord> {
     return this.db.tx(async (q) => this.stepped(q, (await this.applyPatch(q, id, expected, patch, actor, opts.replace ?? false)).record, opts.step));
   }
 
   /** update() inside the caller's transaction, also answering the field changes it recorded. */
-  async applyPatch(q: Queryable, id: string, expected: number | null, patch: Partial<AssetFields>, actor: Actor, replace: boolean): Promise<{ record: AssetRecord; changes: FieldChange[] }> {
+  async applyPatch(
+    q: Queryable,
+    id: string,
+    expected: number | null,
+    patch: Partial<AssetFields>,
+    actor: Actor,
+    replace: boolean,
+  ): Promise<{ record: AssetRecord; changes: FieldChange[] }> {
     const current = await this.lockLive(q, id, expected);
     const base = replace ? emptyFields(patch.type ?? current.type, patch.name ?? current.name) : pickFields(current);
     const next = normalFields({ ...base, ...stripUndefined(patch) });
     const changes = fieldChanges(pickFields(current), next, EDITABLE_FIELDS);
     if (!changes.length) return { record: current, changes };
     if (changes.some((c) => c.field === 'type' || c.field === 'custom')) await this.types.checkCustom(next.type, next.custom, q);
-    await q.query(
-      `UPDATE assets SET ${SET_FIELDS}, updated_at = now(), version = version + 1 WHERE id = $1`,
-      [id, ...EDITABLE_FIELDS.map((f) => paramOf(next, f))],
-    ).catch(rethrowConstraint);
-    await recordChanges(q, id, actor, changes.map((c) => ({ ...c, action: 'update' })));
+    await q
+      .query(`UPDATE assets SET ${SET_FIELDS}, updated_at = now(), version = version + 1 WHERE id = $1`, [id, ...EDITABLE_FIELDS.map((f) => paramOf(next, f))])
+      .catch(rethrowConstraint);
+    await recordChanges(
+      q,
+      id,
+      actor,
+      changes.map((c) => ({ ...c, action: 'update' })),
+    );
     if (changes.some((c) => ['name', 'serial', 'hostname', 'system_uuid'].includes(c.field))) await refreshSearchText(q, [id]);
     return { record: await this.read(q, id), changes };
   }
@@ -276,13 +329,21 @@ export class AssetStore {
 
   async components(id: string, q: Queryable = this.db): Promise<ComponentRecord[]> {
     await this.read(q, id);
-    return (await q.query<ComponentRecord>(
-      'SELECT id, asset_id, kind, slot, attrs, source, created_at, updated_at FROM asset_components WHERE asset_id = $1 ORDER BY kind, slot',
-      [id],
-    )).rows;
+    return (
+      await q.query<ComponentRecord>(
+        'SELECT id, asset_id, kind, slot, attrs, source, created_at, updated_at FROM asset_components WHERE asset_id = $1 ORDER BY kind, slot',
+        [id],
+      )
+    ).rows;
   }
 
-  async addComponent(id: string, expected: number | null, c: { kind: ComponentKind; slot: string; attrs: Record<string, unknown> }, actor: Actor, step?: TxStep<ComponentRecord>): Promise<ComponentRecord> {
+  async addComponent(
+    id: string,
+    expected: number | null,
+    c: { kind: ComponentKind; slot: string; attrs: Record<string, unknown> },
+    actor: Actor,
+    step?: TxStep<ComponentRecord>,
+  ): Promise<ComponentRecord> {
     return this.db.tx(async (q) => {
       await this.lockLive(q, id, expected);
       const { rows } = await q.query<ComponentRecord>(

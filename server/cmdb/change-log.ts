@@ -33,18 +33,40 @@ export interface ChangeRecord {
 }
 
 export async function recordChanges(q: Queryable, assetId: string, actor: Actor, rows: readonly ChangeRow[], reason: string | null = null): Promise<void> {
-  await recordChangesOf(q, actor, rows.map((r) => ({ ...r, assetId })), reason);
+  await recordChangesOf(
+    q,
+    actor,
+    rows.map((r) => ({ ...r, assetId })),
+    reason,
+  );
 }
 
 /** Inserts the rows, of any number of assets, in two statements (an import writes tens of thousands). */
-export async function recordChangesOf(q: Queryable, actor: Actor, rows: readonly (ChangeRow & { assetId: string })[], reason: string | null = null): Promise<void> {
+export async function recordChangesOf(
+  q: Queryable,
+  actor: Actor,
+  rows: readonly (ChangeRow & { assetId: string })[],
+  reason: string | null = null,
+): Promise<void> {
   if (!rows.length) return;
   const byAsset = new Map<string, (ChangeRow & { assetId: string })[]>();
   for (const r of rows) byAsset.set(r.assetId, [...(byAsset.get(r.assetId) ?? []), r]);
   const assetIds = [...byAsset.keys()];
-  const changeIds = await recordObjectChanges(q, actor, assetIds.map((id) => assetChange(id, byAsset.get(id)!)));
+  const changeIds = await recordObjectChanges(
+    q,
+    actor,
+    assetIds.map((id) => assetChange(id, byAsset.get(id)!)),
+  );
   const changeOfAsset = new Map(assetIds.map((id, i) => [id, changeIds[i]]));
-  const payload = rows.map((r) => ({ k: changeOfAsset.get(r.assetId), s: r.assetId, c: r.componentId ?? null, a: r.action, f: r.field, o: r.old ?? null, n: r.new ?? null }));
+  const payload = rows.map((r) => ({
+    k: changeOfAsset.get(r.assetId),
+    s: r.assetId,
+    c: r.componentId ?? null,
+    a: r.action,
+    f: r.field,
+    o: r.old ?? null,
+    n: r.new ?? null,
+  }));
   await q.query(
     `INSERT INTO asset_changes (change_id, asset_id, component_id, action, field, old_value, new_value, actor_kind, actor_id, source, reason, request_id)
      SELECT t.k, t.s, t.c, t.a, t.f, t.o, t.n, $2, $3, $4, $5, $6 FROM jsonb_to_recordset($1::jsonb) AS t(k bigint, s uuid, c uuid, a text, f text, o jsonb, n jsonb)`,

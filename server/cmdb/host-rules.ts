@@ -26,7 +26,8 @@ export function checkRules(rules: readonly HostRule[]): HostRule[] {
     const bad = (msg: string) => new AppError('VALIDATION_FAILED', 'invalid', `${where}: ${msg}`, { field: where });
     const parts = r.field.split('.');
     const known = TOP_FIELDS.has(r.field) || (parts[0] === 'asset' && ASSET_COLUMNS_FOR_RULES.has(parts[1]) && (parts.length === 2 || parts[1] === 'custom'));
-    if (!known || parts.some((p) => !p)) throw bad(`no field "${r.field}" (see docs/cmdb.md: hostname, tags, os, type, idc, ... or asset.<column>, asset.custom.<name>)`);
+    if (!known || parts.some((p) => !p))
+      throw bad(`no field "${r.field}" (see docs/cmdb.md: hostname, tags, os, type, idc, ... or asset.<column>, asset.custom.<name>)`);
     if (r.op === 'exists') return { field: r.field, op: r.op };
     if (r.op === 'in') {
       if (!Array.isArray(r.value) || !r.value.length) throw bad('"in" needs a non-empty list of values');

@@ -126,7 +126,12 @@ export class HostDirectory {
   async create(input: { hostname: string; tags?: string[]; description?: string }, actor: ChangeActor): Promise<HostRecord> {
     const id = randomUUID();
     return this.db.tx(async (q) => {
-      await q.query('INSERT INTO hosts (id, hostname, tags, description) VALUES ($1, $2, $3::text[], $4)', [id, input.hostname, normalTags(input.tags ?? []), input.description ?? '']);
+      await q.query('INSERT INTO hosts (id, hostname, tags, description) VALUES ($1, $2, $3::text[], $4)', [
+        id,
+        input.hostname,
+        normalTags(input.tags ?? []),
+        input.description ?? '',
+      ]);
       const h = await this.get(id, q);
       await recordObjectChanges(q, actor, [changeOf('host', id, null, hostSnapshot(h))]);
       return h;
@@ -197,19 +202,27 @@ export class HostGroups {
   }
 
   /** host_ids, when given, replaces the static members. */
-  async update(id: string, expected: number, patch: { name?: string; description?: string; rules?: HostRule[]; host_ids?: string[] }, actor: ChangeActor): Promise<HostGroupRecord> {
+  async update(
+    id: string,
+    expected: number,
+    patch: { name?: string; description?: string; rules?: HostRule[]; host_ids?: string[] },
+    actor: ChangeActor,
+  ): Promise<HostGroupRecord> {
     const rules = patch.rules ? checkRules(patch.rules) : null;
     return this.db.tx(async (q) => {
       await q.query('SELECT 1 FROM host_groups WHERE id = $1 FOR UPDATE', [id]);
       const before = await this.get(id, q);
-      const { rowCount } = await q.query(
-        `UPDATE host_groups SET name = coalesce($3, name), description = coalesce($4, description), rules = coalesce($5::jsonb, rules),
+      const { rowCount } = await q
+        .query(
+          `UPDATE host_groups SET name = coalesce($3, name), description = coalesce($4, description), rules = coalesce($5::jsonb, rules),
            updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2`,
-        [id, expected, patch.name ?? null, patch.description ?? null, rules ? JSON.stringify(rules) : null],
-      ).catch((err) => {
-        if (err?.code === '23505') throw new AppError('HOST_GROUP_EXISTS', 'conflict', `a host group named "${patch.name}" exists already`, { field: 'body.name' });
-        throw err;
-      });
+          [id, expected, patch.name ?? null, patch.description ?? null, rules ? JSON.stringify(rules) : null],
+        )
+        .catch((err) => {
+          if (err?.code === '23505')
+            throw new AppError('HOST_GROUP_EXISTS', 'conflict', `a host group named "${patch.name}" exists already`, { field: 'body.name' });
+          throw err;
+        });
       if (!rowCount) throw staleVersion(before.version);
       if (patch.host_ids) await this.setMembers(q, id, patch.host_ids);
       const g = await this.get(id, q);
@@ -236,7 +249,9 @@ export class HostGroups {
     const { rows } = await q.query<{ id: string }>('SELECT id FROM hosts WHERE id = ANY($1::uuid[])', [unique]);
     if (rows.length !== unique.length) {
       const known = new Set(rows.map((r) => r.id));
-      throw new AppError('VALIDATION_FAILED', 'invalid', `body.host_ids names hosts that do not exist: ${unique.filter((h) => !known.has(h)).join(', ')}`, { field: 'body.host_ids' });
+      throw new AppError('VALIDATION_FAILED', 'invalid', `body.host_ids names hosts that do not exist: ${unique.filter((h) => !known.has(h)).join(', ')}`, {
+        field: 'body.host_ids',
+      });
     }
     await q.query('INSERT INTO host_group_members (group_id, host_id) SELECT $1, unnest($2::uuid[])', [id, unique]);
   }

@@ -1,13 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { diffComponents, reportFields, type HeldComponent } from './inventory-diff.js';
 
-const held = (kind: any, slot: string, attrs: Record<string, unknown>, source = 'agent'): HeldComponent => ({ id: `${kind}-${slot}`, kind, slot, attrs, source });
+const held = (kind: any, slot: string, attrs: Record<string, unknown>, source = 'agent'): HeldComponent => ({
+  id: `${kind}-${slot}`,
+  kind,
+  slot,
+  attrs,
+  source,
+});
 
 describe('diffComponents', () => {
   it('finds added, removed and changed components, attribute by attribute', () => {
     const d = diffComponents(
       [held('disk', 'sda', { size_bytes: 1 }), held('disk', 'sdb', { size_bytes: 2 }), held('nic', 'eth0', { mac: 'a', ips: ['10.0.0.1/24'] })],
-      [{ kind: 'disk', slot: 'sda', attrs: { size_bytes: 1 } }, { kind: 'nic', slot: 'eth0', attrs: { mac: 'a', ips: ['10.0.0.2/24'] } }, { kind: 'gpu', slot: '0000:3b:00.0', attrs: { model: 'T4' } }],
+      [
+        { kind: 'disk', slot: 'sda', attrs: { size_bytes: 1 } },
+        { kind: 'nic', slot: 'eth0', attrs: { mac: 'a', ips: ['10.0.0.2/24'] } },
+        { kind: 'gpu', slot: '0000:3b:00.0', attrs: { model: 'T4' } },
+      ],
     );
     expect(d.added.map((c) => c.slot)).toEqual(['0000:3b:00.0']);
     expect(d.removed.map((c) => c.slot)).toEqual(['sdb']);

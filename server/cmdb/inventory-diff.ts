@@ -56,14 +56,17 @@ export function reportComponents(r: InventoryReport): ReportedComponent[] {
   for (const m of r.memory.modules) {
     add('memory', m.slot, { size_bytes: m.sizeBytes, type: m.type, speed_mts: m.speedMts, vendor: m.vendor, serial: m.serial, part_number: m.partNumber });
   }
-  for (const d of r.disks) add('disk', d.name, { model: d.model, serial: d.serial, size_bytes: d.sizeBytes, type: d.type, rotational: d.rotational, wwn: d.wwn });
+  for (const d of r.disks)
+    add('disk', d.name, { model: d.model, serial: d.serial, size_bytes: d.sizeBytes, type: d.type, rotational: d.rotational, wwn: d.wwn });
   for (const n of r.nics) add('nic', n.name, { mac: n.mac, ips: n.ips, speed_mbps: n.speedMbps, driver: n.driver });
   for (const a of r.raid ?? []) {
     if (a.kind === 'software') add('raid', a.name, { kind: 'software', level: a.level, members: a.members, state: a.state, size_bytes: a.sizeBytes });
     else add('raid', a.pciSlot, { kind: 'hardware', vendor: a.vendor, model: a.model });
   }
   for (const g of r.gpus ?? []) add('gpu', g.pciSlot, { vendor: g.vendor, model: g.model });
-  (r.psus ?? []).forEach((p, i) => add('psu', p.name ?? `psu${i}`, { vendor: p.vendor, model: p.model, serial: p.serial, max_watts: p.maxWatts, status: p.status }));
+  (r.psus ?? []).forEach((p, i) =>
+    add('psu', p.name ?? `psu${i}`, { vendor: p.vendor, model: p.model, serial: p.serial, max_watts: p.maxWatts, status: p.status }),
+  );
   return out;
 }
 

@@ -20,7 +20,11 @@ export type IntakeOutcome =
   | { kind: 'queued'; approvalId: string; note: string }
   | { kind: 'rejected-before'; approvalId: string };
 
-export const reportIdentifiers = (r: InventoryReport) => machineIdentifiers(r.system, r.nics.map((n) => n.mac));
+export const reportIdentifiers = (r: InventoryReport) =>
+  machineIdentifiers(
+    r.system,
+    r.nics.map((n) => n.mac),
+  );
 
 export class InventoryIntake {
   constructor(
@@ -54,11 +58,22 @@ export class InventoryIntake {
            reports = asset_approvals.reports + 1, updated_at = now(), version = asset_approvals.version + 1
          RETURNING id, state`,
         [
-          randomUUID(), agent.agentId, agent.hostId, report.system.hostname, report.system.serial, report.system.uuid, report.system.machineId,
-          JSON.stringify(report), decision.note, decision.reasons, decision.proposedAssetId,
+          randomUUID(),
+          agent.agentId,
+          agent.hostId,
+          report.system.hostname,
+          report.system.serial,
+          report.system.uuid,
+          report.system.machineId,
+          JSON.stringify(report),
+          decision.note,
+          decision.reasons,
+          decision.proposedAssetId,
         ],
       );
-      return rows[0].state === 'rejected' ? { kind: 'rejected-before', approvalId: rows[0].id } : { kind: 'queued', approvalId: rows[0].id, note: decision.note };
+      return rows[0].state === 'rejected'
+        ? { kind: 'rejected-before', approvalId: rows[0].id }
+        : { kind: 'queued', approvalId: rows[0].id, note: decision.note };
     });
   }
 
@@ -67,7 +82,14 @@ export class InventoryIntake {
    * component diff. Returns the number of change records written. `linkReason` goes on the record of a
    * changed agent link (the approval that allowed it).
    */
-  async apply(q: Queryable, assetId: string, agent: { agentId: string; hostId: string | null }, report: InventoryReport, actor: Actor, linkReason: string | null = null): Promise<number> {
+  async apply(
+    q: Queryable,
+    assetId: string,
+    agent: { agentId: string; hostId: string | null },
+    report: InventoryReport,
+    actor: Actor,
+    linkReason: string | null = null,
+  ): Promise<number> {
     const before = await this.assets.lockLive(q, assetId, null);
     const patch = reportFields(report);
     if (!before.host_id && agent.hostId && !(await hostTaken(q, agent.hostId, assetId))) patch.host_id = agent.hostId;
@@ -84,10 +106,13 @@ export class InventoryIntake {
     for (const c of diff.added) {
       const id = randomUUID();
       // A hand-entered component in the same slot is taken over by the agent's view of it.
-      await q.query(
-        `INSERT INTO asset_components (id, asset_id, kind, slot, attrs, source) VALUES ($1, $2, $3, $4, $5::jsonb, 'agent')`,
-        [id, assetId, c.kind, c.slot, JSON.stringify(c.attrs)],
-      );
+      await q.query(`INSERT INTO asset_components (id, asset_id, kind, slot, attrs, source) VALUES ($1, $2, $3, $4, $5::jsonb, 'agent')`, [
+        id,
+        assetId,
+        c.kind,
+        c.slot,
+        JSON.stringify(c.attrs),
+      ]);
       rows.push({ action: 'create', componentId: id, field: componentField(c.kind, c.slot), old: null, new: c.attrs });
     }
     for (const c of diff.removed) {
@@ -96,7 +121,8 @@ export class InventoryIntake {
     }
     for (const c of diff.changed) {
       await q.query(`UPDATE asset_components SET attrs = $2::jsonb, source = 'agent', updated_at = now() WHERE id = $1`, [c.held.id, JSON.stringify(c.attrs)]);
-      for (const f of c.changes) rows.push({ action: 'update', componentId: c.held.id, field: componentField(c.held.kind, c.held.slot, f.field), old: f.old, new: f.new });
+      for (const f of c.changes)
+        rows.push({ action: 'update', componentId: c.held.id, field: componentField(c.held.kind, c.held.slot, f.field), old: f.old, new: f.new });
     }
     if (rows.length) {
       if (!written) await this.assets.touch(q, assetId);
@@ -107,7 +133,14 @@ export class InventoryIntake {
   }
 
   private async candidates(q: Queryable, agentId: string, ids: ReturnType<typeof reportIdentifiers>): Promise<MatchCandidate[]> {
-    const { rows } = await q.query<{ id: string; agent_id: string | null; serial: string | null; system_uuid: string | null; machine_id: string | null; macs: string[] }>(
+    const { rows } = await q.query<{
+      id: string;
+      agent_id: string | null;
+      serial: string | null;
+      system_uuid: string | null;
+      machine_id: string | null;
+      macs: string[];
+    }>(
       `SELECT a.id, a.agent_id, a.serial, a.system_uuid, a.machine_id,
          ARRAY(SELECT lower(c.attrs->>'mac') FROM asset_components c WHERE c.asset_id = a.id AND c.kind = 'nic' AND c.attrs->>'mac' IS NOT NULL) AS macs
        FROM assets a
@@ -116,7 +149,11 @@ export class InventoryIntake {
        LIMIT 50`,
       [agentId, ids.serial, ids.uuid, ids.machineId, ids.macs],
     );
-    return rows.map((r) => ({ id: r.id, agentId: r.agent_id, ids: machineIdentifiers({ serial: r.serial, uuid: r.system_uuid, machineId: r.machine_id }, r.macs) }));
+    return rows.map((r) => ({
+      id: r.id,
+      agentId: r.agent_id,
+      ids: machineIdentifiers({ serial: r.serial, uuid: r.system_uuid, machineId: r.machine_id }, r.macs),
+    }));
   }
 }
 

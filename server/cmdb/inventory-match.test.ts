@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { machineIdentifiers, isJunkMac } from './machine-identifiers.js';
 import { intakeDecision, matchInventory, type MatchCandidate } from './inventory-match.js';
 
-const ids = (serial: string | null, uuid: string | null, machineId: string | null, macs: string[] = []) => machineIdentifiers({ serial, uuid, machineId }, macs);
+const ids = (serial: string | null, uuid: string | null, machineId: string | null, macs: string[] = []) =>
+  machineIdentifiers({ serial, uuid, machineId }, macs);
 const cand = (id: string, i: ReturnType<typeof ids>, agentId: string | null = null): MatchCandidate => ({ id, agentId, ids: i });
 
 describe('matchInventory', () => {
@@ -40,8 +41,16 @@ describe('matchInventory', () => {
     const serial = ids('SN1', '4c4c4544-0042-3510-8052-b4c04f4d3732', null);
     const claim = matchInventory('intruder', serial, [cand('a', serial, 'owner')]);
     expect(claim).toMatchObject({ kind: 'claims-other-agent', assetId: 'a', ownerAgentId: 'owner' });
-    expect(intakeDecision(claim, true)).toEqual({ kind: 'queue', reasons: ['claims_asset_of_other_agent'], proposedAssetId: 'a', note: 'matches asset a (uuid + serial), which is linked to agent owner' });
-    expect(intakeDecision(claim, false)).toMatchObject({ reasons: ['agent_pending', 'claims_asset_of_other_agent'], note: expect.stringMatching(/^agent waits for approval; /) });
+    expect(intakeDecision(claim, true)).toEqual({
+      kind: 'queue',
+      reasons: ['claims_asset_of_other_agent'],
+      proposedAssetId: 'a',
+      note: 'matches asset a (uuid + serial), which is linked to agent owner',
+    });
+    expect(intakeDecision(claim, false)).toMatchObject({
+      reasons: ['agent_pending', 'claims_asset_of_other_agent'],
+      note: expect.stringMatching(/^agent waits for approval; /),
+    });
 
     const own = matchInventory('owner', serial, [cand('a', serial, 'owner')]);
     expect(intakeDecision(own, true)).toEqual({ kind: 'apply', assetId: 'a' });

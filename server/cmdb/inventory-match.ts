@@ -31,9 +31,7 @@ export type MatchResult =
 /** Why a report waits for an operator instead of being applied (asset_approvals.queue_reasons). */
 export type QueueReason = 'no_match' | 'agent_pending' | 'claims_asset_of_other_agent';
 
-export type IntakeDecision =
-  | { kind: 'apply'; assetId: string }
-  | { kind: 'queue'; reasons: QueueReason[]; proposedAssetId: string | null; note: string };
+export type IntakeDecision = { kind: 'apply'; assetId: string } | { kind: 'queue'; reasons: QueueReason[]; proposedAssetId: string | null; note: string };
 
 export function scoreCandidate(report: MachineIdentifiers, c: MachineIdentifiers): { score: number; conflict: string | null; why: string[] } {
   const why: string[] = [];
@@ -62,11 +60,19 @@ export function matchInventory(agentId: string, report: MachineIdentifiers, cand
     .filter((s) => !s.conflict && s.score >= MATCH_THRESHOLD)
     .sort((a, b) => b.score - a.score);
   if (!scored.length) {
-    const conflicts = candidates.length ? `; ${candidates.length} asset(s) shared an identifier but disagreed on another or scored below ${MATCH_THRESHOLD}` : '';
+    const conflicts = candidates.length
+      ? `; ${candidates.length} asset(s) shared an identifier but disagreed on another or scored below ${MATCH_THRESHOLD}`
+      : '';
     return { kind: 'unknown', note: `no asset matches${conflicts}` };
   }
   if (scored.length > 1 && scored[1].score === scored[0].score) {
-    return { kind: 'unknown', note: `ambiguous: assets ${scored.filter((s) => s.score === scored[0].score).map((s) => s.c.id).join(', ')} match equally` };
+    return {
+      kind: 'unknown',
+      note: `ambiguous: assets ${scored
+        .filter((s) => s.score === scored[0].score)
+        .map((s) => s.c.id)
+        .join(', ')} match equally`,
+    };
   }
   const best = scored[0];
   const why = best.why.join(' + ');
@@ -85,6 +91,7 @@ export function intakeDecision(match: MatchResult, agentActive: boolean): Intake
   });
   if (match.kind === 'unknown') return queue('no_match', null, match.note);
   const matched = `matches asset ${match.assetId} (${match.why})`;
-  if (match.kind === 'claims-other-agent') return queue('claims_asset_of_other_agent', match.assetId, `${matched}, which is linked to agent ${match.ownerAgentId}`);
+  if (match.kind === 'claims-other-agent')
+    return queue('claims_asset_of_other_agent', match.assetId, `${matched}, which is linked to agent ${match.ownerAgentId}`);
   return queue(null, match.assetId, matched);
 }

@@ -21,10 +21,19 @@ export function isJunkMac(mac: string | null | undefined): boolean {
 }
 
 export const usableSerial = (s: string | null | undefined) => (s && !isJunkIdentifier('serial', s) ? s.trim().toLowerCase() : null);
-export const usableUuid = (u: string | null | undefined) => (u && !isJunkIdentifier('uuid', u) ? u.trim().toLowerCase().replace(/^\{|\}$/g, '') : null);
+export const usableUuid = (u: string | null | undefined) =>
+  u && !isJunkIdentifier('uuid', u)
+    ? u
+        .trim()
+        .toLowerCase()
+        .replace(/^\{|\}$/g, '')
+    : null;
 export const usableMachineId = (m: string | null | undefined) => (m && !isJunkIdentifier('machineId', m) ? m.trim().toLowerCase() : null);
 
-export function machineIdentifiers(system: { serial: string | null; uuid: string | null; machineId: string | null }, macs: (string | null)[]): MachineIdentifiers {
+export function machineIdentifiers(
+  system: { serial: string | null; uuid: string | null; machineId: string | null },
+  macs: (string | null)[],
+): MachineIdentifiers {
   return {
     serial: usableSerial(system.serial),
     uuid: usableUuid(system.uuid),

@@ -61,7 +61,12 @@ export async function groupsOfHost(db: Queryable, hostId: string): Promise<strin
  * Who a group with these rules and static members would hold, before it is saved: the count and the
  * first `limit` by hostname. The same SQL rule evaluation as a saved group's, so the preview cannot differ.
  */
-export async function previewGroup(db: Queryable, rules: readonly HostRule[], hostIds: readonly string[], limit = 20): Promise<{ total: number; hosts: Array<{ id: string; hostname: string }> }> {
+export async function previewGroup(
+  db: Queryable,
+  rules: readonly HostRule[],
+  hostIds: readonly string[],
+  limit = 20,
+): Promise<{ total: number; hosts: Array<{ id: string; hostname: string }> }> {
   const checked = checkRules(rules);
   const { rows } = await db.query<{ id: string; hostname: string; total: number }>(
     `WITH m AS (

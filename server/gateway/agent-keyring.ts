@@ -18,7 +18,10 @@ export class AgentKeyring {
   private readonly lookups: LookupBatcher<string, AgentCredentials>;
   private readonly unsubscribe: Array<() => void>;
 
-  constructor(private readonly directory: AgentDirectory, bus: EventBus) {
+  constructor(
+    private readonly directory: AgentDirectory,
+    bus: EventBus,
+  ) {
     this.lookups = new LookupBatcher((ids) => directory.credentialsOf(ids), { maxKeys: 500, maxWaitMs: 2 });
     this.unsubscribe = [
       bus.on('agent.approved', ({ agentId }) => this.setState(agentId, 'active')),

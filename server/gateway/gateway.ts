@@ -16,7 +16,15 @@ import type { Logger } from '../log.js';
 import type { Presence } from '../cluster/presence.js';
 import { CloseCode, closeCodeName } from '../../protocol/close-codes.js';
 import { FrameError, decodePayload, encodeFrame, macPrefix, verifyFrame, type VerifiedFrame } from '../../protocol/frame.js';
-import { MessageType, PROTOCOL_VERSION, messageTypeName, type ConfigMessage, type HelloMessage, type MessageTypeCode, type WelcomeMessage } from '../../protocol/messages.js';
+import {
+  MessageType,
+  PROTOCOL_VERSION,
+  messageTypeName,
+  type ConfigMessage,
+  type HelloMessage,
+  type MessageTypeCode,
+  type WelcomeMessage,
+} from '../../protocol/messages.js';
 import { PayloadError, checkAck, checkError, checkHeartbeat, checkHello, checkInventory, checkMetrics } from '../../protocol/validate.js';
 import { AgentKeyring } from './agent-keyring.js';
 import { RepeatLog } from './repeat-log.js';
@@ -114,7 +122,17 @@ export class Gateway {
   private readonly configRetries = new Set<NodeJS.Timeout>();
   private readonly unsubscribe: Array<() => void> = [];
   private draining = false;
-  readonly stats: GatewayStats = { connections: 0, authenticated: 0, opened: 0, closed: 0, framesIn: 0, framesOut: 0, acks: 0, configRetries: 0, rejections: {} };
+  readonly stats: GatewayStats = {
+    connections: 0,
+    authenticated: 0,
+    opened: 0,
+    closed: 0,
+    framesIn: 0,
+    framesOut: 0,
+    acks: 0,
+    configRetries: 0,
+    rejections: {},
+  };
 
   constructor(private readonly deps: GatewayDeps) {
     this.keys = new AgentKeyring(deps.directory, deps.bus);
@@ -217,9 +235,24 @@ export class Gateway {
     // database then all agree on who this is.
     const agentId = (req.getHeader('x-aw-agent') || new URLSearchParams(req.getQuery() ?? '').get('agent') || '').toLowerCase();
     const data: AgentSocket = {
-      agentId, hostId: '', key: EMPTY, prefix: EMPTY, state: 'pending', reject: 0, rejectReason: '', authed: false,
-      recvSeq: 0, sendSeq: 0, openedAt: now, welcomedAt: 0, metrics: { tokens: burst, tokensAt: now },
-      control: { tokens: burst * CONTROL_RATE_FACTOR, tokensAt: now }, floodCount: 0, floodSince: now, closed: false, configVersion: undefined,
+      agentId,
+      hostId: '',
+      key: EMPTY,
+      prefix: EMPTY,
+      state: 'pending',
+      reject: 0,
+      rejectReason: '',
+      authed: false,
+      recvSeq: 0,
+      sendSeq: 0,
+      openedAt: now,
+      welcomedAt: 0,
+      metrics: { tokens: burst, tokensAt: now },
+      control: { tokens: burst * CONTROL_RATE_FACTOR, tokensAt: now },
+      floodCount: 0,
+      floodSince: now,
+      closed: false,
+      configVersion: undefined,
       remote: Buffer.from(res.getRemoteAddressAsText()).toString(),
     };
     if (this.draining) {
@@ -307,7 +340,11 @@ export class Gateway {
         throw new FrameError(CloseCode.FRAME_TOO_LARGE, 'FRAME_TOO_LARGE', `frame of ${message.byteLength} bytes exceeds ${this.deps.config.maxFrameBytes}`);
       }
       const frame = verifyFrame(new Uint8Array(message), {
-        key: ud.key, prefix: ud.prefix, lastSeq: ud.recvSeq, now: Date.now(), clockSkewMs: this.deps.config.clockSkewMs,
+        key: ud.key,
+        prefix: ud.prefix,
+        lastSeq: ud.recvSeq,
+        now: Date.now(),
+        clockSkewMs: this.deps.config.clockSkewMs,
       });
       ud.recvSeq = frame.seq;
       if (frame.type !== MessageType.metrics && !this.withinControlRate(ws, ud, frame)) return;
@@ -468,7 +505,11 @@ export class Gateway {
       // monitoring part only when the agent does not run this version yet.
       const { monitoring, ...always } = rest;
       const unchanged = rest.version !== undefined && rest.version === ud.configVersion;
-      const message: ConfigMessage = { ...always, ...(unchanged || monitoring === undefined ? {} : { monitoring }), state: ud.state === 'active' ? 'active' : 'pending' };
+      const message: ConfigMessage = {
+        ...always,
+        ...(unchanged || monitoring === undefined ? {} : { monitoring }),
+        state: ud.state === 'active' ? 'active' : 'pending',
+      };
       if (!this.send(ws, MessageType.config, message)) throw new Error('config frame dropped (socket backpressure)');
       if (message.monitoring) ud.configVersion = rest.version;
     } catch (err) {
@@ -512,7 +553,11 @@ export class Gateway {
   private reject(ws: Ws, closeCode: number, code: string, reason: string): void {
     const ud = ws.getUserData();
     this.count(closeCodeName(closeCode) ?? code);
-    this.repeats.warn(`${ud.agentId || ud.remote}:${code}`, { agent: ud.agentId || undefined, remote: ud.remote, close: closeCode, code, reason }, 'agent connection refused');
+    this.repeats.warn(
+      `${ud.agentId || ud.remote}:${code}`,
+      { agent: ud.agentId || undefined, remote: ud.remote, close: closeCode, code, reason },
+      'agent connection refused',
+    );
     this.end(ws, closeCode, reason);
   }
 

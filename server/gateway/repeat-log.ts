@@ -10,7 +10,11 @@ export class RepeatLog {
   private overflow = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly log: Logger, intervalMs = 60_000, private readonly maxKeys = 10_000) {
+  constructor(
+    private readonly log: Logger,
+    intervalMs = 60_000,
+    private readonly maxKeys = 10_000,
+  ) {
     this.timer = setInterval(() => this.flush(), intervalMs);
     this.timer.unref();
   }

@@ -7,7 +7,16 @@
 import type { Queryable } from '../store/db.js';
 
 export const OBJECT_TYPES = [
-  'host', 'host_group', 'asset_type', 'asset', 'template', 'template_item', 'trigger', 'notification_channel', 'maintenance_window', 'task_policy',
+  'host',
+  'host_group',
+  'asset_type',
+  'asset',
+  'template',
+  'template_item',
+  'trigger',
+  'notification_channel',
+  'maintenance_window',
+  'task_policy',
 ] as const;
 export type ObjectType = (typeof OBJECT_TYPES)[number];
 export type ObjectAction = 'create' | 'update' | 'delete';
@@ -51,7 +60,12 @@ export function changeOf(type: ObjectType, id: string, before: unknown, after: u
  * The changes between two versions of a list of parts keyed by `key` (a template's items or
  * triggers): one for each part added, removed or changed; `idOf` names a part as an object.
  */
-export function partChanges<T extends { key: string }>(type: ObjectType, idOf: (key: string) => string, before: readonly T[], after: readonly T[]): ObjectChange[] {
+export function partChanges<T extends { key: string }>(
+  type: ObjectType,
+  idOf: (key: string) => string,
+  before: readonly T[],
+  after: readonly T[],
+): ObjectChange[] {
   const was = new Map(before.map((p) => [p.key, p]));
   const is = new Map(after.map((p) => [p.key, p]));
   const out: ObjectChange[] = [];

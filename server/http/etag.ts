@@ -33,11 +33,7 @@ export function parseIfMatch(header: string | undefined): '*' | string[] | undef
  * Checks If-Match against the resource's current version. Returns the version the update must
  * still find. `required: false` lets a caller that sends no If-Match overwrite blindly.
  */
-export function ifMatchVersion(
-  ctx: Pick<RequestContext, 'headers'>,
-  current: number | string,
-  opts: { required?: boolean } = {},
-): number | string {
+export function ifMatchVersion(ctx: Pick<RequestContext, 'headers'>, current: number | string, opts: { required?: boolean } = {}): number | string {
   const tags = parseIfMatch(ctx.headers['if-match']);
   if (tags === undefined) {
     if (opts.required === false) return current;

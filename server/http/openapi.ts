@@ -100,7 +100,10 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: OpenApiInfo): J
 
 function operation(route: RouteSpec): Json {
   const parameters: Json[] = [];
-  for (const [where, schema] of [['path', route.params], ['query', route.query]] as const) {
+  for (const [where, schema] of [
+    ['path', route.params],
+    ['query', route.query],
+  ] as const) {
     if (!schema) continue;
     const s = plain(closeObjects(schema));
     const required = new Set((s.required as string[] | undefined) ?? []);
@@ -135,7 +138,10 @@ function operation(route: RouteSpec): Json {
   if (route.method === 'PUT' || route.method === 'PATCH' || route.method === 'DELETE') errors.push('412', '428');
   if (route.body) errors.push('413', '415');
   for (const status of errors.sort()) {
-    responses[status] = { description: ERROR_CODES_BY_STATUS[status], content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } } };
+    responses[status] = {
+      description: ERROR_CODES_BY_STATUS[status],
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
+    };
   }
   const scopeText = route.scope === 'public' ? 'Public: no credentials needed.' : `Needs scope \`${route.scope}\` (or \`admin\`).`;
   return {
@@ -146,7 +152,9 @@ function operation(route: RouteSpec): Json {
     ...(parameters.length ? { parameters } : {}),
     ...(route.bodyType === 'file'
       ? { requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } } }
-      : route.body ? { requestBody: { required: true, content: { 'application/json': { schema: plain(closeObjects(route.body)) } } } } : {}),
+      : route.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: plain(closeObjects(route.body)) } } } }
+        : {}),
     responses,
     security: route.scope === 'public' ? [] : [{ bearer: [] }, { signed: [] }],
     'x-scope': route.scope,

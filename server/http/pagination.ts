@@ -57,7 +57,10 @@ export function collection<F extends string>(spec: CollectionSpec<F>): Collectio
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: maxLimit, default: defaultLimit, description: 'page size' })),
       cursor: Type.Optional(Type.String({ maxLength: CURSOR_MAX, description: 'meta.next_cursor of the page before' })),
       sort: Type.Optional(
-        Type.Union(sortValues.map((v) => Type.Literal(v)), { description: `one of ${sortValues.join(', ')}; default ${spec.defaultSort}` }),
+        Type.Union(
+          sortValues.map((v) => Type.Literal(v)),
+          { description: `one of ${sortValues.join(', ')}; default ${spec.defaultSort}` },
+        ),
       ),
     },
     read(query) {
@@ -73,13 +76,7 @@ export function collection<F extends string>(spec: CollectionSpec<F>): Collectio
  * Trims the extra row, sets meta { limit, sort, next_cursor, total? } on the answer and returns
  * the page. `keyOf` gives a row's (sort value, id).
  */
-export function finishPage<T>(
-  ctx: Pick<RequestContext, 'setMeta'>,
-  rows: T[],
-  page: Page,
-  keyOf: (row: T) => [unknown, unknown],
-  total?: number,
-): T[] {
+export function finishPage<T>(ctx: Pick<RequestContext, 'setMeta'>, rows: T[], page: Page, keyOf: (row: T) => [unknown, unknown], total?: number): T[] {
   const { rows: out, nextCursor } = trimPage(rows, page, keyOf);
   ctx.setMeta({ limit: page.limit, sort: page.sort, next_cursor: nextCursor, ...(total === undefined ? {} : { total }) });
   return out;

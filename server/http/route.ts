@@ -57,12 +57,7 @@ export interface ResponseStream {
   onClose(listener: () => void): void;
 }
 
-export interface RouteSpec<
-  SP extends TSchema = TSchema,
-  SQ extends TSchema = TSchema,
-  SB extends TSchema = TSchema,
-  SR extends TSchema = TSchema,
-> {
+export interface RouteSpec<SP extends TSchema = TSchema, SQ extends TSchema = TSchema, SB extends TSchema = TSchema, SR extends TSchema = TSchema> {
   method: Method;
   /** e.g. '/api/v1/hosts/:id/metrics' */
   path: string;
@@ -91,8 +86,6 @@ export interface RouteSpec<
 }
 
 /** Declares a route with its types checked against its schemas. */
-export function route<SP extends TSchema, SQ extends TSchema, SB extends TSchema, SR extends TSchema>(
-  spec: RouteSpec<SP, SQ, SB, SR>,
-): RouteSpec {
+export function route<SP extends TSchema, SQ extends TSchema, SB extends TSchema, SR extends TSchema>(spec: RouteSpec<SP, SQ, SB, SR>): RouteSpec {
   return spec as unknown as RouteSpec;
 }

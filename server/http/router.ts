@@ -79,10 +79,24 @@ interface CompiledRoute {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized',
-  403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 412: 'Precondition Failed',
-  413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 428: 'Precondition Required',
-  429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'No Content',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  428: 'Precondition Required',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 export const newRequestId = () => randomBytes(9).toString('base64url');
@@ -216,7 +230,8 @@ export class Router {
     // so the client sees the answer and the connection serves on; past that the connection closes after the answer.
     const unread = body !== undefined && !body.complete && !(await body.discard(DISCARD_LIMIT, aborted));
     // A stream needs the socket running, which a long body nobody reads would hold paused.
-    if (answer.stream && unread) answer = this.failure(new AppError('BODY_NOT_ALLOWED', 'invalid', `${incoming.method} ${incoming.path} takes no body`), incoming);
+    if (answer.stream && unread)
+      answer = this.failure(new AppError('BODY_NOT_ALLOWED', 'invalid', `${incoming.method} ${incoming.path} takes no body`), incoming);
     if (!aborted.value) {
       if (answer.stream) this.openStream(res, incoming.requestId, answer, aborted);
       else this.send(res, incoming.requestId, answer, incoming.method === 'HEAD', unread);
@@ -232,9 +247,15 @@ export class Router {
     };
     this.opts.log.info(
       {
-        req_id: incoming.requestId, method: incoming.method, path: incoming.path, route: incoming.route?.path,
-        status: finished.status, code: finished.errorCode ?? undefined, ms: Math.round(finished.durationMs * 10) / 10,
-        actor: principal ? `${principal.kind}:${principal.id}` : undefined, remote: incoming.remoteAddress,
+        req_id: incoming.requestId,
+        method: incoming.method,
+        path: incoming.path,
+        route: incoming.route?.path,
+        status: finished.status,
+        code: finished.errorCode ?? undefined,
+        ms: Math.round(finished.durationMs * 10) / 10,
+        actor: principal ? `${principal.kind}:${principal.id}` : undefined,
+        remote: incoming.remoteAddress,
         ...(aborted.value ? { aborted: true } : {}),
       },
       'request',
@@ -389,7 +410,10 @@ export class Router {
       return {
         status: 503,
         headers: { 'retry-after': '5' },
-        body: { data: null, error: { code: 'DATABASE_UNAVAILABLE', message: 'the database is unreachable; retry shortly (GET /api/v1/health shows the cause)' } },
+        body: {
+          data: null,
+          error: { code: 'DATABASE_UNAVAILABLE', message: 'the database is unreachable; retry shortly (GET /api/v1/health shows the cause)' },
+        },
       };
     }
     this.opts.log.error({ req_id: incoming.requestId, method: incoming.method, path: incoming.path, err }, 'unhandled error in route');
@@ -552,9 +576,7 @@ function check(validate: ValidateFunction, value: unknown, where: string): void 
 
 function fieldOf(e: ErrorObject, where: string): string {
   const path = e.instancePath.split('/').filter(Boolean).join('.');
-  const leaf =
-    e.keyword === 'additionalProperties' ? e.params.additionalProperty :
-    e.keyword === 'required' ? e.params.missingProperty : undefined;
+  const leaf = e.keyword === 'additionalProperties' ? e.params.additionalProperty : e.keyword === 'required' ? e.params.missingProperty : undefined;
   return [where, path, leaf].filter(Boolean).join('.');
 }
 

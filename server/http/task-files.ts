@@ -80,11 +80,22 @@ export function serveTaskFiles(app: TemplatedApp, deps: { tasks: TaskService; fi
           stats.served++;
           return;
         }
-        stream(res, deps.files.pathOf(sha256), start, end, (sent) => {
-          stats.bytes += sent;
-          stats.served++;
-          release();
-        }, (h) => (onAbort = () => { h(); release(); }));
+        stream(
+          res,
+          deps.files.pathOf(sha256),
+          start,
+          end,
+          (sent) => {
+            stats.bytes += sent;
+            stats.served++;
+            release();
+          },
+          (h) =>
+            (onAbort = () => {
+              h();
+              release();
+            }),
+        );
       },
       (err) => {
         release();

@@ -9,16 +9,46 @@ const node = (cpu: [string, number, number][], history: [number, number][]): Nod
 
 describe('mergeFigures', () => {
   it('ranks the busiest hosts of all nodes, a moved host by its newest figure, stale ones left out', () => {
-    const a = node([['web-1', 90, NOW - 60_000], ['db-1', 80, NOW - 1000], ['old', 99, NOW - 11 * 60_000]], []);
-    const b = node([['web-1', 20, NOW - 1000], ['api-1', 85, NOW - 1000]], []);
-    expect(mergeFigures([a, b], 5, 10_000, NOW).busiest.cpu.map((e) => [e.host_id, e.value])).toEqual([['api-1', 85], ['db-1', 80], ['web-1', 20]]);
+    const a = node(
+      [
+        ['web-1', 90, NOW - 60_000],
+        ['db-1', 80, NOW - 1000],
+        ['old', 99, NOW - 11 * 60_000],
+      ],
+      [],
+    );
+    const b = node(
+      [
+        ['web-1', 20, NOW - 1000],
+        ['api-1', 85, NOW - 1000],
+      ],
+      [],
+    );
+    expect(mergeFigures([a, b], 5, 10_000, NOW).busiest.cpu.map((e) => [e.host_id, e.value])).toEqual([
+      ['api-1', 85],
+      ['db-1', 80],
+      ['web-1', 20],
+    ]);
     expect(mergeFigures([a, b], 2, 10_000, NOW).busiest.cpu.map((e) => e.host_id)).toEqual(['api-1', 'db-1']);
   });
 
   it('sums the rates per 10 s mark, and leaves out marks a live node has not published yet', () => {
     // Sampled a few ms after each mark; node b has not yet published its newest sample.
-    const a = node([], [[NOW - 20_000 + 3, 100], [NOW - 10_000 + 2, 110], [NOW + 4, 120]]);
-    const b = node([], [[NOW - 20_000 + 9, 50], [NOW - 10_000 + 7, 40]]);
+    const a = node(
+      [],
+      [
+        [NOW - 20_000 + 3, 100],
+        [NOW - 10_000 + 2, 110],
+        [NOW + 4, 120],
+      ],
+    );
+    const b = node(
+      [],
+      [
+        [NOW - 20_000 + 9, 50],
+        [NOW - 10_000 + 7, 40],
+      ],
+    );
     // A node stopped half an hour ago still counts for what it did then.
     const gone = node([], [[NOW - 1_800_000 + 1, 7]]);
     expect(mergeFigures([a, b, gone], 5, 10_000, NOW + 5).history).toEqual([

@@ -47,7 +47,10 @@ export function mergeFigures(nodes: NodeFigures[], top: number, everyMs: number,
     const latest = Math.max(...byMark.keys());
     if (latest >= now - 2 * everyMs) upTo = Math.min(upTo, latest);
   }
-  const history = [...sums].filter(([t]) => t <= upTo).sort((a, b) => a[0] - b[0]).map(([t, points_per_s]) => ({ t, points_per_s }));
+  const history = [...sums]
+    .filter(([t]) => t <= upTo)
+    .sort((a, b) => a[0] - b[0])
+    .map(([t, points_per_s]) => ({ t, points_per_s }));
   return { busiest, history };
 }
 
@@ -82,7 +85,14 @@ export class FleetFigures {
   }
 
   private local(now = Date.now()): NodeFigures {
-    return { busiest: { cpu: this.usage.top('cpu', this.opts.top, now), memory: this.usage.top('memory', this.opts.top, now), disk: this.usage.top('disk', this.opts.top, now) }, history: this.rate.history() };
+    return {
+      busiest: {
+        cpu: this.usage.top('cpu', this.opts.top, now),
+        memory: this.usage.top('memory', this.opts.top, now),
+        disk: this.usage.top('disk', this.opts.top, now),
+      },
+      history: this.rate.history(),
+    };
   }
 
   private untilNextMark(): number {

@@ -33,7 +33,16 @@ export class FleetUsage {
     for (const b of batches) {
       let u: HostUsage | undefined;
       for (const p of b.points) {
-        const kind = p.name === 'cpu.usage_pct' ? (p.labels?.cpu === undefined || p.labels.cpu === 'total' ? 'cpu' : null) : p.name === 'mem.used_pct' ? 'memory' : p.name === 'fs.used_pct' ? 'disk' : null;
+        const kind =
+          p.name === 'cpu.usage_pct'
+            ? p.labels?.cpu === undefined || p.labels.cpu === 'total'
+              ? 'cpu'
+              : null
+            : p.name === 'mem.used_pct'
+              ? 'memory'
+              : p.name === 'fs.used_pct'
+                ? 'disk'
+                : null;
         if (kind === null || !Number.isFinite(p.v)) continue;
         u ??= this.entry(b.hostId);
         u.at = now;

@@ -13,7 +13,10 @@ export class IngestHistory {
   private readonly samples: RatePoint[] = [];
   private last: { t: number; committed: number } | undefined;
 
-  constructor(private readonly committedPoints: () => number, private readonly keep = 360) {}
+  constructor(
+    private readonly committedPoints: () => number,
+    private readonly keep = 360,
+  ) {}
 
   sample(now = Date.now()): void {
     const committed = this.committedPoints();

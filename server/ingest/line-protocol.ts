@@ -16,7 +16,10 @@ export interface LinePoint {
 }
 
 export class LineProtocolError extends Error {
-  constructor(readonly line: number, message: string) {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
     super(`line ${line}: ${message}`);
     this.name = 'LineProtocolError';
   }

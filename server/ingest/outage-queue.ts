@@ -53,7 +53,9 @@ export class OutageQueue {
 
   constructor(private readonly opts: OutageQueueOptions) {
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-    for (const name of readdirSync(opts.dir).filter((f) => /^outage-\d{10}\.log$/.test(f)).sort()) {
+    for (const name of readdirSync(opts.dir)
+      .filter((f) => /^outage-\d{10}\.log$/.test(f))
+      .sort()) {
       const file = join(opts.dir, name);
       this.segments.push({ seq: Number(name.slice(7, 17)), file, bytes: statSync(file).size });
       this.count += readRecords(file).length;
@@ -77,7 +79,9 @@ export class OutageQueue {
     record.writeUInt32LE(crc32(body), 4);
     body.copy(record, HEADER);
     if (this.bytes + record.length > this.opts.maxBytes) {
-      throw new AppError('OUTAGE_QUEUE_FULL', 'unavailable', 'the metric store is unreachable and the local outage queue is full', undefined, { retryAfterS: 10 });
+      throw new AppError('OUTAGE_QUEUE_FULL', 'unavailable', 'the metric store is unreachable and the local outage queue is full', undefined, {
+        retryAfterS: 10,
+      });
     }
     let tail = this.segments[this.segments.length - 1];
     if (!tail || this.writeFd === undefined || tail.bytes >= (this.opts.segmentBytes ?? 64 * 2 ** 20)) {

@@ -25,7 +25,11 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 describe('IngestPipeline group commit', () => {
   it('writes at once when idle and gathers the batches offered during a write into one write', async () => {
     const store = await PostgresMetricStore.open(testDb.db, {
-      tiers: parseTiers('raw:2d,1m:30d,1h:3y'), writer: `pipeline-${randomUUID()}`, checkpointMs: 3_600_000, checkpointPoints: 1e7, maxSeriesPerHost: 100,
+      tiers: parseTiers('raw:2d,1m:30d,1h:3y'),
+      writer: `pipeline-${randomUUID()}`,
+      checkpointMs: 3_600_000,
+      checkpointPoints: 1e7,
+      maxSeriesPerHost: 100,
     });
     /** Batches per store write, in call order; a write waits for `gate` before going to the store. */
     const writes: number[] = [];
@@ -48,8 +52,13 @@ describe('IngestPipeline group commit', () => {
       const offer = (batch: number) =>
         new Promise<void>((resolve, reject) => {
           const accepted = pipeline.offer({
-            agentId: host, hostId: host, batch, points: [{ name: 'm', t: t0 + batch * 1000, v: batch }],
-            committed: resolve, refused: () => reject(new Error('refused')), invalid: (reason) => reject(new Error(reason)),
+            agentId: host,
+            hostId: host,
+            batch,
+            points: [{ name: 'm', t: t0 + batch * 1000, v: batch }],
+            committed: resolve,
+            refused: () => reject(new Error('refused')),
+            invalid: (reason) => reject(new Error(reason)),
           });
           if (!accepted) reject(new Error('queue full'));
         });
@@ -103,7 +112,10 @@ describe('IngestPipeline group commit', () => {
     const host = randomUUID();
     await new Promise<void>((resolve, reject) => {
       pipeline.offer({
-        agentId: host, hostId: host, batch: 7, points: [{ name: 'm', t: 1, v: 1 }],
+        agentId: host,
+        hostId: host,
+        batch: 7,
+        points: [{ name: 'm', t: 1, v: 1 }],
         committed: () => {
           acknowledged = true;
           resolve();
@@ -120,7 +132,15 @@ describe('IngestPipeline group commit', () => {
     expect(stored.map((b) => b.batch)).toEqual([7]);
     unsubscribe();
     await new Promise<void>((resolve) => {
-      pipeline.offer({ agentId: host, hostId: host, batch: 8, points: [{ name: 'm', t: 2, v: 2 }], committed: resolve, refused: () => undefined, invalid: () => undefined });
+      pipeline.offer({
+        agentId: host,
+        hostId: host,
+        batch: 8,
+        points: [{ name: 'm', t: 2, v: 2 }],
+        committed: resolve,
+        refused: () => undefined,
+        invalid: () => undefined,
+      });
     });
     expect(heard).toHaveLength(2);
   });

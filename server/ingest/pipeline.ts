@@ -70,7 +70,14 @@ export class IngestPipeline {
   private failing: WriteFailure | undefined;
   private readonly writeListeners: Array<(w: StoreWrite) => void> = [];
   readonly stats: PipelineStats = {
-    queuedPoints: 0, queuedBatches: 0, committedPoints: 0, committedBatches: 0, refusedBatches: 0, invalidBatches: 0, writeFailures: 0, flushes: 0,
+    queuedPoints: 0,
+    queuedBatches: 0,
+    committedPoints: 0,
+    committedBatches: 0,
+    refusedBatches: 0,
+    invalidBatches: 0,
+    writeFailures: 0,
+    flushes: 0,
   };
 
   constructor(
@@ -192,7 +199,10 @@ export class IngestPipeline {
           }
           const b = batches[0];
           this.noteFailure(err);
-          this.log.warn({ agent: b.agentId, host: b.hostId, batch: b.batch, points: b.points.length, reason: err.message }, 'metric store refused a batch as invalid; refused to its agent for good');
+          this.log.warn(
+            { agent: b.agentId, host: b.hostId, batch: b.batch, points: b.points.length, reason: err.message },
+            'metric store refused a batch as invalid; refused to its agent for good',
+          );
           this.stats.invalidBatches++;
           b.invalid(err.message);
           return 0;

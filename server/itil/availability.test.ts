@@ -23,12 +23,21 @@ describe('availability rules', () => {
     expect(new Date(periodStart('day', t)).toISOString()).toBe('2024-02-29T00:00:00.000Z');
     expect(new Date(periodStart('week', t)).toISOString()).toBe('2024-02-26T00:00:00.000Z');
     expect(new Date(periodStart('month', t)).toISOString()).toBe('2024-02-01T00:00:00.000Z');
-    expect(periodsBetween('month', t, Date.UTC(2024, 3, 1)).map(([s, e]) => [new Date(s).getUTCMonth(), new Date(e).getUTCMonth()])).toEqual([[1, 2], [2, 3]]);
+    expect(periodsBetween('month', t, Date.UTC(2024, 3, 1)).map(([s, e]) => [new Date(s).getUTCMonth(), new Date(e).getUTCMonth()])).toEqual([
+      [1, 2],
+      [2, 3],
+    ]);
   });
 
   it('folds finer buckets into wider slots and merges down runs', () => {
     const a = new Map<number, SlotStats>();
-    for (const [t, v] of [[0, 0], [60_000, 2], [120_000, 2], [180_000, 0]] as const) foldInto(a, t, 60_000, { min: v, max: v, count: 1 });
+    for (const [t, v] of [
+      [0, 0],
+      [60_000, 2],
+      [120_000, 2],
+      [180_000, 0],
+    ] as const)
+      foldInto(a, t, 60_000, { min: v, max: v, count: 1 });
     const tally = tallyPeriod([a], 'all', 0, 300_000, 60_000);
     expect(tally).toEqual({ up_ms: 120_000, down_ms: 120_000, unknown_ms: 60_000, down: [[60_000, 180_000]] });
     const wide = new Map<number, SlotStats>();

@@ -96,7 +96,10 @@ export function tallyPeriod(members: ReadonlyArray<Map<number, SlotStats>>, upWh
   const tally: PeriodTally = { up_ms: 0, down_ms: 0, unknown_ms: 0, down: [] };
   for (let s = start; s < end; s += widthMs) {
     const e = Math.min(s + widthMs, end);
-    const state = serviceState(members.map((m) => slotState(m.get(s))), upWhen);
+    const state = serviceState(
+      members.map((m) => slotState(m.get(s))),
+      upWhen,
+    );
     tally[`${state}_ms`] += e - s;
     if (state !== 'down') continue;
     const last = tally.down[tally.down.length - 1];

@@ -71,38 +71,50 @@ export class ChangeRequests {
     return r.rows[0];
   }
 
-  async create(c: Pick<ChangeRequest, 'title' | 'kinds' | 'reason' | 'risk' | 'window_start' | 'window_end' | 'host_ids' | 'asset_ids' | 'approvals_required'>, by: Actor): Promise<ChangeRequest> {
-    if (c.window_end <= c.window_start) throw new AppError('VALIDATION_FAILED', 'invalid', 'body.window_end must be after body.window_start', { field: 'body.window_end' });
+  async create(
+    c: Pick<ChangeRequest, 'title' | 'kinds' | 'reason' | 'risk' | 'window_start' | 'window_end' | 'host_ids' | 'asset_ids' | 'approvals_required'>,
+    by: Actor,
+  ): Promise<ChangeRequest> {
+    if (c.window_end <= c.window_start)
+      throw new AppError('VALIDATION_FAILED', 'invalid', 'body.window_end must be after body.window_start', { field: 'body.window_end' });
     return this.db.tx(async (q) => {
       if (c.host_ids.length) {
-        if ((await countHosts(q, c.host_ids)) !== new Set(c.host_ids).size) throw new AppError('HOST_NOT_FOUND', 'invalid', 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
+        if ((await countHosts(q, c.host_ids)) !== new Set(c.host_ids).size)
+          throw new AppError('HOST_NOT_FOUND', 'invalid', 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
       }
       if (c.asset_ids.length) {
-        if ((await countAssets(q, c.asset_ids)) !== new Set(c.asset_ids).size) throw new AppError('ASSET_NOT_FOUND', 'invalid', 'body.asset_ids names an asset that does not exist', { field: 'body.asset_ids' });
+        if ((await countAssets(q, c.asset_ids)) !== new Set(c.asset_ids).size)
+          throw new AppError('ASSET_NOT_FOUND', 'invalid', 'body.asset_ids names an asset that does not exist', { field: 'body.asset_ids' });
       }
-      return (await q.query<ChangeRequest>(
-        `INSERT INTO itil_changes (id, title, kinds, reason, risk, window_start, window_end, host_ids, asset_ids, approvals_required, requested_by, requester)
+      return (
+        await q.query<ChangeRequest>(
+          `INSERT INTO itil_changes (id, title, kinds, reason, risk, window_start, window_end, host_ids, asset_ids, approvals_required, requested_by, requester)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
-        [randomUUID(), c.title, c.kinds, c.reason, c.risk, c.window_start, c.window_end, c.host_ids, c.asset_ids, c.approvals_required, by.name, by.person],
-      )).rows[0];
+          [randomUUID(), c.title, c.kinds, c.reason, c.risk, c.window_start, c.window_end, c.host_ids, c.asset_ids, c.approvals_required, by.name, by.person],
+        )
+      ).rows[0];
     });
   }
 
   async list(f: { state?: ChangeRequest['state']; assetId?: string }): Promise<ChangeRequest[]> {
-    return (await this.db.query<ChangeRequest>(
-      `SELECT * FROM itil_changes c WHERE ($1::text IS NULL OR state = $1)
+    return (
+      await this.db.query<ChangeRequest>(
+        `SELECT * FROM itil_changes c WHERE ($1::text IS NULL OR state = $1)
          AND ($2::uuid IS NULL OR $2 = ANY(c.asset_ids) OR EXISTS (SELECT 1 FROM itil_change_links l WHERE l.change_id = c.id AND l.kind = 'asset' AND l.object_id = $2))
        ORDER BY created_at DESC, id DESC LIMIT 1000`,
-      [f.state ?? null, f.assetId ?? null],
-    )).rows;
+        [f.state ?? null, f.assetId ?? null],
+      )
+    ).rows;
   }
 
   /** Changes whose window overlaps [from, to), by window start: the change calendar. */
   async calendar(from: Date, to: Date): Promise<ChangeRequest[]> {
-    return (await this.db.query<ChangeRequest>(
-      `SELECT * FROM itil_changes WHERE window_start < $2 AND window_end > $1 AND state <> 'rejected' ORDER BY window_start, id LIMIT 5000`,
-      [from, to],
-    )).rows;
+    return (
+      await this.db.query<ChangeRequest>(
+        `SELECT * FROM itil_changes WHERE window_start < $2 AND window_end > $1 AND state <> 'rejected' ORDER BY window_start, id LIMIT 5000`,
+        [from, to],
+      )
+    ).rows;
   }
 
   async decisions(id: string): Promise<ChangeDecision[]> {
@@ -120,13 +132,21 @@ export class ChangeRequests {
       if (!c) throw changeNotFound();
       if (c.state !== 'requested') throw new AppError('CHANGE_NOT_AWAITING_APPROVAL', 'conflict', `the change is ${c.state}, not awaiting approval`);
       if (isRequester({ name: c.requested_by, person: c.requester }, actor)) {
-        throw new AppError('APPROVER_IS_REQUESTER', 'forbidden', 'a change must be decided by another person than the one who asked for it (an API key counts as its owner)', { requested_by: c.requested_by });
+        throw new AppError(
+          'APPROVER_IS_REQUESTER',
+          'forbidden',
+          'a change must be decided by another person than the one who asked for it (an API key counts as its owner)',
+          { requested_by: c.requested_by },
+        );
       }
-      const r = await q.query('INSERT INTO itil_change_decisions (change_id, person, name, decision, note) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
-        id, actor.person, actor.name, approve ? 'approved' : 'rejected', note,
-      ]);
+      const r = await q.query(
+        'INSERT INTO itil_change_decisions (change_id, person, name, decision, note) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+        [id, actor.person, actor.name, approve ? 'approved' : 'rejected', note],
+      );
       if (!r.rowCount) throw new AppError('CHANGE_ALREADY_DECIDED', 'conflict', 'you decided on this change already; another person must approve it');
-      const approvals = Number((await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM itil_change_decisions WHERE change_id = $1 AND decision = 'approved'`, [id])).rows[0].n);
+      const approvals = Number(
+        (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM itil_change_decisions WHERE change_id = $1 AND decision = 'approved'`, [id])).rows[0].n,
+      );
       const state = !approve ? 'rejected' : approvals >= c.approvals_required ? 'approved' : 'requested';
       return (await q.query<ChangeRequest>('UPDATE itil_changes SET state = $2, version = version + 1 WHERE id = $1 RETURNING *', [id, state])).rows[0];
     });
@@ -175,7 +195,12 @@ export class ChangeRequests {
     if (changeId) return (await this.admit(changeId, kind, scope)).id;
     const policies = await changeRequiredBy(this.db, kind);
     if (policies.length) {
-      throw new AppError('APPROVED_CHANGE_REQUIRED', 'invalid', `change control (${policies.join(', ')}) requires an approved change request for ${kind} edits: send its id in the X-Change-Id header`, { policies });
+      throw new AppError(
+        'APPROVED_CHANGE_REQUIRED',
+        'invalid',
+        `change control (${policies.join(', ')}) requires an approved change request for ${kind} edits: send its id in the X-Change-Id header`,
+        { policies },
+      );
     }
     return null;
   }

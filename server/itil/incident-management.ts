@@ -40,7 +40,12 @@ export const escalationRuleNotFound = () => notFound('escalation rule', 'ESCALAT
 export class IncidentManagement {
   private cached: { doc: ItilSettings; version: number } | undefined;
 
-  constructor(private readonly db: Db, private readonly log: Logger, private readonly notifier: Notifier, private readonly maintenance: Pick<MaintenanceStore, 'active'>) {}
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    private readonly notifier: Notifier,
+    private readonly maintenance: Pick<MaintenanceStore, 'active'>,
+  ) {}
 
   // --- settings ------------------------------------------------------------------------------
 
@@ -95,7 +100,13 @@ export class IncidentManagement {
       const urgency = set.urgency ?? i.urgency ?? classify(doc, i.severity).urgency;
       const priority = set.priority ?? priorityOf(doc, impact, urgency);
       await setIncidentPriority(q, id, { impact, urgency, priority, manual: true });
-      await addTimeline(q, id, 'priority', actor, `${i.priority ?? 'none'} -> ${priority} (impact ${impact}, urgency ${urgency})${comment ? `: ${comment}` : ''}`);
+      await addTimeline(
+        q,
+        id,
+        'priority',
+        actor,
+        `${i.priority ?? 'none'} -> ${priority} (impact ${impact}, urgency ${urgency})${comment ? `: ${comment}` : ''}`,
+      );
       return this.get(id, q);
     });
   }
@@ -126,10 +137,12 @@ export class IncidentManagement {
   }
 
   async escalationsOf(incidentId: string): Promise<{ rule_id: string; at: Date; kind: string; channel_id: string }[]> {
-    return (await this.db.query<{ rule_id: string; at: Date; kind: string; channel_id: string }>(
-      `SELECT e.rule_id, e.at, r.kind, r.channel_id FROM itil_escalations e JOIN itil_escalation_rules r ON r.id = e.rule_id WHERE e.incident_id = $1 ORDER BY e.at`,
-      [incidentId],
-    )).rows;
+    return (
+      await this.db.query<{ rule_id: string; at: Date; kind: string; channel_id: string }>(
+        `SELECT e.rule_id, e.at, r.kind, r.channel_id FROM itil_escalations e JOIN itil_escalation_rules r ON r.id = e.rule_id WHERE e.incident_id = $1 ORDER BY e.at`,
+        [incidentId],
+      )
+    ).rows;
   }
 
   // --- escalation rules ------------------------------------------------------------------------
@@ -140,10 +153,12 @@ export class IncidentManagement {
 
   async createRule(r: Omit<EscalationRule, 'id' | 'created_at' | 'created_by'>, by: string): Promise<EscalationRule> {
     await this.mustHaveChannel(r.channel_id);
-    return (await this.db.query<EscalationRule>(
-      'INSERT INTO itil_escalation_rules (id, priority, kind, after_s, channel_id, raise_priority, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
-      [randomUUID(), r.priority, r.kind, r.after_s, r.channel_id, r.raise_priority, by],
-    )).rows[0];
+    return (
+      await this.db.query<EscalationRule>(
+        'INSERT INTO itil_escalation_rules (id, priority, kind, after_s, channel_id, raise_priority, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
+        [randomUUID(), r.priority, r.kind, r.after_s, r.channel_id, r.raise_priority, by],
+      )
+    ).rows[0];
   }
 
   /** Changes a rule in place: incidents it fired for already are not notified again (it fires once per incident). */
@@ -175,7 +190,17 @@ export class IncidentManagement {
    * Each rule fires once per incident (itil_escalations). Returns how many fired.
    */
   async escalate(): Promise<number> {
-    const due = await this.db.query<ManagedIncident & { rule_id: string; rule_kind: 'acknowledge' | 'resolve'; after_s: number; channel_id: string; raise_priority: boolean; channel_name: string; hostname: string | null }>(
+    const due = await this.db.query<
+      ManagedIncident & {
+        rule_id: string;
+        rule_kind: 'acknowledge' | 'resolve';
+        after_s: number;
+        channel_id: string;
+        raise_priority: boolean;
+        channel_name: string;
+        hostname: string | null;
+      }
+    >(
       `SELECT i.*, r.id AS rule_id, r.kind AS rule_kind, r.after_s, r.channel_id, r.raise_priority, c.name AS channel_name,
               (SELECT hostname FROM hosts h WHERE h.id = i.host_id) AS hostname
        FROM itil_escalation_rules r
@@ -203,13 +228,24 @@ export class IncidentManagement {
           await setIncidentPriority(q, d.id, { priority, manual: true });
           await addTimeline(q, d.id, 'priority', 'system', `${d.priority} -> ${priority}: not ${what} within ${d.after_s} s`);
         }
-        const sent = await this.notifier.enqueueTo(d.channel_id, 'escalation', {
-          incident: { id: d.id, title: d.title, priority, severity: d.severity, state: d.state, opened_at: new Date(d.opened_at).toISOString() },
-          escalation: { rule_id: d.rule_id, kind: d.rule_kind, after_s: d.after_s },
-          host: { id: d.host_id, hostname: d.hostname },
-          sent_at: new Date().toISOString(),
-        }, q);
-        await addTimeline(q, d.id, 'escalated', 'system', `not ${what} within ${d.after_s} s: ${sent ? 'notified' : 'channel disabled, not notified:'} ${d.channel_name}`);
+        const sent = await this.notifier.enqueueTo(
+          d.channel_id,
+          'escalation',
+          {
+            incident: { id: d.id, title: d.title, priority, severity: d.severity, state: d.state, opened_at: new Date(d.opened_at).toISOString() },
+            escalation: { rule_id: d.rule_id, kind: d.rule_kind, after_s: d.after_s },
+            host: { id: d.host_id, hostname: d.hostname },
+            sent_at: new Date().toISOString(),
+          },
+          q,
+        );
+        await addTimeline(
+          q,
+          d.id,
+          'escalated',
+          'system',
+          `not ${what} within ${d.after_s} s: ${sent ? 'notified' : 'channel disabled, not notified:'} ${d.channel_name}`,
+        );
         return true;
       });
       if (done) fired++;
@@ -224,7 +260,8 @@ export class IncidentManagement {
   /** The incident's hosts (its own and its problems') are all in an active maintenance window; false for an incident without hosts. */
   private async allHostsInMaintenance(i: ManagedIncident): Promise<boolean> {
     const r = await this.db.query<{ host_id: string }>(
-      'SELECT host_id FROM monitor_problems WHERE incident_id = $1 UNION SELECT host_id FROM monitor_incidents WHERE id = $1 AND host_id IS NOT NULL', [i.id],
+      'SELECT host_id FROM monitor_problems WHERE incident_id = $1 UNION SELECT host_id FROM monitor_incidents WHERE id = $1 AND host_id IS NOT NULL',
+      [i.id],
     );
     if (!r.rows.length) return false;
     for (const { host_id } of r.rows) if (!(await this.maintenance.active(host_id))) return false;
@@ -237,7 +274,13 @@ export class IncidentManagement {
       const first = await q.query('INSERT INTO itil_escalation_holds (incident_id, rule_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [d.id, d.rule_id]);
       if (!first.rowCount) return;
       const what = d.rule_kind === 'acknowledge' ? 'acknowledged' : 'resolved';
-      await addTimeline(q, d.id, 'escalation_held', 'system', `not ${what} within ${d.after_s} s, but every host is in a maintenance window: not escalated to ${d.channel_name} while it lasts`);
+      await addTimeline(
+        q,
+        d.id,
+        'escalation_held',
+        'system',
+        `not ${what} within ${d.after_s} s, but every host is in a maintenance window: not escalated to ${d.channel_name} while it lasts`,
+      );
     });
   }
 }

@@ -50,14 +50,18 @@ export class Itil {
     this.releases = new Releases(deps.db, deps.log, deps.tasks, this.changes, deps.fileSize);
     this.services = new Services(deps.db, deps.metrics);
     this.reports = new Reports(deps.db);
-    deps.monitor.problemOpened.push((p) => this.incidents.onProblemOpened(p), (p) => this.knownErrors.onProblemOpened(p));
+    deps.monitor.problemOpened.push(
+      (p) => this.incidents.onProblemOpened(p),
+      (p) => this.knownErrors.onProblemOpened(p),
+    );
   }
 
   async start(): Promise<void> {
     await this.releases.start();
     this.timer = setInterval(() => {
       if (!this.deps.leader()) return;
-      this.ticking ??= this.incidents.escalate()
+      this.ticking ??= this.incidents
+        .escalate()
         .then(() => undefined)
         .catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'escalation timer failed; retrying at the next tick'))
         .finally(() => (this.ticking = undefined));

@@ -60,7 +60,11 @@ export class KnownErrors {
   }
 
   async list(f: { status?: KnownErrorStatus }): Promise<KnownError[]> {
-    return (await this.db.query<KnownError>('SELECT * FROM itil_known_errors WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id DESC LIMIT 1000', [f.status ?? null])).rows;
+    return (
+      await this.db.query<KnownError>('SELECT * FROM itil_known_errors WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id DESC LIMIT 1000', [
+        f.status ?? null,
+      ])
+    ).rows;
   }
 
   /** A new known error; `fromIncident` links that incident and, without a rule given, takes its first problem's trigger as the rule. */
@@ -68,7 +72,9 @@ export class KnownErrors {
     return this.db.tx(async (q) => {
       let triggerRef = f.match_trigger_ref ?? null;
       if (fromIncident) {
-        const first = await q.query<{ trigger_ref: string }>('SELECT trigger_ref FROM monitor_problems WHERE incident_id = $1 ORDER BY opened_at, id LIMIT 1', [fromIncident]);
+        const first = await q.query<{ trigger_ref: string }>('SELECT trigger_ref FROM monitor_problems WHERE incident_id = $1 ORDER BY opened_at, id LIMIT 1', [
+          fromIncident,
+        ]);
         if (!(await q.query('SELECT 1 FROM monitor_incidents WHERE id = $1', [fromIncident])).rows.length) {
           throw new AppError('INCIDENT_NOT_FOUND', 'invalid', 'no incident has this id', { field: 'body.from_incident_id' });
         }
@@ -79,7 +85,17 @@ export class KnownErrors {
       await q.query(
         `INSERT INTO itil_known_errors (id, title, status, suspected_cause, root_cause, workaround, match_trigger_ref, match_host_group_id, created_by, resolved_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $3 = 'resolved' THEN now() END)`,
-        [id, f.title, f.status ?? 'investigating', f.suspected_cause ?? '', f.root_cause ?? '', f.workaround ?? '', triggerRef, f.match_host_group_id ?? null, by],
+        [
+          id,
+          f.title,
+          f.status ?? 'investigating',
+          f.suspected_cause ?? '',
+          f.root_cause ?? '',
+          f.workaround ?? '',
+          triggerRef,
+          f.match_host_group_id ?? null,
+          by,
+        ],
       );
       if (fromIncident) await this.linkIn(q, id, fromIncident, by);
       return this.get(id, q);
@@ -90,19 +106,24 @@ export class KnownErrors {
     return this.db.tx(async (q) => {
       const cur = (await q.query<KnownError>('SELECT * FROM itil_known_errors WHERE id = $1 FOR UPDATE', [id])).rows[0];
       if (!cur) throw knownErrorNotFound();
-      if (version !== undefined && version !== cur.version) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the known error changed since you read it');
+      if (version !== undefined && version !== cur.version)
+        throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the known error changed since you read it');
       if (f.status && !canMoveKnownError(cur.status, f.status)) {
-        throw new AppError('KNOWN_ERROR_BAD_TRANSITION', 'conflict', `a known error that is ${cur.status} cannot become ${f.status}`, { allowed: NEXT[cur.status] });
+        throw new AppError('KNOWN_ERROR_BAD_TRANSITION', 'conflict', `a known error that is ${cur.status} cannot become ${f.status}`, {
+          allowed: NEXT[cur.status],
+        });
       }
       if (f.match_host_group_id !== undefined) await this.checkGroup(q, f.match_host_group_id);
       const next = { ...cur, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) } as KnownError;
-      return (await q.query<KnownError>(
-        `UPDATE itil_known_errors SET title = $2, status = $3, suspected_cause = $4, root_cause = $5, workaround = $6, match_trigger_ref = $7,
+      return (
+        await q.query<KnownError>(
+          `UPDATE itil_known_errors SET title = $2, status = $3, suspected_cause = $4, root_cause = $5, workaround = $6, match_trigger_ref = $7,
            match_host_group_id = $8, updated_at = now(), version = version + 1,
            resolved_at = CASE WHEN $3 = 'resolved' THEN COALESCE(resolved_at, now()) ELSE NULL END
          WHERE id = $1 RETURNING *`,
-        [id, next.title, next.status, next.suspected_cause, next.root_cause, next.workaround, next.match_trigger_ref, next.match_host_group_id],
-      )).rows[0];
+          [id, next.title, next.status, next.suspected_cause, next.root_cause, next.workaround, next.match_trigger_ref, next.match_host_group_id],
+        )
+      ).rows[0];
     });
   }
 
@@ -123,25 +144,31 @@ export class KnownErrors {
   }
 
   async incidentsOf(id: string): Promise<{ incident_id: string; title: string; state: string; opened_at: Date; linked_by: string; linked_at: Date }[]> {
-    return (await this.db.query<{ incident_id: string; title: string; state: string; opened_at: Date; linked_by: string; linked_at: Date }>(
-      `SELECT l.incident_id, i.title, i.state, i.opened_at, l.linked_by, l.linked_at FROM itil_known_error_incidents l
+    return (
+      await this.db.query<{ incident_id: string; title: string; state: string; opened_at: Date; linked_by: string; linked_at: Date }>(
+        `SELECT l.incident_id, i.title, i.state, i.opened_at, l.linked_by, l.linked_at FROM itil_known_error_incidents l
        JOIN monitor_incidents i ON i.id = l.incident_id WHERE l.known_error_id = $1 ORDER BY i.opened_at DESC LIMIT 1000`,
-      [id],
-    )).rows;
+        [id],
+      )
+    ).rows;
   }
 
   async ofIncident(incidentId: string): Promise<(KnownError & { linked_by: string; linked_at: Date })[]> {
-    return (await this.db.query<KnownError & { linked_by: string; linked_at: Date }>(
-      `SELECT k.*, l.linked_by, l.linked_at FROM itil_known_error_incidents l JOIN itil_known_errors k ON k.id = l.known_error_id
+    return (
+      await this.db.query<KnownError & { linked_by: string; linked_at: Date }>(
+        `SELECT k.*, l.linked_by, l.linked_at FROM itil_known_error_incidents l JOIN itil_known_errors k ON k.id = l.known_error_id
        WHERE l.incident_id = $1 ORDER BY l.linked_at`,
-      [incidentId],
-    )).rows;
+        [incidentId],
+      )
+    ).rows;
   }
 
   /** The rule: a problem from a known error's trigger (on a host of its group, if it names one) links its incident. */
   async onProblemOpened(p: ProblemRecord): Promise<void> {
     if (!p.incident_id) return;
-    const candidates = (await this.db.query<KnownError>(`SELECT * FROM itil_known_errors WHERE status <> 'resolved' AND match_trigger_ref = $1`, [p.trigger_ref])).rows;
+    const candidates = (
+      await this.db.query<KnownError>(`SELECT * FROM itil_known_errors WHERE status <> 'resolved' AND match_trigger_ref = $1`, [p.trigger_ref])
+    ).rows;
     if (!candidates.length) return;
     const groups = candidates.some((k) => k.match_host_group_id) ? new Set(await groupsOfHost(this.db, p.host_id)) : new Set<string>();
     for (const k of candidates) {
@@ -151,10 +178,20 @@ export class KnownErrors {
   }
 
   private async linkIn(q: Queryable, id: string, incidentId: string, by: string): Promise<void> {
-    const r = await q.query('INSERT INTO itil_known_error_incidents (known_error_id, incident_id, linked_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [id, incidentId, by]);
+    const r = await q.query('INSERT INTO itil_known_error_incidents (known_error_id, incident_id, linked_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+      id,
+      incidentId,
+      by,
+    ]);
     if (r.rowCount) {
       const k = await this.get(id, q);
-      await addTimeline(q, incidentId, 'known_error_linked', by === 'rule' ? 'system' : by, `${k.title}${k.workaround ? ` — workaround: ${k.workaround}` : ''}`);
+      await addTimeline(
+        q,
+        incidentId,
+        'known_error_linked',
+        by === 'rule' ? 'system' : by,
+        `${k.title}${k.workaround ? ` — workaround: ${k.workaround}` : ''}`,
+      );
     }
   }
 

@@ -81,7 +81,9 @@ export class Releases {
 
   /** Rollouts are driven by the node that started them: one a restart interrupted is stopped, saying so. */
   async start(): Promise<void> {
-    await this.db.query(`UPDATE itil_release_rollouts SET state = 'stopped', stop_reason = 'interrupted by a server restart', finished_at = now() WHERE state = 'running'`);
+    await this.db.query(
+      `UPDATE itil_release_rollouts SET state = 'stopped', stop_reason = 'interrupted by a server restart', finished_at = now() WHERE state = 'running'`,
+    );
   }
 
   async stop(): Promise<void> {
@@ -91,15 +93,21 @@ export class Releases {
 
   async create(r: Pick<Release, 'name' | 'version' | 'files' | 'commands' | 'health'>, by: string): Promise<Release> {
     for (const [i, f] of r.files.entries()) {
-      if ((await this.fileSize(f.sha256)) === null) throw new AppError('FILE_NOT_FOUND', 'invalid', `no uploaded file has sha256 ${f.sha256}; upload it first (POST /api/v1/files)`, { field: `body.files[${i}].sha256` });
+      if ((await this.fileSize(f.sha256)) === null)
+        throw new AppError('FILE_NOT_FOUND', 'invalid', `no uploaded file has sha256 ${f.sha256}; upload it first (POST /api/v1/files)`, {
+          field: `body.files[${i}].sha256`,
+        });
     }
     try {
-      return (await this.db.query<Release>(
-        'INSERT INTO itil_releases (id, name, version, files, commands, health, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
-        [randomUUID(), r.name, r.version, JSON.stringify(r.files), JSON.stringify(r.commands), JSON.stringify(r.health), by],
-      )).rows[0];
+      return (
+        await this.db.query<Release>(
+          'INSERT INTO itil_releases (id, name, version, files, commands, health, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
+          [randomUUID(), r.name, r.version, JSON.stringify(r.files), JSON.stringify(r.commands), JSON.stringify(r.health), by],
+        )
+      ).rows[0];
     } catch (err: any) {
-      if (err?.code === '23505') throw new AppError('RELEASE_EXISTS', 'conflict', `release ${r.name} ${r.version} exists; releases are immutable, make a new version`);
+      if (err?.code === '23505')
+        throw new AppError('RELEASE_EXISTS', 'conflict', `release ${r.name} ${r.version} exists; releases are immutable, make a new version`);
       throw err;
     }
   }
@@ -125,12 +133,24 @@ export class Releases {
   }
 
   /** Which release of each name each host runs. */
-  async hostVersions(hostId?: string): Promise<{ host_id: string; name: string; version: string; release_id: string; previous_release_id: string | null; rollout_id: string; at: Date }[]> {
-    return (await this.db.query<{ host_id: string; name: string; version: string; release_id: string; previous_release_id: string | null; rollout_id: string; at: Date }>(
-      `SELECT h.host_id, h.name, r.version, h.release_id, h.previous_release_id, h.rollout_id, h.at FROM itil_host_releases h JOIN itil_releases r ON r.id = h.release_id
+  async hostVersions(
+    hostId?: string,
+  ): Promise<{ host_id: string; name: string; version: string; release_id: string; previous_release_id: string | null; rollout_id: string; at: Date }[]> {
+    return (
+      await this.db.query<{
+        host_id: string;
+        name: string;
+        version: string;
+        release_id: string;
+        previous_release_id: string | null;
+        rollout_id: string;
+        at: Date;
+      }>(
+        `SELECT h.host_id, h.name, r.version, h.release_id, h.previous_release_id, h.rollout_id, h.at FROM itil_host_releases h JOIN itil_releases r ON r.id = h.release_id
        WHERE ($1::uuid IS NULL OR h.host_id = $1) ORDER BY h.name, h.host_id LIMIT 10000`,
-      [hostId ?? null],
-    )).rows;
+        [hostId ?? null],
+      )
+    ).rows;
   }
 
   /** Starts deploying a release to these hosts (in this order), batch_size hosts a wave, under an approved change when given. */
@@ -150,15 +170,19 @@ export class Releases {
   async rollback(rolloutId: string, actor: Actor, changeId?: string): Promise<Rollout[]> {
     const undone = await this.rollout(rolloutId);
     if (undone.state === 'running') throw new AppError('ROLLOUT_RUNNING', 'conflict', 'the rollout is still running; wait for it to stop');
-    const hosts = (await this.db.query<{ host_id: string; previous_release_id: string | null }>(
-      'SELECT host_id, previous_release_id FROM itil_host_releases WHERE rollout_id = $1 ORDER BY host_id', [rolloutId],
-    )).rows;
+    const hosts = (
+      await this.db.query<{ host_id: string; previous_release_id: string | null }>(
+        'SELECT host_id, previous_release_id FROM itil_host_releases WHERE rollout_id = $1 ORDER BY host_id',
+        [rolloutId],
+      )
+    ).rows;
     const byPrevious = new Map<string, string[]>();
     for (const h of hosts) if (h.previous_release_id) byPrevious.set(h.previous_release_id, [...(byPrevious.get(h.previous_release_id) ?? []), h.host_id]);
     if (!byPrevious.size) throw new AppError('NOTHING_TO_ROLL_BACK', 'conflict', 'no host of this rollout runs its release over a previous one');
     await this.admit(changeId, [...byPrevious.values()].flat());
     const out: Rollout[] = [];
-    for (const [previous, hostIds] of byPrevious) out.push(await this.begin(await this.get(previous), 'rollback', rolloutId, hostIds, hostIds.length, actor, changeId ?? null));
+    for (const [previous, hostIds] of byPrevious)
+      out.push(await this.begin(await this.get(previous), 'rollback', rolloutId, hostIds, hostIds.length, actor, changeId ?? null));
     return out;
   }
 
@@ -173,13 +197,24 @@ export class Releases {
     await this.running.get(rolloutId);
   }
 
-  private async begin(release: Release, kind: Rollout['kind'], undoes: string | null, hostIds: string[], batchSize: number, actor: Actor, changeId: string | null): Promise<Rollout> {
+  private async begin(
+    release: Release,
+    kind: Rollout['kind'],
+    undoes: string | null,
+    hostIds: string[],
+    batchSize: number,
+    actor: Actor,
+    changeId: string | null,
+  ): Promise<Rollout> {
     const r = await this.db.tx(async (q) => {
-      const row = (await q.query<Rollout>(
-        'INSERT INTO itil_release_rollouts (id, release_id, kind, undoes, host_ids, batch_size, created_by, change_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *',
-        [randomUUID(), release.id, kind, undoes, hostIds, batchSize, actor.name, changeId],
-      )).rows[0];
-      if (changeId) await this.changes.link(changeId, 'release', row.id, actor.name, `${kind} ${release.name} ${release.version} to ${hostIds.length} host(s)`, q);
+      const row = (
+        await q.query<Rollout>(
+          'INSERT INTO itil_release_rollouts (id, release_id, kind, undoes, host_ids, batch_size, created_by, change_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *',
+          [randomUUID(), release.id, kind, undoes, hostIds, batchSize, actor.name, changeId],
+        )
+      ).rows[0];
+      if (changeId)
+        await this.changes.link(changeId, 'release', row.id, actor.name, `${kind} ${release.name} ${release.version} to ${hostIds.length} host(s)`, q);
       return row;
     });
     const run = this.drive(release, r, actor)
@@ -209,7 +244,12 @@ export class Releases {
       if (r.kind === 'deploy') {
         record.gate = await this.healthGate(release, hostIds, r, actor, record);
         if (!record.gate.passed) {
-          const why = [record.gate.problems ? `${record.gate.problems} open problem(s)` : '', record.gate.failed_checks.length ? `checks failed: ${record.gate.failed_checks.join('; ')}` : ''].filter(Boolean).join(', ');
+          const why = [
+            record.gate.problems ? `${record.gate.problems} open problem(s)` : '',
+            record.gate.failed_checks.length ? `checks failed: ${record.gate.failed_checks.join('; ')}` : '',
+          ]
+            .filter(Boolean)
+            .join(', ');
           return this.finish(r.id, 'stopped', `wave ${wave + 1} failed its health gate: ${why}`, waves);
         }
       }
@@ -221,10 +261,21 @@ export class Releases {
   private async deployHost(release: Release, hostId: string, r: Rollout, actor: Actor, record: WaveRecord): Promise<boolean> {
     for (const f of release.files) {
       const size = (await this.fileSize(f.sha256)) ?? 0;
-      if (!(await this.runStep(`${release.name} ${release.version}: ${f.path}`, { kind: 'file', sha256: f.sha256, size, path: forHost(f.path, hostId), mode: f.mode }, hostId, r, actor, record))) return false;
+      if (
+        !(await this.runStep(
+          `${release.name} ${release.version}: ${f.path}`,
+          { kind: 'file', sha256: f.sha256, size, path: forHost(f.path, hostId), mode: f.mode },
+          hostId,
+          r,
+          actor,
+          record,
+        ))
+      )
+        return false;
     }
     for (const c of release.commands) {
-      if (!(await this.runStep(`${release.name} ${release.version}: command`, { kind: 'shell', command: forHost(c, hostId) }, hostId, r, actor, record))) return false;
+      if (!(await this.runStep(`${release.name} ${release.version}: command`, { kind: 'shell', command: forHost(c, hostId) }, hostId, r, actor, record)))
+        return false;
     }
     return true;
   }
@@ -234,28 +285,42 @@ export class Releases {
     let problems = 0;
     if (release.health.max_severity_open) {
       const worse = SEVERITIES.slice(severityRank(release.health.max_severity_open) + 1);
-      problems = Number((await this.db.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM monitor_problems WHERE host_id = ANY($1::uuid[]) AND resolved_at IS NULL AND NOT suppressed AND severity = ANY($2)', [hostIds, worse],
-      )).rows[0].n);
+      problems = Number(
+        (
+          await this.db.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM monitor_problems WHERE host_id = ANY($1::uuid[]) AND resolved_at IS NULL AND NOT suppressed AND severity = ANY($2)',
+            [hostIds, worse],
+          )
+        ).rows[0].n,
+      );
     }
     const failed: string[] = [];
-    await Promise.all(hostIds.map(async (h) => {
-      for (const c of release.health.checks) {
-        if (!(await this.runStep(`${release.name} ${release.version}: health check`, { kind: 'shell', command: forHost(c, h) }, h, r, actor, record))) failed.push(`${forHost(c, h)} on ${h}`);
-      }
-    }));
+    await Promise.all(
+      hostIds.map(async (h) => {
+        for (const c of release.health.checks) {
+          if (!(await this.runStep(`${release.name} ${release.version}: health check`, { kind: 'shell', command: forHost(c, h) }, h, r, actor, record)))
+            failed.push(`${forHost(c, h)} on ${h}`);
+        }
+      }),
+    );
     return { passed: problems === 0 && failed.length === 0, problems, failed_checks: failed };
   }
 
   /** One signed task on one host, waited for; true when the host ended ok. */
   private async runStep(name: string, action: any, hostId: string, r: Rollout, actor: Actor, record: WaveRecord): Promise<boolean> {
     const tasks = this.tasks;
-    const task = await tasks.create({
-      name: name.slice(0, 200), spec: { action, targets: { host_ids: [hostId] }, timeout_s: 300, output_cap_bytes: 64 * 1024 },
-      ...(r.change_id ? { change_id: r.change_id, release_step: true } : {}),
-    }, actor);
+    const task = await tasks.create(
+      {
+        name: name.slice(0, 200),
+        spec: { action, targets: { host_ids: [hostId] }, timeout_s: 300, output_cap_bytes: 64 * 1024 },
+        ...(r.change_id ? { change_id: r.change_id, release_step: true } : {}),
+      },
+      actor,
+    );
     record.tasks.push(task.id);
-    await this.db.query('UPDATE itil_release_rollouts SET waves = jsonb_set(waves, $2, $3) WHERE id = $1', [r.id, `{${record.wave},tasks}`, JSON.stringify(record.tasks)]).catch(() => undefined);
+    await this.db
+      .query('UPDATE itil_release_rollouts SET waves = jsonb_set(waves, $2, $3) WHERE id = $1', [r.id, `{${record.wave},tasks}`, JSON.stringify(record.tasks)])
+      .catch(() => undefined);
     for (;;) {
       const t = await tasks.store.get(task.id);
       if (!t || TASK_END.has(t.state)) break;
@@ -279,10 +344,12 @@ export class Releases {
   }
 
   private async finish(id: string, state: Rollout['state'], reason: string | null, waves?: WaveRecord[]): Promise<void> {
-    await this.db.query(
-      `UPDATE itil_release_rollouts SET state = $2, stop_reason = $3, finished_at = now(), waves = COALESCE($4, waves) WHERE id = $1`,
-      [id, state, reason, waves ? JSON.stringify(waves) : null],
-    );
+    await this.db.query(`UPDATE itil_release_rollouts SET state = $2, stop_reason = $3, finished_at = now(), waves = COALESCE($4, waves) WHERE id = $1`, [
+      id,
+      state,
+      reason,
+      waves ? JSON.stringify(waves) : null,
+    ]);
     if (state !== 'succeeded') this.log.warn({ rollout: id, state }, `release rollout ${state}: ${reason}`);
   }
 }

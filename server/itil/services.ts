@@ -10,9 +10,7 @@ import { AppError, notFound } from '../errors.js';
 import type { Db, Queryable } from '../store/db.js';
 import type { MetricStore } from '../store/metric-store.js';
 import { bucketsTouched } from '../store/series/tiers.js';
-import {
-  SLOT_MS, availabilityPct, foldInto, overlapMs, periodsBetween, tallyPeriod, type Period, type SlotStats, type UpWhen,
-} from './availability.js';
+import { SLOT_MS, availabilityPct, foldInto, overlapMs, periodsBetween, tallyPeriod, type Period, type SlotStats, type UpWhen } from './availability.js';
 
 export interface Service {
   id: string;
@@ -83,11 +81,13 @@ export class Services {
   async create(f: ServiceFields, by: string): Promise<Service> {
     return this.db.tx(async (q) => {
       await checkFields(q, f);
-      return (await q.query<Service>(
-        `INSERT INTO itil_services (id, name, description, host_ids, check_keys, up_when, sla_target, created_by)
+      return (
+        await q.query<Service>(
+          `INSERT INTO itil_services (id, name, description, host_ids, check_keys, up_when, sla_target, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-        [randomUUID(), f.name, f.description, f.host_ids, f.check_keys, f.up_when, f.sla_target, by],
-      )).rows[0];
+          [randomUUID(), f.name, f.description, f.host_ids, f.check_keys, f.up_when, f.sla_target, by],
+        )
+      ).rows[0];
     });
   }
 
@@ -96,13 +96,16 @@ export class Services {
     return this.db.tx(async (q) => {
       const cur = (await q.query<{ version: number }>('SELECT version FROM itil_services WHERE id = $1 FOR UPDATE', [id])).rows[0];
       if (!cur) throw serviceNotFound();
-      if (version !== undefined && cur.version !== version) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the service changed since you read it');
+      if (version !== undefined && cur.version !== version)
+        throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the service changed since you read it');
       await checkFields(q, f, id);
-      return (await q.query<Service>(
-        `UPDATE itil_services SET name = $2, description = $3, host_ids = $4, check_keys = $5, up_when = $6, sla_target = $7,
+      return (
+        await q.query<Service>(
+          `UPDATE itil_services SET name = $2, description = $3, host_ids = $4, check_keys = $5, up_when = $6, sla_target = $7,
                 updated_at = now(), version = version + 1 WHERE id = $1 RETURNING ${COLUMNS}`,
-        [id, f.name, f.description, f.host_ids, f.check_keys, f.up_when, f.sla_target],
-      )).rows[0];
+          [id, f.name, f.description, f.host_ids, f.check_keys, f.up_when, f.sla_target],
+        )
+      ).rows[0];
     });
   }
 
@@ -121,9 +124,17 @@ export class Services {
     const out: PeriodAvailability[] = [];
     for (const [start, periodEnd] of periods) {
       const end = Math.min(periodEnd, now);
-      const answers = await Promise.all(members.map((m) => this.metrics.query({
-        hostId: m.hostId, name: m.name, from: start, to: end - 1, maxPoints: bucketsTouched(start, end - 1, SLOT_MS),
-      })));
+      const answers = await Promise.all(
+        members.map((m) =>
+          this.metrics.query({
+            hostId: m.hostId,
+            name: m.name,
+            from: start,
+            to: end - 1,
+            maxPoints: bucketsTouched(start, end - 1, SLOT_MS),
+          }),
+        ),
+      );
       // Raw points are judged by the minute, as their 1 min rollup would be; older history by its coarser bucket.
       const width = Math.max(SLOT_MS, ...answers.flatMap((series) => series.map((r) => r.stepMs)));
       const slots = answers.map((series) => {
@@ -134,9 +145,14 @@ export class Services {
       const t = tallyPeriod(slots, s.up_when, start, end, width);
       const pct = availabilityPct(t);
       out.push({
-        start: new Date(start), end: new Date(periodEnd),
-        up_s: t.up_ms / 1000, down_s: t.down_ms / 1000, unknown_s: t.unknown_ms / 1000,
-        availability_pct: pct, met: pct === null ? null : pct >= s.sla_target, resolution_s: width / 1000,
+        start: new Date(start),
+        end: new Date(periodEnd),
+        up_s: t.up_ms / 1000,
+        down_s: t.down_ms / 1000,
+        unknown_s: t.unknown_ms / 1000,
+        availability_pct: pct,
+        met: pct === null ? null : pct >= s.sla_target,
+        resolution_s: width / 1000,
         down: t.down.map(([a, b]) => ({ start: new Date(a), end: new Date(b) })),
         incidents: await this.costlyIncidents(s, t.down),
       });
@@ -167,9 +183,12 @@ export class Services {
 async function checkFields(q: Queryable, f: ServiceFields, id?: string): Promise<void> {
   const members = new Set(f.host_ids).size * new Set(f.check_keys).size;
   if (members > MAX_MEMBERS) {
-    throw new AppError('VALIDATION_FAILED', 'invalid', `${members} checks (hosts x check keys); a service has at most ${MAX_MEMBERS}`, { field: 'body.check_keys' });
+    throw new AppError('VALIDATION_FAILED', 'invalid', `${members} checks (hosts x check keys); a service has at most ${MAX_MEMBERS}`, {
+      field: 'body.check_keys',
+    });
   }
-  if ((await countHosts(q, f.host_ids)) !== new Set(f.host_ids).size) throw new AppError('HOST_NOT_FOUND', 'invalid', 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
+  if ((await countHosts(q, f.host_ids)) !== new Set(f.host_ids).size)
+    throw new AppError('HOST_NOT_FOUND', 'invalid', 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
   const taken = await q.query('SELECT 1 FROM itil_services WHERE name = $1 AND id IS DISTINCT FROM $2', [f.name, id ?? null]);
   if (taken.rowCount) throw new AppError('SERVICE_EXISTS', 'conflict', `a service named "${f.name}" exists already`);
 }

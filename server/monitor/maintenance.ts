@@ -21,7 +21,10 @@ export interface MaintenanceRecord {
 }
 
 export class MaintenanceStore {
-  constructor(private readonly db: Db, private readonly groupsOfHost: GroupsOfHost) {}
+  constructor(
+    private readonly db: Db,
+    private readonly groupsOfHost: GroupsOfHost,
+  ) {}
 
   async active(hostId: string, at = new Date()): Promise<boolean> {
     const groups = await this.groupsOfHost(hostId);
@@ -36,10 +39,19 @@ export class MaintenanceStore {
   async list(page: Page, current?: boolean): Promise<MaintenanceRecord[]> {
     const params: unknown[] = [];
     const ks = keyset(page, params);
-    return (await this.db.query<MaintenanceRecord>(`SELECT * FROM monitor_maintenance WHERE ${current ? 'ends_at > now()' : 'true'} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
+    return (
+      await this.db.query<MaintenanceRecord>(
+        `SELECT * FROM monitor_maintenance WHERE ${current ? 'ends_at > now()' : 'true'} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+        params,
+      )
+    ).rows;
   }
 
-  async create(w: { name: string; hostId?: string; hostGroupId?: string; startsAt: Date; endsAt: Date }, createdBy: string, actor: ChangeActor): Promise<MaintenanceRecord> {
+  async create(
+    w: { name: string; hostId?: string; hostGroupId?: string; startsAt: Date; endsAt: Date },
+    createdBy: string,
+    actor: ChangeActor,
+  ): Promise<MaintenanceRecord> {
     return this.db.tx(async (q) => {
       const r = await q.query<MaintenanceRecord>(
         'INSERT INTO monitor_maintenance (id, name, host_id, host_group_id, starts_at, ends_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',

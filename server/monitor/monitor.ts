@@ -72,7 +72,10 @@ export class Monitor {
     this.maintenance = new MaintenanceStore(deps.db, groups);
     const m = deps.config.monitor;
     this.notifier = new Notifier(deps.db, deps.log, {
-      attempts: m.deliveryAttempts, backoffMs: m.deliveryBackoffMs, timeoutMs: m.deliveryTimeoutMs, egress: new EgressPolicy(m.notifyAllowNetworks),
+      attempts: m.deliveryAttempts,
+      backoffMs: m.deliveryBackoffMs,
+      timeoutMs: m.deliveryTimeoutMs,
+      egress: new EgressPolicy(m.notifyAllowNetworks),
     });
     this.engine = new TriggerEngine({
       log: deps.log,
@@ -94,7 +97,11 @@ export class Monitor {
     // Hosts with templates are watched from the start: their nodata triggers fire even if no data ever comes.
     const linked = await this.deps.db.query<{ host_id: string }>('SELECT DISTINCT host_id::text AS host_id FROM monitor_template_hosts');
     for (const r of linked.rows) void this.engine.watch(r.host_id);
-    for (const r of (await this.deps.db.query<{ host_id: string }>(`SELECT host_id::text AS host_id FROM monitor_problems WHERE trigger_ref = $1 AND resolved_at IS NULL`, [UNREACHABLE_REF])).rows) {
+    for (const r of (
+      await this.deps.db.query<{ host_id: string }>(`SELECT host_id::text AS host_id FROM monitor_problems WHERE trigger_ref = $1 AND resolved_at IS NULL`, [
+        UNREACHABLE_REF,
+      ])
+    ).rows) {
       this.unreachable.set(r.host_id, true);
     }
     this.unsubscribe = this.deps.bus.on('monitor.templates', () => {
@@ -193,7 +200,14 @@ export class Monitor {
       const suppressed = await this.maintenance.active(hostId);
       const name = await this.problemName(hostId, trigger, value);
       const p = await this.problems.open({
-        hostId, triggerRef: trigger.ref, templateId: trigger.templateId || null, name, severity: trigger.severity, expression: trigger.expression, value, suppressed,
+        hostId,
+        triggerRef: trigger.ref,
+        templateId: trigger.templateId || null,
+        name,
+        severity: trigger.severity,
+        expression: trigger.expression,
+        value,
+        suppressed,
       });
       if (p) {
         this.deps.log.warn({ host: hostId, trigger: trigger.ref, severity: p.severity, suppressed }, `problem: ${p.name}`);
@@ -267,7 +281,10 @@ export class Monitor {
     const now = Date.now();
     const windowMs = this.deps.config.monitor.unreachableS * 1000;
     const trigger = {
-      ref: UNREACHABLE_REF, templateId: '', name: 'Agent unreachable', severity: 'high' as Severity,
+      ref: UNREACHABLE_REF,
+      templateId: '',
+      name: 'Agent unreachable',
+      severity: 'high' as Severity,
       expression: `no contact with the agent for ${this.deps.config.monitor.unreachableS} s`,
     };
     let recorded = 0;

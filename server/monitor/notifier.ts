@@ -92,7 +92,11 @@ export class Notifier {
   private again = false;
   private stopped = false;
 
-  constructor(private readonly db: Db, private readonly log: Logger, private readonly opts: NotifierOptions) {}
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    private readonly opts: NotifierOptions,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => this.kick(), WORK_MS);
@@ -118,7 +122,11 @@ export class Notifier {
 
   /** Queues one event for one named channel (an escalation), whatever its severity floor; false when it is disabled or gone. */
   async enqueueTo(channelId: string, event: string, body: Record<string, unknown>, q: Queryable = this.db): Promise<boolean> {
-    const r = await q.query(`INSERT INTO monitor_deliveries (channel_id, event, body) SELECT id, $2, $3 FROM monitor_channels WHERE id = $1 AND enabled`, [channelId, event, JSON.stringify(body)]);
+    const r = await q.query(`INSERT INTO monitor_deliveries (channel_id, event, body) SELECT id, $2, $3 FROM monitor_channels WHERE id = $1 AND enabled`, [
+      channelId,
+      event,
+      JSON.stringify(body),
+    ]);
     return r.rowCount > 0;
   }
 
@@ -128,8 +136,17 @@ export class Notifier {
    * channel is gone.
    */
   async enqueueTest(channelId: string, requestedBy: string): Promise<number | null> {
-    const body = { test: true, requested_by: requestedBy, message: 'AutoWatch test notification: this channel works.', problem: { name: 'Test notification', severity: 'info' }, host: { hostname: 'autowatch' } };
-    const r = await this.db.query<{ id: string }>(`INSERT INTO monitor_deliveries (channel_id, event, body) SELECT id, 'test', $2 FROM monitor_channels WHERE id = $1 RETURNING id`, [channelId, JSON.stringify(body)]);
+    const body = {
+      test: true,
+      requested_by: requestedBy,
+      message: 'AutoWatch test notification: this channel works.',
+      problem: { name: 'Test notification', severity: 'info' },
+      host: { hostname: 'autowatch' },
+    };
+    const r = await this.db.query<{ id: string }>(
+      `INSERT INTO monitor_deliveries (channel_id, event, body) SELECT id, 'test', $2 FROM monitor_channels WHERE id = $1 RETURNING id`,
+      [channelId, JSON.stringify(body)],
+    );
     if (!r.rows.length) return null;
     this.kick();
     return Number(r.rows[0].id);
@@ -185,12 +202,18 @@ export class Notifier {
     const ok = error === null && status !== null && status >= 200 && status < 300;
     if (!ok && error === null) error = describeHttpStatus(status!);
     if (ok) {
-      await this.db.query(`UPDATE monitor_deliveries SET state = 'delivered', attempts = $2, last_status = $3, last_error = NULL, delivered_at = now() WHERE id = $1`, [d.id, attempts, status]);
+      await this.db.query(
+        `UPDATE monitor_deliveries SET state = 'delivered', attempts = $2, last_status = $3, last_error = NULL, delivered_at = now() WHERE id = $1`,
+        [d.id, attempts, status],
+      );
       return;
     }
     const give_up = attempts >= this.opts.attempts;
     // The server log (admins only) keeps the remote's own words; the delivery log does not.
-    this.log.warn({ delivery: d.id, channel: d.channel.name, attempts, error, cause: cause && String((cause as Error).message ?? cause).slice(0, 500) }, give_up ? 'notification failed for good' : 'notification failed; will retry');
+    this.log.warn(
+      { delivery: d.id, channel: d.channel.name, attempts, error, cause: cause && String((cause as Error).message ?? cause).slice(0, 500) },
+      give_up ? 'notification failed for good' : 'notification failed; will retry',
+    );
     await this.db.query(
       `UPDATE monitor_deliveries SET state = $2, attempts = $3, last_status = $4, last_error = $5,
          next_attempt_at = now() + make_interval(secs => $6::double precision / 1000) WHERE id = $1`,
@@ -247,7 +270,10 @@ export class Notifier {
       socketTimeout: this.opts.timeoutMs,
     });
     const b = d.body as { problem?: { name?: string; severity?: string }; host?: { hostname?: string } };
-    const subject = `[AutoWatch ${d.event.toUpperCase()}] ${b.problem?.severity ?? ''} ${b.problem?.name ?? ''} on ${b.host?.hostname ?? '?'}`.replace(/\s+/g, ' ');
+    const subject = `[AutoWatch ${d.event.toUpperCase()}] ${b.problem?.severity ?? ''} ${b.problem?.name ?? ''} on ${b.host?.hostname ?? '?'}`.replace(
+      /\s+/g,
+      ' ',
+    );
     try {
       await transport.sendMail({ from: s.from, to: s.to, subject, text: JSON.stringify({ event: d.event, ...d.body }, null, 2) });
     } finally {
@@ -283,26 +309,42 @@ export class Notifier {
       }
     }
     if (this.opts.egress.refusesOutright(host)) {
-      throw new AppError('CHANNEL_TARGET_FORBIDDEN', 'invalid', `${host} is an internal address; notifications may not reach it unless an admin allow-lists its network (AW_NOTIFY_ALLOW_NETWORKS)`, { field });
+      throw new AppError(
+        'CHANNEL_TARGET_FORBIDDEN',
+        'invalid',
+        `${host} is an internal address; notifications may not reach it unless an admin allow-lists its network (AW_NOTIFY_ALLOW_NETWORKS)`,
+        { field },
+      );
     }
   }
 
-  async createChannel(c: { name: string; kind: 'webhook' | 'email'; settings: Record<string, unknown>; secret: string; minSeverity: Severity; enabled: boolean }, createdBy: string, actor: ChangeActor): Promise<ChannelRecord> {
+  async createChannel(
+    c: { name: string; kind: 'webhook' | 'email'; settings: Record<string, unknown>; secret: string; minSeverity: Severity; enabled: boolean },
+    createdBy: string,
+    actor: ChangeActor,
+  ): Promise<ChannelRecord> {
     this.checkTarget(c.settings);
     return this.db.tx(async (q) => {
-      const r = await q.query<ChannelRecord>(
-        `INSERT INTO monitor_channels (id, name, kind, settings, secret, min_severity, enabled, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-        [randomUUID(), c.name, c.kind, JSON.stringify(c.settings), c.secret, c.minSeverity, c.enabled, createdBy],
-      ).catch((err) => {
-        if (err?.code === '23505') throw new AppError('CHANNEL_NAME_TAKEN', 'conflict', `a channel named ${c.name} exists`, { field: 'body.name' });
-        throw err;
-      });
+      const r = await q
+        .query<ChannelRecord>(
+          `INSERT INTO monitor_channels (id, name, kind, settings, secret, min_severity, enabled, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+          [randomUUID(), c.name, c.kind, JSON.stringify(c.settings), c.secret, c.minSeverity, c.enabled, createdBy],
+        )
+        .catch((err) => {
+          if (err?.code === '23505') throw new AppError('CHANNEL_NAME_TAKEN', 'conflict', `a channel named ${c.name} exists`, { field: 'body.name' });
+          throw err;
+        });
       await recordObjectChanges(q, actor, [changeOf('notification_channel', r.rows[0].id, null, channelSnapshot(r.rows[0]))]);
       return r.rows[0];
     });
   }
 
-  async updateChannel(id: string, version: number, c: { enabled?: boolean; minSeverity?: Severity; settings?: Record<string, unknown>; secret?: string }, actor: ChangeActor): Promise<ChannelRecord> {
+  async updateChannel(
+    id: string,
+    version: number,
+    c: { enabled?: boolean; minSeverity?: Severity; settings?: Record<string, unknown>; secret?: string },
+    actor: ChangeActor,
+  ): Promise<ChannelRecord> {
     if (c.settings) this.checkTarget(c.settings);
     return this.db.tx(async (q) => {
       const before = (await q.query<ChannelRecord>('SELECT * FROM monitor_channels WHERE id = $1 FOR UPDATE', [id])).rows[0];
@@ -335,6 +377,11 @@ export class Notifier {
     if (f.problemId) where.push(`problem_id = $${params.push(f.problemId)}`);
     if (f.state) where.push(`state = $${params.push(f.state)}`);
     const ks = keyset(page, params);
-    return (await this.db.query<DeliveryRecord>(`SELECT * FROM monitor_deliveries WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
+    return (
+      await this.db.query<DeliveryRecord>(
+        `SELECT * FROM monitor_deliveries WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+        params,
+      )
+    ).rows;
   }
 }

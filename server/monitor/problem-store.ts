@@ -94,7 +94,11 @@ export async function addTimeline(q: Queryable, incidentId: string, kind: string
 }
 
 /** `manual`: a person (or an escalation) set it, so the severity no longer decides it. Impact and urgency stay when not given. */
-export async function setIncidentPriority(q: Queryable, id: string, p: { impact?: string; urgency?: string; priority: string; manual: boolean }): Promise<void> {
+export async function setIncidentPriority(
+  q: Queryable,
+  id: string,
+  p: { impact?: string; urgency?: string; priority: string; manual: boolean },
+): Promise<void> {
   await q.query(
     'UPDATE monitor_incidents SET impact = coalesce($2, impact), urgency = coalesce($3, urgency), priority = $4, priority_manual = priority_manual OR $5 WHERE id = $1',
     [id, p.impact ?? null, p.urgency ?? null, p.priority, p.manual],
@@ -128,12 +132,27 @@ export class ProblemStore {
       let incidentId = active.rows[0]?.id;
       if (!incidentId) {
         incidentId = randomUUID();
-        await q.query(`INSERT INTO monitor_incidents (id, title, host_id, severity, state) VALUES ($1, $2, $3, $4, 'open')`, [incidentId, p.name, p.hostId, p.severity]);
-        await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, to_state, problem_id) VALUES ($1, 'opened', 'open', $2)`, [incidentId, problem.id]);
+        await q.query(`INSERT INTO monitor_incidents (id, title, host_id, severity, state) VALUES ($1, $2, $3, $4, 'open')`, [
+          incidentId,
+          p.name,
+          p.hostId,
+          p.severity,
+        ]);
+        await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, to_state, problem_id) VALUES ($1, 'opened', 'open', $2)`, [
+          incidentId,
+          problem.id,
+        ]);
       } else {
         const raise = severityRank(p.severity) > severityRank(active.rows[0].severity);
-        await q.query(`UPDATE monitor_incidents SET updated_at = now(), version = version + 1${raise ? ', severity = $2' : ''} WHERE id = $1`, raise ? [incidentId, p.severity] : [incidentId]);
-        await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, problem_id, comment) VALUES ($1, 'problem_added', $2, $3)`, [incidentId, problem.id, p.name]);
+        await q.query(
+          `UPDATE monitor_incidents SET updated_at = now(), version = version + 1${raise ? ', severity = $2' : ''} WHERE id = $1`,
+          raise ? [incidentId, p.severity] : [incidentId],
+        );
+        await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, problem_id, comment) VALUES ($1, 'problem_added', $2, $3)`, [
+          incidentId,
+          problem.id,
+          p.name,
+        ]);
       }
       await q.query('UPDATE monitor_problems SET incident_id = $2 WHERE id = $1', [problem.id, incidentId]);
       return { ...problem, incident_id: incidentId };
@@ -151,7 +170,11 @@ export class ProblemStore {
       if (!problem) return null;
       await q.query(`INSERT INTO monitor_problem_events (problem_id, kind, value) VALUES ($1, 'recovery', $2)`, [problem.id, value]);
       if (problem.incident_id) {
-        await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, problem_id, comment) VALUES ($1, 'problem_recovered', $2, $3)`, [problem.incident_id, problem.id, problem.name]);
+        await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, problem_id, comment) VALUES ($1, 'problem_recovered', $2, $3)`, [
+          problem.incident_id,
+          problem.id,
+          problem.name,
+        ]);
         const stillOpen = await q.query('SELECT 1 FROM monitor_problems WHERE incident_id = $1 AND resolved_at IS NULL LIMIT 1', [problem.incident_id]);
         if (!stillOpen.rows.length) {
           const moved = await q.query<{ from_state: string }>(
@@ -178,15 +201,18 @@ export class ProblemStore {
     return new Set((await this.openRefLookups.get(hostId)) ?? []);
   }
 
-  private readonly openRefLookups = new LookupBatcher(async (hostIds: string[]) => {
-    const r = await this.db.query<{ host_id: string; trigger_ref: string }>(
-      'SELECT host_id::text AS host_id, trigger_ref FROM monitor_problems WHERE host_id = ANY($1::uuid[]) AND resolved_at IS NULL',
-      [hostIds],
-    );
-    const out = new Map<string, string[]>();
-    for (const x of r.rows) (out.get(x.host_id) ?? out.set(x.host_id, []).get(x.host_id)!).push(x.trigger_ref);
-    return out;
-  }, { maxKeys: 500, maxWaitMs: 5 });
+  private readonly openRefLookups = new LookupBatcher(
+    async (hostIds: string[]) => {
+      const r = await this.db.query<{ host_id: string; trigger_ref: string }>(
+        'SELECT host_id::text AS host_id, trigger_ref FROM monitor_problems WHERE host_id = ANY($1::uuid[]) AND resolved_at IS NULL',
+        [hostIds],
+      );
+      const out = new Map<string, string[]>();
+      for (const x of r.rows) (out.get(x.host_id) ?? out.set(x.host_id, []).get(x.host_id)!).push(x.trigger_ref);
+      return out;
+    },
+    { maxKeys: 500, maxWaitMs: 5 },
+  );
 
   async get(id: string, q: Queryable = this.db): Promise<ProblemRecord> {
     const r = await q.query<ProblemRecord>(`SELECT ${PROBLEM} FROM monitor_problems WHERE id = $1`, [id]);
@@ -204,7 +230,12 @@ export class ProblemStore {
     if (f.incidentId) where.push(`incident_id = $${params.push(f.incidentId)}`);
     if (f.before) where.push(`opened_at < $${params.push(f.before)}`);
     const ks = keyset(page, params);
-    return (await this.db.query<ProblemRecord>(`SELECT ${PROBLEM} FROM monitor_problems WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
+    return (
+      await this.db.query<ProblemRecord>(
+        `SELECT ${PROBLEM} FROM monitor_problems WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+        params,
+      )
+    ).rows;
   }
 
   /** Open problems per severity, counted in the database (the overview must stay right during a storm of thousands). */
@@ -216,11 +247,14 @@ export class ProblemStore {
   }
 
   async ofIncident(incidentId: string): Promise<ProblemRecord[]> {
-    return (await this.db.query<ProblemRecord>(`SELECT ${PROBLEM} FROM monitor_problems WHERE incident_id = $1 ORDER BY opened_at DESC, id DESC`, [incidentId])).rows;
+    return (await this.db.query<ProblemRecord>(`SELECT ${PROBLEM} FROM monitor_problems WHERE incident_id = $1 ORDER BY opened_at DESC, id DESC`, [incidentId]))
+      .rows;
   }
 
   async problemTimeline(id: string): Promise<TimelineEntry[]> {
-    return (await this.db.query<TimelineEntry>('SELECT id, at, kind, actor, comment, value FROM monitor_problem_events WHERE problem_id = $1 ORDER BY id', [id])).rows;
+    return (
+      await this.db.query<TimelineEntry>('SELECT id, at, kind, actor, comment, value FROM monitor_problem_events WHERE problem_id = $1 ORDER BY id', [id])
+    ).rows;
   }
 
   /** Records an acknowledgement (with its comment); the first one also acknowledges the problem's incident. */
@@ -262,11 +296,21 @@ export class ProblemStore {
     if (f.hostId) where.push(`host_id = $${params.push(f.hostId)}`);
     if (f.before) where.push(`opened_at < $${params.push(f.before)}`);
     const ks = keyset(page, params);
-    return (await this.db.query<IncidentRecord>(`SELECT ${INCIDENT} FROM monitor_incidents WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
+    return (
+      await this.db.query<IncidentRecord>(
+        `SELECT ${INCIDENT} FROM monitor_incidents WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+        params,
+      )
+    ).rows;
   }
 
   async incidentTimeline(id: string): Promise<TimelineEntry[]> {
-    return (await this.db.query<TimelineEntry>('SELECT id, at, kind, actor, comment, from_state, to_state, problem_id FROM monitor_incident_events WHERE incident_id = $1 ORDER BY id', [id])).rows;
+    return (
+      await this.db.query<TimelineEntry>(
+        'SELECT id, at, kind, actor, comment, from_state, to_state, problem_id FROM monitor_incident_events WHERE incident_id = $1 ORDER BY id',
+        [id],
+      )
+    ).rows;
   }
 
   /** A person moves an incident (or comments, when `to` is undefined); `version` guards against stale edits. */
@@ -275,13 +319,18 @@ export class ProblemStore {
       const r = await q.query<IncidentRecord>('SELECT * FROM monitor_incidents WHERE id = $1 FOR UPDATE', [id]);
       const current = r.rows[0];
       if (!current) throw incidentNotFound();
-      if (change.version !== undefined && change.version !== current.version) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the incident changed since you read it');
+      if (change.version !== undefined && change.version !== current.version)
+        throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the incident changed since you read it');
       if (change.to === undefined) {
         await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, actor, comment) VALUES ($1, 'comment', $2, $3)`, [id, actor, change.comment]);
-        return (await q.query<IncidentRecord>(`UPDATE monitor_incidents SET updated_at = now(), version = version + 1 WHERE id = $1 RETURNING ${INCIDENT}`, [id])).rows[0];
+        return (
+          await q.query<IncidentRecord>(`UPDATE monitor_incidents SET updated_at = now(), version = version + 1 WHERE id = $1 RETURNING ${INCIDENT}`, [id])
+        ).rows[0];
       }
       if (!canMove(current.state, change.to)) {
-        throw new AppError('INCIDENT_BAD_TRANSITION', 'conflict', `an incident that is ${current.state} cannot become ${change.to}`, { allowed: nextStates(current.state) });
+        throw new AppError('INCIDENT_BAD_TRANSITION', 'conflict', `an incident that is ${current.state} cannot become ${change.to}`, {
+          allowed: nextStates(current.state),
+        });
       }
       const updated = await q.query<IncidentRecord>(
         `UPDATE monitor_incidents SET state = $2, updated_at = now(), version = version + 1,
@@ -290,10 +339,13 @@ export class ProblemStore {
          WHERE id = $1 RETURNING ${INCIDENT}`,
         [id, change.to],
       );
-      await q.query(
-        `INSERT INTO monitor_incident_events (incident_id, kind, actor, comment, from_state, to_state) VALUES ($1, 'state', $2, $3, $4, $5)`,
-        [id, actor, change.comment, current.state, change.to],
-      );
+      await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, actor, comment, from_state, to_state) VALUES ($1, 'state', $2, $3, $4, $5)`, [
+        id,
+        actor,
+        change.comment,
+        current.state,
+        change.to,
+      ]);
       return updated.rows[0];
     });
   }

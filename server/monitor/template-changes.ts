@@ -46,7 +46,10 @@ export function newPluginItems(before: TemplateItem[], after: TemplateItem[]): T
 }
 
 export class TemplateChanges {
-  constructor(private readonly db: Db, private readonly templates: TemplateStore) {}
+  constructor(
+    private readonly db: Db,
+    private readonly templates: TemplateStore,
+  ) {}
 
   /** The policies asking for approval of this change's plugin items; none when it adds none. */
   async policiesFor(before: TemplateItem[], after: TemplateItem[]): Promise<{ id: string; name: string }[]> {
@@ -58,7 +61,12 @@ export class TemplateChanges {
   async guard(before: TemplateItem[], after: TemplateItem[]): Promise<void> {
     const policies = await this.policiesFor(before, after);
     if (policies.length) {
-      throw new AppError('CHANGE_REQUEST_REQUIRED', 'invalid', `change control (${policies.map((p) => p.name).join(', ')}) holds template changes that add or change plugin items: send it as POST /api/v1/template-changes with change.reason and change.risk; a second operator must approve`, { policies: policies.map((p) => p.id) });
+      throw new AppError(
+        'CHANGE_REQUEST_REQUIRED',
+        'invalid',
+        `change control (${policies.map((p) => p.name).join(', ')}) holds template changes that add or change plugin items: send it as POST /api/v1/template-changes with change.reason and change.risk; a second operator must approve`,
+        { policies: policies.map((p) => p.id) },
+      );
     }
   }
 
@@ -77,26 +85,55 @@ export class TemplateChanges {
     let before: TemplateRecord | undefined;
     if (input.template_id) {
       before = await this.templates.get(input.template_id);
-      if (input.version === undefined) throw new AppError('VALIDATION_FAILED', 'invalid', 'a change of a template names the version it changes', { field: 'body.version' });
+      if (input.version === undefined)
+        throw new AppError('VALIDATION_FAILED', 'invalid', 'a change of a template names the version it changes', { field: 'body.version' });
       if (input.version !== before.version) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the template changed since you read it');
     }
     checkTemplateContent(input.content.items, input.content.triggers);
     const policies = await this.policiesFor(before?.items ?? [], input.content.items);
-    if (!policies.length) throw new AppError('CHANGE_NOT_HELD', 'invalid', 'no change control holds this change (it adds or changes no plugin item, or no policy asks): apply it with POST/PUT /api/v1/templates');
+    if (!policies.length)
+      throw new AppError(
+        'CHANGE_NOT_HELD',
+        'invalid',
+        'no change control holds this change (it adds or changes no plugin item, or no policy asks): apply it with POST/PUT /api/v1/templates',
+      );
     // Applied first: a change that cannot be applied is not recorded as approved.
     const id = randomUUID();
-    const template = underChange ? await this.apply(before?.id ?? null, before?.version ?? null, input.content, by.name, changedBy, underChange.link(id)) : undefined;
+    const template = underChange
+      ? await this.apply(before?.id ?? null, before?.version ?? null, input.content, by.name, changedBy, underChange.link(id))
+      : undefined;
     const { rows } = await this.db.query<TemplateChange>(
       `INSERT INTO monitor_template_changes (id, template_id, base_version, content, requested_by, requester, reason, risk, policy_ids, state, decided_by, decided_at, change_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $11::text IS NULL THEN NULL ELSE now() END, $12) RETURNING *`,
-      [id, template?.id ?? before?.id ?? null, before?.version ?? null, JSON.stringify(input.content), by.name, by.person, input.reason, input.risk, policies.map((p) => p.id),
-        underChange ? 'approved' : 'pending', underChange ? `change:${underChange.id}` : null, underChange?.id ?? null],
+      [
+        id,
+        template?.id ?? before?.id ?? null,
+        before?.version ?? null,
+        JSON.stringify(input.content),
+        by.name,
+        by.person,
+        input.reason,
+        input.risk,
+        policies.map((p) => p.id),
+        underChange ? 'approved' : 'pending',
+        underChange ? `change:${underChange.id}` : null,
+        underChange?.id ?? null,
+      ],
     );
     return { change: rows[0], template };
   }
 
-  private apply(templateId: string | null, baseVersion: number | null, content: TemplateInput, requestedBy: string, changedBy: ChangeActor, step?: TxStep<TemplateRecord>): Promise<TemplateRecord> {
-    return templateId ? this.templates.update(templateId, baseVersion!, content, changedBy, step) : this.templates.create(content, requestedBy, changedBy, step);
+  private apply(
+    templateId: string | null,
+    baseVersion: number | null,
+    content: TemplateInput,
+    requestedBy: string,
+    changedBy: ChangeActor,
+    step?: TxStep<TemplateRecord>,
+  ): Promise<TemplateRecord> {
+    return templateId
+      ? this.templates.update(templateId, baseVersion!, content, changedBy, step)
+      : this.templates.create(content, requestedBy, changedBy, step);
   }
 
   async get(id: string): Promise<TemplateChange> {
@@ -115,21 +152,36 @@ export class TemplateChanges {
    * requested against (a template changed meanwhile is 412 and the change stays pending, to be rejected).
    */
   /** `changedBy`: whom the template's change rows name (the approver, in the approving request). */
-  async decide(id: string, approve: boolean, by: Actor, note: string | null, changedBy: ChangeActor): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
+  async decide(
+    id: string,
+    approve: boolean,
+    by: Actor,
+    note: string | null,
+    changedBy: ChangeActor,
+  ): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
     const change = await this.get(id);
     if (change.state !== 'pending') throw new AppError('CHANGE_NOT_PENDING', 'conflict', `the change is ${change.state} already`);
     if (isRequester({ name: change.requested_by, person: change.requester }, by)) {
-      throw new AppError('APPROVER_IS_REQUESTER', 'forbidden', 'a change must be decided by another person than the one who asked for it (an API key counts as its owner)');
+      throw new AppError(
+        'APPROVER_IS_REQUESTER',
+        'forbidden',
+        'a change must be decided by another person than the one who asked for it (an API key counts as its owner)',
+      );
     }
     // Claimed first so two approvers cannot both apply it; handed back if applying fails.
-    const claimed = await this.db.query("UPDATE monitor_template_changes SET state = $2, decided_by = $3, decided_at = now(), decision_note = $4 WHERE id = $1 AND state = 'pending'", [id, approve ? 'approved' : 'rejected', by.name, note]);
+    const claimed = await this.db.query(
+      "UPDATE monitor_template_changes SET state = $2, decided_by = $3, decided_at = now(), decision_note = $4 WHERE id = $1 AND state = 'pending'",
+      [id, approve ? 'approved' : 'rejected', by.name, note],
+    );
     if (!claimed.rowCount) throw new AppError('CHANGE_NOT_PENDING', 'conflict', 'the change was decided meanwhile');
     let template: TemplateRecord | undefined;
     if (approve) {
       try {
         template = await this.apply(change.template_id, change.base_version, change.content, change.requested_by, changedBy);
       } catch (err) {
-        await this.db.query("UPDATE monitor_template_changes SET state = 'pending', decided_by = NULL, decided_at = NULL, decision_note = NULL WHERE id = $1", [id]);
+        await this.db.query("UPDATE monitor_template_changes SET state = 'pending', decided_by = NULL, decided_at = NULL, decision_note = NULL WHERE id = $1", [
+          id,
+        ]);
         throw err;
       }
     }

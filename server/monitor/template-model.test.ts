@@ -36,12 +36,20 @@ describe('template content checks', () => {
 });
 
 describe('agent configuration', () => {
-  const a: TemplateRow = { id: 'a', name: 'A', items: [tcp, { key: 'load', type: 'plugin', interval_s: 60, command: 'check_load', args: ['-w', '5,5,5', '-c', '9,9,9'] }], triggers: [{ key: 'hi', name: 'Load high', severity: 'warning', expression: 'last(load.load1) > 5' }] };
+  const a: TemplateRow = {
+    id: 'a',
+    name: 'A',
+    items: [tcp, { key: 'load', type: 'plugin', interval_s: 60, command: 'check_load', args: ['-w', '5,5,5', '-c', '9,9,9'] }],
+    triggers: [{ key: 'hi', name: 'Load high', severity: 'warning', expression: 'last(load.load1) > 5' }],
+  };
   const b: TemplateRow = { id: 'b', name: 'B', items: [{ ...tcp, interval_s: 5 }], triggers: [] };
 
   it('is the union of items, first template winning a key, sorted, with a stable hash version', () => {
     const one = agentMonitoring([a, b]);
-    expect(one.monitoring.items.map((i) => [i.key, i.intervalS, i.timeoutS])).toEqual([['load', 60, 10], ['ssh', 30, 10]]);
+    expect(one.monitoring.items.map((i) => [i.key, i.intervalS, i.timeoutS])).toEqual([
+      ['load', 60, 10],
+      ['ssh', 30, 10],
+    ]);
     expect(agentMonitoring([a, b]).version).toBe(one.version);
     expect(agentMonitoring([b, a]).version).not.toBe(one.version);
     expect(agentMonitoring([]).version).toMatch(/^[0-9a-f]{16}$/);
@@ -53,10 +61,30 @@ describe('agent configuration', () => {
   });
 
   it('takes the union of collectors, the shortest interval winning, and keeps versions of configurations without any', () => {
-    const fast: TemplateRow = { id: 'f', name: 'F', items: [{ key: 'c', type: 'collector', interval_s: 2, collector: 'cpu' }, { key: 'n', type: 'collector', interval_s: 30, collector: 'network' }], triggers: [] };
-    const slow: TemplateRow = { id: 's', name: 'S', items: [{ key: 'c', type: 'collector', interval_s: 60, collector: 'cpu' }, { key: 'd', type: 'collector', interval_s: 120, collector: 'disk' }], triggers: [] };
+    const fast: TemplateRow = {
+      id: 'f',
+      name: 'F',
+      items: [
+        { key: 'c', type: 'collector', interval_s: 2, collector: 'cpu' },
+        { key: 'n', type: 'collector', interval_s: 30, collector: 'network' },
+      ],
+      triggers: [],
+    };
+    const slow: TemplateRow = {
+      id: 's',
+      name: 'S',
+      items: [
+        { key: 'c', type: 'collector', interval_s: 60, collector: 'cpu' },
+        { key: 'd', type: 'collector', interval_s: 120, collector: 'disk' },
+      ],
+      triggers: [],
+    };
     const both = agentMonitoring([slow, a, fast]);
-    expect(both.monitoring.collectors).toEqual([{ name: 'cpu', intervalS: 2 }, { name: 'disk', intervalS: 120 }, { name: 'network', intervalS: 30 }]);
+    expect(both.monitoring.collectors).toEqual([
+      { name: 'cpu', intervalS: 2 },
+      { name: 'disk', intervalS: 120 },
+      { name: 'network', intervalS: 30 },
+    ]);
     expect(both.monitoring.items.map((i) => i.key)).toEqual(['load', 'ssh']);
     expect(agentMonitoring([fast, a, slow]).version).toBe(both.version);
     expect(both.version).not.toBe(agentMonitoring([a]).version);
@@ -70,7 +98,10 @@ describe('agent configuration', () => {
 });
 
 it('finds include cycles, direct and through others', () => {
-  const edges = new Map([['b', ['a']], ['c', ['b']]]);
+  const edges = new Map([
+    ['b', ['a']],
+    ['c', ['b']],
+  ]);
   expect(includeCycle(edges, 'a', ['c'])).toBe(true);
   expect(includeCycle(edges, 'a', ['a'])).toBe(true);
   expect(includeCycle(edges, 'd', ['c'])).toBe(false);

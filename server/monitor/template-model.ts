@@ -77,7 +77,8 @@ const invalid = (field: string, message: string) => new AppError('VALIDATION_FAI
 
 function requireParam(item: TemplateItem, field: string, name: string, kind: 'string' | 'number'): void {
   const v = item.params?.[name];
-  if (typeof v !== kind || (kind === 'string' && !(v as string).length)) throw invalid(`${field}.params.${name}`, `a ${item.type} item needs ${name} (${kind})`);
+  if (typeof v !== kind || (kind === 'string' && !(v as string).length))
+    throw invalid(`${field}.params.${name}`, `a ${item.type} item needs ${name} (${kind})`);
 }
 
 /** Checks what JSON schemas cannot: unique keys, parameters per type, expressions that parse. */
@@ -93,14 +94,18 @@ export function checkTemplateContent(items: TemplateItem[], triggers: TemplateTr
     switch (item.type) {
       case 'collector':
         if (!(COLLECTORS as readonly string[]).includes(item.collector ?? '')) {
-          throw invalid(`${field}.collector`, `${item.collector === undefined ? 'a collector item needs a collector' : `unknown collector "${item.collector}"`}: one of ${COLLECTORS.join(', ')}`);
+          throw invalid(
+            `${field}.collector`,
+            `${item.collector === undefined ? 'a collector item needs a collector' : `unknown collector "${item.collector}"`}: one of ${COLLECTORS.join(', ')}`,
+          );
         }
         for (const other of ['command', 'args', 'output', 'params', 'timeout_s'] as const) {
           if (item[other] !== undefined) throw invalid(`${field}.${other}`, 'a collector item takes only collector and interval_s');
         }
         break;
       case 'plugin':
-        if (!item.command || !COMMAND.test(item.command)) throw invalid(`${field}.command`, 'a plugin item needs a command: a file name in the agent’s plugin folders, no path');
+        if (!item.command || !COMMAND.test(item.command))
+          throw invalid(`${field}.command`, 'a plugin item needs a command: a file name in the agent’s plugin folders, no path');
         break;
       case 'tcp':
         requireParam(item, field, 'host', 'string');
@@ -111,7 +116,8 @@ export function checkTemplateContent(items: TemplateItem[], triggers: TemplateTr
         if (!/^https?:\/\//.test(String(item.params!.url))) throw invalid(`${field}.params.url`, 'must be an http or https URL');
         break;
       case 'process':
-        if (typeof item.params?.name !== 'string' && typeof item.params?.pattern !== 'string') throw invalid(`${field}.params`, 'a process item needs name or pattern');
+        if (typeof item.params?.name !== 'string' && typeof item.params?.pattern !== 'string')
+          throw invalid(`${field}.params`, 'a process item needs name or pattern');
         if (typeof item.params?.pattern === 'string') {
           try {
             new RegExp(item.params.pattern);
@@ -160,7 +166,12 @@ export function agentMonitoring(templates: TemplateRow[]): { monitoring: AgentMo
         continue;
       }
       if (byKey.has(i.key)) continue;
-      const item: AgentCheckItem = { key: i.key, type: i.type as AgentCheckItem['type'], intervalS: i.interval_s, timeoutS: i.timeout_s ?? Math.min(DEFAULT_TIMEOUT_S, i.interval_s) };
+      const item: AgentCheckItem = {
+        key: i.key,
+        type: i.type as AgentCheckItem['type'],
+        intervalS: i.interval_s,
+        timeoutS: i.timeout_s ?? Math.min(DEFAULT_TIMEOUT_S, i.interval_s),
+      };
       if (i.command !== undefined) item.command = i.command;
       if (i.args !== undefined) item.args = i.args;
       if (i.output !== undefined) item.output = i.output;

@@ -46,7 +46,8 @@ export const templateNotFound = () => notFound('template', 'TEMPLATE_NOT_FOUND')
  * (object id `<template id>:<key>`, as trigger refs name them). An own row only when those changed.
  */
 export function templateChanges(id: string, before: TemplateRecord | null, after: TemplateRecord | null): ObjectChange[] {
-  const own = (t: TemplateRecord | null) => t && { id: t.id, name: t.name, description: t.description, includes: t.includes, host_ids: t.host_ids, host_group_ids: t.host_group_ids };
+  const own = (t: TemplateRecord | null) =>
+    t && { id: t.id, name: t.name, description: t.description, includes: t.includes, host_ids: t.host_ids, host_group_ids: t.host_group_ids };
   const partId = (key: string) => `${id}:${key}`;
   const changes = JSON.stringify(own(before)) === JSON.stringify(own(after)) ? [] : [changeOf('template', id, own(before), own(after))];
   return [
@@ -71,7 +72,10 @@ export class TemplateStore {
   /** Host id -> the ids of the templates linked to it or its groups, by name: in batches, as agents connect in thousands. */
   private readonly linked = new LookupBatcher((hostIds: string[]) => this.linkedTemplates(hostIds), { maxKeys: 500, maxWaitMs: 5 });
 
-  constructor(private readonly db: Db, private readonly groupsOfHost: GroupsOfHost = async () => []) {}
+  constructor(
+    private readonly db: Db,
+    private readonly groupsOfHost: GroupsOfHost = async () => [],
+  ) {}
 
   private async linkedTemplates(hostIds: string[]): Promise<Map<string, string[]>> {
     const { groupLinks } = await this.catalogue();
@@ -135,13 +139,15 @@ export class TemplateStore {
     checkTemplateContent(input.items, input.triggers);
     const id = randomUUID();
     return this.db.tx(async (q) => {
-      await q.query(
-        `INSERT INTO monitor_templates (id, name, description, items, triggers, created_by) VALUES ($1, $2, $3, $4, $5, $6)
+      await q
+        .query(
+          `INSERT INTO monitor_templates (id, name, description, items, triggers, created_by) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (name) DO NOTHING`,
-        [id, input.name, input.description ?? '', JSON.stringify(input.items), JSON.stringify(input.triggers), createdBy],
-      ).then((r) => {
-        if (!r.rowCount) throw new AppError('TEMPLATE_NAME_TAKEN', 'conflict', `a template named ${input.name} exists`, { field: 'body.name' });
-      });
+          [id, input.name, input.description ?? '', JSON.stringify(input.items), JSON.stringify(input.triggers), createdBy],
+        )
+        .then((r) => {
+          if (!r.rowCount) throw new AppError('TEMPLATE_NAME_TAKEN', 'conflict', `a template named ${input.name} exists`, { field: 'body.name' });
+        });
       await this.setIncludes(q, id, input.includes ?? []);
       const t = await this.get(id, q);
       await recordObjectChanges(q, actor, templateChanges(id, null, t));
@@ -154,14 +160,16 @@ export class TemplateStore {
     checkTemplateContent(input.items, input.triggers);
     return this.db.tx(async (q) => {
       const before = await this.get(id, q, true);
-      const r = await q.query(
-        `UPDATE monitor_templates SET name = $3, description = $4, items = $5, triggers = $6, updated_at = now(), version = version + 1
+      const r = await q
+        .query(
+          `UPDATE monitor_templates SET name = $3, description = $4, items = $5, triggers = $6, updated_at = now(), version = version + 1
          WHERE id = $1 AND version = $2`,
-        [id, version, input.name, input.description ?? '', JSON.stringify(input.items), JSON.stringify(input.triggers)],
-      ).catch((err) => {
-        if (err?.code === '23505') throw new AppError('TEMPLATE_NAME_TAKEN', 'conflict', `a template named ${input.name} exists`, { field: 'body.name' });
-        throw err;
-      });
+          [id, version, input.name, input.description ?? '', JSON.stringify(input.items), JSON.stringify(input.triggers)],
+        )
+        .catch((err) => {
+          if (err?.code === '23505') throw new AppError('TEMPLATE_NAME_TAKEN', 'conflict', `a template named ${input.name} exists`, { field: 'body.name' });
+          throw err;
+        });
       if (!r.rowCount) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the template changed since you read it');
       await q.query('DELETE FROM monitor_template_includes WHERE template_id = $1', [id]);
       await this.setIncludes(q, id, input.includes ?? []);
@@ -180,7 +188,8 @@ export class TemplateStore {
         await q.query('DELETE FROM monitor_templates WHERE id = $1', [id]);
       } catch (err: any) {
         // 23001 restrict_violation (ON DELETE RESTRICT), 23503 foreign_key_violation
-        if (err?.code === '23001' || err?.code === '23503') throw new AppError('TEMPLATE_INCLUDED', 'conflict', 'another template includes this one; remove the include first');
+        if (err?.code === '23001' || err?.code === '23503')
+          throw new AppError('TEMPLATE_INCLUDED', 'conflict', 'another template includes this one; remove the include first');
         throw err;
       }
       await recordObjectChanges(q, actor, templateChanges(id, before, null));
@@ -197,7 +206,8 @@ export class TemplateStore {
     for (const e of (await q.query<{ a: string; b: string }>('SELECT template_id::text AS a, included_id::text AS b FROM monitor_template_includes')).rows) {
       edges.set(e.a, [...(edges.get(e.a) ?? []), e.b]);
     }
-    if (includeCycle(edges, id, includes)) throw new AppError('TEMPLATE_INCLUDE_CYCLE', 'invalid', 'these includes would make a template include itself', { field: 'body.includes' });
+    if (includeCycle(edges, id, includes))
+      throw new AppError('TEMPLATE_INCLUDE_CYCLE', 'invalid', 'these includes would make a template include itself', { field: 'body.includes' });
     for (const inc of includes) await q.query('INSERT INTO monitor_template_includes (template_id, included_id) VALUES ($1, $2)', [id, inc]);
   }
 
@@ -231,7 +241,11 @@ export class TemplateStore {
   }
 
   /** A link added or removed is a change of its template (a link already there changes nothing). */
-  private async changeLinks(templateId: string, actor: ChangeActor, change: (q: Queryable, template: TemplateRecord | undefined) => Promise<void>): Promise<void> {
+  private async changeLinks(
+    templateId: string,
+    actor: ChangeActor,
+    change: (q: Queryable, template: TemplateRecord | undefined) => Promise<void>,
+  ): Promise<void> {
     await this.db.tx(async (q) => {
       const before = (await q.query<TemplateRecord>(`${SELECT} WHERE t.id = $1 FOR UPDATE OF t`, [templateId])).rows[0];
       await change(q, before);

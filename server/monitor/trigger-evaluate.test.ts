@@ -17,11 +17,20 @@ const at = (s: number) => T0 + s * 1000;
 describe('trigger expressions', () => {
   it('parses functions, selectors with labels, windows, comparisons and boolean structure', () => {
     expect(parseTriggerExpression('last(tcp_ssh.status) >= 2')).toEqual({
-      kind: 'cmp', fn: 'last', sel: { metric: 'tcp_ssh.status' }, windowMs: 0, op: '>=', threshold: 2,
+      kind: 'cmp',
+      fn: 'last',
+      sel: { metric: 'tcp_ssh.status' },
+      windowMs: 0,
+      op: '>=',
+      threshold: 2,
     });
     const e = parseTriggerExpression('avg(cpu.usage_pct{cpu="total"}, 5m) > 90 and (nodata(x, 30s) or min(y,1h) = -1.5e3)');
     expect(e.kind).toBe('and');
-    expect(selectorsOf(e).map((s) => [s.sel.metric, s.windowMs])).toEqual([['cpu.usage_pct', 300_000], ['x', 30_000], ['y', 3_600_000]]);
+    expect(selectorsOf(e).map((s) => [s.sel.metric, s.windowMs])).toEqual([
+      ['cpu.usage_pct', 300_000],
+      ['x', 30_000],
+      ['y', 3_600_000],
+    ]);
     expect((e as any).args[0].sel.labels).toEqual({ cpu: 'total' });
     expect((e as any).args[1].args[1]).toMatchObject({ op: '==', threshold: -1500 });
   });
@@ -45,8 +54,13 @@ describe('trigger expressions', () => {
 
 describe('trigger evaluation', () => {
   const h = hostWith([
-    ['m', 0, 10], ['m', 10, 20], ['m', 20, 60], ['m', 30, 30],
-    ['d', 0, 50, { mount: '/' }], ['d', 30, 70, { mount: '/' }], ['d', 30, 5, { mount: '/boot' }],
+    ['m', 0, 10],
+    ['m', 10, 20],
+    ['m', 20, 60],
+    ['m', 30, 30],
+    ['d', 0, 50, { mount: '/' }],
+    ['d', 30, 70, { mount: '/' }],
+    ['d', 30, 5, { mount: '/boot' }],
   ]);
   const now = at(31);
 

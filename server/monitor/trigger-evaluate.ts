@@ -32,12 +32,18 @@ function matches(labels: Labels, want: Labels | undefined): boolean {
 
 function compare(v: number, op: CompareOp, t: number): boolean {
   switch (op) {
-    case '>': return v > t;
-    case '>=': return v >= t;
-    case '<': return v < t;
-    case '<=': return v <= t;
-    case '==': return v === t;
-    case '!=': return v !== t;
+    case '>':
+      return v > t;
+    case '>=':
+      return v >= t;
+    case '<':
+      return v < t;
+    case '<=':
+      return v <= t;
+    case '==':
+      return v === t;
+    case '!=':
+      return v !== t;
   }
 }
 
@@ -57,7 +63,13 @@ function firstAfter(ts: number[], from: number): number {
  * The value a function gives over the selected series, or undefined without data. With several
  * matching series, last/change follow the newest point and avg/min/max/count take all points.
  */
-export function functionValue(fn: 'last' | 'avg' | 'min' | 'max' | 'count' | 'change', sel: Selector, windowMs: number, src: PointSource, now: number): number | undefined {
+export function functionValue(
+  fn: 'last' | 'avg' | 'min' | 'max' | 'count' | 'change',
+  sel: Selector,
+  windowMs: number,
+  src: PointSource,
+  now: number,
+): number | undefined {
   const all = src.series(sel.metric);
   const from = now - windowMs;
   let n = 0;
@@ -94,11 +106,16 @@ export function functionValue(fn: 'last' | 'avg' | 'min' | 'max' | 'count' | 'ch
     }
   }
   switch (fn) {
-    case 'last': return lastT === -Infinity ? undefined : last;
-    case 'count': return n;
-    case 'avg': return n ? sum / n : undefined;
-    case 'min': return n ? min : undefined;
-    case 'max': return n ? max : undefined;
+    case 'last':
+      return lastT === -Infinity ? undefined : last;
+    case 'count':
+      return n;
+    case 'avg':
+      return n ? sum / n : undefined;
+    case 'min':
+      return n ? min : undefined;
+    case 'max':
+      return n ? max : undefined;
     case 'change':
       if (!windowMs) return Number.isNaN(prev) ? undefined : last - prev;
       return n >= 2 ? last - first : undefined;

@@ -24,7 +24,10 @@ export type TriggerExpr =
   | { kind: 'and' | 'or'; args: TriggerExpr[] };
 
 export class ExpressionError extends Error {
-  constructor(message: string, readonly position: number) {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
     super(`${message} at position ${position}`);
     this.name = 'ExpressionError';
   }
@@ -175,5 +178,4 @@ export function selectorsOf(expr: TriggerExpr, out: Array<{ sel: Selector; windo
   return out;
 }
 
-export const usesNodata = (expr: TriggerExpr): boolean =>
-  expr.kind === 'nodata' || ((expr.kind === 'and' || expr.kind === 'or') && expr.args.some(usesNodata));
+export const usesNodata = (expr: TriggerExpr): boolean => expr.kind === 'nodata' || ((expr.kind === 'and' || expr.kind === 'or') && expr.args.some(usesNodata));

@@ -100,7 +100,14 @@ export function maxPoints(tiers: readonly Tier[], from: number, to: number, step
   return Math.min(MAX_POINTS, bucketsTouched(from, to, fitting[fitting.length - 1].widthMs));
 }
 
-async function loadSeries(store: MetricReader, selected: CatalogSeries[], from: number, to: number, maxPoints: number, counter: boolean): Promise<LoadedSeries[]> {
+async function loadSeries(
+  store: MetricReader,
+  selected: CatalogSeries[],
+  from: number,
+  to: number,
+  maxPoints: number,
+  counter: boolean,
+): Promise<LoadedSeries[]> {
   // One store query per (host, metric name); the answer's series are then matched to the selected ones.
   const groups = new Map<string, CatalogSeries[]>();
   for (const s of selected) {

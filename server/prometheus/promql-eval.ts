@@ -140,7 +140,11 @@ function dropName(labels: Labels): Labels {
 
 /** Labels as one string, for grouping and matching. */
 export function labelsKey(labels: Labels): string {
-  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+  return JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
 }
 
 function aggregate(expr: Extract<Expr, { kind: 'aggregate' }>, at: number, data: LoadedData): Sample[] {
@@ -222,7 +226,8 @@ function binary(op: BinaryOp, bool: boolean, lhs: Value, rhs: Value): Value {
     const right = new Map<string, Sample>();
     for (const s of rhs.samples) {
       const key = labelsKey(dropName(s.labels));
-      if (right.has(key)) throw badData(`found duplicate series for the match group ${key} on the right hand-side of the operation; aggregate first (e.g. sum by (...))`);
+      if (right.has(key))
+        throw badData(`found duplicate series for the match group ${key} on the right hand-side of the operation; aggregate first (e.g. sum by (...))`);
       right.set(key, s);
     }
     const seen = new Set<string>();
@@ -230,7 +235,8 @@ function binary(op: BinaryOp, bool: boolean, lhs: Value, rhs: Value): Value {
       const key = labelsKey(dropName(s.labels));
       const r = right.get(key);
       if (!r) continue;
-      if (seen.has(key)) throw badData(`found duplicate series for the match group ${key} on the left hand-side of the operation; aggregate first (e.g. sum by (...))`);
+      if (seen.has(key))
+        throw badData(`found duplicate series for the match group ${key} on the left hand-side of the operation; aggregate first (e.g. sum by (...))`);
       seen.add(key);
       pushIf(out, result(s.labels, s.v, r.v, s.v));
     }

@@ -40,9 +40,13 @@ describe('parsePromQL', () => {
 
   it('keeps PromQL precedence for arithmetic and comparisons, with bool and unary minus', () => {
     expect(parsePromQL('-x + 2 * 3 > bool 1')).toEqual({
-      kind: 'binary', op: '>', bool: true,
+      kind: 'binary',
+      op: '>',
+      bool: true,
       lhs: {
-        kind: 'binary', op: '+', bool: false,
+        kind: 'binary',
+        op: '+',
+        bool: false,
         lhs: { kind: 'negate', expr: { kind: 'selector', matchers: [{ label: '__name__', op: '=', value: 'x' }] } },
         rhs: { kind: 'binary', op: '*', bool: false, lhs: { kind: 'number', value: 2 }, rhs: { kind: 'number', value: 3 } },
       },

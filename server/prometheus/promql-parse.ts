@@ -17,7 +17,15 @@ export interface Matcher {
 }
 
 export const RANGE_FUNCTIONS = [
-  'rate', 'irate', 'increase', 'avg_over_time', 'min_over_time', 'max_over_time', 'sum_over_time', 'count_over_time', 'last_over_time',
+  'rate',
+  'irate',
+  'increase',
+  'avg_over_time',
+  'min_over_time',
+  'max_over_time',
+  'sum_over_time',
+  'count_over_time',
+  'last_over_time',
 ] as const;
 export type RangeFunction = (typeof RANGE_FUNCTIONS)[number];
 
@@ -104,12 +112,16 @@ class Reader {
     const name = n.getChild('Identifier');
     if (name) matchers.push({ label: '__name__', op: '=', value: this.src(name) });
     for (const m of n.getChild('LabelMatchers')?.getChildren('UnquotedLabelMatcher') ?? []) {
-      matchers.push({ label: this.src(m.getChild('LabelName')!), op: this.src(m.getChild('MatchOp')!) as MatchOp, value: this.string(m.getChild('StringLiteral')!) });
+      matchers.push({
+        label: this.src(m.getChild('LabelName')!),
+        op: this.src(m.getChild('MatchOp')!) as MatchOp,
+        value: this.string(m.getChild('StringLiteral')!),
+      });
     }
     const quoted = n.getChild('LabelMatchers')?.getChild('QuotedLabelName') ?? n.getChild('LabelMatchers')?.getChild('QuotedLabelMatcher');
     if (quoted) throw unsupported('quoted (UTF-8) label or metric names');
     for (const m of matchers) if (m.op === '=~' || m.op === '!~') fullRegex(m.value);
-    if (!matchers.some((m) => m.op === '=' || m.op === '=~' ? !matchesEmpty(m) : false)) {
+    if (!matchers.some((m) => (m.op === '=' || m.op === '=~' ? !matchesEmpty(m) : false))) {
       throw badData(`vector selector ${this.src(n)} must contain at least one matcher that does not match the empty string`);
     }
     return matchers;

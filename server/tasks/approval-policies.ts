@@ -33,7 +33,14 @@ export async function listPolicies(db: Db): Promise<ApprovalPolicy[]> {
 
 export async function createPolicy(
   db: Db,
-  p: { name: string; host_ids?: string[]; groups?: string[]; tags?: string[]; template_plugin_items?: boolean; require_change?: ApprovalPolicy['require_change'] },
+  p: {
+    name: string;
+    host_ids?: string[];
+    groups?: string[];
+    tags?: string[];
+    template_plugin_items?: boolean;
+    require_change?: ApprovalPolicy['require_change'];
+  },
   by: string,
   actor: ChangeActor,
 ): Promise<ApprovalPolicy> {

@@ -18,7 +18,10 @@ export interface StoredFile {
 export class FileStore {
   readonly incomingDir: string;
 
-  constructor(private readonly db: Db, readonly dir: string) {
+  constructor(
+    private readonly db: Db,
+    readonly dir: string,
+  ) {
     this.incomingDir = join(dir, 'incoming');
     mkdirSync(this.incomingDir, { recursive: true });
   }

@@ -24,6 +24,16 @@ describe('task outcome', () => {
   });
 
   it('counts every host state, zeros included', () => {
-    expect(hostCounts({ ok: 3, failed: 1 })).toEqual({ queued: 0, sent: 0, running: 0, ok: 3, failed: 1, timed_out: 0, cancelled: 0, unreachable: 0, refused: 0 });
+    expect(hostCounts({ ok: 3, failed: 1 })).toEqual({
+      queued: 0,
+      sent: 0,
+      running: 0,
+      ok: 3,
+      failed: 1,
+      timed_out: 0,
+      cancelled: 0,
+      unreachable: 0,
+      refused: 0,
+    });
   });
 });

@@ -56,7 +56,6 @@ export interface TaskServiceDeps {
   bus?: EventBus;
 }
 
-
 export interface NewTask {
   name?: string;
   spec: TaskSpec;
@@ -78,7 +77,12 @@ const ACTION_WORDS: Record<HostAction, string> = { task: 'tasks', agent_upgrade:
 function refuseWithoutChange(policies: ApprovalPolicy[], action: HostAction): void {
   const need = policies.filter((p) => requiresChange(p, action));
   if (need.length) {
-    throw new AppError('APPROVED_CHANGE_REQUIRED', 'invalid', `change control (${need.map((p) => p.name).join(', ')}) requires an approved change request for ${ACTION_WORDS[action]} on these hosts: give body.change_id`, { policies: need.map((p) => p.id) });
+    throw new AppError(
+      'APPROVED_CHANGE_REQUIRED',
+      'invalid',
+      `change control (${need.map((p) => p.name).join(', ')}) requires an approved change request for ${ACTION_WORDS[action]} on these hosts: give body.change_id`,
+      { policies: need.map((p) => p.id) },
+    );
   }
 }
 
@@ -106,10 +110,13 @@ export class TaskService {
     this.store = new TaskStore(deps.db);
     this.starts = new WriteBatcher((items) => this.store.markRunning(items), { maxItems: 1000, maxWaitMs: 10 });
     this.finishes = new WriteBatcher((items) => this.store.finishHosts(items), { maxItems: 1000, maxWaitMs: 10 });
-    this.arrivals = new WriteBatcher(async (agentIds) => {
-      for (const id of await this.store.tasksWaitingFor(agentIds)) this.schedule(id);
-      return [];
-    }, { maxItems: 5000, maxWaitMs: 50 });
+    this.arrivals = new WriteBatcher(
+      async (agentIds) => {
+        for (const id of await this.store.tasksWaitingFor(agentIds)) this.schedule(id);
+        return [];
+      },
+      { maxItems: 5000, maxWaitMs: 50 },
+    );
   }
 
   /** Resumes every running task (after a restart) and starts the sweep. */
@@ -133,13 +140,19 @@ export class TaskService {
     let fileSha: string | null = null;
     if (spec.action.kind === 'file') {
       const size = await this.deps.fileSize?.(spec.action.sha256);
-      if (size === null || size === undefined) throw new AppError('FILE_NOT_FOUND', 'invalid', `no uploaded file has sha256 ${spec.action.sha256}; upload it first (POST /api/v1/files)`);
+      if (size === null || size === undefined)
+        throw new AppError('FILE_NOT_FOUND', 'invalid', `no uploaded file has sha256 ${spec.action.sha256}; upload it first (POST /api/v1/files)`);
       spec.action.size = size;
       fileSha = spec.action.sha256;
     }
     if (spec.action.kind === 'agent-upgrade') {
       const bundle = this.deps.agentBundle?.();
-      if (!bundle) throw new AppError('AGENT_BUNDLE_NOT_BUILT', 'conflict', 'this server serves no agent bundle to upgrade to (npm run build:agent, or set AW_AGENT_BUNDLE)');
+      if (!bundle)
+        throw new AppError(
+          'AGENT_BUNDLE_NOT_BUILT',
+          'conflict',
+          'this server serves no agent bundle to upgrade to (npm run build:agent, or set AW_AGENT_BUNDLE)',
+        );
       spec.action = { kind: 'agent-upgrade', version: bundle.version, sha256: bundle.sha256, size: bundle.size };
     }
     const hostIds = await resolveHostIds(this.deps.db, spec.targets, this.deps.resolveTargets);
@@ -155,7 +168,8 @@ export class TaskService {
     const changeAction: HostAction = input.release_step ? 'release' : spec.action.kind === 'agent-upgrade' ? 'agent_upgrade' : 'task';
     let changeId: string | null = null;
     if (input.change_id) {
-      if (!this.deps.changes) throw new AppError('CHANGE_NOT_FOUND', 'invalid', 'change requests are not available on this server', { field: 'body.change_id' });
+      if (!this.deps.changes)
+        throw new AppError('CHANGE_NOT_FOUND', 'invalid', 'change requests are not available on this server', { field: 'body.change_id' });
       changeId = (await this.deps.changes.admit(input.change_id, changeAction, { hostIds })).id;
     } else {
       refuseWithoutChange(policies, changeAction);
@@ -163,7 +177,12 @@ export class TaskService {
     // An approved change request was approved by other people already: the task is not held again.
     const held = policies.length > 0 && !changeId;
     if (held && !input.change) {
-      throw new AppError('CHANGE_REQUEST_REQUIRED', 'invalid', `change control covers ${policies.length} of the targets' policies (${policies.map((p) => p.name).join(', ')}): give change.reason and change.risk; a second operator must approve`, { policies: policies.map((p) => p.id) });
+      throw new AppError(
+        'CHANGE_REQUEST_REQUIRED',
+        'invalid',
+        `change control covers ${policies.length} of the targets' policies (${policies.map((p) => p.name).join(', ')}): give change.reason and change.risk; a second operator must approve`,
+        { policies: policies.map((p) => p.id) },
+      );
     }
     const id = randomUUID();
     const task: Omit<TaskRow, 'created_at' | 'finished_at' | 'current_wave' | 'stop_reason'> = {
@@ -182,10 +201,22 @@ export class TaskService {
     };
     await this.deps.db.tx(async (q) => {
       const agents = await this.store.agentsOf(q, hostIds);
-      await this.store.insert(q, task, hostIds.map((h, i) => ({ hostId: h, agentId: agents.get(h) ?? null, wave: Math.floor(i / batchSize) })));
+      await this.store.insert(
+        q,
+        task,
+        hostIds.map((h, i) => ({ hostId: h, agentId: agents.get(h) ?? null, wave: Math.floor(i / batchSize) })),
+      );
       if (changeId && changeAction !== 'release') await this.deps.changes!.link(changeId, changeAction, id, requestedBy.name, task.summary.slice(0, 200), q);
       if (held) {
-        await this.store.insertChange(q, { id: randomUUID(), task_id: id, requested_by: requestedBy.name, requester: requestedBy.person, reason: input.change!.reason, risk: input.change!.risk, policy_ids: policies.map((p) => p.id) });
+        await this.store.insertChange(q, {
+          id: randomUUID(),
+          task_id: id,
+          requested_by: requestedBy.name,
+          requester: requestedBy.person,
+          reason: input.change!.reason,
+          risk: input.change!.risk,
+          policy_ids: policies.map((p) => p.id),
+        });
       }
     });
     if (task.state === 'running') this.schedule(id);
@@ -197,11 +228,18 @@ export class TaskService {
     const by = actor.name;
     const task = await this.mustGet(taskId);
     const change = await this.store.changeOf(taskId);
-    if (!change || task.state !== 'awaiting_approval') throw new AppError('TASK_NOT_AWAITING_APPROVAL', 'conflict', `task is ${task.state}, not awaiting approval`);
+    if (!change || task.state !== 'awaiting_approval')
+      throw new AppError('TASK_NOT_AWAITING_APPROVAL', 'conflict', `task is ${task.state}, not awaiting approval`);
     if (isRequester({ name: change.requested_by, person: change.requester }, actor)) {
-      throw new AppError('APPROVER_IS_REQUESTER', 'forbidden', 'a change must be decided by another person than the one who asked for it (an API key counts as its owner)', { requested_by: change.requested_by });
+      throw new AppError(
+        'APPROVER_IS_REQUESTER',
+        'forbidden',
+        'a change must be decided by another person than the one who asked for it (an API key counts as its owner)',
+        { requested_by: change.requested_by },
+      );
     }
-    if (!(await this.store.decideChange(taskId, approve ? 'approved' : 'rejected', by, note))) throw new AppError('TASK_NOT_AWAITING_APPROVAL', 'conflict', 'the change was decided meanwhile');
+    if (!(await this.store.decideChange(taskId, approve ? 'approved' : 'rejected', by, note)))
+      throw new AppError('TASK_NOT_AWAITING_APPROVAL', 'conflict', 'the change was decided meanwhile');
     await this.store.transition(taskId, ['awaiting_approval'], approve ? 'running' : 'rejected', approve ? undefined : `rejected by ${by}`);
     if (!approve) await this.store.endHosts(taskId, ['queued'], 'cancelled', 'not run: the change was rejected');
     else this.schedule(taskId);
@@ -262,7 +300,17 @@ export class TaskService {
     const result: HostResult =
       m.event === 'refused'
         ? { state: 'refused', exitCode: null, stdout: '', stderr: '', stdoutCut: false, stderrCut: false, durationMs: null, message: `${m.code}: ${m.message}` }
-        : { state: m.state, exitCode: m.exitCode, signal: m.signal, stdout: m.stdout, stderr: m.stderr, stdoutCut: m.stdoutCut, stderrCut: m.stderrCut, durationMs: m.durationMs, message: m.message };
+        : {
+            state: m.state,
+            exitCode: m.exitCode,
+            signal: m.signal,
+            stdout: m.stdout,
+            stderr: m.stderr,
+            stdoutCut: m.stdoutCut,
+            stderrCut: m.stderrCut,
+            durationMs: m.durationMs,
+            message: m.message,
+          };
     const hostId = await this.finishes.add({ taskId: m.taskId, agentId: agent.agentId, result });
     if (!hostId) return; // a result sent again after a reconnect, or for a host that was given up on
     if (m.event === 'refused') this.deps.log.warn({ task: m.taskId, agent: agent.agentId, code: m.code }, `agent refused a task: ${m.message}`);
@@ -294,10 +342,16 @@ export class TaskService {
   async downloadable(taskId: string, agentId: string, token: string): Promise<{ sha256: string; size: number }> {
     const want = Buffer.from(this.downloadToken(taskId, agentId));
     const got = Buffer.from(token);
-    if (want.length !== got.length || !timingSafeEqual(want, got)) throw new AppError('DOWNLOAD_TOKEN_INVALID', 'unauthenticated', 'download token is not valid for this task and agent');
+    if (want.length !== got.length || !timingSafeEqual(want, got))
+      throw new AppError('DOWNLOAD_TOKEN_INVALID', 'unauthenticated', 'download token is not valid for this task and agent');
     const task = await this.store.get(taskId);
     if (task?.spec.action.kind !== 'file') throw notFound('task file', 'TASK_NOT_FOUND');
-    const { rows } = await this.deps.db.query('SELECT 1 FROM task_hosts WHERE task_id = $1 AND agent_id = $2 AND state IN ($3, $4)', [taskId, agentId, 'sent', 'running']);
+    const { rows } = await this.deps.db.query('SELECT 1 FROM task_hosts WHERE task_id = $1 AND agent_id = $2 AND state IN ($3, $4)', [
+      taskId,
+      agentId,
+      'sent',
+      'running',
+    ]);
     if (!rows.length) throw new AppError('TASK_NOT_RUNNING_HERE', 'gone', 'this agent has no running file push for this task');
     return { sha256: task.spec.action.sha256, size: task.spec.action.size };
   }
@@ -353,7 +407,10 @@ export class TaskService {
     }
     if (plan.wave !== task.current_wave) await this.store.setWave(taskId, plan.wave);
     if (!plan.send.length) return;
-    const marked = await this.store.markSent(taskId, plan.send.map((h) => h.hostId));
+    const marked = await this.store.markSent(
+      taskId,
+      plan.send.map((h) => h.hostId),
+    );
     const now = Date.now();
     const failed: string[] = [];
     await Promise.all(
@@ -375,15 +432,34 @@ export class TaskService {
     if (a.kind === 'agent-upgrade') return { kind: 'agent-upgrade', url: AGENT_BUNDLE_URL, sha256: a.sha256, size: a.size, version: a.version };
     if (a.kind !== 'file') return a;
     // createDirs only when asked, so orders without it stay as they were.
-    return { kind: 'file', url: '', sha256: a.sha256, size: a.size, path: a.path, mode: a.mode, owner: a.owner, group: a.group, ...(a.create_dirs ? { createDirs: true } : {}) };
+    return {
+      kind: 'file',
+      url: '',
+      sha256: a.sha256,
+      size: a.size,
+      path: a.path,
+      mode: a.mode,
+      owner: a.owner,
+      group: a.group,
+      ...(a.create_dirs ? { createDirs: true } : {}),
+    };
   }
 
   private order(task: TaskRow, agentId: string, nonce: string, action: TaskAction, now: number): TaskOrder {
     const s = task.spec;
     if (action.kind === 'file') action = { ...action, url: `/agent-files/${task.id}/${agentId}` };
     return {
-      taskId: task.id, nonce, agentId, issuedAt: now, expiresAt: Math.min(now + ORDER_TTL_MS, Math.max(task.expires_at.getTime(), now + 60_000)),
-      action, timeoutS: s.timeout_s, runAs: s.run_as, cwd: s.cwd, env: s.env, outputCapBytes: s.output_cap_bytes,
+      taskId: task.id,
+      nonce,
+      agentId,
+      issuedAt: now,
+      expiresAt: Math.min(now + ORDER_TTL_MS, Math.max(task.expires_at.getTime(), now + 60_000)),
+      action,
+      timeoutS: s.timeout_s,
+      runAs: s.run_as,
+      cwd: s.cwd,
+      env: s.env,
+      outputCapBytes: s.output_cap_bytes,
       downloadToken: action.kind === 'file' ? this.downloadToken(task.id, agentId) : undefined,
     };
   }
@@ -413,10 +489,15 @@ function checkAction(spec: TaskSpec): void {
 function summaryOf(spec: TaskSpec): string {
   const a = spec.action;
   switch (a.kind) {
-    case 'shell': return a.command;
-    case 'argv': return a.argv.join(' ');
-    case 'script': return `${a.interpreter} script: ${a.script.slice(0, 2000)}`;
-    case 'file': return `push ${a.sha256} to ${a.path}`;
-    case 'agent-upgrade': return `upgrade the agent to ${a.version} (sha256 ${a.sha256})`;
+    case 'shell':
+      return a.command;
+    case 'argv':
+      return a.argv.join(' ');
+    case 'script':
+      return `${a.interpreter} script: ${a.script.slice(0, 2000)}`;
+    case 'file':
+      return `push ${a.sha256} to ${a.path}`;
+    case 'agent-upgrade':
+      return `upgrade the agent to ${a.version} (sha256 ${a.sha256})`;
   }
 }

@@ -105,7 +105,10 @@ export interface ChangeRequestRow {
 const ACTIVE: HostRunState[] = ['queued', 'sent', 'running'];
 
 /** The host id each (task, agent) item got back from a batched UPDATE ... RETURNING (each at most once). */
-function answerEach(items: Array<{ taskId: string; agentId: string }>, rows: Array<{ task_id: string; agent_id: string; host_id: string }>): Array<string | undefined> {
+function answerEach(
+  items: Array<{ taskId: string; agentId: string }>,
+  rows: Array<{ task_id: string; agent_id: string; host_id: string }>,
+): Array<string | undefined> {
   const byKey = new Map(rows.map((r) => [`${r.task_id}:${r.agent_id}`, r.host_id]));
   return items.map((i) => {
     const key = `${i.taskId}:${i.agentId}`;
@@ -149,7 +152,20 @@ export class TaskStore {
     await q.query(
       `INSERT INTO tasks (id, name, kind, spec, summary, state, requested_by, expires_at, batch_size, max_concurrency, failure_limit, file_sha256)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [t.id, t.name, t.kind, JSON.stringify(t.spec), t.summary, t.state, t.requested_by, t.expires_at, t.batch_size, t.max_concurrency, t.failure_limit, t.file_sha256],
+      [
+        t.id,
+        t.name,
+        t.kind,
+        JSON.stringify(t.spec),
+        t.summary,
+        t.state,
+        t.requested_by,
+        t.expires_at,
+        t.batch_size,
+        t.max_concurrency,
+        t.failure_limit,
+        t.file_sha256,
+      ],
     );
     // Hosts with no agent can never run it: unreachable from the start.
     await q.query(
@@ -197,7 +213,10 @@ export class TaskStore {
 
   async unsend(taskId: string, hostIds: string[]): Promise<void> {
     if (!hostIds.length) return;
-    await this.db.query(`UPDATE task_hosts SET state = 'queued', nonce = NULL, sent_at = NULL WHERE task_id = $1 AND host_id = ANY($2::uuid[]) AND state = 'sent'`, [taskId, hostIds]);
+    await this.db.query(
+      `UPDATE task_hosts SET state = 'queued', nonce = NULL, sent_at = NULL WHERE task_id = $1 AND host_id = ANY($2::uuid[]) AND state = 'sent'`,
+      [taskId, hostIds],
+    );
   }
 
   /** Marks hosts running (their agents started); answers each one's host id, or undefined when not marked. */
@@ -220,7 +239,19 @@ export class TaskStore {
               AS u(task_id, agent_id, state, exit_code, signal, stdout, stderr, stdout_cut, stderr_cut, duration_ms, message)
         WHERE th.task_id = u.task_id AND th.agent_id = u.agent_id AND th.state IN ('queued', 'sent', 'running')
         RETURNING th.task_id, th.agent_id, th.host_id`,
-      [items.map((i) => i.taskId), items.map((i) => i.agentId), col('state'), col('exitCode'), col('signal'), col('stdout'), col('stderr'), col('stdoutCut'), col('stderrCut'), col('durationMs'), col('message')],
+      [
+        items.map((i) => i.taskId),
+        items.map((i) => i.agentId),
+        col('state'),
+        col('exitCode'),
+        col('signal'),
+        col('stdout'),
+        col('stderr'),
+        col('stdoutCut'),
+        col('stderrCut'),
+        col('durationMs'),
+        col('message'),
+      ],
     );
     return answerEach(items, rows);
   }
@@ -293,7 +324,9 @@ export class TaskStore {
   }
 
   async counts(taskId: string): Promise<Record<string, number>> {
-    const { rows } = await this.db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM task_hosts WHERE task_id = $1 GROUP BY state', [taskId]);
+    const { rows } = await this.db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM task_hosts WHERE task_id = $1 GROUP BY state', [
+      taskId,
+    ]);
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 

@@ -28,9 +28,24 @@ export class SelfMetrics {
 
   constructor() {
     const registers = [this.registry];
-    this.storeWrites = new Histogram({ name: 'aw_store_write_duration_seconds', help: 'Time to write one group of batches to the metric store', buckets: WRITE_BUCKETS, registers });
-    this.checkpoints = new Histogram({ name: 'aw_store_checkpoint_duration_seconds', help: 'Time to fold pending points into chunk rows', buckets: CHECKPOINT_BUCKETS, registers });
-    this.httpRequests = new Counter({ name: 'aw_http_requests_total', help: 'HTTP requests answered, by route template and status', labelNames: ['method', 'route', 'status'], registers });
+    this.storeWrites = new Histogram({
+      name: 'aw_store_write_duration_seconds',
+      help: 'Time to write one group of batches to the metric store',
+      buckets: WRITE_BUCKETS,
+      registers,
+    });
+    this.checkpoints = new Histogram({
+      name: 'aw_store_checkpoint_duration_seconds',
+      help: 'Time to fold pending points into chunk rows',
+      buckets: CHECKPOINT_BUCKETS,
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: 'aw_http_requests_total',
+      help: 'HTTP requests answered, by route template and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -39,9 +54,24 @@ export class SelfMetrics {
     const registers = [this.registry];
     /** A counter whose total another part keeps: copied in at each scrape. */
     const mirrored = (name: string, help: string, read: () => number) =>
-      new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
     const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({ name, help, registers, collect() { this.set(read()); } });
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
 
     gauge('aw_agents_connected', 'Agents connected to this node that completed the handshake', () => gateway.stats.authenticated);
     gauge('aw_gateway_connections', 'Open agent WebSocket connections, handshake done or not', () => gateway.stats.connections);

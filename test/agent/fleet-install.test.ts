@@ -64,14 +64,18 @@ needs('curl').describe('the agent on a fleet: one-line install, run anywhere, up
     } catch {
       return; // the group is gone already
     }
-    await until('agent stopped', () => {
-      try {
-        process.kill(-agent!.pid!, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 10_000);
+    await until(
+      'agent stopped',
+      () => {
+        try {
+          process.kill(-agent!.pid!, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      10_000,
+    );
   };
   const agentView = async (id: string) => (await t.call('GET', `/api/v1/agents/${id}`, { headers: t.admin.auth })).body.data;
   const identity = () => JSON.parse(readFileSync(join(stateDir(), 'identity.json'), 'utf8')) as { agentId: string; hostId: string };
@@ -95,7 +99,11 @@ needs('curl').describe('the agent on a fleet: one-line install, run anywhere, up
     const bundle = await fetch(`${t.http}/downloads/autowatch-agent.mjs`);
     expect(bundle.status).toBe(200);
     expect(bundle.headers.get('x-autowatch-agent-version')).toBe('0.1.0-fleet.1');
-    expect(createHash('sha256').update(Buffer.from(await bundle.arrayBuffer())).digest('hex')).toBe(sha256(served));
+    expect(
+      createHash('sha256')
+        .update(Buffer.from(await bundle.arrayBuffer()))
+        .digest('hex'),
+    ).toBe(sha256(served));
     expect(await (await fetch(`${t.http}/downloads/autowatch-agent.mjs.sha256`)).text()).toBe(`${sha256(served)}  autowatch-agent.mjs\n`);
     const script = await (await fetch(`${t.http}/downloads/install.sh`)).text();
     expect(script).toContain(`\nserver='${t.http}'\n`);
@@ -119,10 +127,14 @@ needs('curl').describe('the agent on a fleet: one-line install, run anywhere, up
     const { agentId, hostId } = identity();
     await until('agent online', async () => (await agentView(agentId))?.online === true, 20_000);
     expect(await agentView(agentId)).toMatchObject({ state: 'active', version: '0.1.0-fleet.1', outdated: false });
-    await until('metrics arrive', async () => {
-      const series = await t.server.deps.metrics.query({ hostId, name: 'mem.total_bytes', from: 0, to: Date.now() + 60_000, maxPoints: 100 });
-      return (series[0]?.points.length ?? 0) >= 1;
-    }, 30_000);
+    await until(
+      'metrics arrive',
+      async () => {
+        const series = await t.server.deps.metrics.query({ hostId, name: 'mem.total_bytes', from: 0, to: Date.now() + 60_000, maxPoints: 100 });
+        return (series[0]?.points.length ?? 0) >= 1;
+      },
+      30_000,
+    );
   });
 
   it('a second install upgrades in place and keeps the identity', async () => {
@@ -150,10 +162,14 @@ needs('curl').describe('the agent on a fleet: one-line install, run anywhere, up
     expect(h, agentLog).toMatchObject({ state: 'ok' });
     expect(h.message).toMatch(/0\.1\.0-fleet\.2/);
 
-    await until('back online on the new version', async () => {
-      const a = await agentView(agentId);
-      return a?.online === true && a.version === '0.1.0-fleet.2';
-    }, 30_000);
+    await until(
+      'back online on the new version',
+      async () => {
+        const a = await agentView(agentId);
+        return a?.online === true && a.version === '0.1.0-fleet.2';
+      },
+      30_000,
+    );
     expect(sha256(join(prefix(), 'autowatch-agent.mjs'))).toBe(sha256(served));
     expect(await host()).toMatchObject({ agent_version: '0.1.0-fleet.2', agent_outdated: false });
     // Without systemd the agent started the new file itself, in the same process group, and left.
@@ -233,9 +249,18 @@ needs('curl', 'mount-namespace').describe('install.sh with a service: enroll, un
     const token = (await createEnrollmentToken(t.server.deps.db, { createdBy: 'test', autoApprove: true })).token;
     const prefix = join(work, 'opt');
     const state = join(work, 'state');
-    const run = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
-      `mount -t tmpfs tmpfs /etc/systemd/system && curl -fsSL ${t.http}/downloads/install.sh | sh -s -- --prefix ${prefix} --state-dir ${state} --token ${token} --agent-args '--interval 1' && cat /etc/systemd/system/autowatch-agent.service`,
-    ], { env: { PATH: `${join(work, 'bin')}:${dirname(process.execPath)}:/usr/bin:/bin:/usr/sbin:/sbin`, HOME: work } });
+    const run = spawn(
+      'unshare',
+      [
+        '-m',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        `mount -t tmpfs tmpfs /etc/systemd/system && curl -fsSL ${t.http}/downloads/install.sh | sh -s -- --prefix ${prefix} --state-dir ${state} --token ${token} --agent-args '--interval 1' && cat /etc/systemd/system/autowatch-agent.service`,
+      ],
+      { env: { PATH: `${join(work, 'bin')}:${dirname(process.execPath)}:/usr/bin:/bin:/usr/sbin:/sbin`, HOME: work } },
+    );
     let unit = '';
     let stderr = '';
     run.stdout.on('data', (d) => (unit += d));
@@ -247,7 +272,13 @@ needs('curl', 'mount-namespace').describe('install.sh with a service: enroll, un
     expect(unit).not.toContain(token);
     const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1];
     expect(execStart).toBe(`${process.execPath} ${prefix}/autowatch-agent.mjs --server ${t.ws} --state-dir ${state} --interval 1`);
-    for (const line of ['User=root', 'Environment=AW_AGENT_SUPERVISED=systemd', 'Restart=on-failure', 'RestartForceExitStatus=75', 'WantedBy=multi-user.target']) {
+    for (const line of [
+      'User=root',
+      'Environment=AW_AGENT_SUPERVISED=systemd',
+      'Restart=on-failure',
+      'RestartForceExitStatus=75',
+      'WantedBy=multi-user.target',
+    ]) {
       expect(unit).toContain(`\n${line}\n`);
     }
     expect(readFileSync(join(work, 'systemctl.log'), 'utf8')).toBe('daemon-reload\nenable autowatch-agent.service\nrestart autowatch-agent.service\n');

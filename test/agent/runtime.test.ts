@@ -47,7 +47,13 @@ describe('agent runtime', () => {
     runtime.start();
     const stored = async () => {
       // The live server's store: another process's newest points reach the database at its checkpoints.
-      const s = await (second ?? t.server).deps.metrics.query({ hostId: enrolled.hostId, name: 'test.counter', from: 0, to: Date.now() + 60_000, maxPoints: 10_000 });
+      const s = await (second ?? t.server).deps.metrics.query({
+        hostId: enrolled.hostId,
+        name: 'test.counter',
+        from: 0,
+        to: Date.now() + 60_000,
+        maxPoints: 10_000,
+      });
       return s[0]?.points ?? [];
     };
     await until('first points stored', async () => (await stored()).length >= 2);
@@ -60,7 +66,8 @@ describe('agent runtime', () => {
 
     // A new server process on the same port and database.
     second = await startServer(loadConfig({ PORT: String(port), DATA_DIR: t.dataDir, AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1' }), {
-      db: t.testDb.db, log: createLogger('silent'),
+      db: t.testDb.db,
+      log: createLogger('silent'),
     });
     await until('reconnected', () => connects >= 2);
     const target = produced;

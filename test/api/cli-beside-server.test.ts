@@ -32,7 +32,15 @@ describe('the CLI beside a running server on the embedded database', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'aw-cli-'));
     port = await freePort();
     // PORT differs from the CLI's default (8080): the link must carry the port the server runs on.
-    const serverEnv = { DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', AW_BOOTSTRAP_ADMIN: 'false' };
+    const serverEnv = {
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      AW_BOOTSTRAP_ADMIN: 'false',
+    };
     server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env: { ...process.env, ...serverEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
     env = { DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '' };
     await until('the server answers', async () => (await fetch(`${base()}/api/v1/health`).catch(() => null))?.ok === true, 170_000);
@@ -94,6 +102,10 @@ describe('the CLI beside a running server on the embedded database', () => {
     expect(() => statSync(join(dataDir, 'admin.sock'))).toThrow();
     const list = await cli(env, ['user', 'list', '--json']);
     expect(list.code, list.err).toBe(0);
-    expect(JSON.parse(list.out).map((u: any) => u.username).sort()).toEqual(['carol', 'dave']);
+    expect(
+      JSON.parse(list.out)
+        .map((u: any) => u.username)
+        .sort(),
+    ).toEqual(['carol', 'dave']);
   }, 120_000);
 });

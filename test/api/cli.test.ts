@@ -20,7 +20,13 @@ describe('autowatch CLI', () => {
   const cli = async (argv: string[], stdin = '') => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runCli(argv, { env: { DATA_DIR: t.dataDir }, out: (l) => out.push(l), err: (l) => err.push(l), readStdin: async () => stdin, db: t.server.deps.db });
+    const code = await runCli(argv, {
+      env: { DATA_DIR: t.dataDir },
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      readStdin: async () => stdin,
+      db: t.server.deps.db,
+    });
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
 

@@ -26,13 +26,23 @@ describe('envelope, request ids, errors and limits', () => {
     t = await startApiServer({}, { log: pino({ level: 'info' }, sink) });
     t.server.router.add(
       route({
-        method: 'GET', path: '/api/v1/test/throws', summary: 'throws', tag: 'test', scope: 'public', response: Type.Null(),
+        method: 'GET',
+        path: '/api/v1/test/throws',
+        summary: 'throws',
+        tag: 'test',
+        scope: 'public',
+        response: Type.Null(),
         handler: () => {
           throw new Error('a bug in a handler');
         },
       }),
       route({
-        method: 'POST', path: '/api/v1/test/rejects', summary: 'rejects later', tag: 'test', scope: 'public', response: Type.Null(),
+        method: 'POST',
+        path: '/api/v1/test/rejects',
+        summary: 'rejects later',
+        tag: 'test',
+        scope: 'public',
+        response: Type.Null(),
         body: Type.Object({ n: Type.Integer() }),
         handler: async () => {
           await new Promise((r) => setTimeout(r, 5));
@@ -57,7 +67,10 @@ describe('envelope, request ids, errors and limits', () => {
   });
 
   it('answers a thrown exception with 500 INTERNAL and the request id, logs it with the id, and keeps serving', async () => {
-    for (const [method, path, body] of [['GET', '/api/v1/test/throws', undefined], ['POST', '/api/v1/test/rejects', { n: 1 }]] as const) {
+    for (const [method, path, body] of [
+      ['GET', '/api/v1/test/throws', undefined],
+      ['POST', '/api/v1/test/rejects', { n: 1 }],
+    ] as const) {
       const res = await t.call(method, path, { body, headers: { 'x-request-id': `boom-${method}` } });
       expect(res.status).toBe(500);
       expect(res.body).toMatchObject({ data: null, error: { code: 'INTERNAL' }, request_id: `boom-${method}` });

@@ -8,7 +8,16 @@ describe('error catalogue', () => {
 
   it('finds the codes of every layer, each with a status', () => {
     const names = codes.map((c) => c.code);
-    for (const code of ['VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NONCE_REUSED', 'SIGNATURE_PATH_MISMATCH', 'RATE_LIMITED', 'INTERNAL', 'PRECONDITION_FAILED']) {
+    for (const code of [
+      'VALIDATION_FAILED',
+      'UNAUTHENTICATED',
+      'FORBIDDEN',
+      'NONCE_REUSED',
+      'SIGNATURE_PATH_MISMATCH',
+      'RATE_LIMITED',
+      'INTERNAL',
+      'PRECONDITION_FAILED',
+    ]) {
       expect(names).toContain(code);
     }
     for (const c of codes) for (const s of c.statuses) expect(s, c.code).toBeGreaterThanOrEqual(400);

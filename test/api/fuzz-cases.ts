@@ -77,17 +77,61 @@ export function operationsOf(openapi: any): Operation[] {
 }
 
 const HOSTILE_STRINGS = [
-  '', ' ', 'x', 'x'.repeat(5000), '\u0000', 'a\u0000b', '\ud800', '\udfff\ud800', '<script>alert(1)</script>', "' OR 1=1 --",
-  '"; DROP TABLE users; --', '../../etc/passwd', '%00', '%', '${7*7}', '{{7*7}}', '😀'.repeat(300), '\u202e\u200b', '9'.repeat(400),
-  '-1', '0', '1e309', 'NaN', 'null', 'true', '[]', '{}', '__proto__', 'constructor', '\r\nSet-Cookie: x=1', 'ä', '\t\n',
-  '3f1e5c52-8a4e-4c4b-9d55-0c1f7e4b2a10', '00000000-0000-0000-0000-000000000000', '2026-13-45T99:99:99Z', '1970-01-01T00:00:00Z',
+  '',
+  ' ',
+  'x',
+  'x'.repeat(5000),
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '\udfff\ud800',
+  '<script>alert(1)</script>',
+  "' OR 1=1 --",
+  '"; DROP TABLE users; --',
+  '../../etc/passwd',
+  '%00',
+  '%',
+  '${7*7}',
+  '{{7*7}}',
+  '😀'.repeat(300),
+  '\u202e\u200b',
+  '9'.repeat(400),
+  '-1',
+  '0',
+  '1e309',
+  'NaN',
+  'null',
+  'true',
+  '[]',
+  '{}',
+  '__proto__',
+  'constructor',
+  '\r\nSet-Cookie: x=1',
+  'ä',
+  '\t\n',
+  '3f1e5c52-8a4e-4c4b-9d55-0c1f7e4b2a10',
+  '00000000-0000-0000-0000-000000000000',
+  '2026-13-45T99:99:99Z',
+  '1970-01-01T00:00:00Z',
 ];
 const HOSTILE_NUMBERS = [0, -1, 1, 1.5, -0.0001, 2 ** 31, 2 ** 53 + 2, -(2 ** 63), 1e308, -1e308, Number.MIN_VALUE, 1e21];
 const ODD_METHODS = ['HEAD', 'OPTIONS', 'TRACE', 'CONNECT', 'PROPFIND', 'FOO', 'get', 'Post', 'M'.repeat(300), 'GE T', 'GET\t'];
 const CONTENT_TYPES = [
-  'application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/json;charset=latin1', 'text/plain',
-  'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/json-patch+json',
-  'application/vnd.api+json', '', ';', 'application', '*/*', 'x'.repeat(3000),
+  'application/json',
+  'application/json; charset=utf-8',
+  'APPLICATION/JSON',
+  'application/json;charset=latin1',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/xml',
+  'application/json-patch+json',
+  'application/vnd.api+json',
+  '',
+  ';',
+  'application',
+  '*/*',
+  'x'.repeat(3000),
 ];
 
 /** Large bodies, made once: building megabytes per request would make the client the bottleneck. */
@@ -169,7 +213,10 @@ export class CaseMaker {
       parts.push(`${enc(p.name)}=${enc(typeof v === 'object' ? JSON.stringify(v) : String(v))}`);
       if (this.chance(0.05)) parts.push(`${enc(p.name)}=again`);
     }
-    if (this.chance(0.15)) parts.push(`${this.pick(['unknown', '__proto__', 'constructor', 'a[b]', 'filter[x]', '', '=', 'limit'])}=${this.pick(['1', '', '%zz', 'x'.repeat(2000)])}`);
+    if (this.chance(0.15))
+      parts.push(
+        `${this.pick(['unknown', '__proto__', 'constructor', 'a[b]', 'filter[x]', '', '=', 'limit'])}=${this.pick(['1', '', '%zz', 'x'.repeat(2000)])}`,
+      );
     if (this.chance(0.05)) parts.push(this.pick(['%', '&&&', '==', '%zz=%zz', 'a=%00', 'a=%ff', '?', '#frag', ';', 'cursor=eyJzIjoiIiwiayI6WzEsMl19']));
     return parts.join('&');
   }
@@ -323,25 +370,79 @@ export class CaseMaker {
     const op = this.pick(this.ops.filter((o) => o.method === 'GET'));
     const path = this.fillPath(op);
     const variants: Array<() => Array<[string, string]>> = [
-      () => [['Authorization', this.pick(['Bearer', 'Bearer ', 'Basic YWRtaW46YWRtaW4=', 'Bearer aws_', 'Bearer aws_' + 'A'.repeat(3000), 'Bearer awk_0123456789abcdef.', 'Bearer awk_zz.yy', 'Bearer awk_0123456789abcdef.' + 'x'.repeat(100), `Bearer ${this.creds.admin}x`, `bearer ${this.creds.admin}`, `Bearer  ${this.creds.admin}`, 'Digest x', 'Bearer \u00ff', '\u0001'])]],
-      () => [['X-AW-Key', this.creds.key_id], ['X-AW-Signature', this.pick(['0'.repeat(64), 'zz', ''])]],
-      () => [['X-AW-Key', this.pick(['awk_0123456789abcdef', 'x', this.creds.key_id])], ['X-AW-Timestamp', this.pick(['0', '-1', '99999999999999', 'now', String(Math.floor(Date.now() / 1000))])], ['X-AW-Nonce', this.pick(['n'.repeat(16), 'short', 'x'.repeat(65), '../../..........'])], ['X-AW-Content-SHA256', createHash('sha256').update('').digest('hex')], ['X-AW-Signature', 'a'.repeat(64)]],
-      () => [...Object.entries(signRequest({ keyId: this.creds.key_id, secret: this.creds.key_secret, method: 'GET', path, query: '' })), ['Authorization', `Bearer ${this.creds.api_key}`]] as Array<[string, string]>,
+      () => [
+        [
+          'Authorization',
+          this.pick([
+            'Bearer',
+            'Bearer ',
+            'Basic YWRtaW46YWRtaW4=',
+            'Bearer aws_',
+            'Bearer aws_' + 'A'.repeat(3000),
+            'Bearer awk_0123456789abcdef.',
+            'Bearer awk_zz.yy',
+            'Bearer awk_0123456789abcdef.' + 'x'.repeat(100),
+            `Bearer ${this.creds.admin}x`,
+            `bearer ${this.creds.admin}`,
+            `Bearer  ${this.creds.admin}`,
+            'Digest x',
+            'Bearer \u00ff',
+            '\u0001',
+          ]),
+        ],
+      ],
+      () => [
+        ['X-AW-Key', this.creds.key_id],
+        ['X-AW-Signature', this.pick(['0'.repeat(64), 'zz', ''])],
+      ],
+      () => [
+        ['X-AW-Key', this.pick(['awk_0123456789abcdef', 'x', this.creds.key_id])],
+        ['X-AW-Timestamp', this.pick(['0', '-1', '99999999999999', 'now', String(Math.floor(Date.now() / 1000))])],
+        ['X-AW-Nonce', this.pick(['n'.repeat(16), 'short', 'x'.repeat(65), '../../..........'])],
+        ['X-AW-Content-SHA256', createHash('sha256').update('').digest('hex')],
+        ['X-AW-Signature', 'a'.repeat(64)],
+      ],
+      () =>
+        [
+          ...Object.entries(signRequest({ keyId: this.creds.key_id, secret: this.creds.key_secret, method: 'GET', path, query: '' })),
+          ['Authorization', `Bearer ${this.creds.api_key}`],
+        ] as Array<[string, string]>,
       () => [['X-Request-Id', this.pick(['ok-id-1', 'has space', 'x'.repeat(129), '\u00e9', '', '../x', 'a'.repeat(128)])]],
       () => [['Content-Length', this.pick(['abc', '-1', '1e3', '', '0x10', ' 0'])]],
-      () => [['Content-Length', '0'], ['Content-Length', '5']],
+      () => [
+        ['Content-Length', '0'],
+        ['Content-Length', '5'],
+      ],
       () => [['X-Big', 'x'.repeat(this.pick([2000, 8000, 64_000]))]],
       () => Array.from({ length: this.pick([50, 200, 1000]) }, (_, i) => [`X-H${i}`, 'v'] as [string, string]),
-      () => [['If-Match', this.pick(['*', '"1"', 'W/"1"', '"', '""', 'garbage', '"a", "b", W/"c"'])], ['If-None-Match', '*']],
-      () => [['Accept', this.pick(['text/html', '*/*', 'application/xml', '', 'x'.repeat(1000)])], ['Accept-Encoding', 'gzip, br, zstd']],
+      () => [
+        ['If-Match', this.pick(['*', '"1"', 'W/"1"', '"', '""', 'garbage', '"a", "b", W/"c"'])],
+        ['If-None-Match', '*'],
+      ],
+      () => [
+        ['Accept', this.pick(['text/html', '*/*', 'application/xml', '', 'x'.repeat(1000)])],
+        ['Accept-Encoding', 'gzip, br, zstd'],
+      ],
       () => [['Host', this.pick(['', 'evil.example', 'x'.repeat(1000), '127.0.0.1:99999'])]],
       () => [['Expect', '100-continue']],
-      () => [['Connection', this.pick(['upgrade', 'close', 'keep-alive, Upgrade'])], ['Upgrade', this.pick(['websocket', 'h2c', 'x'])]],
-      () => [['X-Forwarded-For', '1.2.3.4, 5.6.7.8'], ['Forwarded', 'for=evil']],
+      () => [
+        ['Connection', this.pick(['upgrade', 'close', 'keep-alive, Upgrade'])],
+        ['Upgrade', this.pick(['websocket', 'h2c', 'x'])],
+      ],
+      () => [
+        ['X-Forwarded-For', '1.2.3.4, 5.6.7.8'],
+        ['Forwarded', 'for=evil'],
+      ],
     ];
     const headers = this.pick(variants)();
     // Headers a socket-level client may send but an honest one would not: not every server answers them.
-    const wellFormed = !headers.some(([k, v]) => (k === 'Content-Length' && !/^\d+$/.test(v)) || v.length > 3000 || /[^\x20-\x7e]/.test(v) || k === 'Host' || k === 'Upgrade' || k === 'Expect') && headers.length < 50 && new Set(headers.map(([k]) => k.toLowerCase())).size === headers.length;
+    const wellFormed =
+      !headers.some(
+        ([k, v]) =>
+          (k === 'Content-Length' && !/^\d+$/.test(v)) || v.length > 3000 || /[^\x20-\x7e]/.test(v) || k === 'Host' || k === 'Upgrade' || k === 'Expect',
+      ) &&
+      headers.length < 50 &&
+      new Set(headers.map(([k]) => k.toLowerCase())).size === headers.length;
     return this.make('headers', 'GET', path, headers, undefined, wellFormed, false);
   }
 
@@ -354,10 +455,17 @@ export class CaseMaker {
     const head = (extra: string) => `${op.method} ${path} HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\n${extra}\r\n`;
     const variants: Array<() => { bytes: string | Buffer; halfClose?: boolean; desc: string }> = [
       () => ({ desc: 'content-length longer than the body, then half-close', bytes: head('Content-Length: 1000\r\n') + '{"a":1}', halfClose: true }),
-      () => ({ desc: 'content-length shorter than the body (rest reads as a next request)', bytes: head('Content-Length: 3\r\n') + '{"a":1}GARBAGE / HTTP/1.1\r\n\r\n' }),
+      () => ({
+        desc: 'content-length shorter than the body (rest reads as a next request)',
+        bytes: head('Content-Length: 3\r\n') + '{"a":1}GARBAGE / HTTP/1.1\r\n\r\n',
+      }),
       () => ({ desc: 'chunked JSON', bytes: head('Transfer-Encoding: chunked\r\n') + '3\r\n{"a\r\n4\r\n":1}\r\n0\r\n\r\n' }),
       () => ({ desc: 'chunked with a bad chunk size', bytes: head('Transfer-Encoding: chunked\r\n') + 'zz\r\n{}\r\n0\r\n\r\n' }),
-      () => ({ desc: 'chunked with a huge chunk size', bytes: head('Transfer-Encoding: chunked\r\n') + 'ffffffffffffffff\r\n{}\r\n0\r\n\r\n', halfClose: true }),
+      () => ({
+        desc: 'chunked with a huge chunk size',
+        bytes: head('Transfer-Encoding: chunked\r\n') + 'ffffffffffffffff\r\n{}\r\n0\r\n\r\n',
+        halfClose: true,
+      }),
       () => ({ desc: 'chunked and content-length', bytes: head('Transfer-Encoding: chunked\r\nContent-Length: 2\r\n') + '2\r\n{}\r\n0\r\n\r\n' }),
       () => ({ desc: 'transfer-encoding gzip', bytes: head('Transfer-Encoding: gzip\r\n') + '{}' }),
       () => ({ desc: 'no blank line, half-close', bytes: `GET ${path} HTTP/1.1\r\nHost: x\r\n`, halfClose: true }),
@@ -389,15 +497,49 @@ export class CaseMaker {
     if (this.chance(0.2)) {
       const method = this.pick(['GET', 'POST']);
       const body = method === 'POST' ? this.pick(['{}', '{"x":[1,2]}']) : undefined;
-      const headers: Array<[string, string]> = body ? [['Content-Type', 'application/json'], ['Content-Length', String(body.length)]] : [];
+      const headers: Array<[string, string]> = body
+        ? [
+            ['Content-Type', 'application/json'],
+            ['Content-Length', String(body.length)],
+          ]
+        : [];
       return this.make('boom', method, '/api/v1/fuzz/boom', headers, body, true, true);
     }
     const path = this.pick([
-      '/', '/index.html', '/assets/none.js', '/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/assets/..%2f..%2fpackage.json', '/agent',
-      '/api', '/api/', '/api/v1', '/api/v1/', '/api/v2/health', '//api//v1//health', '/api/v1/health/', '/api/v1/health/x', '/api/v1/HEALTH',
-      '/api/v1/health%00', '/api/v1/%zz', '/api/v1/' + 'a/'.repeat(500), '/api/v1/users/' + '%'.repeat(10), '/api/v1/users/..', '/api/v1/./users',
-      '/api/v1/users;x=1', '/api/v1/users#frag', '/api/v1/users/%2F', '/api/v1/' + 'x'.repeat(6000), '/api/v1/openapi.json', '/api/v1/docs', '/api/*',
-      '/api/v1/users?limit=0', '/api/v1/users?limit=1001', '/api/v1/users?sort=__proto__', '/api/v1/audit?since=yesterday', '/api/v1/audit?limit=1&cursor=%%%',
+      '/',
+      '/index.html',
+      '/assets/none.js',
+      '/../../etc/passwd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/assets/..%2f..%2fpackage.json',
+      '/agent',
+      '/api',
+      '/api/',
+      '/api/v1',
+      '/api/v1/',
+      '/api/v2/health',
+      '//api//v1//health',
+      '/api/v1/health/',
+      '/api/v1/health/x',
+      '/api/v1/HEALTH',
+      '/api/v1/health%00',
+      '/api/v1/%zz',
+      '/api/v1/' + 'a/'.repeat(500),
+      '/api/v1/users/' + '%'.repeat(10),
+      '/api/v1/users/..',
+      '/api/v1/./users',
+      '/api/v1/users;x=1',
+      '/api/v1/users#frag',
+      '/api/v1/users/%2F',
+      '/api/v1/' + 'x'.repeat(6000),
+      '/api/v1/openapi.json',
+      '/api/v1/docs',
+      '/api/*',
+      '/api/v1/users?limit=0',
+      '/api/v1/users?limit=1001',
+      '/api/v1/users?sort=__proto__',
+      '/api/v1/audit?since=yesterday',
+      '/api/v1/audit?limit=1&cursor=%%%',
     ]);
     const method = this.pick(['GET', 'GET', 'POST', 'DELETE', 'PUT']);
     const headers: Array<[string, string]> = this.chance(0.5) ? [['Authorization', `Bearer ${this.creds.admin}`]] : [];
@@ -409,7 +551,10 @@ export class CaseMaker {
 
   /** The agent WebSocket endpoint shares the port: upgrades with missing or junk handshake headers. */
   private upgradeCase(): FuzzCase {
-    const headers: Array<[string, string]> = [['Connection', 'Upgrade'], ['Upgrade', 'websocket']];
+    const headers: Array<[string, string]> = [
+      ['Connection', 'Upgrade'],
+      ['Upgrade', 'websocket'],
+    ];
     if (this.chance(0.7)) headers.push(['Sec-WebSocket-Key', this.pick(['dGhlIHNhbXBsZSBub25jZQ==', '', 'x', 'x'.repeat(500)])]);
     if (this.chance(0.7)) headers.push(['Sec-WebSocket-Version', this.pick(['13', '8', '99', 'x'])]);
     if (this.chance(0.5)) headers.push(['X-AW-Agent', this.pick(['3f1e5c52-8a4e-4c4b-9d55-0c1f7e4b2a10', '', 'x'.repeat(300), '../..'])]);
@@ -459,7 +604,15 @@ export class CaseMaker {
     return out;
   }
 
-  private make(kind: string, method: string, target: string, headers: Array<[string, string]>, body: Buffer | string | undefined, mustAnswer: boolean, boom: boolean): FuzzCase {
+  private make(
+    kind: string,
+    method: string,
+    target: string,
+    headers: Array<[string, string]>,
+    body: Buffer | string | undefined,
+    mustAnswer: boolean,
+    boom: boolean,
+  ): FuzzCase {
     const b = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
     if (b && !headers.some(([k]) => k.toLowerCase() === 'content-length' || k.toLowerCase() === 'transfer-encoding')) {
       headers = [...headers, ['Content-Length', String(b.length)]];

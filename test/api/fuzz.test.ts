@@ -128,8 +128,9 @@ describe(`fuzz: ${COUNT} malformed requests at a running server (seed ${SEED})`,
         }
         // The Prometheus-compatible API answers in Prometheus' shape once past authentication.
         if (c.bytes.toString('latin1', 0, 300).split(' ')[1]?.startsWith('/prometheus/') && 'status' in body) {
-          if ((out.status < 400) !== (body.status === 'success')) fail(c, `status ${out.status} with Prometheus status ${body.status}`);
-          if (out.status >= 400 && (typeof body.errorType !== 'string' || !body.error)) fail(c, `Prometheus error without errorType and error: ${text.slice(0, 200)}`);
+          if (out.status < 400 !== (body.status === 'success')) fail(c, `status ${out.status} with Prometheus status ${body.status}`);
+          if (out.status >= 400 && (typeof body.errorType !== 'string' || !body.error))
+            fail(c, `Prometheus error without errorType and error: ${text.slice(0, 200)}`);
           return;
         }
         // The OpenAPI document is the one JSON success served without the envelope, for OpenAPI tools.
@@ -138,7 +139,8 @@ describe(`fuzz: ${COUNT} malformed requests at a running server (seed ${SEED})`,
         if (!('data' in body) || !('error' in body)) fail(c, `not the envelope: ${text.slice(0, 200)}`);
         const ok = out.status < 400;
         if (ok !== (body.error === null)) fail(c, `status ${out.status} with error ${JSON.stringify(body.error)}`);
-        if (!ok && (!/^[A-Z][A-Z0-9_]+$/.test(body.error?.code ?? '') || !body.error?.message)) fail(c, `error without a code and message: ${text.slice(0, 200)}`);
+        if (!ok && (!/^[A-Z][A-Z0-9_]+$/.test(body.error?.code ?? '') || !body.error?.message))
+          fail(c, `error without a code and message: ${text.slice(0, 200)}`);
       };
 
       const worker = async () => {

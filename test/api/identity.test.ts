@@ -31,7 +31,10 @@ describe('identity, ETags, pages and audit', () => {
   });
 
   it('password login gives an expiring session; a wrong password is 401 LOGIN_FAILED; logout ends the session', async () => {
-    const made = await t.call('POST', '/api/v1/users', { headers: t.admin.auth, body: { username: 'Carol', role: 'operator', password: 'correct horse battery' } });
+    const made = await t.call('POST', '/api/v1/users', {
+      headers: t.admin.auth,
+      body: { username: 'Carol', role: 'operator', password: 'correct horse battery' },
+    });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     expect(made.body.data.user).toMatchObject({ username: 'carol', has_password: true });
     expect(made.body.data.one_time_login).toBeNull();
@@ -142,17 +145,34 @@ describe('identity, ETags, pages and audit', () => {
   });
 
   it('audits every change and login with who, what, when, request id and result; only admins read it', async () => {
-    const made = await t.call('POST', '/api/v1/users', { headers: json(t.admin.auth, { 'x-request-id': 'audit-make-erin' }), body: { username: 'erin', role: 'viewer' } });
+    const made = await t.call('POST', '/api/v1/users', {
+      headers: json(t.admin.auth, { 'x-request-id': 'audit-make-erin' }),
+      body: { username: 'erin', role: 'viewer' },
+    });
     await t.call('POST', '/api/v1/sessions', { headers: { 'x-request-id': 'audit-bad-login' }, body: { username: 'erin', password: 'not her password' } });
-    const made2 = await t.call('POST', '/api/v1/users', { headers: json(t.admin.auth, { 'x-request-id': 'audit-dup-erin' }), body: { username: 'erin', role: 'viewer' } });
+    const made2 = await t.call('POST', '/api/v1/users', {
+      headers: json(t.admin.auth, { 'x-request-id': 'audit-dup-erin' }),
+      body: { username: 'erin', role: 'viewer' },
+    });
     expect(made2.status).toBe(409);
 
     const read = async (id: string) => (await t.call('GET', `/api/v1/audit?request_id=${id}`, { headers: t.admin.auth })).body.data[0];
     expect(await read('audit-make-erin')).toMatchObject({
-      request_id: 'audit-make-erin', actor_kind: 'user', actor_id: t.admin.id, method: 'POST', route: '/api/v1/users', status: 201,
+      request_id: 'audit-make-erin',
+      actor_kind: 'user',
+      actor_id: t.admin.id,
+      method: 'POST',
+      route: '/api/v1/users',
+      status: 201,
       detail: { username: 'erin', role: 'viewer', user_id: made.body.data.user.id },
     });
-    expect(await read('audit-bad-login')).toMatchObject({ actor_kind: 'anonymous', route: '/api/v1/sessions', status: 401, error_code: 'LOGIN_FAILED', detail: { username: 'erin' } });
+    expect(await read('audit-bad-login')).toMatchObject({
+      actor_kind: 'anonymous',
+      route: '/api/v1/sessions',
+      status: 401,
+      error_code: 'LOGIN_FAILED',
+      detail: { username: 'erin' },
+    });
     expect(await read('audit-dup-erin')).toMatchObject({ status: 409, error_code: 'USERNAME_TAKEN' });
     const entry = await read('audit-make-erin');
     expect(JSON.stringify(entry)).not.toMatch(/password|secret|aws_/);

@@ -27,7 +27,15 @@ function upload(t: ApiServer, path: string, size: number, headers: Record<string
     let sent = 0;
     let answered = false;
     const req = request(
-      { host: url.hostname, port: url.port, method: 'POST', path, localAddress, agent: false, headers: { 'content-type': 'application/octet-stream', 'content-length': String(size), ...headers } },
+      {
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path,
+        localAddress,
+        agent: false,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(size), ...headers },
+      },
       (res) => {
         answered = true;
         const sentBefore = sent;
@@ -81,7 +89,13 @@ describe('request defences', () => {
   let t: ApiServer;
   let incoming: string;
   beforeAll(async () => {
-    t = await startApiServer({ AW_RATE_ADDRESS_PER_S: '1', AW_RATE_ADDRESS_BURST: '300', AW_LOGIN_FAILURES: '3', AW_LOGIN_REFILL_S: '600', AW_TASK_FILE_MAX_MB: '1024' });
+    t = await startApiServer({
+      AW_RATE_ADDRESS_PER_S: '1',
+      AW_RATE_ADDRESS_BURST: '300',
+      AW_LOGIN_FAILURES: '3',
+      AW_LOGIN_REFILL_S: '600',
+      AW_TASK_FILE_MAX_MB: '1024',
+    });
     incoming = join(t.dataDir, 'files', 'incoming');
   }, 180_000);
   afterAll(() => t?.close());
@@ -106,7 +120,12 @@ describe('request defences', () => {
     const operator = await t.userSession('operator');
     const ok = await upload(t, '/api/v1/files?name=small.bin', 3 * MB, operator.auth);
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
-    expect(ok.body.data.file).toMatchObject({ size: 3 * MB, sha256: createHash('sha256').update(Buffer.alloc(3 * MB, 7)).digest('hex') });
+    expect(ok.body.data.file).toMatchObject({
+      size: 3 * MB,
+      sha256: createHash('sha256')
+        .update(Buffer.alloc(3 * MB, 7))
+        .digest('hex'),
+    });
   }, 60_000);
 
   it('the per-address rate limit refuses an upload before its body, too', async () => {
@@ -148,7 +167,14 @@ describe('request defences', () => {
     for (let i = 0; i < 30; i++) expect((await t.call('GET', '/api/v1/agents', { headers: bad(i) })).status).toBe(401);
     const row = async (i: number) => (await t.call('GET', `/api/v1/audit?request_id=bad-key-${i}`, { headers: t.admin.auth })).body.data;
     const [first] = await row(0);
-    expect(first).toMatchObject({ method: 'GET', route: '/api/v1/agents', status: 401, error_code: 'CREDENTIALS_MALFORMED', actor_kind: 'anonymous', detail: {} });
+    expect(first).toMatchObject({
+      method: 'GET',
+      route: '/api/v1/agents',
+      status: 401,
+      error_code: 'CREDENTIALS_MALFORMED',
+      actor_kind: 'anonymous',
+      detail: {},
+    });
     expect(await row(29)).toMatchObject([{ route: '/api/v1/agents', status: 401, detail: { repeated: 29, since: first.at } }]);
     for (const i of [1, 15, 28]) expect(await row(i)).toEqual([]);
   });

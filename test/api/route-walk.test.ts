@@ -97,7 +97,10 @@ describe('every registered route', () => {
     const ops = Object.entries<any>(doc.paths).flatMap(([path, methods]) => Object.values<any>(methods).map((op) => ({ path, op })));
     expect(new Set(ops.map(({ op }) => op.operationId)).size).toBe(ops.length);
     for (const { path, op } of ops) {
-      const declared = (op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => p.name).sort();
+      const declared = (op.parameters ?? [])
+        .filter((p: any) => p.in === 'path')
+        .map((p: any) => p.name)
+        .sort();
       expect(declared, path).toEqual([...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort());
     }
     const missing = routes.filter((r) => !doc.paths[openApiPath(r.path)]?.[r.method.toLowerCase()]);

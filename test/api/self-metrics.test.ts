@@ -69,7 +69,12 @@ describe('GET /metrics', () => {
 
     const agent = await enrollAgent(t, 'scraped');
     let n = 0;
-    runtime = testRuntime(t.ws, agent, { collect: async (now) => [{ name: 'a', t: now, v: ++n }, { name: 'b', t: now, v: n }] });
+    runtime = testRuntime(t.ws, agent, {
+      collect: async (now) => [
+        { name: 'a', t: now, v: ++n },
+        { name: 'b', t: now, v: n },
+      ],
+    });
     runtime.start();
     const stored = async () =>
       (await t.server.deps.metrics.query({ hostId: agent.hostId, name: 'a', from: 0, to: Date.now() + 60_000, maxPoints: 10_000 }))[0]?.points.length ?? 0;

@@ -214,31 +214,36 @@ describe('signed requests', () => {
     expect(forbidden.body.error.code).toBe('FORBIDDEN');
   });
 
-  needs('openssl', 'curl').it('the documented clients (docs/examples: curl + openssl, TypeScript) sign requests the server accepts, and docs/api.md shows them as they are', async () => {
-    const { signedFetch } = await import('../../docs/examples/sign-request.js');
-    const get = await signedFetch(t.http, key.id, key.secret, 'GET', '/api/v1/agents?limit=5');
-    expect(get.status, await get.clone().text()).toBe(200);
-    const post = await signedFetch(t.http, key.id, key.secret, 'POST', '/api/v1/enrollment-tokens', { uses: 3 });
-    expect(((await post.json()) as any).data.uses).toBe(3);
-    const target = await makeKey({ scopes: ['agents:read'] });
-    const keyPath = `/api/v1/api-keys/${target.id}`;
-    const patched = await signedFetch(t.http, key.id, key.secret, 'PATCH', keyPath, { name: 'from ts' }, '"1"');
-    expect(((await patched.json()) as any).data).toMatchObject({ name: 'from ts', version: 2 });
+  needs('openssl', 'curl').it(
+    'the documented clients (docs/examples: curl + openssl, TypeScript) sign requests the server accepts, and docs/api.md shows them as they are',
+    async () => {
+      const { signedFetch } = await import('../../docs/examples/sign-request.js');
+      const get = await signedFetch(t.http, key.id, key.secret, 'GET', '/api/v1/agents?limit=5');
+      expect(get.status, await get.clone().text()).toBe(200);
+      const post = await signedFetch(t.http, key.id, key.secret, 'POST', '/api/v1/enrollment-tokens', { uses: 3 });
+      expect(((await post.json()) as any).data.uses).toBe(3);
+      const target = await makeKey({ scopes: ['agents:read'] });
+      const keyPath = `/api/v1/api-keys/${target.id}`;
+      const patched = await signedFetch(t.http, key.id, key.secret, 'PATCH', keyPath, { name: 'from ts' }, '"1"');
+      expect(((await patched.json()) as any).data).toMatchObject({ name: 'from ts', version: 2 });
 
-    const curl = async (...args: string[]) => {
-      const { stdout } = await run('bash', ['docs/examples/signed-curl.sh', ...args], { env: { ...process.env, AW_URL: t.http, AW_KEY_ID: key.id, AW_SECRET: key.secret } });
-      return JSON.parse(stdout);
-    };
-    expect((await curl('GET', '/api/v1/agents', 'limit=5&state=active')).error).toBeNull();
-    expect((await curl('POST', '/api/v1/enrollment-tokens', '', '{"uses":4,"note":"from curl"}')).data.uses).toBe(4);
-    expect((await curl('GET', '/api/v1/me')).data).toMatchObject({ kind: 'api_key', id: key.id });
-    expect((await curl('PATCH', keyPath, '', '{"name":"from curl"}', '"2"')).data).toMatchObject({ name: 'from curl', version: 3 });
+      const curl = async (...args: string[]) => {
+        const { stdout } = await run('bash', ['docs/examples/signed-curl.sh', ...args], {
+          env: { ...process.env, AW_URL: t.http, AW_KEY_ID: key.id, AW_SECRET: key.secret },
+        });
+        return JSON.parse(stdout);
+      };
+      expect((await curl('GET', '/api/v1/agents', 'limit=5&state=active')).error).toBeNull();
+      expect((await curl('POST', '/api/v1/enrollment-tokens', '', '{"uses":4,"note":"from curl"}')).data.uses).toBe(4);
+      expect((await curl('GET', '/api/v1/me')).data).toMatchObject({ kind: 'api_key', id: key.id });
+      expect((await curl('PATCH', keyPath, '', '{"name":"from curl"}', '"2"')).data).toMatchObject({ name: 'from curl', version: 3 });
 
-    const doc = readFileSync('docs/api.md', 'utf8');
-    for (const file of ['docs/examples/signed-curl.sh', 'docs/examples/sign-request.ts']) {
-      expect(doc.includes(readFileSync(file, 'utf8')), `docs/api.md must show ${file} exactly as it is`).toBe(true);
-    }
-  });
+      const doc = readFileSync('docs/api.md', 'utf8');
+      for (const file of ['docs/examples/signed-curl.sh', 'docs/examples/sign-request.ts']) {
+        expect(doc.includes(readFileSync(file, 'utf8')), `docs/api.md must show ${file} exactly as it is`).toBe(true);
+      }
+    },
+  );
 
   needs('redis').it('shares nonces between nodes through Redis: a replay on another node is refused', async () => {
     let other: TestServer | undefined;

@@ -6,13 +6,16 @@ import { crossings, type SourceFile } from './import-boundaries.js';
 
 function sources(): SourceFile[] {
   const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'dashboard/src'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
-  return listed.split('\n').filter((p) => /\.(ts|tsx|mts)$/.test(p)).map((path) => {
-    try {
-      return { path, text: readFileSync(`${PROJECT_ROOT}/${path}`, 'utf8') };
-    } catch {
-      return { path, text: '' }; // deleted in the worktree, not yet in the index
-    }
-  });
+  return listed
+    .split('\n')
+    .filter((p) => /\.(ts|tsx|mts)$/.test(p))
+    .map((path) => {
+      try {
+        return { path, text: readFileSync(`${PROJECT_ROOT}/${path}`, 'utf8') };
+      } catch {
+        return { path, text: '' }; // deleted in the worktree, not yet in the index
+      }
+    });
 }
 
 describe('import boundaries the linter cannot check', () => {
@@ -24,7 +27,10 @@ describe('import boundaries the linter cannot check', () => {
 
   it('finds a value import, multi-line and dynamic ones included, and lets type-only imports pass', () => {
     const found = crossings([
-      { path: 'dashboard/src/v.tsx', text: "import type { HelloMessage } from '../../protocol/messages.js';\nimport { CloseCode } from '../../protocol/close-codes.js';" },
+      {
+        path: 'dashboard/src/v.tsx',
+        text: "import type { HelloMessage } from '../../protocol/messages.js';\nimport { CloseCode } from '../../protocol/close-codes.js';",
+      },
       { path: 'dashboard/src/pages/w.tsx', text: "import {\n  a,\n} from '../../../protocol/frame.js';\nconst m = await import('../../../protocol/hmac.js');" },
       { path: 'server/z.ts', text: "import { d } from '../protocol/messages.js';" },
     ]);

@@ -38,7 +38,12 @@ function serverSources() {
     });
 }
 
-const schemaTables = () => tablesOf(readdirSync(`${PROJECT_ROOT}/schema`).filter((f) => f.endsWith('.sql')).map((f) => readFileSync(`${PROJECT_ROOT}/schema/${f}`, 'utf8')));
+const schemaTables = () =>
+  tablesOf(
+    readdirSync(`${PROJECT_ROOT}/schema`)
+      .filter((f) => f.endsWith('.sql'))
+      .map((f) => readFileSync(`${PROJECT_ROOT}/schema/${f}`, 'utf8')),
+  );
 
 describe('one owner per table', () => {
   const uses = tableUses(serverSources(), schemaTables());
@@ -69,7 +74,12 @@ describe('one owner per table', () => {
       tables,
     );
     expect(found.map((u) => `${u.folder} ${u.write ? 'writes' : 'reads'} ${u.table}`)).toEqual([
-      'cmdb writes hosts', 'cmdb reads agents', 'cmdb reads hosts', 'auth writes hosts', '. reads audit_log', '. writes audit_log',
+      'cmdb writes hosts',
+      'cmdb reads agents',
+      'cmdb reads hosts',
+      'auth writes hosts',
+      '. reads audit_log',
+      '. writes audit_log',
     ]);
     const { owner: o, contested: c } = owners(found);
     expect(Object.fromEntries(c)).toEqual({ hosts: ['auth', 'cmdb'] });

@@ -44,7 +44,10 @@ export function tableUses(files: readonly SourceFile[], tables: ReadonlySet<stri
     const parts = file.path.split('/');
     const folder = parts.length > 2 ? parts[1] : '.';
     for (const text of literalsOf(file)) {
-      for (const [re, write] of [[WRITE, true], [READ, false]] as const) {
+      for (const [re, write] of [
+        [WRITE, true],
+        [READ, false],
+      ] as const) {
         for (const m of text.matchAll(re)) if (tables.has(m[1])) out.push({ table: m[1], folder, file: file.path, write });
       }
     }

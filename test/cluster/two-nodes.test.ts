@@ -54,10 +54,15 @@ needs('postgres', 'redis').describe('two server nodes over Redis', () => {
   const metricsStored = new Set<string>();
 
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(b.http + path, { method, headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(b.http + path, {
+      method,
+      headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
-  const nodeIdOfA = async () => ((await api('GET', '/api/v1/cluster/nodes')).body.data as Array<{ id: string; pid: number }>).find((n) => n.pid === nodeA.pids[0])?.id;
+  const nodeIdOfA = async () =>
+    ((await api('GET', '/api/v1/cluster/nodes')).body.data as Array<{ id: string; pid: number }>).find((n) => n.pid === nodeA.pids[0])?.id;
   const holder = (agentId: string) => redis.get(`aw:${cluster}:agent:${agentId}`);
   const tmp = () => {
     const d = mkdtempSync(join(tmpdir(), 'aw-cluster-test-'));
@@ -69,12 +74,32 @@ needs('postgres', 'redis').describe('two server nodes over Redis', () => {
     testDb = await openTestDb();
     redis = new Redis(process.env.REDIS_URL!);
     const [portA, portB] = [await freePort(), await freePort()];
-    const env = { ...RELAXED, HOST: '127.0.0.1', DATABASE_URL: testDb.url!, REDIS_URL: process.env.REDIS_URL!, AW_CLUSTER: cluster, AW_AGENT_INTERVAL_S: '1', AW_METRICS_CHECKPOINT_S: '1' };
-    nodeA = await startServers({ count: 1, port: portA, env: { ...process.env, ...env, DATA_DIR: tmp(), LOG_LEVEL: 'warn' }, runDir: tmp(), repoRoot: REPO_ROOT });
-    nodeB = await startServer(loadConfig({ ...env, PORT: String(portB), DATA_DIR: tmp() }), { db: testDb.db, log: createLogger(process.env.AW_TEST_LOG ?? 'silent') });
+    const env = {
+      ...RELAXED,
+      HOST: '127.0.0.1',
+      DATABASE_URL: testDb.url!,
+      REDIS_URL: process.env.REDIS_URL!,
+      AW_CLUSTER: cluster,
+      AW_AGENT_INTERVAL_S: '1',
+      AW_METRICS_CHECKPOINT_S: '1',
+    };
+    nodeA = await startServers({
+      count: 1,
+      port: portA,
+      env: { ...process.env, ...env, DATA_DIR: tmp(), LOG_LEVEL: 'warn' },
+      runDir: tmp(),
+      repoRoot: REPO_ROOT,
+    });
+    nodeB = await startServer(loadConfig({ ...env, PORT: String(portB), DATA_DIR: tmp() }), {
+      db: testDb.db,
+      log: createLogger(process.env.AW_TEST_LOG ?? 'silent'),
+    });
     b = { server: nodeB, testDb, dataDir: '', http: `http://127.0.0.1:${portB}`, ws: '', close: async () => {} };
     // The balancer sends each new connection to A while A accepts, to B otherwise.
-    balancer = await startTcpProxy([{ host: '127.0.0.1', port: portA }, { host: '127.0.0.1', port: portB }]);
+    balancer = await startTcpProxy([
+      { host: '127.0.0.1', port: portA },
+      { host: '127.0.0.1', port: portB },
+    ]);
     const admin = await new UserDirectory(testDb.db).create({ username: 'root', role: 'admin', createdBy: 'test' });
     auth = { authorization: `Bearer ${(await new SessionStore(testDb.db).create(admin.id, 3600)).token}` };
 
@@ -82,8 +107,14 @@ needs('postgres', 'redis').describe('two server nodes over Redis', () => {
     const url = `ws://127.0.0.1:${balancer.port}/agent`;
     for (const a of agents.slice(0, 2)) {
       const runtime = new AgentRuntime({
-        server: url, agentId: a.agentId, secret: a.secret, hello: { agentVersion: 'test', hostname: a.agentId }, spool: new Spool({ memoryBatches: 1000, maxFileBytes: 1e6 }),
-        log, intervalS: 1, backoff: { baseMs: 200, capMs: 2000 },
+        server: url,
+        agentId: a.agentId,
+        secret: a.secret,
+        hello: { agentVersion: 'test', hostname: a.agentId },
+        spool: new Spool({ memoryBatches: 1000, maxFileBytes: 1e6 }),
+        log,
+        intervalS: 1,
+        backoff: { baseMs: 200, capMs: 2000 },
         collect: async (now) => [{ name: 'test.alive', t: now, v: 1 }],
       });
       runtime.on('fatal', (code) => fatal.set(a.agentId, code));
@@ -114,7 +145,10 @@ needs('postgres', 'redis').describe('two server nodes over Redis', () => {
 
     // Node B reports them online although it holds neither.
     const listed = (await api('GET', '/api/v1/agents')).body.data as Array<{ id: string; online: boolean; state: string }>;
-    expect(listed.filter((a) => a.id !== agents[2].agentId).map((a) => [a.online, a.state])).toEqual([[true, 'pending'], [true, 'pending']]);
+    expect(listed.filter((a) => a.id !== agents[2].agentId).map((a) => [a.online, a.state])).toEqual([
+      [true, 'pending'],
+      [true, 'pending'],
+    ]);
 
     // Approved through B: the agent on A is told, starts sending, and its points are stored.
     expect((await api('POST', `/api/v1/agents/${agents[0].agentId}/approve`)).status).toBe(200);
@@ -129,7 +163,11 @@ needs('postgres', 'redis').describe('two server nodes over Redis', () => {
     await until('the revoked agent closed by node A', () => fatal.get(agents[1].agentId) === CloseCode.AGENT_REVOKED);
 
     // A message for an agent on A, sent by B (what a task or a config push does): relayed through Redis.
-    const link = new AgentLink({ url: `ws://127.0.0.1:${balancer.port}/agent`, credentials: { agentId: agents[2].agentId, secret: agents[2].secret }, hello: { agentVersion: 'test', hostname: 'cluster-2' } });
+    const link = new AgentLink({
+      url: `ws://127.0.0.1:${balancer.port}/agent`,
+      credentials: { agentId: agents[2].agentId, secret: agents[2].secret },
+      hello: { agentVersion: 'test', hostname: 'cluster-2' },
+    });
     links.push(link);
     const configs: Array<{ intervalS: number }> = [];
     link.on('config', (c) => configs.push(c));
@@ -138,15 +176,28 @@ needs('postgres', 'redis').describe('two server nodes over Redis', () => {
     await until('the relayed message received', () => configs.some((c) => c.intervalS === 7), 10_000);
   }, 60_000);
 
-  it('streams a task\'s live output from an agent on node A to a watcher on node B', async () => {
+  it("streams a task's live output from an agent on node A to a watcher on node B", async () => {
     const enrolled = await enrollAgent(b, 'cluster-tasks');
     const tasks = new TaskAgent({
-      agentId: enrolled.agentId, serverPublicKey: nodeB.deps.identity.signPublicKey, policy: {},
-      seen: new SeenOrders(join(tmp(), 'tasks-seen.json')), httpBase: `http://127.0.0.1:${balancer.port}`, log, outputFlushMs: 20,
+      agentId: enrolled.agentId,
+      serverPublicKey: nodeB.deps.identity.signPublicKey,
+      policy: {},
+      seen: new SeenOrders(join(tmp(), 'tasks-seen.json')),
+      httpBase: `http://127.0.0.1:${balancer.port}`,
+      log,
+      outputFlushMs: 20,
     });
     const runtime = new AgentRuntime({
-      server: `ws://127.0.0.1:${balancer.port}/agent`, agentId: enrolled.agentId, secret: enrolled.secret, hello: { agentVersion: 'test', hostname: 'cluster-tasks' },
-      spool: new Spool({ memoryBatches: 100, maxFileBytes: 1e6 }), log, intervalS: 60, backoff: { baseMs: 200, capMs: 2000 }, collect: async () => [], tasks,
+      server: `ws://127.0.0.1:${balancer.port}/agent`,
+      agentId: enrolled.agentId,
+      secret: enrolled.secret,
+      hello: { agentVersion: 'test', hostname: 'cluster-tasks' },
+      spool: new Spool({ memoryBatches: 100, maxFileBytes: 1e6 }),
+      log,
+      intervalS: 60,
+      backoff: { baseMs: 200, capMs: 2000 },
+      collect: async () => [],
+      tasks,
     });
     runtime.start();
     runtimes.push(runtime);
@@ -156,7 +207,10 @@ needs('postgres', 'redis').describe('two server nodes over Redis', () => {
     expect(nodeB.deps.gateway.isOnline(enrolled.agentId)).toBe(false);
 
     // Asked on B, run by the agent on A: lines over about 2 s.
-    const made = await api('POST', '/api/v1/tasks', { action: { kind: 'shell', command: 'for i in 1 2 3 4 5; do echo line-$i; sleep 0.4; done' }, targets: { host_ids: [enrolled.hostId] } });
+    const made = await api('POST', '/api/v1/tasks', {
+      action: { kind: 'shell', command: 'for i in 1 2 3 4 5; do echo line-$i; sleep 0.4; done' },
+      targets: { host_ids: [enrolled.hostId] },
+    });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     const taskId = made.body.data.id as string;
     // Bounded, so a relay that drops events fails on what is missing rather than on the test's timeout.
@@ -168,7 +222,10 @@ needs('postgres', 'redis').describe('two server nodes over Redis', () => {
     await readSse(stream, (e) => {
       events.push({ event: e.event, data: JSON.parse(e.data) });
       if (e.event === 'output' && !atFirstChunk) {
-        atFirstChunk = Promise.all([api('GET', `/api/v1/tasks/${taskId}`), api('GET', `/api/v1/tasks/${taskId}/hosts`)]).then(([t, h]) => ({ task: t.body.data.state, host: h.body.data[0].state }));
+        atFirstChunk = Promise.all([api('GET', `/api/v1/tasks/${taskId}`), api('GET', `/api/v1/tasks/${taskId}/hosts`)]).then(([t, h]) => ({
+          task: t.body.data.state,
+          host: h.body.data[0].state,
+        }));
       }
     }).catch((err) => {
       if (err.name !== 'TimeoutError') throw err;
@@ -190,22 +247,27 @@ needs('postgres', 'redis').describe('two server nodes over Redis', () => {
 
   it('answers the overview for both nodes: busiest hosts and the ingest rate of what node A took in', async () => {
     for (const name of ['busy-on-a', 'calm-on-b']) expect((await api('POST', '/api/v1/hosts', { hostname: name })).status).toBe(201);
-    const write = (base: string, lines: string[]) => fetch(`${base}/api/v1/write`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: lines.join('\n') });
+    const write = (base: string, lines: string[]) =>
+      fetch(`${base}/api/v1/write`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: lines.join('\n') });
     // 600 points through node A in one go: at least 60 points/s over A's 10 s sample, which node B alone never takes in here.
     const onA = [`cpu,host=busy-on-a,cpu=total usage_pct=97`, ...Array.from({ length: 599 }, (_, i) => `burst,host=busy-on-a,n=${i} v=1`)];
     expect((await write(nodeA.http, onA)).status).toBe(204);
     expect((await write(b.http, ['cpu,host=calm-on-b,cpu=total usage_pct=12'])).status).toBe(204);
     let o: any;
-    await until('node B\'s overview to show node A\'s host and rate', async () => {
-      o = (await api('GET', '/api/v1/overview')).body.data;
-      return o.busiest.cpu.length === 2 && o.ingest.history.some((p: { points_per_s: number }) => p.points_per_s >= 60);
-    }, 30_000).catch((err) => {
+    await until(
+      "node B's overview to show node A's host and rate",
+      async () => {
+        o = (await api('GET', '/api/v1/overview')).body.data;
+        return o.busiest.cpu.length === 2 && o.ingest.history.some((p: { points_per_s: number }) => p.points_per_s >= 60);
+      },
+      30_000,
+    ).catch((err) => {
       throw new Error(`${err.message}: ${JSON.stringify({ busiest: o?.busiest.cpu, history: o?.ingest.history })}`);
     });
     expect(o.busiest.cpu.map((e: any) => `${e.hostname}:${e.value}`)).toEqual(['busy-on-a:97', 'calm-on-b:12']);
   }, 60_000);
 
-  it('moves node A\'s agents to node B within 30 s when node A is killed', async () => {
+  it("moves node A's agents to node B within 30 s when node A is killed", async () => {
     const moved = agents[0].agentId;
     expect(metricsStored.has(moved)).toBe(true);
     const killedAt = Date.now();

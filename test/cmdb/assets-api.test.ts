@@ -68,7 +68,11 @@ describe('assets API', () => {
     expect(r3.body.data).toMatchObject({ id: a.id, tag: a.tag, name: 'web01-new', serial: 'NEW', idc: 'sh2', rack: 'C7', rack_unit: 33, version: 4 });
     const updates = (await as('GET', `/api/v1/assets/${a.id}/changes`)).body.data.filter((c: any) => c.action === 'update');
     expect(updates.map((c: any) => [c.field, c.old_value, c.new_value])).toEqual([
-      ['name', 'web01', 'web01-new'], ['serial', 'OLD', 'NEW'], ['idc', 'bj1', 'sh2'], ['rack', 'A1', 'C7'], ['rack_unit', 10, 33],
+      ['name', 'web01', 'web01-new'],
+      ['serial', 'OLD', 'NEW'],
+      ['idc', 'bj1', 'sh2'],
+      ['rack', 'A1', 'C7'],
+      ['rack_unit', 10, 33],
     ]);
     // the database itself refuses to change an id or tag
     await expect(t.server.deps.db.query(`UPDATE assets SET tag = 'AW-999999' WHERE id = $1`, [a.id])).rejects.toThrow(/never change/);
@@ -96,15 +100,20 @@ describe('assets API', () => {
     expect((await as('POST', `/api/v1/assets/${a.id}/transitions`, { to: 'in_stock', reason: 'undo' })).body.error.code).toBe('ASSET_TRANSITION_FORBIDDEN');
     const tr = (await as('GET', `/api/v1/assets/${a.id}/changes`)).body.data.filter((c: any) => c.action === 'transition');
     expect(tr.map((c: any) => `${c.old_value}>${c.new_value}:${c.reason}`)).toEqual([
-      'procured>in_stock:to in_stock', 'in_stock>online:to online', 'online>maintenance:to maintenance', 'maintenance>online:to online',
-      'online>offline:to offline', 'offline>retired:to retired', 'retired>disposed:to disposed',
+      'procured>in_stock:to in_stock',
+      'in_stock>online:to online',
+      'online>maintenance:to maintenance',
+      'maintenance>online:to online',
+      'online>offline:to offline',
+      'offline>retired:to retired',
+      'retired>disposed:to disposed',
     ]);
     expect(tr.every((c: any) => c.actor_id === t.admin.id)).toBe(true);
     const stale = await as('POST', `/api/v1/assets/${a.id}/transitions`, { to: 'in_stock', reason: 'x' }, { 'if-match': '"1"' });
     expect(stale.status).toBe(412);
   });
 
-  it("a deleted asset answers 410, its history stays readable and its tag is never reused", async () => {
+  it('a deleted asset answers 410, its history stays readable and its tag is never reused', async () => {
     const a = (await as('POST', '/api/v1/assets', { type: 'server', name: 'gone01', serial: 'G1' })).body.data;
     const del = await as('DELETE', `/api/v1/assets/${a.id}`, undefined, { 'if-match': '"1"' });
     expect(del.status).toBe(200);
@@ -113,7 +122,11 @@ describe('assets API', () => {
     const history = (await as('GET', `/api/v1/assets/${a.id}/changes`)).body.data;
     expect(history.filter((c: any) => c.action === 'create').length).toBeGreaterThan(0);
     expect(history.filter((c: any) => c.action === 'delete').map((c: any) => [c.field, c.old_value])).toEqual(
-      expect.arrayContaining([['name', 'gone01'], ['serial', 'G1'], ['state', 'procured']]),
+      expect.arrayContaining([
+        ['name', 'gone01'],
+        ['serial', 'G1'],
+        ['state', 'procured'],
+      ]),
     );
     const next = (await as('POST', '/api/v1/assets', { type: 'server', name: 'after' })).body.data;
     expect(Number(next.tag.slice(3))).toBeGreaterThan(Number(a.tag.slice(3)));
@@ -128,8 +141,15 @@ describe('assets API', () => {
   });
 
   it('checks custom fields against an admin-defined type', async () => {
-    const schema = { type: 'object', properties: { ports: { type: 'integer', minimum: 1 }, firmware: { type: 'string' } }, required: ['ports'], additionalProperties: false };
-    expect((await as('POST', '/api/v1/asset-types', { name: 'ups', label: 'UPS', fields_schema: { type: 'string' } })).body.error.code).toBe('FIELDS_SCHEMA_INVALID');
+    const schema = {
+      type: 'object',
+      properties: { ports: { type: 'integer', minimum: 1 }, firmware: { type: 'string' } },
+      required: ['ports'],
+      additionalProperties: false,
+    };
+    expect((await as('POST', '/api/v1/asset-types', { name: 'ups', label: 'UPS', fields_schema: { type: 'string' } })).body.error.code).toBe(
+      'FIELDS_SCHEMA_INVALID',
+    );
     expect((await as('POST', '/api/v1/asset-types', { name: 'switch_l3', label: 'L3 switch', fields_schema: schema })).status).toBe(201);
     const bad = await as('POST', '/api/v1/assets', { type: 'switch_l3', name: 'sw1', custom: { ports: 0, extra: true } });
     expect(bad.status).toBe(400);
@@ -141,7 +161,9 @@ describe('assets API', () => {
     const patch = await as('PATCH', `/api/v1/assets/${ok.body.data.id}`, { custom: { ports: 'many' } }, { 'if-match': '"1"' });
     expect(patch.body.error.code).toBe('CUSTOM_FIELDS_INVALID');
     const typeNow = await as('GET', '/api/v1/asset-types/switch_l3');
-    expect((await as('DELETE', '/api/v1/asset-types/switch_l3', undefined, { 'if-match': typeNow.headers.get('etag')! })).body.error.code).toBe('ASSET_TYPE_IN_USE');
+    expect((await as('DELETE', '/api/v1/asset-types/switch_l3', undefined, { 'if-match': typeNow.headers.get('etag')! })).body.error.code).toBe(
+      'ASSET_TYPE_IN_USE',
+    );
     expect((await as('POST', '/api/v1/asset-types', { name: 'ups', label: 'UPS' }, {})).status).toBe(201);
     const viewer = await t.userSession('viewer');
     expect((await t.call('POST', '/api/v1/asset-types', { body: { name: 'x2', label: 'x' }, headers: viewer.auth })).status).toBe(403);
@@ -157,7 +179,10 @@ describe('assets API', () => {
     expect((await as('DELETE', `/api/v1/assets/${a.id}/components/${nic.body.data.id}`)).status).toBe(200);
     expect((await as('GET', `/api/v1/assets/${a.id}`)).body.data.version).toBe(3);
     const comp = (await as('GET', `/api/v1/assets/${a.id}/changes`)).body.data.filter((c: any) => c.component_id);
-    expect(comp.map((c: any) => [c.action, c.field])).toEqual([['create', 'nic[eth0]'], ['delete', 'nic[eth0]']]);
+    expect(comp.map((c: any) => [c.action, c.field])).toEqual([
+      ['create', 'nic[eth0]'],
+      ['delete', 'nic[eth0]'],
+    ]);
   });
 
   it('lists with filters, search and cursor pages that neither repeat nor skip', async () => {
@@ -181,14 +206,19 @@ describe('assets API', () => {
   });
 
   it('CSV import is all or nothing with per-row errors; export round-trips', async () => {
-    const csv = (text: string, q = ''): Promise<any> => t.call('POST', `/api/v1/assets/import${q}`, { raw: text, headers: { ...t.admin.auth, 'content-type': 'text/csv' } });
+    const csv = (text: string, q = ''): Promise<any> =>
+      t.call('POST', `/api/v1/assets/import${q}`, { raw: text, headers: { ...t.admin.auth, 'content-type': 'text/csv' } });
     const count = async () => (await as('GET', '/api/v1/assets?limit=1')).body.meta.total;
     const before = await count();
     const bad = await csv('type,name,idc,rack_unit,tags\nserver,imp-1,bj9,3,a;b\nserver,,bj9,300,\nnope,imp-3,bj9,,\n');
     expect(bad.status).toBe(422);
     expect(bad.body.error.code).toBe('IMPORT_REJECTED');
     // Every row's errors at once: line 3's from the file, line 4's (unknown type) from the database.
-    expect(bad.body.error.details.errors.map((e: any) => [e.row, e.column])).toEqual([[3, 'rack_unit'], [3, 'name'], [4, 'type']]);
+    expect(bad.body.error.details.errors.map((e: any) => [e.row, e.column])).toEqual([
+      [3, 'rack_unit'],
+      [3, 'name'],
+      [4, 'type'],
+    ]);
     const badType = await csv('type,name\nserver,imp-1\nnope,imp-3\n');
     expect(badType.body.error.details.errors).toEqual([expect.objectContaining({ row: 3, column: 'type' })]);
     expect(await count()).toBe(before);

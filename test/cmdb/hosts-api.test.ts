@@ -19,8 +19,20 @@ describe('hosts and host groups', () => {
     sw1 = (await as('POST', '/api/v1/hosts', { hostname: 'sw1.bj', tags: ['network'] })).body.data.id;
     await t.server.deps.db.query(`UPDATE agents SET os = 'Rocky Linux 9.3' WHERE host_id = $1`, [db1]);
     await t.server.deps.db.query(`UPDATE agents SET os = 'Debian GNU/Linux 12' WHERE host_id = $1`, [web1]);
-    await as('POST', '/api/v1/asset-types', { name: 'db_server', label: 'DB server', fields_schema: { type: 'object', properties: { role: { type: 'string' } } } });
-    await as('POST', '/api/v1/assets', { type: 'db_server', name: 'db1', host_id: db1, idc: 'bj1', tags: ['db'], custom: { role: 'primary' }, business_unit: '支付' });
+    await as('POST', '/api/v1/asset-types', {
+      name: 'db_server',
+      label: 'DB server',
+      fields_schema: { type: 'object', properties: { role: { type: 'string' } } },
+    });
+    await as('POST', '/api/v1/assets', {
+      type: 'db_server',
+      name: 'db1',
+      host_id: db1,
+      idc: 'bj1',
+      tags: ['db'],
+      custom: { role: 'primary' },
+      business_unit: '支付',
+    });
     await as('POST', '/api/v1/assets', { type: 'vm', name: 'web1', host_id: web1, idc: 'sh2', tags: ['web'] });
   });
   afterAll(() => t?.close());
@@ -51,7 +63,14 @@ describe('hosts and host groups', () => {
     };
     expect(await members(await group('bj', [{ field: 'idc', op: 'eq', value: 'bj1' }]))).toEqual(['db1.bj']);
     expect(await members(await group('linux-rocky', [{ field: 'os', op: 'prefix', value: 'Rocky' }]))).toEqual(['db1.bj']);
-    expect(await members(await group('primaries', [{ field: 'asset.custom.role', op: 'eq', value: 'primary' }, { field: 'type', op: 'in', value: ['db_server', 'server'] }]))).toEqual(['db1.bj']);
+    expect(
+      await members(
+        await group('primaries', [
+          { field: 'asset.custom.role', op: 'eq', value: 'primary' },
+          { field: 'type', op: 'in', value: ['db_server', 'server'] },
+        ]),
+      ),
+    ).toEqual(['db1.bj']);
     expect(await members(await group('pay', [{ field: 'business_unit', op: 'eq', value: '支付' }]))).toEqual(['db1.bj']);
     expect(await members(await group('not-web', [{ field: 'tags', op: 'neq', value: 'web' }]))).toEqual(['db1.bj', 'sw1.bj']);
     expect(await members(await group('has-asset', [{ field: 'asset', op: 'exists' }]))).toEqual(['db1.bj', 'web1.sh']);
@@ -68,7 +87,13 @@ describe('hosts and host groups', () => {
 
     // A preview answers who a group would hold before it is saved, by the same rules
     const preview = await as('POST', '/api/v1/host-groups/preview', { rules: [{ field: 'asset.idc', op: 'eq', value: 'sh2' }], host_ids: [sw1] });
-    expect(preview.body.data).toEqual({ total: 2, hosts: [{ id: sw1, hostname: 'sw1.bj' }, { id: web1, hostname: 'web1.sh' }] });
+    expect(preview.body.data).toEqual({
+      total: 2,
+      hosts: [
+        { id: sw1, hostname: 'sw1.bj' },
+        { id: web1, hostname: 'web1.sh' },
+      ],
+    });
     expect((await as('POST', '/api/v1/host-groups/preview', { rules: [{ field: 'asset.nope', op: 'eq', value: 'x' }] })).status).toBe(400);
     expect((await as('POST', '/api/v1/host-groups/preview', {})).body.data).toEqual({ total: 0, hosts: [] });
 
@@ -87,7 +112,12 @@ describe('hosts and host groups', () => {
 
     // a group follows its facts: move the asset and membership follows
     const g = await as('GET', `/api/v1/host-groups/${mixed}`);
-    const upd = await as('PATCH', `/api/v1/host-groups/${mixed}`, { rules: [{ field: 'idc', op: 'eq', value: 'bj1' }], host_ids: [] }, { 'if-match': g.headers.get('etag') });
+    const upd = await as(
+      'PATCH',
+      `/api/v1/host-groups/${mixed}`,
+      { rules: [{ field: 'idc', op: 'eq', value: 'bj1' }], host_ids: [] },
+      { 'if-match': g.headers.get('etag') },
+    );
     expect(upd.body.data).toMatchObject({ host_ids: [], version: 2 });
     expect(await members(mixed)).toEqual(['db1.bj']);
     expect((await as('DELETE', `/api/v1/host-groups/${mixed}`, undefined, { 'if-match': '"2"' })).status).toBe(200);

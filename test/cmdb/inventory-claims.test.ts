@@ -32,7 +32,13 @@ describe('inventory claims on another agent’s asset', () => {
   /** The physical fixture with identifiers of its own (n), so tests do not match each other's assets. */
   const machine = (n: number): InventoryReport => ({
     ...base,
-    system: { ...base.system, serial: `SN-CLAIM-${n}`, uuid: `4c4c4544-0000-0000-0000-00000000000${n}`, machineId: `a8c2f1d47e3b49b6a1f0c9d8e7b6a5f${n}`, hostname: `host${n}` },
+    system: {
+      ...base.system,
+      serial: `SN-CLAIM-${n}`,
+      uuid: `4c4c4544-0000-0000-0000-00000000000${n}`,
+      machineId: `a8c2f1d47e3b49b6a1f0c9d8e7b6a5f${n}`,
+      hostname: `host${n}`,
+    },
     nics: [{ ...base.nics[0], mac: `3c:ec:ef:00:00:0${n}` }],
   });
   const activeAgent = async (hostname: string): Promise<EnrolledAgent> => {
@@ -70,7 +76,13 @@ describe('inventory claims on another agent’s asset', () => {
 
     // UUID and serial are readable by any viewer; the forger leaves out what would disagree.
     const attacker = await activeAgent('attacker');
-    const forged: InventoryReport = { ...machine(1), system: { ...machine(1).system, vendor: 'Evil Corp', machineId: null }, nics: [{ ...base.nics[0], mac: '3c:ec:ef:66:66:66' }], disks: [], gpus: [] };
+    const forged: InventoryReport = {
+      ...machine(1),
+      system: { ...machine(1).system, vendor: 'Evil Corp', machineId: null },
+      nics: [{ ...base.nics[0], mac: '3c:ec:ef:66:66:66' }],
+      disks: [],
+      gpus: [],
+    };
     expect(await t.server.deps.cmdb!.intake.intake(attacker, forged)).toMatchObject({ kind: 'queued' });
     expect(await snapshot(before.assetId)).toEqual({ asset: before.asset, components: before.components, changes: before.changes });
 
@@ -86,7 +98,13 @@ describe('inventory claims on another agent’s asset', () => {
     const after = await snapshot(before.assetId);
     expect(after.asset).toMatchObject({ agent_id: attacker.agentId, vendor: 'Evil Corp' });
     const relink = after.changes.find((c: any) => c.field === 'agent_id' && c.new_value === attacker.agentId);
-    expect(relink).toMatchObject({ old_value: victim.agentId, actor_kind: 'user', actor_id: t.admin.id, source: 'agent', reason: `approval ${claim.id}: claims_asset_of_other_agent` });
+    expect(relink).toMatchObject({
+      old_value: victim.agentId,
+      actor_kind: 'user',
+      actor_id: t.admin.id,
+      source: 'agent',
+      reason: `approval ${claim.id}: claims_asset_of_other_agent`,
+    });
   });
 
   it('a pending agent with the same machine id and MAC changes nothing before approval (real agent over the gateway)', async () => {
@@ -112,13 +130,21 @@ describe('inventory claims on another agent’s asset', () => {
     });
     expect(await snapshot(before.assetId)).toEqual({ asset: before.asset, components: before.components, changes: before.changes });
     const queued = await pendingOf(newcomer.agentId);
-    expect(queued).toMatchObject({ queue_reasons: ['agent_pending', 'claims_asset_of_other_agent'], proposed_asset_id: before.assetId, host_id: newcomer.hostId });
+    expect(queued).toMatchObject({
+      queue_reasons: ['agent_pending', 'claims_asset_of_other_agent'],
+      proposed_asset_id: before.assetId,
+      host_id: newcomer.hostId,
+    });
 
     const approved = await as('POST', `/api/v1/approvals/${queued.id}/approve`, {});
     expect(approved.body.data).toMatchObject({ state: 'approved', asset_id: before.assetId });
     const after = await snapshot(before.assetId);
     expect(after.asset).toMatchObject({ agent_id: newcomer.agentId, vendor: 'Reinstalled' });
-    expect(after.changes.find((c: any) => c.field === 'agent_id')).toMatchObject({ old_value: owner.agentId, new_value: newcomer.agentId, actor_id: t.admin.id });
+    expect(after.changes.find((c: any) => c.field === 'agent_id')).toMatchObject({
+      old_value: owner.agentId,
+      new_value: newcomer.agentId,
+      actor_id: t.admin.id,
+    });
   });
 
   it('a pending agent matching an unlinked asset proposes the link; once the agent is approved its report links as usual', async () => {

@@ -27,7 +27,13 @@ const until = async <T>(what: string, probe: () => Promise<T | undefined>, ms = 
 
 async function vmReport(): Promise<InventoryReport> {
   const run = fixtureRunner({
-    dmidecode: { ok: false, stdout: await fixtureText('vm/commands/dmidecode.stdout'), stderr: await fixtureText('vm/commands/dmidecode.stderr'), exitCode: 1, failure: 'exit-code' },
+    dmidecode: {
+      ok: false,
+      stdout: await fixtureText('vm/commands/dmidecode.stdout'),
+      stderr: await fixtureText('vm/commands/dmidecode.stderr'),
+      exitCode: 1,
+      failure: 'exit-code',
+    },
     lshw: succeeded(await fixtureText('vm/commands/lshw.json')),
     lsblk: succeeded(await fixtureText('vm/commands/lsblk.json')),
     ip: succeeded(await fixtureText('vm/commands/ip-addr.json')),
@@ -66,13 +72,24 @@ describe('inventory intake', () => {
     runtimes.push(runtime);
     runtime.start();
 
-    const pending = await until('the report in the approval queue', async () => (await as('GET', '/api/v1/approvals?state=pending')).body.data.find((p: any) => p.agent_id === enrolled.agentId));
+    const pending = await until('the report in the approval queue', async () =>
+      (await as('GET', '/api/v1/approvals?state=pending')).body.data.find((p: any) => p.agent_id === enrolled.agentId),
+    );
     expect(pending).toMatchObject({ hostname: 'vm', machine_id: '3d1219c7c4c5404aaa1f6d2a48adfda4', host_id: enrolled.hostId, match_note: 'no asset matches' });
     const approved = await as('POST', `/api/v1/approvals/${pending.id}/approve`, {});
     expect(approved.status).toBe(200);
     const assetId = approved.body.data.asset_id;
     const asset = (await as('GET', `/api/v1/assets/${assetId}`)).body.data;
-    expect(asset).toMatchObject({ type: 'vm', name: 'vm', state: 'online', hostname: 'vm', memory_bytes: 24 * GiB, os_name: 'Debian GNU/Linux', agent_id: enrolled.agentId, host_id: enrolled.hostId });
+    expect(asset).toMatchObject({
+      type: 'vm',
+      name: 'vm',
+      state: 'online',
+      hostname: 'vm',
+      memory_bytes: 24 * GiB,
+      os_name: 'Debian GNU/Linux',
+      agent_id: enrolled.agentId,
+      host_id: enrolled.hostId,
+    });
     const comps = (await as('GET', `/api/v1/assets/${assetId}/components`)).body.data;
     expect(comps.map((c: any) => `${c.kind}[${c.slot}]`)).toEqual(['cpu[0]', 'disk[vda]', 'nic[eth0]']);
     expect((await as('GET', '/api/v1/assets?q=192.0.2.2')).body.data.map((a: any) => a.id)).toEqual([assetId]);
@@ -89,7 +106,15 @@ describe('inventory intake', () => {
     expect(after).toEqual(changes);
     expect(after.map((c: any) => [c.action, c.field, c.old_value, c.new_value, c.source, c.actor_kind, c.actor_id])).toEqual([
       ['update', 'memory_bytes', 24 * GiB, 48 * GiB, 'agent', 'agent', enrolled.agentId],
-      ['delete', 'disk[vda]', { model: vda.model, serial: vda.serial, size_bytes: vda.sizeBytes, type: vda.type, rotational: vda.rotational, wwn: vda.wwn }, null, 'agent', 'agent', enrolled.agentId],
+      [
+        'delete',
+        'disk[vda]',
+        { model: vda.model, serial: vda.serial, size_bytes: vda.sizeBytes, type: vda.type, rotational: vda.rotational, wwn: vda.wwn },
+        null,
+        'agent',
+        'agent',
+        enrolled.agentId,
+      ],
     ]);
     expect((await as('GET', `/api/v1/assets/${assetId}/components`)).body.data.map((c: any) => c.slot)).toEqual(['0', 'eth0']);
   });
@@ -113,7 +138,8 @@ describe('inventory intake', () => {
     expect((await as('GET', `/api/v1/assets/${approvedA.asset_id}`)).body.data.serial).toBeNull();
 
     // Registered by hand with its serial, then reported: matched, no approval, the agent linked.
-    const hand = (await as('POST', '/api/v1/assets', { type: 'server', name: 'db01-by-hand', serial: 'S292395X0A17654', state: 'online', idc: 'bj1' })).body.data;
+    const hand = (await as('POST', '/api/v1/assets', { type: 'server', name: 'db01-by-hand', serial: 'S292395X0A17654', state: 'online', idc: 'bj1' })).body
+      .data;
     const a3 = await enrollAgent(t, 'db01');
     const r3 = await intake.intake(a3, base);
     expect(r3).toMatchObject({ kind: 'updated', assetId: hand.id });
@@ -129,7 +155,11 @@ describe('inventory intake', () => {
   it('a rejected machine queues nothing more; a report that does not fit is refused whole', async () => {
     const cmdb = t.server.deps.cmdb!;
     const a = await enrollAgent(t, 'rejectme');
-    const report = { ...(await vmReport()), system: { vendor: null, model: null, serial: null, uuid: null, machineId: 'abababababababababababababababab', hostname: 'rejectme' }, nics: [] };
+    const report = {
+      ...(await vmReport()),
+      system: { vendor: null, model: null, serial: null, uuid: null, machineId: 'abababababababababababababababab', hostname: 'rejectme' },
+      nics: [],
+    };
     const q = await cmdb.intake.intake(a, report);
     const rej = await as('POST', `/api/v1/approvals/${(q as any).approvalId}/reject`, { reason: 'lab box' });
     expect(rej.body.data.state).toBe('rejected');

@@ -49,7 +49,10 @@ needs('chromium').describe('daily work in the dashboard', () => {
 
   /** The plugin item's result as the agent reports it: 0 OK, 2 CRITICAL. */
   const report = async (hostId: string, status: number) => {
-    const w = await t.call('POST', `/api/v1/write?host_id=${hostId}`, { headers: { ...t.admin.auth, 'content-type': 'text/plain' }, raw: `web_check status=${status}` });
+    const w = await t.call('POST', `/api/v1/write?host_id=${hostId}`, {
+      headers: { ...t.admin.auth, 'content-type': 'text/plain' },
+      raw: `web_check status=${status}`,
+    });
     expect(w.status, JSON.stringify(w.body)).toBe(204);
   };
 
@@ -100,7 +103,9 @@ needs('chromium').describe('daily work in the dashboard', () => {
     await card.locator('li[data-candidate=shop-01] button', { hasText: 'Link' }).click();
     await card.locator('[data-testid=linked-hosts] li[data-host=shop-01]').waitFor();
     const stored = ((await t.call('GET', '/api/v1/templates?limit=100', { headers: t.admin.auth })).body.data as any[]).find((x) => x.name === 'shop checks');
-    expect(stored.items).toEqual([{ key: 'web_check', type: 'plugin', interval_s: 30, command: 'check_http', args: ['-H', 'localhost', '-p', '8080'], output: 'auto' }]);
+    expect(stored.items).toEqual([
+      { key: 'web_check', type: 'plugin', interval_s: 30, command: 'check_http', args: ['-H', 'localhost', '-p', '8080'], output: 'auto' },
+    ]);
     expect(stored.triggers).toEqual([{ key: 'web_down', name: 'Shop web down on {HOST.NAME}', severity: 'high', expression: 'last(web_check.status) >= 2' }]);
     expect(stored.host_ids).toEqual([hostIds['shop-01']]);
 
@@ -134,7 +139,9 @@ needs('chromium').describe('daily work in the dashboard', () => {
     // OK again: the problem recovers and leaves the open list; the host page lists it as recovered.
     await report(hostIds['shop-01'], 0);
     await page.locator('[data-tab=problems]').click();
-    await page.waitForFunction(() => !document.querySelector('[data-testid=problems-table]')?.textContent?.includes('Shop web down'), undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => !document.querySelector('[data-testid=problems-table]')?.textContent?.includes('Shop web down'), undefined, {
+      timeout: 20_000,
+    });
     await page.goto(`${t.http}/#/hosts/${hostIds['shop-01']}`);
     await page.locator('[data-testid=host-problems] li', { hasText: 'recovered' }).waitFor({ timeout: 15_000 });
     await page.goto(`${t.http}/#/monitoring`);
@@ -159,14 +166,21 @@ needs('chromium').describe('daily work in the dashboard', () => {
     await form.locator('button', { hasText: 'Create group' }).click();
     const card = page.locator('[data-group="shop hosts"]');
     await card.locator('[data-testid=group-members] li[data-member=shop-02]').waitFor();
-    expect(await card.locator('[data-testid=group-members] li').evaluateAll((els: any[]) => els.map((e) => e.getAttribute('data-member')))).toEqual(['shop-01', 'shop-02']);
+    expect(await card.locator('[data-testid=group-members] li').evaluateAll((els: any[]) => els.map((e) => e.getAttribute('data-member')))).toEqual([
+      'shop-01',
+      'shop-02',
+    ]);
     expect(await card.locator('[data-testid=group-rules]').textContent()).toContain('hostname prefix shop-');
   });
 
-  it('edits an asset\'s custom field and shows it in the timeline', async () => {
+  it("edits an asset's custom field and shows it in the timeline", async () => {
     const type = await t.call('POST', '/api/v1/asset-types', {
       headers: t.admin.auth,
-      body: { name: 'rackmount', label: 'Rack server', fields_schema: { type: 'object', properties: { cost_centre: { type: 'string', title: 'cost centre' } } } },
+      body: {
+        name: 'rackmount',
+        label: 'Rack server',
+        fields_schema: { type: 'object', properties: { cost_centre: { type: 'string', title: 'cost centre' } } },
+      },
     });
     expect(type.status, JSON.stringify(type.body)).toBe(201);
     const asset = await t.call('POST', '/api/v1/assets', { headers: t.admin.auth, body: { name: 'shop rack 1', type: 'rackmount' } });
@@ -202,7 +216,11 @@ needs('chromium').describe('daily work in the dashboard', () => {
       await p.locator('button', { hasText: 'Save password' }).click();
       await p.locator('text=Password saved.').waitFor({ timeout: 8000 });
       expect(await p.locator('text=You came in with a one-time link').count()).toBe(0);
-      await p.waitForFunction(() => ![...document.querySelectorAll('tr')].some((r: any) => r.textContent.includes('fresh-admin') && r.querySelector('[data-testid=no-password]')), undefined, { timeout: 8000 });
+      await p.waitForFunction(
+        () => ![...document.querySelectorAll('tr')].some((r: any) => r.textContent.includes('fresh-admin') && r.querySelector('[data-testid=no-password]')),
+        undefined,
+        { timeout: 8000 },
+      );
     } finally {
       await ctx.close();
     }

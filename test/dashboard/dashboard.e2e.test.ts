@@ -60,8 +60,13 @@ needs('chromium').describe('dashboard in Chromium', () => {
   const startAgent = (k: number, name: string, enrolled: EnrolledAgent) => {
     const log = pino({ level: 'silent' });
     const tasks = new TaskAgent({
-      agentId: enrolled.agentId, serverPublicKey: t.server.deps.identity.signPublicKey, policy: {},
-      seen: new SeenOrders(join(stateDir, `${name}-seen.json`)), httpBase: httpBase(t.ws), log, outputFlushMs: 20,
+      agentId: enrolled.agentId,
+      serverPublicKey: t.server.deps.identity.signPublicKey,
+      policy: {},
+      seen: new SeenOrders(join(stateDir, `${name}-seen.json`)),
+      httpBase: httpBase(t.ws),
+      log,
+      outputFlushMs: 20,
     });
     const runtime = new AgentRuntime({
       tasks,
@@ -96,7 +101,11 @@ needs('chromium').describe('dashboard in Chromium', () => {
     // A template whose trigger fires on web-01 (svc_web.status = 2), linked to both hosts.
     const tpl = await t.call('POST', '/api/v1/templates', {
       headers: t.admin.auth,
-      body: { name: 'web service', items: [], triggers: [{ key: 'web_down', name: 'Web service down', severity: 'high', expression: 'last(svc_web.status) >= 2' }] },
+      body: {
+        name: 'web service',
+        items: [],
+        triggers: [{ key: 'web_down', name: 'Web service down', severity: 'high', expression: 'last(svc_web.status) >= 2' }],
+      },
     });
     expect(tpl.status, JSON.stringify(tpl.body)).toBe(201);
     for (const h of hosts) {
@@ -225,13 +234,19 @@ needs('chromium').describe('dashboard in Chromium', () => {
     for (const h of hosts) await page.locator(`input[data-host="${h.name}"]`).check();
     await page.fill('input[aria-label=Command]', 'echo "hello from $(hostname -s 2>/dev/null || echo agent)"; echo done-$((40+2))');
     await page.locator('[data-testid=task-form] button.primary').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid=task-state]')?.textContent === 'done', undefined, { timeout: 40_000 }).catch(async (err) => {
-      throw new Error(`task did not finish: ${err.message}\n${(await page.evaluate(() => document.querySelector('main')?.innerText).catch(() => ''))?.slice(0, 1500)}`);
-    });
+    await page
+      .waitForFunction(() => document.querySelector('[data-testid=task-state]')?.textContent === 'done', undefined, { timeout: 40_000 })
+      .catch(async (err) => {
+        throw new Error(
+          `task did not finish: ${err.message}\n${(await page.evaluate(() => document.querySelector('main')?.innerText).catch(() => ''))?.slice(0, 1500)}`,
+        );
+      });
     for (const h of hosts) {
       const out = page.locator(`.host-result[data-host="${h.name}"] pre[data-stream=stdout]`);
       await out.waitFor().catch(async (err) => {
-        throw new Error(`no output shown for ${h.name}: ${err.message}\n${(await page.evaluate(() => document.querySelector('main')?.innerText).catch(() => ''))?.slice(0, 1500)}`);
+        throw new Error(
+          `no output shown for ${h.name}: ${err.message}\n${(await page.evaluate(() => document.querySelector('main')?.innerText).catch(() => ''))?.slice(0, 1500)}`,
+        );
       });
       expect(await out.textContent()).toContain('done-42');
     }
@@ -240,7 +255,10 @@ needs('chromium').describe('dashboard in Chromium', () => {
   /** The page as it is now, at desktop and at phone width, into docs/screenshots/<name>-<size>.png. */
   const shootState = async (name: string) => {
     mkdirSync(SHOTS, { recursive: true });
-    for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+    for (const [size, viewport] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
       await page.setViewportSize(viewport);
       await page.waitForTimeout(150);
       await page.screenshot({ path: join(SHOTS, `${name}-${size}.png`), fullPage: true });
@@ -250,9 +268,13 @@ needs('chromium').describe('dashboard in Chromium', () => {
 
   /** Waits for the open task to finish, showing the page's text if it does not. */
   const taskDone = async () => {
-    await page.waitForFunction(() => document.querySelector('[data-testid=task-state]')?.textContent === 'done', undefined, { timeout: 40_000 }).catch(async (err) => {
-      throw new Error(`task did not finish: ${err.message}\n${(await page.evaluate(() => document.querySelector('main')?.innerText).catch(() => ''))?.slice(0, 1500)}`);
-    });
+    await page
+      .waitForFunction(() => document.querySelector('[data-testid=task-state]')?.textContent === 'done', undefined, { timeout: 40_000 })
+      .catch(async (err) => {
+        throw new Error(
+          `task did not finish: ${err.message}\n${(await page.evaluate(() => document.querySelector('main')?.innerText).catch(() => ''))?.slice(0, 1500)}`,
+        );
+      });
   };
 
   /** The Tasks page with its form as new (a form keeps its hosts and fields while the page stays open). */
@@ -293,7 +315,7 @@ needs('chromium').describe('dashboard in Chromium', () => {
     expect(results.body.data.map((r: { state: string }) => r.state)).toEqual(['ok', 'ok']);
   }, 60_000);
 
-  it('shows a command\'s output line by line while it runs, from the live stream', async () => {
+  it("shows a command's output line by line while it runs, from the live stream", async () => {
     await freshTasksPage();
     await page.locator(`input[data-host="web-01"]`).check();
     await page.fill('input[aria-label=Command]', 'for i in 1 2 3 4; do echo line-$i; sleep 0.6; done');
@@ -302,7 +324,13 @@ needs('chromium').describe('dashboard in Chromium', () => {
     const first = await page.waitForFunction(
       () => {
         const out = document.querySelector('.host-result[data-host="web-01"] pre[data-stream=stdout]')?.textContent ?? '';
-        return out.includes('line-') ? { out, state: document.querySelector('[data-testid=task-state]')?.textContent, via: document.querySelector('[data-testid=task-output]')?.getAttribute('data-live') } : null;
+        return out.includes('line-')
+          ? {
+              out,
+              state: document.querySelector('[data-testid=task-state]')?.textContent,
+              via: document.querySelector('[data-testid=task-output]')?.getAttribute('data-live'),
+            }
+          : null;
       },
       undefined,
       { timeout: 20_000 },
@@ -404,7 +432,8 @@ needs('chromium').describe('dashboard in Chromium', () => {
     await form.locator('input[name=interval_s]').fill('2');
     await form.locator('button', { hasText: 'Add item' }).click();
     await card.locator('li[data-item=cpu]', { hasText: 'every 2 s' }).waitFor();
-    const stored = async () => ((await t.call('GET', '/api/v1/templates?limit=1000', { headers: t.admin.auth })).body.data as any[]).find((x) => x.name === 'collectors fast');
+    const stored = async () =>
+      ((await t.call('GET', '/api/v1/templates?limit=1000', { headers: t.admin.auth })).body.data as any[]).find((x) => x.name === 'collectors fast');
     expect((await stored()).items).toEqual([
       { key: 'load', type: 'collector', collector: 'load', interval_s: 5 },
       { key: 'cpu', type: 'collector', collector: 'cpu', interval_s: 2 },
@@ -439,7 +468,10 @@ needs('chromium').describe('dashboard in Chromium', () => {
   it('shows a list longer than a page with "Load more", and loading it shows the rest', async () => {
     // Templates come 25 to a page, by name.
     for (let i = 0; i < 30; i++) {
-      const made = await t.call('POST', '/api/v1/templates', { headers: t.admin.auth, body: { name: `paged ${String(i).padStart(2, '0')}`, items: [], triggers: [] } });
+      const made = await t.call('POST', '/api/v1/templates', {
+        headers: t.admin.auth,
+        body: { name: `paged ${String(i).padStart(2, '0')}`, items: [], triggers: [] },
+      });
       expect(made.status, JSON.stringify(made.body)).toBe(201);
     }
     const all = ((await t.call('GET', '/api/v1/templates?limit=1000', { headers: t.admin.auth })).body.data as { name: string }[]).map((x) => x.name);
@@ -467,7 +499,12 @@ needs('chromium').describe('dashboard in Chromium', () => {
     const tomorrow = Date.now() + 86_400_000;
     const window = await t.call('POST', '/api/v1/maintenance-windows', {
       headers: t.admin.auth,
-      body: { name: 'db-01 kernel update', host_id: hosts[1].enrolled.hostId, starts_at: new Date(tomorrow).toISOString(), ends_at: new Date(tomorrow + 3_600_000).toISOString() },
+      body: {
+        name: 'db-01 kernel update',
+        host_id: hosts[1].enrolled.hostId,
+        starts_at: new Date(tomorrow).toISOString(),
+        ends_at: new Date(tomorrow + 3_600_000).toISOString(),
+      },
     });
     expect(window.status, JSON.stringify(window.body)).toBe(201);
     await page.goto(`${t.http}/#/monitoring`);
@@ -498,7 +535,10 @@ needs('chromium').describe('dashboard in Chromium', () => {
       ['tasks', '/tasks'],
       ['settings', '/settings'],
     ];
-    for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+    for (const [size, viewport] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
       await page.setViewportSize(viewport);
       for (const [name, path] of pages) {
         await page.goto(`${t.http}/#${path}`);
@@ -510,7 +550,10 @@ needs('chromium').describe('dashboard in Chromium', () => {
     }
     await page.evaluate(() => localStorage.setItem('aw.theme', 'dark'));
     await page.setViewportSize(DESKTOP);
-    for (const [name, path] of [['overview', '/'], ['host', `/hosts/${web}`]]) {
+    for (const [name, path] of [
+      ['overview', '/'],
+      ['host', `/hosts/${web}`],
+    ]) {
       await page.goto(`${t.http}/#${path}`);
       await page.reload();
       await page.locator('main.page h1').waitFor();

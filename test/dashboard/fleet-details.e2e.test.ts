@@ -31,8 +31,16 @@ needs('chromium').describe('dashboard details a new user meets', () => {
     t = await startApiServer();
     // A real agent saying hello: its hostname and OS land on the host, and in the audit trail.
     agent = await enrollAgent(t, 'cache-07');
-    link = new AgentLink({ url: t.ws, credentials: { agentId: agent.agentId, secret: agent.secret }, hello: { agentVersion: '0.1.0', hostname: 'cache-07', os: 'Debian GNU/Linux 12' } });
-    await until('the agent\'s hello recorded', async () => (await t.call('GET', `/api/v1/hosts/${agent.hostId}`, { headers: t.admin.auth })).body.data.os === 'Debian GNU/Linux 12', 15_000);
+    link = new AgentLink({
+      url: t.ws,
+      credentials: { agentId: agent.agentId, secret: agent.secret },
+      hello: { agentVersion: '0.1.0', hostname: 'cache-07', os: 'Debian GNU/Linux 12' },
+    });
+    await until(
+      "the agent's hello recorded",
+      async () => (await t.call('GET', `/api/v1/hosts/${agent.hostId}`, { headers: t.admin.auth })).body.data.os === 'Debian GNU/Linux 12',
+      15_000,
+    );
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -60,18 +68,25 @@ needs('chromium').describe('dashboard details a new user meets', () => {
        INSERT INTO asset_approvals (id, agent_id, host_id, state, hostname, report, match_note, created_at)
        SELECT gen_random_uuid(), a.id, a.host_id, 'pending', a.hostname, '{}', 'no candidate', now() - interval '1 hour' FROM a`,
     );
-    await db.query(`INSERT INTO asset_approvals (id, agent_id, host_id, state, hostname, report, match_note) VALUES (gen_random_uuid(), $1, $2, 'pending', 'cache-07', '{}', 'no candidate')`, [agent.agentId, agent.hostId]);
+    await db.query(
+      `INSERT INTO asset_approvals (id, agent_id, host_id, state, hostname, report, match_note) VALUES (gen_random_uuid(), $1, $2, 'pending', 'cache-07', '{}', 'no candidate')`,
+      [agent.agentId, agent.hostId],
+    );
     const mine = await t.call('GET', `/api/v1/approvals?state=pending&host_id=${agent.hostId}`, { headers: t.admin.auth });
     expect(mine.body.data.map((p: any) => p.hostname)).toEqual(['cache-07']);
 
     await page.goto(`${t.http}/#/hosts/${agent.hostId}`);
     const note = page.locator('[data-testid=asset-approval]');
-    await page.waitForFunction(() => document.querySelector('[data-testid=asset-approval]')?.textContent.includes('waiting for approval'), undefined, { timeout: 15_000 }).catch(async () => {
-      throw new Error(`the host page says: ${await note.textContent()}`);
-    });
+    await page
+      .waitForFunction(() => document.querySelector('[data-testid=asset-approval]')?.textContent.includes('waiting for approval'), undefined, {
+        timeout: 15_000,
+      })
+      .catch(async () => {
+        throw new Error(`the host page says: ${await note.textContent()}`);
+      });
   });
 
-  it('draws the network chart with its axis labels whole, and the host\'s trigger with the host\'s name', async () => {
+  it("draws the network chart with its axis labels whole, and the host's trigger with the host's name", async () => {
     const now = Date.now();
     const points: MetricPoint[] = [];
     for (let ts = now - 3_600_000; ts < now; ts += 10_000) {
@@ -81,7 +96,11 @@ needs('chromium').describe('dashboard details a new user meets', () => {
     await t.server.deps.metrics.write([{ agentId: agent.agentId, hostId: agent.hostId, batch: 1e9, points }]);
     const tpl = await t.call('POST', '/api/v1/templates', {
       headers: t.admin.auth,
-      body: { name: 'cache', items: [], triggers: [{ key: 'full', name: 'Cache full on {HOST.NAME}', severity: 'warning', expression: 'last(cache.used_pct) > 95' }] },
+      body: {
+        name: 'cache',
+        items: [],
+        triggers: [{ key: 'full', name: 'Cache full on {HOST.NAME}', severity: 'warning', expression: 'last(cache.used_pct) > 95' }],
+      },
     });
     expect((await t.call('PUT', `/api/v1/templates/${tpl.body.data.id}/hosts/${agent.hostId}`, { headers: t.admin.auth })).status).toBe(200);
 
@@ -92,11 +111,13 @@ needs('chromium').describe('dashboard details a new user meets', () => {
     await chart.locator('.u-over').waitFor({ timeout: 15_000 });
     // The plot starts right of the y axis; the axis must hold its widest label ("293 KiB/s") and its ticks.
     const fit = await chart.evaluate((el: any) => {
-      const widest = Math.max(...[...el.querySelectorAll('.legend-stats b')].map((b: any) => {
-        const ctx = document.createElement('canvas').getContext('2d');
-        ctx.font = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif';
-        return ctx.measureText(b.textContent).width;
-      }));
+      const widest = Math.max(
+        ...[...el.querySelectorAll('.legend-stats b')].map((b: any) => {
+          const ctx = document.createElement('canvas').getContext('2d');
+          ctx.font = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif';
+          return ctx.measureText(b.textContent).width;
+        }),
+      );
       return { widest, plotLeft: parseFloat(el.querySelector('.u-over').style.left) };
     });
     expect(fit.plotLeft, JSON.stringify(fit)).toBeGreaterThanOrEqual(fit.widest + 10);
@@ -104,7 +125,10 @@ needs('chromium').describe('dashboard details a new user meets', () => {
   });
 
   it('on a phone, the problems table names the host and keeps its button on one line', async () => {
-    const w = await t.call('POST', `/api/v1/write?host_id=${agent.hostId}`, { headers: { ...t.admin.auth, 'content-type': 'text/plain' }, raw: 'cache used_pct=99' });
+    const w = await t.call('POST', `/api/v1/write?host_id=${agent.hostId}`, {
+      headers: { ...t.admin.auth, 'content-type': 'text/plain' },
+      raw: 'cache used_pct=99',
+    });
     expect(w.status, JSON.stringify(w.body)).toBe(204);
     await page.setViewportSize(PHONE);
     await page.goto(`${t.http}/#/monitoring`);
@@ -119,11 +143,18 @@ needs('chromium').describe('dashboard details a new user meets', () => {
 
   it('task history counts hosts by outcome, and recent changes say what an agent reported', async () => {
     const host = (await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: 'no-agent-9' } })).body.data;
-    const task = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'shell', command: 'uptime' }, targets: { host_ids: [host.id] } } });
+    const task = await t.call('POST', '/api/v1/tasks', {
+      headers: t.admin.auth,
+      body: { action: { kind: 'shell', command: 'uptime' }, targets: { host_ids: [host.id] } },
+    });
     expect(task.status, JSON.stringify(task.body)).toBe(201);
     await page.goto(`${t.http}/#/tasks`);
     const counts = page.locator(`li:has(a[href="#/tasks?task=${task.body.data.id}"]) [data-testid=task-counts]`);
-    await page.waitForFunction((id) => document.querySelector(`li:has(a[href="#/tasks?task=${id}"]) [data-testid=task-outcome]`)?.getAttribute('data-outcome') === 'failed', task.body.data.id, { timeout: 20_000 });
+    await page.waitForFunction(
+      (id) => document.querySelector(`li:has(a[href="#/tasks?task=${id}"]) [data-testid=task-outcome]`)?.getAttribute('data-outcome') === 'failed',
+      task.body.data.id,
+      { timeout: 20_000 },
+    );
     expect(await counts.textContent()).toContain('1 unreachable');
 
     await page.goto(`${t.http}/#/`);

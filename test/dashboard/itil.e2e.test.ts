@@ -83,7 +83,9 @@ needs('chromium').describe('dashboard: service management', () => {
 
     await signIn(bob.token, `/itil?tab=changes&id=${changes[0].id}`);
     await card.locator('[data-testid=approve]').click();
-    await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid=change-card-state]')?.textContent === 'approved', undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid=change-card-state]')?.textContent === 'approved', undefined, {
+      timeout: 10_000,
+    });
     expect(await card.locator('[data-testid=decisions]').textContent()).toContain('approved by user:bob');
     await page.screenshot({ path: join(SHOTS, 'itil-change-desktop.png'), fullPage: true });
   });
@@ -101,10 +103,18 @@ needs('chromium').describe('dashboard: service management', () => {
     expect(await card.locator('[data-testid=priority]').textContent()).toBe('P3');
     expect(await card.locator('[data-testid=target-time-to-acknowledge]').getAttribute('data-met')).toBe('null');
     await card.locator('[data-testid=escalate]').click();
-    await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid=incident-card] [data-testid=priority]')?.textContent === 'P2', undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => (globalThis as any).document.querySelector('[data-testid=incident-card] [data-testid=priority]')?.textContent === 'P2',
+      undefined,
+      { timeout: 10_000 },
+    );
     expect(await card.locator('[data-testid=incident-timeline]').textContent()).toContain('escalated from the dashboard');
     const row = page.locator(`[data-testid=itil-incidents] tr[data-id="${id}"] [data-testid=priority]`);
-    await page.waitForFunction((i) => (globalThis as any).document.querySelector(`[data-testid=itil-incidents] tr[data-id="${i}"] [data-testid=priority]`)?.textContent === 'P2', id, { timeout: 10_000 });
+    await page.waitForFunction(
+      (i) => (globalThis as any).document.querySelector(`[data-testid=itil-incidents] tr[data-id="${i}"] [data-testid=priority]`)?.textContent === 'P2',
+      id,
+      { timeout: 10_000 },
+    );
     expect(await row.getAttribute('data-priority')).toBe('P2');
     await page.screenshot({ path: join(SHOTS, 'itil-incident-desktop.png'), fullPage: true });
   });
@@ -115,7 +125,10 @@ needs('chromium').describe('dashboard: service management', () => {
     const lines: string[] = [];
     for (let ts = day; ts < day + DAY; ts += 60_000) lines.push(`http_shop status=${ts >= day + 36_000_000 && ts < day + 37_800_000 ? 2 : 0} ${ts / 1000}`);
     expect((await t.call('POST', `/api/v1/write?host_id=${host.id}&precision=s`, { headers: t.admin.auth, raw: lines.join('\n') })).status).toBe(204);
-    const svc = await t.call('POST', '/api/v1/services', { headers: t.admin.auth, body: { name: 'shop', host_ids: [host.id], check_keys: ['http_shop'], sla_target: 99.5 } });
+    const svc = await t.call('POST', '/api/v1/services', {
+      headers: t.admin.auth,
+      body: { name: 'shop', host_ids: [host.id], check_keys: ['http_shop'], sla_target: 99.5 },
+    });
     await signIn(alice.token, `/itil?tab=services&id=${svc.body.data.id}`);
     const chart = page.locator('[data-testid=availability-chart]');
     await chart.waitFor({ timeout: 15_000 });
@@ -132,7 +145,9 @@ needs('chromium').describe('dashboard: service management', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('a release made in the form rolls out in waves to real agents under the change a policy requires, shows each host\'s version and rolls back', { timeout: 150_000 }, async () => {
+  it("a release made in the form rolls out in waves to real agents under the change a policy requires, shows each host's version and rolls back", {
+    timeout: 150_000,
+  }, async () => {
     for (const name of ['rel-a', 'rel-b']) agents.push(await connectedAgent(t, {}, name));
     const dir = mkdtempSync(join(tmpdir(), 'aw-e2e-release-'));
     for (const a of agents) mkdirSync(join(dir, a.hostId));
@@ -163,7 +178,9 @@ needs('chromium').describe('dashboard: service management', () => {
       return form;
     };
     const stateOfFirstRollout = (want: string) =>
-      page.waitForFunction((w) => (globalThis as any).document.querySelector('[data-testid=rollout] [data-testid=rollout-state]')?.textContent === w, want, { timeout: 60_000 });
+      page.waitForFunction((w) => (globalThis as any).document.querySelector('[data-testid=rollout] [data-testid=rollout-state]')?.textContent === w, want, {
+        timeout: 60_000,
+      });
 
     await signIn(alice.token, '/itil?tab=releases');
     // Checked before sending: a version the API would refuse.
@@ -196,7 +213,10 @@ needs('chromium').describe('dashboard: service management', () => {
     await page.locator('[data-testid=release-card]').waitFor({ timeout: 15_000 });
 
     // Change control now requires an approved change for releases on these hosts.
-    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'web releases', host_ids: agents.map((a) => a.hostId), require_change: ['release'] } });
+    const policy = await t.call('POST', '/api/v1/task-policies', {
+      headers: t.admin.auth,
+      body: { name: 'web releases', host_ids: agents.map((a) => a.hostId), require_change: ['release'] },
+    });
     expect(policy.status).toBe(201);
     const refused = await rollOut();
     const refusal = refused.locator('.state.error');
@@ -205,7 +225,14 @@ needs('chromium').describe('dashboard: service management', () => {
     expect(await refusal.locator('.request-id').textContent()).toMatch(/\S{8,}/);
     const change = await t.call('POST', '/api/v1/changes', {
       headers: alice.auth,
-      body: { title: 'web 2.0', kinds: ['release'], reason: 'new build', risk: 'low', window_start: new Date(Date.now() - 60_000).toISOString(), window_end: new Date(Date.now() + 3_600_000).toISOString() },
+      body: {
+        title: 'web 2.0',
+        kinds: ['release'],
+        reason: 'new build',
+        risk: 'low',
+        window_start: new Date(Date.now() - 60_000).toISOString(),
+        window_end: new Date(Date.now() + 3_600_000).toISOString(),
+      },
     });
     await t.call('POST', `/api/v1/changes/${change.body.data.id}/approve`, { headers: bob.auth, body: {} });
     await page.reload();
@@ -213,22 +240,42 @@ needs('chromium').describe('dashboard: service management', () => {
     await stateOfFirstRollout('succeeded');
     expect(agents.map(conf)).toEqual(['version=2.0\n', 'version=2.0\n']);
     const versions = page.locator('[data-testid=release-versions]');
-    await page.waitForFunction(() => [...(globalThis as any).document.querySelectorAll('[data-testid=release-versions] [data-testid=host-version]')].map((e: any) => e.textContent).join() === '2.0,2.0', undefined, { timeout: 15_000 });
+    await page.waitForFunction(
+      () =>
+        [...(globalThis as any).document.querySelectorAll('[data-testid=release-versions] [data-testid=host-version]')]
+          .map((e: any) => e.textContent)
+          .join() === '2.0,2.0',
+      undefined,
+      { timeout: 15_000 },
+    );
     expect(await versions.locator('tr[data-host="rel-a"]').textContent()).toContain('1.0'); // the version before
     await page.screenshot({ path: join(SHOTS, 'itil-release-desktop.png'), fullPage: true });
 
     // Roll back under the same change: 1.0 again on both hosts.
     await page.locator('[data-testid=release-card]').getByLabel('Change for a rollback').selectOption(change.body.data.id);
     await page.locator('[data-testid=rollout] [data-testid=rollback]').first().click();
-    await page.waitForFunction(() => [...(globalThis as any).document.querySelectorAll('[data-testid=release-versions] [data-testid=host-version]')].map((e: any) => e.textContent).join() === '1.0,1.0', undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        [...(globalThis as any).document.querySelectorAll('[data-testid=release-versions] [data-testid=host-version]')]
+          .map((e: any) => e.textContent)
+          .join() === '1.0,1.0',
+      undefined,
+      { timeout: 60_000 },
+    );
     expect(agents.map(conf)).toEqual(['version=1.0\n', 'version=1.0\n']);
     const links = (await t.call('GET', `/api/v1/changes/${change.body.data.id}`, { headers: t.admin.auth })).body.data.links;
-    expect(links.map((l: any) => [l.kind, l.note])).toEqual([['release', 'deploy web 2.0 to 2 host(s)'], ['release', 'rollback web 1.0 to 2 host(s)']]);
+    expect(links.map((l: any) => [l.kind, l.note])).toEqual([
+      ['release', 'deploy web 2.0 to 2 host(s)'],
+      ['release', 'rollback web 1.0 to 2 host(s)'],
+    ]);
     expect(pageErrors).toEqual([]);
   });
 
   it('the priority matrix, targets and escalation rules are edited on their tab', { timeout: 90_000 }, async () => {
-    const channel = await t.call('POST', '/api/v1/notification-channels', { headers: t.admin.auth, body: { name: 'duty manager', kind: 'webhook', settings: { url: 'http://127.0.0.1:9/duty' } } });
+    const channel = await t.call('POST', '/api/v1/notification-channels', {
+      headers: t.admin.auth,
+      body: { name: 'duty manager', kind: 'webhook', settings: { url: 'http://127.0.0.1:9/duty' } },
+    });
     expect(channel.status, JSON.stringify(channel.body)).toBe(201);
     await signIn(alice.token, '/itil?tab=escalation');
     const settings = page.locator('[data-testid=settings-form]');
@@ -244,7 +291,14 @@ needs('chromium').describe('dashboard: service management', () => {
     expect(saved.targets.P1.acknowledge_s).toBe(600);
 
     // Someone else changed them meanwhile: saving again is refused (If-Match), with the code and request id.
-    expect((await t.call('PUT', '/api/v1/itil/settings', { headers: t.admin.auth, body: { ...saved, matrix: { ...saved.matrix, low: { ...saved.matrix.low, low: 'P3' } } } })).status).toBe(200);
+    expect(
+      (
+        await t.call('PUT', '/api/v1/itil/settings', {
+          headers: t.admin.auth,
+          body: { ...saved, matrix: { ...saved.matrix, low: { ...saved.matrix.low, low: 'P3' } } },
+        })
+      ).status,
+    ).toBe(200);
     await settings.getByLabel('Priority for impact medium, urgency low').selectOption('P3');
     await settings.getByRole('button', { name: 'Save' }).click();
     const conflict = page.locator('[data-testid=settings-form] ~ .state.error');
@@ -274,8 +328,14 @@ needs('chromium').describe('dashboard: service management', () => {
     await edit.getByLabel('After, minutes').fill('45');
     await edit.getByLabel('When').selectOption('resolve');
     await edit.getByRole('button', { name: 'Save' }).click();
-    await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid=escalation-rules] [data-testid=rule-after]')?.textContent === '45 min', undefined, { timeout: 10_000 });
-    expect((await t.call('GET', '/api/v1/escalation-rules', { headers: t.admin.auth })).body.data).toEqual([expect.objectContaining({ id: rule.id, kind: 'resolve', after_s: 2700 })]);
+    await page.waitForFunction(
+      () => (globalThis as any).document.querySelector('[data-testid=escalation-rules] [data-testid=rule-after]')?.textContent === '45 min',
+      undefined,
+      { timeout: 10_000 },
+    );
+    expect((await t.call('GET', '/api/v1/escalation-rules', { headers: t.admin.auth })).body.data).toEqual([
+      expect.objectContaining({ id: rule.id, kind: 'resolve', after_s: 2700 }),
+    ]);
     await page.screenshot({ path: join(SHOTS, 'itil-escalation-desktop.png'), fullPage: true });
 
     await rows.first().getByRole('button', { name: 'Remove' }).click();
@@ -285,13 +345,28 @@ needs('chromium').describe('dashboard: service management', () => {
   });
 
   it('template and asset edits are made under a change picked on their screens, which say when a policy requires one', { timeout: 90_000 }, async () => {
-    const tpl = (await t.call('POST', '/api/v1/templates', { headers: t.admin.auth, body: { name: 'web checks', items: [{ key: 'cpu', type: 'collector', collector: 'cpu', interval_s: 30 }], triggers: [] } })).body.data;
+    const tpl = (
+      await t.call('POST', '/api/v1/templates', {
+        headers: t.admin.auth,
+        body: { name: 'web checks', items: [{ key: 'cpu', type: 'collector', collector: 'cpu', interval_s: 30 }], triggers: [] },
+      })
+    ).body.data;
     const asset = (await t.call('POST', '/api/v1/assets', { headers: t.admin.auth, body: { type: 'server', name: 'rack7-web', state: 'online' } })).body.data;
-    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'cmdb and templates', require_change: ['template', 'asset'] } });
+    const policy = await t.call('POST', '/api/v1/task-policies', {
+      headers: t.admin.auth,
+      body: { name: 'cmdb and templates', require_change: ['template', 'asset'] },
+    });
     expect(policy.status, JSON.stringify(policy.body)).toBe(201);
     const made = await t.call('POST', '/api/v1/changes', {
       headers: alice.auth,
-      body: { title: 'Rack 7 rework', kinds: ['template', 'asset'], reason: 'new web rack', risk: 'low', window_start: new Date(Date.now() - 3_600_000).toISOString(), window_end: new Date(Date.now() + 3_600_000).toISOString() },
+      body: {
+        title: 'Rack 7 rework',
+        kinds: ['template', 'asset'],
+        reason: 'new web rack',
+        risk: 'low',
+        window_start: new Date(Date.now() - 3_600_000).toISOString(),
+        window_end: new Date(Date.now() + 3_600_000).toISOString(),
+      },
     });
     const changeId = made.body.data.id as string;
     expect((await t.call('POST', `/api/v1/changes/${changeId}/approve`, { headers: bob.auth, body: {} })).body.data.change.state).toBe('approved');
@@ -305,7 +380,9 @@ needs('chromium').describe('dashboard: service management', () => {
     await page.locator('[data-tab=templates]').click();
     const required = page.locator('[data-testid=template-change] [data-testid=change-required]');
     await required.waitFor({ timeout: 15_000 });
-    expect(await required.textContent()).toContain('Change control (cmdb and templates) requires an approved change request for every template edit: pick one above');
+    expect(await required.textContent()).toContain(
+      'Change control (cmdb and templates) requires an approved change request for every template edit: pick one above',
+    );
     // Without a change the API refuses, and the form shows why.
     const create = page.locator('[data-testid=template-create]');
     await create.getByLabel('New template name').fill('web extras');
@@ -317,7 +394,9 @@ needs('chromium').describe('dashboard: service management', () => {
     await create.getByRole('button', { name: 'Create template' }).click();
     await page.locator('[data-testid=template-created]').waitFor({ timeout: 10_000 });
     await page.locator('[data-template="web checks"]').getByRole('button', { name: 'Remove item cpu' }).click();
-    await page.waitForFunction(() => !(globalThis as any).document.querySelector('[data-template="web checks"] [data-item=cpu]'), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => !(globalThis as any).document.querySelector('[data-template="web checks"] [data-item=cpu]'), undefined, {
+      timeout: 10_000,
+    });
     await page.screenshot({ path: join(SHOTS, 'itil-template-change-desktop.png'), fullPage: true });
 
     await signIn(alice.token, `/cmdb/${asset.id}`);
@@ -332,13 +411,19 @@ needs('chromium').describe('dashboard: service management', () => {
     expect(await page.locator('.state.error').textContent()).toContain('APPROVED_CHANGE_REQUIRED');
     await pick('Change request for asset edits');
     await move();
-    await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid=asset-state]')?.textContent === 'maintenance', undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid=asset-state]')?.textContent === 'maintenance', undefined, {
+      timeout: 10_000,
+    });
     // The asset's change requests now list the change it was edited under.
     await page.locator(`[data-testid=asset-change-requests] li[data-id="${changeId}"]`).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(SHOTS, 'itil-asset-change-desktop.png'), fullPage: true });
 
     const extras = (await t.call('GET', '/api/v1/templates', { headers: t.admin.auth })).body.data.find((x: any) => x.name === 'web extras');
-    const links = (await t.call('GET', `/api/v1/changes/${changeId}`, { headers: t.admin.auth })).body.data.links.map((l: any) => [l.kind, l.object_id, l.note]);
+    const links = (await t.call('GET', `/api/v1/changes/${changeId}`, { headers: t.admin.auth })).body.data.links.map((l: any) => [
+      l.kind,
+      l.object_id,
+      l.note,
+    ]);
     expect(links).toEqual([
       ['template', extras.id, 'web extras: created'],
       ['template', tpl.id, 'web checks: edited'],

@@ -16,7 +16,8 @@ needs('chromium').describe('object history in the dashboard', () => {
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
-  const as = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => t.call(method, path, { body, headers: { ...t.admin.auth, ...headers } });
+  const as = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    t.call(method, path, { body, headers: { ...t.admin.auth, ...headers } });
 
   beforeAll(async () => {
     await ensureDashboardBuilt();
@@ -40,7 +41,12 @@ needs('chromium').describe('object history in the dashboard', () => {
 
   it("shows a host's changes on its page, newest first", async () => {
     const made = await as('POST', '/api/v1/hosts', { hostname: 'edge-01', tags: ['edge'] });
-    const changed = await as('PATCH', `/api/v1/hosts/${made.body.data.id}`, { tags: ['edge', 'canary'], description: 'lab' }, { 'if-match': made.headers.get('etag')! });
+    const changed = await as(
+      'PATCH',
+      `/api/v1/hosts/${made.body.data.id}`,
+      { tags: ['edge', 'canary'], description: 'lab' },
+      { 'if-match': made.headers.get('etag')! },
+    );
     expect(changed.status).toBe(200);
     await page.goto(`${t.http}/#/hosts/${made.body.data.id}`);
     const history = page.locator('[data-testid=object-history]');

@@ -33,6 +33,9 @@ describe('SseParser', () => {
     });
     const got: SseEvent[] = [];
     await readSse(new Response(body), (e) => got.push(e));
-    expect(got).toEqual([{ event: 'a', data: '1' }, { event: 'b', data: '2' }]);
+    expect(got).toEqual([
+      { event: 'a', data: '1' },
+      { event: 'b', data: '2' },
+    ]);
   });
 });

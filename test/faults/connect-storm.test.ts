@@ -24,7 +24,10 @@ describe('a connection storm while the database is stuck', () => {
   it(`admits ${AGENTS} agents whose keys are known without waiting on the database`, async () => {
     const agents = Array.from({ length: AGENTS }, (_, i) => ({ agentId: randomUUID(), hostId: randomUUID(), secret: randomBytes(32), hostname: `storm-${i}` }));
     await t.server.deps.db.tx(async (q) => {
-      await q.query('INSERT INTO hosts (id, hostname) SELECT * FROM unnest($1::uuid[], $2::text[])', [agents.map((a) => a.hostId), agents.map((a) => a.hostname)]);
+      await q.query('INSERT INTO hosts (id, hostname) SELECT * FROM unnest($1::uuid[], $2::text[])', [
+        agents.map((a) => a.hostId),
+        agents.map((a) => a.hostname),
+      ]);
       await q.query(
         `INSERT INTO agents (id, host_id, secret, state, hostname, agent_version, os, approved_at, approved_by)
          SELECT a, h, s, 'active', n, 'test', 'linux', now(), 'test' FROM unnest($1::uuid[], $2::uuid[], $3::bytea[], $4::text[]) AS u(a, h, s, n)`,

@@ -47,10 +47,24 @@ needs('postgres').describe('Postgres outage under load', () => {
     relayed.port = String(proxy.port);
     dataDir = mkdtempSync(join(tmpdir(), 'aw-outage-test-'));
     server = await startServer(
-      loadConfig({ PORT: String(await freePort()), DATA_DIR: dataDir, DATABASE_URL: relayed.toString(), AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1', AW_BOOTSTRAP_ADMIN: 'false' }),
+      loadConfig({
+        PORT: String(await freePort()),
+        DATA_DIR: dataDir,
+        DATABASE_URL: relayed.toString(),
+        AW_AUTO_APPROVE: 'true',
+        AW_AGENT_INTERVAL_S: '1',
+        AW_BOOTSTRAP_ADMIN: 'false',
+      }),
       { log: createLogger(process.env.AW_TEST_LOG ?? 'silent') },
     );
-    const t = { server, testDb, dataDir, http: `http://127.0.0.1:${server.port}`, ws: `ws://127.0.0.1:${server.port}/agent`, close: async () => {} } satisfies TestServer;
+    const t = {
+      server,
+      testDb,
+      dataDir,
+      http: `http://127.0.0.1:${server.port}`,
+      ws: `ws://127.0.0.1:${server.port}/agent`,
+      close: async () => {},
+    } satisfies TestServer;
 
     const produced = new Map<string, number>();
     const spools: Spool[] = [];
@@ -60,7 +74,8 @@ needs('postgres').describe('Postgres outage under load', () => {
       spools.push(spool);
       produced.set(enrolled.hostId, 0);
       const runtime = testRuntime(t.ws, enrolled, {
-        hello: { agentVersion: 'test', hostname: `outage-${i}` }, spool,
+        hello: { agentVersion: 'test', hostname: `outage-${i}` },
+        spool,
         collect: async (now) => {
           const n = produced.get(enrolled.hostId)! + 1;
           produced.set(enrolled.hostId, n);
@@ -84,7 +99,9 @@ needs('postgres').describe('Postgres outage under load', () => {
     expect(health.data.checks.metric_store.detail).toMatch(/queued locally/);
     // A route that needs the database says so, with a code a caller can act on.
     const agentsAnswer = await fetch(`${t.http}/api/v1/sessions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'not-checked-while-down' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'not-checked-while-down' }),
     });
     expect(agentsAnswer.status).toBe(503);
     expect(((await agentsAnswer.json()) as any).error.code).toBe('DATABASE_UNAVAILABLE');
@@ -110,7 +127,10 @@ needs('postgres').describe('Postgres outage under load', () => {
     runtimes.length = 0;
     for (const [hostId, n] of targets) {
       const points = await stored(hostId);
-      const values = points.map((p) => p.max).filter((v) => v <= n).sort((a, b) => a - b);
+      const values = points
+        .map((p) => p.max)
+        .filter((v) => v <= n)
+        .sort((a, b) => a - b);
       expect(values).toEqual(Array.from({ length: n }, (_, i) => i + 1));
       expect(points.every((p) => p.count === 1)).toBe(true);
     }

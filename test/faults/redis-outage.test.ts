@@ -26,7 +26,7 @@ needs('redis').describe('Redis outage', () => {
     const real = new URL(process.env.REDIS_URL!);
     proxy = await startTcpProxy({ host: real.hostname, port: Number(real.port || 6379) });
     t = await startApiServer({ REDIS_URL: `redis://127.0.0.1:${proxy.port}`, AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1' });
-    const health = async () => ((await t.call('GET', '/api/v1/health')).body.data as any);
+    const health = async () => (await t.call('GET', '/api/v1/health')).body.data as any;
     await until('the cluster check up', async () => (await health()).checks.cluster?.ok === true);
 
     const agent = await enrollAgent(t, 'redis-outage');

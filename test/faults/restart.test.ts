@@ -37,7 +37,14 @@ afterAll(async () => {
 it(`a restarted server has all ${AGENTS} agents back within 30 s and loses or doubles no point`, async () => {
   runDir = mkdtempSync(join(tmpdir(), 'aw-restart-test-'));
   db = await createRunDatabase({ count: AGENTS, postgresUrl: process.env.DATABASE_URL, runDir });
-  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', DATA_DIR: db.dataDir, LOG_LEVEL: 'warn', AW_BOOTSTRAP_ADMIN: 'false', AW_AGENT_INTERVAL_S: '1' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOST: '127.0.0.1',
+    DATA_DIR: db.dataDir,
+    LOG_LEVEL: 'warn',
+    AW_BOOTSTRAP_ADMIN: 'false',
+    AW_AGENT_INTERVAL_S: '1',
+  };
   delete env.REDIS_URL;
   delete env.DATABASE_URL;
   if (db.url) env.DATABASE_URL = db.url;
@@ -53,15 +60,21 @@ it(`a restarted server has all ${AGENTS} agents back within 30 s and loses or do
     const spool = new Spool({ memoryBatches: 1000, maxFileBytes: 1e6 });
     spools.push(spool);
     produced.set(agent.hostId, 0);
-    const runtime = testRuntime(`ws://127.0.0.1:${port}/agent`, { agentId: agent.agentId, secret: Buffer.from(agent.secret, 'hex') }, {
-      hello: { agentVersion: 'test', hostname: agent.hostname }, spool, backoff: { baseMs: 200, capMs: 2000 },
-      collect: async (now) => {
-        if (!producing) return [];
-        const n = produced.get(agent.hostId)! + 1;
-        produced.set(agent.hostId, n);
-        return [{ name: 'test.seq', t: now, v: n }];
+    const runtime = testRuntime(
+      `ws://127.0.0.1:${port}/agent`,
+      { agentId: agent.agentId, secret: Buffer.from(agent.secret, 'hex') },
+      {
+        hello: { agentVersion: 'test', hostname: agent.hostname },
+        spool,
+        backoff: { baseMs: 200, capMs: 2000 },
+        collect: async (now) => {
+          if (!producing) return [];
+          const n = produced.get(agent.hostId)! + 1;
+          produced.set(agent.hostId, n);
+          return [{ name: 'test.seq', t: now, v: n }];
+        },
       },
-    });
+    );
     runtime.on('connected', () => connectedAt.set(agent.agentId, Date.now()));
     runtime.start();
     runtimes.push(runtime);

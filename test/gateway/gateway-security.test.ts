@@ -54,19 +54,21 @@ describe('gateway against hostile agents', () => {
       await new Promise((r) => setTimeout(r, 1500));
     });
     await lockTaken;
-    await Promise.all(Array.from({ length: tries }, async () => {
-      const ws = new WebSocket(t.ws, { headers: { 'x-aw-agent': victim.agentId.toUpperCase() } });
-      ws.on('error', () => undefined);
-      ws.on('open', () => {
-        const forged = (type: number, seq: number, msg: unknown) => encodeFrame(Buffer.alloc(0), Buffer.alloc(0), type as any, seq, Date.now(), msg);
-        ws.send(forged(MessageType.hello, 1, { protocol: PROTOCOL_VERSION, agentVersion: 'evil', hostname: 'pwned', os: 'evil' }));
-        ws.send(forged(MessageType.heartbeat, 2, {}));
-      });
-      ws.on('message', (data: Buffer) => {
-        if (readHeader(data).type === MessageType.ack) accepted++;
-      });
-      codes.push(await new Promise<number>((r) => ws.on('close', (code) => r(code))));
-    }));
+    await Promise.all(
+      Array.from({ length: tries }, async () => {
+        const ws = new WebSocket(t.ws, { headers: { 'x-aw-agent': victim.agentId.toUpperCase() } });
+        ws.on('error', () => undefined);
+        ws.on('open', () => {
+          const forged = (type: number, seq: number, msg: unknown) => encodeFrame(Buffer.alloc(0), Buffer.alloc(0), type as any, seq, Date.now(), msg);
+          ws.send(forged(MessageType.hello, 1, { protocol: PROTOCOL_VERSION, agentVersion: 'evil', hostname: 'pwned', os: 'evil' }));
+          ws.send(forged(MessageType.heartbeat, 2, {}));
+        });
+        ws.on('message', (data: Buffer) => {
+          if (readHeader(data).type === MessageType.ack) accepted++;
+        });
+        codes.push(await new Promise<number>((r) => ws.on('close', (code) => r(code))));
+      }),
+    );
     await lock;
     expect(accepted).toBe(0);
     // Refused as a frame before the welcome (4000) or, when the welcome won the race, as a bad tag (4001).
@@ -96,7 +98,12 @@ describe('gateway against hostile agents', () => {
     const honestSeqs: number[] = [];
     const poisonSeqs: number[] = [];
     for (let i = 0; i < 50; i++) {
-      honestSeqs.push(honest.link.send(MessageType.metrics, { batch: i + 1, points: [{ name: 'cpu.usage_pct', labels: { cpu: 'total' }, t: now - 50_000 + i * 1000, v: i }] }));
+      honestSeqs.push(
+        honest.link.send(MessageType.metrics, {
+          batch: i + 1,
+          points: [{ name: 'cpu.usage_pct', labels: { cpu: 'total' }, t: now - 50_000 + i * 1000, v: i }],
+        }),
+      );
       const bad = i % 2 ? { disk: 'sda\u0000' } : { ['mount']: '/\u0000' };
       poisonSeqs.push(poison.link.send(MessageType.metrics, { batch: i + 1, points: [{ name: 'disk.used_pct', labels: bad, t: now, v: 1 }] }));
     }
@@ -106,7 +113,13 @@ describe('gateway against hostile agents', () => {
       expect(poison.answers.get(s)).toMatchObject({ ok: false, code: 'PAYLOAD_INVALID' });
       expect(poison.answers.get(s)!.retryAfterMs).toBeUndefined();
     }
-    const series = await t.server.deps.metrics.query({ hostId: honestAgent.hostId, name: 'cpu.usage_pct', from: now - 60_000, to: now + 1000, maxPoints: 1000 });
+    const series = await t.server.deps.metrics.query({
+      hostId: honestAgent.hostId,
+      name: 'cpu.usage_pct',
+      from: now - 60_000,
+      to: now + 1000,
+      maxPoints: 1000,
+    });
     expect(series[0].points.reduce((n, p) => n + p.count, 0)).toBe(50);
     honest.link.close();
     poison.link.close();
@@ -132,7 +145,11 @@ describe('gateway against hostile agents', () => {
     const badInventory = c.link.send(MessageType.inventory, { report: { schema: 'nonsense', cpu: 5 } });
     const badKey = c.link.send(MessageType.metrics, { batch: 1, points: [{ name: 'x', labels: { ['\u0007evil-label']: 'v' }, t: Date.now(), v: 1 }] });
     const badAck = c.link.send(MessageType.ack, { seq: -3 });
-    await until(`the three answers (have ${JSON.stringify([...c.answers])})`, () => c.answers.has(badInventory) && c.answers.has(badKey) && c.answers.has(badAck), 10_000);
+    await until(
+      `the three answers (have ${JSON.stringify([...c.answers])})`,
+      () => c.answers.has(badInventory) && c.answers.has(badKey) && c.answers.has(badAck),
+      10_000,
+    );
     const inv = c.answers.get(badInventory)!;
     expect(inv.ok).toBe(false);
     expect(inv.retryAfterMs).toBeUndefined();
@@ -163,9 +180,12 @@ describe('gateway against hostile agents', () => {
     const renamed = await connect(agent, 'after-rename');
     renamed.link.close();
     const rows = async () =>
-      (await t.server.deps.db.query<{ actor_kind: string; route: string; detail: any }>(
-        "SELECT actor_kind, route, detail FROM audit_log WHERE actor_id = $1 AND route = 'agent.identity_changed'", [agent.agentId],
-      )).rows;
+      (
+        await t.server.deps.db.query<{ actor_kind: string; route: string; detail: any }>(
+          "SELECT actor_kind, route, detail FROM audit_log WHERE actor_id = $1 AND route = 'agent.identity_changed'",
+          [agent.agentId],
+        )
+      ).rows;
     await until('the audit row', async () => (await rows()).some((r) => r.detail.hostname?.new === 'after-rename'));
     const row = (await rows()).find((r) => r.detail.hostname?.new === 'after-rename')!;
     expect(row).toMatchObject({ actor_kind: 'agent', detail: { hostname: { old: 'before-rename', new: 'after-rename' } } });

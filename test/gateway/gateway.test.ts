@@ -30,7 +30,15 @@ async function rawSession(agent: EnrolledAgent) {
   const frame = (type: number, msg: unknown, opts: { seq?: number; time?: number; key?: Buffer } = {}) =>
     encodeFrame(opts.key ?? agent.secret, prefix, type as any, opts.seq ?? ++seq, opts.time ?? Date.now(), msg);
   ws.send(frame(MessageType.hello, { protocol: PROTOCOL_VERSION, agentVersion: 'test', hostname: 'raw' }));
-  return { ws, prefix, closed, frame, get seq() { return seq; } };
+  return {
+    ws,
+    prefix,
+    closed,
+    frame,
+    get seq() {
+      return seq;
+    },
+  };
 }
 
 async function goodLink(agent: EnrolledAgent) {
@@ -67,11 +75,15 @@ describe('gateway', () => {
   });
 
   const rejections: Array<[string, number, (s: Awaited<ReturnType<typeof rawSession>>) => Buffer | string]> = [
-    ['one byte flipped', CloseCode.BAD_SIGNATURE, (s) => {
-      const f = s.frame(MessageType.heartbeat, {});
-      f[f.length - 1] ^= 0x40;
-      return f;
-    }],
+    [
+      'one byte flipped',
+      CloseCode.BAD_SIGNATURE,
+      (s) => {
+        const f = s.frame(MessageType.heartbeat, {});
+        f[f.length - 1] ^= 0x40;
+        return f;
+      },
+    ],
     ['wrong key', CloseCode.BAD_SIGNATURE, (s) => s.frame(MessageType.heartbeat, {}, { key: randomBytes(32) })],
     ['replayed sequence', CloseCode.BAD_SEQUENCE, (s) => s.frame(MessageType.heartbeat, {}, { seq: 1 })],
     ['stale time', CloseCode.STALE_TIME, (s) => s.frame(MessageType.heartbeat, {}, { time: Date.now() - 600_000 })],

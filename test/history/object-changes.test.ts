@@ -46,7 +46,11 @@ describe('object change log', () => {
     const changed = await as('PATCH', `/api/v1/hosts/${id}`, { hostname: 'sw1.sh', tags: ['core', 'network'] }, ifMatch(made));
     expect(changed.status).toBe(200);
     const updated = await oneRow('host', id, 1, changed);
-    expect(updated).toMatchObject({ action: 'update', before: { hostname: 'sw1.bj', tags: ['network'] }, after: { hostname: 'sw1.sh', tags: ['core', 'network'] } });
+    expect(updated).toMatchObject({
+      action: 'update',
+      before: { hostname: 'sw1.bj', tags: ['network'] },
+      after: { hostname: 'sw1.sh', tags: ['core', 'network'] },
+    });
     await refused(412, () => as('PATCH', `/api/v1/hosts/${id}`, { tags: [] }, ifMatch(made)));
 
     const agent = await enrollAgent(t, 'db1.bj');
@@ -61,7 +65,11 @@ describe('object change log', () => {
     expect(await oneRow('host_group', id, 0, made)).toMatchObject({ action: 'create', before: null, after: { name: 'bj', host_ids: [] } });
     await refused(409, () => as('POST', '/api/v1/host-groups', { name: 'bj' }));
     const changed = await as('PATCH', `/api/v1/host-groups/${id}`, { name: 'beijing' }, ifMatch(made));
-    expect(await oneRow('host_group', id, 1, changed)).toMatchObject({ action: 'update', before: { name: 'bj' }, after: { name: 'beijing', rules: [{ field: 'idc' }] } });
+    expect(await oneRow('host_group', id, 1, changed)).toMatchObject({
+      action: 'update',
+      before: { name: 'bj' },
+      after: { name: 'beijing', rules: [{ field: 'idc' }] },
+    });
     await refused(412, () => as('DELETE', `/api/v1/host-groups/${id}`, undefined, ifMatch(made)));
     const gone = await as('DELETE', `/api/v1/host-groups/${id}`, undefined, ifMatch(changed));
     expect(gone.status).toBe(200);
@@ -70,7 +78,11 @@ describe('object change log', () => {
 
   it('asset types: create, change, delete; a built-in one cannot go', async () => {
     const made = await as('POST', '/api/v1/asset-types', { name: 'ups', label: 'UPS' });
-    expect(await oneRow('asset_type', 'ups', 0, made)).toMatchObject({ action: 'create', before: null, after: { name: 'ups', label: 'UPS', fields_schema: { type: 'object' } } });
+    expect(await oneRow('asset_type', 'ups', 0, made)).toMatchObject({
+      action: 'create',
+      before: null,
+      after: { name: 'ups', label: 'UPS', fields_schema: { type: 'object' } },
+    });
     const changed = await as('PATCH', '/api/v1/asset-types/ups', { label: 'Power' }, ifMatch(made));
     expect(await oneRow('asset_type', 'ups', 1, changed)).toMatchObject({ action: 'update', before: { label: 'UPS' }, after: { label: 'Power' } });
     const gone = await as('DELETE', '/api/v1/asset-types/ups', undefined, ifMatch(changed));
@@ -93,9 +105,14 @@ describe('object change log', () => {
 
     // The asset's own change API answers field by field as before, each row tied to its object change.
     const fields = (await as('GET', `/api/v1/assets/${id}/changes`)).body.data;
-    expect(fields.filter((c: any) => c.action === 'update').map((c: any) => [c.field, c.old_value, c.new_value])).toEqual([['idc', 'bj1', 'sh2'], ['rack', null, 'A1']]);
+    expect(fields.filter((c: any) => c.action === 'update').map((c: any) => [c.field, c.old_value, c.new_value])).toEqual([
+      ['idc', 'bj1', 'sh2'],
+      ['rack', null, 'A1'],
+    ]);
     expect(fields[0]).not.toHaveProperty('change_id');
-    const links = (await t.server.deps.db.query('SELECT DISTINCT change_id FROM asset_changes WHERE asset_id = $1 ORDER BY change_id', [id])).rows.map((r) => r.change_id);
+    const links = (await t.server.deps.db.query('SELECT DISTINCT change_id FROM asset_changes WHERE asset_id = $1 ORDER BY change_id', [id])).rows.map(
+      (r) => r.change_id,
+    );
     expect(links).toEqual((await rowsOf('asset', id)).map((r) => r.id));
   });
 
@@ -115,12 +132,21 @@ describe('object change log', () => {
     // Only the item changes: one item row, nothing for the template or its trigger.
     const itemChanged = await as('PUT', `/api/v1/templates/${id}`, { ...body, items: [{ ...body.items[0], interval_s: 60 }] }, ifMatch(made));
     expect(itemChanged.status, JSON.stringify(itemChanged.body.error)).toBe(200);
-    expect(await oneRow('template_item', `${id}:ssh`, 1, itemChanged)).toMatchObject({ action: 'update', before: { interval_s: 30 }, after: { interval_s: 60 } });
+    expect(await oneRow('template_item', `${id}:ssh`, 1, itemChanged)).toMatchObject({
+      action: 'update',
+      before: { interval_s: 30 },
+      after: { interval_s: 60 },
+    });
     expect(await rowsOf('template', id)).toHaveLength(1);
     expect(await rowsOf('trigger', `${id}:ssh_down`)).toHaveLength(1);
     await refused(412, () => as('PUT', `/api/v1/templates/${id}`, { ...body, name: 'x' }, ifMatch(made)));
 
-    const renamed = await as('PUT', `/api/v1/templates/${id}`, { ...body, name: 'ssh-port', items: itemChanged.body.data.items, triggers: [] }, ifMatch(itemChanged));
+    const renamed = await as(
+      'PUT',
+      `/api/v1/templates/${id}`,
+      { ...body, name: 'ssh-port', items: itemChanged.body.data.items, triggers: [] },
+      ifMatch(itemChanged),
+    );
     expect(await oneRow('template', id, 1, renamed)).toMatchObject({ action: 'update', before: { name: 'ssh' }, after: { name: 'ssh-port' } });
     expect(await oneRow('trigger', `${id}:ssh_down`, 1, renamed)).toMatchObject({ action: 'delete', before: { key: 'ssh_down' }, after: null });
 
@@ -156,7 +182,12 @@ describe('object change log', () => {
 
   it('maintenance windows and task policies: create and delete', async () => {
     const host = (await as('POST', '/api/v1/hosts', { hostname: 'db2' })).body.data.id;
-    const made = await as('POST', '/api/v1/maintenance-windows', { name: 'patching', host_id: host, starts_at: new Date().toISOString(), ends_at: new Date(Date.now() + 3600_000).toISOString() });
+    const made = await as('POST', '/api/v1/maintenance-windows', {
+      name: 'patching',
+      host_id: host,
+      starts_at: new Date().toISOString(),
+      ends_at: new Date(Date.now() + 3600_000).toISOString(),
+    });
     const id = made.body.data.id;
     expect(await oneRow('maintenance_window', id, 0, made)).toMatchObject({ action: 'create', before: null, after: { name: 'patching', host_id: host } });
     const gone = await as('DELETE', `/api/v1/maintenance-windows/${id}`);
@@ -168,7 +199,10 @@ describe('object change log', () => {
     expect(await oneRow('task_policy', pid, 0, policy)).toMatchObject({ action: 'create', before: null, after: { name: 'prod', host_ids: [host] } });
     const dropped = await as('DELETE', `/api/v1/task-policies/${pid}`);
     expect(dropped.status).toBe(204);
-    expect(await rowsOf('task_policy', pid)).toMatchObject([{ action: 'create' }, { action: 'delete', before: { name: 'prod' }, after: null, actor_id: t.admin.id }]);
+    expect(await rowsOf('task_policy', pid)).toMatchObject([
+      { action: 'create' },
+      { action: 'delete', before: { name: 'prod' }, after: null, actor_id: t.admin.id },
+    ]);
     await refused(400, () => as('POST', '/api/v1/task-policies', { name: 'nowhere', host_ids: [crypto.randomUUID()] }));
   });
 

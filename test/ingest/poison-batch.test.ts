@@ -36,7 +36,10 @@ describe('a batch the metric store refuses as invalid', () => {
       collect: async (now) => {
         poisonN++;
         return poisonN === 1
-          ? [{ name: 'good', t: now, v: poisonN }, { name: 'bad', labels: { a: 'x\u0000y' }, t: now, v: 1 }]
+          ? [
+              { name: 'good', t: now, v: poisonN },
+              { name: 'bad', labels: { a: 'x\u0000y' }, t: now, v: 1 },
+            ]
           : [{ name: 'good', t: now, v: poisonN }];
       },
     });
@@ -44,8 +47,10 @@ describe('a batch the metric store refuses as invalid', () => {
     h.start();
     p.start();
 
-    await until('both agents stored 4 points after the poison', async () =>
-      (await stored(honest.hostId, 'good')).length >= 4 && (await stored(poisoner.hostId, 'good')).some((x) => x.max >= 5));
+    await until(
+      'both agents stored 4 points after the poison',
+      async () => (await stored(honest.hostId, 'good')).length >= 4 && (await stored(poisoner.hostId, 'good')).some((x) => x.max >= 5),
+    );
     const gateway = t.server.deps.gateway.stats;
     expect(gateway.rejections.PAYLOAD_INVALID).toBe(1);
     expect(gateway.rejections.STORE_UNAVAILABLE).toBeUndefined();
@@ -83,7 +88,10 @@ describe('a metric store that keeps failing', () => {
     await until('a write failed', () => t!.server.deps.pipeline.snapshot().writeFailures > 0);
     const down = await health();
     expect(down.data.status).toBe('degraded');
-    expect(down.data.checks.metric_store).toEqual({ ok: false, detail: expect.stringMatching(/^writes failing since .*: HTTP request failed, statusCode=503$/) });
+    expect(down.data.checks.metric_store).toEqual({
+      ok: false,
+      detail: expect.stringMatching(/^writes failing since .*: HTTP request failed, statusCode=503$/),
+    });
     failing = false;
     await until('points stored again', async () => (await stored(agent.hostId, 'm')).length > 0);
     const up = await health();

@@ -16,7 +16,10 @@ class FaultyStore implements MetricStore {
   writes = 0;
   injected: string[] = [];
 
-  constructor(private readonly inner: MetricStore, private readonly faults: Map<number, 'after-commit' | 'before-write'>) {}
+  constructor(
+    private readonly inner: MetricStore,
+    private readonly faults: Map<number, 'after-commit' | 'before-write'>,
+  ) {}
 
   async write(batches: IngestBatch[]): Promise<void> {
     const fault = this.faults.get(++this.writes);
@@ -49,12 +52,25 @@ describe('metric store failing mid-flush', () => {
     t = await startTestServer(
       // One write attempt: a failure goes straight back to the agent as a refusal to resend.
       { AW_AUTO_APPROVE: 'true', AW_AGENT_INTERVAL_S: '1', AW_WRITE_ATTEMPTS: '1' },
-      { wrapMetrics: (inner) => (store = new FaultyStore(inner, new Map([[3, 'after-commit'], [5, 'before-write'], [6, 'after-commit']]))) },
+      {
+        wrapMetrics: (inner) =>
+          (store = new FaultyStore(
+            inner,
+            new Map([
+              [3, 'after-commit'],
+              [5, 'before-write'],
+              [6, 'after-commit'],
+            ]),
+          )),
+      },
     );
     const enrolled = await enrollAgent(t);
     let produced = 0;
     runtime = testRuntime(t.ws, enrolled, {
-      collect: async (now) => [{ name: 'test.counter', t: now, v: ++produced }, { name: 'test.double', t: now, v: produced * 2 }],
+      collect: async (now) => [
+        { name: 'test.counter', t: now, v: ++produced },
+        { name: 'test.double', t: now, v: produced * 2 },
+      ],
     });
     runtime.start();
 
@@ -68,9 +84,15 @@ describe('metric store failing mid-flush', () => {
 
     expect(store!.injected).toEqual(['after-commit', 'before-write', 'after-commit']);
     expect(t.server.deps.pipeline.snapshot().refusedBatches).toBeGreaterThanOrEqual(3);
-    for (const [name, factor] of [['test.counter', 1], ['test.double', 2]] as const) {
+    for (const [name, factor] of [
+      ['test.counter', 1],
+      ['test.double', 2],
+    ] as const) {
       const points = await stored(name);
-      const values = points.map((p) => p.max).sort((a, b) => a - b).filter((v) => v <= target * factor);
+      const values = points
+        .map((p) => p.max)
+        .sort((a, b) => a - b)
+        .filter((v) => v <= target * factor);
       // 1..target exactly once: nothing lost to the failed flushes, nothing doubled by the resends.
       expect(values).toEqual(Array.from({ length: target }, (_, i) => (i + 1) * factor));
       expect(points.every((p) => p.count === 1)).toBe(true);

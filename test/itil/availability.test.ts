@@ -43,7 +43,8 @@ describe('service availability', () => {
 
   beforeAll(async () => {
     t = await startApiServer();
-    for (const name of ['web1', 'web2', 'web3']) hosts[name] = (await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: name } })).body.data.id;
+    for (const name of ['web1', 'web2', 'web3'])
+      hosts[name] = (await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: name } })).body.data.id;
     // Day A: web2 CRITICAL 10:00:00-10:29:30, everything else OK.
     await write('web1', dayA, dayA + DAY, () => 0);
     await write('web3', dayA, dayA + DAY, () => 0);
@@ -71,12 +72,21 @@ describe('service availability', () => {
   it('a 30-minute outage in a day gives exactly (1440 - 30) / 1440, with the incidents that overlapped it', async () => {
     const made = await t.call('POST', '/api/v1/services', {
       headers: t.admin.auth,
-      body: { name: 'checkout API', description: 'HTTP checks of the checkout', host_ids: [hosts.web1, hosts.web2, hosts.web3], check_keys: ['http_checkout'], sla_target: 99.9 },
+      body: {
+        name: 'checkout API',
+        description: 'HTTP checks of the checkout',
+        host_ids: [hosts.web1, hosts.web2, hosts.web3],
+        check_keys: ['http_checkout'],
+        sla_target: 99.9,
+      },
     });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     expect(made.body.data).toMatchObject({ up_when: 'all', sla_target: 99.9, version: 1 });
     serviceId = made.body.data.id;
-    const dup = await t.call('POST', '/api/v1/services', { headers: t.admin.auth, body: { name: 'checkout API', host_ids: [hosts.web1], check_keys: ['x'], sla_target: 99 } });
+    const dup = await t.call('POST', '/api/v1/services', {
+      headers: t.admin.auth,
+      body: { name: 'checkout API', host_ids: [hosts.web1], check_keys: ['x'], sla_target: 99 },
+    });
     expect(dup.status).toBe(409);
     expect(dup.body.error?.code).toBe('SERVICE_EXISTS');
 
@@ -88,8 +98,13 @@ describe('service availability', () => {
     const [day] = r.body.data.periods;
     expect(r.body.data.periods).toHaveLength(1);
     expect(day).toMatchObject({
-      start: new Date(dayA).toISOString(), end: new Date(dayA + DAY).toISOString(),
-      up_s: 1410 * 60, down_s: 1800, unknown_s: 0, resolution_s: 60, met: false,
+      start: new Date(dayA).toISOString(),
+      end: new Date(dayA + DAY).toISOString(),
+      up_s: 1410 * 60,
+      down_s: 1800,
+      unknown_s: 0,
+      resolution_s: 60,
+      met: false,
       down: [{ start: new Date(at(dayA, 10, 0)).toISOString(), end: new Date(at(dayA, 10, 30)).toISOString() }],
     });
     expect(day.availability_pct).toBe((100 * 1410) / 1440);
@@ -117,7 +132,10 @@ describe('service availability', () => {
     });
     expect(stale.status).toBe(412);
     const any = await availability(`period=day&from=${new Date(dayB).toISOString()}&to=${new Date(dayA + DAY).toISOString()}`);
-    expect(any.body.data.periods.map((p: any) => [p.availability_pct, p.down_s, p.unknown_s, p.met])).toEqual([[100, 0, 0, true], [100, 0, 0, true]]);
+    expect(any.body.data.periods.map((p: any) => [p.availability_pct, p.down_s, p.unknown_s, p.met])).toEqual([
+      [100, 0, 0, true],
+      [100, 0, 0, true],
+    ]);
     expect(any.body.data.service.name).toBe('checkout API');
   });
 
@@ -132,7 +150,10 @@ describe('service availability', () => {
     expect(week.body.data.periods).toHaveLength(12);
     expect(new Date(week.body.data.periods[0].start).getUTCDay()).toBe(1);
     expect((await availability('period=year')).body.error?.code).toBe('VALIDATION_FAILED');
-    expect((await availability(`period=day&from=2000-01-01T00:00:00Z`)).body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'query.from' } });
+    expect((await availability(`period=day&from=2000-01-01T00:00:00Z`)).body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { field: 'query.from' },
+    });
   });
 
   it('deletes a service', async () => {

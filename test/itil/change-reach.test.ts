@@ -28,13 +28,22 @@ describe('change management reaches assets, held template changes and agent upgr
   const approvedChange = async (kinds: string[], extra: Record<string, unknown> = {}) => {
     const c = await t.call('POST', '/api/v1/changes', {
       headers: alice.auth,
-      body: { title: `${kinds.join('+')} work`, kinds, reason: 'planned work', risk: 'low', window_start: new Date(Date.now() - hour).toISOString(), window_end: new Date(Date.now() + hour).toISOString(), ...extra },
+      body: {
+        title: `${kinds.join('+')} work`,
+        kinds,
+        reason: 'planned work',
+        risk: 'low',
+        window_start: new Date(Date.now() - hour).toISOString(),
+        window_end: new Date(Date.now() + hour).toISOString(),
+        ...extra,
+      },
     });
     expect(c.status, JSON.stringify(c.body)).toBe(201);
     expect((await t.call('POST', `/api/v1/changes/${c.body.data.id}/approve`, { headers: bob.auth, body: {} })).body.data.change.state).toBe('approved');
     return c.body.data.id as string;
   };
-  const links = async (changeId: string) => (await t.call('GET', `/api/v1/changes/${changeId}`, { headers: t.admin.auth })).body.data.links.map((l: any) => [l.kind, l.object_id, l.note]);
+  const links = async (changeId: string) =>
+    (await t.call('GET', `/api/v1/changes/${changeId}`, { headers: t.admin.auth })).body.data.links.map((l: any) => [l.kind, l.object_id, l.note]);
 
   beforeAll(async () => {
     // An agent bundle to upgrade to: only its version line and hash matter here (no agent runs it).
@@ -69,11 +78,16 @@ describe('change management reaches assets, held template changes and agent upgr
     expect(moved.body.data.state).toBe('maintenance');
 
     const component = { kind: 'psu', slot: 'PSU2', attrs: { watts: 800 } };
-    expect((await t.call('POST', `/api/v1/assets/${assetId}/components`, { headers: alice.auth, body: component })).body.error?.code).toBe('APPROVED_CHANGE_REQUIRED');
+    expect((await t.call('POST', `/api/v1/assets/${assetId}/components`, { headers: alice.auth, body: component })).body.error?.code).toBe(
+      'APPROVED_CHANGE_REQUIRED',
+    );
     const added = await t.call('POST', `/api/v1/assets/${assetId}/components`, { headers: { ...alice.auth, 'x-change-id': changeId }, body: component });
     expect(added.status, JSON.stringify(added.body)).toBe(201);
     const replace = (headers: Record<string, string>) =>
-      t.call('PUT', `/api/v1/assets/${assetId}`, { headers: { ...alice.auth, 'if-match': '*', ...headers }, body: { type: 'server', name: 'db1-chassis', notes: 'PSU2 replaced' } });
+      t.call('PUT', `/api/v1/assets/${assetId}`, {
+        headers: { ...alice.auth, 'if-match': '*', ...headers },
+        body: { type: 'server', name: 'db1-chassis', notes: 'PSU2 replaced' },
+      });
     expect((await replace({})).body.error?.code).toBe('APPROVED_CHANGE_REQUIRED');
     expect((await replace({ 'x-change-id': changeId })).status).toBe(200);
 
@@ -119,7 +133,8 @@ describe('change management reaches assets, held template changes and agent upgr
     const changeId = await approvedChange(['template']);
     const made = await make({ 'x-change-id': changeId });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
-    const remove = (headers: Record<string, string> = {}) => t.call('DELETE', `/api/v1/templates/${made.body.data.id}`, { headers: { ...alice.auth, ...headers } });
+    const remove = (headers: Record<string, string> = {}) =>
+      t.call('DELETE', `/api/v1/templates/${made.body.data.id}`, { headers: { ...alice.auth, ...headers } });
     expect((await remove()).body.error?.code).toBe('APPROVED_CHANGE_REQUIRED');
     expect(await names()).toContain('web base');
     expect((await remove({ 'x-change-id': await approvedChange(['asset']) })).body.error?.code).toBe('CHANGE_NOT_USABLE');
@@ -145,20 +160,34 @@ describe('change management reaches assets, held template changes and agent upgr
       const under = (changeId: string) => ({ ...alice.auth, 'x-change-id': changeId });
       const before = (await t.call('GET', `/api/v1/assets/${assetId}`, { headers: t.admin.auth })).body.data;
 
-      const patched = await t.call('PATCH', `/api/v1/assets/${assetId}`, { headers: { ...under(assetChange), 'if-match': `"${before.version}"` }, body: { notes: 'never saved' } });
+      const patched = await t.call('PATCH', `/api/v1/assets/${assetId}`, {
+        headers: { ...under(assetChange), 'if-match': `"${before.version}"` },
+        body: { notes: 'never saved' },
+      });
       expect(patched.status).toBe(500);
-      const moved = await t.call('POST', `/api/v1/assets/${assetId}/transitions`, { headers: under(assetChange), body: { to: 'retired', reason: 'never moved' } });
+      const moved = await t.call('POST', `/api/v1/assets/${assetId}/transitions`, {
+        headers: under(assetChange),
+        body: { to: 'retired', reason: 'never moved' },
+      });
       expect(moved.status).toBe(500);
       const after = (await t.call('GET', `/api/v1/assets/${assetId}`, { headers: t.admin.auth })).body.data;
       expect({ version: after.version, notes: after.notes, state: after.state }).toEqual({ version: before.version, notes: before.notes, state: before.state });
       expect((await t.call('POST', '/api/v1/assets', { headers: under(assetChange), body: { type: 'server', name: 'never-registered' } })).status).toBe(500);
       expect((await t.call('GET', '/api/v1/assets?q=never-registered', { headers: t.admin.auth })).body.data).toEqual([]);
 
-      expect((await t.call('POST', '/api/v1/templates', { headers: under(templateChange), body: { name: 'never made', items: [], triggers: [] } })).status).toBe(500);
+      expect(
+        (await t.call('POST', '/api/v1/templates', { headers: under(templateChange), body: { name: 'never made', items: [], triggers: [] } })).status,
+      ).toBe(500);
       const tpl = (await t.call('POST', '/api/v1/templates', { headers: alice.auth, body: { name: 'kept as is', items: [], triggers: [] } })).body.data;
-      const edited = await t.call('PUT', `/api/v1/templates/${tpl.id}`, { headers: { ...under(templateChange), 'if-match': `"${tpl.version}"` }, body: { name: 'renamed', items: [], triggers: [] } });
+      const edited = await t.call('PUT', `/api/v1/templates/${tpl.id}`, {
+        headers: { ...under(templateChange), 'if-match': `"${tpl.version}"` },
+        body: { name: 'renamed', items: [], triggers: [] },
+      });
       expect(edited.status).toBe(500);
-      expect((await t.call('GET', `/api/v1/templates/${tpl.id}`, { headers: t.admin.auth })).body.data).toMatchObject({ name: 'kept as is', version: tpl.version });
+      expect((await t.call('GET', `/api/v1/templates/${tpl.id}`, { headers: t.admin.auth })).body.data).toMatchObject({
+        name: 'kept as is',
+        version: tpl.version,
+      });
       const names = (await t.call('GET', '/api/v1/templates', { headers: t.admin.auth })).body.data.map((x: any) => x.name);
       expect(names).not.toContain('never made');
       // A held template change applied under the change: the template's write carries the link too.
@@ -167,7 +196,12 @@ describe('change management reaches assets, held template changes and agent upgr
       holdPolicy = hold.body.data.id;
       const held = await t.call('POST', '/api/v1/template-changes', {
         headers: under(templateChange),
-        body: { template_id: tpl.id, version: tpl.version, template: { name: 'kept as is', items: [plugin], triggers: [] }, change: { reason: 'load check', risk: 'low' } },
+        body: {
+          template_id: tpl.id,
+          version: tpl.version,
+          template: { name: 'kept as is', items: [plugin], triggers: [] },
+          change: { reason: 'load check', risk: 'low' },
+        },
       });
       expect(held.status).toBe(500);
       expect((await t.call('GET', `/api/v1/templates/${tpl.id}`, { headers: t.admin.auth })).body.data).toMatchObject({ items: [], version: tpl.version });
@@ -181,12 +215,20 @@ describe('change management reaches assets, held template changes and agent upgr
   it('a held template change is refused without the approved change a policy requires, and applied at once under one', async () => {
     const made = await t.call('POST', '/api/v1/templates', { headers: alice.auth, body: { name: 'db base', items: [], triggers: [] } });
     expect(made.status).toBe(201);
-    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'templates', template_plugin_items: true, require_change: ['template'] } });
+    const policy = await t.call('POST', '/api/v1/task-policies', {
+      headers: t.admin.auth,
+      body: { name: 'templates', template_plugin_items: true, require_change: ['template'] },
+    });
     expect(policy.status, JSON.stringify(policy.body)).toBe(201);
     const ask = (headers: Record<string, string> = {}) =>
       t.call('POST', '/api/v1/template-changes', {
         headers: { ...alice.auth, ...headers },
-        body: { template_id: made.body.data.id, version: made.body.data.version, template: { name: 'db base', items: [plugin], triggers: [] }, change: { reason: 'load check', risk: 'low' } },
+        body: {
+          template_id: made.body.data.id,
+          version: made.body.data.version,
+          template: { name: 'db base', items: [plugin], triggers: [] },
+          change: { reason: 'load check', risk: 'low' },
+        },
       });
     const refused = await ask();
     expect(refused.status).toBe(400);
@@ -196,7 +238,12 @@ describe('change management reaches assets, held template changes and agent upgr
     const changeId = await approvedChange(['template']);
     const applied = await ask({ 'x-change-id': changeId });
     expect(applied.status, JSON.stringify(applied.body)).toBe(201);
-    expect(applied.body.data).toMatchObject({ state: 'approved', decided_by: `change:${changeId}`, change_id: changeId, template: { version: made.body.data.version + 1 } });
+    expect(applied.body.data).toMatchObject({
+      state: 'approved',
+      decided_by: `change:${changeId}`,
+      change_id: changeId,
+      template: { version: made.body.data.version + 1 },
+    });
     const tpl = (await t.call('GET', `/api/v1/templates/${made.body.data.id}`, { headers: t.admin.auth })).body.data;
     expect(tpl.items.map((i: any) => i.key)).toEqual(['load']);
     expect((await t.call('GET', '/api/v1/template-changes', { headers: t.admin.auth })).body.data).toEqual([]); // nothing left waiting
@@ -205,7 +252,10 @@ describe('change management reaches assets, held template changes and agent upgr
   });
 
   it('agent upgrades on hosts whose policy requires it need an approved change for agent upgrades, and are linked to it', async () => {
-    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'fleet', host_ids: [hostId], require_change: ['agent_upgrade'] } });
+    const policy = await t.call('POST', '/api/v1/task-policies', {
+      headers: t.admin.auth,
+      body: { name: 'fleet', host_ids: [hostId], require_change: ['agent_upgrade'] },
+    });
     expect(policy.status, JSON.stringify(policy.body)).toBe(201);
     const upgrade = (host: string, extra: Record<string, unknown> = {}) =>
       t.call('POST', '/api/v1/tasks', { headers: alice.auth, body: { action: { kind: 'agent-upgrade' }, targets: { host_ids: [host] }, ...extra } });

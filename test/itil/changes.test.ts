@@ -20,13 +20,20 @@ describe('change management', () => {
   const hour = 3_600_000;
 
   const keyOf = async (owner: { auth: Record<string, string> }) => {
-    const r = await t.call('POST', '/api/v1/api-keys', { headers: owner.auth, body: { name: 'ci', scopes: ['tasks:run', 'tasks:approve', 'tasks:read', 'cmdb:write', 'cmdb:read'] } });
+    const r = await t.call('POST', '/api/v1/api-keys', {
+      headers: owner.auth,
+      body: { name: 'ci', scopes: ['tasks:run', 'tasks:approve', 'tasks:read', 'cmdb:write', 'cmdb:read'] },
+    });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     return { authorization: `Bearer ${r.body.data.bearer}` };
   };
-  const decide = (id: string, verb: 'approve' | 'reject', auth: Record<string, string>) => t.call('POST', `/api/v1/changes/${id}/${verb}`, { headers: auth, body: { note: verb } });
+  const decide = (id: string, verb: 'approve' | 'reject', auth: Record<string, string>) =>
+    t.call('POST', `/api/v1/changes/${id}/${verb}`, { headers: auth, body: { note: verb } });
   const task = (host: string, extra: Record<string, unknown> = {}) =>
-    t.call('POST', '/api/v1/tasks', { headers: alice.auth, body: { action: { kind: 'shell', command: 'systemctl restart app' }, targets: { host_ids: [hosts[host]] }, ...extra } });
+    t.call('POST', '/api/v1/tasks', {
+      headers: alice.auth,
+      body: { action: { kind: 'shell', command: 'systemctl restart app' }, targets: { host_ids: [hosts[host]] }, ...extra },
+    });
 
   beforeAll(async () => {
     t = await startApiServer();
@@ -34,7 +41,8 @@ describe('change management', () => {
     bob = await t.userSession('admin', 'bob');
     aliceKey = await keyOf(alice);
     carolKey = await keyOf(await t.userSession('admin', 'carol'));
-    for (const name of ['web1', 'web2']) hosts[name] = (await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: name } })).body.data.id;
+    for (const name of ['web1', 'web2'])
+      hosts[name] = (await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: name } })).body.data.id;
     assetId = (await t.call('POST', '/api/v1/assets', { headers: t.admin.auth, body: { type: 'server', name: 'web1-chassis' } })).body.data.id;
   });
   afterAll(() => t?.close());
@@ -42,9 +50,15 @@ describe('change management', () => {
   it('refuses a malformed request and changes nothing', async () => {
     const now = Date.now();
     const base = { title: 'x', kinds: ['task'], reason: 'why not', risk: 'low' };
-    const backwards = await t.call('POST', '/api/v1/changes', { headers: alice.auth, body: { ...base, window_start: new Date(now).toISOString(), window_end: new Date(now - hour).toISOString() } });
+    const backwards = await t.call('POST', '/api/v1/changes', {
+      headers: alice.auth,
+      body: { ...base, window_start: new Date(now).toISOString(), window_end: new Date(now - hour).toISOString() },
+    });
     expect(backwards.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.window_end' } });
-    const ghost = await t.call('POST', '/api/v1/changes', { headers: alice.auth, body: { ...base, window_start: new Date(now).toISOString(), window_end: new Date(now + hour).toISOString(), host_ids: [assetId] } });
+    const ghost = await t.call('POST', '/api/v1/changes', {
+      headers: alice.auth,
+      body: { ...base, window_start: new Date(now).toISOString(), window_end: new Date(now + hour).toISOString(), host_ids: [assetId] },
+    });
     expect(ghost.body.error?.code).toBe('HOST_NOT_FOUND');
     expect((await t.call('GET', '/api/v1/changes', { headers: t.admin.auth })).body.data).toEqual([]);
   });
@@ -54,9 +68,15 @@ describe('change management', () => {
     const c = await t.call('POST', '/api/v1/changes', {
       headers: alice.auth,
       body: {
-        title: 'Restart the app on web1', kinds: ['task', 'asset'], reason: 'memory leak until 2.4.1', risk: 'medium',
-        window_start: new Date(now - hour).toISOString(), window_end: new Date(now + hour).toISOString(),
-        host_ids: [hosts.web1], asset_ids: [assetId], approvals_required: 2,
+        title: 'Restart the app on web1',
+        kinds: ['task', 'asset'],
+        reason: 'memory leak until 2.4.1',
+        risk: 'medium',
+        window_start: new Date(now - hour).toISOString(),
+        window_end: new Date(now + hour).toISOString(),
+        host_ids: [hosts.web1],
+        asset_ids: [assetId],
+        approvals_required: 2,
       },
     });
     expect(c.status, JSON.stringify(c.body)).toBe(201);
@@ -73,7 +93,14 @@ describe('change management', () => {
     // The same holds the other way round: asked with a key, refused with the owner's session.
     const byKey = await t.call('POST', '/api/v1/changes', {
       headers: aliceKey,
-      body: { title: 'by key', kinds: ['other'], reason: 'automation', risk: 'low', window_start: new Date(now).toISOString(), window_end: new Date(now + hour).toISOString() },
+      body: {
+        title: 'by key',
+        kinds: ['other'],
+        reason: 'automation',
+        risk: 'low',
+        window_start: new Date(now).toISOString(),
+        window_end: new Date(now + hour).toISOString(),
+      },
     });
     expect((await decide(byKey.body.data.id, 'approve', alice.auth)).body.error?.code).toBe('APPROVER_IS_REQUESTER');
 
@@ -83,11 +110,17 @@ describe('change management', () => {
     expect((await decide(changeId, 'approve', bob.auth)).body.error?.code).toBe('CHANGE_ALREADY_DECIDED');
     const second = await decide(changeId, 'approve', carolKey);
     expect(second.body.data.change.state).toBe('approved');
-    expect(second.body.data.decisions.map((d: any) => [d.name, d.decision])).toEqual([['user:bob', 'approved'], [expect.stringMatching(/^api_key:/), 'approved']]);
+    expect(second.body.data.decisions.map((d: any) => [d.name, d.decision])).toEqual([
+      ['user:bob', 'approved'],
+      [expect.stringMatching(/^api_key:/), 'approved'],
+    ]);
   });
 
   it('change control refuses tasks and asset edits without an approved change and links those made under one', async () => {
-    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'production', host_ids: [hosts.web1], require_change: ['task', 'asset'] } });
+    const policy = await t.call('POST', '/api/v1/task-policies', {
+      headers: t.admin.auth,
+      body: { name: 'production', host_ids: [hosts.web1], require_change: ['task', 'asset'] },
+    });
     expect(policy.status, JSON.stringify(policy.body)).toBe(201);
     expect(policy.body.data.require_change).toEqual(['task', 'asset']);
 
@@ -99,34 +132,51 @@ describe('change management', () => {
     expect(under.status, JSON.stringify(under.body)).toBe(201);
     expect(under.body.data.state).toBe('running'); // approved by two people already: not held again
 
-    const edit = (headers: Record<string, string>) => t.call('PATCH', `/api/v1/assets/${assetId}`, { headers: { ...alice.auth, 'if-match': '*', ...headers }, body: { notes: 'new PSU' } });
+    const edit = (headers: Record<string, string>) =>
+      t.call('PATCH', `/api/v1/assets/${assetId}`, { headers: { ...alice.auth, 'if-match': '*', ...headers }, body: { notes: 'new PSU' } });
     expect((await edit({})).body.error?.code).toBe('APPROVED_CHANGE_REQUIRED');
     expect((await t.call('GET', `/api/v1/assets/${assetId}`, { headers: t.admin.auth })).body.data.notes).not.toBe('new PSU');
     const edited = await edit({ 'x-change-id': changeId });
     expect(edited.status, JSON.stringify(edited.body)).toBe(200);
 
     const d = await t.call('GET', `/api/v1/changes/${changeId}`, { headers: t.admin.auth });
-    expect(d.body.data.links.map((l: any) => [l.kind, l.object_id, l.actor])).toEqual([['task', under.body.data.id, 'user:alice'], ['asset', assetId, 'user:alice']]);
+    expect(d.body.data.links.map((l: any) => [l.kind, l.object_id, l.actor])).toEqual([
+      ['task', under.body.data.id, 'user:alice'],
+      ['asset', assetId, 'user:alice'],
+    ]);
     const onAsset = await t.call('GET', `/api/v1/assets/${assetId}/change-requests`, { headers: t.admin.auth });
     expect(onAsset.body.data.map((c: any) => c.id)).toEqual([changeId]);
 
     // A change still awaiting approval admits nothing.
     const pending = await t.call('POST', '/api/v1/changes', {
       headers: alice.auth,
-      body: { title: 'later', kinds: ['task'], reason: 'next week', risk: 'low', window_start: new Date(Date.now() - hour).toISOString(), window_end: new Date(Date.now() + hour).toISOString() },
+      body: {
+        title: 'later',
+        kinds: ['task'],
+        reason: 'next week',
+        risk: 'low',
+        window_start: new Date(Date.now() - hour).toISOString(),
+        window_end: new Date(Date.now() + hour).toISOString(),
+      },
     });
     expect((await task('web1', { change_id: pending.body.data.id })).body.error?.code).toBe('CHANGE_NOT_USABLE');
   });
 
   it('shows windows on the calendar and closes with a review', async () => {
     const now = Date.now();
-    const cal = await t.call('GET', `/api/v1/change-calendar?from=${new Date(now - 2 * hour).toISOString()}&to=${new Date(now + 2 * hour).toISOString()}`, { headers: t.admin.auth });
+    const cal = await t.call('GET', `/api/v1/change-calendar?from=${new Date(now - 2 * hour).toISOString()}&to=${new Date(now + 2 * hour).toISOString()}`, {
+      headers: t.admin.auth,
+    });
     expect(cal.body.data.map((c: any) => c.id)).toContain(changeId);
-    const later = await t.call('GET', `/api/v1/change-calendar?from=${new Date(now + 2 * hour).toISOString()}&to=${new Date(now + 3 * hour).toISOString()}`, { headers: t.admin.auth });
+    const later = await t.call('GET', `/api/v1/change-calendar?from=${new Date(now + 2 * hour).toISOString()}&to=${new Date(now + 3 * hour).toISOString()}`, {
+      headers: t.admin.auth,
+    });
     expect(later.body.data).toEqual([]);
 
     const review = await t.call('POST', `/api/v1/changes/${changeId}/review`, { headers: bob.auth, body: { outcome: 'succeeded', notes: 'leak gone' } });
     expect(review.body.data).toMatchObject({ state: 'reviewed', outcome: 'succeeded', reviewed_by: 'user:bob' });
-    expect((await t.call('POST', `/api/v1/changes/${changeId}/review`, { headers: bob.auth, body: { outcome: 'failed', notes: '' } })).body.error?.code).toBe('CHANGE_NOT_APPROVED');
+    expect((await t.call('POST', `/api/v1/changes/${changeId}/review`, { headers: bob.auth, body: { outcome: 'failed', notes: '' } })).body.error?.code).toBe(
+      'CHANGE_NOT_APPROVED',
+    );
   });
 });

@@ -48,15 +48,25 @@ describe('incident and problem management', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     const url = (name: string) => `http://127.0.0.1:${(receiver.address() as { port: number }).port}/${name}`;
     // The first channel hears every problem; the second only what escalates (its floor is above the trigger's severity).
-    await t.call('POST', '/api/v1/notification-channels', { headers: t.admin.auth, body: { name: 'on call', kind: 'webhook', settings: { url: url('first') } } });
-    second = (await t.call('POST', '/api/v1/notification-channels', { headers: t.admin.auth, body: { name: 'duty manager', kind: 'webhook', settings: { url: url('second') }, min_severity: 'disaster' } })).body.data.channel.id;
-    for (const name of ['web1', 'web2', 'db1']) hosts[name] = (await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: name } })).body.data.id;
+    await t.call('POST', '/api/v1/notification-channels', {
+      headers: t.admin.auth,
+      body: { name: 'on call', kind: 'webhook', settings: { url: url('first') } },
+    });
+    second = (
+      await t.call('POST', '/api/v1/notification-channels', {
+        headers: t.admin.auth,
+        body: { name: 'duty manager', kind: 'webhook', settings: { url: url('second') }, min_severity: 'disaster' },
+      })
+    ).body.data.channel.id;
+    for (const name of ['web1', 'web2', 'db1'])
+      hosts[name] = (await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: name } })).body.data.id;
     const tpl = await t.call('POST', '/api/v1/templates', {
       headers: t.admin.auth,
       body: { name: 'app', items: [], triggers: [{ key: 'load', name: 'App overloaded', severity: 'high', expression: 'last(app.load) > 90' }] },
     });
     templateId = tpl.body.data.id;
-    for (const h of Object.values(hosts)) expect((await t.call('PUT', `/api/v1/templates/${templateId}/hosts/${h}`, { headers: t.admin.auth })).status).toBe(200);
+    for (const h of Object.values(hosts))
+      expect((await t.call('PUT', `/api/v1/templates/${templateId}/hosts/${h}`, { headers: t.admin.auth })).status).toBe(200);
   });
   afterAll(async () => {
     receiver?.close();
@@ -67,7 +77,10 @@ describe('incident and problem management', () => {
     const s = await t.call('GET', '/api/v1/itil/settings', { headers: t.admin.auth });
     expect(s.body.data.matrix.high.medium).toBe('P2');
     expect(s.body.data.severity_defaults.high).toEqual({ impact: 'high', urgency: 'medium' });
-    const bad = await t.call('PUT', '/api/v1/itil/settings', { headers: t.admin.auth, body: { ...s.body.data, matrix: { ...s.body.data.matrix, high: { high: 'P0', medium: 'P1', low: 'P3' } } } });
+    const bad = await t.call('PUT', '/api/v1/itil/settings', {
+      headers: t.admin.auth,
+      body: { ...s.body.data, matrix: { ...s.body.data.matrix, high: { high: 'P0', medium: 'P1', low: 'P3' } } },
+    });
     expect(bad.status).toBe(400);
     expect((await t.call('GET', '/api/v1/itil/settings', { headers: t.admin.auth })).body.data.matrix.high.medium).toBe('P2');
     const strict = { ...s.body.data, matrix: { ...s.body.data.matrix, high: { high: 'P1', medium: 'P1', low: 'P3' } } };
@@ -77,9 +90,15 @@ describe('incident and problem management', () => {
   });
 
   it('an unacknowledged P1 escalates to the second channel after its timer; an acknowledged one does not', async () => {
-    const rule = await t.call('POST', '/api/v1/escalation-rules', { headers: t.admin.auth, body: { priority: 'P1', kind: 'acknowledge', after_s: 2, channel_id: second } });
+    const rule = await t.call('POST', '/api/v1/escalation-rules', {
+      headers: t.admin.auth,
+      body: { priority: 'P1', kind: 'acknowledge', after_s: 2, channel_id: second },
+    });
     expect(rule.status).toBe(201);
-    const noChannel = await t.call('POST', '/api/v1/escalation-rules', { headers: t.admin.auth, body: { priority: 'P1', kind: 'acknowledge', after_s: 2, channel_id: hosts.web1 } });
+    const noChannel = await t.call('POST', '/api/v1/escalation-rules', {
+      headers: t.admin.auth,
+      body: { priority: 'P1', kind: 'acknowledge', after_s: 2, channel_id: hosts.web1 },
+    });
     expect(noChannel.body.error?.code).toBe('CHANNEL_NOT_FOUND');
 
     expect((await write('web1', 95)).status).toBe(204);
@@ -90,7 +109,11 @@ describe('incident and problem management', () => {
     expect(ack.status).toBe(200);
     const loud = await incidentOf('web1');
     expect(loud).toMatchObject({ priority: 'P1', impact: 'high', urgency: 'medium', priority_manual: false, acknowledged_at: null });
-    await until('the problem on the first channel', async () => received.some((h) => h.channel === 'first' && h.event === 'problem' && h.body.host.id === hosts.web1), 10_000);
+    await until(
+      'the problem on the first channel',
+      async () => received.some((h) => h.channel === 'first' && h.event === 'problem' && h.body.host.id === hosts.web1),
+      10_000,
+    );
     expect(received.filter((h) => h.channel === 'second')).toEqual([]);
 
     await until('the escalation', async () => received.some((h) => h.channel === 'second'), 15_000);
@@ -113,7 +136,10 @@ describe('incident and problem management', () => {
   it('sets priority by impact x urgency and an assignee, each on the timeline with who', async () => {
     const i = await incidentOf('web1');
     const op = await t.userSession('operator', 'olga');
-    const p = await t.call('PUT', `/api/v1/incidents/${i.id}/priority`, { headers: op.auth, body: { impact: 'low', urgency: 'medium', comment: 'only a canary' } });
+    const p = await t.call('PUT', `/api/v1/incidents/${i.id}/priority`, {
+      headers: op.auth,
+      body: { impact: 'low', urgency: 'medium', comment: 'only a canary' },
+    });
     expect(p.body.data).toMatchObject({ priority: 'P4', impact: 'low', urgency: 'medium', priority_manual: true });
     const nobody = await t.call('PUT', `/api/v1/incidents/${i.id}/assignee`, { headers: op.auth, body: { user_id: i.id } });
     expect(nobody.body.error?.code).toBe('ASSIGNEE_NOT_FOUND');
@@ -128,7 +154,13 @@ describe('incident and problem management', () => {
     const i = await incidentOf('web1');
     const ke = await t.call('POST', '/api/v1/known-errors', {
       headers: t.admin.auth,
-      body: { title: 'Cache stampede after deploy', from_incident_id: i.id, suspected_cause: 'cold cache', workaround: 'warm the cache: make warm', status: 'known_error' },
+      body: {
+        title: 'Cache stampede after deploy',
+        from_incident_id: i.id,
+        suspected_cause: 'cold cache',
+        workaround: 'warm the cache: make warm',
+        status: 'known_error',
+      },
     });
     expect(ke.status).toBe(201);
     expect(ke.body.data.match_trigger_ref).toBe(`${templateId}:load`);
@@ -144,20 +176,28 @@ describe('incident and problem management', () => {
     expect(again.id).not.toBe(i.id);
     await until('the link', async () => (await detail(again.id)).management.known_errors.length > 0, 5000);
     const d = await detail(again.id);
-    expect(d.management.known_errors).toEqual([expect.objectContaining({ id: ke.body.data.id, status: 'known_error', workaround: 'warm the cache: make warm', linked_by: 'rule' })]);
+    expect(d.management.known_errors).toEqual([
+      expect.objectContaining({ id: ke.body.data.id, status: 'known_error', workaround: 'warm the cache: make warm', linked_by: 'rule' }),
+    ]);
     expect(d.timeline.find((e: any) => e.kind === 'known_error_linked').comment).toContain('warm the cache');
     const linked = await t.call('GET', `/api/v1/known-errors/${ke.body.data.id}`, { headers: t.admin.auth });
     expect(linked.body.data.incidents.map((x: any) => x.incident_id).sort()).toEqual([i.id, again.id].sort());
 
     // A known error limited to a host group links nothing outside it; a resolved one links nothing.
     const group = await t.call('POST', '/api/v1/host-groups', { headers: t.admin.auth, body: { name: 'web', host_ids: [hosts.web1, hosts.web2] } });
-    const scoped = await t.call('PATCH', `/api/v1/known-errors/${ke.body.data.id}`, { headers: t.admin.auth, body: { match_host_group_id: group.body.data.id } });
+    const scoped = await t.call('PATCH', `/api/v1/known-errors/${ke.body.data.id}`, {
+      headers: t.admin.auth,
+      body: { match_host_group_id: group.body.data.id },
+    });
     expect(scoped.status).toBe(200);
     expect((await write('db1', 99)).status).toBe(204);
     await until('the db incident', async () => !!(await incidentOf('db1')), 10_000);
     await new Promise((r) => setTimeout(r, 300));
     expect((await detail((await incidentOf('db1')).id)).management.known_errors).toEqual([]);
-    const done = await t.call('PATCH', `/api/v1/known-errors/${ke.body.data.id}`, { headers: t.admin.auth, body: { status: 'resolved', root_cause: 'no cache warm-up in the deploy' } });
+    const done = await t.call('PATCH', `/api/v1/known-errors/${ke.body.data.id}`, {
+      headers: t.admin.auth,
+      body: { status: 'resolved', root_cause: 'no cache warm-up in the deploy' },
+    });
     expect(done.body.data.resolved_at).not.toBeNull();
     const back = await t.call('PATCH', `/api/v1/known-errors/${ke.body.data.id}`, { headers: t.admin.auth, body: { status: 'known_error' } });
     expect(back.body.error?.code).toBe('KNOWN_ERROR_BAD_TRANSITION');
@@ -169,7 +209,12 @@ describe('incident and problem management', () => {
     expect((await t.call('PUT', `/api/v1/templates/${templateId}/hosts/${host}`, { headers: t.admin.auth })).status).toBe(200);
     const w = await t.call('POST', '/api/v1/maintenance-windows', {
       headers: t.admin.auth,
-      body: { name: 'kernel update', host_id: host, starts_at: new Date(Date.now() - 60_000).toISOString(), ends_at: new Date(Date.now() + 3_600_000).toISOString() },
+      body: {
+        name: 'kernel update',
+        host_id: host,
+        starts_at: new Date(Date.now() - 60_000).toISOString(),
+        ends_at: new Date(Date.now() + 3_600_000).toISOString(),
+      },
     });
     expect(w.status).toBe(201);
     expect((await write('web3', 95)).status).toBe(204);

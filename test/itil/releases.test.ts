@@ -19,12 +19,14 @@ describe('release management', () => {
   const releases: Record<string, string> = {};
 
   const upload = async (text: string) =>
-    (await t.call('POST', '/api/v1/files?name=app.conf', { headers: { ...t.admin.auth, 'content-type': 'application/octet-stream' }, raw: Buffer.from(text) })).body.data.file.sha256 as string;
+    (await t.call('POST', '/api/v1/files?name=app.conf', { headers: { ...t.admin.auth, 'content-type': 'application/octet-stream' }, raw: Buffer.from(text) }))
+      .body.data.file.sha256 as string;
   const define = async (version: string, content: string) => {
     const r = await t.call('POST', '/api/v1/releases', {
       headers: t.admin.auth,
       body: {
-        name: 'shop', version,
+        name: 'shop',
+        version,
         files: [{ sha256: await upload(content), path: `${dir}/{host_id}/app.conf`, mode: 0o644 }],
         commands: [`echo ${version} > ${dir}/{host_id}/restarted`],
         health: { checks: [`grep -q ok ${dir}/{host_id}/health`], max_severity_open: 'average', settle_s: 0 },
@@ -35,7 +37,11 @@ describe('release management', () => {
   };
   const settled = async (id: string) => {
     let r: any;
-    await until(`rollout ${id}`, async () => (r = (await t.call('GET', `/api/v1/release-rollouts/${id}`, { headers: t.admin.auth })).body.data).state !== 'running', 60_000);
+    await until(
+      `rollout ${id}`,
+      async () => (r = (await t.call('GET', `/api/v1/release-rollouts/${id}`, { headers: t.admin.auth })).body.data).state !== 'running',
+      60_000,
+    );
     return r;
   };
   const conf = (a: TestAgent) => readFileSync(join(dir, a.hostId, 'app.conf'), 'utf8');
@@ -56,18 +62,28 @@ describe('release management', () => {
   it('refuses a release of files never uploaded, and the same version twice', async () => {
     const ghost = await t.call('POST', '/api/v1/releases', {
       headers: t.admin.auth,
-      body: { name: 'shop', version: '0.1', files: [{ sha256: 'a'.repeat(64), path: '/tmp/x', mode: 0o644 }], commands: [], health: { checks: [], max_severity_open: null, settle_s: 0 } },
+      body: {
+        name: 'shop',
+        version: '0.1',
+        files: [{ sha256: 'a'.repeat(64), path: '/tmp/x', mode: 0o644 }],
+        commands: [],
+        health: { checks: [], max_severity_open: null, settle_s: 0 },
+      },
     });
     expect(ghost.body.error).toMatchObject({ code: 'FILE_NOT_FOUND', details: { field: 'body.files[0].sha256' } });
     await define('1.0', 'version=1\n');
     const again = await t.call('POST', '/api/v1/releases', {
-      headers: t.admin.auth, body: { name: 'shop', version: '1.0', files: [], commands: [], health: { checks: [], max_severity_open: null, settle_s: 0 } },
+      headers: t.admin.auth,
+      body: { name: 'shop', version: '1.0', files: [], commands: [], health: { checks: [], max_severity_open: null, settle_s: 0 } },
     });
     expect(again.body.error?.code).toBe('RELEASE_EXISTS');
   });
 
   it('deploys v1 in waves and records the version each host runs', async () => {
-    const r = await t.call('POST', `/api/v1/releases/${releases['1.0']}/rollouts`, { headers: t.admin.auth, body: { host_ids: agents.map((a) => a.hostId), batch_size: 1 } });
+    const r = await t.call('POST', `/api/v1/releases/${releases['1.0']}/rollouts`, {
+      headers: t.admin.auth,
+      body: { host_ids: agents.map((a) => a.hostId), batch_size: 1 },
+    });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     const done = await settled(r.body.data.id);
     expect(done.state, done.stop_reason).toBe('succeeded');
@@ -85,7 +101,10 @@ describe('release management', () => {
   it('stops v2 at the wave whose health gate fails, and rollback restores v1 on the hosts of waves 1-2', async () => {
     await define('2.0', 'version=2\n');
     writeFileSync(join(dir, agents[1].hostId, 'health'), 'failing\n');
-    const r = await t.call('POST', `/api/v1/releases/${releases['2.0']}/rollouts`, { headers: t.admin.auth, body: { host_ids: agents.map((a) => a.hostId), batch_size: 1 } });
+    const r = await t.call('POST', `/api/v1/releases/${releases['2.0']}/rollouts`, {
+      headers: t.admin.auth,
+      body: { host_ids: agents.map((a) => a.hostId), batch_size: 1 },
+    });
     const stopped = await settled(r.body.data.id);
     expect(stopped.state).toBe('stopped');
     expect(stopped.stop_reason).toMatch(/^wave 2 failed its health gate: checks failed/);
@@ -112,7 +131,10 @@ describe('release management', () => {
     const bob = await t.userSession('admin', 'bob');
     const host = agents[0].hostId;
     await define('3.0', 'version=3\n');
-    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'shop releases', host_ids: [host], require_change: ['release'] } });
+    const policy = await t.call('POST', '/api/v1/task-policies', {
+      headers: t.admin.auth,
+      body: { name: 'shop releases', host_ids: [host], require_change: ['release'] },
+    });
     expect(policy.status, JSON.stringify(policy.body)).toBe(201);
     const deploy = (extra: Record<string, unknown> = {}) =>
       t.call('POST', `/api/v1/releases/${releases['3.0']}/rollouts`, { headers: alice.auth, body: { host_ids: [host], batch_size: 1, ...extra } });
@@ -122,7 +144,15 @@ describe('release management', () => {
 
     const change = await t.call('POST', '/api/v1/changes', {
       headers: alice.auth,
-      body: { title: 'shop 3.0', kinds: ['release'], reason: 'new checkout', risk: 'medium', host_ids: [host], window_start: new Date(Date.now() - 60_000).toISOString(), window_end: new Date(Date.now() + 3_600_000).toISOString() },
+      body: {
+        title: 'shop 3.0',
+        kinds: ['release'],
+        reason: 'new checkout',
+        risk: 'medium',
+        host_ids: [host],
+        window_start: new Date(Date.now() - 60_000).toISOString(),
+        window_end: new Date(Date.now() + 3_600_000).toISOString(),
+      },
     });
     const changeId = change.body.data.id;
     expect((await deploy({ change_id: changeId })).body.error?.code).toBe('CHANGE_NOT_USABLE'); // not approved yet
@@ -134,7 +164,9 @@ describe('release management', () => {
     expect(done.state, done.stop_reason).toBe('succeeded');
     expect(conf(agents[0])).toBe('version=3\n');
 
-    expect((await t.call('POST', `/api/v1/release-rollouts/${r.body.data.id}/rollback`, { headers: alice.auth })).body.error?.code).toBe('APPROVED_CHANGE_REQUIRED');
+    expect((await t.call('POST', `/api/v1/release-rollouts/${r.body.data.id}/rollback`, { headers: alice.auth })).body.error?.code).toBe(
+      'APPROVED_CHANGE_REQUIRED',
+    );
     const back = await t.call('POST', `/api/v1/release-rollouts/${r.body.data.id}/rollback`, { headers: alice.auth, body: { change_id: changeId } });
     expect(back.status, JSON.stringify(back.body)).toBe(201);
     expect((await settled(back.body.data[0].id)).state).toBe('succeeded');

@@ -19,7 +19,8 @@ describe('ITIL reports', () => {
   beforeAll(async () => {
     t = await startApiServer();
     const db = t.server.deps.db;
-    for (const name of ['web1', 'web2', 'db1']) hosts[name] = (await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: name } })).body.data.id;
+    for (const name of ['web1', 'web2', 'db1'])
+      hosts[name] = (await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: name } })).body.data.id;
     const svc = (name: string, ids: string[]) =>
       t.call('POST', '/api/v1/services', { headers: t.admin.auth, body: { name, host_ids: ids, check_keys: ['http'], sla_target: 99.5 } });
     checkout = (await svc('checkout', [hosts.web1, hosts.web2])).body.data.id;
@@ -36,7 +37,15 @@ describe('ITIL reports', () => {
       const o = Date.parse(opened);
       await db.query(
         `INSERT INTO monitor_incidents (id, title, host_id, severity, state, opened_at, acknowledged_at, resolved_at, priority) VALUES ($1, 'x', $2, 'high', $3, $4, $5, $6, $7)`,
-        [randomUUID(), hosts[host], res ? 'resolved' : 'open', new Date(o), ack ? new Date(o + ack * 1000) : null, res ? new Date(o + res * 1000) : null, priority],
+        [
+          randomUUID(),
+          hosts[host],
+          res ? 'resolved' : 'open',
+          new Date(o),
+          ack ? new Date(o + ack * 1000) : null,
+          res ? new Date(o + res * 1000) : null,
+          priority,
+        ],
       );
     }
     const changes: Array<[string, string, string | null]> = [
@@ -53,7 +62,9 @@ describe('ITIL reports', () => {
       );
     }
     const release = randomUUID();
-    await db.query(`INSERT INTO itil_releases (id, name, version, files, commands, health, created_by) VALUES ($1, 'app', '1', '[]', '[]', '{}', 'test')`, [release]);
+    await db.query(`INSERT INTO itil_releases (id, name, version, files, commands, health, created_by) VALUES ($1, 'app', '1', '[]', '[]', '{}', 'test')`, [
+      release,
+    ]);
     const rollout = async (at: string, state: string, kind = 'deploy', undoes: string | null = null) => {
       const id = randomUUID();
       await db.query(

@@ -26,8 +26,16 @@ needs('postgres').describe('metric store killed mid-write', () => {
     const host = randomUUID();
     // Recent points, so the kill finds open chunk heads in memory (behind snapshot rows) as well as written ones.
     const start = Math.floor(Date.now() / 60_000) * 60_000 - 20 * 60_000;
-    await PostgresMetricStore.open(testDb.db, { tiers: parseTiers('raw:2d,1m:30d,1h:3y'), writer: 'setup', checkpointMs: 1e9, checkpointPoints: 1e9, maxSeriesPerHost: 10 }).then((s) => s.close());
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/metrics/crash-writer.ts', testDb.url!, writer, host, String(start)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await PostgresMetricStore.open(testDb.db, {
+      tiers: parseTiers('raw:2d,1m:30d,1h:3y'),
+      writer: 'setup',
+      checkpointMs: 1e9,
+      checkpointPoints: 1e9,
+      maxSeriesPerHost: 10,
+    }).then((s) => s.close());
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/metrics/crash-writer.ts', testDb.url!, writer, host, String(start)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let acked = 0;
     const killAfter = 40 + Math.floor(Math.random() * 40);
     await new Promise<void>((resolve, reject) => {
@@ -42,10 +50,19 @@ needs('postgres').describe('metric store killed mid-write', () => {
     });
     expect(acked).toBeGreaterThanOrEqual(killAfter);
 
-    const store = await PostgresMetricStore.open(testDb.db, { tiers: parseTiers('raw:2d,1m:30d,1h:3y'), writer, checkpointMs: 1e9, checkpointPoints: 1e9, maxSeriesPerHost: 10 });
+    const store = await PostgresMetricStore.open(testDb.db, {
+      tiers: parseTiers('raw:2d,1m:30d,1h:3y'),
+      writer,
+      checkpointMs: 1e9,
+      checkpointPoints: 1e9,
+      maxSeriesPerHost: 10,
+    });
     const n = acked * 10;
     const to = start + 3_600_000 - 1;
-    for (const [name, factor] of [['crash.seq', 1], ['crash.twice', 2]] as const) {
+    for (const [name, factor] of [
+      ['crash.seq', 1],
+      ['crash.twice', 2],
+    ] as const) {
       const raw = await store.query({ hostId: host, name, from: start, to, maxPoints: 100_000 });
       const values = raw[0].points.map((p) => p.max);
       // Every acknowledged point, in order, once; a write in flight at the kill may have landed too.

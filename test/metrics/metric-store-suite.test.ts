@@ -56,10 +56,13 @@ const stores: Array<{ kind: string; needs?: OutsidePart; lateDataLost?: string; 
     needs: 'questdb',
     // Measured on 9.3.5: the write is acknowledged, then the raw table's TTL (counted from its newest row)
     // drops the partition before the 1 min view reads it. Agents replaying a spool days old lose it.
-    lateDataLost: 'points older than the raw tier\'s TTL are dropped on arrival and never reach the 1 min / 1 h views',
+    lateDataLost: "points older than the raw tier's TTL are dropped on arrival and never reach the 1 min / 1 h views",
     async open() {
       const store = await QuestDbMetricStore.open({
-        httpUrl: questdbUrl!, pgUrl: process.env.QUESTDB_PG_URL ?? questDbPgUrl(questdbUrl!), tiers, prefix: `aws_${randomBytes(4).toString('hex')}`,
+        httpUrl: questdbUrl!,
+        pgUrl: process.env.QUESTDB_PG_URL ?? questDbPgUrl(questdbUrl!),
+        tiers,
+        prefix: `aws_${randomBytes(4).toString('hex')}`,
       });
       return {
         store,
@@ -114,7 +117,7 @@ for (const kind of stores) {
       await t?.close();
     });
 
-    it('lists metric names of every host and the series of given names (the Prometheus API\'s catalogue)', async () => {
+    it("lists metric names of every host and the series of given names (the Prometheus API's catalogue)", async () => {
       expect(await t.store.names()).toEqual(expect.arrayContaining(['latency', 'net.tx']));
       expect(await t.store.names(host)).toEqual(['latency', 'net.tx']);
       expect(await t.store.listSeries!(['net.tx', 'absent'])).toEqual([{ hostId: host, name: 'net.tx', labels: {} }]);
@@ -158,40 +161,50 @@ for (const kind of stores) {
       }
     });
 
-    it.skipIf(lateData)(`keeps a 1 s spike, written 4 days late, as the hour's max and the exact mean after raw points expired${lateData}`, async () => {
-      const start = T0 - 4 * DAY;
-      const spikeAt = start + HOUR + 1234 * 1000;
-      const points: MetricPoint[] = [];
-      for (let at = start; at < start + 3 * HOUR; at += 1000) points.push({ name: 'old.latency', t: at, v: at === spikeAt ? 100 : 0 });
-      for (let i = 0; i < points.length; i += 2000) await t.store.write([{ agentId: agent, hostId: host, batch: 2e6 + i, points: points.slice(i, i + 2000) }]);
-      await settled(t.store, { hostId: host, name: 'old.latency', from: start, to: start + 3 * HOUR - 1 }, 3 * 3600);
-      await t.expire();
-      const [fine] = await t.store.query({ hostId: host, name: 'old.latency', from: start, to: start + 3 * HOUR - 1, maxPoints: 100_000 });
-      expect(fine.tier).toBe('1m');
-      expect(Math.max(...fine.points.map((p) => p.max))).toBe(100);
-      const [hours] = await t.store.query({ hostId: host, name: 'old.latency', from: start, to: start + 3 * HOUR - 1, maxPoints: 3 });
-      expect(hours.tier).toBe('1h');
-      expect(hours.points).toEqual([
-        { t: start, min: 0, max: 0, avg: 0, count: 3600 },
-        { t: start + HOUR, min: 0, max: 100, avg: 100 / 3600, count: 3600 },
-        { t: start + 2 * HOUR, min: 0, max: 0, avg: 0, count: 3600 },
-      ]);
-    }, 120_000);
+    it.skipIf(lateData)(
+      `keeps a 1 s spike, written 4 days late, as the hour's max and the exact mean after raw points expired${lateData}`,
+      async () => {
+        const start = T0 - 4 * DAY;
+        const spikeAt = start + HOUR + 1234 * 1000;
+        const points: MetricPoint[] = [];
+        for (let at = start; at < start + 3 * HOUR; at += 1000) points.push({ name: 'old.latency', t: at, v: at === spikeAt ? 100 : 0 });
+        for (let i = 0; i < points.length; i += 2000)
+          await t.store.write([{ agentId: agent, hostId: host, batch: 2e6 + i, points: points.slice(i, i + 2000) }]);
+        await settled(t.store, { hostId: host, name: 'old.latency', from: start, to: start + 3 * HOUR - 1 }, 3 * 3600);
+        await t.expire();
+        const [fine] = await t.store.query({ hostId: host, name: 'old.latency', from: start, to: start + 3 * HOUR - 1, maxPoints: 100_000 });
+        expect(fine.tier).toBe('1m');
+        expect(Math.max(...fine.points.map((p) => p.max))).toBe(100);
+        const [hours] = await t.store.query({ hostId: host, name: 'old.latency', from: start, to: start + 3 * HOUR - 1, maxPoints: 3 });
+        expect(hours.tier).toBe('1h');
+        expect(hours.points).toEqual([
+          { t: start, min: 0, max: 0, avg: 0, count: 3600 },
+          { t: start + HOUR, min: 0, max: 100, avg: 100 / 3600, count: 3600 },
+          { t: start + 2 * HOUR, min: 0, max: 0, avg: 0, count: 3600 },
+        ]);
+      },
+      120_000,
+    );
 
-    it.skipIf(lateData)(`answers 30 days (written at once) from the 1 h tier, every hour exact${lateData}`, async () => {
-      const start = T0 - 29 * DAY;
-      const points: MetricPoint[] = [];
-      // A point every 5 min: 12 an hour, valued by its minute of the day.
-      for (let at = start; at < start + 29 * DAY; at += 5 * MINUTE) points.push({ name: 'month', t: at, v: ((at - start) / MINUTE) % 1440 });
-      for (let i = 0; i < points.length; i += 2000) await t.store.write([{ agentId: agent, hostId: host, batch: 3e6 + i, points: points.slice(i, i + 2000) }]);
-      await settled(t.store, { hostId: host, name: 'month', from: start, to: start + 29 * DAY - 1 }, points.length);
-      const [month] = await t.store.query({ hostId: host, name: 'month', from: start, to: start + 29 * DAY - 1, maxPoints: 29 * 24 });
-      expect(month).toMatchObject({ tier: '1h', stepMs: HOUR });
-      expect(month.points).toHaveLength(29 * 24);
-      expect(month.points.every((p) => p.count === 12)).toBe(true);
-      // Hour h of a day holds minutes 60h, 60h+5 ... 60h+55: min 60h, max 60h+55, mean 60h+27.5.
-      expect(month.points[30]).toEqual({ t: start + 30 * HOUR, min: 360, max: 415, avg: 387.5, count: 12 });
-    }, 120_000);
+    it.skipIf(lateData)(
+      `answers 30 days (written at once) from the 1 h tier, every hour exact${lateData}`,
+      async () => {
+        const start = T0 - 29 * DAY;
+        const points: MetricPoint[] = [];
+        // A point every 5 min: 12 an hour, valued by its minute of the day.
+        for (let at = start; at < start + 29 * DAY; at += 5 * MINUTE) points.push({ name: 'month', t: at, v: ((at - start) / MINUTE) % 1440 });
+        for (let i = 0; i < points.length; i += 2000)
+          await t.store.write([{ agentId: agent, hostId: host, batch: 3e6 + i, points: points.slice(i, i + 2000) }]);
+        await settled(t.store, { hostId: host, name: 'month', from: start, to: start + 29 * DAY - 1 }, points.length);
+        const [month] = await t.store.query({ hostId: host, name: 'month', from: start, to: start + 29 * DAY - 1, maxPoints: 29 * 24 });
+        expect(month).toMatchObject({ tier: '1h', stepMs: HOUR });
+        expect(month.points).toHaveLength(29 * 24);
+        expect(month.points.every((p) => p.count === 12)).toBe(true);
+        // Hour h of a day holds minutes 60h, 60h+5 ... 60h+55: min 60h, max 60h+55, mean 60h+27.5.
+        expect(month.points[30]).toEqual({ t: start + 30 * HOUR, min: 360, max: 415, avg: 387.5, count: 12 });
+      },
+      120_000,
+    );
 
     it('refuses a batch the store finds invalid to its own agent, once, and stores every other', async () => {
       const log = pino({ level: 'silent' });
@@ -200,8 +213,13 @@ for (const kind of stores) {
       const offer = (agentId: string, batch: number, points: MetricPoint[]) => {
         const say = (what: string) => outcome.set(`${agentId}/${batch}`, [...(outcome.get(`${agentId}/${batch}`) ?? []), what]);
         const pending: PendingBatch = {
-          agentId, hostId: host, batch, points,
-          committed: () => say('committed'), refused: () => say('refused'), invalid: (reason) => say(`invalid: ${reason}`),
+          agentId,
+          hostId: host,
+          batch,
+          points,
+          committed: () => say('committed'),
+          refused: () => say('refused'),
+          invalid: (reason) => say(`invalid: ${reason}`),
         };
         expect(pipeline.offer(pending)).toBe(true);
       };

@@ -45,7 +45,9 @@ describe('GET /api/v1/series/query', () => {
     // Each minute: one 90 and five 10s. Max keeps the peak an average would hide.
     expect(s.points[0]).toEqual({ t: start, min: 10, max: 90, avg: (90 + 50) / 6, count: 6 });
 
-    const dashboard = await t.call('GET', `/api/v1/hosts/${host}/metrics?name=cpu.busy&from=${start}&to=${start + 60 * MINUTE - 1}&max_points=60`, { headers: t.admin.auth });
+    const dashboard = await t.call('GET', `/api/v1/hosts/${host}/metrics?name=cpu.busy&from=${start}&to=${start + 60 * MINUTE - 1}&max_points=60`, {
+      headers: t.admin.auth,
+    });
     expect(dashboard.status).toBe(200);
     expect(dashboard.body.data.series[0].points).toEqual(s.points);
   });

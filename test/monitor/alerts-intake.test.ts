@@ -27,13 +27,15 @@ describe('alerts from pushed metrics', () => {
   let hostId = '';
   const write = (body: string | Buffer, key = writer, headers: Record<string, string> = {}, query = '') =>
     t.call('POST', `/api/v1/write${query}`, { headers: { authorization: `Bearer ${key}`, 'content-type': 'text/plain', ...headers }, raw: body });
-  const problems = async (open?: boolean) => (await t.call('GET', `/api/v1/problems?host_id=${hostId}${open === undefined ? '' : `&open=${open}`}`, { headers: t.admin.auth })).body.data as any[];
+  const problems = async (open?: boolean) =>
+    (await t.call('GET', `/api/v1/problems?host_id=${hostId}${open === undefined ? '' : `&open=${open}`}`, { headers: t.admin.auth })).body.data as any[];
 
   beforeAll(async () => {
     t = await startApiServer({ AW_MONITOR_NODATA_TICK_MS: '250', AW_MONITOR_DELIVERY_BACKOFF_MS: '100', AW_NOTIFY_ALLOW_NETWORKS: '127.0.0.0/8' });
     smtp = await startSmtpSink();
     hostId = (await enrollAgent(t, 'tele1')).hostId;
-    const mk = async (scopes: string[]) => (await t.call('POST', '/api/v1/api-keys', { headers: t.admin.auth, body: { name: scopes.join(','), scopes } })).body.data.bearer as string;
+    const mk = async (scopes: string[]) =>
+      (await t.call('POST', '/api/v1/api-keys', { headers: t.admin.auth, body: { name: scopes.join(','), scopes } })).body.data.bearer as string;
     writer = await mk(['metrics:write']);
     reader = await mk(['metrics:read']);
   });
@@ -58,7 +60,9 @@ describe('alerts from pushed metrics', () => {
     expect((await write(`cpu,host=tele1,cpu=cpu-total usage_idle=42.5 ${now}000000`)).status).toBe(204);
     expect((await write(gzipSync(`mem,host=tele1 used=1024i ${now}`), writer, { 'content-encoding': 'gzip' }, '?precision=ms')).status).toBe(204);
     expect((await write(`disk free=7 ${now}`, writer, {}, `?host_id=${hostId}&precision=ms&db=telegraf`)).status).toBe(204);
-    const q = await t.call('GET', `/api/v1/hosts/${hostId}/metrics?name=cpu.usage_idle&from=-5m&labels=${encodeURIComponent('{"cpu":"cpu-total"}')}`, { headers: t.admin.auth });
+    const q = await t.call('GET', `/api/v1/hosts/${hostId}/metrics?name=cpu.usage_idle&from=-5m&labels=${encodeURIComponent('{"cpu":"cpu-total"}')}`, {
+      headers: t.admin.auth,
+    });
     expect(q.body.data.series[0].points[0]).toMatchObject({ max: 42.5, count: 1 });
     const after = await t.call('GET', `/api/v1/hosts/${hostId}/metric-names`, { headers: t.admin.auth });
     expect(after.body.data).toEqual(expect.arrayContaining(['cpu.usage_idle', 'mem.used', 'disk.free']));
@@ -71,12 +75,21 @@ describe('alerts from pushed metrics', () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error?.details?.field).toBe('body.triggers[0].expression');
-    const plugin = await t.call('POST', '/api/v1/templates', { headers: t.admin.auth, body: { name: 'bad2', items: [{ key: 'p', type: 'plugin', command: '../../bin/sh', interval_s: 10 }], triggers: [] } });
+    const plugin = await t.call('POST', '/api/v1/templates', {
+      headers: t.admin.auth,
+      body: { name: 'bad2', items: [{ key: 'p', type: 'plugin', command: '../../bin/sh', interval_s: 10 }], triggers: [] },
+    });
     expect(plugin.status).toBe(400);
-    const a = await t.call('POST', '/api/v1/templates', { headers: t.admin.auth, body: { name: 'A', items: [{ key: 'ssh', type: 'tcp', params: { host: '127.0.0.1', port: 22 }, interval_s: 30 }], triggers: [] } });
+    const a = await t.call('POST', '/api/v1/templates', {
+      headers: t.admin.auth,
+      body: { name: 'A', items: [{ key: 'ssh', type: 'tcp', params: { host: '127.0.0.1', port: 22 }, interval_s: 30 }], triggers: [] },
+    });
     const b = await t.call('POST', '/api/v1/templates', { headers: t.admin.auth, body: { name: 'B', items: [], triggers: [], includes: [a.body.data.id] } });
     expect(b.status).toBe(201);
-    const cycle = await t.call('PUT', `/api/v1/templates/${a.body.data.id}`, { headers: { ...t.admin.auth, 'if-match': '"1"' }, body: { name: 'A', items: [], triggers: [], includes: [b.body.data.id] } });
+    const cycle = await t.call('PUT', `/api/v1/templates/${a.body.data.id}`, {
+      headers: { ...t.admin.auth, 'if-match': '"1"' },
+      body: { name: 'A', items: [], triggers: [], includes: [b.body.data.id] },
+    });
     expect(cycle.status).toBe(400);
     expect(cycle.body.error?.code).toBe('TEMPLATE_INCLUDE_CYCLE');
     // A host linked to B gets A's items through the include.
@@ -90,7 +103,10 @@ describe('alerts from pushed metrics', () => {
     // Through a CMDB host group: the group's members get the template too.
     const group = await t.call('POST', '/api/v1/host-groups', { headers: t.admin.auth, body: { name: 'web', host_ids: [hostId] } });
     expect(group.status).toBe(201);
-    const web = await t.call('POST', '/api/v1/templates', { headers: t.admin.auth, body: { name: 'web checks', items: [{ key: 'nginx', type: 'process', params: { name: 'nginx' }, interval_s: 60 }], triggers: [] } });
+    const web = await t.call('POST', '/api/v1/templates', {
+      headers: t.admin.auth,
+      body: { name: 'web checks', items: [{ key: 'nginx', type: 'process', params: { name: 'nginx' }, interval_s: 60 }], triggers: [] },
+    });
     expect((await t.call('PUT', `/api/v1/templates/${web.body.data.id}/host-groups/${group.body.data.id}`, { headers: t.admin.auth })).status).toBe(200);
     const viaGroup = await t.call('GET', `/api/v1/hosts/${hostId}/monitoring`, { headers: t.admin.auth });
     expect(viaGroup.body.data.items.map((i: any) => i.key)).toEqual(['nginx', 'ssh']);
@@ -103,7 +119,12 @@ describe('alerts from pushed metrics', () => {
   it('pushed data fires a trigger with hysteresis, mails the problem over SMTP, recovers; nodata fires when pushes stop', async () => {
     const mail = await t.call('POST', '/api/v1/notification-channels', {
       headers: t.admin.auth,
-      body: { name: 'ops mail', kind: 'email', settings: { smtp_host: '127.0.0.1', smtp_port: smtp.port, from: 'autowatch@example.test', to: ['ops@example.test'] }, min_severity: 'average' },
+      body: {
+        name: 'ops mail',
+        kind: 'email',
+        settings: { smtp_host: '127.0.0.1', smtp_port: smtp.port, from: 'autowatch@example.test', to: ['ops@example.test'] },
+        min_severity: 'average',
+      },
     });
     expect(mail.status).toBe(201);
     expect(mail.body.data.secret).toBeNull();
@@ -113,7 +134,13 @@ describe('alerts from pushed metrics', () => {
         name: 'telegraf cpu',
         items: [],
         triggers: [
-          { key: 'cpu_busy', name: 'CPU busy', severity: 'average', expression: 'last(cpu.usage_idle{cpu="cpu-total"}) < 10', recovery: 'last(cpu.usage_idle{cpu="cpu-total"}) > 20' },
+          {
+            key: 'cpu_busy',
+            name: 'CPU busy',
+            severity: 'average',
+            expression: 'last(cpu.usage_idle{cpu="cpu-total"}) < 10',
+            recovery: 'last(cpu.usage_idle{cpu="cpu-total"}) > 20',
+          },
           { key: 'beat_gone', name: 'No heartbeat from app', severity: 'info', expression: 'nodata(app.beat, 2s)' },
         ],
       },

@@ -56,10 +56,14 @@ describe('notification channel test send', () => {
     const ts = Number(/t=(\d+)/.exec(sig)![1]);
     expect(sig).toBe(signWebhook(secret, hit.body, ts));
 
-    await until('the delivery logged as delivered', async () => {
-      const log = await t.call('GET', `/api/v1/notification-deliveries?channel_id=${channel.id}`, { headers: t.admin.auth });
-      return log.body.data[0]?.state === 'delivered';
-    }, 10_000);
+    await until(
+      'the delivery logged as delivered',
+      async () => {
+        const log = await t.call('GET', `/api/v1/notification-deliveries?channel_id=${channel.id}`, { headers: t.admin.auth });
+        return log.body.data[0]?.state === 'delivered';
+      },
+      10_000,
+    );
     const audit = await t.call('GET', '/api/v1/audit?route=/api/v1/notification-channels/:id/test', { headers: t.admin.auth });
     expect(audit.body.data[0]).toMatchObject({ method: 'POST', status: 202, resource: { id: channel.id } });
     expect(audit.body.data[0].detail).toMatchObject({ channel_id: channel.id, delivery_id: String(deliveryId) });
@@ -70,7 +74,10 @@ describe('notification channel test send', () => {
     const unknown = await t.call('POST', '/api/v1/notification-channels/00000000-0000-4000-8000-000000000000/test', { headers: t.admin.auth });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error?.code).toBe('CHANNEL_NOT_FOUND');
-    const made = await t.call('POST', '/api/v1/notification-channels', { headers: t.admin.auth, body: { name: 'viewer cannot', kind: 'webhook', settings: { url: `http://127.0.0.1:${port}/hook` } } });
+    const made = await t.call('POST', '/api/v1/notification-channels', {
+      headers: t.admin.auth,
+      body: { name: 'viewer cannot', kind: 'webhook', settings: { url: `http://127.0.0.1:${port}/hook` } },
+    });
     const viewer = await t.userSession('viewer');
     const refused = await t.call('POST', `/api/v1/notification-channels/${made.body.data.channel.id}/test`, { headers: viewer.auth });
     expect(refused.status).toBe(403);

@@ -36,7 +36,14 @@ describe('template collector items', () => {
   const link = (templateId: string, hostId: string) => t.call('PUT', `/api/v1/templates/${templateId}/hosts/${hostId}`, { headers: t.admin.auth });
   /** Stored times of a metric's series with these labels (buckets of a few ms over this range). */
   const storedTimes = async (name: string, labels: Record<string, string>) => {
-    const series = await t.server.deps.metrics.query({ hostId: agent.hostId, name, labels, from: Date.now() - 10 * 60_000, to: Date.now() + 60_000, maxPoints: 10_000 });
+    const series = await t.server.deps.metrics.query({
+      hostId: agent.hostId,
+      name,
+      labels,
+      from: Date.now() - 10 * 60_000,
+      to: Date.now() + 60_000,
+      maxPoints: 10_000,
+    });
     return (series[0]?.points ?? []).map((p) => p.t);
   };
 

@@ -40,7 +40,10 @@ describe('monitoring list paging', () => {
   it('templates: by name, all pages without duplicates; the OpenAPI document shows limit and cursor', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
-      const r = await t.call('POST', '/api/v1/templates', { headers: t.admin.auth, body: { name: `paged ${String.fromCharCode(103 - i)}`, items: [], triggers: [] } });
+      const r = await t.call('POST', '/api/v1/templates', {
+        headers: t.admin.auth,
+        body: { name: `paged ${String.fromCharCode(103 - i)}`, items: [], triggers: [] },
+      });
       expect(r.status).toBe(201);
       ids.push(r.body.data.id);
     }
@@ -76,7 +79,12 @@ describe('monitoring list paging', () => {
       const r = await t.call('POST', '/api/v1/maintenance-windows', {
         headers: t.admin.auth,
         // Two windows share a start time: the id breaks the tie.
-        body: { name: `window ${i}`, host_id: host.body.data.id, starts_at: new Date(start + Math.floor(i / 2) * 1000).toISOString(), ends_at: new Date(start + 3_600_000).toISOString() },
+        body: {
+          name: `window ${i}`,
+          host_id: host.body.data.id,
+          starts_at: new Date(start + Math.floor(i / 2) * 1000).toISOString(),
+          ends_at: new Date(start + 3_600_000).toISOString(),
+        },
       });
       expect(r.status, JSON.stringify(r.body)).toBe(201);
       windows.push(r.body.data.id);
@@ -93,7 +101,16 @@ describe('monitoring list paging', () => {
       const host = await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: `paging-${h}` } });
       hosts.push(host.body.data.id);
       for (let k = 0; k < 2; k++) {
-        const p = await m.problems.open({ hostId: host.body.data.id, triggerRef: `test:${k}`, templateId: null, name: `problem ${h}.${k}`, severity: 'high', expression: 'test', value: 1, suppressed: false });
+        const p = await m.problems.open({
+          hostId: host.body.data.id,
+          triggerRef: `test:${k}`,
+          templateId: null,
+          name: `problem ${h}.${k}`,
+          severity: 'high',
+          expression: 'test',
+          value: 1,
+          suppressed: false,
+        });
         problems.push(p!.id);
         await m.notifier.enqueue({ event: 'problem', severity: 'high', problemId: p!.id, body: { test: true } });
       }

@@ -55,7 +55,12 @@ needs('monitoring-plugins').describe('monitoring end to end', () => {
   };
 
   beforeAll(async () => {
-    t = await startApiServer({ AW_MONITOR_UNREACHABLE_S: String(UNREACHABLE_S), AW_MONITOR_NODATA_TICK_MS: '250', AW_MONITOR_DELIVERY_BACKOFF_MS: '200', AW_NOTIFY_ALLOW_NETWORKS: '127.0.0.0/8' });
+    t = await startApiServer({
+      AW_MONITOR_UNREACHABLE_S: String(UNREACHABLE_S),
+      AW_MONITOR_NODATA_TICK_MS: '250',
+      AW_MONITOR_DELIVERY_BACKOFF_MS: '200',
+      AW_NOTIFY_ALLOW_NETWORKS: '127.0.0.0/8',
+    });
     receiver = createHttpServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
@@ -99,18 +104,50 @@ needs('monitoring-plugins').describe('monitoring end to end', () => {
       body: {
         name: 'service port',
         items: [{ key: 'svc_tcp', type: 'plugin', command: 'check_tcp', args: ['-H', '127.0.0.1', '-p', String(servicePort)], interval_s: 1, timeout_s: 1 }],
-        triggers: [{ key: 'svc_down', name: 'Service port closed', severity: 'high', expression: 'last(svc_tcp.status) >= 2', recovery: 'last(svc_tcp.status) = 0' }],
+        triggers: [
+          { key: 'svc_down', name: 'Service port closed', severity: 'high', expression: 'last(svc_tcp.status) >= 2', recovery: 'last(svc_tcp.status) = 0' },
+        ],
       },
     });
     expect(tpl.status).toBe(201);
 
     // A real agent process, enrolled with a token, running plugins from Debian's folder.
     const token = await createEnrollmentToken(t.server.deps.db, { createdBy: 'test', autoApprove: true });
-    agent = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--server', t.ws, '--token', token.token, '--state-dir', stateDir, '--interval', '5', '--hostname', 'mon-e2e', '--plugin-dir', MONITORING_PLUGINS_DIR, '--log-level', 'warn'], {
-      cwd: PROJECT_ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const enrolled = await until('agent enrolled', async () => (await t.server.deps.db.query<{ id: string; host_id: string }>(`SELECT id::text AS id, host_id::text AS host_id FROM agents WHERE hostname = 'mon-e2e'`)).rows[0]);
+    agent = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'agent/main.ts',
+        '--server',
+        t.ws,
+        '--token',
+        token.token,
+        '--state-dir',
+        stateDir,
+        '--interval',
+        '5',
+        '--hostname',
+        'mon-e2e',
+        '--plugin-dir',
+        MONITORING_PLUGINS_DIR,
+        '--log-level',
+        'warn',
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    const enrolled = await until(
+      'agent enrolled',
+      async () =>
+        (
+          await t.server.deps.db.query<{ id: string; host_id: string }>(
+            `SELECT id::text AS id, host_id::text AS host_id FROM agents WHERE hostname = 'mon-e2e'`,
+          )
+        ).rows[0],
+    );
     hostId = enrolled.host_id;
     await until('agent connected', async () => t.server.deps.gateway.isOnline(enrolled.id), 60_000);
 
@@ -139,7 +176,11 @@ needs('monitoring-plugins').describe('monitoring end to end', () => {
     expect(problem).toMatchObject({ severity: 'high', value: 2, resolved_at: null, suppressed: false });
     const problemHook = await until('problem webhook', async () => received.find((r) => r.event === 'problem'));
     expect(problemHook.signatureValid).toBe(true);
-    expect(problemHook.body).toMatchObject({ event: 'problem', problem: { id: problemId, name: 'Service port closed' }, host: { id: hostId, hostname: 'mon-e2e' } });
+    expect(problemHook.body).toMatchObject({
+      event: 'problem',
+      problem: { id: problemId, name: 'Service port closed' },
+      host: { id: hostId, hostname: 'mon-e2e' },
+    });
     const deliveries = await t.call('GET', `/api/v1/notification-deliveries?problem_id=${problemId}`, { headers: t.admin.auth });
     expect(deliveries.body.data[0]).toMatchObject({ event: 'problem', state: 'delivered', attempts: 2, last_status: 204 });
 
@@ -154,7 +195,10 @@ needs('monitoring-plugins').describe('monitoring end to end', () => {
     expect(ack.status).toBe(200);
     expect(ack.body.data.acknowledged_by).toBe('user:root');
     const detail = await t.call('GET', `/api/v1/problems/${problemId}`, { headers: t.admin.auth });
-    expect(detail.body.data.timeline.map((e: any) => [e.kind, e.comment])).toEqual([['problem', ''], ['acknowledge', 'looking at it']]);
+    expect(detail.body.data.timeline.map((e: any) => [e.kind, e.comment])).toEqual([
+      ['problem', ''],
+      ['acknowledge', 'looking at it'],
+    ]);
     await until('ack webhook', async () => received.find((r) => r.event === 'acknowledge'));
 
     // Port back -> recovery, incident resolved by itself.
@@ -173,7 +217,10 @@ needs('monitoring-plugins').describe('monitoring end to end', () => {
     const steps = timeline.filter((e) => e.kind !== 'priority');
     expect(steps.map((e) => e.kind)).toEqual(['opened', 'state', 'problem_recovered', 'state']);
     expect(steps[1]).toMatchObject({ from_state: 'open', to_state: 'acknowledged', comment: 'looking at it', actor: 'user:root' });
-    const close = await t.call('POST', `/api/v1/incidents/${problem.incident_id}/transitions`, { headers: t.admin.auth, body: { to: 'closed', comment: 'fixed' } });
+    const close = await t.call('POST', `/api/v1/incidents/${problem.incident_id}/transitions`, {
+      headers: t.admin.auth,
+      body: { to: 'closed', comment: 'fixed' },
+    });
     expect(close.body.data.state).toBe('closed');
     const again = await t.call('POST', `/api/v1/incidents/${problem.incident_id}/transitions`, { headers: t.admin.auth, body: { to: 'open' } });
     expect(again.status).toBe(409);

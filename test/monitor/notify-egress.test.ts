@@ -99,7 +99,9 @@ describe('notification egress policy', () => {
     });
     expect(moved.status).toBe(400);
     expect(moved.body.error?.code).toBe('CHANNEL_TARGET_FORBIDDEN');
-    expect((await t.call('GET', '/api/v1/notification-channels', { headers: t.admin.auth })).body.data.find((c: any) => c.id === id).settings.url).toContain(ALLOWED);
+    expect((await t.call('GET', '/api/v1/notification-channels', { headers: t.admin.auth })).body.data.find((c: any) => c.id === id).settings.url).toContain(
+      ALLOWED,
+    );
     await t.call('DELETE', `/api/v1/notification-channels/${id}`, { headers: t.admin.auth });
   });
 
@@ -133,19 +135,32 @@ describe('notification egress policy', () => {
     }
 
     const host = await t.call('POST', '/api/v1/hosts', { headers: t.admin.auth, body: { hostname: 'egress-host' } });
-    const p = await m.problems.open({ hostId: host.body.data.id, triggerRef: 'test:egress', templateId: null, name: 'egress', severity: 'high', expression: 'test', value: 1, suppressed: false });
+    const p = await m.problems.open({
+      hostId: host.body.data.id,
+      triggerRef: 'test:egress',
+      templateId: null,
+      name: 'egress',
+      severity: 'high',
+      expression: 'test',
+      value: 1,
+      suppressed: false,
+    });
     await m.notifier.enqueue({ event: 'problem', severity: 'high', problemId: p!.id, body: { test: true } });
     const ours = new Set(Object.values(channels));
 
     // As a viewer reads the delivery log.
     const viewer = await t.userSession('viewer');
     let settled: any[] = [];
-    await until('every delivery settled', async () => {
-      const r = await t.call('GET', `/api/v1/notification-deliveries?problem_id=${p!.id}&limit=100`, { headers: viewer.auth });
-      expect(r.status).toBe(200);
-      settled = (r.body.data as any[]).filter((d) => ours.has(d.channel_id));
-      return settled.length === Object.keys(channels).length && settled.every((d) => d.state !== 'pending');
-    }, 30_000);
+    await until(
+      'every delivery settled',
+      async () => {
+        const r = await t.call('GET', `/api/v1/notification-deliveries?problem_id=${p!.id}&limit=100`, { headers: viewer.auth });
+        expect(r.status).toBe(200);
+        settled = (r.body.data as any[]).filter((d) => ours.has(d.channel_id));
+        return settled.length === Object.keys(channels).length && settled.every((d) => d.state !== 'pending');
+      },
+      30_000,
+    );
     const outcome = (name: string) => {
       const d = settled.find((x) => x.channel_id === channels[name]);
       return { state: d.state, last_status: d.last_status, last_error: d.last_error };

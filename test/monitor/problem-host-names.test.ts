@@ -67,7 +67,10 @@ describe('problems carry host names and expanded macros', () => {
     const link = await t.call('PUT', `/api/v1/templates/${tpl.body.data.id}/hosts/${hostId}`, { headers: auth });
     expect(link.status, JSON.stringify(link.body)).toBe(200);
 
-    const write = await t.call('POST', `/api/v1/write?host_id=${hostId}&precision=ms`, { headers: { ...auth, 'content-type': 'text/plain' }, raw: `web_port status=2 ${Date.now()}\n` });
+    const write = await t.call('POST', `/api/v1/write?host_id=${hostId}&precision=ms`, {
+      headers: { ...auth, 'content-type': 'text/plain' },
+      raw: `web_port status=2 ${Date.now()}\n`,
+    });
     expect(write.status, JSON.stringify(write.body)).toBe(204);
 
     const expected = `Port web_port.status is down on db-macro-17 (high, status 2, host ${hostId}) {NO.SUCH}`;

@@ -39,7 +39,10 @@ describe('templates under change control', () => {
   const template = async () => (await t.call('GET', `/api/v1/templates/${templateId}`, { headers: t.admin.auth })).body.data;
   const put = async (who: { auth: Record<string, string> }, items: object[]) => {
     const cur = await template();
-    return t.call('PUT', `/api/v1/templates/${templateId}`, { headers: { ...who.auth, 'if-match': `"${cur.version}"` }, body: { name: 'cc base', items, triggers: [] } });
+    return t.call('PUT', `/api/v1/templates/${templateId}`, {
+      headers: { ...who.auth, 'if-match': `"${cur.version}"` },
+      body: { name: 'cc base', items, triggers: [] },
+    });
   };
 
   it('a policy with template_plugin_items (no hosts needed) refuses direct changes adding or changing plugin items', async () => {
@@ -69,10 +72,21 @@ describe('templates under change control', () => {
     const before = await template();
     const asked = await t.call('POST', '/api/v1/template-changes', {
       headers: alice.auth,
-      body: { template_id: templateId, version: before.version, template: { name: 'cc base', items: [...before.items, shell], triggers: [] }, change: { reason: 'inverted check', risk: 'high' } },
+      body: {
+        template_id: templateId,
+        version: before.version,
+        template: { name: 'cc base', items: [...before.items, shell], triggers: [] },
+        change: { reason: 'inverted check', risk: 'high' },
+      },
     });
     expect(asked.status, JSON.stringify(asked.body)).toBe(201);
-    expect(asked.body.data).toMatchObject({ state: 'pending', requested_by: 'user:alice-tpl', template_id: templateId, base_version: before.version, risk: 'high' });
+    expect(asked.body.data).toMatchObject({
+      state: 'pending',
+      requested_by: 'user:alice-tpl',
+      template_id: templateId,
+      base_version: before.version,
+      risk: 'high',
+    });
     const id = asked.body.data.id;
     expect((await template()).version).toBe(before.version);
     expect((await t.call('GET', '/api/v1/template-changes', { headers: alice.auth })).body.data.map((c: any) => c.id)).toContain(id);
@@ -83,7 +97,9 @@ describe('templates under change control', () => {
       body: { template: { name: 'cc bob', items: [shell], triggers: [] }, change: { reason: 'mine', risk: 'low' } },
     });
     expect(own.status).toBe(201);
-    expect((await t.call('POST', `/api/v1/template-changes/${own.body.data.id}/approve`, { headers: bob.auth, body: {} })).body.error?.code).toBe('APPROVER_IS_REQUESTER');
+    expect((await t.call('POST', `/api/v1/template-changes/${own.body.data.id}/approve`, { headers: bob.auth, body: {} })).body.error?.code).toBe(
+      'APPROVER_IS_REQUESTER',
+    );
 
     const ok = await t.call('POST', `/api/v1/template-changes/${id}/approve`, { headers: bob.auth, body: { note: 'reviewed' } });
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
@@ -101,10 +117,22 @@ describe('templates under change control', () => {
     const before = await template();
     const asked = await t.call('POST', '/api/v1/template-changes', {
       headers: alice.auth,
-      body: { template_id: templateId, version: before.version, template: { name: 'cc base', items: [...before.items, { ...shell, key: 'inv2', args: ['/bin/true'] }], triggers: [] }, change: { reason: 'second item', risk: 'low' } },
+      body: {
+        template_id: templateId,
+        version: before.version,
+        template: { name: 'cc base', items: [...before.items, { ...shell, key: 'inv2', args: ['/bin/true'] }], triggers: [] },
+        change: { reason: 'second item', risk: 'low' },
+      },
     });
     expect(asked.status, JSON.stringify(asked.body)).toBe(201);
-    expect((await put(alice, before.items.filter((i: any) => i.type !== 'tcp'))).status).toBe(200);
+    expect(
+      (
+        await put(
+          alice,
+          before.items.filter((i: any) => i.type !== 'tcp'),
+        )
+      ).status,
+    ).toBe(200);
     const stale = await t.call('POST', `/api/v1/template-changes/${asked.body.data.id}/approve`, { headers: bob.auth, body: {} });
     expect(stale.status).toBe(412);
     expect((await t.call('GET', `/api/v1/template-changes/${asked.body.data.id}`, { headers: alice.auth })).body.data.state).toBe('pending');
@@ -115,6 +143,8 @@ describe('templates under change control', () => {
       body: { template: { name: 'cc tcp', items: [tcp], triggers: [] }, change: { reason: 'no plugin', risk: 'low' } },
     });
     expect(notHeld.body.error?.code).toBe('CHANGE_NOT_HELD');
-    expect((await t.call('GET', '/api/v1/template-changes/00000000-0000-4000-8000-000000000000', { headers: alice.auth })).body.error?.code).toBe('TEMPLATE_CHANGE_NOT_FOUND');
+    expect((await t.call('GET', '/api/v1/template-changes/00000000-0000-4000-8000-000000000000', { headers: alice.auth })).body.error?.code).toBe(
+      'TEMPLATE_CHANGE_NOT_FOUND',
+    );
   });
 });

@@ -35,7 +35,10 @@ describe('agent unreachable, for many agents at once', () => {
       [AGENTS],
     );
     const open = async () =>
-      Number((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM monitor_problems WHERE trigger_ref = $1 AND resolved_at IS NULL`, [UNREACHABLE_REF])).rows[0].n);
+      Number(
+        (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM monitor_problems WHERE trigger_ref = $1 AND resolved_at IS NULL`, [UNREACHABLE_REF]))
+          .rows[0].n,
+      );
 
     await until('the sweep under way', async () => (await open()) > 0, 30_000);
     await first.server.stop(); // the database stays open: the second server uses it

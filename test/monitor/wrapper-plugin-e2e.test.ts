@@ -37,11 +37,44 @@ describe('wrapper plugins through real agents', () => {
   /** A real agent process with these extra flags and a template of these items linked to its host. */
   const agentWith = async (name: string, flags: string[], items: object[]) => {
     const token = await createEnrollmentToken(t.server.deps.db, { createdBy: 'test', autoApprove: true });
-    agents.push(spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--server', t.ws, '--token', token.token, '--state-dir', join(dir, name), '--interval', '5', '--hostname', name, '--plugin-dir', '/usr/lib/nagios/plugins', '--log-level', 'error', ...flags], {
-      cwd: PROJECT_ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    }));
-    const row = await found('agent enrolled', async () => (await t.server.deps.db.query<{ id: string; host_id: string }>('SELECT id::text AS id, host_id::text AS host_id FROM agents WHERE hostname = $1', [name])).rows[0]);
+    agents.push(
+      spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'agent/main.ts',
+          '--server',
+          t.ws,
+          '--token',
+          token.token,
+          '--state-dir',
+          join(dir, name),
+          '--interval',
+          '5',
+          '--hostname',
+          name,
+          '--plugin-dir',
+          '/usr/lib/nagios/plugins',
+          '--log-level',
+          'error',
+          ...flags,
+        ],
+        {
+          cwd: PROJECT_ROOT,
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      ),
+    );
+    const row = await found(
+      'agent enrolled',
+      async () =>
+        (
+          await t.server.deps.db.query<{ id: string; host_id: string }>('SELECT id::text AS id, host_id::text AS host_id FROM agents WHERE hostname = $1', [
+            name,
+          ])
+        ).rows[0],
+    );
     await until('agent connected', async () => t.server.deps.gateway.isOnline(row.id), 60_000);
     const tpl = await t.call('POST', '/api/v1/templates', { headers: t.admin.auth, body: { name, items, triggers: [] } });
     expect(tpl.status, JSON.stringify(tpl.body)).toBe(201);
@@ -49,17 +82,28 @@ describe('wrapper plugins through real agents', () => {
     return row.host_id;
   };
   const series = async (hostId: string, name: string) =>
-    (await t.call('GET', `/api/v1/hosts/${hostId}/metrics?name=${name}&from=-5m`, { headers: t.admin.auth })).body.data.series as Array<{ labels?: Record<string, string>; points: Array<{ max: number }> }>;
-  const negate = (marker: string) => ({ key: 'inv', type: 'plugin', command: 'negate', args: ['/bin/sh', '-c', `touch ${marker}`], interval_s: 1, timeout_s: 1 });
+    (await t.call('GET', `/api/v1/hosts/${hostId}/metrics?name=${name}&from=-5m`, { headers: t.admin.auth })).body.data.series as Array<{
+      labels?: Record<string, string>;
+      points: Array<{ max: number }>;
+    }>;
+  const negate = (marker: string) => ({
+    key: 'inv',
+    type: 'plugin',
+    command: 'negate',
+    args: ['/bin/sh', '-c', `touch ${marker}`],
+    interval_s: 1,
+    timeout_s: 1,
+  });
 
   it('as installed, the agent refuses negate and the server records the reason; allow-listed, it runs', async () => {
     const refusedMarker = join(dir, 'default-ran');
     const allowedMarker = join(dir, 'allowed-ran');
     const plain = await agentWith('wrap-default', [], [negate(refusedMarker)]);
-    const owner = await agentWith('wrap-allowed', ['--refuse-remote-exec', '--allow-plugin', 'negate'], [
-      negate(allowedMarker),
-      { key: 'dummy', type: 'plugin', command: 'check_dummy', args: ['0', 'fine'], interval_s: 1, timeout_s: 1 },
-    ]);
+    const owner = await agentWith(
+      'wrap-allowed',
+      ['--refuse-remote-exec', '--allow-plugin', 'negate'],
+      [negate(allowedMarker), { key: 'dummy', type: 'plugin', command: 'check_dummy', args: ['0', 'fine'], interval_s: 1, timeout_s: 1 }],
+    );
 
     const refused = await found('inv.refused on the server', async () => (await series(plain, 'inv.refused'))[0]);
     expect(refused.labels).toMatchObject({ reason: 'wrapper_plugin' });

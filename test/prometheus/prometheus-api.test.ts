@@ -28,7 +28,13 @@ beforeAll(async () => {
   t = await startApiServer();
   web1 = (await enrollAgent(t, 'web-01')).hostId;
   web2 = (await enrollAgent(t, 'web-02')).hostId;
-  const { key, secret } = await new ApiKeyStore(t.server.deps.db).create({ name: 'grafana', scopes: ['metrics:read'], ownerId: null, expiresAt: null, createdBy: 'test' });
+  const { key, secret } = await new ApiKeyStore(t.server.deps.db).create({
+    name: 'grafana',
+    scopes: ['metrics:read'],
+    ownerId: null,
+    expiresAt: null,
+    createdBy: 'test',
+  });
   auth = { authorization: `Bearer ${key.id}.${secret}` };
   const one = [];
   const two = [];
@@ -61,7 +67,11 @@ const prom = async (path: string, params: Record<string, string | string[]>, met
   const res =
     method === 'GET'
       ? await fetch(`${t.http}/prometheus/api/v1${path}?${q}`, { headers: auth })
-      : await fetch(`${t.http}/prometheus/api/v1${path}`, { method, headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: q.toString() });
+      : await fetch(`${t.http}/prometheus/api/v1${path}`, {
+          method,
+          headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+          body: q.toString(),
+        });
   return { status: res.status, body: (await res.json()) as any };
 };
 const instant = async (query: string, at: number) => {
@@ -120,7 +130,9 @@ describe('Prometheus instant queries', () => {
       { metric: { host: 'web-02' }, value: [at / 1000, '50'] },
     ]);
     expect(await one('count(cpu_usage_pct)')).toEqual([{ metric: {}, value: [at / 1000, '2'] }]);
-    expect((await one('topk(1, cpu_usage_pct)')).map((s: any) => s.metric)).toEqual([{ __name__: 'cpu_usage_pct', host: 'web-01', host_id: web1, cpu: 'total' }]);
+    expect((await one('topk(1, cpu_usage_pct)')).map((s: any) => s.metric)).toEqual([
+      { __name__: 'cpu_usage_pct', host: 'web-01', host_id: web1, cpu: 'total' },
+    ]);
     expect((await one('bottomk(1, cpu_usage_pct)')).map((s: any) => s.metric.host)).toEqual(['web-02']);
   });
 
@@ -131,7 +143,9 @@ describe('Prometheus instant queries', () => {
     expect(byHost(await instant('cpu_usage_pct > bool 60', at))).toEqual({ 'web-01': 1, 'web-02': 0 });
     // A filtering comparison keeps the metric name; arithmetic drops it.
     expect((await instant('cpu_usage_pct > 60', at)).result[0].metric.__name__).toBe('cpu_usage_pct');
-    expect((await instant('-cpu_usage_pct{host="web-02"} / 10', at)).result).toEqual([{ metric: { host: 'web-02', host_id: web2, cpu: 'total' }, value: [at / 1000, '-5'] }]);
+    expect((await instant('-cpu_usage_pct{host="web-02"} / 10', at)).result).toEqual([
+      { metric: { host: 'web-02', host_id: web2, cpu: 'total' }, value: [at / 1000, '-5'] },
+    ]);
     expect((await instant('sum by (cpu) (cpu_usage_pct{host="web-01"}) - sum by (cpu) (cpu_usage_pct{host="web-02"})', at)).result).toEqual([
       { metric: { cpu: 'total' }, value: [at / 1000, '40'] },
     ]);
@@ -188,20 +202,34 @@ const seriesQuery = async (host: string, metric: string, from: number, to: numbe
 
 describe('Prometheus range queries', () => {
   it('step 10 s reads raw points, step 1 min 1-minute buckets: the values of /api/v1/series/query', async () => {
-    const raw = await prom('/query_range', { query: 'cpu_usage_pct{host="web-01"}', start: String(base / 1000), end: String((base + 10 * MINUTE) / 1000), step: '10s' });
+    const raw = await prom('/query_range', {
+      query: 'cpu_usage_pct{host="web-01"}',
+      start: String(base / 1000),
+      end: String((base + 10 * MINUTE) / 1000),
+      step: '10s',
+    });
     const rawRef = await seriesQuery(web1, 'cpu.usage_pct', base, base + 10 * MINUTE, 1000);
     expect(rawRef.tier).toBe('raw');
     expect(raw.body.data.resultType).toBe('matrix');
     expect(raw.body.data.result[0].values).toEqual(rawRef.points.map((p: any) => [p.t / 1000, String(p.avg)]));
 
     const end = base + 59 * MINUTE;
-    const minutes = await prom('/query_range', { query: 'cpu_usage_pct{host="web-01"}', start: String(base / 1000), end: String(end / 1000), step: '60s' }, 'POST');
+    const minutes = await prom(
+      '/query_range',
+      { query: 'cpu_usage_pct{host="web-01"}', start: String(base / 1000), end: String(end / 1000), step: '60s' },
+      'POST',
+    );
     const ref = await seriesQuery(web1, 'cpu.usage_pct', base, base + HOUR - 1, 60);
     expect(ref.tier).toBe('1m');
     expect(minutes.body.data.result).toEqual([
       { metric: { __name__: 'cpu_usage_pct', host: 'web-01', host_id: web1, cpu: 'total' }, values: ref.points.map((p: any) => [p.t / 1000, String(p.avg)]) },
     ]);
-    const max = await prom('/query_range', { query: 'max_over_time(cpu_usage_pct{host="web-01"}[1m])', start: String(base / 1000), end: String(end / 1000), step: '1m' });
+    const max = await prom('/query_range', {
+      query: 'max_over_time(cpu_usage_pct{host="web-01"}[1m])',
+      start: String(base / 1000),
+      end: String(end / 1000),
+      step: '1m',
+    });
     expect(max.body.data.result[0].values).toEqual(ref.points.map((p: any) => [p.t / 1000, String(p.max)]));
     expect(max.body.data.result[0].values.every((v: any) => v[1] === '90')).toBe(true);
   });
@@ -274,17 +302,27 @@ needs('promtool').describe('promtool against /prometheus', () => {
   // Newer promtool reads a Bearer credential from an HTTP config file; 2.42 (Debian 12) only takes
   // credentials from the URL, sent as Basic auth: the API key as the password.
   const withHttpConfig = promtoolHelp?.includes('--http.config.file');
-  const server = () => (withHttpConfig ? `${t.http}/prometheus` : `http://promtool:${auth.authorization.slice('Bearer '.length)}@${t.http.slice('http://'.length)}/prometheus`);
+  const server = () =>
+    withHttpConfig ? `${t.http}/prometheus` : `http://promtool:${auth.authorization.slice('Bearer '.length)}@${t.http.slice('http://'.length)}/prometheus`;
 
   it('query range: the values of /api/v1/series/query, raw and 1-minute buckets', async () => {
     const end = base + 59 * MINUTE;
     const ref = await seriesQuery(web1, 'cpu.usage_pct', base, base + HOUR - 1, 60);
     const out = await run('range', `--start=${base / 1000}`, `--end=${end / 1000}`, '--step=1m', server(), 'cpu_usage_pct{host="web-01"}');
-    expect(out).toEqual([{ metric: { __name__: 'cpu_usage_pct', host: 'web-01', host_id: web1, cpu: 'total' }, values: ref.points.map((p: any) => [p.t / 1000, String(p.avg)]) }]);
+    expect(out).toEqual([
+      { metric: { __name__: 'cpu_usage_pct', host: 'web-01', host_id: web1, cpu: 'total' }, values: ref.points.map((p: any) => [p.t / 1000, String(p.avg)]) },
+    ]);
     const max = await run('range', `--start=${base / 1000}`, `--end=${end / 1000}`, '--step=1m', server(), 'max_over_time(cpu_usage_pct{host="web-01"}[1m])');
     expect(max[0].values).toEqual(ref.points.map((p: any) => [p.t / 1000, String(p.max)]));
     const long = await seriesQuery(web1, 'mem.free', base - 30 * 24 * HOUR, base + HOUR - 1, 800);
-    const hourly = await run('range', `--start=${(base - 30 * 24 * HOUR) / 1000}`, `--end=${base / 1000}`, '--step=1h', server(), 'avg_over_time(mem_free[1h])');
+    const hourly = await run(
+      'range',
+      `--start=${(base - 30 * 24 * HOUR) / 1000}`,
+      `--end=${base / 1000}`,
+      '--step=1h',
+      server(),
+      'avg_over_time(mem_free[1h])',
+    );
     expect(hourly[0].values).toEqual(long.points.map((p: any) => [p.t / 1000, String(p.avg)]));
   });
 
@@ -292,7 +330,9 @@ needs('promtool').describe('promtool against /prometheus', () => {
     const at = base + 20 * MINUTE;
     const ref = await seriesQuery(web2, 'cpu.usage_pct', at - 10_000, at, 1000);
     const out = await run('instant', `--time=${at / 1000}`, server(), 'cpu_usage_pct{host="web-02"}');
-    expect(out).toEqual([{ metric: { __name__: 'cpu_usage_pct', host: 'web-02', host_id: web2, cpu: 'total' }, value: [at / 1000, String(ref.points.at(-1).avg)] }]);
+    expect(out).toEqual([
+      { metric: { __name__: 'cpu_usage_pct', host: 'web-02', host_id: web2, cpu: 'total' }, value: [at / 1000, String(ref.points.at(-1).avg)] },
+    ]);
     expect(await run('instant', `--time=${at / 1000}`, server(), 'sum(cpu_usage_pct)')).toEqual([{ metric: {}, value: [at / 1000, '140'] }]);
   });
 

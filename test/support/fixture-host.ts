@@ -13,8 +13,7 @@ export const fixtureText = (path: string) => readFile(join(FIXTURES, path), 'utf
 /** Files under `root` answer for the absolute paths they mirror (root/etc/os-release → /etc/os-release). */
 export function fixtureFiles(root: string | undefined, extra: Record<string, string> = {}): { readFile: FileReader; listDir: DirectoryLister } {
   return {
-    readFile: async (path) =>
-      extra[path] ?? (root === undefined ? undefined : readFile(join(FIXTURES, root, path), 'utf8').catch(() => undefined)),
+    readFile: async (path) => extra[path] ?? (root === undefined ? undefined : readFile(join(FIXTURES, root, path), 'utf8').catch(() => undefined)),
     listDir: async (path) => (root === undefined ? undefined : readdir(join(FIXTURES, root, path)).catch(() => undefined)),
   };
 }

@@ -9,7 +9,17 @@ import { delimiter, join } from 'node:path';
 import { describe, it, TestRunner, type RunnerTestSuite, type TestFunction } from 'vitest';
 import { PROJECT_ROOT } from '../../server/paths.js';
 
-export type OutsidePart = 'chromium' | 'monitoring-plugins' | 'openssl' | 'curl' | 'promtool' | 'shellcheck' | 'mount-namespace' | 'questdb' | 'postgres' | 'redis';
+export type OutsidePart =
+  | 'chromium'
+  | 'monitoring-plugins'
+  | 'openssl'
+  | 'curl'
+  | 'promtool'
+  | 'shellcheck'
+  | 'mount-namespace'
+  | 'questdb'
+  | 'postgres'
+  | 'redis';
 
 export interface OutsideSkip {
   /** The suite or test skipped, as vitest names it (parent suites joined by ' > '). */
@@ -27,7 +37,8 @@ const executable = (path: string) => existsSync(path) && statSync(path).isFile()
 const onPath = (command: string) => (process.env.PATH ?? '').split(delimiter).some((dir) => dir && executable(join(dir, command)));
 
 /** CHROMIUM_PATH, or where Debian's `chromium` package puts it. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/lib/chromium/chromium', '/usr/bin/chromium-browser'].find(executable) ?? '/usr/bin/chromium';
+export const CHROMIUM_PATH =
+  process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/lib/chromium/chromium', '/usr/bin/chromium-browser'].find(executable) ?? '/usr/bin/chromium';
 /** MONITORING_PLUGINS_DIR, or where Debian's `monitoring-plugins-basic` puts them. */
 export const MONITORING_PLUGINS_DIR = process.env.MONITORING_PLUGINS_DIR ?? '/usr/lib/nagios/plugins';
 const SHARED_QUESTDB = join(PROJECT_ROOT, '..', 'shared', 'questdb');
@@ -38,7 +49,9 @@ export function absence(part: OutsidePart): string | undefined {
     case 'chromium':
       return executable(CHROMIUM_PATH) ? undefined : `Chromium not found at ${CHROMIUM_PATH} (apt-get install -y chromium)`;
     case 'monitoring-plugins':
-      return executable(join(MONITORING_PLUGINS_DIR, 'check_tcp')) ? undefined : `no monitoring plugins in ${MONITORING_PLUGINS_DIR} (apt-get install -y monitoring-plugins-basic)`;
+      return executable(join(MONITORING_PLUGINS_DIR, 'check_tcp'))
+        ? undefined
+        : `no monitoring plugins in ${MONITORING_PLUGINS_DIR} (apt-get install -y monitoring-plugins-basic)`;
     case 'openssl':
     case 'curl':
       return onPath(part) ? undefined : `${part} not found on PATH (apt-get install -y ${part})`;
@@ -52,7 +65,8 @@ export function absence(part: OutsidePart): string | undefined {
       return onPath('unshare') ? undefined : 'unshare not found on PATH (apt-get install -y util-linux)';
     case 'questdb':
       if (process.env.QUESTDB_URL) return undefined;
-      if (!existsSync(join(SHARED_QUESTDB, 'start.sh'))) return 'QUESTDB_URL is not set and there is no ../shared/questdb to start (run QuestDB 9.3.5, set QUESTDB_URL)';
+      if (!existsSync(join(SHARED_QUESTDB, 'start.sh')))
+        return 'QUESTDB_URL is not set and there is no ../shared/questdb to start (run QuestDB 9.3.5, set QUESTDB_URL)';
       if (!onPath('java')) return 'QUESTDB_URL is not set: ../shared/questdb needs Java (apt-get install -y openjdk-17-jre-headless)';
       return 'QUESTDB_URL is not set (`make test` starts ../shared/questdb and sets it)';
     case 'postgres':
@@ -67,7 +81,11 @@ export function absence(part: OutsidePart): string | undefined {
  * report. `needs('chromium').describe('dashboard in Chromium', () => ...)`.
  */
 export function needs(...parts: OutsidePart[]) {
-  const reason = parts.map(absence).filter((r) => r !== undefined).join('; ') || undefined;
+  const reason =
+    parts
+      .map(absence)
+      .filter((r) => r !== undefined)
+      .join('; ') || undefined;
   const record = (name: string) => {
     if (!reason) return;
     const collector = TestRunner.getCurrentSuite();

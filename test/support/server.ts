@@ -41,9 +41,20 @@ export async function startTestServer(env: Record<string, string> = {}, opts: St
   const testDb = await openTestDb();
   const dataDir = mkdtempSync(join(tmpdir(), 'aw-test-'));
   // A cluster name of its own: test servers sharing the test Redis must not see each other as nodes.
-  const config = loadConfig({ PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'silent', AW_CLUSTER: `t${randomBytes(5).toString('hex')}`, ...env });
+  const config = loadConfig({
+    PORT: String(await freePort()),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    AW_CLUSTER: `t${randomBytes(5).toString('hex')}`,
+    ...env,
+  });
   // AW_TEST_LOG=debug shows the server's log while a test runs.
-  const server = await startServer(config, { db: testDb.db, log: createLogger(env.LOG_LEVEL ?? process.env.AW_TEST_LOG ?? 'silent'), validateResponses: true, ...opts });
+  const server = await startServer(config, {
+    db: testDb.db,
+    log: createLogger(env.LOG_LEVEL ?? process.env.AW_TEST_LOG ?? 'silent'),
+    validateResponses: true,
+    ...opts,
+  });
   return {
     server,
     testDb,
@@ -78,7 +89,15 @@ export async function enrollAgent(t: TestServer, hostname = 'test-host'): Promis
   if (res.status !== 201) throw new Error(`enroll failed: ${res.status} ${JSON.stringify(body)}`);
   const d = body.data;
   const secret = openSealedSecret(
-    { agentId: d.agent_id, hostId: d.host_id, state: d.state, serverBoxPublicKey: d.server_box_public_key, nonce: d.nonce, sealedSecret: d.sealed_secret, serverSignPublicKey: d.server_sign_public_key },
+    {
+      agentId: d.agent_id,
+      hostId: d.host_id,
+      state: d.state,
+      serverBoxPublicKey: d.server_box_public_key,
+      nonce: d.nonce,
+      sealedSecret: d.sealed_secret,
+      serverSignPublicKey: d.server_sign_public_key,
+    },
     box.secretKey,
   );
   return { agentId: d.agent_id, hostId: d.host_id, secret: Buffer.from(secret), state: d.state };

@@ -28,9 +28,15 @@ describe('tasks: change control', () => {
     expect(bare.status).toBe(400);
     expect(bare.body.error?.code).toBe('CHANGE_REQUEST_REQUIRED');
 
-    const held = await t.call('POST', '/api/v1/tasks', { headers: operator.auth, body: { ...body, change: { reason: 'roll out release 42', risk: 'medium' } } });
+    const held = await t.call('POST', '/api/v1/tasks', {
+      headers: operator.auth,
+      body: { ...body, change: { reason: 'roll out release 42', risk: 'medium' } },
+    });
     expect(held.status).toBe(201);
-    expect(held.body.data).toMatchObject({ state: 'awaiting_approval', change: { requested_by: 'user:alice', reason: 'roll out release 42', risk: 'medium', state: 'pending' } });
+    expect(held.body.data).toMatchObject({
+      state: 'awaiting_approval',
+      change: { requested_by: 'user:alice', reason: 'roll out release 42', risk: 'medium', state: 'pending' },
+    });
     const id = held.body.data.id;
     await new Promise((r) => setTimeout(r, 500));
     const waiting = (await t.call('GET', `/api/v1/tasks/${id}/hosts`, { headers: t.admin.auth })).body.data;
@@ -56,7 +62,10 @@ describe('tasks: change control', () => {
   });
 
   it('does not hold tasks on hosts no policy covers', async () => {
-    const res = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'shell', command: 'true' }, targets: { host_ids: [dev.hostId] } } });
+    const res = await t.call('POST', '/api/v1/tasks', {
+      headers: t.admin.auth,
+      body: { action: { kind: 'shell', command: 'true' }, targets: { host_ids: [dev.hostId] } },
+    });
     expect(res.body.data.state).toBe('running');
   });
 });

@@ -36,7 +36,12 @@ describe('tasks: commands on a real agent', () => {
     expect(h.duration_ms).toBeGreaterThanOrEqual(0);
     const ok = await runTask(t, { action: { kind: 'argv', argv: ['printf', '%s-%s', 'a b', 'c'] }, targets: { host_ids: [agent.hostId] }, env: { X: '1' } });
     expect((await finishedHosts(t, ok.id))[0]).toMatchObject({ state: 'ok', exit_code: 0, stdout: 'a b-c' });
-    const script = await runTask(t, { action: { kind: 'script', script: 'echo "$FOO from $(pwd)"\n', interpreter: '/bin/sh' }, targets: { host_ids: [agent.hostId] }, env: { FOO: 'bar' }, cwd: '/tmp' });
+    const script = await runTask(t, {
+      action: { kind: 'script', script: 'echo "$FOO from $(pwd)"\n', interpreter: '/bin/sh' },
+      targets: { host_ids: [agent.hostId] },
+      env: { FOO: 'bar' },
+      cwd: '/tmp',
+    });
     expect((await finishedHosts(t, script.id))[0]).toMatchObject({ state: 'ok', stdout: 'bar from /tmp\n' });
     const done = await t.call('GET', `/api/v1/tasks/${script.id}`, { headers: t.admin.auth });
     expect(done.body.data).toMatchObject({ state: 'done', hosts: { ok: 1 } });
@@ -108,7 +113,10 @@ describe('tasks: commands on a real agent', () => {
   });
 
   it('streams live output as server-sent events, then the result, then end', async () => {
-    const task = await runTask(t, { action: { kind: 'shell', command: 'for i in 1 2 3; do echo line$i; sleep 0.4; done; echo bye >&2' }, targets: { host_ids: [agent.hostId] } });
+    const task = await runTask(t, {
+      action: { kind: 'shell', command: 'for i in 1 2 3; do echo line$i; sleep 0.4; done; echo bye >&2' },
+      targets: { host_ids: [agent.hostId] },
+    });
     const res = await fetch(`${t.http}/api/v1/tasks/${task.id}/output/stream`, { headers: t.admin.auth });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream');
@@ -127,7 +135,12 @@ describe('tasks: commands on a real agent', () => {
       }
     }
     const outputs = events.filter((e) => e.event === 'output');
-    expect(outputs.filter((e) => e.data.stream === 'stdout').map((e) => e.data.data).join('')).toBe('line1\nline2\nline3\n');
+    expect(
+      outputs
+        .filter((e) => e.data.stream === 'stdout')
+        .map((e) => e.data.data)
+        .join(''),
+    ).toBe('line1\nline2\nline3\n');
     // Live: the first line came well before the run ended.
     const result = events.find((e) => e.event === 'result')!;
     expect(result.data).toMatchObject({ host_id: agent.hostId, state: 'ok', exit_code: 0, stdout: 'line1\nline2\nline3\n', stderr: 'bye\n' });
@@ -149,20 +162,38 @@ describe('tasks: commands on a real agent', () => {
   });
 
   it('refuses bad input with a clear error and changes nothing', async () => {
-    const unknown = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'shell', command: 'true' }, targets: { host_ids: ['00000000-0000-4000-8000-000000000000'] } } });
+    const unknown = await t.call('POST', '/api/v1/tasks', {
+      headers: t.admin.auth,
+      body: { action: { kind: 'shell', command: 'true' }, targets: { host_ids: ['00000000-0000-4000-8000-000000000000'] } },
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error?.code).toBe('HOST_NOT_FOUND');
-    const groups = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'shell', command: 'true' }, targets: { groups: ['prod'] } } });
+    const groups = await t.call('POST', '/api/v1/tasks', {
+      headers: t.admin.auth,
+      body: { action: { kind: 'shell', command: 'true' }, targets: { groups: ['prod'] } },
+    });
     expect(groups.status).toBe(400);
     expect(groups.body.error?.message).toMatch(/host group ids/);
-    const emptyGroup = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'shell', command: 'true' }, targets: { groups: ['00000000-0000-4000-8000-000000000000'] } } });
+    const emptyGroup = await t.call('POST', '/api/v1/tasks', {
+      headers: t.admin.auth,
+      body: { action: { kind: 'shell', command: 'true' }, targets: { groups: ['00000000-0000-4000-8000-000000000000'] } },
+    });
     expect(emptyGroup.body.error?.code).toBe('TARGETS_EMPTY');
-    const selector = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'shell', command: 'true' }, targets: { selector: 'os=linux' } } });
+    const selector = await t.call('POST', '/api/v1/tasks', {
+      headers: t.admin.auth,
+      body: { action: { kind: 'shell', command: 'true' }, targets: { selector: 'os=linux' } },
+    });
     expect(selector.body.error?.code).toBe('TARGETS_UNSUPPORTED');
-    const batch = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'shell', command: 'true' }, targets: { host_ids: [agent.hostId] }, batch_size: '200%' } });
+    const batch = await t.call('POST', '/api/v1/tasks', {
+      headers: t.admin.auth,
+      body: { action: { kind: 'shell', command: 'true' }, targets: { host_ids: [agent.hostId] }, batch_size: '200%' },
+    });
     expect(batch.status).toBe(400);
     const viewer = await t.userSession('viewer');
-    const denied = await t.call('POST', '/api/v1/tasks', { headers: viewer.auth, body: { action: { kind: 'shell', command: 'true' }, targets: { host_ids: [agent.hostId] } } });
+    const denied = await t.call('POST', '/api/v1/tasks', {
+      headers: viewer.auth,
+      body: { action: { kind: 'shell', command: 'true' }, targets: { host_ids: [agent.hostId] } },
+    });
     expect(denied.status).toBe(403);
   });
 });

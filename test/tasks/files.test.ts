@@ -88,10 +88,15 @@ describe('tasks: file pushes', () => {
     writeFileSync(join(t.dataDir, 'files', stored), content);
   });
 
-  it('serves downloads only with the order\'s token, and refuses unknown files in a task', async () => {
-    const denied = await fetch(`${t.http}/agent-files/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/${agent.agentId}`, { headers: { authorization: 'Bearer nope' } });
+  it("serves downloads only with the order's token, and refuses unknown files in a task", async () => {
+    const denied = await fetch(`${t.http}/agent-files/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/${agent.agentId}`, {
+      headers: { authorization: 'Bearer nope' },
+    });
     expect(denied.status).toBe(401);
-    const res = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'file', sha256: 'a'.repeat(64), path: '/tmp/x', mode: 420 }, targets: { host_ids: [agent.hostId] } } });
+    const res = await t.call('POST', '/api/v1/tasks', {
+      headers: t.admin.auth,
+      body: { action: { kind: 'file', sha256: 'a'.repeat(64), path: '/tmp/x', mode: 420 }, targets: { host_ids: [agent.hostId] } },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error?.code).toBe('FILE_NOT_FOUND');
   });

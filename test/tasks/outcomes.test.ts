@@ -57,7 +57,10 @@ describe('tasks: outcomes, missing folders, octal modes', () => {
     // History carries them too, newest first.
     const list = await t.call('GET', '/api/v1/tasks?limit=4', { headers: t.admin.auth });
     expect(list.body.data.map((x: any) => [x.id, x.outcome])).toEqual([
-      [slow.view.id, 'timed_out'], [partly.view.id, 'partly_failed'], [failed.view.id, 'failed'], [ok.view.id, 'ok'],
+      [slow.view.id, 'timed_out'],
+      [partly.view.id, 'partly_failed'],
+      [failed.view.id, 'failed'],
+      [ok.view.id, 'ok'],
     ]);
     expect(list.body.data[1].host_counts).toEqual({ ...zeros, ok: 1, failed: 1 });
   });
@@ -75,7 +78,10 @@ describe('tasks: outcomes, missing folders, octal modes', () => {
   describe('file pushes', () => {
     let sha256 = '';
     beforeAll(async () => {
-      const up = await t.call('POST', '/api/v1/files?name=app.conf', { headers: { ...t.admin.auth, 'content-type': 'application/octet-stream' }, raw: Buffer.from('listen 8080\n') });
+      const up = await t.call('POST', '/api/v1/files?name=app.conf', {
+        headers: { ...t.admin.auth, 'content-type': 'application/octet-stream' },
+        raw: Buffer.from('listen 8080\n'),
+      });
       sha256 = up.body.data.file.sha256;
     });
 
@@ -106,12 +112,18 @@ describe('tasks: outcomes, missing folders, octal modes', () => {
 
     it('takes "640" and "0o640"; a mode that is not one is refused naming the mode field, and no task is made', async () => {
       for (const mode of ['640', '0o640']) {
-        const r = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'file', sha256, path: join(dir, `m${mode}`), mode }, targets: { host_ids: [hostIds[0]] } } });
+        const r = await t.call('POST', '/api/v1/tasks', {
+          headers: t.admin.auth,
+          body: { action: { kind: 'file', sha256, path: join(dir, `m${mode}`), mode }, targets: { host_ids: [hostIds[0]] } },
+        });
         expect(r.status, JSON.stringify(r.body)).toBe(201);
         expect(r.body.data.action.mode).toBe(0o640);
         await finishedHosts(t, r.body.data.id);
       }
-      const plain = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'file', sha256, path: join(dir, 'plain') }, targets: { host_ids: [hostIds[0]] } } });
+      const plain = await t.call('POST', '/api/v1/tasks', {
+        headers: t.admin.auth,
+        body: { action: { kind: 'file', sha256, path: join(dir, 'plain') }, targets: { host_ids: [hostIds[0]] } },
+      });
       expect(plain.status, JSON.stringify(plain.body)).toBe(201);
       expect(plain.body.data.action.mode).toBe(0o644);
       const [p] = await finishedHosts(t, plain.body.data.id);
@@ -119,7 +131,10 @@ describe('tasks: outcomes, missing folders, octal modes', () => {
       expect(statSync(join(dir, 'plain')).mode & 0o777).toBe(0o644);
       const before = (await t.call('GET', '/api/v1/tasks?limit=100', { headers: t.admin.auth })).body.data.length;
       for (const mode of ['0999', 'rw-r-----', 70000]) {
-        const r = await t.call('POST', '/api/v1/tasks', { headers: t.admin.auth, body: { action: { kind: 'file', sha256, path: join(dir, 'bad'), mode }, targets: { host_ids: hostIds } } });
+        const r = await t.call('POST', '/api/v1/tasks', {
+          headers: t.admin.auth,
+          body: { action: { kind: 'file', sha256, path: join(dir, 'bad'), mode }, targets: { host_ids: hostIds } },
+        });
         expect(r.status).toBe(400);
         expect(r.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.action.mode' } });
         expect(r.body.error?.message).toMatch(/^body\.action\.mode: .* is not a file mode: give octal text/);

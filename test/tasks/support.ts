@@ -34,7 +34,11 @@ export function startAgent(t: ApiServer, enrolled: EnrolledAgent, policy: TaskPo
     outputFlushMs: 20,
   });
   const runtime = testRuntime(t.ws, enrolled, {
-    hello: { agentVersion: 'test', hostname: 'task-host' }, log, intervalS: 60, backoff: { baseMs: 50, capMs: 200 }, tasks,
+    hello: { agentVersion: 'test', hostname: 'task-host' },
+    log,
+    intervalS: 60,
+    backoff: { baseMs: 50, capMs: 200 },
+    tasks,
   });
   runtime.start();
   return { ...enrolled, runtime, tasks, stateDir };
@@ -49,10 +53,14 @@ export async function connectedAgent(t: ApiServer, policy: TaskPolicy = {}, host
 /** Waits until every host of a task has finished; returns its per-host results. */
 export async function finishedHosts(t: ApiServer, taskId: string, ms = 20_000): Promise<any[]> {
   let hosts: any[] = [];
-  await until(`task ${taskId} finished`, async () => {
-    hosts = (await t.call('GET', `/api/v1/tasks/${taskId}/hosts`, { headers: t.admin.auth })).body.data;
-    return hosts.every((h) => !["queued", "sent", "running"].includes(h.state));
-  }, ms).catch((err) => {
+  await until(
+    `task ${taskId} finished`,
+    async () => {
+      hosts = (await t.call('GET', `/api/v1/tasks/${taskId}/hosts`, { headers: t.admin.auth })).body.data;
+      return hosts.every((h) => !['queued', 'sent', 'running'].includes(h.state));
+    },
+    ms,
+  ).catch((err) => {
     throw new Error(`${err.message}: ${JSON.stringify(hosts.map((h) => [h.wave, h.state, h.message]))}`);
   });
   return hosts;

@@ -36,7 +36,8 @@ describe('tasks: the two-person rule', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return { authorization: `Bearer ${res.body.data.bearer}` };
   };
-  const decide = (id: string, verb: 'approve' | 'reject', auth: Record<string, string>) => t.call('POST', `/api/v1/tasks/${id}/${verb}`, { headers: auth, body: {} });
+  const decide = (id: string, verb: 'approve' | 'reject', auth: Record<string, string>) =>
+    t.call('POST', `/api/v1/tasks/${id}/${verb}`, { headers: auth, body: {} });
 
   it("alice's session asks, alice's API key may not approve (nor reject); bob approves", async () => {
     const alice = await t.userSession('admin', 'alice');
@@ -67,7 +68,13 @@ describe('tasks: the two-person rule', () => {
   it('a key without an owner never approves its own request, nor does another ownerless key of the same name', async () => {
     const keys = new ApiKeyStore(t.server.deps.db);
     const make = async () => {
-      const { key, secret } = await keys.create({ name: 'cli', scopes: ['tasks:run', 'tasks:approve', 'tasks:read'], ownerId: null, expiresAt: null, createdBy: 'test' });
+      const { key, secret } = await keys.create({
+        name: 'cli',
+        scopes: ['tasks:run', 'tasks:approve', 'tasks:read'],
+        ownerId: null,
+        expiresAt: null,
+        createdBy: 'test',
+      });
       return { authorization: `Bearer ${key.id}.${secret}` };
     };
     const orphan = await make();

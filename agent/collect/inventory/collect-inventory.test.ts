@@ -51,18 +51,28 @@ describe('collectInventory', () => {
 
     expect(run.calls.some((c) => c.startsWith('lshw'))).toBe(false);
     expect(report.system).toEqual({
-      vendor: 'Supermicro', model: 'SYS-2029U-TR4', serial: 'S292395X0A17654', uuid: '00000000-0000-0000-0000-3cecef1a2b3c',
-      machineId: 'a8c2f1d47e3b49b6a1f0c9d8e7b6a5f4', hostname: 'db01',
+      vendor: 'Supermicro',
+      model: 'SYS-2029U-TR4',
+      serial: 'S292395X0A17654',
+      uuid: '00000000-0000-0000-0000-3cecef1a2b3c',
+      machineId: 'a8c2f1d47e3b49b6a1f0c9d8e7b6a5f4',
+      hostname: 'db01',
     });
     expect(report.os).toEqual({ name: 'Rocky Linux', version: '9.3', kernel: '6.1.0-18-amd64', arch: 'x86_64' });
-    expect(report.cpus.map((c) => [c.socket, c.cores, c.threads])).toEqual([['CPU1', 24, 48], ['CPU2', 24, 48]]);
+    expect(report.cpus.map((c) => [c.socket, c.cores, c.threads])).toEqual([
+      ['CPU1', 24, 48],
+      ['CPU2', 24, 48],
+    ]);
     expect(report.memory.totalBytes).toBe(384 * GiB);
     expect(report.memory.modules).toHaveLength(12);
     expect(report.disks.map((d) => `${d.name}:${d.type}`)).toEqual(['nvme0n1:nvme', 'sda:ssd', 'sdb:ssd', 'sdc:hdd']);
     // No sysfs here: the interfaces holding addresses are what is known.
     expect(report.nics).toEqual([{ name: 'eno1', mac: '3c:ec:ef:1a:2b:3c', ips: ['10.20.0.15/24'], speedMbps: null, driver: null }]);
     expect(report.raid?.map((r) => (r.kind === 'software' ? `${r.name}:${r.state}` : r.model))).toEqual([
-      'md1:active', 'md0:active', 'md2:degraded', 'MegaRAID SAS-3 3108 [Invader]',
+      'md1:active',
+      'md0:active',
+      'md2:degraded',
+      'MegaRAID SAS-3 3108 [Invader]',
     ]);
     expect(report.gpus?.map((g) => g.model)).toEqual(['ASPEED Graphics Family', 'TU104GL [Tesla T4]']);
     expect(report.psus?.map((p) => p.serial)).toEqual(['P1K6AC7I18B4021', 'P1K6AC7I18B4022']);
@@ -87,7 +97,9 @@ describe('collectInventory', () => {
     });
     expect(report.system).toMatchObject({ vendor: 'Dell Inc.', model: 'PowerEdge R650', serial: 'CZ2104058K', uuid: '4c4c4544-0058-4b10-8032-b7c04f514d32' });
     expect(report.memory).toEqual({ totalBytes: 131642888 * 1024, modules: [] });
-    expect(report.disks).toEqual([{ name: 'sda', model: 'MZ7KH480HAHQ0D3', serial: null, sizeBytes: 937703088 * 512, type: 'ssd', rotational: false, wwn: null }]);
+    expect(report.disks).toEqual([
+      { name: 'sda', model: 'MZ7KH480HAHQ0D3', serial: null, sizeBytes: 937703088 * 512, type: 'ssd', rotational: false, wwn: null },
+    ]);
   });
 
   it('returns a report of nulls, never an error, on a host where every source is missing', async () => {

@@ -48,8 +48,7 @@ export async function collectInventory(opts: InventoryOptions = {}): Promise<Inv
   const host = opts.host ?? os;
   const collectedAt = (opts.now ?? Date.now)();
   // An injected runner that breaks its never-reject contract still only costs its own source.
-  const output = (command: string, args: string[], timeoutMs: number) =>
-    run(command, args, timeoutMs).then(usableOutput, () => undefined);
+  const output = (command: string, args: string[], timeoutMs: number) => run(command, args, timeoutMs).then(usableOutput, () => undefined);
 
   const [dmiText, lsblkJson, ipJson, lspciText, cpuinfo, meminfo, osRelease, machineId, mdstat] = await Promise.all([
     // Type 39 (power supplies) rides along: same tool, same privileges, no extra run.
@@ -99,7 +98,7 @@ export async function collectInventory(opts: InventoryOptions = {}): Promise<Inv
     cpus: dmiCpus.length ? dmiCpus : cpusFromCpuinfo(cpuinfo ?? ''),
     memory: {
       // Installed memory is what a CMDB tracks; MemTotal (less the kernel's reservations) is the last resort.
-      totalBytes: installed.length ? installed.reduce((sum, m) => sum + m.sizeBytes, 0) : memoryTotalFromLshw(lshw) ?? memTotal ?? null,
+      totalBytes: installed.length ? installed.reduce((sum, m) => sum + m.sizeBytes, 0) : (memoryTotalFromLshw(lshw) ?? memTotal ?? null),
       modules: installed,
     },
     disks: disksFromLsblk(lsblkJson ?? '') ?? (await disksFromSysBlock(readFile, listDir)),
@@ -136,9 +135,7 @@ async function collectNics(readFile: FileReader, listDir: DirectoryLister, ipJso
   const names = (await listDir('/sys/class/net')) ?? [...addresses.keys()];
   const nics = await Promise.all(
     names.map(async (name) => {
-      const [address, speed, deviceUevent] = await Promise.all(
-        ['address', 'speed', 'device/uevent'].map((file) => readFile(`/sys/class/net/${name}/${file}`)),
-      );
+      const [address, speed, deviceUevent] = await Promise.all(['address', 'speed', 'device/uevent'].map((file) => readFile(`/sys/class/net/${name}/${file}`)));
       return buildNic(name, { address, speed, deviceUevent }, addresses.get(name));
     }),
   );

@@ -28,10 +28,7 @@ export const runCommand: CommandRunner = (command, args, timeoutMs) =>
       },
       (error, stdout, stderr) => {
         if (!error) return resolve({ ok: true, stdout, stderr, exitCode: 0 });
-        const failure = error.code === 'ENOENT' ? 'not-found'
-          : error.killed ? 'timeout'
-          : typeof error.code === 'number' ? 'exit-code'
-          : 'spawn-error';
+        const failure = error.code === 'ENOENT' ? 'not-found' : error.killed ? 'timeout' : typeof error.code === 'number' ? 'exit-code' : 'spawn-error';
         resolve({ ok: false, stdout: stdout ?? '', stderr: stderr ?? '', exitCode: typeof error.code === 'number' ? error.code : null, failure });
       },
     );

@@ -17,7 +17,9 @@ describe('systemFromDmi', () => {
   });
 
   it('turns what dmidecode prints for absent values into null, and is all null without a type 1 record', () => {
-    const records = parseDmidecode('Handle 0x0001, DMI type 1, 27 bytes\nSystem Information\n\tManufacturer: QEMU\n\tProduct Name: Standard PC\n\tSerial Number: Not Specified\n\tUUID: Not Settable\n');
+    const records = parseDmidecode(
+      'Handle 0x0001, DMI type 1, 27 bytes\nSystem Information\n\tManufacturer: QEMU\n\tProduct Name: Standard PC\n\tSerial Number: Not Specified\n\tUUID: Not Settable\n',
+    );
     expect(systemFromDmi(records)).toEqual({ vendor: 'QEMU', model: 'Standard PC', serial: null, uuid: null });
     expect(systemFromDmi([])).toEqual({ vendor: null, model: null, serial: null, uuid: null });
   });
@@ -30,7 +32,9 @@ describe('cpusFromDmi', () => {
   });
 
   it('skips an empty socket', () => {
-    const records = parseDmidecode('Handle 0x0058, DMI type 4, 48 bytes\nProcessor Information\n\tSocket Designation: CPU3\n\tVersion: Not Specified\n\tCurrent Speed: Unknown\n\tStatus: Unpopulated\n');
+    const records = parseDmidecode(
+      'Handle 0x0058, DMI type 4, 48 bytes\nProcessor Information\n\tSocket Designation: CPU3\n\tVersion: Not Specified\n\tCurrent Speed: Unknown\n\tStatus: Unpopulated\n',
+    );
     expect(cpusFromDmi(records)).toEqual([]);
   });
 });
@@ -75,7 +79,14 @@ describe('memoryModulesFromDmi', () => {
 
 describe('psusFromDmi', () => {
   it('lists both power supplies', async () => {
-    const psu = (n: number, serial: string) => ({ name: `PSU${n}`, vendor: 'SUPERMICRO', model: 'PWS-1K62A-1R', serial, maxWatts: 1600, status: 'Present, OK' });
+    const psu = (n: number, serial: string) => ({
+      name: `PSU${n}`,
+      vendor: 'SUPERMICRO',
+      model: 'PWS-1K62A-1R',
+      serial,
+      maxWatts: 1600,
+      status: 'Present, OK',
+    });
     expect(psusFromDmi(await server())).toEqual([psu(1, 'P1K6AC7I18B4021'), psu(2, 'P1K6AC7I18B4022')]);
   });
 });

@@ -4,7 +4,7 @@ import { fixtureText } from '../../../test/support/fixture-host.js';
 import { addressesFromIpJson, addressesFromNodeInterfaces } from './interface-addresses.js';
 
 describe('addressesFromIpJson', () => {
-  it('reads this VM\'s `ip -j addr`, leaving out link-local addresses', async () => {
+  it("reads this VM's `ip -j addr`, leaving out link-local addresses", async () => {
     const byName = addressesFromIpJson(await fixtureText('vm/commands/ip-addr.json'))!;
     expect([...byName.keys()]).toEqual(['lo', 'ifb0', 'ifb1', 'eth0']);
     expect(byName.get('eth0')).toEqual({ mac: '02:fc:00:00:00:01', ips: ['192.0.2.2/24', 'fd00::2/64'], loopback: false });
@@ -12,7 +12,7 @@ describe('addressesFromIpJson', () => {
     expect(byName.get('lo')).toEqual({ mac: null, ips: [], loopback: true });
   });
 
-  it('is undefined for output that is not ip\'s JSON', () => {
+  it("is undefined for output that is not ip's JSON", () => {
     expect(addressesFromIpJson('')).toBeUndefined();
     expect(addressesFromIpJson('{}')).toBeUndefined();
   });

@@ -32,9 +32,7 @@ export function addressesFromIpJson(json: string): Map<string, InterfaceAddresse
     if (!link.ifname) continue;
     byName.set(link.ifname, {
       mac: link.link_type === 'ether' && link.address ? link.address.toLowerCase() : null,
-      ips: (link.addr_info ?? [])
-        .filter((a) => a.local && a.scope !== 'link' && a.scope !== 'host')
-        .map((a) => `${a.local}/${a.prefixlen}`),
+      ips: (link.addr_info ?? []).filter((a) => a.local && a.scope !== 'link' && a.scope !== 'host').map((a) => `${a.local}/${a.prefixlen}`),
       loopback: link.link_type === 'loopback',
     });
   }

@@ -23,7 +23,7 @@ export function buildNic(name: string, sys: SysNetFiles, addresses: InterfaceAdd
   const speed = Number(sys.speed?.trim());
   return {
     name,
-    mac: sysMac && sysMac !== '00:00:00:00:00:00' ? sysMac : addresses?.mac ?? null,
+    mac: sysMac && sysMac !== '00:00:00:00:00:00' ? sysMac : (addresses?.mac ?? null),
     ips,
     speedMbps: Number.isInteger(speed) && speed > 0 ? speed : null,
     driver: /^DRIVER=(.+)$/m.exec(sys.deviceUevent ?? '')?.[1].trim() ?? null,

@@ -3,7 +3,7 @@ import { fixtureText } from '../../../test/support/fixture-host.js';
 import { cpusFromCpuinfo } from './parse-cpuinfo.js';
 
 describe('cpusFromCpuinfo', () => {
-  it('groups this VM\'s two vCPUs into one socket', async () => {
+  it("groups this VM's two vCPUs into one socket", async () => {
     expect(cpusFromCpuinfo(await fixtureText('vm/proc/cpuinfo'))).toEqual([
       { socket: '0', model: 'Intel(R) Xeon(R) Processor', cores: 2, threads: 2, mhz: 2600 },
     ]);
@@ -19,7 +19,7 @@ describe('cpusFromCpuinfo', () => {
     ]);
   });
 
-  it('reports one socket with unknown model for ARM\'s cpuinfo', () => {
+  it("reports one socket with unknown model for ARM's cpuinfo", () => {
     const text = 'processor\t: 0\nBogoMIPS\t: 50.00\nCPU implementer\t: 0x41\nCPU part\t: 0xd0c\n\nprocessor\t: 1\nBogoMIPS\t: 50.00\n';
     expect(cpusFromCpuinfo(text)).toEqual([{ socket: '0', model: null, cores: null, threads: 2, mhz: null }]);
   });

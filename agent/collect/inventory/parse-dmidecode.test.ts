@@ -35,7 +35,12 @@ describe('parseDmidecode', () => {
     expect(cpu.lists.Flags).toHaveLength(28);
     expect(cpu.lists.Flags[0]).toBe('FPU (Floating-point unit on-chip)');
     expect(cpu.lists.Characteristics).toEqual([
-      '64-bit capable', 'Multi-Core', 'Hardware Thread', 'Execute Protection', 'Enhanced Virtualization', 'Power/Performance Control',
+      '64-bit capable',
+      'Multi-Core',
+      'Hardware Thread',
+      'Execute Protection',
+      'Enhanced Virtualization',
+      'Power/Performance Control',
     ]);
     // A key after a list is a field again.
     expect(cpu.fields.Version).toBe('Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz');

@@ -24,23 +24,60 @@ describe('lshw on this VM', () => {
 describe('lshw on a physical server', () => {
   // Node shapes as lshw B.02.19 prints them for SMBIOS type 1 and type 17 data.
   const root: LshwNode = {
-    id: 'db01', class: 'system', product: 'PowerEdge R740 (SKU=0715;ModelName=PowerEdge R740)', vendor: 'Dell Inc.',
-    serial: '7XK2QM2', configuration: { uuid: '4C4C4544-0058-4B10-8032-B7C04F514D32' },
-    children: [{
-      id: 'core', class: 'bus', children: [
-        { id: 'memory', class: 'memory', description: 'System Memory', size: 68719476736, children: [
-          { id: 'bank:0', class: 'memory', description: 'DIMM DDR4 Synchronous Registered (Buffered) 2933 MHz (0.3 ns)', product: 'HMA84GR7CJR4N-WM', vendor: 'Hynix', serial: '32F1A7B0', slot: 'A1', size: 34359738368, clock: 2933000000 },
-          { id: 'bank:1', class: 'memory', description: '[empty]', slot: 'A2' },
-          { id: 'bank:2', class: 'memory', description: 'DIMM DDR4 Synchronous Registered (Buffered) 2933 MHz (0.3 ns)', product: 'HMA84GR7CJR4N-WM', vendor: 'Hynix', serial: '32F1A7C4', slot: 'B1', size: 34359738368, clock: 2933000000 },
-        ] },
-      ],
-    }],
+    id: 'db01',
+    class: 'system',
+    product: 'PowerEdge R740 (SKU=0715;ModelName=PowerEdge R740)',
+    vendor: 'Dell Inc.',
+    serial: '7XK2QM2',
+    configuration: { uuid: '4C4C4544-0058-4B10-8032-B7C04F514D32' },
+    children: [
+      {
+        id: 'core',
+        class: 'bus',
+        children: [
+          {
+            id: 'memory',
+            class: 'memory',
+            description: 'System Memory',
+            size: 68719476736,
+            children: [
+              {
+                id: 'bank:0',
+                class: 'memory',
+                description: 'DIMM DDR4 Synchronous Registered (Buffered) 2933 MHz (0.3 ns)',
+                product: 'HMA84GR7CJR4N-WM',
+                vendor: 'Hynix',
+                serial: '32F1A7B0',
+                slot: 'A1',
+                size: 34359738368,
+                clock: 2933000000,
+              },
+              { id: 'bank:1', class: 'memory', description: '[empty]', slot: 'A2' },
+              {
+                id: 'bank:2',
+                class: 'memory',
+                description: 'DIMM DDR4 Synchronous Registered (Buffered) 2933 MHz (0.3 ns)',
+                product: 'HMA84GR7CJR4N-WM',
+                vendor: 'Hynix',
+                serial: '32F1A7C4',
+                slot: 'B1',
+                size: 34359738368,
+                clock: 2933000000,
+              },
+            ],
+          },
+        ],
+      },
+    ],
   };
   const nodes = parseLshw(JSON.stringify([root]));
 
   it('reads the identity from the root node', () => {
     expect(systemFromLshw(nodes)).toEqual({
-      vendor: 'Dell Inc.', model: 'PowerEdge R740 (SKU=0715;ModelName=PowerEdge R740)', serial: '7XK2QM2', uuid: '4c4c4544-0058-4b10-8032-b7c04f514d32',
+      vendor: 'Dell Inc.',
+      model: 'PowerEdge R740 (SKU=0715;ModelName=PowerEdge R740)',
+      serial: '7XK2QM2',
+      uuid: '4c4c4544-0058-4b10-8032-b7c04f514d32',
     });
   });
 

@@ -3,7 +3,7 @@ import { fixtureText } from '../../../test/support/fixture-host.js';
 import { gpusFromPci, parseLspciMachine, raidControllersFromPci } from './parse-lspci.js';
 
 describe('parseLspciMachine', () => {
-  it('reads this VM\'s devices, none of them a GPU or RAID controller', async () => {
+  it("reads this VM's devices, none of them a GPU or RAID controller", async () => {
     const devices = parseLspciMachine(await fixtureText('vm/commands/lspci-mm.txt'));
     expect(devices).toHaveLength(6);
     expect(devices[3]).toEqual({ slot: '0000:00:03.0', className: 'Ethernet controller', vendor: 'Red Hat, Inc.', device: 'Virtio 1.0 network device' });
@@ -11,7 +11,7 @@ describe('parseLspciMachine', () => {
     expect(raidControllersFromPci(devices)).toEqual([]);
   });
 
-  it('finds the server\'s display controllers and its RAID controller', async () => {
+  it("finds the server's display controllers and its RAID controller", async () => {
     const devices = parseLspciMachine(await fixtureText('lspci-physical-server.txt'));
     expect(gpusFromPci(devices)).toEqual([
       { pciSlot: '0000:03:00.0', vendor: 'ASPEED Technology, Inc.', model: 'ASPEED Graphics Family' },

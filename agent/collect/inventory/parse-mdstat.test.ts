@@ -12,7 +12,8 @@ describe('softwareRaidFromMdstat', () => {
   });
 
   it('reads inactive and read-only arrays, and a host without arrays', () => {
-    const text = 'Personalities : [raid1]\nmd127 : inactive sdc[0](S)\n      976630488 blocks super 1.2\n\nmd3 : active (auto-read-only) raid1 sdd1[1] sde1[0]\n      1046528 blocks super 1.2 [2/2] [UU]\n';
+    const text =
+      'Personalities : [raid1]\nmd127 : inactive sdc[0](S)\n      976630488 blocks super 1.2\n\nmd3 : active (auto-read-only) raid1 sdd1[1] sde1[0]\n      1046528 blocks super 1.2 [2/2] [UU]\n';
     expect(softwareRaidFromMdstat(text)).toEqual([
       { kind: 'software', name: 'md127', level: null, members: ['sdc'], state: 'inactive', sizeBytes: 976630488 * 1024 },
       { kind: 'software', name: 'md3', level: 'raid1', members: ['sde1', 'sdd1'], state: 'active', sizeBytes: 1046528 * 1024 },

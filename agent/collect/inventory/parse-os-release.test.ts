@@ -3,7 +3,7 @@ import { fixtureText } from '../../../test/support/fixture-host.js';
 import { parseOsRelease } from './parse-os-release.js';
 
 describe('parseOsRelease', () => {
-  it('reads this machine\'s /etc/os-release', async () => {
+  it("reads this machine's /etc/os-release", async () => {
     expect(parseOsRelease(await fixtureText('vm/etc/os-release'))).toEqual({ name: 'Debian GNU/Linux', version: '12' });
   });
 

@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { cpuPoints, parseProcStat } from './cpu.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');
-const pointValue = (points: ReturnType<typeof cpuPoints>, name: string, cpu: string) =>
-  points.find((p) => p.name === name && p.labels?.cpu === cpu)?.v;
+const pointValue = (points: ReturnType<typeof cpuPoints>, name: string, cpu: string) => points.find((p) => p.name === name && p.labels?.cpu === cpu)?.v;
 
 describe('parseProcStat', () => {
   it('reads the aggregate and per-cpu lines of this machine', () => {
@@ -16,7 +15,14 @@ describe('parseProcStat', () => {
 
   it('treats columns an old kernel does not print as zero', () => {
     expect(parseProcStat('cpu  1 2 3 4 5 6 7\n').get('total')).toEqual({
-      user: 1, nice: 2, system: 3, idle: 4, iowait: 5, irq: 6, softirq: 7, steal: 0,
+      user: 1,
+      nice: 2,
+      system: 3,
+      idle: 4,
+      iowait: 5,
+      irq: 6,
+      softirq: 7,
+      steal: 0,
     });
   });
 });

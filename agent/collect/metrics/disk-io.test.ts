@@ -24,12 +24,26 @@ describe('selectMonitoredDisks', () => {
   });
 
   it('keeps whole devices and drops their partitions under every naming scheme', () => {
-    const names = ['sda', 'sda1', 'sda2', 'nvme0n1', 'nvme0n1p1', 'nvme0n10', 'mmcblk0', 'mmcblk0p1',
-      'dm-0', 'dm-1', 'dm-10', 'md0', 'md0p1', 'md10', 'ram0', 'sr0'];
+    const names = [
+      'sda',
+      'sda1',
+      'sda2',
+      'nvme0n1',
+      'nvme0n1p1',
+      'nvme0n10',
+      'mmcblk0',
+      'mmcblk0p1',
+      'dm-0',
+      'dm-1',
+      'dm-10',
+      'md0',
+      'md0p1',
+      'md10',
+      'ram0',
+      'sr0',
+    ];
     const disks = new Map(names.map((n) => [n, counters({})]));
-    expect([...selectMonitoredDisks(disks).keys()]).toEqual(
-      ['sda', 'nvme0n1', 'nvme0n10', 'mmcblk0', 'dm-0', 'dm-1', 'dm-10', 'md0', 'md10', 'sr0'],
-    );
+    expect([...selectMonitoredDisks(disks).keys()]).toEqual(['sda', 'nvme0n1', 'nvme0n10', 'mmcblk0', 'dm-0', 'dm-1', 'dm-10', 'md0', 'md10', 'sr0']);
   });
 });
 
@@ -59,7 +73,10 @@ describe('diskIoPoints', () => {
 
   it('caps util at 100 % and waits for a second reading of a new device', () => {
     const prev = new Map([['sda', counters({ ioTicksMs: 0 })]]);
-    const cur = new Map([['sda', counters({ ioTicksMs: 1010 })], ['sdb', counters({ ioTicksMs: 5 })]]);
+    const cur = new Map([
+      ['sda', counters({ ioTicksMs: 1010 })],
+      ['sdb', counters({ ioTicksMs: 5 })],
+    ]);
     const points = diskIoPoints(prev, cur, 1, 0);
     expect(pointValue(points, 'disk.util_pct')).toBe(100);
     expect(points.some((p) => p.labels?.device === 'sdb')).toBe(false);

@@ -63,12 +63,7 @@ function isPartitionOfListedDisk(name: string, disks: Map<string, DiskCounters>)
   return stem.endsWith('p') && /\d$/.test(disk) && disks.has(disk);
 }
 
-export function diskIoPoints(
-  prev: Map<string, DiskCounters>,
-  cur: Map<string, DiskCounters>,
-  elapsedS: number,
-  t: number,
-): MetricPoint[] {
+export function diskIoPoints(prev: Map<string, DiskCounters>, cur: Map<string, DiskCounters>, elapsedS: number, t: number): MetricPoint[] {
   const points: MetricPoint[] = [];
   for (const [device, now] of cur) {
     const before = prev.get(device);

@@ -5,7 +5,7 @@ import { filesystemPoints, parseMounts, selectMonitoredMounts } from './filesyst
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');
 
 describe('parseMounts', () => {
-  it('reads every line of this machine\'s /proc/self/mounts', () => {
+  it("reads every line of this machine's /proc/self/mounts", () => {
     const mounts = parseMounts(fixture('vm/proc/self/mounts'));
     expect(mounts).toHaveLength(20);
     expect(mounts[0]).toEqual({ device: 'proc', mountPoint: '/proc', fsType: 'proc' });
@@ -13,17 +13,13 @@ describe('parseMounts', () => {
   });
 
   it('decodes the octal escapes the kernel uses for spaces', () => {
-    expect(parseMounts('/dev/sdb1 /mnt/my\\040disk ext4 rw 0 0\n')).toEqual([
-      { device: '/dev/sdb1', mountPoint: '/mnt/my disk', fsType: 'ext4' },
-    ]);
+    expect(parseMounts('/dev/sdb1 /mnt/my\\040disk ext4 rw 0 0\n')).toEqual([{ device: '/dev/sdb1', mountPoint: '/mnt/my disk', fsType: 'ext4' }]);
   });
 });
 
 describe('selectMonitoredMounts', () => {
   it('keeps only the real filesystem of this machine', () => {
-    expect(selectMonitoredMounts(parseMounts(fixture('vm/proc/self/mounts')))).toEqual([
-      { device: '/dev/vda', mountPoint: '/', fsType: 'ext4' },
-    ]);
+    expect(selectMonitoredMounts(parseMounts(fixture('vm/proc/self/mounts')))).toEqual([{ device: '/dev/vda', mountPoint: '/', fsType: 'ext4' }]);
   });
 
   it('keeps overlay only as the root, drops remote and read-only image filesystems', () => {

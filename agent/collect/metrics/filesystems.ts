@@ -20,8 +20,7 @@ export interface FsUsage {
 }
 
 /** The kernel writes space, tab, newline and backslash in mount fields as octal escapes (\040 …). */
-const unescapeMountField = (field: string) =>
-  field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+const unescapeMountField = (field: string) => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 
 /** /proc/self/mounts (fstab format): device, mount point, type, options, dump, pass. */
 export function parseMounts(text: string): MountEntry[] {
@@ -36,17 +35,54 @@ export function parseMounts(text: string): MountEntry[] {
 
 /** Kernel views and memory-backed mounts: their "usage" says nothing about storage. */
 const PSEUDO_FS = new Set([
-  'proc', 'sysfs', 'devtmpfs', 'devpts', 'tmpfs', 'ramfs', 'cgroup', 'cgroup2', 'securityfs', 'pstore',
-  'debugfs', 'tracefs', 'configfs', 'fusectl', 'mqueue', 'hugetlbfs', 'bpf', 'autofs', 'binfmt_misc',
-  'rpc_pipefs', 'nsfs', 'efivarfs', 'selinuxfs', 'fuse.lxcfs', 'fuse.gvfsd-fuse', 'fuse.portal',
+  'proc',
+  'sysfs',
+  'devtmpfs',
+  'devpts',
+  'tmpfs',
+  'ramfs',
+  'cgroup',
+  'cgroup2',
+  'securityfs',
+  'pstore',
+  'debugfs',
+  'tracefs',
+  'configfs',
+  'fusectl',
+  'mqueue',
+  'hugetlbfs',
+  'bpf',
+  'autofs',
+  'binfmt_misc',
+  'rpc_pipefs',
+  'nsfs',
+  'efivarfs',
+  'selinuxfs',
+  'fuse.lxcfs',
+  'fuse.gvfsd-fuse',
+  'fuse.portal',
   // Read-only images (snap packages) are always 100% full; alerting on them is noise.
-  'squashfs', 'iso9660',
+  'squashfs',
+  'iso9660',
 ]);
 
 /** statfs on a hung server blocks a libuv thread for good, so remote filesystems are not polled. */
 const REMOTE_FS = new Set([
-  'nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', 'ncpfs', 'afs', 'ceph', 'glusterfs', 'fuse.glusterfs',
-  'fuse.sshfs', 'fuse.s3fs', 'lustre', 'davfs', '9p',
+  'nfs',
+  'nfs4',
+  'cifs',
+  'smb3',
+  'smbfs',
+  'ncpfs',
+  'afs',
+  'ceph',
+  'glusterfs',
+  'fuse.glusterfs',
+  'fuse.sshfs',
+  'fuse.s3fs',
+  'lustre',
+  'davfs',
+  '9p',
 ]);
 
 /**

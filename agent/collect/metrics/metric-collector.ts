@@ -66,7 +66,13 @@ export function createMetricCollector(opts: MetricCollectorOptions = {}): Metric
     async collect(now, only = COLLECTORS) {
       const on = new Set<CollectorName>(only);
       const files: Array<[CollectorName, string]> = [
-        ['cpu', 'stat'], ['memory', 'meminfo'], ['load', 'loadavg'], ['uptime', 'uptime'], ['filesystem', 'self/mounts'], ['disk', 'diskstats'], ['network', 'net/dev'],
+        ['cpu', 'stat'],
+        ['memory', 'meminfo'],
+        ['load', 'loadavg'],
+        ['uptime', 'uptime'],
+        ['filesystem', 'self/mounts'],
+        ['disk', 'diskstats'],
+        ['network', 'net/dev'],
       ];
       const [stat, meminfo, loadavg, uptime, mounts, diskstats, netdev] = await Promise.all(
         files.map(([collector, file]) => (on.has(collector) ? readProc(file) : undefined)),

@@ -4,7 +4,15 @@ import { networkPoints, parseNetDev, selectMonitoredInterfaces, type InterfaceCo
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');
 const counters = (c: Partial<InterfaceCounters>): InterfaceCounters => ({
-  rxBytes: 0, rxPackets: 0, rxErrors: 0, rxDrops: 0, txBytes: 0, txPackets: 0, txErrors: 0, txDrops: 0, ...c,
+  rxBytes: 0,
+  rxPackets: 0,
+  rxErrors: 0,
+  rxDrops: 0,
+  txBytes: 0,
+  txPackets: 0,
+  txErrors: 0,
+  txDrops: 0,
+  ...c,
 });
 
 describe('parseNetDev', () => {
@@ -17,7 +25,14 @@ describe('parseNetDev', () => {
   it('separates a name from a counter wide enough to touch the colon', () => {
     const line = 'enp0s31f6:12345678901    10    1    2    0     0          0         0 99    20    3    4    0     0       0          0\n';
     expect(parseNetDev(line).get('enp0s31f6')).toEqual({
-      rxBytes: 12345678901, rxPackets: 10, rxErrors: 1, rxDrops: 2, txBytes: 99, txPackets: 20, txErrors: 3, txDrops: 4,
+      rxBytes: 12345678901,
+      rxPackets: 10,
+      rxErrors: 1,
+      rxDrops: 2,
+      txBytes: 99,
+      txPackets: 20,
+      txErrors: 3,
+      txDrops: 4,
     });
   });
 });

@@ -23,7 +23,11 @@ export function parseNetDev(text: string): Map<string, InterfaceCounters> {
   for (const line of text.split('\n')) {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
-    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const f = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (f.length < 16 || f.some(Number.isNaN)) continue;
     interfaces.set(line.slice(0, colon).trim(), {
       rxBytes: f[0],
@@ -55,12 +59,7 @@ const RATES: [MetricName, keyof InterfaceCounters][] = [
   ['net.tx_drops_per_s', 'txDrops'],
 ];
 
-export function networkPoints(
-  prev: Map<string, InterfaceCounters>,
-  cur: Map<string, InterfaceCounters>,
-  elapsedS: number,
-  t: number,
-): MetricPoint[] {
+export function networkPoints(prev: Map<string, InterfaceCounters>, cur: Map<string, InterfaceCounters>, elapsedS: number, t: number): MetricPoint[] {
   const points: MetricPoint[] = [];
   for (const [iface, now] of cur) {
     const before = prev.get(iface);

@@ -25,11 +25,7 @@ export function parseUptime(text: string): number | undefined {
 const isDecimal = (field: string) => /^\d+(\.\d+)?$/.test(field);
 
 export function loadPoints(load: LoadAverage, t: number): MetricPoint[] {
-  return [
-    metricPoint('system.load1', t, load.load1),
-    metricPoint('system.load5', t, load.load5),
-    metricPoint('system.load15', t, load.load15),
-  ];
+  return [metricPoint('system.load1', t, load.load1), metricPoint('system.load5', t, load.load5), metricPoint('system.load15', t, load.load15)];
 }
 
 export function uptimePoints(uptimeS: number, t: number): MetricPoint[] {

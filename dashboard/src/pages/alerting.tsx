@@ -59,7 +59,13 @@ function NewChannel({ onCreated }: { onCreated(): void }) {
     s.run(async () => {
       const settings = webhook
         ? { url: d.url }
-        : { smtp_host: d.smtp_host, smtp_port: Number(d.smtp_port), from: d.from, to: d.to.split(/[\s,]+/).filter(Boolean), ...(d.username ? { username: d.username } : {}) };
+        : {
+            smtp_host: d.smtp_host,
+            smtp_port: Number(d.smtp_port),
+            from: d.from,
+            to: d.to.split(/[\s,]+/).filter(Boolean),
+            ...(d.username ? { username: d.username } : {}),
+          };
       const body = { name: d.name, kind: d.kind, settings, min_severity: d.min_severity, ...(d.secret ? { secret: d.secret } : {}) };
       const a = await call<{ secret: string | null }>('POST', '/api/v1/notification-channels', body);
       setD(blank);
@@ -92,7 +98,16 @@ function NewChannel({ onCreated }: { onCreated(): void }) {
         {webhook ? (
           <label class="wide">
             URL
-            <input name="url" type="url" required pattern="https?://.+" maxLength={2000} placeholder="https://hooks.example.com/autowatch" value={d.url} onInput={set('url')} />
+            <input
+              name="url"
+              type="url"
+              required
+              pattern="https?://.+"
+              maxLength={2000}
+              placeholder="https://hooks.example.com/autowatch"
+              value={d.url}
+              onInput={set('url')}
+            />
           </label>
         ) : (
           <>
@@ -131,7 +146,9 @@ function NewChannel({ onCreated }: { onCreated(): void }) {
       {s.error ? <ErrorNote error={s.error} /> : null}
       {s.result ? (
         <div class="secret" data-testid="channel-created">
-          <p class="small">Added channel <b>{s.result.name}</b>.{s.result.secret ? ' Its signing secret, shown once:' : ''}</p>
+          <p class="small">
+            Added channel <b>{s.result.name}</b>.{s.result.secret ? ' Its signing secret, shown once:' : ''}
+          </p>
           {s.result.secret ? (
             <pre>
               <code>{s.result.secret}</code>
@@ -164,7 +181,8 @@ function ChannelRow({ c, onChange }: { c: Channel; onChange(): void }) {
       return '';
     });
   };
-  const target = c.kind === 'webhook' ? String(c.settings.url ?? '') : `${(c.settings.to as string[] | undefined)?.join(', ') ?? ''} via ${c.settings.smtp_host ?? ''}`;
+  const target =
+    c.kind === 'webhook' ? String(c.settings.url ?? '') : `${(c.settings.to as string[] | undefined)?.join(', ') ?? ''} via ${c.settings.smtp_host ?? ''}`;
   return (
     <li data-channel={c.name}>
       <b>{c.name}</b> <span class="badge">{c.kind}</span> {c.enabled ? null : <span class="badge">disabled</span>}
@@ -183,7 +201,11 @@ function ChannelRow({ c, onChange }: { c: Channel; onChange(): void }) {
           Remove
         </button>
       </div>
-      {s.result ? <p class="ok-text small" data-testid="channel-tested">{s.result}</p> : null}
+      {s.result ? (
+        <p class="ok-text small" data-testid="channel-tested">
+          {s.result}
+        </p>
+      ) : null}
       {s.error ? <ErrorNote error={s.error} /> : null}
       <ObjectHistory type="notification_channel" id={c.id} version={c.version} />
     </li>
@@ -227,8 +249,15 @@ export function MaintenanceWindows() {
               <ul class="list" data-testid="maintenance-list">
                 {rows.map((w) => (
                   <li>
-                    <b>{w.name}</b> <span class="muted small">· {when(w.starts_at)} – {when(w.ends_at)} · </span>
-                    {w.host_id ? <a href={`#/hosts/${w.host_id}`}>host</a> : <a href={`#/hosts?group=${w.host_group_id}`}>group {groupName.get(w.host_group_id ?? '') ?? ''}</a>}{' '}
+                    <b>{w.name}</b>{' '}
+                    <span class="muted small">
+                      · {when(w.starts_at)} – {when(w.ends_at)} ·{' '}
+                    </span>
+                    {w.host_id ? (
+                      <a href={`#/hosts/${w.host_id}`}>host</a>
+                    ) : (
+                      <a href={`#/hosts?group=${w.host_group_id}`}>group {groupName.get(w.host_group_id ?? '') ?? ''}</a>
+                    )}{' '}
                     <button class="btn ghost small" disabled={s.busy} onClick={() => end(w)}>
                       End and remove
                     </button>
@@ -329,9 +358,15 @@ export interface Incident {
 
 /** The incident life as the server allows it (server/monitor/incident-state.ts); it checks again. */
 const MOVES: Record<string, [string, string][]> = {
-  open: [['acknowledged', 'Acknowledge'], ['resolved', 'Resolve']],
+  open: [
+    ['acknowledged', 'Acknowledge'],
+    ['resolved', 'Resolve'],
+  ],
   acknowledged: [['resolved', 'Resolve']],
-  resolved: [['closed', 'Close'], ['open', 'Reopen']],
+  resolved: [
+    ['closed', 'Close'],
+    ['open', 'Reopen'],
+  ],
   closed: [],
 };
 
@@ -352,14 +387,20 @@ export function IncidentRow({ i, onChange }: { i: Incident; onChange(): void }) 
     });
   return (
     <li data-incident={i.id} data-state={i.state}>
-      <span class={`sev sev-${i.severity}`}>{i.severity}</span> <b>{i.title}</b> <span class="badge" data-testid="incident-state">{i.state}</span>
+      <span class={`sev sev-${i.severity}`}>{i.severity}</span> <b>{i.title}</b>{' '}
+      <span class="badge" data-testid="incident-state">
+        {i.state}
+      </span>
       {i.host_id ? (
         <>
           {' '}
           <a href={`#/hosts/${i.host_id}`}>{i.host_name ?? i.host_id.slice(0, 8)}</a>
         </>
       ) : null}
-      <span class="muted small"> · opened {ago(i.opened_at)} · updated {ago(i.updated_at)}</span>
+      <span class="muted small">
+        {' '}
+        · opened {ago(i.opened_at)} · updated {ago(i.updated_at)}
+      </span>
       <form class="form-row" style="margin-top:6px" onSubmit={onSubmit(addComment)}>
         <input aria-label="Incident comment" placeholder="Comment" maxLength={4000} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
         {(MOVES[i.state] ?? []).map(([to, label]) => (

@@ -17,7 +17,19 @@ interface ApprovedChange {
 
 type ChangeKind = 'release' | 'template' | 'asset';
 
-export function ChangePicker({ kind, value, onChange, label, assetId }: { kind: ChangeKind; value: string; onChange(id: string): void; label: string; assetId?: string }) {
+export function ChangePicker({
+  kind,
+  value,
+  onChange,
+  label,
+  assetId,
+}: {
+  kind: ChangeKind;
+  value: string;
+  onChange(id: string): void;
+  label: string;
+  assetId?: string;
+}) {
   const changes = useResource<ApprovedChange[]>(`/api/v1/changes${qs({ state: 'approved' })}`);
   const usable = (changes.data ?? []).filter(
     (c) => c.kinds.includes(kind) && Date.parse(c.window_end) > Date.now() && (!assetId || !c.asset_ids.length || c.asset_ids.includes(assetId)),
@@ -25,7 +37,11 @@ export function ChangePicker({ kind, value, onChange, label, assetId }: { kind: 
   return (
     <select aria-label={label} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
       <option value="">no change request</option>
-      {usable.map((c) => <option value={c.id}>{c.title} (until {when(c.window_end)})</option>)}
+      {usable.map((c) => (
+        <option value={c.id}>
+          {c.title} (until {when(c.window_end)})
+        </option>
+      ))}
     </select>
   );
 }
@@ -44,7 +60,8 @@ export function EditChange({ kind, value, onChange, assetId }: { kind: 'template
   return (
     <div class="edit-change" data-testid={`${kind}-change`}>
       <span class="inline">
-        {kind === 'template' ? 'Template' : 'Asset'} edits here are made under <ChangePicker kind={kind} value={value} onChange={onChange} label={`Change request for ${kind} edits`} assetId={assetId} />
+        {kind === 'template' ? 'Template' : 'Asset'} edits here are made under{' '}
+        <ChangePicker kind={kind} value={value} onChange={onChange} label={`Change request for ${kind} edits`} assetId={assetId} />
       </span>
       {requiring.length ? (
         <p class={`state ${value ? 'not-available' : 'warn'}`} role="note" data-testid="change-required">

@@ -83,7 +83,14 @@ export const SENTENCES: Record<string, Part[]> = {
 };
 
 /** Writes that are not changes of the fleet: logging in and out, your own password, probes. */
-const NOT_CHANGES = new Set(['POST /api/v1/sessions', 'POST /api/v1/sessions/one-time', 'DELETE /api/v1/session', 'PUT /api/v1/me/password', 'POST /api/v1/hosts/resolve', 'POST /api/v1/agents/enroll']);
+const NOT_CHANGES = new Set([
+  'POST /api/v1/sessions',
+  'POST /api/v1/sessions/one-time',
+  'DELETE /api/v1/session',
+  'PUT /api/v1/me/password',
+  'POST /api/v1/hosts/resolve',
+  'POST /api/v1/agents/enroll',
+]);
 
 export const isChange = (e: AuditEntry): boolean =>
   e.method !== 'GET' && e.method !== 'HEAD' && e.status < 400 && !!e.route && !NOT_CHANGES.has(`${e.method} ${e.route}`) && !e.route.startsWith('/prometheus');
@@ -93,7 +100,10 @@ export function sentenceOf(e: AuditEntry): Part[] {
   const known = SENTENCES[`${e.method} ${e.route}`];
   if (known) return known;
   if (e.method === 'WS') return [`reported ${(e.route ?? 'an event').replace(/^agent\./, '').replace(/[._]/g, ' ')}`];
-  const noun = (e.route ?? e.path).replace('/api/v1/', '').split('/').filter((s) => !s.startsWith(':'));
+  const noun = (e.route ?? e.path)
+    .replace('/api/v1/', '')
+    .split('/')
+    .filter((s) => !s.startsWith(':'));
   const what = noun.join(' ').replace(/-/g, ' ');
   const verb = e.method === 'POST' ? (noun.length > 1 ? 'did' : 'made a') : e.method === 'DELETE' ? 'deleted a' : 'changed a';
   return [`${verb} ${what.replace(/s$/, '')}`];
@@ -104,7 +114,10 @@ function nameOf(kind: Kind, id: string): Promise<string | null> {
   const key = `${kind}:${id}`;
   let p = names.get(key);
   if (!p) {
-    p = get<any>(READ[kind][0](id)).then((a) => READ[kind][1](a.data) ?? null, () => null);
+    p = get<any>(READ[kind][0](id)).then(
+      (a) => READ[kind][1](a.data) ?? null,
+      () => null,
+    );
     names.set(key, p);
   }
   return p;
@@ -131,7 +144,12 @@ export function ChangeSentence({ e }: { e: AuditEntry }) {
       {sentenceOf(e).map((part) => {
         if (typeof part === 'string') return ` ${part}`;
         const id = ids[part[1]];
-        return id ? <> <Named kind={part[0]} id={id} /></> : null;
+        return id ? (
+          <>
+            {' '}
+            <Named kind={part[0]} id={id} />
+          </>
+        ) : null;
       })}
     </span>
   );

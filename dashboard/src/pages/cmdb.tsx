@@ -34,7 +34,6 @@ export interface Asset {
   [k: string]: unknown;
 }
 
-
 const STATES = ['procured', 'in_stock', 'online', 'maintenance', 'offline', 'retired', 'disposed'];
 /** The lifecycle (docs/cmdb.md); the server checks it again and answers 409 to anything else. */
 const NEXT: Record<string, string[]> = {
@@ -63,7 +62,12 @@ export function CmdbPage() {
         <button role="tab" aria-selected={tab === 'assets'} class={tab === 'assets' ? 'active' : ''} onClick={() => navigate('/cmdb', true)}>
           Assets
         </button>
-        <button role="tab" aria-selected={tab === 'approvals'} class={tab === 'approvals' ? 'active' : ''} onClick={() => navigate('/cmdb?tab=approvals', true)}>
+        <button
+          role="tab"
+          aria-selected={tab === 'approvals'}
+          class={tab === 'approvals' ? 'active' : ''}
+          onClick={() => navigate('/cmdb?tab=approvals', true)}
+        >
           Approval queue
         </button>
       </div>
@@ -97,19 +101,26 @@ function Assets() {
       <form class="card" onSubmit={create} data-testid="asset-create">
         <EditChange kind="asset" value={change} onChange={setChange} />
         <div class="form-row">
-        <input placeholder="New asset name" aria-label="New asset name" value={name} onInput={(e) => setName(e.currentTarget.value)} required />
-        <select aria-label="New asset type" value={newType} onChange={(e) => setNewType(e.currentTarget.value)}>
-          {(types.data ?? [{ name: 'server', label: 'Server' }]).map((t) => (
-            <option value={t.name}>{t.label}</option>
-          ))}
-        </select>
-        <button class="btn primary">Create asset</button>
+          <input placeholder="New asset name" aria-label="New asset name" value={name} onInput={(e) => setName(e.currentTarget.value)} required />
+          <select aria-label="New asset type" value={newType} onChange={(e) => setNewType(e.currentTarget.value)}>
+            {(types.data ?? [{ name: 'server', label: 'Server' }]).map((t) => (
+              <option value={t.name}>{t.label}</option>
+            ))}
+          </select>
+          <button class="btn primary">Create asset</button>
         </div>
       </form>
       {error ? <ErrorNote error={error} /> : null}
       <CsvTransfer filters={{ q, type, state }} onImported={assets.reload} />
       <div class="toolbar">
-        <input class="search" type="search" placeholder="Search name, tag, serial, hostname, IP, MAC" aria-label="Search assets" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+        <input
+          class="search"
+          type="search"
+          placeholder="Search name, tag, serial, hostname, IP, MAC"
+          aria-label="Search assets"
+          value={q}
+          onInput={(e) => setQ(e.currentTarget.value)}
+        />
         <select aria-label="Type" value={type} onChange={(e) => setType(e.currentTarget.value)}>
           <option value="">Any type</option>
           {(types.data ?? []).map((t) => (
@@ -276,7 +287,13 @@ export function AssetComponents({ assetId }: { assetId: string }) {
           {list.map((c) => (
             <li>
               <b>{c.kind}</b> <span class="muted small">{c.slot}</span>{' '}
-              <span class="small">{Object.entries(c.attrs).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => attrText(k, v)).join(' · ')}</span>
+              <span class="small">
+                {Object.entries(c.attrs)
+                  .filter(([, v]) => typeof v !== 'object')
+                  .slice(0, 4)
+                  .map(([k, v]) => attrText(k, v))
+                  .join(' · ')}
+              </span>
             </li>
           ))}
         </ul>
@@ -299,7 +316,10 @@ export function AssetPage({ id }: { id: string }) {
       {(a) => (
         <>
           <PageTitle>
-            <a href="#/cmdb" class="muted">CMDB</a> / {a.tag} · {a.name}
+            <a href="#/cmdb" class="muted">
+              CMDB
+            </a>{' '}
+            / {a.tag} · {a.name}
           </PageTitle>
           <section class="card">
             <EditChange kind="asset" value={change} onChange={setChange} assetId={a.id} />
@@ -309,7 +329,10 @@ export function AssetPage({ id }: { id: string }) {
             <section class="card">
               <h2>Lifecycle</h2>
               <p>
-                State <span class="badge" data-testid="asset-state">{a.state.replace('_', ' ')}</span>
+                State{' '}
+                <span class="badge" data-testid="asset-state">
+                  {a.state.replace('_', ' ')}
+                </span>
               </p>
               <Transition a={a} change={change} onDone={refresh} />
               <h2 style="margin-top:16px">Components</h2>
@@ -326,13 +349,21 @@ export function AssetPage({ id }: { id: string }) {
                   <ul class="list timeline" data-testid="asset-timeline">
                     {groupChanges(list).map((c) => (
                       <li key={c.id} data-action={c.action}>
-                        <span class="muted small" title={when(c.at)}>{ago(c.at)}</span> <span class="badge">{c.action}</span>{' '}
-                        {c.action === 'create' ? 'created: ' : null}
+                        <span class="muted small" title={when(c.at)}>
+                          {ago(c.at)}
+                        </span>{' '}
+                        <span class="badge">{c.action}</span> {c.action === 'create' ? 'created: ' : null}
                         {c.fields.map((f, i) => (
                           <span class="change-field">
                             {i ? ' · ' : null}
                             <b>{f.field}</b>{' '}
-                            {c.action === 'create' ? show(f.new_value) : <>{show(f.old_value)} → {show(f.new_value)}</>}
+                            {c.action === 'create' ? (
+                              show(f.new_value)
+                            ) : (
+                              <>
+                                {show(f.old_value)} → {show(f.new_value)}
+                              </>
+                            )}
                           </span>
                         ))}
                         <span class="muted small">
@@ -376,7 +407,9 @@ function AssetChangeRequests({ assetId }: { assetId: string }) {
             {rows.map((c) => (
               <li data-id={c.id}>
                 <a href={`#/itil?tab=changes&id=${c.id}`}>{c.title}</a> <span class="badge">{c.outcome ?? c.state}</span>{' '}
-                <span class="muted small">{when(c.window_start)} – {when(c.window_end)} · {c.requested_by}</span>
+                <span class="muted small">
+                  {when(c.window_start)} – {when(c.window_end)} · {c.requested_by}
+                </span>
               </li>
             ))}
           </ul>
@@ -427,7 +460,11 @@ function AssetFields({ a, change, onSaved }: { a: Asset; change: string; onSaved
     const patch: Record<string, unknown> = {};
     for (const f of [...EDITABLE, ...DATES]) if (draft[f] !== text(a[f])) patch[f] = draft[f] === '' && f !== 'name' ? null : draft[f];
     for (const f of NUMBERS) if (draft[f] !== text(a[f])) patch[f] = draft[f] === '' ? null : Number(draft[f]);
-    if (draft.tags !== text(a.tags)) patch.tags = draft.tags.split(',').map((t) => t.trim()).filter(Boolean);
+    if (draft.tags !== text(a.tags))
+      patch.tags = draft.tags
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
     const nextCustom: Record<string, unknown> = { ...custom };
     let customChanged = false;
     for (const n of customNames) {
@@ -489,7 +526,12 @@ function AssetFields({ a, change, onSaved }: { a: Asset; change: string; onSaved
                   ))}
                 </select>
               ) : (
-                <input name={`custom.${n}`} type={(specs[n]?.type === 'integer' || specs[n]?.type === 'number' ? 'number' : 'text') as 'text'} value={draft[`custom.${n}`]} onInput={set(`custom.${n}`)} />
+                <input
+                  name={`custom.${n}`}
+                  type={(specs[n]?.type === 'integer' || specs[n]?.type === 'number' ? 'number' : 'text') as 'text'}
+                  value={draft[`custom.${n}`]}
+                  onInput={set(`custom.${n}`)}
+                />
               )}
             </label>
           ))}
@@ -601,7 +643,9 @@ function Approvals() {
   const decide = async (p: Approval, what: 'approve' | 'reject') => {
     setError(undefined);
     try {
-      await call('POST', `/api/v1/approvals/${p.id}/${what}`, what === 'reject' ? { reason: 'rejected from the dashboard' } : {}, { 'if-match': `"${p.version}"` });
+      await call('POST', `/api/v1/approvals/${p.id}/${what}`, what === 'reject' ? { reason: 'rejected from the dashboard' } : {}, {
+        'if-match': `"${p.version}"`,
+      });
       r.reload();
     } catch (err) {
       setError(err as ApiError);
@@ -630,7 +674,12 @@ function Approvals() {
               <ul class="list" data-testid="pending-agents">
                 {list.map((a) => (
                   <li data-agent={a.hostname}>
-                    <a href={`#/hosts/${a.host_id}`}><b>{a.hostname}</b></a> <span class="muted small">{a.os ?? ''} · agent {a.version} · enrolled {ago(a.enrolled_at)}</span>
+                    <a href={`#/hosts/${a.host_id}`}>
+                      <b>{a.hostname}</b>
+                    </a>{' '}
+                    <span class="muted small">
+                      {a.os ?? ''} · agent {a.version} · enrolled {ago(a.enrolled_at)}
+                    </span>
                     <div class="form-row" style="margin-top:6px">
                       <button class="btn primary small" onClick={() => decideAgent(a, 'approve')}>
                         Approve agent
@@ -656,8 +705,17 @@ function Approvals() {
               <ul class="list" data-testid="pending-inventory">
                 {list.map((p) => (
                   <li data-approval={p.hostname}>
-                    {p.host_id ? <a href={`#/hosts/${p.host_id}`}><b>{p.hostname}</b></a> : <b>{p.hostname}</b>}{' '}
-                    <span class="muted small">serial {p.serial ?? '–'}{p.match_note ? ` · ${p.match_note}` : ''} · {p.reports} report(s) · {ago(p.created_at)}</span>
+                    {p.host_id ? (
+                      <a href={`#/hosts/${p.host_id}`}>
+                        <b>{p.hostname}</b>
+                      </a>
+                    ) : (
+                      <b>{p.hostname}</b>
+                    )}{' '}
+                    <span class="muted small">
+                      serial {p.serial ?? '–'}
+                      {p.match_note ? ` · ${p.match_note}` : ''} · {p.reports} report(s) · {ago(p.created_at)}
+                    </span>
                     <div class="form-row" style="margin-top:6px">
                       <button class="btn primary small" onClick={() => decide(p, 'approve')}>
                         Approve

@@ -39,7 +39,19 @@ interface RuleDraft {
 }
 
 export const ruleFromDraft = (r: RuleDraft): Rule =>
-  r.op === 'exists' ? { field: r.field.trim(), op: r.op } : { field: r.field.trim(), op: r.op, value: r.op === 'in' ? r.value.split(',').map((v) => v.trim()).filter(Boolean) : r.value };
+  r.op === 'exists'
+    ? { field: r.field.trim(), op: r.op }
+    : {
+        field: r.field.trim(),
+        op: r.op,
+        value:
+          r.op === 'in'
+            ? r.value
+                .split(',')
+                .map((v) => v.trim())
+                .filter(Boolean)
+            : r.value,
+      };
 const draftOf = (r: Rule): RuleDraft => ({ field: r.field, op: r.op, value: Array.isArray(r.value) ? r.value.join(', ') : (r.value ?? '') });
 
 export function HostGroups() {
@@ -94,7 +106,9 @@ function GroupForm({ g, onSaved, onCancel }: { g?: HostGroup; onSaved(): void; o
           <input name="group_description" maxLength={2000} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
         </label>
       </div>
-      <p class="muted small">Rules (every one must hold; none: static members only). Fields: {FIELDS.join(', ')}, asset.&lt;column&gt;, asset.custom.&lt;name&gt;.</p>
+      <p class="muted small">
+        Rules (every one must hold; none: static members only). Fields: {FIELDS.join(', ')}, asset.&lt;column&gt;, asset.custom.&lt;name&gt;.
+      </p>
       <datalist id="group-fields">
         {FIELDS.map((f) => (
           <option value={f} />
@@ -102,13 +116,28 @@ function GroupForm({ g, onSaved, onCancel }: { g?: HostGroup; onSaved(): void; o
       </datalist>
       {rules.map((r, i) => (
         <div class="rule-row" data-rule={i}>
-          <input aria-label="Rule field" list="group-fields" required maxLength={200} value={r.field} onInput={(e) => setRule(i, { field: e.currentTarget.value })} />
+          <input
+            aria-label="Rule field"
+            list="group-fields"
+            required
+            maxLength={200}
+            value={r.field}
+            onInput={(e) => setRule(i, { field: e.currentTarget.value })}
+          />
           <select aria-label="Rule operator" value={r.op} onChange={(e) => setRule(i, { op: e.currentTarget.value })}>
             {OPS.map((o) => (
               <option value={o}>{o}</option>
             ))}
           </select>
-          <input aria-label="Rule value" disabled={r.op === 'exists'} required={r.op !== 'exists'} maxLength={500} placeholder={r.op === 'in' ? 'a, b, c' : ''} value={r.value} onInput={(e) => setRule(i, { value: e.currentTarget.value })} />
+          <input
+            aria-label="Rule value"
+            disabled={r.op === 'exists'}
+            required={r.op !== 'exists'}
+            maxLength={500}
+            placeholder={r.op === 'in' ? 'a, b, c' : ''}
+            value={r.value}
+            onInput={(e) => setRule(i, { value: e.currentTarget.value })}
+          />
           <button type="button" class="btn ghost small" aria-label="Remove rule" onClick={() => setRules(rules.filter((_, k) => k !== i))}>
             ✕
           </button>
@@ -156,7 +185,12 @@ function RulePreview({ rules, hostIds }: { rules: RuleDraft[]; hostIds: string[]
       clearTimeout(timer);
     };
   }, [body]);
-  if (error) return <p class="muted small" data-testid="group-preview">Preview: {error.message} ({error.code})</p>;
+  if (error)
+    return (
+      <p class="muted small" data-testid="group-preview">
+        Preview: {error.message} ({error.code})
+      </p>
+    );
   if (!preview) return null;
   return (
     <p class="muted small" data-testid="group-preview">
@@ -223,9 +257,7 @@ function GroupMembers({ groupId }: { groupId: string }) {
     <Show r={members} what="Members" emptyText="No host matches this group now.">
       {(list) => (
         <div data-testid="group-members">
-          <p class="muted small">
-            Members{typeof members.meta.total === 'number' ? ` (${count(members.meta.total)})` : ''}:
-          </p>
+          <p class="muted small">Members{typeof members.meta.total === 'number' ? ` (${count(members.meta.total)})` : ''}:</p>
           <ul class="list">
             {list.map((h) => (
               <li data-member={h.hostname}>

@@ -11,7 +11,14 @@ export function HostTags({ h, onSaved }: { h: Host; onSaved(): void }) {
   const s = useSubmit();
   const save = () =>
     s.run(async () => {
-      const tags = [...new Set(text.split(',').map((t) => t.trim()).filter(Boolean))];
+      const tags = [
+        ...new Set(
+          text
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
+        ),
+      ];
       await call('PATCH', `/api/v1/hosts/${h.id}`, { tags }, { 'if-match': `"${h.version}"` });
       setEditing(false);
       onSaved();
@@ -33,7 +40,9 @@ export function HostTags({ h, onSaved }: { h: Host; onSaved(): void }) {
   return (
     <span data-testid="host-tags">
       {h.tags.map((t) => (
-        <a class="badge tag" href={`#/hosts?tag=${encodeURIComponent(t)}`}>{t}</a>
+        <a class="badge tag" href={`#/hosts?tag=${encodeURIComponent(t)}`}>
+          {t}
+        </a>
       ))}
       <button
         class="btn ghost small"

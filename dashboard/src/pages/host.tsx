@@ -94,12 +94,20 @@ export function HostPage({ hostId }: { hostId: string }) {
               </>
             }
           >
-            <a href="#/hosts" class="muted">Hosts</a> / <OnlineDot online={h.online} state={h.agent_state} /> {h.hostname}
+            <a href="#/hosts" class="muted">
+              Hosts
+            </a>{' '}
+            / <OnlineDot online={h.online} state={h.agent_state} /> {h.hostname}
           </PageTitle>
           {actionError ? <ErrorNote error={actionError} /> : null}
           <div class="facts">
             <span data-testid="host-online">{!h.agent_id ? 'no agent' : h.agent_state === 'revoked' ? 'revoked' : h.online ? 'online' : 'offline'}</span>
-            {h.agent_state ? <span>agent <b>{h.agent_state}</b>{agent.data?.version ? ` ${agent.data.version}` : ''}</span> : null}
+            {h.agent_state ? (
+              <span>
+                agent <b>{h.agent_state}</b>
+                {agent.data?.version ? ` ${agent.data.version}` : ''}
+              </span>
+            ) : null}
             <span>{h.os || 'OS unknown'}</span>
             <span>last seen {h.online ? 'now' : ago(h.last_seen_at)}</span>
             {agent.data ? <span>enrolled {when(agent.data.enrolled_at)}</span> : null}
@@ -152,7 +160,16 @@ function HostGraph({ hostId, graph, rangeMs, rangeKey }: { hostId: string; graph
   const m = useResource<MetricAnswer>(path, { pollMs: rangeMs <= 3_600_000 ? 10_000 : 60_000 });
   return (
     <section class="card chart-card" data-graph={graph.name}>
-      <Show r={m} what={graph.title} empty={(d) => d.series.every((s) => !s.points.length)} emptyText={<><b>{graph.title}</b>: no data in this range.</>}>
+      <Show
+        r={m}
+        what={graph.title}
+        empty={(d) => d.series.every((s) => !s.points.length)}
+        emptyText={
+          <>
+            <b>{graph.title}</b>: no data in this range.
+          </>
+        }
+      >
         {(d) =>
           d.series.slice(0, 3).map((s) => {
             const extra = Object.entries(s.labels).filter(([k]) => !graph.labels || !(k in graph.labels));
@@ -169,26 +186,37 @@ function HostGraph({ hostId, graph, rangeMs, rangeKey }: { hostId: string; graph
 function Inventory({ assetId, hostId }: { assetId: string | null; hostId: string }) {
   const asset = useResource<Record<string, unknown>>(assetId ? `/api/v1/assets/${assetId}` : null);
   // Asked by host, so it is found whatever the queue's length.
-  const queued = useResource<{ id: string; match_note: string; created_at: string }[]>(assetId ? null : `/api/v1/approvals${qs({ state: 'pending', host_id: hostId, limit: 1 })}`);
+  const queued = useResource<{ id: string; match_note: string; created_at: string }[]>(
+    assetId ? null : `/api/v1/approvals${qs({ state: 'pending', host_id: hostId, limit: 1 })}`,
+  );
   if (!assetId) {
     const mine = queued.data?.[0];
     if (mine) {
       return (
         <p data-testid="asset-approval">
-          <span class="badge pending">waiting for approval</span> The agent's inventory matched no asset ({mine.match_note || 'no candidate'}), {ago(mine.created_at)}.{' '}
-          <a href="#/cmdb?tab=approvals">Approve it in the CMDB queue</a> to make its asset.
+          <span class="badge pending">waiting for approval</span> The agent's inventory matched no asset ({mine.match_note || 'no candidate'}),{' '}
+          {ago(mine.created_at)}. <a href="#/cmdb?tab=approvals">Approve it in the CMDB queue</a> to make its asset.
         </p>
       );
     }
-    return <p class="state empty" data-testid="asset-approval">No asset is linked to this host, and no inventory waits for approval: an agent's first inventory report makes one (or queues it), or link one from the CMDB.</p>;
+    return (
+      <p class="state empty" data-testid="asset-approval">
+        No asset is linked to this host, and no inventory waits for approval: an agent's first inventory report makes one (or queues it), or link one from the
+        CMDB.
+      </p>
+    );
   }
   return (
     <Show r={asset} what="Inventory" empty={() => false}>
       {(a) => (
         <>
           <p data-testid="asset-approval">
-            <a href={`#/cmdb/${assetId}`}>{String(a.tag ?? a.name)}</a> <span class="badge ok">approved</span> <span class="badge">{String(a.state ?? '').replace('_', ' ')}</span>{' '}
-            <span class="muted small">{String(a.vendor ?? '')} {String(a.model ?? '')}{typeof a.memory_bytes === 'number' ? ` · ${bytes(a.memory_bytes)} memory` : ''}</span>
+            <a href={`#/cmdb/${assetId}`}>{String(a.tag ?? a.name)}</a> <span class="badge ok">approved</span>{' '}
+            <span class="badge">{String(a.state ?? '').replace('_', ' ')}</span>{' '}
+            <span class="muted small">
+              {String(a.vendor ?? '')} {String(a.model ?? '')}
+              {typeof a.memory_bytes === 'number' ? ` · ${bytes(a.memory_bytes)} memory` : ''}
+            </span>
           </p>
           <AssetComponents assetId={assetId} />
         </>
@@ -205,7 +233,10 @@ function NetworkGraphs({ hostId, rangeMs, rangeKey }: { hostId: string; rangeMs:
   const tx = useResource<MetricAnswer>(q('net.tx_bytes_per_s'), { pollMs });
   if (!rx.data && !tx.data) return null;
   const ifaces = new Map<string, { in?: BandPoint[]; out?: BandPoint[] }>();
-  for (const [dir, r] of [['in', rx], ['out', tx]] as const) {
+  for (const [dir, r] of [
+    ['in', rx],
+    ['out', tx],
+  ] as const) {
     for (const s of r.data?.series ?? []) {
       const name = s.labels.iface ?? s.labels.interface ?? 'all';
       const e = ifaces.get(name) ?? {};
@@ -215,7 +246,14 @@ function NetworkGraphs({ hostId, rangeMs, rangeKey }: { hostId: string; rangeMs:
   }
   const active = [...ifaces].filter(([, e]) => [...(e.in ?? []), ...(e.out ?? [])].some((p) => p.max > 0));
   const range = rx.data ?? tx.data!;
-  if (!active.length) return <section class="card chart-card" data-graph="network"><p class="muted"><b>Network</b>: no traffic on any interface in this range.</p></section>;
+  if (!active.length)
+    return (
+      <section class="card chart-card" data-graph="network">
+        <p class="muted">
+          <b>Network</b>: no traffic on any interface in this range.
+        </p>
+      </section>
+    );
   return (
     <>
       {active.map(([name, e]) => (
@@ -242,7 +280,13 @@ function HostProblems({ hostId }: { hostId: string }) {
           {list.map((x) => (
             <li>
               <span class={`sev sev-${x.severity}`}>{x.severity}</span> {x.name}{' '}
-              {x.resolved_at ? <span class="badge ok">recovered {ago(x.resolved_at)}</span> : x.acknowledged_at ? <span class="badge warn">acknowledged</span> : <span class="badge bad">open</span>}
+              {x.resolved_at ? (
+                <span class="badge ok">recovered {ago(x.resolved_at)}</span>
+              ) : x.acknowledged_at ? (
+                <span class="badge warn">acknowledged</span>
+              ) : (
+                <span class="badge bad">open</span>
+              )}
               <span class="muted small"> · since {ago(x.opened_at)}</span>
             </li>
           ))}
@@ -264,7 +308,12 @@ function HostMonitoring({ host }: { host: Host }) {
   const problems = useResource<Problem[]>(`/api/v1/problems${qs({ host_id: hostId, open: true, limit: 50 })}`, { pollMs: 5000 });
   const open = new Map((problems.data ?? []).map((p) => [p.trigger_ref, p]));
   return (
-    <Show r={mon} what="Monitoring" empty={(d) => !d.triggers.length && !d.collectors.length} emptyText="No triggers or collectors: link a template to this host in Monitoring.">
+    <Show
+      r={mon}
+      what="Monitoring"
+      empty={(d) => !d.triggers.length && !d.collectors.length}
+      emptyText="No triggers or collectors: link a template to this host in Monitoring."
+    >
       {(m) => (
         <>
           <p class="muted small">Templates: {m.templates.map((t) => t.name).join(', ')}</p>
@@ -285,7 +334,9 @@ function HostMonitoring({ host }: { host: Host }) {
               <li>
                 <span class={`sev sev-${x.severity}`}>{x.severity}</span> <span data-testid="trigger-name">{open.get(x.ref)?.name ?? named(x.name)}</span>{' '}
                 {open.has(x.ref) ? <span class="badge bad">problem</span> : <span class="badge ok">ok</span>}
-                <div class="muted small"><code>{x.expression}</code></div>
+                <div class="muted small">
+                  <code>{x.expression}</code>
+                </div>
               </li>
             ))}
           </ul>
@@ -303,7 +354,10 @@ function HostTasks({ hostId }: { hostId: string }) {
         <ul class="list" data-testid="host-tasks">
           {list.map((x) => (
             <li>
-              <OutcomeBadge t={x} /> <a href={`#/tasks?task=${x.id}`}><code>{x.action.command ?? x.action.argv?.join(' ') ?? (x.action.path ? `push to ${x.action.path}` : x.name || x.id.slice(0, 8))}</code></a>{' '}
+              <OutcomeBadge t={x} />{' '}
+              <a href={`#/tasks?task=${x.id}`}>
+                <code>{x.action.command ?? x.action.argv?.join(' ') ?? (x.action.path ? `push to ${x.action.path}` : x.name || x.id.slice(0, 8))}</code>
+              </a>{' '}
               <span class="muted small">· {ago(x.created_at)}</span>
             </li>
           ))}

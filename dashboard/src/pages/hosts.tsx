@@ -39,7 +39,9 @@ const PAGE = 50;
 
 export function OnlineDot({ online, state }: { online: boolean; state: string | null }) {
   const label = state === 'revoked' ? 'revoked' : online ? 'online' : state ? 'offline' : 'no agent';
-  return <span class={`dot ${label === 'online' || label === 'revoked' ? label : ''}`} title={label} role="img" aria-label={label} data-online={String(online)} />;
+  return (
+    <span class={`dot ${label === 'online' || label === 'revoked' ? label : ''}`} title={label} role="img" aria-label={label} data-online={String(online)} />
+  );
 }
 
 export function HostsPage() {
@@ -86,7 +88,14 @@ function HostList() {
   return (
     <>
       <div class="toolbar">
-        <input class="search" type="search" placeholder="Search hostnames" aria-label="Search hostnames" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+        <input
+          class="search"
+          type="search"
+          placeholder="Search hostnames"
+          aria-label="Search hostnames"
+          value={typed}
+          onInput={(e) => setTyped(e.currentTarget.value)}
+        />
         <select aria-label="Host group" value={group} onChange={(e) => go({ group: e.currentTarget.value })}>
           <option value="">All groups</option>
           {(groups.data ?? []).map((g) => (
@@ -99,7 +108,11 @@ function HostList() {
           </button>
         ) : null}
       </div>
-      <Show r={hosts} what="Hosts" emptyText={q || group || tag ? 'No host matches.' : 'No hosts yet. Make an enrollment token in Settings and install an agent.'}>
+      <Show
+        r={hosts}
+        what="Hosts"
+        emptyText={q || group || tag ? 'No host matches.' : 'No hosts yet. Make an enrollment token in Settings and install an agent.'}
+      >
         {(list) => (
           <>
             <table class="table" data-testid="hosts-table">
@@ -129,7 +142,12 @@ function HostList() {
                     <td class="hide-phone">{h.os || '–'}</td>
                     <td class="hide-phone" data-testid="agent-version">
                       {h.agent_version ?? '–'}
-                      {h.agent_outdated ? <span class="badge warn" title="Not the version this server serves: an agent-upgrade task brings it"> outdated</span> : null}
+                      {h.agent_outdated ? (
+                        <span class="badge warn" title="Not the version this server serves: an agent-upgrade task brings it">
+                          {' '}
+                          outdated
+                        </span>
+                      ) : null}
                     </td>
                     <td>{h.online ? 'now' : ago(h.last_seen_at)}</td>
                   </tr>

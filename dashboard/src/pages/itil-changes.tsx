@@ -52,14 +52,30 @@ export function ChangesTab({ open, me }: { open: string | null; me: Me }) {
         <Show r={list} what="Change requests">
           {(rows) => (
             <table class="table" data-testid="changes">
-              <thead><tr><th>Change</th><th>State</th><th>Risk</th><th>Window</th><th>Requested by</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>Change</th>
+                  <th>State</th>
+                  <th>Risk</th>
+                  <th>Window</th>
+                  <th>Requested by</th>
+                </tr>
+              </thead>
               <tbody>
                 {rows.map((c) => (
                   <tr data-id={c.id}>
-                    <td><a href={`#/itil?tab=changes&id=${c.id}`}>{c.title}</a> <span class="muted small">{c.kinds.join(', ')}</span></td>
-                    <td><span class={`badge ${STATE_CLASS[c.state] ?? ''}`} data-testid="change-state">{c.outcome ?? c.state}</span></td>
+                    <td>
+                      <a href={`#/itil?tab=changes&id=${c.id}`}>{c.title}</a> <span class="muted small">{c.kinds.join(', ')}</span>
+                    </td>
+                    <td>
+                      <span class={`badge ${STATE_CLASS[c.state] ?? ''}`} data-testid="change-state">
+                        {c.outcome ?? c.state}
+                      </span>
+                    </td>
                     <td>{c.risk}</td>
-                    <td>{when(c.window_start)} – {when(c.window_end)}</td>
+                    <td>
+                      {when(c.window_start)} – {when(c.window_end)}
+                    </td>
                     <td>{c.requested_by}</td>
                   </tr>
                 ))}
@@ -93,7 +109,13 @@ function RequestForm({ onDone }: { onDone(): void }) {
     setProblem('');
     try {
       const a = await call<Change>('POST', '/api/v1/changes', {
-        title, kinds, reason, risk, window_start: fromLocalInput(start), window_end: fromLocalInput(end), approvals_required: Number(approvals),
+        title,
+        kinds,
+        reason,
+        risk,
+        window_start: fromLocalInput(start),
+        window_end: fromLocalInput(end),
+        approvals_required: Number(approvals),
       });
       onDone();
       navigate(`/itil?tab=changes&id=${a.data.id}`);
@@ -109,24 +131,55 @@ function RequestForm({ onDone }: { onDone(): void }) {
         <div class="form-row">
           <input aria-label="Title" placeholder="What changes" value={title} onInput={(e) => setTitle(e.currentTarget.value)} required maxLength={500} />
           <select aria-label="Risk" value={risk} onChange={(e) => setRisk(e.currentTarget.value)}>
-            {['low', 'medium', 'high'].map((r) => <option value={r}>{r} risk</option>)}
+            {['low', 'medium', 'high'].map((r) => (
+              <option value={r}>{r} risk</option>
+            ))}
           </select>
-          <label class="inline">approvals <input type="number" aria-label="Approvals required" min={1} max={10} value={approvals} onInput={(e) => setApprovals(e.currentTarget.value)} required /></label>
+          <label class="inline">
+            approvals{' '}
+            <input
+              type="number"
+              aria-label="Approvals required"
+              min={1}
+              max={10}
+              value={approvals}
+              onInput={(e) => setApprovals(e.currentTarget.value)}
+              required
+            />
+          </label>
         </div>
         <div class="form-row">
           {KINDS.map((k) => (
-            <label class="inline"><input type="checkbox" checked={kinds.includes(k)} onChange={() => toggle(k)} data-kind={k} /> {k.replace('_', ' ')}</label>
+            <label class="inline">
+              <input type="checkbox" checked={kinds.includes(k)} onChange={() => toggle(k)} data-kind={k} /> {k.replace('_', ' ')}
+            </label>
           ))}
         </div>
         <div class="form-row">
-          <textarea aria-label="Reason" placeholder="Why" value={reason} onInput={(e) => setReason(e.currentTarget.value)} required minLength={3} maxLength={20_000} />
+          <textarea
+            aria-label="Reason"
+            placeholder="Why"
+            value={reason}
+            onInput={(e) => setReason(e.currentTarget.value)}
+            required
+            minLength={3}
+            maxLength={20_000}
+          />
         </div>
         <div class="form-row">
-          <label class="inline">from <input type="datetime-local" aria-label="Window start" value={start} onInput={(e) => setStart(e.currentTarget.value)} required /></label>
-          <label class="inline">to <input type="datetime-local" aria-label="Window end" value={end} onInput={(e) => setEnd(e.currentTarget.value)} required /></label>
+          <label class="inline">
+            from <input type="datetime-local" aria-label="Window start" value={start} onInput={(e) => setStart(e.currentTarget.value)} required />
+          </label>
+          <label class="inline">
+            to <input type="datetime-local" aria-label="Window end" value={end} onInput={(e) => setEnd(e.currentTarget.value)} required />
+          </label>
           <button class="btn primary">Request</button>
         </div>
-        {problem ? <div class="state error" role="alert" data-testid="form-problem">{problem}</div> : null}
+        {problem ? (
+          <div class="state error" role="alert" data-testid="form-problem">
+            {problem}
+          </div>
+        ) : null}
       </form>
       {error ? <ErrorNote error={error} /> : null}
     </section>
@@ -153,28 +206,60 @@ function ChangeCard({ id, me, onChange }: { id: string; me: Me; onChange(): void
           <>
             <div class="form-row">
               <h2>{c.title}</h2>
-              <span class={`badge ${STATE_CLASS[c.state] ?? ''}`} data-testid="change-card-state">{c.state}</span>
-              <button class="btn ghost small" onClick={() => navigate('/itil?tab=changes')}>Close</button>
+              <span class={`badge ${STATE_CLASS[c.state] ?? ''}`} data-testid="change-card-state">
+                {c.state}
+              </span>
+              <button class="btn ghost small" onClick={() => navigate('/itil?tab=changes')}>
+                Close
+              </button>
             </div>
             <dl class="kv">
-              <dt>What</dt><dd>{c.kinds.join(', ')}</dd>
-              <dt>Why</dt><dd>{c.reason}</dd>
-              <dt>Risk</dt><dd>{c.risk}</dd>
-              <dt>Window</dt><dd>{when(c.window_start)} – {when(c.window_end)}</dd>
-              <dt>Requested by</dt><dd>{c.requested_by}{c.requested_by === `${me.kind}:${me.name}` ? ' (you)' : ''}</dd>
+              <dt>What</dt>
+              <dd>{c.kinds.join(', ')}</dd>
+              <dt>Why</dt>
+              <dd>{c.reason}</dd>
+              <dt>Risk</dt>
+              <dd>{c.risk}</dd>
+              <dt>Window</dt>
+              <dd>
+                {when(c.window_start)} – {when(c.window_end)}
+              </dd>
+              <dt>Requested by</dt>
+              <dd>
+                {c.requested_by}
+                {c.requested_by === `${me.kind}:${me.name}` ? ' (you)' : ''}
+              </dd>
               <dt>Approvals</dt>
               <dd data-testid="decisions">
                 {decisions.filter((d) => d.decision === 'approved').length} of {c.approvals_required}
-                {decisions.map((d) => <div class="small">{d.decision} by {d.name} {d.note ? `: ${d.note}` : ''}</div>)}
+                {decisions.map((d) => (
+                  <div class="small">
+                    {d.decision} by {d.name} {d.note ? `: ${d.note}` : ''}
+                  </div>
+                ))}
               </dd>
-              {c.outcome ? <><dt>Review</dt><dd>{c.outcome}: {c.review_notes}</dd></> : null}
+              {c.outcome ? (
+                <>
+                  <dt>Review</dt>
+                  <dd>
+                    {c.outcome}: {c.review_notes}
+                  </dd>
+                </>
+              ) : null}
               {links.length ? (
                 <>
                   <dt>Done under it</dt>
                   <dd data-testid="change-links">
                     {links.map((l) => (
                       <div class="small" data-kind={l.kind}>
-                        {l.kind.replace('_', ' ')} {LINK_HREF[l.kind] ? <a href={LINK_HREF[l.kind](l.object_id)}><code>{l.object_id.slice(0, 8)}</code></a> : <code>{l.object_id.slice(0, 8)}</code>}
+                        {l.kind.replace('_', ' ')}{' '}
+                        {LINK_HREF[l.kind] ? (
+                          <a href={LINK_HREF[l.kind](l.object_id)}>
+                            <code>{l.object_id.slice(0, 8)}</code>
+                          </a>
+                        ) : (
+                          <code>{l.object_id.slice(0, 8)}</code>
+                        )}
                         {l.note ? `: ${l.note}` : ''} · {l.actor}, {when(l.at)}
                       </div>
                     ))}
@@ -185,17 +270,25 @@ function ChangeCard({ id, me, onChange }: { id: string; me: Me; onChange(): void
             {c.state === 'requested' ? (
               <div class="form-row itil-actions">
                 <input aria-label="Note" placeholder="Note (optional)" value={note} onInput={(e) => setNote(e.currentTarget.value)} maxLength={4000} />
-                <button class="btn primary small" data-testid="approve" onClick={() => act(`/api/v1/changes/${c.id}/approve`, { note })}>Approve</button>
-                <button class="btn danger small" data-testid="reject" onClick={() => act(`/api/v1/changes/${c.id}/reject`, { note })}>Reject</button>
+                <button class="btn primary small" data-testid="approve" onClick={() => act(`/api/v1/changes/${c.id}/approve`, { note })}>
+                  Approve
+                </button>
+                <button class="btn danger small" data-testid="reject" onClick={() => act(`/api/v1/changes/${c.id}/reject`, { note })}>
+                  Reject
+                </button>
               </div>
             ) : null}
             {c.state === 'approved' ? (
               <div class="form-row itil-actions">
                 <select aria-label="Outcome" value={outcome} onChange={(e) => setOutcome(e.currentTarget.value)}>
-                  {['succeeded', 'failed', 'rolled_back'].map((o) => <option value={o}>{o.replace('_', ' ')}</option>)}
+                  {['succeeded', 'failed', 'rolled_back'].map((o) => (
+                    <option value={o}>{o.replace('_', ' ')}</option>
+                  ))}
                 </select>
                 <input aria-label="Review notes" placeholder="Review notes" value={note} onInput={(e) => setNote(e.currentTarget.value)} maxLength={20_000} />
-                <button class="btn small" onClick={() => act(`/api/v1/changes/${c.id}/review`, { outcome, notes: note })}>Review</button>
+                <button class="btn small" onClick={() => act(`/api/v1/changes/${c.id}/review`, { outcome, notes: note })}>
+                  Review
+                </button>
               </div>
             ) : null}
             {error ? <ErrorNote error={error} /> : null}
@@ -216,7 +309,9 @@ function Calendar() {
     <section class="card">
       <h2>Change calendar</h2>
       <div class="itil-cal-days">
-        {Array.from({ length: 14 }, (_, i) => <span>{new Date(from + i * DAY).toLocaleDateString(undefined, { month: 'short', day: 'numeric' })}</span>)}
+        {Array.from({ length: 14 }, (_, i) => (
+          <span>{new Date(from + i * DAY).toLocaleDateString(undefined, { month: 'short', day: 'numeric' })}</span>
+        ))}
       </div>
       <Show r={r} what="Change windows" emptyText="No change windows in these two weeks.">
         {(rows) => (
@@ -226,8 +321,12 @@ function Calendar() {
               const e = Date.parse(c.window_end);
               return (
                 <div class="itil-cal-row">
-                  <a class={`itil-cal-bar ${STATE_CLASS[c.state] ?? ''}`} href={`#/itil?tab=changes&id=${c.id}`} style={{ left: pct(s), width: `max(4px, calc(${pct(e)} - ${pct(s)}))` }}
-                    title={`${c.title}: ${when(c.window_start)} – ${when(c.window_end)}`}>
+                  <a
+                    class={`itil-cal-bar ${STATE_CLASS[c.state] ?? ''}`}
+                    href={`#/itil?tab=changes&id=${c.id}`}
+                    style={{ left: pct(s), width: `max(4px, calc(${pct(e)} - ${pct(s)}))` }}
+                    title={`${c.title}: ${when(c.window_start)} – ${when(c.window_end)}`}
+                  >
                     {c.title}
                   </a>
                 </div>

@@ -18,7 +18,16 @@ export interface BarSeries {
 const css = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 const colour = (c: string) => (c.startsWith('--') ? css(c) || '#2563eb' : c);
 
-export function BarChart({ title, labels, series, target, unit, yRange, height = 200, testId }: {
+export function BarChart({
+  title,
+  labels,
+  series,
+  target,
+  unit,
+  yRange,
+  height = 200,
+  testId,
+}: {
   title: string;
   labels: string[];
   series: BarSeries[];
@@ -47,12 +56,36 @@ export function BarChart({ title, labels, series, target, unit, yRange, height =
       cursor: { drag: { x: false, y: false } },
       series: [
         { label: '', value: (_u, v) => labels[v] ?? '' },
-        ...series.map((s) => ({ label: s.label, fill: colour(s.color), stroke: colour(s.color), paths: bars, points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) })),
-        ...(target ? [{ label: target.label, stroke: css('--bad') || '#c00', dash: [6, 4], width: 1.5, points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) }] : []),
+        ...series.map((s) => ({
+          label: s.label,
+          fill: colour(s.color),
+          stroke: colour(s.color),
+          paths: bars,
+          points: { show: false },
+          value: (_u: uPlot, v: number | null) => fmt(v),
+        })),
+        ...(target
+          ? [
+              {
+                label: target.label,
+                stroke: css('--bad') || '#c00',
+                dash: [6, 4],
+                width: 1.5,
+                points: { show: false },
+                value: (_u: uPlot, v: number | null) => fmt(v),
+              },
+            ]
+          : []),
       ],
       axes: [
         { stroke: axis, grid: { show: false }, ticks: { stroke: grid }, splits: () => x, values: (_u, vals) => vals.map((v) => labels[v] ?? '') },
-        { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 52, values: (_u, vals) => vals.map((v) => `${compact(v)}${unit ?? ''}`) },
+        {
+          stroke: axis,
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid },
+          size: 52,
+          values: (_u, vals) => vals.map((v) => `${compact(v)}${unit ?? ''}`),
+        },
       ],
     };
     const data = [x, ...series.map((s) => s.values), ...(target ? [labels.map(() => target.value)] : [])] as uPlot.AlignedData;

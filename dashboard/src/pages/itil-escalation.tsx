@@ -73,7 +73,10 @@ function SettingsEditor() {
       setSaved(true);
     }),
   );
-  if (!doc) return <section class="card">{load.error ? <ErrorNote error={load.error} retry={fetchSettings} /> : <Loading what="Loading the priority settings" />}</section>;
+  if (!doc)
+    return (
+      <section class="card">{load.error ? <ErrorNote error={load.error} retry={fetchSettings} /> : <Loading what="Loading the priority settings" />}</section>
+    );
   const minutes = (s: number) => String(Math.round(s / 60));
   return (
     <section class="card">
@@ -81,16 +84,29 @@ function SettingsEditor() {
       <form onSubmit={submit} data-testid="settings-form">
         <p class="muted small">A new incident's priority is the matrix's cell for its impact and urgency; a change applies to incidents classified after it.</p>
         <table class="table" data-testid="priority-matrix">
-          <thead><tr><th>impact \ urgency</th>{LEVELS.map((u) => <th>{u}</th>)}</tr></thead>
+          <thead>
+            <tr>
+              <th>impact \ urgency</th>
+              {LEVELS.map((u) => (
+                <th>{u}</th>
+              ))}
+            </tr>
+          </thead>
           <tbody>
             {LEVELS.map((impact) => (
               <tr>
                 <th>{impact}</th>
                 {LEVELS.map((urgency) => (
                   <td>
-                    <select aria-label={`Priority for impact ${impact}, urgency ${urgency}`} data-cell={`${impact}-${urgency}`} value={doc.matrix[impact][urgency]}
-                      onChange={(e) => edit((d) => (d.matrix[impact][urgency] = e.currentTarget.value as Priority))}>
-                      {PRIORITIES.map((p) => <option value={p}>{p}</option>)}
+                    <select
+                      aria-label={`Priority for impact ${impact}, urgency ${urgency}`}
+                      data-cell={`${impact}-${urgency}`}
+                      value={doc.matrix[impact][urgency]}
+                      onChange={(e) => edit((d) => (d.matrix[impact][urgency] = e.currentTarget.value as Priority))}
+                    >
+                      {PRIORITIES.map((p) => (
+                        <option value={p}>{p}</option>
+                      ))}
                     </select>
                   </td>
                 ))}
@@ -100,7 +116,14 @@ function SettingsEditor() {
         </table>
         <h3>Trigger severity defaults</h3>
         <table class="table">
-          <thead><tr><th>Severity</th><th>Impact</th><th>Urgency</th><th>Priority</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Severity</th>
+              <th>Impact</th>
+              <th>Urgency</th>
+              <th>Priority</th>
+            </tr>
+          </thead>
           <tbody>
             {SEVERITIES.map((sev) => {
               const d = doc.severity_defaults[sev];
@@ -109,8 +132,14 @@ function SettingsEditor() {
                   <td>{sev}</td>
                   {(['impact', 'urgency'] as const).map((f) => (
                     <td>
-                      <select aria-label={`${f} for severity ${sev}`} value={d[f]} onChange={(e) => edit((x) => (x.severity_defaults[sev][f] = e.currentTarget.value as Level))}>
-                        {LEVELS.map((l) => <option value={l}>{l}</option>)}
+                      <select
+                        aria-label={`${f} for severity ${sev}`}
+                        value={d[f]}
+                        onChange={(e) => edit((x) => (x.severity_defaults[sev][f] = e.currentTarget.value as Level))}
+                      >
+                        {LEVELS.map((l) => (
+                          <option value={l}>{l}</option>
+                        ))}
                       </select>
                     </td>
                   ))}
@@ -122,15 +151,28 @@ function SettingsEditor() {
         </table>
         <h3>Targets</h3>
         <table class="table">
-          <thead><tr><th>Priority</th><th>Acknowledge within (min)</th><th>Resolve within (min)</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Priority</th>
+              <th>Acknowledge within (min)</th>
+              <th>Resolve within (min)</th>
+            </tr>
+          </thead>
           <tbody>
             {PRIORITIES.map((p) => (
               <tr>
                 <td>{p}</td>
                 {(['acknowledge_s', 'resolve_s'] as const).map((f) => (
                   <td>
-                    <input type="number" min={1} step={1} required aria-label={`${p} ${f === 'acknowledge_s' ? 'acknowledge' : 'resolve'} target, minutes`} value={minutes(doc.targets[p][f])}
-                      onInput={(e) => edit((x) => (x.targets[p][f] = Math.max(1, Math.round(Number(e.currentTarget.value) || 0)) * 60))} />
+                    <input
+                      type="number"
+                      min={1}
+                      step={1}
+                      required
+                      aria-label={`${p} ${f === 'acknowledge_s' ? 'acknowledge' : 'resolve'} target, minutes`}
+                      value={minutes(doc.targets[p][f])}
+                      onInput={(e) => edit((x) => (x.targets[p][f] = Math.max(1, Math.round(Number(e.currentTarget.value) || 0)) * 60))}
+                    />
                     <span class="muted small"> {duration(doc.targets[p][f])}</span>
                   </td>
                 ))}
@@ -139,9 +181,24 @@ function SettingsEditor() {
           </tbody>
         </table>
         <div class="form-row">
-          <button class="btn primary" disabled={save.busy}>Save</button>
-          <button type="button" class="btn ghost" onClick={() => { setSaved(false); void fetchSettings(); }}>Undo changes</button>
-          {saved ? <span class="badge ok" data-testid="settings-saved">saved</span> : null}
+          <button class="btn primary" disabled={save.busy}>
+            Save
+          </button>
+          <button
+            type="button"
+            class="btn ghost"
+            onClick={() => {
+              setSaved(false);
+              void fetchSettings();
+            }}
+          >
+            Undo changes
+          </button>
+          {saved ? (
+            <span class="badge ok" data-testid="settings-saved">
+              saved
+            </span>
+          ) : null}
         </div>
       </form>
       {save.error ? <ErrorNote error={save.error} /> : null}
@@ -169,11 +226,24 @@ function EscalationRules() {
       <Show r={rules} what="Escalation rules" emptyText="No escalation rules yet.">
         {(rows) => (
           <table class="table" data-testid="escalation-rules">
-            <thead><tr><th>Priority</th><th>When not</th><th>After</th><th>Notify</th><th>Raise</th><th /></tr></thead>
+            <thead>
+              <tr>
+                <th>Priority</th>
+                <th>When not</th>
+                <th>After</th>
+                <th>Notify</th>
+                <th>Raise</th>
+                <th />
+              </tr>
+            </thead>
             <tbody>
               {rows.map((r) =>
                 editing === r.id ? (
-                  <tr data-id={r.id}><td colSpan={6}><RuleForm rule={r} channels={channels.data ?? []} onDone={done} onCancel={() => setEditing(null)} /></td></tr>
+                  <tr data-id={r.id}>
+                    <td colSpan={6}>
+                      <RuleForm rule={r} channels={channels.data ?? []} onDone={done} onCancel={() => setEditing(null)} />
+                    </td>
+                  </tr>
                 ) : (
                   <tr data-id={r.id}>
                     <td>{r.priority}</td>
@@ -182,8 +252,20 @@ function EscalationRules() {
                     <td data-testid="rule-channel">{channelName(r.channel_id)}</td>
                     <td>{r.raise_priority ? 'one step' : '–'}</td>
                     <td>
-                      <button class="btn small" onClick={() => setEditing(r.id)}>Edit</button>{' '}
-                      <button class="btn small danger" onClick={() => remove.run(async () => { await call('DELETE', `/api/v1/escalation-rules/${r.id}`); rules.reload(); })}>Remove</button>
+                      <button class="btn small" onClick={() => setEditing(r.id)}>
+                        Edit
+                      </button>{' '}
+                      <button
+                        class="btn small danger"
+                        onClick={() =>
+                          remove.run(async () => {
+                            await call('DELETE', `/api/v1/escalation-rules/${r.id}`);
+                            rules.reload();
+                          })
+                        }
+                      >
+                        Remove
+                      </button>
                     </td>
                   </tr>
                 ),
@@ -224,21 +306,44 @@ function RuleForm({ rule, channels, onDone, onCancel }: { rule?: Rule; channels:
   return (
     <form onSubmit={send} data-testid={rule ? 'rule-edit-form' : 'rule-form'}>
       <div class="form-row">
-        <select aria-label="Priority" value={priority} onChange={(e) => setPriority(e.currentTarget.value)}>{PRIORITIES.map((p) => <option value={p}>{p}</option>)}</select>
+        <select aria-label="Priority" value={priority} onChange={(e) => setPriority(e.currentTarget.value)}>
+          {PRIORITIES.map((p) => (
+            <option value={p}>{p}</option>
+          ))}
+        </select>
         <select aria-label="When" value={kind} onChange={(e) => setKind(e.currentTarget.value)}>
           <option value="acknowledge">not acknowledged</option>
           <option value="resolve">not resolved</option>
         </select>
-        <label class="inline">after <input type="number" aria-label="After, minutes" value={after} onInput={(e) => setAfter(e.currentTarget.value)} /> min</label>
+        <label class="inline">
+          after <input type="number" aria-label="After, minutes" value={after} onInput={(e) => setAfter(e.currentTarget.value)} /> min
+        </label>
         <select aria-label="Channel" value={channel} onChange={(e) => setChannel(e.currentTarget.value)}>
           <option value="">notify…</option>
-          {channels.map((c) => <option value={c.id}>{c.name}{c.enabled ? '' : ' (disabled)'}</option>)}
+          {channels.map((c) => (
+            <option value={c.id}>
+              {c.name}
+              {c.enabled ? '' : ' (disabled)'}
+            </option>
+          ))}
         </select>
-        <label class="inline"><input type="checkbox" aria-label="Raise priority" checked={raise} onChange={(e) => setRaise(e.currentTarget.checked)} /> raise priority</label>
-        <button class="btn primary small" disabled={submit.busy}>{rule ? 'Save' : 'Add'}</button>
-        {onCancel ? <button type="button" class="btn ghost small" onClick={onCancel}>Cancel</button> : null}
+        <label class="inline">
+          <input type="checkbox" aria-label="Raise priority" checked={raise} onChange={(e) => setRaise(e.currentTarget.checked)} /> raise priority
+        </label>
+        <button class="btn primary small" disabled={submit.busy}>
+          {rule ? 'Save' : 'Add'}
+        </button>
+        {onCancel ? (
+          <button type="button" class="btn ghost small" onClick={onCancel}>
+            Cancel
+          </button>
+        ) : null}
       </div>
-      {problem ? <div class="state error" role="alert" data-testid="form-problem">{problem}</div> : null}
+      {problem ? (
+        <div class="state error" role="alert" data-testid="form-problem">
+          {problem}
+        </div>
+      ) : null}
       {submit.error ? <ErrorNote error={submit.error} /> : null}
     </form>
   );

@@ -58,7 +58,11 @@ const PRIORITY_CLASS: Record<string, string> = { P1: 'bad', P2: 'warn', P3: 'pen
 const LEVELS = ['high', 'medium', 'low'] as const;
 
 export function PriorityBadge({ p }: { p: string | null }) {
-  return <span class={`badge ${PRIORITY_CLASS[p ?? ''] ?? ''}`} data-testid="priority" data-priority={p ?? ''}>{p ?? '–'}</span>;
+  return (
+    <span class={`badge ${PRIORITY_CLASS[p ?? ''] ?? ''}`} data-testid="priority" data-priority={p ?? ''}>
+      {p ?? '–'}
+    </span>
+  );
 }
 
 export function IncidentsTab({ open, me }: { open: string | null; me: Me }) {
@@ -72,18 +76,32 @@ export function IncidentsTab({ open, me }: { open: string | null; me: Me }) {
           <h2>Incidents</h2>
           <select aria-label="State" value={state} onChange={(e) => setState(e.currentTarget.value)}>
             <option value="">any state</option>
-            {['open', 'acknowledged', 'resolved', 'closed'].map((s) => <option value={s}>{s}</option>)}
+            {['open', 'acknowledged', 'resolved', 'closed'].map((s) => (
+              <option value={s}>{s}</option>
+            ))}
           </select>
         </div>
         <Show r={list} what="Incidents">
           {(rows) => (
             <table class="table" data-testid="itil-incidents">
-              <thead><tr><th>Priority</th><th>Incident</th><th>Host</th><th>State</th><th>Opened</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>Priority</th>
+                  <th>Incident</th>
+                  <th>Host</th>
+                  <th>State</th>
+                  <th>Opened</th>
+                </tr>
+              </thead>
               <tbody>
                 {rows.map((i) => (
                   <tr data-id={i.id}>
-                    <td><PriorityBadge p={i.priority} /></td>
-                    <td><a href={`#/itil?tab=incidents&id=${i.id}`}>{i.title}</a></td>
+                    <td>
+                      <PriorityBadge p={i.priority} />
+                    </td>
+                    <td>
+                      <a href={`#/itil?tab=incidents&id=${i.id}`}>{i.title}</a>
+                    </td>
                     <td>{i.host_name ?? '–'}</td>
                     <td>{i.state}</td>
                     <td title={when(i.opened_at)}>{ago(i.opened_at)}</td>
@@ -99,7 +117,13 @@ export function IncidentsTab({ open, me }: { open: string | null; me: Me }) {
 }
 
 function Target({ label, m }: { label: string; m: Measure | null | undefined }) {
-  if (!m) return <><dt>{label}</dt><dd>–</dd></>;
+  if (!m)
+    return (
+      <>
+        <dt>{label}</dt>
+        <dd>–</dd>
+      </>
+    );
   const verdict = m.met === true ? 'met' : m.met === false ? 'missed' : 'running';
   return (
     <>
@@ -137,16 +161,27 @@ function IncidentCard({ id, me, onChange }: { id: string; me: Me; onChange(): vo
             <>
               <div class="form-row">
                 <h2>{i.title}</h2>
-                <button class="btn ghost small" onClick={() => navigate('/itil?tab=incidents')}>Close</button>
+                <button class="btn ghost small" onClick={() => navigate('/itil?tab=incidents')}>
+                  Close
+                </button>
               </div>
               <dl class="kv">
                 <dt>Priority</dt>
                 <dd>
-                  <PriorityBadge p={i.priority} /> <span class="muted small">impact {i.impact ?? '–'}, urgency {i.urgency ?? '–'}{i.priority_manual ? ', set by a person' : ', from severity'}</span>
+                  <PriorityBadge p={i.priority} />{' '}
+                  <span class="muted small">
+                    impact {i.impact ?? '–'}, urgency {i.urgency ?? '–'}
+                    {i.priority_manual ? ', set by a person' : ', from severity'}
+                  </span>
                 </dd>
-                <dt>State</dt><dd>{i.state} · {i.severity}</dd>
-                <dt>Host</dt><dd>{i.host_name ?? '–'}</dd>
-                <dt>Assignee</dt><dd data-testid="assignee">{i.assignee_id ? (i.assignee_id === me.id ? 'you' : i.assignee_id) : 'nobody'}</dd>
+                <dt>State</dt>
+                <dd>
+                  {i.state} · {i.severity}
+                </dd>
+                <dt>Host</dt>
+                <dd>{i.host_name ?? '–'}</dd>
+                <dt>Assignee</dt>
+                <dd data-testid="assignee">{i.assignee_id ? (i.assignee_id === me.id ? 'you' : i.assignee_id) : 'nobody'}</dd>
                 <Target label="Time to acknowledge" m={m?.time_to_acknowledge} />
                 <Target label="Time to resolve" m={m?.time_to_resolve} />
                 <dt>Escalations</dt>
@@ -155,39 +190,68 @@ function IncidentCard({ id, me, onChange }: { id: string; me: Me; onChange(): vo
               {m?.known_errors.map((k) => (
                 <div class="itil-note" data-testid="incident-known-error">
                   <strong>Known error: {k.title}</strong> <span class="badge">{k.status.replace('_', ' ')}</span>
-                  <div><span class="muted">Workaround:</span> {k.workaround || '–'}</div>
-                  <div><span class="muted">Cause:</span> {k.root_cause || '–'}</div>
+                  <div>
+                    <span class="muted">Workaround:</span> {k.workaround || '–'}
+                  </div>
+                  <div>
+                    <span class="muted">Cause:</span> {k.root_cause || '–'}
+                  </div>
                 </div>
               ))}
               <div class="form-row itil-actions">
                 {i.priority !== 'P1' ? (
-                  <button class="btn primary small" data-testid="escalate" onClick={() => act('PUT', `/api/v1/incidents/${i.id}/priority`, { priority: raised(i.priority), comment: 'escalated from the dashboard' })}>
+                  <button
+                    class="btn primary small"
+                    data-testid="escalate"
+                    onClick={() => act('PUT', `/api/v1/incidents/${i.id}/priority`, { priority: raised(i.priority), comment: 'escalated from the dashboard' })}
+                  >
                     Escalate to {raised(i.priority)}
                   </button>
                 ) : null}
                 <select aria-label="Impact" value={impact} onChange={(e) => setImpact(e.currentTarget.value)}>
                   <option value="">impact…</option>
-                  {LEVELS.map((l) => <option value={l}>{l}</option>)}
+                  {LEVELS.map((l) => (
+                    <option value={l}>{l}</option>
+                  ))}
                 </select>
                 <select aria-label="Urgency" value={urgency} onChange={(e) => setUrgency(e.currentTarget.value)}>
                   <option value="">urgency…</option>
-                  {LEVELS.map((l) => <option value={l}>{l}</option>)}
+                  {LEVELS.map((l) => (
+                    <option value={l}>{l}</option>
+                  ))}
                 </select>
-                <button class="btn small" disabled={!impact && !urgency} onClick={() => act('PUT', `/api/v1/incidents/${i.id}/priority`, { ...(impact ? { impact } : {}), ...(urgency ? { urgency } : {}) })}>
+                <button
+                  class="btn small"
+                  disabled={!impact && !urgency}
+                  onClick={() => act('PUT', `/api/v1/incidents/${i.id}/priority`, { ...(impact ? { impact } : {}), ...(urgency ? { urgency } : {}) })}
+                >
                   Set priority
                 </button>
                 {me.kind === 'user' && i.assignee_id !== me.id ? (
-                  <button class="btn small" onClick={() => act('PUT', `/api/v1/incidents/${i.id}/assignee`, { user_id: me.id })}>Assign to me</button>
+                  <button class="btn small" onClick={() => act('PUT', `/api/v1/incidents/${i.id}/assignee`, { user_id: me.id })}>
+                    Assign to me
+                  </button>
                 ) : null}
-                {i.assignee_id ? <button class="btn small" onClick={() => act('PUT', `/api/v1/incidents/${i.id}/assignee`, { user_id: null })}>Unassign</button> : null}
-                {i.state === 'open' ? <button class="btn small" onClick={() => act('POST', `/api/v1/incidents/${i.id}/transitions`, { to: 'acknowledged' })}>Acknowledge</button> : null}
+                {i.assignee_id ? (
+                  <button class="btn small" onClick={() => act('PUT', `/api/v1/incidents/${i.id}/assignee`, { user_id: null })}>
+                    Unassign
+                  </button>
+                ) : null}
+                {i.state === 'open' ? (
+                  <button class="btn small" onClick={() => act('POST', `/api/v1/incidents/${i.id}/transitions`, { to: 'acknowledged' })}>
+                    Acknowledge
+                  </button>
+                ) : null}
               </div>
               {error ? <ErrorNote error={error} /> : null}
               <h3>Timeline</h3>
               <ul class="itil-timeline" data-testid="incident-timeline">
                 {d.timeline.map((e) => (
                   <li>
-                    <span class="muted small" title={when(e.at)}>{when(e.at)}</span> <strong>{e.kind}</strong>
+                    <span class="muted small" title={when(e.at)}>
+                      {when(e.at)}
+                    </span>{' '}
+                    <strong>{e.kind}</strong>
                     {e.to_state ? ` → ${e.to_state}` : ''} <span class="muted">by {e.actor}</span> {e.comment}
                   </li>
                 ))}
@@ -237,12 +301,29 @@ export function KnownErrorsTab() {
         <form onSubmit={create} data-testid="known-error-form">
           <div class="form-row">
             <input aria-label="Title" placeholder="Title" value={title} onInput={(e) => setTitle(e.currentTarget.value)} required maxLength={500} />
-            <input aria-label="From incident id" placeholder="From incident id (optional)" value={incident} onInput={(e) => setIncident(e.currentTarget.value)}
-              pattern="[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}" />
+            <input
+              aria-label="From incident id"
+              placeholder="From incident id (optional)"
+              value={incident}
+              onInput={(e) => setIncident(e.currentTarget.value)}
+              pattern="[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+            />
           </div>
           <div class="form-row">
-            <textarea aria-label="Suspected cause" placeholder="Suspected cause" value={cause} onInput={(e) => setCause(e.currentTarget.value)} maxLength={20_000} />
-            <textarea aria-label="Workaround" placeholder="Workaround" value={workaround} onInput={(e) => setWorkaround(e.currentTarget.value)} maxLength={20_000} />
+            <textarea
+              aria-label="Suspected cause"
+              placeholder="Suspected cause"
+              value={cause}
+              onInput={(e) => setCause(e.currentTarget.value)}
+              maxLength={20_000}
+            />
+            <textarea
+              aria-label="Workaround"
+              placeholder="Workaround"
+              value={workaround}
+              onInput={(e) => setWorkaround(e.currentTarget.value)}
+              maxLength={20_000}
+            />
           </div>
           <button class="btn primary">Record</button>
         </form>
@@ -251,18 +332,43 @@ export function KnownErrorsTab() {
       <Show r={list} what="Known errors">
         {(rows) => (
           <table class="table" data-testid="known-errors">
-            <thead><tr><th>Known error</th><th>Status</th><th>Cause</th><th>Workaround</th><th>Rule</th><th /></tr></thead>
+            <thead>
+              <tr>
+                <th>Known error</th>
+                <th>Status</th>
+                <th>Cause</th>
+                <th>Workaround</th>
+                <th>Rule</th>
+                <th />
+              </tr>
+            </thead>
             <tbody>
               {rows.map((k) => (
                 <tr>
                   <td>{k.title}</td>
-                  <td><span class="badge">{k.status.replace('_', ' ')}</span></td>
+                  <td>
+                    <span class="badge">{k.status.replace('_', ' ')}</span>
+                  </td>
                   <td>{k.root_cause || k.suspected_cause || '–'}</td>
                   <td>{k.workaround || '–'}</td>
-                  <td><code>{k.match_trigger_ref ?? '–'}</code></td>
                   <td>
-                    {k.status === 'investigating' ? <button class="btn small" onClick={() => move(k, 'known_error')}>Confirm</button> : null}
-                    {k.status !== 'resolved' ? <button class="btn small" onClick={() => move(k, 'resolved')}>Resolve</button> : <button class="btn small" onClick={() => move(k, 'investigating')}>Reopen</button>}
+                    <code>{k.match_trigger_ref ?? '–'}</code>
+                  </td>
+                  <td>
+                    {k.status === 'investigating' ? (
+                      <button class="btn small" onClick={() => move(k, 'known_error')}>
+                        Confirm
+                      </button>
+                    ) : null}
+                    {k.status !== 'resolved' ? (
+                      <button class="btn small" onClick={() => move(k, 'resolved')}>
+                        Resolve
+                      </button>
+                    ) : (
+                      <button class="btn small" onClick={() => move(k, 'investigating')}>
+                        Reopen
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}

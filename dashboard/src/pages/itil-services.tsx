@@ -47,12 +47,24 @@ export function ServicesTab({ open }: { open: string | null }) {
         <Show r={list} what="Services">
           {(rows) => (
             <table class="table" data-testid="services">
-              <thead><tr><th>Service</th><th>Checks</th><th>Hosts</th><th>Up when</th><th>SLA</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>Service</th>
+                  <th>Checks</th>
+                  <th>Hosts</th>
+                  <th>Up when</th>
+                  <th>SLA</th>
+                </tr>
+              </thead>
               <tbody>
                 {rows.map((s) => (
                   <tr>
-                    <td><a href={`#/itil?tab=services&id=${s.id}`}>{s.name}</a></td>
-                    <td><code>{s.check_keys.join(', ')}</code></td>
+                    <td>
+                      <a href={`#/itil?tab=services&id=${s.id}`}>{s.name}</a>
+                    </td>
+                    <td>
+                      <code>{s.check_keys.join(', ')}</code>
+                    </td>
                     <td>{s.host_ids.length}</td>
                     <td>{s.up_when === 'all' ? 'every check is up' : 'any check is up'}</td>
                     <td>{s.sla_target} %</td>
@@ -81,10 +93,17 @@ function ServiceForm({ onDone }: { onDone(): void }) {
     setError(undefined);
     const checkKeys = keys.split(/[\s,]+/).filter(Boolean);
     if (!picked.size) return setProblem('Pick at least one host.');
-    if (!checkKeys.length || checkKeys.some((k) => !new RegExp(`^${KEY}$`).test(k))) return setProblem('Check keys are item keys: letters, digits and _, not starting with a digit.');
+    if (!checkKeys.length || checkKeys.some((k) => !new RegExp(`^${KEY}$`).test(k)))
+      return setProblem('Check keys are item keys: letters, digits and _, not starting with a digit.');
     setProblem('');
     try {
-      const a = await call<Service>('POST', '/api/v1/services', { name, host_ids: [...picked.keys()], check_keys: checkKeys, up_when: upWhen, sla_target: Number(target) });
+      const a = await call<Service>('POST', '/api/v1/services', {
+        name,
+        host_ids: [...picked.keys()],
+        check_keys: checkKeys,
+        up_when: upWhen,
+        sla_target: Number(target),
+      });
       onDone();
       navigate(`/itil?tab=services&id=${a.data.id}`);
     } catch (err) {
@@ -96,9 +115,28 @@ function ServiceForm({ onDone }: { onDone(): void }) {
       <h2>Define a service</h2>
       <form onSubmit={submit} data-testid="service-form">
         <div class="form-row">
-          <input aria-label="Name" placeholder="Name, e.g. checkout API" value={name} onInput={(e) => setName(e.currentTarget.value)} required maxLength={200} />
+          <input
+            aria-label="Name"
+            placeholder="Name, e.g. checkout API"
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+            required
+            maxLength={200}
+          />
           <input aria-label="Check keys" placeholder="Check keys, e.g. http_checkout" value={keys} onInput={(e) => setKeys(e.currentTarget.value)} required />
-          <label class="inline">SLA % <input type="number" aria-label="SLA target" min={0.001} max={100} step={0.001} value={target} onInput={(e) => setTarget(e.currentTarget.value)} required /></label>
+          <label class="inline">
+            SLA %{' '}
+            <input
+              type="number"
+              aria-label="SLA target"
+              min={0.001}
+              max={100}
+              step={0.001}
+              value={target}
+              onInput={(e) => setTarget(e.currentTarget.value)}
+              required
+            />
+          </label>
           <select aria-label="Up when" value={upWhen} onChange={(e) => setUpWhen(e.currentTarget.value)}>
             <option value="all">up when every check is up</option>
             <option value="any">up when any check is up (redundant)</option>
@@ -106,19 +144,27 @@ function ServiceForm({ onDone }: { onDone(): void }) {
         </div>
         <div class="form-row">
           <input class="search" type="search" placeholder="Find hosts" aria-label="Find hosts" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
-          <span class="muted small">{picked.size} host(s): {[...picked.values()].slice(0, 5).join(', ')}</span>
+          <span class="muted small">
+            {picked.size} host(s): {[...picked.values()].slice(0, 5).join(', ')}
+          </span>
         </div>
         <Show r={hosts} what="Hosts" emptyText="No host matches.">
           {(list) => (
             <div class="pick-list">
               {list.map((h) => (
-                <label class="inline pick"><input type="checkbox" checked={picked.has(h.id)} onChange={() => toggle(h)} data-host={h.hostname} /> {h.hostname}</label>
+                <label class="inline pick">
+                  <input type="checkbox" checked={picked.has(h.id)} onChange={() => toggle(h)} data-host={h.hostname} /> {h.hostname}
+                </label>
               ))}
             </div>
           )}
         </Show>
         <button class="btn primary">Define</button>
-        {problem ? <div class="state error" role="alert">{problem}</div> : null}
+        {problem ? (
+          <div class="state error" role="alert">
+            {problem}
+          </div>
+        ) : null}
       </form>
       {error ? <ErrorNote error={error} /> : null}
     </section>
@@ -148,38 +194,99 @@ function AvailabilityView({ a, period, setPeriod }: { a: Availability; period: s
     <>
       <div class="form-row">
         <h2>{a.service.name}</h2>
-        <span class={`badge ${a.total.met === false ? 'bad' : a.total.met ? 'ok' : ''}`} data-testid="availability-total">{pct(a.total.availability_pct)}</span>
-        <span class="muted small">SLA {a.service.sla_target} %, down {duration(a.total.down_s)}, unknown {duration(a.total.unknown_s)}</span>
+        <span class={`badge ${a.total.met === false ? 'bad' : a.total.met ? 'ok' : ''}`} data-testid="availability-total">
+          {pct(a.total.availability_pct)}
+        </span>
+        <span class="muted small">
+          SLA {a.service.sla_target} %, down {duration(a.total.down_s)}, unknown {duration(a.total.unknown_s)}
+        </span>
         <select aria-label="Period" value={period} onChange={(e) => setPeriod(e.currentTarget.value)}>
           <option value="day">per day (30 days)</option>
           <option value="week">per week (12 weeks)</option>
           <option value="month">per month (12 months)</option>
         </select>
-        <button class="btn ghost small" onClick={() => navigate('/itil?tab=services')}>Close</button>
+        <button class="btn ghost small" onClick={() => navigate('/itil?tab=services')}>
+          Close
+        </button>
       </div>
-      <BarChart title={`Availability per ${period} against the SLA`} labels={labels} series={series} target={target} unit="%" yRange={yRange} testId="availability-chart" />
+      <BarChart
+        title={`Availability per ${period} against the SLA`}
+        labels={labels}
+        series={series}
+        target={target}
+        unit="%"
+        yRange={yRange}
+        testId="availability-chart"
+      />
       <h3>Incidents that cost it</h3>
       {costly.length ? (
         <table class="table" data-testid="costly-incidents">
-          <thead><tr><th>Priority</th><th>Incident</th><th>In</th><th>Down while open</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Priority</th>
+              <th>Incident</th>
+              <th>In</th>
+              <th>Down while open</th>
+            </tr>
+          </thead>
           <tbody>
             {costly.map((i) => (
-              <tr><td><PriorityBadge p={i.priority} /></td><td><a href={`#/itil?tab=incidents&id=${i.id}`}>{i.title}</a></td><td>{i.start.slice(0, 10)}</td><td>{duration(i.down_overlap_s)}</td></tr>
+              <tr>
+                <td>
+                  <PriorityBadge p={i.priority} />
+                </td>
+                <td>
+                  <a href={`#/itil?tab=incidents&id=${i.id}`}>{i.title}</a>
+                </td>
+                <td>{i.start.slice(0, 10)}</td>
+                <td>{duration(i.down_overlap_s)}</td>
+              </tr>
             ))}
           </tbody>
         </table>
-      ) : <p class="muted">None.</p>}
+      ) : (
+        <p class="muted">None.</p>
+      )}
     </>
   );
 }
 
-interface MttaRow { month: string; priority: string; incidents: number; mtta_s: number | null; mttr_s: number | null }
-interface ServiceRow { service: string; incidents: number; p1: number; p2: number; p3: number; p4: number }
-interface OutcomeRow { month: string; outcome: string; changes: number }
-interface ReleaseRow { month: string; rollouts: number; succeeded: number; success_pct: number | null }
+interface MttaRow {
+  month: string;
+  priority: string;
+  incidents: number;
+  mtta_s: number | null;
+  mttr_s: number | null;
+}
+interface ServiceRow {
+  service: string;
+  incidents: number;
+  p1: number;
+  p2: number;
+  p3: number;
+  p4: number;
+}
+interface OutcomeRow {
+  month: string;
+  outcome: string;
+  changes: number;
+}
+interface ReleaseRow {
+  month: string;
+  rollouts: number;
+  succeeded: number;
+  success_pct: number | null;
+}
 
 const PRIORITY_COLOURS: Record<string, string> = { P1: '--bad', P2: '--warn', P3: '--info', P4: '--muted', none: '--border' };
-const OUTCOME_COLOURS: Record<string, string> = { succeeded: '--ok', failed: '--bad', rolled_back: '--warn', rejected: '--muted', requested: '--info', approved: '--accent' };
+const OUTCOME_COLOURS: Record<string, string> = {
+  succeeded: '--ok',
+  failed: '--bad',
+  rolled_back: '--warn',
+  rejected: '--muted',
+  requested: '--info',
+  approved: '--accent',
+};
 
 /** Rows keyed by (month, group) as one bar series per group over the months. */
 function pivot<R extends { month: string }>(rows: R[], group: (r: R) => string, value: (r: R) => number | null, colours: Record<string, string>) {
@@ -187,7 +294,14 @@ function pivot<R extends { month: string }>(rows: R[], group: (r: R) => string, 
   const groups = [...new Set(rows.map(group))].sort();
   return {
     labels: months,
-    series: groups.map((g) => ({ label: g, color: colours[g] ?? '--accent', values: months.map((m) => { const r = rows.find((x) => x.month === m && group(x) === g); return r ? value(r) : null; }) })),
+    series: groups.map((g) => ({
+      label: g,
+      color: colours[g] ?? '--accent',
+      values: months.map((m) => {
+        const r = rows.find((x) => x.month === m && group(x) === g);
+        return r ? value(r) : null;
+      }),
+    })),
   };
 }
 
@@ -198,43 +312,102 @@ export function ReportsTab() {
   const releases = useResource<ReleaseRow[]>('/api/v1/itil/reports/release-success');
   const [error, setError] = useState<ApiError>();
   const csv = (name: string) => download(`/api/v1/itil/reports/${name}?format=csv`, `${name}.csv`).catch((err) => setError(err as ApiError));
-  const Csv = ({ name }: { name: string }) => <button class="btn ghost small" onClick={() => csv(name)}>CSV</button>;
+  const Csv = ({ name }: { name: string }) => (
+    <button class="btn ghost small" onClick={() => csv(name)}>
+      CSV
+    </button>
+  );
   return (
     <>
       {error ? <ErrorNote error={error} /> : null}
       <div class="grid2">
         <section class="card">
-          <div class="form-row"><h2>Mean time to acknowledge (min)</h2><Csv name="mtta-mttr" /></div>
+          <div class="form-row">
+            <h2>Mean time to acknowledge (min)</h2>
+            <Csv name="mtta-mttr" />
+          </div>
           <Show r={mtta} what="Incidents">
-            {(rows) => { const p = pivot(rows, (r) => r.priority, (r) => (r.mtta_s === null ? null : r.mtta_s / 60), PRIORITY_COLOURS); return <BarChart title="per month and priority" {...p} testId="report-mtta" />; }}
+            {(rows) => {
+              const p = pivot(
+                rows,
+                (r) => r.priority,
+                (r) => (r.mtta_s === null ? null : r.mtta_s / 60),
+                PRIORITY_COLOURS,
+              );
+              return <BarChart title="per month and priority" {...p} testId="report-mtta" />;
+            }}
           </Show>
         </section>
         <section class="card">
-          <div class="form-row"><h2>Mean time to resolve (h)</h2><Csv name="mtta-mttr" /></div>
+          <div class="form-row">
+            <h2>Mean time to resolve (h)</h2>
+            <Csv name="mtta-mttr" />
+          </div>
           <Show r={mtta} what="Incidents">
-            {(rows) => { const p = pivot(rows, (r) => r.priority, (r) => (r.mttr_s === null ? null : r.mttr_s / 3600), PRIORITY_COLOURS); return <BarChart title="per month and priority" {...p} testId="report-mttr" />; }}
+            {(rows) => {
+              const p = pivot(
+                rows,
+                (r) => r.priority,
+                (r) => (r.mttr_s === null ? null : r.mttr_s / 3600),
+                PRIORITY_COLOURS,
+              );
+              return <BarChart title="per month and priority" {...p} testId="report-mttr" />;
+            }}
           </Show>
         </section>
         <section class="card">
-          <div class="form-row"><h2>Incidents per service</h2><Csv name="incidents-per-service" /></div>
+          <div class="form-row">
+            <h2>Incidents per service</h2>
+            <Csv name="incidents-per-service" />
+          </div>
           <Show r={perService} what="Services">
             {(rows) => (
-              <BarChart title="last 12 months, by priority" labels={rows.map((r) => r.service)} testId="report-services"
-                series={(['p1', 'p2', 'p3', 'p4'] as const).map((k) => ({ label: k.toUpperCase(), color: PRIORITY_COLOURS[k.toUpperCase()], values: rows.map((r) => r[k]) }))} />
+              <BarChart
+                title="last 12 months, by priority"
+                labels={rows.map((r) => r.service)}
+                testId="report-services"
+                series={(['p1', 'p2', 'p3', 'p4'] as const).map((k) => ({
+                  label: k.toUpperCase(),
+                  color: PRIORITY_COLOURS[k.toUpperCase()],
+                  values: rows.map((r) => r[k]),
+                }))}
+              />
             )}
           </Show>
         </section>
         <section class="card">
-          <div class="form-row"><h2>Changes by outcome</h2><Csv name="changes-by-outcome" /></div>
+          <div class="form-row">
+            <h2>Changes by outcome</h2>
+            <Csv name="changes-by-outcome" />
+          </div>
           <Show r={outcomes} what="Changes">
-            {(rows) => { const p = pivot(rows, (r) => r.outcome, (r) => r.changes, OUTCOME_COLOURS); return <BarChart title="per month" {...p} testId="report-changes" />; }}
+            {(rows) => {
+              const p = pivot(
+                rows,
+                (r) => r.outcome,
+                (r) => r.changes,
+                OUTCOME_COLOURS,
+              );
+              return <BarChart title="per month" {...p} testId="report-changes" />;
+            }}
           </Show>
         </section>
         <section class="card">
-          <div class="form-row"><h2>Release success rate</h2><Csv name="release-success" /></div>
+          <div class="form-row">
+            <h2>Release success rate</h2>
+            <Csv name="release-success" />
+          </div>
           <Show r={releases} what="Rollouts">
-            {(rows) => <BarChart title="finished rollouts that succeeded, per month" labels={rows.map((r) => r.month)} unit="%" yRange={[0, 100]} testId="report-releases"
-              series={[{ label: 'success', color: '--ok', values: rows.map((r) => r.success_pct) }]} />}
+            {(rows) => (
+              <BarChart
+                title="finished rollouts that succeeded, per month"
+                labels={rows.map((r) => r.month)}
+                unit="%"
+                yRange={[0, 100]}
+                testId="report-releases"
+                series={[{ label: 'success', color: '--ok', values: rows.map((r) => r.success_pct) }]}
+              />
+            )}
           </Show>
         </section>
       </div>

@@ -32,7 +32,14 @@ export function ItilPage({ me }: { me: Me }) {
       <PageTitle>Service management</PageTitle>
       <div class="tabs" role="tablist" data-testid="itil-tabs">
         {TABS.map(([key, label]) => (
-          <button type="button" role="tab" aria-selected={tab === key} class={tab === key ? 'active' : ''} data-tab={key} onClick={() => navigate(`/itil?tab=${key}`)}>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={tab === key}
+            class={tab === key ? 'active' : ''}
+            data-tab={key}
+            onClick={() => navigate(`/itil?tab=${key}`)}
+          >
             {label}
           </button>
         ))}

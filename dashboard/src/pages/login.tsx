@@ -59,7 +59,14 @@ export function LoginPage({ query, onDone }: { query: URLSearchParams; onDone():
         </label>
         <label>
           Password
-          <input name="password" type="password" autocomplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} required />
+          <input
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+            required
+          />
         </label>
         <button class="btn primary" type="submit" disabled={busy}>
           {busy ? 'Logging in…' : 'Log in'}

@@ -31,7 +31,14 @@ export function MetricBrowser({ hostId, rangeKey }: { hostId: string; rangeKey: 
       <h2>Metric browser</h2>
       {names.error ? <ErrorNote error={names.error} retry={names.reload} /> : null}
       <div class="toolbar">
-        <input class="search" type="search" aria-label="Search this host's metrics" placeholder={`Search ${names.data?.length ?? ''} metrics`} value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+        <input
+          class="search"
+          type="search"
+          aria-label="Search this host's metrics"
+          placeholder={`Search ${names.data?.length ?? ''} metrics`}
+          value={q}
+          onInput={(e) => setQ(e.currentTarget.value)}
+        />
         {picked.map((n) => (
           <button class="btn small" data-picked={n} onClick={() => toggle(n)} title="Remove from the chart">
             {n} ✕
@@ -48,23 +55,41 @@ export function MetricBrowser({ hostId, rangeKey }: { hostId: string; rangeKey: 
         ))}
         {names.data && !found.length ? <li class="muted small">No metric matches.</li> : null}
       </ul>
-      {picked.length ? <PickedChart key={picked.join('|')} hostId={hostId} names={picked} rangeKey={rangeKey} /> : <p class="muted small">Pick metrics to draw them on one chart (up to {MAX_PICKED}).</p>}
+      {picked.length ? (
+        <PickedChart key={picked.join('|')} hostId={hostId} names={picked} rangeKey={rangeKey} />
+      ) : (
+        <p class="muted small">Pick metrics to draw them on one chart (up to {MAX_PICKED}).</p>
+      )}
     </section>
   );
 }
 
 function PickedChart({ hostId, names, rangeKey }: { hostId: string; names: string[]; rangeKey: string }) {
   // One read per name; each answers every series of that name. Keyed by the names, so the hooks stay in order.
-  const answers = names.map((n) => [n, useResource<MetricAnswer>(`/api/v1/hosts/${hostId}/metrics${qs({ name: n, from: `-${rangeKey}`, max_points: 240 })}`, { pollMs: 30_000 })] as const);
+  const answers = names.map(
+    (n) =>
+      [n, useResource<MetricAnswer>(`/api/v1/hosts/${hostId}/metrics${qs({ name: n, from: `-${rangeKey}`, max_points: 240 })}`, { pollMs: 30_000 })] as const,
+  );
   const ready = answers.filter(([, r]) => r.data);
   if (!ready.length) return <p class="muted small">Loading…</p>;
   const first = ready[0][1].data!;
   const series = ready.flatMap(([n, r]) =>
     r.data!.series.map((s) => {
-      const labels = Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(',');
+      const labels = Object.entries(s.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
       return { label: labels ? `${n}{${labels}}` : n, points: s.points };
     }),
   );
   const units = [...new Set(names.map(unitOf))];
-  return <Chart title={names.join(', ')} unit={units.length === 1 ? units[0] : undefined} from={first.from} to={first.to} series={series.slice(0, 12)} height={220} />;
+  return (
+    <Chart
+      title={names.join(', ')}
+      unit={units.length === 1 ? units[0] : undefined}
+      from={first.from}
+      to={first.to}
+      series={series.slice(0, 12)}
+      height={220}
+    />
+  );
 }

@@ -67,7 +67,11 @@ function Problems({ severity }: { severity?: string }) {
   const problems = usePagedList<Problem>(`/api/v1/problems${qs({ open: true, severity, limit: 100 })}`, { pollMs: 5000 });
   return (
     <section class="card">
-      {severity ? <p class="muted small">Severity {severity} and above. <a href="#/monitoring">Show all</a></p> : null}
+      {severity ? (
+        <p class="muted small">
+          Severity {severity} and above. <a href="#/monitoring">Show all</a>
+        </p>
+      ) : null}
       <Show r={problems} what="Problems" emptyText="No open problems. All quiet.">
         {(list) => (
           <>
@@ -119,7 +123,11 @@ function ProblemRow({ p, onChange }: { p: Problem; onChange(): void }) {
         {p.name}
         {p.value !== null ? <span class="muted small"> · value {Number(p.value.toFixed(3))}</span> : null}
         <span class="phone-only muted small">
-          {' '}on <a href={`#/hosts/${p.host_id}`} data-testid="problem-host-phone">{p.host_name ?? p.host_id.slice(0, 8)}</a>
+          {' '}
+          on{' '}
+          <a href={`#/hosts/${p.host_id}`} data-testid="problem-host-phone">
+            {p.host_name ?? p.host_id.slice(0, 8)}
+          </a>
         </span>
         {p.suppressed ? <span class="badge"> maintenance</span> : null}
         {open ? (
@@ -214,7 +222,17 @@ function CollectorPicker({ value, onChange, allowNone }: { value: CollectorChoic
       {value.collector ? (
         <label class="inline">
           every
-          <input class="narrow" type="number" name="interval_s" aria-label="Interval in seconds" min={1} max={86400} required value={value.interval} onInput={(e) => onChange({ ...value, interval: e.currentTarget.value })} />
+          <input
+            class="narrow"
+            type="number"
+            name="interval_s"
+            aria-label="Interval in seconds"
+            min={1}
+            max={86400}
+            required
+            value={value.interval}
+            onInput={(e) => onChange({ ...value, interval: e.currentTarget.value })}
+          />
           s
         </label>
       ) : null}
@@ -235,7 +253,12 @@ function NewTemplate({ change, onChange, onCreated }: { change: string; onChange
     setError(undefined);
     setCreated(undefined);
     try {
-      const t = await call<Template>('POST', '/api/v1/templates', { name, items: choice.collector ? [collectorItem(choice)] : [], triggers: [] }, changeHeader(change));
+      const t = await call<Template>(
+        'POST',
+        '/api/v1/templates',
+        { name, items: choice.collector ? [collectorItem(choice)] : [], triggers: [] },
+        changeHeader(change),
+      );
       setCreated(t.data.name);
       setName('');
       onCreated();

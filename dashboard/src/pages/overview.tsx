@@ -22,7 +22,13 @@ interface Overview {
   agents: { total: number; pending: number; active: number; revoked: number; online: number; offline: number };
   inventory_pending: number;
   busiest: { cpu: Busy[]; memory: Busy[]; disk: Busy[] };
-  ingest: { committed_points: number; committed_batches: number; refused_batches: number; queued_points: number; history: { t: number; points_per_s: number }[] };
+  ingest: {
+    committed_points: number;
+    committed_batches: number;
+    refused_batches: number;
+    queued_points: number;
+    history: { t: number; points_per_s: number }[];
+  };
 }
 
 interface ProblemSummary {
@@ -59,7 +65,12 @@ export function OverviewPage({ me }: { me: Me }) {
                   href="#/cmdb?tab=approvals"
                   testid="tile-pending"
                 />
-                <Tile label="Ingest" value={now === null ? 'measuring…' : rate(now)} sub={`${count(o.ingest.committed_points)} points stored since start`} testid="tile-ingest" />
+                <Tile
+                  label="Ingest"
+                  value={now === null ? 'measuring…' : rate(now)}
+                  sub={`${count(o.ingest.committed_points)} points stored since start`}
+                  testid="tile-ingest"
+                />
               </div>
               <section class="card">
                 <h2>Ingest rate, last hour</h2>
@@ -92,11 +103,14 @@ export function OverviewPage({ me }: { me: Me }) {
             <Show r={changes} what="Changes" empty={(d) => !d.some(isChange)} emptyText="Nothing has changed lately.">
               {(list) => (
                 <ul class="list" data-testid="recent-changes">
-                  {list.filter(isChange).slice(0, 8).map((c) => (
-                    <li>
-                      <ChangeSentence e={c} /> <span class="muted small">· {ago(c.at)}</span>
-                    </li>
-                  ))}
+                  {list
+                    .filter(isChange)
+                    .slice(0, 8)
+                    .map((c) => (
+                      <li>
+                        <ChangeSentence e={c} /> <span class="muted small">· {ago(c.at)}</span>
+                      </li>
+                    ))}
                 </ul>
               )}
             </Show>
@@ -111,7 +125,11 @@ export function OverviewPage({ me }: { me: Me }) {
 }
 
 function Busiest({ busiest }: { busiest: Overview['busiest'] }) {
-  const lists: [string, Busy[]][] = [['CPU', busiest.cpu], ['Memory', busiest.memory], ['Disk', busiest.disk]];
+  const lists: [string, Busy[]][] = [
+    ['CPU', busiest.cpu],
+    ['Memory', busiest.memory],
+    ['Disk', busiest.disk],
+  ];
   return (
     <section class="card">
       <h2>Busiest hosts</h2>
@@ -178,11 +196,14 @@ function ProblemCounts({ summary }: { summary: ProblemSummary }) {
   const by = summary.by_severity;
   return (
     <div class="sev-row" data-testid="problem-counts">
-      {[...SEVERITIES].reverse().filter((s) => by[s]).map((s) => (
-        <a class={`sev sev-${s}`} href={`#/monitoring?severity=${s}`}>
-          <b>{count(by[s])}</b> {s}
-        </a>
-      ))}
+      {[...SEVERITIES]
+        .reverse()
+        .filter((s) => by[s])
+        .map((s) => (
+          <a class={`sev sev-${s}`} href={`#/monitoring?severity=${s}`}>
+            <b>{count(by[s])}</b> {s}
+          </a>
+        ))}
     </div>
   );
 }
@@ -191,7 +212,9 @@ function Tile({ label, value, sub, tone, href, testid }: { label: string; value:
   const body = (
     <>
       <div class="tile-label">{label}</div>
-      <div class="tile-value" data-testid={testid}>{value}</div>
+      <div class="tile-value" data-testid={testid}>
+        {value}
+      </div>
       {sub ? <div class="muted small">{sub}</div> : null}
     </>
   );

@@ -48,8 +48,23 @@ function PasswordCard({ hasPassword: hadPassword, onSaved }: { hasPassword: bool
           });
         }}
       >
-        {hasPassword ? <input type="password" placeholder="Current password" autocomplete="current-password" value={current} onInput={(e) => setCurrent(e.currentTarget.value)} /> : null}
-        <input type="password" placeholder="New password (10+ characters)" autocomplete="new-password" value={next} onInput={(e) => setNext(e.currentTarget.value)} required />
+        {hasPassword ? (
+          <input
+            type="password"
+            placeholder="Current password"
+            autocomplete="current-password"
+            value={current}
+            onInput={(e) => setCurrent(e.currentTarget.value)}
+          />
+        ) : null}
+        <input
+          type="password"
+          placeholder="New password (10+ characters)"
+          autocomplete="new-password"
+          value={next}
+          onInput={(e) => setNext(e.currentTarget.value)}
+          required
+        />
         <button class="btn primary" disabled={s.busy}>
           Save password
         </button>
@@ -72,7 +87,9 @@ function EnrollmentCard() {
         class="form-row"
         onSubmit={(e) => {
           e.preventDefault();
-          s.run(async () => (await call<any>('POST', '/api/v1/enrollment-tokens', { uses, ttl_seconds: 86400, auto_approve: autoApprove, note: 'dashboard' })).data);
+          s.run(
+            async () => (await call<any>('POST', '/api/v1/enrollment-tokens', { uses, ttl_seconds: 86400, auto_approve: autoApprove, note: 'dashboard' })).data,
+          );
         }}
       >
         <label class="inline">
@@ -95,8 +112,8 @@ function EnrollmentCard() {
             <code>{`curl -fsSL ${location.origin}/downloads/install.sh | sudo sh -s -- --token ${s.result.token}`}</code>
           </pre>
           <p class="small muted">
-            Needs Node.js 20 or later on the host. Installs the agent in /opt/autowatch-agent and starts the autowatch-agent service (systemd); run it
-            again to upgrade. Without systemd, add <code>--no-service</code> and start the command it prints. More in docs/agent.md.
+            Needs Node.js 20 or later on the host. Installs the agent in /opt/autowatch-agent and starts the autowatch-agent service (systemd); run it again to
+            upgrade. Without systemd, add <code>--no-service</code> and start the command it prints. More in docs/agent.md.
           </p>
         </div>
       ) : null}
@@ -155,7 +172,9 @@ function ApiKeysCard() {
       {s.error ? <ErrorNote error={s.error} /> : null}
       {s.result ? (
         <div class="secret">
-          <p class="small">Shown once; use as <code>Authorization: Bearer …</code></p>
+          <p class="small">
+            Shown once; use as <code>Authorization: Bearer …</code>
+          </p>
           <pre>
             <code>{s.result.bearer}</code>
           </pre>
@@ -179,7 +198,10 @@ function ApiKeysCard() {
                 {list.map((k) => (
                   <tr>
                     <td>
-                      {k.name} <div class="muted small"><code>{k.id}</code></div>
+                      {k.name}{' '}
+                      <div class="muted small">
+                        <code>{k.id}</code>
+                      </div>
                     </td>
                     <td class="hide-phone">{k.owner_username ?? '–'}</td>
                     <td class="small">{k.scopes.join(' ')}</td>
@@ -269,7 +291,12 @@ function UsersCard({ refresh }: { refresh: number }) {
                   <tr>
                     <td>
                       {u.username} {u.disabled ? <span class="badge revoked">disabled</span> : null}
-                      {!u.has_password ? <span class="muted small" data-testid="no-password"> · no password</span> : null}
+                      {!u.has_password ? (
+                        <span class="muted small" data-testid="no-password">
+                          {' '}
+                          · no password
+                        </span>
+                      ) : null}
                     </td>
                     <td>{u.role}</td>
                     <td class="hide-phone">{ago(u.last_login_at)}</td>

@@ -38,7 +38,16 @@ export interface TaskLive {
 
 const POLL_MS = 1000;
 const blank = (host_id: string): HostResult => ({
-  host_id, hostname: '', state: 'queued', exit_code: null, stdout: '', stderr: '', stdout_cut: false, stderr_cut: false, duration_ms: null, message: null,
+  host_id,
+  hostname: '',
+  state: 'queued',
+  exit_code: null,
+  stdout: '',
+  stderr: '',
+  stdout_cut: false,
+  stderr_cut: false,
+  duration_ms: null,
+  message: null,
 });
 const asApiError = (err: unknown) => (err instanceof ApiError ? err : new ApiError(0, 'STREAM', (err as Error).message, null));
 
@@ -71,7 +80,8 @@ export function useTaskLive(id: string): TaskLive {
       const d = JSON.parse(e.data);
       if (e.event === 'task' || e.event === 'end') state = d.state;
       else if (e.event === 'result') rows.set(d.host_id, d);
-      else if (e.event === 'host') rows.set(d.host_id, { ...(rows.get(d.host_id) ?? blank(d.host_id)), state: d.state, exit_code: d.exit_code, message: d.message });
+      else if (e.event === 'host')
+        rows.set(d.host_id, { ...(rows.get(d.host_id) ?? blank(d.host_id)), state: d.state, exit_code: d.exit_code, message: d.message });
       else if (e.event === 'output') {
         const r = rows.get(d.host_id) ?? blank(d.host_id);
         if (d.stream === 'stdout' || d.stream === 'stderr') rows.set(d.host_id, { ...r, [d.stream]: r[d.stream as 'stdout' | 'stderr'] + d.data });

@@ -37,7 +37,11 @@ const OUTCOME_CLASS: Record<string, string> = { ok: 'ok', partly_failed: 'warn',
 
 /** What the task came to, coloured; its hover lists the hosts per state. */
 /** "2 failed, 1 ok": how many hosts ended in each state. */
-export const hostCounts = (t: Task) => Object.entries(t.host_counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+export const hostCounts = (t: Task) =>
+  Object.entries(t.host_counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
 
 export function OutcomeBadge({ t }: { t: Task }) {
   const counts = hostCounts(t);
@@ -48,7 +52,7 @@ export function OutcomeBadge({ t }: { t: Task }) {
   );
 }
 
-const summary = (t: Task) => t.action.command ?? t.action.argv?.join(' ') ?? (t.action.path ? `push to ${t.action.path}` : t.name ?? t.kind);
+const summary = (t: Task) => t.action.command ?? t.action.argv?.join(' ') ?? (t.action.path ? `push to ${t.action.path}` : (t.name ?? t.kind));
 
 export function TasksPage() {
   const loc = useLocation();
@@ -94,7 +98,12 @@ function StartForm() {
       }
       setBusy('Starting');
       const batchSize = batch.endsWith('%') ? batch : batch ? Number(batch) : undefined;
-      const a = await call<Task>('POST', '/api/v1/tasks', { action, targets: { host_ids: [...picked.keys()] }, timeout_s: 300, ...(batchSize ? { batch_size: batchSize } : {}) });
+      const a = await call<Task>('POST', '/api/v1/tasks', {
+        action,
+        targets: { host_ids: [...picked.keys()] },
+        timeout_s: 300,
+        ...(batchSize ? { batch_size: batchSize } : {}),
+      });
       navigate(`/tasks?task=${a.data.id}`);
     } catch (err) {
       setError(err as ApiError);
@@ -106,17 +115,34 @@ function StartForm() {
   return (
     <section class="card">
       <div class="tabs" role="tablist">
-        <button type="button" role="tab" aria-selected={doing === 'command'} class={doing === 'command' ? 'active' : ''} onClick={() => setDoing('command')} data-testid="tab-command">
+        <button
+          type="button"
+          role="tab"
+          aria-selected={doing === 'command'}
+          class={doing === 'command' ? 'active' : ''}
+          onClick={() => setDoing('command')}
+          data-testid="tab-command"
+        >
           Run a command
         </button>
-        <button type="button" role="tab" aria-selected={doing === 'file'} class={doing === 'file' ? 'active' : ''} onClick={() => setDoing('file')} data-testid="tab-push-file">
+        <button
+          type="button"
+          role="tab"
+          aria-selected={doing === 'file'}
+          class={doing === 'file' ? 'active' : ''}
+          onClick={() => setDoing('file')}
+          data-testid="tab-push-file"
+        >
           Push a file
         </button>
       </div>
       <form onSubmit={start} data-testid="task-form" data-doing={doing}>
         <div class="form-row">
           <input class="search" type="search" placeholder="Find hosts" aria-label="Find hosts" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
-          <span class="muted small">{picked.size} host(s) picked: {[...picked.values()].slice(0, 5).join(', ')}{picked.size > 5 ? '…' : ''}</span>
+          <span class="muted small">
+            {picked.size} host(s) picked: {[...picked.values()].slice(0, 5).join(', ')}
+            {picked.size > 5 ? '…' : ''}
+          </span>
         </div>
         <Show r={hosts} what="Hosts" emptyText="No host matches.">
           {(list) => (
@@ -132,18 +158,37 @@ function StartForm() {
         </Show>
         {doing === 'command' ? (
           <div class="form-row">
-            <input class="command" placeholder="Shell command, e.g. uptime" aria-label="Command" value={command} onInput={(e) => setCommand(e.currentTarget.value)} required />
+            <input
+              class="command"
+              placeholder="Shell command, e.g. uptime"
+              aria-label="Command"
+              value={command}
+              onInput={(e) => setCommand(e.currentTarget.value)}
+              required
+            />
           </div>
         ) : (
           <div class="push-fields" data-testid="push-fields">
             <label class="wide">
               File
               <input type="file" aria-label="File" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} required />
-              {file ? <span class="small">{file.name} · {bytes(file.size)}</span> : null}
+              {file ? (
+                <span class="small">
+                  {file.name} · {bytes(file.size)}
+                </span>
+              ) : null}
             </label>
             <label class="wide">
               Target path on each host
-              <input name="path" placeholder="/etc/app/app.conf" value={path} onInput={(e) => setPath(e.currentTarget.value)} pattern="/.*" title="an absolute path" required />
+              <input
+                name="path"
+                placeholder="/etc/app/app.conf"
+                value={path}
+                onInput={(e) => setPath(e.currentTarget.value)}
+                pattern="/.*"
+                title="an absolute path"
+                required
+              />
             </label>
             <label>
               Mode
@@ -158,15 +203,23 @@ function StartForm() {
               <input name="group" placeholder="unchanged" value={group} onInput={(e) => setGroup(e.currentTarget.value)} />
             </label>
             <p class="muted small wide">
-              The file is uploaded to the server first; each agent downloads it, checks its sha256 and only then replaces the target (a wrong hash
-              leaves the old file as it was).
+              The file is uploaded to the server first; each agent downloads it, checks its sha256 and only then replaces the target (a wrong hash leaves the
+              old file as it was).
             </p>
           </div>
         )}
         <div class="form-row">
           <label class="inline small">
             Hosts at a time
-            <input name="batch" class="narrow" placeholder="all" value={batch} onInput={(e) => setBatch(e.currentTarget.value)} pattern="[1-9][0-9]*%?" title="a number of hosts or a percentage, e.g. 10%" />
+            <input
+              name="batch"
+              class="narrow"
+              placeholder="all"
+              value={batch}
+              onInput={(e) => setBatch(e.currentTarget.value)}
+              pattern="[1-9][0-9]*%?"
+              title="a number of hosts or a percentage, e.g. 10%"
+            />
           </label>
           <button class="btn primary" disabled={!!busy || !picked.size}>
             {busy ? `${busy}…` : `${verb} ${picked.size} host(s)`}
@@ -221,13 +274,31 @@ function TaskOutput({ id, onState }: { id: string; onState: (state: string | und
         live.hosts.map((h) => (
           <div class="host-result" data-host={h.hostname} data-state={h.state}>
             <div>
-              <b>{h.hostname}</b> <span class={`badge ${h.state === 'ok' ? 'ok' : h.state === 'failed' || h.state === 'timed_out' || h.state === 'refused' ? 'bad' : ''}`}>{h.state}</span>
+              <b>{h.hostname}</b>{' '}
+              <span class={`badge ${h.state === 'ok' ? 'ok' : h.state === 'failed' || h.state === 'timed_out' || h.state === 'refused' ? 'bad' : ''}`}>
+                {h.state}
+              </span>
               {h.exit_code !== null ? <span class="muted small"> exit {h.exit_code}</span> : null}
               {h.duration_ms !== null ? <span class="muted small"> · {h.duration_ms} ms</span> : null}
-              {h.message ? <span class="muted small" data-testid="host-message"> · {h.message}</span> : null}
+              {h.message ? (
+                <span class="muted small" data-testid="host-message">
+                  {' '}
+                  · {h.message}
+                </span>
+              ) : null}
             </div>
-            {h.stdout ? <pre class="output" data-stream="stdout">{h.stdout}{h.stdout_cut ? '\n[… cut]' : ''}</pre> : null}
-            {h.stderr ? <pre class="output stderr" data-stream="stderr">{h.stderr}{h.stderr_cut ? '\n[… cut]' : ''}</pre> : null}
+            {h.stdout ? (
+              <pre class="output" data-stream="stdout">
+                {h.stdout}
+                {h.stdout_cut ? '\n[… cut]' : ''}
+              </pre>
+            ) : null}
+            {h.stderr ? (
+              <pre class="output stderr" data-stream="stderr">
+                {h.stderr}
+                {h.stderr_cut ? '\n[… cut]' : ''}
+              </pre>
+            ) : null}
           </div>
         ))
       )}
@@ -252,7 +323,10 @@ function History({ openState }: { openState: string | undefined }) {
                   <a href={`#/tasks?task=${t.id}`}>
                     <code>{summary(t)}</code>
                   </a>{' '}
-                  <OutcomeBadge t={t} /> <span class="muted small" data-testid="task-counts">· {hostCounts(t) || t.state} · {t.requested_by} · {ago(t.created_at)}</span>
+                  <OutcomeBadge t={t} />{' '}
+                  <span class="muted small" data-testid="task-counts">
+                    · {hostCounts(t) || t.state} · {t.requested_by} · {ago(t.created_at)}
+                  </span>
                 </li>
               ))}
             </ul>

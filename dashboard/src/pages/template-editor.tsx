@@ -59,10 +59,27 @@ const KEY_PATTERN = '[a-zA-Z_][a-zA-Z0-9_]{0,63}';
 
 /** Parameters each built-in check takes: name, number or text, required. */
 const PARAMS: Record<string, [string, 'text' | 'number', boolean][]> = {
-  tcp: [['host', 'text', true], ['port', 'number', true]],
-  http: [['url', 'text', true], ['expect_status', 'number', false], ['method', 'text', false]],
-  process: [['name', 'text', false], ['pattern', 'text', false], ['min', 'number', false]],
-  cert: [['host', 'text', true], ['port', 'number', false], ['servername', 'text', false], ['warn_days', 'number', false], ['crit_days', 'number', false]],
+  tcp: [
+    ['host', 'text', true],
+    ['port', 'number', true],
+  ],
+  http: [
+    ['url', 'text', true],
+    ['expect_status', 'number', false],
+    ['method', 'text', false],
+  ],
+  process: [
+    ['name', 'text', false],
+    ['pattern', 'text', false],
+    ['min', 'number', false],
+  ],
+  cert: [
+    ['host', 'text', true],
+    ['port', 'number', false],
+    ['servername', 'text', false],
+    ['warn_days', 'number', false],
+    ['crit_days', 'number', false],
+  ],
 };
 
 /** An item as the form holds it: every field text, turned into the API's shape on submit. */
@@ -90,7 +107,9 @@ export function itemFromDraft(d: ItemDraft): TemplateItem {
 const describeItem = (i: TemplateItem): string => {
   if (i.type === 'collector') return i.collector ?? '';
   if (i.type === 'plugin') return [i.command, ...(i.args ?? [])].join(' ');
-  return Object.entries(i.params ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+  return Object.entries(i.params ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 };
 
 /** `change`: the approved change request edits are made under (chosen once on the templates tab), or ''. */
@@ -120,8 +139,16 @@ export function TemplateCard({ t, all, change, onChange }: { t: Template; all: T
         <ul class="list" data-testid="template-items">
           {t.items.map((i) => (
             <li data-item={i.key}>
-              <span class="badge">{i.type}</span> {i.type === 'collector' ? <b>{i.collector}</b> : <code>{i.key}</code>} <span class="muted small">{i.type === 'collector' ? '' : describeItem(i)} every {i.interval_s} s</span>{' '}
-              <button class="btn ghost small" aria-label={`Remove item ${i.key}`} disabled={s.busy} onClick={() => save({ items: t.items.filter((x) => x !== i) })}>
+              <span class="badge">{i.type}</span> {i.type === 'collector' ? <b>{i.collector}</b> : <code>{i.key}</code>}{' '}
+              <span class="muted small">
+                {i.type === 'collector' ? '' : describeItem(i)} every {i.interval_s} s
+              </span>{' '}
+              <button
+                class="btn ghost small"
+                aria-label={`Remove item ${i.key}`}
+                disabled={s.busy}
+                onClick={() => save({ items: t.items.filter((x) => x !== i) })}
+              >
                 ✕
               </button>
             </li>
@@ -133,8 +160,18 @@ export function TemplateCard({ t, all, change, onChange }: { t: Template; all: T
           {t.triggers.map((x) => (
             <li data-trigger={x.key}>
               <span class={`sev sev-${x.severity}`}>{x.severity}</span> {x.name} <code class="small muted">{x.expression}</code>
-              {x.recovery ? <span class="muted small"> · recovers when <code>{x.recovery}</code></span> : null}{' '}
-              <button class="btn ghost small" aria-label={`Remove trigger ${x.key}`} disabled={s.busy} onClick={() => save({ triggers: t.triggers.filter((y) => y !== x) })}>
+              {x.recovery ? (
+                <span class="muted small">
+                  {' '}
+                  · recovers when <code>{x.recovery}</code>
+                </span>
+              ) : null}{' '}
+              <button
+                class="btn ghost small"
+                aria-label={`Remove trigger ${x.key}`}
+                disabled={s.busy}
+                onClick={() => save({ triggers: t.triggers.filter((y) => y !== x) })}
+              >
                 ✕
               </button>
             </li>
@@ -174,14 +211,31 @@ export function TemplateCard({ t, all, change, onChange }: { t: Template; all: T
         <summary>Linked hosts and groups</summary>
         <LinkedHosts ids={t.host_ids} busy={s.busy} onUnlink={(id) => link(`hosts/${id}`, 'DELETE')} />
         <HostSearch exclude={t.host_ids} busy={s.busy} onPick={(id) => link(`hosts/${id}`, 'PUT')} />
-        <LinkedGroups ids={t.host_group_ids} busy={s.busy} onLink={(id) => link(`host-groups/${id}`, 'PUT')} onUnlink={(id) => link(`host-groups/${id}`, 'DELETE')} />
+        <LinkedGroups
+          ids={t.host_group_ids}
+          busy={s.busy}
+          onLink={(id) => link(`host-groups/${id}`, 'PUT')}
+          onUnlink={(id) => link(`host-groups/${id}`, 'DELETE')}
+        />
       </details>
       <ObjectHistory type="template" id={t.id} version={t.version} />
     </section>
   );
 }
 
-function Picker({ label, options, busy, action, onPick }: { label: string; options: [string, string][]; busy: boolean; action: string; onPick(id: string): void }) {
+function Picker({
+  label,
+  options,
+  busy,
+  action,
+  onPick,
+}: {
+  label: string;
+  options: [string, string][];
+  busy: boolean;
+  action: string;
+  onPick(id: string): void;
+}) {
   const [id, setId] = useState('');
   return (
     <form class="form-row" onSubmit={onSubmit(() => id && onPick(id))}>
@@ -232,7 +286,15 @@ function ItemForm({ busy, onAdd }: { busy: boolean; onAdd(i: TemplateItem): Prom
       ) : (
         <label>
           key
-          <input name="key" required pattern={KEY_PATTERN} title="letters, digits and _, not starting with a digit" placeholder="web_status" value={d.key} onInput={set('key')} />
+          <input
+            name="key"
+            required
+            pattern={KEY_PATTERN}
+            title="letters, digits and _, not starting with a digit"
+            placeholder="web_status"
+            value={d.key}
+            onInput={set('key')}
+          />
         </label>
       )}
       <label>
@@ -242,14 +304,30 @@ function ItemForm({ busy, onAdd }: { busy: boolean; onAdd(i: TemplateItem): Prom
       {!collector ? (
         <label>
           timeout (s)
-          <input name="timeout_s" type="number" min={1} max={Math.min(3600, Number(d.interval_s) || 3600)} placeholder="10" value={d.timeout_s} onInput={set('timeout_s')} />
+          <input
+            name="timeout_s"
+            type="number"
+            min={1}
+            max={Math.min(3600, Number(d.interval_s) || 3600)}
+            placeholder="10"
+            value={d.timeout_s}
+            onInput={set('timeout_s')}
+          />
         </label>
       ) : null}
       {d.type === 'plugin' ? (
         <>
           <label>
             command
-            <input name="command" required pattern="[a-zA-Z0-9_.+\-]{1,128}" title="a file name in the agent's plugin folders, no path" placeholder="check_disk" value={d.command} onInput={set('command')} />
+            <input
+              name="command"
+              required
+              pattern="[a-zA-Z0-9_.+\-]{1,128}"
+              title="a file name in the agent's plugin folders, no path"
+              placeholder="check_disk"
+              value={d.command}
+              onInput={set('command')}
+            />
           </label>
           <label>
             arguments
@@ -290,7 +368,8 @@ function TriggerForm({ busy, items, onAdd }: { busy: boolean; items: TemplateIte
       class="form-grid"
       data-testid="trigger-form"
       onSubmit={onSubmit(async () => {
-        if (await onAdd({ key: d.key, name: d.name, severity: d.severity, expression: d.expression, ...(d.recovery ? { recovery: d.recovery } : {}) })) setD(blank);
+        if (await onAdd({ key: d.key, name: d.name, severity: d.severity, expression: d.expression, ...(d.recovery ? { recovery: d.recovery } : {}) }))
+          setD(blank);
       })}
     >
       <label>
@@ -311,7 +390,14 @@ function TriggerForm({ busy, items, onAdd }: { busy: boolean; items: TemplateIte
       </label>
       <label class="wide">
         expression
-        <input name="expression" required maxLength={2000} placeholder={`last(${example ?? 'web_status'}.status) >= 2`} value={d.expression} onInput={set('expression')} />
+        <input
+          name="expression"
+          required
+          maxLength={2000}
+          placeholder={`last(${example ?? 'web_status'}.status) >= 2`}
+          value={d.expression}
+          onInput={set('expression')}
+        />
       </label>
       <label class="wide">
         recovery (optional)
@@ -360,14 +446,16 @@ function HostSearch({ exclude, busy, onPick }: { exclude: string[]; busy: boolea
       <input type="search" aria-label="Find a host to link" placeholder="Find a host to link" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
       {q.trim() && found.data ? (
         <ul class="list">
-          {found.data.filter((h) => !exclude.includes(h.id)).map((h) => (
-            <li data-candidate={h.hostname}>
-              {h.hostname}{' '}
-              <button class="btn small" disabled={busy} onClick={() => onPick(h.id)}>
-                Link
-              </button>
-            </li>
-          ))}
+          {found.data
+            .filter((h) => !exclude.includes(h.id))
+            .map((h) => (
+              <li data-candidate={h.hostname}>
+                {h.hostname}{' '}
+                <button class="btn small" disabled={busy} onClick={() => onPick(h.id)}>
+                  Link
+                </button>
+              </li>
+            ))}
           {!found.data.length ? <li class="muted small">No host matches.</li> : null}
         </ul>
       ) : null}
@@ -390,7 +478,13 @@ function LinkedGroups({ ids, busy, onLink, onUnlink }: { ids: string[]; busy: bo
           </li>
         ))}
       </ul>
-      <Picker label="Link host group" options={(groups.data ?? []).filter((g) => !ids.includes(g.id)).map((g) => [g.id, g.name])} busy={busy} action="Link group" onPick={onLink} />
+      <Picker
+        label="Link host group"
+        options={(groups.data ?? []).filter((g) => !ids.includes(g.id)).map((g) => [g.id, g.name])}
+        busy={busy}
+        action="Link group"
+        onPick={onLink}
+      />
     </>
   );
 }

@@ -25,7 +25,10 @@ export interface ChartSeries {
 
 /** uPlot's columnar data: seconds, then min, max, mean. */
 export function toColumns(points: BandPoint[]): [number[], number[], number[], number[]] {
-  const t: number[] = [], lo: number[] = [], hi: number[] = [], mean: number[] = [];
+  const t: number[] = [],
+    lo: number[] = [],
+    hi: number[] = [],
+    mean: number[] = [];
   for (const p of points) {
     t.push(p.t / 1000);
     lo.push(p.min);
@@ -50,7 +53,10 @@ export function alignSeries(series: ChartSeries[]): (number | null)[][] {
 /** Min, max and count-weighted mean of a range of buckets. */
 export function rangeStats(points: BandPoint[]): { min: number; max: number; mean: number } | null {
   if (!points.length) return null;
-  let min = Infinity, max = -Infinity, sum = 0, n = 0;
+  let min = Infinity,
+    max = -Infinity,
+    sum = 0,
+    n = 0;
   for (const p of points) {
     min = Math.min(min, p.min);
     max = Math.max(max, p.max);
@@ -86,11 +92,39 @@ const css = (name: string) => getComputedStyle(document.documentElement).getProp
 const PALETTE = ['--accent', '#e8590c', '#2f9e44', '#9c36b5', '#1098ad', '#f08c00'];
 const colour = (i: number) => (i === 0 ? css('--accent') || '#2563eb' : PALETTE[i % PALETTE.length]);
 
-export function BandChart({ points, unit, title, from, to, height = 180 }: { points: BandPoint[]; unit?: string; title: string; from: number; to: number; height?: number }) {
+export function BandChart({
+  points,
+  unit,
+  title,
+  from,
+  to,
+  height = 180,
+}: {
+  points: BandPoint[];
+  unit?: string;
+  title: string;
+  from: number;
+  to: number;
+  height?: number;
+}) {
   return <Chart series={[{ label: title, points }]} unit={unit} title={title} from={from} to={to} height={height} />;
 }
 
-export function Chart({ series, unit, title, from, to, height = 180 }: { series: ChartSeries[]; unit?: string; title: string; from: number; to: number; height?: number }) {
+export function Chart({
+  series,
+  unit,
+  title,
+  from,
+  to,
+  height = 180,
+}: {
+  series: ChartSeries[];
+  unit?: string;
+  title: string;
+  from: number;
+  to: number;
+  height?: number;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const theme = document.documentElement.dataset.theme;
   const band = series.length === 1;
@@ -101,7 +135,14 @@ export function Chart({ series, unit, title, from, to, height = 180 }: { series:
     const grid = css('--grid') || 'rgba(0,0,0,.08)';
     const axes: uPlot.Axis[] = [
       { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
-      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, font: AXIS_FONT, size: axisWidth, values: (_u, vals) => vals.map((v) => (unit ? inUnit(v, unit) : compact(v))) },
+      {
+        stroke: axis,
+        grid: { stroke: grid, width: 1 },
+        ticks: { stroke: grid },
+        font: AXIS_FONT,
+        size: axisWidth,
+        values: (_u, vals) => vals.map((v) => (unit ? inUnit(v, unit) : compact(v))),
+      },
     ];
     const opts: uPlot.Options = band
       ? {
@@ -110,7 +151,12 @@ export function Chart({ series, unit, title, from, to, height = 180 }: { series:
           scales: { x: { time: true, range: () => [from / 1000, to / 1000] } },
           legend: { show: false },
           cursor: { drag: { x: false, y: false } },
-          series: [{}, { stroke: 'transparent', points: { show: false } }, { stroke: 'transparent', points: { show: false } }, { stroke: colour(0), width: 1.5, points: { show: false } }],
+          series: [
+            {},
+            { stroke: 'transparent', points: { show: false } },
+            { stroke: 'transparent', points: { show: false } },
+            { stroke: colour(0), width: 1.5, points: { show: false } },
+          ],
           bands: [{ series: [2, 1], fill: css('--band') || 'rgba(37,99,235,.18)' }],
           axes,
         }

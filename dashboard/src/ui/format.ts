@@ -43,7 +43,14 @@ export function inUnit(v: number, unit?: string): string {
   if (unit === '%') return pct(v);
   if (unit === '/s') return rate(v);
   const a = Math.abs(v);
-  const n = a >= 1e9 ? `${Number((v / 1e9).toFixed(2))}G` : a >= 1e6 ? `${Number((v / 1e6).toFixed(2))}M` : a >= 1e4 ? `${Number((v / 1e3).toFixed(1))}k` : `${Number(v.toFixed(2))}`;
+  const n =
+    a >= 1e9
+      ? `${Number((v / 1e9).toFixed(2))}G`
+      : a >= 1e6
+        ? `${Number((v / 1e6).toFixed(2))}M`
+        : a >= 1e4
+          ? `${Number((v / 1e3).toFixed(1))}k`
+          : `${Number(v.toFixed(2))}`;
   return unit ? `${n} ${unit}` : n;
 }
 

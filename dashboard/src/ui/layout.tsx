@@ -25,7 +25,9 @@ export function Layout({ path, who, theme, onTheme, children }: { path: string; 
   return (
     <div class="shell">
       <header class="top">
-        <a class="brand" href="#/">AutoWatch</a>
+        <a class="brand" href="#/">
+          AutoWatch
+        </a>
         <nav class="nav" aria-label="Main">
           {NAV.map(([p, label]) => (
             <a href={`#${p}`} class={active(p) ? 'active' : ''} aria-current={active(p) ? 'page' : undefined}>

@@ -52,7 +52,10 @@ function HistoryList({ type, id }: { type: string; id: string }) {
           <ul class="list timeline">
             {list.map((c) => (
               <li key={c.id} data-action={c.action}>
-                <span class="muted small" title={when(c.at)}>{ago(c.at)}</span> <span class="badge">{c.action}</span>{' '}
+                <span class="muted small" title={when(c.at)}>
+                  {ago(c.at)}
+                </span>{' '}
+                <span class="badge">{c.action}</span>{' '}
                 {c.action === 'update'
                   ? changedFields(c).map((f, i) => (
                       <span class="change-field">

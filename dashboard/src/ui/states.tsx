@@ -22,7 +22,12 @@ export function ErrorNote({ error, retry }: { error: ApiError; retry?: () => voi
       <div class="muted small">
         {error.code}
         {error.status ? ` · HTTP ${error.status}` : ''}
-        {error.requestId ? <> · request id <code class="request-id">{error.requestId}</code></> : null}
+        {error.requestId ? (
+          <>
+            {' '}
+            · request id <code class="request-id">{error.requestId}</code>
+          </>
+        ) : null}
       </div>
       {retry ? (
         <button class="btn small" onClick={retry}>
@@ -38,8 +43,7 @@ export function NotAvailable({ what, error }: { what: string; error: ApiError })
     <div class="state not-available" data-testid="not-available">
       <strong>{what} is not available on this server yet.</strong>
       <div class="muted small">
-        The API answered {error.code} (request id <code class="request-id">{error.requestId}</code>). This page fills in once the
-        server has that part.
+        The API answered {error.code} (request id <code class="request-id">{error.requestId}</code>). This page fills in once the server has that part.
       </div>
     </div>
   );

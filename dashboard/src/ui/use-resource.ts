@@ -36,7 +36,13 @@ export function useResource<T>(path: string | null, opts: { pollMs?: number } = 
 
   // Data of another path must not show under this one while it loads.
   const current = state.path === path;
-  return { data: current ? state.data : undefined, meta: current ? state.meta : {}, error: current ? state.error : undefined, loading: !current || state.loading, reload: load };
+  return {
+    data: current ? state.data : undefined,
+    meta: current ? state.meta : {},
+    error: current ? state.error : undefined,
+    loading: !current || state.loading,
+    reload: load,
+  };
 }
 
 /** Calls `load` now (and whenever it changes), then every `pollMs` while the tab is visible. */

@@ -58,7 +58,10 @@ describe('PostgresMetricStore', () => {
     await writeInBatches(first, host, points, 60);
     // The process dies: memory is gone, nothing was folded into chunks.
     first.abandon();
-    const { rows } = await testDb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM metric_chunks mc JOIN metric_series s ON s.id = mc.series_id WHERE s.host_id = $1', [host]);
+    const { rows } = await testDb.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM metric_chunks mc JOIN metric_series s ON s.id = mc.series_id WHERE s.host_id = $1',
+      [host],
+    );
     expect(rows[0].n).toBe(0);
 
     const second = await PostgresMetricStore.open(testDb.db, opts);
@@ -84,7 +87,10 @@ describe('PostgresMetricStore', () => {
   it('counts a batch resent after a lost ack once, in raw points and in every rollup', async () => {
     const store = await PostgresMetricStore.open(testDb.db, options());
     const host = randomUUID();
-    const b = batch(host, series('load', T0, 10 * 60_000, 10_000, () => 2));
+    const b = batch(
+      host,
+      series('load', T0, 10 * 60_000, 10_000, () => 2),
+    );
     await store.write([b]);
     await store.write([b]); // the ack was lost; the agent sends it again
     await store.write([b, b]); // even twice in one flush
@@ -160,7 +166,12 @@ describe('PostgresMetricStore', () => {
   it('picks the finest tier that fits max_points and that retention has not cut', async () => {
     const store = await PostgresMetricStore.open(testDb.db, options());
     const host = randomUUID();
-    await writeInBatches(store, host, series('mem', T0, 2 * DAY, 60_000, (_, i) => i), 2000);
+    await writeInBatches(
+      store,
+      host,
+      series('mem', T0, 2 * DAY, 60_000, (_, i) => i),
+      2000,
+    );
     const q = (from: number, to: number, maxPoints: number) => store.query({ hostId: host, name: 'mem', from, to, maxPoints });
     expect((await q(T0, T0 + HOUR, 100))[0].tier).toBe('raw');
     expect((await q(T0, T0 + DAY, 100))[0].tier).toBe('1h');
@@ -177,12 +188,21 @@ describe('PostgresMetricStore', () => {
   it('merges a late point into a chunk already written', async () => {
     const store = await PostgresMetricStore.open(testDb.db, options());
     const host = randomUUID();
-    await writeInBatches(store, host, series('disk', T0, HOUR, 10_000, () => 1));
+    await writeInBatches(
+      store,
+      host,
+      series('disk', T0, HOUR, 10_000, () => 1),
+    );
     await store.checkpoint();
     await store.write([batch(host, [{ name: 'disk', t: T0 + 5_000, v: 9 }])]);
     await store.checkpoint();
     const raw = await store.query({ hostId: host, name: 'disk', from: T0, to: T0 + 20_000, maxPoints: 100 });
-    expect(raw[0].points.map((p) => [p.t - T0, p.max])).toEqual([[0, 1], [5_000, 9], [10_000, 1], [20_000, 1]]);
+    expect(raw[0].points.map((p) => [p.t - T0, p.max])).toEqual([
+      [0, 1],
+      [5_000, 9],
+      [10_000, 1],
+      [20_000, 1],
+    ]);
     const minute = await store.query({ hostId: host, name: 'disk', from: T0, to: T0 + 59_999, maxPoints: 1 });
     expect(minute[0].points[0]).toMatchObject({ max: 9, count: 7 });
     await store.close();
@@ -196,14 +216,21 @@ describe('PostgresMetricStore', () => {
     /** Points of every series, every 10 s over [from, from + spanMs). */
     const writeAll = async (store: PostgresMetricStore, from: number, spanMs: number) => {
       for (let at = from; at < from + spanMs; at += 60_000) {
-        await store.write([batch(host, names.flatMap((name) => series(name, at, Math.min(60_000, from + spanMs - at), 10_000, (t) => t / 1000)))]);
+        await store.write([
+          batch(
+            host,
+            names.flatMap((name) => series(name, at, Math.min(60_000, from + spanMs - at), 10_000, (t) => t / 1000)),
+          ),
+        ]);
       }
     };
     const chunkRows = async () =>
-      (await testDb.db.query<{ tier: number; name: string; xmin: string }>(
-        'SELECT c.tier, s.name, c.xmin::text AS xmin FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.host_id = $1 ORDER BY 1, 2',
-        [host],
-      )).rows;
+      (
+        await testDb.db.query<{ tier: number; name: string; xmin: string }>(
+          'SELECT c.tier, s.name, c.xmin::text AS xmin FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.host_id = $1 ORDER BY 1, 2',
+          [host],
+        )
+      ).rows;
     const walRows = async () =>
       (await testDb.db.query<{ bytes: number }>('SELECT length(data) AS bytes FROM metric_wal WHERE writer = $1', [opts.writer])).rows;
 
@@ -288,16 +315,23 @@ describe('PostgresMetricStore', () => {
     const host = randomUUID();
     const store = await PostgresMetricStore.open(testDb.db, options({ writeOpenHeads: true, now: () => T0 + 30 * 60_000 }));
     const rows = async () =>
-      (await testDb.db.query<{ name: string; xmin: string }>(
-        'SELECT s.name, c.xmin::text AS xmin FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.host_id = $1 AND c.tier = 0 ORDER BY 1',
-        [host],
-      )).rows;
+      (
+        await testDb.db.query<{ name: string; xmin: string }>(
+          'SELECT s.name, c.xmin::text AS xmin FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.host_id = $1 AND c.tier = 0 ORDER BY 1',
+          [host],
+        )
+      ).rows;
     await store.write([batch(host, [...series('a', T0, 60_000, 10_000, () => 1), ...series('b', T0, 60_000, 10_000, () => 1)])]);
     await store.checkpoint();
     const first = await rows();
     expect(first.map((r) => r.name)).toEqual(['a', 'b']);
     // Only the series that got points since is rewritten; nothing is counted twice.
-    await store.write([batch(host, series('a', T0 + 60_000, 60_000, 10_000, () => 1))]);
+    await store.write([
+      batch(
+        host,
+        series('a', T0 + 60_000, 60_000, 10_000, () => 1),
+      ),
+    ]);
     await store.checkpoint();
     const second = await rows();
     expect(second[0].xmin).not.toBe(first[0].xmin);
@@ -321,7 +355,12 @@ describe('PostgresMetricStore', () => {
     expect(store.rejections.overLimit).toBe(3);
     await store.close();
     const again = await PostgresMetricStore.open(testDb.db, options({ maxSeriesPerHost: 3 }));
-    await again.write([batch(host, [{ name: 'f', t: T0, v: 1 }, { name: 'a', t: T0 + 10_000, v: 2 }])]);
+    await again.write([
+      batch(host, [
+        { name: 'f', t: T0, v: 1 },
+        { name: 'a', t: T0 + 10_000, v: 2 },
+      ]),
+    ]);
     expect(await again.names(host)).toEqual(['a', 'b', 'c']);
     expect(again.rejections.overLimit).toBe(1);
     await again.close();

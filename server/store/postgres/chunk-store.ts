@@ -17,7 +17,15 @@
 import type { Db, Queryable } from '../db.js';
 import type { Labels } from '../../../protocol/messages.js';
 import type { Logger } from '../../log.js';
-import { InvalidWriteError, type IngestBatch, type MetricStore, type RetentionReport, type SeriesIdentity, type SeriesQuery, type SeriesResult } from '../metric-store.js';
+import {
+  InvalidWriteError,
+  type IngestBatch,
+  type MetricStore,
+  type RetentionReport,
+  type SeriesIdentity,
+  type SeriesQuery,
+  type SeriesResult,
+} from '../metric-store.js';
 import { decodeRawChunk, encodeRawChunk } from '../series/decimal-chunk.js';
 import { decodeBuckets, encodeBuckets, rollBuckets, rollPoints, type RollupBucket } from '../series/rollup.js';
 import { isSnapshot, mergeBucketRuns, mergePoints, PendingPoints } from '../series/pending-points.js';
@@ -158,10 +166,10 @@ export class PostgresMetricStore implements MetricStore {
           });
           if (k === 0) return undefined;
           const body = data.subarray(0, k);
-          const { rows } = await q.query<{ seq: number }>(
-            `INSERT INTO metric_wal (writer, data) VALUES ($1, decode($2, 'base64')) RETURNING seq`,
-            [this.opts.writer, base64(new Uint8Array(body.buffer, body.byteOffset, body.byteLength))],
-          );
+          const { rows } = await q.query<{ seq: number }>(`INSERT INTO metric_wal (writer, data) VALUES ($1, decode($2, 'base64')) RETURNING seq`, [
+            this.opts.writer,
+            base64(new Uint8Array(body.buffer, body.byteOffset, body.byteLength)),
+          ]);
           return { seq: rows[0].seq, data: body };
         });
         if (wal) this.apply(wal.seq, wal.data);
@@ -207,14 +215,15 @@ export class PostgresMetricStore implements MetricStore {
     const choice = chooseTier(tiers, est, q.from, q.to, q.maxPoints);
     const tier = tiers[choice.tier];
     // One statement, so one snapshot: the chunks, and the last checkpoint generation they hold.
-    const read = () => this.db.query<{ series_id: number | null; data: string | null; generation: number | null }>(
-      `SELECT series_id, chunk_start, encode(data, 'base64') AS data, NULL::bigint AS generation FROM metric_chunks
+    const read = () =>
+      this.db.query<{ series_id: number | null; data: string | null; generation: number | null }>(
+        `SELECT series_id, chunk_start, encode(data, 'base64') AS data, NULL::bigint AS generation FROM metric_chunks
         WHERE tier = $1 AND series_id = ANY($2::bigint[]) AND chunk_start > $3::bigint - $5::bigint AND chunk_start <= $4
        UNION ALL
        SELECT NULL, NULL, NULL, generation FROM metric_checkpoints WHERE writer = $6
        ORDER BY 1, 2`,
-      [tier.id, ids, q.from, q.to, tier.chunkMs, this.opts.writer],
-    );
+        [tier.id, ids, q.from, q.to, tier.chunkMs, this.opts.writer],
+      );
     let rows: Awaited<ReturnType<typeof read>>['rows'];
     let sets: PendingSet[];
     let folded: number;
@@ -255,9 +264,10 @@ export class PostgresMetricStore implements MetricStore {
   }
 
   async names(hostId?: string): Promise<string[]> {
-    const { rows } = hostId === undefined
-      ? await this.db.query<{ name: string }>('SELECT DISTINCT name FROM metric_series ORDER BY name')
-      : await this.db.query<{ name: string }>('SELECT DISTINCT name FROM metric_series WHERE host_id = $1 ORDER BY name', [hostId]);
+    const { rows } =
+      hostId === undefined
+        ? await this.db.query<{ name: string }>('SELECT DISTINCT name FROM metric_series ORDER BY name')
+        : await this.db.query<{ name: string }>('SELECT DISTINCT name FROM metric_series WHERE host_id = $1 ORDER BY name', [hostId]);
     return rows.map((r) => r.name);
   }
 
@@ -479,9 +489,9 @@ export class PostgresMetricStore implements MetricStore {
           }
           const snapshot = set.snapshot?.length
             ? await q.query<{ seq: number }>(
-              `INSERT INTO metric_wal (writer, data) SELECT $1, decode(d, 'base64') FROM unnest($2::text[]) AS d RETURNING seq`,
-              [this.opts.writer, set.snapshot!.map(base64)],
-            )
+                `INSERT INTO metric_wal (writer, data) SELECT $1, decode(d, 'base64') FROM unnest($2::text[]) AS d RETURNING seq`,
+                [this.opts.writer, set.snapshot!.map(base64)],
+              )
             : { rows: [] };
           await q.query('DELETE FROM metric_wal WHERE writer = $1 AND seq = ANY($2::bigint[])', [this.opts.writer, set.seqs]);
           await q.query(
@@ -498,7 +508,9 @@ export class PostgresMetricStore implements MetricStore {
   }
 
   /** Which chunk rows a set touches, with what it adds to each, in key order (rows are locked in that order). */
-  private async chunkWork(points: PendingPoints): Promise<{ keys: ChunkKey[]; rawAdd: Array<SeriesPoints | undefined>; bucketAdd: Array<RollupBucket[] | undefined> }> {
+  private async chunkWork(
+    points: PendingPoints,
+  ): Promise<{ keys: ChunkKey[]; rawAdd: Array<SeriesPoints | undefined>; bucketAdd: Array<RollupBucket[] | undefined> }> {
     const keys: ChunkKey[] = [];
     const rawAdd: Array<SeriesPoints | undefined> = [];
     const bucketAdd: Array<RollupBucket[] | undefined> = [];
@@ -516,7 +528,10 @@ export class PostgresMetricStore implements MetricStore {
       let buckets: RollupBucket[] = [];
       for (let i = 1; i < tiers.length; i++) {
         buckets = i === 1 ? rollPoints(raw, tiers[1].widthMs) : rollBuckets(buckets, tiers[i].widthMs);
-        for (const [chunkStart, from, to] of splitByChunk(buckets.map((b) => b.start), tiers[i].chunkMs)) {
+        for (const [chunkStart, from, to] of splitByChunk(
+          buckets.map((b) => b.start),
+          tiers[i].chunkMs,
+        )) {
           keys.push({ tier: tiers[i].id, seriesId, chunkStart });
           rawAdd.push(undefined);
           bucketAdd.push(buckets.slice(from, to));

@@ -46,13 +46,22 @@ describe('raw chunk rows', () => {
       await store.write(batches);
     }
     await store.checkpoint();
-    const { rows } = await testDb.db.query<{ n: number; bytes: number }>('SELECT sum(n)::bigint AS n, sum(octet_length(data))::bigint AS bytes FROM metric_chunks WHERE tier = 0');
+    const { rows } = await testDb.db.query<{ n: number; bytes: number }>(
+      'SELECT sum(n)::bigint AS n, sum(octet_length(data))::bigint AS bytes FROM metric_chunks WHERE tier = 0',
+    );
     expect(Number(rows[0].n)).toBe(set.points);
     expect(Number(rows[0].bytes) / set.points).toBeLessThan(0.8);
 
     for (const key of ['0/cpu.usage_idle/{"cpu":"cpu-total"}', '1/mem.used/{}', '1/net.bytes_recv/{"interface":"eth0"}', '0/system.load15/{}']) {
       const [h, name, labels] = key.split('/');
-      const answer = await store.query({ hostId: hosts[Number(h)], name, labels: JSON.parse(labels), from: start, to: start + 2 * 3_600_000, maxPoints: 10_000 });
+      const answer = await store.query({
+        hostId: hosts[Number(h)],
+        name,
+        labels: JSON.parse(labels),
+        from: start,
+        to: start + 2 * 3_600_000,
+        maxPoints: 10_000,
+      });
       expect(answer[0].tier).toBe('raw');
       expect(answer[0].points.map((p) => p.max)).toEqual(written.get(key));
     }

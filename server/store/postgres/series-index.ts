@@ -120,7 +120,9 @@ export class SeriesIndex {
       const n = this.perHost.get(s.hostId)!;
       if (n >= this.maxSeriesPerHost) {
         this.refuse(
-          seriesKey(s.hostId, s.name, s.labels), s.hostId, s.name,
+          seriesKey(s.hostId, s.name, s.labels),
+          s.hostId,
+          s.name,
           `SERIES_LIMIT: host already has ${n} series (limit ${this.maxSeriesPerHost}, AW_SERIES_PER_HOST)`,
         );
         return false;

@@ -29,7 +29,12 @@ needs('questdb').describe('QuestDB adapter', () => {
   const T0 = Math.floor(Date.now() / HOUR) * HOUR - 4 * HOUR;
 
   beforeAll(async () => {
-    quest = await QuestDbMetricStore.open({ httpUrl: url!, pgUrl: process.env.QUESTDB_PG_URL ?? questDbPgUrl(url!), tiers, prefix: `awt_${randomBytes(4).toString('hex')}` });
+    quest = await QuestDbMetricStore.open({
+      httpUrl: url!,
+      pgUrl: process.env.QUESTDB_PG_URL ?? questDbPgUrl(url!),
+      tiers,
+      prefix: `awt_${randomBytes(4).toString('hex')}`,
+    });
     testDb = await openTestDb();
     postgres = await PostgresMetricStore.open(testDb.db, { tiers, writer: 'qdb-compare', checkpointMs: 1e9, checkpointPoints: 1e9, maxSeriesPerHost: 100 });
     const points: IngestBatch['points'] = [];
@@ -88,8 +93,15 @@ needs('questdb').describe('QuestDB adapter', () => {
     const prefix = `awt_${randomBytes(4).toString('hex')}`;
     const pool = new pg.Pool({ connectionString: process.env.QUESTDB_PG_URL ?? questDbPgUrl(url!), max: 1 });
     // A points table whose v cannot take a number: QuestDB answers 400 to every point.
-    await pool.query(`CREATE TABLE ${prefix}_points (host SYMBOL, series SYMBOL, v IPv4, sample_ts TIMESTAMP, ts TIMESTAMP) TIMESTAMP(ts) PARTITION BY DAY WAL`);
-    const refusing = await QuestDbMetricStore.open({ httpUrl: url!, pgUrl: process.env.QUESTDB_PG_URL ?? questDbPgUrl(url!), tiers: parseTiers('raw:2d'), prefix });
+    await pool.query(
+      `CREATE TABLE ${prefix}_points (host SYMBOL, series SYMBOL, v IPv4, sample_ts TIMESTAMP, ts TIMESTAMP) TIMESTAMP(ts) PARTITION BY DAY WAL`,
+    );
+    const refusing = await QuestDbMetricStore.open({
+      httpUrl: url!,
+      pgUrl: process.env.QUESTDB_PG_URL ?? questDbPgUrl(url!),
+      tiers: parseTiers('raw:2d'),
+      prefix,
+    });
     try {
       const write = refusing.write([{ agentId: host, hostId: host, batch: 1, points: [{ name: 'm', t: T0, v: 1 }] }]);
       await expect(write).rejects.toBeInstanceOf(InvalidWriteError);

@@ -14,7 +14,15 @@ import { Sender } from '@questdb/nodejs-client';
 import pg from 'pg';
 import type { Labels } from '../../../protocol/messages.js';
 import type { Logger } from '../../log.js';
-import { InvalidWriteError, type IngestBatch, type MetricStore, type RetentionReport, type SeriesIdentity, type SeriesQuery, type SeriesResult } from '../metric-store.js';
+import {
+  InvalidWriteError,
+  type IngestBatch,
+  type MetricStore,
+  type RetentionReport,
+  type SeriesIdentity,
+  type SeriesQuery,
+  type SeriesResult,
+} from '../metric-store.js';
 import { answerFromBuckets, answerFromPoints } from '../series/series-answer.js';
 import { checkSeriesIdentity, seriesKey } from '../series/series-rules.js';
 import { bucketStart, type RollupBucket } from '../series/rollup.js';
@@ -151,11 +159,15 @@ export class QuestDbMetricStore implements MetricStore {
         if (!this.known.has(key)) {
           if (checkSeriesIdentity(p.name, p.labels)) continue;
           fresh.push(key);
-          await s.table(this.seriesTable).symbol('host', b.hostId).symbol('series', key).symbol('name', p.name)
-            .stringColumn('labels', JSON.stringify(p.labels ?? {})).at(0, 'ms');
+          await s
+            .table(this.seriesTable)
+            .symbol('host', b.hostId)
+            .symbol('series', key)
+            .symbol('name', p.name)
+            .stringColumn('labels', JSON.stringify(p.labels ?? {}))
+            .at(0, 'ms');
         }
-        await s.table(this.points).symbol('host', b.hostId).symbol('series', key).floatColumn('v', p.v)
-          .timestampColumn('sample_ts', p.t, 'ms').at(p.t, 'ms');
+        await s.table(this.points).symbol('host', b.hostId).symbol('series', key).floatColumn('v', p.v).timestampColumn('sample_ts', p.t, 'ms').at(p.t, 'ms');
       }
     }
     await s.flush();
@@ -212,9 +224,10 @@ export class QuestDbMetricStore implements MetricStore {
   }
 
   async names(hostId?: string): Promise<string[]> {
-    const { rows } = hostId === undefined
-      ? await this.pool.query<{ name: string }>(`SELECT DISTINCT name FROM ${this.seriesTable} ORDER BY name`)
-      : await this.pool.query<{ name: string }>(`SELECT DISTINCT name FROM ${this.seriesTable} WHERE host = $1 ORDER BY name`, [hostId]);
+    const { rows } =
+      hostId === undefined
+        ? await this.pool.query<{ name: string }>(`SELECT DISTINCT name FROM ${this.seriesTable} ORDER BY name`)
+        : await this.pool.query<{ name: string }>(`SELECT DISTINCT name FROM ${this.seriesTable} WHERE host = $1 ORDER BY name`, [hostId]);
     return rows.map((r) => r.name);
   }
 

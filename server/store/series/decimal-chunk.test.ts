@@ -44,9 +44,18 @@ describe('decimal chunk (format 3)', () => {
     // Mixed exponents in one chunk: 3, 3.5, 3.25, 3.125 are coded at k = 3.
     expect(expectRoundTrip([1, 2, 3, 4], [3, 3.5, 3.25, 3.125])[0]).toBe(DECIMAL_CHUNK_FORMAT);
     // Counters coded as delta-of-delta, integers in 4 KiB steps, negative mantissas, one point.
-    expectRoundTrip(regularTimes(500), Array.from({ length: 500 }, (_, i) => 1e12 + i * 123_456 + (i % 7)));
-    expectRoundTrip(regularTimes(500), Array.from({ length: 500 }, (_, i) => 4096 * Math.round(1e6 + 1000 * Math.sin(i))));
-    expectRoundTrip(regularTimes(300), Array.from({ length: 300 }, (_, i) => -1.5 * i));
+    expectRoundTrip(
+      regularTimes(500),
+      Array.from({ length: 500 }, (_, i) => 1e12 + i * 123_456 + (i % 7)),
+    );
+    expectRoundTrip(
+      regularTimes(500),
+      Array.from({ length: 500 }, (_, i) => 4096 * Math.round(1e6 + 1000 * Math.sin(i))),
+    );
+    expectRoundTrip(
+      regularTimes(300),
+      Array.from({ length: 300 }, (_, i) => -1.5 * i),
+    );
     expectRoundTrip([5], [42]);
     expectRoundTrip([0, 2 ** 53 - 1], [0.01, 0.02]);
   });
@@ -70,7 +79,10 @@ describe('decimal chunk (format 3)', () => {
       return bits[0];
     });
     expectRoundTrip(regularTimes(1000), random);
-    expectRoundTrip(regularTimes(1000), Array.from({ length: 1000 }, () => Number((rnd() * 1000).toPrecision(15 + Math.floor(rnd() * 3)))));
+    expectRoundTrip(
+      regularTimes(1000),
+      Array.from({ length: 1000 }, () => Number((rnd() * 1000).toPrecision(15 + Math.floor(rnd() * 3)))),
+    );
   });
 
   it('reads chunks stored before this format (format 1 bytes written by the Gorilla encoder)', () => {
@@ -86,7 +98,10 @@ describe('decimal chunk (format 3)', () => {
   });
 
   it('refuses bytes that are not a chunk with SERIES_DATA_CORRUPT', () => {
-    const good = encodeRawChunk(regularTimes(720), Array.from({ length: 720 }, (_, i) => (i * 7) % 100));
+    const good = encodeRawChunk(
+      regularTimes(720),
+      Array.from({ length: 720 }, (_, i) => (i * 7) % 100),
+    );
     expect(good[0]).toBe(DECIMAL_CHUNK_FORMAT);
     const cases = [new Uint8Array(), Uint8Array.of(9, 1), good.subarray(0, good.length - 3), Uint8Array.from([...good.subarray(0, 3), 7, ...good.subarray(4)])];
     const flipped = Uint8Array.from(good);

@@ -210,7 +210,9 @@ export function decodeDecimalChunk(bytes: Uint8Array): DecodedChunk {
     else if (compressor === Compressor.Brotli) body = brotliDecompressSync(packed, { maxOutputLength: MAX_BODY });
     else throw corruptSeries(`decimal chunk names compressor ${compressor}`);
   } catch (err) {
-    throw err instanceof Error && (err as { code?: string }).code === 'SERIES_DATA_CORRUPT' ? err : corruptSeries(`decimal chunk does not inflate: ${(err as Error).message}`);
+    throw err instanceof Error && (err as { code?: string }).code === 'SERIES_DATA_CORRUPT'
+      ? err
+      : corruptSeries(`decimal chunk does not inflate: ${(err as Error).message}`);
   }
   const r = new VarintReader(body);
   const ts = new Float64Array(n);

@@ -33,9 +33,18 @@ describe('PendingPoints heads', () => {
     p.add(1, 10_000, 1); // late, beside the coded points
     p.add(1, 10_000, 98);
     p.add(1, RAW_CHUNK_MS + 5, 4); // the next span: a second head
-    expect(col(p.rawPoints(1))).toEqual([[10_000, 1], [20_000, 2], [30_000, 3], [RAW_CHUNK_MS + 5, 4]]);
+    expect(col(p.rawPoints(1))).toEqual([
+      [10_000, 1],
+      [20_000, 2],
+      [30_000, 3],
+      [RAW_CHUNK_MS + 5, 4],
+    ]);
     const closed = p.detach(RAW_CHUNK_MS);
-    expect(col(closed.rawPoints(1))).toEqual([[10_000, 1], [20_000, 2], [30_000, 3]]);
+    expect(col(closed.rawPoints(1))).toEqual([
+      [10_000, 1],
+      [20_000, 2],
+      [30_000, 3],
+    ]);
     expect(col(p.rawPoints(1))).toEqual([[RAW_CHUNK_MS + 5, 4]]);
     expect(p.size).toBe(1);
   });
@@ -59,11 +68,21 @@ describe('PendingPoints heads', () => {
 
 describe('merging', () => {
   it('sortUnique keeps the first point of a timestamp', () => {
-    expect(col(sortUnique([30, 10, 20, 10], [3, 1, 2, 9]))).toEqual([[10, 1], [20, 2], [30, 3]]);
+    expect(col(sortUnique([30, 10, 20, 10], [3, 1, 2, 9]))).toEqual([
+      [10, 1],
+      [20, 2],
+      [30, 3],
+    ]);
   });
 
   it('mergePoints interleaves and keeps the stored point on a tie', () => {
-    expect(col(mergePoints({ t: [10, 30], v: [1, 3] }, { t: [5, 10, 20, 40], v: [0, 9, 2, 4] }))).toEqual([[5, 0], [10, 1], [20, 2], [30, 3], [40, 4]]);
+    expect(col(mergePoints({ t: [10, 30], v: [1, 3] }, { t: [5, 10, 20, 40], v: [0, 9, 2, 4] }))).toEqual([
+      [5, 0],
+      [10, 1],
+      [20, 2],
+      [30, 3],
+      [40, 4],
+    ]);
   });
 
   it('mergeBucketRuns combines buckets of the same start exactly', () => {

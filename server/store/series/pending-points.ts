@@ -125,7 +125,10 @@ export class PendingPoints {
     const first = this.series.get(seriesId);
     if (first === undefined) return { t: [], v: [] };
     if (first.next === undefined) return first.points();
-    return headsOf(first).sort((a, b) => a.chunkStart - b.chunkStart).map((h) => h.points()).reduce(mergePoints);
+    return headsOf(first)
+      .sort((a, b) => a.chunkStart - b.chunkStart)
+      .map((h) => h.points())
+      .reduce(mergePoints);
   }
 
   /**
@@ -219,7 +222,11 @@ export function isSnapshot(row: Uint8Array): boolean {
 export function sortUnique(t: ArrayLike<number>, v: ArrayLike<number>): SeriesPoints {
   const n = t.length;
   let sorted = true;
-  for (let i = 1; i < n; i++) if (!(t[i] > t[i - 1])) { sorted = false; break; }
+  for (let i = 1; i < n; i++)
+    if (!(t[i] > t[i - 1])) {
+      sorted = false;
+      break;
+    }
   if (sorted) return { t: Float64Array.from(t), v: Float64Array.from(v) };
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => t[a] - t[b] || a - b);
   const ot: number[] = [];

@@ -12,16 +12,7 @@ import {
   rollBuckets,
   rollPoints,
 } from './rollup.js';
-import {
-  DAY_OF_10S,
-  SAMPLE_START_MS,
-  bytesCounter,
-  constant,
-  cpuPercent,
-  memoryBytes,
-  regularTimes,
-  seededRandom,
-} from './sample-series.js';
+import { DAY_OF_10S, SAMPLE_START_MS, bytesCounter, constant, cpuPercent, memoryBytes, regularTimes, seededRandom } from './sample-series.js';
 
 /** Buckets compared field by field with Object.is, so -0 and NaN count. */
 function expectSameBuckets(got: readonly RollupBucket[], want: readonly RollupBucket[]): void {
@@ -100,7 +91,10 @@ describe('addPoint / rollPoints', () => {
       }
       const ref = bucketOf(0, pts);
       for (let k = 0; k < 5; k++) {
-        const shuffled = pts.map((p) => [rnd(), p] as const).sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+        const shuffled = pts
+          .map((p) => [rnd(), p] as const)
+          .sort((a, b) => a[0] - b[0])
+          .map(([, p]) => p);
         expectSameBuckets([bucketOf(0, shuffled)], [ref]);
       }
     }
@@ -118,15 +112,34 @@ describe('addPoint / rollPoints', () => {
 
   it('keeps -0 and infinities exact', () => {
     expect(Object.is(bucketOf(0, [[1, -0]]).sum, -0)).toBe(true);
-    expect(Object.is(bucketOf(0, [[1, 0], [2, -0]]).min, -0)).toBe(true);
-    expect(Object.is(bucketOf(0, [[1, -0], [2, 0]]).max, 0)).toBe(true);
-    expect(bucketOf(0, [[1, Infinity], [2, 1]])).toMatchObject({ max: Infinity, min: 1, sum: Infinity });
+    expect(
+      Object.is(
+        bucketOf(0, [
+          [1, 0],
+          [2, -0],
+        ]).min,
+        -0,
+      ),
+    ).toBe(true);
+    expect(
+      Object.is(
+        bucketOf(0, [
+          [1, -0],
+          [2, 0],
+        ]).max,
+        0,
+      ),
+    ).toBe(true);
+    expect(
+      bucketOf(0, [
+        [1, Infinity],
+        [2, 1],
+      ]),
+    ).toMatchObject({ max: Infinity, min: 1, sum: Infinity });
   });
 
   it('rejects unsorted points', () => {
-    expect(() => rollPoints({ t: [2000, 1000], v: [1, 2] }, MINUTE_MS)).toThrow(
-      expect.objectContaining({ code: 'SERIES_BAD_BUCKET' }),
-    );
+    expect(() => rollPoints({ t: [2000, 1000], v: [1, 2] }, MINUTE_MS)).toThrow(expect.objectContaining({ code: 'SERIES_BAD_BUCKET' }));
   });
 });
 
@@ -178,9 +191,7 @@ describe('mergeBuckets', () => {
   });
 
   it('rejects buckets of different starts', () => {
-    expect(() => mergeBuckets(emptyBucket(0), emptyBucket(60_000))).toThrow(
-      expect.objectContaining({ code: 'SERIES_BAD_BUCKET' }),
-    );
+    expect(() => mergeBuckets(emptyBucket(0), emptyBucket(60_000))).toThrow(expect.objectContaining({ code: 'SERIES_BAD_BUCKET' }));
   });
 });
 
@@ -213,8 +224,20 @@ describe('encodeBuckets / decodeBuckets', () => {
     expect(decodeBuckets(encodeBuckets([], MINUTE_MS))).toEqual({ widthMs: MINUTE_MS, buckets: [] });
     const runs: RollupBucket[][] = [
       [bucketOf(0, [[5, 1.5]])],
-      [bucketOf(60_000, [[60_001, -0]]), emptyBucket(120_000), bucketOf(600_000, [[659_999, NaN], [600_000, 2]])],
-      [bucketOf(SAMPLE_START_MS, [[SAMPLE_START_MS + 1, Infinity], [SAMPLE_START_MS + 2, -Infinity]])],
+      [
+        bucketOf(60_000, [[60_001, -0]]),
+        emptyBucket(120_000),
+        bucketOf(600_000, [
+          [659_999, NaN],
+          [600_000, 2],
+        ]),
+      ],
+      [
+        bucketOf(SAMPLE_START_MS, [
+          [SAMPLE_START_MS + 1, Infinity],
+          [SAMPLE_START_MS + 2, -Infinity],
+        ]),
+      ],
     ];
     for (const run of runs) {
       const out = decodeBuckets(encodeBuckets(run, MINUTE_MS));
@@ -237,10 +260,7 @@ describe('encodeBuckets / decodeBuckets', () => {
         const pts: Array<[number, number]> = [];
         for (let j = 0; j < points; j++) {
           const t = start + Math.floor(rnd() * width);
-          const v =
-            rnd() < 0.05
-              ? specials[Math.floor(rnd() * specials.length)]
-              : Math.round(rnd() * 1e4) / 10 ** Math.floor(rnd() * 4);
+          const v = rnd() < 0.05 ? specials[Math.floor(rnd() * specials.length)] : Math.round(rnd() * 1e4) / 10 ** Math.floor(rnd() * 4);
           pts.push([t, v]);
         }
         run.push(bucketOf(start, pts));
@@ -273,7 +293,10 @@ describe('encodeBuckets / decodeBuckets', () => {
 
   it('still reads format 2 (fixed delta code), written before the adaptive one', () => {
     // encodeBuckets output of format 2 for 20 minutes of cpuPercent with a 100.25 spike (the fixture's source below).
-    const format2 = Buffer.from('AhTg1APg6dINBtCGA0A1GZmZmZmaQDuZmZmZmZpAYoZmZmZmZoRnDPw/oNAMuZmZmZmZhIEWfFOA5+EDR3QbPC4iiLKDg5EEcShQ1HHwiyGqDMCKI2oKDhwQTCvjgQjyJKEY5KE7qGXhINBY0Ub0F6JJkf4dEHMYk6hxKRS6HSFCAQfSJHJ4hyC/gvBcFib+Xr+czMzMzM3l6+m///////5jEl2Ax4bAeIvFIgSiB6nr4hEY0GPUpfJ4', 'base64');
+    const format2 = Buffer.from(
+      'AhTg1APg6dINBtCGA0A1GZmZmZmaQDuZmZmZmZpAYoZmZmZmZoRnDPw/oNAMuZmZmZmZhIEWfFOA5+EDR3QbPC4iiLKDg5EEcShQ1HHwiyGqDMCKI2oKDhwQTCvjgQjyJKEY5KE7qGXhINBY0Ub0F6JJkf4dEHMYk6hxKRS6HSFCAQfSJHJ4hyC/gvBcFib+Xr+czMzMzM3l6+m///////5jEl2Ax4bAeIvFIgSiB6nr4hEY0GPUpfJ4',
+      'base64',
+    );
     const t = regularTimes(120);
     const v = cpuPercent(t.length);
     v[100] = 100.25;

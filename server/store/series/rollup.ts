@@ -66,18 +66,14 @@ function straddles(b: RollupBucket, widthMs: number): AppError {
   return badBucket(`bucket at ${b.start} straddles a ${widthMs} ms boundary; the coarse width must be a multiple`);
 }
 
-const alignedStart = (b: RollupBucket, widthMs: number) =>
-  Number.isSafeInteger(b.start) && b.start >= 0 && b.start % widthMs === 0;
+const alignedStart = (b: RollupBucket, widthMs: number) => Number.isSafeInteger(b.start) && b.start >= 0 && b.start % widthMs === 0;
 const lastInside = (b: RollupBucket, widthMs: number) => b.lastT >= b.start && b.lastT < b.start + widthMs;
 const validCount = (b: RollupBucket) => Number.isSafeInteger(b.count) && b.count >= 0;
-const singlePointAgrees = (b: RollupBucket) =>
-  b.count !== 1 || (Object.is(b.min, b.max) && Object.is(b.min, b.sum) && Object.is(b.min, b.last));
+const singlePointAgrees = (b: RollupBucket) => b.count !== 1 || (Object.is(b.min, b.max) && Object.is(b.min, b.sum) && Object.is(b.min, b.last));
 
 /** Whether encodeBuckets can store b faithfully after a bucket starting at prevStart. */
 function storable(b: RollupBucket, widthMs: number, prevStart: number): boolean {
-  return (
-    alignedStart(b, widthMs) && b.start > prevStart && lastInside(b, widthMs) && validCount(b) && singlePointAgrees(b)
-  );
+  return alignedStart(b, widthMs) && b.start > prevStart && lastInside(b, widthMs) && validCount(b) && singlePointAgrees(b);
 }
 
 function unstorable(b: RollupBucket, widthMs: number, prevStart: number): AppError {
@@ -268,8 +264,7 @@ export function encodeBuckets(buckets: readonly RollupBucket[], widthMs: number)
     }
   }
   const firstIndex = buckets.length > 0 ? buckets[0].start / widthMs : 0;
-  const head =
-    1 + uvarintSize(buckets.length) + uvarintSize(widthMs) + (buckets.length > 0 ? uvarintSize(firstIndex) : 0);
+  const head = 1 + uvarintSize(buckets.length) + uvarintSize(widthMs) + (buckets.length > 0 ? uvarintSize(firstIndex) : 0);
   const out = new Uint8Array(head + w.byteLength);
   out[0] = ROLLUP_RUN_FORMAT;
   let at = putUvarint(out, 1, buckets.length);

@@ -21,13 +21,7 @@ export const DAY_OF_10S = 8640;
 export const SAMPLE_START_MS = Date.UTC(2024, 5, 1);
 
 /** n timestamps every stepMs from start; with jitterMs each sample lands up to that many ms late. */
-export function regularTimes(
-  n: number,
-  stepMs = 10_000,
-  jitterMs = 0,
-  rnd = seededRandom(1),
-  start = SAMPLE_START_MS,
-): Float64Array {
+export function regularTimes(n: number, stepMs = 10_000, jitterMs = 0, rnd = seededRandom(1), start = SAMPLE_START_MS): Float64Array {
   const t = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     t[i] = start + i * stepMs + (jitterMs > 0 ? Math.floor(rnd() * (jitterMs + 1)) : 0);

@@ -22,9 +22,12 @@ describe('series answers', () => {
   it('buckets widened to a step, with the exact mean', () => {
     const buckets = rollPoints({ t, v: t.map((_, i) => i) }, 10_000);
     const a = answerFromBuckets(buckets, 0, 119_999, 10_000, 60_000);
-    expect(a).toEqual({ stepMs: 60_000, points: [
-      { t: 0, min: 0, max: 5, avg: 2.5, count: 6 },
-      { t: 60_000, min: 6, max: 11, avg: 8.5, count: 6 },
-    ] });
+    expect(a).toEqual({
+      stepMs: 60_000,
+      points: [
+        { t: 0, min: 0, max: 5, avg: 2.5, count: 6 },
+        { t: 60_000, min: 6, max: 11, avg: 8.5, count: 6 },
+      ],
+    });
   });
 });

@@ -19,7 +19,11 @@ interface Measurement {
 const f = (names: string, int: boolean) => names.split(' ').map((name) => ({ name, int }));
 
 const MEASUREMENTS: Measurement[] = [
-  { name: 'cpu', tags: 'cpu=cpu-total', fields: f('usage_user usage_system usage_idle usage_iowait usage_nice usage_irq usage_softirq usage_steal usage_guest usage_guest_nice', false) },
+  {
+    name: 'cpu',
+    tags: 'cpu=cpu-total',
+    fields: f('usage_user usage_system usage_idle usage_iowait usage_nice usage_irq usage_softirq usage_steal usage_guest usage_guest_nice', false),
+  },
   { name: 'mem', tags: '', fields: f('total available used free cached buffered active inactive', true) },
   { name: 'disk', tags: 'device=sda1,fstype=ext4,path=/', fields: f('total free used inodes_total inodes_free inodes_used', true) },
   { name: 'disk', tags: 'device=sdb1,fstype=xfs,path=/data', fields: f('total free used inodes_total inodes_free inodes_used', true) },
@@ -54,10 +58,10 @@ class HostState {
     const rnd = (this.rnd = seededRandom(seed));
     this.cpus = [2, 4, 8, 16][Math.floor(rnd() * 4)];
     this.memTotal = this.cpus * 4 * 1024 ** 3;
-    this.memUsed = Math.floor((0.3 + 0.3 * rnd()) * this.memTotal / PAGE) * PAGE;
-    this.cached = Math.floor(0.2 * this.memTotal / PAGE) * PAGE;
+    this.memUsed = Math.floor(((0.3 + 0.3 * rnd()) * this.memTotal) / PAGE) * PAGE;
+    this.cached = Math.floor((0.2 * this.memTotal) / PAGE) * PAGE;
     this.diskTotal = [50 * 1024 ** 3, 500 * 1024 ** 3];
-    this.diskUsed = this.diskTotal.map((t) => Math.floor((0.2 + 0.5 * rnd()) * t / PAGE) * PAGE);
+    this.diskUsed = this.diskTotal.map((t) => Math.floor(((0.2 + 0.5 * rnd()) * t) / PAGE) * PAGE);
     this.inodesUsed = [150_000 + Math.floor(rnd() * 50_000), 20_000 + Math.floor(rnd() * 5_000)];
     this.uptime = Math.floor(rnd() * 3e6);
     for (let i = 0; i < this.counters.length; i++) this.counters[i] = Math.floor(rnd() * 1e9);
@@ -80,7 +84,16 @@ class HostState {
     this.memUsed = pages(clamp(this.memUsed + Math.round((r() - 0.5) * 2000) * PAGE, 0.1 * this.memTotal, 0.9 * this.memTotal));
     if (r() < 0.2) this.cached = pages(clamp(this.cached + Math.round((r() - 0.4) * 200) * PAGE, 0, 0.4 * this.memTotal));
     const free = this.memTotal - this.memUsed - this.cached;
-    const mem = [this.memTotal, free + this.cached, this.memUsed, free, this.cached, 64 * 1024 ** 2, this.memUsed * 0.75 - ((this.memUsed * 0.75) % PAGE), this.cached];
+    const mem = [
+      this.memTotal,
+      free + this.cached,
+      this.memUsed,
+      free,
+      this.cached,
+      64 * 1024 ** 2,
+      this.memUsed * 0.75 - ((this.memUsed * 0.75) % PAGE),
+      this.cached,
+    ];
 
     const disk = this.diskTotal.map((total, d) => {
       this.diskUsed[d] += Math.round(r() * 64) * PAGE;
@@ -94,7 +107,7 @@ class HostState {
     const net = [rise(0, 2e5), rise(1, 8e5), rise(2, 400), rise(3, 900), c[4], c[5], r() < 0.01 ? ++c[6] : c[6], c[7]];
     const diskio = [rise(8, 30), rise(9, 120), (c[10] += Math.round(r() * 60) * 4096), (c[11] += Math.round(r() * 240) * 4096), rise(12, 40), rise(13, 300)];
 
-    this.load = this.load.map((l, i) => clamp(l + ((this.user + this.system) / 100 * this.cpus - l) * [0.15, 0.03, 0.01][i] + (r() - 0.5) * 0.1, 0, 64));
+    this.load = this.load.map((l, i) => clamp(l + (((this.user + this.system) / 100) * this.cpus - l) * [0.15, 0.03, 0.01][i] + (r() - 0.5) * 0.1, 0, 64));
     this.uptime += 10;
     const system2 = [round2(this.load[0]), round2(this.load[1]), round2(this.load[2]), this.uptime, this.cpus, 2];
     return [cpu, mem, disk[0], disk[1], net, diskio, system2];

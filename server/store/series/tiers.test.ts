@@ -24,7 +24,11 @@ describe('parseTiers', () => {
 
 describe('chooseTier', () => {
   const tiers = parseTiers('raw:2d,1m:30d,1h:3y');
-  const est = (raw: number, rawDroppedBefore = 0) => [{ count: raw, droppedBefore: rawDroppedBefore }, { count: 0, droppedBefore: 0 }, { count: 0, droppedBefore: 0 }];
+  const est = (raw: number, rawDroppedBefore = 0) => [
+    { count: raw, droppedBefore: rawDroppedBefore },
+    { count: 0, droppedBefore: 0 },
+    { count: 0, droppedBefore: 0 },
+  ];
 
   it('takes raw points when they fit, else the finest rollup that fits', () => {
     expect(chooseTier(tiers, est(360), 0, H, 1000)).toEqual({ tier: 0, stepMs: 0 });

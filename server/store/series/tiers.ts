@@ -31,7 +31,10 @@ export function parseDuration(text: string, what: string): number {
 
 /** Parses "raw:2d,1m:30d,1h:3y". Throws with a message naming the bad part. */
 export function parseTiers(spec: string): Tier[] {
-  const parts = spec.split(',').map((p) => p.trim()).filter(Boolean);
+  const parts = spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (!parts.length || !parts[0].startsWith('raw:')) throw new Error(`AW_METRICS_TIERS must start with raw:<retention>, got "${spec}"`);
   const tiers: Tier[] = [];
   for (const part of parts) {

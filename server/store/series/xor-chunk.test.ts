@@ -1,15 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { XorChunkEncoder, decodeXorChunk, xorChunkCount } from './xor-chunk.js';
-import {
-  DAY_OF_10S,
-  bytesCounter,
-  constant,
-  cpuPercent,
-  memoryBytes,
-  rawRatio,
-  regularTimes,
-  seededRandom,
-} from './sample-series.js';
+import { DAY_OF_10S, bytesCounter, constant, cpuPercent, memoryBytes, rawRatio, regularTimes, seededRandom } from './sample-series.js';
 
 /** Float64 whose raw bits are hi:lo (NaN payloads included). */
 function fromBits(hi: number, lo: number): number {
@@ -98,12 +89,34 @@ describe('XorChunkEncoder / decodeXorChunk', () => {
 
   it('round-trips every delta-of-delta bucket edge, gaps of days, and the timestamp range ends', () => {
     const deltas = [
-      10_000, 10_000, 1, 8193, 1, -8190 + 8192, 16_385, 1, 65_537, 1, 131_073, 1, 524_289, 1, 1_048_577, 1,
-      86_400_000 * 3, 1, 86_400_000 * 400, 1, 10_000,
+      10_000,
+      10_000,
+      1,
+      8193,
+      1,
+      -8190 + 8192,
+      16_385,
+      1,
+      65_537,
+      1,
+      131_073,
+      1,
+      524_289,
+      1,
+      1_048_577,
+      1,
+      86_400_000 * 3,
+      1,
+      86_400_000 * 400,
+      1,
+      10_000,
     ];
     const t = [1_700_000_000_000];
     for (const d of deltas) t.push(t[t.length - 1] + d);
-    expectRoundTrip(t, t.map((_, i) => i));
+    expectRoundTrip(
+      t,
+      t.map((_, i) => i),
+    );
 
     // dod exactly at each bucket's limits: +2^(n-1) and -(2^(n-1) - 1), and one past.
     for (const bits of [14, 17, 20]) {
