@@ -89,7 +89,8 @@ export class SeriesIndex {
   private remember(hostId: string, name: string, labels: Labels | undefined, id: number): void {
     let known = this.ids.get(hostId);
     if (!known) this.ids.set(hostId, (known = new Map()));
-    known.set(hostSeriesKey(name, labels), id);
+    // A copy of the key: taken from a decoded frame, it would be a slice keeping that whole frame's text alive.
+    known.set(Buffer.from(hostSeriesKey(name, labels)).toString(), id);
   }
 
   private refuse(key: string, hostId: string, name: string, reason: string): void {
