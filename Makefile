@@ -39,8 +39,8 @@ run: build
 
 # scripts/test-deps.sh brings what the tests need from outside npm (or says how), starts QuestDB for the run;
 # a suite whose part is absent is skipped, and the run ends with the list of skips and why.
-test: install
-	npx tsc -p . --noEmit
+# The build (dist/) type-checks the code, and the suites that start server processes run it.
+test: install dist/.built
 	npm run lint
 	npm run build:dashboard
 	bash scripts/test-deps.sh npx vitest run

@@ -16,7 +16,7 @@ import { emptyCounters, sumCounters, type BenchAgent, type WorkerCounters, type 
 import { parseOptions, sourceAddress, USAGE, UsageError, type BenchOptions } from './options.js';
 import { ServerSampler } from './proc-stats.js';
 import { countStoredPoints, createRunDatabase, enrollOverHttp, type Credentials, type RunDatabase } from './provision.js';
-import { buildServer, freePort, startServers, summariseLogs, type ServerFleet } from './servers.js';
+import { freePort, startServers, summariseLogs, type ServerFleet } from './servers.js';
 
 interface Figures {
   agents_target: number;
@@ -135,8 +135,6 @@ async function run(opts: BenchOptions): Promise<Figures> {
       if (db.url) env.DATABASE_URL = db.url;
       env.METRICS_STORE = opts.metricsStore;
       if (opts.questdbUrl) env.QUESTDB_URL = opts.questdbUrl;
-      say('building the server (dist/, incremental)');
-      buildServer(REPO_ROOT);
       say(`starting ${opts.servers} server process${opts.servers > 1 ? 'es' : ''} on port ${port}`);
       restartFleet = () => startServers({ count: opts.servers, port, env, runDir, repoRoot: REPO_ROOT });
       fleet = await restartFleet();

@@ -82,15 +82,20 @@ function tail(file: string, lines = 20): string {
 
 const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
-/** Compiles the server into dist/ when a source changed since the last build (tsc's incremental build). */
-export function buildServer(repoRoot: string): void {
+let built = false;
+
+/** Compiles the server into dist/ when a source changed since the last build (tsc's incremental build); once a process. */
+function buildServer(repoRoot: string): void {
+  if (built) return;
   execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', '.', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'], {
     cwd: repoRoot,
     stdio: 'inherit',
   });
+  built = true;
 }
 
 export async function startServers(opts: { count: number; port: number; env: NodeJS.ProcessEnv; runDir: string; repoRoot: string }): Promise<ServerFleet> {
+  buildServer(opts.repoRoot);
   const children: ChildProcess[] = [];
   const logFiles: string[] = [];
   const stop = async () => {
