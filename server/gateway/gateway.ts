@@ -458,6 +458,9 @@ export class Gateway {
     if (ws.getBufferedAmount() > this.deps.config.maxBufferedBytes) {
       return this.refuse(ws, seq, 'BACKPRESSURE', 'connection has too much unsent data', 1000);
     }
+    // A full queue refuses before the frame's points are checked: under overload every refusal must cost
+    // little, or refusing (and the resends it brings) takes the CPU the writes need and goodput collapses.
+    if (this.deps.pipeline.full) return this.refuse(ws, seq, 'INGEST_BUSY', 'ingest queue is full', busyRetryMs());
     const { batch, points } = checkMetrics(body);
     const accepted = this.deps.pipeline.offer({
       agentId: ud.agentId,
@@ -468,7 +471,7 @@ export class Gateway {
       refused: (retryAfterMs) => this.refuse(ws, seq, 'STORE_UNAVAILABLE', 'metric store did not take the batch', retryAfterMs),
       invalid: (reason) => this.refuse(ws, seq, 'PAYLOAD_INVALID', `metric store refused the batch as invalid: ${reason}`),
     });
-    if (!accepted) this.refuse(ws, seq, 'INGEST_BUSY', 'ingest queue is full', 1000);
+    if (!accepted) this.refuse(ws, seq, 'INGEST_BUSY', 'ingest queue is full', busyRetryMs());
   }
 
   private handOff(ws: Ws, ud: AgentSocket, seq: number, work: Promise<void> | undefined): void {
@@ -595,3 +598,12 @@ export class Gateway {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * When to send a refused batch again while the ingest queue is full: 2-8 s, spread, so thousands of
+ * agents refused together do not come back in the same second (a fixed 1 s brought each refused frame
+ * back once a second and the resends swamped the writes: 175,000 points/s offered, goodput near zero).
+ */
+function busyRetryMs(): number {
+  return 2000 + Math.floor(Math.random() * 6000);
+}

@@ -96,6 +96,11 @@ export class IngestPipeline {
     return true;
   }
 
+  /** The queue holds its maximum: an offer now would be refused. */
+  get full(): boolean {
+    return this.stopping || this.queuedPoints >= this.opts.queuePoints;
+  }
+
   get pending(): number {
     return this.queuedPoints;
   }
