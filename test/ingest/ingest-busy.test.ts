@@ -49,7 +49,7 @@ describe('ingest queue full', () => {
     const agent = await enrollAgent(t);
     link = new AgentLink({ url: t.ws, credentials: agent, hello: { agentVersion: 'test', hostname: 'busy' } });
     await new Promise<void>((resolve) => link!.once('config', () => resolve()));
-    const refusals: Array<{ seq: number; code: string; retryAfterMs?: number }> = [];
+    const refusals: Array<{ seq?: number; code: string; retryAfterMs?: number }> = [];
     const acks = new Set<number>();
     link.on('refused', (e) => refusals.push(e));
     link.on('ack', (a: { seq: number }) => acks.add(a.seq));
