@@ -9,6 +9,7 @@ import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
 import { actorOf, AssetState } from './cmdb-schemas.js';
 import { Uuid } from './schemas.js';
+import { editUnderChange } from './edit-under-change.js';
 
 const EXPORT_MAX = 200_000;
 
@@ -51,7 +52,10 @@ export function assetCsvRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       method: 'POST',
       path: '/api/v1/assets/import',
       summary: 'Import assets from CSV: rows without id are created, rows with id changed; any bad row imports nothing (422 with every row error)',
-      description: 'Columns as export writes them, any order; tags ";"-separated, custom a JSON object. ?dry_run=true checks only.',
+      description:
+        'Columns as export writes them, any order; tags ";"-separated, custom a JSON object. ?dry_run=true checks only. ' +
+        "X-Change-Id: the approved change request (kind asset) the import is made under; each asset is linked to it in the import's transaction. " +
+        'Refused (APPROVED_CHANGE_REQUIRED) without one when a policy requires a change for asset edits.',
       tag: 'cmdb',
       scope: 'cmdb:write',
       bodyType: 'text',
@@ -59,8 +63,10 @@ export function assetCsvRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       query: Type.Object({ dry_run: Type.Optional(Type.Boolean()) }),
       response: Type.Object({ created: Type.Integer(), updated: Type.Integer(), ids: Type.Array(Uuid), dry_run: Type.Boolean() }),
       handler: async (ctx) => {
-        const r = await deps.cmdb.importCsv(ctx.body as string, actorOf(ctx), { dryRun: ctx.query.dry_run });
-        ctx.audit({ created: r.created, updated: r.updated, dry_run: !!ctx.query.dry_run });
+        // A dry run writes nothing: only the import itself answers to change control.
+        const change = ctx.query.dry_run ? undefined : await editUnderChange(deps.itil?.changes, ctx, 'asset');
+        const r = await deps.cmdb.importCsv(ctx.body as string, actorOf(ctx), { dryRun: ctx.query.dry_run, step: change?.linkEach('imported from CSV') });
+        ctx.audit({ created: r.created, updated: r.updated, dry_run: !!ctx.query.dry_run, change_id: change?.changeId });
         return { ...r, dry_run: !!ctx.query.dry_run };
       },
     }),

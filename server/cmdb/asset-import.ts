@@ -4,7 +4,7 @@
  * nothing. Then every row is written in one transaction, each with its change records (source import).
  */
 import { AppError, isServerFault } from '../errors.js';
-import type { Db } from '../store/db.js';
+import type { Db, TxStep } from '../store/db.js';
 import type { Actor } from './asset-fields.js';
 import { readImport, type ImportRow, type RowError } from './asset-csv.js';
 import type { AssetTypeRegistry } from './asset-types.js';
@@ -23,7 +23,7 @@ export async function importAssetsCsv(
   types: AssetTypeRegistry,
   text: string,
   actor: Actor,
-  opts: { dryRun?: boolean } = {},
+  opts: { dryRun?: boolean; step?: TxStep<ImportResult> } = {},
 ): Promise<ImportResult> {
   const { rows, errors, partial } = readImport(text);
   const fail = (errs: RowError[]) =>
@@ -57,7 +57,10 @@ export async function importAssetsCsv(
         current = r.row;
         await assets.applyPatch(q, r.id, null, r.fields, importer, false);
       }
-      return { created: fresh.length, updated: rows.length - fresh.length, ids: rows.map((r) => r.id ?? idOf.get(r)!) };
+      const result = { created: fresh.length, updated: rows.length - fresh.length, ids: rows.map((r) => r.id ?? idOf.get(r)!) };
+      // The caller's step (linking the import to its change request) in the import's own transaction.
+      await opts.step?.(q, result);
+      return result;
     });
   } catch (err) {
     // What only the write could find (two rows linking one host): the line when known, and still nothing written.

@@ -1,5 +1,5 @@
 /** The CMDB's parts for one server node, built once in app.ts and handed to routes and the gateway. */
-import type { Db } from '../store/db.js';
+import type { Db, TxStep } from '../store/db.js';
 import { ApprovalQueue } from './approvals.js';
 import { AssetStore } from './assets.js';
 import { AssetTypeRegistry } from './asset-types.js';
@@ -20,7 +20,7 @@ export interface Cmdb {
   hosts: HostDirectory;
   groups: HostGroups;
   /** Assets from CSV, all or nothing (a dry run checks without writing). */
-  importCsv(text: string, actor: Actor, opts?: { dryRun?: boolean }): Promise<ImportResult>;
+  importCsv(text: string, actor: Actor, opts?: { dryRun?: boolean; step?: TxStep<ImportResult> }): Promise<ImportResult>;
   /** The hosts a group with these rules and members would hold (a first page and the count). */
   previewGroup(rules: readonly HostRule[], hostIds: readonly string[]): ReturnType<typeof previewGroup>;
   /** Every host the selector names, each once, by id. */

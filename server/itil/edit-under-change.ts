@@ -14,6 +14,8 @@ export interface EditUnderChange {
    * names `objectId`, or what the write made (a new template or asset); `note` says what was done.
    */
   link<T extends { id: string }>(note: (done: T) => string, objectId?: string): TxStep<T> | undefined;
+  /** The step linking every object a write made or changed (an import's `ids`), each with `note`. */
+  linkEach(note: string): TxStep<{ ids: string[] }> | undefined;
 }
 
 /** `request`: the change the caller names (if any) and who they are (`kind:name`). */
@@ -27,5 +29,11 @@ export async function admitEditUnderChange(
   return {
     changeId,
     link: (note, objectId) => (changeId ? (q, done) => changes!.link(changeId, kind, objectId ?? done.id, request.actor, note(done), q) : undefined),
+    linkEach: (note) =>
+      changeId
+        ? async (q, done) => {
+            for (const id of done.ids) await changes!.link(changeId, kind, id, request.actor, note, q);
+          }
+        : undefined,
   };
 }

@@ -119,6 +119,27 @@ describe('change management reaches assets, held template changes and agent upgr
     await t.call('DELETE', `/api/v1/task-policies/${policy.body.data.id}`, { headers: t.admin.auth });
   });
 
+  it('an asset CSV import needs the approved change a policy requires, and links every asset it made or changed', async () => {
+    const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'cmdb-import', require_change: ['asset'] } });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(201);
+    const csv = 'type,name\nserver,csv-chassis-1\nserver,csv-chassis-2\n';
+    const importCsv = (query = '', headers: Record<string, string> = {}) =>
+      t.call('POST', `/api/v1/assets/import${query}`, { raw: csv, headers: { ...alice.auth, 'content-type': 'text/csv', ...headers } });
+    // A dry run writes nothing, so it needs no change.
+    expect((await importCsv('?dry_run=true')).status).toBe(200);
+    const refused = await importCsv();
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'APPROVED_CHANGE_REQUIRED', details: { policies: ['cmdb-import'] } });
+    expect((await t.call('GET', '/api/v1/assets?q=csv-chassis', { headers: t.admin.auth })).body.data).toEqual([]);
+
+    const changeId = await approvedChange(['asset']);
+    const done = await importCsv('', { 'x-change-id': changeId });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect(done.body.data.created).toBe(2);
+    expect(await links(changeId)).toEqual(done.body.data.ids.map((id: string) => ['asset', id, 'imported from CSV']));
+    await t.call('DELETE', `/api/v1/task-policies/${policy.body.data.id}`, { headers: t.admin.auth });
+  });
+
   it('making and deleting a template need the approved change a policy requires, and are linked to it', async () => {
     const policy = await t.call('POST', '/api/v1/task-policies', { headers: t.admin.auth, body: { name: 'tpl', require_change: ['template'] } });
     expect(policy.status, JSON.stringify(policy.body)).toBe(201);
