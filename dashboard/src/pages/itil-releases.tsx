@@ -11,6 +11,7 @@ import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
 import { onSubmit, useSubmit } from '../ui/use-submit';
 import { ChangePicker } from './change-picker';
+import { HostPickList } from './host-pick-list';
 import { useHostPicker } from './host-picker';
 
 interface Release {
@@ -397,7 +398,8 @@ function ReleaseForm({ onDone }: { onDone(): void }) {
 
 /** Start a rollout: hosts in the order picked, a wave size, and the change it is made under (when change control asks for one). */
 function RolloutForm({ release, onDone }: { release: Release; onDone(): void }) {
-  const { q, setQ, picked, toggle, hosts } = useHostPicker();
+  const picker = useHostPicker();
+  const { picked } = picker;
   const [batch, setBatch] = useState('1');
   const [change, setChange] = useState('');
   const [problem, setProblem] = useState('');
@@ -421,23 +423,7 @@ function RolloutForm({ release, onDone }: { release: Release; onDone(): void }) 
       <h3>
         Roll out {release.name} {release.version}
       </h3>
-      <div class="form-row">
-        <input class="search" type="search" placeholder="Find hosts" aria-label="Find hosts" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
-        <span class="muted small">
-          {picked.size} host(s), in this order: {[...picked.values()].slice(0, 8).join(', ')}
-        </span>
-      </div>
-      <Show r={hosts} what="Hosts" emptyText="No host matches.">
-        {(list) => (
-          <div class="pick-list">
-            {list.map((h) => (
-              <label class="inline pick">
-                <input type="checkbox" checked={picked.has(h.id)} onChange={() => toggle(h)} data-host={h.hostname} /> {h.hostname}
-              </label>
-            ))}
-          </div>
-        )}
-      </Show>
+      <HostPickList picker={picker} summary={(names) => `${names.length} host(s), in this order: ${names.slice(0, 8).join(', ')}`} />
       <div class="form-row">
         <label class="inline">
           hosts a wave <input type="number" aria-label="Hosts a wave" min={1} value={batch} onInput={(e) => setBatch(e.currentTarget.value)} />

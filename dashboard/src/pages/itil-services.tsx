@@ -4,6 +4,7 @@ import { type ApiError, call, download, qs } from '../api';
 import { navigate } from '../router';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
+import { HostPickList } from './host-pick-list';
 import { useHostPicker } from './host-picker';
 import { duration } from './itil';
 import { BarChart } from './itil-charts';
@@ -85,7 +86,8 @@ function ServiceForm({ onDone }: { onDone(): void }) {
   const [keys, setKeys] = useState('');
   const [target, setTarget] = useState('99.9');
   const [upWhen, setUpWhen] = useState('all');
-  const { q, setQ, picked, toggle, hosts } = useHostPicker();
+  const picker = useHostPicker();
+  const { picked } = picker;
   const [error, setError] = useState<ApiError>();
   const [problem, setProblem] = useState('');
   const submit = async (e: Event) => {
@@ -142,23 +144,7 @@ function ServiceForm({ onDone }: { onDone(): void }) {
             <option value="any">up when any check is up (redundant)</option>
           </select>
         </div>
-        <div class="form-row">
-          <input class="search" type="search" placeholder="Find hosts" aria-label="Find hosts" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
-          <span class="muted small">
-            {picked.size} host(s): {[...picked.values()].slice(0, 5).join(', ')}
-          </span>
-        </div>
-        <Show r={hosts} what="Hosts" emptyText="No host matches.">
-          {(list) => (
-            <div class="pick-list">
-              {list.map((h) => (
-                <label class="inline pick">
-                  <input type="checkbox" checked={picked.has(h.id)} onChange={() => toggle(h)} data-host={h.hostname} /> {h.hostname}
-                </label>
-              ))}
-            </div>
-          )}
-        </Show>
+        <HostPickList picker={picker} summary={(names) => `${names.length} host(s): ${names.slice(0, 5).join(', ')}`} />
         <button class="btn primary">Define</button>
         {problem ? (
           <div class="state error" role="alert">

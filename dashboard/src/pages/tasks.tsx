@@ -11,6 +11,7 @@ import { PageTitle } from '../ui/layout';
 import { LoadMore, usePagedList } from '../ui/paged-list';
 import { Empty, ErrorNote, Loading, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
+import { HostPickList } from './host-pick-list';
 import { useHostPicker } from './host-picker';
 import { HOST_FINISHED, TASK_FINISHED, useTaskLive } from './task-live';
 
@@ -74,7 +75,8 @@ type Doing = 'command' | 'file';
 /** Pick hosts, then either a command or a file push for them. */
 function StartForm() {
   const [doing, setDoing] = useState<Doing>('command');
-  const { q, setQ, picked, toggle, hosts } = useHostPicker();
+  const picker = useHostPicker();
+  const { picked } = picker;
   const [command, setCommand] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const [path, setPath] = useState('');
@@ -137,25 +139,11 @@ function StartForm() {
         </button>
       </div>
       <form onSubmit={start} data-testid="task-form" data-doing={doing}>
-        <div class="form-row">
-          <input class="search" type="search" placeholder="Find hosts" aria-label="Find hosts" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
-          <span class="muted small">
-            {picked.size} host(s) picked: {[...picked.values()].slice(0, 5).join(', ')}
-            {picked.size > 5 ? '…' : ''}
-          </span>
-        </div>
-        <Show r={hosts} what="Hosts" emptyText="No host matches.">
-          {(list) => (
-            <div class="pick-list">
-              {list.map((h) => (
-                <label class="inline pick">
-                  <input type="checkbox" checked={picked.has(h.id)} onChange={() => toggle(h)} data-host={h.hostname} /> {h.hostname}
-                  {h.online ? <span class="dot online" /> : null}
-                </label>
-              ))}
-            </div>
-          )}
-        </Show>
+        <HostPickList
+          picker={picker}
+          summary={(names) => `${names.length} host(s) picked: ${names.slice(0, 5).join(', ')}${names.length > 5 ? '…' : ''}`}
+          online
+        />
         {doing === 'command' ? (
           <div class="form-row">
             <input
