@@ -5,7 +5,7 @@
  *    reconnects to another node moves its key, and the old node is told to drop its stale session;
  *  - relay: a message for an agent held elsewhere is published on that node's channel
  *    `node:<id>`, and domain events (a revoke, a config change) on `events` reach every node;
- *  - registry: `nodes:<id>` describes each live node (expiring, refreshed);
+ *  - registry: `nodes:<id>` describes each live node (expiring, refreshed), `node-ids` lists their ids;
  *  - leases: jobs that must run once per cluster (retention, nodata) run on the lease holder;
  *  - shared figures: `shared:<topic>` holds each node's latest figure of a kind (the overview's busiest
  *    hosts and ingest rate), so any node can answer for the fleet.
@@ -112,6 +112,7 @@ export class Cluster implements Presence {
   private readonly prefix: string;
   private readonly agentKey = (id: string) => `${this.prefix}agent:${id}`;
   private readonly nodeKey = (id: string) => `${this.prefix}nodes:${id}`;
+  private readonly nodeIdsKey = () => `${this.prefix}node-ids`;
   private readonly nodeChannel = (id: string) => `${this.prefix}node:${id}`;
   private readonly leaseKey = (name: string) => `${this.prefix}lease:${name}`;
   private readonly sharedKey = (topic: string) => `${this.prefix}shared:${topic}`;
@@ -211,10 +212,14 @@ export class Cluster implements Presence {
   async nodes(): Promise<NodeInfo[]> {
     const self: NodeInfo = this.describe();
     if (!this.redis) return [self];
-    const keys = await this.call(() => this.scanKeys(`${this.prefix}nodes:*`));
-    if (!keys?.length) return [self];
-    const values = await this.call(() => this.redis!.mget(keys));
-    const found = (values ?? []).filter((v): v is string => !!v).map((v) => JSON.parse(v) as NodeInfo);
+    // The ids from a set, not a SCAN of the key space (which holds a presence key per agent: 57,000 keys).
+    const ids = await this.call(() => this.redis!.smembers(this.nodeIdsKey()));
+    if (!ids?.length) return [self];
+    const values = (await this.call(() => this.redis!.mget(ids.map(this.nodeKey)))) ?? [];
+    // A node gone without a goodbye: its description expired; its id leaves the set too.
+    const gone = ids.filter((_, i) => !values[i]);
+    if (gone.length && values.length) void this.call(() => this.redis!.srem(this.nodeIdsKey(), ...gone));
+    const found = values.filter((v): v is string => !!v).map((v) => JSON.parse(v) as NodeInfo);
     return found.some((n) => n.id === this.nodeId) ? found : [...found, self];
   }
 
@@ -295,7 +300,7 @@ export class Cluster implements Presence {
     this.deps.bus.relay(undefined);
     if (!this.redis) return;
     await this.call(async () => {
-      const pipeline = this.redis!.pipeline().del(this.nodeKey(this.nodeId));
+      const pipeline = this.redis!.pipeline().del(this.nodeKey(this.nodeId)).srem(this.nodeIdsKey(), this.nodeId);
       for (const id of this.sessions?.onlineAgentIds() ?? []) pipeline.eval(DEL_IF_OWNER, 1, this.agentKey(id), this.nodeId);
       await pipeline.exec();
     });
@@ -308,7 +313,9 @@ export class Cluster implements Presence {
   }
 
   private async registerNode(): Promise<void> {
-    await this.call(() => this.redis!.set(this.nodeKey(this.nodeId), JSON.stringify(this.describe()), 'EX', NODE_TTL_S));
+    await this.call(() =>
+      this.redis!.multi().set(this.nodeKey(this.nodeId), JSON.stringify(this.describe()), 'EX', NODE_TTL_S).sadd(this.nodeIdsKey(), this.nodeId).exec(),
+    );
   }
 
   private async refreshPresence(): Promise<void> {
@@ -337,17 +344,6 @@ export class Cluster implements Presence {
     } catch (err) {
       this.deps.log.warn({ err, channel }, 'bad cluster message ignored');
     }
-  }
-
-  private async scanKeys(pattern: string): Promise<string[]> {
-    const out: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis!.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      out.push(...keys);
-      cursor = next;
-    } while (cursor !== '0' && out.length < 10_000);
-    return out;
   }
 
   /** A Redis call that never throws: unreachable Redis degrades the node, it does not stop it. */
