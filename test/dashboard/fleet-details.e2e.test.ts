@@ -161,6 +161,7 @@ needs('chromium').describe('dashboard details a new user meets', () => {
     const changes = page.locator('[data-testid=recent-changes]');
     await changes.locator('li', { hasText: 'reported a new hostname or OS' }).waitFor({ timeout: 15_000 });
     expect(await changes.textContent()).not.toContain('identity_changed');
-    expect(await changes.locator('li', { hasText: 'reported a new hostname or OS' }).locator('a').first().textContent()).toBe('cache-07');
+    // The name is looked up after the sentence shows (the id's first 8 characters until then).
+    await changes.locator('li', { hasText: 'reported a new hostname or OS' }).locator('a', { hasText: 'cache-07' }).first().waitFor({ timeout: 15_000 });
   });
 });

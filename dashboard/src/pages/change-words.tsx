@@ -5,7 +5,7 @@
  * Names are read once per id (a module cache), so a list of ten changes costs a few small reads.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { get } from '../api';
+import { ApiError, get } from '../api';
 
 export interface AuditEntry {
   id: number;
@@ -110,14 +110,26 @@ export function sentenceOf(e: AuditEntry): Part[] {
 }
 
 const names = new Map<string, Promise<string | null>>();
+
+/**
+ * The name of what an id names, asked once per id. A page of changes asks for many at once, so a
+ * rate-limited answer (429) is asked again after a pause; a failure is not kept, so a later render asks again.
+ */
 function nameOf(kind: Kind, id: string): Promise<string | null> {
   const key = `${kind}:${id}`;
   let p = names.get(key);
   if (!p) {
-    p = get<any>(READ[kind][0](id)).then(
-      (a) => READ[kind][1](a.data) ?? null,
-      () => null,
-    );
+    const ask = (attempt: number): Promise<string | null> =>
+      get<any>(READ[kind][0](id)).then(
+        (a) => READ[kind][1](a.data) ?? null,
+        (err) => {
+          if (err instanceof ApiError && err.status === 429 && attempt < 4)
+            return new Promise((r) => setTimeout(r, 1000 * attempt)).then(() => ask(attempt + 1));
+          names.delete(key);
+          return null;
+        },
+      );
+    p = ask(1);
     names.set(key, p);
   }
   return p;
