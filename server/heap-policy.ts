@@ -8,4 +8,6 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
-setFlagsFromString('--optimize-for-size');
+// `node --no-optimize-for-size` keeps V8's default (the comparison the figures above come from:
+// AW_BENCH_NODE_ARGS=--no-optimize-for-size npm run bench:agents -- ...).
+if (!process.execArgv.includes('--no-optimize-for-size')) setFlagsFromString('--optimize-for-size');

@@ -1,9 +1,10 @@
 /** Services with their availability per day against the SLA line, and the service management reports. */
+import type { ComponentChildren } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { type ApiError, call, download, qs } from '../api';
 import { navigate } from '../router';
 import { ErrorNote, Show } from '../ui/states';
-import { useResource } from '../ui/use-resource';
+import { type Resource, useResource } from '../ui/use-resource';
 import { HostPickList } from './host-pick-list';
 import { useHostPicker } from './host-picker';
 import { duration } from './itil';
@@ -291,111 +292,109 @@ function pivot<R extends { month: string }>(rows: R[], group: (r: R) => string, 
   };
 }
 
+/** One report: its title, its CSV download, its chart once the rows are in. */
+function ReportCard<T>({
+  title,
+  csv,
+  r,
+  what,
+  onError,
+  children,
+}: {
+  title: string;
+  csv: string;
+  r: Resource<T>;
+  what: string;
+  onError: (err: ApiError) => void;
+  children: (rows: T) => ComponentChildren;
+}) {
+  return (
+    <section class="card">
+      <div class="form-row">
+        <h2>{title}</h2>
+        <button
+          class="btn ghost small"
+          onClick={() => download(`/api/v1/itil/reports/${csv}?format=csv`, `${csv}.csv`).catch((err) => onError(err as ApiError))}
+        >
+          CSV
+        </button>
+      </div>
+      <Show r={r} what={what}>
+        {children}
+      </Show>
+    </section>
+  );
+}
+
 export function ReportsTab() {
   const mtta = useResource<MttaRow[]>('/api/v1/itil/reports/mtta-mttr');
   const perService = useResource<ServiceRow[]>('/api/v1/itil/reports/incidents-per-service');
   const outcomes = useResource<OutcomeRow[]>('/api/v1/itil/reports/changes-by-outcome');
   const releases = useResource<ReleaseRow[]>('/api/v1/itil/reports/release-success');
   const [error, setError] = useState<ApiError>();
-  const csv = (name: string) => download(`/api/v1/itil/reports/${name}?format=csv`, `${name}.csv`).catch((err) => setError(err as ApiError));
-  const Csv = ({ name }: { name: string }) => (
-    <button class="btn ghost small" onClick={() => csv(name)}>
-      CSV
-    </button>
-  );
   return (
     <>
       {error ? <ErrorNote error={error} /> : null}
       <div class="grid2">
-        <section class="card">
-          <div class="form-row">
-            <h2>Mean time to acknowledge (min)</h2>
-            <Csv name="mtta-mttr" />
-          </div>
-          <Show r={mtta} what="Incidents">
-            {(rows) => {
-              const p = pivot(
-                rows,
-                (r) => r.priority,
-                (r) => (r.mtta_s === null ? null : r.mtta_s / 60),
-                PRIORITY_COLOURS,
-              );
-              return <BarChart title="per month and priority" {...p} testId="report-mtta" />;
-            }}
-          </Show>
-        </section>
-        <section class="card">
-          <div class="form-row">
-            <h2>Mean time to resolve (h)</h2>
-            <Csv name="mtta-mttr" />
-          </div>
-          <Show r={mtta} what="Incidents">
-            {(rows) => {
-              const p = pivot(
-                rows,
-                (r) => r.priority,
-                (r) => (r.mttr_s === null ? null : r.mttr_s / 3600),
-                PRIORITY_COLOURS,
-              );
-              return <BarChart title="per month and priority" {...p} testId="report-mttr" />;
-            }}
-          </Show>
-        </section>
-        <section class="card">
-          <div class="form-row">
-            <h2>Incidents per service</h2>
-            <Csv name="incidents-per-service" />
-          </div>
-          <Show r={perService} what="Services">
-            {(rows) => (
-              <BarChart
-                title="last 12 months, by priority"
-                labels={rows.map((r) => r.service)}
-                testId="report-services"
-                series={(['p1', 'p2', 'p3', 'p4'] as const).map((k) => ({
-                  label: k.toUpperCase(),
-                  color: PRIORITY_COLOURS[k.toUpperCase()],
-                  values: rows.map((r) => r[k]),
-                }))}
-              />
-            )}
-          </Show>
-        </section>
-        <section class="card">
-          <div class="form-row">
-            <h2>Changes by outcome</h2>
-            <Csv name="changes-by-outcome" />
-          </div>
-          <Show r={outcomes} what="Changes">
-            {(rows) => {
-              const p = pivot(
-                rows,
-                (r) => r.outcome,
-                (r) => r.changes,
-                OUTCOME_COLOURS,
-              );
-              return <BarChart title="per month" {...p} testId="report-changes" />;
-            }}
-          </Show>
-        </section>
-        <section class="card">
-          <div class="form-row">
-            <h2>Release success rate</h2>
-            <Csv name="release-success" />
-          </div>
-          <Show r={releases} what="Rollouts">
-            {(rows) => (
-              <BarChart
-                title="finished rollouts that succeeded, per month"
-                labels={rows.map((r) => r.month)}
-                unit="%"
-                yRange={[0, 100]}
-                testId="report-releases"
-                series={[{ label: 'success', color: '--ok', values: rows.map((r) => r.success_pct) }]}
-              />
-            )}
-          </Show>
-        </section>
+        <ReportCard title="Mean time to acknowledge (min)" csv="mtta-mttr" r={mtta} what="Incidents" onError={setError}>
+          {(rows) => {
+            const p = pivot(
+              rows,
+              (r) => r.priority,
+              (r) => (r.mtta_s === null ? null : r.mtta_s / 60),
+              PRIORITY_COLOURS,
+            );
+            return <BarChart title="per month and priority" {...p} testId="report-mtta" />;
+          }}
+        </ReportCard>
+        <ReportCard title="Mean time to resolve (h)" csv="mtta-mttr" r={mtta} what="Incidents" onError={setError}>
+          {(rows) => {
+            const p = pivot(
+              rows,
+              (r) => r.priority,
+              (r) => (r.mttr_s === null ? null : r.mttr_s / 3600),
+              PRIORITY_COLOURS,
+            );
+            return <BarChart title="per month and priority" {...p} testId="report-mttr" />;
+          }}
+        </ReportCard>
+        <ReportCard title="Incidents per service" csv="incidents-per-service" r={perService} what="Services" onError={setError}>
+          {(rows) => (
+            <BarChart
+              title="last 12 months, by priority"
+              labels={rows.map((r) => r.service)}
+              testId="report-services"
+              series={(['p1', 'p2', 'p3', 'p4'] as const).map((k) => ({
+                label: k.toUpperCase(),
+                color: PRIORITY_COLOURS[k.toUpperCase()],
+                values: rows.map((r) => r[k]),
+              }))}
+            />
+          )}
+        </ReportCard>
+        <ReportCard title="Changes by outcome" csv="changes-by-outcome" r={outcomes} what="Changes" onError={setError}>
+          {(rows) => {
+            const p = pivot(
+              rows,
+              (r) => r.outcome,
+              (r) => r.changes,
+              OUTCOME_COLOURS,
+            );
+            return <BarChart title="per month" {...p} testId="report-changes" />;
+          }}
+        </ReportCard>
+        <ReportCard title="Release success rate" csv="release-success" r={releases} what="Rollouts" onError={setError}>
+          {(rows) => (
+            <BarChart
+              title="finished rollouts that succeeded, per month"
+              labels={rows.map((r) => r.month)}
+              unit="%"
+              yRange={[0, 100]}
+              testId="report-releases"
+              series={[{ label: 'success', color: '--ok', values: rows.map((r) => r.success_pct) }]}
+            />
+          )}
+        </ReportCard>
       </div>
     </>
   );
