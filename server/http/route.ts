@@ -1,6 +1,7 @@
 /** What a route declares: the one way to add an API route. */
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { Principal } from '../auth/principal.js';
+import type { Domain } from './wire.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** What a request may carry: a route's method, or HEAD (answered as GET without the body). */
@@ -82,8 +83,12 @@ export interface RouteSpec<SP extends TSchema = TSchema, SQ extends TSchema = TS
   produces?: string;
   /** Body size limit in bytes; the server default otherwise. */
   bodyLimit?: number;
-  handler: (ctx: RequestContext<Static<SP>, Static<SQ>, Static<SB>>) => Promise<Static<SR>> | Static<SR>;
+  /** Returns the answer as a record (camelCase, Dates); the router writes it as `response` says (wire.ts). */
+  handler: (ctx: RequestContext<Static<SP>, Static<SQ>, Static<SB>>) => Promise<Answer<Static<SR>>> | Answer<Static<SR>>;
 }
+
+/** What a handler returns: the answer as a record. Answers still written in their wire form are accepted while records move over. */
+type Answer<T> = T | Domain<T>;
 
 /** Declares a route with its types checked against its schemas. */
 export function route<SP extends TSchema, SQ extends TSchema, SB extends TSchema, SR extends TSchema>(spec: RouteSpec<SP, SQ, SB, SR>): RouteSpec {

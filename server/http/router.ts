@@ -22,6 +22,7 @@ import { headersOf, statusOf } from './error-answer.js';
 import type { Principal } from '../auth/principal.js';
 import type { BodyDigest, RequestGuard } from '../auth/request-guard.js';
 import type { RequestContext, RequestMethod, ResponseStream, RouteSpec, UploadedBody } from './route.js';
+import { compile as compileWire } from './wire.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -74,6 +75,8 @@ interface CompiledRoute {
   query?: ValidateFunction;
   body?: ValidateFunction;
   response?: ValidateFunction;
+  /** Writes the handler's record as the answer schema says (server/http/wire.ts). */
+  write: (data: unknown) => unknown;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -142,6 +145,7 @@ export class Router {
         query: spec.query && this.queryAjv.compile(closeObjects(spec.query)),
         body: spec.body && this.bodyAjv.compile(closeObjects(spec.body)),
         response: this.opts.validateResponses ? this.bodyAjv.compile(spec.response) : undefined,
+        write: compileWire(spec.response),
       });
     }
     return this;
@@ -348,11 +352,12 @@ export class Router {
         rawType = type;
       },
     };
-    const data = await spec.handler(ctx);
+    const result = await spec.handler(ctx);
     if (stream) return { status, headers, body: { data: null, error: null }, stream, raw: { type: spec.produces ?? 'text/event-stream', payload: '' } };
     if (rawType) {
-      return { status, headers, body: { data: null, error: null }, raw: { type: rawType, payload: data as string | Buffer } };
+      return { status, headers, body: { data: null, error: null }, raw: { type: rawType, payload: result as string | Buffer } };
     }
+    const data = route.write(result);
     if (route.response && !route.response(data)) {
       this.opts.log.error({ req_id: incoming.requestId, errors: route.response.errors }, 'response does not match its schema');
       throw new AppError('RESPONSE_INVALID', 'internal', 'the server built an answer that does not match its own schema');
