@@ -11,7 +11,7 @@ import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { route } from '../http/route.js';
 import { LineProtocolError, parseLineProtocol, type LinePoint, type Precision } from '../ingest/line-protocol.js';
-import type { MetricPoint } from '../../protocol/messages.js';
+import type { Labels, MetricPoint } from '../../protocol/messages.js';
 import { MAX_LABELS } from '../../protocol/validate.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
@@ -74,7 +74,7 @@ export function writeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         // Points by host: ?host_id= for all, else each point's host tag.
         const byHost = new Map<string, MetricPoint[]>();
         const hostnames = new Set<string>();
-        if (!ctx.query.host_id) for (const p of points) if (p.labels.host) hostnames.add(p.labels.host);
+        if (!ctx.query.host_id) for (const labels of new Set(points.map((p) => p.labels))) if (labels.host) hostnames.add(labels.host);
         let known = new Map<string, string>();
         if (ctx.query.host_id) {
           if (!(await deps.cmdb.hosts.exists(ctx.query.host_id)))
@@ -82,8 +82,17 @@ export function writeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         } else if (hostnames.size) {
           known = await deps.cmdb.hosts.idsByHostname([...hostnames]);
         }
-        for (const [i, p] of points.entries()) {
-          const { host, ...labels } = p.labels;
+        // Points of one series share a labels object (parseLineProtocol): its host and other labels are sorted out once.
+        const split = new Map<Labels, { host: string | undefined; labels: Labels | undefined; tooMany: boolean }>();
+        for (let i = 0; i < points.length; i++) {
+          const p = points[i];
+          let sl = split.get(p.labels);
+          if (!sl) {
+            const { host, ...labels } = p.labels;
+            const n = Object.keys(labels).length;
+            split.set(p.labels, (sl = { host, labels: n ? labels : undefined, tooMany: n > MAX_LABELS }));
+          }
+          const host = sl.host;
           const hostId = ctx.query.host_id ?? (host !== undefined ? known.get(host) : undefined);
           if (!hostId) {
             throw new AppError(
@@ -95,11 +104,11 @@ export function writeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
               { field: 'body', host: host ?? null },
             );
           }
-          if (Object.keys(labels).length > MAX_LABELS)
+          if (sl.tooMany)
             throw new AppError('VALIDATION_FAILED', 'invalid', `point ${i + 1} (${p.name}) has more than ${MAX_LABELS} tags besides host`, { field: 'body' });
-          const list = byHost.get(hostId) ?? [];
-          list.push(Object.keys(labels).length ? { name: p.name, labels, t: p.t, v: p.v } : { name: p.name, t: p.t, v: p.v });
-          byHost.set(hostId, list);
+          let list = byHost.get(hostId);
+          if (!list) byHost.set(hostId, (list = []));
+          list.push(sl.labels ? { name: p.name, labels: sl.labels, t: p.t, v: p.v } : { name: p.name, t: p.t, v: p.v });
         }
         const agentId = sourceId(`${ctx.principal!.kind}:${ctx.principal!.id}`);
         await Promise.all(

@@ -45,3 +45,22 @@ describe('line protocol', () => {
     expect(() => parseLineProtocol(body, NOW)).toThrow(new RegExp(`line 2: .*${message}`));
   });
 });
+
+describe('line protocol, repeated series', () => {
+  it('parses each series once per body: its points share labels, and values stay exact', () => {
+    const body = ['cpu,host=a,cpu=0 idle=1.5,user=2i 1', 'cpu,host=a,cpu=0  idle=3.25  2', 'cpu,host=b,cpu=0 idle=-0.5 3'].join('\n');
+    const p = parseLineProtocol(body, NOW, 's');
+    expect(p.map((x) => [x.name, x.t, x.v])).toEqual([
+      ['cpu.idle', 1000, 1.5],
+      ['cpu.user', 1000, 2],
+      ['cpu.idle', 2000, 3.25],
+      ['cpu.idle', 3000, -0.5],
+    ]);
+    expect(p[0].labels).toBe(p[2].labels);
+    expect(p[3].labels).toEqual({ host: 'b', cpu: '0' });
+  });
+
+  it('still names the line of a bad field on a series seen before', () => {
+    expect(() => parseLineProtocol('m,host=a v=1 1\nm,host=a v=x 2', NOW)).toThrow(/line 2: field v has a bad value "x"/);
+  });
+});

@@ -55,15 +55,60 @@ const labelKey = (s: string) => {
   return /^[a-zA-Z_]/.test(k) ? k : `_${k}`;
 };
 
+const TRUE = new Set(['t', 'T', 'true', 'tRUE', 'True', 'TRUE']);
+const FALSE = new Set(['f', 'F', 'false', 'fALSE', 'False', 'FALSE']);
+const INTEGER = /^(-?\d+)[iu]$/;
+
 function fieldValue(raw: string): number | undefined {
-  if (raw.startsWith('"')) return undefined; // string field
-  if (/^[tT](rue|RUE)?$/.test(raw)) return 1;
-  if (/^[fF](alse|ALSE)?$/.test(raw)) return 0;
-  const int = /^(-?\d+)[iu]$/.exec(raw);
-  const n = Number(int ? int[1] : raw);
-  if (raw === '' || !Number.isFinite(n)) return NaN;
-  return n;
+  const c = raw.charCodeAt(0);
+  if (c === 34) return undefined; // string field
+  // Most values are plain numbers: test the cheap cases before the rare ones.
+  if (c !== 116 && c !== 84 && c !== 102 && c !== 70) {
+    const last = raw.charCodeAt(raw.length - 1);
+    const int = last === 105 || last === 117 ? INTEGER.exec(raw) : null;
+    const n = Number(int ? int[1] : raw);
+    if (raw === '' || !Number.isFinite(n)) return NaN;
+    return n;
+  }
+  if (TRUE.has(raw)) return 1;
+  if (FALSE.has(raw)) return 0;
+  return NaN;
 }
+
+/** A line's measurement and tags, parsed once per body: a Telegraf batch repeats each many times. */
+interface SeriesPart {
+  measurement: string;
+  /** Shared by every point of this series in the body: readers must not change it. */
+  labels: Labels;
+  /** Field key as written -> metric name. */
+  names: Map<string, string>;
+}
+
+function parseSeries(series: string, line: number): SeriesPart {
+  const [measurementRaw, ...tagParts] = splitUnescaped(series, ',');
+  const measurement = namePart(unescapeText(measurementRaw));
+  if (!measurement) throw new LineProtocolError(line, 'measurement is empty');
+  const labels: Labels = {};
+  for (const tp of tagParts) {
+    const [k, v] = splitUnescaped(tp, '=', 2);
+    if (!k || v === undefined || v === '') throw new LineProtocolError(line, `bad tag "${tp}"`);
+    labels[labelKey(unescapeText(k))] = unescapeText(v).slice(0, MAX_LABEL_VALUE);
+  }
+  if (Object.keys(labels).length > MAX_LABELS + 1) throw new LineProtocolError(line, `more than ${MAX_LABELS} tags`);
+  return { measurement, labels, names: new Map() };
+}
+
+function metricName(s: SeriesPart, key: string, line: number): string {
+  let name = s.names.get(key);
+  if (name === undefined) {
+    name = `${s.measurement}.${namePart(unescapeText(key))}`.slice(0, 200);
+    if (!METRIC_NAME.test(name)) throw new LineProtocolError(line, `cannot make a metric name of ${name}`);
+    s.names.set(key, name);
+  }
+  return name;
+}
+
+const TIMESTAMP = /^-?\d+$/;
 
 const TO_MS: Record<Precision, (t: number) => number> = {
   ns: (t) => Math.floor(t / 1e6),
@@ -72,41 +117,38 @@ const TO_MS: Record<Precision, (t: number) => number> = {
   s: (t) => Math.floor(t * 1000),
 };
 
-/** Parses a whole body; throws on the first bad line (the caller writes nothing then). */
+/**
+ * Parses a whole body; throws on the first bad line (the caller writes nothing then). Points of one
+ * series share one labels object.
+ */
 export function parseLineProtocol(body: string, now: number, precision: Precision = 'ns'): LinePoint[] {
   const out: LinePoint[] = [];
-  const lines = body.split('\n');
-  for (let n = 0; n < lines.length; n++) {
-    const line = lines[n].trim();
-    if (!line || line.startsWith('#')) continue;
+  const seen = new Map<string, SeriesPart>();
+  const toMs = TO_MS[precision];
+  for (let from = 0, n = 1; from <= body.length; n++) {
+    let to = body.indexOf('\n', from);
+    if (to < 0) to = body.length;
+    const line = body.slice(from, to).trim();
+    from = to + 1;
+    if (!line || line.charCodeAt(0) === 35) continue;
     const parts = splitUnescaped(line, ' ');
-    const [series, fields, ts, ...extra] = parts.filter((p) => p !== '');
-    if (!series || !fields || extra.length) throw new LineProtocolError(n + 1, 'expected: measurement[,tags] fields [timestamp]');
-    const [measurementRaw, ...tagParts] = splitUnescaped(series, ',');
-    const measurement = namePart(unescapeText(measurementRaw));
-    if (!measurement) throw new LineProtocolError(n + 1, 'measurement is empty');
-    const labels: Labels = {};
-    for (const tp of tagParts) {
-      const [k, v] = splitUnescaped(tp, '=', 2);
-      if (!k || v === undefined || v === '') throw new LineProtocolError(n + 1, `bad tag "${tp}"`);
-      labels[labelKey(unescapeText(k))] = unescapeText(v).slice(0, MAX_LABEL_VALUE);
-    }
-    if (Object.keys(labels).length > MAX_LABELS + 1) throw new LineProtocolError(n + 1, `more than ${MAX_LABELS} tags`);
+    const [series, fields, ts, ...extra] = parts.includes('') ? parts.filter((p) => p !== '') : parts;
+    if (!series || !fields || extra.length) throw new LineProtocolError(n, 'expected: measurement[,tags] fields [timestamp]');
+    let s = seen.get(series);
+    if (!s) seen.set(series, (s = parseSeries(series, n)));
     let t = now;
     if (ts !== undefined) {
-      if (!/^-?\d+$/.test(ts)) throw new LineProtocolError(n + 1, `bad timestamp "${ts}"`);
-      t = TO_MS[precision](Number(ts));
-      if (!Number.isSafeInteger(t) || t < 0) throw new LineProtocolError(n + 1, `timestamp out of range "${ts}"`);
+      if (!TIMESTAMP.test(ts)) throw new LineProtocolError(n, `bad timestamp "${ts}"`);
+      t = toMs(Number(ts));
+      if (!Number.isSafeInteger(t) || t < 0) throw new LineProtocolError(n, `timestamp out of range "${ts}"`);
     }
     for (const fp of splitUnescaped(fields, ',')) {
       const [k, raw] = splitUnescaped(fp, '=', 2);
-      if (!k || raw === undefined) throw new LineProtocolError(n + 1, `bad field "${fp}"`);
+      if (!k || raw === undefined) throw new LineProtocolError(n, `bad field "${fp}"`);
       const v = fieldValue(raw);
       if (v === undefined) continue;
-      if (Number.isNaN(v)) throw new LineProtocolError(n + 1, `field ${unescapeText(k)} has a bad value "${raw}"`);
-      const name = `${measurement}.${namePart(unescapeText(k))}`.slice(0, 200);
-      if (!METRIC_NAME.test(name)) throw new LineProtocolError(n + 1, `cannot make a metric name of ${name}`);
-      out.push({ name, labels, t, v });
+      if (Number.isNaN(v)) throw new LineProtocolError(n, `field ${unescapeText(k)} has a bad value "${raw}"`);
+      out.push({ name: metricName(s, k, n), labels: s.labels, t, v });
     }
   }
   return out;
