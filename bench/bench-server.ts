@@ -18,6 +18,8 @@ import { freePort } from './agents/servers.js';
 
 export interface BenchDatabase {
   db: Db;
+  /** Its address, when it is on a Postgres server (another process can open it). */
+  url?: string;
   /** Closes it, and drops it when it was made on a Postgres server. */
   close(): Promise<void>;
 }
@@ -38,6 +40,7 @@ export async function benchDatabase(serverUrl: string | undefined): Promise<Benc
   const db = await openDb({ databaseUrl: url.toString() });
   return {
     db,
+    url: url.toString(),
     close: async () => {
       await db.close();
       const c = new pg.Client({ connectionString: serverUrl });

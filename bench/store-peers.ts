@@ -13,14 +13,15 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/log.js';
 import { SessionStore } from '../server/auth/sessions.js';
 import { UserDirectory } from '../server/auth/users.js';
 import { SERIES_PER_HOST, telegrafSet, type TelegrafSet } from '../server/store/series/telegraf-set.js';
-import { freePort } from './agents/servers.js';
+import { freePort, startServers, summariseLogs } from './agents/servers.js';
 import { BENCH_ENV, benchDatabase, enrollHost } from './bench-server.js';
 
 export interface PeerOptions {
@@ -66,6 +67,7 @@ interface Figures {
 }
 
 const QUERY_RUNS = 50;
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * A keep-alive socket the server closed just as a request went out fails with no answer (seen once in a
@@ -110,21 +112,38 @@ async function stopProcess(child: ChildProcess, ms = 30_000): Promise<void> {
 const duBytes = (path: string) => (existsSync(path) ? Number(execFileSync('du', ['-s', '--block-size=1', path], { encoding: 'utf8' }).split('\t')[0]) : 0);
 const perPoint = (bytes: number, points: number) => (bytes / points).toFixed(2);
 
-/** AutoWatch in this process on its own database, with an API key holding metrics:write and one enrolled host per Telegraf host. */
+/**
+ * AutoWatch on its own database, with an API key holding metrics:write and one enrolled host per Telegraf
+ * host. On a Postgres server it runs as deployed, `node dist/server/main.js` in a process of its own (as
+ * VictoriaMetrics and QuestDB do), so the generator does not share its event loop; on PGlite, whose
+ * database lives in the process that opens it, it runs in this one.
+ */
 async function autowatchPeer(name: string, set: TelegrafSet, env: Record<string, string>, databaseUrl: string | undefined, qdbDataDir?: string): Promise<Peer> {
-  // Runs on QuestDB keep the relational side in PGlite.
-  const database = await benchDatabase(env.METRICS_STORE === 'questdb' ? undefined : databaseUrl);
+  const database = await benchDatabase(databaseUrl);
   const db = database.db;
   const dataDir = mkdtempSync(join(tmpdir(), 'aw-bench-'));
-  const config = loadConfig({
-    PORT: String(await freePort()),
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    ...BENCH_ENV,
-    ...env,
-  });
-  const server: RunningServer = await startServer(config, { db, log: createLogger('warn') });
-  const http = `http://127.0.0.1:${server.port}`;
+  const settings = { DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...BENCH_ENV, ...env };
+  let http: string;
+  let stopServer: () => Promise<void>;
+  if (database.url) {
+    const fleet = await startServers({
+      count: 1,
+      port: await freePort(),
+      env: { ...process.env, ...settings, DATABASE_URL: database.url },
+      runDir: dataDir,
+      repoRoot: REPO_ROOT,
+    });
+    http = fleet.http;
+    stopServer = async () => {
+      await fleet.stop();
+      const trouble = summariseLogs(fleet.logFiles).filter((e) => e.level !== 'warn');
+      if (trouble.length) console.log(`${name}: its log holds ${JSON.stringify(trouble.slice(0, 3))}`);
+    };
+  } else {
+    const server: RunningServer = await startServer(loadConfig({ PORT: String(await freePort()), ...settings }), { db, log: createLogger('warn') });
+    http = `http://127.0.0.1:${server.port}`;
+    stopServer = () => server.stop();
+  }
   const user = await new UserDirectory(db).create({ username: 'bench', role: 'admin', createdBy: 'bench' });
   const session = await new SessionStore(db).create(user.id, 3600 * 24);
   const keyRes = await fetch(`${http}/api/v1/api-keys`, {
@@ -138,7 +157,7 @@ async function autowatchPeer(name: string, set: TelegrafSet, env: Record<string,
   const auth = { authorization: `Bearer ${key}` };
   let stopped = false;
   const stop = async () => {
-    if (!stopped) await server.stop();
+    if (!stopped) await stopServer();
     stopped = true;
   };
   return {
@@ -175,6 +194,8 @@ async function autowatchPeer(name: string, set: TelegrafSet, env: Record<string,
         const points = sized.filter(([t]) => t === 'aw_points').reduce((a, [, b]) => a + b, 0);
         return { points, everything: sized.reduce((a, [, b]) => a + b, 0), detail: sized.map(([t, b]) => `${t} ${perPoint(b, set.points)}`).join(', ') };
       }
+      const left = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM metric_wal');
+      if (left.rows[0].n) console.log(`${name}: ${left.rows[0].n} write-ahead rows left after the stop (not folded): the sizes below count them`);
       const parts = ['metric_chunks_t0', 'metric_chunks_t60', 'metric_chunks_t3600'];
       await db.exec(`VACUUM FULL ${parts.join(', ')}, metric_series, ingest_batches, metric_wal, metric_checkpoints`);
       const size = async (rels: string[]) => {
