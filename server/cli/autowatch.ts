@@ -280,12 +280,12 @@ async function command(name: string, positionals: string[], flags: Record<string
       const bearer = `${key.id}.${secret}`;
       return {
         text: [
-          `made API key ${key.id} "${key.name}" scopes ${key.scopes.join(',')}${key.expires_at ? ` until ${key.expires_at.toISOString()}` : ''}`,
+          `made API key ${key.id} "${key.name}" scopes ${key.scopes.join(',')}${key.expiresAt ? ` until ${key.expiresAt.toISOString()}` : ''}`,
           'secret (shown once, keep it in a secret store):',
           `  ${secret}`,
-          key.require_signature ? 'this key only signs requests (docs/api.md)' : `use: Authorization: Bearer ${bearer}`,
+          key.requireSignature ? 'this key only signs requests (docs/api.md)' : `use: Authorization: Bearer ${bearer}`,
         ].join('\n'),
-        json: { id: key.id, name: key.name, scopes: key.scopes, expires_at: key.expires_at, secret, bearer },
+        json: { id: key.id, name: key.name, scopes: key.scopes, expires_at: key.expiresAt, secret, bearer },
       };
     }
     case 'apikey list': {
@@ -314,7 +314,7 @@ async function command(name: string, positionals: string[], flags: Record<string
       if (!id) throw new UsageError('apikey revoke needs a KEY_ID');
       const key = await new ApiKeyStore(ctx.db).revoke(id, actor);
       await record('apikey revoke', { key_id: key.id });
-      return { text: `revoked ${key.id} "${key.name}"`, json: { id: key.id, revoked_at: key.revoked_at } };
+      return { text: `revoked ${key.id} "${key.name}"`, json: { id: key.id, revoked_at: key.revokedAt } };
     }
     case 'token create': {
       const uses = flags.uses === undefined ? 1 : Number(flags.uses);
