@@ -185,19 +185,19 @@ async function command(name: string, positionals: string[], flags: Record<string
   const record = async (what: string, detail: Record<string, unknown>) => {
     audit.append({
       at: new Date(),
-      request_id: `cli-${Date.now().toString(36)}`,
-      actor_kind: 'system',
-      actor_id: actor,
-      actor_name: actor,
+      requestId: `cli-${Date.now().toString(36)}`,
+      actorKind: 'system',
+      actorId: actor,
+      actorName: actor,
       method: 'CLI',
       path: `autowatch ${what}`,
       route: null,
       resource: {},
       detail,
       status: 0,
-      error_code: null,
-      remote_address: 'local',
-      duration_ms: 0,
+      errorCode: null,
+      remoteAddress: 'local',
+      durationMs: 0,
     });
     await audit.close();
   };
