@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import uWS from 'uWebSockets.js';
 import { Redis } from 'ioredis';
 import { AgentDirectory } from './auth/agents.js';
-import { AuditTrail, agentEventRow } from './auth/audit-trail.js';
+import { AuditTrail, agentEventEntry } from './auth/audit-trail.js';
 import { bootstrapFirstAdmin, dashboardUrl, type FirstLogin } from './auth/bootstrap.js';
 import { ApiKeyStore } from './auth/api-keys.js';
 import { Enrollment } from './auth/enrollment.js';
@@ -220,7 +220,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     handlers: {
       hello: async (agent, hello) => {
         const changed = await agents.recordHello(agent.agentId, hello);
-        if (Object.keys(changed).length) audit.append(agentEventRow(agent, 'agent.identity_changed', changed));
+        if (Object.keys(changed).length) audit.append(agentEventEntry(agent, 'agent.identity_changed', changed));
         await tasks.onAgentOnline(agent.agentId);
       },
       inventory: (agent, report) => cmdb.onInventory(agent, report),

@@ -5,7 +5,7 @@ import { route } from '../http/route.js';
 import { AGENT_ORDER, type AgentRecord } from '../auth/agents.js';
 import { agentOutdated } from '../http/agent-downloads.js';
 import type { ApiDeps } from './deps.js';
-import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const agentPages = collection(AGENT_ORDER);
 
@@ -25,27 +25,18 @@ const Agent = Type.Object({
 });
 
 export function agentRoutes(deps: ApiDeps) {
-  const view = (a: AgentRecord, online: ReadonlySet<string>, served: string | undefined) => ({
-    id: a.id,
-    host_id: a.host_id,
-    state: a.state,
-    online: online.has(a.id),
-    hostname: a.hostname,
-    version: a.agent_version,
-    outdated: agentOutdated(a.agent_version, served),
-    os: a.os,
-    enrolled_at: iso(a.enrolled_at),
-    approved_at: iso(a.approved_at),
-    revoked_at: iso(a.revoked_at),
-    last_seen_at: iso(a.last_seen_at),
-  });
+  /** An agent as the API shows it: whether it is connected now and whether its version is the one served. */
+  const answer = (a: AgentRecord, online: ReadonlySet<string>, served: string | undefined) => {
+    const { agentVersion, machineId: _, ...agent } = a;
+    return { ...agent, online: online.has(a.id), version: agentVersion, outdated: agentOutdated(agentVersion, served) };
+  };
   // Online on any node of the cluster, not only this one: every node answers the same.
-  const viewAll = async (list: AgentRecord[]) => {
+  const answerAll = async (list: AgentRecord[]) => {
     const online = await deps.cluster.onlineOf(list.map((a) => a.id));
     const served = deps.agentBundle?.current()?.version;
-    return list.map((a) => view(a, online, served));
+    return list.map((a) => answer(a, online, served));
   };
-  const viewOne = async (a: AgentRecord) => (await viewAll([a]))[0];
+  const answerOne = async (a: AgentRecord) => (await answerAll([a]))[0];
   const actor = (ctx: { principal: { kind: string; id: string } | null }) => `${ctx.principal!.kind}:${ctx.principal!.id}`;
 
   return [
@@ -68,7 +59,7 @@ export function agentRoutes(deps: ApiDeps) {
         const page = agentPages.read(ctx.query);
         const { rows, total } = await deps.agents.list(page, { state: ctx.query.state, search: ctx.query.q });
         const list = finishPage(ctx, rows, page, (a) => [page.sort.endsWith('hostname') ? a.hostname : a.id, a.id], total);
-        return viewAll(list);
+        return answerAll(list);
       },
     }),
     route({
@@ -79,7 +70,7 @@ export function agentRoutes(deps: ApiDeps) {
       scope: 'agents:read',
       params: IdParams,
       response: Agent,
-      handler: async (ctx) => viewOne(await deps.agents.get(ctx.params.id)),
+      handler: async (ctx) => answerOne(await deps.agents.get(ctx.params.id)),
     }),
     route({
       method: 'POST',
@@ -89,7 +80,7 @@ export function agentRoutes(deps: ApiDeps) {
       scope: 'agents:write',
       params: IdParams,
       response: Agent,
-      handler: async (ctx) => viewOne(await deps.agents.approve(ctx.params.id, actor(ctx))),
+      handler: async (ctx) => answerOne(await deps.agents.approve(ctx.params.id, actor(ctx))),
     }),
     route({
       method: 'POST',
@@ -99,7 +90,7 @@ export function agentRoutes(deps: ApiDeps) {
       scope: 'agents:write',
       params: IdParams,
       response: Agent,
-      handler: async (ctx) => viewOne(await deps.agents.revoke(ctx.params.id, actor(ctx))),
+      handler: async (ctx) => answerOne(await deps.agents.revoke(ctx.params.id, actor(ctx))),
     }),
     route({
       method: 'POST',
@@ -118,16 +109,14 @@ export function agentRoutes(deps: ApiDeps) {
         { additionalProperties: false },
       ),
       response: Type.Object({ id: Type.String(), token: Type.String(), expires_at: Timestamp, uses: Type.Integer(), auto_approve: Type.Boolean() }),
-      handler: async (ctx) => {
-        const t = await deps.enrollment.createToken({
+      handler: (ctx) =>
+        deps.enrollment.createToken({
           createdBy: actor(ctx),
           ttlSeconds: ctx.body.ttl_seconds,
           uses: ctx.body.uses,
           note: ctx.body.note,
           autoApprove: ctx.body.auto_approve,
-        });
-        return { id: t.id, token: t.token, expires_at: iso(t.expiresAt), uses: t.uses, auto_approve: t.autoApprove };
-      },
+        }),
     }),
     route({
       method: 'POST',
@@ -170,15 +159,7 @@ export function agentRoutes(deps: ApiDeps) {
           { autoApprove: deps.config.autoApprove, serverSignPublicKey: deps.identity.signPublicKey, requestId: ctx.requestId },
         );
         deps.log.info({ agent: r.agentId, host: r.hostId, state: r.state, remote: ctx.remoteAddress }, 'agent enrolled');
-        return {
-          agent_id: r.agentId,
-          host_id: r.hostId,
-          state: r.state,
-          server_box_public_key: r.serverBoxPublicKey,
-          nonce: r.nonce,
-          sealed_secret: r.sealedSecret,
-          server_sign_public_key: r.serverSignPublicKey,
-        };
+        return r;
       },
     }),
   ];

@@ -11,7 +11,7 @@ import { collection, finishPage } from '../http/pagination.js';
 import type { Principal } from '../auth/principal.js';
 import { route } from '../http/route.js';
 import type { ApiDeps } from './deps.js';
-import { iso, Nullable, Timestamp, Uuid } from './schemas.js';
+import { Nullable, Timestamp, Uuid } from './schemas.js';
 
 const KeyId = Type.String({ pattern: '^awk_[0-9a-f]{16}$', description: 'awk_ and 16 hex digits' });
 const KeyParams = Type.Object({ id: KeyId });
@@ -33,24 +33,6 @@ const ApiKey = Type.Object({
   version: Type.Integer(),
 });
 
-function keyView(k: ApiKeyRecord) {
-  return {
-    id: k.id,
-    name: k.name,
-    owner_id: k.owner_id,
-    owner_username: k.owner_username,
-    scopes: k.scopes,
-    require_signature: k.require_signature,
-    created_at: iso(k.created_at),
-    created_by: k.created_by,
-    expires_at: iso(k.expires_at),
-    last_used_at: iso(k.last_used_at),
-    last_used_from: k.last_used_from,
-    revoked_at: iso(k.revoked_at),
-    version: k.version,
-  };
-}
-
 const keysCollection = collection(API_KEY_ORDER);
 
 const MAX_TTL_S = 5 * 365 * 86400;
@@ -60,12 +42,12 @@ export function apiKeyRoutes(deps: ApiDeps) {
   const isAdmin = (p: Principal) => p.scopes.has('admin');
 
   /** The user a caller acts for: themselves, or the owner of the key they call with (null: an unowned key). */
-  const ownerOf = async (p: Principal): Promise<string | null> => (p.kind === 'user' ? p.id : p.kind === 'api_key' ? (await keys.get(p.id)).owner_id : null);
+  const ownerOf = async (p: Principal): Promise<string | null> => (p.kind === 'user' ? p.id : p.kind === 'api_key' ? (await keys.get(p.id)).ownerId : null);
 
   /** The key, if the caller may see it: admins all, others the keys of the user they act for. */
   const visibleKey = async (p: Principal, id: string): Promise<ApiKeyRecord> => {
     const key = await keys.get(id);
-    if (!isAdmin(p) && (key.owner_id === null || key.owner_id !== (await ownerOf(p)))) throw keyNotFound();
+    if (!isAdmin(p) && (key.ownerId === null || key.ownerId !== (await ownerOf(p)))) throw keyNotFound();
     return key;
   };
 
@@ -87,7 +69,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
           return [];
         }
         const { rows, total } = await keys.list(page, { ownerId: owner ?? undefined, revoked: ctx.query.revoked });
-        return finishPage(ctx, rows, page, (k) => [page.sort.endsWith('name') ? k.name : k.created_at, k.id], total).map(keyView);
+        return finishPage(ctx, rows, page, (k) => [page.sort.endsWith('name') ? k.name : k.createdAt, k.id], total);
       },
     }),
     route({
@@ -134,7 +116,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
         ctx.audit({ key_id: key.id, scopes: key.scopes, owner_id: ownerId });
         ctx.setHeader('Location', `/api/v1/api-keys/${key.id}`);
         setEtag(ctx, key.version);
-        return { key: keyView(key), secret, bearer: `${key.id}.${secret}` };
+        return { key, secret, bearer: `${key.id}.${secret}` };
       },
     }),
     route({
@@ -148,7 +130,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const key = await visibleKey(ctx.principal!, ctx.params.id);
         setEtag(ctx, key.version);
-        return keyView(key);
+        return key;
       },
     }),
     route({
@@ -179,7 +161,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
           requireSignature: ctx.body.require_signature,
         });
         setEtag(ctx, key.version);
-        return keyView(key);
+        return key;
       },
     }),
     route({
@@ -196,7 +178,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
         ifMatchVersion(ctx, current.version, { required: false });
         const key = await keys.revoke(ctx.params.id, `${p.kind}:${p.id}`);
         setEtag(ctx, key.version);
-        return keyView(key);
+        return key;
       },
     }),
   ];

@@ -1,10 +1,10 @@
 /** The audit trail, for admins (scope audit:read): who changed what, when, from where, with what result. */
 import { Type } from '@sinclair/typebox';
-import { AUDIT_ORDER, type AuditRecord, type AuditTrail } from '../auth/audit-trail.js';
+import { AUDIT_ORDER, type AuditTrail } from '../auth/audit-trail.js';
 import { AppError } from '../errors.js';
 import { collection, finishPage, parseInstant, TimeRangeQuery } from '../http/pagination.js';
 import { route } from '../http/route.js';
-import { iso, Nullable, Timestamp } from './schemas.js';
+import { Nullable, Timestamp } from './schemas.js';
 
 const AuditEntry = Type.Object({
   id: Type.Integer(),
@@ -23,8 +23,6 @@ const AuditEntry = Type.Object({
   remote_address: Type.String(),
   duration_ms: Type.Number(),
 });
-
-const view = (r: AuditRecord) => ({ ...r, id: Number(r.id), at: iso(r.at), duration_ms: Number(r.duration_ms) });
 
 const entries = collection(AUDIT_ORDER);
 
@@ -64,7 +62,7 @@ export function auditRoutes(trail: AuditTrail) {
           since: parseInstant(q.since, 'since'),
           until: parseInstant(q.until, 'until'),
         });
-        return finishPage(ctx, rows, page, (r) => [r.at, Number(r.id)]).map(view);
+        return finishPage(ctx, rows, page, (r) => [r.at, r.id]);
       },
     }),
     route({
@@ -78,7 +76,7 @@ export function auditRoutes(trail: AuditTrail) {
       handler: async (ctx) => {
         const record = await trail.get(ctx.params.id);
         if (!record) throw new AppError('AUDIT_RECORD_NOT_FOUND', 'not_found', 'audit record not found');
-        return view(record);
+        return record;
       },
     }),
   ];

@@ -23,16 +23,7 @@ export function clusterRoutes(deps: ApiDeps) {
       tag: 'system',
       scope: 'agents:read',
       response: Type.Array(Node),
-      handler: async () =>
-        (await deps.cluster.nodes()).map((n) => ({
-          id: n.id,
-          host: n.host,
-          pid: n.pid,
-          port: n.port,
-          started_at: n.startedAt,
-          agents: n.agents,
-          self: n.id === deps.cluster.nodeId,
-        })),
+      handler: async () => (await deps.cluster.nodes()).map((n) => ({ ...n, self: n.id === deps.cluster.nodeId })),
     }),
   ];
 }

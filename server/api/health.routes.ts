@@ -40,7 +40,7 @@ export function healthRoutes(deps: ApiDeps) {
         if (cluster.mode === 'redis')
           checks.cluster = cluster.redis === 'up' ? { ok: true, detail: `node ${cluster.nodeId}` } : { ok: false, detail: cluster.detail };
         const ok = Object.values(checks).every((c) => c.ok);
-        return { status: ok ? ('ok' as const) : ('degraded' as const), version: deps.version, uptime_s: Math.round(process.uptime()), checks };
+        return { status: ok ? ('ok' as const) : ('degraded' as const), version: deps.version, uptimeS: Math.round(process.uptime()), checks };
       },
     }),
     route({

@@ -5,8 +5,8 @@
 import { Type } from '@sinclair/typebox';
 import { decodeCursor, encodeCursor } from '../keyset.js';
 import { route, type RequestContext } from '../http/route.js';
-import { OBJECT_TYPES, type ChangeActor, type ObjectChangeLog, type ObjectChangeRecord, type ObjectType } from '../history/object-changes.js';
-import { iso, Nullable, Timestamp } from './schemas.js';
+import { OBJECT_TYPES, type ChangeActor, type ObjectChangeLog, type ObjectType } from '../history/object-changes.js';
+import { Nullable, Timestamp } from './schemas.js';
 
 const READ_SCOPE: Record<ObjectType, string> = {
   host: 'hosts:read',
@@ -33,8 +33,6 @@ const ObjectChange = Type.Object({
   request_id: Nullable(Type.String({ description: 'the request that made the change (its X-Request-Id)' })),
   at: Timestamp,
 });
-
-const view = (c: ObjectChangeRecord) => ({ ...c, at: iso(c.at) });
 
 /** Whom a change row names: the caller and the request it made the change in. */
 export const changedBy = (ctx: Pick<RequestContext, 'principal' | 'requestId'>): ChangeActor => ({
@@ -68,7 +66,7 @@ export function objectChangeRoutes(deps: { changes: ObjectChangeLog }) {
         const rows = await deps.changes.list({ type, objectId: ctx.query.object_id }, { afterId, limit, desc: order === 'desc' });
         const page = rows.slice(0, limit);
         ctx.setMeta({ limit, next_cursor: rows.length > limit ? encodeCursor([page[page.length - 1].id], order) : null });
-        return page.map(view);
+        return page;
       },
     }),
   );

@@ -58,8 +58,9 @@ export function overviewRoutes(deps: ApiDeps & { cmdb: Cmdb; figures: FleetFigur
         const tops = [fleet.busiest.cpu, fleet.busiest.memory, fleet.busiest.disk];
         const ids = [...new Set(tops.flat().map((e) => e.host_id))];
         const names = await deps.cmdb.hosts.hostnames(ids);
-        // A host deleted since its last point drops out.
-        const named = (list: (typeof tops)[number]) => list.flatMap((e) => (names.has(e.host_id) ? [{ ...e, hostname: names.get(e.host_id)! }] : []));
+        // A host deleted since its last point drops out. (The figures are spelt as the nodes share them.)
+        const named = (list: (typeof tops)[number]) =>
+          list.flatMap((e) => (names.has(e.host_id) ? [{ hostId: e.host_id, hostname: names.get(e.host_id)!, value: e.value, at: e.at }] : []));
         return {
           at: Date.now(),
           agents: {
@@ -68,14 +69,14 @@ export function overviewRoutes(deps: ApiDeps & { cmdb: Cmdb; figures: FleetFigur
             online,
             offline: Math.max(0, byState.active - online),
           },
-          inventory_pending: pending,
+          inventoryPending: pending,
           busiest: { cpu: named(tops[0]), memory: named(tops[1]), disk: named(tops[2]) },
           ingest: {
-            committed_points: ingest.committedPoints,
-            committed_batches: ingest.committedBatches,
-            refused_batches: ingest.refusedBatches,
-            queued_points: ingest.queuedPoints,
-            history: fleet.history,
+            committedPoints: ingest.committedPoints,
+            committedBatches: ingest.committedBatches,
+            refusedBatches: ingest.refusedBatches,
+            queuedPoints: ingest.queuedPoints,
+            history: fleet.history.map((p) => ({ t: p.t, pointsPerS: p.points_per_s })),
           },
         };
       },

@@ -12,8 +12,8 @@ import type { UserRecord } from '../auth/users.js';
 import { AppError } from '../errors.js';
 import { route } from '../http/route.js';
 import type { ApiDeps } from './deps.js';
-import { iso, Nullable, Timestamp } from './schemas.js';
-import { User, userView } from './users.routes.js';
+import { Nullable, Timestamp } from './schemas.js';
+import { User, userAnswer } from './users.routes.js';
 
 const SessionAnswer = Type.Object({
   token: Type.String({ description: 'send as Authorization: Bearer <token>' }),
@@ -38,7 +38,7 @@ export function sessionRoutes(deps: ApiDeps) {
   const startSession = async (user: UserRecord, remote: string) => {
     const s = await sessions.create(user.id, api.sessionTtlS, remote);
     await users.recordLogin(user.id);
-    return { token: s.token, expires_at: iso(s.expiresAt), user: userView(user) };
+    return { token: s.token, expiresAt: s.expiresAt, user: userAnswer(user) };
   };
   const userOf = (ctx: { principal: { kind: string; id: string } | null }) => {
     if (ctx.principal?.kind !== 'user') throw new AppError('USER_SESSION_REQUIRED', 'forbidden', 'only a logged-in user can do this, not an API key');
@@ -82,7 +82,7 @@ export function sessionRoutes(deps: ApiDeps) {
         const userId = await sessions.redeemOneTime(ctx.body.token);
         const user = await users.get(userId);
         ctx.audit({ username: user.username, user_id: user.id, one_time: true });
-        if (user.disabled_at) throw unauthenticated('USER_DISABLED', 'this user is disabled');
+        if (user.disabledAt) throw unauthenticated('USER_DISABLED', 'this user is disabled');
         return startSession(user, ctx.remoteAddress);
       },
     }),
@@ -117,7 +117,7 @@ export function sessionRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const p = ctx.principal!;
         const scopes = p.scopes.has('admin') ? Object.keys(SCOPES) : [...p.scopes].sort();
-        return { kind: p.kind, id: p.id, name: p.name, role: p.role ?? null, scopes, user: p.kind === 'user' ? userView(await users.get(p.id)) : null };
+        return { kind: p.kind, id: p.id, name: p.name, role: p.role ?? null, scopes, user: p.kind === 'user' ? userAnswer(await users.get(p.id)) : null };
       },
     }),
     route({
@@ -135,7 +135,7 @@ export function sessionRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const id = userOf(ctx);
         const user = await users.get(id);
-        if (user.has_password) {
+        if (user.hasPassword) {
           const key = `user:${user.username}`;
           takeAttempt([key]);
           const ok = await users.verifyLogin(user.username, ctx.body.current_password ?? '');
@@ -144,7 +144,7 @@ export function sessionRoutes(deps: ApiDeps) {
           }
           giveBack([key]);
         }
-        return userView(await users.setPassword(id, ctx.body.new_password, ctx.principal!.sessionId, 'body.new_password'));
+        return userAnswer(await users.setPassword(id, ctx.body.new_password, ctx.principal!.sessionId, 'body.new_password'));
       },
     }),
     route({

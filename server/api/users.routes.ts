@@ -7,7 +7,7 @@ import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { ApiDeps } from './deps.js';
-import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 export const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
 
@@ -31,20 +31,10 @@ export const OneTimeLogin = Type.Object({
   expires_at: Timestamp,
 });
 
-export function userView(u: UserRecord) {
-  return {
-    id: u.id,
-    username: u.username,
-    display_name: u.display_name,
-    role: u.role,
-    disabled: u.disabled_at !== null,
-    has_password: u.has_password,
-    created_at: iso(u.created_at),
-    created_by: u.created_by,
-    updated_at: iso(u.updated_at),
-    last_login_at: iso(u.last_login_at),
-    version: u.version,
-  };
+/** A user as the API shows them: whether disabled, rather than since when. */
+export function userAnswer(u: UserRecord) {
+  const { disabledAt, ...user } = u;
+  return { ...user, disabled: disabledAt !== null };
 }
 
 const Username = Type.String({ minLength: 2, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'stored in lower case' });
@@ -62,7 +52,7 @@ export function userRoutes(deps: ApiDeps) {
     const link = await sessions.createOneTime(userId, deps.config.api.oneTimeLoginTtlS);
     const base =
       deps.config.api.publicUrl || !host || !HOST.test(host) ? dashboardUrl(deps.config.api.publicUrl, deps.config.host, deps.config.port) : `http://${host}/`;
-    return { token: link.token, url: oneTimeLoginUrl(base, link.token), expires_at: iso(link.expiresAt) };
+    return { token: link.token, url: oneTimeLoginUrl(base, link.token), expiresAt: link.expiresAt };
   };
 
   return [
@@ -77,7 +67,7 @@ export function userRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const page = users.read(ctx.query);
         const { rows, total } = await directory.list(page, { role: ctx.query.role, disabled: ctx.query.disabled });
-        return finishPage(ctx, rows, page, (u) => [page.sort.endsWith('created_at') ? u.created_at : u.username, u.id], total).map(userView);
+        return finishPage(ctx, rows, page, (u) => [page.sort.endsWith('created_at') ? u.createdAt : u.username, u.id], total).map(userAnswer);
       },
     }),
     route({
@@ -106,7 +96,7 @@ export function userRoutes(deps: ApiDeps) {
         ctx.audit({ user_id: user.id });
         ctx.setHeader('Location', `/api/v1/users/${user.id}`);
         setEtag(ctx, user.version);
-        return { user: userView(user), one_time_login: user.has_password ? null : await loginLink(user.id, ctx.headers.host) };
+        return { user: userAnswer(user), oneTimeLogin: user.hasPassword ? null : await loginLink(user.id, ctx.headers.host) };
       },
     }),
     route({
@@ -120,7 +110,7 @@ export function userRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const user = await directory.get(ctx.params.id);
         setEtag(ctx, user.version);
-        return userView(user);
+        return userAnswer(user);
       },
     }),
     route({
@@ -140,9 +130,13 @@ export function userRoutes(deps: ApiDeps) {
         const current = await directory.get(ctx.params.id);
         const version = ifMatchVersion(ctx, current.version) as number;
         ctx.audit({ changes: ctx.body });
-        const user = await directory.update(ctx.params.id, version, ctx.body);
+        const user = await directory.update(ctx.params.id, version, {
+          displayName: ctx.body.display_name,
+          role: ctx.body.role,
+          disabled: ctx.body.disabled,
+        });
         setEtag(ctx, user.version);
-        return userView(user);
+        return userAnswer(user);
       },
     }),
     route({
@@ -157,7 +151,7 @@ export function userRoutes(deps: ApiDeps) {
         const current = await directory.get(ctx.params.id);
         const version = ifMatchVersion(ctx, current.version) as number;
         ctx.audit({ username: current.username });
-        return userView(await directory.delete(ctx.params.id, version));
+        return userAnswer(await directory.delete(ctx.params.id, version));
       },
     }),
     route({
@@ -174,7 +168,7 @@ export function userRoutes(deps: ApiDeps) {
         ifMatchVersion(ctx, current.version, { required: false });
         const user = await directory.setPassword(ctx.params.id, ctx.body.password);
         setEtag(ctx, user.version);
-        return userView(user);
+        return userAnswer(user);
       },
     }),
     route({
@@ -188,7 +182,7 @@ export function userRoutes(deps: ApiDeps) {
       response: OneTimeLogin,
       handler: async (ctx) => {
         const user = await directory.get(ctx.params.id);
-        if (user.disabled_at) throw new AppError('USER_DISABLED', 'conflict', 'enable the user first');
+        if (user.disabledAt) throw new AppError('USER_DISABLED', 'conflict', 'enable the user first');
         return loginLink(user.id, ctx.headers.host);
       },
     }),

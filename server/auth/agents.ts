@@ -2,6 +2,7 @@
 import { AppError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Db } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import { WriteBatcher } from '../store/write-batcher.js';
 import { keyOrder, keyset, text, uuid, type Page } from '../keyset.js';
 
@@ -17,10 +18,13 @@ export interface AgentCredentials {
   state: AgentState;
 }
 
-/** Fields of an agent's self-description that a hello changed. */
+/**
+ * Fields of an agent's self-description that a hello changed, under their column names: this is
+ * what the audit trail stores as the change's detail.
+ */
 export type IdentityChange = Partial<Record<'hostname' | 'agent_version' | 'os' | 'machine_id', { old: string; new: string }>>;
 
-export interface AgentRecord {
+interface AgentRow {
   id: string;
   host_id: string;
   state: AgentState;
@@ -32,6 +36,19 @@ export interface AgentRecord {
   approved_at: Date | null;
   revoked_at: Date | null;
   last_seen_at: Date | null;
+}
+
+export type AgentRecord = RecordOf<AgentRow>;
+
+const AGENT_COLUMNS = 'id, host_id, state, hostname, agent_version, os, machine_id, enrolled_at, approved_at, revoked_at, last_seen_at';
+
+type CredentialsRow = { id: string; host_id: string; secret: Uint8Array; state: AgentState };
+const CREDENTIAL_COLUMNS = 'id, host_id, secret, state';
+
+/** Read once per agent as its key is loaded, not per frame. */
+function credentialsOf(row: CredentialsRow): AgentCredentials {
+  const c = recordOf(row);
+  return { ...c, secret: Buffer.from(c.secret) };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -58,20 +75,15 @@ export class AgentDirectory {
     const ids = agentIds.filter(isUuid).map((id) => id.toLowerCase());
     const out = new Map<string, AgentCredentials>();
     if (!ids.length) return out;
-    const { rows } = await this.db.query<{ id: string; host_id: string; secret: Uint8Array; state: AgentState }>(
-      'SELECT id, host_id, secret, state FROM agents WHERE id = ANY($1::uuid[])',
-      [ids],
-    );
-    for (const r of rows) out.set(r.id, { id: r.id, hostId: r.host_id, secret: Buffer.from(r.secret), state: r.state });
+    const { rows } = await this.db.query<CredentialsRow>(`SELECT ${CREDENTIAL_COLUMNS} FROM agents WHERE id = ANY($1::uuid[])`, [ids]);
+    for (const r of rows) out.set(r.id, credentialsOf(r));
     return out;
   }
 
   /** Every agent's key, for the gateway's keyring (one query at start). */
   async allCredentials(): Promise<AgentCredentials[]> {
-    const { rows } = await this.db.query<{ id: string; host_id: string; secret: Uint8Array; state: AgentState }>(
-      'SELECT id, host_id, secret, state FROM agents',
-    );
-    return rows.map((r) => ({ id: r.id, hostId: r.host_id, secret: Buffer.from(r.secret), state: r.state }));
+    const { rows } = await this.db.query<CredentialsRow>(`SELECT ${CREDENTIAL_COLUMNS} FROM agents`);
+    return rows.map(credentialsOf);
   }
 
   /**
@@ -82,13 +94,12 @@ export class AgentDirectory {
     const params: unknown[] = [filters.state ?? null, filters.search ? `%${escapeLike(filters.search)}%` : null];
     const where = '($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR hostname ILIKE $2)';
     const ks = keyset(page, params);
-    const { rows } = await this.db.query<AgentRecord>(
-      `SELECT id, host_id, state, hostname, agent_version, os, machine_id, enrolled_at, approved_at, revoked_at, last_seen_at
-         FROM agents WHERE ${where} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+    const { rows } = await this.db.query<AgentRow>(
+      `SELECT ${AGENT_COLUMNS} FROM agents WHERE ${where} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
       params,
     );
     const total = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM agents WHERE ${where}`, params.slice(0, 2));
-    return { rows, total: total.rows[0].n };
+    return { rows: recordsOf(rows), total: total.rows[0].n };
   }
 
   /** How many agents are in each state. */
@@ -136,13 +147,9 @@ export class AgentDirectory {
 
   async get(agentId: string): Promise<AgentRecord> {
     if (!isUuid(agentId)) throw new AppError('AGENT_NOT_FOUND', 'not_found', 'agent not found');
-    const { rows } = await this.db.query<AgentRecord>(
-      `SELECT id, host_id, state, hostname, agent_version, os, machine_id, enrolled_at, approved_at, revoked_at, last_seen_at
-         FROM agents WHERE id = $1`,
-      [agentId],
-    );
+    const { rows } = await this.db.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE id = $1`, [agentId]);
     if (!rows[0]) throw new AppError('AGENT_NOT_FOUND', 'not_found', 'agent not found');
-    return rows[0];
+    return recordOf(rows[0]);
   }
 
   async approve(agentId: string, by: string): Promise<AgentRecord> {

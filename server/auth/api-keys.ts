@@ -7,6 +7,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.js';
 import type { Db } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import { keyOrder, keyset, text, timestamp, type Page } from '../keyset.js';
 import { ROLE_SCOPES, SCOPES, type Role } from './scopes.js';
 import { unauthenticated } from './sessions.js';
@@ -16,7 +17,8 @@ import { KEY_ID, newApiKeyId, newApiKeySecret, sha256 } from './tokens.js';
 /** The orders the keys list can be listed in (keyset pages). */
 export const API_KEY_ORDER = keyOrder({ sorts: { created_at: timestamp('k.created_at'), name: text('k.name') }, defaultSort: '-created_at', id: text('k.id') });
 
-export interface ApiKeyRecord {
+/** A key as COLUMNS reads it (never its secret). */
+interface ApiKeyRow {
   id: string;
   name: string;
   owner_id: string | null;
@@ -29,20 +31,28 @@ export interface ApiKeyRecord {
   last_used_at: Date | null;
   last_used_from: string | null;
   revoked_at: Date | null;
-  revoked_by: string | null;
   version: number;
+}
+
+export type ApiKeyRecord = RecordOf<ApiKeyRow>;
+
+interface CredentialsRow extends ApiKeyRow {
+  secret_hash: Uint8Array;
+  signing_key: Uint8Array;
+  owner_role: Role | null;
+  owner_disabled: boolean | null;
 }
 
 /** What the guard needs to admit a call made with a key. */
 export interface KeyCredentials extends ApiKeyRecord {
-  secret_hash: Buffer;
-  signing_key: Buffer;
-  owner_role: Role | null;
-  owner_disabled: boolean;
+  secretHash: Buffer;
+  signingKey: Buffer;
+  ownerRole: Role | null;
+  ownerDisabled: boolean;
 }
 
 const COLUMNS = `k.id, k.name, k.owner_id, u.username AS owner_username, k.scopes, k.require_signature, k.created_at, k.created_by,
-  k.expires_at, k.last_used_at, k.last_used_from, k.revoked_at, k.revoked_by, k.version`;
+  k.expires_at, k.last_used_at, k.last_used_from, k.revoked_at, k.version`;
 const FROM = 'api_keys k LEFT JOIN users u ON u.id = k.owner_id';
 
 export const keyNotFound = () => new AppError('API_KEY_NOT_FOUND', 'not_found', 'API key not found');
@@ -97,9 +107,9 @@ export class ApiKeyStore {
 
   async get(id: string): Promise<ApiKeyRecord> {
     if (!KEY_ID.test(id)) throw keyNotFound();
-    const { rows } = await this.db.query<ApiKeyRecord>(`SELECT ${COLUMNS} FROM ${FROM} WHERE k.id = $1`, [id]);
+    const { rows } = await this.db.query<ApiKeyRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE k.id = $1`, [id]);
     if (!rows[0]) throw keyNotFound();
-    return rows[0];
+    return recordOf(rows[0]);
   }
 
   async list(page: Page, filter: { ownerId?: string; revoked?: boolean }): Promise<{ rows: ApiKeyRecord[]; total: number }> {
@@ -107,11 +117,11 @@ export class ApiKeyStore {
     const where = `($1::uuid IS NULL OR k.owner_id = $1) AND ($2::boolean IS NULL OR (k.revoked_at IS NOT NULL) = $2)`;
     const total = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_keys k WHERE ${where}`, params);
     const ks = keyset(page, params);
-    const { rows } = await this.db.query<ApiKeyRecord>(
+    const { rows } = await this.db.query<ApiKeyRow>(
       `SELECT ${COLUMNS} FROM ${FROM} WHERE ${where} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
       params,
     );
-    return { rows, total: total.rows[0].n };
+    return { rows: recordsOf(rows), total: total.rows[0].n };
   }
 
   async update(
@@ -139,7 +149,7 @@ export class ApiKeyStore {
     );
     const key = await this.get(id);
     if (!rowCount) {
-      if (key.revoked_at) throw new AppError('API_KEY_REVOKED', 'conflict', 'a revoked key cannot change');
+      if (key.revokedAt) throw new AppError('API_KEY_REVOKED', 'conflict', 'a revoked key cannot change');
       throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the key changed since you read it: read it again', {
         current_etag: `"${key.version}"`,
       });
@@ -154,14 +164,14 @@ export class ApiKeyStore {
   }
 
   async credentials(id: string): Promise<KeyCredentials | null> {
-    const { rows } = await this.db.query<KeyCredentials & { owner_disabled: boolean | null }>(
+    const { rows } = await this.db.query<CredentialsRow>(
       `SELECT ${COLUMNS}, k.secret_hash, k.signing_key, u.role AS owner_role, u.disabled_at IS NOT NULL AS owner_disabled
          FROM ${FROM} WHERE k.id = $1`,
       [id],
     );
-    const r = rows[0];
-    if (!r) return null;
-    return { ...r, secret_hash: Buffer.from(r.secret_hash), signing_key: Buffer.from(r.signing_key), owner_disabled: !!r.owner_disabled };
+    if (!rows[0]) return null;
+    const key = recordOf(rows[0]);
+    return { ...key, secretHash: Buffer.from(key.secretHash), signingKey: Buffer.from(key.signingKey), ownerDisabled: !!key.ownerDisabled };
   }
 
   async touch(id: string, from: string): Promise<void> {
@@ -170,7 +180,7 @@ export class ApiKeyStore {
 }
 
 export function secretMatches(key: KeyCredentials, secret: string): boolean {
-  return timingSafeEqual(sha256(secret), key.secret_hash);
+  return timingSafeEqual(sha256(secret), key.secretHash);
 }
 
 /**
@@ -178,9 +188,9 @@ export function secretMatches(key: KeyCredentials, secret: string): boolean {
  * once the caller proved they hold the secret, so these answers tell a stranger nothing.
  */
 export function checkKeyUsable(key: KeyCredentials, now = Date.now()): void {
-  if (key.revoked_at) throw unauthenticated('API_KEY_REVOKED', `API key ${key.id} was revoked`);
-  if (key.expires_at && key.expires_at.getTime() <= now) {
-    throw unauthenticated('API_KEY_EXPIRED', `API key ${key.id} expired at ${key.expires_at.toISOString()}`, { expired_at: key.expires_at.toISOString() });
+  if (key.revokedAt) throw unauthenticated('API_KEY_REVOKED', `API key ${key.id} was revoked`);
+  if (key.expiresAt && key.expiresAt.getTime() <= now) {
+    throw unauthenticated('API_KEY_EXPIRED', `API key ${key.id} expired at ${key.expiresAt.toISOString()}`, { expired_at: key.expiresAt.toISOString() });
   }
-  if (key.owner_disabled) throw unauthenticated('USER_DISABLED', `the owner of API key ${key.id} is disabled`);
+  if (key.ownerDisabled) throw unauthenticated('USER_DISABLED', `the owner of API key ${key.id} is disabled`);
 }

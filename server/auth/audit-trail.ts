@@ -12,11 +12,15 @@ import type { Principal } from './principal.js';
 import type { Db } from '../store/db.js';
 import { storable } from '../../protocol/storable-text.js';
 import { keyOrder, keyset, int, timestamp, type Page } from '../keyset.js';
+import { snakeName } from '../names.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 
 /** The orders audit records can be listed in (keyset pages). */
 export const AUDIT_ORDER = keyOrder({ sorts: { at: timestamp('at') }, defaultSort: '-at', id: int('id') });
 
-export interface AuditRow {
+/** A row of audit_log. */
+interface AuditLogRow {
+  id: number;
   at: Date;
   request_id: string;
   actor_kind: 'user' | 'api_key' | 'agent' | 'anonymous' | 'system';
@@ -33,9 +37,10 @@ export interface AuditRow {
   duration_ms: number;
 }
 
-export interface AuditRecord extends AuditRow {
-  id: number;
-}
+export type AuditRecord = RecordOf<AuditLogRow>;
+
+/** A record not yet written: the database numbers it. */
+export type AuditEntry = Omit<AuditRecord, 'id'>;
 
 /** What the trail keeps of a finished API request (the router's FinishedRequest is one). */
 export interface AuditedRequest {
@@ -77,30 +82,30 @@ const REFUSAL_WINDOW_MS = 60_000;
 const MAX_TALLIES = 10_000;
 
 interface RefusalTally {
-  first: AuditRow;
-  last: AuditRow;
+  first: AuditEntry;
+  last: AuditEntry;
   repeated: number;
 }
 
-const tallyKey = (r: AuditRow) => [r.remote_address, r.actor_kind, r.actor_id, r.method, r.route, r.status, r.error_code].join('\0');
+const tallyKey = (r: AuditEntry) => [r.remoteAddress, r.actorKind, r.actorId, r.method, r.route, r.status, r.errorCode].join('\0');
 
-export function auditRow(done: AuditedRequest, at = new Date()): AuditRow {
+export function auditEntry(done: AuditedRequest, at = new Date()): AuditEntry {
   const p = done.principal;
   return {
     at,
-    request_id: done.requestId,
-    actor_kind: p ? p.kind : 'anonymous',
-    actor_id: p ? p.id : null,
-    actor_name: p ? p.name : null,
+    requestId: done.requestId,
+    actorKind: p ? p.kind : 'anonymous',
+    actorId: p ? p.id : null,
+    actorName: p ? p.name : null,
     method: done.method,
     path: done.path.slice(0, 2048),
     route: done.route?.path ?? null,
     resource: done.params,
     detail: done.detail ?? {},
     status: done.status,
-    error_code: done.errorCode,
-    remote_address: done.remoteAddress,
-    duration_ms: Math.round(done.durationMs * 100) / 100,
+    errorCode: done.errorCode,
+    remoteAddress: done.remoteAddress,
+    durationMs: Math.round(done.durationMs * 100) / 100,
   };
 }
 
@@ -108,41 +113,42 @@ export function auditRow(done: AuditedRequest, at = new Date()): AuditRow {
  * A change an agent made by what it sent (not through the API): recorded with the agent as actor and
  * `route` naming the event, so the trail answers "who changed this" for agent-side changes too.
  */
-export function agentEventRow(agent: { agentId: string; remote: string }, event: string, detail: Record<string, unknown>, at = new Date()): AuditRow {
+export function agentEventEntry(agent: { agentId: string; remote: string }, event: string, detail: Record<string, unknown>, at = new Date()): AuditEntry {
   return {
     at,
-    request_id: randomBytes(9).toString('base64url'),
-    actor_kind: 'agent',
-    actor_id: agent.agentId,
-    actor_name: null,
+    requestId: randomBytes(9).toString('base64url'),
+    actorKind: 'agent',
+    actorId: agent.agentId,
+    actorName: null,
     method: 'WS',
     path: '/agent',
     route: event,
     resource: { agent_id: agent.agentId },
     detail,
     status: 200,
-    error_code: null,
-    remote_address: agent.remote,
-    duration_ms: 0,
+    errorCode: null,
+    remoteAddress: agent.remote,
+    durationMs: 0,
   };
 }
 
 const FIELDS = [
   'at',
-  'request_id',
-  'actor_kind',
-  'actor_id',
-  'actor_name',
+  'requestId',
+  'actorKind',
+  'actorId',
+  'actorName',
   'method',
   'path',
   'route',
   'resource',
   'detail',
   'status',
-  'error_code',
-  'remote_address',
-  'duration_ms',
-] as const;
+  'errorCode',
+  'remoteAddress',
+  'durationMs',
+] as const satisfies readonly (keyof AuditEntry)[];
+const COLUMNS = FIELDS.map(snakeName).join(', ');
 
 export interface AuditFilter {
   actorKind?: string;
@@ -157,7 +163,7 @@ export interface AuditFilter {
 }
 
 export class AuditTrail {
-  private queue: AuditRow[] = [];
+  private queue: AuditEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly tallies = new Map<string, RefusalTally>();
   private tallyTimer: NodeJS.Timeout | undefined;
@@ -173,11 +179,11 @@ export class AuditTrail {
   /** Give this to router.observe(). */
   readonly observe = (done: AuditedRequest): void => {
     const kind = auditKind(done);
-    if (kind === 'each') this.append(auditRow(done));
-    else if (kind === 'refusal') this.refused(auditRow(done));
+    if (kind === 'each') this.append(auditEntry(done));
+    else if (kind === 'refusal') this.refused(auditEntry(done));
   };
 
-  private refused(row: AuditRow): void {
+  private refused(row: AuditEntry): void {
     const key = tallyKey(row);
     const open = this.tallies.get(key);
     if (open && row.at.getTime() - open.first.at.getTime() < REFUSAL_WINDOW_MS) {
@@ -209,7 +215,7 @@ export class AuditTrail {
     if (this.tallies.size && !this.closed) this.tallyTimer = setTimeout(() => this.closeTallies(Date.now() - REFUSAL_WINDOW_MS), REFUSAL_WINDOW_MS / 4);
   }
 
-  append(row: AuditRow): void {
+  append(row: AuditEntry): void {
     const max = this.opts.maxQueue ?? 50_000;
     if (this.queue.length >= max) {
       // The database has been failing for a while: keep the record in the log rather than lose it.
@@ -245,7 +251,7 @@ export class AuditTrail {
     await this.flush();
   }
 
-  private async write(rows: AuditRow[]): Promise<void> {
+  private async write(rows: AuditEntry[]): Promise<void> {
     for (let i = 0; i < rows.length; i += 500) {
       const chunk = rows.slice(i, i + 500);
       try {
@@ -257,8 +263,8 @@ export class AuditTrail {
   }
 
   /** A batch failed: one row the database refuses must not sink the others, and an outage must not lose them. */
-  private async writeOneByOne(rows: AuditRow[], batchErr: unknown): Promise<void> {
-    const failed: AuditRow[] = [];
+  private async writeOneByOne(rows: AuditEntry[], batchErr: unknown): Promise<void> {
+    const failed: AuditEntry[] = [];
     for (const row of rows) {
       try {
         await this.insert([row]);
@@ -277,7 +283,7 @@ export class AuditTrail {
     for (const audit of failed) this.log.error({ err: batchErr, audit }, 'audit write failed: record written to the log only');
   }
 
-  private async insert(rows: AuditRow[]): Promise<void> {
+  private async insert(rows: AuditEntry[]): Promise<void> {
     const params: unknown[] = [];
     const tuples = rows.map((row) => {
       const slots = FIELDS.map((f) => {
@@ -287,11 +293,12 @@ export class AuditTrail {
       });
       return `(${slots.join(', ')})`;
     });
-    await this.db.query(`INSERT INTO audit_log (${FIELDS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+    await this.db.query(`INSERT INTO audit_log (${COLUMNS}) VALUES ${tuples.join(', ')}`, params);
   }
 
   async get(id: number): Promise<AuditRecord | undefined> {
-    return (await this.db.query<AuditRecord>('SELECT * FROM audit_log WHERE id = $1', [id])).rows[0];
+    const { rows } = await this.db.query<AuditLogRow>(`SELECT id, ${COLUMNS} FROM audit_log WHERE id = $1`, [id]);
+    return rows[0] && recordOf(rows[0]);
   }
 
   async list(page: Page, f: AuditFilter): Promise<AuditRecord[]> {
@@ -307,9 +314,8 @@ export class AuditTrail {
       f.until ?? null,
     ];
     const ks = keyset(page, params);
-    const { rows } = await this.db.query<AuditRecord>(
-      `SELECT id, at, request_id, actor_kind, actor_id, actor_name, method, path, route, resource, detail, status, error_code,
-              remote_address, duration_ms
+    const { rows } = await this.db.query<AuditLogRow>(
+      `SELECT id, ${COLUMNS}
          FROM audit_log
         WHERE ($1::text IS NULL OR actor_kind = $1) AND ($2::text IS NULL OR actor_id = $2) AND ($3::text IS NULL OR method = $3)
           AND ($4::text IS NULL OR route = $4) AND ($5::int IS NULL OR status = $5) AND ($6::text IS NULL OR error_code = $6)
@@ -318,6 +324,6 @@ export class AuditTrail {
         ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
       params,
     );
-    return rows;
+    return recordsOf(rows);
   }
 }

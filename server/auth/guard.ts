@@ -66,9 +66,9 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
       kind: 'api_key',
       id: key.id,
       name: key.name,
-      role: key.owner_role ?? undefined,
-      scopes: effectiveKeyScopes(key.scopes, key.owner_role),
-      userId: key.owner_id ?? undefined,
+      role: key.ownerRole ?? undefined,
+      scopes: effectiveKeyScopes(key.scopes, key.ownerRole),
+      userId: key.ownerId ?? undefined,
     };
   };
 
@@ -79,7 +79,7 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
     checkTimestamp(parts.timestamp, now(), api.signatureSkewS);
     const key = await keys.credentials(parts.keyId);
     if (!key) throw unknownKey();
-    checkSignature(parts, signature, key.signing_key, partMacs);
+    checkSignature(parts, signature, key.signingKey, partMacs);
     const principal = keyPrincipal(key, req);
     // Only requests that proved the key reach the cache, so strangers cannot fill it.
     if (!(await nonces.remember(`${key.id}:${parts.nonce}`, 2 * api.signatureSkewS))) {
@@ -97,7 +97,7 @@ export function createRequestGuard(deps: GuardDeps): RequestGuard {
     }
     const key = await keys.credentials(credential.keyId);
     if (!key || !secretMatches(key, credential.secret)) throw unknownKey();
-    if (key.require_signature) {
+    if (key.requireSignature) {
       throw unauthenticated('SIGNATURE_REQUIRED', `API key ${key.id} only accepts signed requests (X-AW-Signature); its secret must not travel`);
     }
     return keyPrincipal(key, req);

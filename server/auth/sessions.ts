@@ -7,6 +7,7 @@
  */
 import { AppError } from '../errors.js';
 import type { Db } from '../store/db.js';
+import { recordOf, type RecordOf } from '../store/rows.js';
 import { newId, newToken, ONE_TIME_PREFIX, SESSION_PREFIX, sha256 } from './tokens.js';
 import type { Role } from './scopes.js';
 
@@ -16,14 +17,19 @@ export interface IssuedToken {
   expiresAt: Date;
 }
 
-export interface ResolvedSession {
-  sessionId: string;
-  userId: string;
+/** A session with its user, as `resolve` reads them. */
+interface SessionRow {
+  session_id: string;
+  user_id: string;
   username: string;
   role: Role;
-  expiresAt: Date;
-  lastUsedAt: Date | null;
+  expires_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+  disabled_at: Date | null;
 }
+
+export type ResolvedSession = RecordOf<SessionRow>;
 
 export class SessionStore {
   constructor(private readonly db: Db) {}
@@ -80,26 +86,17 @@ export class SessionStore {
 
   /** Who a session token belongs to; 401 SESSION_INVALID / SESSION_EXPIRED / USER_DISABLED otherwise. */
   async resolve(token: string): Promise<ResolvedSession> {
-    const { rows } = await this.db.query<{
-      id: string;
-      user_id: string;
-      expires_at: Date;
-      revoked_at: Date | null;
-      last_used_at: Date | null;
-      username: string;
-      role: Role;
-      disabled_at: Date | null;
-    }>(
-      `SELECT s.id, s.user_id, s.expires_at, s.revoked_at, s.last_used_at, u.username, u.role, u.disabled_at
+    const { rows } = await this.db.query<SessionRow>(
+      `SELECT s.id AS session_id, s.user_id, u.username, u.role, s.expires_at, s.last_used_at, s.revoked_at, u.disabled_at
          FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.token_hash = $1 AND s.kind = 'session'`,
       [sha256(token)],
     );
-    const s = rows[0];
-    if (!s || s.revoked_at) throw unauthenticated('SESSION_INVALID', 'session token is unknown or ended; log in again');
-    if (s.expires_at.getTime() <= Date.now()) throw unauthenticated('SESSION_EXPIRED', 'session expired; log in again');
-    if (s.disabled_at) throw unauthenticated('USER_DISABLED', 'this user is disabled');
-    return { sessionId: s.id, userId: s.user_id, username: s.username, role: s.role, expiresAt: s.expires_at, lastUsedAt: s.last_used_at };
+    const s = rows[0] && recordOf(rows[0]);
+    if (!s || s.revokedAt) throw unauthenticated('SESSION_INVALID', 'session token is unknown or ended; log in again');
+    if (s.expiresAt.getTime() <= Date.now()) throw unauthenticated('SESSION_EXPIRED', 'session expired; log in again');
+    if (s.disabledAt) throw unauthenticated('USER_DISABLED', 'this user is disabled');
+    return s;
   }
 
   async touch(sessionId: string): Promise<void> {

@@ -185,19 +185,19 @@ async function command(name: string, positionals: string[], flags: Record<string
   const record = async (what: string, detail: Record<string, unknown>) => {
     audit.append({
       at: new Date(),
-      request_id: `cli-${Date.now().toString(36)}`,
-      actor_kind: 'system',
-      actor_id: actor,
-      actor_name: actor,
+      requestId: `cli-${Date.now().toString(36)}`,
+      actorKind: 'system',
+      actorId: actor,
+      actorName: actor,
       method: 'CLI',
       path: `autowatch ${what}`,
       route: null,
       resource: {},
       detail,
       status: 0,
-      error_code: null,
-      remote_address: 'local',
-      duration_ms: 0,
+      errorCode: null,
+      remoteAddress: 'local',
+      durationMs: 0,
     });
     await audit.close();
   };
@@ -217,7 +217,7 @@ async function command(name: string, positionals: string[], flags: Record<string
     const username = role === 'admin' && flags.username === undefined ? 'admin' : need(flags, 'username');
     const user = await users.create({ username, role, displayName: flags['display-name'] as string | undefined, password: pw, createdBy: actor });
     await record(`${role === 'admin' ? 'admin' : 'user'} create`, { user_id: user.id, username: user.username, role });
-    const login = user.has_password ? null : await link(user);
+    const login = user.hasPassword ? null : await link(user);
     const lines = [`made ${role} "${user.username}" (${user.id})`];
     if (login) lines.push(`one-time login link (valid until ${login.expires_at}):`, `  ${login.url}`);
     return { text: lines.join('\n'), json: { user: { id: user.id, username: user.username, role: user.role }, one_time_login: login } };
@@ -241,7 +241,7 @@ async function command(name: string, positionals: string[], flags: Record<string
         const last = rows[page.limit - 1];
         page = { ...page, after: [last.username, last.id] };
       }
-      const view = all.map((u) => ({ id: u.id, username: u.username, role: u.role, disabled: !!u.disabled_at, has_password: u.has_password }));
+      const view = all.map((u) => ({ id: u.id, username: u.username, role: u.role, disabled: !!u.disabledAt, has_password: u.hasPassword }));
       return {
         text: view.map((u) => `${u.username.padEnd(24)} ${u.role.padEnd(9)} ${u.disabled ? 'disabled' : 'enabled '} ${u.id}`).join('\n') || '(no users)',
         json: view,
@@ -250,7 +250,7 @@ async function command(name: string, positionals: string[], flags: Record<string
     case 'user login-link': {
       const user = await users.findByUsername(need(flags, 'username'));
       if (!user) throw new AppError('USER_NOT_FOUND', 'not_found', `no user named "${flags.username}"`);
-      if (user.disabled_at) throw new AppError('USER_DISABLED', 'conflict', `"${user.username}" is disabled`);
+      if (user.disabledAt) throw new AppError('USER_DISABLED', 'conflict', `"${user.username}" is disabled`);
       const login = await link(user);
       await record('user login-link', { user_id: user.id, username: user.username });
       return { text: `one-time login link for "${user.username}" (valid until ${login.expires_at}):\n  ${login.url}`, json: login };
@@ -280,12 +280,12 @@ async function command(name: string, positionals: string[], flags: Record<string
       const bearer = `${key.id}.${secret}`;
       return {
         text: [
-          `made API key ${key.id} "${key.name}" scopes ${key.scopes.join(',')}${key.expires_at ? ` until ${key.expires_at.toISOString()}` : ''}`,
+          `made API key ${key.id} "${key.name}" scopes ${key.scopes.join(',')}${key.expiresAt ? ` until ${key.expiresAt.toISOString()}` : ''}`,
           'secret (shown once, keep it in a secret store):',
           `  ${secret}`,
-          key.require_signature ? 'this key only signs requests (docs/api.md)' : `use: Authorization: Bearer ${bearer}`,
+          key.requireSignature ? 'this key only signs requests (docs/api.md)' : `use: Authorization: Bearer ${bearer}`,
         ].join('\n'),
-        json: { id: key.id, name: key.name, scopes: key.scopes, expires_at: key.expires_at, secret, bearer },
+        json: { id: key.id, name: key.name, scopes: key.scopes, expires_at: key.expiresAt, secret, bearer },
       };
     }
     case 'apikey list': {
@@ -314,7 +314,7 @@ async function command(name: string, positionals: string[], flags: Record<string
       if (!id) throw new UsageError('apikey revoke needs a KEY_ID');
       const key = await new ApiKeyStore(ctx.db).revoke(id, actor);
       await record('apikey revoke', { key_id: key.id });
-      return { text: `revoked ${key.id} "${key.name}"`, json: { id: key.id, revoked_at: key.revoked_at } };
+      return { text: `revoked ${key.id} "${key.name}"`, json: { id: key.id, revoked_at: key.revokedAt } };
     }
     case 'token create': {
       const uses = flags.uses === undefined ? 1 : Number(flags.uses);

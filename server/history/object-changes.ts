@@ -5,6 +5,7 @@
  * the transaction that made the change, so a change and its row commit or vanish together.
  */
 import type { Queryable } from '../store/db.js';
+import { recordsOf, type RecordOf } from '../store/rows.js';
 
 export const OBJECT_TYPES = [
   'host',
@@ -37,7 +38,7 @@ export interface ObjectChange {
   after: unknown;
 }
 
-export interface ObjectChangeRecord {
+interface ObjectChangeRow {
   id: number;
   object_type: ObjectType;
   object_id: string;
@@ -49,6 +50,9 @@ export interface ObjectChangeRecord {
   request_id: string | null;
   at: Date;
 }
+
+/** A row of the log; `before` and `after` as stored (snake_case JSON, as the API shows it). */
+export type ObjectChangeRecord = RecordOf<ObjectChangeRow>;
 
 /** A change of one object: a create when there was none before, a delete when there is none after. */
 export function changeOf(type: ObjectType, id: string, before: unknown, after: unknown): ObjectChange {
@@ -98,13 +102,13 @@ export async function listObjectChanges(
   filter: { type: ObjectType; objectId?: string },
   page: { afterId?: number; limit: number; desc?: boolean },
 ): Promise<ObjectChangeRecord[]> {
-  const { rows } = await q.query<ObjectChangeRecord>(
+  const { rows } = await q.query<ObjectChangeRow>(
     `SELECT id, object_type, object_id, action, before, after, actor_kind, actor_id, request_id, at FROM object_changes
      WHERE object_type = $1 AND ($2::text IS NULL OR object_id = $2) AND ($3::bigint IS NULL OR id ${page.desc ? '<' : '>'} $3)
      ORDER BY id ${page.desc ? 'DESC' : 'ASC'} LIMIT $4`,
     [filter.type, filter.objectId ?? null, page.afterId ?? null, page.limit + 1],
   );
-  return rows;
+  return recordsOf(rows);
 }
 
 /** The object change log as the routes read it. */
