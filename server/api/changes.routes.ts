@@ -6,51 +6,35 @@ import { setEtag } from '../http/etag.js';
 import { route } from '../http/route.js';
 import { CHANGE_KINDS, OUTCOMES, type ChangeRequest } from '../itil/changes.js';
 import type { Itil } from '../itil/itil.js';
-import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Risk = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]);
 const State = Type.Union([Type.Literal('requested'), Type.Literal('approved'), Type.Literal('rejected'), Type.Literal('reviewed')]);
 const Outcome = Type.Union(OUTCOMES.map((o) => Type.Literal(o)));
-const Change = Type.Object({
-  id: Uuid,
-  title: Type.String(),
-  kinds: Type.Array(Type.String()),
-  reason: Type.String(),
-  risk: Risk,
-  window_start: Timestamp,
-  window_end: Timestamp,
-  host_ids: Type.Array(Uuid),
-  asset_ids: Type.Array(Uuid),
-  approvals_required: Type.Integer(),
-  state: State,
-  requested_by: Type.String(),
-  outcome: Nullable(Outcome),
-  review_notes: Nullable(Type.String()),
-  reviewed_by: Nullable(Type.String()),
-  reviewed_at: Nullable(Timestamp),
-  created_at: Timestamp,
-  version: Type.Integer(),
-});
-const view = (c: ChangeRequest) => ({
-  id: c.id,
-  title: c.title,
-  kinds: c.kinds,
-  reason: c.reason,
-  risk: c.risk,
-  window_start: iso(c.window_start),
-  window_end: iso(c.window_end),
-  host_ids: c.host_ids,
-  asset_ids: c.asset_ids,
-  approvals_required: c.approvals_required,
-  state: c.state,
-  requested_by: c.requested_by,
-  outcome: c.outcome,
-  review_notes: c.review_notes,
-  reviewed_by: c.reviewed_by,
-  reviewed_at: iso(c.reviewed_at),
-  created_at: iso(c.created_at),
-  version: c.version,
-});
+const Change = Type.Object(
+  {
+    id: Uuid,
+    title: Type.String(),
+    kinds: Type.Array(Type.String()),
+    reason: Type.String(),
+    risk: Risk,
+    window_start: Timestamp,
+    window_end: Timestamp,
+    host_ids: Type.Array(Uuid),
+    asset_ids: Type.Array(Uuid),
+    approvals_required: Type.Integer(),
+    state: State,
+    requested_by: Type.String(),
+    outcome: Nullable(Outcome),
+    review_notes: Nullable(Type.String()),
+    reviewed_by: Nullable(Type.String()),
+    reviewed_at: Nullable(Timestamp),
+    created_at: Timestamp,
+    version: Type.Integer(),
+  },
+  // Closed: the requester (the person behind requested_by) is the server's to check, not shown.
+  { additionalProperties: false },
+);
 const Detail = Type.Object({
   change: Change,
   decisions: Type.Array(Type.Object({ name: Type.String(), decision: Type.String(), note: Type.String(), at: Timestamp })),
@@ -68,11 +52,7 @@ const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
 
 export function changeRoutes(deps: { itil: Itil }) {
   const cr = deps.itil.changes;
-  const detail = async (c: ChangeRequest) => ({
-    change: view(c),
-    decisions: (await cr.decisions(c.id)).map((d) => ({ ...d, at: iso(d.at) })),
-    links: (await cr.links(c.id)).map((l) => ({ ...l, at: iso(l.at) })),
-  });
+  const detail = async (c: ChangeRequest) => ({ change: c, decisions: await cr.decisions(c.id), links: await cr.links(c.id) });
   return [
     route({
       method: 'GET',
@@ -82,7 +62,7 @@ export function changeRoutes(deps: { itil: Itil }) {
       scope: 'tasks:read',
       query: Type.Object({ state: Type.Optional(State), asset_id: Type.Optional(Uuid) }, { additionalProperties: false }),
       response: Type.Array(Change),
-      handler: async (ctx) => (await cr.list({ state: ctx.query.state, assetId: ctx.query.asset_id })).map(view),
+      handler: (ctx) => cr.list({ state: ctx.query.state, assetId: ctx.query.asset_id }),
     }),
     route({
       method: 'POST',
@@ -114,17 +94,17 @@ export function changeRoutes(deps: { itil: Itil }) {
             kinds: b.kinds,
             reason: b.reason,
             risk: b.risk,
-            window_start: new Date(b.window_start),
-            window_end: new Date(b.window_end),
-            host_ids: b.host_ids ?? [],
-            asset_ids: b.asset_ids ?? [],
-            approvals_required: b.approvals_required ?? 1,
+            windowStart: new Date(b.window_start),
+            windowEnd: new Date(b.window_end),
+            hostIds: b.host_ids ?? [],
+            assetIds: b.asset_ids ?? [],
+            approvalsRequired: b.approvals_required ?? 1,
           },
           actingAs(ctx.principal!),
         );
         ctx.audit({ change_id: c.id });
         setEtag(ctx, c.version);
-        return view(c);
+        return c;
       },
     }),
     route({
@@ -176,7 +156,7 @@ export function changeRoutes(deps: { itil: Itil }) {
         const c = await cr.review(ctx.params.id, ctx.body.outcome, ctx.body.notes, actor(ctx.principal!));
         ctx.audit({ change_id: c.id, outcome: c.outcome });
         setEtag(ctx, c.version);
-        return view(c);
+        return c;
       },
     }),
     route({
@@ -193,7 +173,7 @@ export function changeRoutes(deps: { itil: Itil }) {
         if (to <= from) throw new AppError('VALIDATION_FAILED', 'invalid', 'query.to must be after query.from', { field: 'query.to' });
         if (to.getTime() - from.getTime() > 366 * 86_400_000)
           throw new AppError('VALIDATION_FAILED', 'invalid', 'the calendar spans at most a year', { field: 'query.to' });
-        return (await cr.calendar(from, to)).map(view);
+        return cr.calendar(from, to);
       },
     }),
     route({
@@ -204,7 +184,7 @@ export function changeRoutes(deps: { itil: Itil }) {
       scope: 'cmdb:read',
       params: IdParams,
       response: Type.Array(Change),
-      handler: async (ctx) => (await cr.list({ assetId: ctx.params.id })).map(view),
+      handler: (ctx) => cr.list({ assetId: ctx.params.id }),
     }),
   ];
 }

@@ -2,11 +2,10 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { route } from '../http/route.js';
-import type { FileStore, StoredFile } from '../tasks/file-store.js';
-import { iso, Timestamp } from './schemas.js';
+import type { FileStore } from '../tasks/file-store.js';
+import { Timestamp } from './schemas.js';
 
 const File = Type.Object({ sha256: Type.String(), size: Type.Integer(), name: Type.String(), created_by: Type.String(), created_at: Timestamp });
-const view = (f: StoredFile) => ({ sha256: f.sha256, size: Number(f.size), name: f.name, created_by: f.created_by, created_at: iso(f.created_at) });
 
 export function fileRoutes(deps: { files: FileStore; maxBytes: number }) {
   return [
@@ -29,8 +28,8 @@ export function fileRoutes(deps: { files: FileStore; maxBytes: number }) {
         const p = ctx.principal!;
         const { file, created } = await deps.files.put(ctx.upload, ctx.query.name ?? '', `${p.kind}:${p.name}`);
         if (!created) ctx.setStatus(200);
-        ctx.audit({ sha256: file.sha256, size: Number(file.size), created });
-        return { file: view(file), created };
+        ctx.audit({ sha256: file.sha256, size: file.size, created });
+        return { file, created };
       },
     }),
     route({
@@ -41,7 +40,7 @@ export function fileRoutes(deps: { files: FileStore; maxBytes: number }) {
       scope: 'tasks:read',
       query: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }),
       response: Type.Array(File),
-      handler: async (ctx) => (await deps.files.list(ctx.query.limit ?? 100)).map(view),
+      handler: (ctx) => deps.files.list(ctx.query.limit ?? 100),
     }),
   ];
 }

@@ -97,9 +97,9 @@ export async function managementOf(itil: Itil, i: ManagedIncident) {
       title: k.title,
       status: k.status,
       workaround: k.workaround,
-      root_cause: k.root_cause || k.suspected_cause,
-      linked_by: k.linked_by,
-      linked_at: iso(k.linked_at),
+      root_cause: k.rootCause || k.suspectedCause,
+      linked_by: k.linkedBy,
+      linked_at: iso(k.linkedAt),
     })),
   };
 }

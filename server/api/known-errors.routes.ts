@@ -1,10 +1,10 @@
 /** Problem management: known errors, their status, cause and workaround, and the incidents they explain. */
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { route } from '../http/route.js';
 import type { Itil } from '../itil/itil.js';
-import { KNOWN_ERROR_STATES, type KnownError } from '../itil/known-errors.js';
-import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
+import { KNOWN_ERROR_STATES, type KnownErrorFields } from '../itil/known-errors.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Status = Type.Union(KNOWN_ERROR_STATES.map((s) => Type.Literal(s)));
 const Text = Type.String({ maxLength: 20_000 });
@@ -33,20 +33,16 @@ const Fields = {
   ),
   match_host_group_id: Type.Optional(Nullable(Uuid)),
 };
-const view = (k: KnownError) => ({
-  id: k.id,
-  title: k.title,
-  status: k.status,
-  suspected_cause: k.suspected_cause,
-  root_cause: k.root_cause,
-  workaround: k.workaround,
-  match_trigger_ref: k.match_trigger_ref,
-  match_host_group_id: k.match_host_group_id,
-  created_at: iso(k.created_at),
-  created_by: k.created_by,
-  updated_at: iso(k.updated_at),
-  resolved_at: iso(k.resolved_at),
-  version: k.version,
+const PatchBody = Type.Object({ title: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })), ...Fields }, { additionalProperties: false });
+/** The fields a body gives (left out: undefined, so the rest is kept). */
+const fieldsOf = (b: Static<typeof PatchBody>): KnownErrorFields => ({
+  title: b.title,
+  status: b.status,
+  suspectedCause: b.suspected_cause,
+  rootCause: b.root_cause,
+  workaround: b.workaround,
+  matchTriggerRef: b.match_trigger_ref,
+  matchHostGroupId: b.match_host_group_id,
 });
 const LinkedIncident = Type.Object({
   incident_id: Uuid,
@@ -69,7 +65,7 @@ export function knownErrorRoutes(deps: { itil: Itil }) {
       scope: 'monitor:read',
       query: Type.Object({ status: Type.Optional(Status) }, { additionalProperties: false }),
       response: Type.Array(KnownErrorSchema),
-      handler: async (ctx) => (await ke.list({ status: ctx.query.status })).map(view),
+      handler: (ctx) => ke.list({ status: ctx.query.status }),
     }),
     route({
       method: 'POST',
@@ -85,10 +81,10 @@ export function knownErrorRoutes(deps: { itil: Itil }) {
       response: KnownErrorSchema,
       handler: async (ctx) => {
         const { from_incident_id, ...fields } = ctx.body;
-        const k = await ke.create(fields, from_incident_id, actor(ctx.principal!));
+        const k = await ke.create({ ...fieldsOf(fields), title: fields.title }, from_incident_id, actor(ctx.principal!));
         ctx.audit({ known_error_id: k.id });
         setEtag(ctx, k.version);
-        return view(k);
+        return k;
       },
     }),
     route({
@@ -102,8 +98,7 @@ export function knownErrorRoutes(deps: { itil: Itil }) {
       handler: async (ctx) => {
         const k = await ke.get(ctx.params.id);
         setEtag(ctx, k.version);
-        const incidents = (await ke.incidentsOf(k.id)).map((i) => ({ ...i, opened_at: iso(i.opened_at), linked_at: iso(i.linked_at) }));
-        return { known_error: view(k), incidents };
+        return { knownError: k, incidents: await ke.incidentsOf(k.id) };
       },
     }),
     route({
@@ -113,14 +108,14 @@ export function knownErrorRoutes(deps: { itil: Itil }) {
       tag: 'itil',
       scope: 'monitor:write',
       params: IdParams,
-      body: Type.Object({ title: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })), ...Fields }, { additionalProperties: false }),
+      body: PatchBody,
       response: KnownErrorSchema,
       handler: async (ctx) => {
         const version = ifMatchVersion(ctx, (await ke.get(ctx.params.id)).version, { required: false }) as number | undefined;
-        const k = await ke.update(ctx.params.id, version, ctx.body);
+        const k = await ke.update(ctx.params.id, version, fieldsOf(ctx.body));
         ctx.audit({ known_error_id: k.id, changed: Object.keys(ctx.body) });
         setEtag(ctx, k.version);
-        return view(k);
+        return k;
       },
     }),
     route({

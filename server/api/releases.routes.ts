@@ -3,9 +3,8 @@ import { Type } from '@sinclair/typebox';
 import { actingAs } from '../auth/person.js';
 import { route } from '../http/route.js';
 import type { Itil } from '../itil/itil.js';
-import type { Release, Rollout } from '../itil/releases.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
-import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Sha = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Health = Type.Object(
@@ -58,8 +57,6 @@ const RolloutSchema = Type.Object({
   created_by: Type.String(),
   finished_at: Nullable(Timestamp),
 });
-const releaseView = (r: Release) => ({ ...r, created_at: iso(r.created_at) });
-const rolloutView = (r: Rollout) => ({ ...r, created_at: iso(r.created_at), finished_at: iso(r.finished_at) });
 const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
 const ChangeId = Type.String({
   format: 'uuid',
@@ -77,7 +74,7 @@ export function releaseRoutes(deps: { itil: Itil }) {
       tag: 'itil',
       scope: 'tasks:read',
       response: Type.Array(ReleaseSchema),
-      handler: async () => (await rel.list()).map(releaseView),
+      handler: () => rel.list(),
     }),
     route({
       method: 'POST',
@@ -104,9 +101,13 @@ export function releaseRoutes(deps: { itil: Itil }) {
       ),
       response: ReleaseSchema,
       handler: async (ctx) => {
-        const r = await rel.create(ctx.body, actor(ctx.principal!));
+        const { health, ...b } = ctx.body;
+        const r = await rel.create(
+          { ...b, health: { checks: health.checks, maxSeverityOpen: health.max_severity_open, settleS: health.settle_s } },
+          actor(ctx.principal!),
+        );
         ctx.audit({ release_id: r.id, name: r.name, version: r.version });
-        return releaseView(r);
+        return r;
       },
     }),
     route({
@@ -117,7 +118,7 @@ export function releaseRoutes(deps: { itil: Itil }) {
       scope: 'tasks:read',
       params: IdParams,
       response: Type.Object({ release: ReleaseSchema, rollouts: Type.Array(RolloutSchema) }),
-      handler: async (ctx) => ({ release: releaseView(await rel.get(ctx.params.id)), rollouts: (await rel.rolloutsOf(ctx.params.id)).map(rolloutView) }),
+      handler: async (ctx) => ({ release: await rel.get(ctx.params.id), rollouts: await rel.rolloutsOf(ctx.params.id) }),
     }),
     route({
       method: 'POST',
@@ -138,8 +139,8 @@ export function releaseRoutes(deps: { itil: Itil }) {
       response: RolloutSchema,
       handler: async (ctx) => {
         const r = await rel.deploy(ctx.params.id, ctx.body.host_ids, ctx.body.batch_size, actingAs(ctx.principal!), ctx.body.change_id);
-        ctx.audit({ rollout_id: r.id, release_id: r.release_id, change_id: r.change_id ?? undefined });
-        return rolloutView(r);
+        ctx.audit({ rollout_id: r.id, release_id: r.releaseId, change_id: r.changeId ?? undefined });
+        return r;
       },
     }),
     route({
@@ -150,7 +151,7 @@ export function releaseRoutes(deps: { itil: Itil }) {
       scope: 'tasks:read',
       params: IdParams,
       response: RolloutSchema,
-      handler: async (ctx) => rolloutView(await rel.rollout(ctx.params.id)),
+      handler: (ctx) => rel.rollout(ctx.params.id),
     }),
     route({
       method: 'POST',
@@ -165,7 +166,7 @@ export function releaseRoutes(deps: { itil: Itil }) {
       handler: async (ctx) => {
         const rs = await rel.rollback(ctx.params.id, actingAs(ctx.principal!), ctx.body.change_id);
         ctx.audit({ rollout_id: ctx.params.id, rollbacks: rs.map((r) => r.id), change_id: ctx.body.change_id });
-        return rs.map(rolloutView);
+        return rs;
       },
     }),
     route({
@@ -186,7 +187,7 @@ export function releaseRoutes(deps: { itil: Itil }) {
           at: Timestamp,
         }),
       ),
-      handler: async (ctx) => (await rel.hostVersions(ctx.query.host_id)).map((v) => ({ ...v, at: iso(v.at) })),
+      handler: (ctx) => rel.hostVersions(ctx.query.host_id),
     }),
   ];
 }

@@ -1,13 +1,13 @@
 /** Services (hosts x checks) and their availability against the SLA target. */
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { route } from '../http/route.js';
 import type { Itil } from '../itil/itil.js';
 import type { Period } from '../itil/availability.js';
 import { availabilityPct, periodStart } from '../itil/availability.js';
-import type { PeriodAvailability, Service } from '../itil/services.js';
-import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
+import type { ServiceFields } from '../itil/services.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const UpWhen = Type.Union([Type.Literal('all'), Type.Literal('any')]);
 const ServiceSchema = Type.Object({
@@ -38,26 +38,13 @@ const Body = Type.Object(
   },
   { additionalProperties: false },
 );
-const view = (s: Service) => ({
-  id: s.id,
-  name: s.name,
-  description: s.description,
-  host_ids: s.host_ids,
-  check_keys: s.check_keys,
-  up_when: s.up_when,
-  sla_target: s.sla_target,
-  created_at: iso(s.created_at),
-  created_by: s.created_by,
-  updated_at: iso(s.updated_at),
-  version: s.version,
-});
-const fields = (b: { name: string; description?: string; host_ids: string[]; check_keys: string[]; up_when?: 'all' | 'any'; sla_target: number }) => ({
+const fields = (b: Static<typeof Body>): ServiceFields => ({
   name: b.name,
   description: b.description ?? '',
-  host_ids: b.host_ids,
-  check_keys: b.check_keys,
-  up_when: b.up_when ?? ('all' as const),
-  sla_target: b.sla_target,
+  hostIds: b.host_ids,
+  checkKeys: b.check_keys,
+  upWhen: b.up_when ?? 'all',
+  slaTarget: b.sla_target,
 });
 
 const PeriodSchema = Type.Object({
@@ -83,13 +70,6 @@ const PeriodSchema = Type.Object({
     }),
   ),
 });
-const periodView = (p: PeriodAvailability) => ({
-  ...p,
-  start: iso(p.start),
-  end: iso(p.end),
-  down: p.down.map((d) => ({ start: iso(d.start), end: iso(d.end) })),
-  incidents: p.incidents.map((i) => ({ ...i, opened_at: iso(i.opened_at), resolved_at: iso(i.resolved_at) })),
-});
 /** Periods answered when `from` is not given. */
 const DEFAULT_SPAN: Record<Period, number> = { day: 30, week: 12, month: 12 };
 
@@ -104,7 +84,7 @@ export function serviceRoutes(deps: { itil: Itil }) {
       tag: 'itil',
       scope: 'monitor:read',
       response: Type.Array(ServiceSchema),
-      handler: async () => (await svc.list()).map(view),
+      handler: () => svc.list(),
     }),
     route({
       method: 'POST',
@@ -119,7 +99,7 @@ export function serviceRoutes(deps: { itil: Itil }) {
         const s = await svc.create(fields(ctx.body), actor(ctx.principal!));
         ctx.audit({ service_id: s.id });
         setEtag(ctx, s.version);
-        return view(s);
+        return s;
       },
     }),
     route({
@@ -133,7 +113,7 @@ export function serviceRoutes(deps: { itil: Itil }) {
       handler: async (ctx) => {
         const s = await svc.get(ctx.params.id);
         setEtag(ctx, s.version);
-        return view(s);
+        return s;
       },
     }),
     route({
@@ -150,7 +130,7 @@ export function serviceRoutes(deps: { itil: Itil }) {
         const s = await svc.update(ctx.params.id, fields(ctx.body), version);
         ctx.audit({ service_id: s.id });
         setEtag(ctx, s.version);
-        return view(s);
+        return s;
       },
     }),
     route({
@@ -205,15 +185,15 @@ export function serviceRoutes(deps: { itil: Itil }) {
         if (!ctx.query.from) for (let i = 1; i < DEFAULT_SPAN[period]; i++) from = periodStart(period, from - 1);
         if (to <= from) throw new AppError('VALIDATION_FAILED', 'invalid', 'query.to must be after query.from', { field: 'query.to' });
         const periods = await svc.availability(s, period, from, to, now);
-        const sum = (k: 'up_s' | 'down_s' | 'unknown_s') => periods.reduce((a, p) => a + p[k], 0);
-        const up = sum('up_s');
-        const down = sum('down_s');
-        const pct = availabilityPct({ up_ms: up, down_ms: down });
+        const sum = (k: 'upS' | 'downS' | 'unknownS') => periods.reduce((a, p) => a + p[k], 0);
+        const up = sum('upS');
+        const down = sum('downS');
+        const pct = availabilityPct({ upMs: up, downMs: down });
         return {
-          service: view(s),
+          service: s,
           period,
-          periods: periods.map(periodView),
-          total: { up_s: up, down_s: down, unknown_s: sum('unknown_s'), availability_pct: pct, met: pct === null ? null : pct >= s.sla_target },
+          periods,
+          total: { upS: up, downS: down, unknownS: sum('unknownS'), availabilityPct: pct, met: pct === null ? null : pct >= s.slaTarget },
         };
       },
     }),

@@ -12,14 +12,17 @@
  */
 import { Type } from '@sinclair/typebox';
 import { route, type ResponseStream } from '../http/route.js';
+import { compile } from '../http/wire.js';
 import type { LiveEvent } from '../tasks/live-output.js';
 import { FINISHED } from '../tasks/rollout.js';
 import type { TaskService } from '../tasks/task-service.js';
-import { hostResultView } from './tasks.routes.js';
+import { HostResult } from './tasks.routes.js';
 import { IdParams } from './schemas.js';
 
 const KEEPALIVE_MS = 15_000;
 const OPEN_TASK = new Set(['running', 'awaiting_approval']);
+/** A `result` event's data: the host's result written as GET /tasks/:id/hosts writes it. */
+const resultData = compile(HostResult);
 
 const sse = (out: ResponseStream, event: string, data: unknown) => out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
@@ -46,15 +49,15 @@ export function taskOutputRoutes(deps: { tasks: TaskService }) {
         out,
         e.type,
         e.type === 'output'
-          ? { host_id: e.host_id, stream: e.stream, data: e.data }
+          ? { host_id: e.hostId, stream: e.stream, data: e.data }
           : e.type === 'host'
-            ? { host_id: e.host_id, state: e.state, exit_code: e.exit_code, message: e.message }
+            ? { host_id: e.hostId, state: e.state, exit_code: e.exitCode, message: e.message }
             : { state: e.state },
       );
       if (e.type === 'host' && FINISHED.has(e.state as never)) {
         void tasks.store.hostsOf(taskId).then((rows) => {
-          const row = rows.find((r) => r.host_id === e.host_id);
-          if (row && !out.closed) sse(out, 'result', hostResultView(row));
+          const row = rows.find((r) => r.hostId === e.hostId);
+          if (row && !out.closed) sse(out, 'result', resultData(row));
           return maybeEnd();
         });
       } else if (e.type === 'task') void maybeEnd();
@@ -73,7 +76,7 @@ export function taskOutputRoutes(deps: { tasks: TaskService }) {
         sse(
           out,
           FINISHED.has(row.state) ? 'result' : 'host',
-          FINISHED.has(row.state) ? hostResultView(row) : { host_id: row.host_id, state: row.state, exit_code: null, message: row.message },
+          FINISHED.has(row.state) ? resultData(row) : { host_id: row.hostId, state: row.state, exit_code: null, message: row.message },
         );
       }
       ready = true;

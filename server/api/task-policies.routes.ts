@@ -5,9 +5,9 @@
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../errors.js';
 import { route } from '../http/route.js';
-import type { ApprovalPolicies, ApprovalPolicy } from '../tasks/approval-policies.js';
+import type { ApprovalPolicies } from '../tasks/approval-policies.js';
 import { changedBy } from './object-changes.routes.js';
-import { IdParams, iso, Timestamp, Uuid } from './schemas.js';
+import { IdParams, Timestamp, Uuid } from './schemas.js';
 
 const ChangeAction = Type.Union([
   Type.Literal('task'),
@@ -28,7 +28,6 @@ const Policy = Type.Object({
   created_by: Type.String(),
   created_at: Timestamp,
 });
-const view = (p: ApprovalPolicy) => ({ ...p, created_at: iso(p.created_at) });
 
 export function taskPolicyRoutes(deps: { policies: ApprovalPolicies }) {
   return [
@@ -39,7 +38,7 @@ export function taskPolicyRoutes(deps: { policies: ApprovalPolicies }) {
       tag: 'tasks',
       scope: 'tasks:read',
       response: Type.Array(Policy),
-      handler: async () => (await deps.policies.list()).map(view),
+      handler: () => deps.policies.list(),
     }),
     route({
       method: 'POST',
@@ -75,9 +74,13 @@ export function taskPolicyRoutes(deps: { policies: ApprovalPolicies }) {
           !b.groups?.length &&
           !b.tags?.length;
         if (!templatesOnly) await deps.policies.checkTargets({ host_ids: b.host_ids, groups: b.groups, tags: b.tags });
-        const p = await deps.policies.create(ctx.body, `${ctx.principal!.kind}:${ctx.principal!.name}`, changedBy(ctx));
+        const p = await deps.policies.create(
+          { name: b.name, hostIds: b.host_ids, groups: b.groups, tags: b.tags, templatePluginItems: b.template_plugin_items, requireChange: b.require_change },
+          `${ctx.principal!.kind}:${ctx.principal!.name}`,
+          changedBy(ctx),
+        );
         ctx.audit({ policy_id: p.id });
-        return view(p);
+        return p;
       },
     }),
     route({

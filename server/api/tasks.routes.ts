@@ -2,16 +2,16 @@
  * Batch tasks: run a command, an argv, a script or a file push on hosts in rolling waves; watch the
  * output live; cancel; approve under change control. The domain is server/tasks/.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { collection, finishPage } from '../http/pagination.js';
 import { actingAs } from '../auth/person.js';
 import { route } from '../http/route.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { parseFileMode } from '../tasks/file-mode.js';
 import { hostCounts, taskOutcome, TASK_OUTCOMES } from '../tasks/task-outcome.js';
-import { TASK_ORDER, type ChangeRequestRow, type TaskHostRow, type TaskRow } from '../tasks/task-store.js';
+import { TASK_ORDER, type ChangeRequestRecord, type TaskRecord, type TaskSpec } from '../tasks/task-store.js';
 import type { ApiDeps } from './deps.js';
-import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const CountOrPercent = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^\\d{1,3}(\\.\\d+)?%$' })]);
@@ -55,133 +55,112 @@ const Targets = Type.Object({
   selector: Type.Optional(Type.String({ maxLength: 4096 })),
 });
 
-const ChangeRequest = Type.Object({
-  id: Uuid,
-  requested_by: Type.String(),
-  reason: Type.String(),
-  risk: Type.String(),
-  policy_ids: Type.Array(Uuid),
-  state: Type.String(),
-  decided_by: Nullable(Type.String()),
-  decided_at: Nullable(Timestamp),
-  decision_note: Nullable(Type.String()),
-  created_at: Timestamp,
-});
+const ChangeRequest = Type.Object(
+  {
+    id: Uuid,
+    requested_by: Type.String(),
+    reason: Type.String(),
+    risk: Type.String(),
+    policy_ids: Type.Array(Uuid),
+    state: Type.String(),
+    decided_by: Nullable(Type.String()),
+    decided_at: Nullable(Timestamp),
+    decision_note: Nullable(Type.String()),
+    created_at: Timestamp,
+  },
+  // Closed: the task id and the requesting person (checked against the approver) stay out.
+  { additionalProperties: false },
+);
 
-const Task = Type.Object({
-  id: Uuid,
-  name: Type.String(),
-  kind: Type.String(),
-  state: Type.String({ description: 'the lifecycle: awaiting_approval, running, done, stopped (failure threshold), cancelled, rejected' }),
-  outcome: Type.Union(
-    TASK_OUTCOMES.map((o) => Type.Literal(o)),
-    {
-      description: "what happened, from the hosts' results: pending, running, ok, partly_failed, failed, timed_out, cancelled, rejected",
-    },
-  ),
-  host_counts: Type.Record(Type.String(), Type.Integer(), { description: 'hosts per state, every state present (zeros included)' }),
-  action: Type.Any(),
-  targets: Type.Any(),
-  timeout_s: Type.Integer(),
-  run_as: Nullable(Type.String()),
-  cwd: Nullable(Type.String()),
-  env: Type.Record(Type.String(), Type.String()),
-  output_cap_bytes: Type.Integer({ description: 'stdout and stderr are each kept up to this many bytes; the rest is cut and marked' }),
-  batch_size: Type.Integer(),
-  max_concurrency: Type.Integer(),
-  failure_limit: Nullable(Type.Integer()),
-  current_wave: Type.Integer(),
-  stop_reason: Nullable(Type.String()),
-  requested_by: Type.String(),
-  created_at: Timestamp,
-  expires_at: Timestamp,
-  finished_at: Nullable(Timestamp),
-  hosts: Type.Optional(
-    Type.Record(Type.String(), Type.Integer(), { description: 'older form of host_counts (only the states some host is in); detail and write answers only' }),
-  ),
-  change: Type.Optional(Nullable(ChangeRequest)),
-});
+const Task = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String(),
+    kind: Type.String(),
+    state: Type.String({ description: 'the lifecycle: awaiting_approval, running, done, stopped (failure threshold), cancelled, rejected' }),
+    outcome: Type.Union(
+      TASK_OUTCOMES.map((o) => Type.Literal(o)),
+      {
+        description: "what happened, from the hosts' results: pending, running, ok, partly_failed, failed, timed_out, cancelled, rejected",
+      },
+    ),
+    host_counts: Type.Record(Type.String(), Type.Integer(), { description: 'hosts per state, every state present (zeros included)' }),
+    action: Type.Any(),
+    targets: Type.Any(),
+    timeout_s: Type.Integer(),
+    run_as: Nullable(Type.String()),
+    cwd: Nullable(Type.String()),
+    env: Type.Record(Type.String(), Type.String()),
+    output_cap_bytes: Type.Integer({ description: 'stdout and stderr are each kept up to this many bytes; the rest is cut and marked' }),
+    batch_size: Type.Integer(),
+    max_concurrency: Type.Integer(),
+    failure_limit: Nullable(Type.Integer()),
+    current_wave: Type.Integer(),
+    stop_reason: Nullable(Type.String()),
+    requested_by: Type.String(),
+    created_at: Timestamp,
+    expires_at: Timestamp,
+    finished_at: Nullable(Timestamp),
+    hosts: Type.Optional(
+      Type.Record(Type.String(), Type.Integer(), { description: 'older form of host_counts (only the states some host is in); detail and write answers only' }),
+    ),
+    change: Type.Optional(Nullable(ChangeRequest)),
+  },
+  // Closed: the record's spec, summary and file hash stay out of the answer.
+  { additionalProperties: false },
+);
 
-const HostResult = Type.Object({
-  host_id: Uuid,
-  hostname: Type.String(),
-  agent_id: Nullable(Uuid),
-  wave: Type.Integer(),
-  state: Type.String({ description: 'queued, sent, running, ok, failed, timed_out, cancelled, unreachable, refused' }),
-  exit_code: Nullable(Type.Integer()),
-  signal: Nullable(Type.String()),
-  stdout: Type.String(),
-  stderr: Type.String(),
-  stdout_cut: Type.Boolean(),
-  stderr_cut: Type.Boolean(),
-  duration_ms: Nullable(Type.Integer()),
-  message: Nullable(Type.String()),
-  sent_at: Nullable(Timestamp),
-  finished_at: Nullable(Timestamp),
-});
+/** A host's result (also the SSE `result` event): closed, so the order's nonce stays out. */
+export const HostResult = Type.Object(
+  {
+    host_id: Uuid,
+    hostname: Type.String(),
+    agent_id: Nullable(Uuid),
+    wave: Type.Integer(),
+    state: Type.String({ description: 'queued, sent, running, ok, failed, timed_out, cancelled, unreachable, refused' }),
+    exit_code: Nullable(Type.Integer()),
+    signal: Nullable(Type.String()),
+    stdout: Type.String(),
+    stderr: Type.String(),
+    stdout_cut: Type.Boolean(),
+    stderr_cut: Type.Boolean(),
+    duration_ms: Nullable(Type.Integer()),
+    message: Nullable(Type.String()),
+    sent_at: Nullable(Timestamp),
+    finished_at: Nullable(Timestamp),
+  },
+  { additionalProperties: false },
+);
 
-/** `counts`: hosts per state as the store counts them; `withHosts` also shows them in the older `hosts` field. */
-export function taskView(t: TaskRow, counts: Record<string, number>, extra: { withHosts?: boolean; change?: ChangeRequestRow | null } = {}) {
+/**
+ * A task as the API shows it: the record with its spec's run options, its outcome and its hosts per
+ * state (`counts` as the store counts them); `withHosts` also gives them in the older `hosts` field.
+ */
+function taskAnswer(t: TaskRecord, counts: Record<string, number>, extra: { withHosts?: boolean; change?: ChangeRequestRecord | null } = {}) {
   const { action, targets, ...s } = t.spec;
-  const host_counts = hostCounts(counts);
+  const all = hostCounts(counts);
   return {
-    id: t.id,
-    name: t.name,
-    kind: t.kind,
-    state: t.state,
-    outcome: taskOutcome(t.state, host_counts),
-    host_counts,
+    ...t,
+    outcome: taskOutcome(t.state, all),
+    hostCounts: all,
     action,
     targets,
-    timeout_s: s.timeout_s,
-    run_as: s.run_as ?? null,
+    timeoutS: s.timeout_s,
+    runAs: s.run_as ?? null,
     cwd: s.cwd ?? null,
     env: s.env ?? {},
-    output_cap_bytes: s.output_cap_bytes,
-    batch_size: t.batch_size,
-    max_concurrency: t.max_concurrency,
-    failure_limit: t.failure_limit,
-    current_wave: t.current_wave,
-    stop_reason: t.stop_reason,
-    requested_by: t.requested_by,
-    created_at: iso(t.created_at),
-    expires_at: iso(t.expires_at),
-    finished_at: iso(t.finished_at),
+    outputCapBytes: s.output_cap_bytes,
     ...(extra.withHosts ? { hosts: counts } : {}),
-    ...(extra.change !== undefined ? { change: extra.change && changeView(extra.change) } : {}),
+    ...(extra.change !== undefined ? { change: extra.change } : {}),
   };
 }
 
-const changeView = (c: ChangeRequestRow) => ({
-  id: c.id,
-  requested_by: c.requested_by,
-  reason: c.reason,
-  risk: c.risk,
-  policy_ids: c.policy_ids,
-  state: c.state,
-  decided_by: c.decided_by,
-  decided_at: iso(c.decided_at),
-  decision_note: c.decision_note,
-  created_at: iso(c.created_at),
-});
-
-export const hostResultView = (h: TaskHostRow) => ({
-  host_id: h.host_id,
-  hostname: h.hostname,
-  agent_id: h.agent_id,
-  wave: h.wave,
-  state: h.state,
-  exit_code: h.exit_code,
-  signal: h.signal,
-  stdout: h.stdout,
-  stderr: h.stderr,
-  stdout_cut: h.stdout_cut,
-  stderr_cut: h.stderr_cut,
-  duration_ms: h.duration_ms,
-  message: h.message,
-  sent_at: iso(h.sent_at),
-  finished_at: iso(h.finished_at),
-});
+/** The action as the spec stores it: a file's mode as a number; what the service fills in (a file's size, the agent bundle an upgrade pins) left empty. */
+function specAction(a: Static<typeof Action>): TaskSpec['action'] {
+  if (a.kind === 'file') return { ...a, mode: parseFileMode(a.mode ?? 0o644, 'body.action.mode'), size: 0 };
+  if (a.kind === 'agent-upgrade') return { kind: 'agent-upgrade', version: '', sha256: '', size: 0 };
+  return a;
+}
 
 const tasksCollection = collection(TASK_ORDER);
 
@@ -237,12 +216,12 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
         const task = await tasks.create(
           {
             name: b.name,
-            max_concurrency: b.max_concurrency,
-            expires_in_s: b.expires_in_s,
+            maxConcurrency: b.max_concurrency,
+            expiresInS: b.expires_in_s,
             change: b.change,
-            change_id: b.change_id,
+            changeId: b.change_id,
             spec: {
-              action: b.action.kind === 'file' ? { ...b.action, mode: parseFileMode(b.action.mode ?? 0o644, 'body.action.mode'), size: 0 } : (b.action as any),
+              action: specAction(b.action),
               targets: b.targets,
               timeout_s: b.timeout_s,
               run_as: b.run_as,
@@ -257,7 +236,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
         );
         ctx.audit({ task_id: task.id, kind: task.kind, summary: task.summary.slice(0, 200), state: task.state });
         ctx.setHeader('location', `/api/v1/tasks/${task.id}`);
-        return taskView(task, await tasks.store.counts(task.id), { withHosts: true, change: await tasks.store.changeOf(task.id) });
+        return taskAnswer(task, await tasks.store.counts(task.id), { withHosts: true, change: await tasks.store.changeOf(task.id) });
       },
     }),
     route({
@@ -278,9 +257,9 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
         const page = tasksCollection.read(ctx.query);
         const { q, state, requested_by: requestedBy, host_id: hostId } = ctx.query;
         const rows = await tasks.store.list(page, { q, state, requestedBy, hostId });
-        const shown = finishPage(ctx, rows, page, (t) => [t.created_at, t.id]);
+        const shown = finishPage(ctx, rows, page, (t) => [t.createdAt, t.id]);
         const counts = await tasks.store.countsOf(shown.map((t) => t.id));
-        return shown.map((t) => taskView(t, counts.get(t.id)!));
+        return shown.map((t) => taskAnswer(t, counts.get(t.id)!));
       },
     }),
     route({
@@ -293,7 +272,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
       response: Task,
       handler: async (ctx) => {
         const t = await tasks.mustGet(ctx.params.id);
-        return taskView(t, await tasks.store.counts(t.id), { withHosts: true, change: await tasks.store.changeOf(t.id) });
+        return taskAnswer(t, await tasks.store.counts(t.id), { withHosts: true, change: await tasks.store.changeOf(t.id) });
       },
     }),
     route({
@@ -307,7 +286,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
       response: Type.Array(HostResult),
       handler: async (ctx) => {
         await tasks.mustGet(ctx.params.id);
-        return (await tasks.store.hostsOf(ctx.params.id, ctx.query.state ? [ctx.query.state as any] : undefined)).map(hostResultView);
+        return tasks.store.hostsOf(ctx.params.id, ctx.query.state ? [ctx.query.state] : undefined);
       },
     }),
     route({
@@ -321,7 +300,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
       handler: async (ctx) => {
         const t = await tasks.cancel(ctx.params.id, actor(ctx.principal!));
         ctx.audit({ task_id: t.id });
-        return taskView(t, await tasks.store.counts(t.id), { withHosts: true });
+        return taskAnswer(t, await tasks.store.counts(t.id), { withHosts: true });
       },
     }),
     ...(['approve', 'reject'] as const).map((verb) =>
@@ -338,7 +317,7 @@ export function taskRoutes(deps: ApiDeps & { tasks: TaskService }) {
         handler: async (ctx) => {
           const t = await tasks.decide(ctx.params.id, verb === 'approve', actingAs(ctx.principal!), ctx.body.note ?? null);
           ctx.audit({ task_id: t.id, decision: verb });
-          return taskView(t, await tasks.store.counts(t.id), { withHosts: true, change: await tasks.store.changeOf(t.id) });
+          return taskAnswer(t, await tasks.store.counts(t.id), { withHosts: true, change: await tasks.store.changeOf(t.id) });
         },
       }),
     ),

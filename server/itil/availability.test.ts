@@ -39,7 +39,7 @@ describe('availability rules', () => {
     ] as const)
       foldInto(a, t, 60_000, { min: v, max: v, count: 1 });
     const tally = tallyPeriod([a], 'all', 0, 300_000, 60_000);
-    expect(tally).toEqual({ up_ms: 120_000, down_ms: 120_000, unknown_ms: 60_000, down: [[60_000, 180_000]] });
+    expect(tally).toEqual({ upMs: 120_000, downMs: 120_000, unknownMs: 60_000, down: [[60_000, 180_000]] });
     const wide = new Map<number, SlotStats>();
     for (const [t, s] of a) foldInto(wide, t, 3_600_000, s);
     expect(wide.get(0)).toEqual({ min: 0, max: 2, count: 4 });

@@ -81,9 +81,9 @@ export function periodsBetween(period: Period, from: number, to: number): Array<
 }
 
 export interface PeriodTally {
-  up_ms: number;
-  down_ms: number;
-  unknown_ms: number;
+  upMs: number;
+  downMs: number;
+  unknownMs: number;
   /** Down slots merged into runs, [start, end). */
   down: Array<[number, number]>;
 }
@@ -93,14 +93,14 @@ export interface PeriodTally {
  * slot start). A slot cut by `end` (now, in the current period) counts only up to it.
  */
 export function tallyPeriod(members: ReadonlyArray<Map<number, SlotStats>>, upWhen: UpWhen, start: number, end: number, widthMs: number): PeriodTally {
-  const tally: PeriodTally = { up_ms: 0, down_ms: 0, unknown_ms: 0, down: [] };
+  const tally: PeriodTally = { upMs: 0, downMs: 0, unknownMs: 0, down: [] };
   for (let s = start; s < end; s += widthMs) {
     const e = Math.min(s + widthMs, end);
     const state = serviceState(
       members.map((m) => slotState(m.get(s))),
       upWhen,
     );
-    tally[`${state}_ms`] += e - s;
+    tally[`${state}Ms`] += e - s;
     if (state !== 'down') continue;
     const last = tally.down[tally.down.length - 1];
     if (last && last[1] === s) last[1] = e;
@@ -110,9 +110,9 @@ export function tallyPeriod(members: ReadonlyArray<Map<number, SlotStats>>, upWh
 }
 
 /** Percent of the known time the service was up; null when nothing is known. */
-export function availabilityPct(t: { up_ms: number; down_ms: number }): number | null {
-  const known = t.up_ms + t.down_ms;
-  return known ? (100 * t.up_ms) / known : null;
+export function availabilityPct(t: { upMs: number; downMs: number }): number | null {
+  const known = t.upMs + t.downMs;
+  return known ? (100 * t.upMs) / known : null;
 }
 
 /** Milliseconds [a0, a1) and [b0, b1) share. */

@@ -13,6 +13,7 @@ import { AppError, notFound } from '../errors.js';
 import { countAssets } from '../cmdb/assets.js';
 import { countHosts } from '../cmdb/hosts.js';
 import type { Db, Queryable } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import { changeRequiredBy } from '../tasks/approval-policies.js';
 
 export const CHANGE_KINDS = ['task', 'template', 'asset', 'release', 'agent_upgrade', 'other'] as const;
@@ -22,7 +23,7 @@ export type LinkKind = Exclude<ChangeKind, 'other'>;
 export const OUTCOMES = ['succeeded', 'failed', 'rolled_back'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-export interface ChangeRequest {
+interface ChangeRequestRow {
   id: string;
   title: string;
   kinds: ChangeKind[];
@@ -43,6 +44,7 @@ export interface ChangeRequest {
   created_at: Date;
   version: number;
 }
+export type ChangeRequest = RecordOf<ChangeRequestRow>;
 
 export interface ChangeDecision {
   name: string;
@@ -51,7 +53,7 @@ export interface ChangeDecision {
   at: Date;
 }
 
-export interface ChangeLink {
+interface ChangeLinkRow {
   kind: LinkKind;
   object_id: string;
   actor: string;
@@ -59,6 +61,13 @@ export interface ChangeLink {
   note: string;
   at: Date;
 }
+export type ChangeLink = RecordOf<ChangeLinkRow>;
+
+/** What a new change request says; who asks is given apart. */
+export type NewChangeRequest = Pick<
+  ChangeRequest,
+  'title' | 'kinds' | 'reason' | 'risk' | 'windowStart' | 'windowEnd' | 'hostIds' | 'assetIds' | 'approvalsRequired'
+>;
 
 export const changeNotFound = () => notFound('change request', 'CHANGE_NOT_FOUND');
 
@@ -66,55 +75,49 @@ export class ChangeRequests {
   constructor(private readonly db: Db) {}
 
   async get(id: string, q: Queryable = this.db): Promise<ChangeRequest> {
-    const r = await q.query<ChangeRequest>('SELECT * FROM itil_changes WHERE id = $1', [id]);
+    const r = await q.query<ChangeRequestRow>('SELECT * FROM itil_changes WHERE id = $1', [id]);
     if (!r.rows[0]) throw changeNotFound();
-    return r.rows[0];
+    return recordOf(r.rows[0]);
   }
 
-  async create(
-    c: Pick<ChangeRequest, 'title' | 'kinds' | 'reason' | 'risk' | 'window_start' | 'window_end' | 'host_ids' | 'asset_ids' | 'approvals_required'>,
-    by: Actor,
-  ): Promise<ChangeRequest> {
-    if (c.window_end <= c.window_start)
+  async create(c: NewChangeRequest, by: Actor): Promise<ChangeRequest> {
+    if (c.windowEnd <= c.windowStart)
       throw new AppError('VALIDATION_FAILED', 'invalid', 'body.window_end must be after body.window_start', { field: 'body.window_end' });
     return this.db.tx(async (q) => {
-      if (c.host_ids.length) {
-        if ((await countHosts(q, c.host_ids)) !== new Set(c.host_ids).size)
+      if (c.hostIds.length) {
+        if ((await countHosts(q, c.hostIds)) !== new Set(c.hostIds).size)
           throw new AppError('HOST_NOT_FOUND', 'invalid', 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
       }
-      if (c.asset_ids.length) {
-        if ((await countAssets(q, c.asset_ids)) !== new Set(c.asset_ids).size)
+      if (c.assetIds.length) {
+        if ((await countAssets(q, c.assetIds)) !== new Set(c.assetIds).size)
           throw new AppError('ASSET_NOT_FOUND', 'invalid', 'body.asset_ids names an asset that does not exist', { field: 'body.asset_ids' });
       }
-      return (
-        await q.query<ChangeRequest>(
-          `INSERT INTO itil_changes (id, title, kinds, reason, risk, window_start, window_end, host_ids, asset_ids, approvals_required, requested_by, requester)
+      const { rows } = await q.query<ChangeRequestRow>(
+        `INSERT INTO itil_changes (id, title, kinds, reason, risk, window_start, window_end, host_ids, asset_ids, approvals_required, requested_by, requester)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
-          [randomUUID(), c.title, c.kinds, c.reason, c.risk, c.window_start, c.window_end, c.host_ids, c.asset_ids, c.approvals_required, by.name, by.person],
-        )
-      ).rows[0];
+        [randomUUID(), c.title, c.kinds, c.reason, c.risk, c.windowStart, c.windowEnd, c.hostIds, c.assetIds, c.approvalsRequired, by.name, by.person],
+      );
+      return recordOf(rows[0]);
     });
   }
 
   async list(f: { state?: ChangeRequest['state']; assetId?: string }): Promise<ChangeRequest[]> {
-    return (
-      await this.db.query<ChangeRequest>(
-        `SELECT * FROM itil_changes c WHERE ($1::text IS NULL OR state = $1)
+    const { rows } = await this.db.query<ChangeRequestRow>(
+      `SELECT * FROM itil_changes c WHERE ($1::text IS NULL OR state = $1)
          AND ($2::uuid IS NULL OR $2 = ANY(c.asset_ids) OR EXISTS (SELECT 1 FROM itil_change_links l WHERE l.change_id = c.id AND l.kind = 'asset' AND l.object_id = $2))
        ORDER BY created_at DESC, id DESC LIMIT 1000`,
-        [f.state ?? null, f.assetId ?? null],
-      )
-    ).rows;
+      [f.state ?? null, f.assetId ?? null],
+    );
+    return recordsOf(rows);
   }
 
   /** Changes whose window overlaps [from, to), by window start: the change calendar. */
   async calendar(from: Date, to: Date): Promise<ChangeRequest[]> {
-    return (
-      await this.db.query<ChangeRequest>(
-        `SELECT * FROM itil_changes WHERE window_start < $2 AND window_end > $1 AND state <> 'rejected' ORDER BY window_start, id LIMIT 5000`,
-        [from, to],
-      )
-    ).rows;
+    const { rows } = await this.db.query<ChangeRequestRow>(
+      `SELECT * FROM itil_changes WHERE window_start < $2 AND window_end > $1 AND state <> 'rejected' ORDER BY window_start, id LIMIT 5000`,
+      [from, to],
+    );
+    return recordsOf(rows);
   }
 
   async decisions(id: string): Promise<ChangeDecision[]> {
@@ -122,21 +125,25 @@ export class ChangeRequests {
   }
 
   async links(id: string): Promise<ChangeLink[]> {
-    return (await this.db.query<ChangeLink>('SELECT kind, object_id, actor, note, at FROM itil_change_links WHERE change_id = $1 ORDER BY id', [id])).rows;
+    const { rows } = await this.db.query<ChangeLinkRow>('SELECT kind, object_id, actor, note, at FROM itil_change_links WHERE change_id = $1 ORDER BY id', [
+      id,
+    ]);
+    return recordsOf(rows);
   }
 
   /** One person's decision; the change is approved once enough people approved, rejected by any one rejection. */
   async decide(id: string, approve: boolean, actor: Actor, note: string): Promise<ChangeRequest> {
     return this.db.tx(async (q) => {
-      const c = (await q.query<ChangeRequest>('SELECT * FROM itil_changes WHERE id = $1 FOR UPDATE', [id])).rows[0];
-      if (!c) throw changeNotFound();
+      const row = (await q.query<ChangeRequestRow>('SELECT * FROM itil_changes WHERE id = $1 FOR UPDATE', [id])).rows[0];
+      if (!row) throw changeNotFound();
+      const c = recordOf(row);
       if (c.state !== 'requested') throw new AppError('CHANGE_NOT_AWAITING_APPROVAL', 'conflict', `the change is ${c.state}, not awaiting approval`);
-      if (isRequester({ name: c.requested_by, person: c.requester }, actor)) {
+      if (isRequester({ name: c.requestedBy, person: c.requester }, actor)) {
         throw new AppError(
           'APPROVER_IS_REQUESTER',
           'forbidden',
           'a change must be decided by another person than the one who asked for it (an API key counts as its owner)',
-          { requested_by: c.requested_by },
+          { requested_by: c.requestedBy },
         );
       }
       const r = await q.query(
@@ -147,13 +154,15 @@ export class ChangeRequests {
       const approvals = Number(
         (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM itil_change_decisions WHERE change_id = $1 AND decision = 'approved'`, [id])).rows[0].n,
       );
-      const state = !approve ? 'rejected' : approvals >= c.approvals_required ? 'approved' : 'requested';
-      return (await q.query<ChangeRequest>('UPDATE itil_changes SET state = $2, version = version + 1 WHERE id = $1 RETURNING *', [id, state])).rows[0];
+      const state = !approve ? 'rejected' : approvals >= c.approvalsRequired ? 'approved' : 'requested';
+      return recordOf(
+        (await q.query<ChangeRequestRow>('UPDATE itil_changes SET state = $2, version = version + 1 WHERE id = $1 RETURNING *', [id, state])).rows[0],
+      );
     });
   }
 
   async review(id: string, outcome: Outcome, notes: string, by: string): Promise<ChangeRequest> {
-    const r = await this.db.query<ChangeRequest>(
+    const r = await this.db.query<ChangeRequestRow>(
       `UPDATE itil_changes SET state = 'reviewed', outcome = $2, review_notes = $3, reviewed_by = $4, reviewed_at = now(), version = version + 1
        WHERE id = $1 AND state = 'approved' RETURNING *`,
       [id, outcome, notes, by],
@@ -162,7 +171,7 @@ export class ChangeRequests {
       const c = await this.get(id);
       throw new AppError('CHANGE_NOT_APPROVED', 'conflict', `only an approved change can be reviewed; this one is ${c.state}`);
     }
-    return r.rows[0];
+    return recordOf(r.rows[0]);
   }
 
   /**
@@ -170,16 +179,16 @@ export class ChangeRequests {
    * within the hosts and assets it names (when it names any). Throws CHANGE_NOT_USABLE otherwise.
    */
   async admit(id: string, kind: LinkKind, scope: { hostIds?: string[]; assetId?: string }, now = new Date()): Promise<ChangeRequest> {
-    const r = await this.db.query<ChangeRequest>('SELECT * FROM itil_changes WHERE id = $1', [id]);
-    const c = r.rows[0];
+    const r = await this.db.query<ChangeRequestRow>('SELECT * FROM itil_changes WHERE id = $1', [id]);
+    const c = r.rows[0] && recordOf(r.rows[0]);
     const refuse = (why: string) => new AppError('CHANGE_NOT_USABLE', 'conflict', `change ${id} does not cover this: ${why}`, { change_id: id });
     if (!c) throw new AppError('CHANGE_NOT_FOUND', 'invalid', 'no change request has this id', { field: 'change_id' });
     if (c.state !== 'approved') throw refuse(`it is ${c.state}, not approved`);
-    if (now < c.window_start || now >= c.window_end) throw refuse(`its window is ${c.window_start.toISOString()} to ${c.window_end.toISOString()}`);
+    if (now < c.windowStart || now >= c.windowEnd) throw refuse(`its window is ${c.windowStart.toISOString()} to ${c.windowEnd.toISOString()}`);
     if (!c.kinds.includes(kind)) throw refuse(`it is for ${c.kinds.join(', ')}, not ${kind}`);
-    const outside = (scope.hostIds ?? []).filter((h) => !c.host_ids.includes(h));
-    if (c.host_ids.length && outside.length) throw refuse(`${outside.length} of the hosts are not among its hosts`);
-    if (scope.assetId && c.asset_ids.length && !c.asset_ids.includes(scope.assetId)) throw refuse('the asset is not among its assets');
+    const outside = (scope.hostIds ?? []).filter((h) => !c.hostIds.includes(h));
+    if (c.hostIds.length && outside.length) throw refuse(`${outside.length} of the hosts are not among its hosts`);
+    if (scope.assetId && c.assetIds.length && !c.assetIds.includes(scope.assetId)) throw refuse('the asset is not among its assets');
     return c;
   }
 

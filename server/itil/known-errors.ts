@@ -9,6 +9,7 @@ import { groupsOfHost } from '../cmdb/targets.js';
 import { AppError, notFound } from '../errors.js';
 import { incidentNotFound, type ProblemRecord } from '../monitor/problem-store.js';
 import type { Db, Queryable } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import { hostGroupExists } from '../cmdb/hosts.js';
 import { addTimeline } from '../monitor/problem-store.js';
 
@@ -22,7 +23,7 @@ const NEXT: Record<KnownErrorStatus, readonly KnownErrorStatus[]> = {
 };
 export const canMoveKnownError = (from: KnownErrorStatus, to: KnownErrorStatus): boolean => from === to || NEXT[from].includes(to);
 
-export interface KnownError {
+interface KnownErrorRow {
   id: string;
   title: string;
   status: KnownErrorStatus;
@@ -37,15 +38,31 @@ export interface KnownError {
   resolved_at: Date | null;
   version: number;
 }
+export type KnownError = RecordOf<KnownErrorRow>;
+
+/** Who linked an incident to a known error ('rule' when linked as it opened), and when. */
+interface LinkRow {
+  linked_by: string;
+  linked_at: Date;
+}
+
+interface LinkedIncidentRow extends LinkRow {
+  incident_id: string;
+  title: string;
+  state: string;
+  opened_at: Date;
+}
+export type LinkedIncident = RecordOf<LinkedIncidentRow>;
+export type LinkedKnownError = RecordOf<KnownErrorRow & LinkRow>;
 
 export interface KnownErrorFields {
   title?: string;
   status?: KnownErrorStatus;
-  suspected_cause?: string;
-  root_cause?: string;
+  suspectedCause?: string;
+  rootCause?: string;
   workaround?: string;
-  match_trigger_ref?: string | null;
-  match_host_group_id?: string | null;
+  matchTriggerRef?: string | null;
+  matchHostGroupId?: string | null;
 }
 
 export const knownErrorNotFound = () => notFound('known error', 'KNOWN_ERROR_NOT_FOUND');
@@ -54,23 +71,23 @@ export class KnownErrors {
   constructor(private readonly db: Db) {}
 
   async get(id: string, q: Queryable = this.db): Promise<KnownError> {
-    const r = await q.query<KnownError>('SELECT * FROM itil_known_errors WHERE id = $1', [id]);
+    const r = await q.query<KnownErrorRow>('SELECT * FROM itil_known_errors WHERE id = $1', [id]);
     if (!r.rows[0]) throw knownErrorNotFound();
-    return r.rows[0];
+    return recordOf(r.rows[0]);
   }
 
   async list(f: { status?: KnownErrorStatus }): Promise<KnownError[]> {
-    return (
-      await this.db.query<KnownError>('SELECT * FROM itil_known_errors WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id DESC LIMIT 1000', [
-        f.status ?? null,
-      ])
-    ).rows;
+    const { rows } = await this.db.query<KnownErrorRow>(
+      'SELECT * FROM itil_known_errors WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id DESC LIMIT 1000',
+      [f.status ?? null],
+    );
+    return recordsOf(rows);
   }
 
   /** A new known error; `fromIncident` links that incident and, without a rule given, takes its first problem's trigger as the rule. */
   async create(f: KnownErrorFields & { title: string }, fromIncident: string | undefined, by: string): Promise<KnownError> {
     return this.db.tx(async (q) => {
-      let triggerRef = f.match_trigger_ref ?? null;
+      let triggerRef = f.matchTriggerRef ?? null;
       if (fromIncident) {
         const first = await q.query<{ trigger_ref: string }>('SELECT trigger_ref FROM monitor_problems WHERE incident_id = $1 ORDER BY opened_at, id LIMIT 1', [
           fromIncident,
@@ -78,24 +95,14 @@ export class KnownErrors {
         if (!(await q.query('SELECT 1 FROM monitor_incidents WHERE id = $1', [fromIncident])).rows.length) {
           throw new AppError('INCIDENT_NOT_FOUND', 'invalid', 'no incident has this id', { field: 'body.from_incident_id' });
         }
-        if (f.match_trigger_ref === undefined) triggerRef = first.rows[0]?.trigger_ref ?? null;
+        if (f.matchTriggerRef === undefined) triggerRef = first.rows[0]?.trigger_ref ?? null;
       }
-      await this.checkGroup(q, f.match_host_group_id);
+      await this.checkGroup(q, f.matchHostGroupId);
       const id = randomUUID();
       await q.query(
         `INSERT INTO itil_known_errors (id, title, status, suspected_cause, root_cause, workaround, match_trigger_ref, match_host_group_id, created_by, resolved_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $3 = 'resolved' THEN now() END)`,
-        [
-          id,
-          f.title,
-          f.status ?? 'investigating',
-          f.suspected_cause ?? '',
-          f.root_cause ?? '',
-          f.workaround ?? '',
-          triggerRef,
-          f.match_host_group_id ?? null,
-          by,
-        ],
+        [id, f.title, f.status ?? 'investigating', f.suspectedCause ?? '', f.rootCause ?? '', f.workaround ?? '', triggerRef, f.matchHostGroupId ?? null, by],
       );
       if (fromIncident) await this.linkIn(q, id, fromIncident, by);
       return this.get(id, q);
@@ -104,8 +111,9 @@ export class KnownErrors {
 
   async update(id: string, version: number | undefined, f: KnownErrorFields): Promise<KnownError> {
     return this.db.tx(async (q) => {
-      const cur = (await q.query<KnownError>('SELECT * FROM itil_known_errors WHERE id = $1 FOR UPDATE', [id])).rows[0];
-      if (!cur) throw knownErrorNotFound();
+      const row = (await q.query<KnownErrorRow>('SELECT * FROM itil_known_errors WHERE id = $1 FOR UPDATE', [id])).rows[0];
+      if (!row) throw knownErrorNotFound();
+      const cur = recordOf(row);
       if (version !== undefined && version !== cur.version)
         throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the known error changed since you read it');
       if (f.status && !canMoveKnownError(cur.status, f.status)) {
@@ -113,17 +121,16 @@ export class KnownErrors {
           allowed: NEXT[cur.status],
         });
       }
-      if (f.match_host_group_id !== undefined) await this.checkGroup(q, f.match_host_group_id);
+      if (f.matchHostGroupId !== undefined) await this.checkGroup(q, f.matchHostGroupId);
       const next = { ...cur, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) } as KnownError;
-      return (
-        await q.query<KnownError>(
-          `UPDATE itil_known_errors SET title = $2, status = $3, suspected_cause = $4, root_cause = $5, workaround = $6, match_trigger_ref = $7,
+      const { rows } = await q.query<KnownErrorRow>(
+        `UPDATE itil_known_errors SET title = $2, status = $3, suspected_cause = $4, root_cause = $5, workaround = $6, match_trigger_ref = $7,
            match_host_group_id = $8, updated_at = now(), version = version + 1,
            resolved_at = CASE WHEN $3 = 'resolved' THEN COALESCE(resolved_at, now()) ELSE NULL END
          WHERE id = $1 RETURNING *`,
-          [id, next.title, next.status, next.suspected_cause, next.root_cause, next.workaround, next.match_trigger_ref, next.match_host_group_id],
-        )
-      ).rows[0];
+        [id, next.title, next.status, next.suspectedCause, next.rootCause, next.workaround, next.matchTriggerRef, next.matchHostGroupId],
+      );
+      return recordOf(rows[0]);
     });
   }
 
@@ -143,36 +150,34 @@ export class KnownErrors {
     });
   }
 
-  async incidentsOf(id: string): Promise<{ incident_id: string; title: string; state: string; opened_at: Date; linked_by: string; linked_at: Date }[]> {
-    return (
-      await this.db.query<{ incident_id: string; title: string; state: string; opened_at: Date; linked_by: string; linked_at: Date }>(
-        `SELECT l.incident_id, i.title, i.state, i.opened_at, l.linked_by, l.linked_at FROM itil_known_error_incidents l
+  async incidentsOf(id: string): Promise<LinkedIncident[]> {
+    const { rows } = await this.db.query<LinkedIncidentRow>(
+      `SELECT l.incident_id, i.title, i.state, i.opened_at, l.linked_by, l.linked_at FROM itil_known_error_incidents l
        JOIN monitor_incidents i ON i.id = l.incident_id WHERE l.known_error_id = $1 ORDER BY i.opened_at DESC LIMIT 1000`,
-        [id],
-      )
-    ).rows;
+      [id],
+    );
+    return recordsOf(rows);
   }
 
-  async ofIncident(incidentId: string): Promise<(KnownError & { linked_by: string; linked_at: Date })[]> {
-    return (
-      await this.db.query<KnownError & { linked_by: string; linked_at: Date }>(
-        `SELECT k.*, l.linked_by, l.linked_at FROM itil_known_error_incidents l JOIN itil_known_errors k ON k.id = l.known_error_id
+  async ofIncident(incidentId: string): Promise<LinkedKnownError[]> {
+    const { rows } = await this.db.query<KnownErrorRow & LinkRow>(
+      `SELECT k.*, l.linked_by, l.linked_at FROM itil_known_error_incidents l JOIN itil_known_errors k ON k.id = l.known_error_id
        WHERE l.incident_id = $1 ORDER BY l.linked_at`,
-        [incidentId],
-      )
-    ).rows;
+      [incidentId],
+    );
+    return recordsOf(rows);
   }
 
   /** The rule: a problem from a known error's trigger (on a host of its group, if it names one) links its incident. */
   async onProblemOpened(p: ProblemRecord): Promise<void> {
     if (!p.incident_id) return;
-    const candidates = (
-      await this.db.query<KnownError>(`SELECT * FROM itil_known_errors WHERE status <> 'resolved' AND match_trigger_ref = $1`, [p.trigger_ref])
-    ).rows;
+    const candidates = recordsOf(
+      (await this.db.query<KnownErrorRow>(`SELECT * FROM itil_known_errors WHERE status <> 'resolved' AND match_trigger_ref = $1`, [p.trigger_ref])).rows,
+    );
     if (!candidates.length) return;
-    const groups = candidates.some((k) => k.match_host_group_id) ? new Set(await groupsOfHost(this.db, p.host_id)) : new Set<string>();
+    const groups = candidates.some((k) => k.matchHostGroupId) ? new Set(await groupsOfHost(this.db, p.host_id)) : new Set<string>();
     for (const k of candidates) {
-      if (k.match_host_group_id && !groups.has(k.match_host_group_id)) continue;
+      if (k.matchHostGroupId && !groups.has(k.matchHostGroupId)) continue;
       await this.db.tx((q) => this.linkIn(q, k.id, p.incident_id!, 'rule'));
     }
   }

@@ -15,7 +15,9 @@ import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SEVERITIES, severityRank, type Severity } from '../monitor/trigger-evaluate.js';
 import type { Db } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import type { TaskService } from '../tasks/task-service.js';
+import type { TaskSpec } from '../tasks/task-store.js';
 import type { ChangeRequests } from './changes.js';
 
 export interface ReleaseFile {
@@ -24,26 +26,46 @@ export interface ReleaseFile {
   mode: number;
 }
 
-export interface Release {
+/** The health gate as the health JSON column stores it (the keys the API took). */
+interface StoredHealth {
+  checks: string[];
+  max_severity_open: Severity | null;
+  settle_s: number;
+}
+export type ReleaseHealth = RecordOf<StoredHealth>;
+
+interface ReleaseRow {
   id: string;
   name: string;
   version: string;
   files: ReleaseFile[];
   commands: string[];
-  health: { checks: string[]; max_severity_open: Severity | null; settle_s: number };
+  health: StoredHealth;
   created_at: Date;
   created_by: string;
 }
+export interface Release extends Omit<RecordOf<ReleaseRow>, 'health'> {
+  health: ReleaseHealth;
+}
 
-export interface WaveRecord {
+/** A wave of a rollout as the waves JSON column stores it. */
+interface StoredWave {
   wave: number;
   host_ids: string[];
   tasks: string[];
-  gate: { passed: boolean; problems: number; failed_checks: string[] } | null;
+  gate: StoredGate | null;
   failed_hosts: string[];
 }
+interface StoredGate {
+  passed: boolean;
+  problems: number;
+  failed_checks: string[];
+}
+export interface RolloutWave extends Omit<RecordOf<StoredWave>, 'gate'> {
+  gate: RecordOf<StoredGate> | null;
+}
 
-export interface Rollout {
+interface RolloutRow {
   id: string;
   release_id: string;
   kind: 'deploy' | 'rollback';
@@ -55,16 +77,48 @@ export interface Rollout {
   state: 'running' | 'succeeded' | 'stopped' | 'failed';
   current_wave: number;
   stop_reason: string | null;
-  waves: WaveRecord[];
+  waves: StoredWave[];
   created_at: Date;
   created_by: string;
   finished_at: Date | null;
 }
+export interface Rollout extends Omit<RecordOf<RolloutRow>, 'waves'> {
+  waves: RolloutWave[];
+}
+
+/** Which release of a name a host runs, and the one it ran before. */
+interface HostReleaseRow {
+  host_id: string;
+  name: string;
+  version: string;
+  release_id: string;
+  previous_release_id: string | null;
+  rollout_id: string;
+  at: Date;
+}
+export type HostRelease = RecordOf<HostReleaseRow>;
 
 const TASK_END = new Set(['done', 'stopped', 'cancelled', 'rejected']);
 export const releaseNotFound = () => notFound('release', 'RELEASE_NOT_FOUND');
 export const rolloutNotFound = () => notFound('release rollout', 'ROLLOUT_NOT_FOUND');
 const forHost = (text: string, hostId: string) => text.replaceAll('{host_id}', hostId);
+
+// The JSON columns keep the keys they have always been stored with; records hold them camelCased.
+const releaseOf = (row: ReleaseRow): Release => ({ ...recordOf(row), health: recordOf(row.health) });
+const rolloutOf = (row: RolloutRow): Rollout => ({ ...recordOf(row), waves: row.waves.map((w) => ({ ...recordOf(w), gate: w.gate && recordOf(w.gate) })) });
+const storedHealth = (h: ReleaseHealth): StoredHealth => ({ checks: h.checks, max_severity_open: h.maxSeverityOpen, settle_s: h.settleS });
+const storedWaves = (waves: RolloutWave[]): string =>
+  JSON.stringify(
+    waves.map(
+      (w): StoredWave => ({
+        wave: w.wave,
+        host_ids: w.hostIds,
+        tasks: w.tasks,
+        gate: w.gate && { passed: w.gate.passed, problems: w.gate.problems, failed_checks: w.gate.failedChecks },
+        failed_hosts: w.failedHosts,
+      }),
+    ),
+  );
 
 export class Releases {
   private readonly running = new Map<string, Promise<void>>();
@@ -99,12 +153,11 @@ export class Releases {
         });
     }
     try {
-      return (
-        await this.db.query<Release>(
-          'INSERT INTO itil_releases (id, name, version, files, commands, health, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
-          [randomUUID(), r.name, r.version, JSON.stringify(r.files), JSON.stringify(r.commands), JSON.stringify(r.health), by],
-        )
-      ).rows[0];
+      const { rows } = await this.db.query<ReleaseRow>(
+        'INSERT INTO itil_releases (id, name, version, files, commands, health, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
+        [randomUUID(), r.name, r.version, JSON.stringify(r.files), JSON.stringify(r.commands), JSON.stringify(storedHealth(r.health)), by],
+      );
+      return releaseOf(rows[0]);
     } catch (err: any) {
       if (err?.code === '23505')
         throw new AppError('RELEASE_EXISTS', 'conflict', `release ${r.name} ${r.version} exists; releases are immutable, make a new version`);
@@ -113,44 +166,35 @@ export class Releases {
   }
 
   async get(id: string): Promise<Release> {
-    const r = await this.db.query<Release>('SELECT * FROM itil_releases WHERE id = $1', [id]);
+    const r = await this.db.query<ReleaseRow>('SELECT * FROM itil_releases WHERE id = $1', [id]);
     if (!r.rows[0]) throw releaseNotFound();
-    return r.rows[0];
+    return releaseOf(r.rows[0]);
   }
 
   async list(): Promise<Release[]> {
-    return (await this.db.query<Release>('SELECT * FROM itil_releases ORDER BY name, created_at DESC LIMIT 1000')).rows;
+    return (await this.db.query<ReleaseRow>('SELECT * FROM itil_releases ORDER BY name, created_at DESC LIMIT 1000')).rows.map(releaseOf);
   }
 
   async rollout(id: string): Promise<Rollout> {
-    const r = await this.db.query<Rollout>('SELECT * FROM itil_release_rollouts WHERE id = $1', [id]);
+    const r = await this.db.query<RolloutRow>('SELECT * FROM itil_release_rollouts WHERE id = $1', [id]);
     if (!r.rows[0]) throw rolloutNotFound();
-    return r.rows[0];
+    return rolloutOf(r.rows[0]);
   }
 
   async rolloutsOf(releaseId: string): Promise<Rollout[]> {
-    return (await this.db.query<Rollout>('SELECT * FROM itil_release_rollouts WHERE release_id = $1 ORDER BY created_at DESC LIMIT 1000', [releaseId])).rows;
+    return (
+      await this.db.query<RolloutRow>('SELECT * FROM itil_release_rollouts WHERE release_id = $1 ORDER BY created_at DESC LIMIT 1000', [releaseId])
+    ).rows.map(rolloutOf);
   }
 
   /** Which release of each name each host runs. */
-  async hostVersions(
-    hostId?: string,
-  ): Promise<{ host_id: string; name: string; version: string; release_id: string; previous_release_id: string | null; rollout_id: string; at: Date }[]> {
-    return (
-      await this.db.query<{
-        host_id: string;
-        name: string;
-        version: string;
-        release_id: string;
-        previous_release_id: string | null;
-        rollout_id: string;
-        at: Date;
-      }>(
-        `SELECT h.host_id, h.name, r.version, h.release_id, h.previous_release_id, h.rollout_id, h.at FROM itil_host_releases h JOIN itil_releases r ON r.id = h.release_id
+  async hostVersions(hostId?: string): Promise<HostRelease[]> {
+    const { rows } = await this.db.query<HostReleaseRow>(
+      `SELECT h.host_id, h.name, r.version, h.release_id, h.previous_release_id, h.rollout_id, h.at FROM itil_host_releases h JOIN itil_releases r ON r.id = h.release_id
        WHERE ($1::uuid IS NULL OR h.host_id = $1) ORDER BY h.name, h.host_id LIMIT 10000`,
-        [hostId ?? null],
-      )
-    ).rows;
+      [hostId ?? null],
+    );
+    return recordsOf(rows);
   }
 
   /** Starts deploying a release to these hosts (in this order), batch_size hosts a wave, under an approved change when given. */
@@ -170,14 +214,16 @@ export class Releases {
   async rollback(rolloutId: string, actor: Actor, changeId?: string): Promise<Rollout[]> {
     const undone = await this.rollout(rolloutId);
     if (undone.state === 'running') throw new AppError('ROLLOUT_RUNNING', 'conflict', 'the rollout is still running; wait for it to stop');
-    const hosts = (
-      await this.db.query<{ host_id: string; previous_release_id: string | null }>(
-        'SELECT host_id, previous_release_id FROM itil_host_releases WHERE rollout_id = $1 ORDER BY host_id',
-        [rolloutId],
-      )
-    ).rows;
+    const hosts = recordsOf(
+      (
+        await this.db.query<{ host_id: string; previous_release_id: string | null }>(
+          'SELECT host_id, previous_release_id FROM itil_host_releases WHERE rollout_id = $1 ORDER BY host_id',
+          [rolloutId],
+        )
+      ).rows,
+    );
     const byPrevious = new Map<string, string[]>();
-    for (const h of hosts) if (h.previous_release_id) byPrevious.set(h.previous_release_id, [...(byPrevious.get(h.previous_release_id) ?? []), h.host_id]);
+    for (const h of hosts) if (h.previousReleaseId) byPrevious.set(h.previousReleaseId, [...(byPrevious.get(h.previousReleaseId) ?? []), h.hostId]);
     if (!byPrevious.size) throw new AppError('NOTHING_TO_ROLL_BACK', 'conflict', 'no host of this rollout runs its release over a previous one');
     await this.admit(changeId, [...byPrevious.values()].flat());
     const out: Rollout[] = [];
@@ -207,12 +253,14 @@ export class Releases {
     changeId: string | null,
   ): Promise<Rollout> {
     const r = await this.db.tx(async (q) => {
-      const row = (
-        await q.query<Rollout>(
-          'INSERT INTO itil_release_rollouts (id, release_id, kind, undoes, host_ids, batch_size, created_by, change_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *',
-          [randomUUID(), release.id, kind, undoes, hostIds, batchSize, actor.name, changeId],
-        )
-      ).rows[0];
+      const row = rolloutOf(
+        (
+          await q.query<RolloutRow>(
+            'INSERT INTO itil_release_rollouts (id, release_id, kind, undoes, host_ids, batch_size, created_by, change_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *',
+            [randomUUID(), release.id, kind, undoes, hostIds, batchSize, actor.name, changeId],
+          )
+        ).rows[0],
+      );
       if (changeId)
         await this.changes.link(changeId, 'release', row.id, actor.name, `${kind} ${release.name} ${release.version} to ${hostIds.length} host(s)`, q);
       return row;
@@ -228,25 +276,25 @@ export class Releases {
   }
 
   private async drive(release: Release, r: Rollout, actor: Actor): Promise<void> {
-    const waves: WaveRecord[] = [];
-    for (let start = 0, wave = 0; start < r.host_ids.length; start += r.batch_size, wave++) {
+    const waves: RolloutWave[] = [];
+    for (let start = 0, wave = 0; start < r.hostIds.length; start += r.batchSize, wave++) {
       if (this.stopping) return this.finish(r.id, 'stopped', 'the server is shutting down', waves);
-      const hostIds = r.host_ids.slice(start, start + r.batch_size);
-      const record: WaveRecord = { wave, host_ids: hostIds, tasks: [], gate: null, failed_hosts: [] };
+      const hostIds = r.hostIds.slice(start, start + r.batchSize);
+      const record: RolloutWave = { wave, hostIds, tasks: [], gate: null, failedHosts: [] };
       waves.push(record);
-      await this.db.query('UPDATE itil_release_rollouts SET current_wave = $2, waves = $3 WHERE id = $1', [r.id, wave, JSON.stringify(waves)]);
+      await this.db.query('UPDATE itil_release_rollouts SET current_wave = $2, waves = $3 WHERE id = $1', [r.id, wave, storedWaves(waves)]);
       // Each host gets its steps as tasks of its own ("{host_id}" makes paths and commands per host).
       const results = await Promise.all(hostIds.map((h) => this.deployHost(release, h, r, actor, record)));
-      record.failed_hosts = hostIds.filter((_, i) => !results[i]);
+      record.failedHosts = hostIds.filter((_, i) => !results[i]);
       const deployed = hostIds.filter((_, i) => results[i]);
       await this.recordVersions(release, deployed, r.id);
-      if (record.failed_hosts.length) return this.finish(r.id, 'stopped', `wave ${wave + 1}: deploying failed on ${record.failed_hosts.length} host(s)`, waves);
+      if (record.failedHosts.length) return this.finish(r.id, 'stopped', `wave ${wave + 1}: deploying failed on ${record.failedHosts.length} host(s)`, waves);
       if (r.kind === 'deploy') {
         record.gate = await this.healthGate(release, hostIds, r, actor, record);
         if (!record.gate.passed) {
           const why = [
             record.gate.problems ? `${record.gate.problems} open problem(s)` : '',
-            record.gate.failed_checks.length ? `checks failed: ${record.gate.failed_checks.join('; ')}` : '',
+            record.gate.failedChecks.length ? `checks failed: ${record.gate.failedChecks.join('; ')}` : '',
           ]
             .filter(Boolean)
             .join(', ');
@@ -258,7 +306,7 @@ export class Releases {
   }
 
   /** The release's files, then its commands, on one host; true when every step ended ok. */
-  private async deployHost(release: Release, hostId: string, r: Rollout, actor: Actor, record: WaveRecord): Promise<boolean> {
+  private async deployHost(release: Release, hostId: string, r: Rollout, actor: Actor, record: RolloutWave): Promise<boolean> {
     for (const f of release.files) {
       const size = (await this.fileSize(f.sha256)) ?? 0;
       if (
@@ -280,11 +328,11 @@ export class Releases {
     return true;
   }
 
-  private async healthGate(release: Release, hostIds: string[], r: Rollout, actor: Actor, record: WaveRecord): Promise<NonNullable<WaveRecord['gate']>> {
-    if (release.health.settle_s > 0) await new Promise((res) => setTimeout(res, release.health.settle_s * 1000));
+  private async healthGate(release: Release, hostIds: string[], r: Rollout, actor: Actor, record: RolloutWave): Promise<NonNullable<RolloutWave['gate']>> {
+    if (release.health.settleS > 0) await new Promise((res) => setTimeout(res, release.health.settleS * 1000));
     let problems = 0;
-    if (release.health.max_severity_open) {
-      const worse = SEVERITIES.slice(severityRank(release.health.max_severity_open) + 1);
+    if (release.health.maxSeverityOpen) {
+      const worse = SEVERITIES.slice(severityRank(release.health.maxSeverityOpen) + 1);
       problems = Number(
         (
           await this.db.query<{ n: number }>(
@@ -303,17 +351,17 @@ export class Releases {
         }
       }),
     );
-    return { passed: problems === 0 && failed.length === 0, problems, failed_checks: failed };
+    return { passed: problems === 0 && failed.length === 0, problems, failedChecks: failed };
   }
 
   /** One signed task on one host, waited for; true when the host ended ok. */
-  private async runStep(name: string, action: any, hostId: string, r: Rollout, actor: Actor, record: WaveRecord): Promise<boolean> {
+  private async runStep(name: string, action: TaskSpec['action'], hostId: string, r: Rollout, actor: Actor, record: RolloutWave): Promise<boolean> {
     const tasks = this.tasks;
     const task = await tasks.create(
       {
         name: name.slice(0, 200),
         spec: { action, targets: { host_ids: [hostId] }, timeout_s: 300, output_cap_bytes: 64 * 1024 },
-        ...(r.change_id ? { change_id: r.change_id, release_step: true } : {}),
+        ...(r.changeId ? { changeId: r.changeId, releaseStep: true } : {}),
       },
       actor,
     );
@@ -343,12 +391,12 @@ export class Releases {
     }
   }
 
-  private async finish(id: string, state: Rollout['state'], reason: string | null, waves?: WaveRecord[]): Promise<void> {
+  private async finish(id: string, state: Rollout['state'], reason: string | null, waves?: RolloutWave[]): Promise<void> {
     await this.db.query(`UPDATE itil_release_rollouts SET state = $2, stop_reason = $3, finished_at = now(), waves = COALESCE($4, waves) WHERE id = $1`, [
       id,
       state,
       reason,
-      waves ? JSON.stringify(waves) : null,
+      waves ? storedWaves(waves) : null,
     ]);
     if (state !== 'succeeded') this.log.warn({ rollout: id, state }, `release rollout ${state}: ${reason}`);
   }

@@ -3,16 +3,17 @@
  * report with its column order so the API can answer JSON or CSV alike.
  */
 import { cellText } from '../cmdb/asset-csv.js';
+import { camelName } from '../names.js';
 import type { Db } from '../store/db.js';
+import { recordsOf, type RecordOf } from '../store/rows.js';
 
-type Row = Record<string, string | number | null>;
-
-export interface Report<R extends Row = Row> {
+/** A report's rows (records), and its columns in order as the API names them (JSON keys, CSV header). */
+export interface Report<R extends object = object> {
   columns: readonly string[];
   rows: R[];
 }
 
-export interface MttaRow extends Row {
+interface MttaRow {
   month: string;
   priority: string;
   incidents: number;
@@ -24,7 +25,7 @@ export interface MttaRow extends Row {
   mttr_s: number | null;
 }
 
-export interface ServiceIncidentsRow extends Row {
+interface ServiceIncidentsRow {
   service_id: string;
   service: string;
   incidents: number;
@@ -34,14 +35,14 @@ export interface ServiceIncidentsRow extends Row {
   p4: number;
 }
 
-export interface ChangeOutcomeRow extends Row {
+interface ChangeOutcomeRow {
   month: string;
   /** The review's outcome, or the state of a change not reviewed yet. */
   outcome: string;
   changes: number;
 }
 
-export interface ReleaseRow extends Row {
+interface ReleaseRow {
   month: string;
   rollouts: number;
   succeeded: number;
@@ -60,7 +61,7 @@ export class Reports {
   constructor(private readonly db: Db) {}
 
   /** MTTA and MTTR per month (of opening) and priority. */
-  async mttaMttr(from: Date, to: Date): Promise<Report<MttaRow>> {
+  async mttaMttr(from: Date, to: Date): Promise<Report<RecordOf<MttaRow>>> {
     const { rows } = await this.db.query<MttaRow>(
       `SELECT ${month('opened_at')} AS month, coalesce(priority, 'none') AS priority, count(*)::int AS incidents,
               count(acknowledged_at)::int AS acknowledged, avg(extract(epoch FROM acknowledged_at - opened_at))::float8 AS mtta_s,
@@ -69,11 +70,11 @@ export class Reports {
         GROUP BY 1, 2 ORDER BY 1, 2`,
       [from, to],
     );
-    return { columns: ['month', 'priority', 'incidents', 'acknowledged', 'mtta_s', 'resolved', 'mttr_s'], rows };
+    return { columns: ['month', 'priority', 'incidents', 'acknowledged', 'mtta_s', 'resolved', 'mttr_s'], rows: recordsOf(rows) };
   }
 
   /** Incidents opened on each service's hosts (an incident on a host of two services counts for both). */
-  async incidentsPerService(from: Date, to: Date): Promise<Report<ServiceIncidentsRow>> {
+  async incidentsPerService(from: Date, to: Date): Promise<Report<RecordOf<ServiceIncidentsRow>>> {
     const p = (n: number) => `count(i.id) FILTER (WHERE i.priority = 'P${n}')::int AS p${n}`;
     const { rows } = await this.db.query<ServiceIncidentsRow>(
       `SELECT s.id AS service_id, s.name AS service, count(i.id)::int AS incidents, ${[1, 2, 3, 4].map(p).join(', ')}
@@ -82,22 +83,22 @@ export class Reports {
         GROUP BY s.id, s.name ORDER BY s.name`,
       [from, to],
     );
-    return { columns: ['service_id', 'service', 'incidents', 'p1', 'p2', 'p3', 'p4'], rows };
+    return { columns: ['service_id', 'service', 'incidents', 'p1', 'p2', 'p3', 'p4'], rows: recordsOf(rows) };
   }
 
   /** Change requests per month (of request) by review outcome, or state while not reviewed. */
-  async changesByOutcome(from: Date, to: Date): Promise<Report<ChangeOutcomeRow>> {
+  async changesByOutcome(from: Date, to: Date): Promise<Report<RecordOf<ChangeOutcomeRow>>> {
     const { rows } = await this.db.query<ChangeOutcomeRow>(
       `SELECT ${month('created_at')} AS month, coalesce(outcome, state) AS outcome, count(*)::int AS changes
          FROM itil_changes WHERE created_at >= $1 AND created_at < $2
         GROUP BY 1, 2 ORDER BY 1, 2`,
       [from, to],
     );
-    return { columns: ['month', 'outcome', 'changes'], rows };
+    return { columns: ['month', 'outcome', 'changes'], rows: recordsOf(rows) };
   }
 
   /** Release rollouts (deploys, finished) per month of their start, and how many succeeded. */
-  async releaseSuccess(from: Date, to: Date): Promise<Report<ReleaseRow>> {
+  async releaseSuccess(from: Date, to: Date): Promise<Report<RecordOf<ReleaseRow>>> {
     const { rows } = await this.db.query<ReleaseRow>(
       `SELECT ${month('r.created_at')} AS month, count(*)::int AS rollouts,
               count(*) FILTER (WHERE r.state = 'succeeded')::int AS succeeded,
@@ -110,13 +111,15 @@ export class Reports {
         GROUP BY 1 ORDER BY 1`,
       [from, to],
     );
-    return { columns: ['month', 'rollouts', 'succeeded', 'stopped', 'failed', 'rolled_back', 'success_pct'], rows };
+    return { columns: ['month', 'rollouts', 'succeeded', 'stopped', 'failed', 'rolled_back', 'success_pct'], rows: recordsOf(rows) };
   }
 }
 
-/** The report as CSV: a header of its columns, a line per row, empty cells for null. */
+/** The report as CSV: a header of its columns, a line per row (each column read from the record), empty cells for null. */
 export function reportToCsv(r: Report): string {
+  const fields = r.columns.map(camelName);
   const lines = [r.columns.join(',')];
-  for (const row of r.rows) lines.push(r.columns.map((c) => (row[c] === null || row[c] === undefined ? '' : cellText(String(row[c])))).join(','));
+  for (const row of r.rows as Record<string, unknown>[])
+    lines.push(fields.map((f) => (row[f] === null || row[f] === undefined ? '' : cellText(String(row[f])))).join(','));
   return lines.join('\r\n') + '\r\n';
 }

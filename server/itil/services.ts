@@ -9,10 +9,11 @@ import { countHosts } from '../cmdb/hosts.js';
 import { AppError, notFound } from '../errors.js';
 import type { Db, Queryable } from '../store/db.js';
 import type { MetricStore } from '../store/metric-store.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import { bucketsTouched } from '../store/series/tiers.js';
 import { SLOT_MS, availabilityPct, foldInto, overlapMs, periodsBetween, tallyPeriod, type Period, type SlotStats, type UpWhen } from './availability.js';
 
-export interface Service {
+interface ServiceRow {
   id: string;
   name: string;
   description: string;
@@ -25,9 +26,10 @@ export interface Service {
   updated_at: Date;
   version: number;
 }
-export type ServiceFields = Pick<Service, 'name' | 'description' | 'host_ids' | 'check_keys' | 'up_when' | 'sla_target'>;
+export type Service = RecordOf<ServiceRow>;
+export type ServiceFields = Pick<Service, 'name' | 'description' | 'hostIds' | 'checkKeys' | 'upWhen' | 'slaTarget'>;
 
-export interface CostlyIncident {
+interface IncidentRow {
   id: string;
   title: string;
   host_id: string;
@@ -35,21 +37,24 @@ export interface CostlyIncident {
   state: string;
   opened_at: Date;
   resolved_at: Date | null;
+}
+
+export interface CostlyIncident extends RecordOf<IncidentRow> {
   /** Time the incident was open while the service was down, in this period. */
-  down_overlap_s: number;
+  downOverlapS: number;
 }
 
 export interface PeriodAvailability {
   start: Date;
   end: Date;
-  up_s: number;
-  down_s: number;
-  unknown_s: number;
-  availability_pct: number | null;
+  upS: number;
+  downS: number;
+  unknownS: number;
+  availabilityPct: number | null;
   /** null while nothing of the period is known. */
   met: boolean | null;
   /** Slot width the history was judged by (60 s from the 1 min tier; wider for older history). */
-  resolution_s: number;
+  resolutionS: number;
   down: Array<{ start: Date; end: Date }>;
   incidents: CostlyIncident[];
 }
@@ -69,25 +74,24 @@ export class Services {
   ) {}
 
   async list(): Promise<Service[]> {
-    return (await this.db.query<Service>(`SELECT ${COLUMNS} FROM itil_services ORDER BY name LIMIT 5000`)).rows;
+    return recordsOf((await this.db.query<ServiceRow>(`SELECT ${COLUMNS} FROM itil_services ORDER BY name LIMIT 5000`)).rows);
   }
 
   async get(id: string, q: Queryable = this.db): Promise<Service> {
-    const s = (await q.query<Service>(`SELECT ${COLUMNS} FROM itil_services WHERE id = $1`, [id])).rows[0];
+    const s = (await q.query<ServiceRow>(`SELECT ${COLUMNS} FROM itil_services WHERE id = $1`, [id])).rows[0];
     if (!s) throw serviceNotFound();
-    return s;
+    return recordOf(s);
   }
 
   async create(f: ServiceFields, by: string): Promise<Service> {
     return this.db.tx(async (q) => {
       await checkFields(q, f);
-      return (
-        await q.query<Service>(
-          `INSERT INTO itil_services (id, name, description, host_ids, check_keys, up_when, sla_target, created_by)
+      const { rows } = await q.query<ServiceRow>(
+        `INSERT INTO itil_services (id, name, description, host_ids, check_keys, up_when, sla_target, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-          [randomUUID(), f.name, f.description, f.host_ids, f.check_keys, f.up_when, f.sla_target, by],
-        )
-      ).rows[0];
+        [randomUUID(), f.name, f.description, f.hostIds, f.checkKeys, f.upWhen, f.slaTarget, by],
+      );
+      return recordOf(rows[0]);
     });
   }
 
@@ -99,13 +103,12 @@ export class Services {
       if (version !== undefined && cur.version !== version)
         throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the service changed since you read it');
       await checkFields(q, f, id);
-      return (
-        await q.query<Service>(
-          `UPDATE itil_services SET name = $2, description = $3, host_ids = $4, check_keys = $5, up_when = $6, sla_target = $7,
+      const { rows } = await q.query<ServiceRow>(
+        `UPDATE itil_services SET name = $2, description = $3, host_ids = $4, check_keys = $5, up_when = $6, sla_target = $7,
                 updated_at = now(), version = version + 1 WHERE id = $1 RETURNING ${COLUMNS}`,
-          [id, f.name, f.description, f.host_ids, f.check_keys, f.up_when, f.sla_target],
-        )
-      ).rows[0];
+        [id, f.name, f.description, f.hostIds, f.checkKeys, f.upWhen, f.slaTarget],
+      );
+      return recordOf(rows[0]);
     });
   }
 
@@ -120,7 +123,7 @@ export class Services {
     if (periods.length > MAX_PERIODS) {
       throw new AppError('VALIDATION_FAILED', 'invalid', `the range spans ${periods.length} ${period}s; at most ${MAX_PERIODS}`, { field: 'query.from' });
     }
-    const members = s.host_ids.flatMap((hostId) => s.check_keys.map((key) => ({ hostId, name: `${key}.status` })));
+    const members = s.hostIds.flatMap((hostId) => s.checkKeys.map((key) => ({ hostId, name: `${key}.status` })));
     const out: PeriodAvailability[] = [];
     for (const [start, periodEnd] of periods) {
       const end = Math.min(periodEnd, now);
@@ -142,17 +145,17 @@ export class Services {
         for (const r of series) for (const p of r.points) foldInto(m, p.t, width, p);
         return m;
       });
-      const t = tallyPeriod(slots, s.up_when, start, end, width);
+      const t = tallyPeriod(slots, s.upWhen, start, end, width);
       const pct = availabilityPct(t);
       out.push({
         start: new Date(start),
         end: new Date(periodEnd),
-        up_s: t.up_ms / 1000,
-        down_s: t.down_ms / 1000,
-        unknown_s: t.unknown_ms / 1000,
-        availability_pct: pct,
-        met: pct === null ? null : pct >= s.sla_target,
-        resolution_s: width / 1000,
+        upS: t.upMs / 1000,
+        downS: t.downMs / 1000,
+        unknownS: t.unknownMs / 1000,
+        availabilityPct: pct,
+        met: pct === null ? null : pct >= s.slaTarget,
+        resolutionS: width / 1000,
         down: t.down.map(([a, b]) => ({ start: new Date(a), end: new Date(b) })),
         incidents: await this.costlyIncidents(s, t.down),
       });
@@ -163,31 +166,31 @@ export class Services {
   /** Incidents on the service's hosts open during any of the down runs, with how long they overlapped them. */
   private async costlyIncidents(s: Service, down: Array<[number, number]>): Promise<CostlyIncident[]> {
     if (!down.length) return [];
-    const { rows } = await this.db.query<Omit<CostlyIncident, 'down_overlap_s'>>(
+    const { rows } = await this.db.query<IncidentRow>(
       `SELECT id, title, host_id, priority, state, opened_at, resolved_at FROM monitor_incidents
         WHERE host_id = ANY($1::uuid[]) AND opened_at < $3 AND coalesce(resolved_at, closed_at, 'infinity') > $2
         ORDER BY opened_at, id LIMIT 1000`,
-      [s.host_ids, new Date(down[0][0]), new Date(down[down.length - 1][1])],
+      [s.hostIds, new Date(down[0][0]), new Date(down[down.length - 1][1])],
     );
-    return rows
+    return recordsOf(rows)
       .map((i) => {
-        const open = new Date(i.opened_at).getTime();
-        const close = i.resolved_at ? new Date(i.resolved_at).getTime() : Infinity;
+        const open = new Date(i.openedAt).getTime();
+        const close = i.resolvedAt ? new Date(i.resolvedAt).getTime() : Infinity;
         const ms = down.reduce((sum, [a, b]) => sum + overlapMs(open, close, a, b), 0);
-        return { ...i, down_overlap_s: ms / 1000 };
+        return { ...i, downOverlapS: ms / 1000 };
       })
-      .filter((i) => i.down_overlap_s > 0);
+      .filter((i) => i.downOverlapS > 0);
   }
 }
 
 async function checkFields(q: Queryable, f: ServiceFields, id?: string): Promise<void> {
-  const members = new Set(f.host_ids).size * new Set(f.check_keys).size;
+  const members = new Set(f.hostIds).size * new Set(f.checkKeys).size;
   if (members > MAX_MEMBERS) {
     throw new AppError('VALIDATION_FAILED', 'invalid', `${members} checks (hosts x check keys); a service has at most ${MAX_MEMBERS}`, {
       field: 'body.check_keys',
     });
   }
-  if ((await countHosts(q, f.host_ids)) !== new Set(f.host_ids).size)
+  if ((await countHosts(q, f.hostIds)) !== new Set(f.hostIds).size)
     throw new AppError('HOST_NOT_FOUND', 'invalid', 'body.host_ids names a host that does not exist', { field: 'body.host_ids' });
   const taken = await q.query('SELECT 1 FROM itil_services WHERE name = $1 AND id IS DISTINCT FROM $2', [f.name, id ?? null]);
   if (taken.rowCount) throw new AppError('SERVICE_EXISTS', 'conflict', `a service named "${f.name}" exists already`);

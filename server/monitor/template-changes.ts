@@ -54,7 +54,7 @@ export class TemplateChanges {
   /** The policies asking for approval of this change's plugin items; none when it adds none. */
   async policiesFor(before: TemplateItem[], after: TemplateItem[]): Promise<{ id: string; name: string }[]> {
     if (!newPluginItems(before, after).length) return [];
-    return (await listPolicies(this.db)).filter((p) => p.template_plugin_items).map((p) => ({ id: p.id, name: p.name }));
+    return (await listPolicies(this.db)).filter((p) => p.templatePluginItems).map((p) => ({ id: p.id, name: p.name }));
   }
 
   /** Refuses a direct change that change control holds (the API's POST/PUT of a template). */

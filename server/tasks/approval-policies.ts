@@ -6,10 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
 import type { Db, Queryable } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import { resolveHostIds, type TargetResolver } from './targets.js';
 import type { TaskTargets } from './task-store.js';
 
-export interface ApprovalPolicy {
+interface ApprovalPolicyRow {
   id: string;
   name: string;
   host_ids: string[];
@@ -25,39 +26,54 @@ export interface ApprovalPolicy {
   created_by: string;
   created_at: Date;
 }
+export type ApprovalPolicy = RecordOf<ApprovalPolicyRow>;
+
+/** A policy as the object change log keeps it: stored history, in the snake_case it has always been written in. */
+const snapshot = (p: ApprovalPolicy) => ({
+  id: p.id,
+  name: p.name,
+  host_ids: p.hostIds,
+  groups: p.groups,
+  tags: p.tags,
+  created_by: p.createdBy,
+  created_at: p.createdAt,
+  template_plugin_items: p.templatePluginItems,
+  require_change: p.requireChange,
+});
 
 export async function listPolicies(db: Db): Promise<ApprovalPolicy[]> {
-  const { rows } = await db.query<ApprovalPolicy>('SELECT * FROM task_approval_policies ORDER BY created_at, id');
-  return rows;
+  const { rows } = await db.query<ApprovalPolicyRow>('SELECT * FROM task_approval_policies ORDER BY created_at, id');
+  return recordsOf(rows);
 }
 
 export async function createPolicy(
   db: Db,
   p: {
     name: string;
-    host_ids?: string[];
+    hostIds?: string[];
     groups?: string[];
     tags?: string[];
-    template_plugin_items?: boolean;
-    require_change?: ApprovalPolicy['require_change'];
+    templatePluginItems?: boolean;
+    requireChange?: ApprovalPolicy['requireChange'];
   },
   by: string,
   actor: ChangeActor,
 ): Promise<ApprovalPolicy> {
   return db.tx(async (q) => {
-    const { rows } = await q.query<ApprovalPolicy>(
+    const { rows } = await q.query<ApprovalPolicyRow>(
       'INSERT INTO task_approval_policies (id, name, host_ids, groups, tags, template_plugin_items, require_change, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *',
-      [randomUUID(), p.name, p.host_ids ?? [], p.groups ?? [], p.tags ?? [], p.template_plugin_items ?? false, p.require_change ?? [], by],
+      [randomUUID(), p.name, p.hostIds ?? [], p.groups ?? [], p.tags ?? [], p.templatePluginItems ?? false, p.requireChange ?? [], by],
     );
-    await recordObjectChanges(q, actor, [changeOf('task_policy', rows[0].id, null, rows[0])]);
-    return rows[0];
+    const policy = recordOf(rows[0]);
+    await recordObjectChanges(q, actor, [changeOf('task_policy', policy.id, null, snapshot(policy))]);
+    return policy;
   });
 }
 
 export async function deletePolicy(db: Db, id: string, actor: ChangeActor): Promise<boolean> {
   return db.tx(async (q) => {
-    const { rows } = await q.query<ApprovalPolicy>('DELETE FROM task_approval_policies WHERE id = $1 RETURNING *', [id]);
-    if (rows[0]) await recordObjectChanges(q, actor, [changeOf('task_policy', id, rows[0], null)]);
+    const { rows } = await q.query<ApprovalPolicyRow>('DELETE FROM task_approval_policies WHERE id = $1 RETURNING *', [id]);
+    if (rows[0]) await recordObjectChanges(q, actor, [changeOf('task_policy', id, snapshot(recordOf(rows[0])), null)]);
     return rows.length > 0;
   });
 }
@@ -76,7 +92,7 @@ export async function matchingPolicies(db: Db, hostIds: string[], resolve: Targe
   const targets = new Set(hostIds);
   const out: ApprovalPolicy[] = [];
   for (const p of await listPolicies(db)) {
-    let covered = p.host_ids.filter((h) => targets.has(h));
+    let covered = p.hostIds.filter((h) => targets.has(h));
     if (!covered.length && (p.groups.length || p.tags.length)) covered = (await resolve({ groupIds: p.groups, tags: p.tags })).filter((h) => targets.has(h));
     if (covered.length) out.push(p);
   }
@@ -87,8 +103,8 @@ export async function matchingPolicies(db: Db, hostIds: string[], resolve: Targe
 export type HostAction = 'task' | 'agent_upgrade' | 'release';
 
 /** Does this policy (covering the hosts) require an approved change for this action? 'task' covers every task, whatever it is part of. */
-export const requiresChange = (p: Pick<ApprovalPolicy, 'require_change'>, action: HostAction): boolean =>
-  p.require_change.includes('task') || p.require_change.includes(action);
+export const requiresChange = (p: Pick<ApprovalPolicy, 'requireChange'>, action: HostAction): boolean =>
+  p.requireChange.includes('task') || p.requireChange.includes(action);
 
 /** The policies as a service for the routes: listed, made (their targets checked the way tasks' are) and removed. */
 export class ApprovalPolicies {

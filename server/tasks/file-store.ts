@@ -6,14 +6,16 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 
-export interface StoredFile {
+interface StoredFileRow {
   sha256: string;
   size: number;
   name: string;
   created_by: string;
   created_at: Date;
 }
+export type StoredFile = RecordOf<StoredFileRow>;
 
 export class FileStore {
   readonly incomingDir: string;
@@ -35,17 +37,17 @@ export class FileStore {
     const target = this.pathOf(upload.sha256);
     if (existsSync(target)) rmSync(upload.path, { force: true });
     else renameSync(upload.path, target);
-    const { rows } = await this.db.query<StoredFile>(
+    const { rows } = await this.db.query<StoredFileRow>(
       `INSERT INTO task_files (sha256, size, name, created_by) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING RETURNING *`,
       [upload.sha256, upload.size, name, by],
     );
-    if (rows[0]) return { file: rows[0], created: true };
+    if (rows[0]) return { file: recordOf(rows[0]), created: true };
     return { file: (await this.get(upload.sha256))!, created: false };
   }
 
   async get(sha256: string): Promise<StoredFile | null> {
-    const { rows } = await this.db.query<StoredFile>('SELECT * FROM task_files WHERE sha256 = $1', [sha256]);
-    return rows[0] ?? null;
+    const { rows } = await this.db.query<StoredFileRow>('SELECT * FROM task_files WHERE sha256 = $1', [sha256]);
+    return rows[0] ? recordOf(rows[0]) : null;
   }
 
   async size(sha256: string): Promise<number | null> {
@@ -54,7 +56,7 @@ export class FileStore {
   }
 
   async list(limit: number): Promise<StoredFile[]> {
-    const { rows } = await this.db.query<StoredFile>('SELECT * FROM task_files ORDER BY created_at DESC, sha256 LIMIT $1', [limit]);
-    return rows;
+    const { rows } = await this.db.query<StoredFileRow>('SELECT * FROM task_files ORDER BY created_at DESC, sha256 LIMIT $1', [limit]);
+    return recordsOf(rows);
   }
 }

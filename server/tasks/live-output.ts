@@ -7,8 +7,8 @@
 import type { EventBus } from '../events.js';
 
 export type LiveEvent =
-  | { type: 'output'; host_id: string; stream: 'stdout' | 'stderr'; data: string }
-  | { type: 'host'; host_id: string; state: string; exit_code: number | null; message: string | null }
+  | { type: 'output'; hostId: string; stream: 'stdout' | 'stderr'; data: string }
+  | { type: 'host'; hostId: string; state: string; exitCode: number | null; message: string | null }
   | { type: 'task'; state: string };
 
 export class LiveOutput {

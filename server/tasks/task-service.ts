@@ -22,7 +22,7 @@ import type { EventBus } from '../events.js';
 import { LiveOutput } from './live-output.js';
 import { batchSizeOf, failureLimitOf, planStep } from './rollout.js';
 import { resolveHostIds, type TargetResolver } from './targets.js';
-import { TaskStore, type HostResult, type TaskRow, type TaskSpec } from './task-store.js';
+import { TaskStore, type HostResult, type TaskRecord, type TaskSpec } from './task-store.js';
 import { WriteBatcher } from '../store/write-batcher.js';
 
 /** What the service needs of the cluster: which agents are connected (to any node), and send to one. */
@@ -58,17 +58,18 @@ export interface TaskServiceDeps {
 
 export interface NewTask {
   name?: string;
+  /** Stored as given (the tasks.spec JSON column keeps the API's snake_case keys). */
   spec: TaskSpec;
-  max_concurrency?: number;
-  expires_in_s?: number;
+  maxConcurrency?: number;
+  expiresInS?: number;
   change?: { reason: string; risk: 'low' | 'medium' | 'high' };
   /** An approved change request this task is made under: it stands for the second operator. */
-  change_id?: string;
+  changeId?: string;
   /**
-   * A step of a release rollout (server/itil/releases.ts): admitted under change_id as a release
+   * A step of a release rollout (server/itil/releases.ts): admitted under changeId as a release
    * (the change covers releases), and not linked on its own: the change links the rollout.
    */
-  release_step?: boolean;
+  releaseStep?: boolean;
 }
 
 const ACTION_WORDS: Record<HostAction, string> = { task: 'tasks', agent_upgrade: 'agent upgrades', release: 'release rollouts' };
@@ -134,7 +135,7 @@ export class TaskService {
 
   // --- creating and deciding --------------------------------------------------------------
 
-  async create(input: NewTask, requestedBy: Actor): Promise<TaskRow> {
+  async create(input: NewTask, requestedBy: Actor): Promise<TaskRecord> {
     const spec = input.spec;
     checkAction(spec);
     let fileSha: string | null = null;
@@ -165,12 +166,12 @@ export class TaskService {
       throw new AppError('VALIDATION_FAILED', 'invalid', (err as Error).message);
     }
     const policies = await matchingPolicies(this.deps.db, hostIds, this.deps.resolveTargets);
-    const changeAction: HostAction = input.release_step ? 'release' : spec.action.kind === 'agent-upgrade' ? 'agent_upgrade' : 'task';
+    const changeAction: HostAction = input.releaseStep ? 'release' : spec.action.kind === 'agent-upgrade' ? 'agent_upgrade' : 'task';
     let changeId: string | null = null;
-    if (input.change_id) {
+    if (input.changeId) {
       if (!this.deps.changes)
         throw new AppError('CHANGE_NOT_FOUND', 'invalid', 'change requests are not available on this server', { field: 'body.change_id' });
-      changeId = (await this.deps.changes.admit(input.change_id, changeAction, { hostIds })).id;
+      changeId = (await this.deps.changes.admit(input.changeId, changeAction, { hostIds })).id;
     } else {
       refuseWithoutChange(policies, changeAction);
     }
@@ -185,19 +186,19 @@ export class TaskService {
       );
     }
     const id = randomUUID();
-    const task: Omit<TaskRow, 'created_at' | 'finished_at' | 'current_wave' | 'stop_reason'> = {
+    const task: Omit<TaskRecord, 'createdAt' | 'finishedAt' | 'currentWave' | 'stopReason'> = {
       id,
       name: input.name ?? '',
       kind: spec.action.kind,
       spec,
       summary: summaryOf(spec),
       state: held ? 'awaiting_approval' : 'running',
-      requested_by: requestedBy.name,
-      expires_at: new Date(Date.now() + (input.expires_in_s ?? 24 * 3600) * 1000),
-      batch_size: batchSize,
-      max_concurrency: input.max_concurrency ?? batchSize,
-      failure_limit: failureLimit,
-      file_sha256: fileSha,
+      requestedBy: requestedBy.name,
+      expiresAt: new Date(Date.now() + (input.expiresInS ?? 24 * 3600) * 1000),
+      batchSize,
+      maxConcurrency: input.maxConcurrency ?? batchSize,
+      failureLimit,
+      fileSha256: fileSha,
     };
     await this.deps.db.tx(async (q) => {
       const agents = await this.store.agentsOf(q, hostIds);
@@ -210,12 +211,12 @@ export class TaskService {
       if (held) {
         await this.store.insertChange(q, {
           id: randomUUID(),
-          task_id: id,
-          requested_by: requestedBy.name,
+          taskId: id,
+          requestedBy: requestedBy.name,
           requester: requestedBy.person,
           reason: input.change!.reason,
           risk: input.change!.risk,
-          policy_ids: policies.map((p) => p.id),
+          policyIds: policies.map((p) => p.id),
         });
       }
     });
@@ -224,18 +225,18 @@ export class TaskService {
   }
 
   /** Second-operator decision on a task held by change control: by another person than the one who asked, however each signed in. */
-  async decide(taskId: string, approve: boolean, actor: Actor, note: string | null): Promise<TaskRow> {
+  async decide(taskId: string, approve: boolean, actor: Actor, note: string | null): Promise<TaskRecord> {
     const by = actor.name;
     const task = await this.mustGet(taskId);
     const change = await this.store.changeOf(taskId);
     if (!change || task.state !== 'awaiting_approval')
       throw new AppError('TASK_NOT_AWAITING_APPROVAL', 'conflict', `task is ${task.state}, not awaiting approval`);
-    if (isRequester({ name: change.requested_by, person: change.requester }, actor)) {
+    if (isRequester({ name: change.requestedBy, person: change.requester }, actor)) {
       throw new AppError(
         'APPROVER_IS_REQUESTER',
         'forbidden',
         'a change must be decided by another person than the one who asked for it (an API key counts as its owner)',
-        { requested_by: change.requested_by },
+        { requested_by: change.requestedBy },
       );
     }
     if (!(await this.store.decideChange(taskId, approve ? 'approved' : 'rejected', by, note)))
@@ -248,18 +249,18 @@ export class TaskService {
   }
 
   /** Stops sending, cancels queued hosts and tells running agents to kill the process group. */
-  async cancel(taskId: string, by: string): Promise<TaskRow> {
+  async cancel(taskId: string, by: string): Promise<TaskRecord> {
     const task = await this.mustGet(taskId);
     if (!(await this.store.transition(taskId, ['running', 'awaiting_approval'], 'cancelled', `cancelled by ${by}`))) {
       throw new AppError('TASK_FINISHED', 'conflict', `task is ${task.state} already`);
     }
     for (const h of await this.store.endHosts(taskId, ['queued'], 'cancelled', `cancelled by ${by} before it was sent`)) {
-      this.live.publish(taskId, { type: 'host', host_id: h, state: 'cancelled', exit_code: null, message: 'cancelled before it was sent' });
+      this.live.publish(taskId, { type: 'host', hostId: h, state: 'cancelled', exitCode: null, message: 'cancelled before it was sent' });
     }
     const now = Date.now();
-    for (const { agent_id } of await this.store.activeAgentsOf(taskId)) {
-      const order = this.order(task, agent_id, randomUUID().replace(/-/g, ''), { kind: 'cancel' }, now);
-      await this.deps.gateway.sendToAgent(agent_id, MessageType.task, signOrder(order, this.deps.identity.signSecretKey));
+    for (const { agentId } of await this.store.activeAgentsOf(taskId)) {
+      const order = this.order(task, agentId, randomUUID().replace(/-/g, ''), { kind: 'cancel' }, now);
+      await this.deps.gateway.sendToAgent(agentId, MessageType.task, signOrder(order, this.deps.identity.signSecretKey));
     }
     this.live.publish(taskId, { type: 'task', state: 'cancelled' });
     return (await this.store.get(taskId))!;
@@ -270,7 +271,7 @@ export class TaskService {
     refuseWithoutChange(await matchingPolicies(this.deps.db, hostIds, this.deps.resolveTargets), action);
   }
 
-  async mustGet(taskId: string): Promise<TaskRow> {
+  async mustGet(taskId: string): Promise<TaskRecord> {
     const t = await this.store.get(taskId);
     if (!t) throw notFound('task', 'TASK_NOT_FOUND');
     return t;
@@ -289,12 +290,12 @@ export class TaskService {
     if (m.event === 'output') {
       // Live only: the final result carries the whole (capped) output again.
       const hostId = await this.hostOfAgent(m.taskId, agent.agentId);
-      if (hostId) this.live.publish(m.taskId, { type: 'output', host_id: hostId, stream: m.stream, data: m.data });
+      if (hostId) this.live.publish(m.taskId, { type: 'output', hostId, stream: m.stream, data: m.data });
       return;
     }
     if (m.event === 'started') {
       const hostId = await this.starts.add({ taskId: m.taskId, agentId: agent.agentId });
-      if (hostId) this.live.publish(m.taskId, { type: 'host', host_id: hostId, state: 'running', exit_code: null, message: null });
+      if (hostId) this.live.publish(m.taskId, { type: 'host', hostId, state: 'running', exitCode: null, message: null });
       return;
     }
     const result: HostResult =
@@ -314,7 +315,7 @@ export class TaskService {
     const hostId = await this.finishes.add({ taskId: m.taskId, agentId: agent.agentId, result });
     if (!hostId) return; // a result sent again after a reconnect, or for a host that was given up on
     if (m.event === 'refused') this.deps.log.warn({ task: m.taskId, agent: agent.agentId, code: m.code }, `agent refused a task: ${m.message}`);
-    this.live.publish(m.taskId, { type: 'host', host_id: hostId, state: result.state, exit_code: result.exitCode, message: result.message ?? null });
+    this.live.publish(m.taskId, { type: 'host', hostId, state: result.state, exitCode: result.exitCode, message: result.message ?? null });
     this.schedule(m.taskId);
   }
 
@@ -384,14 +385,14 @@ export class TaskService {
     const task = await this.store.get(taskId);
     if (task?.state !== 'running') return;
     const rows = await this.store.planRows(taskId);
-    const expired = task.expires_at.getTime() <= Date.now();
-    const queued = rows.filter((r) => r.state === 'queued' && r.active && r.agent_id).map((r) => r.agent_id!);
+    const expired = task.expiresAt.getTime() <= Date.now();
+    const queued = rows.filter((r) => r.state === 'queued' && r.active && r.agentId).map((r) => r.agentId!);
     const online = expired || !queued.length ? new Set<string>() : await this.deps.gateway.onlineOf(queued);
     const plan = planStep({
-      currentWave: task.current_wave,
-      maxConcurrency: task.max_concurrency,
-      failureLimit: task.failure_limit,
-      hosts: rows.map((r) => ({ hostId: r.host_id, wave: r.wave, state: r.state, online: !!r.agent_id && online.has(r.agent_id) })),
+      currentWave: task.currentWave,
+      maxConcurrency: task.maxConcurrency,
+      failureLimit: task.failureLimit,
+      hosts: rows.map((r) => ({ hostId: r.hostId, wave: r.wave, state: r.state, online: !!r.agentId && online.has(r.agentId) })),
     });
     if (plan.finished) {
       if (await this.store.transition(taskId, ['running'], 'done')) this.live.publish(taskId, { type: 'task', state: 'done' });
@@ -405,7 +406,7 @@ export class TaskService {
       }
       return;
     }
-    if (plan.wave !== task.current_wave) await this.store.setWave(taskId, plan.wave);
+    if (plan.wave !== task.currentWave) await this.store.setWave(taskId, plan.wave);
     if (!plan.send.length) return;
     const marked = await this.store.markSent(
       taskId,
@@ -415,9 +416,9 @@ export class TaskService {
     const failed: string[] = [];
     await Promise.all(
       marked.map(async (m) => {
-        const order = this.order(task, m.agent_id, m.nonce, this.actionOf(task), now);
-        const delivery = await this.deps.gateway.sendToAgent(m.agent_id, MessageType.task, signOrder(order, this.deps.identity.signSecretKey));
-        if (delivery === 'offline') failed.push(m.host_id);
+        const order = this.order(task, m.agentId, m.nonce, this.actionOf(task), now);
+        const delivery = await this.deps.gateway.sendToAgent(m.agentId, MessageType.task, signOrder(order, this.deps.identity.signSecretKey));
+        if (delivery === 'offline') failed.push(m.hostId);
       }),
     );
     // An agent that left between planning and sending, or whose socket buffer was full: try again soon.
@@ -427,7 +428,7 @@ export class TaskService {
     }
   }
 
-  private actionOf(task: TaskRow): TaskAction {
+  private actionOf(task: TaskRecord): TaskAction {
     const a = task.spec.action;
     if (a.kind === 'agent-upgrade') return { kind: 'agent-upgrade', url: AGENT_BUNDLE_URL, sha256: a.sha256, size: a.size, version: a.version };
     if (a.kind !== 'file') return a;
@@ -445,7 +446,7 @@ export class TaskService {
     };
   }
 
-  private order(task: TaskRow, agentId: string, nonce: string, action: TaskAction, now: number): TaskOrder {
+  private order(task: TaskRecord, agentId: string, nonce: string, action: TaskAction, now: number): TaskOrder {
     const s = task.spec;
     if (action.kind === 'file') action = { ...action, url: `/agent-files/${task.id}/${agentId}` };
     return {
@@ -453,7 +454,7 @@ export class TaskService {
       nonce,
       agentId,
       issuedAt: now,
-      expiresAt: Math.min(now + ORDER_TTL_MS, Math.max(task.expires_at.getTime(), now + 60_000)),
+      expiresAt: Math.min(now + ORDER_TTL_MS, Math.max(task.expiresAt.getTime(), now + 60_000)),
       action,
       timeoutS: s.timeout_s,
       runAs: s.run_as,
@@ -469,8 +470,8 @@ export class TaskService {
       const lost = await this.store.sweepLost(LOST_GRACE_S);
       const tasks = new Set<string>();
       for (const l of lost) {
-        tasks.add(l.task_id);
-        this.live.publish(l.task_id, { type: 'host', host_id: l.host_id, state: 'unreachable', exit_code: null, message: l.message });
+        tasks.add(l.taskId);
+        this.live.publish(l.taskId, { type: 'host', hostId: l.hostId, state: 'unreachable', exitCode: null, message: l.message });
       }
       for (const id of tasks) this.schedule(id);
     } catch (err) {

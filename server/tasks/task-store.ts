@@ -1,6 +1,7 @@
 /** Tasks, their hosts and change requests in Postgres: the whole queue lives here, so a restart loses nothing. */
 import { keyOrder, keyset, timestamp, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import type { HostRunState } from './rollout.js';
 
 export type TaskState = 'awaiting_approval' | 'running' | 'done' | 'stopped' | 'cancelled' | 'rejected';
@@ -35,7 +36,7 @@ export interface TaskSpec {
   failure_threshold?: number | string;
 }
 
-export interface TaskRow {
+interface TaskRow {
   id: string;
   name: string;
   kind: TaskSpec['action']['kind'];
@@ -53,8 +54,9 @@ export interface TaskRow {
   stop_reason: string | null;
   file_sha256: string | null;
 }
+export type TaskRecord = RecordOf<TaskRow>;
 
-export interface TaskHostRow {
+interface TaskHostRow {
   task_id: string;
   host_id: string;
   agent_id: string | null;
@@ -73,6 +75,7 @@ export interface TaskHostRow {
   sent_at: Date | null;
   finished_at: Date | null;
 }
+export type TaskHostRecord = RecordOf<TaskHostRow>;
 
 export interface HostResult {
   state: HostRunState;
@@ -86,7 +89,7 @@ export interface HostResult {
   message?: string;
 }
 
-export interface ChangeRequestRow {
+interface ChangeRequestRow {
   id: string;
   task_id: string;
   requested_by: string;
@@ -100,6 +103,16 @@ export interface ChangeRequestRow {
   decided_at: Date | null;
   decision_note: string | null;
   created_at: Date;
+}
+export type ChangeRequestRecord = RecordOf<ChangeRequestRow>;
+
+/** What planning needs of a host of a task; `active` says its agent is approved. */
+interface PlanRow {
+  host_id: string;
+  agent_id: string | null;
+  wave: number;
+  state: HostRunState;
+  active: boolean;
 }
 
 const ACTIVE: HostRunState[] = ['queued', 'sent', 'running'];
@@ -133,7 +146,7 @@ export class TaskStore {
   constructor(private readonly db: Db) {}
 
   /** A keyset page of tasks, the extra row included (see keyset.ts). */
-  async list(page: Page, filter: TaskFilter): Promise<TaskRow[]> {
+  async list(page: Page, filter: TaskFilter): Promise<TaskRecord[]> {
     const like = filter.q ? `%${filter.q.replace(/[\\%_]/g, (c) => '\\' + c)}%` : null;
     const params: unknown[] = [filter.state ?? null, filter.requestedBy ?? null, like, filter.hostId ?? null];
     const where = `($1::text IS NULL OR t.state = $1) AND ($2::text IS NULL OR t.requested_by = $2)
@@ -141,12 +154,12 @@ export class TaskStore {
       AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM task_hosts y WHERE y.task_id = t.id AND y.host_id = $4))`;
     const ks = keyset(page, params);
     const { rows } = await this.db.query<TaskRow>(`SELECT t.* FROM tasks t WHERE ${where} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params);
-    return rows;
+    return recordsOf(rows);
   }
 
   async insert(
     q: Queryable,
-    t: Omit<TaskRow, 'created_at' | 'finished_at' | 'current_wave' | 'stop_reason'>,
+    t: Omit<TaskRecord, 'createdAt' | 'finishedAt' | 'currentWave' | 'stopReason'>,
     hosts: Array<{ hostId: string; agentId: string | null; wave: number }>,
   ): Promise<void> {
     await q.query(
@@ -159,12 +172,12 @@ export class TaskStore {
         JSON.stringify(t.spec),
         t.summary,
         t.state,
-        t.requested_by,
-        t.expires_at,
-        t.batch_size,
-        t.max_concurrency,
-        t.failure_limit,
-        t.file_sha256,
+        t.requestedBy,
+        t.expiresAt,
+        t.batchSize,
+        t.maxConcurrency,
+        t.failureLimit,
+        t.fileSha256,
       ],
     );
     // Hosts with no agent can never run it: unreachable from the start.
@@ -177,9 +190,9 @@ export class TaskStore {
     );
   }
 
-  async get(id: string): Promise<TaskRow | null> {
+  async get(id: string): Promise<TaskRecord | null> {
     const { rows } = await this.db.query<TaskRow>('SELECT * FROM tasks WHERE id = $1', [id]);
-    return rows[0] ?? null;
+    return rows[0] ? recordOf(rows[0]) : null;
   }
 
   /** The agent (not revoked) of each host; hosts without one are left out. */
@@ -191,24 +204,24 @@ export class TaskStore {
     return new Map(rows.map((r) => [r.host_id, r.id]));
   }
 
-  /** What planning needs of every host of a task; `active` says the agent is approved. */
-  async planRows(taskId: string): Promise<Array<{ host_id: string; agent_id: string | null; wave: number; state: HostRunState; active: boolean }>> {
-    const { rows } = await this.db.query<{ host_id: string; agent_id: string | null; wave: number; state: HostRunState; active: boolean }>(
+  /** What planning needs of every host of a task. */
+  async planRows(taskId: string): Promise<RecordOf<PlanRow>[]> {
+    const { rows } = await this.db.query<PlanRow>(
       `SELECT th.host_id, th.agent_id, th.wave, th.state, coalesce(a.state = 'active', false) AS active
          FROM task_hosts th LEFT JOIN agents a ON a.id = th.agent_id WHERE th.task_id = $1 ORDER BY th.wave, th.host_id`,
       [taskId],
     );
-    return rows;
+    return recordsOf(rows);
   }
 
   /** Marks queued hosts sent with a fresh nonce each; returns those it marked (another node may have). */
-  async markSent(taskId: string, hostIds: string[]): Promise<Array<{ host_id: string; agent_id: string; nonce: string }>> {
+  async markSent(taskId: string, hostIds: string[]): Promise<Array<{ hostId: string; agentId: string; nonce: string }>> {
     const { rows } = await this.db.query<{ host_id: string; agent_id: string; nonce: string }>(
       `UPDATE task_hosts SET state = 'sent', nonce = replace(gen_random_uuid()::text, '-', ''), sent_at = now()
         WHERE task_id = $1 AND host_id = ANY($2::uuid[]) AND state = 'queued' RETURNING host_id, agent_id, nonce`,
       [taskId, hostIds],
     );
-    return rows;
+    return recordsOf(rows);
   }
 
   async unsend(taskId: string, hostIds: string[]): Promise<void> {
@@ -299,7 +312,7 @@ export class TaskStore {
    * Hosts that cannot finish any more: queued past the task's expiry, or sent/running with no result
    * long after their timeout (agent gone for good, or restarted mid-run). Marked unreachable.
    */
-  async sweepLost(graceS: number): Promise<Array<{ task_id: string; host_id: string; state: string; message: string }>> {
+  async sweepLost(graceS: number): Promise<Array<{ taskId: string; hostId: string; state: string; message: string }>> {
     const { rows } = await this.db.query<{ task_id: string; host_id: string; state: string; message: string }>(
       `UPDATE task_hosts th SET state = 'unreachable', finished_at = now(),
               message = CASE WHEN th.state = 'queued' THEN 'agent did not come online before the task expired'
@@ -311,16 +324,17 @@ export class TaskStore {
         RETURNING th.task_id, th.host_id, th.state, th.message`,
       [graceS],
     );
-    return rows;
+    return recordsOf(rows);
   }
 
-  async hostsOf(taskId: string, states?: HostRunState[]): Promise<TaskHostRow[]> {
+  /** The hosts of a task, of these states only when given (a state no host can be in matches none). */
+  async hostsOf(taskId: string, states?: readonly string[]): Promise<TaskHostRecord[]> {
     const { rows } = await this.db.query<TaskHostRow>(
       `SELECT th.*, coalesce(h.hostname, '') AS hostname FROM task_hosts th LEFT JOIN hosts h ON h.id = th.host_id
         WHERE th.task_id = $1 AND ($2::text[] IS NULL OR th.state = ANY($2::text[])) ORDER BY th.wave, h.hostname, th.host_id`,
       [taskId, states ?? null],
     );
-    return rows;
+    return recordsOf(rows);
   }
 
   async counts(taskId: string): Promise<Record<string, number>> {
@@ -341,26 +355,26 @@ export class TaskStore {
     return out;
   }
 
-  async activeAgentsOf(taskId: string): Promise<Array<{ host_id: string; agent_id: string }>> {
+  async activeAgentsOf(taskId: string): Promise<Array<{ hostId: string; agentId: string }>> {
     const { rows } = await this.db.query<{ host_id: string; agent_id: string }>(
       `SELECT host_id, agent_id FROM task_hosts WHERE task_id = $1 AND state = ANY($2::text[]) AND agent_id IS NOT NULL`,
       [taskId, ACTIVE.filter((s) => s !== 'queued')],
     );
-    return rows;
+    return recordsOf(rows);
   }
 
   // --- change requests --------------------------------------------------------------------
 
-  async insertChange(q: Queryable, c: Omit<ChangeRequestRow, 'decided_by' | 'decided_at' | 'decision_note' | 'created_at' | 'state'>): Promise<void> {
+  async insertChange(q: Queryable, c: Omit<ChangeRequestRecord, 'decidedBy' | 'decidedAt' | 'decisionNote' | 'createdAt' | 'state'>): Promise<void> {
     await q.query(
       `INSERT INTO task_change_requests (id, task_id, requested_by, requester, reason, risk, policy_ids, state) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')`,
-      [c.id, c.task_id, c.requested_by, c.requester, c.reason, c.risk, c.policy_ids],
+      [c.id, c.taskId, c.requestedBy, c.requester, c.reason, c.risk, c.policyIds],
     );
   }
 
-  async changeOf(taskId: string): Promise<ChangeRequestRow | null> {
+  async changeOf(taskId: string): Promise<ChangeRequestRecord | null> {
     const { rows } = await this.db.query<ChangeRequestRow>('SELECT * FROM task_change_requests WHERE task_id = $1', [taskId]);
-    return rows[0] ?? null;
+    return rows[0] ? recordOf(rows[0]) : null;
   }
 
   async decideChange(taskId: string, state: 'approved' | 'rejected', by: string, note: string | null): Promise<boolean> {
