@@ -56,11 +56,10 @@ export function overviewRoutes(deps: ApiDeps & { cmdb: Cmdb; figures: FleetFigur
         const pending = await deps.cmdb.approvals.pendingCount();
         const fleet = await deps.figures.fleet();
         const tops = [fleet.busiest.cpu, fleet.busiest.memory, fleet.busiest.disk];
-        const ids = [...new Set(tops.flat().map((e) => e.host_id))];
+        const ids = [...new Set(tops.flat().map((e) => e.hostId))];
         const names = await deps.cmdb.hosts.hostnames(ids);
-        // A host deleted since its last point drops out. (The figures are spelt as the nodes share them.)
-        const named = (list: (typeof tops)[number]) =>
-          list.flatMap((e) => (names.has(e.host_id) ? [{ hostId: e.host_id, hostname: names.get(e.host_id)!, value: e.value, at: e.at }] : []));
+        // A host deleted since its last point drops out.
+        const named = (list: (typeof tops)[number]) => list.flatMap((e) => (names.has(e.hostId) ? [{ ...e, hostname: names.get(e.hostId)! }] : []));
         return {
           at: Date.now(),
           agents: {
@@ -76,7 +75,7 @@ export function overviewRoutes(deps: ApiDeps & { cmdb: Cmdb; figures: FleetFigur
             committedBatches: ingest.committedBatches,
             refusedBatches: ingest.refusedBatches,
             queuedPoints: ingest.queuedPoints,
-            history: fleet.history.map((p) => ({ t: p.t, pointsPerS: p.points_per_s })),
+            history: fleet.history,
           },
         };
       },

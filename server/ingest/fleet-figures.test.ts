@@ -3,8 +3,8 @@ import { mergeFigures, type NodeFigures } from './fleet-figures.js';
 
 const NOW = 1_700_000_000_000 - (1_700_000_000_000 % 10_000);
 const node = (cpu: [string, number, number][], history: [number, number][]): NodeFigures => ({
-  busiest: { cpu: cpu.map(([host_id, value, at]) => ({ host_id, value, at })), memory: [], disk: [] },
-  history: history.map(([t, points_per_s]) => ({ t, points_per_s })),
+  busiest: { cpu: cpu.map(([hostId, value, at]) => ({ hostId, value, at })), memory: [], disk: [] },
+  history: history.map(([t, pointsPerS]) => ({ t, pointsPerS })),
 });
 
 describe('mergeFigures', () => {
@@ -24,12 +24,12 @@ describe('mergeFigures', () => {
       ],
       [],
     );
-    expect(mergeFigures([a, b], 5, 10_000, NOW).busiest.cpu.map((e) => [e.host_id, e.value])).toEqual([
+    expect(mergeFigures([a, b], 5, 10_000, NOW).busiest.cpu.map((e) => [e.hostId, e.value])).toEqual([
       ['api-1', 85],
       ['db-1', 80],
       ['web-1', 20],
     ]);
-    expect(mergeFigures([a, b], 2, 10_000, NOW).busiest.cpu.map((e) => e.host_id)).toEqual(['api-1', 'db-1']);
+    expect(mergeFigures([a, b], 2, 10_000, NOW).busiest.cpu.map((e) => e.hostId)).toEqual(['api-1', 'db-1']);
   });
 
   it('sums the rates per 10 s mark, and leaves out marks a live node has not published yet', () => {
@@ -52,9 +52,9 @@ describe('mergeFigures', () => {
     // A node stopped half an hour ago still counts for what it did then.
     const gone = node([], [[NOW - 1_800_000 + 1, 7]]);
     expect(mergeFigures([a, b, gone], 5, 10_000, NOW + 5).history).toEqual([
-      { t: NOW - 1_800_000, points_per_s: 7 },
-      { t: NOW - 20_000, points_per_s: 150 },
-      { t: NOW - 10_000, points_per_s: 150 },
+      { t: NOW - 1_800_000, pointsPerS: 7 },
+      { t: NOW - 20_000, pointsPerS: 150 },
+      { t: NOW - 10_000, pointsPerS: 150 },
     ]);
   });
 });

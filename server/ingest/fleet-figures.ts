@@ -34,15 +34,15 @@ export function mergeFigures(nodes: NodeFigures[], top: number, everyMs: number,
     const newest = new Map<string, UsageEntry>();
     for (const e of nodes.flatMap((n) => n.busiest[kind])) {
       if (now - e.at > STALE_MS) continue;
-      const seen = newest.get(e.host_id);
-      if (!seen || e.at > seen.at) newest.set(e.host_id, e);
+      const seen = newest.get(e.hostId);
+      if (!seen || e.at > seen.at) newest.set(e.hostId, e);
     }
     busiest[kind] = [...newest.values()].sort((a, b) => b.value - a.value).slice(0, top);
   }
   const sums = new Map<number, number>();
   let upTo = Infinity;
   for (const n of nodes) {
-    const byMark = new Map(n.history.map((p) => [Math.round(p.t / everyMs) * everyMs, p.points_per_s]));
+    const byMark = new Map(n.history.map((p) => [Math.round(p.t / everyMs) * everyMs, p.pointsPerS]));
     for (const [t, v] of byMark) if (t > now - HOUR_MS) sums.set(t, (sums.get(t) ?? 0) + v);
     const latest = Math.max(...byMark.keys());
     if (latest >= now - 2 * everyMs) upTo = Math.min(upTo, latest);
@@ -50,7 +50,7 @@ export function mergeFigures(nodes: NodeFigures[], top: number, everyMs: number,
   const history = [...sums]
     .filter(([t]) => t <= upTo)
     .sort((a, b) => a[0] - b[0])
-    .map(([t, points_per_s]) => ({ t, points_per_s }));
+    .map(([t, pointsPerS]) => ({ t, pointsPerS }));
   return { busiest, history };
 }
 

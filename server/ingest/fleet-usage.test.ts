@@ -32,12 +32,12 @@ describe('FleetUsage', () => {
     );
     // A later point replaces the host's figure; a per-core CPU series is not the host's CPU.
     u.observe([batch('a', [{ name: 'cpu.usage_pct', labels: { cpu: 'total' }, v: 75 }])], 2000);
-    expect(u.top('cpu', 2, 2000).map((e) => [e.host_id, e.value])).toEqual([
+    expect(u.top('cpu', 2, 2000).map((e) => [e.hostId, e.value])).toEqual([
       ['b', 90],
       ['a', 75],
     ]);
-    expect(u.top('memory', 5, 2000).map((e) => [e.host_id, e.value])).toEqual([['a', 70]]);
-    expect(u.top('disk', 5, 2000).map((e) => [e.host_id, e.value])).toEqual([
+    expect(u.top('memory', 5, 2000).map((e) => [e.hostId, e.value])).toEqual([['a', 70]]);
+    expect(u.top('disk', 5, 2000).map((e) => [e.hostId, e.value])).toEqual([
       ['b', 95],
       ['c', 60],
     ]);
@@ -47,7 +47,7 @@ describe('FleetUsage', () => {
     const u = new FleetUsage();
     u.observe([batch('old', [{ name: 'mem.used_pct', v: 99 }])], 0);
     u.observe([batch('new', [{ name: 'mem.used_pct', v: 10 }])], 11 * 60_000);
-    expect(u.top('memory', 5, 11 * 60_000).map((e) => e.host_id)).toEqual(['new']);
+    expect(u.top('memory', 5, 11 * 60_000).map((e) => e.hostId)).toEqual(['new']);
   });
 
   it('keeps the top n of 50,000 hosts in one pass', () => {

@@ -18,7 +18,7 @@ interface HostUsage {
 }
 
 export interface UsageEntry {
-  host_id: string;
+  hostId: string;
   value: number;
   at: number;
 }
@@ -55,13 +55,13 @@ export class FleetUsage {
   /** The `n` hosts using the most of `kind`, highest first; one pass, no sort of the fleet. */
   top(kind: UsageKind, n: number, now = Date.now()): UsageEntry[] {
     const best: UsageEntry[] = [];
-    for (const [host_id, u] of this.hosts) {
+    for (const [hostId, u] of this.hosts) {
       if (now - u.at > STALE_MS) continue;
       const value = kind === 'disk' ? maxOf(u.mounts) : u[kind];
       if (value === undefined || (best.length === n && value <= best[n - 1].value)) continue;
       let i = best.length;
       while (i > 0 && best[i - 1].value < value) i--;
-      best.splice(i, 0, { host_id, value, at: u.at });
+      best.splice(i, 0, { hostId, value, at: u.at });
       if (best.length > n) best.pop();
     }
     return best;

@@ -6,7 +6,7 @@
 export interface RatePoint {
   /** ms since the epoch, end of the interval */
   t: number;
-  points_per_s: number;
+  pointsPerS: number;
 }
 
 export class IngestHistory {
@@ -21,7 +21,7 @@ export class IngestHistory {
   sample(now = Date.now()): void {
     const committed = this.committedPoints();
     if (this.last && now > this.last.t) {
-      this.samples.push({ t: now, points_per_s: ((committed - this.last.committed) * 1000) / (now - this.last.t) });
+      this.samples.push({ t: now, pointsPerS: ((committed - this.last.committed) * 1000) / (now - this.last.t) });
       if (this.samples.length > this.keep) this.samples.shift();
     }
     this.last = { t: now, committed };
