@@ -6,9 +6,9 @@ import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import { INCIDENT_STATES } from '../monitor/incident-state.js';
-import { MAINTENANCE_ORDER, type MaintenanceRecord } from '../monitor/maintenance.js';
+import { MAINTENANCE_ORDER } from '../monitor/maintenance.js';
 import { problemView } from '../monitor/monitor.js';
-import { CHANNEL_ORDER, channelNotFound, DELIVERY_ORDER, type ChannelRecord, type DeliveryRecord } from '../monitor/notifier.js';
+import { CHANNEL_ORDER, channelNotFound, DELIVERY_ORDER } from '../monitor/notifier.js';
 import { INCIDENT_ORDER, PROBLEM_ORDER, type IncidentRecord, type TimelineEntry } from '../monitor/problem-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
@@ -90,6 +90,7 @@ const EmailSettings = Type.Object(
   { additionalProperties: false },
 );
 
+/** Never its secret (webhook key, SMTP password): the store does not read it back. */
 const Channel = Type.Object({
   id: Uuid,
   name: Type.String(),
@@ -149,44 +150,6 @@ const incidentView = (i: IncidentRecord) => ({
   resolved_at: iso(i.resolved_at),
   closed_at: iso(i.closed_at),
   version: i.version,
-});
-
-/** Secrets (webhook key, SMTP password) are never shown. */
-const channelView = (c: ChannelRecord) => ({
-  id: c.id,
-  name: c.name,
-  kind: c.kind,
-  settings: c.settings,
-  min_severity: c.min_severity,
-  enabled: c.enabled,
-  created_at: iso(c.created_at),
-  created_by: c.created_by,
-  version: c.version,
-});
-
-const deliveryView = (d: DeliveryRecord) => ({
-  id: d.id,
-  channel_id: d.channel_id,
-  problem_id: d.problem_id,
-  event: d.event,
-  state: d.state,
-  attempts: d.attempts,
-  next_attempt_at: iso(d.next_attempt_at),
-  last_status: d.last_status,
-  last_error: d.last_error,
-  created_at: iso(d.created_at),
-  delivered_at: iso(d.delivered_at),
-});
-
-const maintenanceView = (w: MaintenanceRecord) => ({
-  id: w.id,
-  name: w.name,
-  host_id: w.host_id,
-  host_group_id: w.host_group_id,
-  starts_at: iso(w.starts_at),
-  ends_at: iso(w.ends_at),
-  created_at: iso(w.created_at),
-  created_by: w.created_by,
 });
 
 export function alertRoutes(deps: ApiDeps) {
@@ -351,7 +314,7 @@ export function alertRoutes(deps: ApiDeps) {
       response: Type.Array(Channel),
       handler: async (ctx) => {
         const page = channelsPage.read(ctx.query);
-        return finishPage(ctx, await m().notifier.listChannels(page), page, (c) => [c.name, c.id]).map(channelView);
+        return finishPage(ctx, await m().notifier.listChannels(page), page, (c) => [c.name, c.id]);
       },
     }),
     route({
@@ -394,7 +357,7 @@ export function alertRoutes(deps: ApiDeps) {
         );
         ctx.audit({ channel_id: c.id, kind: c.kind });
         setEtag(ctx, c.version);
-        return { channel: channelView(c), secret: isWebhook ? secret : null };
+        return { channel: c, secret: isWebhook ? secret : null };
       },
     }),
     route({
@@ -428,7 +391,7 @@ export function alertRoutes(deps: ApiDeps) {
         );
         ctx.audit({ channel_id: c.id, changed: Object.keys(ctx.body) });
         setEtag(ctx, c.version);
-        return channelView(c);
+        return c;
       },
     }),
     route({
@@ -445,7 +408,7 @@ export function alertRoutes(deps: ApiDeps) {
         const id = await m().notifier.enqueueTest(ctx.params.id, `${p.kind}:${p.name}`);
         if (id === null) throw channelNotFound();
         ctx.audit({ channel_id: ctx.params.id, delivery_id: String(id) });
-        return { delivery_id: id };
+        return { deliveryId: id };
       },
     }),
     route({
@@ -481,7 +444,7 @@ export function alertRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const page = deliveriesPage.read(ctx.query);
         const rows = await m().notifier.deliveries(page, { channelId: ctx.query.channel_id, problemId: ctx.query.problem_id, state: ctx.query.state });
-        return finishPage(ctx, rows, page, (d) => [d.created_at, Number(d.id)]).map(deliveryView);
+        return finishPage(ctx, rows, page, (d) => [d.createdAt, d.id]);
       },
     }),
     // --- maintenance windows ---------------------------------------------------------------
@@ -495,7 +458,7 @@ export function alertRoutes(deps: ApiDeps) {
       response: Type.Array(Maintenance),
       handler: async (ctx) => {
         const page = maintenancePage.read(ctx.query);
-        return finishPage(ctx, await m().maintenance.list(page, ctx.query.current), page, (w) => [w.starts_at, w.id]).map(maintenanceView);
+        return finishPage(ctx, await m().maintenance.list(page, ctx.query.current), page, (w) => [w.startsAt, w.id]);
       },
     }),
     route({
@@ -530,7 +493,7 @@ export function alertRoutes(deps: ApiDeps) {
           changedBy(ctx),
         );
         ctx.audit({ maintenance_id: w.id });
-        return maintenanceView(w);
+        return w;
       },
     }),
     route({
@@ -544,7 +507,7 @@ export function alertRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const w = await m().maintenance.remove(ctx.params.id, changedBy(ctx));
         ctx.audit({ maintenance_id: w.id });
-        return maintenanceView(w);
+        return w;
       },
     }),
   ];
