@@ -7,16 +7,14 @@ import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import { INCIDENT_STATES } from '../monitor/incident-state.js';
 import { MAINTENANCE_ORDER } from '../monitor/maintenance.js';
-import { problemView } from '../monitor/monitor.js';
 import { CHANNEL_ORDER, channelNotFound, DELIVERY_ORDER } from '../monitor/notifier.js';
-import { INCIDENT_ORDER, PROBLEM_ORDER, type IncidentRecord, type TimelineEntry } from '../monitor/problem-store.js';
+import { INCIDENT_ORDER, PROBLEM_ORDER } from '../monitor/problem-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
 import { changedBy } from './object-changes.routes.js';
 import { monitorOf } from './monitor.routes.js';
-import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
-import { Management, ManagedFields, managedView, managementOf } from './itil-incidents.routes.js';
-import type { ManagedIncident } from '../itil/incident-management.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { Management, ManagedFields, managementOf } from './itil-incidents.routes.js';
 
 const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
 const IncidentState = Type.Union(INCIDENT_STATES.map((s) => Type.Literal(s)));
@@ -128,30 +126,6 @@ const Maintenance = Type.Object({
   created_by: Type.String(),
 });
 
-const entryView = (e: TimelineEntry) => {
-  const out: Record<string, unknown> = { at: iso(e.at), kind: e.kind, actor: e.actor, comment: e.comment };
-  if (e.from_state !== undefined) out.from_state = e.from_state;
-  if (e.to_state !== undefined) out.to_state = e.to_state;
-  if (e.problem_id !== undefined) out.problem_id = e.problem_id;
-  if (e.value !== undefined) out.value = e.value;
-  return out as any;
-};
-
-const incidentView = (i: IncidentRecord) => ({
-  ...managedView(i as ManagedIncident),
-  id: i.id,
-  title: i.title,
-  host_id: i.host_id,
-  host_name: i.host_name ?? null,
-  severity: i.severity,
-  state: i.state,
-  opened_at: iso(i.opened_at),
-  updated_at: iso(i.updated_at),
-  resolved_at: iso(i.resolved_at),
-  closed_at: iso(i.closed_at),
-  version: i.version,
-});
-
 export function alertRoutes(deps: ApiDeps) {
   const m = () => monitorOf(deps);
   const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
@@ -185,7 +159,7 @@ export function alertRoutes(deps: ApiDeps) {
           incidentId: q.incident_id,
           before: q.before ? new Date(q.before) : undefined,
         });
-        return finishPage(ctx, rows, page, (p) => [p.opened_at, p.id]).map(problemView);
+        return finishPage(ctx, rows, page, (p) => [p.openedAt, p.id]);
       },
     }),
     route({
@@ -197,7 +171,7 @@ export function alertRoutes(deps: ApiDeps) {
       response: Type.Object({ open: Type.Integer(), by_severity: Type.Record(Type.String(), Type.Integer()) }),
       handler: async () => {
         const by = await m().problems.openCounts();
-        return { open: Object.values(by).reduce((a, b) => a + (b ?? 0), 0), by_severity: by };
+        return { open: Object.values(by).reduce((a, b) => a + (b ?? 0), 0), bySeverity: by };
       },
     }),
     route({
@@ -210,7 +184,7 @@ export function alertRoutes(deps: ApiDeps) {
       response: Type.Object({ problem: Problem, timeline: Type.Array(Entry) }),
       handler: async (ctx) => {
         const p = await m().problems.get(ctx.params.id);
-        return { problem: problemView(p), timeline: (await m().problems.problemTimeline(p.id)).map(entryView) };
+        return { problem: p, timeline: await m().problems.problemTimeline(p.id) };
       },
     }),
     route({
@@ -225,7 +199,7 @@ export function alertRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const p = await m().acknowledge(ctx.params.id, actor(ctx.principal!), ctx.body.comment);
         ctx.audit({ problem_id: p.id });
-        return problemView(p);
+        return p;
       },
     }),
     // --- incidents -----------------------------------------------------------------------
@@ -244,7 +218,7 @@ export function alertRoutes(deps: ApiDeps) {
         const q = ctx.query;
         const page = incidentsPage.read(q);
         const rows = await m().problems.listIncidents(page, { state: q.state, hostId: q.host_id, before: q.before ? new Date(q.before) : undefined });
-        return finishPage(ctx, rows, page, (i) => [i.opened_at, i.id]).map(incidentView);
+        return finishPage(ctx, rows, page, (i) => [i.openedAt, i.id]);
       },
     }),
     route({
@@ -259,13 +233,8 @@ export function alertRoutes(deps: ApiDeps) {
         const i = await m().problems.getIncident(ctx.params.id);
         setEtag(ctx, i.version);
         const problems = await m().problems.ofIncident(i.id);
-        const management = deps.itil && (await managementOf(deps.itil, i as ManagedIncident));
-        return {
-          incident: incidentView(i),
-          problems: problems.map(problemView),
-          timeline: (await m().problems.incidentTimeline(i.id)).map(entryView),
-          management,
-        };
+        const management = deps.itil && (await managementOf(deps.itil, i));
+        return { incident: i, problems, timeline: await m().problems.incidentTimeline(i.id), management };
       },
     }),
     route({
@@ -284,7 +253,7 @@ export function alertRoutes(deps: ApiDeps) {
         const i = await m().problems.updateIncident(ctx.params.id, actor(ctx.principal!), { to: ctx.body.to, comment: ctx.body.comment ?? '', version });
         ctx.audit({ incident_id: i.id, to: i.state });
         setEtag(ctx, i.version);
-        return incidentView(i);
+        return i;
       },
     }),
     route({
@@ -300,7 +269,7 @@ export function alertRoutes(deps: ApiDeps) {
         const i = await m().problems.updateIncident(ctx.params.id, actor(ctx.principal!), { comment: ctx.body.comment });
         ctx.audit({ incident_id: i.id });
         setEtag(ctx, i.version);
-        return incidentView(i);
+        return i;
       },
     }),
     // --- notification channels -------------------------------------------------------------
