@@ -6,17 +6,15 @@ import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import { INCIDENT_STATES } from '../monitor/incident-state.js';
-import { MAINTENANCE_ORDER, type MaintenanceRecord } from '../monitor/maintenance.js';
-import { problemView } from '../monitor/monitor.js';
-import { CHANNEL_ORDER, channelNotFound, DELIVERY_ORDER, type ChannelRecord, type DeliveryRecord } from '../monitor/notifier.js';
-import { INCIDENT_ORDER, PROBLEM_ORDER, type IncidentRecord, type TimelineEntry } from '../monitor/problem-store.js';
+import { MAINTENANCE_ORDER } from '../monitor/maintenance.js';
+import { CHANNEL_ORDER, channelNotFound, DELIVERY_ORDER } from '../monitor/notifier.js';
+import { INCIDENT_ORDER, PROBLEM_ORDER } from '../monitor/problem-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
 import { changedBy } from './object-changes.routes.js';
 import { monitorOf } from './monitor.routes.js';
-import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
-import { Management, ManagedFields, managedView, managementOf } from './itil-incidents.routes.js';
-import type { ManagedIncident } from '../itil/incident-management.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
+import { Management, ManagedFields, managementOf } from './itil-incidents.routes.js';
 
 const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
 const IncidentState = Type.Union(INCIDENT_STATES.map((s) => Type.Literal(s)));
@@ -90,6 +88,7 @@ const EmailSettings = Type.Object(
   { additionalProperties: false },
 );
 
+/** Never its secret (webhook key, SMTP password): the store does not read it back. */
 const Channel = Type.Object({
   id: Uuid,
   name: Type.String(),
@@ -127,68 +126,6 @@ const Maintenance = Type.Object({
   created_by: Type.String(),
 });
 
-const entryView = (e: TimelineEntry) => {
-  const out: Record<string, unknown> = { at: iso(e.at), kind: e.kind, actor: e.actor, comment: e.comment };
-  if (e.from_state !== undefined) out.from_state = e.from_state;
-  if (e.to_state !== undefined) out.to_state = e.to_state;
-  if (e.problem_id !== undefined) out.problem_id = e.problem_id;
-  if (e.value !== undefined) out.value = e.value;
-  return out as any;
-};
-
-const incidentView = (i: IncidentRecord) => ({
-  ...managedView(i as ManagedIncident),
-  id: i.id,
-  title: i.title,
-  host_id: i.host_id,
-  host_name: i.host_name ?? null,
-  severity: i.severity,
-  state: i.state,
-  opened_at: iso(i.opened_at),
-  updated_at: iso(i.updated_at),
-  resolved_at: iso(i.resolved_at),
-  closed_at: iso(i.closed_at),
-  version: i.version,
-});
-
-/** Secrets (webhook key, SMTP password) are never shown. */
-const channelView = (c: ChannelRecord) => ({
-  id: c.id,
-  name: c.name,
-  kind: c.kind,
-  settings: c.settings,
-  min_severity: c.min_severity,
-  enabled: c.enabled,
-  created_at: iso(c.created_at),
-  created_by: c.created_by,
-  version: c.version,
-});
-
-const deliveryView = (d: DeliveryRecord) => ({
-  id: d.id,
-  channel_id: d.channel_id,
-  problem_id: d.problem_id,
-  event: d.event,
-  state: d.state,
-  attempts: d.attempts,
-  next_attempt_at: iso(d.next_attempt_at),
-  last_status: d.last_status,
-  last_error: d.last_error,
-  created_at: iso(d.created_at),
-  delivered_at: iso(d.delivered_at),
-});
-
-const maintenanceView = (w: MaintenanceRecord) => ({
-  id: w.id,
-  name: w.name,
-  host_id: w.host_id,
-  host_group_id: w.host_group_id,
-  starts_at: iso(w.starts_at),
-  ends_at: iso(w.ends_at),
-  created_at: iso(w.created_at),
-  created_by: w.created_by,
-});
-
 export function alertRoutes(deps: ApiDeps) {
   const m = () => monitorOf(deps);
   const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
@@ -222,7 +159,7 @@ export function alertRoutes(deps: ApiDeps) {
           incidentId: q.incident_id,
           before: q.before ? new Date(q.before) : undefined,
         });
-        return finishPage(ctx, rows, page, (p) => [p.opened_at, p.id]).map(problemView);
+        return finishPage(ctx, rows, page, (p) => [p.openedAt, p.id]);
       },
     }),
     route({
@@ -234,7 +171,7 @@ export function alertRoutes(deps: ApiDeps) {
       response: Type.Object({ open: Type.Integer(), by_severity: Type.Record(Type.String(), Type.Integer()) }),
       handler: async () => {
         const by = await m().problems.openCounts();
-        return { open: Object.values(by).reduce((a, b) => a + (b ?? 0), 0), by_severity: by };
+        return { open: Object.values(by).reduce((a, b) => a + (b ?? 0), 0), bySeverity: by };
       },
     }),
     route({
@@ -247,7 +184,7 @@ export function alertRoutes(deps: ApiDeps) {
       response: Type.Object({ problem: Problem, timeline: Type.Array(Entry) }),
       handler: async (ctx) => {
         const p = await m().problems.get(ctx.params.id);
-        return { problem: problemView(p), timeline: (await m().problems.problemTimeline(p.id)).map(entryView) };
+        return { problem: p, timeline: await m().problems.problemTimeline(p.id) };
       },
     }),
     route({
@@ -262,7 +199,7 @@ export function alertRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const p = await m().acknowledge(ctx.params.id, actor(ctx.principal!), ctx.body.comment);
         ctx.audit({ problem_id: p.id });
-        return problemView(p);
+        return p;
       },
     }),
     // --- incidents -----------------------------------------------------------------------
@@ -281,7 +218,7 @@ export function alertRoutes(deps: ApiDeps) {
         const q = ctx.query;
         const page = incidentsPage.read(q);
         const rows = await m().problems.listIncidents(page, { state: q.state, hostId: q.host_id, before: q.before ? new Date(q.before) : undefined });
-        return finishPage(ctx, rows, page, (i) => [i.opened_at, i.id]).map(incidentView);
+        return finishPage(ctx, rows, page, (i) => [i.openedAt, i.id]);
       },
     }),
     route({
@@ -296,13 +233,8 @@ export function alertRoutes(deps: ApiDeps) {
         const i = await m().problems.getIncident(ctx.params.id);
         setEtag(ctx, i.version);
         const problems = await m().problems.ofIncident(i.id);
-        const management = deps.itil && (await managementOf(deps.itil, i as ManagedIncident));
-        return {
-          incident: incidentView(i),
-          problems: problems.map(problemView),
-          timeline: (await m().problems.incidentTimeline(i.id)).map(entryView),
-          management,
-        };
+        const management = deps.itil && (await managementOf(deps.itil, i));
+        return { incident: i, problems, timeline: await m().problems.incidentTimeline(i.id), management };
       },
     }),
     route({
@@ -321,7 +253,7 @@ export function alertRoutes(deps: ApiDeps) {
         const i = await m().problems.updateIncident(ctx.params.id, actor(ctx.principal!), { to: ctx.body.to, comment: ctx.body.comment ?? '', version });
         ctx.audit({ incident_id: i.id, to: i.state });
         setEtag(ctx, i.version);
-        return incidentView(i);
+        return i;
       },
     }),
     route({
@@ -337,7 +269,7 @@ export function alertRoutes(deps: ApiDeps) {
         const i = await m().problems.updateIncident(ctx.params.id, actor(ctx.principal!), { comment: ctx.body.comment });
         ctx.audit({ incident_id: i.id });
         setEtag(ctx, i.version);
-        return incidentView(i);
+        return i;
       },
     }),
     // --- notification channels -------------------------------------------------------------
@@ -351,7 +283,7 @@ export function alertRoutes(deps: ApiDeps) {
       response: Type.Array(Channel),
       handler: async (ctx) => {
         const page = channelsPage.read(ctx.query);
-        return finishPage(ctx, await m().notifier.listChannels(page), page, (c) => [c.name, c.id]).map(channelView);
+        return finishPage(ctx, await m().notifier.listChannels(page), page, (c) => [c.name, c.id]);
       },
     }),
     route({
@@ -394,7 +326,7 @@ export function alertRoutes(deps: ApiDeps) {
         );
         ctx.audit({ channel_id: c.id, kind: c.kind });
         setEtag(ctx, c.version);
-        return { channel: channelView(c), secret: isWebhook ? secret : null };
+        return { channel: c, secret: isWebhook ? secret : null };
       },
     }),
     route({
@@ -428,7 +360,7 @@ export function alertRoutes(deps: ApiDeps) {
         );
         ctx.audit({ channel_id: c.id, changed: Object.keys(ctx.body) });
         setEtag(ctx, c.version);
-        return channelView(c);
+        return c;
       },
     }),
     route({
@@ -445,7 +377,7 @@ export function alertRoutes(deps: ApiDeps) {
         const id = await m().notifier.enqueueTest(ctx.params.id, `${p.kind}:${p.name}`);
         if (id === null) throw channelNotFound();
         ctx.audit({ channel_id: ctx.params.id, delivery_id: String(id) });
-        return { delivery_id: id };
+        return { deliveryId: id };
       },
     }),
     route({
@@ -481,7 +413,7 @@ export function alertRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const page = deliveriesPage.read(ctx.query);
         const rows = await m().notifier.deliveries(page, { channelId: ctx.query.channel_id, problemId: ctx.query.problem_id, state: ctx.query.state });
-        return finishPage(ctx, rows, page, (d) => [d.created_at, Number(d.id)]).map(deliveryView);
+        return finishPage(ctx, rows, page, (d) => [d.createdAt, d.id]);
       },
     }),
     // --- maintenance windows ---------------------------------------------------------------
@@ -495,7 +427,7 @@ export function alertRoutes(deps: ApiDeps) {
       response: Type.Array(Maintenance),
       handler: async (ctx) => {
         const page = maintenancePage.read(ctx.query);
-        return finishPage(ctx, await m().maintenance.list(page, ctx.query.current), page, (w) => [w.starts_at, w.id]).map(maintenanceView);
+        return finishPage(ctx, await m().maintenance.list(page, ctx.query.current), page, (w) => [w.startsAt, w.id]);
       },
     }),
     route({
@@ -530,7 +462,7 @@ export function alertRoutes(deps: ApiDeps) {
           changedBy(ctx),
         );
         ctx.audit({ maintenance_id: w.id });
-        return maintenanceView(w);
+        return w;
       },
     }),
     route({
@@ -544,7 +476,7 @@ export function alertRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const w = await m().maintenance.remove(ctx.params.id, changedBy(ctx));
         ctx.audit({ maintenance_id: w.id });
-        return maintenanceView(w);
+        return w;
       },
     }),
   ];

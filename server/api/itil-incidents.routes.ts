@@ -3,16 +3,17 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { route } from '../http/route.js';
-import type { EscalationRule, ManagedIncident } from '../itil/incident-management.js';
 import type { Itil } from '../itil/itil.js';
 import { LEVELS, PRIORITIES } from '../itil/priority.js';
+import type { IncidentRecord } from '../monitor/problem-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
-import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 export const Level = Type.Union(LEVELS.map((l) => Type.Literal(l)));
 export const PriorityName = Type.Union(PRIORITIES.map((p) => Type.Literal(p)));
-const each = <K extends string>(keys: readonly K[], value: TSchema) =>
-  Type.Object(Object.fromEntries(keys.map((k) => [k, value])), { additionalProperties: false });
+/** An object with one property of `value` per key (Object.fromEntries cannot say which keys it makes). */
+const each = <K extends string, T extends TSchema>(keys: readonly K[], value: T) =>
+  Type.Object(Object.fromEntries(keys.map((k) => [k, value])) as Record<K, T>, { additionalProperties: false });
 
 const Settings = Type.Object(
   {
@@ -77,35 +78,27 @@ export const ManagedFields = {
   acknowledged_at: Nullable(Timestamp),
 };
 
-export const managedView = (i: ManagedIncident) => ({
-  impact: i.impact ?? null,
-  urgency: i.urgency ?? null,
-  priority: i.priority ?? null,
-  priority_manual: !!i.priority_manual,
-  assignee_id: i.assignee_id ?? null,
-  acknowledged_at: iso(i.acknowledged_at ?? null),
-});
-
-export async function managementOf(itil: Itil, i: ManagedIncident) {
-  const m = await itil.incidents.measures(i);
+/** An incident's management: its times against the targets, its escalations, its known errors (the root cause, or the one suspected until found). */
+export async function managementOf(itil: Itil, i: IncidentRecord) {
+  const measures = await itil.incidents.measures(i);
   return {
-    time_to_acknowledge: m?.time_to_acknowledge ?? null,
-    time_to_resolve: m?.time_to_resolve ?? null,
-    escalations: (await itil.incidents.escalationsOf(i.id)).map((e) => ({ rule_id: e.rule_id, kind: e.kind, channel_id: e.channel_id, at: iso(e.at) })),
-    known_errors: (await itil.knownErrors.ofIncident(i.id)).map((k) => ({
+    timeToAcknowledge: measures?.timeToAcknowledge ?? null,
+    timeToResolve: measures?.timeToResolve ?? null,
+    escalations: await itil.incidents.escalationsOf(i.id),
+    knownErrors: (await itil.knownErrors.ofIncident(i.id)).map((k) => ({
       id: k.id,
       title: k.title,
       status: k.status,
       workaround: k.workaround,
-      root_cause: k.rootCause || k.suspectedCause,
-      linked_by: k.linkedBy,
-      linked_at: iso(k.linkedAt),
+      rootCause: k.rootCause || k.suspectedCause,
+      linkedBy: k.linkedBy,
+      linkedAt: k.linkedAt,
     })),
   };
 }
 
-const IncidentPriority = Type.Object({ id: Uuid, version: Type.Integer(), ...ManagedFields });
-const ruleView = (r: EscalationRule) => ({ ...r, created_at: iso(r.created_at) });
+/** Closed: the incident's other fields are left out of these answers. */
+const IncidentPriority = Type.Object({ id: Uuid, version: Type.Integer(), ...ManagedFields }, { additionalProperties: false });
 const actor = (p: { kind: string; name: string }) => `${p.kind}:${p.name}`;
 
 export function itilIncidentRoutes(deps: { itil: Itil }) {
@@ -134,7 +127,7 @@ export function itilIncidentRoutes(deps: { itil: Itil }) {
       response: Settings,
       handler: async (ctx) => {
         const version = ifMatchVersion(ctx, (await im.settings()).version, { required: false }) as number | undefined;
-        const s = await im.saveSettings(ctx.body as any, version, actor(ctx.principal!));
+        const s = await im.saveSettings(ctx.body, version, actor(ctx.principal!));
         ctx.audit({ settings: 'itil' });
         setEtag(ctx, s.version);
         return s.doc;
@@ -147,7 +140,7 @@ export function itilIncidentRoutes(deps: { itil: Itil }) {
       tag: 'itil',
       scope: 'monitor:read',
       response: Type.Array(Rule),
-      handler: async () => (await im.listRules()).map(ruleView),
+      handler: () => im.listRules(),
     }),
     route({
       method: 'POST',
@@ -161,11 +154,11 @@ export function itilIncidentRoutes(deps: { itil: Itil }) {
       handler: async (ctx) => {
         const b = ctx.body;
         const r = await im.createRule(
-          { priority: b.priority, kind: b.kind, after_s: b.after_s, channel_id: b.channel_id, raise_priority: b.raise_priority ?? false },
+          { priority: b.priority, kind: b.kind, afterS: b.after_s, channelId: b.channel_id, raisePriority: b.raise_priority ?? false },
           actor(ctx.principal!),
         );
         ctx.audit({ rule_id: r.id });
-        return ruleView(r);
+        return r;
       },
     }),
     route({
@@ -182,12 +175,12 @@ export function itilIncidentRoutes(deps: { itil: Itil }) {
         const r = await im.updateRule(ctx.params.id, {
           priority: b.priority,
           kind: b.kind,
-          after_s: b.after_s,
-          channel_id: b.channel_id,
-          raise_priority: b.raise_priority ?? false,
+          afterS: b.after_s,
+          channelId: b.channel_id,
+          raisePriority: b.raise_priority ?? false,
         });
-        ctx.audit({ rule_id: r.id, priority: r.priority, kind: r.kind, after_s: r.after_s });
-        return ruleView(r);
+        ctx.audit({ rule_id: r.id, priority: r.priority, kind: r.kind, after_s: r.afterS });
+        return r;
       },
     }),
     route({
@@ -228,7 +221,7 @@ export function itilIncidentRoutes(deps: { itil: Itil }) {
         const i = await im.setPriority(ctx.params.id, { impact: b.impact, urgency: b.urgency, priority: b.priority }, actor(ctx.principal!), b.comment ?? '');
         ctx.audit({ incident_id: i.id, priority: i.priority });
         setEtag(ctx, i.version);
-        return { id: i.id, version: i.version, ...managedView(i) };
+        return i;
       },
     }),
     route({
@@ -242,9 +235,9 @@ export function itilIncidentRoutes(deps: { itil: Itil }) {
       response: IncidentPriority,
       handler: async (ctx) => {
         const i = await im.assign(ctx.params.id, ctx.body.user_id, actor(ctx.principal!));
-        ctx.audit({ incident_id: i.id, assignee_id: i.assignee_id });
+        ctx.audit({ incident_id: i.id, assignee_id: i.assigneeId });
         setEtag(ctx, i.version);
-        return { id: i.id, version: i.version, ...managedView(i) };
+        return i;
       },
     }),
   ];

@@ -101,7 +101,7 @@ export function metricRoutes(deps: ApiDeps) {
           from,
           to,
           ...(q.fn ? { fn: q.fn } : {}),
-          series: series.map((s) => ({ labels: s.labels, tier: s.tier, step_ms: s.stepMs, points: s.points })),
+          series: series.map((s) => ({ labels: s.labels, tier: s.tier, stepMs: s.stepMs, points: s.points })),
         };
       },
     }),
@@ -131,11 +131,11 @@ export function metricRoutes(deps: ApiDeps) {
         const labels = parseLabels(ctx.query.labels);
         const series = await deps.metrics.query({ hostId: ctx.params.id, name: ctx.query.name, labels, from, to, maxPoints: ctx.query.max_points ?? 1000 });
         return {
-          host_id: ctx.params.id,
+          hostId: ctx.params.id,
           name: ctx.query.name,
           from,
           to,
-          series: series.map((s) => ({ labels: s.labels, step_ms: s.stepMs, points: s.points })),
+          series: series.map((s) => ({ labels: s.labels, stepMs: s.stepMs, points: s.points })),
         };
       },
     }),

@@ -1,9 +1,10 @@
 /** Monitoring templates, their links to hosts and host groups, and the configuration a host's agent gets. */
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
 import { route, type RequestContext } from '../http/route.js';
+import type { Domain } from '../http/wire.js';
 import type { Monitor } from '../monitor/monitor.js';
 import { COLLECTORS } from '../../protocol/messages.js';
 import { agentMonitoring, ITEM_TYPES, type TemplateItem, type TemplateTrigger } from '../monitor/template-model.js';
@@ -12,7 +13,7 @@ import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
 import { editUnderChange } from './edit-under-change.js';
 import { changedBy } from './object-changes.routes.js';
-import { IdParams, iso, Timestamp, Uuid } from './schemas.js';
+import { IdParams, Timestamp, Uuid } from './schemas.js';
 
 const Key = Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]{0,63}$' });
 const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
@@ -84,22 +85,12 @@ const AgentItem = Type.Object({
   params: Type.Optional(Type.Record(Type.String(), ParamValue)),
 });
 
-export function templateView(t: TemplateRecord) {
-  return {
-    id: t.id,
-    name: t.name,
-    description: t.description,
-    items: t.items,
-    triggers: t.triggers,
-    includes: t.includes,
-    host_ids: t.host_ids,
-    host_group_ids: t.host_group_ids,
-    created_at: iso(t.created_at),
-    created_by: t.created_by,
-    updated_at: iso(t.updated_at),
-    version: t.version,
-  };
-}
+/**
+ * A template answers as its record. Its items are JSON as stored, spelled as the answer spells them
+ * (interval_s), which the answer writer takes as it is; the handler's answer type spells every level
+ * in camelCase (http/wire.ts Domain), hence this one assertion.
+ */
+export const templateAnswer = (t: TemplateRecord) => t as unknown as Domain<Static<typeof Template>>;
 
 export const monitorOf = (deps: ApiDeps): Monitor => {
   if (!deps.monitor) throw new AppError('NOT_AVAILABLE', 'unavailable', 'monitoring is not running on this server');
@@ -135,7 +126,7 @@ export function monitorRoutes(deps: ApiDeps) {
       response: Type.Array(Template),
       handler: async (ctx) => {
         const page = templatesPage.read(ctx.query);
-        return finishPage(ctx, await m().templates.list(page), page, (t) => [t.name, t.id]).map(templateView);
+        return finishPage(ctx, await m().templates.list(page), page, (t) => [t.name, t.id]).map(templateAnswer);
       },
     }),
     route({
@@ -162,7 +153,7 @@ export function monitorRoutes(deps: ApiDeps) {
         ctx.setHeader('Location', `/api/v1/templates/${t.id}`);
         setEtag(ctx, t.version);
         if (t.includes.length) await m().templatesChanged([t.id]);
-        return templateView(t);
+        return templateAnswer(t);
       },
     }),
     route({
@@ -176,7 +167,7 @@ export function monitorRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const t = await m().templates.get(ctx.params.id);
         setEtag(ctx, t.version);
-        return templateView(t);
+        return templateAnswer(t);
       },
     }),
     route({
@@ -205,7 +196,7 @@ export function monitorRoutes(deps: ApiDeps) {
         ctx.audit({ template_id: t.id, name: t.name, change_id: change.changeId });
         await m().templatesChanged([t.id]);
         setEtag(ctx, t.version);
-        return templateView(t);
+        return templateAnswer(t);
       },
     }),
     route({
@@ -241,7 +232,7 @@ export function monitorRoutes(deps: ApiDeps) {
         await m().templates.linkHost(ctx.params.id, ctx.params.host_id, changedBy(ctx));
         ctx.audit({ template_id: ctx.params.id, host_id: ctx.params.host_id });
         await m().hostsChanged([ctx.params.host_id], false);
-        return { template_id: ctx.params.id, host_id: ctx.params.host_id };
+        return { templateId: ctx.params.id, hostId: ctx.params.host_id };
       },
     }),
     route({
@@ -256,7 +247,7 @@ export function monitorRoutes(deps: ApiDeps) {
         await m().templates.unlinkHost(ctx.params.id, ctx.params.host_id, changedBy(ctx));
         ctx.audit({ template_id: ctx.params.id, host_id: ctx.params.host_id });
         await m().hostsChanged([ctx.params.host_id], false);
-        return { template_id: ctx.params.id, host_id: ctx.params.host_id };
+        return { templateId: ctx.params.id, hostId: ctx.params.host_id };
       },
     }),
     route({
@@ -271,7 +262,7 @@ export function monitorRoutes(deps: ApiDeps) {
         await m().templates.linkGroup(ctx.params.id, ctx.params.group_id, changedBy(ctx));
         ctx.audit({ template_id: ctx.params.id, host_group_id: ctx.params.group_id });
         await m().hostsChanged([], true);
-        return { template_id: ctx.params.id, host_group_id: ctx.params.group_id };
+        return { templateId: ctx.params.id, hostGroupId: ctx.params.group_id };
       },
     }),
     route({
@@ -286,7 +277,7 @@ export function monitorRoutes(deps: ApiDeps) {
         await m().templates.unlinkGroup(ctx.params.id, ctx.params.group_id, changedBy(ctx));
         ctx.audit({ template_id: ctx.params.id, host_group_id: ctx.params.group_id });
         await m().hostsChanged([], true);
-        return { template_id: ctx.params.id, host_group_id: ctx.params.group_id };
+        return { templateId: ctx.params.id, hostGroupId: ctx.params.group_id };
       },
     }),
     route({
@@ -318,7 +309,7 @@ export function monitorRoutes(deps: ApiDeps) {
         const templates = await m().templates.forHost(ctx.params.id);
         const { monitoring, version } = agentMonitoring(templates);
         return {
-          host_id: ctx.params.id,
+          hostId: ctx.params.id,
           version,
           templates: templates.map((t) => ({ id: t.id, name: t.name })),
           items: monitoring.items,

@@ -3,16 +3,17 @@
  * by one operator, applied when another approves. The domain is server/monitor/template-changes.ts.
  */
 import { actingAs } from '../auth/person.js';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { route } from '../http/route.js';
+import type { Domain } from '../http/wire.js';
 import type { TemplateItem, TemplateTrigger } from '../monitor/template-model.js';
 import type { TemplateChange } from '../monitor/template-changes.js';
 import type { TemplateRecord } from '../monitor/template-store.js';
 import type { ApiDeps } from './deps.js';
 import { editUnderChange } from './edit-under-change.js';
 import { changedBy } from './object-changes.routes.js';
-import { monitorOf, Template, TemplateBody, templateView } from './monitor.routes.js';
-import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
+import { monitorOf, Template, TemplateBody } from './monitor.routes.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Risk = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]);
 
@@ -32,13 +33,16 @@ const Change = Type.Object({
   change_id: Nullable(Uuid),
   created_at: Timestamp,
   template: Type.Optional(Template),
+  requester: Nullable(Type.String({ description: 'the person who asked (a session and the same user’s API key are one person)' })),
 });
 
-const changeView = (c: TemplateChange) => ({
-  ...c,
-  decided_at: iso(c.decided_at),
-  created_at: iso(c.created_at),
-});
+/**
+ * A change answers as its record, with the template it made or changed once applied. Its content
+ * (and the template's items) is JSON as stored, spelled as the answer spells it, which the answer
+ * writer takes as it is; the handler's answer type spells every level in camelCase (http/wire.ts
+ * Domain), hence this one assertion.
+ */
+const changeAnswer = (change: TemplateChange, template?: TemplateRecord) => ({ ...change, template }) as unknown as Domain<Static<typeof Change>>;
 
 export function templateChangeRoutes(deps: ApiDeps) {
   const changes = () => monitorOf(deps).templateChanges;
@@ -77,15 +81,15 @@ export function templateChangeRoutes(deps: ApiDeps) {
           : undefined;
         const by = actingAs(ctx.principal!);
         const { change: c, template } = await changes().request(
-          { template_id: b.template_id, version: b.version, content, reason: b.change.reason, risk: b.change.risk },
+          { templateId: b.template_id, version: b.version, content, reason: b.change.reason, risk: b.change.risk },
           by,
           changedBy(ctx),
           underChange,
         );
         if (template) await monitorOf(deps).templatesChanged([template.id]);
-        ctx.audit({ change_id: c.id, template_id: c.template_id, change_request_id: edit.changeId });
+        ctx.audit({ change_id: c.id, template_id: c.templateId, change_request_id: edit.changeId });
         ctx.setHeader('Location', `/api/v1/template-changes/${c.id}`);
-        return { ...changeView(c), ...(template ? { template: templateView(template) } : {}) };
+        return changeAnswer(c, template);
       },
     }),
     route({
@@ -95,7 +99,7 @@ export function templateChangeRoutes(deps: ApiDeps) {
       tag: 'monitoring',
       scope: 'monitor:read',
       response: Type.Array(Change),
-      handler: async () => (await changes().pending()).map(changeView),
+      handler: async () => (await changes().pending()).map((c) => changeAnswer(c)),
     }),
     route({
       method: 'GET',
@@ -105,7 +109,7 @@ export function templateChangeRoutes(deps: ApiDeps) {
       scope: 'monitor:read',
       params: IdParams,
       response: Change,
-      handler: async (ctx) => changeView(await changes().get(ctx.params.id)),
+      handler: async (ctx) => changeAnswer(await changes().get(ctx.params.id)),
     }),
     ...(['approve', 'reject'] as const).map((verb) =>
       route({
@@ -125,9 +129,9 @@ export function templateChangeRoutes(deps: ApiDeps) {
             ctx.body.note ?? null,
             changedBy(ctx),
           );
-          ctx.audit({ change_id: change.id, template_id: template?.id ?? change.template_id, decision: verb });
+          ctx.audit({ change_id: change.id, template_id: template?.id ?? change.templateId, decision: verb });
           if (template) await monitorOf(deps).templatesChanged([template.id]);
-          return { ...changeView(change), ...(template ? { template: templateView(template) } : {}) };
+          return changeAnswer(change, template);
         },
       }),
     ),

@@ -11,20 +11,22 @@ import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MaintenanceStore } from '../monitor/maintenance.js';
 import type { Notifier } from '../monitor/notifier.js';
-import { addTimeline, incidentNotFound, setIncidentAssignee, setIncidentPriority, type IncidentRecord, type ProblemRecord } from '../monitor/problem-store.js';
+import type { Severity } from '../monitor/trigger-evaluate.js';
+import {
+  addTimeline,
+  findIncident,
+  incidentNotFound,
+  setIncidentAssignee,
+  setIncidentPriority,
+  type IncidentRecord,
+  type ProblemRecord,
+} from '../monitor/problem-store.js';
+import type { IncidentState } from '../monitor/incident-state.js';
 import type { Db, Queryable } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import { againstTarget, classify, DEFAULT_SETTINGS, priorityOf, raised, type ItilSettings, type Level, type Priority } from './priority.js';
 
-export interface ManagedIncident extends IncidentRecord {
-  impact: Level | null;
-  urgency: Level | null;
-  priority: Priority | null;
-  priority_manual: boolean;
-  assignee_id: string | null;
-  acknowledged_at: Date | null;
-}
-
-export interface EscalationRule {
+interface EscalationRuleRow {
   id: string;
   priority: Priority;
   kind: 'acknowledge' | 'resolve';
@@ -34,6 +36,31 @@ export interface EscalationRule {
   created_at: Date;
   created_by: string;
 }
+
+export type EscalationRule = RecordOf<EscalationRuleRow>;
+
+/** What a rule is made of (the rest is the store's). */
+export type EscalationRuleInput = Omit<EscalationRule, 'id' | 'createdAt' | 'createdBy'>;
+
+/** A rule whose time has come for an incident: the incident, the rule, its channel's name and the host's. */
+interface DueEscalationRow {
+  id: string;
+  title: string;
+  host_id: string | null;
+  severity: Severity;
+  state: IncidentState;
+  priority: Priority;
+  opened_at: Date;
+  rule_id: string;
+  rule_kind: 'acknowledge' | 'resolve';
+  after_s: number;
+  channel_id: string;
+  raise_priority: boolean;
+  channel_name: string;
+  hostname: string | null;
+}
+
+type DueEscalation = RecordOf<DueEscalationRow>;
 
 export const escalationRuleNotFound = () => notFound('escalation rule', 'ESCALATION_RULE_NOT_FOUND');
 
@@ -70,19 +97,20 @@ export class IncidentManagement {
 
   // --- priority and assignee -------------------------------------------------------------------
 
-  async get(id: string, q: Queryable = this.db): Promise<ManagedIncident> {
-    const r = await q.query<ManagedIncident>('SELECT * FROM monitor_incidents WHERE id = $1', [id]);
-    if (!r.rows[0]) throw incidentNotFound();
-    return r.rows[0];
+  async get(id: string, q: Queryable = this.db): Promise<IncidentRecord> {
+    const incident = await findIncident(q, id);
+    if (!incident) throw incidentNotFound();
+    return incident;
   }
 
   /** A problem opened (and joined or opened an incident): the priority follows its most severe trigger unless a person set it. */
   async onProblemOpened(p: ProblemRecord): Promise<void> {
-    if (!p.incident_id) return;
+    const incidentId = p.incidentId;
+    if (!incidentId) return;
     const { doc } = await this.settings();
     await this.db.tx(async (q) => {
-      const i = (await q.query<ManagedIncident>('SELECT * FROM monitor_incidents WHERE id = $1 FOR UPDATE', [p.incident_id])).rows[0];
-      if (!i || i.priority_manual) return;
+      const i = await findIncident(q, incidentId, true);
+      if (!i || i.priorityManual) return;
       const c = classify(doc, i.severity);
       if (c.priority === i.priority && c.impact === i.impact && c.urgency === i.urgency) return;
       await setIncidentPriority(q, i.id, { ...c, manual: false });
@@ -91,10 +119,10 @@ export class IncidentManagement {
   }
 
   /** A person sets the priority: from impact and urgency through the matrix, or directly. */
-  async setPriority(id: string, set: { impact?: Level; urgency?: Level; priority?: Priority }, actor: string, comment: string): Promise<ManagedIncident> {
+  async setPriority(id: string, set: { impact?: Level; urgency?: Level; priority?: Priority }, actor: string, comment: string): Promise<IncidentRecord> {
     const { doc } = await this.settings();
     return this.db.tx(async (q) => {
-      const i = (await q.query<ManagedIncident>('SELECT * FROM monitor_incidents WHERE id = $1 FOR UPDATE', [id])).rows[0];
+      const i = await findIncident(q, id, true);
       if (!i) throw incidentNotFound();
       const impact = set.impact ?? i.impact ?? classify(doc, i.severity).impact;
       const urgency = set.urgency ?? i.urgency ?? classify(doc, i.severity).urgency;
@@ -111,7 +139,7 @@ export class IncidentManagement {
     });
   }
 
-  async assign(id: string, userId: string | null, actor: string): Promise<ManagedIncident> {
+  async assign(id: string, userId: string | null, actor: string): Promise<IncidentRecord> {
     return this.db.tx(async (q) => {
       let name = 'nobody';
       if (userId) {
@@ -126,50 +154,49 @@ export class IncidentManagement {
   }
 
   /** Time to acknowledge and to resolve against the priority's targets (null without a priority). */
-  async measures(i: ManagedIncident, now = Date.now()) {
+  async measures(i: IncidentRecord, now = Date.now()) {
     if (!i.priority) return null;
     const t = (await this.settings()).doc.targets[i.priority];
-    const opened = new Date(i.opened_at).getTime();
+    const opened = i.openedAt.getTime();
     return {
-      time_to_acknowledge: againstTarget(opened, i.acknowledged_at ? new Date(i.acknowledged_at).getTime() : null, t.acknowledge_s, now),
-      time_to_resolve: againstTarget(opened, i.resolved_at ? new Date(i.resolved_at).getTime() : null, t.resolve_s, now),
+      timeToAcknowledge: againstTarget(opened, i.acknowledgedAt?.getTime() ?? null, t.acknowledge_s, now),
+      timeToResolve: againstTarget(opened, i.resolvedAt?.getTime() ?? null, t.resolve_s, now),
     };
   }
 
-  async escalationsOf(incidentId: string): Promise<{ rule_id: string; at: Date; kind: string; channel_id: string }[]> {
-    return (
-      await this.db.query<{ rule_id: string; at: Date; kind: string; channel_id: string }>(
-        `SELECT e.rule_id, e.at, r.kind, r.channel_id FROM itil_escalations e JOIN itil_escalation_rules r ON r.id = e.rule_id WHERE e.incident_id = $1 ORDER BY e.at`,
-        [incidentId],
-      )
-    ).rows;
+  /** The escalations an incident had: which rule, when, of what kind, to which channel. */
+  async escalationsOf(incidentId: string) {
+    const r = await this.db.query<{ rule_id: string; at: Date; kind: string; channel_id: string }>(
+      `SELECT e.rule_id, e.at, r.kind, r.channel_id FROM itil_escalations e JOIN itil_escalation_rules r ON r.id = e.rule_id WHERE e.incident_id = $1 ORDER BY e.at`,
+      [incidentId],
+    );
+    return recordsOf(r.rows);
   }
 
   // --- escalation rules ------------------------------------------------------------------------
 
   async listRules(): Promise<EscalationRule[]> {
-    return (await this.db.query<EscalationRule>('SELECT * FROM itil_escalation_rules ORDER BY priority, kind, after_s, id')).rows;
+    return recordsOf((await this.db.query<EscalationRuleRow>('SELECT * FROM itil_escalation_rules ORDER BY priority, kind, after_s, id')).rows);
   }
 
-  async createRule(r: Omit<EscalationRule, 'id' | 'created_at' | 'created_by'>, by: string): Promise<EscalationRule> {
-    await this.mustHaveChannel(r.channel_id);
-    return (
-      await this.db.query<EscalationRule>(
-        'INSERT INTO itil_escalation_rules (id, priority, kind, after_s, channel_id, raise_priority, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
-        [randomUUID(), r.priority, r.kind, r.after_s, r.channel_id, r.raise_priority, by],
-      )
-    ).rows[0];
+  async createRule(r: EscalationRuleInput, by: string): Promise<EscalationRule> {
+    await this.mustHaveChannel(r.channelId);
+    const made = await this.db.query<EscalationRuleRow>(
+      'INSERT INTO itil_escalation_rules (id, priority, kind, after_s, channel_id, raise_priority, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
+      [randomUUID(), r.priority, r.kind, r.afterS, r.channelId, r.raisePriority, by],
+    );
+    return recordOf(made.rows[0]);
   }
 
   /** Changes a rule in place: incidents it fired for already are not notified again (it fires once per incident). */
-  async updateRule(id: string, r: Omit<EscalationRule, 'id' | 'created_at' | 'created_by'>): Promise<EscalationRule> {
-    await this.mustHaveChannel(r.channel_id);
-    const u = await this.db.query<EscalationRule>(
+  async updateRule(id: string, r: EscalationRuleInput): Promise<EscalationRule> {
+    await this.mustHaveChannel(r.channelId);
+    const u = await this.db.query<EscalationRuleRow>(
       'UPDATE itil_escalation_rules SET priority = $2, kind = $3, after_s = $4, channel_id = $5, raise_priority = $6 WHERE id = $1 RETURNING *',
-      [id, r.priority, r.kind, r.after_s, r.channel_id, r.raise_priority],
+      [id, r.priority, r.kind, r.afterS, r.channelId, r.raisePriority],
     );
     if (!u.rows[0]) throw escalationRuleNotFound();
-    return u.rows[0];
+    return recordOf(u.rows[0]);
   }
 
   private async mustHaveChannel(channelId: string): Promise<void> {
@@ -190,18 +217,8 @@ export class IncidentManagement {
    * Each rule fires once per incident (itil_escalations). Returns how many fired.
    */
   async escalate(): Promise<number> {
-    const due = await this.db.query<
-      ManagedIncident & {
-        rule_id: string;
-        rule_kind: 'acknowledge' | 'resolve';
-        after_s: number;
-        channel_id: string;
-        raise_priority: boolean;
-        channel_name: string;
-        hostname: string | null;
-      }
-    >(
-      `SELECT i.*, r.id AS rule_id, r.kind AS rule_kind, r.after_s, r.channel_id, r.raise_priority, c.name AS channel_name,
+    const due = await this.db.query<DueEscalationRow>(
+      `SELECT i.id, i.title, i.host_id, i.severity, i.state, i.priority, i.opened_at, r.id AS rule_id, r.kind AS rule_kind, r.after_s, r.channel_id, r.raise_priority, c.name AS channel_name,
               (SELECT hostname FROM hosts h WHERE h.id = i.host_id) AS hostname
        FROM itil_escalation_rules r
        JOIN monitor_incidents i ON i.priority = r.priority
@@ -213,28 +230,29 @@ export class IncidentManagement {
     );
     let fired = 0;
     const inMaintenance = new Map<string, boolean>();
-    for (const d of due.rows) {
+    for (const d of recordsOf(due.rows)) {
       if (!inMaintenance.has(d.id)) inMaintenance.set(d.id, await this.allHostsInMaintenance(d));
       if (inMaintenance.get(d.id)) {
         await this.hold(d);
         continue;
       }
       const done = await this.db.tx(async (q) => {
-        const claimed = await q.query('INSERT INTO itil_escalations (incident_id, rule_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [d.id, d.rule_id]);
+        const claimed = await q.query('INSERT INTO itil_escalations (incident_id, rule_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [d.id, d.ruleId]);
         if (!claimed.rowCount) return false; // another node (or tick) fired it
-        const what = d.rule_kind === 'acknowledge' ? 'acknowledged' : 'resolved';
-        const priority = d.raise_priority ? raised(d.priority!) : d.priority!;
+        const what = d.ruleKind === 'acknowledge' ? 'acknowledged' : 'resolved';
+        const priority = d.raisePriority ? raised(d.priority) : d.priority;
         if (priority !== d.priority) {
           await setIncidentPriority(q, d.id, { priority, manual: true });
-          await addTimeline(q, d.id, 'priority', 'system', `${d.priority} -> ${priority}: not ${what} within ${d.after_s} s`);
+          await addTimeline(q, d.id, 'priority', 'system', `${d.priority} -> ${priority}: not ${what} within ${d.afterS} s`);
         }
+        // The webhook's JSON, spelled as the API spells it (JSON.stringify writes the times ISO).
         const sent = await this.notifier.enqueueTo(
-          d.channel_id,
+          d.channelId,
           'escalation',
           {
-            incident: { id: d.id, title: d.title, priority, severity: d.severity, state: d.state, opened_at: new Date(d.opened_at).toISOString() },
-            escalation: { rule_id: d.rule_id, kind: d.rule_kind, after_s: d.after_s },
-            host: { id: d.host_id, hostname: d.hostname },
+            incident: { id: d.id, title: d.title, priority, severity: d.severity, state: d.state, opened_at: d.openedAt },
+            escalation: { rule_id: d.ruleId, kind: d.ruleKind, after_s: d.afterS },
+            host: { id: d.hostId, hostname: d.hostname },
             sent_at: new Date().toISOString(),
           },
           q,
@@ -244,7 +262,7 @@ export class IncidentManagement {
           d.id,
           'escalated',
           'system',
-          `not ${what} within ${d.after_s} s: ${sent ? 'notified' : 'channel disabled, not notified:'} ${d.channel_name}`,
+          `not ${what} within ${d.afterS} s: ${sent ? 'notified' : 'channel disabled, not notified:'} ${d.channelName}`,
         );
         return true;
       });
@@ -258,7 +276,7 @@ export class IncidentManagement {
   }
 
   /** The incident's hosts (its own and its problems') are all in an active maintenance window; false for an incident without hosts. */
-  private async allHostsInMaintenance(i: ManagedIncident): Promise<boolean> {
+  private async allHostsInMaintenance(i: { id: string }): Promise<boolean> {
     const r = await this.db.query<{ host_id: string }>(
       'SELECT host_id FROM monitor_problems WHERE incident_id = $1 UNION SELECT host_id FROM monitor_incidents WHERE id = $1 AND host_id IS NOT NULL',
       [i.id],
@@ -269,17 +287,17 @@ export class IncidentManagement {
   }
 
   /** A rule due for an incident in maintenance: not fired; the timeline says so once per rule. */
-  private async hold(d: ManagedIncident & { rule_id: string; rule_kind: 'acknowledge' | 'resolve'; after_s: number; channel_name: string }): Promise<void> {
+  private async hold(d: DueEscalation): Promise<void> {
     await this.db.tx(async (q) => {
-      const first = await q.query('INSERT INTO itil_escalation_holds (incident_id, rule_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [d.id, d.rule_id]);
+      const first = await q.query('INSERT INTO itil_escalation_holds (incident_id, rule_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [d.id, d.ruleId]);
       if (!first.rowCount) return;
-      const what = d.rule_kind === 'acknowledge' ? 'acknowledged' : 'resolved';
+      const what = d.ruleKind === 'acknowledge' ? 'acknowledged' : 'resolved';
       await addTimeline(
         q,
         d.id,
         'escalation_held',
         'system',
-        `not ${what} within ${d.after_s} s, but every host is in a maintenance window: not escalated to ${d.channel_name} while it lasts`,
+        `not ${what} within ${d.afterS} s, but every host is in a maintenance window: not escalated to ${d.channelName} while it lasts`,
       );
     });
   }

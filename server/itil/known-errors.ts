@@ -170,15 +170,15 @@ export class KnownErrors {
 
   /** The rule: a problem from a known error's trigger (on a host of its group, if it names one) links its incident. */
   async onProblemOpened(p: ProblemRecord): Promise<void> {
-    if (!p.incident_id) return;
+    if (!p.incidentId) return;
     const candidates = recordsOf(
-      (await this.db.query<KnownErrorRow>(`SELECT * FROM itil_known_errors WHERE status <> 'resolved' AND match_trigger_ref = $1`, [p.trigger_ref])).rows,
+      (await this.db.query<KnownErrorRow>(`SELECT * FROM itil_known_errors WHERE status <> 'resolved' AND match_trigger_ref = $1`, [p.triggerRef])).rows,
     );
     if (!candidates.length) return;
-    const groups = candidates.some((k) => k.matchHostGroupId) ? new Set(await groupsOfHost(this.db, p.host_id)) : new Set<string>();
+    const groups = candidates.some((k) => k.matchHostGroupId) ? new Set(await groupsOfHost(this.db, p.hostId)) : new Set<string>();
     for (const k of candidates) {
       if (k.matchHostGroupId && !groups.has(k.matchHostGroupId)) continue;
-      await this.db.tx((q) => this.linkIn(q, k.id, p.incident_id!, 'rule'));
+      await this.db.tx((q) => this.linkIn(q, k.id, p.incidentId!, 'rule'));
     }
   }
 

@@ -22,9 +22,9 @@ describe('incident priority', () => {
   });
 
   it('measures against a target: met, missed, or missed already while still running', () => {
-    expect(againstTarget(0, 60_000, 120, 0)).toEqual({ seconds: 60, target_s: 120, met: true });
-    expect(againstTarget(0, 180_000, 120, 0)).toEqual({ seconds: 180, target_s: 120, met: false });
-    expect(againstTarget(0, null, 120, 60_000)).toEqual({ seconds: null, target_s: 120, met: null });
-    expect(againstTarget(0, null, 120, 180_000)).toEqual({ seconds: null, target_s: 120, met: false });
+    expect(againstTarget(0, 60_000, 120, 0)).toEqual({ seconds: 60, targetS: 120, met: true });
+    expect(againstTarget(0, 180_000, 120, 0)).toEqual({ seconds: 180, targetS: 120, met: false });
+    expect(againstTarget(0, null, 120, 60_000)).toEqual({ seconds: null, targetS: 120, met: null });
+    expect(againstTarget(0, null, 120, 180_000)).toEqual({ seconds: null, targetS: 120, met: false });
   });
 });

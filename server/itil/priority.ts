@@ -56,5 +56,5 @@ export const priorityRank = (p: Priority): number => PRIORITIES.indexOf(p);
 /** A measured duration against its target: met while at most the target, null while still running. */
 export function againstTarget(fromMs: number, toMs: number | null, targetS: number, nowMs: number) {
   const tookS = ((toMs ?? nowMs) - fromMs) / 1000;
-  return { seconds: toMs === null ? null : Math.round(tookS), target_s: targetS, met: toMs === null ? (tookS <= targetS ? null : false) : tookS <= targetS };
+  return { seconds: toMs === null ? null : Math.round(tookS), targetS, met: toMs === null ? (tookS <= targetS ? null : false) : tookS <= targetS };
 }

@@ -11,6 +11,7 @@ import type { ConfigMessage } from '../../protocol/messages.js';
 import type { Presence } from '../cluster/presence.js';
 import type { Db } from '../store/db.js';
 import type { IngestBatch } from '../store/metric-store.js';
+import { recordsOf, type RecordOf } from '../store/rows.js';
 import { EgressPolicy } from './egress-policy.js';
 import { MaintenanceStore } from './maintenance.js';
 import { Notifier } from './notifier.js';
@@ -43,6 +44,8 @@ interface AgentRow {
   hostname: string;
   last_seen_at: Date | null;
 }
+
+type ActiveAgent = RecordOf<AgentRow>;
 
 export class Monitor {
   readonly templates: TemplateStore;
@@ -250,7 +253,7 @@ export class Monitor {
       event,
       severity: p.severity,
       problemId: p.id,
-      body: { problem: problemView(p), host: { id: p.host_id, hostname: p.host_name }, ...extra, sent_at: new Date().toISOString() },
+      body: { problem: problemPayload(p), host: { id: p.hostId, hostname: p.hostName }, ...extra, sent_at: new Date().toISOString() },
     });
   }
 
@@ -262,22 +265,22 @@ export class Monitor {
    * which also checks reachability. A node alone holds the lease.
    */
   async tick(): Promise<void> {
-    const agents = await this.deps.db.query<AgentRow>(
-      `SELECT id::text AS id, host_id::text AS host_id, hostname, last_seen_at FROM agents WHERE state = 'active'`,
+    const agents = recordsOf(
+      (await this.deps.db.query<AgentRow>(`SELECT id::text AS id, host_id::text AS host_id, hostname, last_seen_at FROM agents WHERE state = 'active'`)).rows,
     );
-    const online = await this.deps.presence.onlineOf(agents.rows.map((a) => a.id));
+    const online = await this.deps.presence.onlineOf(agents.map((a) => a.id));
     const leader = this.deps.leader?.() ?? true;
     const here = new Set<string>();
     const elsewhere = new Set<string>();
-    for (const a of agents.rows) {
-      if (this.deps.presence.heldHere(a.id)) here.add(a.host_id);
-      else if (online.has(a.id)) elsewhere.add(a.host_id);
+    for (const a of agents) {
+      if (this.deps.presence.heldHere(a.id)) here.add(a.hostId);
+      else if (online.has(a.id)) elsewhere.add(a.hostId);
     }
     await this.engine.tick((hostId) => here.has(hostId) || (leader && !elsewhere.has(hostId)));
-    if (leader) await this.checkUnreachable(agents.rows, online);
+    if (leader) await this.checkUnreachable(agents, online);
   }
 
-  private async checkUnreachable(agents: { rows: AgentRow[] }['rows'], online: Set<string>): Promise<void> {
+  private async checkUnreachable(agents: ActiveAgent[], online: Set<string>): Promise<void> {
     const now = Date.now();
     const windowMs = this.deps.config.monitor.unreachableS * 1000;
     const trigger = {
@@ -292,42 +295,42 @@ export class Monitor {
       // What is left is picked up by the next lease holder: open problems are re-read at its start.
       if (this.stopping) return;
       if (online.has(a.id)) this.heard.set(a.id, now);
-      const last = Math.max(this.heard.get(a.id) ?? 0, a.last_seen_at?.getTime() ?? 0);
+      const last = Math.max(this.heard.get(a.id) ?? 0, a.lastSeenAt?.getTime() ?? 0);
       if (!last) continue; // never connected: nothing to miss yet
       const gone = now - last > windowMs;
-      const was = this.unreachable.get(a.host_id) ?? false;
+      const was = this.unreachable.get(a.hostId) ?? false;
       if (gone === was) continue;
-      this.unreachable.set(a.host_id, gone);
+      this.unreachable.set(a.hostId, gone);
       // PGlite answers within the same turn of the event loop: let sockets and timers run now and then.
       if (++recorded % 50 === 0) await new Promise((r) => setImmediate(r));
       try {
-        await this.recordTransition(a.host_id, trigger, gone ? 'problem' : 'ok', gone ? Math.round((now - last) / 1000) : null);
+        await this.recordTransition(a.hostId, trigger, gone ? 'problem' : 'ok', gone ? Math.round((now - last) / 1000) : null);
       } catch (err) {
-        this.unreachable.set(a.host_id, was);
+        this.unreachable.set(a.hostId, was);
         this.deps.log.error({ err, agent: a.id }, 'recording agent reachability failed');
       }
     }
   }
 }
 
-export function problemView(p: ProblemRecord) {
-  const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+/** The problem as a notification carries it: the webhook's JSON (and the delivery log's), spelled as the API spells it; times are written ISO by JSON.stringify. */
+function problemPayload(p: ProblemRecord) {
   return {
     id: p.id,
-    host_id: p.host_id,
-    host_name: p.host_name ?? null,
-    trigger_ref: p.trigger_ref,
-    template_id: p.template_id,
+    host_id: p.hostId,
+    host_name: p.hostName,
+    trigger_ref: p.triggerRef,
+    template_id: p.templateId,
     name: p.name,
     severity: p.severity,
     expression: p.expression,
-    opened_at: new Date(p.opened_at).toISOString(),
+    opened_at: p.openedAt,
     value: p.value,
-    resolved_at: iso(p.resolved_at),
-    recovery_value: p.recovery_value,
+    resolved_at: p.resolvedAt,
+    recovery_value: p.recoveryValue,
     suppressed: p.suppressed,
-    acknowledged_at: iso(p.acknowledged_at),
-    acknowledged_by: p.acknowledged_by,
-    incident_id: p.incident_id,
+    acknowledged_at: p.acknowledgedAt,
+    acknowledged_by: p.acknowledgedBy,
+    incident_id: p.incidentId,
   };
 }

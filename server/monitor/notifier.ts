@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import { keyOrder, keyset, int, text, timestamp, uuid, type Page } from '../keyset.js';
 import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
 import type { Db, Queryable } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import { describeDeliveryFailure, describeHttpStatus } from './delivery-failure.js';
 import { pinnedLookup, type EgressPolicy } from './egress-policy.js';
 import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
@@ -27,12 +28,15 @@ export const CHANNEL_ORDER = keyOrder({ sorts: { name: text('name') }, defaultSo
 /** The orders deliveries can be listed in (keyset pages). */
 export const DELIVERY_ORDER = keyOrder({ sorts: { created_at: timestamp('created_at') }, defaultSort: '-created_at', id: int('id') });
 
-export interface ChannelRecord {
+/**
+ * A channel as SELECT ${CHANNEL} returns it. Its secret (signing key or SMTP password) is not read:
+ * it stays in the table, and only the sender reads it, with the delivery it sends.
+ */
+interface ChannelRow {
   id: string;
   name: string;
   kind: 'webhook' | 'email';
   settings: Record<string, unknown>;
-  secret: string;
   min_severity: Severity;
   enabled: boolean;
   created_at: Date;
@@ -40,15 +44,29 @@ export interface ChannelRecord {
   version: number;
 }
 
-/** A channel as its change rows hold it: the secret (signing key or SMTP password) is never written there. */
-const channelSnapshot = ({ secret: _, ...c }: ChannelRecord) => c;
+export type ChannelRecord = RecordOf<ChannelRow>;
 
-export interface DeliveryRecord {
+const CHANNEL = 'id, name, kind, settings, min_severity, enabled, created_at, created_by, version';
+
+/** A channel as its change rows hold it (stored JSON, in the API's spelling), without its secret like every read. */
+const channelSnapshot = (c: ChannelRecord) => ({
+  id: c.id,
+  name: c.name,
+  kind: c.kind,
+  settings: c.settings,
+  min_severity: c.minSeverity,
+  enabled: c.enabled,
+  created_at: c.createdAt,
+  created_by: c.createdBy,
+  version: c.version,
+});
+
+/** A delivery as the log shows it (SELECT ${DELIVERY}): what was sent is left out. */
+interface DeliveryRow {
   id: number;
   channel_id: string;
   problem_id: string | null;
   event: string;
-  body: Record<string, unknown>;
   state: 'pending' | 'delivered' | 'failed';
   attempts: number;
   next_attempt_at: Date;
@@ -57,6 +75,18 @@ export interface DeliveryRecord {
   created_at: Date;
   delivered_at: Date | null;
 }
+
+export type DeliveryRecord = RecordOf<DeliveryRow>;
+
+const DELIVERY = 'id, channel_id, problem_id, event, state, attempts, next_attempt_at, last_status, last_error, created_at, delivered_at';
+
+/** A delivery claimed for sending: its body, and its channel with the secret (the channel row as JSON). */
+interface DueDeliveryRow extends DeliveryRow {
+  body: Record<string, unknown>;
+  channel: { name: string; kind: 'webhook' | 'email'; settings: Record<string, unknown>; secret: string };
+}
+
+type DueDelivery = RecordOf<DueDeliveryRow>;
 
 export interface NotifierOptions {
   attempts: number;
@@ -173,7 +203,7 @@ export class Notifier {
   private async work(): Promise<void> {
     for (;;) {
       // Claim a few due rows by pushing their next attempt out; a node that dies mid-send leaves them to be retried.
-      const due = await this.db.query<DeliveryRecord & { channel: ChannelRecord }>(
+      const due = await this.db.query<DueDeliveryRow>(
         `WITH due AS (
            SELECT id FROM monitor_deliveries WHERE state = 'pending' AND next_attempt_at <= now()
            ORDER BY next_attempt_at LIMIT 10 FOR UPDATE SKIP LOCKED)
@@ -183,12 +213,12 @@ export class Notifier {
         [this.opts.timeoutMs * 3],
       );
       if (!due.rows.length) return;
-      await Promise.all(due.rows.map((d) => this.attempt(d)));
+      await Promise.all(recordsOf(due.rows).map((d) => this.attempt(d)));
       if (this.stopped) return;
     }
   }
 
-  private async attempt(d: DeliveryRecord & { channel: ChannelRecord }): Promise<void> {
+  private async attempt(d: DueDelivery): Promise<void> {
     const attempts = d.attempts + 1;
     let status: number | null = null;
     let error: string | null = null;
@@ -222,7 +252,7 @@ export class Notifier {
   }
 
   /** One POST to a checked address; a redirect is an answer like any other, never followed. */
-  private async sendWebhook(d: DeliveryRecord & { channel: ChannelRecord }): Promise<number> {
+  private async sendWebhook(d: DueDelivery): Promise<number> {
     const url = new URL(String(d.channel.settings.url));
     const addresses = await this.opts.egress.resolve(url.hostname);
     const body = JSON.stringify({ delivery_id: d.id, event: d.event, ...d.body });
@@ -256,7 +286,7 @@ export class Notifier {
     });
   }
 
-  private async sendEmail(d: DeliveryRecord & { channel: ChannelRecord }): Promise<number> {
+  private async sendEmail(d: DueDelivery): Promise<number> {
     const s = d.channel.settings as { smtp_host: string; smtp_port: number; secure?: boolean; username?: string; from: string; to: string[] };
     const [checked] = await this.opts.egress.resolve(s.smtp_host);
     const transport = nodemailer.createTransport({
@@ -288,13 +318,14 @@ export class Notifier {
   async listChannels(page: Page): Promise<ChannelRecord[]> {
     const params: unknown[] = [];
     const ks = keyset(page, params);
-    return (await this.db.query<ChannelRecord>(`SELECT * FROM monitor_channels WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
+    const r = await this.db.query<ChannelRow>(`SELECT ${CHANNEL} FROM monitor_channels WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params);
+    return recordsOf(r.rows);
   }
 
   async getChannel(id: string): Promise<ChannelRecord> {
-    const r = await this.db.query<ChannelRecord>('SELECT * FROM monitor_channels WHERE id = $1', [id]);
+    const r = await this.db.query<ChannelRow>(`SELECT ${CHANNEL} FROM monitor_channels WHERE id = $1`, [id]);
     if (!r.rows[0]) throw channelNotFound();
-    return r.rows[0];
+    return recordOf(r.rows[0]);
   }
 
   /** Early word for the operator: a target the egress policy refuses whatever DNS says (deliveries check again as they connect). */
@@ -326,16 +357,17 @@ export class Notifier {
     this.checkTarget(c.settings);
     return this.db.tx(async (q) => {
       const r = await q
-        .query<ChannelRecord>(
-          `INSERT INTO monitor_channels (id, name, kind, settings, secret, min_severity, enabled, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+        .query<ChannelRow>(
+          `INSERT INTO monitor_channels (id, name, kind, settings, secret, min_severity, enabled, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${CHANNEL}`,
           [randomUUID(), c.name, c.kind, JSON.stringify(c.settings), c.secret, c.minSeverity, c.enabled, createdBy],
         )
         .catch((err) => {
           if (err?.code === '23505') throw new AppError('CHANNEL_NAME_TAKEN', 'conflict', `a channel named ${c.name} exists`, { field: 'body.name' });
           throw err;
         });
-      await recordObjectChanges(q, actor, [changeOf('notification_channel', r.rows[0].id, null, channelSnapshot(r.rows[0]))]);
-      return r.rows[0];
+      const made = recordOf(r.rows[0]);
+      await recordObjectChanges(q, actor, [changeOf('notification_channel', made.id, null, channelSnapshot(made))]);
+      return made;
     });
   }
 
@@ -347,25 +379,26 @@ export class Notifier {
   ): Promise<ChannelRecord> {
     if (c.settings) this.checkTarget(c.settings);
     return this.db.tx(async (q) => {
-      const before = (await q.query<ChannelRecord>('SELECT * FROM monitor_channels WHERE id = $1 FOR UPDATE', [id])).rows[0];
-      if (!before) throw channelNotFound();
-      const r = await q.query<ChannelRecord>(
+      const was = (await q.query<ChannelRow>(`SELECT ${CHANNEL} FROM monitor_channels WHERE id = $1 FOR UPDATE`, [id])).rows[0];
+      if (!was) throw channelNotFound();
+      const r = await q.query<ChannelRow>(
         `UPDATE monitor_channels SET enabled = COALESCE($3, enabled), min_severity = COALESCE($4, min_severity),
            settings = COALESCE($5, settings), secret = COALESCE($6, secret), version = version + 1
-         WHERE id = $1 AND version = $2 RETURNING *`,
+         WHERE id = $1 AND version = $2 RETURNING ${CHANNEL}`,
         [id, version, c.enabled ?? null, c.minSeverity ?? null, c.settings ? JSON.stringify(c.settings) : null, c.secret ?? null],
       );
       if (!r.rows[0]) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the channel changed since you read it');
-      await recordObjectChanges(q, actor, [changeOf('notification_channel', id, channelSnapshot(before), channelSnapshot(r.rows[0]))]);
-      return r.rows[0];
+      const updated = recordOf(r.rows[0]);
+      await recordObjectChanges(q, actor, [changeOf('notification_channel', id, channelSnapshot(recordOf(was)), channelSnapshot(updated))]);
+      return updated;
     });
   }
 
   async deleteChannel(id: string, actor: ChangeActor): Promise<void> {
     await this.db.tx(async (q) => {
-      const r = await q.query<ChannelRecord>('DELETE FROM monitor_channels WHERE id = $1 RETURNING *', [id]);
+      const r = await q.query<ChannelRow>(`DELETE FROM monitor_channels WHERE id = $1 RETURNING ${CHANNEL}`, [id]);
       if (!r.rows[0]) throw channelNotFound();
-      await recordObjectChanges(q, actor, [changeOf('notification_channel', id, channelSnapshot(r.rows[0]), null)]);
+      await recordObjectChanges(q, actor, [changeOf('notification_channel', id, channelSnapshot(recordOf(r.rows[0])), null)]);
     });
   }
 
@@ -377,11 +410,10 @@ export class Notifier {
     if (f.problemId) where.push(`problem_id = $${params.push(f.problemId)}`);
     if (f.state) where.push(`state = $${params.push(f.state)}`);
     const ks = keyset(page, params);
-    return (
-      await this.db.query<DeliveryRecord>(
-        `SELECT * FROM monitor_deliveries WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
-        params,
-      )
-    ).rows;
+    const r = await this.db.query<DeliveryRow>(
+      `SELECT ${DELIVERY} FROM monitor_deliveries WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+      params,
+    );
+    return recordsOf(r.rows);
   }
 }

@@ -6,9 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../errors.js';
+import type { Level, Priority } from '../itil/priority.js';
 import { keyOrder, keyset, timestamp, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable } from '../store/db.js';
 import { LookupBatcher } from '../store/lookup-batcher.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import { canMove, nextStates, type IncidentState } from './incident-state.js';
 import { SEVERITIES, severityRank, type Severity } from './trigger-evaluate.js';
 
@@ -18,7 +20,8 @@ export const PROBLEM_ORDER = keyOrder({ sorts: { opened_at: timestamp('opened_at
 /** The orders incidents can be listed in (keyset pages). */
 export const INCIDENT_ORDER = keyOrder({ sorts: { opened_at: timestamp('opened_at') }, defaultSort: '-opened_at', id: uuid('id') });
 
-export interface ProblemRecord {
+/** A problem as SELECT ${PROBLEM} returns it. */
+interface ProblemRow {
   id: string;
   host_id: string;
   /** The host's current name, joined when read (not stored: a renamed host shows its new name). */
@@ -38,7 +41,10 @@ export interface ProblemRecord {
   incident_id: string | null;
 }
 
-export interface IncidentRecord {
+export type ProblemRecord = RecordOf<ProblemRow>;
+
+/** An incident as SELECT ${INCIDENT} returns it. */
+interface IncidentRow {
   id: string;
   title: string;
   host_id: string | null;
@@ -50,10 +56,21 @@ export interface IncidentRecord {
   resolved_at: Date | null;
   closed_at: Date | null;
   version: number;
+  // Kept by incident management (server/itil, schema/060_itil_incidents.sql); every incident row has them.
+  impact: Level | null;
+  urgency: Level | null;
+  priority: Priority | null;
+  /** Set by a person (or raised by an escalation): a more severe problem no longer recomputes it. */
+  priority_manual: boolean;
+  assignee_id: string | null;
+  /** The first move to acknowledged, however it was made (a database trigger records it). */
+  acknowledged_at: Date | null;
 }
 
-export interface TimelineEntry {
-  id: number;
+export type IncidentRecord = RecordOf<IncidentRow>;
+
+/** A timeline entry: the problem's (with its value) or the incident's (with its states and problem). */
+interface TimelineRow {
   at: Date;
   kind: string;
   actor: string;
@@ -63,6 +80,8 @@ export interface TimelineEntry {
   problem_id?: string | null;
   value?: number | null;
 }
+
+export type TimelineEntry = RecordOf<TimelineRow>;
 
 export interface NewProblem {
   hostId: string;
@@ -110,23 +129,29 @@ export async function setIncidentAssignee(q: Queryable, id: string, userId: stri
   return (await q.query('UPDATE monitor_incidents SET assignee_id = $2 WHERE id = $1', [id, userId])).rowCount > 0;
 }
 
+/** One incident, undefined when there is none; `lock`: held until the caller's transaction ends. */
+export async function findIncident(q: Queryable, id: string, lock = false): Promise<IncidentRecord | undefined> {
+  const r = await q.query<IncidentRow>(`SELECT ${INCIDENT} FROM monitor_incidents WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+  return r.rows[0] && recordOf(r.rows[0]);
+}
+
 export class ProblemStore {
   constructor(private readonly db: Db) {}
 
   /** Opens a problem; null when this trigger instance already has an open one. */
   async open(p: NewProblem): Promise<ProblemRecord | null> {
     return this.db.tx(async (q) => {
-      const r = await q.query<ProblemRecord>(
+      const r = await q.query<ProblemRow>(
         `INSERT INTO monitor_problems (id, host_id, trigger_ref, template_id, name, severity, expression, value, suppressed)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (host_id, trigger_ref) WHERE resolved_at IS NULL DO NOTHING RETURNING ${PROBLEM}`,
         [randomUUID(), p.hostId, p.triggerRef, p.templateId, p.name, p.severity, p.expression, p.value, p.suppressed],
       );
-      const problem = r.rows[0];
-      if (!problem) return null;
+      if (!r.rows[0]) return null;
+      const problem = recordOf(r.rows[0]);
       await q.query(`INSERT INTO monitor_problem_events (problem_id, kind, value) VALUES ($1, 'problem', $2)`, [problem.id, p.value]);
-      const active = await q.query<IncidentRecord>(
-        `SELECT * FROM monitor_incidents WHERE host_id = $1 AND state IN ('open', 'acknowledged') ORDER BY opened_at DESC LIMIT 1 FOR UPDATE`,
+      const active = await q.query<{ id: string; severity: Severity }>(
+        `SELECT id, severity FROM monitor_incidents WHERE host_id = $1 AND state IN ('open', 'acknowledged') ORDER BY opened_at DESC LIMIT 1 FOR UPDATE`,
         [p.hostId],
       );
       let incidentId = active.rows[0]?.id;
@@ -155,38 +180,38 @@ export class ProblemStore {
         ]);
       }
       await q.query('UPDATE monitor_problems SET incident_id = $2 WHERE id = $1', [problem.id, incidentId]);
-      return { ...problem, incident_id: incidentId };
+      return { ...problem, incidentId };
     });
   }
 
   /** Resolves the open problem of a trigger instance; null when none is open. */
   async recover(hostId: string, triggerRef: string, value: number | null): Promise<ProblemRecord | null> {
     return this.db.tx(async (q) => {
-      const r = await q.query<ProblemRecord>(
+      const r = await q.query<ProblemRow>(
         `UPDATE monitor_problems SET resolved_at = now(), recovery_value = $3 WHERE host_id = $1 AND trigger_ref = $2 AND resolved_at IS NULL RETURNING ${PROBLEM}`,
         [hostId, triggerRef, value],
       );
-      const problem = r.rows[0];
-      if (!problem) return null;
+      if (!r.rows[0]) return null;
+      const problem = recordOf(r.rows[0]);
       await q.query(`INSERT INTO monitor_problem_events (problem_id, kind, value) VALUES ($1, 'recovery', $2)`, [problem.id, value]);
-      if (problem.incident_id) {
+      if (problem.incidentId) {
         await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, problem_id, comment) VALUES ($1, 'problem_recovered', $2, $3)`, [
-          problem.incident_id,
+          problem.incidentId,
           problem.id,
           problem.name,
         ]);
-        const stillOpen = await q.query('SELECT 1 FROM monitor_problems WHERE incident_id = $1 AND resolved_at IS NULL LIMIT 1', [problem.incident_id]);
+        const stillOpen = await q.query('SELECT 1 FROM monitor_problems WHERE incident_id = $1 AND resolved_at IS NULL LIMIT 1', [problem.incidentId]);
         if (!stillOpen.rows.length) {
           const moved = await q.query<{ from_state: string }>(
             `UPDATE monitor_incidents i SET state = 'resolved', resolved_at = now(), updated_at = now(), version = version + 1
              FROM (SELECT state AS from_state FROM monitor_incidents WHERE id = $1) old
              WHERE i.id = $1 AND i.state IN ('open', 'acknowledged') RETURNING old.from_state`,
-            [problem.incident_id],
+            [problem.incidentId],
           );
           if (moved.rows.length) {
             await q.query(
               `INSERT INTO monitor_incident_events (incident_id, kind, from_state, to_state, comment) VALUES ($1, 'state', $2, 'resolved', 'every problem recovered')`,
-              [problem.incident_id, moved.rows[0].from_state],
+              [problem.incidentId, moved.rows[0].from_state],
             );
           }
         }
@@ -215,9 +240,9 @@ export class ProblemStore {
   );
 
   async get(id: string, q: Queryable = this.db): Promise<ProblemRecord> {
-    const r = await q.query<ProblemRecord>(`SELECT ${PROBLEM} FROM monitor_problems WHERE id = $1`, [id]);
+    const r = await q.query<ProblemRow>(`SELECT ${PROBLEM} FROM monitor_problems WHERE id = $1`, [id]);
     if (!r.rows[0]) throw problemNotFound();
-    return r.rows[0];
+    return recordOf(r.rows[0]);
   }
 
   /** One page of problems (keyset on `page`, one row more than its limit). */
@@ -230,12 +255,11 @@ export class ProblemStore {
     if (f.incidentId) where.push(`incident_id = $${params.push(f.incidentId)}`);
     if (f.before) where.push(`opened_at < $${params.push(f.before)}`);
     const ks = keyset(page, params);
-    return (
-      await this.db.query<ProblemRecord>(
-        `SELECT ${PROBLEM} FROM monitor_problems WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
-        params,
-      )
-    ).rows;
+    const r = await this.db.query<ProblemRow>(
+      `SELECT ${PROBLEM} FROM monitor_problems WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+      params,
+    );
+    return recordsOf(r.rows);
   }
 
   /** Open problems per severity, counted in the database (the overview must stay right during a storm of thousands). */
@@ -247,14 +271,13 @@ export class ProblemStore {
   }
 
   async ofIncident(incidentId: string): Promise<ProblemRecord[]> {
-    return (await this.db.query<ProblemRecord>(`SELECT ${PROBLEM} FROM monitor_problems WHERE incident_id = $1 ORDER BY opened_at DESC, id DESC`, [incidentId]))
-      .rows;
+    const r = await this.db.query<ProblemRow>(`SELECT ${PROBLEM} FROM monitor_problems WHERE incident_id = $1 ORDER BY opened_at DESC, id DESC`, [incidentId]);
+    return recordsOf(r.rows);
   }
 
   async problemTimeline(id: string): Promise<TimelineEntry[]> {
-    return (
-      await this.db.query<TimelineEntry>('SELECT id, at, kind, actor, comment, value FROM monitor_problem_events WHERE problem_id = $1 ORDER BY id', [id])
-    ).rows;
+    const r = await this.db.query<TimelineRow>('SELECT at, kind, actor, comment, value FROM monitor_problem_events WHERE problem_id = $1 ORDER BY id', [id]);
+    return recordsOf(r.rows);
   }
 
   /** Records an acknowledgement (with its comment); the first one also acknowledges the problem's incident. */
@@ -262,30 +285,30 @@ export class ProblemStore {
     return this.db.tx(async (q) => {
       const problem = await this.get(id, q);
       await q.query(`INSERT INTO monitor_problem_events (problem_id, kind, actor, comment) VALUES ($1, 'acknowledge', $2, $3)`, [id, actor, comment]);
-      const r = await q.query<ProblemRecord>(
+      const r = await q.query<ProblemRow>(
         `UPDATE monitor_problems SET acknowledged_at = COALESCE(acknowledged_at, now()), acknowledged_by = COALESCE(acknowledged_by, $2) WHERE id = $1 RETURNING ${PROBLEM}`,
         [id, actor],
       );
-      if (problem.incident_id) {
+      if (problem.incidentId) {
         const moved = await q.query(
           `UPDATE monitor_incidents SET state = 'acknowledged', updated_at = now(), version = version + 1 WHERE id = $1 AND state = 'open'`,
-          [problem.incident_id],
+          [problem.incidentId],
         );
         await q.query(
           `INSERT INTO monitor_incident_events (incident_id, kind, actor, comment, problem_id, from_state, to_state) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
           moved.rowCount
-            ? [problem.incident_id, 'state', actor, comment, id, 'open', 'acknowledged']
-            : [problem.incident_id, 'problem_acknowledged', actor, comment, id, null, null],
+            ? [problem.incidentId, 'state', actor, comment, id, 'open', 'acknowledged']
+            : [problem.incidentId, 'problem_acknowledged', actor, comment, id, null, null],
         );
       }
-      return r.rows[0];
+      return recordOf(r.rows[0]);
     });
   }
 
   async getIncident(id: string, q: Queryable = this.db): Promise<IncidentRecord> {
-    const r = await q.query<IncidentRecord>(`SELECT ${INCIDENT} FROM monitor_incidents WHERE id = $1`, [id]);
-    if (!r.rows[0]) throw incidentNotFound();
-    return r.rows[0];
+    const incident = await findIncident(q, id);
+    if (!incident) throw incidentNotFound();
+    return incident;
   }
 
   /** One page of incidents (keyset on `page`, one row more than its limit). */
@@ -296,43 +319,43 @@ export class ProblemStore {
     if (f.hostId) where.push(`host_id = $${params.push(f.hostId)}`);
     if (f.before) where.push(`opened_at < $${params.push(f.before)}`);
     const ks = keyset(page, params);
-    return (
-      await this.db.query<IncidentRecord>(
-        `SELECT ${INCIDENT} FROM monitor_incidents WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
-        params,
-      )
-    ).rows;
+    const r = await this.db.query<IncidentRow>(
+      `SELECT ${INCIDENT} FROM monitor_incidents WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+      params,
+    );
+    return recordsOf(r.rows);
   }
 
   async incidentTimeline(id: string): Promise<TimelineEntry[]> {
-    return (
-      await this.db.query<TimelineEntry>(
-        'SELECT id, at, kind, actor, comment, from_state, to_state, problem_id FROM monitor_incident_events WHERE incident_id = $1 ORDER BY id',
-        [id],
-      )
-    ).rows;
+    const r = await this.db.query<TimelineRow>(
+      'SELECT at, kind, actor, comment, from_state, to_state, problem_id FROM monitor_incident_events WHERE incident_id = $1 ORDER BY id',
+      [id],
+    );
+    return recordsOf(r.rows);
   }
 
   /** A person moves an incident (or comments, when `to` is undefined); `version` guards against stale edits. */
   async updateIncident(id: string, actor: string, change: { to?: IncidentState; comment: string; version?: number }): Promise<IncidentRecord> {
     return this.db.tx(async (q) => {
-      const r = await q.query<IncidentRecord>('SELECT * FROM monitor_incidents WHERE id = $1 FOR UPDATE', [id]);
+      const r = await q.query<{ state: IncidentState; version: number }>('SELECT state, version FROM monitor_incidents WHERE id = $1 FOR UPDATE', [id]);
       const current = r.rows[0];
       if (!current) throw incidentNotFound();
       if (change.version !== undefined && change.version !== current.version)
         throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the incident changed since you read it');
       if (change.to === undefined) {
         await q.query(`INSERT INTO monitor_incident_events (incident_id, kind, actor, comment) VALUES ($1, 'comment', $2, $3)`, [id, actor, change.comment]);
-        return (
-          await q.query<IncidentRecord>(`UPDATE monitor_incidents SET updated_at = now(), version = version + 1 WHERE id = $1 RETURNING ${INCIDENT}`, [id])
-        ).rows[0];
+        const commented = await q.query<IncidentRow>(
+          `UPDATE monitor_incidents SET updated_at = now(), version = version + 1 WHERE id = $1 RETURNING ${INCIDENT}`,
+          [id],
+        );
+        return recordOf(commented.rows[0]);
       }
       if (!canMove(current.state, change.to)) {
         throw new AppError('INCIDENT_BAD_TRANSITION', 'conflict', `an incident that is ${current.state} cannot become ${change.to}`, {
           allowed: nextStates(current.state),
         });
       }
-      const updated = await q.query<IncidentRecord>(
+      const updated = await q.query<IncidentRow>(
         `UPDATE monitor_incidents SET state = $2, updated_at = now(), version = version + 1,
            resolved_at = CASE WHEN $2 = 'resolved' THEN now() WHEN $2 = 'open' THEN NULL ELSE resolved_at END,
            closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END
@@ -346,7 +369,7 @@ export class ProblemStore {
         current.state,
         change.to,
       ]);
-      return updated.rows[0];
+      return recordOf(updated.rows[0]);
     });
   }
 }

@@ -12,13 +12,14 @@ import { isRequester, type Actor } from '../auth/person.js';
 import { AppError, notFound } from '../errors.js';
 import type { ChangeActor } from '../history/object-changes.js';
 import type { Db, TxStep } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import { listPolicies } from '../tasks/approval-policies.js';
 import { checkTemplateContent, type TemplateItem } from './template-model.js';
 import type { TemplateInput, TemplateRecord, TemplateStore } from './template-store.js';
 
 export type ChangeRisk = 'low' | 'medium' | 'high';
 
-export interface TemplateChange {
+interface TemplateChangeRow {
   id: string;
   template_id: string | null;
   base_version: number | null;
@@ -36,6 +37,8 @@ export interface TemplateChange {
   change_id: string | null;
   created_at: Date;
 }
+
+export type TemplateChange = RecordOf<TemplateChangeRow>;
 
 const runs = (i: TemplateItem) => JSON.stringify([i.command ?? '', i.args ?? []]);
 
@@ -77,14 +80,14 @@ export class TemplateChanges {
    * template's transaction (its link to the change request), given this template change's id.
    */
   async request(
-    input: { template_id?: string; version?: number; content: TemplateInput; reason: string; risk: ChangeRisk },
+    input: { templateId?: string; version?: number; content: TemplateInput; reason: string; risk: ChangeRisk },
     by: Actor,
     changedBy: ChangeActor,
     underChange?: { id: string; link(templateChangeId: string): TxStep<TemplateRecord> | undefined },
   ): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
     let before: TemplateRecord | undefined;
-    if (input.template_id) {
-      before = await this.templates.get(input.template_id);
+    if (input.templateId) {
+      before = await this.templates.get(input.templateId);
       if (input.version === undefined)
         throw new AppError('VALIDATION_FAILED', 'invalid', 'a change of a template names the version it changes', { field: 'body.version' });
       if (input.version !== before.version) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the template changed since you read it');
@@ -102,7 +105,7 @@ export class TemplateChanges {
     const template = underChange
       ? await this.apply(before?.id ?? null, before?.version ?? null, input.content, by.name, changedBy, underChange.link(id))
       : undefined;
-    const { rows } = await this.db.query<TemplateChange>(
+    const { rows } = await this.db.query<TemplateChangeRow>(
       `INSERT INTO monitor_template_changes (id, template_id, base_version, content, requested_by, requester, reason, risk, policy_ids, state, decided_by, decided_at, change_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $11::text IS NULL THEN NULL ELSE now() END, $12) RETURNING *`,
       [
@@ -120,7 +123,7 @@ export class TemplateChanges {
         underChange?.id ?? null,
       ],
     );
-    return { change: rows[0], template };
+    return { change: recordOf(rows[0]), template };
   }
 
   private apply(
@@ -137,14 +140,16 @@ export class TemplateChanges {
   }
 
   async get(id: string): Promise<TemplateChange> {
-    const { rows } = await this.db.query<TemplateChange>('SELECT * FROM monitor_template_changes WHERE id = $1', [id]);
+    const { rows } = await this.db.query<TemplateChangeRow>('SELECT * FROM monitor_template_changes WHERE id = $1', [id]);
     if (!rows[0]) throw notFound('template change', 'TEMPLATE_CHANGE_NOT_FOUND');
-    return rows[0];
+    return recordOf(rows[0]);
   }
 
   /** Changes waiting for a decision, oldest first. */
   async pending(): Promise<TemplateChange[]> {
-    return (await this.db.query<TemplateChange>("SELECT * FROM monitor_template_changes WHERE state = 'pending' ORDER BY created_at, id LIMIT 1000")).rows;
+    return recordsOf(
+      (await this.db.query<TemplateChangeRow>("SELECT * FROM monitor_template_changes WHERE state = 'pending' ORDER BY created_at, id LIMIT 1000")).rows,
+    );
   }
 
   /**
@@ -161,7 +166,7 @@ export class TemplateChanges {
   ): Promise<{ change: TemplateChange; template?: TemplateRecord }> {
     const change = await this.get(id);
     if (change.state !== 'pending') throw new AppError('CHANGE_NOT_PENDING', 'conflict', `the change is ${change.state} already`);
-    if (isRequester({ name: change.requested_by, person: change.requester }, by)) {
+    if (isRequester({ name: change.requestedBy, person: change.requester }, by)) {
       throw new AppError(
         'APPROVER_IS_REQUESTER',
         'forbidden',
@@ -177,7 +182,7 @@ export class TemplateChanges {
     let template: TemplateRecord | undefined;
     if (approve) {
       try {
-        template = await this.apply(change.template_id, change.base_version, change.content, change.requested_by, changedBy);
+        template = await this.apply(change.templateId, change.baseVersion, change.content, change.requestedBy, changedBy);
       } catch (err) {
         await this.db.query("UPDATE monitor_template_changes SET state = 'pending', decided_by = NULL, decided_at = NULL, decision_note = NULL WHERE id = $1", [
           id,

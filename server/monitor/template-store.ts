@@ -6,12 +6,14 @@ import { keyOrder, keyset, text, uuid, type Page } from '../keyset.js';
 import { LookupBatcher } from '../store/lookup-batcher.js';
 import { changeOf, partChanges, recordObjectChanges, type ChangeActor, type ObjectChange } from '../history/object-changes.js';
 import type { Db, Queryable, TxStep } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import { checkTemplateContent, includeCycle, type TemplateItem, type TemplateRow, type TemplateTrigger } from './template-model.js';
 
 /** The orders templates can be listed in (keyset pages). */
 export const TEMPLATE_ORDER = keyOrder({ sorts: { name: text('t.name') }, defaultSort: 'name', id: uuid('t.id') });
 
-export interface TemplateRecord extends TemplateRow {
+/** A template as SELECT below returns it: its row, what it includes and where it is linked. */
+interface TemplateSqlRow extends TemplateRow {
   description: string;
   includes: string[];
   host_ids: string[];
@@ -21,6 +23,8 @@ export interface TemplateRecord extends TemplateRow {
   updated_at: Date;
   version: number;
 }
+
+export type TemplateRecord = RecordOf<TemplateSqlRow>;
 
 export interface TemplateInput {
   name: string;
@@ -47,7 +51,7 @@ export const templateNotFound = () => notFound('template', 'TEMPLATE_NOT_FOUND')
  */
 export function templateChanges(id: string, before: TemplateRecord | null, after: TemplateRecord | null): ObjectChange[] {
   const own = (t: TemplateRecord | null) =>
-    t && { id: t.id, name: t.name, description: t.description, includes: t.includes, host_ids: t.host_ids, host_group_ids: t.host_group_ids };
+    t && { id: t.id, name: t.name, description: t.description, includes: t.includes, host_ids: t.hostIds, host_group_ids: t.hostGroupIds };
   const partId = (key: string) => `${id}:${key}`;
   const changes = JSON.stringify(own(before)) === JSON.stringify(own(after)) ? [] : [changeOf('template', id, own(before), own(after))];
   return [
@@ -124,14 +128,14 @@ export class TemplateStore {
   async list(page: Page): Promise<TemplateRecord[]> {
     const params: unknown[] = [];
     const ks = keyset(page, params);
-    return (await this.db.query<TemplateRecord>(`${SELECT} WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
+    return recordsOf((await this.db.query<TemplateSqlRow>(`${SELECT} WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows);
   }
 
   /** `lock`: held until the caller's transaction ends (a change reads what it replaces). */
   async get(id: string, q: Queryable = this.db, lock = false): Promise<TemplateRecord> {
-    const r = await q.query<TemplateRecord>(`${SELECT} WHERE t.id = $1${lock ? ' FOR UPDATE OF t' : ''}`, [id]);
+    const r = await q.query<TemplateSqlRow>(`${SELECT} WHERE t.id = $1${lock ? ' FOR UPDATE OF t' : ''}`, [id]);
     if (!r.rows[0]) throw templateNotFound();
-    return r.rows[0];
+    return recordOf(r.rows[0]);
   }
 
   /** `step`: the caller's part of the same transaction (server/store/db.ts), given the new template. */
@@ -247,7 +251,8 @@ export class TemplateStore {
     change: (q: Queryable, template: TemplateRecord | undefined) => Promise<void>,
   ): Promise<void> {
     await this.db.tx(async (q) => {
-      const before = (await q.query<TemplateRecord>(`${SELECT} WHERE t.id = $1 FOR UPDATE OF t`, [templateId])).rows[0];
+      const row = (await q.query<TemplateSqlRow>(`${SELECT} WHERE t.id = $1 FOR UPDATE OF t`, [templateId])).rows[0];
+      const before = row && recordOf(row);
       await change(q, before);
       await recordObjectChanges(q, actor, templateChanges(templateId, before ?? null, await this.get(templateId, q)));
     });
