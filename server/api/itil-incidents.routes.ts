@@ -3,6 +3,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { route } from '../http/route.js';
+import { AsStored } from '../http/wire.js';
 import type { Itil } from '../itil/itil.js';
 import { LEVELS, PRIORITIES } from '../itil/priority.js';
 import type { IncidentRecord } from '../monitor/problem-store.js';
@@ -110,7 +111,7 @@ export function itilIncidentRoutes(deps: { itil: Itil }) {
       summary: 'The priority matrix (impact x urgency), what each trigger severity defaults to, and the time targets per priority',
       tag: 'itil',
       scope: 'monitor:read',
-      response: Settings,
+      response: AsStored(Settings),
       handler: async (ctx) => {
         const s = await im.settings();
         setEtag(ctx, s.version);
@@ -124,7 +125,7 @@ export function itilIncidentRoutes(deps: { itil: Itil }) {
       tag: 'itil',
       scope: 'monitor:write',
       body: Settings,
-      response: Settings,
+      response: AsStored(Settings),
       handler: async (ctx) => {
         const version = ifMatchVersion(ctx, (await im.settings()).version, { required: false }) as number | undefined;
         const s = await im.saveSettings(ctx.body, version, actor(ctx.principal!));

@@ -129,7 +129,7 @@ export function knownErrorRoutes(deps: { itil: Itil }) {
       handler: async (ctx) => {
         await ke.link(ctx.params.id, ctx.params.incident_id, actor(ctx.principal!));
         ctx.audit({ known_error_id: ctx.params.id, incident_id: ctx.params.incident_id });
-        return { id: ctx.params.id, incident_id: ctx.params.incident_id };
+        return { id: ctx.params.id, incidentId: ctx.params.incident_id };
       },
     }),
     route({
@@ -143,7 +143,7 @@ export function knownErrorRoutes(deps: { itil: Itil }) {
       handler: async (ctx) => {
         await ke.unlink(ctx.params.id, ctx.params.incident_id, actor(ctx.principal!));
         ctx.audit({ known_error_id: ctx.params.id, incident_id: ctx.params.incident_id });
-        return { id: ctx.params.id, incident_id: ctx.params.incident_id };
+        return { id: ctx.params.id, incidentId: ctx.params.incident_id };
       },
     }),
   ];

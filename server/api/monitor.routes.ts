@@ -1,14 +1,14 @@
 /** Monitoring templates, their links to hosts and host groups, and the configuration a host's agent gets. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
 import { route, type RequestContext } from '../http/route.js';
-import type { Domain } from '../http/wire.js';
+import { AsStored } from '../http/wire.js';
 import type { Monitor } from '../monitor/monitor.js';
 import { COLLECTORS } from '../../protocol/messages.js';
 import { agentMonitoring, ITEM_TYPES, type TemplateItem, type TemplateTrigger } from '../monitor/template-model.js';
-import { TEMPLATE_ORDER, type TemplateRecord } from '../monitor/template-store.js';
+import { TEMPLATE_ORDER } from '../monitor/template-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
 import type { ApiDeps } from './deps.js';
 import { editUnderChange } from './edit-under-change.js';
@@ -63,8 +63,8 @@ export const Template = Type.Object({
   id: Uuid,
   name: Type.String(),
   description: Type.String(),
-  items: Type.Array(Item),
-  triggers: Type.Array(Trigger),
+  items: AsStored(Type.Array(Item)),
+  triggers: AsStored(Type.Array(Trigger)),
   includes: Type.Array(Uuid),
   host_ids: Type.Array(Uuid),
   host_group_ids: Type.Array(Uuid),
@@ -84,13 +84,6 @@ const AgentItem = Type.Object({
   output: Type.Optional(Type.String()),
   params: Type.Optional(Type.Record(Type.String(), ParamValue)),
 });
-
-/**
- * A template answers as its record. Its items are JSON as stored, spelled as the answer spells them
- * (interval_s), which the answer writer takes as it is; the handler's answer type spells every level
- * in camelCase (http/wire.ts Domain), hence this one assertion.
- */
-export const templateAnswer = (t: TemplateRecord) => t as unknown as Domain<Static<typeof Template>>;
 
 export const monitorOf = (deps: ApiDeps): Monitor => {
   if (!deps.monitor) throw new AppError('NOT_AVAILABLE', 'unavailable', 'monitoring is not running on this server');
@@ -126,7 +119,7 @@ export function monitorRoutes(deps: ApiDeps) {
       response: Type.Array(Template),
       handler: async (ctx) => {
         const page = templatesPage.read(ctx.query);
-        return finishPage(ctx, await m().templates.list(page), page, (t) => [t.name, t.id]).map(templateAnswer);
+        return finishPage(ctx, await m().templates.list(page), page, (t) => [t.name, t.id]);
       },
     }),
     route({
@@ -153,7 +146,7 @@ export function monitorRoutes(deps: ApiDeps) {
         ctx.setHeader('Location', `/api/v1/templates/${t.id}`);
         setEtag(ctx, t.version);
         if (t.includes.length) await m().templatesChanged([t.id]);
-        return templateAnswer(t);
+        return t;
       },
     }),
     route({
@@ -167,7 +160,7 @@ export function monitorRoutes(deps: ApiDeps) {
       handler: async (ctx) => {
         const t = await m().templates.get(ctx.params.id);
         setEtag(ctx, t.version);
-        return templateAnswer(t);
+        return t;
       },
     }),
     route({
@@ -196,7 +189,7 @@ export function monitorRoutes(deps: ApiDeps) {
         ctx.audit({ template_id: t.id, name: t.name, change_id: change.changeId });
         await m().templatesChanged([t.id]);
         setEtag(ctx, t.version);
-        return templateAnswer(t);
+        return t;
       },
     }),
     route({

@@ -3,9 +3,9 @@
  * by one operator, applied when another approves. The domain is server/monitor/template-changes.ts.
  */
 import { actingAs } from '../auth/person.js';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { route } from '../http/route.js';
-import type { Domain } from '../http/wire.js';
+import { AsStored } from '../http/wire.js';
 import type { TemplateItem, TemplateTrigger } from '../monitor/template-model.js';
 import type { TemplateChange } from '../monitor/template-changes.js';
 import type { TemplateRecord } from '../monitor/template-store.js';
@@ -21,7 +21,7 @@ const Change = Type.Object({
   id: Uuid,
   template_id: Nullable(Uuid),
   base_version: Nullable(Type.Integer()),
-  content: TemplateBody,
+  content: AsStored(TemplateBody),
   requested_by: Type.String(),
   reason: Type.String(),
   risk: Risk,
@@ -36,13 +36,8 @@ const Change = Type.Object({
   requester: Nullable(Type.String({ description: 'the person who asked (a session and the same user’s API key are one person)' })),
 });
 
-/**
- * A change answers as its record, with the template it made or changed once applied. Its content
- * (and the template's items) is JSON as stored, spelled as the answer spells it, which the answer
- * writer takes as it is; the handler's answer type spells every level in camelCase (http/wire.ts
- * Domain), hence this one assertion.
- */
-const changeAnswer = (change: TemplateChange, template?: TemplateRecord) => ({ ...change, template }) as unknown as Domain<Static<typeof Change>>;
+/** A change answers as its record, with the template it made or changed once applied. */
+const changeAnswer = (change: TemplateChange, template?: TemplateRecord) => ({ ...change, template });
 
 export function templateChangeRoutes(deps: ApiDeps) {
   const changes = () => monitorOf(deps).templateChanges;

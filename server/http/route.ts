@@ -87,7 +87,7 @@ export interface RouteSpec<SP extends TSchema = TSchema, SQ extends TSchema = TS
   handler: (ctx: RequestContext<Static<SP>, Static<SQ>, Static<SB>>) => Promise<Answer<Static<SR>>> | Answer<Static<SR>>;
 }
 
-/** What a handler returns: the answer as a record. Answers still written in their wire form are accepted while records move over. */
+/** What a handler returns: the answer as a record (camelCase keys, Dates; http/wire.ts). */
 type Answer<T> = T | Domain<T>;
 
 /** Declares a route with its types checked against its schemas. */

@@ -7,22 +7,39 @@
  * A property the schema does not declare is written snake_cased where the schema leaves the
  * object open, and left out where it closes it.
  */
-import { Kind, OptionalKind, type TSchema } from '@sinclair/typebox';
+import { Kind, OptionalKind, Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import { camelName, snakeName, type Camel } from '../names.js';
+
+declare const storedBrand: unique symbol;
+/** Marks a stored document's schema for the writer (a symbol: JSON Schema validators and the OpenAPI document never see it). */
+const AS_STORED = Symbol('as stored');
+/** The answer type of a stored JSON document (see AsStored). */
+export interface Stored<T> {
+  readonly [storedBrand]: T;
+}
+
+/**
+ * Part of an answer that is a JSON document as stored (a template's items, a settings document): written
+ * with its keys as they are, and typed so a handler returns it as read, not camelCased.
+ */
+export const AsStored = <T extends TSchema>(schema: T): TUnsafe<Stored<Static<T>>> => Type.Unsafe<Stored<Static<T>>>({ ...schema, [AS_STORED]: true });
 
 /**
  * What a handler may return for an answer of type T: the same shape with camelCase keys and Dates
  * where the answer has strings. Maps keep their keys.
  */
-export type Domain<T> = T extends string
-  ? T | Date
-  : T extends readonly (infer E)[]
-    ? Domain<E>[]
-    : T extends object
-      ? string extends keyof T
-        ? T
-        : { [K in keyof T as K extends string ? Camel<K> : K]: Domain<T[K]> }
-      : T;
+export type Domain<T> =
+  T extends Stored<infer D>
+    ? D
+    : T extends string
+      ? T | Date
+      : T extends readonly (infer E)[]
+        ? Domain<E>[]
+        : T extends object
+          ? string extends keyof T
+            ? T
+            : { [K in keyof T as K extends string ? Camel<K> : K]: Domain<T[K]> }
+          : T;
 
 type Write = (value: unknown) => unknown;
 
@@ -114,7 +131,7 @@ export function compile(schema: TSchema): Write {
   const known = compiled.get(schema);
   if (known) return known;
   let write: Write;
-  switch (schema[Kind]) {
+  switch ((schema as { [AS_STORED]?: true })[AS_STORED] ? 'Stored' : schema[Kind]) {
     case 'Object':
       write = compileObject(schema);
       break;

@@ -44,7 +44,7 @@ router.add(
     tag: 'test',
     scope: 'public',
     response: Type.Object({ in_flight: Type.Integer() }),
-    handler: () => ({ in_flight: router.inFlight - 1 }),
+    handler: () => ({ inFlight: router.inFlight - 1 }),
   }),
 );
 
