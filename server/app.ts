@@ -90,7 +90,7 @@ import { releaseRoutes } from './api/releases.routes.js';
 export const VERSION: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
 /** Everything one node is built of: what its routes get, plus what they never see (tests and tools reach in). */
-export type ServerModules = ApiDeps & { db: Db; gateway: Gateway; pipeline: IngestPipeline; metrics: MetricStore };
+export type ServerModules = ApiDeps & { db: Db; gateway: Gateway; pipeline: IngestPipeline; metrics: MetricStore; cluster: Cluster };
 
 export interface RunningServer {
   port: number;
@@ -377,5 +377,5 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let stopped: Promise<void> | undefined;
   const stopServer = () => (stopped ??= stop().then(() => log.info('autowatch stopped')));
 
-  return { port: listening.port, deps: { ...deps, db, gateway, pipeline, metrics }, router, firstLogin, stop: stopServer };
+  return { port: listening.port, deps: { ...deps, db, gateway, pipeline, metrics, cluster }, router, firstLogin, stop: stopServer };
 }

@@ -19,6 +19,12 @@ import type { Itil } from '../itil/itil.js';
 import type { DownloadStats } from '../http/task-files.js';
 import type { AgentBundle } from '../http/agent-downloads.js';
 
+/** What routes may do with the monitor. */
+export type MonitorService = Pick<
+  Monitor,
+  'templates' | 'templateChanges' | 'problems' | 'notifier' | 'maintenance' | 'templatesChanged' | 'hostsChanged' | 'acknowledge'
+>;
+
 export interface ApiDeps {
   version: string;
   config: Config;
@@ -33,8 +39,8 @@ export interface ApiDeps {
   pingDatabase(): Promise<unknown>;
   /** This node's agent connections, as figures. */
   gateway: Pick<Gateway, 'stats'>;
-  /** Presence and delivery across server nodes (a cluster of one without Redis). */
-  cluster: Cluster;
+  /** Presence across server nodes (a cluster of one without Redis): who is online, which nodes, their health. */
+  cluster: Pick<Cluster, 'nodeId' | 'nodes' | 'onlineOf' | 'status'>;
   /** Points pushed over HTTP go in here; its figures and write failures are read here. */
   ingest: Pick<IngestPipeline, 'offer' | 'snapshot' | 'writeFailure'>;
   metrics: MetricReader;
@@ -42,8 +48,8 @@ export interface ApiDeps {
   cmdb?: Cmdb;
   /** The ingest outage queue's state, when it is on. */
   outage?: () => OutageStatus;
-  /** Templates, triggers, problems, incidents, notifications. */
-  monitor?: Monitor;
+  /** Templates, triggers, problems, incidents, notifications: the stores and the edits that reach agents, not its lifecycle. */
+  monitor?: MonitorService;
   /** Batch tasks (server/tasks). */
   tasks?: TaskService;
   /** Incident, problem and change management (server/itil). */

@@ -10,7 +10,7 @@ import { COLLECTORS } from '../../protocol/messages.js';
 import { agentMonitoring, ITEM_TYPES, type TemplateItem, type TemplateTrigger } from '../monitor/template-model.js';
 import { TEMPLATE_ORDER } from '../monitor/template-store.js';
 import { SEVERITIES } from '../monitor/trigger-evaluate.js';
-import type { ApiDeps } from './deps.js';
+import type { ApiDeps, MonitorService } from './deps.js';
 import { editUnderChange } from './edit-under-change.js';
 import { changedBy } from './object-changes.routes.js';
 import { IdParams, Timestamp, Uuid } from './schemas.js';
@@ -85,7 +85,7 @@ const AgentItem = Type.Object({
   params: Type.Optional(Type.Record(Type.String(), ParamValue)),
 });
 
-export const monitorOf = (deps: ApiDeps): Monitor => {
+export const monitorOf = (deps: ApiDeps): MonitorService => {
   if (!deps.monitor) throw new AppError('NOT_AVAILABLE', 'unavailable', 'monitoring is not running on this server');
   return deps.monitor;
 };
