@@ -5,7 +5,6 @@ import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
 import { route, type RequestContext } from '../http/route.js';
 import { AsStored } from '../http/wire.js';
-import type { Monitor } from '../monitor/monitor.js';
 import { COLLECTORS } from '../../protocol/messages.js';
 import { agentMonitoring, ITEM_TYPES, type TemplateItem, type TemplateTrigger } from '../monitor/template-model.js';
 import { TEMPLATE_ORDER } from '../monitor/template-store.js';
