@@ -3,11 +3,12 @@ import { Type } from '@sinclair/typebox';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
-import { APPROVAL_ORDER, type ApprovalRecord } from '../cmdb/approvals.js';
+import { APPROVAL_ORDER } from '../cmdb/approvals.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
+import type { InventoryReport } from '../../protocol/inventory-report.js';
 import type { ApiDeps } from './deps.js';
 import { actorOf } from './cmdb-schemas.js';
-import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const ApprovalState = Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')]);
 const QueueReason = Type.Union([Type.Literal('no_match'), Type.Literal('agent_pending'), Type.Literal('claims_asset_of_other_agent')]);
@@ -20,7 +21,8 @@ const Approval = Type.Object({
   serial: Nullable(Type.String()),
   system_uuid: Nullable(Type.String()),
   machine_id: Nullable(Type.String()),
-  report: Type.Record(Type.String(), Type.Unknown(), { description: "the machine's latest inventory report" }),
+  // An open map to the API (the agent's keys, as stored), the protocol's InventoryReport to code.
+  report: Type.Unsafe<InventoryReport>(Type.Record(Type.String(), Type.Unknown(), { description: "the machine's latest inventory report" })),
   match_note: Type.String({ description: 'which asset the report matched and why, or why none did' }),
   queue_reasons: Type.Array(QueueReason, {
     description:
@@ -38,14 +40,6 @@ const Approval = Type.Object({
   version: Type.Integer(),
 });
 
-const view = (p: ApprovalRecord) => ({
-  ...p,
-  report: p.report as unknown as Record<string, unknown>,
-  created_at: iso(p.created_at),
-  updated_at: iso(p.updated_at),
-  decided_at: iso(p.decided_at),
-});
-
 const approvals = collection(APPROVAL_ORDER);
 
 export function approvalRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
@@ -61,7 +55,7 @@ export function approvalRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       response: Type.Array(Approval),
       handler: async (ctx) => {
         const page = approvals.read(ctx.query);
-        return finishPage(ctx, await queue.list(page, { state: ctx.query.state, hostId: ctx.query.host_id }), page, (p) => [p.created_at, p.id]).map(view);
+        return finishPage(ctx, await queue.list(page, { state: ctx.query.state, hostId: ctx.query.host_id }), page, (p) => [p.createdAt, p.id]);
       },
     }),
     route({
@@ -75,7 +69,7 @@ export function approvalRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const p = await queue.get(ctx.params.id);
         setEtag(ctx, p.version);
-        return view(p);
+        return p;
       },
     }),
     route({
@@ -96,10 +90,10 @@ export function approvalRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await queue.get(ctx.params.id);
         const expected = ifMatchVersion(ctx, current.version, { required: false }) as number;
-        ctx.audit({ agent_id: current.agent_id, hostname: current.hostname });
+        ctx.audit({ agent_id: current.agentId, hostname: current.hostname });
         const p = await queue.approve(ctx.params.id, expected, { name: ctx.body.name, type: ctx.body.type, assetId: ctx.body.asset_id }, actorOf(ctx));
-        ctx.audit({ asset_id: p.asset_id });
-        return view(p);
+        ctx.audit({ asset_id: p.assetId });
+        return p;
       },
     }),
     route({
@@ -114,8 +108,8 @@ export function approvalRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await queue.get(ctx.params.id);
         const expected = ifMatchVersion(ctx, current.version, { required: false }) as number;
-        ctx.audit({ agent_id: current.agent_id, hostname: current.hostname });
-        return view(await queue.reject(ctx.params.id, expected, ctx.body.reason, actorOf(ctx)));
+        ctx.audit({ agent_id: current.agentId, hostname: current.hostname });
+        return queue.reject(ctx.params.id, expected, ctx.body.reason, actorOf(ctx));
       },
     }),
   ];

@@ -3,11 +3,10 @@ import { Type } from '@sinclair/typebox';
 import { pageOf } from '../keyset.js';
 import { route } from '../http/route.js';
 import { assetsToCsv } from '../cmdb/asset-csv.js';
-import type { AssetRecord } from '../cmdb/asset-fields.js';
-import { ASSET_ORDER } from '../cmdb/assets.js';
+import { ASSET_ORDER, type AssetRecord } from '../cmdb/assets.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
-import { actorOf, AssetState } from './cmdb-schemas.js';
+import { actorOf, AssetState, assetFiltersOf } from './cmdb-schemas.js';
 import { Uuid } from './schemas.js';
 import { editUnderChange } from './edit-under-change.js';
 
@@ -38,7 +37,7 @@ export function assetCsvRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         const all: AssetRecord[] = [];
         const page = pageOf(ASSET_ORDER, { limit: 5000, sort: 'tag' });
         for (;;) {
-          const { rows } = await assets.list(page, ctx.query);
+          const { rows } = await assets.list(page, assetFiltersOf(ctx.query));
           all.push(...rows.slice(0, page.limit));
           if (rows.length <= page.limit || all.length >= EXPORT_MAX) break;
           const last = rows[page.limit - 1];

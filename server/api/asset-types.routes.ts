@@ -2,11 +2,10 @@
 import { Type } from '@sinclair/typebox';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { route } from '../http/route.js';
-import type { AssetType } from '../cmdb/asset-types.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
 import { changedBy } from './object-changes.routes.js';
-import { iso, Timestamp } from './schemas.js';
+import { Timestamp } from './schemas.js';
 
 const Name = Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$', description: 'a-z, 0-9 and _, 2-40 characters' });
 const FieldsSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'a JSON schema with "type": "object"' });
@@ -19,7 +18,6 @@ const AssetTypeView = Type.Object({
   updated_at: Timestamp,
   version: Type.Integer(),
 });
-const view = (t: AssetType) => ({ ...t, created_at: iso(t.created_at), updated_at: iso(t.updated_at) });
 const NameParams = Type.Object({ name: Name });
 
 export function assetTypeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
@@ -32,7 +30,7 @@ export function assetTypeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       tag: 'cmdb',
       scope: 'cmdb:read',
       response: Type.Array(AssetTypeView),
-      handler: async () => (await types.list()).map(view),
+      handler: async () => types.list(),
     }),
     route({
       method: 'POST',
@@ -45,9 +43,9 @@ export function assetTypeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       response: AssetTypeView,
       handler: async (ctx) => {
         ctx.audit({ name: ctx.body.name });
-        const t = await types.create(ctx.body, changedBy(ctx));
+        const t = await types.create({ name: ctx.body.name, label: ctx.body.label, fieldsSchema: ctx.body.fields_schema }, changedBy(ctx));
         setEtag(ctx, t.version);
-        return view(t);
+        return t;
       },
     }),
     route({
@@ -61,7 +59,7 @@ export function assetTypeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const t = await types.get(ctx.params.name);
         setEtag(ctx, t.version);
-        return view(t);
+        return t;
       },
     }),
     route({
@@ -76,9 +74,14 @@ export function assetTypeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await types.get(ctx.params.name);
         ctx.audit({ name: current.name });
-        const t = await types.update(current.name, ifMatchVersion(ctx, current.version) as number, ctx.body, changedBy(ctx));
+        const t = await types.update(
+          current.name,
+          ifMatchVersion(ctx, current.version) as number,
+          { label: ctx.body.label, fieldsSchema: ctx.body.fields_schema },
+          changedBy(ctx),
+        );
         setEtag(ctx, t.version);
-        return view(t);
+        return t;
       },
     }),
     route({
@@ -92,7 +95,7 @@ export function assetTypeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await types.get(ctx.params.name);
         ctx.audit({ name: current.name });
-        return view(await types.delete(current.name, ifMatchVersion(ctx, current.version) as number, changedBy(ctx)));
+        return types.delete(current.name, ifMatchVersion(ctx, current.version) as number, changedBy(ctx));
       },
     }),
   ];

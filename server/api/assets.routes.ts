@@ -4,11 +4,13 @@ import { ifMatchVersion, parseIfMatch, setEtag } from '../http/etag.js';
 import { collection, finishPage } from '../http/pagination.js';
 import { decodeCursor, encodeCursor } from '../keyset.js';
 import { route, type RequestContext } from '../http/route.js';
+import { camelName } from '../names.js';
+import { fieldsFromColumns } from '../cmdb/asset-fields.js';
 import { ASSET_ORDER } from '../cmdb/assets.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import type { ApiDeps } from './deps.js';
 import { editUnderChange } from './edit-under-change.js';
-import { Asset, AssetState, Change, Component, ComponentKind, actorOf, assetFieldSchemas, assetView, changeView, componentView } from './cmdb-schemas.js';
+import { Asset, AssetState, Change, Component, ComponentKind, actorOf, assetFieldSchemas, assetFiltersOf } from './cmdb-schemas.js';
 import { IdParams, Uuid } from './schemas.js';
 
 const assets = collection(ASSET_ORDER);
@@ -52,9 +54,9 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       response: Type.Array(Asset),
       handler: async (ctx) => {
         const page = assets.read(ctx.query);
-        const { rows, total } = await store.list(page, ctx.query);
-        const field = page.sort.replace(/^-/, '') as 'tag' | 'name' | 'created_at' | 'updated_at';
-        return finishPage(ctx, rows, page, (a) => [a[field], a.id], total).map(assetView);
+        const { rows, total } = await store.list(page, assetFiltersOf(ctx.query));
+        const key = camelName(page.sort.replace(/^-/, '')) as 'tag' | 'name' | 'createdAt' | 'updatedAt';
+        return finishPage(ctx, rows, page, (a) => [a[key], a.id], total);
       },
     }),
     route({
@@ -72,11 +74,11 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const { state, ...fields } = ctx.body;
         const change = await underChange(ctx);
-        const a = await store.create(fields, actorOf(ctx), { state, step: change.link((made) => `registered ${made.tag}`) });
+        const a = await store.create(fieldsFromColumns(fields), actorOf(ctx), { state, step: change.link((made) => `registered ${made.tag}`) });
         ctx.audit({ asset_id: a.id, tag: a.tag, change_id: change.changeId });
         ctx.setHeader('Location', `/api/v1/assets/${a.id}`);
         setEtag(ctx, a.version);
-        return assetView(a);
+        return a;
       },
     }),
     route({
@@ -90,7 +92,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const a = await store.get(ctx.params.id);
         setEtag(ctx, a.version);
-        return assetView(a);
+        return a;
       },
     }),
     route({
@@ -106,10 +108,10 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         const current = await store.get(ctx.params.id);
         const version = expectedVersion(ctx, current.version);
         const change = await underChange(ctx, current.id);
-        const a = await store.update(ctx.params.id, version, ctx.body, actorOf(ctx), { replace: true, step: change.link(() => 'replaced') });
+        const a = await store.update(ctx.params.id, version, fieldsFromColumns(ctx.body), actorOf(ctx), { replace: true, step: change.link(() => 'replaced') });
         ctx.audit({ tag: a.tag, change_id: change.changeId });
         setEtag(ctx, a.version);
-        return assetView(a);
+        return a;
       },
     }),
     route({
@@ -125,10 +127,12 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         const current = await store.get(ctx.params.id);
         const version = expectedVersion(ctx, current.version);
         const change = await underChange(ctx, current.id);
-        const a = await store.update(ctx.params.id, version, ctx.body, actorOf(ctx), { step: change.link(() => `edited ${Object.keys(ctx.body).join(', ')}`) });
+        const a = await store.update(ctx.params.id, version, fieldsFromColumns(ctx.body), actorOf(ctx), {
+          step: change.link(() => `edited ${Object.keys(ctx.body).join(', ')}`),
+        });
         ctx.audit({ tag: a.tag, fields: Object.keys(ctx.body), change_id: change.changeId });
         setEtag(ctx, a.version);
-        return assetView(a);
+        return a;
       },
     }),
     route({
@@ -151,7 +155,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
           change.link(() => 'deleted'),
         );
         ctx.audit({ tag: a.tag, change_id: change.changeId });
-        return assetView(a);
+        return a;
       },
     }),
     route({
@@ -178,7 +182,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
           change.link((moved) => `transition ${current.state} -> ${moved.state}`),
         );
         setEtag(ctx, a.version);
-        return assetView(a);
+        return a;
       },
     }),
     route({
@@ -192,7 +196,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       response: Type.Array(Component),
       handler: async (ctx) => {
         await store.get(ctx.params.id);
-        return (await store.components(ctx.params.id)).filter((c) => !ctx.query.kind || c.kind === ctx.query.kind).map(componentView);
+        return (await store.components(ctx.params.id)).filter((c) => !ctx.query.kind || c.kind === ctx.query.kind);
       },
     }),
     route({
@@ -216,7 +220,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
           change.link((added) => `added ${added.kind} ${added.slot}`, current.id),
         );
         ctx.audit({ tag: current.tag, component_id: c.id, change_id: change.changeId });
-        return componentView(c);
+        return c;
       },
     }),
     route({
@@ -238,7 +242,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
           change.link((removed) => `removed ${removed.kind} ${removed.slot}`, current.id),
         );
         ctx.audit({ tag: current.tag, component_id: c.id, change_id: change.changeId });
-        return componentView(c);
+        return c;
       },
     }),
     route({
@@ -261,7 +265,7 @@ export function assetRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         const page = rows.slice(0, limit);
         const next = rows.length > limit ? page[page.length - 1].id : null;
         ctx.setMeta({ limit, next_cursor: next === null ? null : encodeCursor([next], ctx.query.order ?? 'asc') });
-        return page.map(changeView);
+        return page;
       },
     }),
   ];

@@ -1,12 +1,11 @@
-/** Schemas and views the CMDB routes share: assets, components, change records. */
+/** Schemas the CMDB routes share: assets, components, change records; and who the change records name. */
 import { Type } from '@sinclair/typebox';
 import type { RequestContext } from '../http/route.js';
-import type { Actor, AssetRecord } from '../cmdb/asset-fields.js';
+import type { Actor } from '../cmdb/asset-fields.js';
 import { ASSET_STATES } from '../cmdb/asset-states.js';
-import { COMPONENT_KINDS, type ComponentRecord } from '../cmdb/assets.js';
-import type { ChangeRecord } from '../cmdb/change-log.js';
+import { COMPONENT_KINDS, type AssetFilters } from '../cmdb/assets.js';
 import { changedBy } from './object-changes.routes.js';
-import { iso, Nullable, Timestamp, Uuid } from './schemas.js';
+import { Nullable, Timestamp, Uuid } from './schemas.js';
 
 export const AssetState = Type.Union(ASSET_STATES.map((s) => Type.Literal(s)));
 export const ComponentKind = Type.Union(COMPONENT_KINDS.map((k) => Type.Literal(k)));
@@ -83,18 +82,22 @@ export const Change = Type.Object({
   at: Timestamp,
 });
 
-export function assetView(a: AssetRecord) {
-  return {
-    ...a,
-    memory_bytes: a.memory_bytes === null ? null : Number(a.memory_bytes),
-    created_at: iso(a.created_at),
-    updated_at: iso(a.updated_at),
-    deleted_at: iso(a.deleted_at),
-  } as any;
-}
-
-export const componentView = (c: ComponentRecord) => ({ ...c, created_at: iso(c.created_at), updated_at: iso(c.updated_at) });
-export const changeView = (c: ChangeRecord) => ({ ...c, at: iso(c.at) });
+/** The asset list's filters as a query string names them (the list and the CSV export read the same ones). */
+export const assetFiltersOf = (
+  q: Partial<Record<'type' | 'state' | 'idc' | 'rack' | 'owner' | 'business_unit' | 'vendor' | 'model' | 'host_id' | 'q', string>> & { tag?: string[] },
+): AssetFilters => ({
+  type: q.type,
+  state: q.state,
+  idc: q.idc,
+  rack: q.rack,
+  owner: q.owner,
+  businessUnit: q.business_unit,
+  vendor: q.vendor,
+  model: q.model,
+  hostId: q.host_id,
+  tag: q.tag,
+  q: q.q,
+});
 
 /**
  * Who the change records name: users write by hand (dashboard or API with a session), API keys are

@@ -5,11 +5,11 @@ import { collection, finishPage } from '../http/pagination.js';
 import { route } from '../http/route.js';
 import type { Cmdb } from '../cmdb/cmdb.js';
 import { RULE_OPS, type HostRule } from '../cmdb/host-rules.js';
-import { HOST_GROUP_ORDER, HOST_ORDER, type HostGroupRecord, type HostRecord } from '../cmdb/hosts.js';
+import { HOST_GROUP_ORDER, HOST_ORDER, type HostRecord } from '../cmdb/hosts.js';
 import type { ApiDeps } from './deps.js';
 import { agentOutdated } from '../http/agent-downloads.js';
 import { changedBy } from './object-changes.routes.js';
-import { IdParams, iso, Nullable, Timestamp, Uuid } from './schemas.js';
+import { IdParams, Nullable, Timestamp, Uuid } from './schemas.js';
 
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 });
 const Hostname = Type.String({ minLength: 1, maxLength: 253 });
@@ -56,15 +56,12 @@ const HostGroup = Type.Object({
   version: Type.Integer(),
 });
 
-const hostView = (h: HostRecord, online: ReadonlySet<string>, served: string | undefined) => ({
+/** A host with what the API adds: whether its agent is connected now, and whether it runs the bundle served. */
+const withAgentStatus = (h: HostRecord, online: ReadonlySet<string>, served: string | undefined) => ({
   ...h,
-  online: !!h.agent_id && online.has(h.agent_id),
-  agent_outdated: agentOutdated(h.agent_version, served),
-  last_seen_at: iso(h.last_seen_at),
-  created_at: iso(h.created_at),
-  updated_at: iso(h.updated_at),
+  online: !!h.agentId && online.has(h.agentId),
+  agentOutdated: agentOutdated(h.agentVersion, served),
 });
-const groupView = (g: HostGroupRecord) => ({ ...g, created_at: iso(g.created_at), updated_at: iso(g.updated_at) });
 
 const hostsPage = collection(HOST_ORDER);
 const groupsPage = collection(HOST_GROUP_ORDER);
@@ -72,12 +69,12 @@ const groupsPage = collection(HOST_GROUP_ORDER);
 export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
   const { hosts, groups } = deps.cmdb;
   // Online on any node of the cluster, asked once for the whole page.
-  const viewAll = async (list: HostRecord[]) => {
-    const online = await deps.cluster.onlineOf(list.flatMap((h) => (h.agent_id ? [h.agent_id] : [])));
+  const answerHosts = async (list: HostRecord[]) => {
+    const online = await deps.cluster.onlineOf(list.flatMap((h) => (h.agentId ? [h.agentId] : [])));
     const served = deps.agentBundle?.current()?.version;
-    return list.map((h) => hostView(h, online, served));
+    return list.map((h) => withAgentStatus(h, online, served));
   };
-  const viewOne = async (h: HostRecord) => (await viewAll([h]))[0];
+  const answerHost = async (h: HostRecord) => (await answerHosts([h]))[0];
   return [
     route({
       method: 'GET',
@@ -95,7 +92,8 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       response: Type.Array(Host),
       handler: async (ctx) => {
         const page = hostsPage.read(ctx.query);
-        return viewAll(finishPage(ctx, await hosts.list(page, ctx.query), page, (h) => [h.hostname, h.id]));
+        const filters = { tag: ctx.query.tag, os: ctx.query.os, q: ctx.query.q, groupId: ctx.query.group_id };
+        return answerHosts(finishPage(ctx, await hosts.list(page, filters), page, (h) => [h.hostname, h.id]));
       },
     }),
     route({
@@ -111,7 +109,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         const h = await hosts.create(ctx.body, changedBy(ctx));
         ctx.audit({ host_id: h.id, hostname: h.hostname });
         setEtag(ctx, h.version);
-        return viewOne(h);
+        return answerHost(h);
       },
     }),
     route({
@@ -125,7 +123,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const h = await hosts.get(ctx.params.id);
         setEtag(ctx, h.version);
-        return viewOne(h);
+        return answerHost(h);
       },
     }),
     route({
@@ -142,7 +140,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         ctx.audit({ hostname: current.hostname, changes: ctx.body });
         const h = await hosts.update(ctx.params.id, ifMatchVersion(ctx, current.version) as number, ctx.body, changedBy(ctx));
         setEtag(ctx, h.version);
-        return viewOne(h);
+        return answerHost(h);
       },
     }),
     route({
@@ -155,7 +153,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       response: Type.Array(HostGroup),
       handler: async (ctx) => {
         const page = groupsPage.read(ctx.query);
-        return finishPage(ctx, await groups.list(page), page, (g) => [g.name, g.id]).map(groupView);
+        return finishPage(ctx, await groups.list(page), page, (g) => [g.name, g.id]);
       },
     }),
     route({
@@ -173,10 +171,13 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       }),
       response: HostGroup,
       handler: async (ctx) => {
-        const g = await groups.create(ctx.body, changedBy(ctx));
+        const g = await groups.create(
+          { name: ctx.body.name, description: ctx.body.description, rules: ctx.body.rules, hostIds: ctx.body.host_ids },
+          changedBy(ctx),
+        );
         ctx.audit({ group_id: g.id, name: g.name });
         setEtag(ctx, g.version);
-        return groupView(g);
+        return g;
       },
     }),
     route({
@@ -190,7 +191,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const g = await groups.get(ctx.params.id);
         setEtag(ctx, g.version);
-        return groupView(g);
+        return g;
       },
     }),
     route({
@@ -210,9 +211,14 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await groups.get(ctx.params.id);
         ctx.audit({ name: current.name });
-        const g = await groups.update(ctx.params.id, ifMatchVersion(ctx, current.version) as number, ctx.body, changedBy(ctx));
+        const g = await groups.update(
+          ctx.params.id,
+          ifMatchVersion(ctx, current.version) as number,
+          { name: ctx.body.name, description: ctx.body.description, rules: ctx.body.rules, hostIds: ctx.body.host_ids },
+          changedBy(ctx),
+        );
         setEtag(ctx, g.version);
-        return groupView(g);
+        return g;
       },
     }),
     route({
@@ -226,7 +232,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
       handler: async (ctx) => {
         const current = await groups.get(ctx.params.id);
         ctx.audit({ name: current.name });
-        return groupView(await groups.delete(ctx.params.id, ifMatchVersion(ctx, current.version) as number, changedBy(ctx)));
+        return groups.delete(ctx.params.id, ifMatchVersion(ctx, current.version) as number, changedBy(ctx));
       },
     }),
     route({

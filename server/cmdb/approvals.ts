@@ -7,6 +7,7 @@
 import { AppError, staleVersion } from '../errors.js';
 import { keyOrder, keyset, timestamp, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import type { InventoryReport } from '../../protocol/inventory-report.js';
 import type { Actor } from './asset-fields.js';
 import type { AssetStore } from './assets.js';
@@ -19,7 +20,7 @@ export const APPROVAL_ORDER = keyOrder({ sorts: { created_at: timestamp('p.creat
 
 export type ApprovalState = 'pending' | 'approved' | 'rejected';
 
-export interface ApprovalRecord {
+interface ApprovalRow {
   id: string;
   agent_id: string;
   host_id: string | null;
@@ -42,6 +43,7 @@ export interface ApprovalRecord {
   asset_id: string | null;
   version: number;
 }
+export type ApprovalRecord = RecordOf<ApprovalRow>;
 
 const COLUMNS = `p.id, p.agent_id, p.host_id, p.state, p.hostname, p.serial, p.system_uuid, p.machine_id, p.report, p.match_note, p.queue_reasons, p.proposed_asset_id, p.reports,
   p.created_at, p.updated_at, p.decided_at, p.decided_by, p.reason, p.asset_id, p.version`;
@@ -59,12 +61,11 @@ export class ApprovalQueue {
   async list(page: Page, filter: { state?: ApprovalState; hostId?: string } = {}): Promise<ApprovalRecord[]> {
     const params: unknown[] = [filter.state ?? null, filter.hostId ?? null];
     const ks = keyset(page, params);
-    return (
-      await this.db.query<ApprovalRecord>(
-        `SELECT ${COLUMNS} FROM asset_approvals p WHERE ($1::text IS NULL OR p.state = $1) AND ($2::uuid IS NULL OR p.host_id = $2) AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
-        params,
-      )
-    ).rows;
+    const { rows } = await this.db.query<ApprovalRow>(
+      `SELECT ${COLUMNS} FROM asset_approvals p WHERE ($1::text IS NULL OR p.state = $1) AND ($2::uuid IS NULL OR p.host_id = $2) AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
+      params,
+    );
+    return recordsOf(rows);
   }
 
   /** Machines whose inventory waits for a decision (the overview's figure). */
@@ -73,9 +74,9 @@ export class ApprovalQueue {
   }
 
   async get(id: string, q: Queryable = this.db, lock = false): Promise<ApprovalRecord> {
-    const { rows } = await q.query<ApprovalRecord>(`SELECT ${COLUMNS} FROM asset_approvals p WHERE p.id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+    const { rows } = await q.query<ApprovalRow>(`SELECT ${COLUMNS} FROM asset_approvals p WHERE p.id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
     if (!rows[0]) throw approvalNotFound();
-    return rows[0];
+    return recordOf(rows[0]);
   }
 
   /**
@@ -85,24 +86,24 @@ export class ApprovalQueue {
   async approve(id: string, expected: number, opts: { name?: string; type?: string; assetId?: string }, actor: Actor): Promise<ApprovalRecord> {
     return this.db.tx(async (q) => {
       const p = await this.pending(q, id, expected);
-      const agent = { agentId: p.agent_id, hostId: p.host_id };
+      const agent = { agentId: p.agentId, hostId: p.hostId };
       const fromReport: Actor = { ...actor, source: 'agent' };
-      let assetId = opts.assetId ?? p.proposed_asset_id ?? undefined;
+      let assetId = opts.assetId ?? p.proposedAssetId ?? undefined;
       if (!assetId) {
-        const hostFree = p.host_id && !(await q.query('SELECT 1 FROM assets WHERE host_id = $1 AND deleted_at IS NULL', [p.host_id])).rows.length;
+        const hostFree = p.hostId && !(await q.query('SELECT 1 FROM assets WHERE host_id = $1 AND deleted_at IS NULL', [p.hostId])).rows.length;
         const created = await this.assets.create(
           {
             ...reportFields(p.report),
             type: opts.type ?? guessAssetType(p.report),
             name: opts.name ?? (p.hostname || p.report.system.serial || 'discovered'),
-            host_id: hostFree ? p.host_id : null,
+            hostId: hostFree ? p.hostId : null,
           },
           fromReport,
-          { state: 'online', agentId: p.agent_id, q },
+          { state: 'online', agentId: p.agentId, q },
         );
         assetId = created.id;
       }
-      await this.intake.apply(q, assetId, agent, p.report, fromReport, `approval ${id}: ${p.queue_reasons.join(', ')}`);
+      await this.intake.apply(q, assetId, agent, p.report, fromReport, `approval ${id}: ${p.queueReasons.join(', ')}`);
       await q.query(
         `UPDATE asset_approvals SET state = 'approved', asset_id = $2, decided_at = now(), decided_by = $3, updated_at = now(), version = version + 1 WHERE id = $1`,
         [id, assetId, `${actor.kind}:${actor.id}`],

@@ -22,7 +22,7 @@ describe('CSV', () => {
         row: 2,
         id: null,
         state: 'in_stock',
-        fields: { type: 'server', name: 'db01', tags: ['a', 'b'], memory_bytes: 1024, purchase_date: '2024-02-29', custom: { k: 1 } },
+        fields: { type: 'server', name: 'db01', tags: ['a', 'b'], memoryBytes: 1024, purchaseDate: '2024-02-29', custom: { k: 1 } },
       },
     ]);
     expect(errors.map((e) => [e.row, e.column])).toEqual([

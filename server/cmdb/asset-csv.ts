@@ -6,8 +6,10 @@
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { Type } from '@sinclair/typebox';
-import { EDITABLE_FIELDS, type AssetFields, type AssetRecord } from './asset-fields.js';
+import { camelName } from '../names.js';
+import { EDITABLE_FIELDS, fieldKey, type AssetFields } from './asset-fields.js';
 import { ASSET_STATES, INITIAL_STATES, type AssetState } from './asset-states.js';
+import type { AssetRecord } from './assets.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -67,7 +69,7 @@ export function assetsToCsv(assets: readonly AssetRecord[]): string {
   for (const a of assets) {
     lines.push(
       CSV_COLUMNS.map((c) => {
-        const v = (a as unknown as Record<string, unknown>)[c];
+        const v = a[camelName(c) as keyof AssetRecord];
         if (v === null || v === undefined) return '';
         if (c === 'tags') return cellText((v as string[]).join(';'));
         if (c === 'custom') return Object.keys(v as object).length ? cellText(JSON.stringify(v)) : '';
@@ -175,7 +177,7 @@ export function readImport(text: string, maxRows = 50_000): { rows: ImportRow[];
     }
     const bad = new Set(rowErrors.map((e) => e.column));
     const fields: Record<string, unknown> = {};
-    for (const f of EDITABLE_FIELDS) if (f in raw && !bad.has(f)) fields[f] = raw[f];
+    for (const f of EDITABLE_FIELDS) if (f in raw && !bad.has(f)) fields[fieldKey(f)] = raw[f];
     if (rowErrors.length) {
       errors.push(...rowErrors);
       // What did parse still goes to the database checks, so one answer lists every problem of the file.

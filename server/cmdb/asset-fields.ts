@@ -2,6 +2,9 @@
  * What an asset holds and how two versions of it differ, field by field. Pure: the store turns the
  * differences into change records, the CSV import and the inventory intake build on the same lists.
  */
+import { camelName } from '../names.js';
+import type { RecordOf } from '../store/rows.js';
+
 export type ActorKind = 'user' | 'api_key' | 'agent' | 'system';
 export type ChangeSource = 'manual' | 'agent' | 'api' | 'import';
 
@@ -13,7 +16,10 @@ export interface Actor {
   requestId?: string;
 }
 
-/** Fields a person (or the API, the import, the agent) may set; id, tag, state and version are not among them. */
+/**
+ * Fields a person (or the API, the import, the agent) may set; id, tag, state and version are not among
+ * them. Named as columns: SQL, the CSV header and the change log (stored data) use these names.
+ */
 export const EDITABLE_FIELDS = [
   'type',
   'name',
@@ -44,6 +50,9 @@ export const EDITABLE_FIELDS = [
 ] as const;
 export type EditableField = (typeof EDITABLE_FIELDS)[number];
 
+/** Where a column's value is in a record: `system_uuid` in `systemUuid`. */
+export const fieldKey = (column: EditableField) => camelName(column) as keyof AssetFields;
+
 /** Asset columns a host group rule may name as asset.<column>. */
 export const ASSET_COLUMNS_FOR_RULES: ReadonlySet<string> = new Set([...EDITABLE_FIELDS, 'id', 'tag', 'state', 'agent_id']);
 
@@ -51,22 +60,23 @@ export const TEXT_FIELDS = [
   'vendor',
   'model',
   'serial',
-  'system_uuid',
-  'machine_id',
+  'systemUuid',
+  'machineId',
   'hostname',
-  'os_name',
-  'os_version',
+  'osName',
+  'osVersion',
   'kernel',
   'arch',
   'idc',
   'rack',
   'owner',
-  'business_unit',
+  'businessUnit',
   'supplier',
   'contract',
 ] as const;
 
-export interface AssetFields {
+/** The editable columns as SQL returns them (the asset store's row extends it). */
+export interface AssetColumns {
   type: string;
   name: string;
   vendor: string | null;
@@ -96,21 +106,20 @@ export interface AssetFields {
   host_id: string | null;
 }
 
-export interface AssetRecord extends AssetFields {
-  id: string;
-  tag: string;
-  state: string;
-  agent_id: string | null;
-  created_at: Date;
-  updated_at: Date;
-  deleted_at: Date | null;
-  version: number;
+/** What code sets on an asset. */
+export type AssetFields = RecordOf<AssetColumns>;
+
+/** Editable fields given under their column names (an API body) as code holds them; other keys are left out. */
+export function fieldsFromColumns<T extends Partial<AssetColumns>>(byColumn: T): RecordOf<Pick<T, keyof T & EditableField>> {
+  const out: Record<string, unknown> = {};
+  for (const f of EDITABLE_FIELDS) if (byColumn[f] !== undefined) out[fieldKey(f)] = byColumn[f];
+  return out as RecordOf<Pick<T, keyof T & EditableField>>;
 }
 
 /** A PUT replaces every editable field: what it leaves out goes back to empty. */
 export function emptyFields(type: string, name: string): AssetFields {
   const out: Record<string, unknown> = { type, name, tags: [], custom: {}, notes: '' };
-  for (const f of EDITABLE_FIELDS) if (!(f in out)) out[f] = null;
+  for (const f of EDITABLE_FIELDS) if (!(fieldKey(f) in out)) out[fieldKey(f)] = null;
   return out as unknown as AssetFields;
 }
 
@@ -157,6 +166,14 @@ export function fieldChanges<T extends object>(before: T | null, after: T | null
     if (stableJson(o) !== stableJson(n)) out.push({ field: f, old: o, new: n });
   }
   return out;
+}
+
+const FIELD_KEYS = EDITABLE_FIELDS.map(fieldKey);
+const COLUMN_OF = new Map<string, EditableField>(EDITABLE_FIELDS.map((c) => [fieldKey(c), c]));
+
+/** How an asset's editable fields differ, each change named by its column (as the change log stores it). */
+export function assetFieldChanges(before: AssetFields | null, after: AssetFields | null): FieldChange[] {
+  return fieldChanges(before, after, FIELD_KEYS).map((c) => ({ ...c, field: COLUMN_OF.get(c.field)! }));
 }
 
 function isEmpty(v: unknown): boolean {

@@ -80,7 +80,7 @@ async function checkAgainstDatabase(db: Db, types: AssetTypeRegistry, rows: Impo
       )
     ).rows.map((r) => [r.id, r]),
   );
-  const hostIds = [...new Set(rows.map((r) => r.fields.host_id).filter((x): x is string => !!x))];
+  const hostIds = [...new Set(rows.map((r) => r.fields.hostId).filter((x): x is string => !!x))];
   const hosts = new Set((await db.query<{ id: string }>('SELECT id FROM hosts WHERE id = ANY($1::uuid[])', [hostIds])).rows.map((r) => r.id));
   const linked = new Map(
     (
@@ -99,7 +99,7 @@ async function checkAgainstDatabase(db: Db, types: AssetTypeRegistry, rows: Impo
       if (seenIds.has(r.id)) dbErrors.push({ row: r.row, column: 'id', message: 'the same asset is on an earlier line' });
       seenIds.add(r.id);
     }
-    const host = r.fields.host_id;
+    const host = r.fields.hostId;
     if (host && !hosts.has(host)) dbErrors.push({ row: r.row, column: 'host_id', message: 'no host has this id' });
     else if (host && linked.has(host) && linked.get(host) !== r.id)
       dbErrors.push({ row: r.row, column: 'host_id', message: `the host belongs to asset ${linked.get(host)}` });

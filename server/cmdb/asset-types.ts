@@ -7,10 +7,11 @@ import addFormatsModule from 'ajv-formats';
 import { AppError } from '../errors.js';
 import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
 import type { Db, Queryable } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-export interface AssetType {
+interface AssetTypeRow {
   name: string;
   label: string;
   builtin: boolean;
@@ -19,11 +20,13 @@ export interface AssetType {
   updated_at: Date;
   version: number;
 }
+export type AssetType = RecordOf<AssetTypeRow>;
 
 const COLUMNS = 'name, label, builtin, fields_schema, created_at, updated_at, version';
 const MAX_SCHEMA_BYTES = 64 * 1024;
 
-const snapshot = (t: AssetType) => ({ name: t.name, label: t.label, builtin: t.builtin, fields_schema: t.fields_schema });
+/** What a type's change rows hold (stored, snake_case like the API). */
+const snapshot = (t: AssetType) => ({ name: t.name, label: t.label, builtin: t.builtin, fields_schema: t.fieldsSchema });
 
 export const assetTypeNotFound = (name: string) => new AppError('ASSET_TYPE_NOT_FOUND', 'not_found', `asset type "${name}" not found`);
 
@@ -35,43 +38,45 @@ export class AssetTypeRegistry {
   constructor(private readonly db: Db) {}
 
   async list(): Promise<AssetType[]> {
-    return (await this.db.query<AssetType>(`SELECT ${COLUMNS} FROM asset_types ORDER BY name`)).rows;
+    return recordsOf((await this.db.query<AssetTypeRow>(`SELECT ${COLUMNS} FROM asset_types ORDER BY name`)).rows);
   }
 
   /** `lock`: held until the caller's transaction ends (a change reads what it replaces). */
   async get(name: string, q: Queryable = this.db, lock = false): Promise<AssetType> {
-    const { rows } = await q.query<AssetType>(`SELECT ${COLUMNS} FROM asset_types WHERE name = $1${lock ? ' FOR UPDATE' : ''}`, [name]);
+    const { rows } = await q.query<AssetTypeRow>(`SELECT ${COLUMNS} FROM asset_types WHERE name = $1${lock ? ' FOR UPDATE' : ''}`, [name]);
     if (!rows[0]) throw assetTypeNotFound(name);
-    return rows[0];
+    return recordOf(rows[0]);
   }
 
-  async create(input: { name: string; label: string; fields_schema?: Record<string, unknown> }, actor: ChangeActor): Promise<AssetType> {
-    const schema = input.fields_schema ?? { type: 'object' };
+  async create(input: { name: string; label: string; fieldsSchema?: Record<string, unknown> }, actor: ChangeActor): Promise<AssetType> {
+    const schema = input.fieldsSchema ?? { type: 'object' };
     this.compile(schema);
     return this.db.tx(async (q) => {
-      const { rows } = await q.query<AssetType>(
+      const { rows } = await q.query<AssetTypeRow>(
         `INSERT INTO asset_types (name, label, fields_schema) VALUES ($1, $2, $3::jsonb) ON CONFLICT (name) DO NOTHING RETURNING ${COLUMNS}`,
         [input.name, input.label, JSON.stringify(schema)],
       );
       if (!rows[0]) throw new AppError('ASSET_TYPE_EXISTS', 'conflict', `asset type "${input.name}" exists already`, { field: 'body.name' });
-      await recordObjectChanges(q, actor, [changeOf('asset_type', rows[0].name, null, snapshot(rows[0]))]);
-      return rows[0];
+      const created = recordOf(rows[0]);
+      await recordObjectChanges(q, actor, [changeOf('asset_type', created.name, null, snapshot(created))]);
+      return created;
     });
   }
 
   /** A new schema applies to later writes; assets stored under the old one are not re-checked. */
-  async update(name: string, version: number, patch: { label?: string; fields_schema?: Record<string, unknown> }, actor: ChangeActor): Promise<AssetType> {
-    if (patch.fields_schema) this.compile(patch.fields_schema);
+  async update(name: string, version: number, patch: { label?: string; fieldsSchema?: Record<string, unknown> }, actor: ChangeActor): Promise<AssetType> {
+    if (patch.fieldsSchema) this.compile(patch.fieldsSchema);
     return this.db.tx(async (q) => {
       const before = await this.get(name, q, true);
-      const { rows } = await q.query<AssetType>(
+      const { rows } = await q.query<AssetTypeRow>(
         `UPDATE asset_types SET label = coalesce($3, label), fields_schema = coalesce($4::jsonb, fields_schema), updated_at = now(), version = version + 1
          WHERE name = $1 AND version = $2 RETURNING ${COLUMNS}`,
-        [name, version, patch.label ?? null, patch.fields_schema ? JSON.stringify(patch.fields_schema) : null],
+        [name, version, patch.label ?? null, patch.fieldsSchema ? JSON.stringify(patch.fieldsSchema) : null],
       );
       if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the asset type changed since you read it');
-      await recordObjectChanges(q, actor, [changeOf('asset_type', name, snapshot(before), snapshot(rows[0]))]);
-      return rows[0];
+      const after = recordOf(rows[0]);
+      await recordObjectChanges(q, actor, [changeOf('asset_type', name, snapshot(before), snapshot(after))]);
+      return after;
     });
   }
 
@@ -82,10 +87,11 @@ export class AssetTypeRegistry {
       // Deleted assets count too: their history names the type.
       const used = await q.query('SELECT 1 FROM assets WHERE type = $1 LIMIT 1', [name]);
       if (used.rows.length) throw new AppError('ASSET_TYPE_IN_USE', 'conflict', `assets of type "${name}" exist; it stays while they do`);
-      const { rows } = await q.query<AssetType>(`DELETE FROM asset_types WHERE name = $1 AND version = $2 RETURNING ${COLUMNS}`, [name, version]);
+      const { rows } = await q.query<AssetTypeRow>(`DELETE FROM asset_types WHERE name = $1 AND version = $2 RETURNING ${COLUMNS}`, [name, version]);
       if (!rows[0]) throw new AppError('PRECONDITION_FAILED', 'precondition_failed', 'the asset type changed since you read it');
-      await recordObjectChanges(q, actor, [changeOf('asset_type', name, snapshot(rows[0]), null)]);
-      return rows[0];
+      const deleted = recordOf(rows[0]);
+      await recordObjectChanges(q, actor, [changeOf('asset_type', name, snapshot(deleted), null)]);
+      return deleted;
     });
   }
 
@@ -94,21 +100,18 @@ export class AssetTypeRegistry {
    * such type, 400 CUSTOM_FIELDS_INVALID listing every violation otherwise.
    */
   async checkCustom(typeName: string, custom: Record<string, unknown>, q: Queryable = this.db): Promise<void> {
-    const { rows } = await q.query<{ version: number; fields_schema: Record<string, unknown> }>(
-      'SELECT version, fields_schema FROM asset_types WHERE name = $1',
+    const { rows } = await q.query<Pick<AssetTypeRow, 'name' | 'version' | 'fields_schema'>>(
+      'SELECT name, version, fields_schema FROM asset_types WHERE name = $1',
       [typeName],
     );
     if (!rows[0]) throw new AppError('ASSET_TYPE_UNKNOWN', 'invalid', `there is no asset type "${typeName}"`, { field: 'body.type' });
-    this.validate({ name: typeName, ...rows[0] }, custom);
+    this.validate(recordOf(rows[0]), custom);
   }
 
   /** checkCustom for many assets at once (an import): the types are read once. */
   async customChecker(q: Queryable = this.db): Promise<(typeName: string, custom: Record<string, unknown>) => void> {
-    const all = new Map(
-      (
-        await q.query<{ name: string; version: number; fields_schema: Record<string, unknown> }>('SELECT name, version, fields_schema FROM asset_types')
-      ).rows.map((t) => [t.name, t]),
-    );
+    const { rows } = await q.query<Pick<AssetTypeRow, 'name' | 'version' | 'fields_schema'>>('SELECT name, version, fields_schema FROM asset_types');
+    const all = new Map(recordsOf(rows).map((t) => [t.name, t]));
     return (typeName, custom) => {
       const t = all.get(typeName);
       if (!t) throw new AppError('ASSET_TYPE_UNKNOWN', 'invalid', `there is no asset type "${typeName}"`, { field: 'body.type' });
@@ -116,10 +119,10 @@ export class AssetTypeRegistry {
     };
   }
 
-  private validate(t: { name: string; version: number; fields_schema: Record<string, unknown> }, custom: Record<string, unknown>): void {
+  private validate(t: Pick<AssetType, 'name' | 'version' | 'fieldsSchema'>, custom: Record<string, unknown>): void {
     let cached = this.validators.get(t.name);
     if (!cached || cached.version !== t.version) {
-      cached = { version: t.version, validate: this.compile(t.fields_schema) };
+      cached = { version: t.version, validate: this.compile(t.fieldsSchema) };
       this.validators.set(t.name, cached);
     }
     if (!cached.validate(custom)) {

@@ -7,17 +7,20 @@ import { randomUUID } from 'node:crypto';
 import { AppError, staleVersion } from '../errors.js';
 import { keyOrder, keyset, text, timestamp, uuid, type Page } from '../keyset.js';
 import type { Db, Queryable, TxStep } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import {
+  assetFieldChanges,
   EDITABLE_FIELDS,
   emptyFields,
-  fieldChanges,
+  fieldKey,
   type FieldChange,
   normalTags,
   normalText,
   TEXT_FIELDS,
   type Actor,
+  type AssetColumns,
   type AssetFields,
-  type AssetRecord,
+  type EditableField,
 } from './asset-fields.js';
 import { checkTransition, INITIAL_STATES, type AssetState } from './asset-states.js';
 import type { AssetTypeRegistry } from './asset-types.js';
@@ -33,7 +36,20 @@ export const ASSET_ORDER = keyOrder({
 export const COMPONENT_KINDS = ['cpu', 'memory', 'disk', 'nic', 'raid', 'psu', 'gpu'] as const;
 export type ComponentKind = (typeof COMPONENT_KINDS)[number];
 
-export interface ComponentRecord {
+/** An asset row as ASSET_COLUMNS reads it. */
+interface AssetRow extends AssetColumns {
+  id: string;
+  tag: string;
+  state: AssetState;
+  agent_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+  version: number;
+}
+export type AssetRecord = RecordOf<AssetRow>;
+
+interface ComponentRow {
   id: string;
   asset_id: string;
   kind: ComponentKind;
@@ -43,13 +59,16 @@ export interface ComponentRecord {
   created_at: Date;
   updated_at: Date;
 }
+export type ComponentRecord = RecordOf<ComponentRow>;
+
+const COMPONENT_COLUMNS = 'id, asset_id, kind, slot, attrs, source, created_at, updated_at';
 
 export const ASSET_COLUMNS = `a.id, a.tag, a.type, a.name, a.state, a.vendor, a.model, a.serial, a.system_uuid, a.machine_id, a.hostname, a.os_name,
   a.os_version, a.kernel, a.arch, a.memory_bytes, a.idc, a.rack, a.rack_unit, a.owner, a.business_unit, a.supplier, a.contract,
   a.purchase_date::text AS purchase_date, a.warranty_until::text AS warranty_until, a.tags, a.custom, a.notes, a.host_id, a.agent_id,
   a.created_at, a.updated_at, a.deleted_at, a.version`;
 
-const CAST: Partial<Record<keyof AssetFields, string>> = {
+const CAST: Partial<Record<EditableField, string>> = {
   memory_bytes: 'bigint',
   rack_unit: 'integer',
   purchase_date: 'date',
@@ -58,8 +77,10 @@ const CAST: Partial<Record<keyof AssetFields, string>> = {
   custom: 'jsonb',
   host_id: 'uuid',
 };
-const castOf = (f: keyof AssetFields) => CAST[f] ?? 'text';
-const paramOf = (fields: AssetFields, f: keyof AssetFields): unknown => (f === 'custom' ? JSON.stringify(fields.custom) : fields[f]);
+const castOf = (f: EditableField) => CAST[f] ?? 'text';
+const paramOf = (fields: AssetFields, f: EditableField): unknown => (f === 'custom' ? JSON.stringify(fields.custom) : fields[fieldKey(f)]);
+/** The fields under their column names, as jsonb_to_recordset reads them. */
+const columnsOf = (fields: AssetFields) => Object.fromEntries(EDITABLE_FIELDS.map((f) => [f, fields[fieldKey(f)]]));
 
 const SET_FIELDS = EDITABLE_FIELDS.map((f, i) => `${f} = $${i + 2}::${castOf(f)}`).join(', ');
 const INSERT_COLUMNS = EDITABLE_FIELDS.join(', ');
@@ -92,10 +113,10 @@ export interface AssetFilters {
   idc?: string;
   rack?: string;
   owner?: string;
-  business_unit?: string;
+  businessUnit?: string;
   vendor?: string;
   model?: string;
-  host_id?: string;
+  hostId?: string;
   /** every one of these tags */
   tag?: string[];
   /** words each found in name, tag, serial, hostname, IP or MAC */
@@ -106,8 +127,8 @@ export interface AssetFilters {
 export function normalFields(f: AssetFields): AssetFields {
   const out = { ...f, name: f.name.trim(), tags: normalTags(f.tags), notes: f.notes ?? '' };
   for (const t of TEXT_FIELDS) out[t] = normalText(out[t]);
-  if (out.system_uuid) out.system_uuid = out.system_uuid.toLowerCase();
-  if (out.machine_id) out.machine_id = out.machine_id.toLowerCase();
+  if (out.systemUuid) out.systemUuid = out.systemUuid.toLowerCase();
+  if (out.machineId) out.machineId = out.machineId.toLowerCase();
   if (!out.name) throw new AppError('VALIDATION_FAILED', 'invalid', 'body.name must not be blank', { field: 'body.name' });
   return out;
 }
@@ -152,7 +173,7 @@ export class AssetStore {
     const changes: ChangeRow[] = [
       { action: 'create', field: 'tag', old: null, new: created.tag },
       { action: 'create', field: 'state', old: null, new: state },
-      ...fieldChanges(null, fields, EDITABLE_FIELDS).map((c) => ({ ...c, action: 'create' as const })),
+      ...assetFieldChanges(null, fields).map((c) => ({ ...c, action: 'create' as const })),
     ];
     await recordChanges(q, id, actor, changes);
     await refreshSearchText(q, [id]);
@@ -182,14 +203,14 @@ export class AssetStore {
          FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, state text, ${columns})) WITH ORDINALITY AS t
          ORDER BY t.ordinality
          RETURNING id, tag`,
-          [JSON.stringify(chunk.map((c) => ({ id: c.id, state: c.state, ...c.fields })))],
+          [JSON.stringify(chunk.map((c) => ({ id: c.id, state: c.state, ...columnsOf(c.fields) })))],
         )
         .catch(rethrowConstraint);
       const tagOf = new Map(rows.map((r) => [r.id, r.tag]));
       const changes = chunk.flatMap((c) => [
         { assetId: c.id, action: 'create' as const, field: 'tag', old: null, new: tagOf.get(c.id) },
         { assetId: c.id, action: 'create' as const, field: 'state', old: null, new: c.state },
-        ...fieldChanges(null, c.fields, EDITABLE_FIELDS).map((f) => ({ ...f, assetId: c.id, action: 'create' as const })),
+        ...assetFieldChanges(null, c.fields).map((f) => ({ ...f, assetId: c.id, action: 'create' as const })),
       ]);
       await recordChangesOf(q, actor, changes);
       await refreshSearchText(
@@ -204,15 +225,15 @@ export class AssetStore {
   /** One live asset: 404 if there never was one, 410 if it was deleted. */
   async get(id: string, q: Queryable = this.db): Promise<AssetRecord> {
     const a = await this.read(q, id);
-    if (a.deleted_at) throw assetDeleted(id);
+    if (a.deletedAt) throw assetDeleted(id);
     return a;
   }
 
   /** Any asset, deleted ones included (their history routes). */
   async read(q: Queryable, id: string, lock = false): Promise<AssetRecord> {
-    const { rows } = await q.query<AssetRecord>(`SELECT ${ASSET_COLUMNS} FROM assets a WHERE a.id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+    const { rows } = await q.query<AssetRow>(`SELECT ${ASSET_COLUMNS} FROM assets a WHERE a.id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
     if (!rows[0]) throw assetNotFound();
-    return rows[0];
+    return recordOf(rows[0]);
   }
 
   /** One asset's change timeline (deleted assets keep theirs), `limit + 1` rows; 404 for an asset that never was. */
@@ -234,11 +255,11 @@ export class AssetStore {
     eq('idc', f.idc);
     eq('rack', f.rack);
     eq('owner', f.owner);
-    eq('business_unit', f.business_unit);
+    eq('business_unit', f.businessUnit);
     eq('vendor', f.vendor);
     eq('model', f.model);
-    if (f.host_id) {
-      params.push(f.host_id);
+    if (f.hostId) {
+      params.push(f.hostId);
       where.push(`a.host_id = $${params.length}::uuid`);
     }
     if (f.tag?.length) {
@@ -252,13 +273,13 @@ export class AssetStore {
     const filterParams = [...params];
     const ks = keyset(page, params);
     const [list, count] = await Promise.all([
-      this.db.query<AssetRecord>(
+      this.db.query<AssetRow>(
         `SELECT ${ASSET_COLUMNS} FROM assets a WHERE ${where.join(' AND ')} AND ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`,
         params,
       ),
       this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM assets a WHERE ${where.join(' AND ')}`, filterParams),
     ]);
-    return { rows: list.rows, total: count.rows[0].n };
+    return { rows: recordsOf(list.rows), total: count.rows[0].n };
   }
 
   /**
@@ -287,7 +308,7 @@ export class AssetStore {
     const current = await this.lockLive(q, id, expected);
     const base = replace ? emptyFields(patch.type ?? current.type, patch.name ?? current.name) : pickFields(current);
     const next = normalFields({ ...base, ...stripUndefined(patch) });
-    const changes = fieldChanges(pickFields(current), next, EDITABLE_FIELDS);
+    const changes = assetFieldChanges(pickFields(current), next);
     if (!changes.length) return { record: current, changes };
     if (changes.some((c) => c.field === 'type' || c.field === 'custom')) await this.types.checkCustom(next.type, next.custom, q);
     await q
@@ -306,7 +327,7 @@ export class AssetStore {
   async transition(id: string, expected: number | null, to: AssetState, reason: string, actor: Actor, step?: TxStep<AssetRecord>): Promise<AssetRecord> {
     return this.db.tx(async (q) => {
       const current = await this.lockLive(q, id, expected);
-      checkTransition(current.state as AssetState, to);
+      checkTransition(current.state, to);
       await q.query('UPDATE assets SET state = $2, updated_at = now(), version = version + 1 WHERE id = $1', [id, to]);
       await recordChanges(q, id, actor, [{ action: 'transition', field: 'state', old: current.state, new: to }], reason);
       return this.stepped(q, await this.read(q, id), step);
@@ -320,7 +341,7 @@ export class AssetStore {
       await q.query('UPDATE assets SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1', [id]);
       const rows: ChangeRow[] = [
         { action: 'delete', field: 'state', old: current.state, new: null },
-        ...fieldChanges(pickFields(current), null, EDITABLE_FIELDS).map((c) => ({ ...c, action: 'delete' as const })),
+        ...assetFieldChanges(pickFields(current), null).map((c) => ({ ...c, action: 'delete' as const })),
       ];
       await recordChanges(q, id, actor, rows, reason);
       return this.stepped(q, await this.read(q, id), step);
@@ -329,12 +350,8 @@ export class AssetStore {
 
   async components(id: string, q: Queryable = this.db): Promise<ComponentRecord[]> {
     await this.read(q, id);
-    return (
-      await q.query<ComponentRecord>(
-        'SELECT id, asset_id, kind, slot, attrs, source, created_at, updated_at FROM asset_components WHERE asset_id = $1 ORDER BY kind, slot',
-        [id],
-      )
-    ).rows;
+    const { rows } = await q.query<ComponentRow>(`SELECT ${COMPONENT_COLUMNS} FROM asset_components WHERE asset_id = $1 ORDER BY kind, slot`, [id]);
+    return recordsOf(rows);
   }
 
   async addComponent(
@@ -346,31 +363,33 @@ export class AssetStore {
   ): Promise<ComponentRecord> {
     return this.db.tx(async (q) => {
       await this.lockLive(q, id, expected);
-      const { rows } = await q.query<ComponentRecord>(
+      const { rows } = await q.query<ComponentRow>(
         `INSERT INTO asset_components (id, asset_id, kind, slot, attrs, source) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-         ON CONFLICT (asset_id, kind, slot) DO NOTHING RETURNING id, asset_id, kind, slot, attrs, source, created_at, updated_at`,
+         ON CONFLICT (asset_id, kind, slot) DO NOTHING RETURNING ${COMPONENT_COLUMNS}`,
         [randomUUID(), id, c.kind, c.slot, JSON.stringify(c.attrs), actor.source],
       );
       if (!rows[0]) throw new AppError('COMPONENT_EXISTS', 'conflict', `the asset has a ${c.kind} in slot "${c.slot}" already`, { field: 'body.slot' });
+      const added = recordOf(rows[0]);
       await this.touch(q, id);
-      await recordChanges(q, id, actor, [{ action: 'create', componentId: rows[0].id, field: componentField(c.kind, c.slot), old: null, new: c.attrs }]);
+      await recordChanges(q, id, actor, [{ action: 'create', componentId: added.id, field: componentField(c.kind, c.slot), old: null, new: c.attrs }]);
       if (c.kind === 'nic') await refreshSearchText(q, [id]);
-      return this.stepped(q, rows[0], step);
+      return this.stepped(q, added, step);
     });
   }
 
   async removeComponent(id: string, expected: number | null, componentId: string, actor: Actor, step?: TxStep<ComponentRecord>): Promise<ComponentRecord> {
     return this.db.tx(async (q) => {
       await this.lockLive(q, id, expected);
-      const { rows } = await q.query<ComponentRecord>(
-        'DELETE FROM asset_components WHERE id = $1 AND asset_id = $2 RETURNING id, asset_id, kind, slot, attrs, source, created_at, updated_at',
-        [componentId, id],
-      );
+      const { rows } = await q.query<ComponentRow>(`DELETE FROM asset_components WHERE id = $1 AND asset_id = $2 RETURNING ${COMPONENT_COLUMNS}`, [
+        componentId,
+        id,
+      ]);
       if (!rows[0]) throw new AppError('COMPONENT_NOT_FOUND', 'not_found', 'the asset has no such component');
+      const removed = recordOf(rows[0]);
       await this.touch(q, id);
-      await recordChanges(q, id, actor, [{ action: 'delete', componentId, field: componentField(rows[0].kind, rows[0].slot), old: rows[0].attrs, new: null }]);
-      if (rows[0].kind === 'nic') await refreshSearchText(q, [id]);
-      return this.stepped(q, rows[0], step);
+      await recordChanges(q, id, actor, [{ action: 'delete', componentId, field: componentField(removed.kind, removed.slot), old: removed.attrs, new: null }]);
+      if (removed.kind === 'nic') await refreshSearchText(q, [id]);
+      return this.stepped(q, removed, step);
     });
   }
 
@@ -388,7 +407,7 @@ export class AssetStore {
   /** Locks a live asset's row for the rest of the transaction and checks the version the caller read. */
   async lockLive(q: Queryable, id: string, expected: number | null): Promise<AssetRecord> {
     const current = await this.read(q, id, true);
-    if (current.deleted_at) throw assetDeleted(id);
+    if (current.deletedAt) throw assetDeleted(id);
     if (expected !== null && current.version !== expected) throw staleVersion(current.version);
     return current;
   }
@@ -399,7 +418,7 @@ export const componentField = (kind: string, slot: string, attr?: string) => `${
 
 export function pickFields(a: AssetRecord): AssetFields {
   const out: Record<string, unknown> = {};
-  for (const f of EDITABLE_FIELDS) out[f] = a[f];
+  for (const f of EDITABLE_FIELDS) out[fieldKey(f)] = a[fieldKey(f)];
   return out as unknown as AssetFields;
 }
 

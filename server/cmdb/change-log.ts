@@ -7,6 +7,7 @@
  */
 import { changeOf, recordObjectChanges } from '../history/object-changes.js';
 import type { Queryable } from '../store/db.js';
+import { recordsOf, type RecordOf } from '../store/rows.js';
 import type { Actor, FieldChange } from './asset-fields.js';
 
 export type ChangeAction = 'create' | 'update' | 'delete' | 'transition';
@@ -16,7 +17,8 @@ export interface ChangeRow extends FieldChange {
   componentId?: string | null;
 }
 
-export interface ChangeRecord {
+/** A row of asset_changes as SQL returns it. */
+interface AssetChangeRow {
   id: number;
   asset_id: string;
   component_id: string | null;
@@ -31,6 +33,7 @@ export interface ChangeRecord {
   request_id: string | null;
   at: Date;
 }
+export type ChangeRecord = RecordOf<AssetChangeRow>;
 
 export async function recordChanges(q: Queryable, assetId: string, actor: Actor, rows: readonly ChangeRow[], reason: string | null = null): Promise<void> {
   await recordChangesOf(
@@ -87,10 +90,10 @@ function assetChange(assetId: string, rows: readonly ChangeRow[]) {
 /** One asset's timeline, oldest first, paged by change id. Deleted assets keep theirs. */
 export async function listChanges(q: Queryable, assetId: string, opts: { afterId?: number; limit: number; desc?: boolean }): Promise<ChangeRecord[]> {
   const dir = opts.desc ? 'DESC' : 'ASC';
-  const { rows } = await q.query<ChangeRecord>(
+  const { rows } = await q.query<AssetChangeRow>(
     `SELECT id, asset_id, component_id, action, field, old_value, new_value, actor_kind, actor_id, source, reason, request_id, at
      FROM asset_changes WHERE asset_id = $1 AND ($2::bigint IS NULL OR id ${opts.desc ? '<' : '>'} $2) ORDER BY id ${dir} LIMIT $3`,
     [assetId, opts.afterId ?? null, opts.limit + 1],
   );
-  return rows;
+  return recordsOf(rows);
 }

@@ -7,6 +7,7 @@ import { AppError, staleVersion } from '../errors.js';
 import { keyOrder, keyset, text, uuid, type Page } from '../keyset.js';
 import { changeOf, recordObjectChanges, type ChangeActor } from '../history/object-changes.js';
 import type { Db, Queryable } from '../store/db.js';
+import { recordOf, recordsOf, type RecordOf } from '../store/rows.js';
 import { normalTags } from './asset-fields.js';
 import { checkRules, type HostRule } from './host-rules.js';
 import { resolveTargets } from './targets.js';
@@ -17,7 +18,8 @@ export const HOST_ORDER = keyOrder({ sorts: { hostname: text('h.hostname') }, de
 /** The orders host groups can be listed in (keyset pages). */
 export const HOST_GROUP_ORDER = keyOrder({ sorts: { name: text('g.name') }, defaultSort: 'name', id: uuid('g.id') });
 
-export interface HostRecord {
+/** A host as HOST_SELECT reads it: its own columns, its newest agent's and its linked asset's. */
+interface HostRow {
   id: string;
   hostname: string;
   tags: string[];
@@ -33,6 +35,7 @@ export interface HostRecord {
   updated_at: Date;
   version: number;
 }
+export type HostRecord = RecordOf<HostRow>;
 
 const HOST_SELECT = `SELECT h.id, h.hostname, h.tags, h.description, nullif(ag.os, '') AS os, ag.id AS agent_id, ag.state AS agent_state, nullif(ag.agent_version, '') AS agent_version, ag.last_seen_at,
     a.id AS asset_id, a.tag AS asset_tag, h.created_at, h.updated_at, h.version
@@ -43,9 +46,9 @@ const HOST_SELECT = `SELECT h.id, h.hostname, h.tags, h.description, nullif(ag.o
 export const hostNotFound = () => new AppError('HOST_NOT_FOUND', 'not_found', 'host not found');
 export const groupNotFound = () => new AppError('HOST_GROUP_NOT_FOUND', 'not_found', 'host group not found');
 
-/** What a host's change rows hold: its own fields, not its agent's or asset's. */
+/** What a host's change rows hold (stored, snake_case like the API): its own fields, not its agent's or asset's. */
 const hostSnapshot = (h: HostRecord) => ({ id: h.id, hostname: h.hostname, tags: h.tags, description: h.description });
-const groupSnapshot = (g: HostGroupRecord) => ({ id: g.id, name: g.name, description: g.description, rules: g.rules, host_ids: g.host_ids });
+const groupSnapshot = (g: HostGroupRecord) => ({ id: g.id, name: g.name, description: g.description, rules: g.rules, host_ids: g.hostIds });
 
 /** How many distinct hosts of these ids exist (other modules check the hosts they are given). */
 export async function countHosts(q: Queryable, ids: readonly string[]): Promise<number> {
@@ -66,7 +69,7 @@ export interface HostFilters {
   tag?: string[];
   os?: string;
   q?: string;
-  group_id?: string;
+  groupId?: string;
 }
 
 export class HostDirectory {
@@ -87,19 +90,19 @@ export class HostDirectory {
       params.push(`%${f.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       where.push(`lower(h.hostname) LIKE $${params.length}`);
     }
-    if (f.group_id) {
-      params.push(await resolveTargets(this.db, { groupIds: [f.group_id] }));
+    if (f.groupId) {
+      params.push(await resolveTargets(this.db, { groupIds: [f.groupId] }));
       where.push(`h.id = ANY($${params.length}::uuid[])`);
     }
     const ks = keyset(page, params);
     const sql = `${HOST_SELECT} WHERE ${[...where, ks.where].join(' AND ')} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`;
-    return (await this.db.query<HostRecord>(sql, params)).rows;
+    return recordsOf((await this.db.query<HostRow>(sql, params)).rows);
   }
 
   async get(id: string, q: Queryable = this.db): Promise<HostRecord> {
-    const { rows } = await q.query<HostRecord>(`${HOST_SELECT} WHERE h.id = $1`, [id]);
+    const { rows } = await q.query<HostRow>(`${HOST_SELECT} WHERE h.id = $1`, [id]);
     if (!rows[0]) throw hostNotFound();
-    return rows[0];
+    return recordOf(rows[0]);
   }
 
   async exists(id: string): Promise<boolean> {
@@ -156,7 +159,7 @@ export class HostDirectory {
   }
 }
 
-export interface HostGroupRecord {
+interface HostGroupRow {
   id: string;
   name: string;
   description: string;
@@ -166,6 +169,7 @@ export interface HostGroupRecord {
   updated_at: Date;
   version: number;
 }
+export type HostGroupRecord = RecordOf<HostGroupRow>;
 
 const GROUP_SELECT = `SELECT g.id, g.name, g.description, g.rules, g.created_at, g.updated_at, g.version,
   ARRAY(SELECT m.host_id FROM host_group_members m WHERE m.group_id = g.id ORDER BY m.host_id) AS host_ids FROM host_groups g`;
@@ -176,16 +180,16 @@ export class HostGroups {
   async list(page: Page): Promise<HostGroupRecord[]> {
     const params: unknown[] = [];
     const ks = keyset(page, params);
-    return (await this.db.query<HostGroupRecord>(`${GROUP_SELECT} WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows;
+    return recordsOf((await this.db.query<HostGroupRow>(`${GROUP_SELECT} WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${ks.limit}`, params)).rows);
   }
 
   async get(id: string, q: Queryable = this.db): Promise<HostGroupRecord> {
-    const { rows } = await q.query<HostGroupRecord>(`${GROUP_SELECT} WHERE g.id = $1`, [id]);
+    const { rows } = await q.query<HostGroupRow>(`${GROUP_SELECT} WHERE g.id = $1`, [id]);
     if (!rows[0]) throw groupNotFound();
-    return rows[0];
+    return recordOf(rows[0]);
   }
 
-  async create(input: { name: string; description?: string; rules?: HostRule[]; host_ids?: string[] }, actor: ChangeActor): Promise<HostGroupRecord> {
+  async create(input: { name: string; description?: string; rules?: HostRule[]; hostIds?: string[] }, actor: ChangeActor): Promise<HostGroupRecord> {
     const rules = checkRules(input.rules ?? []);
     return this.db.tx(async (q) => {
       const id = randomUUID();
@@ -194,18 +198,18 @@ export class HostGroups {
         [id, input.name, input.description ?? '', JSON.stringify(rules)],
       );
       if (!rows[0]) throw new AppError('HOST_GROUP_EXISTS', 'conflict', `a host group named "${input.name}" exists already`, { field: 'body.name' });
-      await this.setMembers(q, id, input.host_ids ?? []);
+      await this.setMembers(q, id, input.hostIds ?? []);
       const g = await this.get(id, q);
       await recordObjectChanges(q, actor, [changeOf('host_group', id, null, groupSnapshot(g))]);
       return g;
     });
   }
 
-  /** host_ids, when given, replaces the static members. */
+  /** hostIds, when given, replaces the static members. */
   async update(
     id: string,
     expected: number,
-    patch: { name?: string; description?: string; rules?: HostRule[]; host_ids?: string[] },
+    patch: { name?: string; description?: string; rules?: HostRule[]; hostIds?: string[] },
     actor: ChangeActor,
   ): Promise<HostGroupRecord> {
     const rules = patch.rules ? checkRules(patch.rules) : null;
@@ -224,7 +228,7 @@ export class HostGroups {
           throw err;
         });
       if (!rowCount) throw staleVersion(before.version);
-      if (patch.host_ids) await this.setMembers(q, id, patch.host_ids);
+      if (patch.hostIds) await this.setMembers(q, id, patch.hostIds);
       const g = await this.get(id, q);
       await recordObjectChanges(q, actor, [changeOf('host_group', id, groupSnapshot(before), groupSnapshot(g))]);
       return g;

@@ -40,6 +40,6 @@ describe('reportFields', () => {
       disks: [],
       nics: [],
     });
-    expect(f).toEqual({ hostname: 'h', kernel: '6.1', arch: 'x86_64', memory_bytes: 8 });
+    expect(f).toEqual({ hostname: 'h', kernel: '6.1', arch: 'x86_64', memoryBytes: 8 });
   });
 });

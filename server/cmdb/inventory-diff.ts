@@ -25,14 +25,14 @@ export function reportFields(r: InventoryReport): Partial<AssetFields> {
     vendor: r.system.vendor,
     model: r.system.model,
     serial: usableSerial(r.system.serial) ? r.system.serial : null,
-    system_uuid: usableUuid(r.system.uuid),
-    machine_id: usableMachineId(r.system.machineId),
+    systemUuid: usableUuid(r.system.uuid),
+    machineId: usableMachineId(r.system.machineId),
     hostname: r.system.hostname || null,
-    os_name: r.os.name,
-    os_version: r.os.version,
+    osName: r.os.name,
+    osVersion: r.os.version,
     kernel: r.os.kernel,
     arch: r.os.arch,
-    memory_bytes: r.memory.totalBytes ?? (r.memory.modules.length ? r.memory.modules.reduce((s, m) => s + m.sizeBytes, 0) : null),
+    memoryBytes: r.memory.totalBytes ?? (r.memory.modules.length ? r.memory.modules.reduce((s, m) => s + m.sizeBytes, 0) : null),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== null && v !== undefined)) as Partial<AssetFields>;
 }

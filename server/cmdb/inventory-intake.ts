@@ -92,12 +92,12 @@ export class InventoryIntake {
   ): Promise<number> {
     const before = await this.assets.lockLive(q, assetId, null);
     const patch = reportFields(report);
-    if (!before.host_id && agent.hostId && !(await hostTaken(q, agent.hostId, assetId))) patch.host_id = agent.hostId;
+    if (!before.hostId && agent.hostId && !(await hostTaken(q, agent.hostId, assetId))) patch.hostId = agent.hostId;
     const { changes: fieldsChanged } = await this.assets.applyPatch(q, assetId, null, patch, actor, false);
     let written = fieldsChanged.length;
-    if (before.agent_id !== agent.agentId) {
+    if (before.agentId !== agent.agentId) {
       await q.query('UPDATE assets SET agent_id = $2, updated_at = now(), version = version + 1 WHERE id = $1', [assetId, agent.agentId]);
-      await recordChanges(q, assetId, actor, [{ action: 'update', field: 'agent_id', old: before.agent_id, new: agent.agentId }], linkReason);
+      await recordChanges(q, assetId, actor, [{ action: 'update', field: 'agent_id', old: before.agentId, new: agent.agentId }], linkReason);
       written++;
     }
     const held = (await q.query<HeldComponent>('SELECT id, kind, slot, attrs, source FROM asset_components WHERE asset_id = $1', [assetId])).rows;
