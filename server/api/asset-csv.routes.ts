@@ -66,7 +66,7 @@ export function assetCsvRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         const change = ctx.query.dry_run ? undefined : await editUnderChange(deps.itil?.changes, ctx, 'asset');
         const r = await deps.cmdb.importCsv(ctx.body as string, actorOf(ctx), { dryRun: ctx.query.dry_run, step: change?.linkEach('imported from CSV') });
         ctx.audit({ created: r.created, updated: r.updated, dry_run: !!ctx.query.dry_run, change_id: change?.changeId });
-        return { ...r, dry_run: !!ctx.query.dry_run };
+        return { ...r, dryRun: !!ctx.query.dry_run };
       },
     }),
   ];

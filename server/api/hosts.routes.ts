@@ -260,7 +260,7 @@ export function hostRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
         tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
       }),
       response: Type.Object({ host_ids: Type.Array(Uuid) }),
-      handler: async (ctx) => ({ host_ids: await deps.cmdb.resolveTargets({ hostIds: ctx.body.host_ids, groupIds: ctx.body.group_ids, tags: ctx.body.tags }) }),
+      handler: async (ctx) => ({ hostIds: await deps.cmdb.resolveTargets({ hostIds: ctx.body.host_ids, groupIds: ctx.body.group_ids, tags: ctx.body.tags }) }),
     }),
   ];
 }

@@ -88,7 +88,7 @@ export interface RouteSpec<SP extends TSchema = TSchema, SQ extends TSchema = TS
 }
 
 /** What a handler returns: the answer as a record (camelCase keys, Dates; http/wire.ts). */
-type Answer<T> = T | Domain<T>;
+type Answer<T> = Domain<T>;
 
 /** Declares a route with its types checked against its schemas. */
 export function route<SP extends TSchema, SQ extends TSchema, SB extends TSchema, SR extends TSchema>(spec: RouteSpec<SP, SQ, SB, SR>): RouteSpec {

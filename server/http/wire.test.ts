@@ -62,4 +62,11 @@ describe('the edge serializer', () => {
       runs: [{ started_at: '1970-01-01T00:00:00.000Z' }],
     });
   });
+
+  it('writes a time held as a Date, an ISO string with an offset or epoch milliseconds alike, in UTC with milliseconds', () => {
+    const at = '2026-01-05T10:20:30.040Z';
+    const write = compile(Type.Object({ at: Timestamp, maybe: Nullable(Timestamp) }));
+    for (const held of [new Date(at), '2026-01-05T11:20:30.04+01:00', Date.parse(at)]) expect(write({ at: held, maybe: held })).toEqual({ at, maybe: at });
+    expect(write({ at, maybe: null })).toEqual({ at, maybe: null });
+  });
 });
