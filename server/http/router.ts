@@ -509,8 +509,13 @@ interface AuditNote {
 }
 
 const EMPTY = Buffer.alloc(0);
-/** How much of a refused body is read and dropped to keep its connection (Go's net/http drains 256 KiB). */
-const DISCARD_LIMIT = 256 * 1024;
+/**
+ * How much of a refused body is read and dropped so its client reads the answer. Past it the connection
+ * closes after the answer, and uWS closes at once: the unread rest makes the kernel reset the connection,
+ * which can take the answer with it before the client reads it (seen with 2 MiB bodies under load). A
+ * body a few MiB over its limit is still answered; a far longer one costs at most this much reading.
+ */
+const DISCARD_LIMIT = 8 * 1024 * 1024;
 
 const digest = (body: Buffer): BodyDigest => ({ size: body.length, sha256: createHash('sha256').update(body).digest('hex') });
 

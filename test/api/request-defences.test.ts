@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserDirectory } from '../../server/auth/users.js';
@@ -127,6 +127,31 @@ describe('request defences', () => {
         .digest('hex'),
     });
   }, 60_000);
+
+  it('a body a little over its limit gets its 413 on a connection that serves on', async () => {
+    // Read to its end and dropped, the rest cannot make the kernel reset the connection under the answer.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const url = new URL(t.http);
+    const send = (method: string, path: string, body?: Buffer) =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = request(
+          { host: url.hostname, port: url.port, method, path, agent, headers: { ...t.admin.auth, 'content-type': 'application/json' } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const refused = await send('PATCH', '/api/v1/hosts/00000000-0000-4000-8000-000000000000', Buffer.alloc(2 * MB, 'x'));
+      expect(refused).toEqual({ status: 413, reused: false });
+      expect(await send('GET', '/api/v1/health')).toEqual({ status: 200, reused: true });
+    } finally {
+      agent.destroy();
+    }
+  });
 
   it('the per-address rate limit refuses an upload before its body, too', async () => {
     const operator = await t.userSession('operator');
