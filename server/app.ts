@@ -264,7 +264,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log,
     agents,
     identity,
-    enrollment: new Enrollment(db),
+    enrollment: new Enrollment(db, bus),
     users: new UserDirectory(db),
     sessions: new SessionStore(db),
     apiKeys: new ApiKeyStore(db),

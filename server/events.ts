@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { LiveEvent } from './tasks/live-output.js';
 
 export interface DomainEvents {
+  /** An agent became active: approved by an admin, or enrolled with a token that approves. */
   'agent.approved': { agentId: string };
   'agent.revoked': { agentId: string };
   /** An agent's configuration changed: the node holding it pushes the new one. */

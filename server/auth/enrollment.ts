@@ -9,6 +9,7 @@ import nacl from 'tweetnacl';
 import { addAgentHost } from '../cmdb/hosts.js';
 import { AppError } from '../errors.js';
 import type { Db } from '../store/db.js';
+import type { EventBus } from '../events.js';
 import type { EnrollmentRequest, EnrollmentResult } from '../../protocol/enrollment.js';
 
 export const TOKEN_PREFIX = 'awe_';
@@ -112,13 +113,19 @@ export async function enrollAgent(
 
 /** Enrollment for the routes: tokens made and spent on this node's database. */
 export class Enrollment {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+  ) {}
 
   createToken(input: EnrollmentTokenInput): Promise<EnrollmentToken> {
     return createEnrollmentToken(this.db, input);
   }
 
-  enroll(req: EnrollmentRequest, opts: { autoApprove: boolean; serverSignPublicKey: Uint8Array; requestId?: string }): Promise<EnrollmentResult> {
-    return enrollAgent(this.db, req, opts);
+  async enroll(req: EnrollmentRequest, opts: { autoApprove: boolean; serverSignPublicKey: Uint8Array; requestId?: string }): Promise<EnrollmentResult> {
+    const result = await enrollAgent(this.db, req, opts);
+    // Approved by its token: every node learns of a new active agent as it would of an approval.
+    if (result.state === 'active') this.bus.emit('agent.approved', { agentId: result.agentId });
+    return result;
   }
 }
