@@ -196,6 +196,19 @@ async function run(opts: BenchOptions): Promise<Figures> {
       setTimeout(() => sampler.windowStart(), Math.max(0, windowStart - Date.now())),
       setTimeout(() => sampler.windowEnd(), Math.max(0, windowEnd - Date.now())),
     ];
+    if (process.env.AW_BENCH_HEAP_DIR && fleet) {
+      // Mid-window, with every series and session in place; bench/heap-summary.ts reads the files.
+      const pids = fleet.pids;
+      windowTimers.push(
+        setTimeout(
+          () => {
+            for (const pid of pids) process.kill(pid, 'SIGUSR2');
+            say(`heap snapshot asked of ${pids.length} server(s) into ${process.env.AW_BENCH_HEAP_DIR} (npx tsx bench/heap-summary.ts FILE --agents N)`);
+          },
+          windowStart + (opts.durationS * 1000) / 2 - Date.now(),
+        ),
+      );
+    }
     cleanups.unshift(async () => windowTimers.forEach(clearTimeout));
     let restart: Promise<RestartFigures> | undefined;
     if (opts.restartAtS !== undefined && restartFleet) {

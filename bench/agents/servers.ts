@@ -112,9 +112,11 @@ export async function startServers(opts: { count: number; port: number; env: Nod
       const fd = openSync(logFile, 'a');
       // AW_BENCH_PROFILE_DIR=<dir>: each server writes a V8 CPU profile there when it exits (chrome://inspect, speedscope).
       const profile = opts.env.AW_BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${opts.env.AW_BENCH_PROFILE_DIR}`] : [];
+      // AW_BENCH_HEAP_DIR=<dir>: each server writes a heap snapshot there when run.ts signals it (mid-window).
+      const heap = opts.env.AW_BENCH_HEAP_DIR ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${opts.env.AW_BENCH_HEAP_DIR}`] : [];
       // AW_BENCH_NODE_ARGS="--flag ...": V8/Node flags for the servers, to compare (e.g. heap settings).
       const nodeArgs = (opts.env.AW_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-      const child = spawn(process.execPath, [...profile, ...nodeArgs, 'dist/server/main.js'], {
+      const child = spawn(process.execPath, [...profile, ...heap, ...nodeArgs, 'dist/server/main.js'], {
         cwd: opts.repoRoot,
         env: { ...opts.env, PORT: String(opts.port) },
         stdio: ['ignore', fd, fd],
