@@ -232,7 +232,10 @@ export class Router {
     }
     // A body refused unread (or cut at its limit) is still on its way. A short rest is read and dropped,
     // so the client sees the answer and the connection serves on; past that the connection closes after the answer.
-    const unread = body !== undefined && !body.complete && !(await body.discard(DISCARD_LIMIT, aborted));
+    // A body declared far longer than that is not read at all: its answer goes out at once, before the
+    // client has sent much of it (a 100 MB upload refused while it is still being written).
+    const declared = Number(incoming.headers['content-length'] ?? 0);
+    const unread = body !== undefined && !body.complete && !(declared <= DISCARD_LIMIT && (await body.discard(DISCARD_LIMIT, aborted)));
     // A stream needs the socket running, which a long body nobody reads would hold paused.
     if (answer.stream && unread)
       answer = this.failure(new AppError('BODY_NOT_ALLOWED', 'invalid', `${incoming.method} ${incoming.path} takes no body`), incoming);
@@ -513,7 +516,8 @@ const EMPTY = Buffer.alloc(0);
  * How much of a refused body is read and dropped so its client reads the answer. Past it the connection
  * closes after the answer, and uWS closes at once: the unread rest makes the kernel reset the connection,
  * which can take the answer with it before the client reads it (seen with 2 MiB bodies under load). A
- * body a few MiB over its limit is still answered; a far longer one costs at most this much reading.
+ * body a few MiB over its limit is still answered; one declared longer than this is answered at once,
+ * unread, and one that turns out longer (chunked) costs at most this much reading.
  */
 const DISCARD_LIMIT = 8 * 1024 * 1024;
 
