@@ -290,9 +290,10 @@ export class Monitor {
     }
     // Only the lease holder asks where the other agents are (one Redis round trip for all of them).
     const online = await this.deps.presence.onlineOf(agents.map((a) => a.id));
-    const elsewhere = new Set<string>();
-    for (const a of agents) if (online.has(a.id) && !this.deps.presence.heldHere(a.id)) elsewhere.add(a.hostId);
-    await this.engine.tick((hostId) => here.has(hostId) || !elsewhere.has(hostId));
+    const connected = new Set<string>();
+    for (const a of agents) if (online.has(a.id)) connected.add(a.hostId);
+    // Ours: held here, or held by no node (a host held here is also connected: `here` decides first).
+    await this.engine.tick((hostId) => here.has(hostId) || !connected.has(hostId));
     await this.checkUnreachable(agents, online);
   }
 
@@ -312,19 +313,14 @@ export class Monitor {
   private async checkUnreachable(agents: ActiveAgent[], online: Set<string>): Promise<void> {
     const now = Date.now();
     const windowMs = this.deps.config.monitor.unreachableS * 1000;
-    const lastContact = (a: ActiveAgent) => {
-      if (online.has(a.id)) this.heard.set(a.id, now);
-      return Math.max(this.heard.get(a.id) ?? 0, a.lastSeenMs ?? 0);
-    };
-    const goneNow = (a: ActiveAgent) => {
-      const last = lastContact(a);
-      return last > 0 && now - last > windowMs; // never connected: nothing to miss yet
-    };
+    for (const a of agents) if (online.has(a.id)) this.heard.set(a.id, now);
+    const lastContact = (a: ActiveAgent) => Math.max(this.heard.get(a.id) ?? 0, a.lastSeenMs ?? 0);
+    // 0: never connected, nothing to miss yet.
+    const isGone = (last: number) => last > 0 && now - last > windowMs;
     // Last-seen times read up to a minute ago could call an agent gone early (a node that has just taken
     // the lease has not heard the others' agents yet): read them again before raising a problem.
-    if (now - (this.roster?.at ?? 0) > this.deps.config.monitor.nodataTickMs && agents.some((a) => goneNow(a) && !this.unreachable.get(a.hostId))) {
-      agents = await this.activeAgents(0);
-    }
+    const stale = now - (this.roster?.at ?? 0) > this.deps.config.monitor.nodataTickMs;
+    if (stale && agents.some((a) => isGone(lastContact(a)) && !this.unreachable.get(a.hostId))) agents = await this.activeAgents(0);
     const trigger = {
       ref: UNREACHABLE_REF,
       templateId: '',
@@ -336,14 +332,14 @@ export class Monitor {
     for (const a of agents) {
       // What is left is picked up by the next lease holder: open problems are re-read at its start.
       if (this.stopping) return;
-      const gone = goneNow(a);
+      const last = lastContact(a);
+      const gone = isGone(last);
       const was = this.unreachable.get(a.hostId) ?? false;
       if (gone === was) continue;
       this.unreachable.set(a.hostId, gone);
       // PGlite answers within the same turn of the event loop: let sockets and timers run now and then.
       if (++recorded % 50 === 0) await new Promise((r) => setImmediate(r));
       try {
-        const last = lastContact(a);
         await this.recordTransition(a.hostId, trigger, gone ? 'problem' : 'ok', gone ? Math.round((now - last) / 1000) : null);
       } catch (err) {
         this.unreachable.set(a.hostId, was);

@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { UNREACHABLE_REF } from '../../server/monitor/monitor.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { insertActiveAgents, startTestServer, type TestServer } from '../support/server.js';
 import { until } from '../support/until.js';
 
 const AGENTS = 6000; // the copy lives 6 s: longer than the 3 s unreachable window
@@ -26,13 +26,7 @@ describe('the monitor timer with thousands of agents', () => {
     t = await startTestServer(ENV);
     const db = t.server.deps.db;
     // Agents other nodes hold: their last contact is what the database says (flushed every second here).
-    await db.query(
-      `WITH h AS (
-         INSERT INTO hosts (id, hostname) SELECT gen_random_uuid(), 'roster-' || i FROM generate_series(1, $1::int) i RETURNING id, hostname)
-       INSERT INTO agents (id, host_id, secret, state, hostname, agent_version, os, last_seen_at)
-       SELECT gen_random_uuid(), h.id, '\\x00'::bytea, 'active', h.hostname, '0.1.0', 'Linux', now() FROM h`,
-      [AGENTS],
-    );
+    await insertActiveAgents(db, AGENTS, 'roster-', 'now()');
     const query = vi.spyOn(db, 'query');
     const reads = () => query.mock.calls.filter(([sql]) => sql.includes(ROSTER_READ)).length;
     await until('the timer has read the new agents', async () => reads() > 0, 10_000);

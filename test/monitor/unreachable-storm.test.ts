@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UNREACHABLE_REF } from '../../server/monitor/monitor.js';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { insertActiveAgents, startTestServer, type TestServer } from '../support/server.js';
 import { until } from '../support/until.js';
 
 const AGENTS = 1500;
@@ -27,13 +27,7 @@ describe('agent unreachable, for many agents at once', () => {
   it('a stop mid-sweep is not held up; the next server opens the rest, none twice', async () => {
     first = await startTestServer(ENV);
     const db = first.server.deps.db;
-    await db.query(
-      `WITH h AS (
-         INSERT INTO hosts (id, hostname) SELECT gen_random_uuid(), 'gone-' || i FROM generate_series(1, $1::int) i RETURNING id, hostname)
-       INSERT INTO agents (id, host_id, secret, state, hostname, agent_version, os, last_seen_at)
-       SELECT gen_random_uuid(), h.id, '\\x00'::bytea, 'active', h.hostname, '0.1.0', 'Linux', now() - interval '1 hour' FROM h`,
-      [AGENTS],
-    );
+    await insertActiveAgents(db, AGENTS, 'gone-', "now() - interval '1 hour'");
     const open = async () =>
       Number(
         (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM monitor_problems WHERE trigger_ref = $1 AND resolved_at IS NULL`, [UNREACHABLE_REF]))

@@ -10,6 +10,7 @@ import { loadConfig } from '../../server/config.js';
 import { createEnrollmentToken } from '../../server/auth/enrollment.js';
 import { openSealedSecret } from '../../protocol/enrollment.js';
 import { createLogger } from '../../server/log.js';
+import type { Queryable } from '../../server/store/db.js';
 import { openTestDb, type TestDb } from './test-db.js';
 
 export interface TestServer {
@@ -74,6 +75,21 @@ export interface EnrolledAgent {
   hostId: string;
   secret: Buffer;
   state: 'pending' | 'active';
+}
+
+/**
+ * `count` active agents, each with its host, written straight into the database (their secret is no key
+ * anyone holds: they never connect): a fleet for the monitor's timer and sweeps. Hostnames are
+ * `${prefix}N`; `lastSeen` is an SQL expression.
+ */
+export async function insertActiveAgents(db: Queryable, count: number, prefix: string, lastSeen: string): Promise<void> {
+  await db.query(
+    `WITH h AS (
+       INSERT INTO hosts (id, hostname) SELECT gen_random_uuid(), $2 || i FROM generate_series(1, $1::int) i RETURNING id, hostname)
+     INSERT INTO agents (id, host_id, secret, state, hostname, agent_version, os, last_seen_at)
+     SELECT gen_random_uuid(), h.id, '\\x00'::bytea, 'active', h.hostname, '0.1.0', 'Linux', ${lastSeen} FROM h`,
+    [count, prefix],
+  );
 }
 
 /** Enrolls through the real HTTP route, opening the sealed key as the agent does. */
