@@ -17,9 +17,12 @@ function read(): Location {
 
 export function useLocation(): Location {
   const [loc, setLoc] = useState(read);
+  const hashAtRender = location.hash;
   useEffect(() => {
     const on = () => setLoc(read());
     addEventListener('hashchange', on);
+    // Effects run after paint: a hash changed between the first render and now fired no event we heard.
+    if (location.hash !== hashAtRender) on();
     return () => removeEventListener('hashchange', on);
   }, []);
   return loc;
