@@ -45,6 +45,9 @@ const pending = new PendingPoints(RAW_CHUNK_MS);
 for (let i = 0; i < perSeries; i++) {
   for (let id = 1; id <= series; id++) pending.add(id, start + i * 10_000 + (id % 1000), value(id, i));
 }
+// Array buffers are freed by a sweeper after the collection: let it finish before reading.
+gc();
+await new Promise((resolve) => setTimeout(resolve, 200));
 gc();
 const used = held() - before;
 const points = series * perSeries;

@@ -15,27 +15,37 @@ export function corruptSeries(message: string): AppError {
   return new AppError('SERIES_DATA_CORRUPT', 'internal', message);
 }
 
-/** Growable MSB-first bit writer. Bits collect in a 32-bit accumulator and land in the buffer a word at a time. */
+/** Int32 slots a writer's position takes (`saveState`). */
+export const WRITER_INTS = 5;
+
+/**
+ * Growable MSB-first bit writer. Bits collect in a 32-bit accumulator and land in the buffer a word at a time.
+ * The stream occupies buf[start..end): its own buffer here; a subclass may place it in a shared one (the
+ * open series heads, series/head-table.ts) and move it when `grow` is called.
+ */
 export class BitWriter {
-  private buf: Uint8Array;
-  /** Bytes already flushed to `buf`. */
-  private len = 0;
+  protected buf: Uint8Array;
+  protected start = 0;
+  protected end: number;
+  /** Offset in `buf` after the bytes already flushed. */
+  protected len = 0;
   /** Pending bits, right-aligned; fewer than 32 of them. */
-  private acc = 0;
-  private accBits = 0;
+  protected acc = 0;
+  protected accBits = 0;
 
   constructor(initialBytes = 256) {
     this.buf = new Uint8Array(Math.max(8, initialBytes));
+    this.end = this.buf.length;
   }
 
   /** Bits written so far. */
   get bitLength(): number {
-    return this.len * 8 + this.accBits;
+    return (this.len - this.start) * 8 + this.accBits;
   }
 
   /** Bytes `writeTo` will produce (the last byte zero-padded). */
   get byteLength(): number {
-    return this.len + ((this.accBits + 7) >>> 3);
+    return this.len - this.start + ((this.accBits + 7) >>> 3);
   }
 
   writeBit(bit: number): void {
@@ -81,8 +91,8 @@ export class BitWriter {
 
   /** Copies the stream (last byte zero-padded) into `out` at `offset`; returns the offset after it. */
   writeTo(out: Uint8Array, offset: number): number {
-    out.set(this.buf.subarray(0, this.len), offset);
-    let at = offset + this.len;
+    out.set(this.buf.subarray(this.start, this.len), offset);
+    let at = offset + this.len - this.start;
     let bits = this.accBits;
     if (bits > 0) {
       const word = this.acc << (32 - bits);
@@ -98,12 +108,33 @@ export class BitWriter {
     return out;
   }
 
+  /** The position as WRITER_INTS int32s at ints[i..] (for writers in a shared buffer; the buffer is not saved). */
+  saveState(ints: Int32Array, i: number): void {
+    ints[i] = this.start;
+    ints[i + 1] = this.len;
+    ints[i + 2] = this.end;
+    ints[i + 3] = this.acc;
+    ints[i + 4] = this.accBits;
+  }
+
+  loadState(ints: Int32Array, i: number): void {
+    this.start = ints[i];
+    this.len = ints[i + 1];
+    this.end = ints[i + 2];
+    this.acc = ints[i + 3];
+    this.accBits = ints[i + 4];
+  }
+
+  /** Makes room for at least 4 more bytes after `len`: here, a buffer twice the size. */
+  protected grow(): void {
+    const bigger = new Uint8Array(this.buf.length * 2);
+    bigger.set(this.buf);
+    this.buf = bigger;
+    this.end = bigger.length;
+  }
+
   private pushWord(word: number): void {
-    if (this.len + 4 > this.buf.length) {
-      const bigger = new Uint8Array(this.buf.length * 2);
-      bigger.set(this.buf);
-      this.buf = bigger;
-    }
+    if (this.len + 4 > this.end) this.grow();
     const b = this.buf;
     const at = this.len;
     b[at] = word >>> 24;

@@ -149,8 +149,41 @@ class FloatStreamState {
   }
 }
 
+/** Int32 and float64 slots an encoder's state takes in columns (`saveState`). */
+export const FLOAT_STREAM_INTS = 8;
+export const FLOAT_STREAM_FLOATS = 1;
+
 /** Appends float64 values to a BitWriter; one instance per stream (per series column). */
 export class FloatStreamEncoder extends FloatStreamState {
+  /**
+   * The state as numbers at ints[i..i+8) and floats[f] (series/pending-points.ts keeps the open heads'
+   * states in columns rather than one object each); `loadState` continues from them.
+   */
+  saveState(ints: Int32Array, i: number, floats: Float64Array, f: number): void {
+    ints[i] = this.width;
+    ints[i + 1] = this.prevHi;
+    ints[i + 2] = this.prevLo;
+    ints[i + 3] = this.leading;
+    ints[i + 4] = this.trailing;
+    ints[i + 5] = this.exp;
+    ints[i + 6] = this.shift;
+    ints[i + 7] = (this.started ? 1 : 0) | (this.decimalOk ? 2 : 0);
+    floats[f] = this.mant;
+  }
+
+  loadState(ints: Int32Array, i: number, floats: Float64Array, f: number): void {
+    this.width = ints[i];
+    this.prevHi = ints[i + 1];
+    this.prevLo = ints[i + 2];
+    this.leading = ints[i + 3];
+    this.trailing = ints[i + 4];
+    this.exp = ints[i + 5];
+    this.shift = ints[i + 6];
+    this.started = (ints[i + 7] & 1) !== 0;
+    this.decimalOk = (ints[i + 7] & 2) !== 0;
+    this.mant = floats[f];
+  }
+
   write(w: BitWriter, v: number): void {
     scratchF64[0] = v;
     const hi = scratchU32[HI];

@@ -66,6 +66,54 @@ describe('PendingPoints heads', () => {
   });
 });
 
+describe('PendingPoints memory', () => {
+  it('keeps every point bit for bit while heads grow, move, close and free their regions, and compacts what they leave', () => {
+    const p = new PendingPoints(RAW_CHUNK_MS);
+    const expected = new Map<number, Array<[number, number]>>();
+    const bits = new Float64Array(1);
+    const words = new Uint32Array(bits.buffer);
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    // 4,000 series x 300 points, interleaved as agents send them: heads grow through many regions.
+    for (let i = 0; i < 300; i++) {
+      for (let id = 1; id <= 4000; id++) {
+        words[0] = next();
+        words[1] = id % 4 === 0 ? next() : 0x40590000 + (next() & 0xff); // full-precision and few-bit values
+        const t = RAW_CHUNK_MS - 150 * 10_000 + i * 10_000; // half the points fall in the next span
+        p.add(id, t, bits[0]);
+        let list = expected.get(id);
+        if (!list) expected.set(id, (list = []));
+        list.push([t, bits[0]]);
+      }
+    }
+    const live = p.snapshot([...p.seriesIds()]).length;
+    // Compacted: the arena holds little beyond the streams themselves (without compaction it was 3x).
+    expect(p.byteLength).toBeLessThan(live * 1.8 + 4000 * 160);
+    const closed = p.detach(RAW_CHUNK_MS);
+    // The closed heads gave their regions back: new series need no more memory (the arena is compacted).
+    const before = p.byteLength;
+    for (let id = 5001; id <= 6000; id++) {
+      p.add(id, RAW_CHUNK_MS + 1, id);
+      expected.set(id, [[RAW_CHUNK_MS + 1, id]]);
+    }
+    expect(p.byteLength).toBeLessThanOrEqual(before);
+    const bitsOf = (x: number) => {
+      bits[0] = x;
+      return `${words[1]}:${words[0]}`;
+    };
+    const wrong: string[] = [];
+    for (const [id, points] of expected) {
+      const got = [...col(closed.rawPoints(id)), ...col(p.rawPoints(id))];
+      if (got.length !== points.length) wrong.push(`series ${id}: ${got.length} points, expected ${points.length}`);
+      for (let i = 0; i < points.length && wrong.length < 5; i++) {
+        if (got[i]?.[0] !== points[i][0] || bitsOf(got[i][1]) !== bitsOf(points[i][1])) wrong.push(`series ${id} point ${i}: ${got[i]} for ${points[i]}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(closed.size + p.size).toBe(4000 * 300 + 1000);
+  });
+});
+
 describe('merging', () => {
   it('sortUnique keeps the first point of a timestamp', () => {
     expect(col(sortUnique([30, 10, 20, 10], [3, 1, 2, 9]))).toEqual([

@@ -8,70 +8,12 @@
  * compactly (`snapshot`, read back by `restore`) so the write-ahead rows behind them can go.
  * Pure: the store decides when to add, detach and snapshot.
  */
-import { decodeXorChunk, XorChunkEncoder } from './xor-chunk.js';
+import { ArenaWriter, ByteArena } from './byte-arena.js';
+import { decodeXorChunk, ENCODER_FLOATS, ENCODER_INTS, XorChunkEncoder } from './xor-chunk.js';
 import { mergeBuckets, rollBuckets, rollPoints, type RollupBucket } from './rollup.js';
 import { chunkStartOf } from './tiers.js';
 import { putUvarint, uvarintSize } from './bitstream.js';
 import type { SeriesPoints } from './points.js';
-
-/**
- * The open part of one raw chunk of one series: the coded points, plus points older than the coded ones'
- * last, uncoded, in arrival order. One object per open series (10^5-10^6 of them): it is the encoder
- * itself, and a second span's head (around a chunk boundary) hangs off `next` rather than in an array.
- */
-class Head extends XorChunkEncoder {
-  lateT: number[] | undefined;
-  lateV: number[] | undefined;
-  next: Head | undefined;
-
-  constructor(readonly chunkStart: number) {
-    super(HEAD_FIRST_POINTS);
-  }
-
-  add(t: number, v: number): void {
-    const last = this.lastT;
-    if (!(t <= last)) this.append(t, v);
-    // The same timestamp again: the first point stays (as mergePoints keeps the stored one).
-    else if (t !== last) {
-      (this.lateT ??= []).push(t);
-      (this.lateV ??= []).push(v);
-    }
-  }
-
-  get size(): number {
-    return this.count + (this.lateT?.length ?? 0);
-  }
-
-  points(): SeriesPoints {
-    const coded = decodeXorChunk(this.bytes());
-    return this.lateT ? mergePoints(coded, sortUnique(this.lateT, this.lateV!)) : coded;
-  }
-
-  /** The head as one XOR chunk: the coded points, or with the late ones merged in. */
-  chunk(): XorChunkEncoder {
-    if (!this.lateT) return this;
-    const p = this.points();
-    const enc = new XorChunkEncoder(p.t.length);
-    for (let i = 0; i < p.t.length; i++) enc.append(p.t[i], p.v[i]);
-    return enc;
-  }
-}
-
-/** A series' heads as a list (rare paths: reads, checkpoints). */
-function headsOf(first: Head | undefined): Head[] {
-  const out: Head[] = [];
-  for (let h = first; h; h = h.next) out.push(h);
-  return out;
-}
-
-/** Heads chained again, in the given order. */
-function chain(heads: Head[]): Head | undefined {
-  for (let i = 0; i < heads.length; i++) heads[i].next = heads[i + 1];
-  return heads[0];
-}
-
-/** A head starts with room for this many points (about 2 B each) and doubles as it fills. */
-const HEAD_FIRST_POINTS = 16;
 
 /**
  * First 8 bytes of a snapshot row: a NaN as a little-endian float64 (payload "AWHEAD"), which a
@@ -80,10 +22,35 @@ const HEAD_FIRST_POINTS = 16;
  */
 const SNAPSHOT_MAGIC = Uint8Array.of(0x41, 0x57, 0x48, 0x45, 0x41, 0x44, 0xf8, 0x7f);
 
+/** Points older than their head's last coded one, uncoded, in arrival order. */
+interface LatePoints {
+  t: number[];
+  v: number[];
+}
+
+/**
+ * The open part of one raw chunk of one series is a head: a row of columns (the chunk's start, the next
+ * head of the series, an XOR encoder's state) plus its bit stream in the arena, and late points beside it
+ * in a map (rare). No object per head: 10^5-10^6 of them as objects (encoder, writer, value state, typed
+ * array, boxed numbers) took ~600 B each and most of the GC's marking (bench/pending-memory.bench.ts).
+ */
 export class PendingPoints {
   /** First head per series; nearly always the only one, two around a chunk boundary. */
-  private readonly series = new Map<number, Head>();
+  private readonly series = new Map<number, number>();
   private points = 0;
+  private arena = new ByteArena();
+  private writer = new ArenaWriter(this.arena);
+  /** Every head is appended and read through this one encoder, loaded from its row and saved back. */
+  private encoder = new XorChunkEncoder(0, this.writer);
+  private capacity = 64;
+  private ints = new Int32Array(this.capacity * ENCODER_INTS);
+  private floats = new Float64Array(this.capacity * ENCODER_FLOATS);
+  private chunkStarts = new Float64Array(this.capacity);
+  /** The series' next head, or -1. */
+  private nexts = new Int32Array(this.capacity);
+  private rows = 0;
+  private readonly freeRows: number[] = [];
+  private readonly late = new Map<number, LatePoints>();
 
   /** @param chunkMs span of a raw chunk row: a head holds the points of one span. */
   constructor(private readonly chunkMs: number) {}
@@ -104,30 +71,38 @@ export class PendingPoints {
   add(seriesId: number, t: number, v: number): void {
     const start = chunkStartOf(t, this.chunkMs);
     const first = this.series.get(seriesId);
-    let head = first;
-    while (head !== undefined && head.chunkStart !== start) head = head.next;
-    if (head === undefined) {
-      head = new Head(start);
-      if (first === undefined) this.series.set(seriesId, head);
-      else {
-        let last = first;
-        while (last.next) last = last.next;
-        last.next = head;
-      }
+    let row = first ?? -1;
+    while (row >= 0 && this.chunkStarts[row] !== start) row = this.nexts[row];
+    if (row < 0) {
+      row = this.newHead(start);
+      if (first === undefined) this.series.set(seriesId, row);
+      else this.nexts[this.lastOf(first)] = row;
     }
-    const before = head.size;
-    head.add(t, v);
-    this.points += head.size - before;
+    const enc = this.encoder.load(this.ints, this.floats, row);
+    const last = enc.lastT;
+    if (!(t <= last)) {
+      enc.append(t, v);
+      enc.save(this.ints, this.floats, row);
+      this.points++;
+      if (this.arena.wasteful) this.compact();
+    } else if (t !== last) {
+      // The same timestamp again: the first point stays (as mergePoints keeps the stored one).
+      let late = this.late.get(row);
+      if (!late) this.late.set(row, (late = { t: [], v: [] }));
+      late.t.push(t);
+      late.v.push(v);
+      this.points++;
+    }
   }
 
   /** The series' pending raw points sorted by time, one per timestamp (the first that came). */
   rawPoints(seriesId: number): SeriesPoints {
     const first = this.series.get(seriesId);
     if (first === undefined) return { t: [], v: [] };
-    if (first.next === undefined) return first.points();
-    return headsOf(first)
-      .sort((a, b) => a.chunkStart - b.chunkStart)
-      .map((h) => h.points())
+    if (this.nexts[first] < 0) return this.pointsOf(first);
+    return this.headsOf(first)
+      .sort((a, b) => this.chunkStarts[a] - this.chunkStarts[b])
+      .map((row) => this.pointsOf(row))
       .reduce(mergePoints);
   }
 
@@ -146,18 +121,22 @@ export class PendingPoints {
   detach(closedBefore: number): PendingPoints {
     const out = new PendingPoints(this.chunkMs);
     for (const [id, first] of this.series) {
-      if (first.chunkStart >= closedBefore && first.next === undefined) continue;
-      const heads = headsOf(first);
-      const closed = heads.filter((h) => h.chunkStart < closedBefore);
+      if (this.chunkStarts[first] >= closedBefore && this.nexts[first] < 0) continue;
+      const heads = this.headsOf(first);
+      const closed = heads.filter((row) => this.chunkStarts[row] < closedBefore);
       if (!closed.length) continue;
-      const open = chain(heads.filter((h) => h.chunkStart >= closedBefore));
-      if (open) this.series.set(id, open);
+      const open = this.chain(heads.filter((row) => this.chunkStarts[row] >= closedBefore));
+      if (open >= 0) this.series.set(id, open);
       else this.series.delete(id);
-      out.series.set(id, chain(closed)!);
-      for (const h of closed) {
-        this.points -= h.size;
-        out.points += h.size;
-      }
+      const moved = closed.map((row) => {
+        const size = this.sizeOf(row);
+        this.points -= size;
+        out.points += size;
+        const to = out.adopt(this, row);
+        this.freeHead(row);
+        return to;
+      });
+      out.series.set(id, out.chain(moved));
     }
     return out;
   }
@@ -167,25 +146,25 @@ export class PendingPoints {
    * series id, uvarint length, the head as an XOR chunk. What `restore` reads back.
    */
   snapshot(seriesIds: readonly number[]): Uint8Array {
-    // Sized first, then written in place: one array a part, not a few per head.
-    const chunks: XorChunkEncoder[] = [];
-    const ids: number[] = [];
+    // Sized first, then written in place: one array a part. A head with late points is re-coded once.
+    const merged = new Map<number, XorChunkEncoder>();
     let size = SNAPSHOT_MAGIC.length;
     for (const id of seriesIds) {
-      for (let h = this.series.get(id); h; h = h.next) {
-        const c = h.chunk();
-        chunks.push(c);
-        ids.push(id);
+      for (let row = this.series.get(id) ?? -1; row >= 0; row = this.nexts[row]) {
+        const c = this.chunkOf(row, merged);
         size += uvarintSize(id) + uvarintSize(c.byteLength) + c.byteLength;
       }
     }
     const out = new Uint8Array(size);
     out.set(SNAPSHOT_MAGIC);
     let k = SNAPSHOT_MAGIC.length;
-    for (let i = 0; i < chunks.length; i++) {
-      k = putUvarint(out, k, ids[i]);
-      k = putUvarint(out, k, chunks[i].byteLength);
-      k = chunks[i].writeTo(out, k);
+    for (const id of seriesIds) {
+      for (let row = this.series.get(id) ?? -1; row >= 0; row = this.nexts[row]) {
+        const c = this.chunkOf(row, merged);
+        k = putUvarint(out, k, id);
+        k = putUvarint(out, k, c.byteLength);
+        k = c.writeTo(out, k);
+      }
     }
     return out;
   }
@@ -209,7 +188,121 @@ export class PendingPoints {
       for (let i = 0; i < p.t.length; i++) this.add(id, p.t[i], p.v[i]);
     }
   }
+
+  /** Bytes held: the columns and the arena (the series map and late points not counted). */
+  get byteLength(): number {
+    return this.ints.byteLength + this.floats.byteLength + this.chunkStarts.byteLength + this.nexts.byteLength + this.arena.byteLength;
+  }
+
+  private newHead(chunkStart: number): number {
+    const row = this.freeRows.pop() ?? this.rows++;
+    if (row >= this.capacity) this.growColumns();
+    EMPTY.save(this.ints, this.floats, row);
+    this.writer.open();
+    this.writer.saveState(this.ints, row * ENCODER_INTS);
+    this.chunkStarts[row] = chunkStart;
+    this.nexts[row] = -1;
+    return row;
+  }
+
+  /** Takes row `row` of `from` (its state, stream and late points) as a new head here. */
+  private adopt(from: PendingPoints, row: number): number {
+    const to = this.freeRows.pop() ?? this.rows++;
+    if (to >= this.capacity) this.growColumns();
+    from.encoder.load(from.ints, from.floats, row).save(this.ints, this.floats, to);
+    this.writer.loadState(this.ints, to * ENCODER_INTS);
+    this.writer.moveFrom(from.arena.bytes);
+    this.writer.saveState(this.ints, to * ENCODER_INTS);
+    this.chunkStarts[to] = from.chunkStarts[row];
+    this.nexts[to] = -1;
+    const late = from.late.get(row);
+    if (late) this.late.set(to, late);
+    return to;
+  }
+
+  private freeHead(row: number): void {
+    this.writer.loadState(this.ints, row * ENCODER_INTS);
+    this.writer.close();
+    this.late.delete(row);
+    this.freeRows.push(row);
+  }
+
+  /** Copies every head's stream into a new arena, back to back, leaving the free regions behind. */
+  private compact(): void {
+    const arena = new ByteArena(Math.ceil((this.arena.liveBytes * 1.25) / 4096) * 4096);
+    const writer = new ArenaWriter(arena);
+    for (const first of this.series.values()) {
+      for (let row = first; row >= 0; row = this.nexts[row]) {
+        writer.loadState(this.ints, row * ENCODER_INTS);
+        writer.moveFrom(this.arena.bytes);
+        writer.saveState(this.ints, row * ENCODER_INTS);
+      }
+    }
+    this.arena = arena;
+    this.writer = writer;
+    this.encoder = new XorChunkEncoder(0, writer);
+  }
+
+  private growColumns(): void {
+    // Half more each time (a doubling would leave up to half unused at 10^6 heads).
+    const capacity = Math.ceil(this.capacity * 1.5);
+    const grow = <A extends Int32Array | Float64Array>(a: A, make: (n: number) => A, per: number): A => {
+      const bigger = make(capacity * per);
+      bigger.set(a);
+      return bigger;
+    };
+    this.ints = grow(this.ints, (n) => new Int32Array(n), ENCODER_INTS);
+    this.floats = grow(this.floats, (n) => new Float64Array(n), ENCODER_FLOATS);
+    this.chunkStarts = grow(this.chunkStarts, (n) => new Float64Array(n), 1);
+    this.nexts = grow(this.nexts, (n) => new Int32Array(n), 1);
+    this.capacity = capacity;
+  }
+
+  private sizeOf(row: number): number {
+    return this.encoder.load(this.ints, this.floats, row).count + (this.late.get(row)?.t.length ?? 0);
+  }
+
+  private pointsOf(row: number): SeriesPoints {
+    const coded = decodeXorChunk(this.encoder.load(this.ints, this.floats, row).bytes());
+    const late = this.late.get(row);
+    return late ? mergePoints(coded, sortUnique(late.t, late.v)) : coded;
+  }
+
+  /** The head as one XOR chunk: the shared encoder loaded with it, or a new one with its late points merged in. */
+  private chunkOf(row: number, merged: Map<number, XorChunkEncoder>): XorChunkEncoder {
+    if (!this.late.has(row)) return this.encoder.load(this.ints, this.floats, row);
+    let enc = merged.get(row);
+    if (!enc) {
+      const p = this.pointsOf(row);
+      enc = new XorChunkEncoder(p.t.length);
+      for (let i = 0; i < p.t.length; i++) enc.append(p.t[i], p.v[i]);
+      merged.set(row, enc);
+    }
+    return enc;
+  }
+
+  /** A series' heads as a list (rare paths: reads, checkpoints). */
+  private headsOf(first: number): number[] {
+    const out: number[] = [];
+    for (let row = first; row >= 0; row = this.nexts[row]) out.push(row);
+    return out;
+  }
+
+  private lastOf(first: number): number {
+    let row = first;
+    while (this.nexts[row] >= 0) row = this.nexts[row];
+    return row;
+  }
+
+  /** Heads chained again, in the given order; the first, or -1. */
+  private chain(rows: number[]): number {
+    for (let i = 0; i < rows.length; i++) this.nexts[rows[i]] = i + 1 < rows.length ? rows[i + 1] : -1;
+    return rows.length ? rows[0] : -1;
+  }
 }
+
+/** A new head's encoder state (its writer position is set per head). */
+const EMPTY = new XorChunkEncoder(0);
 
 /** Whether a write-ahead row is a snapshot part rather than (series id, t, v) triples. */
 export function isSnapshot(row: Uint8Array): boolean {

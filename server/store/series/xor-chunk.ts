@@ -18,8 +18,8 @@
  * xor-chunk.test.ts and bench/chunk-codec.bench.ts).
  */
 import { AppError } from '../../errors.js';
-import { BitReader, BitWriter, corruptSeries, joinInt64, putUvarint, splitInt64, uvarintSize } from './bitstream.js';
-import { FloatStreamDecoder, FloatStreamEncoder } from './float-stream.js';
+import { BitReader, BitWriter, corruptSeries, joinInt64, putUvarint, splitInt64, uvarintSize, WRITER_INTS } from './bitstream.js';
+import { FLOAT_STREAM_FLOATS, FLOAT_STREAM_INTS, FloatStreamDecoder, FloatStreamEncoder } from './float-stream.js';
 
 export const XOR_CHUNK_FORMAT = 0x01;
 
@@ -50,18 +50,53 @@ function outOfOrder(t: number, prevT: number): AppError {
 /** Scratch for one 64-bit split at a time (shared: one object per encoder would be 10^5-10^6 objects). */
 const INT64 = { hi: 0, lo: 0 };
 
+/** Int32 and float64 slots one encoder's state takes in columns (`save`). */
+export const ENCODER_INTS = WRITER_INTS + FLOAT_STREAM_INTS + 1;
+export const ENCODER_FLOATS = FLOAT_STREAM_FLOATS + 3;
+
 /** Builds one chunk point by point; `bytes()` may be called at any time and appending may continue after. */
 export class XorChunkEncoder {
-  private readonly w: BitWriter;
   private readonly values = new FloatStreamEncoder();
   private n = 0;
   private first = NaN;
   private prevT = NaN;
   private prevDelta = 0;
 
-  /** `expectedPoints` only sizes the first buffer (about 2 bytes a point); the buffer grows as needed. */
-  constructor(expectedPoints = 128) {
-    this.w = new BitWriter(expectedPoints * 2 + 16);
+  /**
+   * `expectedPoints` only sizes the first buffer (about 2 bytes a point); the buffer grows as needed.
+   * `w` is given when the stream lives in a shared buffer (series/pending-points.ts).
+   */
+  constructor(
+    expectedPoints = 128,
+    private readonly w = new BitWriter(expectedPoints * 2 + 16),
+  ) {}
+
+  /**
+   * The state as numbers, row `row` of columns of ENCODER_INTS int32s and ENCODER_FLOATS float64s: the open
+   * heads are kept so (pending-points.ts), one encoder loaded and saved around each append, because an object
+   * graph per open series (encoder, writer, value state, buffer) cost ~600 B and GC time at 10^5-10^6 series.
+   */
+  save(ints: Int32Array, floats: Float64Array, row: number): void {
+    const i = row * ENCODER_INTS;
+    const f = row * ENCODER_FLOATS;
+    this.w.saveState(ints, i);
+    this.values.saveState(ints, i + WRITER_INTS, floats, f);
+    ints[i + WRITER_INTS + FLOAT_STREAM_INTS] = this.n;
+    floats[f + FLOAT_STREAM_FLOATS] = this.first;
+    floats[f + FLOAT_STREAM_FLOATS + 1] = this.prevT;
+    floats[f + FLOAT_STREAM_FLOATS + 2] = this.prevDelta;
+  }
+
+  load(ints: Int32Array, floats: Float64Array, row: number): this {
+    const i = row * ENCODER_INTS;
+    const f = row * ENCODER_FLOATS;
+    this.w.loadState(ints, i);
+    this.values.loadState(ints, i + WRITER_INTS, floats, f);
+    this.n = ints[i + WRITER_INTS + FLOAT_STREAM_INTS];
+    this.first = floats[f + FLOAT_STREAM_FLOATS];
+    this.prevT = floats[f + FLOAT_STREAM_FLOATS + 1];
+    this.prevDelta = floats[f + FLOAT_STREAM_FLOATS + 2];
+    return this;
   }
 
   get count(): number {
