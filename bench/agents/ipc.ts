@@ -64,6 +64,8 @@ export interface WorkerFinal {
   counters: WorkerCounters;
   /** Ack latency histogram (histogram.ts buckets) of batches first sent inside the window. */
   latency: number[];
+  /** Acks slower than SLOW_ACK_MS by 10 s of the window the batch was sent in (sim-agent.ts). */
+  slow: number[];
   rssMb: number;
 }
 

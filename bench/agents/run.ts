@@ -16,6 +16,7 @@ import { emptyCounters, sumCounters, type BenchAgent, type WorkerCounters, type 
 import { parseOptions, sourceAddress, USAGE, UsageError, type BenchOptions } from './options.js';
 import { ServerSampler } from './proc-stats.js';
 import { countStoredPoints, createRunDatabase, enrollOverHttp, type Credentials, type RunDatabase } from './provision.js';
+import { SLOW_ACK_MS } from './sim-agent.js';
 import { freePort, startServers, summariseLogs, type ServerFleet } from './servers.js';
 
 interface Figures {
@@ -254,6 +255,11 @@ async function run(opts: BenchOptions): Promise<Figures> {
       for (const e of summariseLogs(fleet.logFiles).slice(0, 15)) say(`server ${e.level} ×${e.count}: ${e.msg}${e.example ? ` (first: ${e.example})` : ''}`);
     }
     say(`generator workers peak RSS: ${workers.map((w) => w.final?.rssMb ?? '?').join(', ')} MB; resends ${total.resends}`);
+    // Where the tail comes from: a steady trickle, the connect burst, or one moment (a checkpoint, a pause).
+    const slow: number[] = [];
+    for (const w of workers) w.final?.slow.forEach((n, i) => (slow[i] = (slow[i] ?? 0) + n));
+    const slots = Array.from(slow, (n, i) => (n ? `${i * 10}s:${n}` : '')).filter(Boolean);
+    say(`acks over ${SLOW_ACK_MS} ms by 10 s of the window sent in: ${slots.join(' ') || 'none'}`);
     if (restarted && runDb && opts.metricsStore === 'questdb') {
       say(
         `restart: every agent back ${restarted.allBackMs === null ? 'NEVER (120 s)' : `${restarted.allBackMs} ms`} after SIGTERM; stored points are counted on the Postgres store only`,

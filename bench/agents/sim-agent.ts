@@ -22,7 +22,12 @@ export interface AgentContext {
   frames: MetricFrameMaker;
   counters: WorkerCounters;
   latency: LatencyHistogram;
+  /** Batches first sent inside the window and acknowledged after more than SLOW_ACK_MS, by 10 s of the window they were sent in. */
+  slow: number[];
 }
+
+/** An acknowledgement slower than the issue's p99 target: `slow` tells when in the window they happen. */
+export const SLOW_ACK_MS = 100;
 
 interface Batch {
   id: number;
@@ -201,7 +206,13 @@ export class SimAgent {
     this.onWire.delete(seq);
     this.spool.delete(b.id);
     const now = Date.now();
-    if (b.inWindow) this.ctx.latency.record(now - b.sentAt);
+    if (b.inWindow) {
+      this.ctx.latency.record(now - b.sentAt);
+      if (now - b.sentAt > SLOW_ACK_MS) {
+        const slot = Math.floor((b.sentAt - this.ctx.windowStart) / 10_000);
+        this.ctx.slow[slot] = (this.ctx.slow[slot] ?? 0) + 1;
+      }
+    }
     const c = this.ctx.counters;
     c.framesAcked++;
     c.pointsAcked += b.points.length;

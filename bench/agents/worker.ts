@@ -28,6 +28,7 @@ async function run(start: WorkerStart): Promise<void> {
     frames: new MetricFrameMaker(start.points),
     counters,
     latency: new LatencyHistogram(),
+    slow: [],
   };
   agents = start.agents.map((a) => new SimAgent(a, ctx));
   const n = agents.length;
@@ -63,6 +64,7 @@ async function run(start: WorkerStart): Promise<void> {
     type: 'final',
     counters: snapshot(),
     latency: Array.from(ctx.latency.counts),
+    slow: Array.from(ctx.slow, (n) => n ?? 0),
     rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
   });
 }
