@@ -365,4 +365,28 @@ describe('PostgresMetricStore', () => {
     expect(again.rejections.overLimit).toBe(1);
     await again.close();
   });
+
+  it('counts series that existed before it first saw the host once, when some of a new batch exist already', async () => {
+    const host = randomUUID();
+    const other = await PostgresMetricStore.open(testDb.db, options({ maxSeriesPerHost: 6 }));
+    const store = await PostgresMetricStore.open(testDb.db, options({ maxSeriesPerHost: 6 }));
+    const write = (s: typeof store, names: string[], t: number) =>
+      s.write([
+        batch(
+          host,
+          names.map((name) => ({ name, t, v: t })),
+          randomUUID(),
+        ),
+      ]);
+    await write(other, ['b', 'c'], T0);
+    // First sight here: the host has 2 series; a and d are made, b and c found (inserted elsewhere), 4 in all.
+    await write(store, ['a', 'b', 'c', 'd'], T0 + 10_000);
+    await write(store, ['e', 'f', 'g'], T0 + 20_000);
+    expect(await store.names(host)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(store.rejections.overLimit).toBe(1);
+    const { rows } = await testDb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM metric_series WHERE host_id = $1', [host]);
+    expect(rows[0].n).toBe(6);
+    await store.close();
+    await other.close();
+  });
 });

@@ -20,6 +20,19 @@ export interface SeriesRejections {
   invalid: number;
 }
 
+interface NewSeries {
+  hostId: string;
+  name: string;
+  labels: Labels;
+}
+
+interface SeriesRow {
+  id: number;
+  host_id: string;
+  name: string;
+  labels: Labels;
+}
+
 export class SeriesIndex {
   /** Host id -> (hostSeriesKey -> series id): the per-point lookup builds no host-qualified string. */
   private readonly ids = new Map<string, Map<string, number>>();
@@ -54,7 +67,7 @@ export class SeriesIndex {
   }
 
   private async resolveMisses(batches: IngestBatch[], misses: Array<[number, number]>, out: number[][]): Promise<void> {
-    const missing = new Map<string, { hostId: string; name: string; labels: Labels }>();
+    const missing = new Map<string, NewSeries>();
     for (const [i, j] of misses) {
       const b = batches[i];
       const p = b.points[j];
@@ -98,26 +111,23 @@ export class SeriesIndex {
     this.log?.warn({ hostId, metric: name, reason }, 'metric series rejected; its points are dropped');
   }
 
-  private async create(series: Array<{ hostId: string; name: string; labels: Labels }>): Promise<void> {
-    // Existing rows first: a series made by another node, or before a restart, is never refused.
-    const existing = await this.db.query<{ id: number; host_id: string; name: string; labels: Labels }>(
-      `SELECT s.id, s.host_id, s.name, s.labels FROM metric_series s
-         JOIN unnest($1::uuid[], $2::text[], $3::jsonb[]) AS u(h, n, l) ON s.host_id = u.h AND s.name = u.n AND s.labels = u.l`,
-      [series.map((s) => s.hostId), series.map((s) => s.name), series.map((s) => JSON.stringify(s.labels))],
-    );
-    for (const r of existing.rows) this.remember(r.host_id, r.name, r.labels, r.id);
-    const fresh = series.filter((s) => this.idOf(s.hostId, s.name, s.labels) === undefined);
-    if (!fresh.length) return;
-    const hosts = [...new Set(fresh.map((s) => s.hostId))].filter((h) => !this.perHost.has(h));
-    if (hosts.length) {
-      const { rows } = await this.db.query<{ host_id: string; n: number }>(
-        'SELECT host_id, count(*)::int AS n FROM metric_series WHERE host_id = ANY($1::uuid[]) GROUP BY host_id',
-        [hosts],
-      );
-      for (const h of hosts) this.perHost.set(h, 0);
-      for (const r of rows) this.perHost.set(r.host_id, r.n);
-    }
-    const allowed = fresh.filter((s) => {
+  /**
+   * Makes the series (and learns the ids of those another node or an earlier run made). A host's new
+   * series that all fit under its limit are inserted at once, one statement for the lot (an agent's first
+   * frames make all its series: 100,000 at once when a fleet connects); near the limit its existing rows
+   * are read first, since they count already and are never refused.
+   */
+  private async create(series: NewSeries[]): Promise<void> {
+    await this.countSeries(series);
+    const wanted = new Map<string, number>();
+    for (const s of series) wanted.set(s.hostId, (wanted.get(s.hostId) ?? 0) + 1);
+    const roomy = (s: NewSeries) => this.perHost.get(s.hostId)! + wanted.get(s.hostId)! <= this.maxSeriesPerHost;
+    const tight = series.filter((s) => !roomy(s));
+    const allowed = series.filter(roomy);
+    if (tight.length) await this.readExisting(tight);
+    for (const s of allowed) this.perHost.set(s.hostId, this.perHost.get(s.hostId)! + 1);
+    for (const s of tight) {
+      if (this.idOf(s.hostId, s.name, s.labels) !== undefined) continue;
       const n = this.perHost.get(s.hostId)!;
       if (n >= this.maxSeriesPerHost) {
         this.refuse(
@@ -126,26 +136,55 @@ export class SeriesIndex {
           s.name,
           `SERIES_LIMIT: host already has ${n} series (limit ${this.maxSeriesPerHost}, AW_SERIES_PER_HOST)`,
         );
-        return false;
+        continue;
       }
       this.perHost.set(s.hostId, n + 1);
-      return true;
-    });
+      allowed.push(s);
+    }
     if (!allowed.length) return;
-    // DO UPDATE (a no-op write) so that rows another node made meanwhile come back from RETURNING too.
-    const inserted = this.db.query<{ id: number; host_id: string; name: string; labels: Labels }>(
-      `INSERT INTO metric_series (host_id, name, labels)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[])
-       ON CONFLICT (host_id, name, labels) DO UPDATE SET name = EXCLUDED.name
-       RETURNING id, host_id, name, labels`,
-      [allowed.map((s) => s.hostId), allowed.map((s) => s.name), allowed.map((s) => JSON.stringify(s.labels))],
+    const inserted = await this.db
+      .query<SeriesRow>(
+        `INSERT INTO metric_series (host_id, name, labels)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[])
+         ON CONFLICT (host_id, name, labels) DO NOTHING
+         RETURNING id, host_id, name, labels`,
+        [allowed.map((s) => s.hostId), allowed.map((s) => s.name), allowed.map((s) => JSON.stringify(s.labels))],
+      )
+      .catch((err) => {
+        // Nothing was made (one label Postgres cannot store refuses the statement): the series are counted
+        // again when the write is retried, so uncount them now.
+        for (const s of allowed) this.perHost.set(s.hostId, this.perHost.get(s.hostId)! - 1);
+        throw err;
+      });
+    for (const r of inserted.rows) this.remember(r.host_id, r.name, r.labels, r.id);
+    // Rows another node (or an earlier run) made: not inserted, so not counted again; read their ids.
+    const existing = allowed.filter((s) => this.idOf(s.hostId, s.name, s.labels) === undefined);
+    for (const s of existing) this.perHost.set(s.hostId, this.perHost.get(s.hostId)! - 1);
+    if (!existing.length) return;
+    await this.readExisting(existing);
+    const gone = existing.find((s) => this.idOf(s.hostId, s.name, s.labels) === undefined);
+    // Deleted between the two statements (retention of a removed host): the write fails and is retried.
+    if (gone) throw new Error(`metric series ${JSON.stringify(gone.name)} of host ${gone.hostId} was neither made nor found`);
+  }
+
+  /** How many series each host of these has, read once per host. */
+  private async countSeries(series: NewSeries[]): Promise<void> {
+    const hosts = [...new Set(series.map((s) => s.hostId))].filter((h) => !this.perHost.has(h));
+    if (!hosts.length) return;
+    const { rows } = await this.db.query<{ host_id: string; n: number }>(
+      'SELECT host_id, count(*)::int AS n FROM metric_series WHERE host_id = ANY($1::uuid[]) GROUP BY host_id',
+      [hosts],
     );
-    const { rows } = await inserted.catch((err) => {
-      // Nothing was made (one label Postgres cannot store refuses the statement): the series are counted
-      // again when the write is retried, so uncount them now.
-      for (const s of allowed) this.perHost.set(s.hostId, this.perHost.get(s.hostId)! - 1);
-      throw err;
-    });
+    for (const h of hosts) this.perHost.set(h, 0);
+    for (const r of rows) this.perHost.set(r.host_id, r.n);
+  }
+
+  private async readExisting(series: NewSeries[]): Promise<void> {
+    const { rows } = await this.db.query<SeriesRow>(
+      `SELECT s.id, s.host_id, s.name, s.labels FROM metric_series s
+         JOIN unnest($1::uuid[], $2::text[], $3::jsonb[]) AS u(h, n, l) ON s.host_id = u.h AND s.name = u.n AND s.labels = u.l`,
+      [series.map((s) => s.hostId), series.map((s) => s.name), series.map((s) => JSON.stringify(s.labels))],
+    );
     for (const r of rows) this.remember(r.host_id, r.name, r.labels, r.id);
   }
 }

@@ -8,6 +8,7 @@
 import { BitWriter } from './bitstream.js';
 
 const FIRST_REGION = 32;
+const MAX_BYTES = 2 ** 31 - 1;
 
 /** The region a full one of `size` bytes moves to: half as large again (a doubling leaves a quarter of the bytes unused on average). */
 function regionAfter(size: number): number {
@@ -46,6 +47,8 @@ export class ByteArena {
       this.freeBytes -= size;
       return reused;
     }
+    // Offsets are kept in Int32Array columns.
+    if (this.top + size > MAX_BYTES) throw new Error(`series heads need more than ${MAX_BYTES} bytes in one process`);
     if (this.top + size > this.bytes.length) {
       // A quarter more each time: a doubling would leave up to half of a large arena unused.
       const length = Math.max(this.top + size, Math.ceil((this.bytes.length * 1.25) / 4096) * 4096);
