@@ -49,6 +49,31 @@ describe('PendingPoints heads', () => {
     expect(p.size).toBe(1);
   });
 
+  it('detaches when most heads close (a span boundary) by handing over its table, and goes on with the open ones', () => {
+    const p = new PendingPoints(RAW_CHUNK_MS);
+    for (let id = 1; id <= 4; id++) for (let i = 0; i < 50; i++) p.add(id, 1_000 + i * 10_000, id * 1000 + i);
+    p.add(4, RAW_CHUNK_MS + 10, 7); // series 4 also has a head in the next span
+    p.add(2, 500, 1.5); // a late point in a closing head
+    const closed = p.detach(RAW_CHUNK_MS);
+    expect(closed.size).toBe(201);
+    expect(p.size).toBe(1);
+    expect([...closed.seriesIds()].sort()).toEqual([1, 2, 3, 4]);
+    expect([...p.seriesIds()]).toEqual([4]);
+    expect(col(closed.rawPoints(2))[0]).toEqual([500, 1.5]);
+    expect(col(closed.rawPoints(4))).toEqual(Array.from({ length: 50 }, (_, i) => [1_000 + i * 10_000, 4000 + i]));
+    // Both go on independently.
+    p.add(4, RAW_CHUNK_MS + 20, 8);
+    p.add(5, RAW_CHUNK_MS + 30, 9);
+    expect(col(p.rawPoints(4))).toEqual([
+      [RAW_CHUNK_MS + 10, 7],
+      [RAW_CHUNK_MS + 20, 8],
+    ]);
+    expect(col(p.rawPoints(5))).toEqual([[RAW_CHUNK_MS + 30, 9]]);
+    expect(col(closed.rawPoints(1))).toHaveLength(50);
+    expect(p.detach(2 * RAW_CHUNK_MS).size).toBe(3);
+    expect(p.size).toBe(0);
+  });
+
   it('restores a snapshot to the same points, and a point given twice (snapshot and a later row) once', () => {
     const p = new PendingPoints(RAW_CHUNK_MS);
     for (let i = 0; i < 100; i++) p.add(i % 7, 1_000_000 + i * 1000, i % 3 === 0 ? NaN : i / 10);

@@ -119,6 +119,15 @@ export class PendingPoints {
 
   /** Moves the heads of chunks starting before `closedBefore` into a set of their own, and returns it. */
   detach(closedBefore: number): PendingPoints {
+    let closing = 0;
+    let staying = 0;
+    for (const first of this.series.values()) {
+      for (let row = first; row >= 0; row = this.nexts[row]) {
+        if (this.chunkStarts[row] < closedBefore) closing++;
+        else staying++;
+      }
+    }
+    if (closing > staying) return this.detachMost(closedBefore);
     const out = new PendingPoints(this.chunkMs);
     for (const [id, first] of this.series) {
       if (this.chunkStarts[first] >= closedBefore && this.nexts[first] < 0) continue;
@@ -139,6 +148,36 @@ export class PendingPoints {
       out.series.set(id, out.chain(moved));
     }
     return out;
+  }
+
+  /**
+   * `detach` when most heads close (every head does at a span boundary: 380,000 at 19,000 agents): the
+   * open ones are copied into a new table, which this set then takes over, and the old table, its
+   * columns and arena, is the detached set; copying every closed head instead held the thread ~1.4 s.
+   */
+  private detachMost(closedBefore: number): PendingPoints {
+    const keep = new PendingPoints(this.chunkMs);
+    for (const [id, first] of this.series) {
+      const heads = this.headsOf(first);
+      const open = heads.filter((row) => this.chunkStarts[row] >= closedBefore);
+      if (!open.length) continue;
+      const moved = open.map((row) => {
+        keep.points += this.sizeOf(row);
+        const to = keep.adopt(this, row);
+        this.freeHead(row);
+        return to;
+      });
+      keep.series.set(id, keep.chain(moved));
+      const closed = this.chain(heads.filter((row) => this.chunkStarts[row] < closedBefore));
+      if (closed >= 0) this.series.set(id, closed);
+      else this.series.delete(id);
+    }
+    this.points -= keep.points;
+    // Trade places: this object goes on as the open heads, `keep` (the old table) leaves as the closed ones.
+    const old = { ...this };
+    Object.assign(this, keep);
+    Object.assign(keep, old);
+    return keep;
   }
 
   /**
