@@ -21,7 +21,7 @@ export const WRITER_INTS = 5;
 /**
  * Growable MSB-first bit writer. Bits collect in a 32-bit accumulator and land in the buffer a word at a time.
  * The stream occupies buf[start..end): its own buffer here; a subclass may place it in a shared one (the
- * open series heads, series/head-table.ts) and move it when `grow` is called.
+ * open series heads, series/byte-arena.ts) and move it when `grow` is called.
  */
 export class BitWriter {
   protected buf: Uint8Array;

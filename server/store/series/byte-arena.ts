@@ -3,7 +3,7 @@
  * Uint8Array each (with its ArrayBuffer, two objects and ~150 B of heap before the first byte) at 10^5-10^6
  * open series cost more than the points. Regions grow by half from 32 B and are reused through a free list per
  * size; the buffer grows by a quarter when full and never shrinks (heads close and free their regions
- * every chunk span, and new heads take them again; when most of it is free, the owner compacts it).
+ * every chunk span, and new heads take them again; when a quarter of it is free, the owner compacts it).
  */
 import { BitWriter } from './bitstream.js';
 
@@ -28,8 +28,9 @@ export class ByteArena {
   }
 
   /**
-   * Whether most of the arena is free regions: a stream that grew left each smaller region behind, and only
-   * a new stream takes those again. The owner then copies its live regions into a new arena (pending-points.ts).
+   * Whether over a quarter of the arena (and 1 MiB) is free regions: a stream that grew left each smaller
+   * region behind, and only a new stream takes those again. The owner then copies its live regions into a
+   * new arena (pending-points.ts).
    */
   get wasteful(): boolean {
     return this.freeBytes > 1 << 20 && this.freeBytes > this.top / 4;

@@ -117,67 +117,54 @@ export class PendingPoints {
     return out;
   }
 
-  /** Moves the heads of chunks starting before `closedBefore` into a set of their own, and returns it. */
+  /**
+   * Moves the heads of chunks starting before `closedBefore` into a set of their own, and returns it. When
+   * most heads close (every head does at a span boundary: 380,000 at 19,000 agents), the open ones move to
+   * a new table instead, and the two sets trade places: copying every closed head held the thread ~1.4 s.
+   */
   detach(closedBefore: number): PendingPoints {
+    const closes = (row: number) => this.chunkStarts[row] < closedBefore;
     let closing = 0;
     let staying = 0;
     for (const first of this.series.values()) {
       for (let row = first; row >= 0; row = this.nexts[row]) {
-        if (this.chunkStarts[row] < closedBefore) closing++;
+        if (closes(row)) closing++;
         else staying++;
       }
     }
-    if (closing > staying) return this.detachMost(closedBefore);
     const out = new PendingPoints(this.chunkMs);
-    for (const [id, first] of this.series) {
-      if (this.chunkStarts[first] >= closedBefore && this.nexts[first] < 0) continue;
-      const heads = this.headsOf(first);
-      const closed = heads.filter((row) => this.chunkStarts[row] < closedBefore);
-      if (!closed.length) continue;
-      const open = this.chain(heads.filter((row) => this.chunkStarts[row] >= closedBefore));
-      if (open >= 0) this.series.set(id, open);
-      else this.series.delete(id);
-      const moved = closed.map((row) => {
-        const size = this.sizeOf(row);
-        this.points -= size;
-        out.points += size;
-        const to = out.adopt(this, row);
-        this.freeHead(row);
-        return to;
-      });
-      out.series.set(id, out.chain(moved));
+    if (closing <= staying) {
+      if (closing) this.moveHeads(out, closes);
+      return out;
     }
+    this.moveHeads(out, (row) => !closes(row));
+    // This object goes on as the open heads; `out`, holding the old table, leaves as the closed ones.
+    const old = { ...this };
+    Object.assign(this, out);
+    Object.assign(out, old);
     return out;
   }
 
-  /**
-   * `detach` when most heads close (every head does at a span boundary: 380,000 at 19,000 agents): the
-   * open ones are copied into a new table, which this set then takes over, and the old table, its
-   * columns and arena, is the detached set; copying every closed head instead held the thread ~1.4 s.
-   */
-  private detachMost(closedBefore: number): PendingPoints {
-    const keep = new PendingPoints(this.chunkMs);
+  /** Moves the heads for which `moves` holds, with their points, to `to`. */
+  private moveHeads(to: PendingPoints, moves: (row: number) => boolean): void {
     for (const [id, first] of this.series) {
+      if (this.nexts[first] < 0 && !moves(first)) continue; // one head, staying: nearly every series
       const heads = this.headsOf(first);
-      const open = heads.filter((row) => this.chunkStarts[row] >= closedBefore);
-      if (!open.length) continue;
-      const moved = open.map((row) => {
-        keep.points += this.sizeOf(row);
-        const to = keep.adopt(this, row);
+      const moving = heads.filter(moves);
+      if (!moving.length) continue;
+      const moved = moving.map((row) => {
+        const size = this.sizeOf(row);
+        this.points -= size;
+        to.points += size;
+        const at = to.adopt(this, row);
         this.freeHead(row);
-        return to;
+        return at;
       });
-      keep.series.set(id, keep.chain(moved));
-      const closed = this.chain(heads.filter((row) => this.chunkStarts[row] < closedBefore));
-      if (closed >= 0) this.series.set(id, closed);
+      to.series.set(id, to.chain(moved));
+      const rest = this.chain(heads.filter((row) => !moves(row)));
+      if (rest >= 0) this.series.set(id, rest);
       else this.series.delete(id);
     }
-    this.points -= keep.points;
-    // Trade places: this object goes on as the open heads, `keep` (the old table) leaves as the closed ones.
-    const old = { ...this };
-    Object.assign(this, keep);
-    Object.assign(keep, old);
-    return keep;
   }
 
   /**
@@ -233,9 +220,14 @@ export class PendingPoints {
     return this.ints.byteLength + this.floats.byteLength + this.chunkStarts.byteLength + this.nexts.byteLength + this.arena.byteLength;
   }
 
-  private newHead(chunkStart: number): number {
+  private newRow(): number {
     const row = this.freeRows.pop() ?? this.rows++;
     if (row >= this.capacity) this.growColumns();
+    return row;
+  }
+
+  private newHead(chunkStart: number): number {
+    const row = this.newRow();
     EMPTY.save(this.ints, this.floats, row);
     this.writer.open();
     this.writer.saveState(this.ints, row * ENCODER_INTS);
@@ -246,8 +238,7 @@ export class PendingPoints {
 
   /** Takes row `row` of `from` (its state, stream and late points) as a new head here. */
   private adopt(from: PendingPoints, row: number): number {
-    const to = this.freeRows.pop() ?? this.rows++;
-    if (to >= this.capacity) this.growColumns();
+    const to = this.newRow();
     from.encoder.load(from.ints, from.floats, row).save(this.ints, this.floats, to);
     this.writer.loadState(this.ints, to * ENCODER_INTS);
     this.writer.moveFrom(from.arena.bytes);
