@@ -87,15 +87,14 @@ describe('tasks: outcomes, missing folders, octal modes', () => {
 
     it('into a missing folder fails at once, saying so, on every host', async () => {
       const target = join(dir, 'missing', 'app.conf');
-      const started = Date.now();
       const { view, hosts } = await finished({ action: { kind: 'file', sha256, path: target, mode: 0o644 } });
       expect(view).toMatchObject({ outcome: 'failed', host_counts: { ...zeros, failed: 2 } });
       for (const h of hosts) {
         expect(h.message).toBe(`target folder ${join(dir, 'missing')} does not exist (set create_dirs to create it)`);
-        // No retries: the old code spent 200+400+800 ms backing off before giving up.
+        // No retries: the old code spent 200+400+800 ms backing off before giving up. (Measured by the agent
+        // per host; a wall-clock bound on the whole task, creation and polling included, failed under CI's load.)
         expect(h.duration_ms).toBeLessThan(1000);
       }
-      expect(Date.now() - started).toBeLessThan(5000);
       expect(existsSync(join(dir, 'missing'))).toBe(false);
     });
 
