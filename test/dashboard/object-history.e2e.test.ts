@@ -1,9 +1,10 @@
 /**
  * An object's change history on its page, in real headless Chromium against a real server: a host's
  * tags changed over the API show on the host page as the fields they changed and who changed them;
- * a host group's and a channel's history show on their cards.
+ * a host group's and a channel's history show on their cards, a template item's and a trigger's
+ * on their rows.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../api/api-client.js';
 import { needs } from '../support/requires.js';
@@ -77,5 +78,46 @@ needs('chromium').describe('object history in the dashboard', () => {
     await row.locator('[data-testid=object-history] summary').click();
     await row.locator('[data-testid=object-history] li[data-action=update]').waitFor();
     expect((await row.locator('[data-testid=object-history] li[data-action=update]').innerText()).replace(/\s+/g, ' ')).toContain('enabled true → false');
+  });
+
+  /** The History under `within`, opened, once it lists a change with this action. */
+  const historyOf = async (within: Locator, action: string) => {
+    const history = within.locator('[data-testid=object-history]');
+    await history.locator('summary').click();
+    await history.locator(`li[data-action=${action}]`).waitFor();
+    return history;
+  };
+  const textOf = async (rows: Locator) => (await rows.allInnerTexts()).map((x) => x.replace(/\s+/g, ' ').trim());
+
+  it("shows a template item's and a trigger's own changes on their rows", async () => {
+    const body = {
+      name: 'web',
+      items: [{ key: 'web_port', type: 'tcp', params: { host: '127.0.0.1', port: 80 }, interval_s: 60 }],
+      triggers: [{ key: 'web_down', name: 'Web down', severity: 'average', expression: 'last(web_port.status) >= 2' }],
+    };
+    const made = await as('POST', '/api/v1/templates', body);
+    expect(made.status, JSON.stringify(made.body.error)).toBe(201);
+    const changed = await as(
+      'PUT',
+      `/api/v1/templates/${made.body.data.id}`,
+      { ...body, items: [{ ...body.items[0], interval_s: 30 }], triggers: [{ ...body.triggers[0], severity: 'high' }] },
+      { 'if-match': made.headers.get('etag')! },
+    );
+    expect(changed.status, JSON.stringify(changed.body.error)).toBe(200);
+    await page.goto(`${t.http}/#/monitoring`);
+    await page.locator('[data-tab=templates]').click();
+    const card = page.locator('[data-template=web]');
+
+    const item = await historyOf(card.locator('[data-item=web_port]'), 'update');
+    const itemRows = await textOf(item.locator('li'));
+    expect(itemRows).toHaveLength(2);
+    expect(itemRows[0]).toContain('interval_s 60 → 30');
+    expect(itemRows[0]).not.toContain('severity');
+
+    const trigger = await historyOf(card.locator('[data-trigger=web_down]'), 'update');
+    const triggerRows = await textOf(trigger.locator('li'));
+    expect(triggerRows).toHaveLength(2);
+    expect(triggerRows[0]).toContain('severity average → high');
+    expect(triggerRows[0]).not.toContain('interval_s');
   });
 });

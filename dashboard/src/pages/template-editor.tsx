@@ -1,6 +1,7 @@
 /**
  * A template's card: its items and triggers (add and remove any kind), the templates it includes,
- * and the hosts and host groups it is linked to. Every change sends the whole content back with
+ * and the hosts and host groups it is linked to; the template, each item and each trigger with its
+ * own history. Every change sends the whole content back with
  * If-Match (PUT /api/v1/templates/:id), so two people cannot overwrite each other; the inputs carry
  * the API's own limits (key pattern, interval range, required parameters) and a refusal shows the
  * API's message and request id.
@@ -112,6 +113,9 @@ const describeItem = (i: TemplateItem): string => {
     .join(' ');
 };
 
+/** An item's or trigger's id in the object change log (server/monitor/template-store.ts templateChanges). */
+const partId = (t: Template, key: string) => `${t.id}:${key}`;
+
 /** `change`: the approved change request edits are made under (chosen once on the templates tab), or ''. */
 export function TemplateCard({ t, all, change, onChange }: { t: Template; all: Template[]; change: string; onChange(): void }) {
   const s = useSubmit();
@@ -151,6 +155,7 @@ export function TemplateCard({ t, all, change, onChange }: { t: Template; all: T
               >
                 ✕
               </button>
+              <ObjectHistory type="template_item" id={partId(t, i.key)} version={t.version} />
             </li>
           ))}
         </ul>
@@ -174,6 +179,7 @@ export function TemplateCard({ t, all, change, onChange }: { t: Template; all: T
               >
                 ✕
               </button>
+              <ObjectHistory type="trigger" id={partId(t, x.key)} version={t.version} />
             </li>
           ))}
         </ul>
