@@ -2,7 +2,7 @@
  * An object's change history on its page, in real headless Chromium against a real server: a host's
  * tags changed over the API show on the host page as the fields they changed and who changed them;
  * a host group's and a channel's history show on their cards, a template item's and a trigger's
- * on their rows.
+ * on their rows, a maintenance window's (made, never changed) too.
  */
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -119,5 +119,17 @@ needs('chromium').describe('object history in the dashboard', () => {
     expect(triggerRows).toHaveLength(2);
     expect(triggerRows[0]).toContain('severity average → high');
     expect(triggerRows[0]).not.toContain('interval_s');
+  });
+
+  // Windows have no update: made and removed only, so their History shows who made them.
+  it("shows a maintenance window's history on its row", async () => {
+    const host = await as('POST', '/api/v1/hosts', { hostname: 'db-01' });
+    const now = Date.now();
+    const window = { host_id: host.body.data.id, starts_at: new Date(now).toISOString(), ends_at: new Date(now + 3_600_000).toISOString() };
+    for (const name of ['db patching', 'db reboot']) expect((await as('POST', '/api/v1/maintenance-windows', { name, ...window })).status).toBe(201);
+    await page.goto(`${t.http}/#/monitoring`);
+    await page.locator('[data-tab=maintenance]').click();
+    const history = await historyOf(page.locator('[data-window="db patching"]'), 'create');
+    expect(await textOf(history.locator('li'))).toEqual([expect.stringMatching(/create · user$/)]);
   });
 });

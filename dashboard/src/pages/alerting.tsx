@@ -1,7 +1,7 @@
 /**
  * Who hears about problems and when nobody should: notification channels (add, switch on and off,
- * send a test), maintenance windows (add, end), and moving incidents along their life with a
- * comment (acknowledge, resolve, close, reopen). Inputs carry the API's limits; a refusal shows the
+ * send a test), maintenance windows (add, end), each with its history, and moving incidents along
+ * their life with a comment (acknowledge, resolve, close, reopen). Inputs carry the API's limits; a refusal shows the
  * API's message and request id.
  */
 import { useState } from 'preact/hooks';
@@ -248,7 +248,7 @@ export function MaintenanceWindows() {
             <>
               <ul class="list" data-testid="maintenance-list">
                 {rows.map((w) => (
-                  <li>
+                  <li key={w.id} data-window={w.name}>
                     <b>{w.name}</b>{' '}
                     <span class="muted small">
                       · {when(w.starts_at)} – {when(w.ends_at)} ·{' '}
@@ -261,6 +261,7 @@ export function MaintenanceWindows() {
                     <button class="btn ghost small" disabled={s.busy} onClick={() => end(w)}>
                       End and remove
                     </button>
+                    <ObjectHistory type="maintenance_window" id={w.id} />
                   </li>
                 ))}
               </ul>
