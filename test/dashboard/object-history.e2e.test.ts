@@ -1,8 +1,8 @@
 /**
  * An object's change history on its page, in real headless Chromium against a real server: a host's
  * tags changed over the API show on the host page as the fields they changed and who changed them;
- * a host group's and a channel's history show on their cards, a template item's and a trigger's
- * on their rows, a maintenance window's (made, never changed) too.
+ * a host group's, a channel's and an asset type's history show on their cards, a template item's and
+ * a trigger's on their rows, a maintenance window's (made, never changed) too.
  */
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -89,6 +89,20 @@ needs('chromium').describe('object history in the dashboard', () => {
   };
   const textOf = async (rows: Locator) => (await rows.allInnerTexts()).map((x) => x.replace(/\s+/g, ' ').trim());
 
+  it("shows an asset type's changes on the CMDB's asset types tab", async () => {
+    const made = await as('POST', '/api/v1/asset-types', { name: 'tor_switch', label: 'Rack switch' });
+    expect(made.status, JSON.stringify(made.body.error)).toBe(201);
+    const changed = await as('PATCH', '/api/v1/asset-types/tor_switch', { label: 'Top-of-rack switch' }, { 'if-match': made.headers.get('etag')! });
+    expect(changed.status, JSON.stringify(changed.body.error)).toBe(200);
+    await page.goto(`${t.http}/#/cmdb`);
+    await page.locator('[role=tab]', { hasText: 'Asset types' }).click();
+    const history = await historyOf(page.locator('[data-asset-type=tor_switch]'), 'update');
+    const rows = await textOf(history.locator('li'));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain('label Rack switch → Top-of-rack switch');
+    expect(rows[1]).toContain('create');
+  });
+
   it("shows a template item's and a trigger's own changes on their rows", async () => {
     const body = {
       name: 'web',
@@ -121,7 +135,7 @@ needs('chromium').describe('object history in the dashboard', () => {
     expect(triggerRows[0]).not.toContain('interval_s');
   });
 
-  // Windows have no update: made and removed only, so their History shows who made them.
+  // Windows and policies have no update: made and removed only, so their History shows who made them.
   it("shows a maintenance window's history on its row", async () => {
     const host = await as('POST', '/api/v1/hosts', { hostname: 'db-01' });
     const now = Date.now();

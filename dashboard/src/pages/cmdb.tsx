@@ -2,7 +2,7 @@
  * CMDB: the asset table (search, type and state filters), create; an asset's page with its fields
  * (edited with If-Match, so two people cannot overwrite each other), lifecycle moves, components
  * (custom fields of its type, tags, warranty, rack position) and the change timeline; the approval
- * queue of agents and inventory.
+ * queue of agents and inventory; the asset types with their history (asset-types.tsx).
  */
 import { useState } from 'preact/hooks';
 import { type ApiError, RawBody, call, download, qs } from '../api';
@@ -12,6 +12,7 @@ import { PageTitle } from '../ui/layout';
 import { LoadMore, usePagedList } from '../ui/paged-list';
 import { ErrorNote, Show } from '../ui/states';
 import { useResource } from '../ui/use-resource';
+import { AssetTypes } from './asset-types';
 import { EditChange, changeHeader } from './change-picker';
 import { groupChanges, type ChangeRecordView } from './change-groups';
 
@@ -54,7 +55,8 @@ const show = (v: unknown) => (v === null || v === undefined || v === '' ? '–' 
 
 export function CmdbPage() {
   const loc = useLocation();
-  const tab = loc.query.get('tab') === 'approvals' ? 'approvals' : 'assets';
+  const asked = loc.query.get('tab');
+  const tab = asked === 'approvals' || asked === 'types' ? asked : 'assets';
   return (
     <>
       <PageTitle>CMDB</PageTitle>
@@ -70,8 +72,11 @@ export function CmdbPage() {
         >
           Approval queue
         </button>
+        <button role="tab" aria-selected={tab === 'types'} class={tab === 'types' ? 'active' : ''} onClick={() => navigate('/cmdb?tab=types', true)}>
+          Asset types
+        </button>
       </div>
-      {tab === 'assets' ? <Assets /> : <Approvals />}
+      {tab === 'assets' ? <Assets /> : tab === 'approvals' ? <Approvals /> : <AssetTypes />}
     </>
   );
 }
