@@ -2,7 +2,7 @@
  * An object's change history on its page, in real headless Chromium against a real server: a host's
  * tags changed over the API show on the host page as the fields they changed and who changed them;
  * a host group's, a channel's and an asset type's history show on their cards, a template item's and
- * a trigger's on their rows, a maintenance window's (made, never changed) too.
+ * a trigger's on their rows, a maintenance window's and a task policy's (made, never changed) too.
  */
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -144,6 +144,17 @@ needs('chromium').describe('object history in the dashboard', () => {
     await page.goto(`${t.http}/#/monitoring`);
     await page.locator('[data-tab=maintenance]').click();
     const history = await historyOf(page.locator('[data-window="db patching"]'), 'create');
+    expect(await textOf(history.locator('li'))).toEqual([expect.stringMatching(/create · user$/)]);
+  });
+
+  it("shows a task policy's history on the tasks page", async () => {
+    const host = await as('POST', '/api/v1/hosts', { hostname: 'pay-01' });
+    const made = await as('POST', '/api/v1/task-policies', { name: 'payments', host_ids: [host.body.data.id] });
+    expect(made.status, JSON.stringify(made.body.error)).toBe(201);
+    await page.goto(`${t.http}/#/tasks`);
+    const row = page.locator('[data-policy=payments]');
+    expect(await row.innerText()).toContain('covers 1 host(s)');
+    const history = await historyOf(row, 'create');
     expect(await textOf(history.locator('li'))).toEqual([expect.stringMatching(/create · user$/)]);
   });
 });

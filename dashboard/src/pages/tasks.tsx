@@ -1,7 +1,7 @@
 /**
  * Tasks: pick hosts, then run a shell command on them or push a file to them (uploaded first, then
- * the task names its sha256); watch each host's output arrive live (task-live.ts), and the history
- * below.
+ * the task names its sha256); watch each host's output arrive live (task-live.ts), the history
+ * below, and the change-control policies that hold tasks (task-policies.tsx).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { type ApiError, RawBody, call, qs } from '../api';
@@ -14,6 +14,7 @@ import { useResource } from '../ui/use-resource';
 import { HostPickList } from './host-pick-list';
 import { useHostPicker } from './host-picker';
 import { HOST_FINISHED, TASK_FINISHED, useTaskLive } from './task-live';
+import { TaskPolicies } from './task-policies';
 
 export interface Task {
   id: string;
@@ -66,6 +67,7 @@ export function TasksPage() {
       <StartForm />
       {taskId ? <TaskOutput id={taskId} onState={setOpenState} /> : null}
       <History openState={openState} />
+      <TaskPolicies />
     </>
   );
 }
