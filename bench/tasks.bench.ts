@@ -25,7 +25,7 @@ import { openOrder } from '../protocol/task-order.js';
 import { openDb } from '../server/store/db.js';
 import { PROJECT_ROOT } from '../server/paths.js';
 import { createRunDatabase, type Credentials } from './agents/provision.js';
-import { ServerSampler } from './agents/proc-stats.js';
+import { ProcessSampler } from './agents/proc-stats.js';
 import { freePort, startServers } from './agents/servers.js';
 
 const { values: args } = parseArgs({
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
       AW_TASK_FILE_MAX_MB: String(Math.max(1, Math.ceil(FILE_BYTES / 2 ** 20))),
     },
   });
-  const sampler = new ServerSampler(fleet.pids);
+  const sampler = new ProcessSampler(fleet.pids);
   sampler.start();
   const auth = { authorization: `Bearer ${token}` };
   const agents = db.agents.map((c) => new TaskSimAgent(c, fleet.ws, fleet.http, identity.signPublicKey));

@@ -1,10 +1,12 @@
 /**
- * Server-side figures read from /proc: CPU time (utime + stime) and resident memory of a set of
- * processes. RSS is sampled every second and the peak of the sum is kept, so it works for servers
- * the generator did not start too (whose VmHWM may date from an earlier run).
+ * Figures read from /proc: CPU time (utime + stime) and resident memory of a set of processes (the
+ * servers, the generator's workers), and the whole machine's busy time. RSS is sampled every second and
+ * the peak of the sum is kept, so it works for servers the generator did not start too (whose VmHWM may
+ * date from an earlier run).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 const CLOCK_TICKS = (() => {
   try {
@@ -26,6 +28,14 @@ export function cpuSeconds(pid: number): number | null {
   }
 }
 
+/** CPU seconds every core of the machine has spent busy (not idle, not waiting on disk) since boot. */
+export function machineBusySeconds(): number {
+  // First line: cpu user nice system idle iowait irq softirq steal ...
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - ticks[3] - ticks[4]) / CLOCK_TICKS;
+}
+
 export function rssMb(pid: number): number | null {
   try {
     const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -35,7 +45,7 @@ export function rssMb(pid: number): number | null {
   }
 }
 
-export class ServerSampler {
+export class ProcessSampler {
   private peakRssMb = 0;
   private cpuAtStart: number[] | undefined;
   private windowStartedAt = 0;
@@ -86,5 +96,27 @@ export class ServerSampler {
   private sample(): void {
     const sum = this.pids.reduce((s, p) => s + (rssMb(p) ?? 0), 0);
     if (sum > this.peakRssMb) this.peakRssMb = sum;
+  }
+}
+
+/** The machine's CPU over the window, % of one core summed over its cores: shows when the box, not a server, is the limit. */
+export class MachineSampler {
+  private startedAt = 0;
+  private busyAtStart = 0;
+  private pct: number | null = null;
+
+  windowStart(): void {
+    this.startedAt = performance.now();
+    this.busyAtStart = machineBusySeconds();
+  }
+
+  windowEnd(): void {
+    if (!this.startedAt || this.pct !== null) return;
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    this.pct = seconds > 0 ? Math.round(((machineBusySeconds() - this.busyAtStart) / seconds) * 1000) / 10 : null;
+  }
+
+  figures(): { cpuPct: number | null; cores: number } {
+    return { cpuPct: this.pct, cores: availableParallelism() };
   }
 }

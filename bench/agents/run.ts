@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { LatencyHistogram } from './histogram.js';
 import { emptyCounters, sumCounters, type BenchAgent, type WorkerCounters, type WorkerMessage, type WorkerStart } from './ipc.js';
 import { parseOptions, sourceAddress, USAGE, UsageError, type BenchOptions } from './options.js';
-import { ServerSampler } from './proc-stats.js';
+import { MachineSampler, ProcessSampler } from './proc-stats.js';
 import { countStoredPoints, createRunDatabase, enrollOverHttp, type Credentials, type RunDatabase } from './provision.js';
 import { SLOW_ACK_MS } from './sim-agent.js';
 import { freePort, startServers, summariseLogs, type ServerFleet } from './servers.js';
@@ -32,6 +32,10 @@ interface Figures {
   /** Server RSS (all processes, peak) ÷ agents connected at the window's end. */
   rss_per_agent_kb: number | null;
   server_cpu_pct: number | null;
+  /** The generator's workers over the window, % of one core summed: they share the machine with the servers. */
+  generator_cpu_pct: number | null;
+  /** Every core's busy time over the window, % of one core summed (the machine's ceiling is cores × 100). */
+  machine_cpu_pct: number | null;
   /** Seconds from the first connect until every agent held a configured session (null: never). */
   connect_s: number | null;
   errors: Record<string, number>;
@@ -142,7 +146,7 @@ async function run(opts: BenchOptions): Promise<Figures> {
       cleanups.unshift(() => fleet!.stop());
       target = { ws: fleet.ws, http: fleet.http };
     }
-    const sampler = new ServerSampler(fleet ? fleet.pids : opts.serverPids);
+    const sampler = new ProcessSampler(fleet ? fleet.pids : opts.serverPids);
     sampler.start();
     cleanups.unshift(async () => sampler.stop());
 
@@ -154,6 +158,8 @@ async function run(opts: BenchOptions): Promise<Figures> {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
     });
     await withTimeout(Promise.all(workers.map((w) => w.ready)), WORKER_READY_MS, 'starting the workers');
+    const generator = new ProcessSampler(workers.map((w) => w.child.pid!));
+    const machine = new MachineSampler();
 
     const startAt = Date.now() + 1000;
     const rampMs = opts.rampS * 1000;
@@ -194,8 +200,8 @@ async function run(opts: BenchOptions): Promise<Figures> {
     }, 5000);
     cleanups.unshift(async () => clearInterval(progress));
     const windowTimers = [
-      setTimeout(() => sampler.windowStart(), Math.max(0, windowStart - Date.now())),
-      setTimeout(() => sampler.windowEnd(), Math.max(0, windowEnd - Date.now())),
+      setTimeout(() => [sampler, generator, machine].forEach((s) => s.windowStart()), Math.max(0, windowStart - Date.now())),
+      setTimeout(() => [sampler, generator, machine].forEach((s) => s.windowEnd()), Math.max(0, windowEnd - Date.now())),
     ];
     if (process.env.AW_BENCH_HEAP_DIR && fleet) {
       // Mid-window, with every series and session in place; bench/heap-summary.ts reads the files.
@@ -235,7 +241,7 @@ async function run(opts: BenchOptions): Promise<Figures> {
       say(err.message);
       onSignal();
     });
-    if (Date.now() < windowEnd) sampler.windowEnd();
+    if (Date.now() < windowEnd) [sampler, generator, machine].forEach((s) => s.windowEnd());
     const restarted = await restart;
 
     // 3. Figures.
@@ -255,6 +261,15 @@ async function run(opts: BenchOptions): Promise<Figures> {
       for (const e of summariseLogs(fleet.logFiles).slice(0, 15)) say(`server ${e.level} ×${e.count}: ${e.msg}${e.example ? ` (first: ${e.example})` : ''}`);
     }
     say(`generator workers peak RSS: ${workers.map((w) => w.final?.rssMb ?? '?').join(', ')} MB; resends ${total.resends}`);
+    const gen = generator.figures();
+    const box = machine.figures();
+    if (box.cpuPct !== null) {
+      // Kernel time for loopback traffic counts to the process that made the call; the rest is Postgres and everything else.
+      const rest = box.cpuPct - (server.cpuPct ?? 0) - (gen.cpuPct ?? 0);
+      say(
+        `CPU over the window, % of one core: machine ${box.cpuPct} of ${box.cores * 100}; servers ${server.cpuPct ?? '?'}, generator ${gen.cpuPct}, the rest ${round(rest)}`,
+      );
+    }
     // Where the tail comes from: a steady trickle, the connect burst, or one moment (a checkpoint, a pause).
     const slow: number[] = [];
     for (const w of workers) w.final?.slow.forEach((n, i) => (slow[i] = (slow[i] ?? 0) + n));
@@ -285,6 +300,8 @@ async function run(opts: BenchOptions): Promise<Figures> {
       server_rss_mb: server.rssMb,
       rss_per_agent_kb: server.rssMb === null || !total.connectedAtWindowEnd ? null : round((server.rssMb * 1024) / total.connectedAtWindowEnd),
       server_cpu_pct: server.cpuPct,
+      generator_cpu_pct: gen.cpuPct,
+      machine_cpu_pct: box.cpuPct,
       connect_s: allConnectedAt === undefined ? null : round((allConnectedAt - startAt) / 1000),
       errors,
     };
