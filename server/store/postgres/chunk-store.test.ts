@@ -104,6 +104,31 @@ describe('PostgresMetricStore', () => {
     await store.close();
   });
 
+  it('stores the new batch of a write that also holds a resent one, and the resent one once, with each batch id recorded once', async () => {
+    const opts = options();
+    const store = await PostgresMetricStore.open(testDb.db, opts);
+    const host = randomUUID();
+    const old = batch(
+      host,
+      series('load', T0, 5 * 60_000, 10_000, () => 1),
+    );
+    const fresh = batch(
+      host,
+      series('load', T0 + 5 * 60_000, 5 * 60_000, 10_000, () => 3),
+    );
+    await store.write([old]);
+    // One statement takes a write of new batches; a resent one makes it roll back, and the write goes batch by batch.
+    await store.write([old, fresh]);
+    const raw = await store.query({ hostId: host, name: 'load', from: T0, to: T0 + 10 * 60_000, maxPoints: 1000 });
+    expect(raw[0].points.map((p) => p.avg)).toEqual([...Array(30).fill(1), ...Array(30).fill(3)]);
+    const { rows } = await testDb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM ingest_batches WHERE agent_id = $1', [host]);
+    expect(rows[0].n).toBe(2);
+    // 24 bytes a point (series id, time, value): the rolled-back statement left no row.
+    const wal = await testDb.db.query<{ n: number }>('SELECT (sum(octet_length(data)) / 24)::int AS n FROM metric_wal WHERE writer = $1', [opts.writer]);
+    expect(wal.rows[0].n).toBe(60);
+    await store.close();
+  });
+
   it('distortion: a 1 s spike in a flat series keeps its max and the exact mean in the 1 h tier after raw data expired', async () => {
     const store = await PostgresMetricStore.open(testDb.db, options());
     const host = randomUUID();

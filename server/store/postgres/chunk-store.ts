@@ -73,6 +73,14 @@ export const HEAD_GRACE_MS = 10 * 60_000;
 const SNAPSHOT_SLICE = 2000;
 /** Write-ahead rows read at a time while replaying. */
 const REPLAY_PAGE_ROWS = 64;
+/** In the error a one-statement write fails with when a batch was stored before (it then rolls back). */
+const RESENT_BATCH = 'aw-resent-batch';
+
+/** A write-ahead row as committed: its seq and its (series id, time, value) triples. */
+interface WalRow {
+  seq: number;
+  data: Float64Array;
+}
 
 interface ChunkKey {
   tier: number;
@@ -142,37 +150,8 @@ export class PostgresMetricStore implements MetricStore {
     await this.exclusive(async () => {
       if (this.suspect) await this.reconcile();
       try {
-        const wal = await this.db.tx(async (q) => {
-          const fresh = await q.query<{ agent_id: string; batch_id: number }>(
-            `INSERT INTO ingest_batches (agent_id, batch_id)
-             SELECT * FROM unnest($1::uuid[], $2::bigint[]) ON CONFLICT DO NOTHING RETURNING agent_id, batch_id`,
-            [batches.map((b) => b.agentId), batches.map((b) => b.batch)],
-          );
-          const isFresh = new Set(fresh.rows.map((r) => `${r.agent_id}/${r.batch_id}`));
-          let n = 0;
-          for (const b of batches) if (isFresh.has(`${b.agentId}/${b.batch}`)) n += b.points.length;
-          const data = new Float64Array(n * 3);
-          let k = 0;
-          batches.forEach((b, i) => {
-            // Deleting the key means a batch sent twice in one write is taken once.
-            if (!isFresh.delete(`${b.agentId}/${b.batch}`)) return;
-            const sids = ids[i];
-            for (let j = 0; j < b.points.length; j++) {
-              if (sids[j] < 0) continue;
-              data[k++] = sids[j];
-              data[k++] = b.points[j].t;
-              data[k++] = b.points[j].v;
-            }
-          });
-          if (k === 0) return undefined;
-          const body = data.subarray(0, k);
-          const { rows } = await q.query<{ seq: number }>(`INSERT INTO metric_wal (writer, data) VALUES ($1, decode($2, 'base64')) RETURNING seq`, [
-            this.opts.writer,
-            base64(new Uint8Array(body.buffer, body.byteOffset, body.byteLength)),
-          ]);
-          return { seq: rows[0].seq, data: body };
-        });
-        if (wal) this.apply(wal.seq, wal.data);
+        const wal = (await this.writeFresh(batches, ids)) ?? (await this.writeDeduplicated(batches, ids));
+        if (wal.data.length) this.apply(wal.seq, wal.data);
       } catch (err) {
         this.suspect = true;
         throw err;
@@ -183,6 +162,60 @@ export class PostgresMetricStore implements MetricStore {
       if (this.loggedPoints >= 4 * this.opts.checkpointPoints) await this.checkpoint();
       else this.checkpointSoon();
     }
+  }
+
+  /**
+   * The usual write, in one statement (one round trip, one commit): every batch is new, so its id and the
+   * write-ahead row of all its points commit together. Undefined, with nothing written, when a batch was
+   * stored before (a resend) or appears twice: the statement then fails on purpose and rolls back.
+   */
+  private async writeFresh(batches: IngestBatch[], ids: number[][]): Promise<WalRow | undefined> {
+    const keys = new Set(batches.map((b) => `${b.agentId}/${b.batch}`));
+    if (keys.size < batches.length) return undefined;
+    const data = walData(batches, ids, () => true);
+    try {
+      const { rows } = await this.db.query<{ seq: number | null }>(
+        `WITH fresh AS (
+           INSERT INTO ingest_batches (agent_id, batch_id) SELECT * FROM unnest($1::uuid[], $2::bigint[])
+           ON CONFLICT DO NOTHING RETURNING 1),
+         wal AS (
+           INSERT INTO metric_wal (writer, data) SELECT $3, decode($4, 'base64') WHERE $5::boolean RETURNING seq)
+         SELECT CASE WHEN (SELECT count(*) FROM fresh) = $6::bigint THEN (SELECT seq FROM wal)
+                ELSE ('${RESENT_BATCH}: ' || (SELECT count(*) FROM fresh))::bigint END AS seq`,
+        [
+          batches.map((b) => b.agentId),
+          batches.map((b) => b.batch),
+          this.opts.writer,
+          base64(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
+          data.length > 0,
+          batches.length,
+        ],
+      );
+      return rows[0].seq === null ? { seq: 0, data } : { seq: Number(rows[0].seq), data };
+    } catch (err) {
+      if (err instanceof Error && err.message.includes(RESENT_BATCH)) return undefined;
+      throw err;
+    }
+  }
+
+  /** The write when some batch may be stored already: its points are left out, each batch's taken once. */
+  private writeDeduplicated(batches: IngestBatch[], ids: number[][]): Promise<WalRow> {
+    return this.db.tx(async (q) => {
+      const fresh = await q.query<{ agent_id: string; batch_id: number }>(
+        `INSERT INTO ingest_batches (agent_id, batch_id)
+         SELECT * FROM unnest($1::uuid[], $2::bigint[]) ON CONFLICT DO NOTHING RETURNING agent_id, batch_id`,
+        [batches.map((b) => b.agentId), batches.map((b) => b.batch)],
+      );
+      const isFresh = new Set(fresh.rows.map((r) => `${r.agent_id}/${r.batch_id}`));
+      // Deleting the key means a batch sent twice in one write is taken once.
+      const data = walData(batches, ids, (b) => isFresh.delete(`${b.agentId}/${b.batch}`));
+      if (data.length === 0) return { seq: 0, data };
+      const { rows } = await q.query<{ seq: number }>(`INSERT INTO metric_wal (writer, data) VALUES ($1, decode($2, 'base64')) RETURNING seq`, [
+        this.opts.writer,
+        base64(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
+      ]);
+      return { seq: Number(rows[0].seq), data };
+    });
   }
 
   /** Writes the closed heads and snapshots the open ones now (also run on a timer and by close). */
@@ -585,6 +618,25 @@ class ChunkRace extends Error {}
  * Byte strings go to the database as base64 text decoded by SQL: PGlite turns a bytea parameter into hex
  * one byte at a time in JavaScript, which took most of the write time (profiled); base64 is native here.
  */
+/** The (series id, time, value) triples of the batches `take` keeps, leaving out points without a series. */
+function walData(batches: IngestBatch[], ids: number[][], take: (b: IngestBatch) => boolean): Float64Array {
+  let n = 0;
+  for (const b of batches) n += b.points.length;
+  const data = new Float64Array(n * 3);
+  let k = 0;
+  batches.forEach((b, i) => {
+    if (!take(b)) return;
+    const sids = ids[i];
+    for (let j = 0; j < b.points.length; j++) {
+      if (sids[j] < 0) continue;
+      data[k++] = sids[j];
+      data[k++] = b.points[j].t;
+      data[k++] = b.points[j].v;
+    }
+  });
+  return data.subarray(0, k);
+}
+
 function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
