@@ -265,7 +265,7 @@ async function run(opts: BenchOptions): Promise<Figures> {
     const box = machine.figures();
     if (box.cpuPct !== null) {
       // Kernel time for loopback traffic counts to the process that made the call; the rest is Postgres and everything else.
-      const rest = box.cpuPct - (server.cpuPct ?? 0) - (gen.cpuPct ?? 0);
+      const rest = Math.max(0, box.cpuPct - (server.cpuPct ?? 0) - (gen.cpuPct ?? 0));
       say(
         `CPU over the window, % of one core: machine ${box.cpuPct} of ${box.cores * 100}; servers ${server.cpuPct ?? '?'}, generator ${gen.cpuPct}, the rest ${round(rest)}`,
       );
