@@ -154,7 +154,9 @@ export class Gateway {
       close: (ws, code, message) => this.close(ws, code, message),
     };
     app.ws<AgentSocket>(path, behavior);
-    this.timers.push(setInterval(() => this.sweepHelloTimeouts(), 2_000).unref());
+    // After the next poll for I/O, not in the timer phase: when this thread was busy past an agent's
+    // deadline, the hello waiting in its socket is read first, and the server's lag is not the agent's.
+    this.timers.push(setInterval(() => setImmediate(() => this.sweepHelloTimeouts()), 2_000).unref());
     // Until the keys are in memory, agents are looked up in the database as they connect.
     this.keys.load().then(
       (n) => this.deps.log.info({ agents: n }, 'agent keys loaded'),

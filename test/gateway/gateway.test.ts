@@ -151,6 +151,25 @@ describe('gateway', () => {
     expect(closed.at - (await welcomed)).toBeGreaterThanOrEqual(10_000);
   }, 20_000);
 
+  it("does not count the server's own busy time against an agent: a hello sent in time is read before the 4014 sweep", async () => {
+    const agent = await enrollAgent(t);
+    const ws = new WebSocket(t.ws, { headers: { 'x-aw-agent': agent.agentId } });
+    ws.on('error', () => undefined);
+    const welcome = await new Promise<Buffer>((resolve) => ws.once('message', (d: Buffer) => resolve(d)));
+    const prefix = macPrefix(agent.agentId, decodePayload(welcome.subarray(HEADER_BYTES)).session as Uint8Array);
+    const answer = new Promise<string>((resolve) => {
+      ws.once('message', (d: Buffer) => resolve(`frame type ${d[1]}`));
+      ws.once('close', (code) => resolve(`closed ${code}`));
+    });
+    const hello = encodeFrame(agent.secret, prefix, MessageType.hello, 1, Date.now(), { protocol: PROTOCOL_VERSION, agentVersion: 'test', hostname: 'late' });
+    await new Promise<void>((resolve, reject) => ws.send(hello, (err) => (err ? reject(err) : resolve())));
+    // The hello is in the server's socket; the server's thread (this one) is then held past the 10 s,
+    // as a long pause or a burst of work would hold it.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 11_000);
+    expect(await answer).toBe(`frame type ${MessageType.ack}`);
+    ws.close();
+  }, 30_000);
+
   it('retries a config push that failed until the agent has its configuration', async () => {
     // Fault injection: the real config builder, wrapped to fail twice as it does when the database is
     // unreachable (the database itself cannot be made to fail for this one call only).
