@@ -47,6 +47,8 @@ export interface WorkerCounters {
   resends: number;
   /** Acked batches not yet counted: sent and waiting. */
   outstanding: number;
+  /** Points of the distinct batches sent: an upper bound on what may be stored. */
+  pointsSent: number;
   pointsAcked: number;
   /** Points whose ack arrived inside the window: the sustained throughput. */
   pointsAckedInWindow: number;
@@ -90,6 +92,7 @@ export function emptyCounters(): WorkerCounters {
     framesAcked: 0,
     resends: 0,
     outstanding: 0,
+    pointsSent: 0,
     pointsAcked: 0,
     pointsAckedInWindow: 0,
     errors: {},
@@ -106,6 +109,7 @@ export function sumCounters(all: WorkerCounters[]): WorkerCounters {
     sum.framesAcked += c.framesAcked;
     sum.resends += c.resends;
     sum.outstanding += c.outstanding;
+    sum.pointsSent += c.pointsSent;
     sum.pointsAcked += c.pointsAcked;
     sum.pointsAckedInWindow += c.pointsAckedInWindow;
     for (const [k, n] of Object.entries(c.errors)) sum.errors[k] = (sum.errors[k] ?? 0) + n;

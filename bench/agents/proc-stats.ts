@@ -54,12 +54,14 @@ export class ProcessSampler {
 
   /** CPU seconds used in the window by processes no longer followed (a restarted server). */
   private carriedCpu = 0;
+  /** Each process's CPU seconds when last read (every second): what it used before it exited. */
+  private lastCpu = new Map<number, number>();
 
   constructor(private pids: number[]) {}
 
   /** Follows replacement processes (a restart), keeping the window's CPU used by the old ones. */
   follow(pids: number[]): void {
-    if (this.cpuAtStart) this.carriedCpu += this.pids.reduce((sum, p, i) => sum + Math.max(0, (cpuSeconds(p) ?? this.cpuAtStart![i]) - this.cpuAtStart![i]), 0);
+    if (this.cpuAtStart) this.carriedCpu += this.usedSinceStart();
     this.pids = pids;
     if (this.cpuAtStart) this.cpuAtStart = pids.map(() => 0);
   }
@@ -78,7 +80,7 @@ export class ProcessSampler {
   windowEnd(): void {
     if (!this.cpuAtStart) return;
     const seconds = (performance.now() - this.windowStartedAt) / 1000;
-    const used = this.carriedCpu + this.pids.reduce((sum, p, i) => sum + Math.max(0, (cpuSeconds(p) ?? this.cpuAtStart![i]) - this.cpuAtStart![i]), 0);
+    const used = this.carriedCpu + this.usedSinceStart();
     this.cpuPct = seconds > 0 ? (used / seconds) * 100 : null;
   }
 
@@ -93,9 +95,21 @@ export class ProcessSampler {
     return { rssMb: Math.round(this.peakRssMb), cpuPct: this.cpuPct === null ? null : Math.round(this.cpuPct * 10) / 10 };
   }
 
+  /** CPU seconds the followed processes used since the window started (a process gone: up to its last reading). */
+  private usedSinceStart(): number {
+    return this.pids.reduce((sum, p, i) => sum + Math.max(0, this.cpuOf(p, this.cpuAtStart![i]) - this.cpuAtStart![i]), 0);
+  }
+
+  private cpuOf(pid: number, fallback: number): number {
+    const now = cpuSeconds(pid);
+    if (now !== null) this.lastCpu.set(pid, now);
+    return now ?? this.lastCpu.get(pid) ?? fallback;
+  }
+
   private sample(): void {
     const sum = this.pids.reduce((s, p) => s + (rssMb(p) ?? 0), 0);
     if (sum > this.peakRssMb) this.peakRssMb = sum;
+    for (const p of this.pids) this.cpuOf(p, 0);
   }
 }
 

@@ -282,10 +282,20 @@ async function run(opts: BenchOptions): Promise<Figures> {
     } else if (restarted && runDb) {
       await fleet!.stop();
       const stored = await countStoredPoints(runDb);
+      // Every acknowledged point stored (none lost) and none stored twice: acknowledged <= stored <= sent.
+      // Stored may pass acknowledged: points committed whose ack the restart or the run's end cut off.
+      const verdict =
+        stored < total.pointsAcked
+          ? `LOST ${total.pointsAcked - stored}`
+          : stored > total.pointsSent
+            ? `STORED TWICE: ${stored - total.pointsSent} over what was sent`
+            : stored === total.pointsAcked
+              ? 'every acknowledged point stored once'
+              : `every acknowledged point stored once, and ${stored - total.pointsAcked} whose ack never arrived`;
       say(
         `restart: every agent back ${restarted.allBackMs === null ? 'NEVER (120 s)' : `${restarted.allBackMs} ms`} after SIGTERM ` +
-          `(servers serving again after ${restarted.upMs} ms); points acknowledged ${total.pointsAcked}, stored ${stored}, ` +
-          `frames resent ${total.resends}: ${stored === total.pointsAcked ? 'every acknowledged point stored once' : `MISMATCH of ${stored - total.pointsAcked}`}`,
+          `(servers serving again after ${restarted.upMs} ms); points acknowledged ${total.pointsAcked}, stored ${stored}, sent ${total.pointsSent}, ` +
+          `frames resent ${total.resends}: ${verdict}`,
       );
     }
     return {

@@ -194,6 +194,7 @@ export class SimAgent {
       b.everSent = true;
       b.inWindow = now >= this.ctx.windowStart && now < this.ctx.windowEnd;
       this.ctx.counters.framesSent++;
+      this.ctx.counters.pointsSent += b.points.length;
     }
     b.seq = seq;
     b.sentAt = now;
