@@ -303,6 +303,39 @@ describe('PostgresMetricStore', () => {
     await second.close();
   });
 
+  it('writes the closing heads of more series than one statement takes, every one, in one transaction', async () => {
+    // 3 hosts x 900 series = 2,700 series: more than one slice of the fold (2,000 series a statement).
+    const hosts = [randomUUID(), randomUUID(), randomUUID()];
+    let clock = T0 + 30 * 60_000;
+    const opts = options({ now: () => clock });
+    const store = await PostgresMetricStore.open(testDb.db, opts);
+    for (const host of hosts) {
+      const points = Array.from({ length: 900 }, (_, i) => series(`m${i}`, T0, 60_000, 20_000, (t) => i + t / 1e12)).flat();
+      await writeInBatches(store, host, points, 2700);
+    }
+    clock = T0 + 2 * HOUR + HEAD_GRACE_MS + 60_000;
+    await store.checkpoint();
+    const { rows } = await testDb.db.query<{ tier: number; n: number; total: number; tx: number }>(
+      `SELECT c.tier, count(*)::int AS n, sum(c.n)::int AS total, count(DISTINCT c.xmin::text)::int AS tx
+         FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.host_id = ANY($1::uuid[]) GROUP BY 1 ORDER BY 1`,
+      [hosts],
+    );
+    // One row per series and tier; 3 raw points and one 1 m and one 1 h bucket each; all from one transaction.
+    expect(rows).toEqual([
+      { tier: 0, n: 2700, total: 8100, tx: 1 },
+      { tier: 60, n: 2700, total: 2700, tx: 1 },
+      { tier: 3600, n: 2700, total: 2700, tx: 1 },
+    ]);
+    const txs = await testDb.db.query<{ n: number }>(
+      'SELECT count(DISTINCT c.xmin::text)::int AS n FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.host_id = ANY($1::uuid[])',
+      [hosts],
+    );
+    expect(txs.rows[0].n).toBe(1);
+    const [last] = await store.query({ hostId: hosts[2], name: 'm899', from: T0, to: T0 + HOUR, maxPoints: 100 });
+    expect(last.points.map((p) => p.t)).toEqual([T0, T0 + 20_000, T0 + 40_000]);
+    await store.close();
+  });
+
   it('answers every acknowledged point while checkpoints write closing chunks meanwhile', async () => {
     const host = randomUUID();
     let clock = T0;

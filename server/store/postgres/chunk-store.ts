@@ -463,62 +463,19 @@ export class PostgresMetricStore implements MetricStore {
   /**
    * Writes a set's closed heads into chunk rows (merged with what a row already holds), inserts its
    * snapshot rows and deletes the write-ahead rows they replace, in one transaction. Returns the snapshot rows' seqs.
+   * The chunks go FOLD_SLICE series a statement: a slice's points are decoded, encoded and sent, then
+   * dropped, so a checkpoint after a span boundary (every head closes) or a clean stop holds one slice in
+   * memory, not every head's points at once (720 points x 16 B a series late in a span: GBs at fleet size).
    */
   private async fold(set: FoldSet): Promise<number[]> {
-    const { keys, rawAdd, bucketAdd } = await this.chunkWork(set.points);
+    const ids = [...set.points.seriesIds()].sort((a, b) => a - b);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.tx(async (q) => {
-          const stored = keys.length ? await loadChunks(q, keys) : new Map<string, Uint8Array>();
-          const tier: number[] = [];
-          const sid: number[] = [];
-          const start: number[] = [];
-          const n: number[] = [];
-          const data: string[] = [];
-          const isNew: boolean[] = [];
-          for (let i = 0; i < keys.length; i++) {
-            // A checkpoint of a large fleet re-encodes hundreds of thousands of chunks: in slices, so
-            // frames, acks and queries keep flowing meanwhile.
-            if (i > 0 && i % FOLD_SLICE === 0) await nextTurn();
-            const key = keys[i];
-            const old = stored.get(keyString(key));
-            let encoded: Uint8Array;
-            let count: number;
-            if (key.tier === 0) {
-              const merged = mergePoints(old ? decodeRawChunk(old) : { t: [], v: [] }, rawAdd[i]!);
-              encoded = encodeRawChunk(merged.t, merged.v);
-              count = merged.t.length;
-            } else {
-              const merged = mergeBucketRuns(old ? decodeBuckets(old).buckets : [], bucketAdd[i]!);
-              encoded = encodeBuckets(merged, key.tier * 1000);
-              count = merged.length;
-            }
-            tier.push(key.tier);
-            sid.push(key.seriesId);
-            start.push(key.chunkStart);
-            n.push(count);
-            data.push(base64(encoded));
-            isNew.push(!old);
-          }
-          const pick = <T>(xs: T[], wantNew: boolean) => xs.filter((_, i) => isNew[i] === wantNew);
-          if (isNew.includes(false)) {
-            await q.query(
-              `UPDATE metric_chunks c SET n = u.n, data = decode(u.data, 'base64')
-                 FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::int[], $5::text[]) AS u(tier, sid, start, n, data)
-                WHERE c.tier = u.tier AND c.series_id = u.sid AND c.chunk_start = u.start`,
-              [pick(tier, false), pick(sid, false), pick(start, false), pick(n, false), pick(data, false)],
-            );
-          }
-          if (isNew.includes(true)) {
-            const inserted = await q.query(
-              `INSERT INTO metric_chunks (tier, series_id, chunk_start, n, data)
-               SELECT tier, sid, start, n, decode(data, 'base64')
-                 FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::int[], $5::text[]) AS u(tier, sid, start, n, data)
-               ON CONFLICT DO NOTHING`,
-              [pick(tier, true), pick(sid, true), pick(start, true), pick(n, true), pick(data, true)],
-            );
-            // Another node made one of these chunks meanwhile: start over, reading it this time.
-            if (inserted.rowCount !== isNew.filter(Boolean).length) throw new ChunkRace();
+          for (let i = 0; i < ids.length; i += FOLD_SLICE) {
+            // Frames, acks and queries keep flowing between slices.
+            if (i > 0) await nextTurn();
+            await writeChunks(q, this.chunkWork(set.points, ids.slice(i, i + FOLD_SLICE)));
           }
           const snapshot = set.snapshot?.length
             ? await q.query<{ seq: number }>(
@@ -540,18 +497,16 @@ export class PostgresMetricStore implements MetricStore {
     }
   }
 
-  /** Which chunk rows a set touches, with what it adds to each, in key order (rows are locked in that order). */
-  private async chunkWork(
-    points: PendingPoints,
-  ): Promise<{ keys: ChunkKey[]; rawAdd: Array<SeriesPoints | undefined>; bucketAdd: Array<RollupBucket[] | undefined> }> {
+  /**
+   * Which chunk rows these series (ascending) touch, with what each gets, in (series, tier, start) order:
+   * the order rows are locked in, slice after slice, so two writers never wait on each other in a circle.
+   */
+  private chunkWork(points: PendingPoints, ids: number[]): ChunkWork {
     const keys: ChunkKey[] = [];
     const rawAdd: Array<SeriesPoints | undefined> = [];
     const bucketAdd: Array<RollupBucket[] | undefined> = [];
     const tiers = this.opts.tiers;
-    const ids = [...points.seriesIds()].sort((a, b) => a - b);
-    for (let k = 0; k < ids.length; k++) {
-      if (k > 0 && k % FOLD_SLICE === 0) await nextTurn();
-      const seriesId = ids[k];
+    for (const seriesId of ids) {
       const raw = points.rawPoints(seriesId);
       for (const [chunkStart, from, to] of splitByChunk(raw.t, tiers[0].chunkMs)) {
         keys.push({ tier: 0, seriesId, chunkStart });
@@ -608,7 +563,7 @@ export class PostgresMetricStore implements MetricStore {
 
 /** A query reaching past a horizon another node just moved may take a tier that lost data for this long. */
 const HORIZON_TTL_MS = 30_000;
-/** Chunks (or series) a checkpoint handles between two turns of the event loop. */
+/** Series a checkpoint writes in one statement, and between two turns of the event loop. */
 const FOLD_SLICE = 2000;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -703,12 +658,72 @@ function concatPoints(chunks: SeriesPoints[]): SeriesPoints {
   return { t, v };
 }
 
+/** What a fold writes for some series: chunk keys, and each key's new raw points or rollup buckets. */
+interface ChunkWork {
+  keys: ChunkKey[];
+  rawAdd: Array<SeriesPoints | undefined>;
+  bucketAdd: Array<RollupBucket[] | undefined>;
+}
+
+/** Merges the work into the chunk rows (locked, read, merged, written back; new rows inserted). */
+async function writeChunks(q: Queryable, { keys, rawAdd, bucketAdd }: ChunkWork): Promise<void> {
+  if (!keys.length) return;
+  const stored = await loadChunks(q, keys);
+  const tier: number[] = [];
+  const sid: number[] = [];
+  const start: number[] = [];
+  const n: number[] = [];
+  const data: string[] = [];
+  const isNew: boolean[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const old = stored.get(keyString(key));
+    let encoded: Uint8Array;
+    let count: number;
+    if (key.tier === 0) {
+      const merged = mergePoints(old ? decodeRawChunk(old) : { t: [], v: [] }, rawAdd[i]!);
+      encoded = encodeRawChunk(merged.t, merged.v);
+      count = merged.t.length;
+    } else {
+      const merged = mergeBucketRuns(old ? decodeBuckets(old).buckets : [], bucketAdd[i]!);
+      encoded = encodeBuckets(merged, key.tier * 1000);
+      count = merged.length;
+    }
+    tier.push(key.tier);
+    sid.push(key.seriesId);
+    start.push(key.chunkStart);
+    n.push(count);
+    data.push(base64(encoded));
+    isNew.push(!old);
+  }
+  const pick = <T>(xs: T[], wantNew: boolean) => xs.filter((_, i) => isNew[i] === wantNew);
+  if (isNew.includes(false)) {
+    await q.query(
+      `UPDATE metric_chunks c SET n = u.n, data = decode(u.data, 'base64')
+         FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::int[], $5::text[]) AS u(tier, sid, start, n, data)
+        WHERE c.tier = u.tier AND c.series_id = u.sid AND c.chunk_start = u.start`,
+      [pick(tier, false), pick(sid, false), pick(start, false), pick(n, false), pick(data, false)],
+    );
+  }
+  if (isNew.includes(true)) {
+    const inserted = await q.query(
+      `INSERT INTO metric_chunks (tier, series_id, chunk_start, n, data)
+       SELECT tier, sid, start, n, decode(data, 'base64')
+         FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::int[], $5::text[]) AS u(tier, sid, start, n, data)
+       ON CONFLICT DO NOTHING`,
+      [pick(tier, true), pick(sid, true), pick(start, true), pick(n, true), pick(data, true)],
+    );
+    // Another node made one of these chunks meanwhile: start over, reading it this time.
+    if (inserted.rowCount !== isNew.filter(Boolean).length) throw new ChunkRace();
+  }
+}
+
 async function loadChunks(q: Queryable, keys: ChunkKey[]): Promise<Map<string, Uint8Array>> {
   const { rows } = await q.query<{ tier: number; series_id: number; chunk_start: number; data: string }>(
     `SELECT c.tier, c.series_id, c.chunk_start, encode(c.data, 'base64') AS data FROM metric_chunks c
        JOIN unnest($1::int[], $2::bigint[], $3::bigint[]) AS k(tier, sid, start)
          ON c.tier = k.tier AND c.series_id = k.sid AND c.chunk_start = k.start
-      ORDER BY c.tier, c.series_id, c.chunk_start
+      ORDER BY c.series_id, c.tier, c.chunk_start
       FOR UPDATE OF c`,
     [keys.map((k) => k.tier), keys.map((k) => k.seriesId), keys.map((k) => k.chunkStart)],
   );
