@@ -170,8 +170,7 @@ export class PostgresMetricStore implements MetricStore {
    * stored before (a resend) or appears twice: the statement then fails on purpose and rolls back.
    */
   private async writeFresh(batches: IngestBatch[], ids: number[][]): Promise<WalRow | undefined> {
-    const keys = new Set(batches.map((b) => `${b.agentId}/${b.batch}`));
-    if (keys.size < batches.length) return undefined;
+    if (new Set(batches.map(batchKey)).size < batches.length) return undefined;
     const data = walData(batches, ids, () => true);
     try {
       const { rows } = await this.db.query<{ seq: number | null }>(
@@ -182,16 +181,10 @@ export class PostgresMetricStore implements MetricStore {
            INSERT INTO metric_wal (writer, data) SELECT $3, decode($4, 'base64') WHERE $5::boolean RETURNING seq)
          SELECT CASE WHEN (SELECT count(*) FROM fresh) = $6::bigint THEN (SELECT seq FROM wal)
                 ELSE ('${RESENT_BATCH}: ' || (SELECT count(*) FROM fresh))::bigint END AS seq`,
-        [
-          batches.map((b) => b.agentId),
-          batches.map((b) => b.batch),
-          this.opts.writer,
-          base64(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
-          data.length > 0,
-          batches.length,
-        ],
+        [...batchIds(batches), this.opts.writer, base64(data), data.length > 0, batches.length],
       );
-      return rows[0].seq === null ? { seq: 0, data } : { seq: Number(rows[0].seq), data };
+      // No write-ahead row (no point had a series): seq null, data empty, nothing to apply.
+      return { seq: Number(rows[0].seq), data };
     } catch (err) {
       if (err instanceof Error && err.message.includes(RESENT_BATCH)) return undefined;
       throw err;
@@ -204,15 +197,15 @@ export class PostgresMetricStore implements MetricStore {
       const fresh = await q.query<{ agent_id: string; batch_id: number }>(
         `INSERT INTO ingest_batches (agent_id, batch_id)
          SELECT * FROM unnest($1::uuid[], $2::bigint[]) ON CONFLICT DO NOTHING RETURNING agent_id, batch_id`,
-        [batches.map((b) => b.agentId), batches.map((b) => b.batch)],
+        batchIds(batches),
       );
-      const isFresh = new Set(fresh.rows.map((r) => `${r.agent_id}/${r.batch_id}`));
+      const isFresh = new Set(fresh.rows.map((r) => batchKey({ agentId: r.agent_id, batch: r.batch_id })));
       // Deleting the key means a batch sent twice in one write is taken once.
-      const data = walData(batches, ids, (b) => isFresh.delete(`${b.agentId}/${b.batch}`));
+      const data = walData(batches, ids, (b) => isFresh.delete(batchKey(b)));
       if (data.length === 0) return { seq: 0, data };
       const { rows } = await q.query<{ seq: number }>(`INSERT INTO metric_wal (writer, data) VALUES ($1, decode($2, 'base64')) RETURNING seq`, [
         this.opts.writer,
-        base64(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
+        base64(data),
       ]);
       return { seq: Number(rows[0].seq), data };
     });
@@ -569,10 +562,11 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 class ChunkRace extends Error {}
 
-/**
- * Byte strings go to the database as base64 text decoded by SQL: PGlite turns a bytea parameter into hex
- * one byte at a time in JavaScript, which took most of the write time (profiled); base64 is native here.
- */
+/** A batch as `ingest_batches` keys it: agent and batch id. */
+const batchKey = (b: Pick<IngestBatch, 'agentId' | 'batch'>) => `${b.agentId}/${b.batch}`;
+/** The agent ids and batch ids of the batches, as the two arrays `ingest_batches` inserts take. */
+const batchIds = (batches: IngestBatch[]): [string[], number[]] => [batches.map((b) => b.agentId), batches.map((b) => b.batch)];
+
 /** The (series id, time, value) triples of the batches `take` keeps, leaving out points without a series. */
 function walData(batches: IngestBatch[], ids: number[][], take: (b: IngestBatch) => boolean): Float64Array {
   let n = 0;
@@ -592,7 +586,11 @@ function walData(batches: IngestBatch[], ids: number[][], take: (b: IngestBatch)
   return data.subarray(0, k);
 }
 
-function base64(bytes: Uint8Array): string {
+/**
+ * Byte strings go to the database as base64 text decoded by SQL: PGlite turns a bytea parameter into hex
+ * one byte at a time in JavaScript, which took most of the write time (profiled); base64 is native here.
+ */
+function base64(bytes: ArrayBufferView): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
