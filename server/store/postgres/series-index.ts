@@ -55,9 +55,23 @@ export class SeriesIndex {
       const b = batches[i];
       const known = this.ids.get(b.hostId);
       const ids = (out[i] = new Array<number>(b.points.length));
+      // Line protocol gives every point of a series in a body one labels object, and a line's fields
+      // follow one another: once a labels object repeats from the point before, ids are kept by labels
+      // object and name, and the points after build no key. (An agent's points each have their own.)
+      let byLabels: Map<Labels, Map<string, number>> | undefined;
       for (let j = 0; j < b.points.length; j++) {
         const p = b.points[j];
-        const id = known?.get(hostSeriesKey(p.name, p.labels));
+        const labels = p.labels;
+        if (!byLabels && labels && j > 0 && labels === b.points[j - 1].labels) byLabels = new Map();
+        const names = labels && byLabels?.get(labels);
+        let id = names?.get(p.name);
+        if (id === undefined) {
+          id = known?.get(hostSeriesKey(p.name, labels));
+          if (id !== undefined && byLabels && labels) {
+            if (names) names.set(p.name, id);
+            else byLabels.set(labels, new Map([[p.name, id]]));
+          }
+        }
         if (id !== undefined) ids[j] = id;
         else (misses ??= []).push([i, j]);
       }
