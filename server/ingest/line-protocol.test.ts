@@ -63,4 +63,31 @@ describe('line protocol, repeated series', () => {
   it('still names the line of a bad field on a series seen before', () => {
     expect(() => parseLineProtocol('m,host=a v=1 1\nm,host=a v=x 2', NOW)).toThrow(/line 2: field v has a bad value "x"/);
   });
+
+  it('reads a line without escapes or quotes as it reads the same line with a string field added', () => {
+    // A quoted string field (skipped) sends a line through the escape-aware splitting; without one it is split natively.
+    const withString = (line: string) => line.replace(' ', ' s="a, b=c",');
+    const parse = (body: string) => {
+      try {
+        return parseLineProtocol(body, NOW);
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    const lines = [
+      'cpu,host=a,cpu=0 user=1.5,system=2i,up=t,down=F 1800000000000000000',
+      'cpu,host=a user=1  1800000000000000000',
+      'cpu,host=a user=1',
+      'cpu,host=a user= 1',
+      'cpu,host=a user 1',
+      'cpu,host=a =1 1',
+      'cpu,host=a user=1,,system=2 1',
+      'cpu,host=a user=1 1 2',
+      'cpu,host=a user=x 1',
+      'cpu,host=a user=1=2 1',
+    ];
+    const outcomes = lines.map(parse);
+    expect(outcomes.map((o) => typeof o)).toEqual(['object', 'object', 'object', 'string', 'string', 'string', 'string', 'string', 'string', 'string']);
+    expect(lines.map((l) => parse(withString(l)))).toEqual(outcomes);
+  });
 });
