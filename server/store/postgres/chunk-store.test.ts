@@ -405,11 +405,20 @@ describe('PostgresMetricStore', () => {
     const cpu0 = { cpu: '0' };
     const cpu1 = { cpu: '1' };
     // The fields of one line follow one another with one labels object; the next line has another.
-    const step = (t: number, names: string[]) =>
-      [cpu0, cpu1].flatMap((labels, k) => names.map((name, n) => ({ name, labels, t, v: 10 * k + n })));
-    await store.write([batch(host, [0, 1, 2].flatMap((i) => step(T0 + i * 10_000, ['user', 'system'])))]);
+    const step = (t: number, names: string[]) => [cpu0, cpu1].flatMap((labels, k) => names.map((name, n) => ({ name, labels, t, v: 10 * k + n })));
+    await store.write([
+      batch(
+        host,
+        [0, 1, 2].flatMap((i) => step(T0 + i * 10_000, ['user', 'system'])),
+      ),
+    ]);
     // Series known now, and a new one (idle) among them.
-    await store.write([batch(host, [3, 4].flatMap((i) => step(T0 + i * 10_000, ['user', 'system', 'idle'])))]);
+    await store.write([
+      batch(
+        host,
+        [3, 4].flatMap((i) => step(T0 + i * 10_000, ['user', 'system', 'idle'])),
+      ),
+    ]);
     const values = async (name: string, labels: Record<string, string>) =>
       (await store.query({ hostId: host, name, labels, from: T0, to: T0 + HOUR, maxPoints: 100 }))[0].points.map((p) => p.max);
     expect(await values('user', cpu0)).toEqual([0, 0, 0, 0, 0]);
