@@ -108,7 +108,10 @@ export function writeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
             throw new AppError('VALIDATION_FAILED', 'invalid', `point ${i + 1} (${p.name}) has more than ${MAX_LABELS} tags besides host`, { field: 'body' });
           let list = byHost.get(hostId);
           if (!list) byHost.set(hostId, (list = []));
-          list.push(sl.labels ? { name: p.name, labels: sl.labels, t: p.t, v: p.v } : { name: p.name, t: p.t, v: p.v });
+          // The parser's point is handed on (one object a point, not two), its labels now without the host.
+          const point: MetricPoint = p;
+          point.labels = sl.labels;
+          list.push(point);
         }
         const agentId = sourceId(`${ctx.principal!.kind}:${ctx.principal!.id}`);
         await Promise.all(
