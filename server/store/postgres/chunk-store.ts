@@ -470,19 +470,23 @@ export class PostgresMetricStore implements MetricStore {
             if (i > 0) await nextTurn();
             await writeChunks(q, this.chunkWork(set.points, ids.slice(i, i + FOLD_SLICE)));
           }
-          const snapshot = set.snapshot?.length
-            ? await q.query<{ seq: number }>(
-                `INSERT INTO metric_wal (writer, data) SELECT $1, decode(d, 'base64') FROM unnest($2::text[]) AS d RETURNING seq`,
-                [this.opts.writer, set.snapshot!.map(base64)],
-              )
-            : { rows: [] };
+          // A row a snapshot part, a statement each: as one text[] parameter, the driver escaped every
+          // part into one array literal, which held the thread 0.85 s at 125,000 series (profiled).
+          const snapshotSeqs: number[] = [];
+          for (const part of set.snapshot ?? []) {
+            const { rows } = await q.query<{ seq: number }>(`INSERT INTO metric_wal (writer, data) VALUES ($1, decode($2, 'base64')) RETURNING seq`, [
+              this.opts.writer,
+              base64(part),
+            ]);
+            snapshotSeqs.push(Number(rows[0].seq));
+          }
           await q.query('DELETE FROM metric_wal WHERE writer = $1 AND seq = ANY($2::bigint[])', [this.opts.writer, set.seqs]);
           await q.query(
             `INSERT INTO metric_checkpoints (writer, generation) VALUES ($1, $2)
              ON CONFLICT (writer) DO UPDATE SET generation = EXCLUDED.generation`,
             [this.opts.writer, set.generation],
           );
-          return snapshot.rows.map((r) => Number(r.seq));
+          return snapshotSeqs;
         });
       } catch (err) {
         if (!(err instanceof ChunkRace) || attempt >= 5) throw err;
