@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../../../test/support/test-db.js';
 import { InvalidWriteError, type IngestBatch } from '../metric-store.js';
 import { parseTiers } from '../series/tiers.js';
-import { HEAD_GRACE_MS, pointsInWriteAheadRows, PostgresMetricStore, type ChunkStoreOptions } from './chunk-store.js';
+import { HEAD_BUSY_MS, HEAD_GRACE_MS, pointsInWriteAheadRows, PostgresMetricStore, type ChunkStoreOptions } from './chunk-store.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -29,6 +29,8 @@ function options(over: Partial<ChunkStoreOptions> = {}): ChunkStoreOptions {
     checkpointMs: 3_600_000, // never on its own during a test: tests call checkpoint() when they mean it
     checkpointPoints: 10_000_000,
     maxSeriesPerHost: 1000,
+    // Every closed head is written at the next checkpoint, busy or not ('keeps a closed head ...' tests the default).
+    headBusyMs: 0,
     ...over,
   };
 }
@@ -301,6 +303,58 @@ describe('PostgresMetricStore', () => {
     const hours = await second.query({ hostId: host, name: 's7', from: T0, to: T0 + 3 * HOUR - 1, maxPoints: 3 });
     expect(hours[0].points.map((p) => p.count)).toEqual([60, 60]);
     await second.close();
+  });
+
+  it('keeps a closed head open while points still arrive for it (a backfill) and writes it once they stop, or after two busy checkpoints', async () => {
+    const host = randomUUID();
+    let clock = T0 + DAY; // every span of T0's day has closed
+    const store = await PostgresMetricStore.open(testDb.db, options({ headBusyMs: HEAD_BUSY_MS, now: () => clock }));
+    const rows = async (name: string) =>
+      (
+        await testDb.db.query<{ n: number; xmin: string }>(
+          'SELECT c.n, c.xmin::text AS xmin FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.host_id = $1 AND s.name = $2 AND c.tier = 0',
+          [host, name],
+        )
+      ).rows;
+    const count = async (name: string) => (await store.query({ hostId: host, name, from: T0, to: T0 + HOUR, maxPoints: 10_000 }))[0].points.length;
+    // 'steady' gets points at every checkpoint; 'done' gets them once.
+    await store.write([batch(host, [...series('steady', T0, 60_000, 10_000, () => 1), ...series('done', T0, 60_000, 10_000, () => 2)])]);
+    clock += HEAD_BUSY_MS + 1;
+    await store.write([
+      batch(
+        host,
+        series('steady', T0 + 60_000, 60_000, 10_000, () => 1),
+      ),
+    ]);
+    await store.checkpoint();
+    // Idle for longer than HEAD_BUSY_MS: written. Busy: kept, and every point still answers.
+    expect((await rows('done')).map((r) => r.n)).toEqual([6]);
+    expect(await rows('steady')).toEqual([]);
+    expect(await count('steady')).toBe(12);
+    await store.write([
+      batch(
+        host,
+        series('steady', T0 + 120_000, 60_000, 10_000, () => 1),
+      ),
+    ]);
+    await store.checkpoint();
+    expect(await rows('steady')).toEqual([]);
+    // A third busy checkpoint writes it all the same (a head cannot stay open for ever).
+    await store.write([
+      batch(
+        host,
+        series('steady', T0 + 180_000, 60_000, 10_000, () => 1),
+      ),
+    ]);
+    await store.checkpoint();
+    const written = await rows('steady');
+    expect(written.map((r) => r.n)).toEqual([24]);
+    // Written once: later checkpoints without its points leave the row alone.
+    clock += HEAD_BUSY_MS + 1;
+    await store.checkpoint();
+    expect(await rows('steady')).toEqual(written);
+    expect(await count('steady')).toBe(24);
+    await store.close();
   });
 
   it('writes the closing heads of more series than one statement takes, every one, in one transaction', async () => {

@@ -45,6 +45,8 @@ export interface ChunkStoreOptions {
   maxSeriesPerHost: number;
   /** Write every head at every checkpoint, open ones too (a cluster: other nodes read the rows). */
   writeOpenHeads?: boolean;
+  /** A closed head that got points this recently stays open through a checkpoint (default HEAD_BUSY_MS). */
+  headBusyMs?: number;
   /** The clock that decides when a chunk span has closed (tests set it). */
   now?: () => number;
   log?: Logger;
@@ -69,6 +71,11 @@ interface FoldSet extends PendingSet {
 
 /** A chunk span closes this long after its end: points a little late still join the head. */
 export const HEAD_GRACE_MS = 10 * 60_000;
+/**
+ * A closed head that got points this recently stays open through the checkpoint (points still arrive for
+ * it: a backfill), so its chunk is written once rather than at every checkpoint and merged each time.
+ */
+export const HEAD_BUSY_MS = 5_000;
 /** Series per snapshot row, taken between two turns of the event loop. */
 const SNAPSHOT_SLICE = 2000;
 /** Write-ahead rows read at a time while replaying. */
@@ -358,6 +365,7 @@ export class PostgresMetricStore implements MetricStore {
 
   private apply(seq: number, data: Float64Array): void {
     const p = this.active.points;
+    p.touchTime = (this.opts.now ?? Date.now)();
     for (let k = 0; k < data.length; k += 3) p.add(data[k], data[k + 1], data[k + 2]);
     this.active.seqs.push(seq);
     this.loggedPoints += data.length / 3;
@@ -415,8 +423,9 @@ export class PostgresMetricStore implements MetricStore {
     await this.exclusive(async () => {
       if (this.suspect) await this.reconcile();
       const chunkMs = this.opts.tiers[0].chunkMs;
-      const closedBefore = everyHead ? Infinity : chunkStartOf((this.opts.now ?? Date.now)() - HEAD_GRACE_MS, chunkMs);
-      const closed = this.active.points.detach(closedBefore);
+      const now = (this.opts.now ?? Date.now)();
+      const closedBefore = everyHead ? Infinity : chunkStartOf(now - HEAD_GRACE_MS, chunkMs);
+      const closed = this.active.points.detach(closedBefore, everyHead ? Infinity : now - (this.opts.headBusyMs ?? HEAD_BUSY_MS));
       if (!closed.size && !this.loggedPoints) return;
       this.folding = {
         generation: this.active.generation,

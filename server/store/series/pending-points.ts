@@ -20,6 +20,9 @@ import type { SeriesPoints } from './points.js';
  * write-ahead row of (series id, t, v) float64 triples can never start with (series ids are positive
  * integers).
  */
+/** Checkpoints a closed head may stay through while points still arrive for it; at the next it is written. */
+const MAX_DEFERRALS = 2;
+
 const SNAPSHOT_MAGIC = Uint8Array.of(0x41, 0x57, 0x48, 0x45, 0x41, 0x44, 0xf8, 0x7f);
 
 /** Points older than their head's last coded one, uncoded, in arrival order. */
@@ -48,6 +51,11 @@ export class PendingPoints {
   private chunkStarts = new Float64Array(this.capacity);
   /** The series' next head, or -1. */
   private nexts = new Int32Array(this.capacity);
+  /** When each head last got a point (`touchTime` then), and how often a detach has kept it though closed. */
+  private touchedAt = new Float64Array(this.capacity);
+  private deferrals = new Uint8Array(this.capacity);
+  /** The time `add` stamps on the heads it appends to: the store sets it before a write's points. */
+  touchTime = 0;
   private rows = 0;
   private readonly freeRows: number[] = [];
   private readonly late = new Map<number, LatePoints>();
@@ -78,6 +86,7 @@ export class PendingPoints {
       if (first === undefined) this.series.set(seriesId, row);
       else this.nexts[this.lastOf(first)] = row;
     }
+    this.touchedAt[row] = this.touchTime;
     const enc = this.encoder.load(this.ints, this.floats, row);
     const last = enc.lastT;
     if (!(t <= last)) {
@@ -118,21 +127,27 @@ export class PendingPoints {
   }
 
   /**
-   * Moves the heads of chunks starting before `closedBefore` into a set of their own, and returns it. When
-   * most heads close (every head does at a span boundary: 380,000 at 19,000 agents), the open ones move to
-   * a new table instead, and the two sets trade places: copying every closed head held the thread ~1.4 s.
+   * Moves the heads of chunks starting before `closedBefore` into a set of their own, and returns it. A
+   * closed head that got a point after `busyAfter` stays (points still arrive for it: a backfill, a
+   * late host), so its chunk is written once they stop rather than at every checkpoint and merged again;
+   * at most MAX_DEFERRALS times running. When most heads close (every head does at a span boundary:
+   * 380,000 at 19,000 agents), the open ones move to a new table instead, and the two sets trade places:
+   * copying every closed head held the thread ~1.4 s.
    */
-  detach(closedBefore: number): PendingPoints {
-    const closes = (row: number) => this.chunkStarts[row] < closedBefore;
+  detach(closedBefore: number, busyAfter = Infinity): PendingPoints {
+    const closes = (row: number) => this.chunkStarts[row] < closedBefore && (this.touchedAt[row] <= busyAfter || this.deferrals[row] > MAX_DEFERRALS);
     let closing = 0;
     let staying = 0;
     for (const first of this.series.values()) {
       for (let row = first; row >= 0; row = this.nexts[row]) {
+        // A closed head that is busy counts this detach, so it cannot stay for ever.
+        if (this.chunkStarts[row] < closedBefore && this.touchedAt[row] > busyAfter) this.deferrals[row]++;
         if (closes(row)) closing++;
         else staying++;
       }
     }
     const out = new PendingPoints(this.chunkMs);
+    out.touchTime = this.touchTime;
     if (closing <= staying) {
       if (closing) this.moveHeads(out, closes);
       return out;
@@ -233,6 +248,8 @@ export class PendingPoints {
     this.writer.saveState(this.ints, row * ENCODER_INTS);
     this.chunkStarts[row] = chunkStart;
     this.nexts[row] = -1;
+    this.touchedAt[row] = 0;
+    this.deferrals[row] = 0;
     return row;
   }
 
@@ -245,6 +262,8 @@ export class PendingPoints {
     this.writer.saveState(this.ints, to * ENCODER_INTS);
     this.chunkStarts[to] = from.chunkStarts[row];
     this.nexts[to] = -1;
+    this.touchedAt[to] = from.touchedAt[row];
+    this.deferrals[to] = from.deferrals[row];
     const late = from.late.get(row);
     if (late) this.late.set(to, late);
     return to;
@@ -276,7 +295,7 @@ export class PendingPoints {
   private growColumns(): void {
     // Half more each time (a doubling would leave up to half unused at 10^6 heads).
     const capacity = Math.ceil(this.capacity * 1.5);
-    const grow = <A extends Int32Array | Float64Array>(a: A, make: (n: number) => A, per: number): A => {
+    const grow = <A extends Int32Array | Float64Array | Uint8Array>(a: A, make: (n: number) => A, per: number): A => {
       const bigger = make(capacity * per);
       bigger.set(a);
       return bigger;
@@ -285,6 +304,8 @@ export class PendingPoints {
     this.floats = grow(this.floats, (n) => new Float64Array(n), ENCODER_FLOATS);
     this.chunkStarts = grow(this.chunkStarts, (n) => new Float64Array(n), 1);
     this.nexts = grow(this.nexts, (n) => new Int32Array(n), 1);
+    this.touchedAt = grow(this.touchedAt, (n) => new Float64Array(n), 1);
+    this.deferrals = grow(this.deferrals, (n) => new Uint8Array(n), 1);
     this.capacity = capacity;
   }
 
