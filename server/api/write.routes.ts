@@ -108,7 +108,8 @@ export function writeRoutes(deps: ApiDeps & { cmdb: Cmdb }) {
             throw new AppError('VALIDATION_FAILED', 'invalid', `point ${i + 1} (${p.name}) has more than ${MAX_LABELS} tags besides host`, { field: 'body' });
           let list = byHost.get(hostId);
           if (!list) byHost.set(hostId, (list = []));
-          // The parser's point is handed on (one object a point, not two), its labels now without the host.
+          // The parser's point is handed on (one object a point, not two), its labels now without the host
+          // (split is keyed by the labels object, read above; `points` is only counted after this loop).
           const point: MetricPoint = p;
           point.labels = sl.labels;
           list.push(point);

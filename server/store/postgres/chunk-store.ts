@@ -422,10 +422,10 @@ export class PostgresMetricStore implements MetricStore {
     if (this.folding) await this.foldPending();
     await this.exclusive(async () => {
       if (this.suspect) await this.reconcile();
-      const chunkMs = this.opts.tiers[0].chunkMs;
       const now = (this.opts.now ?? Date.now)();
-      const closedBefore = everyHead ? Infinity : chunkStartOf(now - HEAD_GRACE_MS, chunkMs);
-      const closed = this.active.points.detach(closedBefore, everyHead ? Infinity : now - (this.opts.headBusyMs ?? HEAD_BUSY_MS));
+      const closed = everyHead
+        ? this.active.points.detach(Infinity)
+        : this.active.points.detach(chunkStartOf(now - HEAD_GRACE_MS, this.opts.tiers[0].chunkMs), now - (this.opts.headBusyMs ?? HEAD_BUSY_MS));
       if (!closed.size && !this.loggedPoints) return;
       this.folding = {
         generation: this.active.generation,
@@ -480,8 +480,8 @@ export class PostgresMetricStore implements MetricStore {
             await writeChunks(q, this.chunkWork(set.points, ids.slice(i, i + FOLD_SLICE)));
           }
           // A row a snapshot part, a statement each: all parts in one statement made one message of
-          // megabytes, whose submission (escaping it as an array, writing it to the socket) held the
-          // thread up to 0.85 s at 125,000 series on a saturated machine (profiled); acks go on between parts.
+          // megabytes, whose submission (mostly its socket write) held the thread up to 0.85 s at 125,000
+          // series on a saturated machine (profiled); acks go on between parts.
           const snapshotSeqs: number[] = [];
           for (const part of set.snapshot ?? []) {
             const { rows } = await q.query<{ seq: number }>(`INSERT INTO metric_wal (writer, data) VALUES ($1, decode($2, 'base64')) RETURNING seq`, [
